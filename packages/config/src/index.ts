@@ -1,0 +1,17 @@
+export { formatBind, parseBind, type TcpBind } from './bind.js';
+export { defineConfig } from './define.js';
+export { loadConfig, resolveConfig, reviveConfig, type CliValues, type Env, type LoadedConfig, type LoadOptions } from './load.js';
+export { renderSettingsReference } from './reference.js';
+export {
+  envNames,
+  isSettingKey,
+  settingKeys,
+  settings,
+  type Config,
+  type ConfigInput,
+  type Section,
+  type Setting,
+  type SettingKey,
+} from './settings.js';
+export { describeSource, type Source } from './sources.js';
+export type { ValueType } from './values.js';

@@ -1,0 +1,133 @@
+import { BicornError } from '@bicorn/protocol';
+import { describe, expect, it } from 'vitest';
+import { resolveConfig, reviveConfig, type CliValues } from './load.js';
+
+const file = (values: Record<string, unknown>) => ({ path: '/srv/app/bicorn.config.json', label: 'bicorn.config.json', values });
+
+function problemsOf(run: () => unknown): readonly string[] {
+  try {
+    run();
+  } catch (error) {
+    if (error instanceof BicornError && error.code === 'CONFIG_INVALID') {
+      return (error.details as { problems: readonly string[] }).problems;
+    }
+    throw error;
+  }
+  throw new Error('expected CONFIG_INVALID');
+}
+
+describe('precedence', () => {
+  it('takes defaults when nothing is given', () => {
+    const { config, sources } = resolveConfig({}, {}, undefined);
+    expect(config.workers).toBe(1);
+    expect(config.bind).toEqual(['127.0.0.1:8000']);
+    expect(sources.workers).toEqual({ kind: 'default' });
+  });
+
+  it('prefers the CLI over the environment over the file over the default', () => {
+    const cli: CliValues = { workers: { value: '4', flag: '--workers' } };
+    const env = { BICORN_WORKERS: '3', BICORN_KEEP_ALIVE: '7' };
+    const loaded = resolveConfig(cli, env, file({ workers: 2, keep_alive: 9, graceful_timeout: 11 }));
+    expect(loaded.config.workers).toBe(4);
+    expect(loaded.sources.workers).toEqual({ kind: 'cli', flag: '--workers' });
+    expect(loaded.config.keep_alive).toBe(7);
+    expect(loaded.sources.keep_alive).toEqual({ kind: 'env', name: 'BICORN_KEEP_ALIVE' });
+    expect(loaded.config.graceful_timeout).toBe(11);
+    expect(loaded.sources.graceful_timeout).toEqual({ kind: 'file', file: 'bicorn.config.json' });
+  });
+
+  it('reads WEB_CONCURRENCY for workers, below BICORN_WORKERS', () => {
+    expect(resolveConfig({}, { WEB_CONCURRENCY: '3' }, undefined).config.workers).toBe(3);
+    expect(resolveConfig({}, { WEB_CONCURRENCY: '3', BICORN_WORKERS: '5' }, undefined).config.workers).toBe(5);
+  });
+
+  it('freezes the result', () => {
+    const { config } = resolveConfig({ bind: { value: ['127.0.0.1:0'], flag: '--bind' } }, {}, undefined);
+    expect(Object.isFrozen(config)).toBe(true);
+    expect(Object.isFrozen(config.bind)).toBe(true);
+  });
+});
+
+describe('values', () => {
+  it('resolves workers "auto" to the CPU count', () => {
+    expect(resolveConfig({ workers: { value: 'auto', flag: '-w' } }, {}, undefined).config.workers).toBeGreaterThan(0);
+  });
+
+  it('reads durations with units', () => {
+    const env = { BICORN_GRACEFUL_TIMEOUT: '1500ms', BICORN_KEEP_ALIVE: '2m' };
+    const { config } = resolveConfig({}, env, undefined);
+    expect(config.graceful_timeout).toBe(1.5);
+    expect(config.keep_alive).toBe(120);
+  });
+
+  it('splits list values from the environment on commas', () => {
+    const { config } = resolveConfig({}, { BICORN_BIND: '127.0.0.1:0, [::1]:0' }, undefined);
+    expect(config.bind).toEqual(['127.0.0.1:0', '[::1]:0']);
+  });
+});
+
+describe('problems', () => {
+  it('names the setting, the env var it came from and what was expected', () => {
+    expect(problemsOf(() => resolveConfig({}, { BICORN_WORKERS: 'four' }, undefined))).toEqual([
+      'workers (from BICORN_WORKERS): expected a positive integer or "auto", got "four"',
+    ]);
+  });
+
+  it('names the flag for CLI values', () => {
+    expect(problemsOf(() => resolveConfig({ log_level: { value: 'loud', flag: '--log-level' } }, {}, undefined))).toEqual([
+      'log_level (from --log-level): expected one of "fatal", "error", "warn", "info", "debug", "trace", got "loud"',
+    ]);
+  });
+
+  it('names the file for file values and reports every problem of a run', () => {
+    const problems = problemsOf(() => resolveConfig({}, {}, file({ workers: 0, keep_alive: 'soon', bind: ['nope:99999'] })));
+    expect(problems).toEqual([
+      'bind (from bicorn.config.json): expected host:port or [v6]:port (port must be 0-65535, got "99999"), got ["nope:99999"]',
+      'workers (from bicorn.config.json): expected a positive integer or "auto", got 0',
+      'keep_alive (from bicorn.config.json): expected a duration in seconds (30, 2.5) or with a unit (500ms, 30s, 2m), got "soon"',
+    ]);
+  });
+
+  it('explains a bad bind address', () => {
+    expect(problemsOf(() => resolveConfig({ bind: { value: ['::1:80'], flag: '--bind' } }, {}, undefined))).toEqual([
+      'bind (from --bind): expected host:port or [v6]:port (an IPv6 address needs brackets: [::1]:8000), got ["::1:80"]',
+    ]);
+  });
+
+  it('suggests the closest setting for an unknown file key, also for camelCase', () => {
+    expect(problemsOf(() => resolveConfig({}, {}, file({ worker: 2, gracefulTimeout: 3 })))).toEqual([
+      'unknown setting "worker" in bicorn.config.json; did you mean workers?',
+      'unknown setting "gracefulTimeout" in bicorn.config.json; did you mean graceful_timeout?',
+    ]);
+  });
+
+  it('reports unknown BICORN_ variables', () => {
+    expect(problemsOf(() => resolveConfig({}, { BICORN_WORKRS: '2' }, undefined))).toEqual([
+      'unknown environment variable BICORN_WORKRS; did you mean BICORN_WORKERS?',
+    ]);
+  });
+
+  it('refuses a setting that is declared but not implemented yet', () => {
+    expect(problemsOf(() => resolveConfig({ pid: { value: '/run/b.pid', flag: '--pid' } }, {}, undefined))).toEqual([
+      'pid (from --pid): not supported yet (it comes with supervision (reload, timeouts, recycling)); leave it unset for now',
+    ]);
+  });
+
+  it('accepts an unimplemented setting given at its default', () => {
+    expect(resolveConfig({}, { BICORN_THREADS: '1' }, undefined).config.threads).toBe(1);
+  });
+});
+
+describe('reviveConfig', () => {
+  it('rebuilds the config the master sent', () => {
+    const { config } = resolveConfig({ workers: { value: '2', flag: '-w' } }, {}, undefined);
+    expect(reviveConfig(JSON.parse(JSON.stringify(config)) as Record<string, unknown>)).toEqual(config);
+  });
+
+  it('refuses a damaged one', () => {
+    const { config } = resolveConfig({}, {}, undefined);
+    expect(problemsOf(() => reviveConfig({ ...config, workers: -1 }))).toEqual([
+      'workers (from the master): expected a positive integer or "auto", got -1',
+    ]);
+  });
+});

@@ -1,0 +1,134 @@
+// Loading the config: gather each setting from CLI > environment > config file > default,
+// validate everything once, report every problem at once, and freeze the result.
+import { BicornError } from '@bicorn/protocol';
+import { readConfigFile, type ConfigFile } from './file.js';
+import {
+  envNames,
+  isSettingKey,
+  settingKeys,
+  settings,
+  type Config,
+  type Setting,
+  type SettingKey,
+} from './settings.js';
+import { describeSource, type Source } from './sources.js';
+import { closest } from './suggest.js';
+
+/** Raw values from the command line, with the flag that gave each. */
+export type CliValues = Partial<Record<SettingKey, { readonly value: unknown; readonly flag: string }>>;
+
+export type Env = Readonly<Record<string, string | undefined>>;
+
+export interface LoadedConfig {
+  readonly config: Config;
+  readonly sources: Readonly<Record<SettingKey, Source>>;
+  readonly file: ConfigFile | undefined;
+}
+
+export interface LoadOptions {
+  readonly cli: CliValues;
+  readonly env: Env;
+  readonly cwd: string;
+  /** `-c FILE`; when absent the working directory is searched. */
+  readonly configFile?: string | undefined;
+}
+
+export async function loadConfig(options: LoadOptions): Promise<LoadedConfig> {
+  const file = await readConfigFile(options.cwd, options.configFile);
+  return resolveConfig(options.cli, options.env, file);
+}
+
+/** The pure part of loading: no I/O, so every rule is tested directly. */
+export function resolveConfig(cli: CliValues, env: Env, file: ConfigFile | undefined): LoadedConfig {
+  const problems = [...unknownFileKeys(file), ...unknownEnvNames(env)];
+  const values: Record<string, unknown> = {};
+  const sources: Record<string, Source> = {};
+  for (const key of settingKeys) {
+    const declared: Setting<unknown, unknown> = settings[key];
+    const found = pick(key, cli, env, file);
+    sources[key] = found.source;
+    if (found.source.kind === 'default') {
+      values[key] = declared.default;
+      continue;
+    }
+    const parsed = declared.type.parse(found.raw);
+    if (!parsed.ok) {
+      problems.push(`${key} (from ${describeSource(found.source)}): expected ${parsed.expected}, got ${show(found.raw)}`);
+      continue;
+    }
+    values[key] = parsed.value;
+    if (declared.comesWith !== undefined && !sameValue(parsed.value, declared.default)) {
+      problems.push(
+        `${key} (from ${describeSource(found.source)}): not supported yet (it comes with ${declared.comesWith}); leave it unset for now`,
+      );
+    }
+  }
+  if (problems.length > 0) throw new BicornError('CONFIG_INVALID', { problems });
+  return {
+    config: freeze(values) as Config,
+    sources: Object.freeze(sources) as Record<SettingKey, Source>,
+    file,
+  };
+}
+
+/**
+ * Rebuilds a Config sent by the master as plain data, checking it as strictly as at load.
+ * Workers call this on their boot message.
+ */
+export function reviveConfig(data: Readonly<Record<string, unknown>>): Config {
+  const problems: string[] = [];
+  const values: Record<string, unknown> = {};
+  for (const key of settingKeys) {
+    const declared: Setting<unknown, unknown> = settings[key];
+    const parsed = declared.type.parse(data[key]);
+    if (parsed.ok) values[key] = parsed.value;
+    else problems.push(`${key} (from the master): expected ${parsed.expected}, got ${show(data[key])}`);
+  }
+  if (problems.length > 0) throw new BicornError('CONFIG_INVALID', { problems });
+  return freeze(values) as Config;
+}
+
+function pick(key: SettingKey, cli: CliValues, env: Env, file: ConfigFile | undefined): { raw: unknown; source: Source } {
+  const fromCli = cli[key];
+  if (fromCli !== undefined) return { raw: fromCli.value, source: { kind: 'cli', flag: fromCli.flag } };
+  for (const name of envNames(key)) {
+    const raw = env[name];
+    if (raw !== undefined) return { raw, source: { kind: 'env', name } };
+  }
+  if (file !== undefined && Object.hasOwn(file.values, key)) {
+    return { raw: file.values[key], source: { kind: 'file', file: file.label } };
+  }
+  return { raw: undefined, source: { kind: 'default' } };
+}
+
+function unknownFileKeys(file: ConfigFile | undefined): string[] {
+  if (file === undefined) return [];
+  return Object.keys(file.values)
+    .filter((key) => !isSettingKey(key))
+    .map((key) => `unknown setting "${key}" in ${file.label}${didYouMean(key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`), settingKeys)}`);
+}
+
+function unknownEnvNames(env: Env): string[] {
+  const known = settingKeys.map((key) => `BICORN_${key.toUpperCase()}`);
+  return Object.keys(env)
+    .filter((name) => name.startsWith('BICORN_') && !known.includes(name))
+    .map((name) => `unknown environment variable ${name}${didYouMean(name, known)}`);
+}
+
+function didYouMean(input: string, candidates: readonly string[]): string {
+  const suggestion = closest(input, candidates);
+  return suggestion === undefined ? '' : `; did you mean ${suggestion}?`;
+}
+
+function show(raw: unknown): string {
+  return raw === undefined ? 'nothing' : JSON.stringify(raw);
+}
+
+function sameValue(a: unknown, b: unknown): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+function freeze(values: Record<string, unknown>): Readonly<Record<string, unknown>> {
+  for (const value of Object.values(values)) if (Array.isArray(value)) Object.freeze(value);
+  return Object.freeze(values);
+}

@@ -1,0 +1,50 @@
+// The settings reference (SETTINGS.md), generated from the settings table.
+import { envNames, settingKeys, settings, type Section, type Setting, type SettingKey } from './settings.js';
+
+export function renderSettingsReference(): string {
+  const lines = [
+    '# bicorn settings',
+    '',
+    '<!-- Generated from packages/config/src/settings.ts by `pnpm settings:md`; a test checks it is current. -->',
+    '',
+    'Every setting can be given on the command line, as an environment variable, or in a config file',
+    '(`bicorn.config.{js,mjs,cjs,json,yaml,yml}`, `.bicornrc[.json|.yaml|.yml]`, the `"bicorn"` key of',
+    '`package.json`, or the file named with `-c/--config`). The command line wins over the environment,',
+    'which wins over the file, which wins over the default. In the environment, list values are',
+    'separated by commas. Durations are seconds, or a number with a unit: `500ms`, `30s`, `2m`.',
+    'Settings marked *not yet* are declared but not implemented: setting one is an error.',
+    '',
+  ];
+  for (const [section, keys] of bySection()) {
+    lines.push(`## ${section}`, '', '| key | flags | environment | default | |', '|---|---|---|---|---|');
+    for (const key of keys) {
+      const declared: Setting<unknown, unknown> = settings[key];
+      const flags = declared.flags.map((f) => `\`${f}\``).join(' ');
+      const env = envNames(key).map((n) => `\`${n}\``).join(' ');
+      const note = declared.comesWith === undefined ? '' : ' *not yet*';
+      lines.push(`| \`${key}\` | ${flags} | ${env} | ${formatDefault(key)} | ${escapeCell(declared.doc)}${note} |`);
+    }
+    lines.push('');
+  }
+  return lines.join('\n');
+}
+
+export function formatDefault(key: SettingKey): string {
+  const value: unknown = settings[key].default;
+  if (value === null) return 'unset';
+  if (Array.isArray(value) && value.length === 0) return 'none';
+  return `\`${JSON.stringify(value)}\``;
+}
+
+function bySection(): Map<Section, SettingKey[]> {
+  const sections = new Map<Section, SettingKey[]>();
+  for (const key of settingKeys) {
+    const section = settings[key].section;
+    sections.set(section, [...(sections.get(section) ?? []), key]);
+  }
+  return sections;
+}
+
+function escapeCell(text: string): string {
+  return text.replaceAll('|', '\\|');
+}

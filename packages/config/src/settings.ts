@@ -1,0 +1,406 @@
+// The settings table: every setting bicorn has, declared once. CLI options, environment
+// variables, config-file keys, the Config type and SETTINGS.md are all derived from it.
+import { bindAddress, hostAddressList } from './bind.js';
+import {
+  choice,
+  duration,
+  fileMode,
+  flag,
+  integer,
+  list,
+  optional,
+  text,
+  urlPathPrefix,
+  workerCount,
+  type ValueType,
+} from './values.js';
+
+export type Section = 'Server' | 'Workers' | 'Application' | 'Python' | 'Timeouts' | 'Logging' | 'Process' | 'Limits' | 'Proxy' | 'TLS and HTTP' | 'Reload' | 'Metrics';
+
+export interface Setting<T, Input> {
+  readonly section: Section;
+  /** CLI flags; the first long flag is the canonical one, others are accepted aliases. */
+  readonly flags: readonly string[];
+  /** Environment variables read besides BICORN_<KEY>, which always works and wins. */
+  readonly env?: readonly string[];
+  readonly type: ValueType<T, Input>;
+  readonly default: T;
+  readonly doc: string;
+  /** Set while the setting is declared but not implemented: which work brings it. */
+  readonly comesWith?: string;
+}
+
+function setting<T, I>(declaration: Setting<T, I>): Setting<T, I> {
+  return declaration;
+}
+
+const WSGI = 'Python WSGI support';
+const ASGI = 'Python ASGI, WebSocket and lifespan support';
+const SUPERVISION = 'supervision (reload, timeouts, recycling)';
+const SYSTEMD = 'systemd and privileges support';
+const LATER = 'a later release';
+
+export const settings = {
+  app: setting({
+    section: 'Application',
+    flags: ['--app'],
+    type: optional(text('<app>')),
+    default: null,
+    doc: 'The app to serve: `path/to/app.mjs[:export]` for JavaScript, `module:callable` for Python. Usually given as the argument.',
+  }),
+  interface: setting({
+    section: 'Application',
+    flags: ['--interface'],
+    type: choice(['auto', 'asgi', 'wsgi', 'fetch', 'node']),
+    default: 'auto',
+    doc: 'How to call the app. `auto` detects it (see the js package README); `asgi`, `fetch` (a `Request => Response` handler) and `node` (a `(req, res)` listener) force one.',
+  }),
+  root_path: setting({
+    section: 'Application',
+    flags: ['--root-path'],
+    type: urlPathPrefix,
+    default: '',
+    doc: 'The path prefix the app is mounted under behind a proxy; given to ASGI apps as `root_path`.',
+  }),
+  bind: setting({
+    section: 'Server',
+    flags: ['-b', '--bind'],
+    type: list(bindAddress),
+    default: ['127.0.0.1:8000'],
+    doc: 'Address to listen on: `host:port` or `[v6]:port`; repeat the flag to listen on several. `--host`/`--port` are accepted as in uvicorn.',
+  }),
+  backlog: setting({
+    section: 'Server',
+    flags: ['--backlog'],
+    type: integer(1),
+    default: 2048,
+    doc: 'The most connections the kernel queues for a listener before bicorn accepts them.',
+  }),
+  workers: setting({
+    section: 'Workers',
+    flags: ['-w', '--workers'],
+    env: ['WEB_CONCURRENCY'],
+    type: workerCount,
+    default: 1,
+    doc: 'How many worker processes to run; `auto` means one per CPU.',
+  }),
+  threads: setting({
+    section: 'Python',
+    flags: ['--threads'],
+    type: integer(1),
+    default: 1,
+    doc: 'Threads per worker for WSGI apps.',
+    comesWith: WSGI,
+  }),
+  python: setting({
+    section: 'Python',
+    flags: ['--python'],
+    type: optional(text('<path>')),
+    default: null,
+    doc: 'The Python interpreter; default `$VIRTUAL_ENV/bin/python`, else `python3` on PATH.',
+    comesWith: WSGI,
+  }),
+  chdir: setting({
+    section: 'Python',
+    flags: ['--chdir'],
+    type: optional(text('<dir>')),
+    default: null,
+    doc: 'Change to this directory before loading the app.',
+    comesWith: WSGI,
+  }),
+  pythonpath: setting({
+    section: 'Python',
+    flags: ['--pythonpath'],
+    type: list(text('<dir>')),
+    default: [],
+    doc: 'Directories prepended to `sys.path`; repeatable.',
+    comesWith: WSGI,
+  }),
+  env: setting({
+    section: 'Python',
+    flags: ['-e', '--env'],
+    type: list(text('<KEY=VALUE>', (v) => (/^[A-Za-z_][A-Za-z0-9_]*=/.test(v) ? undefined : 'KEY=VALUE'))),
+    default: [],
+    doc: "Set an environment variable for the app; repeatable. Values never appear in logs.",
+    comesWith: WSGI,
+  }),
+  env_file: setting({
+    section: 'Python',
+    flags: ['--env-file'],
+    type: optional(text('<file>')),
+    default: null,
+    doc: 'Load environment variables for the app from a dotenv file.',
+    comesWith: WSGI,
+  }),
+  lifespan: setting({
+    section: 'Application',
+    flags: ['--lifespan'],
+    type: choice(['auto', 'on', 'off']),
+    default: 'auto',
+    doc: 'ASGI lifespan events: `auto` uses them when the app supports them.',
+    comesWith: ASGI,
+  }),
+  timeout: setting({
+    section: 'Timeouts',
+    flags: ['-t', '--timeout'],
+    type: duration,
+    default: 30,
+    doc: 'A worker silent for longer is killed and replaced; a request running longer is ended with 504.',
+    comesWith: SUPERVISION,
+  }),
+  graceful_timeout: setting({
+    section: 'Timeouts',
+    flags: ['--graceful-timeout'],
+    type: duration,
+    default: 30,
+    doc: 'On stop, how long in-flight requests may run before their worker is killed.',
+  }),
+  keep_alive: setting({
+    section: 'Timeouts',
+    flags: ['--keep-alive'],
+    type: duration,
+    default: 5,
+    doc: 'How long an idle keep-alive connection stays open.',
+  }),
+  max_requests: setting({
+    section: 'Workers',
+    flags: ['--max-requests'],
+    type: integer(0),
+    default: 0,
+    doc: 'Replace a worker after this many requests (0: never).',
+    comesWith: SUPERVISION,
+  }),
+  max_requests_jitter: setting({
+    section: 'Workers',
+    flags: ['--max-requests-jitter'],
+    type: integer(0),
+    default: 0,
+    doc: 'Add up to this many requests at random to max_requests, so workers do not restart together.',
+    comesWith: SUPERVISION,
+  }),
+  restart_delay: setting({
+    section: 'Workers',
+    flags: ['--restart-delay'],
+    type: duration,
+    default: 0.1,
+    doc: 'Wait before replacing a worker that died; doubles with each failure in a row, up to 30 s.',
+  }),
+  max_restarts: setting({
+    section: 'Workers',
+    flags: ['--max-restarts'],
+    type: integer(0),
+    default: 5,
+    doc: 'More worker failures than this within restart_window stop bicorn with exit code 1.',
+  }),
+  restart_window: setting({
+    section: 'Workers',
+    flags: ['--restart-window'],
+    type: duration,
+    default: 60,
+    doc: 'The window in which max_restarts failures are counted.',
+  }),
+  reload: setting({
+    section: 'Reload',
+    flags: ['--reload'],
+    type: flag,
+    default: false,
+    doc: 'Restart workers when source files change (development only).',
+    comesWith: SUPERVISION,
+  }),
+  reload_dirs: setting({
+    section: 'Reload',
+    flags: ['--reload-dir'],
+    type: list(text('<dir>')),
+    default: [],
+    doc: 'Directories to watch with --reload (default: the working directory); repeatable.',
+    comesWith: SUPERVISION,
+  }),
+  reload_include: setting({
+    section: 'Reload',
+    flags: ['--reload-include'],
+    type: list(text('<glob>')),
+    default: [],
+    doc: 'Also watch files matching this glob; repeatable.',
+    comesWith: SUPERVISION,
+  }),
+  reload_exclude: setting({
+    section: 'Reload',
+    flags: ['--reload-exclude'],
+    type: list(text('<glob>')),
+    default: [],
+    doc: 'Ignore files matching this glob; repeatable.',
+    comesWith: SUPERVISION,
+  }),
+  log_level: setting({
+    section: 'Logging',
+    flags: ['--log-level'],
+    type: choice(['fatal', 'error', 'warn', 'info', 'debug', 'trace']),
+    default: 'info',
+    doc: 'The least severe log level written.',
+  }),
+  log_format: setting({
+    section: 'Logging',
+    flags: ['--log-format'],
+    type: choice(['auto', 'json', 'pretty']),
+    default: 'auto',
+    doc: 'JSON lines, or one readable line per entry; `auto` is pretty on a terminal, JSON otherwise.',
+  }),
+  access_log: setting({
+    section: 'Logging',
+    flags: ['--access-logfile', '--access-log'],
+    type: optional(text('<file|->')),
+    default: null,
+    doc: 'Write one line per request to this file, `-` for stdout (default: no access log).',
+  }),
+  access_log_format: setting({
+    section: 'Logging',
+    flags: ['--access-logformat'],
+    type: optional(text('<format>')),
+    default: null,
+    doc: 'A custom access-line format.',
+    comesWith: LATER,
+  }),
+  error_log: setting({
+    section: 'Logging',
+    flags: ['--error-logfile', '--log-file'],
+    type: text('<file|->'),
+    default: '-',
+    doc: 'Where the server log goes: a file, or `-` for stdout.',
+  }),
+  pid: setting({
+    section: 'Process',
+    flags: ['-p', '--pid'],
+    type: optional(text('<file>')),
+    default: null,
+    doc: "Write the master's PID to this file.",
+    comesWith: SUPERVISION,
+  }),
+  user: setting({
+    section: 'Process',
+    flags: ['-u', '--user'],
+    type: optional(text('<user>')),
+    default: null,
+    doc: 'Run workers as this user (name or uid).',
+    comesWith: SYSTEMD,
+  }),
+  group: setting({
+    section: 'Process',
+    flags: ['-g', '--group'],
+    type: optional(text('<group>')),
+    default: null,
+    doc: 'Run workers as this group (name or gid).',
+    comesWith: SYSTEMD,
+  }),
+  umask: setting({
+    section: 'Process',
+    flags: ['-m', '--umask'],
+    type: optional(fileMode),
+    default: null,
+    doc: 'The umask of worker processes, in octal.',
+    comesWith: SYSTEMD,
+  }),
+  forwarded_allow_ips: setting({
+    section: 'Proxy',
+    flags: ['--forwarded-allow-ips'],
+    env: ['FORWARDED_ALLOW_IPS'],
+    type: hostAddressList,
+    default: ['127.0.0.1', '::1'],
+    doc: 'Proxies trusted to set X-Forwarded-* headers; `*` trusts all.',
+    comesWith: LATER,
+  }),
+  limit_request_line: setting({
+    section: 'Limits',
+    flags: ['--limit-request-line'],
+    type: integer(0),
+    default: 4094,
+    doc: 'The longest request line accepted, in bytes.',
+    comesWith: LATER,
+  }),
+  limit_request_fields: setting({
+    section: 'Limits',
+    flags: ['--limit-request-fields'],
+    type: integer(0),
+    default: 100,
+    doc: 'The most header fields a request may have.',
+    comesWith: LATER,
+  }),
+  limit_request_field_size: setting({
+    section: 'Limits',
+    flags: ['--limit-request-field_size', '--limit-request-field-size'],
+    type: integer(0),
+    default: 8190,
+    doc: 'The largest header field accepted, in bytes.',
+    comesWith: LATER,
+  }),
+  limit_request_body: setting({
+    section: 'Limits',
+    flags: ['--limit-request-body'],
+    type: optional(integer(0, '<bytes>')),
+    default: null,
+    doc: 'The largest request body accepted, in bytes (default: no limit).',
+    comesWith: LATER,
+  }),
+  limit_concurrency: setting({
+    section: 'Limits',
+    flags: ['--limit-concurrency'],
+    type: optional(integer(1)),
+    default: null,
+    doc: 'Answer 503 beyond this many concurrent requests per worker.',
+    comesWith: LATER,
+  }),
+  certfile: setting({
+    section: 'TLS and HTTP',
+    flags: ['--certfile'],
+    type: optional(text('<file>')),
+    default: null,
+    doc: 'TLS certificate (PEM); serves HTTPS with keyfile.',
+    comesWith: LATER,
+  }),
+  keyfile: setting({
+    section: 'TLS and HTTP',
+    flags: ['--keyfile'],
+    type: optional(text('<file>')),
+    default: null,
+    doc: 'TLS private key (PEM).',
+    comesWith: LATER,
+  }),
+  http: setting({
+    section: 'TLS and HTTP',
+    flags: ['--http'],
+    type: choice(['auto', '1.1', '2']),
+    default: 'auto',
+    doc: 'HTTP versions to serve.',
+    comesWith: LATER,
+  }),
+  metrics_bind: setting({
+    section: 'Metrics',
+    flags: ['--metrics-bind'],
+    type: optional(text('<host:port>')),
+    default: null,
+    doc: 'Serve Prometheus metrics and health endpoints on this address.',
+    comesWith: LATER,
+  }),
+};
+
+export type Settings = typeof settings;
+export type SettingKey = keyof Settings;
+
+type ValueOf<S> = S extends Setting<infer T, unknown> ? T : never;
+type InputOf<S> = S extends Setting<unknown, infer I> ? I : never;
+
+/** The resolved, validated, frozen configuration. */
+export type Config = { readonly [K in SettingKey]: ValueOf<Settings[K]> };
+
+/** What a config file or `defineConfig()` may give: any subset of settings. */
+export type ConfigInput = { readonly [K in SettingKey]?: InputOf<Settings[K]> };
+
+export const settingKeys = Object.keys(settings) as SettingKey[];
+
+export function isSettingKey(key: string): key is SettingKey {
+  return Object.hasOwn(settings, key);
+}
+
+export function envNames(key: SettingKey): readonly string[] {
+  const declared: Setting<unknown, unknown> = settings[key];
+  return [`BICORN_${key.toUpperCase()}`, ...(declared.env ?? [])];
+}

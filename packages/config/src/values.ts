@@ -1,0 +1,152 @@
+// Value parsers for settings: each turns a raw value (CLI or env text, or a config-file value)
+// into a typed one, or says what it expected. Runs in the master and in workers.
+import { availableParallelism } from 'node:os';
+
+export type Parsed<T> = { ok: true; value: T } | { ok: false; expected: string };
+
+export interface ValueType<T, Input = T> {
+  /** What a person writes, for help and errors: `<n|auto>`. */
+  readonly placeholder: string;
+  /** One phrase for errors and the reference: `a positive integer or "auto"`. */
+  readonly expected: string;
+  readonly parse: (raw: unknown) => Parsed<T>;
+  /** Only for the type checker: the shape a config file may give. */
+  readonly input?: Input;
+}
+
+const ok = <T>(value: T): Parsed<T> => ({ ok: true, value });
+const fail = <T>(expected: string): Parsed<T> => ({ ok: false, expected });
+
+export function integer(min: number, placeholder = '<n>'): ValueType<number> {
+  const expected = min === 0 ? 'a whole number >= 0' : `a whole number >= ${String(min)}`;
+  return {
+    placeholder,
+    expected,
+    parse: (raw) => {
+      const n = typeof raw === 'string' && /^\s*-?\d+\s*$/.test(raw) ? Number(raw) : raw;
+      return typeof n === 'number' && Number.isSafeInteger(n) && n >= min ? ok(n) : fail(expected);
+    },
+  };
+}
+
+export const workerCount: ValueType<number, number | 'auto'> = {
+  placeholder: '<n|auto>',
+  expected: 'a positive integer or "auto"',
+  parse: (raw) => {
+    if (raw === 'auto') return ok(availableCpus());
+    const parsed = integer(1).parse(raw);
+    return parsed.ok ? parsed : fail(workerCount.expected);
+  },
+};
+
+function availableCpus(): number {
+  return Math.max(1, availableParallelism());
+}
+
+const durationUnits: Record<string, number> = { ms: 0.001, s: 1, m: 60, h: 3600 };
+
+/** Seconds, as a number or text with a unit: 30, "30", "500ms", "2m". */
+export const duration: ValueType<number, number | string> = {
+  placeholder: '<seconds>',
+  expected: 'a duration in seconds (30, 2.5) or with a unit (500ms, 30s, 2m)',
+  parse: (raw) => {
+    if (typeof raw === 'number') return Number.isFinite(raw) && raw >= 0 ? ok(raw) : fail(duration.expected);
+    if (typeof raw !== 'string') return fail(duration.expected);
+    const match = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$/.exec(raw);
+    const amount = match?.[1];
+    if (amount === undefined) return fail(duration.expected);
+    return ok(Number(amount) * (durationUnits[match?.[2] ?? 's'] ?? 1));
+  },
+};
+
+export const flag: ValueType<boolean> = {
+  placeholder: '',
+  expected: 'true or false',
+  parse: (raw) => {
+    if (typeof raw === 'boolean') return ok(raw);
+    if (typeof raw === 'string') {
+      const text = raw.trim().toLowerCase();
+      if (['1', 'true', 'yes', 'on'].includes(text)) return ok(true);
+      if (['0', 'false', 'no', 'off', ''].includes(text)) return ok(false);
+    }
+    return fail(flag.expected);
+  },
+};
+
+export function choice<const C extends string>(choices: readonly C[]): ValueType<C> {
+  const expected = `one of ${choices.map((c) => `"${c}"`).join(', ')}`;
+  return {
+    placeholder: `<${choices.join('|')}>`,
+    expected,
+    parse: (raw) => {
+      const found = choices.find((c) => c === raw);
+      return found === undefined ? fail(expected) : ok(found);
+    },
+  };
+}
+
+export function text(placeholder: string, check?: (value: string) => string | undefined): ValueType<string> {
+  const expected = 'a non-empty string';
+  return {
+    placeholder,
+    expected,
+    parse: (raw) => {
+      if (typeof raw !== 'string' || raw.trim() === '') return fail(expected);
+      const problem = check?.(raw);
+      return problem === undefined ? ok(raw) : fail(problem);
+    },
+  };
+}
+
+/** A value that may be left unset; `null` in the resolved config. */
+export function optional<T, I>(inner: ValueType<T, I>): ValueType<T | null, I | null> {
+  return {
+    placeholder: inner.placeholder,
+    expected: inner.expected,
+    parse: (raw) => (raw === null ? ok(null) : inner.parse(raw)),
+  };
+}
+
+/**
+ * A repeatable value. From a config file: an array (or one item). From text (an env var):
+ * items separated by commas.
+ */
+export function list<T, I>(item: ValueType<T, I>): ValueType<readonly T[], readonly I[] | I> {
+  return {
+    placeholder: item.placeholder,
+    expected: item.expected,
+    parse: (raw) => {
+      const items = Array.isArray(raw)
+        ? (raw as unknown[])
+        : typeof raw === 'string'
+          ? raw.split(',').filter((part) => part.trim() !== '')
+          : [raw];
+      const values: T[] = [];
+      for (const entry of items) {
+        const parsed = item.parse(typeof entry === 'string' ? entry.trim() : entry);
+        if (!parsed.ok) return parsed;
+        values.push(parsed.value);
+      }
+      return ok(values);
+    },
+  };
+}
+
+/** A URL path prefix: empty, or starting with a slash and not ending with one. */
+export const urlPathPrefix: ValueType<string> = {
+  placeholder: '<path>',
+  expected: 'an empty string or a path such as /api (starting with /, not ending with /)',
+  parse: (raw) =>
+    typeof raw === 'string' && (raw === '' || /^\/\S*[^/]$/.test(raw)) ? ok(raw) : fail(urlPathPrefix.expected),
+};
+
+/** File permission bits, octal as text ("0o022", "022") or a number. */
+export const fileMode: ValueType<number, number | string> = {
+  placeholder: '<octal>',
+  expected: 'an octal file mode such as 022 or 0o077',
+  parse: (raw) => {
+    if (typeof raw === 'number') return Number.isInteger(raw) && raw >= 0 && raw <= 0o777 ? ok(raw) : fail(fileMode.expected);
+    if (typeof raw !== 'string' || !/^\s*(0o?)?[0-7]{1,3}\s*$/i.test(raw)) return fail(fileMode.expected);
+    return ok(Number.parseInt(raw.trim().replace(/^0o/i, ''), 8));
+  },
+};

@@ -1,0 +1,100 @@
+// BicornError and the registry of its codes: every failure a person may see, with its exit
+// code and a message that ends with the likely fix. Used by every process.
+import { ExitCode } from './exit-code.js';
+
+interface ErrorDetails {
+  USAGE: { message: string };
+  CONFIG_INVALID: { problems: readonly string[] };
+  CONFIG_FILE_FAILED: { file: string; reason: string };
+  NOT_IMPLEMENTED: { what: string; comesWith: string };
+  BIND_FAILED: { address: string; errno: string; reason: string };
+  APP_NOT_FOUND: { app: string; path: string };
+  APP_IMPORT_FAILED: { app: string; error: string };
+  APP_EXPORT_INVALID: { app: string; exportName: string; found: string; available: readonly string[] };
+  APP_INTERFACE_UNKNOWN: { app: string; found: string };
+  WORKER_BOOT_FAILED: { workerId: number; exitCode: ExitCode; message: string };
+  CRASH_LOOP: { failures: number; windowSeconds: number };
+  IPC_INVALID: { reason: string };
+}
+
+export type ErrorCode = keyof ErrorDetails;
+
+interface ErrorSpec<D> {
+  exitCode: ExitCode | ((details: D) => ExitCode);
+  message: (details: D) => string;
+}
+
+const registry: { [C in ErrorCode]: ErrorSpec<ErrorDetails[C]> } = {
+  USAGE: { exitCode: ExitCode.Usage, message: (d) => `${d.message}; see bicorn --help` },
+  CONFIG_INVALID: {
+    exitCode: ExitCode.Usage,
+    message: (d) =>
+      d.problems.length === 1
+        ? `invalid configuration: ${d.problems[0] ?? ''}`
+        : `invalid configuration (${String(d.problems.length)} problems):\n  ${d.problems.join('\n  ')}`,
+  },
+  CONFIG_FILE_FAILED: {
+    exitCode: ExitCode.Usage,
+    message: (d) => `cannot read config file ${d.file}: ${d.reason}; fix the file or pass another with -c`,
+  },
+  NOT_IMPLEMENTED: {
+    exitCode: ExitCode.Usage,
+    message: (d) => `${d.what} is not supported yet (it comes with ${d.comesWith}); leave it unset for now`,
+  },
+  BIND_FAILED: {
+    exitCode: ExitCode.Usage,
+    message: (d) => `cannot bind ${d.address}: ${d.reason} (${d.errno}); choose another address with -b`,
+  },
+  APP_NOT_FOUND: {
+    exitCode: ExitCode.AppLoad,
+    message: (d) => `app ${d.app}: no file at ${d.path}; check the path (it is relative to the working directory)`,
+  },
+  APP_IMPORT_FAILED: {
+    exitCode: ExitCode.AppLoad,
+    message: (d) => `app ${d.app} failed to load:\n${d.error}`,
+  },
+  APP_EXPORT_INVALID: {
+    exitCode: ExitCode.AppLoad,
+    message: (d) =>
+      `app ${d.app}: export "${d.exportName}" is ${d.found}; ` +
+      (d.available.length > 0
+        ? `the module exports ${d.available.join(', ')}; name one as ${d.app.split(':')[0] ?? d.app}:<export>`
+        : 'the module exports nothing; export the app as default or by name'),
+  },
+  APP_INTERFACE_UNKNOWN: {
+    exitCode: ExitCode.AppLoad,
+    message: (d) =>
+      `app ${d.app}: cannot tell which interface ${d.found} speaks; ` +
+      'pass --interface asgi, fetch or node (see bicorn --help)',
+  },
+  WORKER_BOOT_FAILED: { exitCode: (d) => d.exitCode, message: (d) => d.message },
+  CRASH_LOOP: {
+    exitCode: ExitCode.RuntimeFailure,
+    message: (d) =>
+      `workers failed ${String(d.failures)} times within ${String(d.windowSeconds)} s, so bicorn stopped; ` +
+      'see the errors logged above (raise max_restarts or restart_window to tolerate more)',
+  },
+  IPC_INVALID: {
+    exitCode: ExitCode.RuntimeFailure,
+    message: (d) => `internal error: invalid message between master and worker: ${d.reason}`,
+  },
+};
+
+export class BicornError<C extends ErrorCode = ErrorCode> extends Error {
+  override readonly name = 'BicornError';
+  readonly exitCode: ExitCode;
+
+  constructor(
+    readonly code: C,
+    readonly details: ErrorDetails[C],
+    options?: ErrorOptions,
+  ) {
+    const spec = registry[code];
+    super(spec.message(details), options);
+    this.exitCode = typeof spec.exitCode === 'function' ? spec.exitCode(details) : spec.exitCode;
+  }
+}
+
+export function isBicornError(value: unknown): value is BicornError {
+  return value instanceof BicornError;
+}

@@ -1,0 +1,10 @@
+export { assertNever } from './assert-never.js';
+export { BicornError, isBicornError, type ErrorCode } from './errors.js';
+export { ExitCode, isExitCode } from './exit-code.js';
+export {
+  parseMasterMessage,
+  parseWorkerMessage,
+  type MasterMessage,
+  type StopMode,
+  type WorkerMessage,
+} from './ipc.js';

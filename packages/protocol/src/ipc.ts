@@ -1,0 +1,95 @@
+// The typed IPC messages between the master and its workers, and the one parser for each
+// direction. Anything that arrives over IPC goes through these before it is trusted.
+import { BicornError } from './errors.js';
+import { type ExitCode, isExitCode } from './exit-code.js';
+
+export type StopMode = 'graceful' | 'fast';
+
+/** What the master sends to a worker. */
+export type MasterMessage =
+  /** The worker's identity and the resolved config, as plain data; sent once, right after fork. */
+  | { type: 'boot'; workerId: number; config: Readonly<Record<string, unknown>> }
+  /** A connection accepted on listener `listener`; the socket travels as the message's handle. */
+  | { type: 'connection'; listener: number }
+  | { type: 'stop'; mode: StopMode; timeoutMs: number };
+
+/** What a worker sends to the master. */
+export type WorkerMessage =
+  /** The app is loaded and the worker takes connections. */
+  | { type: 'ready'; interface: string }
+  /** The worker cannot serve; it exits with `exitCode` right after sending this. */
+  | { type: 'boot-failed'; exitCode: ExitCode; message: string }
+  /** A stop is under way and these many requests are still running. */
+  | { type: 'draining'; inFlight: number };
+
+type Fields = Record<string, unknown>;
+
+function objectWithType(value: unknown): Fields & { type: unknown } {
+  if (typeof value !== 'object' || value === null || !('type' in value)) {
+    throw invalid(`expected an object with a type, got ${describe(value)}`);
+  }
+  return value as Fields & { type: unknown };
+}
+
+function field<T>(message: Fields, key: string, check: (v: unknown) => v is T, expected: string): T {
+  const value = message[key];
+  if (!check(value)) {
+    throw invalid(`${String(message.type)}.${key}: expected ${expected}, got ${describe(value)}`);
+  }
+  return value;
+}
+
+const isString = (v: unknown): v is string => typeof v === 'string';
+const isCount = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0;
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isStopMode = (v: unknown): v is StopMode => v === 'graceful' || v === 'fast';
+
+export function parseMasterMessage(value: unknown): MasterMessage {
+  const m = objectWithType(value);
+  switch (m.type) {
+    case 'boot':
+      return {
+        type: 'boot',
+        workerId: field(m, 'workerId', isCount, 'a worker id'),
+        config: field(m, 'config', isRecord, 'an object'),
+      };
+    case 'connection':
+      return { type: 'connection', listener: field(m, 'listener', isCount, 'a listener index') };
+    case 'stop':
+      return {
+        type: 'stop',
+        mode: field(m, 'mode', isStopMode, '"graceful" or "fast"'),
+        timeoutMs: field(m, 'timeoutMs', isCount, 'milliseconds'),
+      };
+    default:
+      throw invalid(`unknown master message type ${describe(m.type)}`);
+  }
+}
+
+export function parseWorkerMessage(value: unknown): WorkerMessage {
+  const m = objectWithType(value);
+  switch (m.type) {
+    case 'ready':
+      return { type: 'ready', interface: field(m, 'interface', isString, 'an interface name') };
+    case 'boot-failed':
+      return {
+        type: 'boot-failed',
+        exitCode: field(m, 'exitCode', isExitCode, 'an exit code'),
+        message: field(m, 'message', isString, 'a message'),
+      };
+    case 'draining':
+      return { type: 'draining', inFlight: field(m, 'inFlight', isCount, 'a count') };
+    default:
+      throw invalid(`unknown worker message type ${describe(m.type)}`);
+  }
+}
+
+function invalid(reason: string): BicornError<'IPC_INVALID'> {
+  return new BicornError('IPC_INVALID', { reason });
+}
+
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (typeof value === 'string') return JSON.stringify(value);
+  return typeof value;
+}
