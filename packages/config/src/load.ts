@@ -42,7 +42,7 @@ export async function loadConfig(options: LoadOptions): Promise<LoadedConfig> {
 export function resolveConfig(cli: CliValues, env: Env, file: ConfigFile | undefined): LoadedConfig {
   const problems = [...unknownFileKeys(file), ...unknownEnvNames(env)];
   const values: Record<string, unknown> = {};
-  const sources: Record<string, Source> = {};
+  const sources = {} as Record<SettingKey, Source>;
   for (const key of settingKeys) {
     const declared: Setting<unknown, unknown> = settings[key];
     const found = pick(key, cli, env, file);
@@ -66,7 +66,7 @@ export function resolveConfig(cli: CliValues, env: Env, file: ConfigFile | undef
   if (problems.length > 0) throw new BicornError('CONFIG_INVALID', { problems });
   return {
     config: freeze(values) as Config,
-    sources: Object.freeze(sources) as Record<SettingKey, Source>,
+    sources: Object.freeze(sources),
     file,
   };
 }

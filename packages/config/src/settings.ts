@@ -24,7 +24,7 @@ export interface Setting<T, Input> {
   /** Environment variables read besides BICORN_<KEY>, which always works and wins. */
   readonly env?: readonly string[];
   readonly type: ValueType<T, Input>;
-  readonly default: T;
+  readonly default: NoInfer<T>;
   readonly doc: string;
   /** Set while the setting is declared but not implemented: which work brings it. */
   readonly comesWith?: string;

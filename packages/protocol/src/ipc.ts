@@ -24,11 +24,11 @@ export type WorkerMessage =
 
 type Fields = Record<string, unknown>;
 
-function objectWithType(value: unknown): Fields & { type: unknown } {
+function objectWithType(value: unknown): Fields {
   if (typeof value !== 'object' || value === null || !('type' in value)) {
     throw invalid(`expected an object with a type, got ${describe(value)}`);
   }
-  return value as Fields & { type: unknown };
+  return value;
 }
 
 function field<T>(message: Fields, key: string, check: (v: unknown) => v is T, expected: string): T {

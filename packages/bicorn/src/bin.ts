@@ -1,0 +1,14 @@
+// The bicorn binary's entry: runs the CLI and exits with its code. The only place in the
+// master that exits the process.
+import { main } from '@bicorn/cli';
+import { packageVersion, workerEntry } from './paths.js';
+
+const code = await main(process.argv.slice(2), {
+  version: packageVersion(),
+  workerEntry: workerEntry(),
+  env: process.env,
+  cwd: process.cwd(),
+  stdout: (text) => process.stdout.write(text),
+  stderr: (text) => process.stderr.write(text),
+});
+process.exit(code);

@@ -1,0 +1,1 @@
+export { main, type MainOptions } from './main.js';

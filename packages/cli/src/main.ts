@@ -1,0 +1,109 @@
+// The bicorn command: `serve` (the default) and `check`. Returns the exit code; only the
+// binary's entry exits the process.
+import { appKind, loadConfig, type Env, type LoadedConfig } from '@bicorn/config';
+import { runMaster } from '@bicorn/master';
+import { BicornError, ExitCode, isBicornError } from '@bicorn/protocol';
+import { createLogger } from '@bicorn/runtime';
+import { Command, CommanderError, Option } from 'commander';
+import { addSettingOptions, cliValues } from './options.js';
+import { renderEffectiveConfig, renderError } from './render.js';
+
+export interface MainOptions {
+  readonly version: string;
+  /** Path of the worker entry module the master forks. */
+  readonly workerEntry: string;
+  readonly env: Env;
+  readonly cwd: string;
+  readonly stdout: (text: string) => void;
+  readonly stderr: (text: string) => void;
+}
+
+interface Action {
+  kind: 'serve' | 'check';
+  loaded: LoadedConfig;
+}
+
+export async function main(argv: readonly string[], options: MainOptions): Promise<ExitCode> {
+  let action: Action | undefined;
+  const program = buildProgram(options, (next) => {
+    action = next;
+  });
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    if (action === undefined) return ExitCode.Ok; // --help or --version
+    if (action.kind === 'check') {
+      options.stdout(renderEffectiveConfig(action.loaded));
+      return ExitCode.Ok;
+    }
+    return await serve(action.loaded, options);
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      if (error.exitCode === 0) return ExitCode.Ok;
+      options.stderr(renderError(new BicornError('USAGE', { message: error.message.replace(/^error: /, '') }), false));
+      return ExitCode.Usage;
+    }
+    options.stderr(renderError(error, verbose(options, argv)));
+    return isBicornError(error) ? error.exitCode : ExitCode.RuntimeFailure;
+  }
+}
+
+function buildProgram(options: MainOptions, choose: (action: Action) => void): Command {
+  const program = new Command('bicorn')
+    .description('An application server and process manager for Python (WSGI, ASGI) and JavaScript web apps.')
+    .version(options.version, '-v, --version', 'Print the version and exit.')
+    .helpOption('-h, --help', 'Show this help.')
+    .exitOverride()
+    .configureOutput({ writeOut: options.stdout, writeErr: () => undefined })
+    .showSuggestionAfterError(true);
+
+  const serve = configure(program.command('serve', { isDefault: true }), options)
+    .description('Serve an app (the default command): bicorn [serve] [options] <app>')
+    .addOption(new Option('--check-config', 'Check the configuration and exit, as in gunicorn.').helpGroup('Config:'))
+    .addOption(new Option('--print-config', 'Print the effective configuration and exit, as in gunicorn.').helpGroup('Config:'));
+  const serveSettings = addSettingOptions(serve);
+  serve.action(async (app: string | undefined) => {
+    const loaded = await loadConfig({ cli: cliValues(serve, serveSettings, app), env: options.env, cwd: options.cwd, configFile: serve.opts<{ config?: string }>().config });
+    const { checkConfig, printConfig } = serve.opts<{ checkConfig?: boolean; printConfig?: boolean }>();
+    choose({ kind: checkConfig === true || printConfig === true ? 'check' : 'serve', loaded });
+  });
+
+  const check = configure(program.command('check'), options).description(
+    'Check the configuration and print every effective value with its source: bicorn check [options] [app]',
+  );
+  const checkSettings = addSettingOptions(check);
+  check.action(async (app: string | undefined) => {
+    const loaded = await loadConfig({ cli: cliValues(check, checkSettings, app), env: options.env, cwd: options.cwd, configFile: check.opts<{ config?: string }>().config });
+    choose({ kind: 'check', loaded });
+  });
+  return program;
+}
+
+function configure(command: Command, options: MainOptions): Command {
+  return command
+    .argument('[app]', 'the app: path/to/app.mjs[:export] (or module:callable for Python)')
+    .addOption(new Option('-c, --config <file>', 'Read settings from this file instead of searching the working directory.').helpGroup('Config:'))
+    .exitOverride()
+    .configureOutput({ writeOut: options.stdout, writeErr: () => undefined })
+    .showSuggestionAfterError(true)
+    .addHelpText('after', '\nSettings come from flags, then BICORN_* environment variables, then a config file, then defaults.\nThe full reference, with settings that are declared but not implemented yet: packages/config/SETTINGS.md');
+}
+
+async function serve(loaded: LoadedConfig, options: MainOptions): Promise<ExitCode> {
+  const { config } = loaded;
+  if (config.app === null) {
+    throw new BicornError('USAGE', { message: 'no app given: name one, as in `bicorn app.mjs`, or set app in the config file' });
+  }
+  if (appKind(config.app) === 'python' || config.interface === 'wsgi') {
+    throw new BicornError('NOT_IMPLEMENTED', { what: `serving the Python app ${config.app}`, comesWith: 'Python WSGI and ASGI support' });
+  }
+  const { log, destination } = createLogger({ role: 'master', level: config.log_level, format: config.log_format, destination: config.error_log });
+  try {
+    return await runMaster({ config, workerEntry: options.workerEntry, log });
+  } finally {
+    destination.flush();
+  }
+}
+
+function verbose(options: MainOptions, argv: readonly string[]): boolean {
+  return options.env.BICORN_LOG_LEVEL === 'debug' || argv.some((arg, i) => arg === '--log-level=debug' || (arg === '--log-level' && argv[i + 1] === 'debug'));
+}

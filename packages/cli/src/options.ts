@@ -1,0 +1,82 @@
+// The command-line options, generated from the settings table, plus the uvicorn-style
+// --host/--port/--uds/--fd flags folded into bind. Turns what commander parsed into raw
+// values for @bicorn/config, which validates them.
+import { envNames, settingKeys, settings, type CliValues, type Setting, type SettingKey } from '@bicorn/config';
+import { Option, type Command } from 'commander';
+
+interface SettingOption {
+  readonly key: SettingKey;
+  readonly flag: string;
+  readonly option: Option;
+}
+
+const compatFlags = ['--host', '--port', '--uds', '--fd'] as const;
+
+/** Adds every setting's flags to a command; returns what is needed to read them back. */
+export function addSettingOptions(command: Command): readonly SettingOption[] {
+  const added: SettingOption[] = [];
+  for (const key of settingKeys) {
+    const declared: Setting<unknown, unknown> = settings[key];
+    const shortFlag = declared.flags.find((f) => !f.startsWith('--'));
+    const longFlags = declared.flags.filter((f) => f.startsWith('--'));
+    for (const [index, long] of longFlags.entries()) {
+      const names = index === 0 && shortFlag !== undefined ? `${shortFlag}, ${long}` : long;
+      const value = declared.type.placeholder === '' ? '' : ` ${declared.type.placeholder}`;
+      const option = new Option(`${names}${value}`, describe(key, declared)).helpGroup(`${declared.section}:`);
+      if (Array.isArray(declared.default)) option.argParser(collect);
+      // Aliases and settings that are not implemented yet are accepted but not advertised.
+      if (index > 0 || declared.comesWith !== undefined) option.hideHelp();
+      command.addOption(option);
+      added.push({ key, flag: long, option });
+    }
+  }
+  command.addOption(new Option('--host <host>', 'Bind to this host, as in uvicorn (with --port).').helpGroup('Server:'));
+  command.addOption(new Option('--port <port>', 'Bind to this port, as in uvicorn (with --host).').helpGroup('Server:'));
+  command.addOption(new Option('--uds <path>', 'Bind to a unix socket, as in uvicorn.').hideHelp());
+  command.addOption(new Option('--fd <n>', 'Bind to an inherited file descriptor, as in uvicorn.').hideHelp());
+  return added;
+}
+
+function describe(key: SettingKey, declared: Setting<unknown, unknown>): string {
+  const fallback = declared.default === null || (Array.isArray(declared.default) && declared.default.length === 0)
+    ? ''
+    : `default: ${Array.isArray(declared.default) ? declared.default.join(', ') : JSON.stringify(declared.default)}; `;
+  return `${declared.doc} (${fallback}env ${envNames(key).join(', ')})`;
+}
+
+function collect(value: string, previous: unknown): string[] {
+  return [...(Array.isArray(previous) ? (previous as string[]) : []), value];
+}
+
+/** Reads the parsed options back as raw values keyed by setting, each with the flag that gave it. */
+export function cliValues(command: Command, options: readonly SettingOption[], app: string | undefined): CliValues {
+  const parsed = command.opts<Record<string, unknown>>();
+  const values: CliValues = {};
+  for (const { key, flag, option } of options) {
+    const value = parsed[option.attributeName()];
+    if (value !== undefined) values[key] = { value, flag };
+  }
+  const compatBinds = compatBindValues(parsed);
+  if (compatBinds.length > 0) {
+    const given = values.bind;
+    const flags = compatFlags.filter((f) => parsed[f.slice(2)] !== undefined);
+    values.bind = {
+      value: [...(Array.isArray(given?.value) ? (given.value as string[]) : []), ...compatBinds],
+      flag: [given?.flag, ...flags].filter((f) => f !== undefined).join('/'),
+    };
+  }
+  if (app !== undefined) values.app = { value: app, flag: 'the app argument' };
+  return values;
+}
+
+function compatBindValues(parsed: Record<string, unknown>): string[] {
+  const binds: string[] = [];
+  const { host, port, uds, fd } = parsed as { host?: string; port?: string; uds?: string; fd?: string };
+  if (host !== undefined || port !== undefined) {
+    const name = host ?? '127.0.0.1';
+    binds.push(`${name.includes(':') ? `[${name}]` : name}:${port ?? '8000'}`);
+  }
+  if (uds !== undefined) binds.push(`unix:${uds}`);
+  if (fd !== undefined) binds.push(`fd://${fd}`);
+  return binds;
+}

@@ -1,0 +1,21 @@
+// What the CLI prints for people: errors, and the effective config of `bicorn check`.
+import { describeSource, settingKeys, type LoadedConfig } from '@bicorn/config';
+import { isBicornError } from '@bicorn/protocol';
+
+export function renderError(error: unknown, verbose: boolean): string {
+  if (isBicornError(error)) {
+    const internals = verbose && error.stack !== undefined ? `\n${error.stack}` : '';
+    return `bicorn: error: ${error.message}${internals}\n`;
+  }
+  const detail = error instanceof Error ? (error.stack ?? error.message) : String(error);
+  return `bicorn: internal error (please report it): ${detail}\n`;
+}
+
+export function renderEffectiveConfig(loaded: LoadedConfig): string {
+  const rows = settingKeys.map((key) => [key, JSON.stringify(loaded.config[key]), describeSource(loaded.sources[key])] as const);
+  const keyWidth = Math.max(...rows.map(([key]) => key.length));
+  const valueWidth = Math.min(40, Math.max(...rows.map(([, value]) => value.length)));
+  const file = loaded.file === undefined ? 'no config file' : `config file ${loaded.file.label}`;
+  const lines = rows.map(([key, value, source]) => `  ${key.padEnd(keyWidth)}  ${value.padEnd(valueWidth)}  ${source}`);
+  return `configuration is valid (${file})\n  ${'setting'.padEnd(keyWidth)}  ${'value'.padEnd(valueWidth)}  from\n${lines.join('\n')}\n`;
+}

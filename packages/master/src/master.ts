@@ -1,0 +1,50 @@
+// The master's entry: bind the listeners, start the arbiter and its workers, and resolve
+// with the exit code once everything has stopped. Library code: it throws, never exits.
+import type { Config } from '@bicorn/config';
+import { ExitCode } from '@bicorn/protocol';
+import type { Logger } from '@bicorn/runtime';
+import { Arbiter } from './arbiter.js';
+import { clusterHost } from './cluster-host.js';
+import { Dispatcher } from './dispatch.js';
+import { bindListeners, closeListeners } from './listeners.js';
+import { forwardSignals } from './signals.js';
+
+export interface MasterOptions {
+  readonly config: Config;
+  /** Path of the worker's entry module, forked by node:cluster. */
+  readonly workerEntry: string;
+  readonly log: Logger;
+}
+
+/** Runs until stopped; resolves with ExitCode.Ok, or rejects with the BicornError that stopped it. */
+export async function runMaster({ config, workerEntry, log }: MasterOptions): Promise<ExitCode> {
+  const dispatcher = new Dispatcher();
+  const listeners = await bindListeners(config.bind, config.backlog, (listener, socket) => {
+    dispatcher.dispatch(listener, socket);
+  });
+  let arbiter: Arbiter | undefined;
+  const removeSignalHandlers = forwardSignals((command) => arbiter?.enqueue(command));
+  try {
+    arbiter = new Arbiter({
+      config,
+      host: clusterHost(workerEntry, config, (command) => arbiter?.enqueue(command)),
+      dispatcher,
+      log,
+      stopAccepting: () => {
+        closeListeners(listeners);
+      },
+      onReady: () => {
+        log.info({ addresses: listeners.map((l) => l.address), workers: config.workers, pid: process.pid }, 'listening');
+      },
+    });
+    log.info({ workers: config.workers, app: config.app }, 'starting');
+    arbiter.start();
+    const outcome = await arbiter.done;
+    if ('error' in outcome) throw outcome.error;
+    log.info('stopped');
+    return ExitCode.Ok;
+  } finally {
+    removeSignalHandlers();
+    closeListeners(listeners);
+  }
+}

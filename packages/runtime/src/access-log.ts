@@ -1,0 +1,43 @@
+// Access lines: one per finished request, as JSON or as a short readable line. Used by workers.
+import { openDestination, type LogFormatSetting } from './destination.js';
+
+export interface AccessEntry {
+  readonly remote: string;
+  readonly method: string;
+  readonly path: string;
+  readonly httpVersion: string;
+  readonly status: number;
+  /** Bytes written to the socket for this response, headers included. */
+  readonly bytes: number;
+  readonly durationMs: number;
+}
+
+export type AccessLog = (entry: AccessEntry) => void;
+
+export function createAccessLog(target: string, format: LogFormatSetting, workerId: number): AccessLog {
+  const destination = openDestination(target, format);
+  const render = destination.pretty ? prettyAccessLine : (entry: AccessEntry) => jsonAccessLine(entry, workerId);
+  return (entry) => {
+    destination.stream.write(render(entry));
+  };
+}
+
+export function prettyAccessLine(entry: AccessEntry): string {
+  return `${entry.remote} "${entry.method} ${entry.path} HTTP/${entry.httpVersion}" ${String(entry.status)} ${String(entry.bytes)} ${entry.durationMs.toFixed(1)}ms\n`;
+}
+
+export function jsonAccessLine(entry: AccessEntry, workerId: number): string {
+  return `${JSON.stringify({
+    time: Date.now(),
+    role: 'worker',
+    worker: workerId,
+    msg: 'access',
+    remote: entry.remote,
+    method: entry.method,
+    path: entry.path,
+    http: entry.httpVersion,
+    status: entry.status,
+    bytes: entry.bytes,
+    ms: Math.round(entry.durationMs * 100) / 100,
+  })}\n`;
+}

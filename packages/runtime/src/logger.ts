@@ -1,0 +1,38 @@
+// The logger factory: pino, JSON lines or pretty, every line naming the process role and,
+// in workers, the worker id. Used by master and workers.
+import pino from 'pino';
+import { openDestination, type Destination, type LogFormatSetting } from './destination.js';
+import { prettyStream } from './pretty.js';
+
+export type Logger = pino.Logger;
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace';
+
+export interface LoggerOptions {
+  readonly role: 'master' | 'worker';
+  readonly workerId?: number;
+  readonly level: LogLevel;
+  readonly format: LogFormatSetting;
+  /** A file path, or "-" for stdout. */
+  readonly destination: string;
+}
+
+export interface ProcessLogger {
+  readonly log: Logger;
+  readonly destination: Destination;
+}
+
+export function createLogger(options: LoggerOptions): ProcessLogger {
+  const destination = openDestination(options.destination, options.format);
+  const stream = destination.pretty ? prettyStream(destination.stream, options.destination === '-' && process.stdout.isTTY) : destination.stream;
+  const base = options.workerId === undefined ? { role: options.role } : { role: options.role, worker: options.workerId };
+  const log = pino(
+    {
+      level: options.level,
+      base: { pid: process.pid, ...base },
+      // Keep the error's own name and stack: the app's traceback is what a person needs.
+      serializers: { err: pino.stdSerializers.err },
+    },
+    stream,
+  );
+  return { log, destination };
+}

@@ -1,0 +1,110 @@
+// The worker's HTTP server: serves connections the master hands over, counts requests in
+// flight, writes access lines, and drains on stop. Runs in a worker.
+import type { AccessLog, Logger } from '@bicorn/runtime';
+import type { StopMode } from '@bicorn/protocol';
+import { createServer, type IncomingMessage, type RequestListener, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import { performance } from 'node:perf_hooks';
+
+export interface WorkerServerOptions {
+  readonly keepAliveMs: number;
+  readonly log: Logger;
+  readonly accessLog: AccessLog | undefined;
+}
+
+export class WorkerServer {
+  readonly #server;
+  readonly #sockets = new Set<Socket>();
+  readonly #responses = new Set<ServerResponse>();
+  readonly #options: WorkerServerOptions;
+  #drained: (() => void) | undefined;
+
+  constructor(listener: RequestListener, options: WorkerServerOptions) {
+    this.#options = options;
+    this.#server = createServer();
+    this.#server.keepAliveTimeout = options.keepAliveMs;
+    this.#server.on('connection', (socket: Socket) => {
+      this.#sockets.add(socket);
+      socket.once('close', () => {
+        this.#sockets.delete(socket);
+        this.#checkDrained();
+      });
+    });
+    // Registered before the app's listener, so draining can still mark the response.
+    this.#server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+      this.#track(req, res);
+    });
+    this.#server.on('request', listener);
+    this.#server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => {
+      options.log.debug({ code: error.code }, 'bad request from client');
+      if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      else socket.destroy();
+    });
+    // The server never listens itself: connections arrive from the master. 'listening'
+    // starts node's own header and request timeout checks (slow-loris protection).
+    this.#server.emit('listening');
+  }
+
+  get inFlight(): number {
+    return this.#responses.size;
+  }
+
+  accept(socket: Socket): void {
+    this.#server.emit('connection', socket);
+  }
+
+  /** Resolves once every connection is closed, or at the deadline with the rest destroyed. */
+  async drain(mode: StopMode, timeoutMs: number): Promise<void> {
+    if (mode === 'fast') {
+      this.#destroyAll();
+      return;
+    }
+    const drained = new Promise<void>((resolve) => {
+      this.#drained = resolve;
+    });
+    for (const res of this.#responses) closeAfter(res);
+    this.#server.closeIdleConnections();
+    this.#checkDrained();
+    const deadline = setTimeout(() => {
+      this.#options.log.warn({ inFlight: this.#responses.size, connections: this.#sockets.size }, 'requests still running at the graceful timeout; closing them');
+      this.#destroyAll();
+    }, timeoutMs);
+    await drained;
+    clearTimeout(deadline);
+  }
+
+  #track(req: IncomingMessage, res: ServerResponse): void {
+    const started = performance.now();
+    const bytesBefore = req.socket.bytesWritten;
+    this.#responses.add(res);
+    if (this.#drained !== undefined) closeAfter(res);
+    res.once('close', () => {
+      this.#responses.delete(res);
+      this.#options.accessLog?.({
+        remote: `${req.socket.remoteAddress ?? '-'}:${String(req.socket.remotePort ?? '-')}`,
+        method: req.method ?? '-',
+        path: req.url ?? '-',
+        httpVersion: req.httpVersion,
+        status: res.statusCode,
+        bytes: req.socket.bytesWritten - bytesBefore,
+        durationMs: performance.now() - started,
+      });
+      this.#checkDrained();
+    });
+  }
+
+  #checkDrained(): void {
+    if (this.#drained !== undefined && this.#sockets.size === 0) this.#drained();
+  }
+
+  #destroyAll(): void {
+    for (const socket of this.#sockets) socket.destroy();
+    this.#drained?.();
+  }
+}
+
+/** Makes the connection close once this response is done. */
+function closeAfter(res: ServerResponse): void {
+  if (!res.headersSent) res.setHeader('connection', 'close');
+  res.shouldKeepAlive = false;
+}
