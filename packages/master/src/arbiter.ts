@@ -125,6 +125,8 @@ export class Arbiter {
     const entry = this.#workers.get(workerId);
     if (entry === undefined) return;
     switch (message.type) {
+      case 'hello':
+        return; // answered with the boot message by the host
       case 'ready':
         this.#onWorkerReady(entry, message.interface);
         return;

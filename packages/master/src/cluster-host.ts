@@ -15,7 +15,9 @@ export function clusterHost(workerEntry: string, config: Config, enqueue: (comma
       const worker = cluster.fork();
       worker.on('message', (raw: unknown) => {
         try {
-          enqueue({ type: 'worker-message', workerId, message: parseWorkerMessage(raw) });
+          const message = parseWorkerMessage(raw);
+          if (message.type === 'hello') worker.send({ type: 'boot', workerId, config });
+          else enqueue({ type: 'worker-message', workerId, message });
         } catch (error) {
           enqueue({ type: 'worker-invalid-message', workerId, reason: (error as Error).message });
         }
@@ -25,7 +27,6 @@ export function clusterHost(workerEntry: string, config: Config, enqueue: (comma
       });
       // A send to a worker that is exiting fails; its exit arrives as a command anyway.
       worker.on('error', () => undefined);
-      worker.send({ type: 'boot', workerId, config });
       return handleFor(worker, workerId);
     },
   };

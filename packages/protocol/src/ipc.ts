@@ -7,7 +7,7 @@ export type StopMode = 'graceful' | 'fast';
 
 /** What the master sends to a worker. */
 export type MasterMessage =
-  /** The worker's identity and the resolved config, as plain data; sent once, right after fork. */
+  /** The worker's identity and the resolved config, as plain data; the answer to `hello`. */
   | { type: 'boot'; workerId: number; config: Readonly<Record<string, unknown>> }
   /** A connection accepted on listener `listener`; the socket travels as the message's handle. */
   | { type: 'connection'; listener: number }
@@ -15,6 +15,11 @@ export type MasterMessage =
 
 /** What a worker sends to the master. */
 export type WorkerMessage =
+  /**
+   * The worker listens for messages now. Sent first: a message sent before the worker's
+   * module has registered its listener would be lost.
+   */
+  | { type: 'hello' }
   /** The app is loaded and the worker takes connections. */
   | { type: 'ready'; interface: string }
   /** The worker cannot serve; it exits with `exitCode` right after sending this. */
@@ -69,6 +74,8 @@ export function parseMasterMessage(value: unknown): MasterMessage {
 export function parseWorkerMessage(value: unknown): WorkerMessage {
   const m = objectWithType(value);
   switch (m.type) {
+    case 'hello':
+      return { type: 'hello' };
     case 'ready':
       return { type: 'ready', interface: field(m, 'interface', isString, 'an interface name') };
     case 'boot-failed':

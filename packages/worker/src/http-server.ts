@@ -1,7 +1,7 @@
 // The worker's HTTP server: serves connections the master hands over, counts requests in
 // flight, writes access lines, and drains on stop. Runs in a worker.
-import type { AccessLog, Logger } from '@bicorn/runtime';
 import type { StopMode } from '@bicorn/protocol';
+import type { AccessLog, Logger } from '@bicorn/runtime';
 import { createServer, type IncomingMessage, type RequestListener, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
@@ -12,9 +12,16 @@ export interface WorkerServerOptions {
   readonly accessLog: AccessLog | undefined;
 }
 
+interface Connection {
+  /** Responses under way on this connection (more than one when requests are pipelined). */
+  busy: number;
+  /** Responses finished; a connection that has served none may still carry its first request. */
+  served: number;
+}
+
 export class WorkerServer {
   readonly #server;
-  readonly #sockets = new Set<Socket>();
+  readonly #connections = new Map<Socket, Connection>();
   readonly #responses = new Set<ServerResponse>();
   readonly #options: WorkerServerOptions;
   #drained: (() => void) | undefined;
@@ -24,9 +31,9 @@ export class WorkerServer {
     this.#server = createServer();
     this.#server.keepAliveTimeout = options.keepAliveMs;
     this.#server.on('connection', (socket: Socket) => {
-      this.#sockets.add(socket);
+      this.#connections.set(socket, { busy: 0, served: 0 });
       socket.once('close', () => {
-        this.#sockets.delete(socket);
+        this.#connections.delete(socket);
         this.#checkDrained();
       });
     });
@@ -53,7 +60,11 @@ export class WorkerServer {
     this.#server.emit('connection', socket);
   }
 
-  /** Resolves once every connection is closed, or at the deadline with the rest destroyed. */
+  /**
+   * Graceful: idle keep-alive connections close now, busy ones after their response, and
+   * new ones after their first request (or after keep_alive if none comes). Resolves once
+   * every connection is closed, or at the deadline with the rest destroyed. Fast: now.
+   */
   async drain(mode: StopMode, timeoutMs: number): Promise<void> {
     if (mode === 'fast') {
       this.#destroyAll();
@@ -63,42 +74,54 @@ export class WorkerServer {
       this.#drained = resolve;
     });
     for (const res of this.#responses) closeAfter(res);
-    this.#server.closeIdleConnections();
-    this.#checkDrained();
+    for (const [socket, connection] of this.#connections) {
+      if (connection.busy === 0 && connection.served > 0) socket.destroy();
+    }
+    const silentNewcomers = setTimeout(() => {
+      for (const [socket, connection] of this.#connections) if (connection.busy === 0) socket.destroy();
+    }, Math.min(this.#options.keepAliveMs, timeoutMs));
     const deadline = setTimeout(() => {
-      this.#options.log.warn({ inFlight: this.#responses.size, connections: this.#sockets.size }, 'requests still running at the graceful timeout; closing them');
+      this.#options.log.warn({ inFlight: this.#responses.size, connections: this.#connections.size }, 'requests still running at the graceful timeout; closing them');
       this.#destroyAll();
     }, timeoutMs);
+    this.#checkDrained();
     await drained;
+    clearTimeout(silentNewcomers);
     clearTimeout(deadline);
   }
 
   #track(req: IncomingMessage, res: ServerResponse): void {
     const started = performance.now();
-    const bytesBefore = req.socket.bytesWritten;
+    const socket = req.socket;
+    const bytesBefore = socket.bytesWritten;
+    const connection = this.#connections.get(socket);
+    if (connection !== undefined) connection.busy++;
     this.#responses.add(res);
     if (this.#drained !== undefined) closeAfter(res);
     res.once('close', () => {
       this.#responses.delete(res);
+      if (connection !== undefined) {
+        connection.busy--;
+        connection.served++;
+      }
       this.#options.accessLog?.({
-        remote: `${req.socket.remoteAddress ?? '-'}:${String(req.socket.remotePort ?? '-')}`,
+        remote: `${socket.remoteAddress ?? '-'}:${String(socket.remotePort ?? '-')}`,
         method: req.method ?? '-',
         path: req.url ?? '-',
         httpVersion: req.httpVersion,
         status: res.statusCode,
-        bytes: req.socket.bytesWritten - bytesBefore,
+        bytes: socket.bytesWritten - bytesBefore,
         durationMs: performance.now() - started,
       });
-      this.#checkDrained();
     });
   }
 
   #checkDrained(): void {
-    if (this.#drained !== undefined && this.#sockets.size === 0) this.#drained();
+    if (this.#drained !== undefined && this.#connections.size === 0) this.#drained();
   }
 
   #destroyAll(): void {
-    for (const socket of this.#sockets) socket.destroy();
+    for (const socket of this.#connections.keys()) socket.destroy();
     this.#drained?.();
   }
 }

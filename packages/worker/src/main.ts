@@ -23,7 +23,7 @@ function send(message: WorkerMessage): Promise<void> {
   return new Promise((resolve) => process.send?.(message, undefined, {}, () => { resolve(); }));
 }
 
-const boot = await nextMessage();
+const boot = await handshake();
 if (boot.type !== 'boot') throw new BicornError('IPC_INVALID', { reason: `expected boot, got ${boot.type}` });
 const config = reviveConfig(boot.config);
 const { log, destination } = createLogger({
@@ -100,8 +100,9 @@ process.on('message', (raw: unknown, handle: unknown) => {
   }
 });
 
-function nextMessage(): Promise<MasterMessage> {
-  return new Promise((resolve, reject) => {
+/** Says hello once listening, and resolves with the master's answer. */
+function handshake(): Promise<MasterMessage> {
+  const next = new Promise<MasterMessage>((resolve, reject) => {
     process.once('message', (raw: unknown) => {
       try {
         resolve(parseMasterMessage(raw));
@@ -110,4 +111,6 @@ function nextMessage(): Promise<MasterMessage> {
       }
     });
   });
+  void send({ type: 'hello' });
+  return next;
 }

@@ -1,0 +1,51 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { runBicorn } from './support/bicorn-process.js';
+
+describe('bicorn check', () => {
+  it('prints every effective value with its source', async () => {
+    const cwd = mkdtempSync(join(tmpdir(), 'bicorn-check-'));
+    writeFileSync(join(cwd, 'bicorn.config.mjs'), "export default { workers: 3, keep_alive: '10s' };\n");
+    const { code, stdout } = await runBicorn(['check', '--keep-alive', '7', 'app.mjs'], { cwd, env: { BICORN_LOG_LEVEL: 'debug' } });
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/^configuration is valid \(config file bicorn\.config\.mjs\)/);
+    expect(stdout).toMatch(/\n {2}workers +3 +bicorn\.config\.mjs\n/);
+    expect(stdout).toMatch(/\n {2}keep_alive +7 +--keep-alive\n/);
+    expect(stdout).toMatch(/\n {2}log_level +"debug" +BICORN_LOG_LEVEL\n/);
+    expect(stdout).toMatch(/\n {2}app +"app\.mjs" +the app argument\n/);
+    expect(stdout).toMatch(/\n {2}bind +\["127\.0\.0\.1:8000"\] +default\n/);
+  });
+
+  it('reports every problem and exits 2', async () => {
+    const { code, stderr } = await runBicorn(['check', '-w', 'many', '--log-level', 'loud']);
+    expect(code).toBe(2);
+    expect(stderr).toBe(
+      'bicorn: error: invalid configuration (2 problems):\n' +
+        '  workers (from --workers): expected a positive integer or "auto", got "many"\n' +
+        '  log_level (from --log-level): expected one of "fatal", "error", "warn", "info", "debug", "trace", got "loud"\n',
+    );
+  });
+
+  it('is what --check-config does too, as in gunicorn', async () => {
+    const { code, stdout } = await runBicorn(['--check-config', '--host', '::1', '--port', '9000', 'app.mjs']);
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/\n {2}bind +\["\[::1\]:9000"\] +--host\/--port\n/);
+  });
+});
+
+describe('help and version', () => {
+  it('groups options by section and shows defaults and environment variables', async () => {
+    const { code, stdout } = await runBicorn(['serve', '--help']);
+    expect(code).toBe(0);
+    for (const section of ['Server:', 'Workers:', 'Timeouts:', 'Logging:', 'Config:']) expect(stdout).toContain(section);
+    expect(stdout).toMatch(/-w, --workers <n\|auto>\s+How many worker processes to run; `auto` means one per CPU\.\s+\(default: 1; env\s+BICORN_WORKERS, WEB_CONCURRENCY\)/);
+  });
+
+  it('prints the version', async () => {
+    const { code, stdout } = await runBicorn(['--version']);
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/^\d+\.\d+\.\d+\n$/);
+  });
+});

@@ -1,0 +1,107 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { fixture, runBicorn } from './support/bicorn-process.js';
+
+function tempDir(files: Record<string, string>): string {
+  const dir = mkdtempSync(join(tmpdir(), 'bicorn-test-'));
+  for (const [name, content] of Object.entries(files)) writeFileSync(join(dir, name), content);
+  return dir;
+}
+
+/** One readable line on stderr, no stack trace, nothing on stdout. */
+function expectOneLine(stderr: string): string {
+  const lines = stderr.trimEnd().split('\n');
+  expect(lines).toHaveLength(1);
+  expect(lines[0]).toMatch(/^bicorn: error: /);
+  return lines[0] ?? '';
+}
+
+describe('user errors', () => {
+  it('a bad config file value gives exit 2 and one line naming the file', async () => {
+    const cwd = tempDir({ 'bicorn.config.json': JSON.stringify({ workers: 'four' }) });
+    const { code, stderr } = await runBicorn([fixture('apps/fetch.mjs')], { cwd });
+    expect(code).toBe(2);
+    expect(expectOneLine(stderr)).toBe(
+      'bicorn: error: invalid configuration: workers (from bicorn.config.json): expected a positive integer or "auto", got "four"',
+    );
+  });
+
+  it('a config file that does not parse gives exit 2', async () => {
+    const cwd = tempDir({ '.bicornrc.json': '{ "workers": ' });
+    const { code, stderr } = await runBicorn([fixture('apps/fetch.mjs')], { cwd });
+    expect(code).toBe(2);
+    expect(expectOneLine(stderr)).toMatch(/^bicorn: error: cannot read config file .*\.bicornrc\.json: /);
+  });
+
+  it('a bad environment value gives exit 2 and one line naming the variable', async () => {
+    const { code, stderr } = await runBicorn([fixture('apps/fetch.mjs')], { env: { BICORN_KEEP_ALIVE: 'forever' } });
+    expect(code).toBe(2);
+    expect(expectOneLine(stderr)).toMatch(/^bicorn: error: invalid configuration: keep_alive \(from BICORN_KEEP_ALIVE\): expected a duration/);
+  });
+
+  it('an unknown flag gives exit 2 and a suggestion', async () => {
+    const { code, stderr } = await runBicorn(['--wrkers', '2', fixture('apps/fetch.mjs')]);
+    expect(code).toBe(2);
+    expect(expectOneLine(stderr)).toMatch(/unknown option '--wrkers'.*Did you mean --workers\?/);
+  });
+
+  it('a bad flag value gives exit 2 naming the flag', async () => {
+    const { code, stderr } = await runBicorn(['-w', '0', fixture('apps/fetch.mjs')]);
+    expect(code).toBe(2);
+    expect(expectOneLine(stderr)).toBe('bicorn: error: invalid configuration: workers (from --workers): expected a positive integer or "auto", got "0"');
+  });
+
+  it('a missing app file gives exit 4', async () => {
+    const { code, stderr } = await runBicorn(['-b', '127.0.0.1:0', './no/such/app.mjs']);
+    expect(code).toBe(4);
+    expect(expectOneLine(stderr)).toMatch(/^bicorn: error: app \.\/no\/such\/app\.mjs: no file at .*no\/such\/app\.mjs/);
+  });
+
+  it("an app that throws at import gives exit 4 with the app's own error", async () => {
+    const { code, stderr } = await runBicorn(['-b', '127.0.0.1:0', fixture('apps/throws.mjs')]);
+    expect(code).toBe(4);
+    expect(stderr).toMatch(/^bicorn: error: app .*throws\.mjs failed to load:\nError: the database URL is not set\n/);
+  });
+
+  it('an export that is not an app gives exit 4 naming what was found', async () => {
+    const { code, stderr } = await runBicorn(['-b', '127.0.0.1:0', fixture('apps/not-an-app.mjs')]);
+    expect(code).toBe(4);
+    expect(expectOneLine(stderr)).toMatch(/not-an-app\.mjs/);
+  });
+
+  it('a Python app is not supported yet: exit 2', async () => {
+    const { code, stderr } = await runBicorn(['mysite.wsgi:application']);
+    expect(code).toBe(2);
+    expect(expectOneLine(stderr)).toMatch(/serving the Python app mysite\.wsgi:application is not supported yet/);
+  });
+
+  it('a setting that is not implemented yet gives exit 2', async () => {
+    const { code, stderr } = await runBicorn(['--pid', '/tmp/bicorn.pid', fixture('apps/fetch.mjs')]);
+    expect(code).toBe(2);
+    expect(expectOneLine(stderr)).toMatch(/pid \(from --pid\): not supported yet/);
+  });
+
+  it('no app at all gives exit 2', async () => {
+    const { code, stderr } = await runBicorn([], { cwd: tempDir({}) });
+    expect(code).toBe(2);
+    expect(expectOneLine(stderr)).toMatch(/no app given/);
+  });
+
+  it('a port in use gives exit 2 naming the address', async () => {
+    const blocker = createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = blocker.address() as { port: number };
+      const { code, stderr } = await runBicorn(['-b', `127.0.0.1:${String(port)}`, fixture('apps/fetch.mjs')]);
+      expect(code).toBe(2);
+      expect(expectOneLine(stderr)).toBe(
+        `bicorn: error: cannot bind 127.0.0.1:${String(port)}: the address is already in use (is another server running there?) (EADDRINUSE); choose another address with -b`,
+      );
+    } finally {
+      blocker.close();
+    }
+  });
+});

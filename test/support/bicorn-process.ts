@@ -1,0 +1,151 @@
+// Starts the built bicorn binary as a real process for end-to-end tests, reads its JSON log
+// lines, and waits on them. Every process started here is killed (with its workers) after
+// each test, and a test that left one running fails.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { afterEach } from 'vitest';
+
+export const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
+export const binary = fileURLToPath(new URL('../../packages/bicorn/bin/bicorn.js', import.meta.url));
+export const fixture = (name: string) => fileURLToPath(new URL(`../fixtures/${name}`, import.meta.url));
+
+export interface LogLine {
+  readonly level: number;
+  readonly msg: string;
+  readonly role?: string;
+  readonly worker?: number;
+  readonly [field: string]: unknown;
+}
+
+interface Exit {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+}
+
+const running = new Set<BicornProcess>();
+
+afterEach(() => {
+  const leaked = [...running].filter((p) => !p.hasExited);
+  for (const p of leaked) p.killGroup();
+  running.clear();
+  if (leaked.length > 0) throw new Error(`the test left bicorn running (pid ${leaked.map((p) => String(p.pid)).join(', ')}); stop it before the test ends`);
+});
+
+export class BicornProcess {
+  readonly lines: LogLine[] = [];
+  stdout = '';
+  stderr = '';
+  readonly exited: Promise<Exit>;
+  hasExited = false;
+  readonly #child: ChildProcess;
+  readonly #waiters = new Set<() => void>();
+
+  constructor(args: readonly string[], options: { env?: Record<string, string>; cwd?: string } = {}) {
+    // A process group of its own, so teardown can kill the master and its workers together.
+    this.#child = spawn(process.execPath, [binary, ...args], {
+      cwd: options.cwd ?? repoRoot,
+      env: { PATH: process.env.PATH ?? '', ...options.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    });
+    running.add(this);
+    let partial = '';
+    this.#child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
+      this.stdout += chunk;
+      partial += chunk;
+      const complete = partial.split('\n');
+      partial = complete.pop() ?? '';
+      for (const line of complete) this.#addLine(line);
+    });
+    this.#child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
+      this.stderr += chunk;
+      this.#notify();
+    });
+    this.exited = new Promise((resolve) => {
+      this.#child.once('close', (code, signal) => {
+        this.hasExited = true;
+        this.#notify();
+        resolve({ code, signal });
+      });
+    });
+  }
+
+  get pid(): number {
+    return this.#child.pid ?? -1;
+  }
+
+  #addLine(line: string): void {
+    try {
+      this.lines.push(JSON.parse(line) as LogLine);
+    } catch {
+      this.lines.push({ level: 30, msg: line });
+    }
+    this.#notify();
+  }
+
+  #notify(): void {
+    for (const waiter of this.#waiters) waiter();
+  }
+
+  /** Waits until a log line matches; fails after `timeoutMs` naming what was awaited. */
+  async waitForLog(what: string, match: (line: LogLine) => boolean, timeoutMs = 20_000): Promise<LogLine> {
+    return this.#waitFor(what, () => this.lines.find(match), timeoutMs);
+  }
+
+  /** Waits for the `listening` line and returns the first address as a base URL. */
+  async listening(): Promise<string> {
+    const line = await this.waitForLog('the listening line', (l) => l.msg === 'listening');
+    const addresses = line.addresses as string[];
+    return `http://${addresses[0] ?? ''}`;
+  }
+
+  async #waitFor<T>(what: string, probe: () => T | undefined, timeoutMs: number): Promise<T> {
+    return new Promise((resolve, reject) => {
+      const check = () => {
+        const found = probe();
+        if (found !== undefined) {
+          finish();
+          resolve(found);
+        } else if (this.hasExited) {
+          finish();
+          reject(new Error(`bicorn exited while waiting for ${what}\nstdout:\n${this.stdout}\nstderr:\n${this.stderr}`));
+        }
+      };
+      const timer = setTimeout(() => {
+        finish();
+        reject(new Error(`timed out after ${String(timeoutMs)} ms waiting for ${what}\nstdout:\n${this.stdout}\nstderr:\n${this.stderr}`));
+      }, timeoutMs);
+      const finish = () => {
+        clearTimeout(timer);
+        this.#waiters.delete(check);
+      };
+      this.#waiters.add(check);
+      check();
+    });
+  }
+
+  signal(signal: NodeJS.Signals): void {
+    this.#child.kill(signal);
+  }
+
+  /** Sends SIGTERM and waits for the exit. */
+  async stop(): Promise<Exit> {
+    this.signal('SIGTERM');
+    return this.exited;
+  }
+
+  killGroup(): void {
+    try {
+      process.kill(-this.pid, 'SIGKILL');
+    } catch {
+      // Already gone.
+    }
+  }
+}
+
+/** Runs bicorn to completion (for commands that exit by themselves). */
+export async function runBicorn(args: readonly string[], options: { env?: Record<string, string>; cwd?: string } = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = new BicornProcess(args, options);
+  const { code } = await child.exited;
+  return { code, stdout: child.stdout, stderr: child.stderr };
+}
