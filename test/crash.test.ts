@@ -10,11 +10,11 @@ describe('a worker killed under load', () => {
     const victim = ready[0]?.pid as number;
 
     // Light load: a few requests at a time on fresh connections, around the kill.
-    let stopLoad = false;
+    const control = { stop: false };
     const failures: unknown[] = [];
     let answered = 0;
     const load = (async () => {
-      while (!stopLoad) {
+      while (!control.stop) {
         const results = await Promise.allSettled([get(`${url}/`), get(`${url}/`)]);
         for (const r of results) {
           if (r.status === 'fulfilled' && r.value.status === 200) answered++;
@@ -27,7 +27,7 @@ describe('a worker killed under load', () => {
     const died = await bicorn.waitForLog('the death to be logged', (l) => l.msg === 'worker died');
     expect(died).toMatchObject({ level: 50, signal: 'SIGKILL', hint: 'killed: out of memory?' });
     await bicorn.waitForLog('a replacement worker', (l) => l.msg === 'worker ready' && l.pid !== victim && !ready.includes(l));
-    stopLoad = true;
+    control.stop = true;
     await load;
 
     // Only requests already on the killed worker may fail; the rest were answered.

@@ -39,7 +39,7 @@ export async function main(argv: readonly string[], options: MainOptions): Promi
   } catch (error) {
     if (error instanceof CommanderError) {
       if (error.exitCode === 0) return ExitCode.Ok;
-      options.stderr(renderError(new BicornError('USAGE', { message: error.message.replace(/^error: /, '') }), false));
+      options.stderr(renderError(new BicornError('USAGE', { message: error.message.replace(/^error: /, '').replaceAll('\n', ' ') }), false));
       return ExitCode.Usage;
     }
     options.stderr(renderError(error, verbose(options, argv)));

@@ -31,10 +31,9 @@ export async function readConfigFile(cwd: string, explicitPath: string | undefin
   try {
     result = explicitPath === undefined ? await explorer.search(cwd) : await explorer.load(explicitPath);
   } catch (error) {
-    throw new BicornError('CONFIG_FILE_FAILED', {
-      file: explicitPath ?? cwd,
-      reason: readableReason(error),
-    });
+    const failedFile = (error as { filepath?: unknown }).filepath;
+    const file = typeof failedFile === 'string' ? failedFile : (explicitPath ?? cwd);
+    throw new BicornError('CONFIG_FILE_FAILED', { file: relative(cwd, file) || file, reason: readableReason(error) });
   }
   if (result === null) return undefined;
   const label = relative(cwd, result.filepath) || result.filepath;
@@ -49,11 +48,10 @@ export async function readConfigFile(cwd: string, explicitPath: string | undefin
   return { path: result.filepath, label, values: values as Record<string, unknown> };
 }
 
+/** The parser's own words on one line, without cosmiconfig's "JSON Error in <file>:" prefix. */
 function readableReason(error: unknown): string {
-  if (error instanceof Error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') return 'no such file';
-    return error.message.split('\n')[0] ?? error.message;
-  }
-  return String(error);
+  if (!(error instanceof Error)) return String(error);
+  if ((error as NodeJS.ErrnoException).code === 'ENOENT') return 'no such file';
+  const lines = error.message.split('\n').filter((line) => line.trim() !== '' && !/^\w+ Error in /.test(line));
+  return (lines[0] ?? error.message).trim();
 }

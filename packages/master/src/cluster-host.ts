@@ -33,6 +33,21 @@ export function clusterHost(workerEntry: string, config: Config, enqueue: (comma
 }
 
 function handleFor(worker: Worker, workerId: number): WorkerHandle {
+  // Node passes one handle at a time and queues the rest until the worker acknowledges. If
+  // the worker dies meanwhile, node neither calls back for the queued sockets nor closes the
+  // one awaiting acknowledgement, and their clients would hang. So: queued sockets are kept
+  // here and go to another worker when this one exits, and the master's copy of a socket is
+  // closed as soon as it is written to the channel (the kernel holds the descriptor in flight;
+  // if the worker never reads it, the connection is closed instead of hanging).
+  const unsent = new Map<Socket, (error: Error | null) => void>();
+  const redispatchUnsent = (): void => {
+    for (const [socket, done] of unsent) {
+      unsent.delete(socket);
+      done(new Error('worker went away before taking the connection'));
+    }
+  };
+  worker.once('disconnect', redispatchUnsent);
+  worker.once('exit', redispatchUnsent);
   return {
     id: workerId,
     pid: worker.process.pid,
@@ -47,7 +62,12 @@ function handleFor(worker: Worker, workerId: number): WorkerHandle {
         done(new Error('worker disconnected'));
         return;
       }
-      worker.send({ type: 'connection', listener }, socket, { keepOpen: false }, done);
+      unsent.set(socket, done);
+      worker.send({ type: 'connection', listener }, socket, { keepOpen: true }, (error) => {
+        if (!unsent.delete(socket)) return;
+        if (error === null) socket.destroy();
+        done(error);
+      });
     },
   };
 }

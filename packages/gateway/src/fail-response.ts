@@ -1,0 +1,22 @@
+// What a client gets when the app fails: a 500 while nothing is on the wire, else the
+// connection cut so that the response is not taken as whole. Runs in the worker; used by
+// every app host.
+import type { ServerResponse } from 'node:http';
+
+const ERROR_BODY = Buffer.from('Internal Server Error\n');
+const ERROR_HEADERS = ['content-type', 'text/plain; charset=utf-8', 'content-length', String(ERROR_BODY.length)];
+
+export function failResponse(res: ServerResponse): void {
+  // A finished response is whole on the wire, and its socket may already carry the next
+  // request of a keep-alive connection: leave both alone.
+  if (res.writableEnded || res.destroyed) return;
+  if (!res.headersSent) {
+    res.writeHead(500, ERROR_HEADERS);
+    res.end(ERROR_BODY);
+    return;
+  }
+  // node:http corks the socket until the next tick; flush first so that the client sees a
+  // response cut short rather than none at all.
+  res.socket?.uncork();
+  res.destroy();
+}

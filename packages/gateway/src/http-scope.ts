@@ -1,0 +1,119 @@
+// Builds the ASGI HTTP scope from a parsed request line and headers, without I/O. Runs in the
+// worker, once per request.
+import type { AsgiVersion, HeaderPair, HttpScope } from './asgi-types.js';
+
+export interface HttpScopeInput {
+  readonly method: string;
+  /** The request target as node:http gives it: the wire bytes as a latin1 string. */
+  readonly target: string;
+  readonly httpVersion: string;
+  /** Alternating names and values, as in `IncomingMessage.rawHeaders`. */
+  readonly rawHeaders: readonly string[];
+  readonly scheme: 'http' | 'https';
+  readonly client: readonly [string, number] | null;
+  readonly server: readonly [string, number | null] | null;
+  readonly rootPath: string;
+  readonly state?: Record<string, unknown> | undefined;
+}
+
+const ASGI: AsgiVersion = Object.freeze({ version: '3.0', spec_version: '2.4' });
+
+// Lower-cased names are shared between requests: a real server sees a few dozen distinct
+// names, and the cap keeps a client that invents names from growing the map.
+const NAME_CACHE_LIMIT = 512;
+const nameCache = new Map<string, Buffer>();
+
+export function buildHttpScope(input: HttpScopeInput): HttpScope {
+  const { pathPart, query } = splitTarget(input.target);
+  const root = input.rootPath;
+  // Like uvicorn, path and raw_path carry the root path in front: the app strips it.
+  const scope: HttpScope = {
+    type: 'http',
+    asgi: ASGI,
+    http_version: httpVersionOf(input.httpVersion),
+    method: input.method,
+    scheme: input.scheme,
+    path: root + decodePath(pathPart),
+    raw_path: root === '' ? Buffer.from(pathPart, 'latin1') : Buffer.concat([Buffer.from(root), Buffer.from(pathPart, 'latin1')]),
+    query_string: Buffer.from(query, 'latin1'),
+    root_path: root,
+    headers: headerPairs(input.rawHeaders),
+    client: input.client,
+    server: input.server,
+  };
+  // Each request gets a shallow copy of the lifespan state, as the ASGI spec asks.
+  return input.state === undefined ? scope : { ...scope, state: { ...input.state } };
+}
+
+function httpVersionOf(version: string): HttpScope['http_version'] {
+  if (version === '1.0') return '1.0';
+  if (version === '2.0' || version === '2') return '2';
+  return '1.1';
+}
+
+export function splitTarget(target: string): { pathPart: string; query: string } {
+  let start = 0;
+  // The absolute form (`GET http://host/path`) is what proxies send; keep only its path.
+  if (target.charCodeAt(0) !== 0x2f /* / */) {
+    const authority = target.indexOf('://');
+    if (authority !== -1) {
+      const slash = target.indexOf('/', authority + 3);
+      if (slash === -1) {
+        const q = target.indexOf('?', authority + 3);
+        return { pathPart: '/', query: q === -1 ? '' : target.slice(q + 1) };
+      }
+      start = slash;
+    }
+  }
+  const q = target.indexOf('?', start);
+  return q === -1
+    ? { pathPart: start === 0 ? target : target.slice(start), query: '' }
+    : { pathPart: target.slice(start, q), query: target.slice(q + 1) };
+}
+
+const NEEDS_DECODING = /[%\x80-\xff]/;
+
+/** Percent-decodes the path and reads the bytes as UTF-8; malformed input becomes U+FFFD. */
+export function decodePath(pathPart: string): string {
+  if (!NEEDS_DECODING.test(pathPart)) return pathPart;
+  const out = Buffer.allocUnsafe(pathPart.length);
+  let length = 0;
+  for (let i = 0; i < pathPart.length; i++) {
+    const code = pathPart.charCodeAt(i);
+    if (code === 0x25 /* % */ && i + 2 < pathPart.length) {
+      const high = hexValue(pathPart.charCodeAt(i + 1));
+      const low = hexValue(pathPart.charCodeAt(i + 2));
+      if (high !== -1 && low !== -1) {
+        out[length++] = high * 16 + low;
+        i += 2;
+        continue;
+      }
+    }
+    out[length++] = code & 0xff;
+  }
+  return out.toString('utf8', 0, length);
+}
+
+function hexValue(code: number): number {
+  if (code >= 0x30 && code <= 0x39) return code - 0x30;
+  const lower = code | 0x20;
+  if (lower >= 0x61 && lower <= 0x66) return lower - 0x61 + 10;
+  return -1;
+}
+
+function headerPairs(rawHeaders: readonly string[]): HeaderPair[] {
+  const pairs: HeaderPair[] = [];
+  for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
+    pairs.push([lowerCaseName(rawHeaders[i] ?? ''), Buffer.from(rawHeaders[i + 1] ?? '', 'latin1')]);
+  }
+  return pairs;
+}
+
+function lowerCaseName(raw: string): Buffer {
+  let name = nameCache.get(raw);
+  if (name === undefined) {
+    name = Buffer.from(raw.toLowerCase(), 'latin1');
+    if (nameCache.size < NAME_CACHE_LIMIT) nameCache.set(raw, name);
+  }
+  return name;
+}

@@ -1,0 +1,70 @@
+import { describe, expect, it } from 'vitest';
+import { parseSendEvent } from './send-events.js';
+
+const b = (text: string): Uint8Array => new TextEncoder().encode(text);
+
+describe('parseSendEvent', () => {
+  it('turns a start event into a status and flat latin1 headers, repeats kept', () => {
+    const parsed = parseSendEvent({
+      type: 'http.response.start',
+      status: 201,
+      headers: [
+        [b('Set-Cookie'), b('a=1')],
+        [b('set-cookie'), b('b=2')],
+        [Buffer.from('x-latin'), Buffer.from([0xe9])],
+      ],
+    });
+    expect(parsed).toEqual({ kind: 'start', status: 201, headers: ['Set-Cookie', 'a=1', 'set-cookie', 'b=2', 'x-latin', 'é'] });
+  });
+
+  it('accepts any iterable of pairs and no headers at all', () => {
+    const headers = new Set([[b('a'), b('1')]]);
+    expect(parseSendEvent({ type: 'http.response.start', status: 204, headers })).toMatchObject({ headers: ['a', '1'] });
+    expect(parseSendEvent({ type: 'http.response.start', status: 204 })).toMatchObject({ headers: [] });
+  });
+
+  it('defaults the body to empty and more_body to false, without copying the bytes', () => {
+    const bytes = new Uint8Array([1, 2, 3]);
+    const parsed = parseSendEvent({ type: 'http.response.body', body: bytes, more_body: true });
+    expect(parsed).toEqual({ kind: 'body', body: Buffer.from([1, 2, 3]), more: true });
+    if (parsed.kind !== 'body') throw new Error('expected a body event');
+    expect(parsed.body.buffer).toBe(bytes.buffer);
+    expect(parseSendEvent({ type: 'http.response.body' })).toEqual({ kind: 'body', body: Buffer.alloc(0), more: false });
+  });
+
+  it.each([
+    [42, /^send: event must be an object with a type, got number 42$/],
+    [{}, /^send: event must be an object with a type/],
+    [{ type: 'http.response.push' }, /^send: unknown event type the string "http.response.push"/],
+    [{ type: 'http.response.start' }, /^http\.response\.start: status must be an integer 100-599, got undefined$/],
+    [{ type: 'http.response.start', status: '200' }, /status must be an integer 100-599, got the string "200"/],
+    [{ type: 'http.response.start', status: 200.5 }, /status must be an integer 100-599, got number 200.5/],
+    [{ type: 'http.response.start', status: 600 }, /status must be an integer 100-599, got number 600/],
+    [{ type: 'http.response.start', status: 200, trailers: true }, /^http\.response\.start: trailers must be false or absent/],
+    [{ type: 'http.response.start', status: 200, headers: 5 }, /^http\.response\.start: headers must be an iterable/],
+    [{ type: 'http.response.start', status: 200, headers: [[b('a')]] }, /headers\[0\] must be a \[name, value\] pair/],
+    [{ type: 'http.response.start', status: 200, headers: [['a', b('1')]] }, /headers\[0\] name must be a byte string \(Uint8Array\), got the string "a"/],
+    [{ type: 'http.response.start', status: 200, headers: [[b('a'), '1']] }, /headers\[0\] value must be a byte string/],
+    [{ type: 'http.response.start', status: 200, headers: [[b(''), b('1')]] }, /headers\[0\] name must not be empty/],
+    [{ type: 'http.response.start', status: 200, headers: [[b('a'), b('1')], [b('bad name'), b('1')]] }, /headers\[1\] name contains byte 0x20/],
+    [{ type: 'http.response.body', body: 'text' }, /^http\.response\.body: body must be a byte string \(Uint8Array\), got the string "text"$/],
+    [{ type: 'http.response.body', more_body: 1 }, /^http\.response\.body: more_body must be a boolean, got number 1$/],
+  ])('refuses %j with a message naming the field', (event, message) => {
+    expect(() => parseSendEvent(event)).toThrow(message);
+    expect(() => parseSendEvent(event)).toThrow(TypeError);
+  });
+
+  it.each([
+    ['CR LF', 'a\r\nInjected: yes', '0x0d'],
+    ['LF', 'a\nb', '0x0a'],
+    ['NUL', 'a\0b', '0x00'],
+  ])('refuses a header value containing %s', (_label, value, byte) => {
+    const event = { type: 'http.response.start', status: 200, headers: [[b('x'), b(value)]] };
+    expect(() => parseSendEvent(event)).toThrow(`headers[0] value contains byte ${byte}; CR, LF, NUL`);
+  });
+
+  it('refuses CR and LF in a header name', () => {
+    const event = { type: 'http.response.start', status: 200, headers: [[b('x\r\ny'), b('1')]] };
+    expect(() => parseSendEvent(event)).toThrow('headers[0] name contains byte 0x0d');
+  });
+});

@@ -1,0 +1,46 @@
+// Serves one node:http request with an ASGI app: builds the scope, runs the app with
+// receive/send, and settles the response however the app ends. Runs in the worker.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { AsgiReceive, AsgiSend, HttpScope } from './asgi-types.js';
+import { HttpExchange } from './http-exchange.js';
+import { buildHttpScope } from './http-scope.js';
+import type { GatewayLog } from './log.js';
+
+export interface ServeAsgiHttpOptions {
+  readonly rootPath: string;
+  readonly log: GatewayLog;
+  /** The lifespan state; each request's scope gets a shallow copy. */
+  readonly state?: Record<string, unknown> | undefined;
+}
+
+/** What the server can run: an `AsgiApp`, or any function, whose result is awaited whatever it is. */
+export type AsgiCallable = (scope: HttpScope, receive: AsgiReceive, send: AsgiSend) => unknown;
+
+/** Never rejects: app failures become a 500 or an aborted connection, and a log line. */
+export async function serveAsgiHttp(
+  app: AsgiCallable,
+  req: IncomingMessage,
+  res: ServerResponse,
+  options: ServeAsgiHttpOptions,
+): Promise<void> {
+  const socket = req.socket;
+  const scope = buildHttpScope({
+    method: req.method ?? 'GET',
+    target: req.url ?? '/',
+    httpVersion: req.httpVersion,
+    rawHeaders: req.rawHeaders,
+    scheme: 'http',
+    client: socket.remoteAddress === undefined ? null : [socket.remoteAddress, socket.remotePort ?? 0],
+    server: socket.localAddress === undefined ? null : [socket.localAddress, socket.localPort ?? null],
+    rootPath: options.rootPath,
+    state: options.state,
+  });
+  const exchange = new HttpExchange(req, res, options.log, scope.method, scope.path);
+  try {
+    await app(scope, exchange.receive, exchange.send);
+  } catch (error) {
+    exchange.appFailed(error);
+    return;
+  }
+  exchange.appReturned();
+}
