@@ -7,7 +7,7 @@ describe('a worker killed under load', () => {
     const bicorn = new BicornProcess(['-w', '2', '-b', '127.0.0.1:0', fixture('apps/fetch.mjs')]);
     const url = await bicorn.listening();
     const ready = bicorn.lines.filter((l) => l.msg === 'worker ready');
-    const victim = ready[0]?.pid as number;
+    const victim = ready[0]?.workerPid as number;
 
     // Light load: a few requests at a time on fresh connections, around the kill.
     const control = { stop: false };
@@ -26,7 +26,7 @@ describe('a worker killed under load', () => {
     process.kill(victim, 'SIGKILL');
     const died = await bicorn.waitForLog('the death to be logged', (l) => l.msg === 'worker died');
     expect(died).toMatchObject({ level: 50, signal: 'SIGKILL', hint: 'killed: out of memory?' });
-    await bicorn.waitForLog('a replacement worker', (l) => l.msg === 'worker ready' && l.pid !== victim && !ready.includes(l));
+    await bicorn.waitForLog('a replacement worker', (l) => l.msg === 'worker ready' && l.workerPid !== victim && !ready.includes(l));
     control.stop = true;
     await load;
 

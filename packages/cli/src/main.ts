@@ -54,7 +54,12 @@ function buildProgram(options: MainOptions, choose: (action: Action) => void): C
     .helpOption('-h, --help', 'Show this help.')
     .exitOverride()
     .configureOutput({ writeOut: options.stdout, writeErr: () => undefined })
-    .showSuggestionAfterError(true);
+    .showSuggestionAfterError(true)
+    .helpCommand('help [command]', 'Show the help of a command.')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  bicorn -w 4 -b 0.0.0.0:8000 ./server.mjs      serve a JavaScript app with 4 workers\n  bicorn check                                  print the effective configuration\n\nRun `bicorn serve --help` for every option.',
+    );
 
   const serve = configure(program.command('serve', { isDefault: true }), options)
     .description('Serve an app (the default command): bicorn [serve] [options] <app>')
@@ -85,7 +90,7 @@ function configure(command: Command, options: MainOptions): Command {
     .exitOverride()
     .configureOutput({ writeOut: options.stdout, writeErr: () => undefined })
     .showSuggestionAfterError(true)
-    .addHelpText('after', '\nSettings come from flags, then BICORN_* environment variables, then a config file, then defaults.\nThe full reference, with settings that are declared but not implemented yet: packages/config/SETTINGS.md');
+    .addHelpText('after', '\nSettings come from flags, then BICORN_* environment variables, then a config file, then defaults.\nThe full reference, with settings that are declared but not implemented yet, is SETTINGS.md in @bicorn/config.');
 }
 
 async function serve(loaded: LoadedConfig, options: MainOptions): Promise<ExitCode> {

@@ -150,7 +150,7 @@ export class Arbiter {
     }
     entry.state = { kind: 'ready' };
     dispatcher.addReady(entry.handle);
-    log.info({ workerId, pid: entry.handle.pid, interface: appInterface }, 'worker ready');
+    log.info({ workerId, workerPid: entry.handle.pid, interface: appInterface }, 'worker ready');
     if (this.#phase.kind === 'starting' && this.#allReady()) {
       this.#phase = { kind: 'running' };
       this.#options.onReady();
@@ -219,7 +219,7 @@ export class Arbiter {
   #onStopDeadline(): void {
     this.#deadlineTimer = undefined;
     for (const [workerId, entry] of this.#workers) {
-      this.#options.log.error({ workerId, pid: entry.handle.pid }, 'worker still busy at the stop deadline; killing it');
+      this.#options.log.error({ workerId, workerPid: entry.handle.pid }, 'worker still busy at the stop deadline; killing it');
       entry.handle.kill('SIGKILL');
     }
   }

@@ -34,7 +34,7 @@ export async function runMaster({ config, workerEntry, log }: MasterOptions): Pr
         closeListeners(listeners);
       },
       onReady: () => {
-        log.info({ addresses: listeners.map((l) => l.address), workers: config.workers, pid: process.pid }, 'listening');
+        log.info({ addresses: listeners.map((l) => l.address), workers: config.workers }, 'listening');
       },
     });
     log.info({ workers: config.workers, app: config.app }, 'starting');

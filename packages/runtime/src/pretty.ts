@@ -4,7 +4,7 @@ import type pino from 'pino';
 
 const levelNames: Record<number, string> = { 10: 'TRACE', 20: 'DEBUG', 30: 'INFO', 40: 'WARN', 50: 'ERROR', 60: 'FATAL' };
 const levelColours: Record<number, string> = { 10: '90', 20: '36', 30: '32', 40: '33', 50: '31', 60: '35' };
-const hidden = new Set(['level', 'time', 'msg', 'pid', 'hostname', 'role', 'worker']);
+const hidden = new Set(['level', 'time', 'msg', 'pid', 'role', 'worker']);
 
 export function prettyStream(target: pino.DestinationStream, colour: boolean): pino.DestinationStream {
   return {
