@@ -92,6 +92,18 @@ describe('user errors', () => {
     expect(expectOneLine(stderr)).toMatch(/no app given/);
   });
 
+  it.each([
+    ['--error-logfile', 'error_log'],
+    ['--access-logfile', 'access_log'],
+  ])('a log file that cannot be opened (%s) gives exit 2 naming the setting', async (flag, setting) => {
+    const dir = tempDir({ 'a-file': '' });
+    const { code, stderr } = await runBicorn(['-b', '127.0.0.1:0', flag, join(dir, 'a-file', 'x.log'), fixture('apps/fetch.mjs')]);
+    expect(code).toBe(2);
+    expect(expectOneLine(stderr)).toBe(
+      `bicorn: error: cannot open ${join(dir, 'a-file', 'x.log')} for ${setting}: a part of the path is a file, not a directory; choose a writable file, or - for stdout`,
+    );
+  });
+
   it('a port in use gives exit 2 naming the address', async () => {
     const blocker = createServer();
     await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { BicornProcess, fixture } from './support/bicorn-process.js';
-import { distinctAnswers } from './support/http.js';
+import { distinctAnswers, get } from './support/http.js';
 
 describe('serving JavaScript apps with two workers', () => {
   it.each([
@@ -22,6 +22,20 @@ describe('serving JavaScript apps with two workers', () => {
     const bicorn = new BicornProcess(['-b', '127.0.0.1:0', '--interface', 'node', fixture('apps/node.mjs:app')]);
     await bicorn.listening();
     expect(bicorn.lines.find((l) => l.msg === 'worker ready')?.interface).toBe('node');
+    expect((await bicorn.stop()).code).toBe(0);
+  });
+});
+
+describe('the access log', () => {
+  it('writes one line per request with remote address, method, path, status, bytes and duration', async () => {
+    const bicorn = new BicornProcess(['-b', '127.0.0.1:0', '--access-logfile', '-', fixture('apps/fetch.mjs')]);
+    const url = await bicorn.listening();
+    expect((await get(`${url}/hello?x=1`)).status).toBe(200);
+    const line = await bicorn.waitForLog('the access line', (l) => l.msg === 'access');
+    expect(line).toMatchObject({ role: 'worker', worker: 1, method: 'GET', path: '/hello?x=1', http: '1.1', status: 200 });
+    expect(line.remote).toMatch(/^127\.0\.0\.1:\d+$/);
+    expect(line.bytes).toBeGreaterThan(0);
+    expect(line.ms).toBeGreaterThanOrEqual(0);
     expect((await bicorn.stop()).code).toBe(0);
   });
 });

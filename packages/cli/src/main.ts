@@ -1,6 +1,6 @@
 // The bicorn command: `serve` (the default) and `check`. Returns the exit code; only the
 // binary's entry exits the process.
-import { appKind, loadConfig, type Env, type LoadedConfig } from '@bicorn/config';
+import { loadConfig, servableApp, type Env, type LoadedConfig } from '@bicorn/config';
 import { runMaster } from '@bicorn/master';
 import { BicornError, ExitCode, isBicornError } from '@bicorn/protocol';
 import { createLogger } from '@bicorn/runtime';
@@ -95,12 +95,7 @@ function configure(command: Command, options: MainOptions): Command {
 
 async function serve(loaded: LoadedConfig, options: MainOptions): Promise<ExitCode> {
   const { config } = loaded;
-  if (config.app === null) {
-    throw new BicornError('USAGE', { message: 'no app given: name one, as in `bicorn app.mjs`, or set app in the config file' });
-  }
-  if (appKind(config.app) === 'python' || config.interface === 'wsgi') {
-    throw new BicornError('NOT_IMPLEMENTED', { what: `serving the Python app ${config.app}`, comesWith: 'Python WSGI and ASGI support' });
-  }
+  servableApp(config); // fail before binding anything
   const { log, destination } = createLogger({ role: 'master', level: config.log_level, format: config.log_format, destination: config.error_log });
   try {
     return await runMaster({ config, workerEntry: options.workerEntry, log });

@@ -1,4 +1,4 @@
-export { appKind, type AppKind } from './app-spec.js';
+export { appKind, servableApp, type AppKind, type ServableApp } from './app-spec.js';
 export { formatBind, parseBind, type TcpBind } from './bind.js';
 export { defineConfig } from './define.js';
 export { loadConfig, resolveConfig, reviveConfig, type CliValues, type Env, type LoadedConfig, type LoadOptions } from './load.js';

@@ -4,8 +4,7 @@ export type Source =
   | { readonly kind: 'default' }
   | { readonly kind: 'file'; readonly file: string }
   | { readonly kind: 'env'; readonly name: string }
-  | { readonly kind: 'cli'; readonly flag: string }
-  | { readonly kind: 'master' };
+  | { readonly kind: 'cli'; readonly flag: string };
 
 export function describeSource(source: Source): string {
   switch (source.kind) {
@@ -17,7 +16,5 @@ export function describeSource(source: Source): string {
       return source.name;
     case 'cli':
       return source.flag;
-    case 'master':
-      return 'the master';
   }
 }

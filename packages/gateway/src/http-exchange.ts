@@ -9,6 +9,7 @@ import type { GatewayLog } from './log.js';
 import { advance, type ResponsePhase } from './response-order.js';
 import { RequestReceiver } from './request-receiver.js';
 import { parseSendEvent } from './send-events.js';
+import { waitForDrain } from './wait-for-drain.js';
 
 export class HttpExchange {
   readonly receive: AsgiReceive;
@@ -65,7 +66,7 @@ export class HttpExchange {
       return;
     }
     if (!res.write(parsed.body)) {
-      await this.#drained();
+      await waitForDrain(res);
       if (this.#clientGone()) throw new ClientDisconnected();
     }
   };
@@ -112,20 +113,6 @@ export class HttpExchange {
   // Read through a method: the flag changes while send() awaits.
   #clientGone(): boolean {
     return this.#disconnected || this.#res.destroyed;
-  }
-
-  #drained(): Promise<void> {
-    const res = this.#res;
-    if (res.destroyed) return Promise.resolve();
-    return new Promise<void>((resolve) => {
-      const done = (): void => {
-        res.off('drain', done);
-        res.off('close', done);
-        resolve();
-      };
-      res.on('drain', done);
-      res.on('close', done);
-    });
   }
 
   readonly #onClose = (): void => {

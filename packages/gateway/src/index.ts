@@ -21,3 +21,4 @@ export type { GatewayLog } from './log.js';
 export { parseSendEvent, type ResponseEvent } from './send-events.js';
 export { advance, type OrderVerdict, type ResponsePhase } from './response-order.js';
 export { serveAsgiHttp, type AsgiCallable, type ServeAsgiHttpOptions } from './serve-http.js';
+export { waitForDrain } from './wait-for-drain.js';

@@ -22,8 +22,9 @@ export function parseSendEvent(event: unknown): ResponseEvent {
   }
   if (event.type === START) {
     const status = 'status' in event ? event.status : undefined;
-    if (typeof status !== 'number' || !Number.isInteger(status) || status < 100 || status > 599) {
-      throw new TypeError(`${START}: status must be an integer 100-599, got ${describe(status)}`);
+    // Informational (1xx) responses are not final; 103 Early Hints comes as its own extension.
+    if (typeof status !== 'number' || !Number.isInteger(status) || status < 200 || status > 599) {
+      throw new TypeError(`${START}: status must be an integer 200-599, got ${describe(status)}`);
     }
     const trailers = 'trailers' in event ? event.trailers : undefined;
     if (trailers !== undefined && trailers !== false) {
@@ -52,15 +53,41 @@ function parseHeaders(headers: unknown): string[] {
   }
   const flat: string[] = [];
   let index = 0;
+  let framing: 'content-length' | 'transfer-encoding' | undefined;
   for (const pair of headers) {
     if (!isPair(pair)) {
       throw new TypeError(`${START}: headers[${String(index)}] must be a [name, value] pair, got ${describe(pair)}`);
     }
-    const [name, value] = pair;
-    flat.push(headerName(name, index), headerValue(value, index));
+    const name = headerName(pair[0], index);
+    const value = headerValue(pair[1], index);
+    const framingHeader = framingHeaderOf(name, value, index);
+    if (framingHeader !== undefined) {
+      if (framing !== undefined) {
+        throw new TypeError(`${START}: headers[${String(index)}] ${name} after ${framing}: a response is framed by one of them, once`);
+      }
+      framing = framingHeader;
+    }
+    flat.push(name, value);
     index++;
   }
   return flat;
+}
+
+/** Checks the headers that frame the body, which must never disagree with what is sent. */
+function framingHeaderOf(name: string, value: string, index: number): 'content-length' | 'transfer-encoding' | undefined {
+  if (name.length !== 14 && name.length !== 17) return undefined;
+  const lower = name.toLowerCase();
+  if (lower === 'content-length') {
+    if (!/^\d{1,15}$/.test(value)) throw new TypeError(`${START}: headers[${String(index)}] content-length must be a number of bytes, got "${value}"`);
+    return 'content-length';
+  }
+  if (lower === 'transfer-encoding') {
+    if (value.toLowerCase() !== 'chunked') {
+      throw new TypeError(`${START}: headers[${String(index)}] transfer-encoding can only be "chunked" (the server encodes the body), got "${value}"`);
+    }
+    return 'transfer-encoding';
+  }
+  return undefined;
 }
 
 function headerName(name: unknown, index: number): string {

@@ -10,9 +10,15 @@ export function toFetchRequest(req: IncomingMessage, signal: AbortSignal): Reque
   const raw = req.rawHeaders;
   for (let i = 0; i + 1 < raw.length; i += 2) headers.append(raw[i] ?? '', raw[i + 1] ?? '');
   const url = requestUrl(req);
-  if (method === 'GET' || method === 'HEAD') return new Request(url, { method, headers, signal });
+  if (method === 'GET' || method === 'HEAD' || !hasBody(req)) return new Request(url, { method, headers, signal });
   const body = Readable.toWeb(req);
   return new Request(url, { method, headers, signal, body, duplex: 'half' });
+}
+
+/** A request without Content-Length or Transfer-Encoding has no body (RFC 9112, 6.3). */
+function hasBody(req: IncomingMessage): boolean {
+  const length = req.headers['content-length'];
+  return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
 }
 
 /** Throws a TypeError when the Host header does not make a valid URL. */

@@ -1,6 +1,7 @@
 // Writes a WHATWG Response to a node:http response: status, headers with every Set-Cookie kept,
 // and the body streamed at the pace the client reads. Runs in the worker, per request.
 import type { ServerResponse } from 'node:http';
+import { waitForDrain } from '@bicorn/gateway';
 
 export async function writeFetchResponse(response: Response, res: ServerResponse, head: boolean): Promise<void> {
   const headers: string[] = [];
@@ -30,7 +31,7 @@ export async function writeFetchResponse(response: Response, res: ServerResponse
       await reader.cancel();
       throw new TypeError(`the response body stream yielded ${typeof chunk}, not a Uint8Array`);
     }
-    if (!res.write(chunk)) await drained(res);
+    if (!res.write(chunk)) await waitForDrain(res);
     if (res.destroyed) {
       // The client is gone: stop the handler's stream instead of reading it to the end.
       await reader.cancel();
@@ -38,17 +39,4 @@ export async function writeFetchResponse(response: Response, res: ServerResponse
     }
   }
   res.end();
-}
-
-function drained(res: ServerResponse): Promise<void> {
-  if (res.destroyed) return Promise.resolve();
-  return new Promise<void>((resolve) => {
-    const done = (): void => {
-      res.off('drain', done);
-      res.off('close', done);
-      resolve();
-    };
-    res.on('drain', done);
-    res.on('close', done);
-  });
 }

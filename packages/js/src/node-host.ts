@@ -10,7 +10,6 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { failResponse, type GatewayLog } from '@bicorn/gateway';
 import type { Callable } from './interface.js';
 
-
 export function createNodeListener(listener: Callable, log: GatewayLog): (req: IncomingMessage, res: ServerResponse) => void {
   return (req, res) => {
     let result: unknown;
@@ -20,12 +19,16 @@ export function createNodeListener(listener: Callable, log: GatewayLog): (req: I
       fail(error, req, res, log);
       return;
     }
-    if (result instanceof Promise) {
+    if (isThenable(result)) {
       result.then(undefined, (error: unknown) => {
         fail(error, req, res, log);
       });
     }
   };
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return typeof value === 'object' && value !== null && 'then' in value && typeof value.then === 'function';
 }
 
 function fail(error: unknown, req: IncomingMessage, res: ServerResponse, log: GatewayLog): void {

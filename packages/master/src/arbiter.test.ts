@@ -88,6 +88,15 @@ describe('arbiter', () => {
     expect(forked).toHaveLength(3);
   });
 
+  it('counts a worker that exits cleanly on its own as a failure, with the same back-off', () => {
+    const { forked, ready, exit } = setup({ workers: 1 });
+    ready(1);
+    exit(1, 0);
+    expect(forked).toHaveLength(1);
+    vi.advanceTimersByTime(100);
+    expect(forked).toHaveLength(2);
+  });
+
   it('stops with a crash-loop error after more than max_restarts failures in the window', async () => {
     const { forked, ready, exit, settle } = setup({ workers: 1, max_restarts: 2 });
     for (let i = 0; i < 3; i++) {

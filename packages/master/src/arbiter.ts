@@ -26,8 +26,7 @@ export type Outcome = { readonly exitCode: typeof ExitCode.Ok } | { readonly err
 type WorkerState =
   | { readonly kind: 'booting' }
   | { readonly kind: 'ready' }
-  | { readonly kind: 'boot-failed'; readonly exitCode: ExitCode; readonly message: string }
-  | { readonly kind: 'stopping' };
+  | { readonly kind: 'boot-failed'; readonly exitCode: ExitCode; readonly message: string };
 
 interface WorkerEntry {
   readonly handle: WorkerHandle;
@@ -183,7 +182,6 @@ export class Arbiter {
         );
         return;
       case 'ready':
-      case 'stopping':
         this.#onUnexpectedExit(workerId, code, signal);
         return;
       default:
@@ -192,12 +190,9 @@ export class Arbiter {
   }
 
   #onUnexpectedExit(workerId: number, code: number | null, signal: NodeJS.Signals | null): void {
+    // Any exit the master did not ask for counts, a clean one too: a worker that keeps
+    // exiting 0 on its own is as broken as one that crashes.
     const { log, config } = this.#options;
-    if (code === 0 && signal === null) {
-      log.info({ workerId }, 'worker stopped on its own; replacing it');
-      this.#spawnMissing();
-      return;
-    }
     const now = Date.now();
     this.#failures.push(now);
     const windowMs = config.restart_window * 1000;
@@ -260,7 +255,6 @@ export class Arbiter {
 
   #sendStop(entry: WorkerEntry, mode: StopMode): void {
     this.#options.dispatcher.remove(entry.handle.id);
-    if (entry.state.kind !== 'boot-failed') entry.state = { kind: 'stopping' };
     entry.handle.send({ type: 'stop', mode, timeoutMs: Math.round(this.#options.config.graceful_timeout * 1000) });
   }
 

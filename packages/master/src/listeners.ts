@@ -12,13 +12,17 @@ export interface Listener {
   readonly server: Server;
 }
 
-export type OnConnection = (listener: number, socket: Socket) => void;
+export interface ListenerEvents {
+  readonly connection: (listener: number, socket: Socket) => void;
+  /** An error on a bound listener, such as a failed accept; the listener keeps listening. */
+  readonly error: (address: string, error: Error) => void;
+}
 
-export async function bindListeners(binds: readonly string[], backlog: number, onConnection: OnConnection): Promise<Listener[]> {
+export async function bindListeners(binds: readonly string[], backlog: number, events: ListenerEvents): Promise<Listener[]> {
   const listeners: Listener[] = [];
   try {
     for (const [index, bind] of binds.entries()) {
-      listeners.push(await bindOne(index, bind, backlog, onConnection));
+      listeners.push(await bindOne(index, bind, backlog, events));
     }
   } catch (error) {
     closeListeners(listeners);
@@ -31,21 +35,29 @@ export function closeListeners(listeners: readonly Listener[]): void {
   for (const listener of listeners) listener.server.close();
 }
 
-async function bindOne(index: number, bind: string, backlog: number, onConnection: OnConnection): Promise<Listener> {
+async function bindOne(index: number, bind: string, backlog: number, events: ListenerEvents): Promise<Listener> {
   const target = parseBind(bind);
   // Config validation has already refused anything parseBind cannot read.
   if (typeof target === 'string') throw new BicornError('BIND_FAILED', { address: bind, errno: 'EINVAL', reason: target });
   const server = createServer({ pauseOnConnect: true, noDelay: true }, (socket) => {
-    onConnection(index, socket);
+    events.connection(index, socket);
   });
   await new Promise<void>((resolve, reject) => {
-    server.once('error', (error: NodeJS.ErrnoException) => {
+    const onBindError = (error: NodeJS.ErrnoException): void => {
       reject(new BicornError('BIND_FAILED', { address: bind, errno: error.code ?? 'unknown', reason: bindFailureReason(error) }));
+    };
+    server.once('error', onBindError);
+    server.listen({ host: target.host, port: target.port, backlog }, () => {
+      server.off('error', onBindError);
+      resolve();
     });
-    server.listen({ host: target.host, port: target.port, backlog }, resolve);
   });
   const { address, port } = server.address() as AddressInfo;
-  return { index, address: formatBind({ host: address, port }), server };
+  const bound = formatBind({ host: address, port });
+  server.on('error', (error) => {
+    events.error(bound, error);
+  });
+  return { index, address: bound, server };
 }
 
 function bindFailureReason(error: NodeJS.ErrnoException): string {

@@ -2,7 +2,7 @@
 // with the exit code once everything has stopped. Library code: it throws, never exits.
 import type { Config } from '@bicorn/config';
 import { ExitCode } from '@bicorn/protocol';
-import type { Logger } from '@bicorn/runtime';
+import { checkLogFile, type Logger } from '@bicorn/runtime';
 import { Arbiter } from './arbiter.js';
 import { clusterHost } from './cluster-host.js';
 import { Dispatcher } from './dispatch.js';
@@ -18,9 +18,16 @@ export interface MasterOptions {
 
 /** Runs until stopped; resolves with ExitCode.Ok, or rejects with the BicornError that stopped it. */
 export async function runMaster({ config, workerEntry, log }: MasterOptions): Promise<ExitCode> {
+  // Workers open the access log; a path they cannot open is caught here, before any binds.
+  checkLogFile(config.access_log, 'access_log');
   const dispatcher = new Dispatcher();
-  const listeners = await bindListeners(config.bind, config.backlog, (listener, socket) => {
-    dispatcher.dispatch(listener, socket);
+  const listeners = await bindListeners(config.bind, config.backlog, {
+    connection: (listener, socket) => {
+      dispatcher.dispatch(listener, socket);
+    },
+    error: (address, error) => {
+      log.error({ address, err: error }, 'listener error');
+    },
   });
   let arbiter: Arbiter | undefined;
   const removeSignalHandlers = forwardSignals((command) => arbiter?.enqueue(command));

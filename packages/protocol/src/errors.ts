@@ -6,6 +6,7 @@ interface ErrorDetails {
   USAGE: { message: string };
   CONFIG_INVALID: { problems: readonly string[] };
   CONFIG_FILE_FAILED: { file: string; reason: string };
+  LOG_OPEN_FAILED: { setting: string; path: string; reason: string };
   NOT_IMPLEMENTED: { what: string; comesWith: string };
   BIND_FAILED: { address: string; errno: string; reason: string };
   APP_NOT_FOUND: { app: string; path: string };
@@ -36,6 +37,10 @@ const registry: { [C in ErrorCode]: ErrorSpec<ErrorDetails[C]> } = {
   CONFIG_FILE_FAILED: {
     exitCode: ExitCode.Usage,
     message: (d) => `cannot read config file ${d.file}: ${d.reason}; fix the file or pass another with -c`,
+  },
+  LOG_OPEN_FAILED: {
+    exitCode: ExitCode.Usage,
+    message: (d) => `cannot open ${d.path} for ${d.setting}: ${d.reason}; choose a writable file, or - for stdout`,
   },
   NOT_IMPLEMENTED: {
     exitCode: ExitCode.Usage,

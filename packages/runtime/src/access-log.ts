@@ -12,13 +12,21 @@ export interface AccessEntry {
   readonly durationMs: number;
 }
 
-export type AccessLog = (entry: AccessEntry) => void;
+export interface AccessLog {
+  write(entry: AccessEntry): void;
+  /** Writes what is buffered; call before the process exits. */
+  flush(): void;
+}
 
 export function createAccessLog(target: string, format: LogFormatSetting, workerId: number): AccessLog {
-  const destination = openDestination(target, format);
+  // One line per request: written asynchronously, so a slow disk never stalls requests.
+  const destination = openDestination(target, { setting: 'access_log', format, sync: false });
   const render = destination.pretty ? prettyAccessLine : (entry: AccessEntry) => jsonAccessLine(entry, workerId);
-  return (entry) => {
-    destination.stream.write(render(entry));
+  return {
+    write: (entry) => {
+      destination.stream.write(render(entry));
+    },
+    flush: destination.flush,
   };
 }
 

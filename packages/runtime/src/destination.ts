@@ -1,4 +1,7 @@
 // Where log lines go: stdout for "-", else a file opened for appending. Used by master and workers.
+import { BicornError } from '@bicorn/protocol';
+import { closeSync, mkdirSync, openSync } from 'node:fs';
+import { dirname } from 'node:path';
 import pino from 'pino';
 
 export type LogFormatSetting = 'auto' | 'json' | 'pretty';
@@ -7,13 +10,65 @@ export interface Destination {
   readonly stream: pino.DestinationStream;
   readonly pretty: boolean;
   /** Writes what is buffered; call before the process exits. */
-  flush(): void;
+  readonly flush: () => void;
 }
 
-export function openDestination(target: string, format: LogFormatSetting): Destination {
+export interface DestinationOptions {
+  /** The setting that names the target, for errors: `error_log`. */
+  readonly setting: string;
+  readonly format: LogFormatSetting;
+  /**
+   * Synchronous writes put each line in the pipe or file before the call returns, so nothing
+   * is lost at exit; asynchronous ones keep the event loop free, for lines written per request.
+   */
+  readonly sync: boolean;
+}
+
+export function openDestination(target: string, options: DestinationOptions): Destination {
   const toStdout = target === '-';
-  // Synchronous writes: a line is on disk or in the pipe before the process can exit.
-  const boom = pino.destination({ dest: toStdout ? 1 : target, sync: true, mkdir: !toStdout, append: true });
-  const pretty = format === 'pretty' || (format === 'auto' && toStdout && process.stdout.isTTY);
-  return { stream: boom, pretty, flush: () => { boom.flushSync(); } };
+  const boom = pino.destination({ dest: toStdout ? 1 : openLogFile(target, options.setting), sync: options.sync });
+  const pretty = options.format === 'pretty' || (options.format === 'auto' && toStdout && process.stdout.isTTY);
+  return {
+    stream: boom,
+    pretty,
+    flush: () => {
+      try {
+        boom.flushSync();
+      } catch {
+        // Nothing was buffered, or the destination is gone: nothing left to save.
+      }
+    },
+  };
+}
+
+/** Fails early, with a readable error, when a log file cannot be opened; for the master. */
+export function checkLogFile(target: string | null, setting: string): void {
+  if (target !== null && target !== '-') closeSync(openLogFile(target, setting));
+}
+
+function openLogFile(path: string, setting: string): number {
+  try {
+    mkdirSync(dirname(path), { recursive: true });
+    return openSync(path, 'a');
+  } catch (error) {
+    const { code, message } = error as NodeJS.ErrnoException;
+    throw new BicornError('LOG_OPEN_FAILED', { setting, path, reason: code === undefined ? message : describeErrno(code) });
+  }
+}
+
+function describeErrno(code: string): string {
+  switch (code) {
+    case 'EACCES':
+    case 'EPERM':
+      return 'permission denied';
+    case 'EEXIST':
+    case 'ENOTDIR':
+      return 'a part of the path is a file, not a directory';
+    case 'EISDIR':
+      return 'it is a directory';
+    case 'EROFS':
+      return 'the file system is read-only';
+    default:
+      return code;
+  }
 }

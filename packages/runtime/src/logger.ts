@@ -22,7 +22,8 @@ export interface ProcessLogger {
 }
 
 export function createLogger(options: LoggerOptions): ProcessLogger {
-  const destination = openDestination(options.destination, options.format);
+  // The server log is written synchronously: its lines are few, and the last ones matter most.
+  const destination = openDestination(options.destination, { setting: 'error_log', format: options.format, sync: true });
   const stream = destination.pretty ? prettyStream(destination.stream, options.destination === '-' && process.stdout.isTTY) : destination.stream;
   const base = options.workerId === undefined ? { role: options.role } : { role: options.role, worker: options.workerId };
   const log = pino(

@@ -37,15 +37,10 @@ export class WorkerServer {
         this.#checkDrained();
       });
     });
-    // Registered before the app's listener, so draining can still mark the response.
+    // Tracked before the app sees the request, so that draining can still mark the response.
     this.#server.on('request', (req: IncomingMessage, res: ServerResponse) => {
       this.#track(req, res);
-    });
-    this.#server.on('request', listener);
-    this.#server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => {
-      options.log.debug({ code: error.code }, 'bad request from client');
-      if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
-      else socket.destroy();
+      listener(req, res);
     });
     // The server never listens itself: connections arrive from the master. 'listening'
     // starts node's own header and request timeout checks (slow-loris protection).
@@ -91,20 +86,21 @@ export class WorkerServer {
   }
 
   #track(req: IncomingMessage, res: ServerResponse): void {
-    const started = performance.now();
     const socket = req.socket;
-    const bytesBefore = socket.bytesWritten;
     const connection = this.#connections.get(socket);
     if (connection !== undefined) connection.busy++;
     this.#responses.add(res);
     if (this.#drained !== undefined) closeAfter(res);
-    res.once('close', () => {
+    const accessLog = this.#options.accessLog;
+    const started = accessLog === undefined ? 0 : performance.now();
+    const bytesBefore = accessLog === undefined ? 0 : socket.bytesWritten;
+    res.on('close', () => {
       this.#responses.delete(res);
       if (connection !== undefined) {
         connection.busy--;
         connection.served++;
       }
-      this.#options.accessLog?.({
+      accessLog?.write({
         remote: `${socket.remoteAddress ?? '-'}:${String(socket.remotePort ?? '-')}`,
         method: req.method ?? '-',
         path: req.url ?? '-',

@@ -1,7 +1,6 @@
-// The worker process's entry, forked by the master through node:cluster: wait for the boot
-// message, load the app, serve the connections the master hands over, drain and exit when
-// told. The only place in a worker that exits the process.
-import { reviveConfig } from '@bicorn/config';
+// The worker process's entry, forked by the master through node:cluster: say hello, boot from
+// the master's answer, serve the connections it hands over, drain and exit when told. The
+// only place in a worker that exits the process.
 import {
   BicornError,
   ExitCode,
@@ -9,33 +8,33 @@ import {
   isBicornError,
   parseMasterMessage,
   type MasterMessage,
+  type StopMode,
   type WorkerMessage,
 } from '@bicorn/protocol';
-import { createAccessLog, createLogger } from '@bicorn/runtime';
-import type { Socket } from 'node:net';
-import { loadAppHost } from './app-host.js';
-import { WorkerServer } from './http-server.js';
+import { Socket } from 'node:net';
+import { bootWorker, type RunningWorker } from './boot.js';
 
 // Ctrl-C reaches the whole process group; the master decides how its workers stop.
 process.on('SIGINT', () => undefined);
 
-function send(message: WorkerMessage): Promise<void> {
-  return new Promise((resolve) => process.send?.(message, undefined, {}, () => { resolve(); }));
-}
-
 const boot = await handshake();
 if (boot.type !== 'boot') throw new BicornError('IPC_INVALID', { reason: `expected boot, got ${boot.type}` });
-const config = reviveConfig(boot.config);
-const { log, destination } = createLogger({
-  role: 'worker',
-  workerId: boot.workerId,
-  level: config.log_level,
-  format: config.log_format,
-  destination: config.error_log,
-});
+
+let worker: RunningWorker;
+try {
+  worker = await bootWorker(boot);
+} catch (error) {
+  const failure = isBicornError(error) ? error : undefined;
+  const exitCode = failure?.exitCode ?? ExitCode.WorkerBoot;
+  const message = failure?.message ?? `worker could not boot: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`;
+  // The master prints the message; the worker itself has nothing more to say.
+  await send({ type: 'boot-failed', exitCode, message });
+  process.exit(exitCode);
+}
+const { config, log, server } = worker;
 
 function exit(code: ExitCode): never {
-  destination.flush();
+  worker.flushLogs();
   process.exit(code);
 }
 
@@ -44,28 +43,8 @@ process.on('uncaughtException', (error) => {
   exit(ExitCode.RuntimeFailure);
 });
 
-let server: WorkerServer;
-try {
-  const app = await loadAppHost(config, log);
-  server = new WorkerServer(app.listener, {
-    keepAliveMs: config.keep_alive * 1000,
-    log,
-    accessLog: config.access_log === null ? undefined : createAccessLog(config.access_log, config.log_format, boot.workerId),
-  });
-  await send({ type: 'ready', interface: app.interface });
-} catch (error) {
-  const failure = isBicornError(error) ? error : undefined;
-  log.debug({ err: error }, 'worker could not boot');
-  await send({
-    type: 'boot-failed',
-    exitCode: failure?.exitCode ?? ExitCode.WorkerBoot,
-    message: failure?.message ?? `worker could not boot: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
-  });
-  exit(failure?.exitCode ?? ExitCode.WorkerBoot);
-}
-
 let stopping = false;
-async function stop(mode: 'graceful' | 'fast', timeoutMs: number): Promise<void> {
+async function stop(mode: StopMode, timeoutMs: number): Promise<void> {
   if (stopping && mode === 'graceful') return;
   stopping = true;
   log.debug({ mode, inFlight: server.inFlight }, 'draining');
@@ -87,7 +66,8 @@ process.on('message', (raw: unknown, handle: unknown) => {
   }
   switch (message.type) {
     case 'connection':
-      server.accept(handle as Socket);
+      if (handle instanceof Socket) server.accept(handle);
+      else log.warn({ listener: message.listener }, 'connection message without a socket; ignored');
       return;
     case 'stop':
       void stop(message.mode, message.timeoutMs);
@@ -99,6 +79,12 @@ process.on('message', (raw: unknown, handle: unknown) => {
       assertNever(message, 'master message');
   }
 });
+
+await send({ type: 'ready', interface: worker.appInterface });
+
+function send(message: WorkerMessage): Promise<void> {
+  return new Promise((resolve) => process.send?.(message, undefined, {}, () => { resolve(); }));
+}
 
 /** Says hello once listening, and resolves with the master's answer. */
 function handshake(): Promise<MasterMessage> {

@@ -1,0 +1,40 @@
+// Booting a worker from the master's boot message: config, logs, the app host and the HTTP
+// server. Throws a BicornError when the worker cannot serve. Runs in a worker.
+import { reviveConfig, type Config } from '@bicorn/config';
+import type { MasterMessage } from '@bicorn/protocol';
+import { createAccessLog, createLogger, type Logger } from '@bicorn/runtime';
+import { loadAppHost } from './app-host.js';
+import { WorkerServer } from './http-server.js';
+
+export interface RunningWorker {
+  readonly config: Config;
+  readonly log: Logger;
+  readonly server: WorkerServer;
+  readonly appInterface: string;
+  /** Writes every buffered log line; call before exiting. */
+  flushLogs(): void;
+}
+
+export async function bootWorker(boot: Extract<MasterMessage, { type: 'boot' }>): Promise<RunningWorker> {
+  const config = reviveConfig(boot.config);
+  const { log, destination } = createLogger({
+    role: 'worker',
+    workerId: boot.workerId,
+    level: config.log_level,
+    format: config.log_format,
+    destination: config.error_log,
+  });
+  const accessLog = config.access_log === null ? undefined : createAccessLog(config.access_log, config.log_format, boot.workerId);
+  const app = await loadAppHost(config, log);
+  const server = new WorkerServer(app.listener, { keepAliveMs: config.keep_alive * 1000, log, accessLog });
+  return {
+    config,
+    log,
+    server,
+    appInterface: app.interface,
+    flushLogs: () => {
+      accessLog?.flush();
+      destination.flush();
+    },
+  };
+}
