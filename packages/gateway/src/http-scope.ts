@@ -109,6 +109,8 @@ function headerPairs(rawHeaders: readonly string[]): HeaderPair[] {
   return pairs;
 }
 
+// Shared across requests (the design asks header-name conversions to be memoized): apps must
+// treat scope bytes as read-only, as every ASGI server assumes.
 function lowerCaseName(raw: string): Buffer {
   let name = nameCache.get(raw);
   if (name === undefined) {

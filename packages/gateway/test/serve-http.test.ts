@@ -3,7 +3,7 @@ import { Agent, request as httpRequest, type IncomingMessage } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { AsgiApp, AsgiSend, HttpReceiveEvent, HttpScope, HttpSendEvent } from '../src/index.js';
 import { ClientDisconnected, serveAsgiHttp } from '../src/index.js';
-import { deferred, recordingLog, send, startServer, type TestServer } from './harness.js';
+import { deferred, recordingLog, send, startServer, type TestServer } from '@bicorn/test-support';
 
 const b = (text: string): Buffer => Buffer.from(text);
 const text = (bytes: Uint8Array): string => Buffer.from(bytes).toString('latin1');

@@ -2,7 +2,8 @@ import { once } from 'node:events';
 import { Agent, request as httpRequest, type IncomingMessage } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadJsApp } from '../src/index.js';
-import { fixtures, recordingLog, send, startServer, type LogEntry, type TestServer } from './harness.js';
+import { recordingLog, send, startServer, type LogEntry, type TestServer } from '@bicorn/test-support';
+import { fixtures } from './fixtures.js';
 
 const servers: TestServer[] = [];
 afterEach(async () => {
@@ -20,7 +21,7 @@ async function serve(app: string): Promise<{ port: number; entries: LogEntry[] }
 describe('the ASGI host', () => {
   it('serves an ASGI app through the gateway, streamed request body included', async () => {
     const { port } = await serve('asgi-echo.mjs');
-    const res = await send(port, { method: 'POST', path: '/up%20load', chunks: ['a', 'b', 'c'] });
+    const res = await send(port, { method: 'POST', path: '/up%20load', body: ['a', 'b', 'c'] });
     expect(res.status).toBe(200);
     expect(res.body.toString()).toBe('POST /up load abc');
   });
@@ -37,7 +38,7 @@ describe('the fetch host', () => {
 
   it('streams the request body in and the response body out', async () => {
     const { port } = await serve('fetch-object.mjs');
-    const echoed = await send(port, { method: 'POST', path: '/echo', headers: { 'x-tag': 't' }, chunks: ['part one, ', 'part two'] });
+    const echoed = await send(port, { method: 'POST', path: '/echo', headers: { 'x-tag': 't' }, body: ['part one, ', 'part two'] });
     expect(echoed.body.toString()).toBe('t:part one, part two');
     const streamed = await send(port, { path: '/stream' });
     expect(streamed.headers['transfer-encoding']).toBe('chunked');

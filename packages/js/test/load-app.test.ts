@@ -1,7 +1,8 @@
 import { BicornError } from '@bicorn/protocol';
 import { describe, expect, it } from 'vitest';
 import { loadJsApp, type JsInterfaceOption } from '../src/index.js';
-import { fixtures, recordingLog } from './harness.js';
+import { recordingLog } from '@bicorn/test-support';
+import { fixtures } from './fixtures.js';
 
 const { log } = recordingLog();
 

@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { fixtures } from './harness.js';
+import { fixtures } from './fixtures.js';
 
 const run = promisify(execFile);
 // vitest imports app modules through its own module runner; this child imports the built

@@ -1,9 +1,8 @@
-// Test helpers for gateway integration tests: a node:http server on port 0, a raw client,
-// a recording logger and a deferred. Runs in the vitest process.
+// Helpers for the integration tests of packages that serve HTTP in-process: a node:http server
+// on port 0, a raw client, a recording logger and a deferred. Runs in the vitest process.
 import { once } from 'node:events';
 import { createServer, request as httpRequest, type IncomingHttpHeaders, type IncomingMessage, type RequestListener } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { GatewayLog } from '../src/log.js';
 
 export interface TestServer {
   readonly port: number;
@@ -31,7 +30,14 @@ export interface LogEntry {
   readonly msg: string;
 }
 
-export function recordingLog(): { readonly log: GatewayLog; readonly entries: LogEntry[] } {
+/** Shaped like pino's logger as far as the gateway and hosts use it. */
+export interface RecordingLog {
+  error(data: object, msg: string): void;
+  warn(data: object, msg: string): void;
+  debug(data: object, msg: string): void;
+}
+
+export function recordingLog(): { readonly log: RecordingLog; readonly entries: LogEntry[] } {
   const entries: LogEntry[] = [];
   return {
     entries,
@@ -72,7 +78,8 @@ export interface ClientRequest {
   readonly method?: string;
   readonly path?: string;
   readonly headers?: Record<string, string>;
-  readonly body?: string | Buffer;
+  /** One body, or several chunks written separately so that the server sees a streamed body. */
+  readonly body?: string | Buffer | readonly string[];
 }
 
 export async function send(port: number, options: ClientRequest = {}): Promise<ClientResponse> {
@@ -84,7 +91,9 @@ export async function send(port: number, options: ClientRequest = {}): Promise<C
     path: options.path ?? '/',
     headers: options.headers,
   });
-  req.end(options.body);
+  const { body } = options;
+  if (Array.isArray(body)) for (const chunk of body as readonly string[]) req.write(chunk);
+  req.end(Array.isArray(body) ? undefined : body);
   const [res] = (await once(req, 'response')) as [IncomingMessage];
   const chunks: Buffer[] = [];
   res.on('data', (chunk: Buffer) => chunks.push(chunk));
