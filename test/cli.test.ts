@@ -35,6 +35,25 @@ describe('bicorn check', () => {
   });
 });
 
+describe('gunicorn and uvicorn command lines', () => {
+  it('reads their flag names', async () => {
+    const { code, stdout } = await runBicorn([
+      'check', '-k', 'uvicorn.workers.UvicornWorker', '--timeout-keep-alive', '9', '--timeout-graceful-shutdown', '12', '--access-logfile', '-', 'app.mjs',
+    ]);
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/\n {2}interface +"asgi" +--worker-class\n/);
+    expect(stdout).toMatch(/\n {2}keep_alive +9 +--timeout-keep-alive\n/);
+    expect(stdout).toMatch(/\n {2}graceful_timeout +12 +--timeout-graceful-shutdown\n/);
+    expect(stdout).toMatch(/\n {2}access_log +"-" +--access-logfile\n/);
+  });
+
+  it('names the flag when a worker class means nothing to bicorn', async () => {
+    const { code, stderr } = await runBicorn(['check', '-k', 'tornado', 'app.mjs']);
+    expect(code).toBe(2);
+    expect(stderr).toMatch(/interface \(from --worker-class\): expected one of "auto", "asgi", "wsgi", "fetch", "node", got "tornado"/);
+  });
+});
+
 describe('help and version', () => {
   it('groups options by section and shows defaults and environment variables', async () => {
     const { code, stdout } = await runBicorn(['serve', '--help']);

@@ -1,5 +1,5 @@
-// The command-line options, generated from the settings table, plus the uvicorn-style
-// --host/--port/--uds/--fd flags folded into bind. Turns what commander parsed into raw
+// The command-line options, generated from the settings table, plus uvicorn's
+// --host/--port/--uds/--fd folded into bind and gunicorn's -k folded into interface. Turns what commander parsed into raw
 // values for @bicorn/config, which validates them.
 import { envNames, settingKeys, settings, type CliValues, type Setting, type SettingKey } from '@bicorn/config';
 import { Option, type Command } from 'commander';
@@ -32,6 +32,9 @@ export function addSettingOptions(command: Command): readonly SettingOption[] {
   }
   command.addOption(new Option('--host <host>', 'Bind to this host, as in uvicorn (with --port).').helpGroup('Server:'));
   command.addOption(new Option('--port <port>', 'Bind to this port, as in uvicorn (with --host).').helpGroup('Server:'));
+  command.addOption(
+    new Option('-k, --worker-class <class>', "gunicorn's worker class, read as --interface: sync, gthread, gevent or eventlet mean wsgi, uvicorn's workers asgi.").helpGroup('Application:'),
+  );
   command.addOption(new Option('--uds <path>', 'Bind to a unix socket, as in uvicorn.').hideHelp());
   command.addOption(new Option('--fd <n>', 'Bind to an inherited file descriptor, as in uvicorn.').hideHelp());
   return added;
@@ -65,9 +68,23 @@ export function cliValues(command: Command, options: readonly SettingOption[], a
       flag: [given?.flag, ...flags].filter((f) => f !== undefined).join('/'),
     };
   }
+  const workerClass = parsed.workerClass;
+  if (typeof workerClass === 'string' && values.interface === undefined) {
+    values.interface = { value: workerClassInterfaces[workerClass] ?? workerClass, flag: '--worker-class' };
+  }
   if (app !== undefined) values.app = { value: app, flag: 'the app argument' };
   return values;
 }
+
+const workerClassInterfaces: Readonly<Record<string, string>> = {
+  sync: 'wsgi',
+  gthread: 'wsgi',
+  gevent: 'wsgi',
+  eventlet: 'wsgi',
+  'uvicorn.workers.UvicornWorker': 'asgi',
+  'uvicorn.workers.UvicornH11Worker': 'asgi',
+  'uvicorn_worker.UvicornWorker': 'asgi',
+};
 
 function compatBindValues(parsed: Record<string, unknown>): string[] {
   const binds: string[] = [];

@@ -19,7 +19,10 @@ export type Section = 'Server' | 'Workers' | 'Application' | 'Python' | 'Timeout
 
 export interface Setting<T, Input> {
   readonly section: Section;
-  /** CLI flags; the first long flag is the canonical one, others are accepted aliases. */
+  /**
+   * CLI flags: gunicorn's name first where gunicorn has the setting; later long flags are
+   * accepted aliases, mostly uvicorn's, so that either command line works as it is.
+   */
   readonly flags: readonly string[];
   /** Environment variables read besides BICORN_<KEY>, which always works and wins. */
   readonly env?: readonly string[];
@@ -150,21 +153,21 @@ export const settings = {
   }),
   graceful_timeout: setting({
     section: 'Timeouts',
-    flags: ['--graceful-timeout'],
+    flags: ['--graceful-timeout', '--timeout-graceful-shutdown'],
     type: duration,
     default: 30,
     doc: 'On stop, how long in-flight requests may run before their worker is killed.',
   }),
   keep_alive: setting({
     section: 'Timeouts',
-    flags: ['--keep-alive'],
+    flags: ['--keep-alive', '--timeout-keep-alive'],
     type: duration,
     default: 5,
     doc: 'How long an idle keep-alive connection stays open.',
   }),
   max_requests: setting({
     section: 'Workers',
-    flags: ['--max-requests'],
+    flags: ['--max-requests', '--limit-max-requests'],
     type: integer(0),
     default: 0,
     doc: 'Replace a worker after this many requests (0: never).',
@@ -350,7 +353,7 @@ export const settings = {
   }),
   certfile: setting({
     section: 'TLS and HTTP',
-    flags: ['--certfile'],
+    flags: ['--certfile', '--ssl-certfile'],
     type: optional(text('<file>')),
     default: null,
     doc: 'TLS certificate (PEM); serves HTTPS with keyfile.',
@@ -358,7 +361,7 @@ export const settings = {
   }),
   keyfile: setting({
     section: 'TLS and HTTP',
-    flags: ['--keyfile'],
+    flags: ['--keyfile', '--ssl-keyfile'],
     type: optional(text('<file>')),
     default: null,
     doc: 'TLS private key (PEM).',
