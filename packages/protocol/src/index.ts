@@ -8,3 +8,4 @@ export {
   type StopMode,
   type WorkerMessage,
 } from './ipc.js';
+export * from './frames/index.js';

@@ -1,0 +1,71 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { FrameReader, decodeFrame } from './decode.js';
+import { encodeFrame, type EncodableFrame } from './encode.js';
+import { FrameError, type Frame } from './frame.js';
+
+interface Vectors {
+  frames: { name: string; hex: string; frame: Record<string, unknown> }[];
+  invalid: { name: string; hex: string }[];
+}
+
+const vectors = JSON.parse(readFileSync(new URL('../../frames/vectors.json', import.meta.url), 'utf8')) as Vectors;
+const byteFields = new Set(['path', 'queryString', 'rootPath', 'body']);
+
+/** The vectors' JSON form of a frame: byte fields as hex, headers as pairs of hex. */
+function toJson(frame: Frame): Record<string, unknown> {
+  const json: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(frame)) {
+    if (Buffer.isBuffer(value)) json[key] = value.toString('hex');
+    else if (key === 'headers') json[key] = (value as [Buffer, Buffer][]).map(([n, v]) => [n.toString('hex'), v.toString('hex')]);
+    else json[key] = value;
+  }
+  return json;
+}
+
+function fromJson(json: Record<string, unknown>): EncodableFrame {
+  const frame: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(json)) {
+    if (byteFields.has(key)) frame[key] = Buffer.from(value as string, 'hex');
+    else if (key === 'headers') frame[key] = (value as [string, string][]).flatMap(([n, v]) => [Buffer.from(n, 'hex'), Buffer.from(v, 'hex')]);
+    else frame[key] = value;
+  }
+  return frame as unknown as EncodableFrame;
+}
+
+describe('frame codec golden vectors (shared with the Python runner)', () => {
+  it.each(vectors.frames.map((v) => [v.name, v] as const))('decodes and re-encodes %s', (_name, vector) => {
+    const bytes = Buffer.from(vector.hex, 'hex');
+    expect(toJson(decodeFrame(bytes))).toEqual(vector.frame);
+    expect(encodeFrame(fromJson(vector.frame)).toString('hex')).toBe(vector.hex);
+  });
+
+  it.each(vectors.invalid.map((v) => [v.name, v] as const))('refuses %s', (_name, vector) => {
+    const reader = new FrameReader();
+    expect(() => {
+      reader.push(Buffer.from(vector.hex, 'hex'), () => undefined);
+    }).toThrow(FrameError);
+  });
+});
+
+describe('FrameReader', () => {
+  it('reassembles frames split anywhere and hands out several from one chunk', () => {
+    const all = Buffer.concat(vectors.frames.map((v) => Buffer.from(v.hex, 'hex')));
+    for (const step of [1, 3, 7, 64, all.length]) {
+      const reader = new FrameReader();
+      const seen: string[] = [];
+      for (let at = 0; at < all.length; at += step) reader.push(all.subarray(at, at + step), (frame) => seen.push(frame.type));
+      expect(seen).toHaveLength(vectors.frames.length);
+    }
+  });
+
+  it('encodes header strings as latin-1 bytes', () => {
+    const bytes = encodeFrame({ type: 'http-response', stream: 3, status: 200, headers: ['x-name', 'café'] });
+    const frame = decodeFrame(bytes);
+    expect(frame.type === 'http-response' && frame.headers[0]?.[1].toString('hex')).toBe('636166e9');
+  });
+
+  it('refuses a payload over the limit when encoding', () => {
+    expect(() => encodeFrame({ type: 'http-body', stream: 1, more: true, body: Buffer.alloc(1024 * 1024) })).toThrow(FrameError);
+  });
+});

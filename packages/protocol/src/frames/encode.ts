@@ -1,0 +1,201 @@
+// Encoding frames for fd 3: one exact-size Buffer per frame, header names and values written
+// straight from node's strings (latin-1) without intermediate Buffers. Pure; used by workers.
+import { FrameError, FrameType, HEADER_SIZE, MAX_PAYLOAD, type Address, type Frame } from './frame.js';
+
+/** Bytes to send: a Buffer, or a string standing for its latin-1 bytes (as node gives headers). */
+export type ByteInput = Buffer | string;
+
+type Encodable<F> = F extends Frame
+  ? {
+      [K in keyof F]: F[K] extends Buffer
+        ? ByteInput
+        : K extends 'headers'
+          ? readonly ByteInput[] // flat: name, value, name, value… as node's rawHeaders
+          : F[K];
+    }
+  : never;
+
+export type EncodableFrame = Encodable<Frame>;
+
+const MORE = 1;
+
+export function encodeFrame(frame: EncodableFrame): Buffer {
+  const writer = new Writer(payloadSize(frame));
+  writer.header(typeOf(frame), frame.stream);
+  switch (frame.type) {
+    case 'hello':
+      writer.u8(frame.version);
+      writer.text(frame.pythonVersion);
+      break;
+    case 'ready':
+      writer.text(frame.interface);
+      break;
+    case 'fatal':
+      writer.u8(frame.exitCode);
+      writer.text(frame.message);
+      break;
+    case 'shutdown':
+    case 'http-disconnect':
+      break;
+    case 'http-request':
+      writer.u8(frame.more ? MORE : 0);
+      writer.text(frame.method);
+      writer.text(frame.scheme);
+      writer.text(frame.httpVersion);
+      writer.bytes(frame.path);
+      writer.bytes(frame.queryString);
+      writer.bytes(frame.rootPath);
+      writer.address(frame.client);
+      writer.address(frame.server);
+      writer.headers(frame.headers);
+      break;
+    case 'http-body':
+    case 'http-response-body':
+      writer.u8(frame.more ? MORE : 0);
+      writer.raw(frame.body);
+      break;
+    case 'http-response':
+      writer.u16(frame.status);
+      writer.headers(frame.headers);
+      break;
+    case 'http-error':
+      writer.text(frame.message);
+      break;
+    case 'credit':
+      writer.u32(frame.bytes);
+      break;
+  }
+  return writer.done();
+}
+
+function typeOf(frame: EncodableFrame): number {
+  switch (frame.type) {
+    case 'hello':
+      return FrameType.Hello;
+    case 'ready':
+      return FrameType.Ready;
+    case 'fatal':
+      return FrameType.Fatal;
+    case 'shutdown':
+      return FrameType.Shutdown;
+    case 'http-request':
+      return FrameType.HttpRequest;
+    case 'http-body':
+      return FrameType.HttpBody;
+    case 'http-disconnect':
+      return FrameType.HttpDisconnect;
+    case 'http-response':
+      return FrameType.HttpResponse;
+    case 'http-response-body':
+      return FrameType.HttpResponseBody;
+    case 'http-error':
+      return FrameType.HttpError;
+    case 'credit':
+      return FrameType.Credit;
+  }
+}
+
+function payloadSize(frame: EncodableFrame): number {
+  switch (frame.type) {
+    case 'hello':
+      return 1 + textSize(frame.pythonVersion);
+    case 'ready':
+      return textSize(frame.interface);
+    case 'fatal':
+      return 1 + textSize(frame.message);
+    case 'shutdown':
+    case 'http-disconnect':
+      return 0;
+    case 'http-request':
+      return (
+        1 +
+        textSize(frame.method) +
+        textSize(frame.scheme) +
+        textSize(frame.httpVersion) +
+        bytesSize(frame.path) +
+        bytesSize(frame.queryString) +
+        bytesSize(frame.rootPath) +
+        addressSize(frame.client) +
+        addressSize(frame.server) +
+        headersSize(frame.headers)
+      );
+    case 'http-body':
+    case 'http-response-body':
+      return 1 + frame.body.length;
+    case 'http-response':
+      return 2 + headersSize(frame.headers);
+    case 'http-error':
+      return textSize(frame.message);
+    case 'credit':
+      return 4;
+  }
+}
+
+const textSize = (text: string): number => 4 + Buffer.byteLength(text, 'utf8');
+// A latin-1 string has one byte per character.
+const bytesSize = (bytes: ByteInput): number => 4 + bytes.length;
+const addressSize = (address: Address | null): number => textSize(address?.[0] ?? '') + 2;
+
+function headersSize(headers: readonly ByteInput[]): number {
+  if (headers.length % 2 !== 0) throw new FrameError('headers must come in name, value pairs');
+  let size = 4;
+  for (const field of headers) size += 4 + field.length;
+  return size;
+}
+
+class Writer {
+  readonly #buffer: Buffer;
+  #at = 0;
+
+  constructor(payload: number) {
+    if (payload > MAX_PAYLOAD) throw new FrameError(`payload of ${String(payload)} bytes exceeds ${String(MAX_PAYLOAD)}`);
+    this.#buffer = Buffer.allocUnsafe(HEADER_SIZE + payload);
+  }
+
+  header(type: number, stream: number): void {
+    this.u32(this.#buffer.length - 4);
+    this.u8(type);
+    this.u32(stream);
+  }
+
+  u8(value: number): void {
+    this.#at = this.#buffer.writeUInt8(value, this.#at);
+  }
+
+  u16(value: number): void {
+    this.#at = this.#buffer.writeUInt16BE(value, this.#at);
+  }
+
+  u32(value: number): void {
+    this.#at = this.#buffer.writeUInt32BE(value, this.#at);
+  }
+
+  text(value: string): void {
+    this.u32(Buffer.byteLength(value, 'utf8'));
+    this.#at += this.#buffer.write(value, this.#at, 'utf8');
+  }
+
+  bytes(value: ByteInput): void {
+    this.u32(value.length);
+    this.raw(value);
+  }
+
+  raw(value: ByteInput): void {
+    this.#at += typeof value === 'string' ? this.#buffer.write(value, this.#at, 'latin1') : value.copy(this.#buffer, this.#at);
+  }
+
+  address(value: Address | null): void {
+    this.text(value?.[0] ?? '');
+    this.u16(value?.[1] ?? 0);
+  }
+
+  headers(flat: readonly ByteInput[]): void {
+    this.u32(flat.length / 2);
+    for (const field of flat) this.bytes(field);
+  }
+
+  done(): Buffer {
+    if (this.#at !== this.#buffer.length) throw new FrameError('frame size mismatch');
+    return this.#buffer;
+  }
+}

@@ -1,0 +1,58 @@
+// The frames between a worker and its Python app process (SPEC.md beside the package's
+// frames/ folder): their types and the decoded shapes. Pure; used by workers.
+
+export const FrameType = {
+  Hello: 0x01,
+  Ready: 0x02,
+  Fatal: 0x03,
+  Shutdown: 0x04,
+  HttpRequest: 0x10,
+  HttpBody: 0x11,
+  HttpDisconnect: 0x12,
+  HttpResponse: 0x13,
+  HttpResponseBody: 0x14,
+  HttpError: 0x15,
+  Credit: 0x16,
+} as const;
+
+export const PROTOCOL_VERSION = 1;
+/** Bytes before the payload: u32 length, u8 type, u32 stream. */
+export const HEADER_SIZE = 9;
+export const MAX_PAYLOAD = 1024 * 1024;
+
+/** Raw bytes on the wire. When encoding, a string stands for its latin-1 bytes. */
+export type Bytes = Buffer;
+export type HeaderPair = readonly [name: Buffer, value: Buffer];
+export type Address = readonly [host: string, port: number];
+
+export type Frame =
+  | { readonly type: 'hello'; readonly stream: 0; readonly version: number; readonly pythonVersion: string }
+  | { readonly type: 'ready'; readonly stream: 0; readonly interface: string }
+  | { readonly type: 'fatal'; readonly stream: 0; readonly exitCode: number; readonly message: string }
+  | { readonly type: 'shutdown'; readonly stream: 0 }
+  | {
+      readonly type: 'http-request';
+      readonly stream: number;
+      readonly more: boolean;
+      readonly method: string;
+      readonly scheme: string;
+      readonly httpVersion: string;
+      readonly path: Bytes;
+      readonly queryString: Bytes;
+      readonly rootPath: Bytes;
+      readonly client: Address | null;
+      readonly server: Address | null;
+      readonly headers: readonly HeaderPair[];
+    }
+  | { readonly type: 'http-body'; readonly stream: number; readonly more: boolean; readonly body: Bytes }
+  | { readonly type: 'http-disconnect'; readonly stream: number }
+  | { readonly type: 'http-response'; readonly stream: number; readonly status: number; readonly headers: readonly HeaderPair[] }
+  | { readonly type: 'http-response-body'; readonly stream: number; readonly more: boolean; readonly body: Bytes }
+  | { readonly type: 'http-error'; readonly stream: number; readonly message: string }
+  | { readonly type: 'credit'; readonly stream: number; readonly bytes: number };
+
+export type FrameOf<T extends Frame['type']> = Extract<Frame, { type: T }>;
+
+export class FrameError extends Error {
+  override readonly name = 'FrameError';
+}

@@ -1,0 +1,13 @@
+export { FrameReader, decodeFrame } from './decode.js';
+export { encodeFrame, type ByteInput, type EncodableFrame } from './encode.js';
+export {
+  FrameError,
+  FrameType,
+  HEADER_SIZE,
+  MAX_PAYLOAD,
+  PROTOCOL_VERSION,
+  type Address,
+  type Frame,
+  type FrameOf,
+  type HeaderPair,
+} from './frame.js';
