@@ -1,0 +1,1 @@
+# The Python side of bicorn: the app process that a worker runs on frames over fd 3.

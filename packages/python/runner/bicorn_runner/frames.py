@@ -1,0 +1,377 @@
+# The frame codec of ../../protocol/frames/SPEC.md, pure and without I/O; runs in the runner.
+from __future__ import annotations
+
+import struct
+from typing import List, NamedTuple, Optional, Tuple, Union
+
+VERSION = 1
+
+HELLO = 0x01
+READY = 0x02
+FATAL = 0x03
+SHUTDOWN = 0x04
+HTTP_REQUEST = 0x10
+HTTP_BODY = 0x11
+HTTP_DISCONNECT = 0x12
+HTTP_RESPONSE = 0x13
+HTTP_RESPONSE_BODY = 0x14
+HTTP_ERROR = 0x15
+CREDIT = 0x16
+
+MORE = 0x01
+MAX_PAYLOAD = 1024 * 1024
+MAX_LENGTH = 5 + MAX_PAYLOAD
+
+Buffer = Union[bytes, bytearray, memoryview]
+Address = Optional[Tuple[str, int]]
+Headers = List[Tuple[bytes, bytes]]
+
+
+class ProtocolError(Exception):
+    pass
+
+
+class Hello(NamedTuple):
+    stream: int
+    version: int
+    python_version: str
+
+
+class Ready(NamedTuple):
+    stream: int
+    interface: str
+
+
+class Fatal(NamedTuple):
+    stream: int
+    exit_code: int
+    message: str
+
+
+class Shutdown(NamedTuple):
+    stream: int
+
+
+class HttpRequest(NamedTuple):
+    stream: int
+    more: bool
+    method: str
+    scheme: str
+    http_version: str
+    path: bytes
+    query_string: bytes
+    root_path: bytes
+    client: Address
+    server: Address
+    headers: Headers
+
+
+class HttpBody(NamedTuple):
+    stream: int
+    more: bool
+    body: Buffer
+
+
+class HttpDisconnect(NamedTuple):
+    stream: int
+
+
+class HttpResponse(NamedTuple):
+    stream: int
+    status: int
+    headers: Headers
+
+
+class HttpResponseBody(NamedTuple):
+    stream: int
+    more: bool
+    body: Buffer
+
+
+class HttpError(NamedTuple):
+    stream: int
+    message: str
+
+
+class Credit(NamedTuple):
+    stream: int
+    amount: int
+
+
+Frame = Union[Hello, Ready, Fatal, Shutdown, HttpRequest, HttpBody, HttpDisconnect,
+              HttpResponse, HttpResponseBody, HttpError, Credit]
+
+_HEAD = struct.Struct(">IBI")
+_BODY_HEAD = struct.Struct(">IBIB")
+_U8 = struct.Struct(">B")
+_U16 = struct.Struct(">H")
+_U32 = struct.Struct(">I")
+
+_CONTROL_TYPES = frozenset((HELLO, READY, FATAL, SHUTDOWN))
+_STREAM_TYPES = frozenset((HTTP_REQUEST, HTTP_BODY, HTTP_DISCONNECT, HTTP_RESPONSE,
+                           HTTP_RESPONSE_BODY, HTTP_ERROR, CREDIT))
+
+
+class _Writer:
+    __slots__ = ("out",)
+
+    def __init__(self) -> None:
+        self.out = bytearray()
+
+    def u8(self, value: int) -> None:
+        self.out += _U8.pack(value)
+
+    def u16(self, value: int) -> None:
+        self.out += _U16.pack(value)
+
+    def u32(self, value: int) -> None:
+        self.out += _U32.pack(value)
+
+    def bytes_(self, value: Buffer) -> None:
+        self.out += _U32.pack(len(value))
+        self.out += value
+
+    def text(self, value: str) -> None:
+        self.bytes_(value.encode("utf-8", "replace"))
+
+    def address(self, value: Address) -> None:
+        if value is None:
+            self.bytes_(b"")
+            self.u16(0)
+        else:
+            self.text(value[0])
+            self.u16(value[1])
+
+    def headers(self, value: Headers) -> None:
+        self.u32(len(value))
+        for name, header_value in value:
+            self.bytes_(name)
+            self.bytes_(header_value)
+
+
+def _payload(frame: Frame) -> bytearray:
+    w = _Writer()
+    if isinstance(frame, Hello):
+        w.u8(frame.version)
+        w.text(frame.python_version)
+    elif isinstance(frame, Ready):
+        w.text(frame.interface)
+    elif isinstance(frame, Fatal):
+        w.u8(frame.exit_code)
+        w.text(frame.message)
+    elif isinstance(frame, HttpRequest):
+        w.u8(MORE if frame.more else 0)
+        for text in (frame.method, frame.scheme, frame.http_version):
+            w.text(text)
+        for raw in (frame.path, frame.query_string, frame.root_path):
+            w.bytes_(raw)
+        w.address(frame.client)
+        w.address(frame.server)
+        w.headers(frame.headers)
+    elif isinstance(frame, HttpResponse):
+        w.u16(frame.status)
+        w.headers(frame.headers)
+    elif isinstance(frame, HttpError):
+        w.text(frame.message)
+    elif isinstance(frame, Credit):
+        w.u32(frame.amount)
+    return w.out
+
+
+_TYPE_OF = {
+    Hello: HELLO, Ready: READY, Fatal: FATAL, Shutdown: SHUTDOWN,
+    HttpRequest: HTTP_REQUEST, HttpBody: HTTP_BODY, HttpDisconnect: HTTP_DISCONNECT,
+    HttpResponse: HTTP_RESPONSE, HttpResponseBody: HTTP_RESPONSE_BODY, HttpError: HTTP_ERROR,
+    Credit: CREDIT,
+}
+
+
+def encode_parts(frame: Frame) -> List[Buffer]:
+    """The frame as buffers to write in order; a body is passed through, never copied."""
+    frame_type = _TYPE_OF[type(frame)]
+    if isinstance(frame, (HttpBody, HttpResponseBody)):
+        size = len(frame.body)
+        if size > MAX_PAYLOAD - 1:
+            raise ProtocolError(f"a body frame carries at most {MAX_PAYLOAD - 1} bytes, got {size}")
+        head = _BODY_HEAD.pack(6 + size, frame_type, frame.stream, MORE if frame.more else 0)
+        return [head, frame.body] if size else [head]
+    payload = _payload(frame)
+    if len(payload) > MAX_PAYLOAD:
+        raise ProtocolError(f"a payload is at most {MAX_PAYLOAD} bytes, got {len(payload)}")
+    return [_HEAD.pack(5 + len(payload), frame_type, frame.stream) + payload]
+
+
+def encode(frame: Frame) -> bytes:
+    return b"".join(encode_parts(frame))
+
+
+class _Cursor:
+    __slots__ = ("view", "pos")
+
+    def __init__(self, view: memoryview) -> None:
+        self.view = view
+        self.pos = 0
+
+    def _need(self, n: int) -> None:
+        if self.pos + n > len(self.view):
+            raise ProtocolError(f"payload ends {self.pos + n - len(self.view)} bytes early")
+
+    def u8(self) -> int:
+        self._need(1)
+        self.pos += 1
+        return self.view[self.pos - 1]
+
+    def u16(self) -> int:
+        self._need(2)
+        (value,) = _U16.unpack_from(self.view, self.pos)
+        self.pos += 2
+        return value
+
+    def u32(self) -> int:
+        self._need(4)
+        (value,) = _U32.unpack_from(self.view, self.pos)
+        self.pos += 4
+        return value
+
+    def bytes_(self) -> bytes:
+        n = self.u32()
+        self._need(n)
+        self.pos += n
+        return self.view[self.pos - n:self.pos].tobytes()
+
+    def text(self) -> str:
+        try:
+            return self.bytes_().decode("utf-8")
+        except UnicodeDecodeError as error:
+            raise ProtocolError(f"a string is not UTF-8: {error}") from None
+
+    def flags(self) -> bool:
+        return bool(self.u8() & MORE)
+
+    def address(self) -> Address:
+        host = self.text()
+        port = self.u16()
+        return (host, port) if host else None
+
+    def headers(self) -> Headers:
+        count = self.u32()
+        # Each pair takes at least 8 bytes, so a lying count fails here, not after a huge loop.
+        self._need(8 * count)
+        return [(self.bytes_(), self.bytes_()) for _ in range(count)]
+
+    def rest(self) -> memoryview:
+        view = self.view[self.pos:]
+        self.pos = len(self.view)
+        return view
+
+    def end(self) -> None:
+        if self.pos != len(self.view):
+            raise ProtocolError(f"{len(self.view) - self.pos} bytes after the payload")
+
+
+def _parse_payload(frame_type: int, stream: int, c: _Cursor) -> Frame:
+    if frame_type == HELLO:
+        return Hello(stream, c.u8(), c.text())
+    if frame_type == READY:
+        return Ready(stream, c.text())
+    if frame_type == FATAL:
+        return Fatal(stream, c.u8(), c.text())
+    if frame_type == SHUTDOWN:
+        return Shutdown(stream)
+    if frame_type == HTTP_REQUEST:
+        return HttpRequest(stream, c.flags(), c.text(), c.text(), c.text(), c.bytes_(), c.bytes_(),
+                           c.bytes_(), c.address(), c.address(), c.headers())
+    if frame_type == HTTP_BODY:
+        return HttpBody(stream, c.flags(), c.rest())
+    if frame_type == HTTP_DISCONNECT:
+        return HttpDisconnect(stream)
+    if frame_type == HTTP_RESPONSE:
+        return HttpResponse(stream, c.u16(), c.headers())
+    if frame_type == HTTP_RESPONSE_BODY:
+        return HttpResponseBody(stream, c.flags(), c.rest())
+    if frame_type == HTTP_ERROR:
+        return HttpError(stream, c.text())
+    if frame_type == CREDIT:
+        return Credit(stream, c.u32())
+    raise ProtocolError(f"unknown frame type 0x{frame_type:02x}")
+
+
+def _parse(view: memoryview) -> Frame:
+    """One frame from the bytes after its length field."""
+    frame_type = view[0]
+    (stream,) = _U32.unpack_from(view, 1)
+    on_control_stream = stream == 0
+    if (frame_type in _CONTROL_TYPES and not on_control_stream) or (
+            frame_type in _STREAM_TYPES and on_control_stream):
+        raise ProtocolError(f"frame type 0x{frame_type:02x} on stream {stream}")
+    cursor = _Cursor(view[5:])
+    frame = _parse_payload(frame_type, stream, cursor)
+    cursor.end()
+    return frame
+
+
+def _check_length(length: int) -> None:
+    if not 5 <= length <= MAX_LENGTH:
+        raise ProtocolError(f"frame length {length} is outside 5..{MAX_LENGTH}")
+
+
+class FrameDecoder:
+    """Turns bytes as they arrive into frames. A frame that arrives whole inside one chunk is
+    parsed in place, its body a view of that chunk; a frame split across chunks is gathered
+    into one buffer of its exact size, which its body then views."""
+
+    def __init__(self) -> None:
+        self._length_bytes = bytearray()
+        self._partial: Optional[bytearray] = None
+        self._filled = 0
+
+    def feed(self, data: Buffer) -> List[Frame]:
+        view = memoryview(data)
+        frames: List[Frame] = []
+        while view:
+            if self._partial is not None:
+                n = min(len(self._partial) - self._filled, len(view))
+                self._partial[self._filled:self._filled + n] = view[:n]
+                self._filled += n
+                view = view[n:]
+                if self._filled == len(self._partial):
+                    frames.append(_parse(memoryview(self._partial)))
+                    self._partial = None
+            elif self._length_bytes or len(view) < 4:
+                n = 4 - len(self._length_bytes)
+                self._length_bytes += view[:n]
+                view = view[n:]
+                if len(self._length_bytes) == 4:
+                    (length,) = _U32.unpack(self._length_bytes)
+                    self._length_bytes = bytearray()
+                    self._start(length)
+            else:
+                (length,) = _U32.unpack_from(view)
+                _check_length(length)
+                if len(view) >= 4 + length:
+                    frames.append(_parse(view[4:4 + length]))
+                    view = view[4 + length:]
+                else:
+                    self._start(length)
+                    view = view[4:]
+        return frames
+
+    def _start(self, length: int) -> None:
+        _check_length(length)
+        self._partial = bytearray(length)
+        self._filled = 0
+
+    @property
+    def idle(self) -> bool:
+        """True between frames: no partial frame is buffered."""
+        return self._partial is None and not self._length_bytes
+
+
+def decode(data: Buffer) -> Frame:
+    """Exactly one frame, as the whole of data."""
+    decoder = FrameDecoder()
+    frames = decoder.feed(data)
+    if len(frames) != 1 or not decoder.idle:
+        raise ProtocolError(f"expected one whole frame, got {len(frames)} and "
+                            f"{'nothing' if decoder.idle else 'a partial one'} after")
+    return frames[0]

@@ -1,0 +1,102 @@
+# The runner's life: HELLO, load the app, READY or FATAL, serve until SHUTDOWN or the worker goes.
+from __future__ import annotations
+
+import functools
+import os
+import platform
+import signal
+import sys
+import traceback
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Callable, List, Optional
+
+from .app_loader import EXIT_USAGE, AppLoadError, is_asgi, load_app
+from .connection import Connection, ConnectionLost
+from .dispatch import Dispatcher
+from .frames import VERSION, Fatal, Hello, ProtocolError, Ready
+from .options import UsageError, parse_options
+from .wsgi_environ import base_environ
+from .wsgi_file_wrapper import FileWrapper
+from .wsgi_handler import handle
+
+FRAME_FD = 3
+ERRORS_FD = 4
+
+
+def run(argv: List[str], exit_now: Callable[[int], None]) -> int:
+    """Returns the exit code once the runner is done; exit_now(code) ends the process at once
+    from any thread, for when the worker is gone and nothing is left to finish."""
+    # The worker owns the runner's life (SHUTDOWN, or closing fd 3); a Ctrl-C in a terminal
+    # reaches the whole process group and must not kill requests before the worker decides.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    errors = _open_errors()
+    try:
+        connection = Connection.from_fd(FRAME_FD)
+    except OSError as error:
+        sys.stderr.write(f"bicorn runner: fd {FRAME_FD} is not a socket ({error}); the runner "
+                         f"is started by a bicorn worker, not by hand\n")
+        return EXIT_USAGE
+    try:
+        return _serve(connection, argv, errors, exit_now)
+    except ConnectionLost:
+        # The worker went away while the runner wrote to it: there is no one left to answer.
+        return 0
+
+
+def _serve(connection: Connection, argv: List[str], errors: Any,
+           exit_now: Callable[[int], None]) -> int:
+    connection.send(Hello(0, VERSION, platform.python_version()))
+    try:
+        options = parse_options(argv)
+    except UsageError as error:
+        return _fatal(connection, EXIT_USAGE, f"bicorn runner: {error}")
+
+    executor = ThreadPoolExecutor(max_workers=options.threads, thread_name_prefix="bicorn-wsgi")
+    dispatcher = Dispatcher(connection, options.window, executor)
+    # Reading starts before the app loads, so that a worker gone meanwhile ends a slow import.
+    connection.start_reader(dispatcher.on_frame, functools.partial(_on_lost, exit_now))
+    try:
+        app = load_app(options.app)
+    except AppLoadError as error:
+        return _fatal(connection, error.exit_code, error.message)
+    if options.interface == "asgi" or (options.interface == "auto" and is_asgi(app)):
+        why = ("--interface asgi was given" if options.interface == "asgi"
+               else f"{options.app} is an ASGI app")
+        return _fatal(connection, EXIT_USAGE, f"ASGI apps are not supported yet (they come with "
+                                              f"Python ASGI support); {why}")
+
+    base = base_environ(errors, FileWrapper, multithread=options.threads > 1,
+                        multiprocess=options.multiprocess)
+    dispatcher.serve(functools.partial(handle, app, base))
+    connection.send(Ready(0, "wsgi"))
+    dispatcher.wait_for_shutdown()
+    executor.shutdown(wait=True)
+    return 0
+
+
+def _fatal(connection: Connection, exit_code: int, message: str) -> int:
+    connection.send(Fatal(0, exit_code, message))
+    return exit_code
+
+
+def _on_lost(exit_now: Callable[[int], None], error: Optional[BaseException]) -> None:
+    if error is None or isinstance(error, OSError):
+        exit_now(0)
+    elif isinstance(error, ProtocolError):
+        sys.stderr.write(f"bicorn runner: protocol error, closing: {error}\n")
+        exit_now(1)
+    else:
+        sys.stderr.write("bicorn runner: internal error, closing:\n"
+                         + "".join(traceback.format_exception(type(error), error,
+                                                              error.__traceback__)))
+        exit_now(1)
+
+
+def _open_errors() -> Any:
+    """wsgi.errors: fd 4, which the worker reads line by line, else stderr."""
+    try:
+        os.fstat(ERRORS_FD)
+    except OSError:
+        return sys.stderr
+    return open(ERRORS_FD, "w", buffering=1, encoding="utf-8", errors="backslashreplace",
+                closefd=False)

@@ -1,0 +1,45 @@
+# The runner's command line, as the worker writes it; parsed in the runner.
+from __future__ import annotations
+
+import argparse
+from typing import List, NamedTuple, NoReturn
+
+
+class UsageError(Exception):
+    pass
+
+
+class Options(NamedTuple):
+    app: str
+    interface: str
+    threads: int
+    window: int
+    multiprocess: bool
+
+
+class _Parser(argparse.ArgumentParser):
+    # argparse would exit the process; only run.py may, so a bad command line is an exception.
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(message)
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value
+
+
+def parse_options(argv: List[str]) -> Options:
+    parser = _Parser(prog="run.py", add_help=False)
+    parser.add_argument("--app", required=True)
+    parser.add_argument("--interface", choices=("auto", "wsgi", "asgi"), default="auto")
+    parser.add_argument("--threads", type=_positive, default=1)
+    parser.add_argument("--window", type=_positive, default=1024 * 1024)
+    parser.add_argument("--multiprocess", action="store_true")
+    parsed = parser.parse_args(argv)
+    return Options(parsed.app, parsed.interface, parsed.threads, parsed.window,
+                   parsed.multiprocess)

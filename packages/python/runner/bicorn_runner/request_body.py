@@ -1,0 +1,99 @@
+# One stream's request body in the runner: bytes from HTTP_BODY frames, and the credit owed.
+from __future__ import annotations
+
+import re
+import threading
+from collections import deque
+from typing import Deque, Tuple
+
+from .frames import Buffer, ProtocolError
+
+_NEWLINE = re.compile(b"\n")
+
+
+class RequestBody:
+    """Body bytes as they arrive, read by the app's thread. The worker may have `window` bytes
+    sent and not credited; bytes the app has read are credited back in batches, so that the
+    worker can send more without a frame per read."""
+
+    def __init__(self, cond: threading.Condition, window: int, complete: bool) -> None:
+        self._cond = cond
+        self._window = window
+        self._batch = max(1, window // 4)
+        self._chunks: Deque[memoryview] = deque()
+        self._offset = 0
+        self._buffered = 0
+        self._uncredited = 0
+        self.complete = complete
+        self._closed = False
+        self._discarding = False
+
+    def feed(self, data: Buffer, more: bool) -> int:
+        """Takes a body frame's bytes (under the stream's lock); returns the credit to send now."""
+        if self.complete:
+            raise ProtocolError("HTTP_BODY after the body ended")
+        size = len(data)
+        if self._buffered + self._uncredited + size > self._window:
+            raise ProtocolError(f"{self._buffered + self._uncredited + size} request body bytes "
+                                f"sent and not credited, beyond the window of {self._window}")
+        self.complete = not more
+        if self._closed or self._discarding:
+            self._uncredited += size
+            return self._take_credit(drained=True)
+        if size:
+            self._chunks.append(memoryview(data))
+            self._buffered += size
+        self._cond.notify_all()
+        return 0
+
+    def close(self) -> None:
+        """No more bytes will be read or received: reads return EOF (under the stream's lock)."""
+        self._closed = True
+        self._drop_buffered()
+        self._cond.notify_all()
+
+    def discard(self) -> int:
+        """The app is done with the body: credits what is buffered and what is still to come,
+        so that the worker can finish sending it (under the stream's lock)."""
+        self._discarding = True
+        self._drop_buffered()
+        return self._take_credit(drained=True)
+
+    def read_some(self, limit: int, line: bool) -> Tuple[bytes, int]:
+        """Up to limit bytes (to the first newline if line), waiting for at least one unless the
+        body has ended; b"" at the end. Returns them with the credit to send now (under the
+        stream's lock)."""
+        while not self._chunks and not self.complete and not self._closed:
+            self._cond.wait()
+        if not self._chunks:
+            return b"", 0
+        chunk = self._chunks[0]
+        start = self._offset
+        end = min(len(chunk), start + limit)
+        if line:
+            match = _NEWLINE.search(chunk, start, end)
+            if match is not None:
+                end = match.end()
+        piece = chunk[start:end].tobytes()
+        if end == len(chunk):
+            self._chunks.popleft()
+            self._offset = 0
+        else:
+            self._offset = end
+        self._buffered -= len(piece)
+        self._uncredited += len(piece)
+        return piece, self._take_credit(drained=self._buffered == 0)
+
+    def _drop_buffered(self) -> None:
+        self._uncredited += self._buffered
+        self._buffered = 0
+        self._chunks.clear()
+        self._offset = 0
+
+    def _take_credit(self, drained: bool) -> int:
+        # Once the last frame is in, the worker sends nothing more, so credit would be noise.
+        if self.complete or not (drained or self._uncredited >= self._batch):
+            return 0
+        credit = self._uncredited
+        self._uncredited = 0
+        return credit

@@ -1,0 +1,117 @@
+# One HTTP stream in the runner: its request body, its response send window, disconnect, its end.
+from __future__ import annotations
+
+import threading
+from typing import Callable, List, Optional
+
+from .connection import Connection
+from .frames import (Buffer, Credit, Frame, HttpError, HttpRequest, HttpResponse,
+                     HttpResponseBody)
+from .request_body import RequestBody
+
+MAX_BODY_FRAME = 256 * 1024
+
+
+class StreamGone(Exception):
+    """The worker disconnected the stream: the response is not wanted any more."""
+
+
+class Stream:
+    """Shared by the reader thread (frames in) and one app thread (reads and the response).
+    The stream ends when the response has ended and the request body has been received whole
+    or the client has gone; on_end is then called once."""
+
+    def __init__(self, request: HttpRequest, window: int, connection: Connection,
+                 on_end: Callable[["Stream"], None]) -> None:
+        self.id = request.stream
+        self.request = request
+        self._conn = connection
+        self._on_end = on_end
+        self._cond = threading.Condition()
+        self._body = RequestBody(self._cond, window, complete=not request.more)
+        self._send_window = window
+        self._gone = False
+        self._responded = False
+        self._ended = False
+
+    @property
+    def gone(self) -> bool:
+        return self._gone
+
+    def feed(self, data: Buffer, more: bool) -> None:
+        with self._cond:
+            credit = self._body.feed(data, more)
+            ended = self._check_end()
+        self._after(credit, ended)
+
+    def credit(self, amount: int) -> None:
+        with self._cond:
+            self._send_window += amount
+            self._cond.notify_all()
+
+    def disconnect(self) -> None:
+        with self._cond:
+            self._gone = True
+            self._body.close()
+            ended = self._check_end()
+        self._after(0, ended)
+
+    def read_some(self, limit: int, line: bool = False) -> bytes:
+        with self._cond:
+            piece, credit = self._body.read_some(limit, line)
+        self._after(credit, False)
+        return piece
+
+    def send_body(self, data: Buffer, more: bool, head: Optional[HttpResponse] = None) -> None:
+        """Sends body bytes in frames of at most MAX_BODY_FRAME, each once the send window
+        allows, after head if given; raises StreamGone when the client has gone."""
+        view = memoryview(data).cast("B")
+        frames: List[Frame] = [head] if head is not None else []
+        if not view:
+            self._check_gone()
+            self._conn.send(*frames, HttpResponseBody(self.id, more, b""))
+            return
+        while view:
+            n = self._acquire(min(len(view), MAX_BODY_FRAME))
+            frames.append(HttpResponseBody(self.id, more or n < len(view), view[:n]))
+            view = view[n:]
+            self._conn.send(*frames)
+            frames = []
+
+    def send_error(self, message: str) -> None:
+        if not self._gone:
+            self._conn.send(HttpError(self.id, message))
+
+    def finish(self) -> None:
+        """The app's part is over, whatever happened: credit what it left unread."""
+        with self._cond:
+            self._responded = True
+            credit = self._body.discard()
+            ended = self._check_end()
+        self._after(credit, ended)
+
+    def _acquire(self, wanted: int) -> int:
+        with self._cond:
+            while self._send_window <= 0 and not self._gone:
+                self._cond.wait()
+            self._check_gone()
+            granted = min(wanted, self._send_window)
+            self._send_window -= granted
+            return granted
+
+    def _check_gone(self) -> None:
+        if self._gone:
+            raise StreamGone()
+
+    def _check_end(self) -> bool:
+        if self._ended or not self._responded or not (self._body.complete or self._gone):
+            return False
+        self._ended = True
+        return True
+
+    def _after(self, credit: int, ended: bool) -> None:
+        """What follows a state change, outside the lock: frames are written without holding it."""
+        if credit and not self._gone:
+            self._conn.send(Credit(self.id, credit))
+        if ended:
+            self._on_end(self)

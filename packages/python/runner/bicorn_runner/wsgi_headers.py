@@ -1,0 +1,62 @@
+# Checks a WSGI app's status and response headers before they reach the worker (runner process).
+from __future__ import annotations
+
+import re
+from typing import Any, List, Tuple
+
+from .frames import Headers
+
+_STATUS = re.compile(r"([0-9]{3})(?: [^\r\n\0]*)?\Z")
+_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+\Z")
+_FORBIDDEN_IN_VALUE = re.compile(r"[\r\n\0]")
+# These describe one connection, which the worker owns; an app that sets them would
+# contradict the framing the worker chose.
+HOP_BY_HOP = frozenset((
+    "connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailers",
+    "transfer-encoding", "upgrade",
+))
+
+
+def parse_status(status: Any) -> int:
+    if not isinstance(status, str):
+        raise TypeError(f"WSGI status must be a str like '200 OK', got {type(status).__name__} "
+                        f"{status!r}")
+    match = _STATUS.match(status)
+    if match is None:
+        raise ValueError(f"WSGI status must be three digits and a reason, like '200 OK', "
+                         f"got {status!r}")
+    code = int(match.group(1))
+    if code < 200:
+        raise ValueError(f"WSGI status {status!r}: a WSGI app cannot send an informational "
+                         f"(1xx) response")
+    return code
+
+
+def encode_headers(headers: Any) -> Headers:
+    """The app's headers as lower-cased latin-1 names and latin-1 values, or an error that
+    names the first bad one."""
+    if not isinstance(headers, (list, tuple)):
+        raise TypeError(f"WSGI response headers must be a list of (name, value) tuples, got "
+                        f"{type(headers).__name__}")
+    encoded: List[Tuple[bytes, bytes]] = []
+    for item in headers:
+        if not (isinstance(item, (tuple, list)) and len(item) == 2):
+            raise TypeError(f"a WSGI response header must be a (name, value) tuple, got {item!r}")
+        name, value = item
+        if not isinstance(name, str) or not isinstance(value, str):
+            raise TypeError(f"response header {name!r}: name and value must be str, got "
+                            f"{type(name).__name__} and {type(value).__name__}")
+        if _TOKEN.match(name) is None:
+            raise ValueError(f"response header {name!r}: the name is not an HTTP token")
+        if _FORBIDDEN_IN_VALUE.search(value) is not None:
+            raise ValueError(f"response header {name!r}: CR, LF or NUL in its value {value!r}")
+        lower = name.lower()
+        if lower in HOP_BY_HOP:
+            raise ValueError(f"response header {name!r} is hop-by-hop: the server manages the "
+                             f"connection and its framing, so an app may not set it")
+        try:
+            encoded.append((lower.encode("ascii"), value.encode("latin-1")))
+        except UnicodeEncodeError:
+            raise ValueError(f"response header {name!r}: the value {value!r} is not latin-1; "
+                             f"encode it (RFC 8187 or percent-encoding) first") from None
+    return encoded

@@ -1,0 +1,88 @@
+# One WSGI call's response: start_response, write() and the body, as frames (runner process).
+from __future__ import annotations
+
+from typing import Any, Callable, Optional
+
+from .frames import Headers, HttpResponse
+from .streams import Stream, StreamGone
+from .wsgi_file_wrapper import FileWrapper
+from .wsgi_headers import encode_headers, parse_status
+
+BLOCK_SIZE = 256 * 1024
+
+
+class Response:
+    """Headers wait for the first non-empty body bytes, or for the end, so that exc_info can
+    still replace them until then and a small response leaves in one write."""
+
+    def __init__(self, stream: Stream) -> None:
+        self._stream = stream
+        self._status: Optional[int] = None
+        self._headers: Headers = []
+        self.head_sent = False
+
+    def start_response(self, status: Any, headers: Any,
+                       exc_info: Any = None) -> Callable[[Any], None]:
+        if exc_info is not None:
+            try:
+                if self.head_sent:
+                    raise exc_info[1].with_traceback(exc_info[2])
+            finally:
+                exc_info = None
+        elif self._status is not None:
+            raise RuntimeError("start_response was called a second time without exc_info")
+        code = parse_status(status)
+        self._headers = encode_headers(headers)
+        self._status = code
+        return self.write
+
+    def write(self, data: Any) -> None:
+        self.send(data, more=True)
+
+    def send(self, data: Any, more: bool) -> None:
+        if self._status is None:
+            raise RuntimeError("the app sent body bytes before calling start_response")
+        if not isinstance(data, (bytes, bytearray, memoryview)):
+            raise TypeError(f"a WSGI response body chunk must be bytes, got "
+                            f"{type(data).__name__}")
+        if self._stream.gone:
+            raise StreamGone()
+        if not data and more:
+            return
+        head = None
+        if not self.head_sent:
+            head = HttpResponse(self._stream.id, self._status, self._headers)
+            self.head_sent = True
+        self._stream.send_body(data, more, head)
+
+    def finish(self) -> None:
+        if self._status is None:
+            raise RuntimeError("the app returned without calling start_response")
+        self.send(b"", more=False)
+
+
+def send_result(result: Any, response: Response) -> None:
+    """Sends the app's iterable to its end. A list's last item goes out as the final frame, so
+    the common one-item response costs two frames in one write."""
+    if isinstance(result, FileWrapper) and hasattr(result.filelike, "readinto"):
+        _send_file(result.filelike, response)
+    elif isinstance(result, (list, tuple)) and result:
+        last = len(result) - 1
+        for index, chunk in enumerate(result):
+            response.send(chunk, more=index < last)
+    else:
+        for chunk in result:
+            response.send(chunk, more=True)
+        response.finish()
+
+
+def _send_file(filelike: Any, response: Response) -> None:
+    # One buffer for the whole file: send() has written a block before it returns.
+    buffer = bytearray(BLOCK_SIZE)
+    view = memoryview(buffer)
+    while True:
+        n = filelike.readinto(buffer)
+        if not n:
+            break
+        response.send(view[:n], more=True)
+    response.finish()

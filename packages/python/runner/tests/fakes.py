@@ -1,0 +1,97 @@
+# Test doubles for the runner's unit tests: a connection that records frames, and request builders.
+from __future__ import annotations
+
+import io
+import threading
+from typing import Any, Callable, List, Optional
+
+from bicorn_runner.frames import (Frame, HttpError, HttpRequest, HttpResponse, HttpResponseBody)
+from bicorn_runner.streams import Stream
+from bicorn_runner.wsgi_environ import base_environ
+from bicorn_runner.wsgi_file_wrapper import FileWrapper
+from bicorn_runner.wsgi_handler import handle
+
+TIMEOUT = 10
+
+
+class FakeConnection:
+    """Records what the runner sends; a body is copied as it is sent, as a socket would."""
+
+    def __init__(self) -> None:
+        self.frames: List[Frame] = []
+        self._cond = threading.Condition()
+
+    def send(self, *frames: Frame) -> None:
+        with self._cond:
+            for frame in frames:
+                if isinstance(frame, HttpResponseBody):
+                    frame = frame._replace(body=bytes(frame.body))
+                self.frames.append(frame)
+            self._cond.notify_all()
+
+    def wait_for(self, what: str, predicate: Callable[[List[Frame]], bool]) -> None:
+        with self._cond:
+            if not self._cond.wait_for(lambda: predicate(self.frames), TIMEOUT):
+                raise AssertionError(f"timed out waiting for {what}; frames: {self.frames!r}")
+
+    def of_type(self, frame_type: type) -> List[Any]:
+        with self._cond:
+            return [frame for frame in self.frames if isinstance(frame, frame_type)]
+
+
+def request(stream: int = 1, method: str = "GET", path: bytes = b"/", query: bytes = b"",
+            root_path: bytes = b"", headers: Optional[list] = None, more: bool = False,
+            scheme: str = "http", client: Any = ("10.0.0.7", 51000),
+            server: Any = ("127.0.0.1", 8000), http_version: str = "1.1") -> HttpRequest:
+    return HttpRequest(stream, more, method, scheme, http_version, path, query, root_path,
+                       client, server, headers if headers is not None else [])
+
+
+def base(threads: int = 1) -> dict:
+    return base_environ(io.StringIO(), FileWrapper, multithread=threads > 1, multiprocess=False)
+
+
+class Exchange:
+    """One stream served by the real handler on a thread, against a FakeConnection."""
+
+    def __init__(self, app: Any, req: Optional[HttpRequest] = None, window: int = 1 << 20,
+                 start: bool = True):
+        self.conn = FakeConnection()
+        self.ended = threading.Event()
+        connection: Any = self.conn
+        self.stream = Stream(req or request(), window, connection, lambda _: self.ended.set())
+        self.thread = threading.Thread(target=handle, args=(app, base(), self.stream),
+                                       daemon=True)
+        if start:
+            self.thread.start()
+
+    def join(self) -> "Exchange":
+        self.thread.join(TIMEOUT)
+        if self.thread.is_alive():
+            raise AssertionError(f"the app thread did not finish; frames: {self.conn.frames!r}")
+        return self
+
+    def head(self) -> HttpResponse:
+        (head,) = self.conn.of_type(HttpResponse)
+        return head
+
+    def body(self) -> bytes:
+        return b"".join(bytes(f.body) for f in self.conn.of_type(HttpResponseBody))
+
+    def completed(self) -> bool:
+        bodies = self.conn.of_type(HttpResponseBody)
+        return bool(bodies) and not bodies[-1].more and all(f.more for f in bodies[:-1])
+
+    def error(self) -> Optional[str]:
+        errors = self.conn.of_type(HttpError)
+        return errors[0].message if errors else None
+
+
+def serve(app: Any, req: Optional[HttpRequest] = None, body: Optional[List[bytes]] = None,
+          window: int = 1 << 20) -> Exchange:
+    """Serves one request whose body arrives in the given pieces, and waits for the app."""
+    exchange = Exchange(app, req, window)
+    if body is not None:
+        for index, piece in enumerate(body):
+            exchange.stream.feed(piece, more=index < len(body) - 1)
+    return exchange.join()

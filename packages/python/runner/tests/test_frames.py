@@ -1,0 +1,123 @@
+# Tests of the runner's frame codec against the golden vectors shared with the TypeScript codec.
+from __future__ import annotations
+
+import json
+import os
+import unittest
+
+from bicorn_runner import frames as f
+
+_RUNNER_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+VECTORS = os.environ.get("BICORN_FRAME_VECTORS") or os.path.join(
+    _RUNNER_DIR, "..", "..", "protocol", "frames", "vectors.json")
+
+_CLASSES = {
+    "hello": f.Hello, "ready": f.Ready, "fatal": f.Fatal, "shutdown": f.Shutdown,
+    "http-request": f.HttpRequest, "http-body": f.HttpBody, "http-disconnect": f.HttpDisconnect,
+    "http-response": f.HttpResponse, "http-response-body": f.HttpResponseBody,
+    "http-error": f.HttpError, "credit": f.Credit,
+}
+_FIELD_NAMES = {"pythonVersion": "python_version", "exitCode": "exit_code",
+                "httpVersion": "http_version", "queryString": "query_string",
+                "rootPath": "root_path", "bytes": "amount"}
+_HEX_FIELDS = {"path", "queryString", "rootPath", "body"}
+
+
+def expected_frame(decoded: dict) -> f.Frame:
+    """A vector's decoded form as the codec's frame: hex fields as bytes, addresses as tuples."""
+    fields = {}
+    for key, value in decoded.items():
+        if key == "type":
+            continue
+        if key in _HEX_FIELDS:
+            value = bytes.fromhex(value)
+        elif key == "headers":
+            value = [(bytes.fromhex(name), bytes.fromhex(v)) for name, v in value]
+        elif key in ("client", "server") and value is not None:
+            value = (value[0], value[1])
+        fields[_FIELD_NAMES.get(key, key)] = value
+    return _CLASSES[decoded["type"]](**fields)
+
+
+def comparable(frame: f.Frame) -> f.Frame:
+    if isinstance(frame, (f.HttpBody, f.HttpResponseBody)):
+        return frame._replace(body=bytes(frame.body))
+    return frame
+
+
+def load_vectors() -> dict:
+    with open(VECTORS, encoding="utf-8") as file:
+        return json.load(file)
+
+
+class GoldenVectorTest(unittest.TestCase):
+    def test_decodes_every_vector_to_its_decoded_form(self) -> None:
+        for vector in load_vectors()["frames"]:
+            with self.subTest(vector["name"]):
+                frame = f.decode(bytes.fromhex(vector["hex"]))
+                self.assertEqual(comparable(frame), expected_frame(vector["frame"]))
+
+    def test_encodes_every_vector_back_to_its_hex(self) -> None:
+        for vector in load_vectors()["frames"]:
+            with self.subTest(vector["name"]):
+                self.assertEqual(f.encode(expected_frame(vector["frame"])).hex(), vector["hex"])
+
+    def test_refuses_every_invalid_vector(self) -> None:
+        for vector in load_vectors()["invalid"]:
+            with self.subTest(vector["name"]):
+                with self.assertRaises(f.ProtocolError):
+                    f.decode(bytes.fromhex(vector["hex"]))
+
+
+class FrameDecoderTest(unittest.TestCase):
+    def all_vector_bytes(self) -> bytes:
+        return b"".join(bytes.fromhex(v["hex"]) for v in load_vectors()["frames"])
+
+    def test_decodes_a_stream_fed_one_byte_at_a_time(self) -> None:
+        data = self.all_vector_bytes()
+        decoder = f.FrameDecoder()
+        frames = []
+        for i in range(len(data)):
+            frames.extend(decoder.feed(data[i:i + 1]))
+        expected = [expected_frame(v["frame"]) for v in load_vectors()["frames"]]
+        self.assertEqual([comparable(frame) for frame in frames], expected)
+        self.assertTrue(decoder.idle)
+
+    def test_decodes_a_stream_fed_in_uneven_chunks(self) -> None:
+        data = self.all_vector_bytes() * 3
+        decoder = f.FrameDecoder()
+        frames = []
+        for start in range(0, len(data), 37):
+            frames.extend(decoder.feed(data[start:start + 37]))
+        self.assertEqual(len(frames), 3 * len(load_vectors()["frames"]))
+
+    def test_a_whole_frame_body_is_a_view_of_the_received_chunk(self) -> None:
+        data = f.encode(f.HttpBody(3, True, b"x" * 1000))
+        (frame,) = f.FrameDecoder().feed(data)
+        self.assertIsInstance(frame.body, memoryview)
+        self.assertIs(frame.body.obj, data)
+
+    def test_a_split_body_is_gathered_into_one_buffer(self) -> None:
+        body = bytes(range(256)) * 1024
+        data = f.encode(f.HttpBody(3, False, body))
+        decoder = f.FrameDecoder()
+        self.assertEqual(decoder.feed(data[:1000]), [])
+        (frame,) = decoder.feed(data[1000:])
+        self.assertEqual(bytes(frame.body), body)
+
+    def test_refuses_a_frame_longer_than_the_maximum(self) -> None:
+        with self.assertRaises(f.ProtocolError):
+            f.FrameDecoder().feed((f.MAX_LENGTH + 1).to_bytes(4, "big"))
+
+    def test_refuses_a_control_frame_on_a_request_stream(self) -> None:
+        with self.assertRaises(f.ProtocolError):
+            f.decode(bytes.fromhex("000000050400000001"))
+
+    def test_encodes_a_body_without_copying_it(self) -> None:
+        body = bytearray(b"abc")
+        parts = f.encode_parts(f.HttpResponseBody(1, True, body))
+        self.assertIs(parts[1], body)
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,0 +1,195 @@
+# End-to-end tests of run.py as a real process, spoken to in frames over a socketpair as fd 3.
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import textwrap
+import unittest
+from typing import List
+
+from bicorn_runner import frames as f
+
+RUN_PY = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "run.py")
+TIMEOUT = 15
+
+APP = """
+    def application(environ, start_response):
+        body = environ["wsgi.input"].read()
+        environ["wsgi.errors"].write("got %d bytes\\n" % len(body))
+        start_response("201 Created", [("Content-Type", "text/plain")])
+        return [b"echo:" + body, b"|" + environ["PATH_INFO"].encode("latin-1")]
+
+
+    def upload_download(environ, start_response):
+        received = 0
+        while True:
+            block = environ["wsgi.input"].read(10000)
+            if not block:
+                break
+            received += len(block)
+        start_response("200 OK", [])
+        return (bytes([i % 251]) * 100000 for i in range(received // 100000))
+
+
+    async def asgi_app(scope, receive, send):
+        pass
+"""
+
+
+class RunnerProcess:
+    """run.py in a temp project dir, with fd 3 a socketpair end and fd 4 a pipe."""
+
+    def __init__(self, test: unittest.TestCase, app_spec: str, *args: str) -> None:
+        self.dir = tempfile.mkdtemp(prefix="bicorn-runner-")
+        test.addCleanup(shutil.rmtree, self.dir, True)
+        with open(os.path.join(self.dir, "app.py"), "w", encoding="utf-8") as file:
+            file.write(textwrap.dedent(APP))
+        with open(os.path.join(self.dir, "broken.py"), "w", encoding="utf-8") as file:
+            file.write("raise RuntimeError('settings missing')\n")
+        self.sock, child_sock = socket.socketpair()
+        errors_read, errors_write = os.pipe()
+        self.errors = os.fdopen(errors_read, "rb")
+        child_fd = child_sock.fileno()
+
+        def arrange_fds() -> None:
+            os.dup2(child_fd, 3)
+            os.dup2(errors_write, 4)
+
+        self.process = subprocess.Popen(
+            [sys.executable, RUN_PY, "--app", app_spec, *args], cwd=self.dir,
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+            close_fds=False, preexec_fn=arrange_fds)
+        child_sock.close()
+        os.close(errors_write)
+        test.addCleanup(self.close)
+        self.sock.settimeout(TIMEOUT)
+        self.decoder = f.FrameDecoder()
+        self.pending: List[f.Frame] = []
+
+    def send(self, *frames: f.Frame) -> None:
+        self.sock.sendall(b"".join(f.encode(frame) for frame in frames))
+
+    def next_frame(self) -> f.Frame:
+        while not self.pending:
+            data = self.sock.recv(65536)
+            if not data:
+                raise AssertionError("the runner closed fd 3 while a frame was awaited")
+            self.pending.extend(self.decoder.feed(data))
+        return self.pending.pop(0)
+
+    def wait_exit(self) -> int:
+        return self.process.wait(TIMEOUT)
+
+    def close(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+        self.process.stderr.close()
+        self.errors.close()
+        self.sock.close()
+
+
+class RunnerProcessTest(unittest.TestCase):
+    def test_says_hello_serves_a_request_with_a_body_and_shuts_down(self) -> None:
+        runner = RunnerProcess(self, "app:application", "--threads", "2", "--window", "65536")
+        hello = runner.next_frame()
+        self.assertIsInstance(hello, f.Hello)
+        self.assertEqual(hello.version, 1)
+        self.assertEqual(runner.next_frame(), f.Ready(0, "wsgi"))
+
+        runner.send(f.HttpRequest(5, True, "POST", "http", "1.1", b"/echo%20me", b"", b"",
+                                  ("127.0.0.1", 40000), ("127.0.0.1", 8000),
+                                  [(b"content-length", b"11")]),
+                    f.HttpBody(5, True, b"hello "), f.HttpBody(5, False, b"world"))
+        head = runner.next_frame()
+        self.assertEqual(head, f.HttpResponse(5, 201, [(b"content-type", b"text/plain")]))
+        body = b""
+        while True:
+            frame = runner.next_frame()
+            self.assertIsInstance(frame, f.HttpResponseBody)
+            body += bytes(frame.body)
+            if not frame.more:
+                break
+        self.assertEqual(body, b"echo:hello world|/echo me")
+        self.assertEqual(runner.errors.readline(), b"got 11 bytes\n")
+
+        runner.send(f.Shutdown(0))
+        self.assertEqual(runner.wait_exit(), 0)
+
+    def test_keeps_to_the_window_both_ways_over_a_real_socket(self) -> None:
+        window = 65536
+        runner = RunnerProcess(self, "app:upload_download", "--window", str(window))
+        self.assertIsInstance(runner.next_frame(), f.Hello)
+        self.assertIsInstance(runner.next_frame(), f.Ready)
+        size = 2_000_000
+        runner.send(f.HttpRequest(1, True, "POST", "http", "1.1", b"/", b"", b"", None, None, []))
+        sent = uncredited = 0
+        body = b""
+        while sent < size:
+            n = min(16384, size - sent, window - uncredited)
+            if n:
+                sent += n
+                uncredited += n
+                runner.send(f.HttpBody(1, sent < size, b"u" * n))
+                continue
+            credit = runner.next_frame()
+            self.assertIsInstance(credit, f.Credit)
+            uncredited -= credit.amount
+            self.assertGreaterEqual(uncredited, 0)
+        outstanding = 0
+        while True:
+            frame = runner.next_frame()
+            if isinstance(frame, (f.Credit, f.HttpResponse)):
+                continue
+            self.assertIsInstance(frame, f.HttpResponseBody)
+            outstanding += len(frame.body)
+            self.assertLessEqual(outstanding, window)
+            body += bytes(frame.body)
+            if not frame.more:
+                break
+            runner.send(f.Credit(1, len(frame.body)))
+            outstanding -= len(frame.body)
+        self.assertEqual(len(body), size)
+        self.assertEqual(body[100000:100001], bytes([1]))
+
+    def test_exits_when_the_worker_closes_fd_3(self) -> None:
+        runner = RunnerProcess(self, "app:application")
+        self.assertIsInstance(runner.next_frame(), f.Hello)
+        self.assertIsInstance(runner.next_frame(), f.Ready)
+        runner.sock.shutdown(socket.SHUT_WR)
+        self.assertEqual(runner.wait_exit(), 0)
+
+    def test_an_app_that_fails_to_import_is_fatal_with_exit_code_4(self) -> None:
+        runner = RunnerProcess(self, "broken:application")
+        self.assertIsInstance(runner.next_frame(), f.Hello)
+        fatal = runner.next_frame()
+        self.assertIsInstance(fatal, f.Fatal)
+        self.assertEqual(fatal.exit_code, 4)
+        self.assertIn("RuntimeError: settings missing", fatal.message)
+        self.assertIn("broken.py", fatal.message)
+        self.assertNotIn("bicorn_runner", fatal.message)
+        self.assertEqual(runner.wait_exit(), 4)
+
+    def test_an_asgi_app_is_fatal_with_exit_code_2(self) -> None:
+        runner = RunnerProcess(self, "app:asgi_app")
+        self.assertIsInstance(runner.next_frame(), f.Hello)
+        self.assertEqual(runner.next_frame(), f.Fatal(
+            0, 2, "ASGI apps are not supported yet (they come with Python ASGI support); "
+                  "app:asgi_app is an ASGI app"))
+        self.assertEqual(runner.wait_exit(), 2)
+
+    def test_a_bad_command_line_is_fatal_with_exit_code_2(self) -> None:
+        runner = RunnerProcess(self, "app:application", "--threads", "zero")
+        self.assertIsInstance(runner.next_frame(), f.Hello)
+        fatal = runner.next_frame()
+        self.assertEqual(fatal.exit_code, 2)
+        self.assertIn("--threads", fatal.message)
+        self.assertEqual(runner.wait_exit(), 2)
+
+
+if __name__ == "__main__":
+    unittest.main()

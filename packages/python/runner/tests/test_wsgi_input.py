@@ -1,0 +1,86 @@
+# Tests of wsgi.input: every way of reading, with the body arriving in pieces.
+from __future__ import annotations
+
+import threading
+import unittest
+
+from bicorn_runner.streams import Stream
+from bicorn_runner.wsgi_input import WsgiInput
+
+from .fakes import FakeConnection, request
+
+BODY_PIECES = [b"first li", b"ne\nsecond line\n", b"", b"third", b" line\nlast"]
+BODY = b"".join(BODY_PIECES)
+
+
+def fed_input(pieces=BODY_PIECES) -> WsgiInput:
+    stream = Stream(request(more=True), 1 << 20, FakeConnection(), lambda s: None)
+    for index, piece in enumerate(pieces):
+        stream.feed(piece, more=index < len(pieces) - 1)
+    return WsgiInput(stream)
+
+
+class WsgiInputTest(unittest.TestCase):
+    def test_read_without_size_reads_the_whole_body(self) -> None:
+        self.assertEqual(fed_input().read(), BODY)
+        self.assertEqual(fed_input().read(-1), BODY)
+        self.assertEqual(fed_input().read(None), BODY)
+
+    def test_read_with_size_returns_that_many_bytes_across_pieces(self) -> None:
+        body = fed_input()
+        self.assertEqual(body.read(3), b"fir")
+        self.assertEqual(body.read(10), b"st line\nse")
+        self.assertEqual(body.read(1000), BODY[13:])
+        self.assertEqual(body.read(5), b"")
+        self.assertEqual(body.read(), b"")
+
+    def test_readline_splits_at_newlines_across_pieces(self) -> None:
+        body = fed_input()
+        self.assertEqual(body.readline(), b"first line\n")
+        self.assertEqual(body.readline(), b"second line\n")
+        self.assertEqual(body.readline(), b"third line\n")
+        self.assertEqual(body.readline(), b"last")
+        self.assertEqual(body.readline(), b"")
+
+    def test_readline_with_size_stops_at_the_size(self) -> None:
+        body = fed_input()
+        self.assertEqual(body.readline(5), b"first")
+        self.assertEqual(body.readline(100), b" line\n")
+
+    def test_readlines_and_iteration_yield_every_line(self) -> None:
+        lines = [b"first line\n", b"second line\n", b"third line\n", b"last"]
+        self.assertEqual(fed_input().readlines(), lines)
+        self.assertEqual(list(fed_input()), lines)
+        self.assertEqual(fed_input().readlines(15), lines[:2])
+
+    def test_an_empty_body_reads_as_eof(self) -> None:
+        stream = Stream(request(more=False), 1 << 20, FakeConnection(), lambda s: None)
+        self.assertEqual(WsgiInput(stream).read(), b"")
+        self.assertEqual(WsgiInput(stream).readline(), b"")
+
+    def test_a_read_blocks_until_bytes_arrive(self) -> None:
+        stream = Stream(request(more=True), 1 << 20, FakeConnection(), lambda s: None)
+        body = WsgiInput(stream)
+        result = []
+        reader = threading.Thread(target=lambda: result.append(body.read()))
+        reader.start()
+        stream.feed(b"abc", more=True)
+        stream.feed(b"def", more=False)
+        reader.join(10)
+        self.assertEqual(result, [b"abcdef"])
+
+    def test_a_disconnect_ends_a_blocked_read_with_eof(self) -> None:
+        stream = Stream(request(more=True), 1 << 20, FakeConnection(), lambda s: None)
+        body = WsgiInput(stream)
+        stream.feed(b"abc", more=True)
+        self.assertEqual(body.read(3), b"abc")
+        result = []
+        reader = threading.Thread(target=lambda: result.append(body.read(10)))
+        reader.start()
+        stream.disconnect()
+        reader.join(10)
+        self.assertEqual(result, [b""])
+
+
+if __name__ == "__main__":
+    unittest.main()
