@@ -18,6 +18,13 @@ describe('bicorn check', () => {
     expect(stdout).toMatch(/\n {2}bind +\["127\.0\.0\.1:8000"\] +default\n/);
   });
 
+  it('shows the names of --env variables, never their values', async () => {
+    const { code, stdout } = await runBicorn(['check', '-e', 'SECRET_KEY=hunter2', 'app.mjs']);
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/\n {2}env +\["SECRET_KEY=…"\] +--env\n/);
+    expect(stdout).not.toContain('hunter2');
+  });
+
   it('reports every problem and exits 2', async () => {
     const { code, stderr } = await runBicorn(['check', '-w', 'many', '--log-level', 'loud']);
     expect(code).toBe(2);

@@ -74,10 +74,21 @@ describe('user errors', () => {
     expect(expectOneLine(stderr)).toMatch(/not-an-app\.mjs/);
   });
 
-  it('a Python app is not supported yet: exit 2', async () => {
-    const { code, stderr } = await runBicorn(['mysite.wsgi:application']);
+  it('a Python module that cannot be found gives exit 4, saying where bicorn looked', async () => {
+    const cwd = tempDir({});
+    const { code, stderr } = await runBicorn(['-b', '127.0.0.1:0', 'no_such_module_here:application'], { cwd });
+    expect(code).toBe(4);
+    expect(stderr).toMatch(/^bicorn: error: app no_such_module_here:application failed to load:\nNo module named 'no_such_module_here': bicorn looked in /);
+    expect(stderr).toContain(cwd);
+    expect(stderr).toMatch(/point --chdir or --pythonpath at it\n$/);
+  });
+
+  it('a missing Python interpreter gives exit 2 naming what was tried', async () => {
+    const { code, stderr } = await runBicorn(['-b', '127.0.0.1:0', '--python', '/no/such/python3', 'mysite.wsgi:application']);
     expect(code).toBe(2);
-    expect(expectOneLine(stderr)).toMatch(/serving the Python app mysite\.wsgi:application is not supported yet/);
+    expect(expectOneLine(stderr)).toBe(
+      'bicorn: error: no usable Python interpreter: tried --python /no/such/python3, not found; install Python 3.9 or newer, or name one with --python',
+    );
   });
 
   it('a setting that is not implemented yet gives exit 2', async () => {

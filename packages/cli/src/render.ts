@@ -1,5 +1,5 @@
 // What the CLI prints for people: errors, and the effective config of `bicorn check`.
-import { describeSource, settingKeys, type LoadedConfig } from '@bicorn/config';
+import { describeSource, settingKeys, type LoadedConfig, type SettingKey } from '@bicorn/config';
 import { isBicornError } from '@bicorn/protocol';
 
 export function renderError(error: unknown, verbose: boolean): string {
@@ -12,10 +12,15 @@ export function renderError(error: unknown, verbose: boolean): string {
 }
 
 export function renderEffectiveConfig(loaded: LoadedConfig): string {
-  const rows = settingKeys.map((key) => [key, JSON.stringify(loaded.config[key]), describeSource(loaded.sources[key])] as const);
+  const rows = settingKeys.map((key) => [key, JSON.stringify(shown(loaded, key)), describeSource(loaded.sources[key])] as const);
   const keyWidth = Math.max(...rows.map(([key]) => key.length));
   const valueWidth = Math.min(40, Math.max(...rows.map(([, value]) => value.length)));
   const file = loaded.file === undefined ? 'no config file' : `config file ${loaded.file.label}`;
   const lines = rows.map(([key, value, source]) => `  ${key.padEnd(keyWidth)}  ${value.padEnd(valueWidth)}  ${source}`);
   return `configuration is valid (${file})\n  ${'setting'.padEnd(keyWidth)}  ${'value'.padEnd(valueWidth)}  from\n${lines.join('\n')}\n`;
+}
+
+/** Values of --env stay secret: only their names are shown. */
+function shown(loaded: LoadedConfig, key: SettingKey): unknown {
+  return key === 'env' ? loaded.config.env.map((pair) => `${pair.slice(0, pair.indexOf('='))}=…`) : loaded.config[key];
 }

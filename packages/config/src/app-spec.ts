@@ -1,5 +1,5 @@
 // Telling a JavaScript app (`path/to/app.mjs[:export]`) from a Python one (`module:callable`),
-// and refusing a config that names no app this version can serve.
+// and refusing a config whose app and interface do not go together.
 import { BicornError } from '@bicorn/protocol';
 import type { Config } from './settings.js';
 
@@ -11,19 +11,24 @@ export function appKind(app: string): AppKind {
   return jsFile.test(app) || /^\.{0,2}\//.test(app) ? 'js' : 'python';
 }
 
-export interface ServableApp {
-  readonly app: string;
-  readonly interface: Exclude<Config['interface'], 'wsgi'>;
+export type ServableApp =
+  | { readonly kind: 'js'; readonly app: string; readonly interface: 'auto' | 'asgi' | 'fetch' | 'node' }
+  | { readonly kind: 'python'; readonly app: string; readonly interface: 'auto' | 'asgi' | 'wsgi' };
+
+/** Returns the app to serve and how, or throws the error a person should see. */
+export function servableApp(config: Config): ServableApp {
+  const { app, interface: appInterface } = config;
+  if (app === null) {
+    throw new BicornError('USAGE', { message: 'no app given: name one, as in `bicorn app.mjs` or `bicorn mysite.wsgi:application`, or set app in the config file' });
+  }
+  if (appKind(app) === 'js') {
+    if (appInterface === 'wsgi') throw mismatch(app, 'wsgi', 'a Python module:callable');
+    return { kind: 'js', app, interface: appInterface };
+  }
+  if (appInterface === 'fetch' || appInterface === 'node') throw mismatch(app, appInterface, 'a JavaScript file');
+  return { kind: 'python', app, interface: appInterface };
 }
 
-/** Returns the JavaScript app to serve and how, or throws the error a person should see. */
-export function servableApp(config: Config): ServableApp {
-  const { app } = config;
-  if (app === null) {
-    throw new BicornError('USAGE', { message: 'no app given: name one, as in `bicorn app.mjs`, or set app in the config file' });
-  }
-  if (appKind(app) === 'python' || config.interface === 'wsgi') {
-    throw new BicornError('NOT_IMPLEMENTED', { what: `serving the Python app ${app}`, comesWith: 'Python WSGI and ASGI support' });
-  }
-  return { app, interface: config.interface };
+function mismatch(app: string, appInterface: string, needs: string): BicornError {
+  return new BicornError('USAGE', { message: `--interface ${appInterface} needs ${needs}, and ${app} is not one` });
 }

@@ -37,7 +37,6 @@ function setting<T, I>(declaration: Setting<T, I>): Setting<T, I> {
   return declaration;
 }
 
-const WSGI = 'Python WSGI support';
 const ASGI = 'Python ASGI, WebSocket and lifespan support';
 const SUPERVISION = 'supervision (reload, timeouts, recycling)';
 const SYSTEMD = 'systemd and privileges support';
@@ -93,7 +92,6 @@ export const settings = {
     type: integer(1),
     default: 1,
     doc: 'Threads per worker for WSGI apps.',
-    comesWith: WSGI,
   }),
   python: setting({
     section: 'Python',
@@ -101,15 +99,13 @@ export const settings = {
     type: optional(text('<path>')),
     default: null,
     doc: 'The Python interpreter; default `$VIRTUAL_ENV/bin/python`, else `python3` on PATH.',
-    comesWith: WSGI,
   }),
   chdir: setting({
     section: 'Python',
     flags: ['--chdir'],
     type: optional(text('<dir>')),
     default: null,
-    doc: 'Change to this directory before loading the app.',
-    comesWith: WSGI,
+    doc: 'Change to this directory before loading the app (JavaScript and Python alike).',
   }),
   pythonpath: setting({
     section: 'Python',
@@ -117,7 +113,6 @@ export const settings = {
     type: list(text('<dir>')),
     default: [],
     doc: 'Directories prepended to `sys.path`; repeatable.',
-    comesWith: WSGI,
   }),
   env: setting({
     section: 'Python',
@@ -125,7 +120,6 @@ export const settings = {
     type: list(text('<KEY=VALUE>', (v) => (/^[A-Za-z_][A-Za-z0-9_]*=/.test(v) ? undefined : 'KEY=VALUE'))),
     default: [],
     doc: "Set an environment variable for the app; repeatable. Values never appear in logs.",
-    comesWith: WSGI,
   }),
   env_file: setting({
     section: 'Python',
@@ -133,7 +127,13 @@ export const settings = {
     type: optional(text('<file>')),
     default: null,
     doc: 'Load environment variables for the app from a dotenv file.',
-    comesWith: WSGI,
+  }),
+  stream_window: setting({
+    section: 'Python',
+    flags: ['--stream-window'],
+    type: integer(65536, '<bytes>'),
+    default: 1024 * 1024,
+    doc: 'Body bytes in flight per request, each way, between a worker and its Python process: what either holds however slow the client or the app.',
   }),
   lifespan: setting({
     section: 'Application',

@@ -14,6 +14,9 @@ interface ErrorDetails {
   APP_EXPORT_INVALID: { app: string; exportName: string; found: string; available: readonly string[] };
   APP_INTERFACE_UNKNOWN: { app: string; found: string };
   WORKER_BOOT_FAILED: { workerId: number; exitCode: ExitCode; message: string };
+  PYTHON_NOT_FOUND: { tried: string; reason: string };
+  PYTHON_APP_FAILED: { app: string; exitCode: ExitCode; message: string };
+  ENV_FILE_FAILED: { file: string; reason: string };
   CRASH_LOOP: { failures: number; windowSeconds: number };
   IPC_INVALID: { reason: string };
 }
@@ -73,6 +76,18 @@ const registry: { [C in ErrorCode]: ErrorSpec<ErrorDetails[C]> } = {
       'pass --interface asgi, fetch or node (see bicorn --help)',
   },
   WORKER_BOOT_FAILED: { exitCode: (d) => d.exitCode, message: (d) => d.message },
+  PYTHON_NOT_FOUND: {
+    exitCode: ExitCode.Usage,
+    message: (d) => `no usable Python interpreter: tried ${d.tried}, ${d.reason}; install Python 3.9 or newer, or name one with --python`,
+  },
+  PYTHON_APP_FAILED: {
+    exitCode: (d) => d.exitCode,
+    message: (d) => `app ${d.app} failed to load:\n${d.message.trimEnd()}`,
+  },
+  ENV_FILE_FAILED: {
+    exitCode: ExitCode.Usage,
+    message: (d) => `cannot read env file ${d.file}: ${d.reason}; fix it or drop --env-file`,
+  },
   CRASH_LOOP: {
     exitCode: ExitCode.RuntimeFailure,
     message: (d) =>

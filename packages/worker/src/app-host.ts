@@ -1,9 +1,51 @@
-// Choosing and loading the app host for a worker's config. Runs in a worker.
+// Choosing and starting the app host for a worker's config: JavaScript in-process, or a
+// Python app process. Runs in a worker.
 import { servableApp, type Config } from '@bicorn/config';
-import { loadJsApp, type JsAppHost } from '@bicorn/js';
+import { loadJsApp } from '@bicorn/js';
+import { PythonHost, RunnerProcess, appEnvironment, findInterpreter } from '@bicorn/python';
 import type { Logger } from '@bicorn/runtime';
+import type { RequestListener } from 'node:http';
 
-export async function loadAppHost(config: Config, log: Logger): Promise<JsAppHost> {
-  const { app, interface: appInterface } = servableApp(config);
-  return loadJsApp({ app, interface: appInterface, cwd: process.cwd(), rootPath: config.root_path, log });
+export interface AppHost {
+  readonly interface: string;
+  readonly listener: RequestListener;
+  /** Stops the app (the Python process finishes what is in flight); resolves when it has. */
+  close(timeoutMs: number): Promise<void>;
+}
+
+/** `onDeath` is called if the app's own process dies; the worker cannot serve after that. */
+export async function startAppHost(config: Config, log: Logger, onDeath: () => void): Promise<AppHost> {
+  const servable = servableApp(config);
+  const cwd = process.cwd();
+  if (servable.kind === 'js') {
+    const host = await loadJsApp({ app: servable.app, interface: servable.interface, cwd, rootPath: config.root_path, log });
+    return { ...host, close: () => Promise.resolve() };
+  }
+  const runner = await RunnerProcess.start({
+    interpreter: findInterpreter(config.python, process.env),
+    app: servable.app,
+    interface: servable.interface,
+    threads: config.threads,
+    window: config.stream_window,
+    multiprocess: config.workers > 1,
+    cwd,
+    env: appEnvironment(process.env, { env: config.env, envFile: config.env_file, pythonpath: config.pythonpath, cwd }),
+    log,
+  });
+  const host = new PythonHost(runner, { window: config.stream_window, rootPath: config.root_path, log });
+  let closing = false;
+  void runner.exited.then(async ({ code, signal }) => {
+    if (closing) return;
+    log.error({ pythonPid: runner.pid, code, signal }, 'the Python process died; answering 502 for its requests and replacing this worker');
+    await host.failAll();
+    onDeath();
+  });
+  return {
+    interface: 'wsgi',
+    listener: host.listener,
+    close: async (timeoutMs) => {
+      closing = true;
+      await runner.shutdown(timeoutMs);
+    },
+  };
 }

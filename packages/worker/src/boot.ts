@@ -3,7 +3,7 @@
 import { reviveConfig, type Config } from '@bicorn/config';
 import type { MasterMessage } from '@bicorn/protocol';
 import { createAccessLog, createLogger, type Logger } from '@bicorn/runtime';
-import { loadAppHost } from './app-host.js';
+import { startAppHost } from './app-host.js';
 import { WorkerServer } from './http-server.js';
 
 export interface RunningWorker {
@@ -11,12 +11,15 @@ export interface RunningWorker {
   readonly log: Logger;
   readonly server: WorkerServer;
   readonly appInterface: string;
+  /** Stops the app host once requests have drained. */
+  closeApp(timeoutMs: number): Promise<void>;
   /** Writes every buffered log line; call before exiting. */
   flushLogs(): void;
 }
 
-export async function bootWorker(boot: Extract<MasterMessage, { type: 'boot' }>): Promise<RunningWorker> {
+export async function bootWorker(boot: Extract<MasterMessage, { type: 'boot' }>, onAppDeath: () => void): Promise<RunningWorker> {
   const config = reviveConfig(boot.config);
+  if (config.chdir !== null) process.chdir(config.chdir);
   const { log, destination } = createLogger({
     role: 'worker',
     workerId: boot.workerId,
@@ -25,13 +28,14 @@ export async function bootWorker(boot: Extract<MasterMessage, { type: 'boot' }>)
     destination: config.error_log,
   });
   const accessLog = config.access_log === null ? undefined : createAccessLog(config.access_log, config.log_format, boot.workerId);
-  const app = await loadAppHost(config, log);
+  const app = await startAppHost(config, log, onAppDeath);
   const server = new WorkerServer(app.listener, { keepAliveMs: config.keep_alive * 1000, log, accessLog });
   return {
     config,
     log,
     server,
     appInterface: app.interface,
+    closeApp: (timeoutMs) => app.close(timeoutMs),
     flushLogs: () => {
       accessLog?.flush();
       destination.flush();

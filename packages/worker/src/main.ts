@@ -22,7 +22,9 @@ if (boot.type !== 'boot') throw new BicornError('IPC_INVALID', { reason: `expect
 
 let worker: RunningWorker;
 try {
-  worker = await bootWorker(boot);
+  worker = await bootWorker(boot, () => {
+    exit(ExitCode.RuntimeFailure);
+  });
 } catch (error) {
   const failure = isBicornError(error) ? error : undefined;
   const exitCode = failure?.exitCode ?? ExitCode.WorkerBoot;
@@ -43,6 +45,9 @@ process.on('uncaughtException', (error) => {
   exit(ExitCode.RuntimeFailure);
 });
 
+/** How long the app gets to finish once its requests have drained. */
+const APP_CLOSE_MS = 5_000;
+
 let stopping = false;
 async function stop(mode: StopMode, timeoutMs: number): Promise<void> {
   if (stopping && mode === 'graceful') return;
@@ -50,6 +55,7 @@ async function stop(mode: StopMode, timeoutMs: number): Promise<void> {
   log.debug({ mode, inFlight: server.inFlight }, 'draining');
   void send({ type: 'draining', inFlight: server.inFlight });
   await server.drain(mode, timeoutMs);
+  await worker.closeApp(mode === 'fast' ? 0 : APP_CLOSE_MS);
   exit(ExitCode.Ok);
 }
 

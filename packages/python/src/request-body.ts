@@ -1,0 +1,80 @@
+// A request body received whole before a WSGI app sees the request, so that a slow client
+// never holds a Python thread: kept in memory up to a threshold, then spilled to an unlinked
+// temporary file. Runs in the worker, per request with a body.
+import { open, unlink, type FileHandle } from 'node:fs/promises';
+import type { IncomingMessage } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/** Bodies up to this size stay in memory. */
+export const MEMORY_LIMIT = 1024 * 1024;
+
+let spoolCount = 0;
+
+export class RequestBody {
+  #chunks: Buffer[] = [];
+  #size = 0;
+  #file: FileHandle | undefined;
+  #written = 0;
+  #readAt = 0;
+
+  /** Receives the whole body; resolves when the client has sent it, rejects if it left. */
+  static async receive(req: IncomingMessage): Promise<RequestBody> {
+    const body = new RequestBody();
+    for await (const chunk of req) await body.#add(chunk as Buffer);
+    return body;
+  }
+
+  get size(): number {
+    return this.#size;
+  }
+
+  async #add(chunk: Buffer): Promise<void> {
+    this.#size += chunk.length;
+    if (this.#file === undefined && this.#size <= MEMORY_LIMIT) {
+      this.#chunks.push(chunk);
+      return;
+    }
+    if (this.#file === undefined) {
+      this.#file = await openSpoolFile();
+      for (const held of this.#chunks) await this.#write(held);
+      this.#chunks = [];
+    }
+    await this.#write(chunk);
+  }
+
+  async #write(chunk: Buffer): Promise<void> {
+    if (this.#file === undefined) return;
+    await this.#file.write(chunk, 0, chunk.length, this.#written);
+    this.#written += chunk.length;
+  }
+
+  /** The next piece of at most `max` bytes, or null at the end. */
+  async read(max: number): Promise<Buffer | null> {
+    if (this.#file === undefined) {
+      const chunk = this.#chunks.shift();
+      if (chunk === undefined) return null;
+      if (chunk.length > max) this.#chunks.unshift(chunk.subarray(max));
+      return chunk.length > max ? chunk.subarray(0, max) : chunk;
+    }
+    if (this.#readAt >= this.#written) return null;
+    const piece = Buffer.allocUnsafe(Math.min(max, this.#written - this.#readAt));
+    const { bytesRead } = await this.#file.read(piece, 0, piece.length, this.#readAt);
+    this.#readAt += bytesRead;
+    return piece.subarray(0, bytesRead);
+  }
+
+  async dispose(): Promise<void> {
+    this.#chunks = [];
+    await this.#file?.close();
+    this.#file = undefined;
+  }
+}
+
+/** A file nobody else can open: unlinked at once, so a crash leaves nothing behind. */
+async function openSpoolFile(): Promise<FileHandle> {
+  const path = join(tmpdir(), `bicorn-body-${String(process.pid)}-${String(++spoolCount)}`);
+  const handle = await open(path, 'wx+', 0o600);
+  await unlink(path);
+  return handle;
+}

@@ -1,0 +1,132 @@
+// The Python app process: spawns the runner with the frame socket on fd 3 (stdout, stderr and
+// wsgi.errors on their own pipes, read into the log), waits for READY, then relays frames.
+// Runs in the worker; the process lives and dies with it.
+import { BicornError, ExitCode, FrameReader, PROTOCOL_VERSION, encodeFrame, type Frame } from '@bicorn/protocol';
+import { spawn, type ChildProcess } from 'node:child_process';
+import type { Socket } from 'node:net';
+import { createInterface } from 'node:readline';
+import type { Readable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import type { Interpreter } from './interpreter.js';
+import type { HostLog } from './log.js';
+
+const RUNNER = fileURLToPath(new URL('../runner/run.py', import.meta.url));
+
+export interface RunnerOptions {
+  readonly interpreter: Interpreter;
+  readonly app: string;
+  readonly interface: 'auto' | 'wsgi' | 'asgi';
+  readonly threads: number;
+  /** Body bytes in flight per stream and direction (flow control). */
+  readonly window: number;
+  readonly multiprocess: boolean;
+  readonly cwd: string;
+  readonly env: Readonly<Record<string, string>>;
+  readonly log: HostLog;
+}
+
+export interface RunnerExit {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+}
+
+export class RunnerProcess {
+  /** Frames after READY go here; set by the host before any request. */
+  onFrame: (frame: Frame) => void = () => undefined;
+  readonly exited: Promise<RunnerExit>;
+  readonly #child: ChildProcess;
+  readonly #socket: Socket;
+
+  private constructor(child: ChildProcess, socket: Socket, exited: Promise<RunnerExit>) {
+    this.#child = child;
+    this.#socket = socket;
+    this.exited = exited;
+  }
+
+  get pid(): number | undefined {
+    return this.#child.pid;
+  }
+
+  /** Starts the runner and resolves once the app is loaded; throws the app's own failure. */
+  static async start(options: RunnerOptions): Promise<RunnerProcess> {
+    const args = [RUNNER, '--app', options.app, '--interface', options.interface, '--threads', String(options.threads), '--window', String(options.window)];
+    if (options.multiprocess) args.push('--multiprocess');
+    const child = spawn(options.interpreter.path, args, { cwd: options.cwd, env: options.env, stdio: ['ignore', 'pipe', 'pipe', 'pipe', 'pipe'] });
+    const exited = new Promise<RunnerExit>((resolve) => child.once('exit', (code, signal) => { resolve({ code, signal }); }));
+    logLines(child.stdio[1], 'stdout', options.log);
+    logLines(child.stdio[2], 'stderr', options.log);
+    logLines(child.stdio[4], 'wsgi.errors', options.log);
+    const runner = new RunnerProcess(child, child.stdio[3] as Socket, exited);
+    await runner.#handshake(options);
+    return runner;
+  }
+
+  send(frame: Parameters<typeof encodeFrame>[0]): void {
+    if (!this.#socket.destroyed) this.#socket.write(encodeFrame(frame));
+  }
+
+  /** Asks the runner to finish what is in flight and exit; kills it if it has not within `timeoutMs`. */
+  async shutdown(timeoutMs: number): Promise<void> {
+    this.send({ type: 'shutdown', stream: 0 });
+    const timer = setTimeout(() => this.#child.kill('SIGKILL'), timeoutMs);
+    await this.exited;
+    clearTimeout(timer);
+  }
+
+  kill(): void {
+    this.#child.kill('SIGKILL');
+  }
+
+  async #handshake(options: RunnerOptions): Promise<void> {
+    const reader = new FrameReader();
+    await new Promise<void>((resolve, reject) => {
+      let ready = false;
+      this.#socket.on('data', (chunk: Buffer) => {
+        try {
+          reader.push(chunk, (frame) => {
+            if (ready) this.onFrame(frame);
+            else if (this.#onBootFrame(frame, options, reject)) {
+              ready = true;
+              resolve();
+            }
+          });
+        } catch (error) {
+          options.log.error({ err: error }, 'invalid frame from the Python process; stopping it');
+          this.kill();
+        }
+      });
+      this.#socket.on('error', () => undefined);
+      void this.exited.then(({ code, signal }) => {
+        if (ready) return;
+        const how = signal === null ? `exited with code ${String(code)}` : `was killed by ${signal}`;
+        reject(new BicornError('PYTHON_APP_FAILED', { app: options.app, exitCode: ExitCode.WorkerBoot, message: `the Python process ${how} before the app was ready; see its output above` }));
+      });
+    });
+  }
+
+  /** Returns true on READY. */
+  #onBootFrame(frame: Frame, options: RunnerOptions, reject: (error: Error) => void): boolean {
+    switch (frame.type) {
+      case 'hello':
+        if (frame.version !== PROTOCOL_VERSION) options.log.warn({ version: frame.version }, 'the runner speaks another frame protocol version');
+        options.log.debug({ python: frame.pythonVersion, pid: this.pid }, 'python process started');
+        return false;
+      case 'ready':
+        return true;
+      case 'fatal':
+        reject(new BicornError('PYTHON_APP_FAILED', { app: options.app, exitCode: frame.exitCode === ExitCode.Usage ? ExitCode.Usage : ExitCode.AppLoad, message: frame.message }));
+        return false;
+      default:
+        options.log.error({ frame: frame.type }, 'unexpected frame from the Python process before it was ready');
+        return false;
+    }
+  }
+}
+
+function logLines(stream: unknown, name: string, log: HostLog): void {
+  const lines = createInterface({ input: stream as Readable, crlfDelay: Infinity });
+  lines.on('line', (line) => {
+    if (name === 'stdout') log.info({ stream: name }, line);
+    else log.warn({ stream: name }, line);
+  });
+}

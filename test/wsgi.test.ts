@@ -1,0 +1,185 @@
+import { spawnSync } from 'node:child_process';
+import { connect } from 'node:net';
+import { request } from 'node:http';
+import { describe, expect, it } from 'vitest';
+import { BicornProcess, fixture, type LogLine } from './support/bicorn-process.js';
+import { Agent, get } from './support/http.js';
+
+const pythonFixtures = fixture('python');
+const hasPython = spawnSync('python3', ['-c', 'import sys; assert sys.version_info >= (3, 9)']).status === 0;
+
+function serve(app: string, extra: string[] = []): BicornProcess {
+  return new BicornProcess(['-b', '127.0.0.1:0', '--chdir', pythonFixtures, ...extra, app]);
+}
+
+function post(url: string, body: string | string[], headers: Record<string, string> = {}): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const chunks = Array.isArray(body) ? body : [body];
+    const req = request(url, { method: 'POST', agent: false, headers: Array.isArray(body) ? headers : { 'content-length': String(Buffer.byteLength(body)), ...headers } }, (res) => {
+      let text = '';
+      res.setEncoding('latin1');
+      res.on('data', (chunk: string) => (text += chunk));
+      res.on('end', () => {
+        resolve({ status: res.statusCode ?? 0, body: text });
+      });
+    });
+    req.on('error', reject);
+    for (const chunk of chunks) req.write(chunk);
+    req.end();
+  });
+}
+
+const isSlowStart = (line: LogLine): boolean => line.stream === 'stdout' && line.msg.startsWith('slow request started');
+
+/**
+ * Sends raw bytes on one connection and collects everything until the server closes it (the
+ * last request says Connection: close, or is HTTP/1.0). The client never half-closes: node's
+ * HTTP server drops requests from clients that do.
+ */
+function raw(url: string, bytes: string): Promise<string> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(port), hostname, () => socket.write(bytes));
+    let text = '';
+    socket.setEncoding('latin1');
+    socket.on('data', (chunk: string) => (text += chunk));
+    socket.on('close', () => {
+      resolve(text);
+    });
+    socket.on('error', reject);
+  });
+}
+
+describe.skipIf(!hasPython)('WSGI apps (PEP 3333, checked by wsgiref.validate)', () => {
+  it('serves a WSGI app from two workers, each with its own Python process', async () => {
+    const bicorn = serve('hello_wsgi:application', ['-w', '2']);
+    const url = await bicorn.listening();
+    const bodies = new Set<string>();
+    for (let i = 0; i < 20 && bodies.size < 2; i++) bodies.add((await get(`${url}/`)).body);
+    expect(bodies.size).toBe(2);
+    expect(bicorn.lines.filter((l) => l.msg === 'worker ready').map((l) => l.interface)).toEqual(['wsgi', 'wsgi']);
+    expect((await bicorn.stop()).code).toBe(0);
+  });
+
+  it('answers each feature correctly under the validator', async () => {
+    const bicorn = serve('validated_wsgi:application', ['--threads', '4', '--root-path', '/app']);
+    const url = await bicorn.listening();
+    const text = 'line one\nline two\nthird line, longer than seven\n';
+    for (const how of ['read', 'read-1', 'read-n', 'readline', 'readline-n', 'readlines', 'iter']) {
+      expect(await post(`${url}/app/echo?how=${how}`, text), how).toEqual({ status: 200, body: text });
+      expect(await post(`${url}/app/echo?how=${how}`, ['line one\nli', 'ne two\n', 'third']), `${how}, chunked`).toEqual({ status: 200, body: 'line one\nline two\nthird' });
+    }
+    expect(await get(`${url}/app/stream`)).toMatchObject({ status: 200, body: 'chunk 0\nchunk 1\nchunk 2\nchunk 3\nchunk 4\n' });
+    expect(await get(`${url}/app/write`)).toMatchObject({ status: 200, body: 'written, then returned' });
+    const file = await get(`${url}/app/file`);
+    expect(file.status).toBe(200);
+    expect(file.body).toBe('x'.repeat(100000));
+    expect(await get(`${url}/app/exc-info`)).toMatchObject({ status: 503, body: 'replaced' });
+
+    const environ = JSON.parse((await get(`${url}/app/environ?a=1&b=%20`)).body) as Record<string, unknown>;
+    expect(environ).toMatchObject({
+      REQUEST_METHOD: 'GET',
+      SCRIPT_NAME: '/app',
+      PATH_INFO: '/environ',
+      QUERY_STRING: 'a=1&b=%20',
+      SERVER_PROTOCOL: 'HTTP/1.1',
+      REMOTE_ADDR: '127.0.0.1',
+      'wsgi.url_scheme': 'http',
+      'wsgi.multithread': true,
+      'wsgi.multiprocess': false,
+      'wsgi.run_once': false,
+      'wsgi.input_terminated': true,
+      'wsgi.version': [1, 0],
+    });
+    expect((await bicorn.stop()).code).toBe(0);
+  });
+
+  it('joins repeated headers and drops names with underscores', async () => {
+    const bicorn = serve('validated_wsgi:application');
+    const url = await bicorn.listening();
+    const answer = await raw(url, 'GET /environ HTTP/1.1\r\nHost: x\r\nX-Tag: a\r\nX-Tag: b\r\nX_Tag: spoofed\r\nConnection: close\r\n\r\n');
+    const environ = JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4).replace(/^[0-9a-f]+\r\n/, '').replace(/\r\n0\r\n\r\n$/, '')) as Record<string, unknown>;
+    expect(environ.HTTP_X_TAG).toBe('a,b');
+    expect(environ.HTTP_HOST).toBe('x');
+    expect((await bicorn.stop()).code).toBe(0);
+  });
+
+  it('handles HEAD, keep-alive, pipelining and HTTP/1.0', async () => {
+    const bicorn = serve('validated_wsgi:application');
+    const url = await bicorn.listening();
+    const head = await raw(url, 'HEAD /file HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+    expect(head).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
+    expect(head).toMatch(/\r\ncontent-length: 100000\r\n/i);
+    expect(head.endsWith('\r\n\r\n')).toBe(true);
+
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    const first = await get(`${url}/`, agent);
+    const second = await get(`${url}/`, agent);
+    agent.destroy();
+    expect([first.status, second.status]).toEqual([200, 200]);
+
+    const pipelined = await raw(url, 'GET /write HTTP/1.1\r\nHost: x\r\n\r\nGET /stream HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+    expect(pipelined.match(/HTTP\/1\.1 200 OK/g)).toHaveLength(2);
+    expect(pipelined.indexOf('written, then returned')).toBeLessThan(pipelined.indexOf('chunk 4'));
+
+    const old = await raw(url, 'GET /stream HTTP/1.0\r\nHost: x\r\n\r\n');
+    expect(old).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
+    expect(old).not.toMatch(/transfer-encoding/i);
+    expect(old.endsWith('chunk 4\n')).toBe(true);
+    expect((await bicorn.stop()).code).toBe(0);
+  });
+
+  it('answers 500 for an exception and logs the traceback', async () => {
+    const bicorn = serve('validated_wsgi:application');
+    const url = await bicorn.listening();
+    expect((await get(`${url}/boom`)).status).toBe(500);
+    const line = await bicorn.waitForLog('the error', (l) => l.msg === 'exception in Python app');
+    expect(line.traceback).toMatch(/ZeroDivisionError: division by zero/);
+    expect((await get(`${url}/`)).status).toBe(200);
+    expect((await bicorn.stop()).code).toBe(0);
+  });
+
+  it("puts the app's stdout, stderr and wsgi.errors in the log, tagged", async () => {
+    const bicorn = serve('validated_wsgi:application');
+    const url = await bicorn.listening();
+    expect((await get(`${url}/print`)).status).toBe(200);
+    for (const [stream, text] of [['stdout', 'to stdout'], ['stderr', 'to stderr'], ['wsgi.errors', 'to wsgi.errors']]) {
+      await bicorn.waitForLog(`the ${String(stream)} line`, (l) => l.stream === stream && l.msg === text);
+    }
+    expect((await bicorn.stop()).code).toBe(0);
+  });
+
+  it('lets a slow WSGI request finish on SIGTERM', async () => {
+    const bicorn = serve('validated_wsgi:application');
+    const url = await bicorn.listening();
+    const slow = get(`${url}/slow?s=1`);
+    await bicorn.waitForLog('the slow request to start', isSlowStart);
+    bicorn.signal('SIGTERM');
+    expect(await slow).toMatchObject({ status: 200, body: 'slow done' });
+    expect((await bicorn.exited).code).toBe(0);
+  });
+
+  it('exits 4 with the traceback when the app fails to import', async () => {
+    const bicorn = serve('broken_import:application');
+    const { code } = await bicorn.exited;
+    expect(code).toBe(4);
+    expect(bicorn.stderr).toMatch(/^bicorn: error: app broken_import:application failed to load:\n/);
+    expect(bicorn.stderr).toMatch(/RuntimeError: DATABASE_URL is not set\n$/);
+  });
+
+  it('replaces the worker when its Python process is killed, answering 502 for what was in flight', async () => {
+    const bicorn = serve('validated_wsgi:application', ['-w', '2']);
+    const url = await bicorn.listening();
+    const slow = get(`${url}/slow?s=30`);
+    await bicorn.waitForLog('the slow request to start', isSlowStart);
+    const started = bicorn.lines.find(isSlowStart);
+    const pythonPid = Number(/pid=(\d+)/.exec(started?.msg ?? '')?.[1]);
+    process.kill(pythonPid, 'SIGKILL');
+    expect((await slow).status).toBe(502);
+    await bicorn.waitForLog('the death to be logged', (l) => l.msg.startsWith('the Python process died'));
+    await bicorn.waitForLog('a replacement worker', (l) => l.msg === 'worker ready' && l.workerId === 3);
+    const after = await Promise.all(Array.from({ length: 6 }, () => get(`${url}/`)));
+    expect(after.map((a) => a.status)).toEqual(Array(6).fill(200));
+    expect((await bicorn.stop()).code).toBe(0);
+  });
+});
