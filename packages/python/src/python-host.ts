@@ -19,6 +19,8 @@ interface Stream {
   body: RequestBody | undefined;
   /** A read of the body is under way. */
   pumping: boolean;
+  /** Response bytes written to the client's socket buffer but not yet drained, nor credited. */
+  uncredited: number;
 }
 
 const BODY_CHUNK = 256 * 1024;
@@ -63,7 +65,7 @@ export class PythonHost {
     }
     const id = this.#nextStream;
     this.#nextStream = id >= 0xffff_ffff ? 1 : id + 1;
-    const stream: Stream = { req, res, window: this.#window, body, pumping: false };
+    const stream: Stream = { req, res, window: this.#window, body, pumping: false, uncredited: 0 };
     this.#streams.set(id, stream);
     res.on('close', () => {
       void stream.body?.dispose();
@@ -145,11 +147,20 @@ export class PythonHost {
       res.end(frame.body);
       return;
     }
-    const credit = (): void => {
-      if (this.#streams.has(frame.stream)) this.#runner.send({ type: 'credit', stream: frame.stream, bytes: frame.body.length });
-    };
-    if (res.write(frame.body)) credit();
-    else res.once('drain', credit);
+    // Uncredited bytes mean a drain listener is already waiting; it credits these too.
+    const firstUncredited = stream.uncredited === 0;
+    stream.uncredited += frame.body.length;
+    if (!res.write(frame.body)) {
+      if (firstUncredited) res.once('drain', () => { this.#credit(frame.stream, stream); });
+      return;
+    }
+    if (firstUncredited) this.#credit(frame.stream, stream);
+  }
+
+  /** Gives the runner back the window its bytes took, once they are on their way to the client. */
+  #credit(id: number, stream: Stream): void {
+    if (this.#streams.has(id)) this.#runner.send({ type: 'credit', stream: id, bytes: stream.uncredited });
+    stream.uncredited = 0;
   }
 }
 

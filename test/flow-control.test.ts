@@ -1,0 +1,92 @@
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { request } from 'node:http';
+import { describe, expect, it } from 'vitest';
+import { BicornProcess, fixture } from './support/bicorn-process.js';
+
+const hasPython = spawnSync('python3', ['-c', 'import sys; assert sys.version_info >= (3, 9)']).status === 0;
+const GiB = 1024 * 1024 * 1024;
+/** Generous bounds: a worker or runner that held the body would be past 1 GiB. */
+const WORKER_PEAK_LIMIT_KB = 250 * 1024;
+const RUNNER_PEAK_LIMIT_KB = 120 * 1024;
+
+function peakRssKb(pid: number): number {
+  const line = readFileSync(`/proc/${String(pid)}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmHWM:'));
+  return Number(line?.split(/\s+/)[1]);
+}
+
+function upload(url: string, bytes: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunk = Buffer.alloc(1024 * 1024, 0x61);
+    const req = request(url, { method: 'POST', agent: false, headers: { 'content-length': String(bytes) } }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (part: string) => (text += part));
+      res.on('end', () => {
+        resolve(text);
+      });
+    });
+    req.on('error', reject);
+    let sent = 0;
+    const pump = (): void => {
+      while (sent < bytes) {
+        sent += chunk.length;
+        if (!req.write(chunk)) {
+          req.once('drain', pump);
+          return;
+        }
+      }
+      req.end();
+    };
+    pump();
+  });
+}
+
+/** Reads the response slowly at first (pausing after every 4 MiB), then as fast as it can. */
+function slowDownload(url: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    request(url, { agent: false }, (res) => {
+      let received = 0;
+      let sinceLastPause = 0;
+      res.on('data', (chunk: Buffer) => {
+        received += chunk.length;
+        sinceLastPause += chunk.length;
+        if (received < 256 * 1024 * 1024 && sinceLastPause >= 4 * 1024 * 1024) {
+          sinceLastPause = 0;
+          res.pause();
+          setTimeout(() => res.resume(), 20);
+        }
+      });
+      res.on('end', () => {
+        resolve(received);
+      });
+      res.on('error', reject);
+    })
+      .on('error', reject)
+      .end();
+  });
+}
+
+describe.skipIf(!hasPython)('flow control between client, worker and Python process', () => {
+  it('moves a 1 GiB upload to a slow-reading app without the worker or runner holding it', { timeout: 120_000 }, async () => {
+    const bicorn = new BicornProcess(['-b', '127.0.0.1:0', '--chdir', fixture('python'), 'big_wsgi:application']);
+    const url = await bicorn.listening();
+    const workerPid = Number(bicorn.lines.find((l) => l.msg === 'worker ready')?.workerPid);
+    const answer = JSON.parse(await upload(`${url}/upload`, GiB)) as { bytes: number; peak_rss_kb: number };
+    expect(answer.bytes).toBe(GiB);
+    expect(answer.peak_rss_kb).toBeLessThan(RUNNER_PEAK_LIMIT_KB);
+    expect(peakRssKb(workerPid)).toBeLessThan(WORKER_PEAK_LIMIT_KB);
+    expect((await bicorn.stop()).code).toBe(0);
+  });
+
+  it('streams a 1 GiB response to a slow client without the worker or runner holding it', { timeout: 120_000 }, async () => {
+    const bicorn = new BicornProcess(['-b', '127.0.0.1:0', '--chdir', fixture('python'), 'big_wsgi:application']);
+    const url = await bicorn.listening();
+    const workerPid = Number(bicorn.lines.find((l) => l.msg === 'worker ready')?.workerPid);
+    expect(await slowDownload(`${url}/download?mb=1024`)).toBe(GiB);
+    const done = await bicorn.waitForLog('the app to finish', (l) => l.stream === 'stdout' && l.msg.startsWith('download done'));
+    expect(Number(/peak_rss_kb=(\d+)/.exec(done.msg)?.[1])).toBeLessThan(RUNNER_PEAK_LIMIT_KB);
+    expect(peakRssKb(workerPid)).toBeLessThan(WORKER_PEAK_LIMIT_KB);
+    expect((await bicorn.stop()).code).toBe(0);
+  });
+});
