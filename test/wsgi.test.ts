@@ -1,4 +1,7 @@
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { connect } from 'node:net';
 import { request } from 'node:http';
 import { describe, expect, it } from 'vitest';
@@ -181,5 +184,32 @@ describe.skipIf(!hasPython)('WSGI apps (PEP 3333, checked by wsgiref.validate)',
     const after = await Promise.all(Array.from({ length: 6 }, () => get(`${url}/`)));
     expect(after.map((a) => a.status)).toEqual(Array(6).fill(200));
     expect((await bicorn.stop()).code).toBe(0);
+  });
+});
+
+describe.skipIf(!hasPython)('the Python app process environment', () => {
+  it('gets --env and --env-file values, --chdir and --pythonpath, and never logs the values', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bicorn-env-'));
+    writeFileSync(join(dir, 'app.env'), '# secrets\nexport FROM_FILE="file value"\nOVERRIDDEN=from-file\nPLAIN=plain # comment\n');
+    const bicorn = new BicornProcess([
+      '-b', '127.0.0.1:0', '--chdir', pythonFixtures, '--pythonpath', dir,
+      '-e', 'SECRET_TOKEN=s3cr3t-value', '-e', 'OVERRIDDEN=from-flag', '--env-file', join(dir, 'app.env'),
+      'env_wsgi:application',
+    ]);
+    const url = await bicorn.listening();
+    const shown = JSON.parse((await get(`${url}/?SECRET_TOKEN,FROM_FILE,OVERRIDDEN,PLAIN`)).body) as { env: Record<string, string>; cwd: string; sys_path: string[] };
+    expect(shown.env).toEqual({ SECRET_TOKEN: 's3cr3t-value', FROM_FILE: 'file value', OVERRIDDEN: 'from-flag', PLAIN: 'plain' });
+    expect(shown.cwd).toBe(pythonFixtures.replace(/\/$/, ''));
+    expect(shown.sys_path[0]).toBe(shown.cwd);
+    expect(shown.sys_path).toContain(dir);
+    expect((await bicorn.stop()).code).toBe(0);
+    expect(bicorn.stdout).not.toContain('s3cr3t-value');
+    expect(bicorn.stdout).not.toContain('file value');
+  });
+
+  it('refuses an env file that does not exist, naming it', async () => {
+    const bicorn = new BicornProcess(['-b', '127.0.0.1:0', '--chdir', pythonFixtures, '--env-file', '/no/such.env', 'env_wsgi:application']);
+    expect((await bicorn.exited).code).toBe(2);
+    expect(bicorn.stderr).toBe('bicorn: error: cannot read env file /no/such.env: no such file; fix it or drop --env-file\n');
   });
 });

@@ -42,7 +42,8 @@ export class BicornProcess {
 
   constructor(args: readonly string[], options: { env?: Record<string, string>; cwd?: string } = {}) {
     // A process group of its own, so teardown can kill the master and its workers together.
-    this.#child = spawn(process.execPath, [binary, ...args], {
+    // `--` as in the binary's shebang: node 20 would otherwise check our --env-file itself.
+    this.#child = spawn(process.execPath, ['--', binary, ...args], {
       cwd: options.cwd ?? repoRoot,
       env: { PATH: process.env.PATH ?? '', ...options.env },
       stdio: ['ignore', 'pipe', 'pipe'],
