@@ -1,9 +1,15 @@
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { fixture, runBicorn } from './support/bicorn-process.js';
+
+/** A Python 3.8, where pyenv has one (as on this project's machines). */
+const oldPython = ['python3.8', join(process.env.PYENV_ROOT ?? join(homedir(), '.pyenv'), 'versions', '3.8.18', 'bin', 'python3')].find(
+  (python) => spawnSync(python, ['-c', 'import sys; assert sys.version_info[:2] == (3, 8)']).status === 0,
+);
 
 function tempDir(files: Record<string, string>): string {
   const dir = mkdtempSync(join(tmpdir(), 'bicorn-test-'));
@@ -89,6 +95,12 @@ describe('user errors', () => {
     expect(expectOneLine(stderr)).toBe(
       'bicorn: error: no usable Python interpreter: tried --python /no/such/python3, not found; install Python 3.9 or newer, or name one with --python',
     );
+  });
+
+  it.skipIf(oldPython === undefined)('a Python older than 3.9 gives exit 2 naming its version', async () => {
+    const { code, stderr } = await runBicorn(['-b', '127.0.0.1:0', '--python', oldPython ?? '', 'mysite.wsgi:application']);
+    expect(code).toBe(2);
+    expect(expectOneLine(stderr)).toMatch(/^bicorn: error: no usable Python interpreter: tried --python .*, it is Python 3\.8\.\d+; bicorn needs 3\.9 or newer/);
   });
 
   it('a setting that is not implemented yet gives exit 2', async () => {

@@ -1,14 +1,23 @@
 import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
 const runnerDir = fileURLToPath(new URL('../runner/', import.meta.url));
 const vectors = fileURLToPath(import.meta.resolve('@bicorn/protocol/frames/vectors.json'));
-const hasPython = spawnSync('python3', ['-c', 'import sys; assert sys.version_info >= (3, 9)']).status === 0;
+// The runner supports 3.9 to 3.13: its tests run on python3 and on every such version that
+// pyenv has installed (as on this project's machines).
+const pyenvVersions = join(process.env.PYENV_ROOT ?? join(homedir(), '.pyenv'), 'versions');
+const candidates = ['python3', ...(existsSync(pyenvVersions) ? readdirSync(pyenvVersions).map((v) => join(pyenvVersions, v, 'bin', 'python3')) : [])];
+const interpreters = candidates.filter(
+  (python) => spawnSync(python, ['-c', 'import sys; assert (3, 9) <= sys.version_info < (3, 14)']).status === 0,
+);
 
-describe.skipIf(!hasPython)("the runner's Python tests", () => {
-  it('pass (python3 -m unittest in packages/python/runner)', () => {
-    const run = spawnSync('python3', ['-m', 'unittest', 'discover', '-s', 'tests', '-t', '.'], {
+describe.skipIf(interpreters.length === 0)("the runner's Python tests", () => {
+  it.each(interpreters)('pass on %s (python -m unittest in packages/python/runner)', (python) => {
+    const run = spawnSync(python, ['-m', 'unittest', 'discover', '-s', 'tests', '-t', '.'], {
       cwd: runnerDir,
       encoding: 'utf8',
       env: { ...process.env, BICORN_FRAME_VECTORS: vectors },
