@@ -55,7 +55,8 @@ def encode_headers(headers: Any) -> Headers:
             raise ValueError(f"response header {name!r} is hop-by-hop: the server manages the "
                              f"connection and its framing, so an app may not set it")
         try:
-            encoded.append((lower.encode("ascii"), value.encode("latin-1")))
+            # RFC 9110 5.5: a field value has no leading or trailing whitespace on the wire.
+            encoded.append((lower.encode("ascii"), value.strip(" \t").encode("latin-1")))
         except UnicodeEncodeError:
             raise ValueError(f"response header {name!r}: the value {value!r} is not latin-1; "
                              f"encode it (RFC 8187 or percent-encoding) first") from None

@@ -58,6 +58,13 @@ class StartResponseTest(unittest.TestCase):
         self.assertTrue(exchange.completed())
         self.assertIsNone(exchange.error())
 
+    def test_trims_spaces_and_tabs_around_header_values(self) -> None:
+        def app(environ, start_response):
+            start_response("200 OK", [("Set-Cookie", " a=1; Path=/"), ("X-Trail", "v \t")])
+            return [b"ok"]
+
+        self.assertEqual(serve(app).head().headers, [(b"set-cookie", b"a=1; Path=/"), (b"x-trail", b"v")])
+
     def test_a_one_item_list_costs_two_frames(self) -> None:
         exchange = serve(lambda env, sr: (sr("200 OK", []), [b"x"])[1])
         self.assertEqual([type(frame) for frame in exchange.conn.frames],
