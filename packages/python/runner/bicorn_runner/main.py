@@ -26,9 +26,16 @@ ERRORS_FD = 4
 def run(argv: List[str], exit_now: Callable[[int], None]) -> int:
     """Returns the exit code once the runner is done; exit_now(code) ends the process at once
     from any thread, for when the worker is gone and nothing is left to finish."""
-    # The worker owns the runner's life (SHUTDOWN, or closing fd 3); a Ctrl-C in a terminal
-    # reaches the whole process group and must not kill requests before the worker decides.
+    # The worker owns the runner's life (SHUTDOWN, or closing fd 3). A Ctrl-C in a terminal,
+    # or the TERM systemd sends to the whole group, must not kill requests the worker drains.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    # A process the app forks must not hold the frame socket or wsgi.errors open.
+    for fd in (FRAME_FD, ERRORS_FD):
+        try:
+            os.set_inheritable(fd, False)
+        except OSError:
+            pass
     errors = _open_errors()
     try:
         connection = Connection.from_fd(FRAME_FD)

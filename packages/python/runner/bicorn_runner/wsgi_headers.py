@@ -8,7 +8,8 @@ from .frames import Headers
 
 _STATUS = re.compile(r"([0-9]{3})(?: [^\r\n\0]*)?\Z")
 _TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+\Z")
-_FORBIDDEN_IN_VALUE = re.compile(r"[\r\n\0]")
+# Control characters other than tab (CR, LF and NUL the dangerous ones), as node:http refuses.
+_FORBIDDEN_IN_VALUE = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 # These describe one connection, which the worker owns; an app that sets them would
 # contradict the framing the worker chose.
 HOP_BY_HOP = frozenset((
@@ -49,7 +50,8 @@ def encode_headers(headers: Any) -> Headers:
         if _TOKEN.match(name) is None:
             raise ValueError(f"response header {name!r}: the name is not an HTTP token")
         if _FORBIDDEN_IN_VALUE.search(value) is not None:
-            raise ValueError(f"response header {name!r}: CR, LF or NUL in its value {value!r}")
+            raise ValueError(f"response header {name!r}: a control character (CR, LF, NUL or "
+                             f"another) in its value {value!r}")
         lower = name.lower()
         if lower in HOP_BY_HOP:
             raise ValueError(f"response header {name!r} is hop-by-hop: the server manages the "

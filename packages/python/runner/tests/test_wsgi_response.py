@@ -88,10 +88,10 @@ class StartResponseTest(unittest.TestCase):
         exchange = serve(failing_start("200 OK", [("Transfer-Encoding", "chunked")]))
         self.assertIn("'Transfer-Encoding' is hop-by-hop", exchange.error())
 
-    def test_refuses_cr_lf_and_nul_in_header_values(self) -> None:
-        for value in ("a\r\nSet-Cookie: x=1", "a\nb", "a\0b"):
+    def test_refuses_control_characters_in_header_values(self) -> None:
+        for value in ("a\r\nSet-Cookie: x=1", "a\nb", "a\0b", "a\x1bb", "a\x7fb"):
             exchange = serve(failing_start("200 OK", [("X-Evil", value)]))
-            self.assertIn("response header 'X-Evil': CR, LF or NUL in its value",
+            self.assertIn("response header 'X-Evil': a control character (CR, LF, NUL or another)",
                           exchange.error())
 
     def test_refuses_bad_header_names_types_and_non_latin_1_values(self) -> None:
