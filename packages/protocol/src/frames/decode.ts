@@ -5,23 +5,62 @@ import { FrameError, FrameType, HEADER_SIZE, MAX_PAYLOAD, type Address, type Fra
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 export class FrameReader {
-  #pending: Buffer | undefined;
+  /** The start of a frame that has not wholly arrived: its bytes so far, in one buffer. */
+  #partial: Buffer | undefined;
+  #filled = 0;
 
   /** Calls `onFrame` for every whole frame in what has arrived; throws FrameError on bad input. */
   push(chunk: Buffer, onFrame: (frame: Frame) => void): void {
-    let data = this.#pending === undefined ? chunk : Buffer.concat([this.#pending, chunk]);
-    this.#pending = undefined;
+    let data: Buffer | undefined = chunk;
+    if (this.#partial !== undefined) data = this.#fill(chunk, onFrame);
+    if (data === undefined) return;
     while (data.length >= 4) {
-      const length = data.readUInt32BE(0);
-      if (length < HEADER_SIZE - 4 || length > HEADER_SIZE - 4 + MAX_PAYLOAD) {
-        throw new FrameError(`frame length ${String(length)} out of bounds`);
-      }
-      if (data.length < 4 + length) break;
-      onFrame(decodeFrame(data.subarray(0, 4 + length)));
-      data = data.subarray(4 + length);
+      const size = 4 + frameLength(data);
+      if (data.length < size) break;
+      onFrame(decodeFrame(data.subarray(0, size)));
+      data = data.subarray(size);
     }
-    if (data.length > 0) this.#pending = Buffer.from(data);
+    if (data.length > 0) this.#startPartial(data);
   }
+
+  /**
+   * Keeps the start of a frame in a buffer of the frame's final size (4 bytes until its length
+   * is known), so a large frame split over many chunks is copied once, not once per chunk.
+   */
+  #startPartial(data: Buffer): void {
+    this.#partial = Buffer.allocUnsafe(data.length >= 4 ? 4 + frameLength(data) : 4);
+    this.#filled = data.copy(this.#partial);
+  }
+
+  /** Adds to the partial frame; returns what is left of `data` once the frame is whole, else undefined. */
+  #fill(data: Buffer, onFrame: (frame: Frame) => void): Buffer | undefined {
+    let partial = this.#partial;
+    if (partial === undefined) return data;
+    if (partial.length === 4 && this.#filled < 4) {
+      const taken = data.copy(partial, this.#filled, 0, 4 - this.#filled);
+      this.#filled += taken;
+      data = data.subarray(taken);
+      if (this.#filled < 4) return undefined;
+      const sized = Buffer.allocUnsafe(4 + frameLength(partial));
+      partial.copy(sized);
+      partial = this.#partial = sized;
+    }
+    const taken = data.copy(partial, this.#filled, 0, partial.length - this.#filled);
+    this.#filled += taken;
+    if (this.#filled < partial.length) return undefined;
+    this.#partial = undefined;
+    this.#filled = 0;
+    onFrame(decodeFrame(partial));
+    return data.subarray(taken);
+  }
+}
+
+function frameLength(data: Buffer): number {
+  const length = data.readUInt32BE(0);
+  if (length < HEADER_SIZE - 4 || length > HEADER_SIZE - 4 + MAX_PAYLOAD) {
+    throw new FrameError(`frame length ${String(length)} out of bounds`);
+  }
+  return length;
 }
 
 /** Decodes exactly one frame, the whole of `bytes`. */
