@@ -16,7 +16,11 @@ export function failResponse(res: ServerResponse): void {
     return;
   }
   // node:http corks the socket until the next tick; flush first so that the client sees a
-  // response cut short rather than none at all.
+  // response cut short rather than none at all. A chunked or sized response cut by a close is
+  // visibly short; a close-delimited one (HTTP/1.0 without Content-Length) would look whole,
+  // so that one is reset instead.
   res.socket?.uncork();
+  const closeDelimited = res.req.httpVersionMinor === 0 && !res.hasHeader('content-length');
+  if (closeDelimited) res.socket?.resetAndDestroy();
   res.destroy();
 }

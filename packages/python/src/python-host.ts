@@ -1,8 +1,8 @@
 // Serves HTTP requests with the Python app process: each request is a stream of frames on
 // fd 3, with credit-based flow control both ways. A request body is received whole first
-// (request-body.ts), so a slow client never holds a Python thread; a response goes to the
-// client as fast as it reads, and the app waits for credit beyond the window. Runs in the
-// worker, per request.
+// (request-body.ts), so a slow client never holds a Python thread while it uploads; a response
+// goes to the client as fast as it reads, and the app waits for credit beyond the window.
+// Runs in the worker, per request.
 import { failResponse } from '@bicorn/gateway';
 import type { Frame, FrameOf } from '@bicorn/protocol';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -26,6 +26,7 @@ interface Stream {
 const BODY_CHUNK = 256 * 1024;
 const EMPTY = Buffer.alloc(0);
 const BAD_GATEWAY = Buffer.from('Bad Gateway\n');
+const BAD_GATEWAY_HEADERS = { 'content-type': 'text/plain', 'content-length': BAD_GATEWAY.length, connection: 'close' };
 
 export class PythonHost {
   readonly #runner: RunnerProcess;
@@ -34,6 +35,7 @@ export class PythonHost {
   readonly #log: HostLog;
   readonly #streams = new Map<number, Stream>();
   #nextStream = 1;
+  #dead = false;
 
   constructor(runner: RunnerProcess, options: { window: number; rootPath: string; log: HostLog }) {
     this.#runner = runner;
@@ -46,52 +48,68 @@ export class PythonHost {
   }
 
   readonly listener = (req: IncomingMessage, res: ServerResponse): void => {
-    void this.#serve(req, res);
+    this.#serve(req, res).catch((error: unknown) => {
+      this.#log.error({ err: error, method: req.method, path: req.url }, 'failed to relay a request to the Python process');
+      failResponse(res);
+    });
   };
 
   async #serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const hasBody = req.headers['transfer-encoding'] !== undefined || (req.headers['content-length'] ?? '0') !== '0';
-    let body: RequestBody | undefined;
-    if (hasBody) {
-      try {
-        body = await RequestBody.receive(req);
-      } catch {
-        return; // the client left before sending its whole body
-      }
+    if (this.#isDead()) {
+      badGateway(res);
+      return;
     }
-    if (res.destroyed) {
+    const hasBody = req.headers['transfer-encoding'] !== undefined || (req.headers['content-length'] ?? '0') !== '0';
+    const body = hasBody ? await RequestBody.receive(req).catch(() => undefined) : undefined;
+    if (hasBody && body === undefined) return; // the client left before sending its whole body
+    if (res.destroyed || this.#isDead()) {
       await body?.dispose();
+      if (this.#isDead()) badGateway(res);
       return;
     }
     const id = this.#nextStream;
     this.#nextStream = id >= 0xffff_ffff ? 1 : id + 1;
     const stream: Stream = { req, res, window: this.#window, body, pumping: false, uncredited: 0 };
     this.#streams.set(id, stream);
+    // The app's Content-Length is a promise to the client: a response that breaks it is cut.
+    res.strictContentLength = true;
     res.on('close', () => {
-      void stream.body?.dispose();
-      if (this.#streams.delete(id) && !res.writableFinished) this.#runner.send({ type: 'http-disconnect', stream: id });
+      if (this.#streams.has(id)) this.#end(id, stream, !res.writableFinished);
     });
-    this.#runner.send(requestFrame(id, req, this.#rootPath, body !== undefined));
-    await this.#pump(id, stream);
+    this.#runner.send(requestFrame(id, req, this.#rootPath, body?.size));
+    if (body !== undefined) await this.#pump(id, stream);
   }
 
   /**
-   * Answers what is in flight when the Python process has died: 502, or a cut connection once
-   * the response had started. Resolves when those answers have gone out.
+   * Answers what is in flight when the Python process has died (502, or a cut connection once
+   * the response had started) and every request after it. Resolves once the answers are out.
    */
   async failAll(): Promise<void> {
+    this.#dead = true;
     const answered: Promise<void>[] = [];
     for (const { res } of this.#streams.values()) {
-      if (res.headersSent) {
-        res.destroy();
-        continue;
+      if (res.headersSent) res.socket?.resetAndDestroy();
+      else {
+        answered.push(new Promise((resolve) => res.once('close', resolve)));
+        badGateway(res);
       }
-      answered.push(new Promise((resolve) => res.once('close', resolve)));
-      res.writeHead(502, { 'content-type': 'text/plain', 'content-length': BAD_GATEWAY.length, connection: 'close' });
-      res.end(BAD_GATEWAY);
     }
     this.#streams.clear();
     await Promise.all(answered);
+  }
+
+  // A method, not the field: it changes while #serve awaits the body.
+  #isDead(): boolean {
+    return this.#dead;
+  }
+
+  /** Forgets a stream; tells the runner when it may still be working on it. */
+  #end(id: number, stream: Stream, runnerStillBusy: boolean): void {
+    this.#streams.delete(id);
+    // A body the app never read keeps the stream open in the runner: end it there too.
+    if (runnerStillBusy || stream.body !== undefined) this.#runner.send({ type: 'http-disconnect', stream: id });
+    void stream.body?.dispose();
+    stream.body = undefined;
   }
 
   /** Sends as much of the body as the runner has credit for. */
@@ -99,11 +117,13 @@ export class PythonHost {
     if (stream.pumping) return;
     stream.pumping = true;
     try {
-      while (stream.body !== undefined && stream.window > 0 && this.#streams.has(id)) {
-        const piece = await stream.body.read(Math.min(stream.window, BODY_CHUNK));
+      while (stream.body !== undefined && stream.window > 0) {
+        const body = stream.body;
+        const piece = await body.read(Math.min(stream.window, BODY_CHUNK));
+        if (!this.#streams.has(id)) return;
         if (piece === null) {
-          await stream.body.dispose();
           stream.body = undefined;
+          await body.dispose();
           this.#runner.send({ type: 'http-body', stream: id, more: false, body: EMPTY });
           return;
         }
@@ -117,7 +137,19 @@ export class PythonHost {
 
   #onFrame(frame: Frame): void {
     const stream = this.#streams.get(frame.stream);
-    if (stream === undefined) return; // the client left; the runner learns it from HTTP_DISCONNECT
+    if (stream === undefined) return; // ended here; frames in flight may still cross
+    try {
+      this.#onStreamFrame(frame, stream);
+    } catch (error) {
+      // Something the app sent that node refuses (a header value, a body longer than its
+      // Content-Length): this response fails, the others go on.
+      this.#log.error({ err: error, method: stream.req.method, path: stream.req.url }, 'the Python app sent a response node cannot send');
+      if (this.#streams.has(frame.stream)) this.#end(frame.stream, stream, true);
+      failResponse(stream.res);
+    }
+  }
+
+  #onStreamFrame(frame: Frame, stream: Stream): void {
     switch (frame.type) {
       case 'http-response':
         stream.res.writeHead(frame.status, latin1Headers(frame.headers));
@@ -126,7 +158,7 @@ export class PythonHost {
         this.#onResponseBody(frame, stream);
         return;
       case 'http-error':
-        this.#streams.delete(frame.stream);
+        this.#end(frame.stream, stream, false);
         this.#log.error({ method: stream.req.method, path: stream.req.url, traceback: frame.message }, 'exception in Python app');
         failResponse(stream.res);
         return;
@@ -143,7 +175,7 @@ export class PythonHost {
     const { res } = stream;
     if (!res.headersSent) res.writeHead(200);
     if (!frame.more) {
-      this.#streams.delete(frame.stream);
+      this.#end(frame.stream, stream, false);
       res.end(frame.body);
       return;
     }
@@ -164,14 +196,25 @@ export class PythonHost {
   }
 }
 
-function requestFrame(stream: number, req: IncomingMessage, rootPath: string, more: boolean): Parameters<RunnerProcess['send']>[0] {
+function badGateway(res: ServerResponse): void {
+  res.writeHead(502, BAD_GATEWAY_HEADERS);
+  res.end(BAD_GATEWAY);
+}
+
+/**
+ * The request head for the runner. A body is always received whole first, so the app is told
+ * its length, chunked or not (WSGI apps read CONTENT_LENGTH).
+ */
+function requestFrame(stream: number, req: IncomingMessage, rootPath: string, bodySize: number | undefined): Parameters<RunnerProcess['send']>[0] {
   const target = req.url ?? '/';
   const query = target.indexOf('?');
   const socket = req.socket;
+  const headers = lowerCaseNames(req.rawHeaders, bodySize !== undefined);
+  if (bodySize !== undefined) headers.push('content-length', String(bodySize));
   return {
     type: 'http-request',
     stream,
-    more,
+    more: bodySize !== undefined,
     method: req.method ?? 'GET',
     scheme: 'http',
     httpVersion: req.httpVersion,
@@ -180,22 +223,24 @@ function requestFrame(stream: number, req: IncomingMessage, rootPath: string, mo
     rootPath,
     client: socket.remoteAddress === undefined ? null : [socket.remoteAddress, socket.remotePort ?? 0],
     server: socket.localAddress === undefined ? null : [socket.localAddress, socket.localPort ?? 0],
-    headers: lowerCaseNames(req.rawHeaders),
+    headers,
   };
 }
 
 const nameCache = new Map<string, string>();
 
-function lowerCaseNames(raw: readonly string[]): string[] {
-  const flat = raw.slice();
-  for (let i = 0; i < flat.length; i += 2) {
-    const name = flat[i] ?? '';
+/** Header names lower-cased, as flat name, value pairs; without the framing ones when asked. */
+function lowerCaseNames(raw: readonly string[], dropFraming: boolean): string[] {
+  const flat: string[] = [];
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name = raw[i] ?? '';
     let lower = nameCache.get(name);
     if (lower === undefined) {
       lower = name.toLowerCase();
       if (nameCache.size < 1000) nameCache.set(name, lower);
     }
-    flat[i] = lower;
+    if (dropFraming && (lower === 'content-length' || lower === 'transfer-encoding')) continue;
+    flat.push(lower, raw[i + 1] ?? '');
   }
   return flat;
 }

@@ -21,7 +21,12 @@ export class RequestBody {
   /** Receives the whole body; resolves when the client has sent it, rejects if it left. */
   static async receive(req: IncomingMessage): Promise<RequestBody> {
     const body = new RequestBody();
-    for await (const chunk of req) await body.#add(chunk as Buffer);
+    try {
+      for await (const chunk of req) await body.#add(chunk as Buffer);
+    } catch (error) {
+      await body.dispose();
+      throw error;
+    }
     return body;
   }
 

@@ -36,6 +36,7 @@ export class RunnerProcess {
   readonly exited: Promise<RunnerExit>;
   readonly #child: ChildProcess;
   readonly #socket: Socket;
+  #corked = false;
 
   private constructor(child: ChildProcess, socket: Socket, exited: Promise<RunnerExit>) {
     this.#child = child;
@@ -62,15 +63,26 @@ export class RunnerProcess {
   }
 
   send(frame: Parameters<typeof encodeFrame>[0]): void {
-    if (!this.#socket.destroyed) this.#socket.write(encodeFrame(frame));
+    if (this.#socket.destroyed) return;
+    // Frames sent in one tick (a request head and its body, several credits) leave in one write.
+    if (!this.#corked) {
+      this.#corked = true;
+      this.#socket.cork();
+      process.nextTick(() => {
+        this.#corked = false;
+        this.#socket.uncork();
+      });
+    }
+    this.#socket.write(encodeFrame(frame));
   }
 
   /** Asks the runner to finish what is in flight and exit; kills it if it has not within `timeoutMs`. */
-  async shutdown(timeoutMs: number): Promise<void> {
+  async shutdown(timeoutMs: number): Promise<RunnerExit> {
     this.send({ type: 'shutdown', stream: 0 });
     const timer = setTimeout(() => this.#child.kill('SIGKILL'), timeoutMs);
-    await this.exited;
+    const exit = await this.exited;
     clearTimeout(timer);
+    return exit;
   }
 
   kill(): void {

@@ -45,7 +45,9 @@ export async function startAppHost(config: Config, log: Logger, onDeath: () => v
     listener: host.listener,
     close: async (timeoutMs) => {
       closing = true;
-      await runner.shutdown(timeoutMs);
+      const { code, signal } = await runner.shutdown(timeoutMs);
+      if (signal === null) log.info({ pythonPid: runner.pid, code }, 'python process stopped');
+      else log.warn({ pythonPid: runner.pid, signal }, 'python process did not stop in time; killed');
     },
   };
 }
