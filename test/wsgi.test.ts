@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect } from 'node:net';
@@ -211,5 +211,110 @@ describe.skipIf(!hasPython)('the Python app process environment', () => {
     const bicorn = new BicornProcess(['-b', '127.0.0.1:0', '--chdir', pythonFixtures, '--env-file', '/no/such.env', 'env_wsgi:application']);
     expect((await bicorn.exited).code).toBe(2);
     expect(bicorn.stderr).toBe('bicorn: error: cannot read env file /no/such.env: no such file; fix it or drop --env-file\n');
+  });
+});
+
+/** Like raw(), but also says whether the server reset the connection. */
+function rawWithReset(url: string, bytes: string): Promise<{ text: string; reset: boolean }> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve) => {
+    const socket = connect(Number(port), hostname, () => socket.write(bytes));
+    let text = '';
+    let reset = false;
+    socket.setEncoding('latin1');
+    socket.on('data', (chunk: string) => (text += chunk));
+    socket.on('error', (error: NodeJS.ErrnoException) => {
+      reset = error.code === 'ECONNRESET';
+    });
+    socket.on('close', () => {
+      resolve({ text, reset });
+    });
+  });
+}
+
+async function until<T>(what: string, probe: () => T | undefined, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const found = probe();
+    if (found !== undefined) return found;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+describe.skipIf(!hasPython)('misbehaving apps and clients', () => {
+  it('fails only the response whose header node refuses, and keeps the Python process', async () => {
+    const bicorn = serve('validated_wsgi:edge_cases');
+    const url = await bicorn.listening();
+    expect((await get(`${url}/control-char`)).status).toBe(500);
+    const line = await bicorn.waitForLog('the error', (l) => l.msg === 'exception in Python app');
+    expect(line.traceback).toMatch(/'X-Reflected': a control character/);
+    expect((await get(`${url}/`)).status).toBe(200);
+    expect(bicorn.lines.some((l) => l.msg.startsWith('the Python process died'))).toBe(false);
+    expect((await bicorn.stop()).code).toBe(0);
+  });
+
+  it.each(['/too-long', '/too-short'])('cuts a response that breaks its Content-Length (%s) instead of corrupting the next one', async (path) => {
+    const bicorn = serve('validated_wsgi:edge_cases');
+    const url = await bicorn.listening();
+    const { text } = await rawWithReset(url, `GET ${path} HTTP/1.1\r\nHost: x\r\n\r\nGET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`);
+    // Cut at once, possibly before anything went out; never a second response in the stream.
+    expect((text.match(/HTTP\/1\.1 200 OK/g) ?? []).length).toBeLessThanOrEqual(1);
+    expect(text).not.toContain('SPLIT');
+    expect(text).not.toContain('hello from');
+    await bicorn.waitForLog('the error', (l) => l.msg === 'the Python app sent a response node cannot send');
+    expect((await get(`${url}/`)).status).toBe(200);
+    expect((await bicorn.stop()).code).toBe(0);
+  });
+
+  it('resets an HTTP/1.0 response that fails after its first byte, so it never looks whole', async () => {
+    const bicorn = serve('validated_wsgi:edge_cases');
+    const url = await bicorn.listening();
+    const { reset } = await rawWithReset(url, 'GET /mid-failure HTTP/1.0\r\nHost: x\r\n\r\n');
+    expect(reset).toBe(true);
+    expect((await bicorn.stop()).code).toBe(0);
+  });
+
+  it('tells the app a chunked upload’s length, as WSGI apps read CONTENT_LENGTH', async () => {
+    const bicorn = serve('validated_wsgi:edge_cases');
+    const url = await bicorn.listening();
+    expect(await post(`${url}/content-length`, ['four', 'five!'])).toEqual({ status: 200, body: '9 -' });
+    expect((await bicorn.stop()).code).toBe(0);
+  });
+
+  it('ends the stream of a body the app never read, so the Python process stops cleanly', async () => {
+    const bicorn = serve('validated_wsgi:edge_cases');
+    const url = await bicorn.listening();
+    expect(await post(`${url}/ignore-body`, 'x'.repeat(3 * 1024 * 1024))).toEqual({ status: 200, body: 'ignored' });
+    expect((await bicorn.stop()).code).toBe(0);
+    expect(bicorn.lines.find((l) => l.msg.startsWith('python process'))).toMatchObject({ msg: 'python process stopped', code: 0 });
+  });
+
+  it('closes the spooled body of an upload the client abandons', async () => {
+    const bicorn = serve('validated_wsgi:edge_cases');
+    const url = await bicorn.listening();
+    const workerPid = Number(bicorn.lines.find((l) => l.msg === 'worker ready')?.workerPid);
+    const spooled = (): string[] =>
+      readdirSync(`/proc/${String(workerPid)}/fd`)
+        .map((fd) => { try { return readlinkSync(`/proc/${String(workerPid)}/fd/${fd}`); } catch { return ''; } })
+        .filter((target) => target.includes('bicorn-body-'));
+    const { hostname, port } = new URL(url);
+    const socket = connect(Number(port), hostname);
+    socket.write('POST /ignore-body HTTP/1.1\r\nHost: x\r\nContent-Length: 50000000\r\n\r\n');
+    socket.write(Buffer.alloc(5 * 1024 * 1024));
+    await until('the body to be spooled', () => (spooled().length > 0 ? true : undefined));
+    socket.destroy();
+    await until('the spool file to be closed', () => (spooled().length === 0 ? true : undefined));
+    expect((await bicorn.stop()).code).toBe(0);
+  });
+
+  it('drains a slow request when the whole process group gets SIGTERM, as under systemd', async () => {
+    const bicorn = serve('validated_wsgi:application');
+    const url = await bicorn.listening();
+    const slow = get(`${url}/slow?s=1`);
+    await bicorn.waitForLog('the slow request to start', isSlowStart);
+    process.kill(-bicorn.pid, 'SIGTERM');
+    expect(await slow).toMatchObject({ status: 200, body: 'slow done' });
+    expect((await bicorn.exited).code).toBe(0);
   });
 });
