@@ -21,6 +21,8 @@ interface Stream {
   pumping: boolean;
   /** Response bytes written to the client's socket buffer but not yet drained, nor credited. */
   uncredited: number;
+  /** The response head, held until the first body frame says whether the body is all there is. */
+  head: FrameOf<'http-response'> | undefined;
 }
 
 const BODY_CHUNK = 256 * 1024;
@@ -69,7 +71,7 @@ export class PythonHost {
     }
     const id = this.#nextStream;
     this.#nextStream = id >= 0xffff_ffff ? 1 : id + 1;
-    const stream: Stream = { req, res, window: this.#window, body, pumping: false, uncredited: 0 };
+    const stream: Stream = { req, res, window: this.#window, body, pumping: false, uncredited: 0, head: undefined };
     this.#streams.set(id, stream);
     // The app's Content-Length is a promise to the client: a response that breaks it is cut.
     res.strictContentLength = true;
@@ -152,7 +154,7 @@ export class PythonHost {
   #onStreamFrame(frame: Frame, stream: Stream): void {
     switch (frame.type) {
       case 'http-response':
-        stream.res.writeHead(frame.status, latin1Headers(frame.headers));
+        stream.head = frame;
         return;
       case 'http-response-body':
         this.#onResponseBody(frame, stream);
@@ -173,7 +175,7 @@ export class PythonHost {
 
   #onResponseBody(frame: FrameOf<'http-response-body'>, stream: Stream): void {
     const { res } = stream;
-    if (!res.headersSent) res.writeHead(200);
+    if (!res.headersSent) writeHead(res, stream.head, frame.more ? undefined : frame.body.length);
     if (!frame.more) {
       this.#end(frame.stream, stream, false);
       res.end(frame.body);
@@ -194,6 +196,24 @@ export class PythonHost {
     if (this.#streams.has(id)) this.#runner.send({ type: 'credit', stream: id, bytes: stream.uncredited });
     stream.uncredited = 0;
   }
+}
+
+/**
+ * Writes the head the app gave. When the first body frame is also the last, its length is the
+ * whole body's: a Content-Length then spares chunked encoding (and lets HTTP/1.0 keep alive).
+ */
+function writeHead(res: ServerResponse, head: FrameOf<'http-response'> | undefined, wholeBody: number | undefined): void {
+  const status = head?.status ?? 200;
+  const headers = head === undefined ? [] : latin1Headers(head.headers);
+  if (wholeBody !== undefined && status !== 204 && status !== 304 && !hasName(headers, 'content-length')) {
+    headers.push('content-length', String(wholeBody));
+  }
+  res.writeHead(status, headers);
+}
+
+function hasName(flat: readonly string[], name: string): boolean {
+  for (let i = 0; i < flat.length; i += 2) if (flat[i] === name) return true;
+  return false;
 }
 
 function badGateway(res: ServerResponse): void {
