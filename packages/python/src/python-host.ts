@@ -1,13 +1,14 @@
 // Serves HTTP requests with the Python app process: each request is a stream of frames on
-// fd 3, with credit-based flow control both ways. A request body is received whole first
-// (request-body.ts), so a slow client never holds a Python thread while it uploads; a response
-// goes to the client as fast as it reads, and the app waits for credit beyond the window.
-// Runs in the worker, per request.
+// fd 3, with credit-based flow control both ways. A slow client never holds a Python thread:
+// a request body is received whole first (request-body.ts), and a response the client cannot
+// take yet waits on disk (response-spool.ts) while the app goes on. Runs in the worker, per
+// request.
 import { failResponse } from '@bicorn/gateway';
 import type { Frame, FrameOf } from '@bicorn/protocol';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { HostLog } from './log.js';
 import { RequestBody } from './request-body.js';
+import { ResponseSpool } from './response-spool.js';
 import type { RunnerProcess } from './runner-process.js';
 
 interface Stream {
@@ -19,8 +20,8 @@ interface Stream {
   body: RequestBody | undefined;
   /** A read of the body is under way. */
   pumping: boolean;
-  /** Response bytes written to the client's socket buffer but not yet drained, nor credited. */
-  uncredited: number;
+  /** The response body's way to the client, from its first frame on. */
+  spool: ResponseSpool | undefined;
   /** The response head, held until the first body frame says whether the body is all there is. */
   head: FrameOf<'http-response'> | undefined;
 }
@@ -71,12 +72,13 @@ export class PythonHost {
     }
     const id = this.#nextStream;
     this.#nextStream = id >= 0xffff_ffff ? 1 : id + 1;
-    const stream: Stream = { req, res, window: this.#window, body, pumping: false, uncredited: 0, head: undefined };
+    const stream: Stream = { req, res, window: this.#window, body, pumping: false, spool: undefined, head: undefined };
     this.#streams.set(id, stream);
     // The app's Content-Length is a promise to the client: a response that breaks it is cut.
     res.strictContentLength = true;
     res.on('close', () => {
       if (this.#streams.has(id)) this.#end(id, stream, !res.writableFinished);
+      void stream.spool?.dispose();
     });
     this.#runner.send(requestFrame(id, req, this.#rootPath, body?.size));
     if (body !== undefined) await this.#pump(id, stream);
@@ -175,26 +177,13 @@ export class PythonHost {
 
   #onResponseBody(frame: FrameOf<'http-response-body'>, stream: Stream): void {
     const { res } = stream;
+    const id = frame.stream;
     if (!res.headersSent) writeHead(res, stream.head, frame.more ? undefined : frame.body.length);
-    if (!frame.more) {
-      this.#end(frame.stream, stream, false);
-      res.end(frame.body);
-      return;
-    }
-    // Uncredited bytes mean a drain listener is already waiting; it credits these too.
-    const firstUncredited = stream.uncredited === 0;
-    stream.uncredited += frame.body.length;
-    if (!res.write(frame.body)) {
-      if (firstUncredited) res.once('drain', () => { this.#credit(frame.stream, stream); });
-      return;
-    }
-    if (firstUncredited) this.#credit(frame.stream, stream);
-  }
-
-  /** Gives the runner back the window its bytes took, once they are on their way to the client. */
-  #credit(id: number, stream: Stream): void {
-    if (this.#streams.has(id)) this.#runner.send({ type: 'credit', stream: id, bytes: stream.uncredited });
-    stream.uncredited = 0;
+    stream.spool ??= new ResponseSpool(res, (bytes) => {
+      if (this.#streams.has(id)) this.#runner.send({ type: 'credit', stream: id, bytes });
+    });
+    if (!frame.more) this.#end(id, stream, false);
+    stream.spool.write(frame.body, !frame.more);
   }
 }
 

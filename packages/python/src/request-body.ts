@@ -1,15 +1,13 @@
 // A request body received whole before a WSGI app sees the request, so that a slow client
 // never holds a Python thread: kept in memory up to a threshold, then spilled to an unlinked
 // temporary file. Runs in the worker, per request with a body.
-import { open, unlink, type FileHandle } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
 import type { IncomingMessage } from 'node:http';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { openSpoolFile } from './spool-file.js';
 
 /** Bodies up to this size stay in memory. */
 export const MEMORY_LIMIT = 1024 * 1024;
 
-let spoolCount = 0;
 
 export class RequestBody {
   #chunks: Buffer[] = [];
@@ -41,7 +39,7 @@ export class RequestBody {
       return;
     }
     if (this.#file === undefined) {
-      this.#file = await openSpoolFile();
+      this.#file = await openSpoolFile('request');
       for (const held of this.#chunks) await this.#write(held);
       this.#chunks = [];
     }
@@ -74,12 +72,4 @@ export class RequestBody {
     await this.#file?.close();
     this.#file = undefined;
   }
-}
-
-/** A file nobody else can open: unlinked at once, so a crash leaves nothing behind. */
-async function openSpoolFile(): Promise<FileHandle> {
-  const path = join(tmpdir(), `bicorn-body-${String(process.pid)}-${String(++spoolCount)}`);
-  const handle = await open(path, 'wx+', 0o600);
-  await unlink(path);
-  return handle;
 }
