@@ -68,6 +68,32 @@ function slowDownload(url: string): Promise<number> {
 }
 
 describe.skipIf(!hasPython)('flow control between client, worker and Python process', () => {
+  it('lets the app finish a response its client does not read yet, so the thread serves others', async () => {
+    const bicorn = new BicornProcess(['-b', '127.0.0.1:0', '--threads', '1', '--chdir', fixture('python'), 'big_wsgi:application']);
+    const url = await bicorn.listening();
+    let received = 0;
+    const stalled = request(`${url}/download?mb=64`, { agent: false }, (res) => {
+      res.pause(); // a client that reads nothing for now
+      res.on('data', (chunk: Buffer) => (received += chunk.length));
+    });
+    stalled.on('error', () => undefined);
+    stalled.end();
+    // 64 MiB is far past the window and the socket buffers: the app got to its end only
+    // because the worker took the rest on disk.
+    await bicorn.waitForLog('the app to finish', (l) => l.stream === 'stdout' && l.msg.startsWith('download done'));
+    expect(received).toBe(0);
+    const other = await new Promise<number>((resolve, reject) => {
+      request(`${url}/download?mb=1`, { agent: false }, (res) => {
+        let bytes = 0;
+        res.on('data', (chunk: Buffer) => (bytes += chunk.length));
+        res.on('end', () => { resolve(bytes); });
+      }).on('error', reject).end();
+    });
+    expect(other).toBe(1024 * 1024);
+    stalled.destroy();
+    expect((await bicorn.stop()).code).toBe(0);
+  });
+
   it('moves a 1 GiB upload to a slow-reading app without the worker or runner holding it', { timeout: 120_000 }, async () => {
     const bicorn = new BicornProcess(['-b', '127.0.0.1:0', '--chdir', fixture('python'), 'big_wsgi:application']);
     const url = await bicorn.listening();
