@@ -179,6 +179,12 @@ export class PythonHost {
     const { res } = stream;
     const id = frame.stream;
     if (!res.headersSent) writeHead(res, stream.head, frame.more ? undefined : frame.body.length);
+    if (stream.spool === undefined && !frame.more) {
+      // The whole body in one frame, the common case: nothing to pace.
+      this.#end(id, stream, false);
+      res.end(frame.body);
+      return;
+    }
     stream.spool ??= new ResponseSpool(res, (bytes) => {
       if (this.#streams.has(id)) this.#runner.send({ type: 'credit', stream: id, bytes });
     });
