@@ -18,7 +18,9 @@ export function failResponse(res: ServerResponse): void {
   // node:http corks the socket until the next tick; flush first so that the client sees a
   // response cut short rather than none at all. A chunked or sized response cut by a close is
   // visibly short; a close-delimited one (HTTP/1.0 without Content-Length) would look whole,
-  // so that one is reset instead.
+  // so that one is reset instead. Measured: a client sees the reset when bytes were still
+  // unsent, but once all were sent most clients see a plain close, so for HTTP/1.0 this is
+  // best effort (as in gunicorn and uvicorn, which only close).
   res.socket?.uncork();
   const closeDelimited = res.req.httpVersionMinor === 0 && !res.hasHeader('content-length');
   if (closeDelimited) res.socket?.resetAndDestroy();
