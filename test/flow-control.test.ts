@@ -1,10 +1,9 @@
-import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { describe, expect, it } from 'vitest';
+import { hasPython } from './support/python.js';
 import { BicornProcess, fixture } from './support/bicorn-process.js';
 
-const hasPython = spawnSync('python3', ['-c', 'import sys; assert sys.version_info >= (3, 9)']).status === 0;
 const GiB = 1024 * 1024 * 1024;
 /** Generous bounds: a worker or runner that held the body would be past 1 GiB. */
 const WORKER_PEAK_LIMIT_KB = 250 * 1024;

@@ -1,15 +1,14 @@
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect } from 'node:net';
 import { request } from 'node:http';
 import { describe, expect, it } from 'vitest';
+import { hasPython } from './support/python.js';
 import { BicornProcess, fixture, type LogLine } from './support/bicorn-process.js';
 import { Agent, get } from './support/http.js';
 
 const pythonFixtures = fixture('python');
-const hasPython = spawnSync('python3', ['-c', 'import sys; assert sys.version_info >= (3, 9)']).status === 0;
 
 function serve(app: string, extra: string[] = []): BicornProcess {
   return new BicornProcess(['-b', '127.0.0.1:0', '--chdir', pythonFixtures, ...extra, app]);

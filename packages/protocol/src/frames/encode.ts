@@ -21,7 +21,7 @@ const MORE = 1;
 
 export function encodeFrame(frame: EncodableFrame): Buffer {
   const writer = new Writer(payloadSize(frame));
-  writer.header(typeOf(frame), frame.stream);
+  writer.header(typeCodes[frame.type], frame.stream);
   switch (frame.type) {
     case 'hello':
       writer.u8(frame.version);
@@ -68,32 +68,19 @@ export function encodeFrame(frame: EncodableFrame): Buffer {
   return writer.done();
 }
 
-function typeOf(frame: EncodableFrame): number {
-  switch (frame.type) {
-    case 'hello':
-      return FrameType.Hello;
-    case 'ready':
-      return FrameType.Ready;
-    case 'fatal':
-      return FrameType.Fatal;
-    case 'shutdown':
-      return FrameType.Shutdown;
-    case 'http-request':
-      return FrameType.HttpRequest;
-    case 'http-body':
-      return FrameType.HttpBody;
-    case 'http-disconnect':
-      return FrameType.HttpDisconnect;
-    case 'http-response':
-      return FrameType.HttpResponse;
-    case 'http-response-body':
-      return FrameType.HttpResponseBody;
-    case 'http-error':
-      return FrameType.HttpError;
-    case 'credit':
-      return FrameType.Credit;
-  }
-}
+const typeCodes: Readonly<Record<Frame['type'], number>> = {
+  hello: FrameType.Hello,
+  ready: FrameType.Ready,
+  fatal: FrameType.Fatal,
+  shutdown: FrameType.Shutdown,
+  'http-request': FrameType.HttpRequest,
+  'http-body': FrameType.HttpBody,
+  'http-disconnect': FrameType.HttpDisconnect,
+  'http-response': FrameType.HttpResponse,
+  'http-response-body': FrameType.HttpResponseBody,
+  'http-error': FrameType.HttpError,
+  credit: FrameType.Credit,
+};
 
 function payloadSize(frame: EncodableFrame): number {
   switch (frame.type) {
