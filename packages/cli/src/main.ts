@@ -58,7 +58,7 @@ function buildProgram(options: MainOptions, choose: (action: Action) => void): C
     .helpCommand('help [command]', 'Show the help of a command.')
     .addHelpText(
       'after',
-      '\nExamples:\n  bicorn -w 4 -b 0.0.0.0:8000 ./server.mjs      serve a JavaScript app with 4 workers\n  bicorn check                                  print the effective configuration\n\nRun `bicorn serve --help` for every option.',
+      '\nExamples:\n  bicorn -w 4 -b 0.0.0.0:8000 mysite.wsgi:application   serve a Django project with 4 workers\n  bicorn -w 2 ./server.mjs                               serve a JavaScript app\n  bicorn check                                           print the effective configuration\n\nRun `bicorn serve --help` for every option.',
     );
 
   const serve = configure(program.command('serve', { isDefault: true }), options)
