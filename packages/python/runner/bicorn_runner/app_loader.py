@@ -52,8 +52,18 @@ def load_app(spec: str) -> Any:
 
 
 def is_asgi(app: Any) -> bool:
+    """An ASGI 3 app: a coroutine function, or an object whose __call__ is one. Calling a class
+    makes an instance, so a class is one only if its instances can be awaited (as in uvicorn)."""
+    if inspect.isclass(app):
+        return hasattr(app, "__await__")
     return inspect.iscoroutinefunction(app) or inspect.iscoroutinefunction(
         getattr(app, "__call__", None))
+
+
+def is_asgi2(app: Any) -> bool:
+    """An ASGI 2 double-callable that can be told without calling it: a class whose instances'
+    __call__ is a coroutine function."""
+    return inspect.isclass(app) and inspect.iscoroutinefunction(getattr(app, "__call__", None))
 
 
 def _is_dotted_name(name: str) -> bool:

@@ -1,9 +1,9 @@
-# Routes the worker's frames to streams, starts requests on the pool, tracks shutdown (runner).
+# Routes the worker's frames to streams, starts requests on the pool or the loop, tracks shutdown
+# (runner).
 from __future__ import annotations
 
 import threading
-from concurrent.futures import Executor
-from typing import Callable, Dict, Optional
+from typing import Any, Callable, Dict, Optional, Tuple
 
 from .connection import Connection
 from .frames import (Credit, Frame, HttpBody, HttpDisconnect, HttpRequest, ProtocolError,
@@ -11,6 +11,9 @@ from .frames import (Credit, Frame, HttpBody, HttpDisconnect, HttpRequest, Proto
 from .streams import Stream
 
 RequestHandler = Callable[[Stream], None]
+# Runs handler(stream) elsewhere, soon: a thread pool's submit, or an event loop's
+# call_soon_threadsafe. It is called on the reader thread, so it must not block.
+Submit = Callable[[RequestHandler, Stream], Any]
 
 
 class Dispatcher:
@@ -18,17 +21,16 @@ class Dispatcher:
     ends. Frames for a stream that has ended are dropped: a CREDIT or a DISCONNECT may cross
     the runner's last frame on the way."""
 
-    def __init__(self, connection: Connection, window: int, executor: Executor) -> None:
+    def __init__(self, connection: Connection, window: int) -> None:
         self._conn = connection
         self._window = window
-        self._executor = executor
-        self._handler: Optional[RequestHandler] = None
+        self._handler: Optional[Tuple[RequestHandler, Submit]] = None
         self._streams: Dict[int, Stream] = {}
         self._cond = threading.Condition()
         self._shutting_down = False
 
-    def serve(self, handler: RequestHandler) -> None:
-        self._handler = handler
+    def serve(self, handler: RequestHandler, submit: Submit) -> None:
+        self._handler = (handler, submit)
 
     def on_frame(self, frame: Frame) -> None:
         if isinstance(frame, HttpRequest):
@@ -60,15 +62,15 @@ class Dispatcher:
                 self._cond.wait()
 
     def _start(self, request: HttpRequest) -> None:
-        handler = self._handler
-        if handler is None:
+        if self._handler is None:
             raise ProtocolError("HTTP_REQUEST before READY")
+        handler, submit = self._handler
         with self._cond:
             if request.stream in self._streams:
                 raise ProtocolError(f"HTTP_REQUEST on stream {request.stream}, which is open")
             stream = Stream(request, self._window, self._conn, self._on_end)
             self._streams[request.stream] = stream
-        self._executor.submit(handler, stream)
+        submit(handler, stream)
 
     def _on_end(self, stream: Stream) -> None:
         with self._cond:

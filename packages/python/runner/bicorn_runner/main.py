@@ -10,11 +10,12 @@ import traceback
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable, List, Optional
 
-from .app_loader import EXIT_USAGE, AppLoadError, is_asgi, load_app
+from .app_loader import EXIT_USAGE, AppLoadError, is_asgi, is_asgi2, load_app
+from .asgi_server import AsgiServer, as_asgi3
 from .connection import Connection, ConnectionLost
 from .dispatch import Dispatcher
 from .frames import VERSION, Fatal, Hello, ProtocolError, Ready
-from .options import UsageError, parse_options
+from .options import Options, UsageError, parse_options
 from .wsgi_environ import base_environ
 from .wsgi_file_wrapper import FileWrapper
 from .wsgi_handler import handle
@@ -58,27 +59,40 @@ def _serve(connection: Connection, argv: List[str], errors: Any,
     except UsageError as error:
         return _fatal(connection, EXIT_USAGE, f"bicorn runner: {error}")
 
-    executor = ThreadPoolExecutor(max_workers=options.threads, thread_name_prefix="bicorn-wsgi")
-    dispatcher = Dispatcher(connection, options.window, executor)
+    dispatcher = Dispatcher(connection, options.window)
     # Reading starts before the app loads, so that a worker gone meanwhile ends a slow import.
     connection.start_reader(dispatcher.on_frame, functools.partial(_on_lost, exit_now))
     try:
         app = load_app(options.app)
     except AppLoadError as error:
         return _fatal(connection, error.exit_code, error.message)
-    if options.interface == "asgi" or (options.interface == "auto" and is_asgi(app)):
-        why = ("--interface asgi was given" if options.interface == "asgi"
-               else f"{options.app} is an ASGI app")
-        return _fatal(connection, EXIT_USAGE, f"ASGI apps are not supported yet (they come with "
-                                              f"Python ASGI support); {why}")
+    asgi3 = is_asgi(app)
+    if options.interface == "asgi" or (options.interface == "auto" and (asgi3 or is_asgi2(app))):
+        # --interface asgi on another callable takes it as an ASGI 2 double-callable, as uvicorn.
+        _serve_asgi(connection, dispatcher, app if asgi3 else as_asgi3(app))
+    else:
+        _serve_wsgi(connection, dispatcher, app, options, errors)
+    return 0
 
+
+def _serve_wsgi(connection: Connection, dispatcher: Dispatcher, app: Any, options: Options,
+                errors: Any) -> None:
+    executor = ThreadPoolExecutor(max_workers=options.threads, thread_name_prefix="bicorn-wsgi")
     base = base_environ(errors, FileWrapper, multithread=options.threads > 1,
                         multiprocess=options.multiprocess)
-    dispatcher.serve(functools.partial(handle, app, base))
+    dispatcher.serve(functools.partial(handle, app, base), executor.submit)
     connection.send(Ready(0, "wsgi"))
     dispatcher.wait_for_shutdown()
     executor.shutdown(wait=True)
-    return 0
+
+
+def _serve_asgi(connection: Connection, dispatcher: Dispatcher, app: Any) -> None:
+    server = AsgiServer(app)
+    server.start()
+    dispatcher.serve(server.handle, server.submit)
+    connection.send(Ready(0, "asgi"))
+    dispatcher.wait_for_shutdown()
+    server.close()
 
 
 def _fatal(connection: Connection, exit_code: int, message: str) -> int:

@@ -84,6 +84,23 @@ class RequestBody:
         self._uncredited += len(piece)
         return piece, self._take_credit(drained=self._buffered == 0)
 
+    def ready(self) -> bool:
+        """Whether read_some or take_buffered would return without waiting (under the lock)."""
+        return bool(self._chunks) or self.complete or self._closed
+
+    def take_buffered(self) -> Tuple[bytes, int]:
+        """All buffered bytes at once, without waiting: b"" when none. Returns them with the
+        credit to send now (under the stream's lock)."""
+        if not self._chunks:
+            return b"", 0
+        first = self._chunks.popleft()[self._offset:]
+        data = first.tobytes() if not self._chunks else b"".join([first, *self._chunks])
+        self._chunks.clear()
+        self._offset = 0
+        self._buffered = 0
+        self._uncredited += len(data)
+        return data, self._take_credit(drained=True)
+
     def _drop_buffered(self) -> None:
         self._uncredited += self._buffered
         self._buffered = 0

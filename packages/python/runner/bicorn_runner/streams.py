@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import threading
-from typing import Callable, List, Optional
+from typing import Callable, List, Optional, Tuple
 
 from .connection import Connection
 from .frames import (Buffer, Credit, Frame, HttpError, HttpRequest, HttpResponse,
@@ -17,9 +17,11 @@ class StreamGone(Exception):
 
 
 class Stream:
-    """Shared by the reader thread (frames in) and one app thread (reads and the response).
-    The stream ends when the response has ended and the request body has been received whole
-    or the client has gone; on_end is then called once."""
+    """Shared by the reader thread (frames in) and the app's side: a pool thread for WSGI,
+    which blocks in read_some and send_body, or the event loop for ASGI, which must not block:
+    it polls (body_ready, take_body, try_acquire) and waits for the waker it set. The stream
+    ends when the response has ended and the request body has been received whole or the
+    client has gone; on_end is then called once."""
 
     def __init__(self, request: HttpRequest, window: int, connection: Connection,
                  on_end: Callable[["Stream"], None]) -> None:
@@ -33,6 +35,7 @@ class Stream:
         self._gone = False
         self._responded = False
         self._ended = False
+        self._wake: Optional[Callable[[], None]] = None
 
     @property
     def gone(self) -> bool:
@@ -43,11 +46,13 @@ class Stream:
             credit = self._body.feed(data, more)
             ended = self._check_end()
         self._after(credit, ended)
+        self._notify()
 
     def credit(self, amount: int) -> None:
         with self._cond:
             self._send_window += amount
             self._cond.notify_all()
+        self._notify()
 
     def disconnect(self) -> None:
         with self._cond:
@@ -55,6 +60,36 @@ class Stream:
             self._body.close()
             ended = self._check_end()
         self._after(0, ended)
+        self._notify()
+
+    def set_waker(self, wake: Callable[[], None]) -> None:
+        """wake() is called, on the reader thread, after body bytes, credit or a disconnect
+        arrive: for a side that polls with body_ready and try_acquire instead of blocking."""
+        with self._cond:
+            self._wake = wake
+
+    def body_ready(self) -> bool:
+        with self._cond:
+            return self._body.ready()
+
+    def take_body(self) -> Tuple[bytes, bool]:
+        """The buffered body bytes, without waiting, and whether they are the last."""
+        with self._cond:
+            data, credit = self._body.take_buffered()
+            complete = self._body.complete
+        self._after(credit, False)
+        return data, complete
+
+    def try_acquire(self, wanted: int) -> int:
+        """Up to wanted bytes of the send window, without waiting: 0 when it is empty."""
+        with self._cond:
+            self._check_gone()
+            granted = min(wanted, self._send_window)
+            self._send_window -= granted
+            return granted
+
+    def send_frames(self, *frames: Frame) -> None:
+        self._conn.send(*frames)
 
     def read_some(self, limit: int, line: bool = False) -> bytes:
         with self._cond:
@@ -108,6 +143,12 @@ class Stream:
             return False
         self._ended = True
         return True
+
+    def _notify(self) -> None:
+        with self._cond:
+            wake = self._wake
+        if wake is not None:
+            wake()
 
     def _after(self, credit: int, ended: bool) -> None:
         """What follows a state change, outside the lock: frames are written without holding it."""

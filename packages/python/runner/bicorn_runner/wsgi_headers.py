@@ -1,4 +1,5 @@
-# Checks a WSGI app's status and response headers before they reach the worker (runner process).
+# Checks a WSGI app's status and response headers before they reach the worker; check_header
+# serves ASGI too (runner process).
 from __future__ import annotations
 
 import re
@@ -47,19 +48,25 @@ def encode_headers(headers: Any) -> Headers:
         if not isinstance(name, str) or not isinstance(value, str):
             raise TypeError(f"response header {name!r}: name and value must be str, got "
                             f"{type(name).__name__} and {type(value).__name__}")
-        if _TOKEN.match(name) is None:
-            raise ValueError(f"response header {name!r}: the name is not an HTTP token")
-        if _FORBIDDEN_IN_VALUE.search(value) is not None:
-            raise ValueError(f"response header {name!r}: a control character (CR, LF, NUL or "
-                             f"another) in its value {value!r}")
-        lower = name.lower()
-        if lower in HOP_BY_HOP:
-            raise ValueError(f"response header {name!r} is hop-by-hop: the server manages the "
-                             f"connection and its framing, so an app may not set it")
-        try:
-            # RFC 9110 5.5: a field value has no leading or trailing whitespace on the wire.
-            encoded.append((lower.encode("ascii"), value.strip(" \t").encode("latin-1")))
-        except UnicodeEncodeError:
-            raise ValueError(f"response header {name!r}: the value {value!r} is not latin-1; "
-                             f"encode it (RFC 8187 or percent-encoding) first") from None
+        encoded.append(check_header(name, value))
     return encoded
+
+
+def check_header(name: str, value: str) -> Tuple[bytes, bytes]:
+    """One response header as a lower-cased name and a trimmed value, both latin-1 bytes, or an
+    error that names it."""
+    if _TOKEN.match(name) is None:
+        raise ValueError(f"response header {name!r}: the name is not an HTTP token")
+    if _FORBIDDEN_IN_VALUE.search(value) is not None:
+        raise ValueError(f"response header {name!r}: a control character (CR, LF, NUL or "
+                         f"another) in its value {value!r}")
+    lower = name.lower()
+    if lower in HOP_BY_HOP:
+        raise ValueError(f"response header {name!r} is hop-by-hop: the server manages the "
+                         f"connection and its framing, so an app may not set it")
+    try:
+        # RFC 9110 5.5: a field value has no leading or trailing whitespace on the wire.
+        return lower.encode("ascii"), value.strip(" \t").encode("latin-1")
+    except UnicodeEncodeError:
+        raise ValueError(f"response header {name!r}: the value {value!r} is not latin-1; "
+                         f"encode it (RFC 8187 or percent-encoding) first") from None

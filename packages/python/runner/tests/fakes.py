@@ -1,10 +1,14 @@
 # Test doubles for the runner's unit tests: a connection that records frames, and request builders.
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import io
 import threading
+import unittest
 from typing import Any, Callable, List, Optional
 
+from bicorn_runner.asgi_server import AsgiServer
 from bicorn_runner.frames import (Frame, HttpError, HttpRequest, HttpResponse, HttpResponseBody)
 from bicorn_runner.streams import Stream
 from bicorn_runner.wsgi_environ import base_environ
@@ -51,7 +55,28 @@ def base(threads: int = 1) -> dict:
     return base_environ(io.StringIO(), FileWrapper, multithread=threads > 1, multiprocess=False)
 
 
-class Exchange:
+class Recorded:
+    """What the runner sent on one stream, read back."""
+
+    conn: FakeConnection
+
+    def head(self) -> HttpResponse:
+        (head,) = self.conn.of_type(HttpResponse)
+        return head
+
+    def body(self) -> bytes:
+        return b"".join(bytes(f.body) for f in self.conn.of_type(HttpResponseBody))
+
+    def completed(self) -> bool:
+        bodies = self.conn.of_type(HttpResponseBody)
+        return bool(bodies) and not bodies[-1].more and all(f.more for f in bodies[:-1])
+
+    def error(self) -> Optional[str]:
+        errors = self.conn.of_type(HttpError)
+        return errors[0].message if errors else None
+
+
+class Exchange(Recorded):
     """One stream served by the real handler on a thread, against a FakeConnection."""
 
     def __init__(self, app: Any, req: Optional[HttpRequest] = None, window: int = 1 << 20,
@@ -71,26 +96,47 @@ class Exchange:
             raise AssertionError(f"the app thread did not finish; frames: {self.conn.frames!r}")
         return self
 
-    def head(self) -> HttpResponse:
-        (head,) = self.conn.of_type(HttpResponse)
-        return head
-
-    def body(self) -> bytes:
-        return b"".join(bytes(f.body) for f in self.conn.of_type(HttpResponseBody))
-
-    def completed(self) -> bool:
-        bodies = self.conn.of_type(HttpResponseBody)
-        return bool(bodies) and not bodies[-1].more and all(f.more for f in bodies[:-1])
-
-    def error(self) -> Optional[str]:
-        errors = self.conn.of_type(HttpError)
-        return errors[0].message if errors else None
-
 
 def serve(app: Any, req: Optional[HttpRequest] = None, body: Optional[List[bytes]] = None,
           window: int = 1 << 20) -> Exchange:
     """Serves one request whose body arrives in the given pieces, and waits for the app."""
     exchange = Exchange(app, req, window)
+    if body is not None:
+        for index, piece in enumerate(body):
+            exchange.stream.feed(piece, more=index < len(body) - 1)
+    return exchange.join()
+
+
+class AsgiExchange(Recorded):
+    """One stream served by the real ASGI server's loop thread, against a FakeConnection."""
+
+    def __init__(self, test: unittest.TestCase, app: Any, req: Optional[HttpRequest] = None,
+                 window: int = 1 << 20) -> None:
+        self.conn = FakeConnection()
+        self.ended = threading.Event()
+        connection: Any = self.conn
+        self.stream = Stream(req or request(), window, connection, lambda _: self.ended.set())
+        self.server = AsgiServer(app)
+        self.server.start()
+        # A test that failed may leave the app waiting: it is not waited for.
+        test.addCleanup(self.server.destroy)
+        self.server.submit(self.server.handle, self.stream)
+
+    def join(self) -> "AsgiExchange":
+        """Waits for the app's task to finish."""
+        future = asyncio.run_coroutine_threadsafe(self.server.drain(), self.server.loop)
+        try:
+            future.result(TIMEOUT)
+        except concurrent.futures.TimeoutError:
+            raise AssertionError(f"the app's task did not finish; frames: "
+                                 f"{self.conn.frames!r}") from None
+        return self
+
+
+def serve_asgi(test: unittest.TestCase, app: Any, req: Optional[HttpRequest] = None,
+               body: Optional[List[bytes]] = None, window: int = 1 << 20) -> AsgiExchange:
+    """Serves one request whose body arrives in the given pieces, and waits for the app."""
+    exchange = AsgiExchange(test, app, req, window)
     if body is not None:
         for index, piece in enumerate(body):
             exchange.stream.feed(piece, more=index < len(body) - 1)

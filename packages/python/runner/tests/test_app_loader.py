@@ -8,7 +8,7 @@ import tempfile
 import textwrap
 import unittest
 
-from bicorn_runner.app_loader import AppLoadError, is_asgi, load_app
+from bicorn_runner.app_loader import AppLoadError, is_asgi, is_asgi2, load_app
 
 MODULES = {
     "ld_site/__init__.py": "",
@@ -57,6 +57,13 @@ MODULES = {
                 pass
 
         handler = Handler()
+
+        class Asgi2:
+            def __init__(self, scope):
+                pass
+
+            async def __call__(self, receive, send):
+                pass
     """,
 }
 
@@ -152,6 +159,12 @@ class AppLoaderTest(unittest.TestCase):
         self.assertTrue(is_asgi(load_app("ld_async:application")))
         self.assertTrue(is_asgi(load_app("ld_async:handler")))
         self.assertFalse(is_asgi(load_app("ld_site.wsgi:application")))
+
+    def test_tells_an_asgi_2_class_from_an_asgi_3_app(self) -> None:
+        self.assertFalse(is_asgi(load_app("ld_async:Asgi2")))
+        self.assertTrue(is_asgi2(load_app("ld_async:Asgi2")))
+        self.assertFalse(is_asgi2(load_app("ld_async:handler")))
+        self.assertFalse(is_asgi2(load_app("ld_site.wsgi:application")))
 
 
 if __name__ == "__main__":

@@ -36,7 +36,23 @@ APP = """
 
 
     async def asgi_app(scope, receive, send):
-        pass
+        body = b""
+        while True:
+            event = await receive()
+            body += event["body"]
+            if not event["more_body"]:
+                break
+        await send({"type": "http.response.start", "status": 201,
+                    "headers": [(b"content-type", b"text/plain")]})
+        await send({"type": "http.response.body", "body": b"echo:" + body, "more_body": True})
+        await send({"type": "http.response.body", "body": b"|" + scope["path"].encode()})
+
+
+    def asgi2_app(scope):
+        async def instance(receive, send):
+            await send({"type": "http.response.start", "status": 200})
+            await send({"type": "http.response.body", "body": b"asgi2 " + scope["raw_path"]})
+        return instance
 """
 
 
@@ -174,13 +190,31 @@ class RunnerProcessTest(unittest.TestCase):
         self.assertNotIn("bicorn_runner", fatal.message)
         self.assertEqual(runner.wait_exit(), 4)
 
-    def test_an_asgi_app_is_fatal_with_exit_code_2(self) -> None:
-        runner = RunnerProcess(self, "app:asgi_app")
+    def test_serves_an_asgi_app_and_finishes_its_request_after_shutdown(self) -> None:
+        runner = RunnerProcess(self, "app:asgi_app", "--window", "65536")
         self.assertIsInstance(runner.next_frame(), f.Hello)
-        self.assertEqual(runner.next_frame(), f.Fatal(
-            0, 2, "ASGI apps are not supported yet (they come with Python ASGI support); "
-                  "app:asgi_app is an ASGI app"))
-        self.assertEqual(runner.wait_exit(), 2)
+        self.assertEqual(runner.next_frame(), f.Ready(0, "asgi"))
+        runner.send(f.HttpRequest(3, True, "POST", "http", "1.1", b"/up%20load", b"", b"", None,
+                                  None, [(b"content-length", b"11")]),
+                    f.HttpBody(3, True, b"hello "), f.Shutdown(0))
+        runner.send(f.HttpBody(3, False, b"world"))
+        frames = [runner.next_frame() for _ in range(3)]
+        self.assertEqual(frames[0], f.HttpResponse(3, 201, [(b"content-type", b"text/plain")]))
+        self.assertEqual(b"".join(bytes(frame.body) for frame in frames[1:]),
+                         b"echo:hello world|/up load")
+        self.assertFalse(frames[2].more)
+        self.assertEqual(runner.wait_exit(), 0)
+
+    def test_serves_an_asgi_2_double_callable_when_told_the_interface(self) -> None:
+        runner = RunnerProcess(self, "app:asgi2_app", "--interface", "asgi")
+        self.assertIsInstance(runner.next_frame(), f.Hello)
+        self.assertEqual(runner.next_frame(), f.Ready(0, "asgi"))
+        runner.send(f.HttpRequest(1, False, "GET", "http", "1.1", b"/two", b"", b"", None, None,
+                                  []))
+        self.assertEqual(runner.next_frame(), f.HttpResponse(1, 200, []))
+        self.assertEqual(runner.next_frame(), f.HttpResponseBody(1, False, b"asgi2 /two"))
+        runner.sock.shutdown(socket.SHUT_WR)
+        self.assertEqual(runner.wait_exit(), 0)
 
     def test_a_bad_command_line_is_fatal_with_exit_code_2(self) -> None:
         runner = RunnerProcess(self, "app:application", "--threads", "zero")

@@ -1,0 +1,76 @@
+# The runner's event loop for ASGI apps: one thread, a task per request, and the wait for them
+# all at shutdown (runner process).
+from __future__ import annotations
+
+import asyncio
+import threading
+from typing import Any, Callable, Coroutine, Set
+
+from .asgi_call import AsgiApp, AsgiCall
+from .streams import Stream
+
+
+def new_event_loop() -> asyncio.AbstractEventLoop:
+    try:
+        import uvloop  # optional: used when the app's environment has it
+    except ImportError:
+        return asyncio.new_event_loop()
+    loop: asyncio.AbstractEventLoop = uvloop.new_event_loop()
+    return loop
+
+
+def as_asgi3(app: Any) -> AsgiApp:
+    """An ASGI 2 double-callable (app(scope) returns the coroutine function), as uvicorn's
+    ASGI2Middleware adapts it."""
+    async def asgi3(scope: Any, receive: Any, send: Any) -> None:
+        instance = app(scope)
+        await instance(receive, send)
+    return asgi3
+
+
+class AsgiServer:
+    def __init__(self, app: AsgiApp) -> None:
+        self._app = app
+        self.loop = new_event_loop()
+        self._tasks: Set["asyncio.Task[None]"] = set()
+        self._thread = threading.Thread(target=self._run, name="bicorn-asgi-loop", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def submit(self, handler: Callable[[Stream], Any], stream: Stream) -> None:
+        """The dispatcher's submit: runs handler(stream) on the loop, from the reader thread."""
+        self.loop.call_soon_threadsafe(handler, stream)
+
+    def handle(self, stream: Stream) -> None:
+        """Starts the app's task for one stream; runs on the loop."""
+        task = self.loop.create_task(AsgiCall(stream, self.loop).run(self._app))
+        # The loop holds tasks weakly: the set keeps each alive until it is done.
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def close(self) -> None:
+        """Waits for every task (an app may go on after its response, as background tasks do),
+        then stops the loop and its thread."""
+        self.run(self.drain())
+        self.destroy()
+
+    def destroy(self) -> None:
+        """Stops the loop now, whatever its tasks are doing."""
+        if self.loop.is_closed():
+            return
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self._thread.join()
+        self.loop.close()
+
+    def run(self, coroutine: Coroutine[Any, Any, Any]) -> Any:
+        """Runs a coroutine on the loop from another thread, and returns its result."""
+        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result()
+
+    async def drain(self) -> None:
+        while self._tasks:
+            await asyncio.wait(set(self._tasks))
+
+    def _run(self) -> None:
+        asyncio.set_event_loop(self.loop)
+        self.loop.run_forever()
