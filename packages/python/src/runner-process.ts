@@ -37,6 +37,7 @@ export class RunnerProcess {
   readonly #child: ChildProcess;
   readonly #socket: Socket;
   #corked = false;
+  #interface = '';
 
   private constructor(child: ChildProcess, socket: Socket, exited: Promise<RunnerExit>) {
     this.#child = child;
@@ -46,6 +47,11 @@ export class RunnerProcess {
 
   get pid(): number | undefined {
     return this.#child.pid;
+  }
+
+  /** The interface the runner found the app speaks ("wsgi" or "asgi"), from READY. */
+  get interface(): string {
+    return this.#interface;
   }
 
   /** Starts the runner and resolves once the app is loaded; throws the app's own failure. */
@@ -124,6 +130,7 @@ export class RunnerProcess {
         options.log.debug({ python: frame.pythonVersion, pid: this.pid }, 'python process started');
         return false;
       case 'ready':
+        this.#interface = frame.interface;
         return true;
       case 'fatal':
         reject(new BicornError('PYTHON_APP_FAILED', { app: options.app, exitCode: frame.exitCode === ExitCode.Usage ? ExitCode.Usage : ExitCode.AppLoad, message: frame.message }));

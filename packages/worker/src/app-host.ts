@@ -41,7 +41,7 @@ export async function startAppHost(config: Config, log: Logger, onDeath: () => v
     onDeath();
   });
   return {
-    interface: 'wsgi',
+    interface: runner.interface,
     listener: host.listener,
     close: async (timeoutMs) => {
       closing = true;
