@@ -15,6 +15,8 @@ export class ResponseSpool {
   readonly #res: ServerResponse;
   readonly #credit: (bytes: number) => void;
   #file: FileHandle | undefined;
+  /** Set for good once bytes first wait: later bytes queue behind them, never overtake them. */
+  #spooling = false;
   #written = 0;
   #sent = 0;
   /** The socket pushed back: nothing more goes to it until 'drain'. */
@@ -37,7 +39,7 @@ export class ResponseSpool {
   }
 
   write(body: Buffer, last: boolean): void {
-    if (this.#file === undefined && !this.#blocked) {
+    if (!this.#spooling && !this.#blocked) {
       if (last) this.#res.end(body);
       else if (this.#res.write(body)) this.#credit(body.length);
       else {
@@ -46,6 +48,7 @@ export class ResponseSpool {
       }
       return;
     }
+    this.#spooling = true;
     this.#enqueue(async () => {
       this.#file ??= await openSpoolFile('response');
       await this.#file.write(body, 0, body.length, this.#written);
