@@ -250,16 +250,25 @@ describe.skipIf(!hasPython)('misbehaving apps and clients', () => {
     expect((await bicorn.stop()).code).toBe(0);
   });
 
-  it.each(['/too-long', '/too-short'])('cuts a response that breaks its Content-Length (%s) instead of corrupting the next one', async (path) => {
+  it('cuts a response that runs past its Content-Length instead of corrupting the next one', async () => {
     const bicorn = serve('validated_wsgi:edge_cases');
     const url = await bicorn.listening();
-    const text = await rawUntilCut(url, `GET ${path} HTTP/1.1\r\nHost: x\r\n\r\nGET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`);
+    const text = await rawUntilCut(url, 'GET /too-long HTTP/1.1\r\nHost: x\r\n\r\nGET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
     // Cut at once, possibly before anything went out; never a second response in the stream.
     expect((text.match(/HTTP\/1\.1 200 OK/g) ?? []).length).toBeLessThanOrEqual(1);
     expect(text).not.toContain('SPLIT');
     expect(text).not.toContain('hello from');
     await bicorn.waitForLog('the error', (l) => l.msg === 'the Python app sent a response node cannot send');
     expect((await get(`${url}/`)).status).toBe(200);
+    expect((await bicorn.stop()).code).toBe(0);
+  });
+
+  it('answers 500 for a whole body shorter than its Content-Length, and serves the next request', async () => {
+    const bicorn = serve('validated_wsgi:edge_cases');
+    const url = await bicorn.listening();
+    const text = await rawUntilCut(url, 'GET /too-short HTTP/1.1\r\nHost: x\r\n\r\nGET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+    expect(text).toMatch(/^HTTP\/1\.1 500 Internal Server Error\r\n/);
+    expect(text).toMatch(/HTTP\/1\.1 200 OK\r\n(.|\r\n)*hello from \d+/);
     expect((await bicorn.stop()).code).toBe(0);
   });
 

@@ -24,6 +24,9 @@ interface Stream {
   spool: ResponseSpool | undefined;
   /** The response head, held until the first body frame says whether the body is all there is. */
   head: FrameOf<'http-response'> | undefined;
+  /** The app's Content-Length, when the body must match it; and the body bytes so far. */
+  declaredLength: number | undefined;
+  bodyLength: number;
 }
 
 const BODY_CHUNK = 256 * 1024;
@@ -72,10 +75,8 @@ export class PythonHost {
     }
     const id = this.#nextStream;
     this.#nextStream = id >= 0xffff_ffff ? 1 : id + 1;
-    const stream: Stream = { req, res, window: this.#window, body, pumping: false, spool: undefined, head: undefined };
+    const stream: Stream = { req, res, window: this.#window, body, pumping: false, spool: undefined, head: undefined, declaredLength: undefined, bodyLength: 0 };
     this.#streams.set(id, stream);
-    // The app's Content-Length is a promise to the client: a response that breaks it is cut.
-    res.strictContentLength = true;
     res.on('close', () => {
       if (this.#streams.has(id)) this.#end(id, stream, !res.writableFinished);
       void stream.spool?.dispose();
@@ -157,6 +158,7 @@ export class PythonHost {
     switch (frame.type) {
       case 'http-response':
         stream.head = frame;
+        stream.declaredLength = stream.req.method === 'HEAD' ? undefined : declaredLength(frame);
         return;
       case 'http-response-body':
         this.#onResponseBody(frame, stream);
@@ -178,6 +180,13 @@ export class PythonHost {
   #onResponseBody(frame: FrameOf<'http-response-body'>, stream: Stream): void {
     const { res } = stream;
     const id = frame.stream;
+    // The app's Content-Length is a promise to the client: a body that breaks it is cut, so
+    // that a keep-alive connection never carries bytes of one response into the next.
+    stream.bodyLength += frame.body.length;
+    const declared = stream.declaredLength;
+    if (declared !== undefined && (stream.bodyLength > declared || (!frame.more && stream.bodyLength < declared))) {
+      throw new Error(`the response body is ${frame.more ? 'longer than' : `${String(stream.bodyLength)} bytes, not`} the ${String(declared)} bytes of its Content-Length`);
+    }
     if (!res.headersSent) writeHead(res, stream.head, frame.more ? undefined : frame.body.length);
     if (stream.spool === undefined && !frame.more) {
       // The whole body in one frame, the common case: nothing to pace.
@@ -204,6 +213,14 @@ function writeHead(res: ServerResponse, head: FrameOf<'http-response'> | undefin
     headers.push('content-length', String(wholeBody));
   }
   res.writeHead(status, headers);
+}
+
+function declaredLength(head: FrameOf<'http-response'>): number | undefined {
+  if (head.status === 204 || head.status === 304) return undefined;
+  for (const [name, value] of head.headers) {
+    if (name.length === 14 && name.toString('latin1') === 'content-length') return Number(value.toString('latin1'));
+  }
+  return undefined;
 }
 
 function hasName(flat: readonly string[], name: string): boolean {
