@@ -97,6 +97,14 @@ class RunnerProcess:
             self.pending.extend(self.decoder.feed(data))
         return self.pending.pop(0)
 
+    def next_response_frame(self) -> f.Frame:
+        """The next frame other than CREDIT: the runner credits request bytes as the app reads
+        them, and whether it does before the response starts depends on timing."""
+        while True:
+            frame = self.next_frame()
+            if not isinstance(frame, f.Credit):
+                return frame
+
     def wait_exit(self) -> int:
         return self.process.wait(TIMEOUT)
 
@@ -121,11 +129,11 @@ class RunnerProcessTest(unittest.TestCase):
                                   ("127.0.0.1", 40000), ("127.0.0.1", 8000),
                                   [(b"content-length", b"11")]),
                     f.HttpBody(5, True, b"hello "), f.HttpBody(5, False, b"world"))
-        head = runner.next_frame()
+        head = runner.next_response_frame()
         self.assertEqual(head, f.HttpResponse(5, 201, [(b"content-type", b"text/plain")]))
         body = b""
         while True:
-            frame = runner.next_frame()
+            frame = runner.next_response_frame()
             self.assertIsInstance(frame, f.HttpResponseBody)
             body += bytes(frame.body)
             if not frame.more:
@@ -198,11 +206,15 @@ class RunnerProcessTest(unittest.TestCase):
                                   None, [(b"content-length", b"11")]),
                     f.HttpBody(3, True, b"hello "), f.Shutdown(0))
         runner.send(f.HttpBody(3, False, b"world"))
-        frames = [runner.next_frame() for _ in range(3)]
-        self.assertEqual(frames[0], f.HttpResponse(3, 201, [(b"content-type", b"text/plain")]))
-        self.assertEqual(b"".join(bytes(frame.body) for frame in frames[1:]),
-                         b"echo:hello world|/up load")
-        self.assertFalse(frames[2].more)
+        self.assertEqual(runner.next_response_frame(), f.HttpResponse(3, 201, [(b"content-type", b"text/plain")]))
+        body = b""
+        while True:
+            frame = runner.next_response_frame()
+            self.assertIsInstance(frame, f.HttpResponseBody)
+            body += bytes(frame.body)
+            if not frame.more:
+                break
+        self.assertEqual(body, b"echo:hello world|/up load")
         self.assertEqual(runner.wait_exit(), 0)
 
     def test_serves_an_asgi_2_double_callable_when_told_the_interface(self) -> None:
