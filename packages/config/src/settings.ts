@@ -55,7 +55,7 @@ export const settings = {
     flags: ['--interface'],
     type: choice(['auto', 'asgi', 'wsgi', 'fetch', 'node']),
     default: 'auto',
-    doc: 'How to call the app. `auto` detects it (see the js package README); `asgi`, `fetch` (a `Request => Response` handler) and `node` (a `(req, res)` listener) force one.',
+    doc: 'How to call the app; `auto` detects it. Python apps: `wsgi` or `asgi` (which also serves ASGI 2 double-callables). JavaScript apps: `asgi`, `fetch` (a `Request => Response` handler) or `node` (a `(req, res)` listener); see the js package README.',
   }),
   root_path: setting({
     section: 'Application',
