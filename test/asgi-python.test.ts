@@ -1,35 +1,11 @@
-import { request } from 'node:http';
 import { describe, expect, it } from 'vitest';
-import { hasPython } from './support/python.js';
-import { BicornProcess, fixture } from './support/bicorn-process.js';
-import { get } from './support/http.js';
+import { get, post } from './support/http.js';
+import { hasPython, servePython } from './support/python.js';
 
-const pythonFixtures = fixture('python');
-
-function serve(app: string, extra: string[] = []): BicornProcess {
-  return new BicornProcess(['-b', '127.0.0.1:0', '--chdir', pythonFixtures, ...extra, app]);
-}
-
-/** POSTs the chunks one write at a time, without a content-length: a chunked upload. */
-function postChunked(url: string, chunks: string[]): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = request(url, { method: 'POST', agent: false }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => (text += chunk));
-      res.on('end', () => {
-        resolve({ status: res.statusCode ?? 0, body: text });
-      });
-    });
-    req.on('error', reject);
-    for (const chunk of chunks) req.write(chunk);
-    req.end();
-  });
-}
 
 describe.skipIf(!hasPython)('Python ASGI apps (raw ASGI 3, no framework)', () => {
   it('serves an ASGI app from two workers, each with its own Python process', async () => {
-    const bicorn = serve('hello_asgi:app', ['-w', '2']);
+    const bicorn = servePython('hello_asgi:app', ['-w', '2']);
     const url = await bicorn.listening();
     const bodies = new Set<string>();
     for (let i = 0; i < 20 && bodies.size < 2; i++) bodies.add((await get(`${url}/`)).body);
@@ -40,9 +16,9 @@ describe.skipIf(!hasPython)('Python ASGI apps (raw ASGI 3, no framework)', () =>
   });
 
   it('echoes a chunked upload, streams a response and gives the scope', async () => {
-    const bicorn = serve('hello_asgi:app');
+    const bicorn = servePython('hello_asgi:app');
     const url = await bicorn.listening();
-    expect(await postChunked(`${url}/echo`, ['first ', 'second ', 'third'])).toEqual({ status: 200, body: 'first second third' });
+    expect(await post(`${url}/echo`, ['first ', 'second ', 'third'])).toEqual({ status: 200, body: 'first second third' });
     const streamed = await get(`${url}/stream`);
     expect(streamed).toMatchObject({ status: 200, body: 'chunk 0\nchunk 1\nchunk 2\nchunk 3\nchunk 4\n' });
     expect(streamed.headers['transfer-encoding']).toBe('chunked');
@@ -62,7 +38,7 @@ describe.skipIf(!hasPython)('Python ASGI apps (raw ASGI 3, no framework)', () =>
   });
 
   it('answers 500 for an exception and logs the traceback', async () => {
-    const bicorn = serve('hello_asgi:app');
+    const bicorn = servePython('hello_asgi:app');
     const url = await bicorn.listening();
     expect((await get(`${url}/boom`)).status).toBe(500);
     const line = await bicorn.waitForLog('the error', (l) => l.msg === 'exception in Python app');

@@ -2,34 +2,11 @@ import { mkdtempSync, readdirSync, readlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect } from 'node:net';
-import { request } from 'node:http';
 import { describe, expect, it } from 'vitest';
-import { hasPython } from './support/python.js';
-import { BicornProcess, fixture, type LogLine } from './support/bicorn-process.js';
-import { Agent, get } from './support/http.js';
+import { hasPython, pythonFixtures, servePython } from './support/python.js';
+import { BicornProcess, type LogLine } from './support/bicorn-process.js';
+import { Agent, get, post } from './support/http.js';
 
-const pythonFixtures = fixture('python');
-
-function serve(app: string, extra: string[] = []): BicornProcess {
-  return new BicornProcess(['-b', '127.0.0.1:0', '--chdir', pythonFixtures, ...extra, app]);
-}
-
-function post(url: string, body: string | string[], headers: Record<string, string> = {}): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const chunks = Array.isArray(body) ? body : [body];
-    const req = request(url, { method: 'POST', agent: false, headers: Array.isArray(body) ? headers : { 'content-length': String(Buffer.byteLength(body)), ...headers } }, (res) => {
-      let text = '';
-      res.setEncoding('latin1');
-      res.on('data', (chunk: string) => (text += chunk));
-      res.on('end', () => {
-        resolve({ status: res.statusCode ?? 0, body: text });
-      });
-    });
-    req.on('error', reject);
-    for (const chunk of chunks) req.write(chunk);
-    req.end();
-  });
-}
 
 const isSlowStart = (line: LogLine): boolean => line.stream === 'stdout' && line.msg.startsWith('slow request started');
 
@@ -54,7 +31,7 @@ function raw(url: string, bytes: string): Promise<string> {
 
 describe.skipIf(!hasPython)('WSGI apps (PEP 3333, checked by wsgiref.validate)', () => {
   it('serves a WSGI app from two workers, each with its own Python process', async () => {
-    const bicorn = serve('hello_wsgi:application', ['-w', '2']);
+    const bicorn = servePython('hello_wsgi:application', ['-w', '2']);
     const url = await bicorn.listening();
     const bodies = new Set<string>();
     for (let i = 0; i < 20 && bodies.size < 2; i++) bodies.add((await get(`${url}/`)).body);
@@ -64,7 +41,7 @@ describe.skipIf(!hasPython)('WSGI apps (PEP 3333, checked by wsgiref.validate)',
   });
 
   it('answers each feature correctly under the validator', async () => {
-    const bicorn = serve('validated_wsgi:application', ['--threads', '4', '--root-path', '/app']);
+    const bicorn = servePython('validated_wsgi:application', ['--threads', '4', '--root-path', '/app']);
     const url = await bicorn.listening();
     const text = 'line one\nline two\nthird line, longer than seven\n';
     for (const how of ['read', 'read-1', 'read-n', 'readline', 'readline-n', 'readlines', 'iter']) {
@@ -97,7 +74,7 @@ describe.skipIf(!hasPython)('WSGI apps (PEP 3333, checked by wsgiref.validate)',
   });
 
   it('joins repeated headers and drops names with underscores', async () => {
-    const bicorn = serve('validated_wsgi:application');
+    const bicorn = servePython('validated_wsgi:application');
     const url = await bicorn.listening();
     const answer = await raw(url, 'GET /environ HTTP/1.1\r\nHost: x\r\nX-Tag: a\r\nX-Tag: b\r\nX_Tag: spoofed\r\nConnection: close\r\n\r\n');
     const environ = JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4).replace(/^[0-9a-f]+\r\n/, '').replace(/\r\n0\r\n\r\n$/, '')) as Record<string, unknown>;
@@ -107,7 +84,7 @@ describe.skipIf(!hasPython)('WSGI apps (PEP 3333, checked by wsgiref.validate)',
   });
 
   it('handles HEAD, keep-alive, pipelining and HTTP/1.0', async () => {
-    const bicorn = serve('validated_wsgi:application');
+    const bicorn = servePython('validated_wsgi:application');
     const url = await bicorn.listening();
     const head = await raw(url, 'HEAD /file HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
     expect(head).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
@@ -132,7 +109,7 @@ describe.skipIf(!hasPython)('WSGI apps (PEP 3333, checked by wsgiref.validate)',
   });
 
   it('answers 500 for an exception and logs the traceback', async () => {
-    const bicorn = serve('validated_wsgi:application');
+    const bicorn = servePython('validated_wsgi:application');
     const url = await bicorn.listening();
     expect((await get(`${url}/boom`)).status).toBe(500);
     const line = await bicorn.waitForLog('the error', (l) => l.msg === 'exception in Python app');
@@ -142,7 +119,7 @@ describe.skipIf(!hasPython)('WSGI apps (PEP 3333, checked by wsgiref.validate)',
   });
 
   it("puts the app's stdout, stderr and wsgi.errors in the log, tagged", async () => {
-    const bicorn = serve('validated_wsgi:application');
+    const bicorn = servePython('validated_wsgi:application');
     const url = await bicorn.listening();
     expect((await get(`${url}/print`)).status).toBe(200);
     for (const [stream, text] of [['stdout', 'to stdout'], ['stderr', 'to stderr'], ['wsgi.errors', 'to wsgi.errors']]) {
@@ -152,7 +129,7 @@ describe.skipIf(!hasPython)('WSGI apps (PEP 3333, checked by wsgiref.validate)',
   });
 
   it('lets a slow WSGI request finish on SIGTERM', async () => {
-    const bicorn = serve('validated_wsgi:application');
+    const bicorn = servePython('validated_wsgi:application');
     const url = await bicorn.listening();
     const slow = get(`${url}/slow?s=1`);
     await bicorn.waitForLog('the slow request to start', isSlowStart);
@@ -162,7 +139,7 @@ describe.skipIf(!hasPython)('WSGI apps (PEP 3333, checked by wsgiref.validate)',
   });
 
   it('exits 4 with the traceback when the app fails to import', async () => {
-    const bicorn = serve('broken_import:application');
+    const bicorn = servePython('broken_import:application');
     const { code } = await bicorn.exited;
     expect(code).toBe(4);
     expect(bicorn.stderr).toMatch(/^bicorn: error: app broken_import:application failed to load:\n/);
@@ -170,7 +147,7 @@ describe.skipIf(!hasPython)('WSGI apps (PEP 3333, checked by wsgiref.validate)',
   });
 
   it('replaces the worker when its Python process is killed, answering 502 for what was in flight', async () => {
-    const bicorn = serve('validated_wsgi:application', ['-w', '2']);
+    const bicorn = servePython('validated_wsgi:application', ['-w', '2']);
     const url = await bicorn.listening();
     const slow = get(`${url}/slow?s=30`);
     await bicorn.waitForLog('the slow request to start', isSlowStart);
@@ -240,7 +217,7 @@ async function until<T>(what: string, probe: () => T | undefined, timeoutMs = 10
 
 describe.skipIf(!hasPython)('misbehaving apps and clients', () => {
   it('fails only the response whose header node refuses, and keeps the Python process', async () => {
-    const bicorn = serve('validated_wsgi:edge_cases');
+    const bicorn = servePython('validated_wsgi:edge_cases');
     const url = await bicorn.listening();
     expect((await get(`${url}/control-char`)).status).toBe(500);
     const line = await bicorn.waitForLog('the error', (l) => l.msg === 'exception in Python app');
@@ -251,7 +228,7 @@ describe.skipIf(!hasPython)('misbehaving apps and clients', () => {
   });
 
   it('cuts a response that runs past its Content-Length instead of corrupting the next one', async () => {
-    const bicorn = serve('validated_wsgi:edge_cases');
+    const bicorn = servePython('validated_wsgi:edge_cases');
     const url = await bicorn.listening();
     const text = await rawUntilCut(url, 'GET /too-long HTTP/1.1\r\nHost: x\r\n\r\nGET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
     // Cut at once, possibly before anything went out; never a second response in the stream.
@@ -264,7 +241,7 @@ describe.skipIf(!hasPython)('misbehaving apps and clients', () => {
   });
 
   it('answers 500 for a whole body shorter than its Content-Length, and serves the next request', async () => {
-    const bicorn = serve('validated_wsgi:edge_cases');
+    const bicorn = servePython('validated_wsgi:edge_cases');
     const url = await bicorn.listening();
     const text = await rawUntilCut(url, 'GET /too-short HTTP/1.1\r\nHost: x\r\n\r\nGET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
     expect(text).toMatch(/^HTTP\/1\.1 500 Internal Server Error\r\n/);
@@ -273,14 +250,14 @@ describe.skipIf(!hasPython)('misbehaving apps and clients', () => {
   });
 
   it('tells the app a chunked upload’s length, as WSGI apps read CONTENT_LENGTH', async () => {
-    const bicorn = serve('validated_wsgi:edge_cases');
+    const bicorn = servePython('validated_wsgi:edge_cases');
     const url = await bicorn.listening();
     expect(await post(`${url}/content-length`, ['four', 'five!'])).toEqual({ status: 200, body: '9 -' });
     expect((await bicorn.stop()).code).toBe(0);
   });
 
   it('ends the stream of a body the app never read, so the Python process stops cleanly', async () => {
-    const bicorn = serve('validated_wsgi:edge_cases');
+    const bicorn = servePython('validated_wsgi:edge_cases');
     const url = await bicorn.listening();
     expect(await post(`${url}/ignore-body`, 'x'.repeat(3 * 1024 * 1024))).toEqual({ status: 200, body: 'ignored' });
     expect((await bicorn.stop()).code).toBe(0);
@@ -288,7 +265,7 @@ describe.skipIf(!hasPython)('misbehaving apps and clients', () => {
   });
 
   it('closes the spooled body of an upload the client abandons', async () => {
-    const bicorn = serve('validated_wsgi:edge_cases');
+    const bicorn = servePython('validated_wsgi:edge_cases');
     const url = await bicorn.listening();
     const workerPid = Number(bicorn.lines.find((l) => l.msg === 'worker ready')?.workerPid);
     const spooled = (): string[] =>
@@ -306,7 +283,7 @@ describe.skipIf(!hasPython)('misbehaving apps and clients', () => {
   });
 
   it('drains a slow request when the whole process group gets SIGTERM, as under systemd', async () => {
-    const bicorn = serve('validated_wsgi:application');
+    const bicorn = servePython('validated_wsgi:application');
     const url = await bicorn.listening();
     const slow = get(`${url}/slow?s=1`);
     await bicorn.waitForLog('the slow request to start', isSlowStart);

@@ -24,6 +24,27 @@ export function get(url: string, agent: Agent | false = false): Promise<Answer> 
   });
 }
 
+/**
+ * POSTs on a fresh connection: one string with its Content-Length, or several chunks written
+ * one at a time without one (a chunked upload). The body is read as latin-1.
+ */
+export function post(url: string, body: string | readonly string[], headers: Record<string, string> = {}): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const chunked = typeof body !== 'string';
+    const req = request(url, { method: 'POST', agent: false, headers: chunked ? headers : { 'content-length': String(Buffer.byteLength(body)), ...headers } }, (res) => {
+      let text = '';
+      res.setEncoding('latin1');
+      res.on('data', (chunk: string) => (text += chunk));
+      res.on('end', () => {
+        resolve({ status: res.statusCode ?? 0, body: text });
+      });
+    });
+    req.on('error', reject);
+    for (const chunk of chunked ? body : [body]) req.write(chunk);
+    req.end();
+  });
+}
+
 /** Requests on fresh connections until `count` distinct bodies are seen, or `limit` requests. */
 export async function distinctAnswers(url: string, count: number, limit = 100): Promise<Set<string>> {
   const seen = new Set<string>();

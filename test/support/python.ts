@@ -1,4 +1,12 @@
-// Whether this machine can run the Python tests: a python3 of 3.9 or newer on PATH.
+// For the Python end-to-end tests: whether this machine can run them (a python3 of 3.9 or
+// newer on PATH), and bicorn serving an app from test/fixtures/python.
 import { spawnSync } from 'node:child_process';
+import { BicornProcess, fixture } from './bicorn-process.js';
 
 export const hasPython = spawnSync('python3', ['-c', 'import sys; assert sys.version_info >= (3, 9)']).status === 0;
+
+export const pythonFixtures = fixture('python');
+
+export function servePython(app: string, extra: readonly string[] = []): BicornProcess {
+  return new BicornProcess(['-b', '127.0.0.1:0', '--chdir', pythonFixtures, ...extra, app]);
+}

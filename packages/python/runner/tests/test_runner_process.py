@@ -60,6 +60,7 @@ class RunnerProcess:
     """run.py in a temp project dir, with fd 3 a socketpair end and fd 4 a pipe."""
 
     def __init__(self, test: unittest.TestCase, app_spec: str, *args: str) -> None:
+        self.test = test
         self.dir = tempfile.mkdtemp(prefix="bicorn-runner-")
         test.addCleanup(shutil.rmtree, self.dir, True)
         with open(os.path.join(self.dir, "app.py"), "w", encoding="utf-8") as file:
@@ -105,6 +106,16 @@ class RunnerProcess:
             if not isinstance(frame, f.Credit):
                 return frame
 
+    def read_body(self) -> bytes:
+        """The response body, up to its last frame."""
+        body = b""
+        while True:
+            frame = self.next_response_frame()
+            self.test.assertIsInstance(frame, f.HttpResponseBody)
+            body += bytes(frame.body)
+            if not frame.more:
+                return body
+
     def wait_exit(self) -> int:
         return self.process.wait(TIMEOUT)
 
@@ -131,13 +142,7 @@ class RunnerProcessTest(unittest.TestCase):
                     f.HttpBody(5, True, b"hello "), f.HttpBody(5, False, b"world"))
         head = runner.next_response_frame()
         self.assertEqual(head, f.HttpResponse(5, 201, [(b"content-type", b"text/plain")]))
-        body = b""
-        while True:
-            frame = runner.next_response_frame()
-            self.assertIsInstance(frame, f.HttpResponseBody)
-            body += bytes(frame.body)
-            if not frame.more:
-                break
+        body = runner.read_body()
         self.assertEqual(body, b"echo:hello world|/echo me")
         self.assertEqual(runner.errors.readline(), b"got 11 bytes\n")
 
@@ -207,13 +212,7 @@ class RunnerProcessTest(unittest.TestCase):
                     f.HttpBody(3, True, b"hello "), f.Shutdown(0))
         runner.send(f.HttpBody(3, False, b"world"))
         self.assertEqual(runner.next_response_frame(), f.HttpResponse(3, 201, [(b"content-type", b"text/plain")]))
-        body = b""
-        while True:
-            frame = runner.next_response_frame()
-            self.assertIsInstance(frame, f.HttpResponseBody)
-            body += bytes(frame.body)
-            if not frame.more:
-                break
+        body = runner.read_body()
         self.assertEqual(body, b"echo:hello world|/up load")
         self.assertEqual(runner.wait_exit(), 0)
 
