@@ -37,7 +37,6 @@ function setting<T, I>(declaration: Setting<T, I>): Setting<T, I> {
   return declaration;
 }
 
-const ASGI = 'Python ASGI, WebSocket and lifespan support';
 const SUPERVISION = 'supervision (reload, timeouts, recycling)';
 const SYSTEMD = 'systemd and privileges support';
 const LATER = 'a later release';
@@ -140,8 +139,42 @@ export const settings = {
     flags: ['--lifespan'],
     type: choice(['auto', 'on', 'off']),
     default: 'auto',
-    doc: 'ASGI lifespan events: `auto` uses them when the app supports them.',
-    comesWith: ASGI,
+    doc: 'ASGI lifespan events. `on`: startup must complete before the worker takes traffic, and a failure stops it from booting. `auto`: the same, but an app that raises on the lifespan scope is served without them. `off`: never sent.',
+  }),
+  loop: setting({
+    section: 'Python',
+    flags: ['--loop'],
+    type: choice(['auto', 'asyncio', 'uvloop']),
+    default: 'auto',
+    doc: 'The event loop of Python ASGI apps: `auto` uses uvloop when it can be imported, else asyncio.',
+  }),
+  ws_max_size: setting({
+    section: 'Limits',
+    flags: ['--ws-max-size'],
+    type: integer(1, '<bytes>'),
+    default: 16 * 1024 * 1024,
+    doc: 'The largest WebSocket message accepted from a client; a larger one closes the connection with 1009.',
+  }),
+  ws_ping_interval: setting({
+    section: 'Timeouts',
+    flags: ['--ws-ping-interval'],
+    type: duration,
+    default: 20,
+    doc: 'How often a WebSocket client is pinged; 0 turns pings off.',
+  }),
+  ws_ping_timeout: setting({
+    section: 'Timeouts',
+    flags: ['--ws-ping-timeout'],
+    type: duration,
+    default: 20,
+    doc: 'A WebSocket client that has not answered a ping within this time is disconnected (close 1006).',
+  }),
+  ws_per_message_deflate: setting({
+    section: 'Limits',
+    flags: ['--ws-per-message-deflate'],
+    type: flag,
+    default: false,
+    doc: 'Offer per-message deflate compression to WebSocket clients (costs CPU and memory per connection).',
   }),
   timeout: setting({
     section: 'Timeouts',

@@ -17,6 +17,7 @@ function toJson(frame: Frame): Record<string, unknown> {
   const json: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(frame)) {
     if (Buffer.isBuffer(value)) json[key] = value.toString('hex');
+    else if (key === 'links') json[key] = (value as Buffer[]).map((link) => link.toString('hex'));
     else if (key === 'headers') json[key] = (value as [Buffer, Buffer][]).map(([n, v]) => [n.toString('hex'), v.toString('hex')]);
     else json[key] = value;
   }
@@ -27,6 +28,7 @@ function fromJson(json: Record<string, unknown>): EncodableFrame {
   const frame: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(json)) {
     if (byteFields.has(key)) frame[key] = Buffer.from(value as string, 'hex');
+    else if (key === 'links') frame[key] = (value as string[]).map((link) => Buffer.from(link, 'hex'));
     else if (key === 'headers') frame[key] = (value as [string, string][]).flatMap(([n, v]) => [Buffer.from(n, 'hex'), Buffer.from(v, 'hex')]);
     else frame[key] = value;
   }

@@ -84,10 +84,10 @@ function decodePayload(type: number, stream: number, c: Cursor): Frame {
     case FrameType.Shutdown:
       return { type: 'shutdown', stream: control(stream) };
     case FrameType.HttpRequest:
-      return {
-        type: 'http-request',
+    case FrameType.WsConnect: {
+      const more = c.more();
+      const head = {
         stream,
-        more: c.more(),
         method: c.text(),
         scheme: c.text(),
         httpVersion: c.text(),
@@ -98,6 +98,8 @@ function decodePayload(type: number, stream: number, c: Cursor): Frame {
         server: c.address(),
         headers: c.headers(),
       };
+      return type === FrameType.HttpRequest ? { type: 'http-request', more, ...head } : { type: 'ws-connect', ...head };
+    }
     case FrameType.HttpBody:
       return { type: 'http-body', stream, more: c.more(), body: c.rest() };
     case FrameType.HttpDisconnect:
@@ -110,6 +112,23 @@ function decodePayload(type: number, stream: number, c: Cursor): Frame {
       return { type: 'http-error', stream, message: c.text() };
     case FrameType.Credit:
       return { type: 'credit', stream, bytes: c.u32() };
+    case FrameType.HttpTrailers:
+      return { type: 'http-trailers', stream, headers: c.headers() };
+    case FrameType.HttpPathsend:
+      return { type: 'http-pathsend', stream, path: c.bytes() };
+    case FrameType.HttpEarlyHint: {
+      const links: Buffer[] = [];
+      for (let count = c.u32(); count > 0; count--) links.push(c.bytes());
+      return { type: 'http-early-hint', stream, links };
+    }
+    case FrameType.WsAccept:
+      return { type: 'ws-accept', stream, subprotocol: c.text(), headers: c.headers() };
+    case FrameType.WsMessage: {
+      const flags = c.u8();
+      return { type: 'ws-message', stream, more: (flags & 1) === 1, text: (flags & 2) === 2, body: c.rest() };
+    }
+    case FrameType.WsClose:
+      return { type: 'ws-close', stream, code: c.u16(), reason: c.text() };
     default:
       throw new FrameError(`unknown frame type 0x${type.toString(16)}`);
   }

@@ -18,6 +18,7 @@ type Encodable<F> = F extends Frame
 export type EncodableFrame = Encodable<Frame>;
 
 const MORE = 1;
+const TEXT = 2;
 
 export function encodeFrame(frame: EncodableFrame): Buffer {
   const writer = new Writer(payloadSize(frame));
@@ -38,7 +39,8 @@ export function encodeFrame(frame: EncodableFrame): Buffer {
     case 'http-disconnect':
       break;
     case 'http-request':
-      writer.u8(frame.more ? MORE : 0);
+    case 'ws-connect':
+      writer.u8(frame.type === 'http-request' && frame.more ? MORE : 0);
       writer.text(frame.method);
       writer.text(frame.scheme);
       writer.text(frame.httpVersion);
@@ -64,6 +66,28 @@ export function encodeFrame(frame: EncodableFrame): Buffer {
     case 'credit':
       writer.u32(frame.bytes);
       break;
+    case 'http-trailers':
+      writer.headers(frame.headers);
+      break;
+    case 'http-pathsend':
+      writer.bytes(frame.path);
+      break;
+    case 'http-early-hint':
+      writer.u32(frame.links.length);
+      for (const link of frame.links) writer.bytes(link);
+      break;
+    case 'ws-accept':
+      writer.text(frame.subprotocol);
+      writer.headers(frame.headers);
+      break;
+    case 'ws-message':
+      writer.u8((frame.more ? MORE : 0) | (frame.text ? TEXT : 0));
+      writer.raw(frame.body);
+      break;
+    case 'ws-close':
+      writer.u16(frame.code);
+      writer.text(frame.reason);
+      break;
   }
   return writer.done();
 }
@@ -80,6 +104,13 @@ const typeCodes: Readonly<Record<Frame['type'], number>> = {
   'http-response-body': FrameType.HttpResponseBody,
   'http-error': FrameType.HttpError,
   credit: FrameType.Credit,
+  'http-trailers': FrameType.HttpTrailers,
+  'http-pathsend': FrameType.HttpPathsend,
+  'http-early-hint': FrameType.HttpEarlyHint,
+  'ws-connect': FrameType.WsConnect,
+  'ws-accept': FrameType.WsAccept,
+  'ws-message': FrameType.WsMessage,
+  'ws-close': FrameType.WsClose,
 };
 
 function payloadSize(frame: EncodableFrame): number {
@@ -94,6 +125,7 @@ function payloadSize(frame: EncodableFrame): number {
     case 'http-disconnect':
       return 0;
     case 'http-request':
+    case 'ws-connect':
       return (
         1 +
         textSize(frame.method) +
@@ -115,6 +147,18 @@ function payloadSize(frame: EncodableFrame): number {
       return textSize(frame.message);
     case 'credit':
       return 4;
+    case 'http-trailers':
+      return headersSize(frame.headers);
+    case 'http-pathsend':
+      return bytesSize(frame.path);
+    case 'http-early-hint':
+      return frame.links.reduce((size, link) => size + bytesSize(link), 4);
+    case 'ws-accept':
+      return textSize(frame.subprotocol) + headersSize(frame.headers);
+    case 'ws-message':
+      return 1 + frame.body.length;
+    case 'ws-close':
+      return 2 + textSize(frame.reason);
   }
 }
 

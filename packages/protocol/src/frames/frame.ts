@@ -13,9 +13,16 @@ export const FrameType = {
   HttpResponseBody: 0x14,
   HttpError: 0x15,
   Credit: 0x16,
+  HttpTrailers: 0x17,
+  HttpPathsend: 0x18,
+  HttpEarlyHint: 0x19,
+  WsConnect: 0x20,
+  WsAccept: 0x21,
+  WsMessage: 0x22,
+  WsClose: 0x23,
 } as const;
 
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
 /** Bytes before the payload: u32 length, u8 type, u32 stream. */
 export const HEADER_SIZE = 9;
 export const MAX_PAYLOAD = 1024 * 1024;
@@ -30,26 +37,34 @@ export type Frame =
   | { readonly type: 'ready'; readonly stream: 0; readonly interface: string }
   | { readonly type: 'fatal'; readonly stream: 0; readonly exitCode: number; readonly message: string }
   | { readonly type: 'shutdown'; readonly stream: 0 }
-  | {
-      readonly type: 'http-request';
-      readonly stream: number;
-      readonly more: boolean;
-      readonly method: string;
-      readonly scheme: string;
-      readonly httpVersion: string;
-      readonly path: Bytes;
-      readonly queryString: Bytes;
-      readonly rootPath: Bytes;
-      readonly client: Address | null;
-      readonly server: Address | null;
-      readonly headers: readonly HeaderPair[];
-    }
+  | ({ readonly type: 'http-request'; readonly more: boolean } & RequestHead)
   | { readonly type: 'http-body'; readonly stream: number; readonly more: boolean; readonly body: Bytes }
   | { readonly type: 'http-disconnect'; readonly stream: number }
   | { readonly type: 'http-response'; readonly stream: number; readonly status: number; readonly headers: readonly HeaderPair[] }
   | { readonly type: 'http-response-body'; readonly stream: number; readonly more: boolean; readonly body: Bytes }
   | { readonly type: 'http-error'; readonly stream: number; readonly message: string }
-  | { readonly type: 'credit'; readonly stream: number; readonly bytes: number };
+  | { readonly type: 'credit'; readonly stream: number; readonly bytes: number }
+  | { readonly type: 'http-trailers'; readonly stream: number; readonly headers: readonly HeaderPair[] }
+  | { readonly type: 'http-pathsend'; readonly stream: number; readonly path: Bytes }
+  | { readonly type: 'http-early-hint'; readonly stream: number; readonly links: readonly Bytes[] }
+  | ({ readonly type: 'ws-connect' } & RequestHead)
+  | { readonly type: 'ws-accept'; readonly stream: number; readonly subprotocol: string; readonly headers: readonly HeaderPair[] }
+  | { readonly type: 'ws-message'; readonly stream: number; readonly more: boolean; readonly text: boolean; readonly body: Bytes }
+  | { readonly type: 'ws-close'; readonly stream: number; readonly code: number; readonly reason: string };
+
+/** What HTTP_REQUEST and WS_CONNECT both carry: the request line and head. */
+export interface RequestHead {
+  readonly stream: number;
+  readonly method: string;
+  readonly scheme: string;
+  readonly httpVersion: string;
+  readonly path: Bytes;
+  readonly queryString: Bytes;
+  readonly rootPath: Bytes;
+  readonly client: Address | null;
+  readonly server: Address | null;
+  readonly headers: readonly HeaderPair[];
+}
 
 export type FrameOf<T extends Frame['type']> = Extract<Frame, { type: T }>;
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import struct
 from typing import List, NamedTuple, Optional, Tuple, Union
 
-VERSION = 1
+VERSION = 2
 
 HELLO = 0x01
 READY = 0x02
