@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Creates or updates the virtualenv at <repo>/.venv with the pinned Python packages that the
-# Django and Flask tests and the benchmarks use. Safe to run again: pip only installs what changed.
+# framework tests (Django, Flask, Starlette, FastAPI), the WebSocket client tests and the
+# benchmarks use. Safe to run again: pip only installs what changed.
 # Interpreter: $PYTHON if set, else python3 on PATH (3.11 or newer; the pins are checked on 3.11).
 set -euo pipefail
 repo="$(cd "$(dirname "$0")/.." && pwd)"
@@ -28,5 +29,5 @@ fi
 
 # pip leaves installed pins alone, so a second run takes about a second.
 "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --requirement "$requirements"
-"$venv/bin/python" -c 'import django, flask'
+"$venv/bin/python" -c 'import django, flask, starlette, fastapi, websockets'
 echo "python-env: $venv ready ($("$venv/bin/python" --version 2>&1))"
