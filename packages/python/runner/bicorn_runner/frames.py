@@ -17,8 +17,17 @@ HTTP_RESPONSE = 0x13
 HTTP_RESPONSE_BODY = 0x14
 HTTP_ERROR = 0x15
 CREDIT = 0x16
+HTTP_TRAILERS = 0x17
+HTTP_PATHSEND = 0x18
+HTTP_EARLY_HINT = 0x19
+WS_CONNECT = 0x20
+WS_ACCEPT = 0x21
+WS_MESSAGE = 0x22
+WS_CLOSE = 0x23
 
 MORE = 0x01
+# WS_MESSAGE: the message is text (UTF-8), on each of its frames.
+TEXT = 0x02
 MAX_PAYLOAD = 1024 * 1024
 MAX_LENGTH = 5 + MAX_PAYLOAD
 
@@ -98,8 +107,57 @@ class Credit(NamedTuple):
     amount: int
 
 
+class HttpTrailers(NamedTuple):
+    stream: int
+    headers: Headers
+
+
+class HttpPathsend(NamedTuple):
+    stream: int
+    path: bytes
+
+
+class HttpEarlyHint(NamedTuple):
+    stream: int
+    links: List[bytes]
+
+
+class WsConnect(NamedTuple):
+    """The head of an HTTP_REQUEST; its flags byte is always 0."""
+    stream: int
+    method: str
+    scheme: str
+    http_version: str
+    path: bytes
+    query_string: bytes
+    root_path: bytes
+    client: Address
+    server: Address
+    headers: Headers
+
+
+class WsAccept(NamedTuple):
+    stream: int
+    subprotocol: str
+    headers: Headers
+
+
+class WsMessage(NamedTuple):
+    stream: int
+    more: bool
+    text: bool
+    body: Buffer
+
+
+class WsClose(NamedTuple):
+    stream: int
+    code: int
+    reason: str
+
+
 Frame = Union[Hello, Ready, Fatal, Shutdown, HttpRequest, HttpBody, HttpDisconnect,
-              HttpResponse, HttpResponseBody, HttpError, Credit]
+              HttpResponse, HttpResponseBody, HttpError, Credit, HttpTrailers, HttpPathsend,
+              HttpEarlyHint, WsConnect, WsAccept, WsMessage, WsClose]
 
 _HEAD = struct.Struct(">IBI")
 _BODY_HEAD = struct.Struct(">IBIB")
@@ -109,7 +167,8 @@ _U32 = struct.Struct(">I")
 
 _CONTROL_TYPES = frozenset((HELLO, READY, FATAL, SHUTDOWN))
 _STREAM_TYPES = frozenset((HTTP_REQUEST, HTTP_BODY, HTTP_DISCONNECT, HTTP_RESPONSE,
-                           HTTP_RESPONSE_BODY, HTTP_ERROR, CREDIT))
+                           HTTP_RESPONSE_BODY, HTTP_ERROR, CREDIT, HTTP_TRAILERS, HTTP_PATHSEND,
+                           HTTP_EARLY_HINT, WS_CONNECT, WS_ACCEPT, WS_MESSAGE, WS_CLOSE))
 
 
 class _Writer:
@@ -159,8 +218,8 @@ def _payload(frame: Frame) -> bytearray:
     elif isinstance(frame, Fatal):
         w.u8(frame.exit_code)
         w.text(frame.message)
-    elif isinstance(frame, HttpRequest):
-        w.u8(MORE if frame.more else 0)
+    elif isinstance(frame, (HttpRequest, WsConnect)):
+        w.u8(MORE if isinstance(frame, HttpRequest) and frame.more else 0)
         for text in (frame.method, frame.scheme, frame.http_version):
             w.text(text)
         for raw in (frame.path, frame.query_string, frame.root_path):
@@ -175,6 +234,20 @@ def _payload(frame: Frame) -> bytearray:
         w.text(frame.message)
     elif isinstance(frame, Credit):
         w.u32(frame.amount)
+    elif isinstance(frame, HttpTrailers):
+        w.headers(frame.headers)
+    elif isinstance(frame, HttpPathsend):
+        w.bytes_(frame.path)
+    elif isinstance(frame, HttpEarlyHint):
+        w.u32(len(frame.links))
+        for link in frame.links:
+            w.bytes_(link)
+    elif isinstance(frame, WsAccept):
+        w.text(frame.subprotocol)
+        w.headers(frame.headers)
+    elif isinstance(frame, WsClose):
+        w.u16(frame.code)
+        w.text(frame.reason)
     return w.out
 
 
@@ -182,18 +255,23 @@ _TYPE_OF = {
     Hello: HELLO, Ready: READY, Fatal: FATAL, Shutdown: SHUTDOWN,
     HttpRequest: HTTP_REQUEST, HttpBody: HTTP_BODY, HttpDisconnect: HTTP_DISCONNECT,
     HttpResponse: HTTP_RESPONSE, HttpResponseBody: HTTP_RESPONSE_BODY, HttpError: HTTP_ERROR,
-    Credit: CREDIT,
+    Credit: CREDIT, HttpTrailers: HTTP_TRAILERS, HttpPathsend: HTTP_PATHSEND,
+    HttpEarlyHint: HTTP_EARLY_HINT, WsConnect: WS_CONNECT, WsAccept: WS_ACCEPT,
+    WsMessage: WS_MESSAGE, WsClose: WS_CLOSE,
 }
 
 
 def encode_parts(frame: Frame) -> List[Buffer]:
     """The frame as buffers to write in order; a body is passed through, never copied."""
     frame_type = _TYPE_OF[type(frame)]
-    if isinstance(frame, (HttpBody, HttpResponseBody)):
+    if isinstance(frame, (HttpBody, HttpResponseBody, WsMessage)):
         size = len(frame.body)
         if size > MAX_PAYLOAD - 1:
             raise ProtocolError(f"a body frame carries at most {MAX_PAYLOAD - 1} bytes, got {size}")
-        head = _BODY_HEAD.pack(6 + size, frame_type, frame.stream, MORE if frame.more else 0)
+        flags = MORE if frame.more else 0
+        if isinstance(frame, WsMessage) and frame.text:
+            flags |= TEXT
+        head = _BODY_HEAD.pack(6 + size, frame_type, frame.stream, flags)
         return [head, frame.body] if size else [head]
     payload = _payload(frame)
     if len(payload) > MAX_PAYLOAD:
@@ -253,6 +331,11 @@ class _Cursor:
         port = self.u16()
         return (host, port) if host else None
 
+    def byte_strings(self) -> List[bytes]:
+        count = self.u32()
+        self._need(4 * count)
+        return [self.bytes_() for _ in range(count)]
+
     def headers(self) -> Headers:
         count = self.u32()
         # Each pair takes at least 8 bytes, so a lying count fails here, not after a huge loop.
@@ -281,6 +364,10 @@ def _parse_payload(frame_type: int, stream: int, c: _Cursor) -> Frame:
     if frame_type == HTTP_REQUEST:
         return HttpRequest(stream, c.flags(), c.text(), c.text(), c.text(), c.bytes_(), c.bytes_(),
                            c.bytes_(), c.address(), c.address(), c.headers())
+    if frame_type == WS_CONNECT:
+        c.u8()  # the flags of HTTP_REQUEST's layout, always 0 here
+        return WsConnect(stream, c.text(), c.text(), c.text(), c.bytes_(), c.bytes_(), c.bytes_(),
+                         c.address(), c.address(), c.headers())
     if frame_type == HTTP_BODY:
         return HttpBody(stream, c.flags(), c.rest())
     if frame_type == HTTP_DISCONNECT:
@@ -293,6 +380,19 @@ def _parse_payload(frame_type: int, stream: int, c: _Cursor) -> Frame:
         return HttpError(stream, c.text())
     if frame_type == CREDIT:
         return Credit(stream, c.u32())
+    if frame_type == HTTP_TRAILERS:
+        return HttpTrailers(stream, c.headers())
+    if frame_type == HTTP_PATHSEND:
+        return HttpPathsend(stream, c.bytes_())
+    if frame_type == HTTP_EARLY_HINT:
+        return HttpEarlyHint(stream, c.byte_strings())
+    if frame_type == WS_ACCEPT:
+        return WsAccept(stream, c.text(), c.headers())
+    if frame_type == WS_MESSAGE:
+        flags = c.u8()
+        return WsMessage(stream, bool(flags & MORE), bool(flags & TEXT), c.rest())
+    if frame_type == WS_CLOSE:
+        return WsClose(stream, c.u16(), c.text())
     raise ProtocolError(f"unknown frame type 0x{frame_type:02x}")
 
 

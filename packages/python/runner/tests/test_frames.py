@@ -15,7 +15,10 @@ _CLASSES = {
     "hello": f.Hello, "ready": f.Ready, "fatal": f.Fatal, "shutdown": f.Shutdown,
     "http-request": f.HttpRequest, "http-body": f.HttpBody, "http-disconnect": f.HttpDisconnect,
     "http-response": f.HttpResponse, "http-response-body": f.HttpResponseBody,
-    "http-error": f.HttpError, "credit": f.Credit,
+    "http-error": f.HttpError, "credit": f.Credit, "http-trailers": f.HttpTrailers,
+    "http-pathsend": f.HttpPathsend, "http-early-hint": f.HttpEarlyHint,
+    "ws-connect": f.WsConnect, "ws-accept": f.WsAccept, "ws-message": f.WsMessage,
+    "ws-close": f.WsClose,
 }
 _FIELD_NAMES = {"pythonVersion": "python_version", "exitCode": "exit_code",
                 "httpVersion": "http_version", "queryString": "query_string",
@@ -31,6 +34,8 @@ def expected_frame(decoded: dict) -> f.Frame:
             continue
         if key in _HEX_FIELDS:
             value = bytes.fromhex(value)
+        elif key == "links":
+            value = [bytes.fromhex(link) for link in value]
         elif key == "headers":
             value = [(bytes.fromhex(name), bytes.fromhex(v)) for name, v in value]
         elif key in ("client", "server") and value is not None:
@@ -40,7 +45,7 @@ def expected_frame(decoded: dict) -> f.Frame:
 
 
 def comparable(frame: f.Frame) -> f.Frame:
-    if isinstance(frame, (f.HttpBody, f.HttpResponseBody)):
+    if isinstance(frame, (f.HttpBody, f.HttpResponseBody, f.WsMessage)):
         return frame._replace(body=bytes(frame.body))
     return frame
 
@@ -117,6 +122,22 @@ class FrameDecoderTest(unittest.TestCase):
         body = bytearray(b"abc")
         parts = f.encode_parts(f.HttpResponseBody(1, True, body))
         self.assertIs(parts[1], body)
+
+    def test_encodes_a_websocket_message_without_copying_it_and_keeps_both_flags(self) -> None:
+        body = bytearray("é".encode())
+        parts = f.encode_parts(f.WsMessage(9, True, True, body))
+        self.assertIs(parts[1], body)
+        self.assertEqual(f.decode(b"".join(parts)), f.WsMessage(9, True, True, body))
+
+    def test_refuses_early_hint_links_more_than_the_payload_holds(self) -> None:
+        with self.assertRaises(f.ProtocolError):
+            f.decode(bytes.fromhex("0000000d19000000070000ffff00000000"))
+
+    def test_refuses_websocket_frames_on_the_control_stream(self) -> None:
+        data = bytearray(f.encode(f.WsClose(1, 1000, "")))
+        data[5:9] = bytes(4)
+        with self.assertRaises(f.ProtocolError):
+            f.decode(data)
 
 
 if __name__ == "__main__":
