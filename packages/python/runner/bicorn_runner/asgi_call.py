@@ -30,8 +30,10 @@ class AsgiCall:
     asyncio.Event serves every wait (body, credit, disconnect), each re-checking its own
     condition, so that receive() and send() may wait at once from two of the app's tasks."""
 
-    def __init__(self, stream: Stream, loop: asyncio.AbstractEventLoop) -> None:
+    def __init__(self, stream: Stream, loop: asyncio.AbstractEventLoop,
+                 state: Dict[str, Any]) -> None:
         self._stream = stream
+        self._state = state
         self._changed = asyncio.Event()
         self._phase = AWAITING_START
         self._status = 200
@@ -45,7 +47,7 @@ class AsgiCall:
 
     async def run(self, app: AsgiApp) -> None:
         try:
-            await app(build_scope(self._stream.request), self.receive, self.send)
+            await app(build_scope(self._stream.request, self._state), self.receive, self.send)
         except (ClientDisconnected, StreamGone, ConnectionLost) as error:
             # The client left; the same error raised by the app on its own is still its failure.
             if not self._stream.gone:

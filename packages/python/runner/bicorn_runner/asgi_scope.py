@@ -1,35 +1,60 @@
-# The ASGI HTTP scope of one request, built from its HTTP_REQUEST frame; pure, runs in the runner.
+# The ASGI HTTP and WebSocket scopes, built from HTTP_REQUEST and WS_CONNECT frames; pure, runs
+# in the runner.
 from __future__ import annotations
 
-from typing import Any, Dict
+from typing import Any, Dict, List, Union
 from urllib.parse import unquote_to_bytes
 
-from .frames import HttpRequest
+from .frames import Headers, HttpRequest, WsConnect
 
 Scope = Dict[str, Any]
 
-# As the JS gateway advertises: the HTTP scope's fields are those of spec version 2.4.
-ASGI = {"version": "3.0", "spec_version": "2.4"}
+HTTP_ASGI = {"version": "3.0", "spec_version": "2.5"}
+WEBSOCKET_ASGI = {"version": "3.0", "spec_version": "2.4"}
+
+TRAILERS = "http.response.trailers"
+PATHSEND = "http.response.pathsend"
+EARLY_HINT = "http.response.early_hint"
+WEBSOCKET_DENIAL = "websocket.http.response"
 
 
-def build_scope(request: HttpRequest) -> Scope:
-    root = request.root_path.decode("utf-8", "replace")
+def build_scope(request: HttpRequest, state: Dict[str, Any]) -> Scope:
+    extensions: Dict[str, Any] = {PATHSEND: {}, EARLY_HINT: {}}
+    # The worker can send trailers only to a client that said it takes them.
+    if accepts_trailers(request.headers):
+        extensions[TRAILERS] = {}
+    scope = _common(request, state, HTTP_ASGI, extensions)
+    scope["type"] = "http"
+    scope["method"] = request.method
+    return scope
+
+
+def build_websocket_scope(connect: WsConnect, state: Dict[str, Any]) -> Scope:
+    scope = _common(connect, state, WEBSOCKET_ASGI, {WEBSOCKET_DENIAL: {}})
+    scope["type"] = "websocket"
+    scope["subprotocols"] = subprotocols(connect.headers)
+    return scope
+
+
+def _common(head: Union[HttpRequest, WsConnect], state: Dict[str, Any], asgi: Dict[str, str],
+            extensions: Dict[str, Any]) -> Scope:
+    root = head.root_path.decode("utf-8", "replace")
     # Like uvicorn and the JS gateway: path and raw_path carry the root path in front (the
     # proxy stripped it), and the app strips it again when it routes.
     return {
-        "type": "http",
-        "asgi": dict(ASGI),
-        "http_version": request.http_version,
-        "method": request.method,
-        "scheme": request.scheme,
-        "path": root + decode_path(request.path),
-        "raw_path": request.root_path + request.path,
-        "query_string": request.query_string,
+        "asgi": dict(asgi),
+        "http_version": head.http_version,
+        "scheme": head.scheme,
+        "path": root + decode_path(head.path),
+        "raw_path": head.root_path + head.path,
+        "query_string": head.query_string,
         "root_path": root,
-        "headers": list(request.headers),
-        "client": request.client,
-        "server": request.server,
-        "extensions": {},
+        "headers": list(head.headers),
+        "client": head.client,
+        "server": head.server,
+        # A shallow copy, so that what a request adds stays with it (ASGI lifespan state).
+        "state": dict(state),
+        "extensions": extensions,
     }
 
 
@@ -38,3 +63,17 @@ def decode_path(raw: bytes) -> str:
     if b"%" not in raw:
         return raw.decode("utf-8", "replace")
     return unquote_to_bytes(raw).decode("utf-8", "replace")
+
+
+def accepts_trailers(headers: Headers) -> bool:
+    """Whether a TE header lists "trailers" (RFC 9110 10.1.4), whatever its other codings."""
+    return any(name == b"te" and any(item.split(b";")[0].strip().lower() == b"trailers"
+                                     for item in value.split(b","))
+               for name, value in headers)
+
+
+def subprotocols(headers: Headers) -> List[str]:
+    """The subprotocols the client offers, in its order, from every Sec-WebSocket-Protocol."""
+    return [item.strip().decode("latin-1")
+            for name, value in headers if name == b"sec-websocket-protocol"
+            for item in value.split(b",") if item.strip()]

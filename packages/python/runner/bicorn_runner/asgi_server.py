@@ -3,20 +3,32 @@
 from __future__ import annotations
 
 import asyncio
+import sys
 import threading
-from typing import Any, Callable, Coroutine, Set
+from typing import Any, Callable, Coroutine, Dict, Optional, Set
 
 from .asgi_call import AsgiApp, AsgiCall
 from .streams import Stream
 
 
-def new_event_loop() -> asyncio.AbstractEventLoop:
-    try:
-        import uvloop  # optional: used when the app's environment has it
-    except ImportError:
-        return asyncio.new_event_loop()
-    loop: asyncio.AbstractEventLoop = uvloop.new_event_loop()
-    return loop
+class LoopUnavailable(Exception):
+    """--loop uvloop where uvloop cannot be imported: a usage error."""
+
+
+def new_event_loop(kind: str) -> asyncio.AbstractEventLoop:
+    """kind is --loop: "auto" takes uvloop when the app's environment has it, "uvloop" requires
+    it, "asyncio" never tries it."""
+    if kind != "asyncio":
+        try:
+            import uvloop
+        except ImportError:
+            if kind == "uvloop":
+                raise LoopUnavailable(f"uvloop is not installed in {sys.executable}; pip install "
+                                      f"uvloop or use --loop asyncio") from None
+        else:
+            loop: asyncio.AbstractEventLoop = uvloop.new_event_loop()
+            return loop
+    return asyncio.new_event_loop()
 
 
 def as_asgi3(app: Any) -> AsgiApp:
@@ -29,9 +41,12 @@ def as_asgi3(app: Any) -> AsgiApp:
 
 
 class AsgiServer:
-    def __init__(self, app: AsgiApp) -> None:
+    def __init__(self, app: AsgiApp, loop: str = "auto",
+                 state: Optional[Dict[str, Any]] = None) -> None:
         self._app = app
-        self.loop = new_event_loop()
+        # The lifespan's state, which every scope gets a shallow copy of.
+        self._state = state if state is not None else {}
+        self.loop = new_event_loop(loop)
         self._tasks: Set["asyncio.Task[None]"] = set()
         self._thread = threading.Thread(target=self._run, name="bicorn-asgi-loop", daemon=True)
 
@@ -44,7 +59,7 @@ class AsgiServer:
 
     def handle(self, stream: Stream) -> None:
         """Starts the app's task for one stream; runs on the loop."""
-        task = self.loop.create_task(AsgiCall(stream, self.loop).run(self._app))
+        task = self.loop.create_task(AsgiCall(stream, self.loop, self._state).run(self._app))
         # The loop holds tasks weakly: the set keeps each alive until it is done.
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)

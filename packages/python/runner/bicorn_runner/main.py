@@ -8,10 +8,11 @@ import signal
 import sys
 import traceback
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Callable, List, Optional
+from typing import Any, Callable, Dict, List, Optional
 
 from .app_loader import EXIT_USAGE, AppLoadError, is_asgi, is_asgi2, load_app
-from .asgi_server import AsgiServer, as_asgi3
+from .asgi_lifespan import EXIT_LIFESPAN, Lifespan, LifespanFailed
+from .asgi_server import AsgiServer, LoopUnavailable, as_asgi3
 from .connection import Connection, ConnectionLost
 from .dispatch import Dispatcher
 from .frames import VERSION, Fatal, Hello, ProtocolError, Ready
@@ -69,9 +70,8 @@ def _serve(connection: Connection, argv: List[str], errors: Any,
     asgi3 = is_asgi(app)
     if options.interface == "asgi" or (options.interface == "auto" and (asgi3 or is_asgi2(app))):
         # --interface asgi on another callable takes it as an ASGI 2 double-callable, as uvicorn.
-        _serve_asgi(connection, dispatcher, app if asgi3 else as_asgi3(app))
-    else:
-        _serve_wsgi(connection, dispatcher, app, options, errors)
+        return _serve_asgi(connection, dispatcher, app if asgi3 else as_asgi3(app), options)
+    _serve_wsgi(connection, dispatcher, app, options, errors)
     return 0
 
 
@@ -86,13 +86,29 @@ def _serve_wsgi(connection: Connection, dispatcher: Dispatcher, app: Any, option
     executor.shutdown(wait=True)
 
 
-def _serve_asgi(connection: Connection, dispatcher: Dispatcher, app: Any) -> None:
-    server = AsgiServer(app)
+def _serve_asgi(connection: Connection, dispatcher: Dispatcher, app: Any,
+                options: Options) -> int:
+    state: Dict[str, Any] = {}
+    try:
+        server = AsgiServer(app, options.loop, state)
+    except LoopUnavailable as error:
+        return _fatal(connection, EXIT_USAGE, str(error))
     server.start()
+    lifespan = Lifespan(app, state)
+    if options.lifespan != "off":
+        try:
+            server.run(lifespan.startup(required=options.lifespan == "on"))
+        except LifespanFailed as error:
+            server.destroy()
+            return _fatal(connection, EXIT_LIFESPAN, error.message)
     dispatcher.serve(server.handle, server.submit)
     connection.send(Ready(0, "asgi"))
     dispatcher.wait_for_shutdown()
+    # Tasks that outlive their response (background tasks) finish before the app shuts down.
+    server.run(server.drain())
+    server.run(lifespan.shutdown())
     server.close()
+    return 0
 
 
 def _fatal(connection: Connection, exit_code: int, message: str) -> int:

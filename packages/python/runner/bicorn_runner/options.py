@@ -15,6 +15,8 @@ class Options(NamedTuple):
     threads: int
     window: int
     multiprocess: bool
+    loop: str
+    lifespan: str
 
 
 class _Parser(argparse.ArgumentParser):
@@ -40,6 +42,9 @@ def parse_options(argv: List[str]) -> Options:
     parser.add_argument("--threads", type=_positive, default=1)
     parser.add_argument("--window", type=_positive, default=1024 * 1024)
     parser.add_argument("--multiprocess", action="store_true")
+    # Both concern ASGI apps only; a WSGI app ignores them.
+    parser.add_argument("--loop", choices=("auto", "asyncio", "uvloop"), default="auto")
+    parser.add_argument("--lifespan", choices=("auto", "on", "off"), default="auto")
     parsed = parser.parse_args(argv)
     return Options(parsed.app, parsed.interface, parsed.threads, parsed.window,
-                   parsed.multiprocess)
+                   parsed.multiprocess, parsed.loop, parsed.lifespan)

@@ -3,9 +3,17 @@ from __future__ import annotations
 
 import unittest
 
-from bicorn_runner.asgi_scope import build_scope
+from bicorn_runner.asgi_scope import build_scope, build_websocket_scope
+from bicorn_runner.frames import WsConnect
 
 from .fakes import request, serve_asgi
+
+EXTENSIONS = {"http.response.pathsend": {}, "http.response.early_hint": {}}
+
+
+def connect(path: bytes = b"/ws", headers=None, root_path: bytes = b"") -> WsConnect:
+    return WsConnect(9, "GET", "wss", "1.1", path, b"room=1", root_path, ("::1", 50123),
+                     ("::1", 8000), headers or [])
 
 
 class ScopeTest(unittest.TestCase):
@@ -13,10 +21,10 @@ class ScopeTest(unittest.TestCase):
         scope = build_scope(request(
             method="POST", path=b"/caf%C3%A9/a%2Fb", query=b"x=1&y=%20", scheme="https",
             headers=[(b"host", b"example.com"), (b"x-tag", b"a"), (b"x-tag", b"b")],
-            http_version="1.0"))
+            http_version="1.0"), {"db": "pool"})
         self.assertEqual(scope, {
             "type": "http",
-            "asgi": {"version": "3.0", "spec_version": "2.4"},
+            "asgi": {"version": "3.0", "spec_version": "2.5"},
             "http_version": "1.0",
             "method": "POST",
             "scheme": "https",
@@ -27,17 +35,17 @@ class ScopeTest(unittest.TestCase):
             "headers": [(b"host", b"example.com"), (b"x-tag", b"a"), (b"x-tag", b"b")],
             "client": ("10.0.0.7", 51000),
             "server": ("127.0.0.1", 8000),
-            "extensions": {},
+            "state": {"db": "pool"},
+            "extensions": EXTENSIONS,
         })
-        self.assertNotIn("state", scope)
 
     def test_puts_the_root_path_in_front_of_path_and_raw_path(self) -> None:
-        scope = build_scope(request(path=b"/users/7", root_path=b"/app"))
+        scope = build_scope(request(path=b"/users/7", root_path=b"/app"), {})
         self.assertEqual((scope["root_path"], scope["path"], scope["raw_path"]),
                          ("/app", "/app/users/7", b"/app/users/7"))
 
     def test_replaces_malformed_utf_8_and_keeps_unknown_addresses_as_none(self) -> None:
-        scope = build_scope(request(path=b"/%FF", client=None, server=None))
+        scope = build_scope(request(path=b"/%FF", client=None, server=None), {})
         self.assertEqual(scope["path"], "/\ufffd")
         self.assertIsNone(scope["client"])
         self.assertIsNone(scope["server"])
@@ -55,7 +63,63 @@ class ScopeTest(unittest.TestCase):
         serve_asgi(self, app)
         self.assertEqual(len(scopes), 2)
         self.assertIsNot(scopes[0]["asgi"], scopes[1]["asgi"])
-        self.assertNotIn("mutated", build_scope(request())["asgi"])
+        self.assertNotIn("mutated", build_scope(request(), {})["asgi"])
+
+    def test_gives_each_scope_a_shallow_copy_of_the_lifespan_state(self) -> None:
+        state = {"pool": ["conn"]}
+        scope = build_scope(request(), state)
+        scope["state"]["request_only"] = True
+        self.assertEqual(state, {"pool": ["conn"]})
+        self.assertIs(scope["state"]["pool"], state["pool"])
+
+    def test_offers_trailers_only_to_a_client_that_sent_te_trailers(self) -> None:
+        cases = [
+            ([], False),
+            ([(b"te", b"trailers")], True),
+            ([(b"te", b"deflate;q=0.5, Trailers")], True),
+            ([(b"te", b"gzip"), (b"te", b"trailers;q=1")], True),
+            ([(b"te", b"gzip")], False),
+            ([(b"x-te", b"trailers")], False),
+        ]
+        for headers, offered in cases:
+            with self.subTest(headers=headers):
+                extensions = build_scope(request(headers=headers), {})["extensions"]
+                self.assertEqual("http.response.trailers" in extensions, offered)
+                self.assertIn("http.response.pathsend", extensions)
+                self.assertIn("http.response.early_hint", extensions)
+
+
+class WebSocketScopeTest(unittest.TestCase):
+    def test_carries_every_field_of_the_spec(self) -> None:
+        scope = build_websocket_scope(connect(
+            path=b"/ws/r%C3%A9", headers=[(b"host", b"example.com"),
+                                          (b"sec-websocket-protocol", b"chat, superchat")]),
+            {"n": 1})
+        self.assertEqual(scope, {
+            "type": "websocket",
+            "asgi": {"version": "3.0", "spec_version": "2.4"},
+            "http_version": "1.1",
+            "scheme": "wss",
+            "path": "/ws/ré",
+            "raw_path": b"/ws/r%C3%A9",
+            "query_string": b"room=1",
+            "root_path": "",
+            "headers": [(b"host", b"example.com"), (b"sec-websocket-protocol", b"chat, superchat")],
+            "client": ("::1", 50123),
+            "server": ("::1", 8000),
+            "subprotocols": ["chat", "superchat"],
+            "state": {"n": 1},
+            "extensions": {"websocket.http.response": {}},
+        })
+
+    def test_puts_the_root_path_in_front_and_reads_every_subprotocol_header(self) -> None:
+        scope = build_websocket_scope(connect(
+            path=b"/live", root_path=b"/app",
+            headers=[(b"sec-websocket-protocol", b" a ,b,"), (b"sec-websocket-protocol", b"c")]),
+            {})
+        self.assertEqual((scope["path"], scope["raw_path"]), ("/app/live", b"/app/live"))
+        self.assertEqual(scope["subprotocols"], ["a", "b", "c"])
+        self.assertEqual(build_websocket_scope(connect(), {})["subprotocols"], [])
 
 
 if __name__ == "__main__":

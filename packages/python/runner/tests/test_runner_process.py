@@ -1,6 +1,7 @@
 # End-to-end tests of run.py as a real process, spoken to in frames over a socketpair as fd 3.
 from __future__ import annotations
 
+import importlib.util
 import os
 import shutil
 import socket
@@ -17,6 +18,8 @@ RUN_PY = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))
 TIMEOUT = 15
 
 APP = """
+    import sys
+
     def application(environ, start_response):
         body = environ["wsgi.input"].read()
         environ["wsgi.errors"].write("got %d bytes\\n" % len(body))
@@ -46,6 +49,25 @@ APP = """
                     "headers": [(b"content-type", b"text/plain")]})
         await send({"type": "http.response.body", "body": b"echo:" + body, "more_body": True})
         await send({"type": "http.response.body", "body": b"|" + scope["path"].encode()})
+
+
+    async def lifespan_app(scope, receive, send):
+        if scope["type"] == "lifespan":
+            await receive()
+            scope["state"]["greeting"] = b"hello from startup"
+            await send({"type": "lifespan.startup.complete"})
+            await receive()
+            sys.stderr.write("lifespan shutdown ran\\n")
+            await send({"type": "lifespan.shutdown.complete"})
+            return
+        await send({"type": "http.response.start", "status": 200})
+        await send({"type": "http.response.body", "body": scope["state"]["greeting"]})
+
+
+    async def failing_startup(scope, receive, send):
+        if scope["type"] == "lifespan":
+            await receive()
+            await send({"type": "lifespan.startup.failed", "message": "database unreachable"})
 
 
     def asgi2_app(scope):
@@ -226,6 +248,50 @@ class RunnerProcessTest(unittest.TestCase):
         self.assertEqual(runner.next_frame(), f.HttpResponseBody(1, False, b"asgi2 /two"))
         runner.sock.shutdown(socket.SHUT_WR)
         self.assertEqual(runner.wait_exit(), 0)
+
+    def test_runs_the_lifespan_startup_before_ready_and_its_shutdown_after_the_streams(
+            self) -> None:
+        runner = RunnerProcess(self, "app:lifespan_app", "--lifespan", "on")
+        self.assertIsInstance(runner.next_frame(), f.Hello)
+        self.assertEqual(runner.next_frame(), f.Ready(0, "asgi"))
+        runner.send(f.HttpRequest(1, False, "GET", "http", "1.1", b"/", b"", b"", None, None, []),
+                    f.Shutdown(0))
+        self.assertEqual(runner.next_frame(), f.HttpResponse(1, 200, []))
+        self.assertEqual(runner.next_frame(),
+                         f.HttpResponseBody(1, False, b"hello from startup"))
+        self.assertEqual(runner.wait_exit(), 0)
+        self.assertIn(b"lifespan shutdown ran", runner.process.stderr.read())
+
+    def test_a_failed_lifespan_startup_is_fatal_with_exit_code_3(self) -> None:
+        runner = RunnerProcess(self, "app:failing_startup")
+        self.assertIsInstance(runner.next_frame(), f.Hello)
+        self.assertEqual(runner.next_frame(), f.Fatal(0, 3, "database unreachable"))
+        self.assertEqual(runner.wait_exit(), 3)
+
+    def test_lifespan_off_never_runs_it(self) -> None:
+        runner = RunnerProcess(self, "app:failing_startup", "--lifespan", "off")
+        self.assertIsInstance(runner.next_frame(), f.Hello)
+        self.assertEqual(runner.next_frame(), f.Ready(0, "asgi"))
+
+    def test_an_app_without_lifespan_gets_one_info_line_on_stderr(self) -> None:
+        runner = RunnerProcess(self, "app:asgi2_app", "--interface", "asgi")
+        self.assertIsInstance(runner.next_frame(), f.Hello)
+        self.assertEqual(runner.next_frame(), f.Ready(0, "asgi"))
+        runner.sock.shutdown(socket.SHUT_WR)
+        self.assertEqual(runner.wait_exit(), 0)
+        lines = runner.process.stderr.read().splitlines()
+        self.assertEqual(len(lines), 1, lines)
+        self.assertIn(b"ASGI lifespan unsupported", lines[0])
+
+    @unittest.skipIf(importlib.util.find_spec("uvloop") is not None, "uvloop is installed here")
+    def test_loop_uvloop_without_uvloop_is_fatal_with_exit_code_2(self) -> None:
+        runner = RunnerProcess(self, "app:asgi_app", "--loop", "uvloop")
+        self.assertIsInstance(runner.next_frame(), f.Hello)
+        fatal = runner.next_frame()
+        self.assertEqual(fatal.exit_code, 2)
+        self.assertIn("uvloop is not installed in", fatal.message)
+        self.assertIn("--loop asyncio", fatal.message)
+        self.assertEqual(runner.wait_exit(), 2)
 
     def test_a_bad_command_line_is_fatal_with_exit_code_2(self) -> None:
         runner = RunnerProcess(self, "app:application", "--threads", "zero")
