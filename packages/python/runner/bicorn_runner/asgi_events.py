@@ -1,17 +1,24 @@
-# The events an ASGI app passes to send(), checked, and the order they must come in; pure, runs
-# in the runner. Untrusted app output stops here, as in wsgi_headers.
+# The events an ASGI app passes to send() for an HTTP response, checked, and the order they must
+# come in; pure, runs in the runner. Untrusted app output stops here, as in wsgi_headers.
 from __future__ import annotations
 
-from typing import Any, NamedTuple, Union
+import os
+from typing import Any, List, NamedTuple, Tuple, Union
 
 from .frames import Buffer, Headers
 from .wsgi_headers import check_header
 
 START = "http.response.start"
 BODY = "http.response.body"
+TRAILERS = "http.response.trailers"
+PATHSEND = "http.response.pathsend"
+EARLY_HINT = "http.response.early_hint"
 
 AWAITING_START = "awaiting start"
+# Started, and not one body byte sent yet: the head has not gone out.
 AWAITING_BODY = "awaiting body"
+STREAMING = "streaming"
+AWAITING_TRAILERS = "awaiting trailers"
 COMPLETE = "complete"
 FAILED = "failed"
 
@@ -19,6 +26,7 @@ FAILED = "failed"
 class Start(NamedTuple):
     status: int
     headers: Headers
+    trailers: bool
 
 
 class Body(NamedTuple):
@@ -26,7 +34,23 @@ class Body(NamedTuple):
     more: bool
 
 
-ResponseEvent = Union[Start, Body]
+class Trailers(NamedTuple):
+    headers: Headers
+    more: bool
+
+
+class Pathsend(NamedTuple):
+    path: bytes
+
+
+class EarlyHint(NamedTuple):
+    links: List[bytes]
+
+
+ResponseEvent = Union[Start, Body, Trailers, Pathsend, EarlyHint]
+
+_NAMES = {Start: START, Body: BODY, Trailers: TRAILERS, Pathsend: PATHSEND,
+          EarlyHint: EARLY_HINT}
 
 
 class EventOrderError(RuntimeError):
@@ -37,69 +61,145 @@ class EventOrderError(RuntimeError):
         self.rule = rule
 
 
-def parse_send_event(message: Any) -> ResponseEvent:
+def parse_send_event(message: Any, trailers_offered: bool) -> ResponseEvent:
+    """The event, or TypeError/ValueError naming the bad field. trailers_offered: whether the
+    scope lists http.response.trailers (the request carried TE: trailers)."""
     if not isinstance(message, dict) or "type" not in message:
-        raise TypeError(f"send: an event must be a dict with a 'type', got {_describe(message)}")
+        raise TypeError(f"send: an event must be a dict with a 'type', got {describe(message)}")
     kind = message["type"]
     if kind == START:
-        status = message.get("status")
-        # Informational (1xx) responses are not final, and bool is an int to Python.
-        if not isinstance(status, int) or isinstance(status, bool) or not 200 <= status <= 599:
-            raise TypeError(f"{START}: 'status' must be an int from 200 to 599, got "
-                            f"{_describe(status)}")
-        if message.get("trailers", False) is not False:
-            raise ValueError(f"{START}: 'trailers' must be False or absent (this server has no "
-                             f"http.response.trailers extension)")
-        return Start(status, _headers(message.get("headers", ())))
+        status, headers = parse_start(message, START)
+        trailers = message.get("trailers", False)
+        if not isinstance(trailers, bool):
+            raise TypeError(f"{START}: 'trailers' must be a bool, got {describe(trailers)}")
+        if trailers and not trailers_offered:
+            raise ValueError(f"{START}: 'trailers' is True, but the scope does not offer "
+                             f"{TRAILERS} (the request did not carry TE: trailers)")
+        return Start(status, headers, trailers)
     if kind == BODY:
-        body = message.get("body", b"")
-        if not isinstance(body, (bytes, bytearray, memoryview)):
-            raise TypeError(f"{BODY}: 'body' must be bytes, got {_describe(body)}")
-        more = message.get("more_body", False)
+        return Body(*parse_body(message, BODY))
+    if kind == TRAILERS and trailers_offered:
+        more = message.get("more_trailers", False)
         if not isinstance(more, bool):
-            raise TypeError(f"{BODY}: 'more_body' must be a bool, got {_describe(more)}")
-        return Body(body, more)
-    raise ValueError(f"send: unknown event type {kind!r}; expected {START!r} or {BODY!r}")
+            raise TypeError(f"{TRAILERS}: 'more_trailers' must be a bool, got {describe(more)}")
+        return Trailers(parse_headers(message.get("headers", ()), TRAILERS), more)
+    if kind == PATHSEND:
+        path = message.get("path")
+        if not isinstance(path, str):
+            raise TypeError(f"{PATHSEND}: 'path' must be a str, got {describe(path)}")
+        if not os.path.isabs(path):
+            raise ValueError(f"{PATHSEND}: 'path' must be absolute, got {path!r}")
+        return Pathsend(os.fsencode(path))
+    if kind == EARLY_HINT:
+        return EarlyHint(_links(message.get("links")))
+    raise ValueError(f"send: unknown event type {kind!r}; expected one of "
+                     f"{', '.join(map(repr, _offered(trailers_offered)))}")
 
 
-def advance(phase: str, event: ResponseEvent) -> str:
-    """The phase after event, or EventOrderError naming the rule it breaks."""
-    is_start = isinstance(event, Start)
-    if phase == AWAITING_START:
-        if is_start:
-            return AWAITING_BODY
-        raise EventOrderError(f"{BODY} sent before {START}")
-    if phase == AWAITING_BODY:
-        if is_start:
+def advance(phase: str, event: ResponseEvent, trailers: bool) -> str:
+    """The phase after event, or EventOrderError naming the rule it breaks. trailers: whether
+    the start event announced trailers."""
+    name = _NAMES[type(event)]
+    if phase in (COMPLETE, FAILED):
+        raise EventOrderError(f"{name} sent after the response was "
+                              f"{'complete' if phase == COMPLETE else 'already failed'}")
+    if isinstance(event, Start):
+        if phase != AWAITING_START:
             raise EventOrderError(f"{START} sent twice")
-        return AWAITING_BODY if event.more else COMPLETE
-    if phase == COMPLETE:
-        raise EventOrderError(f"{START if is_start else BODY} sent after the final {BODY}")
-    raise EventOrderError("event sent after the response had already failed")
+        return AWAITING_BODY
+    if isinstance(event, EarlyHint):
+        # Hints must reach the client before the response head, which waits for the body.
+        if phase not in (AWAITING_START, AWAITING_BODY):
+            raise EventOrderError(f"{EARLY_HINT} sent after the response head went out")
+        return phase
+    if phase == AWAITING_START:
+        raise EventOrderError(f"{name} sent before {START}")
+    if isinstance(event, Trailers):
+        if not trailers:
+            raise EventOrderError(f"{TRAILERS} sent, but {START} did not set 'trailers'")
+        if phase != AWAITING_TRAILERS:
+            raise EventOrderError(f"{TRAILERS} sent before the final {BODY}")
+        return AWAITING_TRAILERS if event.more else COMPLETE
+    if phase == AWAITING_TRAILERS:
+        raise EventOrderError(f"{name} sent after the final {BODY}")
+    if isinstance(event, Pathsend):
+        if phase != AWAITING_BODY:
+            raise EventOrderError(f"{PATHSEND} sent after {BODY}")
+        if trailers:
+            raise EventOrderError(f"{PATHSEND} sent, but {START} announced trailers")
+        return COMPLETE
+    if event.more:
+        return STREAMING
+    return AWAITING_TRAILERS if trailers else COMPLETE
 
 
-def _headers(headers: Any) -> Headers:
+def parse_start(message: Any, kind: str) -> Tuple[int, Headers]:
+    """The status and headers of an http.response.start (or the WebSocket denial's start)."""
+    status = message.get("status")
+    # Informational (1xx) responses are not final, and bool is an int to Python.
+    if not isinstance(status, int) or isinstance(status, bool) or not 200 <= status <= 599:
+        raise TypeError(f"{kind}: 'status' must be an int from 200 to 599, got "
+                        f"{describe(status)}")
+    return status, parse_headers(message.get("headers", ()), kind)
+
+
+def parse_body(message: Any, kind: str) -> Tuple[Buffer, bool]:
+    """The body and more_body of an http.response.body (or the WebSocket denial's body)."""
+    body = message.get("body", b"")
+    if not isinstance(body, (bytes, bytearray, memoryview)):
+        raise TypeError(f"{kind}: 'body' must be bytes, got {describe(body)}")
+    more = message.get("more_body", False)
+    if not isinstance(more, bool):
+        raise TypeError(f"{kind}: 'more_body' must be a bool, got {describe(more)}")
+    return body, more
+
+
+def parse_headers(headers: Any, kind: str) -> Headers:
     try:
         items = iter(headers)
     except TypeError:
-        raise TypeError(f"{START}: 'headers' must be an iterable of [name, value] byte-string "
-                        f"pairs, got {_describe(headers)}") from None
+        raise TypeError(f"{kind}: 'headers' must be an iterable of [name, value] byte-string "
+                        f"pairs, got {describe(headers)}") from None
     encoded = []
     for index, pair in enumerate(items):
         if not (isinstance(pair, (list, tuple)) and len(pair) == 2):
-            raise TypeError(f"{START}: headers[{index}] must be a [name, value] pair, got "
-                            f"{_describe(pair)}")
+            raise TypeError(f"{kind}: headers[{index}] must be a [name, value] pair, got "
+                            f"{describe(pair)}")
         name, value = pair
         if not isinstance(name, bytes) or not isinstance(value, bytes):
-            raise TypeError(f"{START}: headers[{index}]: name and value must be bytes, got "
+            raise TypeError(f"{kind}: headers[{index}]: name and value must be bytes, got "
                             f"{type(name).__name__} and {type(value).__name__}")
         try:
             encoded.append(check_header(name.decode("latin-1"), value.decode("latin-1")))
         except ValueError as error:
-            raise ValueError(f"{START}: headers[{index}]: {error}") from None
+            raise ValueError(f"{kind}: headers[{index}]: {error}") from None
     return encoded
 
 
-def _describe(value: Any) -> str:
+def _links(links: Any) -> List[bytes]:
+    try:
+        # A byte string is iterable too, but as ints, not as links.
+        items = iter(links) if not isinstance(links, (bytes, str)) else None
+    except TypeError:
+        items = None
+    if items is None:
+        raise TypeError(f"{EARLY_HINT}: 'links' must be an iterable of byte strings, got "
+                        f"{describe(links)}")
+    checked = []
+    for index, link in enumerate(items):
+        if not isinstance(link, bytes):
+            raise TypeError(f"{EARLY_HINT}: links[{index}] must be bytes, got {describe(link)}")
+        try:
+            checked.append(check_header("link", link.decode("latin-1"))[1])
+        except ValueError as error:
+            raise ValueError(f"{EARLY_HINT}: links[{index}]: {error}") from None
+    return checked
+
+
+def _offered(trailers_offered: bool) -> List[str]:
+    return [START, BODY, *([TRAILERS] if trailers_offered else []), PATHSEND, EARLY_HINT]
+
+
+def describe(value: Any) -> str:
     text = repr(value)
     return f"{type(value).__name__} {text[:60]}{'…' if len(text) > 60 else ''}"

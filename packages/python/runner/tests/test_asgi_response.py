@@ -120,8 +120,8 @@ class EventOrderTest(unittest.TestCase):
             exchange = serve_asgi(self, app_sending(START, body(b"done"), body(b"more")))
         self.assertTrue(exchange.completed())
         self.assertIsNone(exchange.error())
-        self.assertIn("ASGI event order violated: http.response.body sent after the final "
-                      "http.response.body", stderr.getvalue())
+        self.assertIn("ASGI event order violated: http.response.body sent after the response "
+                      "was complete", stderr.getvalue())
 
     def test_fails_the_response_when_the_app_swallows_the_violation(self) -> None:
         async def app(scope, receive, send):
@@ -159,10 +159,14 @@ class InvalidEventTest(unittest.TestCase):
              "name and value must be bytes, got str and str"),
             ({"type": "http.response.start", "status": 200, "headers": 7},
              "'headers' must be an iterable"),
-            ({"type": "http.response.start", "status": 200, "trailers": True}, "'trailers'"),
+            ({"type": "http.response.start", "status": 200, "trailers": True},
+             "'trailers' is True, but the scope does not offer http.response.trailers"),
+            ({"type": "http.response.start", "status": 200, "trailers": 1},
+             "'trailers' must be a bool"),
             ({"type": "http.response.body", "body": "text"}, "'body' must be bytes, got str"),
             ({"type": "http.response.body", "more_body": 1}, "'more_body' must be a bool"),
             ({"type": "http.response.push"}, "unknown event type 'http.response.push'"),
+            ({"type": "http.response.trailers"}, "unknown event type 'http.response.trailers'"),
             ("http.response.start", "an event must be a dict with a 'type'"),
         ]
         for event, message in cases:
