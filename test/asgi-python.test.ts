@@ -25,7 +25,7 @@ describe.skipIf(!hasPython)('Python ASGI apps (raw ASGI 3, no framework)', () =>
     const scope = JSON.parse((await get(`${url}/scope?a=1&b=%20`)).body) as Record<string, unknown>;
     expect(scope).toMatchObject({
       type: 'http',
-      asgi: { version: '3.0', spec_version: '2.4' },
+      asgi: { version: '3.0', spec_version: '2.5' },
       http_version: '1.1',
       method: 'GET',
       scheme: 'http',
