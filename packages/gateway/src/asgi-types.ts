@@ -6,8 +6,11 @@ export type HeaderPair = readonly [ByteString, ByteString];
 
 export interface AsgiVersion {
   readonly version: '3.0';
-  readonly spec_version: '2.4';
+  readonly spec_version: string;
 }
+
+/** `scope.extensions`: an extension is listed only where the server implements it. */
+export type AsgiExtensions = Readonly<Record<string, Readonly<Record<string, unknown>>>>;
 
 export interface HttpScope {
   readonly type: 'http';
@@ -22,6 +25,7 @@ export interface HttpScope {
   readonly headers: readonly HeaderPair[];
   readonly client: readonly [string, number] | null;
   readonly server: readonly [string, number | null] | null;
+  readonly extensions: AsgiExtensions;
   readonly state?: Record<string, unknown>;
 }
 
@@ -50,7 +54,28 @@ export interface HttpResponseBodyEvent {
   readonly more_body?: boolean;
 }
 
-export type HttpSendEvent = HttpResponseStartEvent | HttpResponseBodyEvent;
+export interface HttpResponseTrailersEvent {
+  readonly type: 'http.response.trailers';
+  readonly headers?: Iterable<HeaderPair>;
+  readonly more_trailers?: boolean;
+}
+
+export interface HttpResponsePathsendEvent {
+  readonly type: 'http.response.pathsend';
+  readonly path: string;
+}
+
+export interface HttpResponseEarlyHintEvent {
+  readonly type: 'http.response.early_hint';
+  readonly links: Iterable<ByteString>;
+}
+
+export type HttpSendEvent =
+  | HttpResponseStartEvent
+  | HttpResponseBodyEvent
+  | HttpResponseTrailersEvent
+  | HttpResponsePathsendEvent
+  | HttpResponseEarlyHintEvent;
 
 export type AsgiReceive = () => Promise<HttpReceiveEvent>;
 export type AsgiSend = (event: HttpSendEvent) => Promise<void>;

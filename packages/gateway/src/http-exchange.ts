@@ -1,15 +1,22 @@
 // The send() side of one ASGI HTTP exchange and its ending: event-order rules, writes that
-// wait for the socket to drain, and what the client gets when the app fails or returns early.
-// Runs in the worker.
+// wait for the socket to drain, the response extensions, and what the client gets when the
+// app fails or returns early. Runs in the worker.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AsgiReceive } from './asgi-types.js';
 import { ClientDisconnected } from './client-disconnected.js';
 import { failResponse } from './fail-response.js';
 import type { GatewayLog } from './log.js';
-import { advance, type ResponsePhase } from './response-order.js';
+import { advance, AWAITING_START, FAILED, type ResponsePhase } from './response-order.js';
 import { RequestReceiver } from './request-receiver.js';
-import { parseSendEvent } from './send-events.js';
+import { parseSendEvent, type ResponseEvent } from './send-events.js';
+import { sendFile } from './send-file.js';
 import { waitForDrain } from './wait-for-drain.js';
+
+/** The extensions this exchange advertised in its scope. */
+export interface ExchangeExtensions {
+  readonly trailers: boolean;
+  readonly earlyHints: boolean;
+}
 
 export class HttpExchange {
   readonly receive: AsgiReceive;
@@ -18,18 +25,21 @@ export class HttpExchange {
   readonly #receiver: RequestReceiver;
   readonly #method: string;
   readonly #path: string;
-  #phase: ResponsePhase = 'awaiting-start';
+  readonly #extensions: ExchangeExtensions;
+  #phase: ResponsePhase = AWAITING_START;
   #status = 200;
   #headers: string[] = [];
+  #trailers: [string, string][] = [];
   #disconnected = false;
   // The error send() threw for an order violation; the app usually rethrows it, and it has been logged.
   #violation: Error | undefined;
 
-  constructor(req: IncomingMessage, res: ServerResponse, log: GatewayLog, method: string, path: string) {
+  constructor(req: IncomingMessage, res: ServerResponse, log: GatewayLog, scope: { method: string; path: string }, extensions: ExchangeExtensions) {
     this.#res = res;
     this.#log = log;
-    this.#method = method;
-    this.#path = path;
+    this.#method = scope.method;
+    this.#path = scope.path;
+    this.#extensions = extensions;
     this.#receiver = new RequestReceiver(req);
     this.receive = this.#receiver.receive;
     res.on('close', this.#onClose);
@@ -38,7 +48,8 @@ export class HttpExchange {
   readonly send = async (event: unknown): Promise<void> => {
     const parsed = parseSendEvent(event);
     if (this.#disconnected) throw new ClientDisconnected();
-    const verdict = advance(this.#phase, parsed.kind, parsed.kind === 'body' && parsed.more);
+    if (parsed.kind === 'start' && parsed.trailers) this.#checkTrailersStart(parsed.headers);
+    const verdict = advance(this.#phase, parsed);
     if (!verdict.ok) {
       const error = new Error(`ASGI event order violated: ${verdict.rule}`);
       this.#violation = error;
@@ -46,54 +57,112 @@ export class HttpExchange {
       this.#fail();
       throw error;
     }
-    this.#phase = verdict.phase;
-    if (parsed.kind === 'start') {
-      // Headers wait for the first body event, so a second start can still become a clean 500.
-      this.#status = parsed.status;
-      this.#headers = parsed.headers;
-      return;
-    }
-    const res = this.#res;
-    const first = !res.headersSent;
-    if (first) res.writeHead(this.#status, this.#headers);
-    if (!parsed.more) {
-      res.end(parsed.body);
-      this.#receiver.close();
-      return;
-    }
-    if (parsed.body.length === 0) {
-      if (first) res.flushHeaders();
-      return;
-    }
-    if (!res.write(parsed.body)) {
-      await waitForDrain(res);
-      if (this.#clientGone()) throw new ClientDisconnected();
-    }
+    // A pathsend moves on only once the file is open, so that a missing file is still a clean 500.
+    if (parsed.kind !== 'pathsend') this.#phase = verdict.phase;
+    await this.#write(parsed, verdict.phase);
   };
 
+  async #write(event: ResponseEvent, next: ResponsePhase): Promise<void> {
+    const res = this.#res;
+    switch (event.kind) {
+      case 'early_hint':
+        this.#earlyHint(event.links);
+        return;
+      case 'start':
+        // Headers wait for the first body event, so a second start can still become a clean 500.
+        this.#status = event.status;
+        this.#headers = event.headers;
+        return;
+      case 'body': {
+        const first = !res.headersSent;
+        if (first) res.writeHead(this.#status, this.#headers);
+        if (next.kind === 'complete') {
+          res.end(event.body);
+          this.#receiver.close();
+          return;
+        }
+        if (event.body.length === 0) {
+          if (first) res.flushHeaders();
+          return;
+        }
+        if (!res.write(event.body)) {
+          await waitForDrain(res);
+          if (this.#clientGone()) throw new ClientDisconnected();
+        }
+        return;
+      }
+      case 'trailers':
+        for (let i = 0; i + 1 < event.headers.length; i += 2) this.#trailers.push([event.headers[i] ?? '', event.headers[i + 1] ?? '']);
+        if (event.more) return;
+        res.addTrailers(this.#trailers);
+        res.end();
+        this.#receiver.close();
+        return;
+      case 'pathsend':
+        await this.#pathsend(event.path, next);
+        return;
+    }
+  }
+
+  async #pathsend(path: string, next: ResponsePhase): Promise<void> {
+    const keepOpen = next.kind === 'awaiting-trailers';
+    try {
+      await sendFile(this.#res, path, { status: this.#status, headers: this.#headers, keepOpen, head: this.#method === 'HEAD' });
+    } catch (error) {
+      if (this.#res.headersSent) {
+        if (this.#clientGone()) throw new ClientDisconnected();
+        this.#fail();
+      }
+      throw error;
+    }
+    this.#phase = next;
+    if (!keepOpen) this.#receiver.close();
+  }
+
+  #checkTrailersStart(headers: readonly string[]): void {
+    if (!this.#extensions.trailers) {
+      throw new TypeError('http.response.start: trailers is true, but http.response.trailers is not in scope.extensions (the request did not send TE: trailers)');
+    }
+    for (let i = 0; i < headers.length; i += 2) {
+      if ((headers[i] ?? '').toLowerCase() === 'content-length') {
+        throw new TypeError('http.response.start: trailers is true, so the body is chunked; drop the content-length header');
+      }
+    }
+  }
+
+  #earlyHint(links: string[]): void {
+    // A client that cannot take a 103 (HTTP/1.0) just does without the hint.
+    if (!this.#extensions.earlyHints || links.length === 0) return;
+    try {
+      this.#res.writeEarlyHints({ link: links });
+    } catch (error) {
+      throw new TypeError(`http.response.early_hint: links: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+
   appReturned(): void {
-    switch (this.#phase) {
+    switch (this.#phase.kind) {
       case 'complete':
       case 'failed':
         return;
       case 'awaiting-start':
       case 'awaiting-body':
-        this.#phase = 'failed';
+      case 'awaiting-trailers': {
+        const due = this.#phase.kind === 'awaiting-trailers' ? 'http.response.trailers' : 'http.response.body';
+        this.#phase = FAILED;
         if (this.#disconnected) {
           this.#log.debug({ method: this.#method, path: this.#path }, 'ASGI app returned after the client disconnected');
           return;
         }
-        this.#log.error(
-          { rule: 'app returned before the final http.response.body', method: this.#method, path: this.#path },
-          'ASGI app returned without completing the response',
-        );
+        this.#log.error({ rule: `app returned before the final ${due}`, method: this.#method, path: this.#path }, 'ASGI app returned without completing the response');
         this.#fail();
+      }
     }
   }
 
   appFailed(error: unknown): void {
     const phase = this.#phase;
-    this.#phase = 'failed';
+    this.#phase = FAILED;
     if (error === this.#violation) return;
     const context = { err: error, method: this.#method, path: this.#path };
     if (error instanceof ClientDisconnected) {
@@ -101,11 +170,11 @@ export class HttpExchange {
       return;
     }
     this.#log.error(context, 'exception in ASGI app');
-    if (phase !== 'complete' && phase !== 'failed' && !this.#disconnected) this.#fail();
+    if (phase.kind !== 'complete' && phase.kind !== 'failed' && !this.#disconnected) this.#fail();
   }
 
   #fail(): void {
-    this.#phase = 'failed';
+    this.#phase = FAILED;
     this.#receiver.close();
     failResponse(this.#res);
   }

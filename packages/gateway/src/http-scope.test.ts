@@ -10,6 +10,7 @@ const base: HttpScopeInput = {
   client: ['127.0.0.1', 50000],
   server: ['127.0.0.1', 8000],
   rootPath: '',
+  extensions: {},
 };
 
 const text = (bytes: Uint8Array): string => Buffer.from(bytes).toString('latin1');
@@ -18,7 +19,7 @@ describe('buildHttpScope', () => {
   it('fills the fixed ASGI fields and the addresses', () => {
     const scope = buildHttpScope({ ...base, method: 'POST', httpVersion: '1.0' });
     expect(scope.type).toBe('http');
-    expect(scope.asgi).toEqual({ version: '3.0', spec_version: '2.4' });
+    expect(scope.asgi).toEqual({ version: '3.0', spec_version: '2.5' });
     expect(scope.http_version).toBe('1.0');
     expect(scope.method).toBe('POST');
     expect(scope.scheme).toBe('http');

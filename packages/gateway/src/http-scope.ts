@@ -1,6 +1,6 @@
 // Builds the ASGI HTTP scope from a parsed request line and headers, without I/O. Runs in the
 // worker, once per request.
-import type { AsgiVersion, HeaderPair, HttpScope } from './asgi-types.js';
+import type { AsgiExtensions, AsgiVersion, HeaderPair, HttpScope } from './asgi-types.js';
 
 export interface HttpScopeInput {
   readonly method: string;
@@ -13,10 +13,12 @@ export interface HttpScopeInput {
   readonly client: readonly [string, number] | null;
   readonly server: readonly [string, number | null] | null;
   readonly rootPath: string;
+  readonly extensions: AsgiExtensions;
   readonly state?: Record<string, unknown> | undefined;
 }
 
-const ASGI: AsgiVersion = Object.freeze({ version: '3.0', spec_version: '2.4' });
+// 2.5: receive() after the response yields http.disconnect, and send() on a closed connection raises.
+const ASGI: AsgiVersion = Object.freeze({ version: '3.0', spec_version: '2.5' });
 
 // Lower-cased names are shared between requests: a real server sees a few dozen distinct
 // names, and the cap keeps a client that invents names from growing the map.
@@ -40,6 +42,7 @@ export function buildHttpScope(input: HttpScopeInput): HttpScope {
     headers: headerPairs(input.rawHeaders),
     client: input.client,
     server: input.server,
+    extensions: input.extensions,
   };
   // Each request gets a shallow copy of the lifespan state, as the ASGI spec asks.
   return input.state === undefined ? scope : { ...scope, state: { ...input.state } };
@@ -101,7 +104,7 @@ function hexValue(code: number): number {
   return -1;
 }
 
-function headerPairs(rawHeaders: readonly string[]): HeaderPair[] {
+export function headerPairs(rawHeaders: readonly string[]): HeaderPair[] {
   const pairs: HeaderPair[] = [];
   for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
     pairs.push([lowerCaseName(rawHeaders[i] ?? ''), Buffer.from(rawHeaders[i + 1] ?? '', 'latin1')]);

@@ -1,6 +1,8 @@
-// The public surface of @bicorn/gateway: HTTP ⇄ ASGI for node:http. Used in the worker.
+// The public surface of @bicorn/gateway: HTTP, WebSocket and lifespan ⇄ ASGI for node:http.
+// Used in the worker.
 export type {
   AsgiApp,
+  AsgiExtensions,
   AsgiReceive,
   AsgiSend,
   AsgiVersion,
@@ -10,15 +12,32 @@ export type {
   HttpReceiveEvent,
   HttpRequestEvent,
   HttpResponseBodyEvent,
+  HttpResponseEarlyHintEvent,
+  HttpResponsePathsendEvent,
   HttpResponseStartEvent,
+  HttpResponseTrailersEvent,
   HttpScope,
   HttpSendEvent,
 } from './asgi-types.js';
+export type {
+  AsgiLifespanCallable,
+  AsgiWebSocketCallable,
+  LifespanReceiveEvent,
+  LifespanScope,
+  WebSocketConnectEvent,
+  WebSocketDisconnectEvent,
+  WebSocketMessageEvent,
+  WebSocketReceiveEvent,
+  WebSocketScope,
+} from './websocket-types.js';
 export { ClientDisconnected } from './client-disconnected.js';
 export { failResponse } from './fail-response.js';
 export { buildHttpScope, type HttpScopeInput } from './http-scope.js';
+export { LifespanFailed, runLifespan, type Lifespan, type LifespanLog, type LifespanMode } from './lifespan.js';
 export type { GatewayLog } from './log.js';
 export { parseSendEvent, type ResponseEvent } from './send-events.js';
-export { advance, type OrderVerdict, type ResponsePhase } from './response-order.js';
+export { advance, type OrderVerdict, type ResponsePhase, type ResponseStep } from './response-order.js';
 export { serveAsgiHttp, type AsgiCallable, type ServeAsgiHttpOptions } from './serve-http.js';
 export { waitForDrain } from './wait-for-drain.js';
+export { WebSocketGateway, type WebSocketGatewayOptions } from './websocket-gateway.js';
+export { buildWebSocketScope } from './websocket-scope.js';

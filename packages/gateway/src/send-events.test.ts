@@ -14,7 +14,15 @@ describe('parseSendEvent', () => {
         [Buffer.from('x-latin'), Buffer.from([0xe9])],
       ],
     });
-    expect(parsed).toEqual({ kind: 'start', status: 201, headers: ['Set-Cookie', 'a=1', 'set-cookie', 'b=2', 'x-latin', 'é'] });
+    expect(parsed).toEqual({ kind: 'start', status: 201, headers: ['Set-Cookie', 'a=1', 'set-cookie', 'b=2', 'x-latin', 'é'], trailers: false });
+  });
+
+  it('parses the extension events: trailers, pathsend and early hints', () => {
+    expect(parseSendEvent({ type: 'http.response.start', status: 200, trailers: true })).toMatchObject({ trailers: true });
+    expect(parseSendEvent({ type: 'http.response.trailers', headers: [[b('x-sum'), b('1')]], more_trailers: true })).toEqual({ kind: 'trailers', headers: ['x-sum', '1'], more: true });
+    expect(parseSendEvent({ type: 'http.response.trailers' })).toEqual({ kind: 'trailers', headers: [], more: false });
+    expect(parseSendEvent({ type: 'http.response.pathsend', path: '/srv/a.txt' })).toEqual({ kind: 'pathsend', path: '/srv/a.txt' });
+    expect(parseSendEvent({ type: 'http.response.early_hint', links: [b('</a.css>; rel=preload')] })).toEqual({ kind: 'early_hint', links: ['</a.css>; rel=preload'] });
   });
 
   it('accepts any iterable of pairs and no headers at all', () => {
@@ -45,7 +53,14 @@ describe('parseSendEvent', () => {
     [{ type: 'http.response.start', status: 200, headers: [[b('content-length'), b('2')], [b('content-length'), b('2')]] }, /headers\[1\] content-length after content-length/],
     [{ type: 'http.response.start', status: 200, headers: [[b('transfer-encoding'), b('chunked')], [b('content-length'), b('2')]] }, /headers\[1\] content-length after transfer-encoding/],
     [{ type: 'http.response.start', status: 200, headers: [[b('Transfer-Encoding'), b('gzip')]] }, /transfer-encoding can only be "chunked"/],
-    [{ type: 'http.response.start', status: 200, trailers: true }, /^http\.response\.start: trailers must be false or absent/],
+    [{ type: 'http.response.start', status: 200, trailers: 'yes' }, /^http\.response\.start: trailers must be a boolean, got the string "yes"$/],
+    [{ type: 'http.response.trailers', more_trailers: 0 }, /^http\.response\.trailers: more_trailers must be a boolean, got number 0$/],
+    [{ type: 'http.response.trailers', headers: [[b('x'), b('a\nb')]] }, /^http\.response\.trailers: headers\[0\] value contains byte 0x0a/],
+    [{ type: 'http.response.pathsend', path: 'relative.txt' }, /^http\.response\.pathsend: path must be an absolute file path string/],
+    [{ type: 'http.response.pathsend' }, /^http\.response\.pathsend: path must be an absolute file path string, got undefined$/],
+    [{ type: 'http.response.early_hint', links: 'x' }, /^http\.response\.early_hint: links must be an iterable of byte strings/],
+    [{ type: 'http.response.early_hint', links: ['</a.css>'] }, /^http\.response\.early_hint: links\[0\] must be a byte string/],
+    [{ type: 'http.response.early_hint', links: [b('</a.css>\r\nx: y')] }, /^http\.response\.early_hint: links\[0\] contains byte 0x0d/],
     [{ type: 'http.response.start', status: 200, headers: 5 }, /^http\.response\.start: headers must be an iterable/],
     [{ type: 'http.response.start', status: 200, headers: [[b('a')]] }, /headers\[0\] must be a \[name, value\] pair/],
     [{ type: 'http.response.start', status: 200, headers: [['a', b('1')]] }, /headers\[0\] name must be a byte string \(Uint8Array\), got the string "a"/],

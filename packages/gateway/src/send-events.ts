@@ -3,11 +3,17 @@
 // in the worker.
 
 export type ResponseEvent =
-  | { readonly kind: 'start'; readonly status: number; readonly headers: string[] }
-  | { readonly kind: 'body'; readonly body: Buffer; readonly more: boolean };
+  | { readonly kind: 'start'; readonly status: number; readonly headers: string[]; readonly trailers: boolean }
+  | { readonly kind: 'body'; readonly body: Buffer; readonly more: boolean }
+  | { readonly kind: 'trailers'; readonly headers: string[]; readonly more: boolean }
+  | { readonly kind: 'pathsend'; readonly path: string }
+  | { readonly kind: 'early_hint'; readonly links: string[] };
 
 const START = 'http.response.start';
 const BODY = 'http.response.body';
+const TRAILERS = 'http.response.trailers';
+const PATHSEND = 'http.response.pathsend';
+const EARLY_HINT = 'http.response.early_hint';
 const EMPTY = Buffer.alloc(0);
 
 // RFC 9110 tchar; node:http refuses anything else in a header name.
@@ -16,54 +22,104 @@ for (const char of "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHI
   TOKEN[char.charCodeAt(0)] = 1;
 }
 
+type Event = object & { readonly type: unknown };
+
 export function parseSendEvent(event: unknown): ResponseEvent {
-  if (typeof event !== 'object' || event === null || !('type' in event)) {
-    throw new TypeError(`send: event must be an object with a type, got ${describe(event)}`);
+  if (!isEvent(event)) throw new TypeError(`send: event must be an object with a type, got ${describe(event)}`);
+  switch (event.type) {
+    case START:
+      return parseResponseStart(event, START);
+    case BODY:
+      return parseResponseBody(event, BODY);
+    case TRAILERS: {
+      const more = field(event, 'more_trailers');
+      if (more !== undefined && typeof more !== 'boolean') throw new TypeError(`${TRAILERS}: more_trailers must be a boolean, got ${describe(more)}`);
+      return { kind: 'trailers', headers: parseHeaders(field(event, 'headers'), TRAILERS), more: more === true };
+    }
+    case PATHSEND: {
+      const path = field(event, 'path');
+      if (typeof path !== 'string' || !path.startsWith('/') || path.includes('\0')) {
+        throw new TypeError(`${PATHSEND}: path must be an absolute file path string, got ${describe(path)}`);
+      }
+      return { kind: 'pathsend', path };
+    }
+    case EARLY_HINT:
+      return { kind: 'early_hint', links: parseLinks(field(event, 'links')) };
+    default:
+      throw new TypeError(`send: unknown event type ${describe(event.type)}; expected one of the http.response.* events`);
   }
-  if (event.type === START) {
-    const status = 'status' in event ? event.status : undefined;
-    // Informational (1xx) responses are not final; 103 Early Hints comes as its own extension.
-    if (typeof status !== 'number' || !Number.isInteger(status) || status < 200 || status > 599) {
-      throw new TypeError(`${START}: status must be an integer 200-599, got ${describe(status)}`);
-    }
-    const trailers = 'trailers' in event ? event.trailers : undefined;
-    if (trailers !== undefined && trailers !== false) {
-      throw new TypeError(`${START}: trailers must be false or absent (this server has no http.response.trailers), got ${describe(trailers)}`);
-    }
-    return { kind: 'start', status, headers: parseHeaders('headers' in event ? event.headers : undefined) };
-  }
-  if (event.type === BODY) {
-    const body = 'body' in event ? event.body : undefined;
-    if (body !== undefined && !(body instanceof Uint8Array)) {
-      throw new TypeError(`${BODY}: body must be a byte string (Uint8Array), got ${describe(body)}`);
-    }
-    const more = 'more_body' in event ? event.more_body : undefined;
-    if (more !== undefined && typeof more !== 'boolean') {
-      throw new TypeError(`${BODY}: more_body must be a boolean, got ${describe(more)}`);
-    }
-    return { kind: 'body', body: body === undefined ? EMPTY : asBuffer(body), more: more === true };
-  }
-  throw new TypeError(`send: unknown event type ${describe(event.type)}; expected "${START}" or "${BODY}"`);
 }
 
-function parseHeaders(headers: unknown): string[] {
+/** `http.response.start`, or the same event under another name (`websocket.http.response.start`). */
+export function parseResponseStart(event: Event, type: string): Extract<ResponseEvent, { kind: 'start' }> {
+  const status = field(event, 'status');
+  // Informational (1xx) responses are not final; 103 Early Hints comes as its own extension.
+  if (typeof status !== 'number' || !Number.isInteger(status) || status < 200 || status > 599) {
+    throw new TypeError(`${type}: status must be an integer 200-599, got ${describe(status)}`);
+  }
+  const trailers = field(event, 'trailers');
+  if (trailers !== undefined && typeof trailers !== 'boolean') {
+    throw new TypeError(`${type}: trailers must be a boolean, got ${describe(trailers)}`);
+  }
+  return { kind: 'start', status, headers: parseHeaders(field(event, 'headers'), type), trailers: trailers === true };
+}
+
+/** `http.response.body`, or the same event under another name (`websocket.http.response.body`). */
+export function parseResponseBody(event: Event, type: string): Extract<ResponseEvent, { kind: 'body' }> {
+  const body = field(event, 'body');
+  if (body !== undefined && !(body instanceof Uint8Array)) {
+    throw new TypeError(`${type}: body must be a byte string (Uint8Array), got ${describe(body)}`);
+  }
+  const more = field(event, 'more_body');
+  if (more !== undefined && typeof more !== 'boolean') {
+    throw new TypeError(`${type}: more_body must be a boolean, got ${describe(more)}`);
+  }
+  return { kind: 'body', body: body === undefined ? EMPTY : asBuffer(body), more: more === true };
+}
+
+export function isEvent(event: unknown): event is Event {
+  return typeof event === 'object' && event !== null && 'type' in event;
+}
+
+/** A field of an app's event; absent and undefined are the same to ASGI. */
+export function field(event: object, name: string): unknown {
+  return (event as Record<string, unknown>)[name];
+}
+
+function parseLinks(links: unknown): string[] {
+  if (!isIterable(links) || typeof links === 'string') {
+    throw new TypeError(`${EARLY_HINT}: links must be an iterable of byte strings, got ${describe(links)}`);
+  }
+  const parsed: string[] = [];
+  let index = 0;
+  for (const link of links) {
+    if (!(link instanceof Uint8Array)) throw new TypeError(`${EARLY_HINT}: links[${String(index)}] must be a byte string (Uint8Array), got ${describe(link)}`);
+    parsed.push(headerValue(link, `${EARLY_HINT}: links[${String(index)}]`));
+    index++;
+  }
+  return parsed;
+}
+
+/** Header pairs as node:http takes them, flat; `type` names the event in error messages. */
+export function parseHeaders(headers: unknown, type: string): string[] {
   if (headers === undefined) return [];
   if (!isIterable(headers)) {
-    throw new TypeError(`${START}: headers must be an iterable of [name, value] byte-string pairs, got ${describe(headers)}`);
+    throw new TypeError(`${type}: headers must be an iterable of [name, value] byte-string pairs, got ${describe(headers)}`);
   }
   const flat: string[] = [];
   let index = 0;
   let framing: 'content-length' | 'transfer-encoding' | undefined;
   for (const pair of headers) {
     if (!isPair(pair)) {
-      throw new TypeError(`${START}: headers[${String(index)}] must be a [name, value] pair, got ${describe(pair)}`);
+      throw new TypeError(`${type}: headers[${String(index)}] must be a [name, value] pair, got ${describe(pair)}`);
     }
-    const name = headerName(pair[0], index);
-    const value = headerValue(pair[1], index);
-    const framingHeader = framingHeaderOf(name, value, index);
+    const where = `${type}: headers[${String(index)}]`;
+    const name = headerName(pair[0], where);
+    const value = headerValue(pair[1], `${where} value`);
+    const framingHeader = framingHeaderOf(name, value, where);
     if (framingHeader !== undefined) {
       if (framing !== undefined) {
-        throw new TypeError(`${START}: headers[${String(index)}] ${name} after ${framing}: a response is framed by one of them, once`);
+        throw new TypeError(`${where} ${name} after ${framing}: a response is framed by one of them, once`);
       }
       framing = framingHeader;
     }
@@ -74,44 +130,44 @@ function parseHeaders(headers: unknown): string[] {
 }
 
 /** Checks the headers that frame the body, which must never disagree with what is sent. */
-function framingHeaderOf(name: string, value: string, index: number): 'content-length' | 'transfer-encoding' | undefined {
+function framingHeaderOf(name: string, value: string, where: string): 'content-length' | 'transfer-encoding' | undefined {
   if (name.length !== 14 && name.length !== 17) return undefined;
   const lower = name.toLowerCase();
   if (lower === 'content-length') {
-    if (!/^\d{1,15}$/.test(value)) throw new TypeError(`${START}: headers[${String(index)}] content-length must be a number of bytes, got "${value}"`);
+    if (!/^\d{1,15}$/.test(value)) throw new TypeError(`${where} content-length must be a number of bytes, got "${value}"`);
     return 'content-length';
   }
   if (lower === 'transfer-encoding') {
     if (value.toLowerCase() !== 'chunked') {
-      throw new TypeError(`${START}: headers[${String(index)}] transfer-encoding can only be "chunked" (the server encodes the body), got "${value}"`);
+      throw new TypeError(`${where} transfer-encoding can only be "chunked" (the server encodes the body), got "${value}"`);
     }
     return 'transfer-encoding';
   }
   return undefined;
 }
 
-function headerName(name: unknown, index: number): string {
+function headerName(name: unknown, where: string): string {
   if (!(name instanceof Uint8Array)) {
-    throw new TypeError(`${START}: headers[${String(index)}] name must be a byte string (Uint8Array), got ${describe(name)}`);
+    throw new TypeError(`${where} name must be a byte string (Uint8Array), got ${describe(name)}`);
   }
-  if (name.length === 0) throw new TypeError(`${START}: headers[${String(index)}] name must not be empty`);
+  if (name.length === 0) throw new TypeError(`${where} name must not be empty`);
   for (const byte of name) {
     if (byte >= 128 || TOKEN[byte] !== 1) {
-      throw new TypeError(`${START}: headers[${String(index)}] name contains byte ${hex(byte)}, which is not allowed in an HTTP header name`);
+      throw new TypeError(`${where} name contains byte ${hex(byte)}, which is not allowed in an HTTP header name`);
     }
   }
   return asBuffer(name).toString('latin1');
 }
 
-function headerValue(value: unknown, index: number): string {
+function headerValue(value: unknown, where: string): string {
   if (!(value instanceof Uint8Array)) {
-    throw new TypeError(`${START}: headers[${String(index)}] value must be a byte string (Uint8Array), got ${describe(value)}`);
+    throw new TypeError(`${where} must be a byte string (Uint8Array), got ${describe(value)}`);
   }
   for (const byte of value) {
     // The same set node:http refuses: controls other than tab, and DEL. CR, LF and NUL are the dangerous ones.
     if ((byte < 0x20 && byte !== 0x09) || byte === 0x7f) {
       throw new TypeError(
-        `${START}: headers[${String(index)}] value contains byte ${hex(byte)}; CR, LF, NUL and other control characters are refused`,
+        `${where} contains byte ${hex(byte)}; CR, LF, NUL and other control characters are refused`,
       );
     }
   }

@@ -2,7 +2,7 @@
 // receive/send, and settles the response however the app ends. Runs in the worker.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AsgiReceive, AsgiSend, HttpScope } from './asgi-types.js';
-import { HttpExchange } from './http-exchange.js';
+import { HttpExchange, type ExchangeExtensions } from './http-exchange.js';
 import { buildHttpScope } from './http-scope.js';
 import type { GatewayLog } from './log.js';
 
@@ -16,6 +16,11 @@ export interface ServeAsgiHttpOptions {
 /** What the server can run: an `AsgiApp`, or any function, whose result is awaited whatever it is. */
 export type AsgiCallable = (scope: HttpScope, receive: AsgiReceive, send: AsgiSend) => unknown;
 
+const EMPTY = Object.freeze({});
+const PATHSEND = Object.freeze({ 'http.response.pathsend': EMPTY });
+const HTTP_11 = Object.freeze({ 'http.response.pathsend': EMPTY, 'http.response.early_hint': EMPTY });
+const HTTP_11_TRAILERS = Object.freeze({ ...HTTP_11, 'http.response.trailers': EMPTY });
+
 /** Never rejects: app failures become a 500 or an aborted connection, and a log line. */
 export async function serveAsgiHttp(
   app: AsgiCallable,
@@ -24,6 +29,7 @@ export async function serveAsgiHttp(
   options: ServeAsgiHttpOptions,
 ): Promise<void> {
   const socket = req.socket;
+  const allowed = extensionsFor(req);
   const scope = buildHttpScope({
     method: req.method ?? 'GET',
     target: req.url ?? '/',
@@ -33,9 +39,10 @@ export async function serveAsgiHttp(
     client: socket.remoteAddress === undefined ? null : [socket.remoteAddress, socket.remotePort ?? 0],
     server: socket.localAddress === undefined ? null : [socket.localAddress, socket.localPort ?? null],
     rootPath: options.rootPath,
+    extensions: allowed.trailers ? HTTP_11_TRAILERS : allowed.earlyHints ? HTTP_11 : PATHSEND,
     state: options.state,
   });
-  const exchange = new HttpExchange(req, res, options.log, scope.method, scope.path);
+  const exchange = new HttpExchange(req, res, options.log, scope, allowed);
   try {
     await app(scope, exchange.receive, exchange.send);
   } catch (error) {
@@ -43,4 +50,15 @@ export async function serveAsgiHttp(
     return;
   }
   exchange.appReturned();
+}
+
+/** HTTP/1.0 has neither chunked bodies (so no trailers) nor 1xx responses. */
+function extensionsFor(req: IncomingMessage): ExchangeExtensions {
+  if (req.httpVersionMajor === 1 && req.httpVersionMinor === 0) return { trailers: false, earlyHints: false };
+  return { trailers: acceptsTrailers(req.headers.te), earlyHints: true };
+}
+
+function acceptsTrailers(te: string | string[] | undefined): boolean {
+  if (te === undefined) return false;
+  return (Array.isArray(te) ? te.join(',') : te).split(',').some((part) => part.split(';')[0]?.trim().toLowerCase() === 'trailers');
 }

@@ -1,0 +1,91 @@
+// Validates the events an ASGI app passes to a WebSocket's send(). Untrusted app output stops
+// here: header bytes, close codes and reasons that the wire cannot carry throw a TypeError that
+// names the field. Pure; runs in the worker.
+import { describe, field, isEvent, parseHeaders, parseResponseBody, parseResponseStart, type ResponseEvent } from './send-events.js';
+
+export type WebSocketSendAction =
+  | { readonly kind: 'accept'; readonly subprotocol: string | null; readonly headers: string[] }
+  | { readonly kind: 'send'; readonly data: Buffer | string; readonly binary: boolean }
+  | { readonly kind: 'close'; readonly code: number; readonly reason: string }
+  | { readonly kind: 'deny-start'; readonly start: Extract<ResponseEvent, { kind: 'start' }> }
+  | { readonly kind: 'deny-body'; readonly body: Extract<ResponseEvent, { kind: 'body' }> };
+
+const ACCEPT = 'websocket.accept';
+const SEND = 'websocket.send';
+const CLOSE = 'websocket.close';
+const DENY_START = 'websocket.http.response.start';
+const DENY_BODY = 'websocket.http.response.body';
+
+// The handshake's own headers come from the server; an app setting them would break it.
+const HANDSHAKE_HEADERS = new Set(['upgrade', 'connection', 'content-length', 'transfer-encoding']);
+const MAX_REASON_BYTES = 123;
+
+export function parseWebSocketEvent(event: unknown): WebSocketSendAction {
+  if (!isEvent(event)) throw new TypeError(`send: event must be an object with a type, got ${describe(event)}`);
+  switch (event.type) {
+    case ACCEPT:
+      return { kind: 'accept', subprotocol: parseSubprotocol(field(event, 'subprotocol')), headers: parseAcceptHeaders(field(event, 'headers')) };
+    case SEND:
+      return parseMessage(event);
+    case CLOSE:
+      return { kind: 'close', code: parseCode(field(event, 'code')), reason: parseReason(field(event, 'reason')) };
+    case DENY_START:
+      return { kind: 'deny-start', start: parseResponseStart(event, DENY_START) };
+    case DENY_BODY:
+      return { kind: 'deny-body', body: parseResponseBody(event, DENY_BODY) };
+    default:
+      throw new TypeError(`send: unknown event type ${describe(event.type)}; expected one of ${[ACCEPT, SEND, CLOSE, DENY_START, DENY_BODY].join(', ')}`);
+  }
+}
+
+function parseSubprotocol(value: unknown): string | null {
+  if (value === undefined || value === null) return null;
+  if (typeof value !== 'string' || value === '') throw new TypeError(`${ACCEPT}: subprotocol must be a non-empty string or null, got ${describe(value)}`);
+  return value;
+}
+
+function parseAcceptHeaders(value: unknown): string[] {
+  const headers = parseHeaders(value, ACCEPT);
+  for (let i = 0; i < headers.length; i += 2) {
+    const name = (headers[i] ?? '').toLowerCase();
+    if (name.startsWith('sec-websocket-') || HANDSHAKE_HEADERS.has(name)) {
+      const hint = name === 'sec-websocket-protocol' ? '; pass the subprotocol field instead' : '';
+      throw new TypeError(`${ACCEPT}: headers[${String(i / 2)}] ${name} is set by the server for the handshake${hint}`);
+    }
+  }
+  return headers;
+}
+
+function parseMessage(event: object): WebSocketSendAction {
+  const bytes = field(event, 'bytes');
+  const text = field(event, 'text');
+  const hasBytes = bytes !== undefined && bytes !== null;
+  const hasText = text !== undefined && text !== null;
+  if (hasBytes === hasText) {
+    throw new TypeError(`${SEND}: exactly one of bytes and text must be set, got ${hasBytes ? 'both' : 'neither'}`);
+  }
+  if (hasText) {
+    if (typeof text !== 'string') throw new TypeError(`${SEND}: text must be a string, got ${describe(text)}`);
+    return { kind: 'send', data: text, binary: false };
+  }
+  if (!(bytes instanceof Uint8Array)) throw new TypeError(`${SEND}: bytes must be a byte string (Uint8Array), got ${describe(bytes)}`);
+  return { kind: 'send', data: Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), binary: true };
+}
+
+/** The codes an endpoint may send (RFC 6455 7.4): 1004-1006 and 1015 are reserved for reports. */
+function parseCode(value: unknown): number {
+  if (value === undefined || value === null) return 1000;
+  const valid =
+    typeof value === 'number' && Number.isInteger(value) && ((value >= 1000 && value <= 1014 && value !== 1004 && value !== 1005 && value !== 1006) || (value >= 3000 && value <= 4999));
+  if (!valid) throw new TypeError(`${CLOSE}: code must be a close code an endpoint may send (1000-1003, 1007-1014, 3000-4999), got ${describe(value)}`);
+  return value;
+}
+
+function parseReason(value: unknown): string {
+  if (value === undefined || value === null) return '';
+  if (typeof value !== 'string') throw new TypeError(`${CLOSE}: reason must be a string, got ${describe(value)}`);
+  if (Buffer.byteLength(value) > MAX_REASON_BYTES) {
+    throw new TypeError(`${CLOSE}: reason must be at most ${String(MAX_REASON_BYTES)} bytes of UTF-8, got ${String(Buffer.byteLength(value))}`);
+  }
+  return value;
+}

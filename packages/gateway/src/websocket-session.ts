@@ -1,0 +1,300 @@
+// One WebSocket from upgrade request to close: runs the app with receive/send, completes or
+// refuses the handshake as the app says, relays messages with backpressure both ways, pings,
+// and settles the connection however the app ends. Runs in the worker, per connection.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocket, type RawData } from 'ws';
+import { ClientDisconnected } from './client-disconnected.js';
+import { failResponse } from './fail-response.js';
+import { denialResponse, writePlainResponse } from './handshake-response.js';
+import type { GatewayLog } from './log.js';
+import { waitForDrain } from './wait-for-drain.js';
+import { parseWebSocketEvent, type WebSocketSendAction } from './websocket-events.js';
+import { WebSocketInbox } from './websocket-inbox.js';
+import { advanceWebSocket, type WebSocketPhase } from './websocket-order.js';
+import type { AsgiWebSocketCallable, WebSocketScope } from './websocket-types.js';
+
+export interface HandshakeAnswer {
+  readonly subprotocol: string | null;
+  readonly headers: readonly string[];
+}
+
+export interface SessionContext {
+  readonly log: GatewayLog;
+  readonly receiveWindow: number;
+  readonly pingIntervalMs: number;
+  readonly pingTimeoutMs: number;
+  /** Completes the handshake; undefined when ws refused the request (it has answered the client). */
+  upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, answer: HandshakeAnswer): WebSocket | undefined;
+}
+
+// Below this many unsent bytes a send() resolves at once; above, it waits until its message is written.
+const SEND_HIGH_WATER = 64 * 1024;
+// Why ws failed a connection, as the close code it sent; the app sees that code.
+const ERROR_CLOSE_CODES: Readonly<Record<string, number>> = { WS_ERR_UNSUPPORTED_MESSAGE_LENGTH: 1009, WS_ERR_INVALID_UTF8: 1007 };
+const GONE = 'the WebSocket connection is closed';
+
+export class WebSocketSession {
+  readonly closed: Promise<void>;
+  readonly #req: IncomingMessage;
+  readonly #socket: Duplex;
+  readonly #head: Buffer;
+  readonly #scope: WebSocketScope;
+  readonly #context: SessionContext;
+  readonly #inbox: WebSocketInbox;
+  #phase: WebSocketPhase = 'handshake';
+  #ws: WebSocket | undefined;
+  #denialStart: { status: number; headers: string[] } | undefined;
+  #denial: ServerResponse | undefined;
+  #goingAway = false;
+  #errorCode: number | undefined;
+  #violation: Error | undefined;
+  #pingTimer: NodeJS.Timeout | undefined;
+  #pongTimer: NodeJS.Timeout | undefined;
+  #markClosed: () => void = () => undefined;
+  /** The handshake's HTTP status for the access log: 101 once accepted; 499 if the client left first. */
+  status = 499;
+
+  constructor(req: IncomingMessage, socket: Duplex, head: Buffer, scope: WebSocketScope, context: SessionContext) {
+    this.#req = req;
+    this.#socket = socket;
+    this.#head = head;
+    this.#scope = scope;
+    this.#context = context;
+    this.#inbox = new WebSocketInbox(context.receiveWindow, { pause: () => this.#ws?.pause(), resume: () => this.#ws?.resume() });
+    this.closed = new Promise((resolve) => {
+      this.#markClosed = resolve;
+    });
+    socket.on('error', (error) => {
+      context.log.debug({ err: error, path: scope.path }, 'WebSocket socket error');
+    });
+    socket.once('close', () => {
+      // Once upgraded, ws reports the close with the client's code.
+      if (this.#ws !== undefined) return;
+      this.#inbox.end(1006, '');
+      this.#markClosed();
+    });
+  }
+
+  async run(app: AsgiWebSocketCallable): Promise<void> {
+    try {
+      await app(this.#scope, this.#inbox.receive, this.send);
+    } catch (error) {
+      this.#appFailed(error);
+      return;
+    }
+    this.#appReturned();
+  }
+
+  readonly send = async (event: unknown): Promise<void> => {
+    const action = parseWebSocketEvent(event);
+    if (this.#phase !== 'closed' && this.#connectionOver()) throw new ClientDisconnected(GONE);
+    if (action.kind === 'accept') this.#checkSubprotocol(action.subprotocol);
+    const verdict = advanceWebSocket(this.#phase, action);
+    if (!verdict.ok) {
+      const error = new Error(`ASGI event order violated: ${verdict.rule}`);
+      this.#violation = error;
+      this.#context.log.error({ rule: verdict.rule, path: this.#scope.path }, 'ASGI app broke the WebSocket event order');
+      this.#fail();
+      throw error;
+    }
+    this.#phase = verdict.phase;
+    await this.#act(action);
+  };
+
+  /** Drain: an open WebSocket gets close 1001, a pending handshake a 503; a denial finishes. */
+  goAway(): void {
+    if (this.#goingAway) return;
+    this.#goingAway = true;
+    if (this.#phase === 'handshake') {
+      this.#respond(503);
+      this.#inbox.end(1001, '');
+    } else if (this.#ws?.readyState === WebSocket.OPEN) {
+      this.#ws.close(1001, 'server shutting down');
+    }
+  }
+
+  destroy(): void {
+    if (this.#ws === undefined) this.#socket.destroy();
+    else this.#ws.terminate();
+  }
+
+  async #act(action: WebSocketSendAction): Promise<void> {
+    switch (action.kind) {
+      case 'accept':
+        this.#accept(action.subprotocol, action.headers);
+        return;
+      case 'send':
+        await this.#sendMessage(action.data, action.binary);
+        return;
+      case 'close':
+        if (this.#ws === undefined) {
+          this.#respond(403);
+          this.#inbox.end(1006, '');
+        } else {
+          this.#ws.close(action.code, action.reason);
+        }
+        return;
+      case 'deny-start':
+        this.#denialStart = { status: action.start.status, headers: action.start.headers };
+        return;
+      case 'deny-body':
+        await this.#denialBody(action.body.body, action.body.more);
+        return;
+    }
+  }
+
+  #checkSubprotocol(subprotocol: string | null): void {
+    const offered = this.#scope.subprotocols;
+    if (subprotocol === null || offered.includes(subprotocol)) return;
+    const list = offered.length === 0 ? 'none' : offered.map((p) => JSON.stringify(p)).join(', ');
+    throw new TypeError(`websocket.accept: subprotocol ${JSON.stringify(subprotocol)} is not one the client offered (it offered ${list})`);
+  }
+
+  #accept(subprotocol: string | null, headers: readonly string[]): void {
+    const ws = this.#context.upgrade(this.#req, this.#socket, this.#head, { subprotocol, headers });
+    if (ws === undefined) {
+      this.#inbox.end(1006, '');
+      throw new ClientDisconnected('the client sent an invalid WebSocket handshake');
+    }
+    this.#ws = ws;
+    this.status = 101;
+    ws.on('message', (data: RawData, isBinary: boolean) => {
+      const bytes = asBuffer(data);
+      this.#inbox.push(isBinary ? { type: 'websocket.receive', bytes } : { type: 'websocket.receive', text: bytes.toString('utf8') }, bytes.length);
+    });
+    ws.on('error', (error: Error & { code?: string }) => {
+      this.#errorCode = ERROR_CLOSE_CODES[error.code ?? ''] ?? 1002;
+      this.#context.log.debug({ err: error, path: this.#scope.path }, 'WebSocket closed for a protocol error');
+    });
+    ws.on('close', (code: number, reason: Buffer) => {
+      this.#stopPings();
+      this.#inbox.end(this.#errorCode ?? code, reason.toString('utf8'));
+      this.#markClosed();
+    });
+    this.#startPings(ws);
+  }
+
+  async #sendMessage(data: Buffer | string, binary: boolean): Promise<void> {
+    const ws = this.#ws;
+    if (ws?.readyState !== WebSocket.OPEN) throw new ClientDisconnected(GONE);
+    const written = new Promise<void>((resolve, reject) => {
+      ws.send(data, { binary }, (error) => {
+        if (error === undefined) resolve();
+        else reject(new ClientDisconnected(GONE));
+      });
+    });
+    if (ws.bufferedAmount <= SEND_HIGH_WATER) {
+      written.catch(() => undefined);
+      return;
+    }
+    await written;
+  }
+
+  async #denialBody(body: Buffer, more: boolean): Promise<void> {
+    let res = this.#denial;
+    if (res === undefined) {
+      const start = this.#denialStart ?? { status: 500, headers: [] };
+      res = denialResponse(this.#req, this.#socket);
+      this.#denial = res;
+      this.status = start.status;
+      res.writeHead(start.status, start.headers);
+    }
+    if (!more) {
+      res.end(body);
+      this.#inbox.end(1006, '');
+      return;
+    }
+    if (body.length > 0 && !res.write(body)) {
+      await waitForDrain(res);
+      if (res.destroyed) throw new ClientDisconnected(GONE);
+    }
+  }
+
+  #appReturned(): void {
+    const log = this.#context.log;
+    switch (this.#phase) {
+      case 'closed':
+        return;
+      case 'open':
+        this.#phase = 'closed';
+        if (this.#ws?.readyState === WebSocket.OPEN) this.#ws.close(1000);
+        return;
+      case 'handshake':
+      case 'denying': {
+        const rule = this.#phase === 'handshake' ? 'app returned without accepting, closing or denying the WebSocket' : 'app returned before the final websocket.http.response.body';
+        if (this.#connectionOver()) {
+          log.debug({ path: this.#scope.path }, 'ASGI WebSocket app returned after the client disconnected');
+          this.#phase = 'closed';
+          return;
+        }
+        log.error({ rule, path: this.#scope.path }, 'ASGI app returned without completing the WebSocket handshake');
+        this.#fail();
+      }
+    }
+  }
+
+  #appFailed(error: unknown): void {
+    if (error === this.#violation) return;
+    const log = this.#context.log;
+    if (error instanceof ClientDisconnected) {
+      log.debug({ err: error, path: this.#scope.path }, 'ASGI WebSocket app stopped: the client disconnected');
+      return;
+    }
+    log.error({ err: error, path: this.#scope.path }, 'exception in ASGI WebSocket app');
+    this.#fail();
+  }
+
+  /** A 500 before the handshake is answered, a cut connection mid-denial, close 1011 once open. */
+  #fail(): void {
+    const phase = this.#phase;
+    this.#phase = 'closed';
+    if (this.#denial !== undefined) {
+      failResponse(this.#denial);
+    } else if (this.#ws !== undefined) {
+      if (this.#ws.readyState === WebSocket.OPEN) this.#ws.close(1011);
+    } else if (phase !== 'closed') {
+      this.#respond(500);
+      this.#inbox.end(1006, '');
+    }
+  }
+
+  #respond(status: number): void {
+    this.status = status;
+    writePlainResponse(this.#socket, status);
+  }
+
+  // Read through a method: the state changes while send() awaits.
+  #connectionOver(): boolean {
+    if (this.#inbox.ended || this.#goingAway) return true;
+    return this.#ws !== undefined && this.#ws.readyState !== WebSocket.OPEN;
+  }
+
+  #startPings(ws: WebSocket): void {
+    const { pingIntervalMs, pingTimeoutMs } = this.#context;
+    if (pingIntervalMs <= 0) return;
+    ws.on('pong', () => {
+      clearTimeout(this.#pongTimer);
+      this.#pongTimer = undefined;
+    });
+    this.#pingTimer = setInterval(() => {
+      if (this.#pongTimer !== undefined || ws.readyState !== WebSocket.OPEN) return;
+      ws.ping();
+      if (pingTimeoutMs <= 0) return;
+      this.#pongTimer = setTimeout(() => {
+        this.#context.log.debug({ path: this.#scope.path, pingTimeoutMs }, 'WebSocket client did not answer a ping; closing');
+        ws.terminate();
+      }, pingTimeoutMs);
+    }, pingIntervalMs);
+  }
+
+  #stopPings(): void {
+    clearInterval(this.#pingTimer);
+    clearTimeout(this.#pongTimer);
+  }
+}
+
+function asBuffer(data: RawData): Buffer {
+  if (Buffer.isBuffer(data)) return data;
+  return Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data);
+}

@@ -1,0 +1,56 @@
+// The ASGI 3.0 WebSocket and lifespan types as apps and the Python relay see them. Shared by
+// the worker's hosts and apps.
+import type { AsgiExtensions, AsgiVersion, ByteString, HeaderPair } from './asgi-types.js';
+
+export interface WebSocketScope {
+  readonly type: 'websocket';
+  readonly asgi: AsgiVersion;
+  readonly http_version: '1.0' | '1.1' | '2';
+  readonly scheme: 'ws' | 'wss';
+  readonly path: string;
+  readonly raw_path: ByteString;
+  readonly query_string: ByteString;
+  readonly root_path: string;
+  readonly headers: readonly HeaderPair[];
+  readonly client: readonly [string, number] | null;
+  readonly server: readonly [string, number | null] | null;
+  readonly subprotocols: readonly string[];
+  readonly extensions: AsgiExtensions;
+  readonly state?: Record<string, unknown>;
+}
+
+export interface WebSocketConnectEvent {
+  readonly type: 'websocket.connect';
+}
+
+/** Exactly one of `bytes` and `text` is set. */
+export interface WebSocketMessageEvent {
+  readonly type: 'websocket.receive';
+  readonly bytes?: ByteString;
+  readonly text?: string;
+}
+
+export interface WebSocketDisconnectEvent {
+  readonly type: 'websocket.disconnect';
+  readonly code: number;
+  readonly reason?: string;
+}
+
+export type WebSocketReceiveEvent = WebSocketConnectEvent | WebSocketMessageEvent | WebSocketDisconnectEvent;
+
+/** What the gateway runs for each WebSocket: an ASGI app, or a relay to one elsewhere. */
+export type AsgiWebSocketCallable = (
+  scope: WebSocketScope,
+  receive: () => Promise<WebSocketReceiveEvent>,
+  send: (event: unknown) => Promise<void>,
+) => unknown;
+
+export interface LifespanScope {
+  readonly type: 'lifespan';
+  readonly asgi: AsgiVersion;
+  readonly state: Record<string, unknown>;
+}
+
+export type LifespanReceiveEvent = { readonly type: 'lifespan.startup' } | { readonly type: 'lifespan.shutdown' };
+
+export type AsgiLifespanCallable = (scope: LifespanScope, receive: () => Promise<LifespanReceiveEvent>, send: (event: unknown) => Promise<void>) => unknown;
