@@ -12,7 +12,7 @@ afterEach(async () => {
 
 async function serve(app: string): Promise<{ port: number; entries: LogEntry[] }> {
   const { log, entries } = recordingLog();
-  const host = await loadJsApp({ app, interface: 'auto', cwd: fixtures, rootPath: '', log });
+  const host = await loadJsApp({ app, interface: 'auto', cwd: fixtures, rootPath: '', lifespan: 'auto', log: { ...log, info: () => {} } });
   const server = await startServer(host.listener);
   servers.push(server);
   return { port: server.port, entries };

@@ -4,10 +4,10 @@ import { loadJsApp, type JsInterfaceOption } from '../src/index.js';
 import { recordingLog } from '@bicorn/test-support';
 import { fixtures } from './fixtures.js';
 
-const { log } = recordingLog();
+const log = { ...recordingLog().log, info: () => {} };
 
 function load(app: string, wanted: JsInterfaceOption = 'auto') {
-  return loadJsApp({ app, interface: wanted, cwd: fixtures, rootPath: '', log });
+  return loadJsApp({ app, interface: wanted, cwd: fixtures, rootPath: '', lifespan: 'auto', log });
 }
 
 async function loadError(app: string, wanted: JsInterfaceOption = 'auto'): Promise<BicornError> {
@@ -33,7 +33,7 @@ describe('loadJsApp', () => {
   });
 
   it('resolves an absolute path regardless of cwd', async () => {
-    const host = await loadJsApp({ app: `${fixtures}node-listener.mjs`, interface: 'auto', cwd: '/', rootPath: '', log });
+    const host = await loadJsApp({ app: `${fixtures}node-listener.mjs`, interface: 'auto', cwd: '/', rootPath: '', lifespan: 'auto', log });
     expect(host.interface).toBe('node');
   });
 

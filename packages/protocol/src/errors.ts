@@ -13,6 +13,7 @@ interface ErrorDetails {
   APP_IMPORT_FAILED: { app: string; error: string };
   APP_EXPORT_INVALID: { app: string; exportName: string; found: string; available: readonly string[] };
   APP_INTERFACE_UNKNOWN: { app: string; found: string };
+  LIFESPAN_FAILED: { app: string; reason: string };
   WORKER_BOOT_FAILED: { workerId: number; exitCode: ExitCode; message: string };
   PYTHON_NOT_FOUND: { tried: string; reason: string };
   PYTHON_APP_FAILED: { app: string; exitCode: ExitCode; message: string };
@@ -75,6 +76,7 @@ const registry: { [C in ErrorCode]: ErrorSpec<ErrorDetails[C]> } = {
       `app ${d.app}: cannot tell which interface ${d.found} speaks; ` +
       'pass --interface asgi, fetch or node (see bicorn --help)',
   },
+  LIFESPAN_FAILED: { exitCode: ExitCode.WorkerBoot, message: (d) => `app ${d.app}: ASGI lifespan startup failed: ${d.reason.trimEnd()}\nfix the app's startup, or pass --lifespan off to serve it without lifespan events` },
   WORKER_BOOT_FAILED: { exitCode: (d) => d.exitCode, message: (d) => d.message },
   PYTHON_NOT_FOUND: {
     exitCode: ExitCode.Usage,

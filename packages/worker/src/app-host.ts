@@ -1,6 +1,7 @@
 // Choosing and starting the app host for a worker's config: JavaScript in-process, or a
 // Python app process. Runs in a worker.
 import { servableApp, type Config } from '@bicorn/config';
+import type { AsgiWebSocketCallable } from '@bicorn/gateway';
 import { loadJsApp } from '@bicorn/js';
 import { PythonHost, RunnerProcess, appEnvironment, findInterpreter } from '@bicorn/python';
 import type { Logger } from '@bicorn/runtime';
@@ -9,6 +10,10 @@ import type { RequestListener } from 'node:http';
 export interface AppHost {
   readonly interface: string;
   readonly listener: RequestListener;
+  /** Runs each WebSocket; without it, upgrade requests reach `listener` as plain HTTP requests. */
+  readonly websocket: AsgiWebSocketCallable | undefined;
+  /** The lifespan state for in-process apps, which every scope gets a copy of. */
+  readonly state: Record<string, unknown> | undefined;
   /** Stops the app (the Python process finishes what is in flight); resolves when it has. */
   close(timeoutMs: number): Promise<void>;
 }
@@ -18,8 +23,8 @@ export async function startAppHost(config: Config, log: Logger, onDeath: () => v
   const servable = servableApp(config);
   const cwd = process.cwd();
   if (servable.kind === 'js') {
-    const host = await loadJsApp({ app: servable.app, interface: servable.interface, cwd, rootPath: config.root_path, log });
-    return { ...host, close: () => Promise.resolve() };
+    const host = await loadJsApp({ app: servable.app, interface: servable.interface, cwd, rootPath: config.root_path, lifespan: config.lifespan, log });
+    return { interface: host.interface, listener: host.listener, websocket: host.websocket, state: host.state, close: (timeoutMs) => host.close(timeoutMs) };
   }
   const runner = await RunnerProcess.start({
     interpreter: findInterpreter(config.python, process.env),
@@ -28,6 +33,8 @@ export async function startAppHost(config: Config, log: Logger, onDeath: () => v
     threads: config.threads,
     window: config.stream_window,
     multiprocess: config.workers > 1,
+    loop: config.loop,
+    lifespan: config.lifespan,
     cwd,
     env: appEnvironment(process.env, { env: config.env, envFile: config.env_file, pythonpath: config.pythonpath, cwd }),
     log,
@@ -43,6 +50,10 @@ export async function startAppHost(config: Config, log: Logger, onDeath: () => v
   return {
     interface: runner.interface,
     listener: host.listener,
+    // Python WebSockets: the host's relay app goes here once the runner speaks them.
+    websocket: undefined,
+    // The Python app's lifespan state lives in its own process.
+    state: undefined,
     close: async (timeoutMs) => {
       closing = true;
       const { code, signal } = await runner.shutdown(timeoutMs);

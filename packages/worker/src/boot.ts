@@ -29,7 +29,23 @@ export async function bootWorker(boot: Extract<MasterMessage, { type: 'boot' }>,
   });
   const accessLog = config.access_log === null ? undefined : createAccessLog(config.access_log, config.log_format, boot.workerId);
   const app = await startAppHost(config, log, onAppDeath);
-  const server = new WorkerServer(app.listener, { keepAliveMs: config.keep_alive * 1000, log, accessLog });
+  const websocket =
+    app.websocket === undefined
+      ? undefined
+      : {
+          app: app.websocket,
+          options: {
+            maxMessageSize: config.ws_max_size,
+            pingIntervalMs: config.ws_ping_interval * 1000,
+            pingTimeoutMs: config.ws_ping_timeout * 1000,
+            perMessageDeflate: config.ws_per_message_deflate,
+            receiveWindow: config.stream_window,
+            rootPath: config.root_path,
+            log,
+            state: app.state,
+          },
+        };
+  const server = new WorkerServer(app.listener, { keepAliveMs: config.keep_alive * 1000, log, accessLog, websocket });
   return {
     config,
     log,

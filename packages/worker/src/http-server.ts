@@ -5,14 +5,20 @@ import type { AccessLog, Logger } from '@bicorn/runtime';
 import { createServer, type IncomingMessage, type RequestListener, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
+import type { Duplex } from 'node:stream';
+import { WebSocketUpgrades, type WebSocketSetup } from './websocket-upgrades.js';
 
 export interface WorkerServerOptions {
   readonly keepAliveMs: number;
   readonly log: Logger;
   readonly accessLog: AccessLog | undefined;
+  /** Without it, node serves upgrade requests as plain requests, and the app answers them. */
+  readonly websocket: WebSocketSetup | undefined;
 }
 
 interface Connection {
+  /** Handed to the WebSocket gateway, which closes it on drain. */
+  upgraded: boolean;
   /** Responses under way on this connection (more than one when requests are pipelined). */
   busy: number;
   /** Responses finished; a connection that has served none may still carry its first request. */
@@ -24,6 +30,7 @@ export class WorkerServer {
   readonly #connections = new Map<Socket, Connection>();
   readonly #responses = new Set<ServerResponse>();
   readonly #options: WorkerServerOptions;
+  readonly #upgrades: WebSocketUpgrades | undefined;
   #drained: (() => void) | undefined;
 
   constructor(listener: RequestListener, options: WorkerServerOptions) {
@@ -31,7 +38,7 @@ export class WorkerServer {
     this.#server = createServer();
     this.#server.keepAliveTimeout = options.keepAliveMs;
     this.#server.on('connection', (socket: Socket) => {
-      this.#connections.set(socket, { busy: 0, served: 0 });
+      this.#connections.set(socket, { upgraded: false, busy: 0, served: 0 });
       socket.once('close', () => {
         this.#connections.delete(socket);
         this.#checkDrained();
@@ -42,13 +49,26 @@ export class WorkerServer {
       this.#track(req, res);
       listener(req, res);
     });
+    if (options.websocket !== undefined) {
+      const upgrades = new WebSocketUpgrades(options.websocket, options.accessLog);
+      this.#upgrades = upgrades;
+      this.#server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+        if (this.#drained !== undefined) {
+          socket.end('HTTP/1.1 503 Service Unavailable\r\ncontent-length: 0\r\nconnection: close\r\n\r\n');
+          return;
+        }
+        const connection = this.#connections.get(req.socket);
+        if (upgrades.handle(req, socket, head) && connection !== undefined) connection.upgraded = true;
+      });
+    }
     // The server never listens itself: connections arrive from the master. 'listening'
     // starts node's own header and request timeout checks (slow-loris protection).
     this.#server.emit('listening');
   }
 
+  /** Requests under way and open WebSockets. */
   get inFlight(): number {
-    return this.#responses.size;
+    return this.#responses.size + (this.#upgrades?.open ?? 0);
   }
 
   accept(socket: Socket): void {
@@ -57,8 +77,9 @@ export class WorkerServer {
 
   /**
    * Graceful: idle keep-alive connections close now, busy ones after their response, and
-   * new ones after their first request (or after keep_alive if none comes). Resolves once
-   * every connection is closed, or at the deadline with the rest destroyed. Fast: now.
+   * new ones after their first request (or after keep_alive if none comes); WebSockets get
+   * close 1001. Resolves once every connection is closed, or at the deadline with the rest
+   * destroyed. Fast: now.
    */
   async drain(mode: StopMode, timeoutMs: number): Promise<void> {
     if (mode === 'fast') {
@@ -70,17 +91,18 @@ export class WorkerServer {
     });
     for (const res of this.#responses) closeAfter(res);
     for (const [socket, connection] of this.#connections) {
-      if (connection.busy === 0 && connection.served > 0) socket.destroy();
+      if (connection.busy === 0 && connection.served > 0 && !connection.upgraded) socket.destroy();
     }
     const silentNewcomers = setTimeout(() => {
-      for (const [socket, connection] of this.#connections) if (connection.busy === 0) socket.destroy();
+      for (const [socket, connection] of this.#connections) if (connection.busy === 0 && !connection.upgraded) socket.destroy();
     }, Math.min(this.#options.keepAliveMs, timeoutMs));
     const deadline = setTimeout(() => {
       this.#options.log.warn({ inFlight: this.#responses.size, connections: this.#connections.size }, 'requests still running at the graceful timeout; closing them');
       this.#destroyAll();
     }, timeoutMs);
     this.#checkDrained();
-    await drained;
+    // The gateway destroys what is left of its WebSockets at the same deadline.
+    await Promise.all([drained, this.#upgrades?.closeAll(timeoutMs)]);
     clearTimeout(silentNewcomers);
     clearTimeout(deadline);
   }

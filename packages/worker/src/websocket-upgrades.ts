@@ -1,0 +1,68 @@
+// The worker's upgrade requests: `Upgrade: websocket` goes to the app through the gateway, with
+// an access line when the connection ends; other protocols (h2c) are answered 501. Runs in a
+// worker, attached to its HTTP server only when the app host takes WebSockets.
+import { WebSocketGateway, type AsgiWebSocketCallable, type WebSocketGatewayOptions } from '@bicorn/gateway';
+import type { AccessLog } from '@bicorn/runtime';
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { performance } from 'node:perf_hooks';
+
+export interface WebSocketSetup {
+  readonly app: AsgiWebSocketCallable;
+  readonly options: Omit<WebSocketGatewayOptions, 'onClose'>;
+}
+
+const NOT_IMPLEMENTED = 'HTTP/1.1 501 Not Implemented\r\ncontent-type: text/plain\r\ncontent-length: 29\r\nconnection: close\r\n\r\nonly WebSocket upgrades work\n';
+
+export class WebSocketUpgrades {
+  readonly #app: AsgiWebSocketCallable;
+  readonly #gateway: WebSocketGateway;
+  readonly #started = new WeakMap<IncomingMessage, { at: number; bytes: number }>();
+
+  constructor(setup: WebSocketSetup, accessLog: AccessLog | undefined) {
+    this.#app = setup.app;
+    this.#gateway = new WebSocketGateway({
+      ...setup.options,
+      onClose: accessLog === undefined ? undefined : (req, status) => {
+        this.#writeAccess(accessLog, req, status);
+      },
+    });
+  }
+
+  get open(): number {
+    return this.#gateway.open;
+  }
+
+  /** Returns false for an upgrade to anything but WebSocket, which it has answered. */
+  handle(req: IncomingMessage, socket: Duplex, head: Buffer): boolean {
+    if (req.headers.upgrade?.toLowerCase() !== 'websocket') {
+      socket.end(NOT_IMPLEMENTED);
+      return false;
+    }
+    this.#started.set(req, { at: performance.now(), bytes: bytesWritten(socket) });
+    this.#gateway.handle(this.#app, req, socket, head);
+    return true;
+  }
+
+  closeAll(timeoutMs: number): Promise<void> {
+    return this.#gateway.closeAll(timeoutMs);
+  }
+
+  #writeAccess(accessLog: AccessLog, req: IncomingMessage, status: number): void {
+    const started = this.#started.get(req);
+    const socket = req.socket;
+    accessLog.write({
+      remote: `${socket.remoteAddress ?? '-'}:${String(socket.remotePort ?? '-')}`,
+      method: req.method ?? '-',
+      path: req.url ?? '-',
+      httpVersion: req.httpVersion,
+      status,
+      bytes: bytesWritten(socket) - (started?.bytes ?? 0),
+      durationMs: started === undefined ? 0 : performance.now() - started.at,
+    });
+  }
+}
+
+function bytesWritten(socket: Duplex): number {
+  return 'bytesWritten' in socket && typeof socket.bytesWritten === 'number' ? socket.bytesWritten : 0;
+}
