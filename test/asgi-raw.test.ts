@@ -423,6 +423,7 @@ describe.skipIf(!hasPython)('a raw Python ASGI app over WebSocket (ws client)', 
     const stopped = bicorn.stop();
     expect((await client.closed).code).toBe(1001);
     expect((await stopped).code).toBe(0);
+    expect(bicorn.lines.filter((l) => l.stream === 'stdout').map((l) => l.msg)).toContain('raw_asgi: websocket disconnect 1001');
   });
 });
 
