@@ -147,7 +147,10 @@ function parseMessage(event: object, type: string): string {
   return message;
 }
 
-function errorText(error: unknown, stack: boolean): string {
+function errorText(error: unknown, where: boolean): string {
   if (!(error instanceof Error)) return String(error);
-  return stack ? (error.stack ?? `${error.name}: ${error.message}`) : `${error.name}: ${error.message}`;
+  const text = `${error.name}: ${error.message}`;
+  // Where the app raised, without the server's own frames below it.
+  const frame = where ? error.stack?.split('\n').find((line) => line.trimStart().startsWith('at ')) : undefined;
+  return frame === undefined ? text : `${text}\n${frame}`;
 }
