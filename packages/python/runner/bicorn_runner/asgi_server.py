@@ -8,7 +8,9 @@ import threading
 from typing import Any, Callable, Coroutine, Dict, Optional, Set
 
 from .asgi_call import AsgiApp, AsgiCall
+from .asgi_websocket import WebSocketCall
 from .streams import Stream
+from .websocket_stream import WebSocketStream
 
 
 class LoopUnavailable(Exception):
@@ -53,13 +55,20 @@ class AsgiServer:
     def start(self) -> None:
         self._thread.start()
 
-    def submit(self, handler: Callable[[Stream], Any], stream: Stream) -> None:
+    def submit(self, handler: Callable[[Any], Any], stream: Any) -> None:
         """The dispatcher's submit: runs handler(stream) on the loop, from the reader thread."""
         self.loop.call_soon_threadsafe(handler, stream)
 
     def handle(self, stream: Stream) -> None:
-        """Starts the app's task for one stream; runs on the loop."""
-        task = self.loop.create_task(AsgiCall(stream, self.loop, self._state).run(self._app))
+        """Starts the app's task for one HTTP stream; runs on the loop."""
+        self._start(AsgiCall(stream, self.loop, self._state).run(self._app))
+
+    def handle_websocket(self, stream: WebSocketStream) -> None:
+        """Starts the app's task for one WebSocket stream; runs on the loop."""
+        self._start(WebSocketCall(stream, self.loop, self._state).run(self._app))
+
+    def _start(self, call: Coroutine[Any, Any, None]) -> None:
+        task = self.loop.create_task(call)
         # The loop holds tasks weakly: the set keeps each alive until it is done.
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)

@@ -1,52 +1,71 @@
-# Routes the worker's frames to streams, starts requests on the pool or the loop, tracks shutdown
-# (runner).
+# Routes the worker's frames to streams, starts requests and WebSocket connections on the pool or
+# the loop, tracks shutdown (runner).
 from __future__ import annotations
 
 import threading
-from typing import Any, Callable, Dict, Optional, Tuple
+from typing import Any, Callable, Dict, Optional, Tuple, Type, TypeVar, Union
 
 from .connection import Connection
-from .frames import (Credit, Frame, HttpBody, HttpDisconnect, HttpRequest, ProtocolError,
-                     Shutdown)
+from .frames import (Credit, Frame, HttpBody, HttpDisconnect, HttpError, HttpRequest,
+                     ProtocolError, Shutdown, WsClose, WsConnect, WsMessage)
 from .streams import Stream
+from .websocket_stream import WebSocketStream
 
 RequestHandler = Callable[[Stream], None]
+WebSocketHandler = Callable[[WebSocketStream], None]
 # Runs handler(stream) elsewhere, soon: a thread pool's submit, or an event loop's
 # call_soon_threadsafe. It is called on the reader thread, so it must not block.
-Submit = Callable[[RequestHandler, Stream], Any]
+Submit = Callable[[Callable[[Any], None], Any], Any]
+AnyStream = Union[Stream, WebSocketStream]
+_S = TypeVar("_S", Stream, WebSocketStream)
+
+NO_WEBSOCKET = ("RuntimeError: a WSGI app cannot serve WebSocket connections; serve an ASGI app "
+                "for them\n")
 
 
 class Dispatcher:
-    """on_frame runs on the reader thread; a stream is known from its HTTP_REQUEST until it
-    ends. Frames for a stream that has ended are dropped: a CREDIT or a DISCONNECT may cross
-    the runner's last frame on the way."""
+    """on_frame runs on the reader thread; a stream is known from its HTTP_REQUEST or
+    WS_CONNECT until it ends. Frames for a stream that has ended are dropped: a CREDIT, a
+    DISCONNECT or a WS_CLOSE may cross the runner's last frame on the way."""
 
     def __init__(self, connection: Connection, window: int) -> None:
         self._conn = connection
         self._window = window
-        self._handler: Optional[Tuple[RequestHandler, Submit]] = None
-        self._streams: Dict[int, Stream] = {}
+        self._handlers: Optional[Tuple[RequestHandler, Optional[WebSocketHandler], Submit]] = None
+        self._streams: Dict[int, AnyStream] = {}
         self._cond = threading.Condition()
         self._shutting_down = False
 
-    def serve(self, handler: RequestHandler, submit: Submit) -> None:
-        self._handler = (handler, submit)
+    def serve(self, handler: RequestHandler, submit: Submit,
+              websocket_handler: Optional[WebSocketHandler] = None) -> None:
+        """Without a websocket_handler (WSGI), a WS_CONNECT is answered with HTTP_ERROR."""
+        self._handlers = (handler, websocket_handler, submit)
 
     def on_frame(self, frame: Frame) -> None:
         if isinstance(frame, HttpRequest):
-            self._start(frame)
+            self._start_request(frame)
+        elif isinstance(frame, WsConnect):
+            self._start_websocket(frame)
         elif isinstance(frame, HttpBody):
-            stream = self._streams.get(frame.stream)
+            stream = self._find(frame, Stream)
             if stream is not None:
                 stream.feed(frame.body, frame.more)
-        elif isinstance(frame, Credit):
-            stream = self._streams.get(frame.stream)
-            if stream is not None:
-                stream.credit(frame.amount)
         elif isinstance(frame, HttpDisconnect):
-            stream = self._streams.get(frame.stream)
+            stream = self._find(frame, Stream)
             if stream is not None:
                 stream.disconnect()
+        elif isinstance(frame, WsMessage):
+            websocket = self._find(frame, WebSocketStream)
+            if websocket is not None:
+                websocket.feed(frame.body, frame.more, frame.text)
+        elif isinstance(frame, WsClose):
+            websocket = self._find(frame, WebSocketStream)
+            if websocket is not None:
+                websocket.close(frame.code, frame.reason)
+        elif isinstance(frame, Credit):
+            any_stream = self._streams.get(frame.stream)
+            if any_stream is not None:
+                any_stream.credit(frame.amount)
         elif isinstance(frame, Shutdown):
             with self._cond:
                 self._shutting_down = True
@@ -61,18 +80,42 @@ class Dispatcher:
             while not (self._shutting_down and not self._streams):
                 self._cond.wait()
 
-    def _start(self, request: HttpRequest) -> None:
-        if self._handler is None:
-            raise ProtocolError("HTTP_REQUEST before READY")
-        handler, submit = self._handler
-        with self._cond:
-            if request.stream in self._streams:
-                raise ProtocolError(f"HTTP_REQUEST on stream {request.stream}, which is open")
-            stream = Stream(request, self._window, self._conn, self._on_end)
-            self._streams[request.stream] = stream
+    def _start_request(self, request: HttpRequest) -> None:
+        handler, _, submit = self._ready(request)
+        stream = Stream(request, self._window, self._conn, self._on_end)
+        self._add(stream)
         submit(handler, stream)
 
-    def _on_end(self, stream: Stream) -> None:
+    def _start_websocket(self, connect: WsConnect) -> None:
+        _, handler, submit = self._ready(connect)
+        if handler is None:
+            self._conn.send(HttpError(connect.stream, NO_WEBSOCKET))
+            return
+        stream = WebSocketStream(connect, self._window, self._conn, self._on_end)
+        self._add(stream)
+        submit(handler, stream)
+
+    def _ready(self, frame: Frame) -> Tuple[RequestHandler, Optional[WebSocketHandler], Submit]:
+        if self._handlers is None:
+            raise ProtocolError(f"{type(frame).__name__} before READY")
+        return self._handlers
+
+    def _add(self, stream: AnyStream) -> None:
+        with self._cond:
+            if stream.id in self._streams:
+                raise ProtocolError(f"a new stream {stream.id}, which is open")
+            self._streams[stream.id] = stream
+
+    def _find(self, frame: Any, kind: Type[_S]) -> Optional[_S]:
+        stream = self._streams.get(frame.stream)
+        if stream is None:
+            return None
+        if not isinstance(stream, kind):
+            raise ProtocolError(f"{type(frame).__name__} on stream {frame.stream}, which is "
+                                f"not {'an HTTP' if kind is Stream else 'a WebSocket'} stream")
+        return stream
+
+    def _on_end(self, stream: AnyStream) -> None:
         with self._cond:
             del self._streams[stream.id]
             self._cond.notify_all()

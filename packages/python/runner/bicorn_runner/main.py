@@ -101,7 +101,7 @@ def _serve_asgi(connection: Connection, dispatcher: Dispatcher, app: Any,
         except LifespanFailed as error:
             server.destroy()
             return _fatal(connection, EXIT_LIFESPAN, error.message)
-    dispatcher.serve(server.handle, server.submit)
+    dispatcher.serve(server.handle, server.submit, server.handle_websocket)
     connection.send(Ready(0, "asgi"))
     dispatcher.wait_for_shutdown()
     # Tasks that outlive their response (background tasks) finish before the app shuts down.

@@ -9,8 +9,10 @@ import unittest
 from typing import Any, Callable, List, Optional
 
 from bicorn_runner.asgi_server import AsgiServer
-from bicorn_runner.frames import (Frame, HttpError, HttpRequest, HttpResponse, HttpResponseBody)
+from bicorn_runner.frames import (Frame, HttpError, HttpRequest, HttpResponse, HttpResponseBody,
+                                  WsConnect, WsMessage)
 from bicorn_runner.streams import Stream
+from bicorn_runner.websocket_stream import WebSocketStream
 from bicorn_runner.wsgi_environ import base_environ
 from bicorn_runner.wsgi_file_wrapper import FileWrapper
 from bicorn_runner.wsgi_handler import handle
@@ -28,7 +30,7 @@ class FakeConnection:
     def send(self, *frames: Frame) -> None:
         with self._cond:
             for frame in frames:
-                if isinstance(frame, HttpResponseBody):
+                if isinstance(frame, (HttpResponseBody, WsMessage)):
                     frame = frame._replace(body=bytes(frame.body))
                 self.frames.append(frame)
             self._cond.notify_all()
@@ -141,3 +143,39 @@ def serve_asgi(test: unittest.TestCase, app: Any, req: Optional[HttpRequest] = N
         for index, piece in enumerate(body):
             exchange.stream.feed(piece, more=index < len(body) - 1)
     return exchange.join()
+
+
+def ws_connect(stream: int = 9, path: bytes = b"/ws", headers: Optional[list] = None) -> WsConnect:
+    return WsConnect(stream, "GET", "ws", "1.1", path, b"", b"", ("10.0.0.7", 51000),
+                     ("127.0.0.1", 8000), headers if headers is not None else [])
+
+
+class WebSocketExchange:
+    """One WebSocket stream served by the real ASGI server's loop thread, against a
+    FakeConnection; the test plays the worker through self.stream."""
+
+    def __init__(self, test: unittest.TestCase, app: Any, connect: Optional[WsConnect] = None,
+                 window: int = 1 << 20) -> None:
+        self.conn = FakeConnection()
+        self.ended = threading.Event()
+        connection: Any = self.conn
+        self.stream = WebSocketStream(connect or ws_connect(), window, connection,
+                                      lambda _: self.ended.set())
+        self.server = AsgiServer(app)
+        self.server.start()
+        test.addCleanup(self.server.destroy)
+        self.server.submit(self.server.handle_websocket, self.stream)
+
+    def join(self) -> "WebSocketExchange":
+        """Waits for the app's task to finish."""
+        future = asyncio.run_coroutine_threadsafe(self.server.drain(), self.server.loop)
+        try:
+            future.result(TIMEOUT)
+        except concurrent.futures.TimeoutError:
+            raise AssertionError(f"the app's task did not finish; frames: "
+                                 f"{self.conn.frames!r}") from None
+        return self
+
+    def error(self) -> Optional[str]:
+        errors = self.conn.of_type(HttpError)
+        return errors[0].message if errors else None

@@ -70,6 +70,19 @@ APP = """
             await send({"type": "lifespan.startup.failed", "message": "database unreachable"})
 
 
+    async def ws_echo(scope, receive, send):
+        if scope["type"] != "websocket":
+            raise ValueError(scope["type"])
+        await receive()
+        await send({"type": "websocket.accept", "subprotocol": scope["subprotocols"][0]})
+        while True:
+            event = await receive()
+            if event["type"] == "websocket.disconnect":
+                sys.stderr.write("disconnect %d\\n" % event["code"])
+                return
+            await send({"type": "websocket.send", "text": event["text"][::-1]})
+
+
     def asgi2_app(scope):
         async def instance(receive, send):
             await send({"type": "http.response.start", "status": 200})
@@ -292,6 +305,21 @@ class RunnerProcessTest(unittest.TestCase):
         self.assertIn("uvloop is not installed in", fatal.message)
         self.assertIn("--loop asyncio", fatal.message)
         self.assertEqual(runner.wait_exit(), 2)
+
+    def test_echoes_on_a_websocket_and_drains_it_at_shutdown(self) -> None:
+        runner = RunnerProcess(self, "app:ws_echo", "--window", "65536")
+        self.assertIsInstance(runner.next_frame(), f.Hello)
+        self.assertEqual(runner.next_frame(), f.Ready(0, "asgi"))
+        runner.send(f.WsConnect(3, "GET", "ws", "1.1", b"/echo", b"", b"", None, None,
+                                [(b"sec-websocket-protocol", b"rev")]))
+        self.assertEqual(runner.next_frame(), f.WsAccept(3, "rev", []))
+        runner.send(f.WsMessage(3, True, True, b"hel"), f.WsMessage(3, False, True, b"lo"),
+                    f.Shutdown(0))
+        self.assertEqual(runner.next_response_frame(), f.WsMessage(3, False, True, b"olleh"))
+        # SHUTDOWN waits for the connection; the worker closes it (1001 when it drains).
+        runner.send(f.WsClose(3, 1001, ""))
+        self.assertEqual(runner.wait_exit(), 0)
+        self.assertIn(b"disconnect 1001", runner.process.stderr.read())
 
     def test_a_bad_command_line_is_fatal_with_exit_code_2(self) -> None:
         runner = RunnerProcess(self, "app:application", "--threads", "zero")

@@ -1,0 +1,139 @@
+# One WebSocket stream in the runner: the messages from the client, the send window, the close
+# the worker reports, its end.
+from __future__ import annotations
+
+import threading
+from collections import deque
+from typing import Callable, Deque, List, NamedTuple, Optional, Tuple
+
+from .connection import Connection
+from .frames import Buffer, Credit, Frame, HttpError, ProtocolError, WsConnect
+from .streams import StreamGone
+
+
+class Message(NamedTuple):
+    text: bool
+    data: bytes
+    # Bytes not credited yet: those of its last frame (the earlier ones were, on arrival).
+    owed: int
+
+
+class WebSocketStream:
+    """Shared by the reader thread (frames in) and the event loop (the app's task), which must
+    not block: it polls (take_message, closed, try_acquire) and waits for the waker it set. The
+    stream ends when the app's task is over (finish); on_end is then called once."""
+
+    def __init__(self, connect: WsConnect, window: int, connection: Connection,
+                 on_end: Callable[["WebSocketStream"], None]) -> None:
+        self.id = connect.stream
+        self.connect = connect
+        self._conn = connection
+        self._on_end = on_end
+        self._lock = threading.Lock()
+        self._window = window
+        self._send_window = window
+        self._pieces: List[bytes] = []
+        self._piece_text = False
+        self._messages: Deque[Message] = deque()
+        self._owed = 0
+        self._closed: Optional[Tuple[int, str]] = None
+        self._ended = False
+        self._wake: Optional[Callable[[], None]] = None
+
+    @property
+    def gone(self) -> bool:
+        """The worker closed the connection: nothing more may be sent."""
+        return self._closed is not None
+
+    def feed(self, data: Buffer, more: bool, text: bool) -> None:
+        """A WS_MESSAGE frame. A message's bytes are credited as they arrive until its last
+        frame, whose bytes are credited when the app takes the message (SPEC.md)."""
+        size = len(data)
+        with self._lock:
+            if self._owed + size > self._window:
+                raise ProtocolError(f"{self._owed + size} WebSocket bytes sent and not credited, "
+                                    f"beyond the window of {self._window}")
+            if not self._pieces:
+                self._piece_text = text
+            self._pieces.append(bytes(data))
+            if more:
+                credit = size
+            else:
+                self._messages.append(Message(self._piece_text, b"".join(self._pieces), size))
+                self._owed += size
+                self._pieces = []
+                credit = 0
+        if credit:
+            self._send_credit(credit)
+        self._notify()
+
+    def close(self, code: int, reason: str) -> None:
+        """WS_CLOSE from the worker: the connection is closed; a message left unfinished is
+        dropped, the ones complete are still the app's to receive."""
+        with self._lock:
+            self._closed = (code, reason)
+            self._pieces = []
+            self._send_window = 0
+        self._notify()
+
+    def credit(self, amount: int) -> None:
+        with self._lock:
+            self._send_window += amount
+        self._notify()
+
+    def set_waker(self, wake: Callable[[], None]) -> None:
+        """wake() is called, on the reader thread, after a message, credit or the close."""
+        with self._lock:
+            self._wake = wake
+
+    def take_message(self) -> Optional[Tuple[bool, bytes]]:
+        """The oldest complete message as (text, data), without waiting; None when none."""
+        with self._lock:
+            if not self._messages:
+                return None
+            message = self._messages.popleft()
+            self._owed -= message.owed
+        if message.owed:
+            self._send_credit(message.owed)
+        return message.text, message.data
+
+    def closed(self) -> Optional[Tuple[int, str]]:
+        """The close code and reason the worker reported, once it has."""
+        with self._lock:
+            return self._closed
+
+    def try_acquire(self, wanted: int) -> int:
+        """Up to wanted bytes of the send window, without waiting: 0 when it is empty; raises
+        StreamGone once the worker closed the connection."""
+        with self._lock:
+            if self._closed is not None:
+                raise StreamGone()
+            granted = min(wanted, self._send_window)
+            self._send_window -= granted
+            return granted
+
+    def send_frames(self, *frames: Frame) -> None:
+        self._conn.send(*frames)
+
+    def send_error(self, message: str) -> None:
+        if not self.gone:
+            self._conn.send(HttpError(self.id, message))
+
+    def finish(self) -> None:
+        """The app's task is over: the stream ends for the runner."""
+        with self._lock:
+            if self._ended:
+                return
+            self._ended = True
+        self._on_end(self)
+
+    def _send_credit(self, amount: int) -> None:
+        # After the worker's WS_CLOSE the stream has ended on its side: credit would be noise.
+        if not self.gone:
+            self._conn.send(Credit(self.id, amount))
+
+    def _notify(self) -> None:
+        with self._lock:
+            wake = self._wake
+        if wake is not None:
+            wake()

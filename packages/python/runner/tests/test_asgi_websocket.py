@@ -1,0 +1,394 @@
+# Tests of an ASGI WebSocket connection in the runner: receive() and send() as WebSocket frames,
+# credit both ways, the denial response, the event order and what the worker is told on failure.
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import io
+import queue
+import threading
+import unittest
+
+from bicorn_runner.frames import (Credit, HttpError, HttpResponse, HttpResponseBody, WsAccept,
+                                  WsClose, WsMessage)
+from bicorn_runner.streams import MAX_BODY_FRAME
+
+from .fakes import TIMEOUT, WebSocketExchange, ws_connect
+
+ACCEPT = {"type": "websocket.accept"}
+
+
+def app_sending(*events):
+    async def app(scope, receive, send):
+        for event in events:
+            await send(event)
+    return app
+
+
+def text(data):
+    return {"type": "websocket.send", "text": data}
+
+
+def message_frames(frames):
+    return [f for f in frames if isinstance(f, WsMessage)]
+
+
+class ConversationTest(unittest.TestCase):
+    def test_echoes_text_and_bytes_and_closes_with_1000_when_the_app_returns(self) -> None:
+        events = []
+
+        async def app(scope, receive, send):
+            events.append(await receive())
+            await send(ACCEPT)
+            for _ in range(2):
+                event = await receive()
+                events.append(event)
+                if "text" in event:
+                    await send(text("echo " + event["text"]))
+                else:
+                    await send({"type": "websocket.send", "bytes": event["bytes"][::-1]})
+
+        exchange = WebSocketExchange(self, app)
+        exchange.stream.feed("héllo".encode(), more=False, text=True)
+        exchange.stream.feed(b"\x00\x01\x02", more=False, text=False)
+        exchange.join()
+        self.assertEqual(events, [
+            {"type": "websocket.connect"},
+            {"type": "websocket.receive", "text": "héllo"},
+            {"type": "websocket.receive", "bytes": b"\x00\x01\x02"},
+        ])
+        self.assertEqual([f for f in exchange.conn.frames if not isinstance(f, Credit)], [
+            WsAccept(9, "", []),
+            WsMessage(9, False, True, "echo héllo".encode()),
+            WsMessage(9, False, False, b"\x02\x01\x00"),
+            WsClose(9, 1000, ""),
+        ])
+        self.assertTrue(exchange.ended.is_set())
+
+    def test_accepts_with_a_subprotocol_and_extra_headers(self) -> None:
+        scopes = []
+
+        async def app(scope, receive, send):
+            scopes.append(scope)
+            await send({"type": "websocket.accept", "subprotocol": scope["subprotocols"][1],
+                        "headers": [(b"X-Room", b"1")]})
+            await send({"type": "websocket.close"})
+
+        exchange = WebSocketExchange(self, app, ws_connect(
+            headers=[(b"sec-websocket-protocol", b"chat, superchat")])).join()
+        self.assertEqual(scopes[0]["subprotocols"], ["chat", "superchat"])
+        self.assertEqual(exchange.conn.frames, [WsAccept(9, "superchat", [(b"x-room", b"1")]),
+                                                WsClose(9, 1000, "")])
+
+    def test_reassembles_a_fragmented_message_and_credits_it_as_spec_md_says(self) -> None:
+        received: "queue.Queue[dict]" = queue.Queue()
+        go = threading.Event()
+
+        async def app(scope, receive, send):
+            await receive()
+            await send(ACCEPT)
+            await asyncio.get_running_loop().run_in_executor(None, go.wait)
+            received.put(await receive())
+            received.put(await receive())
+
+        exchange = WebSocketExchange(self, app)
+        exchange.conn.wait_for("the accept", lambda frames: WsAccept(9, "", []) in frames)
+        exchange.stream.feed(b"ab", more=True, text=True)
+        exchange.stream.feed(b"cd", more=True, text=True)
+        exchange.stream.feed(b"ef", more=False, text=True)
+        # The unfinished message's bytes are credited as they arrive, the last frame's once
+        # the app has the message.
+        self.assertEqual(exchange.conn.of_type(Credit), [Credit(9, 2), Credit(9, 2)])
+        go.set()
+        self.assertEqual(received.get(timeout=TIMEOUT), {"type": "websocket.receive",
+                                                         "text": "abcdef"})
+        exchange.conn.wait_for("the last credit", lambda frames: len(
+            [f for f in frames if isinstance(f, Credit)]) == 3)
+        self.assertEqual(exchange.conn.of_type(Credit)[-1], Credit(9, 2))
+        exchange.stream.close(1001, "going away")
+        self.assertEqual(received.get(timeout=TIMEOUT),
+                         {"type": "websocket.disconnect", "code": 1001, "reason": "going away"})
+        exchange.join()
+        # The worker closed first: the app's return sends nothing more.
+        self.assertNotIn(WsClose(9, 1000, ""), exchange.conn.frames)
+
+    def test_delivers_messages_that_arrived_before_the_close_then_the_disconnect(self) -> None:
+        events = []
+
+        async def app(scope, receive, send):
+            await receive()
+            await send(ACCEPT)
+            while True:
+                event = await receive()
+                events.append(event)
+                if event["type"] == "websocket.disconnect":
+                    break
+
+        exchange = WebSocketExchange(self, app)
+        exchange.conn.wait_for("the accept", lambda frames: bool(frames))
+        exchange.stream.feed(b"one", more=False, text=False)
+        exchange.stream.feed(b"unfinished", more=True, text=False)
+        exchange.stream.close(1005, "")
+        exchange.join()
+        self.assertEqual(events, [{"type": "websocket.receive", "bytes": b"one"},
+                                  {"type": "websocket.disconnect", "code": 1005, "reason": ""}])
+
+    def test_closes_with_the_apps_code_and_then_reports_the_clients_answer(self) -> None:
+        events = []
+
+        async def app(scope, receive, send):
+            await receive()
+            await send(ACCEPT)
+            await send({"type": "websocket.close", "code": 4000, "reason": "bye"})
+            events.append(await receive())
+
+        exchange = WebSocketExchange(self, app)
+        exchange.conn.wait_for("the close", lambda frames: WsClose(9, 4000, "bye") in frames)
+        exchange.stream.close(4000, "bye")
+        exchange.join()
+        self.assertEqual(events, [{"type": "websocket.disconnect", "code": 4000,
+                                   "reason": "bye"}])
+        self.assertEqual(exchange.conn.frames, [WsAccept(9, "", []), WsClose(9, 4000, "bye")])
+
+
+class FlowControlTest(unittest.TestCase):
+    def test_splits_a_large_message_and_waits_for_credit(self) -> None:
+        size = MAX_BODY_FRAME + 1000
+        window = MAX_BODY_FRAME + 500
+
+        async def app(scope, receive, send):
+            await send(ACCEPT)
+            await send(text("é" * (size // 2)))
+
+        exchange = WebSocketExchange(self, app, window=window)
+        conn = exchange.conn
+        conn.wait_for("the first window", lambda frames: sum(
+            len(f.body) for f in message_frames(frames)) == window)
+        exchange.stream.credit(1000)
+        exchange.join()
+        frames = message_frames(conn.frames)
+        self.assertEqual([(f.more, f.text, len(f.body)) for f in frames],
+                         [(True, True, MAX_BODY_FRAME), (True, True, 500), (False, True, 500)])
+        self.assertEqual(b"".join(f.body for f in frames).decode(), "é" * (size // 2))
+
+    def test_messages_from_concurrent_tasks_do_not_interleave(self) -> None:
+        async def app(scope, receive, send):
+            await send(ACCEPT)
+            await asyncio.gather(send({"type": "websocket.send", "bytes": b"a" * 300}),
+                                 send({"type": "websocket.send", "bytes": b"b" * 300}))
+
+        exchange = WebSocketExchange(self, app, window=100)
+        # Each frame after the first goes out on the credit the one before it earned.
+        for count in range(1, 7):
+            exchange.conn.wait_for(f"frame {count}",
+                                   lambda frames: len(message_frames(frames)) == count)
+            exchange.stream.credit(100)
+        exchange.join()
+        bodies = [(f.more, f.body) for f in message_frames(exchange.conn.frames)]
+        self.assertEqual(bodies, [(True, b"a" * 100), (True, b"a" * 100), (False, b"a" * 100),
+                                  (True, b"b" * 100), (True, b"b" * 100), (False, b"b" * 100)])
+
+    def test_a_client_that_leaves_releases_a_send_waiting_for_credit(self) -> None:
+        raised = []
+
+        async def app(scope, receive, send):
+            await send(ACCEPT)
+            try:
+                await send({"type": "websocket.send", "bytes": b"x" * 200})
+            except OSError as error:
+                raised.append(type(error).__name__)
+                raise
+
+        exchange = WebSocketExchange(self, app, window=100)
+        exchange.conn.wait_for("the window", lambda frames: len(message_frames(frames)) == 1)
+        stderr = io.StringIO()
+        with contextlib.redirect_stderr(stderr):
+            exchange.stream.close(1006, "")
+            exchange.join()
+        self.assertEqual(raised, ["ClientDisconnected"])
+        self.assertIsNone(exchange.error())
+        self.assertEqual(stderr.getvalue(), "")
+        self.assertTrue(exchange.ended.is_set())
+
+    def test_send_after_the_client_left_raises_client_disconnected(self) -> None:
+        outcome: "queue.Queue[str]" = queue.Queue()
+
+        async def app(scope, receive, send):
+            await send(ACCEPT)
+            await receive()
+            await receive()
+            try:
+                await send(text("late"))
+            except OSError as error:
+                outcome.put(type(error).__name__)
+
+        exchange = WebSocketExchange(self, app)
+        exchange.conn.wait_for("the accept", lambda frames: bool(frames))
+        exchange.stream.close(1001, "")
+        self.assertEqual(outcome.get(timeout=TIMEOUT), "ClientDisconnected")
+        exchange.join()
+        self.assertEqual(exchange.conn.frames, [WsAccept(9, "", [])])
+
+
+class DenialTest(unittest.TestCase):
+    def test_a_close_before_accept_is_ws_close_and_then_a_disconnect(self) -> None:
+        events = []
+
+        async def app(scope, receive, send):
+            events.append(await receive())
+            await send({"type": "websocket.close"})
+            events.append(await receive())
+
+        exchange = WebSocketExchange(self, app).join()
+        self.assertEqual(exchange.conn.frames, [WsClose(9, 1000, "")])
+        self.assertEqual(events, [{"type": "websocket.connect"},
+                                  {"type": "websocket.disconnect", "code": 1006, "reason": ""}])
+
+    def test_the_denial_response_goes_out_as_an_http_response(self) -> None:
+        events = []
+
+        async def app(scope, receive, send):
+            self.assertIn("websocket.http.response", scope["extensions"])
+            await receive()
+            await send({"type": "websocket.http.response.start", "status": 401,
+                        "headers": [(b"www-authenticate", b"Bearer")]})
+            await send({"type": "websocket.http.response.body", "body": b"who ",
+                        "more_body": True})
+            await send({"type": "websocket.http.response.body", "body": b"are you?"})
+            events.append(await receive())
+
+        exchange = WebSocketExchange(self, app).join()
+        self.assertEqual(exchange.conn.frames, [
+            HttpResponse(9, 401, [(b"www-authenticate", b"Bearer")]),
+            HttpResponseBody(9, True, b"who "),
+            HttpResponseBody(9, False, b"are you?"),
+        ])
+        self.assertEqual(events, [{"type": "websocket.disconnect", "code": 1006, "reason": ""}])
+
+    def test_a_failure_between_the_denial_start_and_its_body_sends_no_head(self) -> None:
+        async def app(scope, receive, send):
+            await send({"type": "websocket.http.response.start", "status": 404})
+            raise LookupError("no such room")
+
+        exchange = WebSocketExchange(self, app).join()
+        self.assertEqual([type(f) for f in exchange.conn.frames], [HttpError])
+        self.assertIn("LookupError: no such room", exchange.error())
+
+
+class EventOrderTest(unittest.TestCase):
+    def test_refuses_events_out_of_order_naming_the_rule(self) -> None:
+        deny = {"type": "websocket.http.response.start", "status": 403}
+        deny_body = {"type": "websocket.http.response.body"}
+        cases = [
+            ((text("x"),), "websocket.send sent before websocket.accept"),
+            ((ACCEPT, ACCEPT), "websocket.accept sent twice"),
+            ((ACCEPT, deny), "websocket.http.response.start sent after websocket.accept"),
+            ((deny_body,), "websocket.http.response.body sent before "
+                           "websocket.http.response.start"),
+            ((deny, ACCEPT), "websocket.accept sent during the denial response"),
+            ((deny, deny), "websocket.http.response.start sent twice"),
+        ]
+        for events, rule in cases:
+            with self.subTest(rule):
+                exchange = WebSocketExchange(self, app_sending(*events)).join()
+                self.assertIn(f"ASGI event order violated: {rule}", exchange.error())
+
+    def test_events_after_the_last_frame_are_refused_and_logged(self) -> None:
+        deny = {"type": "websocket.http.response.start", "status": 403}
+        cases = [
+            ((ACCEPT, {"type": "websocket.close"}, text("x")),
+             "websocket.send sent after websocket.close"),
+            ((deny, {"type": "websocket.http.response.body"}, {"type": "websocket.close"}),
+             "websocket.close sent after the denial response was complete"),
+        ]
+        for events, rule in cases:
+            with self.subTest(rule):
+                stderr = io.StringIO()
+                with contextlib.redirect_stderr(stderr):
+                    exchange = WebSocketExchange(self, app_sending(*events)).join()
+                self.assertIsNone(exchange.error())
+                self.assertIn(rule, stderr.getvalue())
+
+    def test_a_violation_the_app_swallows_still_fails_the_connection(self) -> None:
+        async def app(scope, receive, send):
+            await send(ACCEPT)
+            with contextlib.suppress(RuntimeError):
+                await send(ACCEPT)
+
+        exchange = WebSocketExchange(self, app).join()
+        self.assertIn("websocket.accept sent twice", exchange.error())
+        self.assertNotIn(WsClose(9, 1000, ""), exchange.conn.frames)
+
+
+class InvalidEventTest(unittest.TestCase):
+    def test_names_the_bad_field(self) -> None:
+        cases = [
+            ({"type": "websocket.send", "bytes": b"a", "text": "a"},
+             "exactly one of 'bytes' and 'text' must be given (not None), got both"),
+            ({"type": "websocket.send", "bytes": None}, "got neither"),
+            ({"type": "websocket.send", "text": b"a"}, "'text' must be a str, got bytes"),
+            ({"type": "websocket.send", "bytes": "a"}, "'bytes' must be a byte string, got str"),
+            ({"type": "websocket.send", "text": "\ud800"}, "'text' cannot be encoded as UTF-8"),
+            ({"type": "websocket.close", "code": 1005}, "'code' must be an int a close frame"),
+            ({"type": "websocket.close", "code": "1000"}, "'code' must be an int"),
+            ({"type": "websocket.close", "reason": "x" * 124}, "'reason' is 124 bytes"),
+            ({"type": "websocket.close", "reason": 5}, "'reason' must be a str, got int"),
+            ({"type": "websocket.accept", "subprotocol": "a b"}, "'subprotocol' must be None"),
+            ({"type": "websocket.accept", "headers": [(b"sec-websocket-protocol", b"chat")]},
+             "headers[0]: 'sec-websocket-protocol' is the server's to set"),
+            ({"type": "websocket.accept", "headers": [(b"x", b"a\rb")]},
+             "websocket.accept: headers[0]: response header 'x': a control character"),
+            ({"type": "websocket.http.response.start", "status": 101},
+             "websocket.http.response.start: 'status' must be an int from 200 to 599"),
+            ({"type": "websocket.http.response.body", "body": "x"},
+             "websocket.http.response.body: 'body' must be bytes"),
+            ({"type": "http.response.start", "status": 200},
+             "unknown event type 'http.response.start' on a WebSocket"),
+        ]
+        for event, message in cases:
+            with self.subTest(message):
+                first = (ACCEPT,) if event["type"] in ("websocket.send", "websocket.close") else ()
+                exchange = WebSocketExchange(self, app_sending(*first, event)).join()
+                self.assertIn(message, exchange.error())
+
+
+class AppFailureTest(unittest.TestCase):
+    def test_an_app_that_returns_without_accepting_fails(self) -> None:
+        exchange = WebSocketExchange(self, app_sending()).join()
+        self.assertEqual([type(f) for f in exchange.conn.frames], [HttpError])
+        self.assertIn("returned without accepting, closing or denying", exchange.error())
+        self.assertTrue(exchange.ended.is_set())
+
+    def test_an_app_that_returns_mid_denial_fails(self) -> None:
+        exchange = WebSocketExchange(self, app_sending(
+            {"type": "websocket.http.response.start", "status": 403},
+            {"type": "websocket.http.response.body", "body": b"x", "more_body": True})).join()
+        self.assertIn("without completing its denial response", exchange.error())
+
+    def test_an_exception_after_accept_sends_the_apps_traceback(self) -> None:
+        async def app(scope, receive, send):
+            await send(ACCEPT)
+            raise KeyError("room")
+
+        exchange = WebSocketExchange(self, app).join()
+        self.assertEqual(exchange.conn.frames[0], WsAccept(9, "", []))
+        error = exchange.error()
+        self.assertIn("KeyError: 'room'", error)
+        self.assertIn("test_asgi_websocket.py", error)
+        self.assertNotIn("bicorn_runner", error)
+
+    def test_an_exception_after_the_close_goes_to_stderr(self) -> None:
+        async def app(scope, receive, send):
+            await send(ACCEPT)
+            await send({"type": "websocket.close"})
+            raise RuntimeError("cleanup failed")
+
+        stderr = io.StringIO()
+        with contextlib.redirect_stderr(stderr):
+            exchange = WebSocketExchange(self, app).join()
+        self.assertIsNone(exchange.error())
+        self.assertIn("RuntimeError: cleanup failed", stderr.getvalue())
+
+
+if __name__ == "__main__":
+    unittest.main()

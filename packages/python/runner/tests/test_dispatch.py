@@ -1,0 +1,74 @@
+# Tests of the runner's dispatcher: frames routed to HTTP and WebSocket streams, and refused when
+# they do not fit the stream they name.
+from __future__ import annotations
+
+import unittest
+from typing import Any, List
+
+from bicorn_runner.dispatch import Dispatcher
+from bicorn_runner.frames import (Credit, HttpBody, HttpError, ProtocolError, WsClose, WsMessage)
+
+from .fakes import FakeConnection, request, ws_connect
+
+
+class DispatcherHarness:
+    def __init__(self, websockets: bool = True, window: int = 1000) -> None:
+        self.conn = FakeConnection()
+        connection: Any = self.conn
+        self.dispatcher = Dispatcher(connection, window)
+        self.started: List[Any] = []
+        self.dispatcher.serve(self.started.append, lambda handler, stream: handler(stream),
+                              self.started.append if websockets else None)
+
+
+class DispatchTest(unittest.TestCase):
+    def test_routes_websocket_frames_to_their_stream(self) -> None:
+        harness = DispatcherHarness()
+        harness.dispatcher.on_frame(ws_connect(stream=3))
+        (stream,) = harness.started
+        harness.dispatcher.on_frame(WsMessage(3, False, True, b"hi"))
+        harness.dispatcher.on_frame(Credit(3, 10))
+        self.assertEqual(stream.take_message(), (True, b"hi"))
+        self.assertEqual(stream.try_acquire(2000), 1010)
+        harness.dispatcher.on_frame(WsClose(3, 1001, "bye"))
+        self.assertEqual(stream.closed(), (1001, "bye"))
+        stream.finish()
+        # A frame that crossed the stream's end on the way is dropped.
+        harness.dispatcher.on_frame(WsMessage(3, False, False, b"late"))
+
+    def test_a_wsgi_app_answers_a_websocket_with_http_error(self) -> None:
+        harness = DispatcherHarness(websockets=False)
+        harness.dispatcher.on_frame(ws_connect(stream=5))
+        self.assertEqual(harness.started, [])
+        (error,) = harness.conn.of_type(HttpError)
+        self.assertEqual(error.stream, 5)
+        self.assertIn("a WSGI app cannot serve WebSocket connections", error.message)
+
+    def test_refuses_frames_of_the_wrong_kind_for_a_stream(self) -> None:
+        harness = DispatcherHarness()
+        harness.dispatcher.on_frame(request(stream=1, more=True))
+        harness.dispatcher.on_frame(ws_connect(stream=2))
+        with self.assertRaisesRegex(ProtocolError, "WsMessage on stream 1, which is not a "
+                                                   "WebSocket stream"):
+            harness.dispatcher.on_frame(WsMessage(1, False, False, b"x"))
+        with self.assertRaisesRegex(ProtocolError, "HttpBody on stream 2, which is not an HTTP"):
+            harness.dispatcher.on_frame(HttpBody(2, False, b"x"))
+
+    def test_refuses_a_stream_id_that_is_open(self) -> None:
+        harness = DispatcherHarness()
+        harness.dispatcher.on_frame(ws_connect(stream=2))
+        with self.assertRaisesRegex(ProtocolError, "stream 2, which is open"):
+            harness.dispatcher.on_frame(request(stream=2))
+
+    def test_refuses_websocket_bytes_beyond_the_window(self) -> None:
+        harness = DispatcherHarness(window=10)
+        harness.dispatcher.on_frame(ws_connect(stream=2))
+        harness.dispatcher.on_frame(WsMessage(2, False, False, b"x" * 6))
+        # An unfinished message is credited as it arrives, so it does not count.
+        harness.dispatcher.on_frame(WsMessage(2, True, False, b"y" * 4))
+        with self.assertRaisesRegex(ProtocolError, "11 WebSocket bytes sent and not credited"):
+            harness.dispatcher.on_frame(WsMessage(2, False, False, b"y" * 5))
+
+
+if __name__ == "__main__":
+    unittest.main()
