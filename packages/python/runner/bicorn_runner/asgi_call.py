@@ -127,7 +127,7 @@ class AsgiCall:
         # With trailers to come, the body's last frame still says more follows.
         await self._waiter.send_in_frames(event.body, event.more or self._trailers_announced,
                                           self._body_frame, head)
-        if self._phase == COMPLETE:
+        if not event.more and not self._trailers_announced:
             self._complete()
 
     def _body_frame(self, piece: memoryview, more: bool) -> Frame:

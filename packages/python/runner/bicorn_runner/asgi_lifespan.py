@@ -8,6 +8,7 @@ from typing import Any, Dict, Optional, Tuple
 
 from .app_traceback import format_app_exception
 from .asgi_call import AsgiApp
+from .asgi_events import describe
 
 # A worker that cannot boot: the app's lifespan startup failed.
 EXIT_LIFESPAN = 3
@@ -112,10 +113,10 @@ class Lifespan:
         self._spoke = self._spoke or str(kind).startswith("lifespan.")
         if kind not in self._expected:
             expected = " or ".join(map(repr, self._expected)) or "no event until lifespan.shutdown"
-            raise ValueError(f"lifespan send: got {_describe(message)}; expected {expected}")
+            raise ValueError(f"lifespan send: got {describe(message)}; expected {expected}")
         message_text = message.get("message", "")
         if kind.endswith(".failed") and not isinstance(message_text, (str, type(None))):
-            raise TypeError(f"{kind}: 'message' must be a str, got {_describe(message_text)}")
+            raise TypeError(f"{kind}: 'message' must be a str, got {describe(message_text)}")
         self._outcomes.put_nowait(("sent", message))
         # The answer to one phase: nothing more is expected until the next phase starts.
         self._expected = ()
@@ -124,11 +125,6 @@ class Lifespan:
 def _one_line(error: BaseException) -> str:
     text = f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
     return " ".join(text.split())[:300]
-
-
-def _describe(value: Any) -> str:
-    text = repr(value)
-    return f"{type(value).__name__} {text[:60]}{'…' if len(text) > 60 else ''}"
 
 
 def _log(message: str) -> None:

@@ -1,4 +1,5 @@
-# The runner's life: HELLO, load the app, READY or FATAL, serve until SHUTDOWN or the worker goes.
+# The runner's life: HELLO, load the app (and start its ASGI lifespan), READY or FATAL, serve until
+# SHUTDOWN or the worker goes.
 from __future__ import annotations
 
 import functools
