@@ -1,18 +1,15 @@
-// End-to-end checks of the ASGI 3.0 contract with a raw Python ASGI app (no framework,
-// test/fixtures/python/raw_asgi.py): the HTTP scope and events, the event-order rules, the
-// extensions, WebSocket over the `ws` client, and lifespan. One worker each, so that what the
-// app observed after a response (GET /observed) comes from the process that served it.
+// End-to-end checks of the ASGI 3.0 HTTP contract with a raw Python ASGI app (no framework,
+// test/fixtures/python/raw_asgi.py): the scope, the request and disconnect events, send()
+// errors, the event-order rules and the extensions. WebSocket and lifespan are in
+// asgi-raw-websocket.test.ts and asgi-raw-lifespan.test.ts.
 import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { connect } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
-import { runBicorn, type BicornProcess, type LogLine } from './support/bicorn-process.js';
 import { get, post } from './support/http.js';
-import { hasPython, pythonFixtures, servePython } from './support/python.js';
-
-const serveRaw = (extra: readonly string[] = []): BicornProcess => servePython('raw_asgi:app', extra);
+import { hasPython, pythonFixtures } from './support/python.js';
+import { errorNaming, observed, serveRaw } from './support/raw-asgi.js';
 
 interface Outcome {
   readonly status: number;
@@ -54,6 +51,10 @@ function fetchOutcome(url: string, options: { method?: string; headers?: Record<
     });
     req.on('information', (info) => informational.push({ status: info.statusCode, rawHeaders: info.rawHeaders }));
     req.on('error', reject);
+    // A server that never ends the response fails the request by name, not the whole test by timeout.
+    req.setTimeout(10_000, () => {
+      req.destroy(new Error(`no complete answer to ${url} within 10 s`));
+    });
     req.end(options.body);
   });
 }
@@ -93,19 +94,6 @@ function leaveAfterFirstChunk(url: string): Promise<number> {
     req.end();
   });
 }
-
-/** Polls GET /observed until the app has recorded `key`; a bounded wait, never a fixed sleep. */
-async function observed(url: string, key: string, timeoutMs = 10_000): Promise<unknown> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const seen = JSON.parse((await get(`${url}/observed`)).body) as Record<string, unknown>;
-    if (key in seen) return seen[key];
-    if (Date.now() > deadline) throw new Error(`the app never observed ${key}; it has ${JSON.stringify(seen)}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
-const errorNaming = (text: string) => (line: LogLine) => line.level >= 50 && JSON.stringify(line).includes(text);
 
 describe.skipIf(!hasPython)('a raw Python ASGI app over HTTP/1.1', () => {
   it('gets the HTTP scope: versions, decoded path, raw path, query, root path, ordered headers, client and server', async () => {
@@ -259,217 +247,5 @@ describe.skipIf(!hasPython)('a raw Python ASGI app over HTTP/1.1', () => {
     const links = (hinted.informational[0]?.rawHeaders ?? []).filter((_, i, raw) => i % 2 === 1 && raw[i - 1]?.toLowerCase() === 'link');
     expect(links.join(', ')).toBe('</style.css>; rel=preload; as=style, </app.js>; rel=preload; as=script');
     expect((await bicorn.stop()).code).toBe(0);
-  });
-});
-
-// --- WebSocket, with the `ws` package as the client ------------------------------------------
-
-interface Message {
-  readonly data: string;
-  readonly binary: boolean;
-}
-
-/** A ws client whose messages and close can be awaited in order. */
-class Client {
-  readonly #queue: Message[] = [];
-  readonly #waiters: ((m: Message) => void)[] = [];
-  readonly closed: Promise<{ code: number; reason: string }>;
-
-  constructor(readonly ws: WebSocket, readonly upgradeHeaders: Record<string, string | string[] | undefined>) {
-    ws.on('message', (data: Buffer, binary: boolean) => {
-      const message = { data: binary ? data.toString('latin1') : data.toString('utf8'), binary };
-      const waiter = this.#waiters.shift();
-      if (waiter) waiter(message);
-      else this.#queue.push(message);
-    });
-    this.closed = new Promise((resolve) => ws.once('close', (code: number, reason: Buffer) => resolve({ code, reason: reason.toString('utf8') })));
-  }
-
-  next(): Promise<Message> {
-    const queued = this.#queue.shift();
-    if (queued) return Promise.resolve(queued);
-    return new Promise((resolve, reject) => {
-      this.#waiters.push(resolve);
-      void this.closed.then(({ code }) => reject(new Error(`the connection closed (${String(code)}) before a message came`)));
-    });
-  }
-}
-
-function wsUrl(url: string, path: string): string {
-  return url.replace(/^http/, 'ws') + path;
-}
-
-/** Opens a WebSocket, or fails with the HTTP answer that refused it. */
-function openWs(url: string, protocols: string[] = []): Promise<Client> {
-  return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url, protocols);
-    let headers: Record<string, string | string[] | undefined> = {};
-    ws.once('upgrade', (res) => (headers = res.headers));
-    ws.once('open', () => {
-      resolve(new Client(ws, headers));
-    });
-    ws.once('error', reject);
-    ws.once('unexpected-response', (req, res) => {
-      req.destroy();
-      reject(new Error(`refused with HTTP ${String(res.statusCode)}`));
-    });
-  });
-}
-
-/** Connects expecting a refusal, and returns the HTTP answer. */
-function refusal(url: string): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }> {
-  return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url);
-    ws.once('open', () => {
-      ws.terminate();
-      reject(new Error('the WebSocket was accepted'));
-    });
-    ws.once('error', reject);
-    ws.once('unexpected-response', (req, res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => (body += chunk));
-      res.on('end', () => {
-        req.destroy();
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, body });
-      });
-    });
-  });
-}
-
-describe.skipIf(!hasPython)('a raw Python ASGI app over WebSocket (ws client)', () => {
-  it('negotiates a subprotocol, sends extra headers, echoes text and bytes, and gets the scope', async () => {
-    const bicorn = serveRaw();
-    const url = await bicorn.listening();
-    const client = await openWs(wsUrl(url, '/ws/echo?room=caf%C3%A9'), ['bicorn.v1', 'bicorn.v2']);
-    expect(client.ws.protocol).toBe('bicorn.v2');
-    expect(client.upgradeHeaders['x-accepted-by']).toBe('raw_asgi');
-    expect(client.upgradeHeaders['sec-websocket-protocol']).toBe('bicorn.v2');
-
-    client.ws.send('héllo 🦄');
-    expect(await client.next()).toEqual({ data: 'echo: héllo 🦄', binary: false });
-    client.ws.send(Buffer.from([0, 1, 2, 255]));
-    expect(await client.next()).toEqual({ data: 'echo:\x00\x01\x02\xff', binary: true });
-    client.ws.send('burst 50');
-    for (let i = 0; i < 50; i++) expect((await client.next()).data).toBe(`burst ${String(i)}`);
-
-    client.ws.send('scope');
-    const scope = JSON.parse((await client.next()).data) as Record<string, unknown>;
-    expect(scope).toMatchObject({
-      type: 'websocket',
-      asgi: { version: '3.0' },
-      http_version: '1.1',
-      scheme: 'ws',
-      path: '/ws/echo',
-      raw_path: '/ws/echo',
-      query_string: 'room=caf%C3%A9',
-      root_path: '',
-      subprotocols: ['bicorn.v1', 'bicorn.v2'],
-      server: ['127.0.0.1', Number(new URL(url).port)],
-    });
-    expect(scope.headers).toContainEqual(['sec-websocket-protocol', expect.stringMatching(/^bicorn\.v1, ?bicorn\.v2$/)]);
-    expect(scope.state).toEqual(['greeting', 'hits']);
-
-    client.ws.close(4321, 'client bye');
-    expect((await client.closed).code).toBe(4321);
-    expect(await observed(url, 'ws_disconnect')).toMatchObject({ code: 4321 });
-    expect(await observed(url, 'ws_send_after_disconnect')).toMatchObject({ oserror: true });
-    expect((await bicorn.stop()).code).toBe(0);
-  });
-
-  it('closes with the app\'s code and reason, 1000 when the app returns, and 1011 when it fails', async () => {
-    const bicorn = serveRaw();
-    const url = await bicorn.listening();
-    const client = await openWs(wsUrl(url, '/ws/echo'));
-    expect(client.ws.protocol).toBe('');
-    client.ws.send('close');
-    expect(await client.closed).toEqual({ code: 4001, reason: 'bye from raw_asgi' });
-
-    expect((await (await openWs(wsUrl(url, '/ws/return-after-accept'))).closed).code).toBe(1000);
-    expect((await (await openWs(wsUrl(url, '/ws/fail-after-accept'))).closed).code).toBe(1011);
-    await bicorn.waitForLog('the traceback', errorNaming('LookupError: raw_asgi failed after accepting'));
-    expect((await bicorn.stop()).code).toBe(0);
-  });
-
-  it('answers 403 to a close before accept, the app\'s own denial response, and 500 to a failure before accept', async () => {
-    const bicorn = serveRaw();
-    const url = await bicorn.listening();
-    expect((await refusal(wsUrl(url, '/ws/deny'))).status).toBe(403);
-    const denied = await refusal(wsUrl(url, '/ws/deny-custom'));
-    expect(denied).toMatchObject({ status: 401, body: 'no token, no entry' });
-    expect(denied.headers['www-authenticate']).toBe('Bearer');
-    expect((await refusal(wsUrl(url, '/ws/fail-before-accept'))).status).toBe(500);
-    await bicorn.waitForLog('the traceback', errorNaming('LookupError: raw_asgi refused to accept'));
-    expect((await bicorn.stop()).code).toBe(0);
-  });
-
-  it('closes a connection whose message is larger than --ws-max-size with 1009', async () => {
-    const bicorn = serveRaw(['--ws-max-size', '1024']);
-    const url = await bicorn.listening();
-    const client = await openWs(wsUrl(url, '/ws/echo'));
-    client.ws.send('x'.repeat(1000));
-    expect((await client.next()).data).toBe(`echo: ${'x'.repeat(1000)}`);
-    client.ws.send('x'.repeat(2000));
-    expect((await client.closed).code).toBe(1009);
-    expect((await bicorn.stop()).code).toBe(0);
-  });
-
-  it('closes open WebSockets with 1001 on a graceful stop, and the app hears it', async () => {
-    const bicorn = serveRaw();
-    const url = await bicorn.listening();
-    const client = await openWs(wsUrl(url, '/ws/echo'));
-    client.ws.send('ping');
-    expect((await client.next()).data).toBe('echo: ping');
-    const stopped = bicorn.stop();
-    expect((await client.closed).code).toBe(1001);
-    expect((await stopped).code).toBe(0);
-    expect(bicorn.lines.filter((l) => l.stream === 'stdout').map((l) => l.msg)).toContain('raw_asgi: websocket disconnect 1001');
-  });
-});
-
-// --- lifespan --------------------------------------------------------------------------------
-
-describe.skipIf(!hasPython)('ASGI lifespan for Python apps', () => {
-  it('runs startup before taking traffic, gives each request a shallow copy of the state, and runs shutdown on stop', async () => {
-    const bicorn = serveRaw();
-    const url = await bicorn.listening();
-    // The first request, at once: startup had completed (it sets the state after a delay).
-    expect(JSON.parse((await get(`${url}/state`)).body)).toEqual({ greeting: 'hello from lifespan', hits: 0 });
-    // The request's own change to the state stayed in its copy; the shared list did not.
-    expect(JSON.parse((await get(`${url}/state`)).body)).toEqual({ greeting: 'hello from lifespan', hits: 1 });
-    expect(JSON.parse((await get(`${url}/scope`)).body)).toMatchObject({ state: ['greeting', 'hits'] });
-    expect((await bicorn.stop()).code).toBe(0);
-    const said = bicorn.lines.filter((l) => l.stream === 'stdout').map((l) => l.msg);
-    expect(said).toEqual(['raw_asgi: lifespan startup complete', 'raw_asgi: lifespan shutdown complete after 2 hits']);
-  });
-
-  it('sends no lifespan events with --lifespan off', async () => {
-    const bicorn = serveRaw(['--lifespan', 'off']);
-    const url = await bicorn.listening();
-    const state = JSON.parse((await get(`${url}/state`)).body) as unknown;
-    // No state at all, or one that no startup filled.
-    if (state !== null) expect(state).toEqual({ greeting: null, hits: 0 });
-    expect((await bicorn.stop()).code).toBe(0);
-    expect(bicorn.lines.filter((l) => l.stream === 'stdout')).toEqual([]);
-  });
-
-  it('does not boot an app whose startup fails: exit 3 with the app\'s message', async () => {
-    const result = await runBicorn(['-b', '127.0.0.1:0', '--chdir', pythonFixtures, 'lifespan_fails:app']);
-    expect(result.code).toBe(3);
-    expect(result.stdout + result.stderr).toContain('lifespan_fails: the database at db.invalid:5432 is unreachable');
-  });
-
-  it('serves an app without lifespan support under --lifespan auto with one info line, and refuses it under --lifespan on', async () => {
-    const bicorn = servePython('no_lifespan:app');
-    const url = await bicorn.listening();
-    expect(await get(`${url}/`)).toMatchObject({ status: 200 });
-    expect((await bicorn.stop()).code).toBe(0);
-    const mentions = bicorn.lines.filter((l) => /lifespan/i.test(l.msg));
-    expect(mentions).toHaveLength(1);
-    expect(mentions[0]?.level).toBe(30);
-
-    const on = await runBicorn(['-b', '127.0.0.1:0', '--chdir', pythonFixtures, '--lifespan', 'on', 'no_lifespan:app']);
-    expect(on.code).toBe(3);
-    expect(on.stdout + on.stderr).toContain('no_lifespan only serves HTTP');
   });
 });

@@ -5,8 +5,8 @@ import { spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BicornProcess, repoRoot } from './support/bicorn-process.js';
-import { get } from './support/http.js';
 import { pythonFixtures } from './support/python.js';
+import { observed } from './support/raw-asgi.js';
 
 const python = join(repoRoot, '.venv', 'bin', 'python');
 const hasWebsockets = spawnSync(python, ['-c', 'import websockets']).status === 0;
@@ -28,17 +28,6 @@ function runClient(base: string): Promise<Record<string, unknown>> {
       else reject(new Error(`ws_client.py exited with ${String(code)}\n${stderr}`));
     });
   });
-}
-
-/** Polls GET /observed until raw_asgi.py has recorded `key`. */
-async function observed(url: string, key: string): Promise<unknown> {
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    const seen = JSON.parse((await get(`${url}/observed`)).body) as Record<string, unknown>;
-    if (key in seen) return seen[key];
-    if (Date.now() > deadline) throw new Error(`the app never observed ${key}; it has ${JSON.stringify(seen)}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
 }
 
 describe.skipIf(!hasWebsockets)(suite, () => {
