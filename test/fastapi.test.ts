@@ -4,9 +4,9 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
 import { BicornProcess, fixture, repoRoot } from './support/bicorn-process.js';
 import { get, post } from './support/http.js';
+import { openWs, wsUrl } from './support/websocket.js';
 
 // The pinned FastAPI lives in the repo's virtualenv, made by `pnpm python:setup`.
 const python = join(repoRoot, '.venv', 'bin', 'python');
@@ -69,25 +69,14 @@ describe.skipIf(!hasFastApi)(suite, () => {
   it('serves a WebSocket endpoint that keeps a running sum and sees the client close', async () => {
     const bicorn = serve();
     const url = await bicorn.listening();
-    const ws = new WebSocket(`${url.replace('http', 'ws')}/ws/sum`);
-    const replies: unknown[] = [];
-    const waiters: (() => void)[] = [];
-    ws.on('message', (data: Buffer) => {
-      replies.push(JSON.parse(data.toString('utf8')));
-      waiters.shift()?.();
-    });
-    await new Promise((resolve, reject) => {
-      ws.once('open', resolve);
-      ws.once('error', reject);
-    });
+    const client = await openWs(wsUrl(url, '/ws/sum'));
     const totals: unknown[] = [];
     for (const add of [5, 10, -3]) {
-      ws.send(JSON.stringify({ add }));
-      if (replies.length === 0) await new Promise<void>((resolve) => waiters.push(resolve));
-      totals.push(replies.shift());
+      client.ws.send(JSON.stringify({ add }));
+      totals.push(JSON.parse((await client.next()).data));
     }
     expect(totals).toEqual([{ total: 5 }, { total: 15 }, { total: 12 }]);
-    ws.close(4200, 'done adding');
+    client.ws.close(4200, 'done adding');
     await eventsIncluding(url, 'sum ended at 12 with 4200');
     expect((await bicorn.stop()).code).toBe(0);
   });

@@ -3,9 +3,9 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
 import { BicornProcess, fixture, repoRoot } from './support/bicorn-process.js';
 import { get, post } from './support/http.js';
+import { openWs, wsUrl } from './support/websocket.js';
 
 // The pinned Starlette lives in the repo's virtualenv, made by `pnpm python:setup`.
 const python = join(repoRoot, '.venv', 'bin', 'python');
@@ -62,36 +62,18 @@ describe.skipIf(!hasStarlette)(suite, () => {
   it('serves a WebSocket endpoint: subprotocol, JSON and text messages, close from either side', async () => {
     const bicorn = serve();
     const url = await bicorn.listening();
-    const ws = new WebSocket(`${url.replace('http', 'ws')}/ws/lobby`, ['upper']);
-    const messages: string[] = [];
-    const waiters: (() => void)[] = [];
-    ws.on('message', (data: Buffer) => {
-      messages.push(data.toString('utf8'));
-      waiters.shift()?.();
-    });
-    const next = async (): Promise<string> => {
-      if (messages.length === 0) await new Promise<void>((resolve) => waiters.push(resolve));
-      return messages.shift() ?? '';
-    };
-    const closed = new Promise<{ code: number; reason: string }>((resolve) => ws.once('close', (code: number, reason: Buffer) => resolve({ code, reason: reason.toString() })));
-    await new Promise((resolve, reject) => {
-      ws.once('open', resolve);
-      ws.once('error', reject);
-    });
-    expect(ws.protocol).toBe('upper');
-    expect(JSON.parse(await next())).toEqual({ hello: 'lobby', greeting: 'hello from the lifespan' });
-    ws.send('quiet please');
-    expect(await next()).toBe('QUIET PLEASE');
-    ws.send('bye');
-    expect(await closed).toEqual({ code: 4000, reason: 'see you' });
+    const client = await openWs(wsUrl(url, '/ws/lobby'), ['upper']);
+    expect(client.ws.protocol).toBe('upper');
+    expect(JSON.parse((await client.next()).data)).toEqual({ hello: 'lobby', greeting: 'hello from the lifespan' });
+    client.ws.send('quiet please');
+    expect(await client.next()).toEqual({ data: 'QUIET PLEASE', binary: false });
+    client.ws.send('bye');
+    expect(await client.closed).toEqual({ code: 4000, reason: 'see you' });
 
     // Closed by the client this time: the endpoint sees WebSocketDisconnect with the code.
-    const second = new WebSocket(`${url.replace('http', 'ws')}/ws/kitchen`);
-    await new Promise((resolve, reject) => {
-      second.once('message', resolve);
-      second.once('error', reject);
-    });
-    second.close(4100);
+    const second = await openWs(wsUrl(url, '/ws/kitchen'));
+    await second.next();
+    second.ws.close(4100);
     await pollJson<{ done: string[] }>(`${url}/tasks`, (t) => t.done.includes('ws closed 4100'));
     expect((await bicorn.stop()).code).toBe(0);
   });
