@@ -198,9 +198,10 @@ describe.skipIf(!hasPython)('a raw Python ASGI app over HTTP/1.1', () => {
     expect((await fetchOutcome(`${url}/order/start-twice`)).status).toBe(500);
     await bicorn.waitForLog('the rule for a second start', errorNaming('http.response.start sent twice'));
 
-    // The response was complete on the wire: the client has it, the violation is logged.
+    // The response was complete on the wire: the client has it, the violation is logged. With
+    // trailers the final body need not end the response, so the rule's tail is left open.
     expect(await fetchOutcome(`${url}/order/after-final`)).toMatchObject({ status: 200, body: 'complete', complete: true });
-    await bicorn.waitForLog('the rule for a body after the final one', errorNaming('http.response.body sent after the final http.response.body'));
+    await bicorn.waitForLog('the rule for a body after the final one', errorNaming('http.response.body sent after the'));
 
     // The head and part of the body went out: only cutting the connection tells the client.
     expect(await fetchOutcome(`${url}/order/start-mid-body`)).toMatchObject({ status: 200, body: 'partial\n', complete: false });
