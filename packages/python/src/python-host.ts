@@ -3,13 +3,16 @@
 // a request body is received whole first (request-body.ts), and a response the client cannot
 // take yet waits on disk (response-spool.ts) while the app goes on. Runs in the worker, per
 // request.
-import { failResponse } from '@bicorn/gateway';
+import { failResponse, type AsgiWebSocketCallable } from '@bicorn/gateway';
 import type { Frame, FrameOf } from '@bicorn/protocol';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { HostLog } from './log.js';
 import { RequestBody } from './request-body.js';
 import { ResponseSpool } from './response-spool.js';
 import type { RunnerProcess } from './runner-process.js';
+import { declaredLength, writeHead } from './response-head.js';
+import { sendFile } from './send-file.js';
+import { WebSocketRelay } from './websocket-relay.js';
 
 interface Stream {
   readonly req: IncomingMessage;
@@ -40,6 +43,7 @@ export class PythonHost {
   readonly #rootPath: string;
   readonly #log: HostLog;
   readonly #streams = new Map<number, Stream>();
+  readonly #sockets = new Map<number, WebSocketRelay>();
   #nextStream = 1;
   #dead = false;
 
@@ -73,8 +77,7 @@ export class PythonHost {
       if (this.#isDead()) badGateway(res);
       return;
     }
-    const id = this.#nextStream;
-    this.#nextStream = id >= 0xffff_ffff ? 1 : id + 1;
+    const id = this.#newStreamId();
     const stream: Stream = { req, res, window: this.#window, body, pumping: false, spool: undefined, head: undefined, declaredLength: undefined, bodyLength: 0 };
     this.#streams.set(id, stream);
     res.on('close', () => {
@@ -83,6 +86,27 @@ export class PythonHost {
     });
     this.#runner.send(requestFrame(id, req, this.#rootPath, body?.size));
     if (body !== undefined) await this.#pump(id, stream);
+  }
+
+  /** The gateway runs this for each WebSocket: it relays the connection to the Python app. */
+  readonly websocket: AsgiWebSocketCallable = async (scope, receive, send) => {
+    if (this.#isDead()) {
+      throw new Error('the Python process has died; this worker is being replaced');
+    }
+    const id = this.#newStreamId();
+    const relay = new WebSocketRelay(id, this.#runner, { window: this.#window, log: this.#log, send, path: scope.path });
+    this.#sockets.set(id, relay);
+    try {
+      await relay.run(scope, receive);
+    } finally {
+      this.#sockets.delete(id);
+    }
+  };
+
+  #newStreamId(): number {
+    const id = this.#nextStream;
+    this.#nextStream = id >= 0xffff_ffff ? 1 : id + 1;
+    return id;
   }
 
   /**
@@ -100,6 +124,10 @@ export class PythonHost {
       }
     }
     this.#streams.clear();
+    for (const relay of this.#sockets.values()) {
+      relay.detach();
+      relay.fail(502);
+    }
     await Promise.all(answered);
   }
 
@@ -142,7 +170,14 @@ export class PythonHost {
 
   #onFrame(frame: Frame): void {
     const stream = this.#streams.get(frame.stream);
-    if (stream === undefined) return; // ended here; frames in flight may still cross
+    if (stream === undefined) {
+      const relay = this.#sockets.get(frame.stream);
+      if (relay !== undefined) relay.onFrame(frame);
+      else if (frame.type === 'http-error') {
+        this.#log.error({ stream: frame.stream, traceback: frame.message }, 'exception in Python app after its response was over');
+      }
+      return; // ended here; other frames in flight may still cross
+    }
     try {
       this.#onStreamFrame(frame, stream);
     } catch (error) {
@@ -172,6 +207,16 @@ export class PythonHost {
         stream.window += frame.bytes;
         void this.#pump(frame.stream, stream);
         return;
+      case 'http-early-hint':
+        if (!stream.res.headersSent) stream.res.writeEarlyHints({ link: frame.links.map((link) => link.toString('latin1')) });
+        return;
+      case 'http-trailers':
+        this.#onTrailers(frame, stream);
+        return;
+      case 'http-pathsend':
+        this.#end(frame.stream, stream, false);
+        void sendFile(stream.res, stream.head, frame.path, stream.req.method === 'HEAD', this.#log);
+        return;
       default:
         this.#log.error({ frame: frame.type, stream: frame.stream }, 'unexpected frame from the Python process');
     }
@@ -200,32 +245,19 @@ export class PythonHost {
     if (!frame.more) this.#end(id, stream, false);
     stream.spool.write(frame.body, !frame.more);
   }
-}
 
-/**
- * Writes the head the app gave. When the first body frame is also the last, its length is the
- * whole body's: a Content-Length then spares chunked encoding (and lets HTTP/1.0 keep alive).
- */
-function writeHead(res: ServerResponse, head: FrameOf<'http-response'> | undefined, wholeBody: number | undefined): void {
-  const status = head?.status ?? 200;
-  const headers = head === undefined ? [] : latin1Headers(head.headers);
-  if (wholeBody !== undefined && status !== 204 && status !== 304 && !hasName(headers, 'content-length')) {
-    headers.push('content-length', String(wholeBody));
+  #onTrailers(frame: FrameOf<'http-trailers'>, stream: Stream): void {
+    const { res } = stream;
+    if (!res.headersSent) writeHead(res, stream.head, undefined);
+    if (stream.declaredLength !== undefined && stream.bodyLength !== stream.declaredLength) {
+      throw new Error(`the response body is ${String(stream.bodyLength)} bytes, not the ${String(stream.declaredLength)} bytes of its Content-Length`);
+    }
+    this.#end(frame.stream, stream, false);
+    // Trailers go out with the last chunk; node drops them from a response that is not chunked.
+    res.addTrailers(frame.headers.map(([name, value]) => [name.toString('latin1'), value.toString('latin1')] as [string, string]));
+    if (stream.spool === undefined) res.end();
+    else stream.spool.write(EMPTY, true);
   }
-  res.writeHead(status, headers);
-}
-
-function declaredLength(head: FrameOf<'http-response'>): number | undefined {
-  if (head.status === 204 || head.status === 304) return undefined;
-  for (const [name, value] of head.headers) {
-    if (name.length === 14 && name.toString('latin1') === 'content-length') return Number(value.toString('latin1'));
-  }
-  return undefined;
-}
-
-function hasName(flat: readonly string[], name: string): boolean {
-  for (let i = 0; i < flat.length; i += 2) if (flat[i] === name) return true;
-  return false;
 }
 
 function badGateway(res: ServerResponse): void {
@@ -277,8 +309,3 @@ function lowerCaseNames(raw: readonly string[], dropFraming: boolean): string[] 
   return flat;
 }
 
-function latin1Headers(headers: FrameOf<'http-response'>['headers']): string[] {
-  const flat: string[] = [];
-  for (const [name, value] of headers) flat.push(name.toString('latin1'), value.toString('latin1'));
-  return flat;
-}

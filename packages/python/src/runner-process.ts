@@ -20,6 +20,9 @@ export interface RunnerOptions {
   /** Body bytes in flight per stream and direction (flow control). */
   readonly window: number;
   readonly multiprocess: boolean;
+  /** ASGI apps only: the event loop, and whether lifespan events are sent. */
+  readonly loop: 'auto' | 'asyncio' | 'uvloop';
+  readonly lifespan: 'auto' | 'on' | 'off';
   readonly cwd: string;
   readonly env: Readonly<Record<string, string>>;
   readonly log: HostLog;
@@ -58,6 +61,9 @@ export class RunnerProcess {
   static async start(options: RunnerOptions): Promise<RunnerProcess> {
     const args = [RUNNER, '--app', options.app, '--interface', options.interface, '--threads', String(options.threads), '--window', String(options.window)];
     if (options.multiprocess) args.push('--multiprocess');
+    // Defaults stay off the command line, which then reads as what was asked for.
+    if (options.loop !== 'auto') args.push('--loop', options.loop);
+    if (options.lifespan !== 'auto') args.push('--lifespan', options.lifespan);
     const child = spawn(options.interpreter.path, args, { cwd: options.cwd, env: options.env, stdio: ['ignore', 'pipe', 'pipe', 'pipe', 'pipe'] });
     const exited = new Promise<RunnerExit>((resolve) => child.once('exit', (code, signal) => { resolve({ code, signal }); }));
     logLines(child.stdio[1], 'stdout', options.log);
@@ -133,7 +139,11 @@ export class RunnerProcess {
         this.#interface = frame.interface;
         return true;
       case 'fatal':
-        reject(new BicornError('PYTHON_APP_FAILED', { app: options.app, exitCode: frame.exitCode === ExitCode.Usage ? ExitCode.Usage : ExitCode.AppLoad, message: frame.message }));
+        reject(
+          frame.exitCode === ExitCode.WorkerBoot
+            ? new BicornError('LIFESPAN_FAILED', { app: options.app, reason: frame.message })
+            : new BicornError('PYTHON_APP_FAILED', { app: options.app, exitCode: frame.exitCode === ExitCode.Usage ? ExitCode.Usage : ExitCode.AppLoad, message: frame.message }),
+        );
         return false;
       default:
         options.log.error({ frame: frame.type }, 'unexpected frame from the Python process before it was ready');
@@ -142,10 +152,14 @@ export class RunnerProcess {
   }
 }
 
+/** How the runner marks a notice of its own on stderr that is no warning. */
+const RUNNER_INFO = 'bicorn runner: info: ';
+
 function logLines(stream: unknown, name: string, log: HostLog): void {
   const lines = createInterface({ input: stream as Readable, crlfDelay: Infinity });
   lines.on('line', (line) => {
     if (name === 'stdout') log.info({ stream: name }, line);
+    else if (line.startsWith(RUNNER_INFO)) log.info({ stream: name }, line.slice(RUNNER_INFO.length));
     else log.warn({ stream: name }, line);
   });
 }

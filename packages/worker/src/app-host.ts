@@ -50,8 +50,8 @@ export async function startAppHost(config: Config, log: Logger, onDeath: () => v
   return {
     interface: runner.interface,
     listener: host.listener,
-    // Python WebSockets: the host's relay app goes here once the runner speaks them.
-    websocket: undefined,
+    // The gateway runs the WebSocket; the host relays its events to an ASGI app (WSGI has none).
+    websocket: runner.interface === 'asgi' ? host.websocket : undefined,
     // The Python app's lifespan state lives in its own process.
     state: undefined,
     close: async (timeoutMs) => {

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import sys
 from typing import Any, Awaitable, Callable, Dict, List, Optional
 
 from .app_traceback import format_app_exception
@@ -12,7 +11,7 @@ from .asgi_events import (AWAITING_START, AWAITING_TRAILERS, COMPLETE, FAILED, B
 from .asgi_scope import TRAILERS, build_scope
 from .asgi_waiter import StreamWaiter
 from .connection import ConnectionLost
-from .frames import (Frame, Headers, HttpEarlyHint, HttpPathsend, HttpResponse,
+from .frames import (Frame, Headers, HttpEarlyHint, HttpError, HttpPathsend, HttpResponse,
                      HttpResponseBody, HttpTrailers)
 from .streams import Stream, StreamGone
 
@@ -148,17 +147,24 @@ class AsgiCall:
         return self._stream.gone or self._phase in (COMPLETE, FAILED)
 
     def _report(self, message: str) -> None:
-        """HTTP_ERROR while the stream is open (the worker answers 500, or aborts once the head
-        went out); after that, the worker's log through stderr is all that is left."""
+        """HTTP_ERROR: while the stream is open the worker answers 500, or aborts once the head
+        went out; after the response ended or the client left, it only logs the error."""
         self._phase = FAILED
         self._waiter.wake()
         if self._ended or self._stream.gone:
-            sys.stderr.write("Exception in ASGI app after its response ended or its client "
-                             "left:\n" + message)
-            sys.stderr.flush()
+            send_late_error(self._stream, message)
             return
         self._ended = True
         try:
             self._stream.send_error(message)
         except ConnectionLost:
             pass
+
+
+def send_late_error(stream: Any, message: str) -> None:
+    """HTTP_ERROR on a stream that has ended for the worker, which then only logs it: the app
+    failed after its response or connection was over, and that still is the app's error."""
+    try:
+        stream.send_frames(HttpError(stream.id, message))
+    except ConnectionLost:
+        pass

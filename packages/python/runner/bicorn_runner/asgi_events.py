@@ -101,8 +101,10 @@ def advance(phase: str, event: ResponseEvent, trailers: bool) -> str:
     the start event announced trailers."""
     name = _NAMES[type(event)]
     if phase in (COMPLETE, FAILED):
-        raise EventOrderError(f"{name} sent after the response was "
-                              f"{'complete' if phase == COMPLETE else 'already failed'}")
+        # The same words as the JavaScript gateway's rules, so one log search finds both.
+        if phase == COMPLETE:
+            raise EventOrderError(f"{name} sent after the final {BODY}")
+        raise EventOrderError("event sent after the response had already failed")
     if isinstance(event, Start):
         if phase != AWAITING_START:
             raise EventOrderError(f"{START} sent twice")

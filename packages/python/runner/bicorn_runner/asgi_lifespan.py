@@ -71,7 +71,8 @@ class Lifespan:
                                  "lifespan.startup.complete (--lifespan on)")
         self._task = None
         why = f"it raised {_one_line(value)}" if kind == "raised" else "it returned at once"
-        sys.stderr.write(f"bicorn runner: ASGI lifespan unsupported by the app ({why}); "
+        # "info:" makes the worker log this at info level: it is no warning.
+        sys.stderr.write(f"bicorn runner: info: ASGI lifespan unsupported by the app ({why}); "
                          f"serving without it (--lifespan on would make this an error)\n")
         sys.stderr.flush()
 

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-import sys
 from typing import Any, Dict, List, Optional
 
 from .app_traceback import format_app_exception
-from .asgi_call import AsgiApp, ClientDisconnected
+from .asgi_call import AsgiApp, ClientDisconnected, send_late_error
 from .asgi_events import EventOrderError
 from .asgi_scope import build_websocket_scope
 from .asgi_waiter import StreamWaiter
@@ -160,14 +159,12 @@ class WebSocketCall:
         return self._stream.gone or (self._ended and not self._accepted)
 
     def _report(self, message: str) -> None:
-        """HTTP_ERROR while the stream is open (the worker answers 500 before the accept, and
-        closes with 1011 after it); after that, stderr is all that is left."""
+        """HTTP_ERROR: while the stream is open the worker answers 500 before the accept, and
+        closes with 1011 after it; once the connection is over, it only logs the error."""
         self._phase = FAILED
         self._waiter.wake()
         if self._ended or self._stream.gone:
-            sys.stderr.write("Exception in ASGI WebSocket app after its connection closed:\n"
-                             + message)
-            sys.stderr.flush()
+            send_late_error(self._stream, message)
             return
         self._ended = True
         try:

@@ -1,0 +1,35 @@
+// The response head the Python app gave, as node:http writes it. Runs in the worker, per response.
+import type { FrameOf } from '@bicorn/protocol';
+import type { ServerResponse } from 'node:http';
+
+/**
+ * Writes the head the app gave. When the first body frame is also the last, its length is the
+ * whole body's: a Content-Length then spares chunked encoding (and lets HTTP/1.0 keep alive).
+ */
+export function writeHead(res: ServerResponse, head: FrameOf<'http-response'> | undefined, wholeBody: number | undefined): void {
+  const status = head?.status ?? 200;
+  const headers = head === undefined ? [] : latin1Headers(head.headers);
+  if (wholeBody !== undefined && status !== 204 && status !== 304 && !hasName(headers, 'content-length')) {
+    headers.push('content-length', String(wholeBody));
+  }
+  res.writeHead(status, headers);
+}
+
+export function declaredLength(head: FrameOf<'http-response'>): number | undefined {
+  if (head.status === 204 || head.status === 304) return undefined;
+  for (const [name, value] of head.headers) {
+    if (name.length === 14 && name.toString('latin1') === 'content-length') return Number(value.toString('latin1'));
+  }
+  return undefined;
+}
+
+function hasName(flat: readonly string[], name: string): boolean {
+  for (let i = 0; i < flat.length; i += 2) if (flat[i] === name) return true;
+  return false;
+}
+
+export function latin1Headers(headers: FrameOf<'http-response'>['headers']): string[] {
+  const flat: string[] = [];
+  for (const [name, value] of headers) flat.push(name.toString('latin1'), value.toString('latin1'));
+  return flat;
+}

@@ -1,0 +1,161 @@
+import { ClientDisconnected, type WebSocketReceiveEvent, type WebSocketScope } from '@bicorn/gateway';
+import { MAX_PAYLOAD, type Frame } from '@bicorn/protocol';
+import { describe, expect, it } from 'vitest';
+import { WebSocketRelay, type FrameSink } from './websocket-relay.js';
+
+const silent = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
+
+const scope = {
+  type: 'websocket',
+  asgi: { version: '3.0', spec_version: '2.4' },
+  http_version: '1.1',
+  scheme: 'ws',
+  path: '/app/chat',
+  raw_path: Buffer.from('/app/chat'),
+  query_string: Buffer.from('room=1'),
+  root_path: '/app',
+  headers: [[Buffer.from('host'), Buffer.from('localhost')]],
+  client: ['127.0.0.1', 5000],
+  server: ['127.0.0.1', 8000],
+  subprotocols: [],
+} as unknown as WebSocketScope;
+
+/** The client's side as the gateway would give it: events the test pushes, one per receive(). */
+class Client {
+  readonly #queue: WebSocketReceiveEvent[] = [];
+  #waiting: ((event: WebSocketReceiveEvent) => void) | undefined;
+  push(event: WebSocketReceiveEvent): void {
+    if (this.#waiting === undefined) this.#queue.push(event);
+    else {
+      this.#waiting(event);
+      this.#waiting = undefined;
+    }
+  }
+  readonly receive = (): Promise<WebSocketReceiveEvent> => {
+    const next = this.#queue.shift();
+    if (next !== undefined) return Promise.resolve(next);
+    return new Promise((resolve) => {
+      this.#waiting = resolve;
+    });
+  };
+}
+
+function setup(window = 1024) {
+  const frames: Frame[] = [];
+  const runner: FrameSink = { send: (frame) => frames.push(frame as Frame) };
+  const sent: Record<string, unknown>[] = [];
+  const send = (event: unknown): Promise<void> => {
+    sent.push(event as Record<string, unknown>);
+    return Promise.resolve();
+  };
+  const relay = new WebSocketRelay(7, runner, { window, log: silent, send, path: '/app/chat' });
+  const client = new Client();
+  client.push({ type: 'websocket.connect' });
+  const done = relay.run(scope, client.receive);
+  return { frames, sent, relay, client, done };
+}
+
+const settle = () => new Promise((resolve) => setImmediate(resolve));
+
+describe('WebSocketRelay', () => {
+  it('opens the stream with the request head, the root path apart from the path', async () => {
+    const { frames, client, done } = setup();
+    await settle();
+    expect(frames[0]).toMatchObject({ type: 'ws-connect', stream: 7, scheme: 'ws', path: Buffer.from('/chat'), rootPath: Buffer.from('/app'), queryString: Buffer.from('room=1') });
+    client.push({ type: 'websocket.disconnect', code: 1000 });
+    await done;
+  });
+
+  it('relays the app accepting, a fragmented text message (credited as it comes), and a close', async () => {
+    const { frames, sent, relay, client, done } = setup();
+    await settle();
+    relay.onFrame({ type: 'ws-accept', stream: 7, subprotocol: 'chat', headers: [] });
+    relay.onFrame({ type: 'ws-message', stream: 7, more: true, text: true, body: Buffer.from('hé') });
+    relay.onFrame({ type: 'ws-message', stream: 7, more: false, text: true, body: Buffer.from('llo') });
+    relay.onFrame({ type: 'ws-close', stream: 7, code: 4000, reason: 'bye' });
+    await settle();
+    expect(sent).toEqual([
+      { type: 'websocket.accept', subprotocol: 'chat', headers: [] },
+      { type: 'websocket.send', text: 'héllo' },
+      { type: 'websocket.close', code: 4000, reason: 'bye' },
+    ]);
+    const credits = frames.filter((f) => f.type === 'credit').map((f) => f.type === 'credit' && f.bytes);
+    expect(credits).toEqual([3, 3]);
+    client.push({ type: 'websocket.disconnect', code: 4000, reason: 'bye' });
+    await done;
+    expect(frames.at(-1)).toEqual({ type: 'ws-close', stream: 7, code: 4000, reason: 'bye' });
+  });
+
+  it('forwards client messages while it has credit, in fragments of at most a frame', async () => {
+    const { frames, relay, client, done } = setup(10);
+    relay.onFrame({ type: 'ws-accept', stream: 7, subprotocol: '', headers: [] });
+    const big = Buffer.alloc(MAX_PAYLOAD + 5, 1);
+    client.push({ type: 'websocket.receive', bytes: big });
+    client.push({ type: 'websocket.receive', text: 'after credit' });
+    await settle();
+    const messages = () => frames.filter((f) => f.type === 'ws-message');
+    expect(messages().map((f) => f.type === 'ws-message' && [f.more, f.body.length])).toEqual([
+      [true, MAX_PAYLOAD - 1],
+      [false, 6],
+    ]);
+    relay.onFrame({ type: 'credit', stream: 7, bytes: big.length + 12 });
+    await settle();
+    expect(messages().at(-1)).toMatchObject({ text: true, more: false, body: Buffer.from('after credit') });
+    client.push({ type: 'websocket.disconnect', code: 1006 });
+    await done;
+  });
+
+  it('tells an app out of credit that the client left, once a send finds it gone', async () => {
+    const frames: Frame[] = [];
+    const client = new Client();
+    const relay = new WebSocketRelay(7, { send: (frame) => frames.push(frame as Frame) }, {
+      window: 1,
+      log: silent,
+      path: '/',
+      send: (event) => ((event as { type: string }).type === 'websocket.send' ? Promise.reject(new ClientDisconnected()) : Promise.resolve()),
+    });
+    client.push({ type: 'websocket.connect' });
+    client.push({ type: 'websocket.receive', text: 'uses up the window' });
+    client.push({ type: 'websocket.receive', text: 'never read' });
+    client.push({ type: 'websocket.disconnect', code: 4001, reason: 'gone' });
+    const done = relay.run(scope, client.receive);
+    relay.onFrame({ type: 'ws-accept', stream: 7, subprotocol: '', headers: [] });
+    await settle();
+    expect(frames.filter((f) => f.type === 'ws-message')).toHaveLength(1);
+    relay.onFrame({ type: 'ws-message', stream: 7, more: false, text: true, body: Buffer.from('hello?') });
+    await done;
+    expect(frames.filter((f) => f.type === 'ws-message')).toHaveLength(1);
+    expect(frames.at(-1)).toEqual({ type: 'ws-close', stream: 7, code: 4001, reason: 'gone' });
+  });
+
+  it('answers 500 for an app that fails before accepting, and closes with 1011 after', async () => {
+    const before = setup();
+    await settle();
+    before.relay.onFrame({ type: 'http-error', stream: 7, message: 'Traceback…' });
+    await before.done; // the relay is over without waiting for the client
+    expect(before.sent.map((e) => [e.type, e.status])).toEqual([
+      ['websocket.http.response.start', 500],
+      ['websocket.http.response.body', undefined],
+    ]);
+
+    const after = setup();
+    after.relay.onFrame({ type: 'ws-accept', stream: 7, subprotocol: '', headers: [] });
+    after.relay.onFrame({ type: 'http-error', stream: 7, message: 'Traceback…' });
+    await settle();
+    expect(after.sent.at(-1)).toEqual({ type: 'websocket.close', code: 1011, reason: '' });
+    after.client.push({ type: 'websocket.disconnect', code: 1011 });
+    await after.done;
+  });
+
+  it('relays a denial response and is over when its body is', async () => {
+    const { sent, relay, done } = setup();
+    await settle();
+    relay.onFrame({ type: 'http-response', stream: 7, status: 401, headers: [] });
+    relay.onFrame({ type: 'http-response-body', stream: 7, more: false, body: Buffer.from('no') });
+    await done;
+    expect(sent).toEqual([
+      { type: 'websocket.http.response.start', status: 401, headers: [] },
+      { type: 'websocket.http.response.body', body: Buffer.from('no'), more_body: false },
+    ]);
+  });
+});

@@ -1,0 +1,215 @@
+// One WebSocket between the gateway, which owns the client's connection, and the Python app
+// process: the gateway's events become frames on the app's stream, and the app's frames become
+// the gateway's send() calls, in order, with credit both ways (SPEC.md, "WebSocket frames").
+// The gateway enforces the ASGI rules for JavaScript and Python apps alike. Runs in the worker,
+// per connection.
+import { ClientDisconnected, type WebSocketReceiveEvent, type WebSocketScope } from '@bicorn/gateway';
+import { MAX_PAYLOAD, type Frame, type FrameOf } from '@bicorn/protocol';
+import type { HostLog } from './log.js';
+import type { RunnerProcess } from './runner-process.js';
+
+type GatewaySend = (event: unknown) => Promise<void>;
+/** Where frames for the runner go: the runner process, or a test's fake. */
+export type FrameSink = Pick<RunnerProcess, 'send'>;
+
+// Room for the flags byte in a WS_MESSAGE frame.
+const MAX_FRAGMENT = MAX_PAYLOAD - 1;
+const utf8 = new TextDecoder('utf-8');
+
+export class WebSocketRelay {
+  readonly #id: number;
+  readonly #runner: FrameSink;
+  readonly #log: HostLog;
+  readonly #send: GatewaySend;
+  readonly #path: string;
+  /** Message bytes the runner will still take from the client. */
+  #window: number;
+  #wakePump: (() => void) | undefined;
+  /** The app's events, handed to the gateway one after the other. */
+  #outgoing: Promise<void> = Promise.resolve();
+  /** A message from the app whose last fragment has not come yet. */
+  #fragments: Buffer[] = [];
+  #accepted = false;
+  /** The client side is over: WS_CLOSE went to the runner (or it died). */
+  #ended = false;
+  /** A send failed because the client left; its disconnect may still wait behind messages. */
+  #clientGone = false;
+  /** Resolves when the app ended the connection before accepting it (denied, closed or failed). */
+  readonly #refused: Promise<void>;
+  #refuse: () => void = () => undefined;
+
+  constructor(id: number, runner: FrameSink, options: { window: number; log: HostLog; send: GatewaySend; path: string }) {
+    this.#id = id;
+    this.#runner = runner;
+    this.#window = options.window;
+    this.#log = options.log;
+    this.#send = options.send;
+    this.#path = options.path;
+    this.#refused = new Promise((resolve) => {
+      this.#refuse = resolve;
+    });
+  }
+
+  /** Opens the stream, then relays until the connection is over on both sides. */
+  async run(scope: WebSocketScope, receive: () => Promise<WebSocketReceiveEvent>): Promise<void> {
+    const first = await receive();
+    if (first.type !== 'websocket.connect') return; // the client left during the handshake
+    this.#runner.send(connectFrame(this.#id, scope));
+    await Promise.race([this.#pumpClient(receive), this.#refused]);
+    await this.#outgoing;
+  }
+
+  /** A frame from the runner on this stream. */
+  onFrame(frame: Frame): void {
+    switch (frame.type) {
+      case 'ws-accept':
+        this.#accepted = true;
+        this.#queue({ type: 'websocket.accept', subprotocol: frame.subprotocol === '' ? null : frame.subprotocol, headers: frame.headers });
+        return;
+      case 'ws-message':
+        this.#onMessage(frame);
+        return;
+      case 'ws-close':
+        this.#queue({ type: 'websocket.close', code: frame.code, reason: frame.reason });
+        if (!this.#accepted) this.#refuse();
+        return;
+      case 'http-response':
+        this.#queue({ type: 'websocket.http.response.start', status: frame.status, headers: frame.headers });
+        return;
+      case 'http-response-body':
+        this.#queue({ type: 'websocket.http.response.body', body: frame.body, more_body: frame.more }, frame.body.length);
+        if (!frame.more) this.#refuse();
+        return;
+      case 'http-error':
+        this.#log.error({ method: 'GET', path: this.#path, websocket: true, traceback: frame.message }, 'exception in Python app');
+        this.fail(this.#accepted ? 1011 : 500);
+        return;
+      case 'credit':
+        this.#window += frame.bytes;
+        this.#wakePump?.();
+        return;
+      default:
+        this.#log.error({ frame: frame.type, stream: frame.stream }, 'unexpected frame from the Python process on a WebSocket stream');
+    }
+  }
+
+  /**
+   * Ends the connection for an app that cannot go on: a close with `code` once accepted, else
+   * an HTTP response with it as the status (500 when the app failed, 502 when its process died).
+   */
+  fail(code: number): void {
+    if (this.#accepted) this.#queue({ type: 'websocket.close', code, reason: '' });
+    else {
+      const body = Buffer.from(code === 502 ? 'Bad Gateway\n' : 'Internal Server Error\n');
+      const headers = [
+        [Buffer.from('content-type'), Buffer.from('text/plain')],
+        [Buffer.from('content-length'), Buffer.from(String(body.length))],
+      ];
+      this.#queue({ type: 'websocket.http.response.start', status: code, headers });
+      this.#queue({ type: 'websocket.http.response.body', body, more_body: false });
+      this.#refuse();
+    }
+  }
+
+  /** The runner is gone: nothing more goes to it. */
+  detach(): void {
+    this.#ended = true;
+    this.#wakePump?.();
+  }
+
+  #onMessage(frame: FrameOf<'ws-message'>): void {
+    if (frame.more) {
+      // The runner waits for credit while the message is incomplete; these bytes are held anyway.
+      this.#fragments.push(frame.body);
+      this.#credit(frame.body.length);
+      return;
+    }
+    const body = this.#fragments.length === 0 ? frame.body : Buffer.concat([...this.#fragments, frame.body]);
+    this.#fragments = [];
+    this.#queue(frame.text ? { type: 'websocket.send', text: utf8.decode(body) } : { type: 'websocket.send', bytes: body }, frame.body.length);
+  }
+
+  /** Hands an event to the gateway after the ones before it; credits `bytes` once it is out. */
+  #queue(event: Record<string, unknown>, bytes = 0): void {
+    this.#outgoing = this.#outgoing.then(async () => {
+      try {
+        await this.#send(event);
+      } catch (error) {
+        if (error instanceof ClientDisconnected) {
+          // The runner hears it from the pump, as a WS_CLOSE, even while it has no credit.
+          this.#clientGone = true;
+          this.#wakePump?.();
+        } else {
+          this.#log.error({ err: error, path: this.#path, event: event.type }, 'the gateway refused an event of the Python app');
+        }
+        return;
+      }
+      this.#credit(bytes);
+    });
+  }
+
+  #credit(bytes: number): void {
+    if (bytes > 0 && !this.#ended) this.#runner.send({ type: 'credit', stream: this.#id, bytes });
+  }
+
+  /** Client messages to the runner while it has credit; ends with WS_CLOSE when the connection closes. */
+  async #pumpClient(receive: () => Promise<WebSocketReceiveEvent>): Promise<void> {
+    for (;;) {
+      while (this.#window <= 0 && !this.#ended && !this.#clientGone) {
+        await new Promise<void>((resolve) => {
+          this.#wakePump = resolve;
+        });
+      }
+      if (this.#ended) return;
+      const event = await receive();
+      if (this.#ended) return;
+      if (event.type === 'websocket.disconnect') {
+        this.#ended = true;
+        this.#runner.send({ type: 'ws-close', stream: this.#id, code: event.code, reason: event.reason ?? '' });
+        return;
+      }
+      // Messages of a client that has left, for an app out of credit, could never be answered.
+      if (event.type === 'websocket.receive' && (this.#window > 0 || !this.#clientGone)) this.#forward(event);
+    }
+  }
+
+  #forward(event: Extract<WebSocketReceiveEvent, { type: 'websocket.receive' }>): void {
+    const text = typeof event.text === 'string';
+    const body = text ? Buffer.from(event.text ?? '', 'utf8') : asBuffer(event.bytes ?? new Uint8Array());
+    this.#window -= body.length;
+    // A message larger than a frame goes as fragments; an empty one still needs its frame.
+    let at = 0;
+    do {
+      const end = Math.min(at + MAX_FRAGMENT, body.length);
+      this.#runner.send({ type: 'ws-message', stream: this.#id, more: end < body.length, text, body: body.subarray(at, end) });
+      at = end;
+    } while (at < body.length);
+  }
+}
+
+function connectFrame(id: number, scope: WebSocketScope): Parameters<RunnerProcess['send']>[0] {
+  const root = Buffer.from(scope.root_path, 'utf8');
+  const rawPath = asBuffer(scope.raw_path);
+  // The gateway puts the root path in front of raw_path; the runner puts it back itself.
+  const path = root.length > 0 && rawPath.subarray(0, root.length).equals(root) ? rawPath.subarray(root.length) : rawPath;
+  const headers: Buffer[] = [];
+  for (const [name, value] of scope.headers) headers.push(asBuffer(name), asBuffer(value));
+  return {
+    type: 'ws-connect',
+    stream: id,
+    method: 'GET',
+    scheme: scope.scheme,
+    httpVersion: scope.http_version,
+    path,
+    queryString: asBuffer(scope.query_string),
+    rootPath: root,
+    client: scope.client,
+    server: scope.server === null ? null : [scope.server[0], scope.server[1] ?? 0],
+    headers,
+  };
+}
+
+/** Views the bytes as a Buffer without copying them. */
+function asBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
