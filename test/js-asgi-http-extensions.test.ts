@@ -77,6 +77,14 @@ describe('HTTP extensions of a JavaScript ASGI app', () => {
     expect((await bicorn.stop()).code).toBe(0);
   });
 
+  it('answers 500 to a pathsend whose file does not have the Content-Length the app declared', async () => {
+    const { bicorn, url } = await serve();
+    expect((await fetchFull(`${url}/file-wrong-length`)).status).toBe(500);
+    const line = await bicorn.waitForLog('the app exception', (l) => l.msg === 'exception in ASGI app');
+    expect(JSON.stringify(line)).toContain('not the 3 of the response');
+    expect((await bicorn.stop()).code).toBe(0);
+  });
+
   it('sends an early hint as a 103 with its Link headers before the response', async () => {
     const { bicorn, url } = await serve();
     const answer = await fetchFull(`${url}/hints`);

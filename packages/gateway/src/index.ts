@@ -37,6 +37,7 @@ export { LifespanFailed, runLifespan, type Lifespan, type LifespanLog, type Life
 export type { GatewayLog } from './log.js';
 export { parseSendEvent, type ResponseEvent } from './send-events.js';
 export { advance, type OrderVerdict, type ResponsePhase, type ResponseStep } from './response-order.js';
+export { sendFile, type FileResponse } from './send-file.js';
 export { serveAsgiHttp, type AsgiCallable, type ServeAsgiHttpOptions } from './serve-http.js';
 export { waitForDrain } from './wait-for-drain.js';
 export { WebSocketGateway, type WebSocketGatewayOptions } from './websocket-gateway.js';

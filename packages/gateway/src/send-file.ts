@@ -20,7 +20,11 @@ export async function sendFile(res: ServerResponse, path: string, response: File
   try {
     const stats = await file.stat();
     if (!stats.isFile()) throw new TypeError(`http.response.pathsend: path ${path} is not a regular file`);
-    const headers = !response.keepOpen && !hasFraming(response.headers) ? [...response.headers, 'content-length', String(stats.size)] : response.headers;
+    const framing = framingOf(response.headers);
+    if (framing.contentLength !== undefined && framing.contentLength !== stats.size) {
+      throw new TypeError(`http.response.pathsend: ${path} has ${String(stats.size)} bytes, not the ${String(framing.contentLength)} of the response's content-length`);
+    }
+    const headers = !response.keepOpen && !framing.present ? [...response.headers, 'content-length', String(stats.size)] : response.headers;
     res.writeHead(response.status, headers);
     if (response.head || stats.size === 0) {
       if (!response.keepOpen) res.end();
@@ -34,10 +38,17 @@ export async function sendFile(res: ServerResponse, path: string, response: File
   }
 }
 
-function hasFraming(headers: readonly string[]): boolean {
+/** Whether the app framed the body itself, and the length it declared. */
+function framingOf(headers: readonly string[]): { present: boolean; contentLength: number | undefined } {
+  let present = false;
+  let contentLength: number | undefined;
   for (let i = 0; i < headers.length; i += 2) {
     const name = (headers[i] ?? '').toLowerCase();
-    if (name === 'content-length' || name === 'transfer-encoding') return true;
+    if (name === 'transfer-encoding') present = true;
+    if (name === 'content-length') {
+      present = true;
+      contentLength = Number(headers[i + 1]);
+    }
   }
-  return false;
+  return { present, contentLength };
 }

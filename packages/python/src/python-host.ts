@@ -11,7 +11,7 @@ import { RequestBody } from './request-body.js';
 import { ResponseSpool } from './response-spool.js';
 import type { RunnerProcess } from './runner-process.js';
 import { declaredLength, writeHead } from './response-head.js';
-import { sendFile } from './send-file.js';
+import { sendPythonFile } from './send-file.js';
 import { WebSocketRelay } from './websocket-relay.js';
 
 interface Stream {
@@ -215,7 +215,7 @@ export class PythonHost {
         return;
       case 'http-pathsend':
         this.#end(frame.stream, stream, false);
-        void sendFile(stream.res, stream.head, frame.path, stream.req.method === 'HEAD', this.#log);
+        void sendPythonFile(stream.res, stream.head, frame.path, stream.req.method === 'HEAD', this.#log);
         return;
       default:
         this.#log.error({ frame: frame.type, stream: frame.stream }, 'unexpected frame from the Python process');

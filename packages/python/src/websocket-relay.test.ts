@@ -79,7 +79,7 @@ describe('WebSocketRelay', () => {
       { type: 'websocket.send', text: 'héllo' },
       { type: 'websocket.close', code: 4000, reason: 'bye' },
     ]);
-    const credits = frames.filter((f) => f.type === 'credit').map((f) => f.type === 'credit' && f.bytes);
+    const credits = frames.flatMap((f) => (f.type === 'credit' ? [f.bytes] : []));
     expect(credits).toEqual([3, 3]);
     client.push({ type: 'websocket.disconnect', code: 4000, reason: 'bye' });
     await done;
@@ -94,7 +94,7 @@ describe('WebSocketRelay', () => {
     client.push({ type: 'websocket.receive', text: 'after credit' });
     await settle();
     const messages = () => frames.filter((f) => f.type === 'ws-message');
-    expect(messages().map((f) => f.type === 'ws-message' && [f.more, f.body.length])).toEqual([
+    expect(messages().map((f) => [f.more, f.body.length])).toEqual([
       [true, MAX_PAYLOAD - 1],
       [false, 6],
     ]);

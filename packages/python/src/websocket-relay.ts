@@ -117,6 +117,11 @@ export class WebSocketRelay {
     this.#wakePump?.();
   }
 
+  // A method, not the field: the runner may die while the pump awaits the client.
+  #detached(): boolean {
+    return this.#ended;
+  }
+
   #onMessage(frame: FrameOf<'ws-message'>): void {
     if (frame.more) {
       // The runner waits for credit while the message is incomplete; these bytes are held anyway.
@@ -162,7 +167,7 @@ export class WebSocketRelay {
       }
       if (this.#ended) return;
       const event = await receive();
-      if (this.#ended) return;
+      if (this.#detached()) return;
       if (event.type === 'websocket.disconnect') {
         this.#ended = true;
         this.#runner.send({ type: 'ws-close', stream: this.#id, code: event.code, reason: event.reason ?? '' });
