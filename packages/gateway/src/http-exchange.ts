@@ -4,6 +4,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AsgiReceive } from './asgi-types.js';
 import { ClientDisconnected } from './client-disconnected.js';
+import { declaredLength, lengthViolation } from './content-length.js';
 import { failResponse } from './fail-response.js';
 import type { GatewayLog } from './log.js';
 import { advance, AWAITING_START, FAILED, type ResponsePhase } from './response-order.js';
@@ -30,6 +31,9 @@ export class HttpExchange {
   #status = 200;
   #headers: string[] = [];
   #trailers: [string, string][] = [];
+  /** The app's Content-Length when the body must keep it, and the body bytes sent so far. */
+  #declared: number | undefined;
+  #bodyBytes = 0;
   #disconnected = false;
   // The error send() threw for an order violation; the app usually rethrows it, and it has been logged.
   #violation: Error | undefined;
@@ -50,12 +54,11 @@ export class HttpExchange {
     if (this.#disconnected) throw new ClientDisconnected();
     if (parsed.kind === 'start' && parsed.trailers) this.#checkTrailersStart(parsed.headers);
     const verdict = advance(this.#phase, parsed);
-    if (!verdict.ok) {
-      const error = new Error(`ASGI event order violated: ${verdict.rule}`);
-      this.#violation = error;
-      this.#log.error({ rule: verdict.rule, method: this.#method, path: this.#path }, 'ASGI app broke the HTTP event order');
-      this.#fail();
-      throw error;
+    if (!verdict.ok) throw this.#violate(verdict.rule, 'ASGI event order violated', 'ASGI app broke the HTTP event order');
+    if (parsed.kind === 'body' && this.#declared !== undefined) {
+      this.#bodyBytes += parsed.body.length;
+      const rule = lengthViolation(this.#declared, this.#bodyBytes, !parsed.more);
+      if (rule !== undefined) throw this.#violate(rule, 'Content-Length violated', 'ASGI app broke its Content-Length');
     }
     // A pathsend moves on only once the file is open, so that a missing file is still a clean 500.
     if (parsed.kind !== 'pathsend') this.#phase = verdict.phase;
@@ -72,6 +75,7 @@ export class HttpExchange {
         // Headers wait for the first body event, so a second start can still become a clean 500.
         this.#status = event.status;
         this.#headers = event.headers;
+        this.#declared = declaredLength(this.#method, event.status, event.headers);
         return;
       case 'body': {
         const first = !res.headersSent;
@@ -171,6 +175,15 @@ export class HttpExchange {
     }
     this.#log.error(context, 'exception in ASGI app');
     if (phase.kind !== 'complete' && phase.kind !== 'failed' && !this.#disconnected) this.#fail();
+  }
+
+  /** Fails the response for a rule the app broke (logged here, once) and returns the error for send() to throw. */
+  #violate(rule: string, what: string, msg: string): Error {
+    const error = new Error(`${what}: ${rule}`);
+    this.#violation = error;
+    this.#log.error({ rule, method: this.#method, path: this.#path }, msg);
+    this.#fail();
+    return error;
   }
 
   #fail(): void {
