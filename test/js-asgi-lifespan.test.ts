@@ -33,6 +33,24 @@ describe('the lifespan of a JavaScript ASGI app', () => {
     expect((await bicorn.stop()).code).toBe(0);
   });
 
+  it('serves an app that raises after taking lifespan.startup, having sent no lifespan event, without it under --lifespan auto', async () => {
+    const bicorn = new BicornProcess(['-b', '127.0.0.1:0', APP], { env: { FIXTURE_LIFESPAN: 'unsupported-late' } });
+    const url = await bicorn.listening();
+    expect(JSON.parse((await get(`${url}/scope`)).body)).toMatchObject({ state: null });
+    const lines = bicorn.lines.filter((l) => l.msg.startsWith('ASGI lifespan unsupported'));
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatchObject({ level: 30, reason: 'Error: unexpected event lifespan.startup' });
+    expect((await bicorn.stop()).code).toBe(0);
+  });
+
+  it('refuses to boot an app that raises after sending a lifespan event, even under --lifespan auto (exit 3)', async () => {
+    const bicorn = new BicornProcess(['-b', '127.0.0.1:0', APP], { env: { FIXTURE_LIFESPAN: 'broken' } });
+    const { code } = await bicorn.exited;
+    expect(code).toBe(3);
+    expect(bicorn.stderr + bicorn.stdout).toContain('unknown lifespan event type the string "lifespan.startup.completed"');
+    expect(bicorn.stderr).toMatch(/at lifespan \(.*asgi-full\.mjs/);
+  });
+
   it('refuses to boot such an app under --lifespan on (exit 3)', async () => {
     const bicorn = new BicornProcess(['-b', '127.0.0.1:0', '--lifespan', 'on', APP], { env: { FIXTURE_LIFESPAN: 'unsupported' } });
     const { code } = await bicorn.exited;

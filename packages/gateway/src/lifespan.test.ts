@@ -54,13 +54,28 @@ describe('runLifespan', () => {
     await lifespan.shutdown(10);
   });
 
-  it('fails such an app under on, and an app that raises during its startup under auto', async () => {
-    await expect(runLifespan(() => Promise.reject(new Error('http only')), 'on', recording().log)).rejects.toThrow(/Error: http only/);
+  it('takes an app that raises after taking lifespan.startup, having sent no lifespan event, as not supporting it under auto', async () => {
+    const { log, lines } = recording();
+    const lifespan = await runLifespan(async (_scope, receive) => {
+      await receive();
+      throw new Error('unknown scope type lifespan');
+    }, 'auto', log);
+    expect(lifespan.state).toBeUndefined();
+    expect(lines).toEqual([{ level: 'info', msg: 'ASGI lifespan unsupported: the app raised on the lifespan scope; serving without it' }]);
+  });
+
+  it('fails an app that raises after sending a lifespan event under auto, and any app that raises under on', async () => {
+    const spokeThenRaised: AsgiLifespanCallable = async (_scope, receive, send) => {
+      await receive();
+      await send({ type: 'lifespan.startup.done' });
+    };
+    await expect(runLifespan(spokeThenRaised, 'auto', recording().log)).rejects.toThrow(/unknown lifespan event type/);
     const raisesInStartup: AsgiLifespanCallable = async (_scope, receive) => {
       await receive();
       throw new Error('pool exhausted');
     };
-    await expect(runLifespan(raisesInStartup, 'auto', recording().log)).rejects.toThrow(/pool exhausted/);
+    await expect(runLifespan(raisesInStartup, 'on', recording().log)).rejects.toThrow(/pool exhausted/);
+    await expect(runLifespan(() => Promise.reject(new Error('http only')), 'on', recording().log)).rejects.toThrow(/Error: http only/);
   });
 
   it('serves without lifespan an app that returns at once, except under on', async () => {

@@ -27,16 +27,19 @@ type StartupOutcome =
   | { readonly kind: 'complete' }
   | { readonly kind: 'failed'; readonly message: string }
   | { readonly kind: 'returned' }
-  | { readonly kind: 'threw'; readonly error: unknown; readonly tookStartup: boolean };
+  | { readonly kind: 'threw'; readonly error: unknown; readonly spoke: boolean };
 
 const WITHOUT_LIFESPAN: Lifespan = Object.freeze({ state: undefined, shutdown: () => Promise.resolve() });
 const ASGI = Object.freeze({ version: '3.0', spec_version: '2.0' } as const);
+const OWN_CODE = new URL('.', import.meta.url).href;
 
 /**
- * Runs the app's startup. `auto`: an app that throws on the lifespan scope before taking
- * lifespan.startup, or returns without answering, is served without lifespan (one info line
- * for the throw). `on`: both are boot failures. Either mode: lifespan.startup.failed, or a
- * throw after taking lifespan.startup, rejects with LifespanFailed.
+ * Runs the app's startup. `auto`: an app that throws on the lifespan scope without having sent
+ * a lifespan event, or returns without answering, is served without lifespan (one info line
+ * for the throw), as uvicorn and our Python runner do: an app that does not speak lifespan may
+ * well take lifespan.startup before it fails on it. `on`: both are boot failures. Either mode:
+ * lifespan.startup.failed, or a throw after the app sent a lifespan event, rejects with
+ * LifespanFailed.
  */
 export async function runLifespan(app: AsgiLifespanCallable, mode: LifespanMode, log: LifespanLog): Promise<Lifespan> {
   if (mode === 'off') return WITHOUT_LIFESPAN;
@@ -45,6 +48,8 @@ export async function runLifespan(app: AsgiLifespanCallable, mode: LifespanMode,
   // An object, so that TypeScript sees the callbacks below change it.
   const progress: { phase: 'startup' | 'running' | 'shutdown' | 'ended' } = { phase: 'startup' };
   let tookStartup = false;
+  // Whether the app sent a lifespan event at all, even a wrong one: then it speaks lifespan.
+  let spoke = false;
   let settleStartup: (outcome: StartupOutcome) => void = () => undefined;
   const startup = new Promise<StartupOutcome>((resolve) => (settleStartup = resolve));
   let requestShutdown: () => void = () => undefined;
@@ -72,6 +77,7 @@ export async function runLifespan(app: AsgiLifespanCallable, mode: LifespanMode,
 
   const answer = (event: unknown): void => {
     if (!isEvent(event)) throw new TypeError(`send: event must be an object with a type, got ${describe(event)}`);
+    if (typeof event.type === 'string' && event.type.startsWith('lifespan.')) spoke = true;
     const expected = progress.phase === 'startup' ? 'lifespan.startup' : progress.phase === 'shutdown' ? 'lifespan.shutdown' : undefined;
     switch (event.type) {
       case 'lifespan.startup.complete':
@@ -103,7 +109,7 @@ export async function runLifespan(app: AsgiLifespanCallable, mode: LifespanMode,
       await app(scope, receive, send);
       if (progress.phase === 'startup') settleStartup({ kind: 'returned' });
     } catch (error) {
-      if (progress.phase === 'startup') settleStartup({ kind: 'threw', error, tookStartup });
+      if (progress.phase === 'startup') settleStartup({ kind: 'threw', error, spoke });
       else log.error({ err: error }, progress.phase === 'shutdown' ? 'exception in ASGI lifespan shutdown' : 'exception in ASGI lifespan task');
     }
     progress.phase = 'ended';
@@ -132,7 +138,7 @@ export async function runLifespan(app: AsgiLifespanCallable, mode: LifespanMode,
       log.debug({}, 'ASGI app returned from the lifespan scope at once; serving without lifespan');
       return WITHOUT_LIFESPAN;
     case 'threw':
-      if (mode === 'auto' && !outcome.tookStartup) {
+      if (mode === 'auto' && !outcome.spoke) {
         log.info({ reason: errorText(outcome.error, false) }, 'ASGI lifespan unsupported: the app raised on the lifespan scope; serving without it');
         return WITHOUT_LIFESPAN;
       }
@@ -150,7 +156,7 @@ function parseMessage(event: object, type: string): string {
 function errorText(error: unknown, where: boolean): string {
   if (!(error instanceof Error)) return String(error);
   const text = `${error.name}: ${error.message}`;
-  // Where the app raised, without the server's own frames below it.
-  const frame = where ? error.stack?.split('\n').find((line) => line.trimStart().startsWith('at ')) : undefined;
+  // Where the app raised: its first frame, past the gateway's own when send() threw.
+  const frame = where ? error.stack?.split('\n').find((line) => line.trimStart().startsWith('at ') && !line.includes(OWN_CODE)) : undefined;
   return frame === undefined ? text : `${text}\n${frame}`;
 }
