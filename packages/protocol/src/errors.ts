@@ -19,6 +19,8 @@ interface ErrorDetails {
   PYTHON_APP_FAILED: { app: string; exitCode: ExitCode; message: string };
   ENV_FILE_FAILED: { file: string; reason: string };
   CRASH_LOOP: { failures: number; windowSeconds: number };
+  PID_FILE_TAKEN: { path: string; pid: number };
+  PID_FILE_FAILED: { path: string; reason: string };
   IPC_INVALID: { reason: string };
 }
 
@@ -95,6 +97,14 @@ const registry: { [C in ErrorCode]: ErrorSpec<ErrorDetails[C]> } = {
     message: (d) =>
       `workers failed ${String(d.failures)} times within ${String(d.windowSeconds)} s, so bicorn stopped; ` +
       'see the errors logged above (raise max_restarts or restart_window to tolerate more)',
+  },
+  PID_FILE_TAKEN: {
+    exitCode: ExitCode.Usage,
+    message: (d) => `pid file ${d.path} names process ${String(d.pid)}, which is running: is bicorn already running there? Stop it, or choose another file with --pid`,
+  },
+  PID_FILE_FAILED: {
+    exitCode: ExitCode.Usage,
+    message: (d) => `cannot use pid file ${d.path}: ${d.reason}; choose a writable path with --pid`,
   },
   IPC_INVALID: {
     exitCode: ExitCode.RuntimeFailure,

@@ -5,6 +5,7 @@ export {
   parseMasterMessage,
   parseWorkerMessage,
   type MasterMessage,
+  type RecycleReason,
   type StopMode,
   type WorkerMessage,
 } from './ipc.js';

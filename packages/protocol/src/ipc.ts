@@ -5,13 +5,21 @@ import { type ExitCode, isExitCode } from './exit-code.js';
 
 export type StopMode = 'graceful' | 'fast';
 
+/** Why a worker asks to be replaced by a fresh one. */
+export type RecycleReason = 'max-requests' | 'max-lifetime' | 'max-rss' | 'request-timeout';
+const recycleReasons: readonly RecycleReason[] = ['max-requests', 'max-lifetime', 'max-rss', 'request-timeout'];
+
 /** What the master sends to a worker. */
 export type MasterMessage =
   /** The worker's identity and the resolved config, as plain data; the answer to `hello`. */
   | { type: 'boot'; workerId: number; config: Readonly<Record<string, unknown>> }
   /** A connection accepted on listener `listener`; the socket travels as the message's handle. */
   | { type: 'connection'; listener: number }
-  | { type: 'stop'; mode: StopMode; timeoutMs: number };
+  | { type: 'stop'; mode: StopMode; timeoutMs: number }
+  /** A heartbeat: the worker answers `pong` with the same number from its event loop. */
+  | { type: 'ping'; seq: number }
+  /** Reopen log files (after logrotate moved them). */
+  | { type: 'reopen-logs' };
 
 /** What a worker sends to the master. */
 export type WorkerMessage =
@@ -20,12 +28,18 @@ export type WorkerMessage =
    * module has registered its listener would be lost.
    */
   | { type: 'hello' }
-  /** The app is loaded and the worker takes connections. */
-  | { type: 'ready'; interface: string }
+  /**
+   * The worker takes connections. `loadError` is set when the app failed to load under
+   * --reload: the worker then answers every request with that error, until the next change.
+   */
+  | { type: 'ready'; interface: string; loadError: string | null }
   /** The worker cannot serve; it exits with `exitCode` right after sending this. */
   | { type: 'boot-failed'; exitCode: ExitCode; message: string }
   /** A stop is under way and these many requests are still running. */
-  | { type: 'draining'; inFlight: number };
+  | { type: 'draining'; inFlight: number }
+  | { type: 'pong'; seq: number }
+  /** The worker should be replaced; it goes on serving until the master stops it. */
+  | { type: 'recycle'; reason: RecycleReason; detail: string };
 
 type Fields = Record<string, unknown>;
 
@@ -48,6 +62,8 @@ const isString = (v: unknown): v is string => typeof v === 'string';
 const isCount = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0;
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const isStopMode = (v: unknown): v is StopMode => v === 'graceful' || v === 'fast';
+const isRecycleReason = (v: unknown): v is RecycleReason => recycleReasons.includes(v as RecycleReason);
+const isStringOrNull = (v: unknown): v is string | null => v === null || typeof v === 'string';
 
 export function parseMasterMessage(value: unknown): MasterMessage {
   const m = objectWithType(value);
@@ -66,6 +82,10 @@ export function parseMasterMessage(value: unknown): MasterMessage {
         mode: field(m, 'mode', isStopMode, '"graceful" or "fast"'),
         timeoutMs: field(m, 'timeoutMs', isCount, 'milliseconds'),
       };
+    case 'ping':
+      return { type: 'ping', seq: field(m, 'seq', isCount, 'a sequence number') };
+    case 'reopen-logs':
+      return { type: 'reopen-logs' };
     default:
       throw invalid(`unknown master message type ${describe(m.type)}`);
   }
@@ -77,7 +97,11 @@ export function parseWorkerMessage(value: unknown): WorkerMessage {
     case 'hello':
       return { type: 'hello' };
     case 'ready':
-      return { type: 'ready', interface: field(m, 'interface', isString, 'an interface name') };
+      return {
+        type: 'ready',
+        interface: field(m, 'interface', isString, 'an interface name'),
+        loadError: field(m, 'loadError', isStringOrNull, 'an error message or null'),
+      };
     case 'boot-failed':
       return {
         type: 'boot-failed',
@@ -86,6 +110,14 @@ export function parseWorkerMessage(value: unknown): WorkerMessage {
       };
     case 'draining':
       return { type: 'draining', inFlight: field(m, 'inFlight', isCount, 'a count') };
+    case 'pong':
+      return { type: 'pong', seq: field(m, 'seq', isCount, 'a sequence number') };
+    case 'recycle':
+      return {
+        type: 'recycle',
+        reason: field(m, 'reason', isRecycleReason, `one of ${recycleReasons.join(', ')}`),
+        detail: field(m, 'detail', isString, 'a detail'),
+      };
     default:
       throw invalid(`unknown worker message type ${describe(m.type)}`);
   }
