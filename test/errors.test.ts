@@ -104,9 +104,9 @@ describe('user errors', () => {
   });
 
   it('a setting that is not implemented yet gives exit 2', async () => {
-    const { code, stderr } = await runBicorn(['--pid', '/tmp/bicorn.pid', fixture('apps/fetch.mjs')]);
+    const { code, stderr } = await runBicorn(['--certfile', '/tmp/cert.pem', fixture('apps/fetch.mjs')]);
     expect(code).toBe(2);
-    expect(expectOneLine(stderr)).toMatch(/pid \(from --pid\): not supported yet/);
+    expect(expectOneLine(stderr)).toMatch(/certfile \(from --certfile\): not supported yet/);
   });
 
   it('no app at all gives exit 2', async () => {

@@ -2,7 +2,9 @@
 // "bicorn" key of package.json in the working directory, or the file given with -c.
 import { cosmiconfig } from 'cosmiconfig';
 import { BicornError } from '@bicorn/protocol';
+import { createRequire } from 'node:module';
 import { relative } from 'node:path';
+import { pathToFileURL } from 'node:url';
 
 export interface ConfigFile {
   readonly path: string;
@@ -26,7 +28,7 @@ const searchPlaces = [
 ];
 
 export async function readConfigFile(cwd: string, explicitPath: string | undefined): Promise<ConfigFile | undefined> {
-  const explorer = cosmiconfig('bicorn', { searchPlaces, searchStrategy: 'none', cache: false });
+  const explorer = cosmiconfig('bicorn', { searchPlaces, searchStrategy: 'none', cache: false, loaders: { '.js': loadFreshJs, '.mjs': loadFreshJs, '.cjs': loadFreshJs } });
   let result: Awaited<ReturnType<typeof explorer.search>>;
   try {
     result = explicitPath === undefined ? await explorer.search(cwd) : await explorer.load(explicitPath);
@@ -46,6 +48,22 @@ export async function readConfigFile(cwd: string, explicitPath: string | undefin
     });
   }
   return { path: result.filepath, label, values: values as Record<string, unknown> };
+}
+
+const require = createRequire(import.meta.url);
+let loads = 0;
+
+/**
+ * Imports a JavaScript config file anew each time: a reload must see the edited file, and
+ * node caches modules by URL (ES modules) and by path (CommonJS).
+ */
+async function loadFreshJs(filepath: string): Promise<unknown> {
+  // eslint-disable-next-line @typescript-eslint/no-dynamic-delete -- the CommonJS cache is keyed by path
+  delete require.cache[filepath];
+  const url = pathToFileURL(filepath);
+  url.search = `?load=${String(++loads)}`;
+  const module = (await import(url.href)) as { default?: unknown };
+  return module.default;
 }
 
 /** The parser's own words on one line, without cosmiconfig's "JSON Error in <file>:" prefix. */

@@ -37,7 +37,6 @@ function setting<T, I>(declaration: Setting<T, I>): Setting<T, I> {
   return declaration;
 }
 
-const SUPERVISION = 'supervision (reload, timeouts, recycling)';
 const SYSTEMD = 'systemd and privileges support';
 const LATER = 'a later release';
 
@@ -181,8 +180,14 @@ export const settings = {
     flags: ['-t', '--timeout'],
     type: duration,
     default: 30,
-    doc: 'A worker silent for longer is killed and replaced; a request running longer is ended with 504.',
-    comesWith: SUPERVISION,
+    doc: "A worker whose event loop has not answered the master's heartbeat for this long is killed (SIGABRT, then SIGKILL) and replaced; also the default request_timeout. 0 turns heartbeats off.",
+  }),
+  request_timeout: setting({
+    section: 'Timeouts',
+    flags: ['--request-timeout'],
+    type: optional(duration),
+    default: null,
+    doc: 'A request whose app has not begun its response within this time, or then sends nothing for as long, is ended: 504, or a cut connection once the response began. A Python app process stuck in it is replaced, with its stacks logged. WebSockets are not timed. Default: timeout; 0 turns it off.',
   }),
   graceful_timeout: setting({
     section: 'Timeouts',
@@ -190,6 +195,13 @@ export const settings = {
     type: duration,
     default: 30,
     doc: 'On stop, how long in-flight requests may run before their worker is killed.',
+  }),
+  shutdown_delay: setting({
+    section: 'Timeouts',
+    flags: ['--shutdown-delay'],
+    type: duration,
+    default: 0,
+    doc: "After SIGTERM, keep serving for this long, with readiness already 'draining', before the graceful stop begins: time for a load balancer (a Kubernetes Service) to stop sending new requests.",
   }),
   keep_alive: setting({
     section: 'Timeouts',
@@ -203,8 +215,7 @@ export const settings = {
     flags: ['--max-requests', '--limit-max-requests'],
     type: integer(0),
     default: 0,
-    doc: 'Replace a worker after this many requests (0: never).',
-    comesWith: SUPERVISION,
+    doc: 'Replace a worker after this many requests (0: never); the new one is ready before the old one stops taking connections.',
   }),
   max_requests_jitter: setting({
     section: 'Workers',
@@ -212,7 +223,20 @@ export const settings = {
     type: integer(0),
     default: 0,
     doc: 'Add up to this many requests at random to max_requests, so workers do not restart together.',
-    comesWith: SUPERVISION,
+  }),
+  max_rss: setting({
+    section: 'Workers',
+    flags: ['--max-rss'],
+    type: integer(0, '<MiB>'),
+    default: 0,
+    doc: 'Replace a worker once its app process (the Python process; the worker itself for a JavaScript app) has more resident memory than this many MiB (0: never). Checked every few seconds.',
+  }),
+  max_worker_lifetime: setting({
+    section: 'Workers',
+    flags: ['--max-worker-lifetime'],
+    type: duration,
+    default: 0,
+    doc: 'Replace a worker once it has run this long (0: never).',
   }),
   restart_delay: setting({
     section: 'Workers',
@@ -240,32 +264,28 @@ export const settings = {
     flags: ['--reload'],
     type: flag,
     default: false,
-    doc: 'Restart workers when source files change (development only).',
-    comesWith: SUPERVISION,
+    doc: 'Development: reload the workers when a watched file changes; an app that fails to load answers 500 with its traceback until the next change.',
   }),
   reload_dirs: setting({
     section: 'Reload',
     flags: ['--reload-dir'],
     type: list(text('<dir>')),
     default: [],
-    doc: 'Directories to watch with --reload (default: the working directory); repeatable.',
-    comesWith: SUPERVISION,
+    doc: "Directories to watch with --reload, besides chdir, pythonpath and the JavaScript app's folder; repeatable.",
   }),
   reload_include: setting({
     section: 'Reload',
     flags: ['--reload-include'],
     type: list(text('<glob>')),
     default: [],
-    doc: 'Also watch files matching this glob; repeatable.',
-    comesWith: SUPERVISION,
+    doc: 'With --reload, also watch files matching this glob (besides *.py, *.js, *.mjs, *.cjs, *.ts and the config file); repeatable.',
   }),
   reload_exclude: setting({
     section: 'Reload',
     flags: ['--reload-exclude'],
     type: list(text('<glob>')),
     default: [],
-    doc: 'Ignore files matching this glob; repeatable.',
-    comesWith: SUPERVISION,
+    doc: 'With --reload, ignore files matching this glob (besides dot files and folders, node_modules, __pycache__ and *.pyc); repeatable.',
   }),
   log_level: setting({
     section: 'Logging',
@@ -308,8 +328,7 @@ export const settings = {
     flags: ['-p', '--pid'],
     type: optional(text('<file>')),
     default: null,
-    doc: "Write the master's PID to this file.",
-    comesWith: SUPERVISION,
+    doc: "Write the master's PID to this file once it is ready, and remove it on exit. A file naming a live process stops a second master from starting; a stale one is replaced.",
   }),
   user: setting({
     section: 'Process',

@@ -16,6 +16,8 @@ export interface AccessLog {
   write(entry: AccessEntry): void;
   /** Writes what is buffered; call before the process exits. */
   flush(): void;
+  /** Opens the file again by its path (SIGUSR1, after logrotate). */
+  reopen(): void;
 }
 
 export function createAccessLog(target: string, format: LogFormatSetting, workerId: number): AccessLog {
@@ -27,6 +29,7 @@ export function createAccessLog(target: string, format: LogFormatSetting, worker
       destination.stream.write(render(entry));
     },
     flush: destination.flush,
+    reopen: destination.reopen,
   };
 }
 

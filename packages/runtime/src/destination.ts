@@ -11,6 +11,8 @@ export interface Destination {
   readonly pretty: boolean;
   /** Writes what is buffered; call before the process exits. */
   readonly flush: () => void;
+  /** Opens the file again by its path, after logrotate moved it away (SIGUSR1); stdout stays. */
+  readonly reopen: () => void;
 }
 
 export interface DestinationOptions {
@@ -26,11 +28,21 @@ export interface DestinationOptions {
 
 export function openDestination(target: string, options: DestinationOptions): Destination {
   const toStdout = target === '-';
-  const boom = pino.destination({ dest: toStdout ? 1 : openLogFile(target, options.setting), sync: options.sync });
+  // Checked here for a readable error; then opened by path, so that reopen() can open it again.
+  if (!toStdout) checkLogFile(target, options.setting);
+  const boom = pino.destination({ dest: toStdout ? 1 : target, sync: options.sync, append: true, mkdir: true });
   const pretty = options.format === 'pretty' || (options.format === 'auto' && toStdout && process.stdout.isTTY);
+  // A reopen that fails (the directory is gone) must not take the process down; lines then
+  // go on to the file that was open.
+  boom.on('error', (error: Error) => {
+    process.stderr.write(`bicorn: cannot reopen ${target} for ${options.setting}: ${error.message}\n`);
+  });
   return {
     stream: boom,
     pretty,
+    reopen: () => {
+      if (!toStdout) boom.reopen(target);
+    },
     flush: () => {
       try {
         boom.flushSync();
