@@ -1,15 +1,21 @@
-import { ExitCode, type MasterMessage } from '@bicorn/protocol';
+import { ExitCode, type MasterMessage, type WorkerMessage } from '@bicorn/protocol';
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { Arbiter, type ArbiterConfig, type Outcome } from './arbiter.js';
+import { Arbiter, type ArbiterConfig, type ArbiterEvent, type Outcome } from './arbiter.js';
+import type { MasterSignal } from './commands.js';
 import { Dispatcher } from './dispatch.js';
 import type { WorkerHandle, WorkerHost } from './worker-host.js';
+
+type TestConfig = ArbiterConfig & { readonly label: string };
 
 class FakeWorker implements WorkerHandle {
   readonly pid = 1000;
   readonly sent: MasterMessage[] = [];
   readonly signals: NodeJS.Signals[] = [];
-  constructor(readonly id: number) {}
+  constructor(
+    readonly id: number,
+    readonly config: TestConfig,
+  ) {}
   send(message: MasterMessage): void {
     this.sent.push(message);
   }
@@ -21,26 +27,42 @@ class FakeWorker implements WorkerHandle {
   }
 }
 
-const baseConfig: ArbiterConfig = { workers: 2, graceful_timeout: 30, restart_delay: 0.1, max_restarts: 3, restart_window: 60 };
+const baseConfig: TestConfig = { label: 'first', workers: 2, timeout: 0, graceful_timeout: 30, shutdown_delay: 0, restart_delay: 0.1, max_restarts: 3, restart_window: 60 };
 
-function setup(config: Partial<ArbiterConfig> = {}) {
+function setup(config: Partial<TestConfig> = {}) {
   const forked: FakeWorker[] = [];
-  const host: WorkerHost = {
-    fork(workerId) {
-      const worker = new FakeWorker(workerId);
+  const host: WorkerHost<TestConfig> = {
+    fork(workerId, workerConfig) {
+      const worker = new FakeWorker(workerId, workerConfig);
       forked.push(worker);
       return worker;
     },
   };
   const dispatcher = new Dispatcher();
   const stopAccepting = vi.fn();
-  const onReady = vi.fn();
-  const arbiter = new Arbiter({ config: { ...baseConfig, ...config }, host, dispatcher, log: pino({ level: 'silent' }), stopAccepting, onReady });
+  const events: ArbiterEvent[] = [];
+  // What the next reload reads: a config, or the error a reload then reports.
+  let nextConfig: Promise<TestConfig> = Promise.resolve({ ...baseConfig, ...config, label: 'reloaded' });
+  const reopenLogs = vi.fn();
+  const arbiter = new Arbiter<TestConfig>({
+    config: { ...baseConfig, ...config },
+    host,
+    dispatcher,
+    log: pino({ level: 'silent' }),
+    loadConfig: () => nextConfig,
+    stopAccepting,
+    reopenLogs,
+    notify: (event) => events.push(event),
+  });
   let outcome: Outcome | undefined;
   void arbiter.done.then((o) => (outcome = o));
   arbiter.start();
   const ready = (id: number) => {
-    arbiter.enqueue({ type: 'worker-message', workerId: id, message: { type: 'ready', interface: 'fetch' } });
+    arbiter.enqueue({ type: 'worker-message', workerId: id, message: { type: 'ready', interface: 'fetch', loadError: null } });
+  };
+  const onReady = () => events.filter((e) => e.type === 'ready').length;
+  const willLoad = (next: Promise<TestConfig>) => {
+    nextConfig = next;
   };
   const exit = (id: number, code: number | null, signal: NodeJS.Signals | null = null) => {
     arbiter.enqueue({ type: 'worker-exit', workerId: id, code, signal });
@@ -49,7 +71,21 @@ function setup(config: Partial<ArbiterConfig> = {}) {
     await Promise.resolve();
     return outcome;
   };
-  return { arbiter, forked, dispatcher, stopAccepting, onReady, ready, exit, settle };
+  const signal = (name: MasterSignal) => {
+    arbiter.enqueue({ type: 'signal', signal: name });
+  };
+  const message = (id: number, sent: WorkerMessage) => {
+    arbiter.enqueue({ type: 'worker-message', workerId: id, message: sent });
+  };
+  /** Lets the config promise of a reload resolve and its command run. */
+  const flush = () => vi.advanceTimersByTimeAsync(0);
+  const alive = () => forked.filter((w) => !exited.has(w.id));
+  const exited = new Set<number>();
+  const exitAndRecord = (id: number, code: number | null, sig: NodeJS.Signals | null = null) => {
+    exited.add(id);
+    exit(id, code, sig);
+  };
+  return { arbiter, forked, dispatcher, stopAccepting, onReady, ready, exit: exitAndRecord, settle, events, willLoad, signal, message, flush, alive, reopenLogs };
 }
 
 beforeEach(() => {
@@ -64,10 +100,10 @@ describe('arbiter', () => {
     const { forked, onReady, ready, dispatcher } = setup();
     expect(forked.map((w) => w.id)).toEqual([1, 2]);
     ready(1);
-    expect(onReady).not.toHaveBeenCalled();
+    expect(onReady()).toBe(0);
     expect(dispatcher.readyCount).toBe(1);
     ready(2);
-    expect(onReady).toHaveBeenCalledOnce();
+    expect(onReady()).toBe(1);
     expect(dispatcher.readyCount).toBe(2);
   });
 
@@ -190,5 +226,205 @@ describe('arbiter', () => {
     arbiter.enqueue({ type: 'signal', signal: 'SIGTERM' });
     ready(1);
     expect(forked[0]!.sent.filter((m) => m.type === 'stop')).toHaveLength(2);
+  });
+});
+
+describe('arbiter reloads', () => {
+  it('on SIGHUP starts a new generation with the reloaded config, and stops the old one only once every new worker is ready', async () => {
+    const { forked, ready, signal, flush, dispatcher, events } = setup();
+    ready(1);
+    ready(2);
+    signal('SIGHUP');
+    await flush();
+    const [, , a, b] = forked;
+    expect(forked.map((w) => w.config.label)).toEqual(['first', 'first', 'reloaded', 'reloaded']);
+    ready(a!.id);
+    expect(forked[0]!.sent).toEqual([]);
+    expect(dispatcher.readyCount).toBe(2);
+    ready(b!.id);
+    for (const old of forked.slice(0, 2)) expect(old.sent).toEqual([{ type: 'stop', mode: 'graceful', timeoutMs: 30_000 }]);
+    expect(a!.sent).toEqual([]);
+    expect(dispatcher.readyCount).toBe(2);
+    expect(events).toContainEqual({ type: 'reloaded', ok: true, generation: 2, workers: 2 });
+  });
+
+  it('keeps the old workers serving when the reloaded config is invalid', async () => {
+    const { forked, ready, signal, flush, willLoad, events, dispatcher } = setup();
+    ready(1);
+    ready(2);
+    willLoad(Promise.reject(new Error('workers: expected a positive integer')));
+    signal('SIGHUP');
+    await flush();
+    expect(forked).toHaveLength(2);
+    expect(forked[0]!.sent).toEqual([]);
+    expect(dispatcher.readyCount).toBe(2);
+    expect(events.at(-1)).toEqual({ type: 'reloaded', ok: false, generation: 1, workers: 2 });
+  });
+
+  it('keeps the old workers serving when a new worker cannot load the app, and ends the other new ones', async () => {
+    const { forked, ready, signal, flush, message, exit, settle, dispatcher } = setup();
+    ready(1);
+    ready(2);
+    signal('SIGHUP');
+    await flush();
+    ready(3);
+    message(4, { type: 'boot-failed', exitCode: ExitCode.AppLoad, message: 'app x failed to load' });
+    exit(4, ExitCode.AppLoad);
+    expect(forked[2]!.signals).toEqual(['SIGTERM']);
+    expect(forked[0]!.sent).toEqual([]);
+    expect(dispatcher.readyCount).toBe(2);
+    exit(3, 0);
+    expect(await settle()).toBeUndefined();
+    vi.advanceTimersByTime(60_000);
+    expect(forked).toHaveLength(4);
+  });
+
+  it('runs a SIGHUP that arrives during a reload after it, and many as one', async () => {
+    const { forked, ready, signal, flush } = setup({ workers: 1 });
+    ready(1);
+    signal('SIGHUP');
+    await flush();
+    signal('SIGHUP');
+    signal('SIGHUP');
+    await flush();
+    expect(forked).toHaveLength(2);
+    ready(2);
+    await flush();
+    expect(forked).toHaveLength(3);
+    ready(3);
+    await flush();
+    expect(forked).toHaveLength(3);
+    expect(forked[1]!.sent).toEqual([{ type: 'stop', mode: 'graceful', timeoutMs: 30_000 }]);
+  });
+
+  it('waits for the first generation before a SIGHUP that comes during startup', async () => {
+    const { forked, ready, signal, flush } = setup({ workers: 1 });
+    signal('SIGHUP');
+    await flush();
+    expect(forked).toHaveLength(1);
+    ready(1);
+    await flush();
+    expect(forked).toHaveLength(2);
+  });
+
+  it('takes the worker count of the reloaded config', async () => {
+    const { forked, ready, signal, flush, willLoad } = setup({ workers: 1 });
+    ready(1);
+    willLoad(Promise.resolve({ ...baseConfig, workers: 3, label: 'three' }));
+    signal('SIGHUP');
+    await flush();
+    expect(forked.filter((w) => w.config.label === 'three')).toHaveLength(3);
+  });
+});
+
+describe('arbiter recycling, heartbeats and scaling', () => {
+  it('replaces a worker that asks to be recycled, stopping it only once its replacement is ready', () => {
+    const { forked, ready, message, dispatcher } = setup({ workers: 1 });
+    ready(1);
+    message(1, { type: 'recycle', reason: 'max-requests', detail: 'served 100 requests' });
+    expect(forked).toHaveLength(2);
+    expect(dispatcher.readyCount).toBe(1);
+    expect(forked[0]!.sent).toEqual([]);
+    ready(2);
+    expect(forked[0]!.sent).toEqual([{ type: 'stop', mode: 'graceful', timeoutMs: 30_000 }]);
+    expect(dispatcher.readyCount).toBe(1);
+  });
+
+  it('gives a worker whose request timed out no new connections while its replacement boots', () => {
+    const { forked, ready, message, dispatcher, exit, settle } = setup({ workers: 1 });
+    ready(1);
+    message(1, { type: 'recycle', reason: 'request-timeout', detail: 'GET / timed out' });
+    expect(dispatcher.readyCount).toBe(0);
+    ready(2);
+    exit(1, 0);
+    expect(dispatcher.readyCount).toBe(1);
+    expect(forked).toHaveLength(2);
+    return expect(settle()).resolves.toBeUndefined();
+  });
+
+  it('does not count the exit of a worker it stopped as a failure', () => {
+    const { forked, ready, message, exit } = setup({ workers: 1, max_restarts: 0 });
+    ready(1);
+    message(1, { type: 'recycle', reason: 'max-lifetime', detail: 'ran 60 s' });
+    ready(2);
+    exit(1, 0);
+    vi.advanceTimersByTime(60_000);
+    expect(forked).toHaveLength(2);
+  });
+
+  it('kills a worker that stops answering heartbeats with SIGABRT, then SIGKILL, and replaces it', () => {
+    const { forked, ready, message, exit, dispatcher } = setup({ workers: 1, timeout: 1 });
+    ready(1);
+    vi.advanceTimersByTime(250);
+    const ping = forked[0]!.sent.find((m) => m.type === 'ping');
+    expect(ping).toBeDefined();
+    message(1, { type: 'pong', seq: ping?.type === 'ping' ? ping.seq : 0 });
+    vi.advanceTimersByTime(1_000);
+    expect(forked[0]!.signals).toEqual([]);
+    vi.advanceTimersByTime(500);
+    expect(forked[0]!.signals).toEqual(['SIGABRT']);
+    expect(dispatcher.readyCount).toBe(0);
+    vi.advanceTimersByTime(2_000);
+    expect(forked[0]!.signals).toEqual(['SIGABRT', 'SIGKILL']);
+    exit(1, null, 'SIGKILL');
+    vi.advanceTimersByTime(100);
+    expect(forked).toHaveLength(2);
+  });
+
+  it('adds a worker on SIGTTIN and stops one on SIGTTOU, never going below one', () => {
+    const { forked, ready, signal, dispatcher } = setup({ workers: 1 });
+    ready(1);
+    signal('SIGTTIN');
+    expect(forked).toHaveLength(2);
+    ready(2);
+    expect(dispatcher.readyCount).toBe(2);
+    signal('SIGTTOU');
+    expect(forked[1]!.sent).toEqual([{ type: 'stop', mode: 'graceful', timeoutMs: 30_000 }]);
+    expect(dispatcher.readyCount).toBe(1);
+    signal('SIGTTOU');
+    expect(forked[0]!.sent).toEqual([]);
+  });
+
+  it('reopens its own logs and tells every worker to, on SIGUSR1', () => {
+    const { forked, ready, signal, reopenLogs } = setup();
+    ready(1);
+    signal('SIGUSR1');
+    expect(reopenLogs).toHaveBeenCalledOnce();
+    for (const worker of forked) expect(worker.sent).toContainEqual({ type: 'reopen-logs' });
+  });
+
+  it('counts a replacement that cannot boot after start as a failure, instead of stopping', async () => {
+    const { forked, ready, message, exit, settle } = setup({ workers: 1 });
+    ready(1);
+    exit(1, null, 'SIGSEGV');
+    vi.advanceTimersByTime(100);
+    message(2, { type: 'boot-failed', exitCode: ExitCode.AppLoad, message: 'app x failed to load' });
+    exit(2, ExitCode.AppLoad);
+    expect(await settle()).toBeUndefined();
+    vi.advanceTimersByTime(200);
+    expect(forked).toHaveLength(3);
+  });
+});
+
+describe('arbiter shutdown delay', () => {
+  it('keeps serving for shutdown_delay after SIGTERM, then stops gracefully', () => {
+    const { forked, ready, signal, stopAccepting, dispatcher, arbiter } = setup({ workers: 1, shutdown_delay: 5 });
+    ready(1);
+    signal('SIGTERM');
+    expect(arbiter.readiness).toBe('draining');
+    vi.advanceTimersByTime(4_999);
+    expect(stopAccepting).not.toHaveBeenCalled();
+    expect(dispatcher.readyCount).toBe(1);
+    vi.advanceTimersByTime(1);
+    expect(stopAccepting).toHaveBeenCalledOnce();
+    expect(forked[0]!.sent).toEqual([{ type: 'stop', mode: 'graceful', timeoutMs: 30_000 }]);
+  });
+
+  it('stops at once on SIGINT during the delay', () => {
+    const { forked, ready, signal } = setup({ workers: 1, shutdown_delay: 5 });
+    ready(1);
+    signal('SIGTERM');
+    signal('SIGINT');
+    expect(forked[0]!.sent).toEqual([{ type: 'stop', mode: 'fast', timeoutMs: 30_000 }]);
   });
 });

@@ -1,24 +1,36 @@
 // The arbiter: one queue of commands and one loop that acts on them, so that no two
-// decisions about workers ever interleave. Runs in the master; knows processes only
-// through a WorkerHost.
+// decisions about workers ever interleave (two reloads never overlap). Runs in the master;
+// knows processes only through a WorkerHost.
 import type { Config } from '@bicorn/config';
 import type { Logger } from '@bicorn/runtime';
-import { assertNever, BicornError, ExitCode, type StopMode, type WorkerMessage } from '@bicorn/protocol';
-import type { Command, StopSignal } from './commands.js';
+import { assertNever, BicornError, ExitCode, type RecycleReason, type StopMode, type WorkerMessage } from '@bicorn/protocol';
+import type { Command, MasterSignal } from './commands.js';
 import type { Dispatcher } from './dispatch.js';
+import { RestartPolicy } from './restart-policy.js';
 import type { WorkerHandle, WorkerHost } from './worker-host.js';
 
-export type ArbiterConfig = Pick<Config, 'workers' | 'graceful_timeout' | 'restart_delay' | 'max_restarts' | 'restart_window'>;
+export type ArbiterConfig = Pick<Config, 'workers' | 'timeout' | 'graceful_timeout' | 'shutdown_delay' | 'restart_delay' | 'max_restarts' | 'restart_window'>;
 
-export interface ArbiterOptions {
-  readonly config: ArbiterConfig;
-  readonly host: WorkerHost;
+/** What the arbiter tells the rest of the master (logs aside): for sd_notify and the pid file. */
+export type ArbiterEvent =
+  | { readonly type: 'ready'; readonly workers: number }
+  | { readonly type: 'reloading' }
+  /** A reload is over: `ok` when the new generation serves, else the old one still does. */
+  | { readonly type: 'reloaded'; readonly ok: boolean; readonly generation: number; readonly workers: number }
+  | { readonly type: 'stopping' };
+
+export interface ArbiterOptions<C extends ArbiterConfig> {
+  readonly config: C;
+  readonly host: WorkerHost<C>;
   readonly dispatcher: Dispatcher;
   readonly log: Logger;
-  /** Closes the listeners; called once when a stop begins. */
+  /** Reads the config again for a reload; rejects with the reason it is invalid. */
+  readonly loadConfig: () => Promise<C>;
+  /** Closes the listeners; called once when the graceful stop begins. */
   readonly stopAccepting: () => void;
-  /** Called once, when every worker of the first generation is ready. */
-  readonly onReady: () => void;
+  /** Reopens the master's own log files (SIGUSR1). */
+  readonly reopenLogs: () => void;
+  readonly notify: (event: ArbiterEvent) => void;
 }
 
 export type Outcome = { readonly exitCode: typeof ExitCode.Ok } | { readonly error: BicornError };
@@ -26,39 +38,59 @@ export type Outcome = { readonly exitCode: typeof ExitCode.Ok } | { readonly err
 type WorkerState =
   | { readonly kind: 'booting' }
   | { readonly kind: 'ready' }
-  | { readonly kind: 'boot-failed'; readonly exitCode: ExitCode; readonly message: string };
+  | { readonly kind: 'boot-failed'; readonly exitCode: ExitCode; readonly message: string }
+  /** Asked to be replaced: it serves until its replacement is ready (unless it timed out). */
+  | { readonly kind: 'retiring'; readonly reason: RecycleReason }
+  /** Told to stop: its exit is expected. */
+  | { readonly kind: 'stopping'; readonly reason: string }
+  /** Killed for missing its heartbeats: its exit is a failure. */
+  | { readonly kind: 'hung'; readonly since: number; readonly killed: boolean };
 
 interface WorkerEntry {
   readonly handle: WorkerHandle;
+  readonly generation: number;
   state: WorkerState;
+  lastPong: number;
+  stopTimer: NodeJS.Timeout | undefined;
 }
 
-type Phase =
+type Phase<C> =
   | { readonly kind: 'starting' }
   | { readonly kind: 'running' }
+  | { readonly kind: 'reloading'; readonly generation: number | undefined; readonly config: C | undefined }
+  | { readonly kind: 'delaying'; readonly outcome: Outcome }
   | { readonly kind: 'stopping'; readonly mode: StopMode; readonly outcome: Outcome };
 
-const MAX_RESTART_DELAY_MS = 30_000;
-/** How long a fast stop waits for workers before killing them. */
+/** How long a fast stop waits for a worker before killing it. */
 const FAST_STOP_MS = 2_000;
 /** Slack past graceful_timeout for a worker to finish its own deadline and exit. */
 const DEADLINE_SLACK_MS = 1_000;
+/** After SIGABRT, how long a hung worker gets to die before SIGKILL. */
+const ABORT_GRACE_MS = 2_000;
 
-export class Arbiter {
+export class Arbiter<C extends ArbiterConfig> {
   readonly done: Promise<Outcome>;
-  readonly #options: ArbiterOptions;
+  readonly #options: ArbiterOptions<C>;
   readonly #workers = new Map<number, WorkerEntry>();
-  readonly #queue: Command[] = [];
-  readonly #failures: number[] = [];
-  #phase: Phase = { kind: 'starting' };
+  readonly #queue: Command<C>[] = [];
+  readonly #restarts = new RestartPolicy();
+  #config: C;
+  #target: number;
+  #generation = 1;
+  #phase: Phase<C> = { kind: 'starting' };
+  #reloadPending: string | undefined;
   #nextWorkerId = 1;
+  #pingSeq = 0;
   #draining = false;
   #respawnTimer: NodeJS.Timeout | undefined;
-  #deadlineTimer: NodeJS.Timeout | undefined;
+  #heartbeatTimer: NodeJS.Timeout | undefined;
+  #delayTimer: NodeJS.Timeout | undefined;
   #finish: (outcome: Outcome) => void = () => undefined;
 
-  constructor(options: ArbiterOptions) {
+  constructor(options: ArbiterOptions<C>) {
     this.#options = options;
+    this.#config = options.config;
+    this.#target = options.config.workers;
     this.done = new Promise((resolve) => {
       this.#finish = resolve;
     });
@@ -66,9 +98,17 @@ export class Arbiter {
 
   start(): void {
     this.#spawnMissing();
+    const timeoutMs = this.#config.timeout * 1000;
+    if (timeoutMs > 0) {
+      // Several pings per timeout, so that one late pong is never mistaken for a hang.
+      const everyMs = Math.min(Math.max(timeoutMs / 4, 50), 2_000);
+      this.#heartbeatTimer = setInterval(() => {
+        this.enqueue({ type: 'heartbeat-due' });
+      }, everyMs);
+    }
   }
 
-  enqueue(command: Command): void {
+  enqueue(command: Command<C>): void {
     this.#queue.push(command);
     if (this.#draining) return;
     this.#draining = true;
@@ -79,10 +119,13 @@ export class Arbiter {
     }
   }
 
-  #handle(command: Command): void {
+  #handle(command: Command<C>): void {
     switch (command.type) {
       case 'signal':
         this.#onSignal(command.signal);
+        return;
+      case 'reload':
+        this.#requestReload(command.reason);
         return;
       case 'worker-message':
         this.#onWorkerMessage(command.workerId, command.message);
@@ -94,29 +137,110 @@ export class Arbiter {
       case 'worker-exit':
         this.#onWorkerExit(command.workerId, command.code, command.signal);
         return;
+      case 'config-loaded':
+        this.#onConfigLoaded(command.config);
+        return;
+      case 'config-failed':
+        this.#onConfigFailed(command.error);
+        return;
       case 'respawn-due':
         this.#respawnTimer = undefined;
         this.#spawnMissing();
         return;
-      case 'stop-deadline':
-        this.#onStopDeadline();
+      case 'heartbeat-due':
+        this.#checkHeartbeats();
+        return;
+      case 'shutdown-delay-over':
+        this.#delayTimer = undefined;
+        if (this.#phase.kind === 'delaying') this.#stop('graceful', this.#phase.outcome);
+        return;
+      case 'stop-overdue':
+        this.#onStopOverdue(command.workerId);
         return;
       default:
         assertNever(command, 'command');
     }
   }
 
-  #onSignal(signal: StopSignal): void {
+  #onSignal(signal: MasterSignal): void {
+    switch (signal) {
+      case 'SIGHUP':
+        this.#requestReload('SIGHUP');
+        return;
+      case 'SIGTTIN':
+        this.#scale(1);
+        return;
+      case 'SIGTTOU':
+        this.#scale(-1);
+        return;
+      case 'SIGUSR1':
+        this.#options.log.info('reopening log files');
+        this.#options.reopenLogs();
+        for (const entry of this.#workers.values()) entry.handle.send({ type: 'reopen-logs' });
+        return;
+      case 'SIGTERM':
+      case 'SIGINT':
+      case 'SIGQUIT':
+        this.#onStopSignal(signal);
+        return;
+      default:
+        assertNever(signal, 'signal');
+    }
+  }
+
+  #onStopSignal(signal: 'SIGTERM' | 'SIGINT' | 'SIGQUIT'): void {
     const { log } = this.#options;
-    if (this.#phase.kind !== 'stopping') {
-      const mode: StopMode = signal === 'SIGQUIT' ? 'fast' : 'graceful';
-      log.info({ signal, mode }, 'stopping');
-      this.#stop(mode, { exitCode: ExitCode.Ok });
-    } else if (signal !== 'SIGTERM' && this.#phase.mode === 'graceful') {
-      log.warn({ signal }, 'second stop signal: stopping at once');
-      this.#stop('fast', this.#phase.outcome);
-    } else {
-      log.info({ signal }, 'already stopping');
+    const phase = this.#phase;
+    const fast = signal === 'SIGQUIT';
+    switch (phase.kind) {
+      case 'starting':
+      case 'running':
+      case 'reloading': {
+        this.#options.notify({ type: 'stopping' });
+        const delayMs = this.#config.shutdown_delay * 1000;
+        if (fast || delayMs === 0) {
+          log.info({ signal, mode: fast ? 'fast' : 'graceful' }, 'stopping');
+          this.#stop(fast ? 'fast' : 'graceful', { exitCode: ExitCode.Ok });
+          return;
+        }
+        // Readiness says "draining" from now on, while the workers go on serving.
+        log.info({ signal, shutdownDelayS: this.#config.shutdown_delay }, 'draining: serving on for shutdown_delay, then stopping');
+        this.#phase = { kind: 'delaying', outcome: { exitCode: ExitCode.Ok } };
+        this.#delayTimer = setTimeout(() => {
+          this.enqueue({ type: 'shutdown-delay-over' });
+        }, delayMs);
+        return;
+      }
+      case 'delaying':
+        if (signal === 'SIGTERM') log.info({ signal }, 'already stopping');
+        else this.#stop('fast', phase.outcome);
+        return;
+      case 'stopping':
+        if (signal !== 'SIGTERM' && phase.mode === 'graceful') {
+          log.warn({ signal }, 'second stop signal: stopping at once');
+          this.#stop('fast', phase.outcome);
+        } else {
+          log.info({ signal }, 'already stopping');
+        }
+        return;
+      default:
+        assertNever(phase, 'phase');
+    }
+  }
+
+  /** The readiness a load balancer should see. */
+  get readiness(): 'starting' | 'ready' | 'draining' {
+    switch (this.#phase.kind) {
+      case 'starting':
+        return 'starting';
+      case 'running':
+      case 'reloading':
+        return 'ready';
+      case 'delaying':
+      case 'stopping':
+        return 'draining';
+      default:
+        return assertNever(this.#phase, 'phase');
     }
   }
 
@@ -127,7 +251,7 @@ export class Arbiter {
       case 'hello':
         return; // answered with the boot message by the host
       case 'ready':
-        this.#onWorkerReady(entry, message.interface);
+        this.#onWorkerReady(entry, message.interface, message.loadError);
         return;
       case 'boot-failed':
         entry.state = { kind: 'boot-failed', exitCode: message.exitCode, message: message.message };
@@ -135,97 +259,289 @@ export class Arbiter {
       case 'draining':
         this.#options.log.debug({ workerId, inFlight: message.inFlight }, 'worker draining');
         return;
+      case 'pong':
+        entry.lastPong = Date.now();
+        return;
+      case 'recycle':
+        this.#onRecycle(entry, message.reason, message.detail);
+        return;
       default:
         assertNever(message, 'worker message');
     }
   }
 
-  #onWorkerReady(entry: WorkerEntry, appInterface: string): void {
+  #onWorkerReady(entry: WorkerEntry, appInterface: string, loadError: string | null): void {
     const { log, dispatcher } = this.#options;
     const workerId = entry.handle.id;
-    if (this.#phase.kind === 'stopping') {
-      this.#sendStop(entry, this.#phase.mode);
+    const phase = this.#phase;
+    if (phase.kind === 'stopping') {
+      this.#stopWorker(entry, 'shutdown', phase.mode);
       return;
     }
     entry.state = { kind: 'ready' };
-    dispatcher.addReady(entry.handle);
-    log.info({ workerId, workerPid: entry.handle.pid, interface: appInterface }, 'worker ready');
-    if (this.#phase.kind === 'starting' && this.#allReady()) {
-      this.#phase = { kind: 'running' };
-      this.#options.onReady();
+    entry.lastPong = Date.now();
+    if (loadError === null) log.info({ workerId, workerPid: entry.handle.pid, interface: appInterface, generation: entry.generation }, 'worker ready');
+    else log.warn({ workerId, workerPid: entry.handle.pid, generation: entry.generation }, 'worker ready, but the app failed to load: it answers 500 with the error until a file changes');
+    if (phase.kind === 'reloading' && entry.generation === phase.generation) {
+      if (this.#allReady(entry.generation)) this.#switchGeneration(entry.generation);
+      return;
     }
+    if (entry.generation !== this.#generation) {
+      this.#stopWorker(entry, 'superseded by a reload');
+      return;
+    }
+    dispatcher.addReady(entry.handle);
+    // A recycled worker leaves once a replacement is serving.
+    const retiring = this.#find((w) => w.generation === this.#generation && w.state.kind === 'retiring');
+    if (retiring?.state.kind === 'retiring') this.#stopWorker(retiring, `recycled (${retiring.state.reason})`);
+    if (phase.kind === 'starting' && this.#allReady(this.#generation)) {
+      this.#phase = { kind: 'running' };
+      this.#options.notify({ type: 'ready', workers: this.#target });
+      this.#runPendingReload();
+    }
+  }
+
+  #onRecycle(entry: WorkerEntry, reason: RecycleReason, detail: string): void {
+    if (entry.state.kind !== 'ready' || this.#phase.kind === 'stopping') return;
+    this.#options.log.info({ workerId: entry.handle.id, reason, detail }, 'recycling worker: starting its replacement');
+    entry.state = { kind: 'retiring', reason };
+    // A worker whose app hung on a request gets no new connections while its replacement boots.
+    if (reason === 'request-timeout') this.#options.dispatcher.remove(entry.handle.id);
+    this.#spawnMissing();
   }
 
   #onWorkerExit(workerId: number, code: number | null, signal: NodeJS.Signals | null): void {
     const entry = this.#workers.get(workerId);
     if (entry === undefined) return;
     this.#workers.delete(workerId);
+    clearTimeout(entry.stopTimer);
     this.#options.dispatcher.remove(workerId);
     const { log } = this.#options;
-
-    if (this.#phase.kind === 'stopping') {
-      log.info({ workerId, code, signal }, 'worker stopped');
-      if (this.#workers.size === 0) this.#complete(this.#phase.outcome);
+    const phase = this.#phase;
+    if (phase.kind === 'stopping' || entry.state.kind === 'stopping') {
+      const reason = entry.state.kind === 'stopping' ? entry.state.reason : 'shutdown';
+      log.info({ workerId, reason, code, signal }, 'worker stopped');
+      if (phase.kind === 'stopping' && this.#workers.size === 0) this.#complete(phase.outcome);
       return;
     }
-    switch (entry.state.kind) {
+    const state = entry.state;
+    switch (state.kind) {
       case 'boot-failed':
-        this.#halt(new BicornError('WORKER_BOOT_FAILED', { workerId, exitCode: entry.state.exitCode, message: entry.state.message }));
+      case 'booting': {
+        const message = state.kind === 'boot-failed' ? state.message : `worker ${String(workerId)} ${describeExit(code, signal)} before it was ready; see the log above`;
+        const exitCode = state.kind === 'boot-failed' ? state.exitCode : ExitCode.WorkerBoot;
+        if (phase.kind === 'reloading' && entry.generation === phase.generation) this.#abortReload(message);
+        else if (phase.kind === 'starting') this.#halt(new BicornError('WORKER_BOOT_FAILED', { workerId, exitCode, message }));
+        else this.#onFailure(workerId, code, signal, `could not boot: ${message}`);
         return;
-      case 'booting':
-        this.#halt(
-          new BicornError('WORKER_BOOT_FAILED', {
-            workerId,
-            exitCode: ExitCode.WorkerBoot,
-            message: `worker ${String(workerId)} ${describeExit(code, signal)} before it was ready; see the log above`,
-          }),
-        );
-        return;
+      }
       case 'ready':
-        this.#onUnexpectedExit(workerId, code, signal);
+      case 'retiring':
+        this.#onFailure(workerId, code, signal, describeExit(code, signal));
+        return;
+      case 'hung':
+        this.#onFailure(workerId, code, signal, `killed: it missed its heartbeats for ${String(this.#config.timeout)} s`);
         return;
       default:
-        assertNever(entry.state, 'worker state');
+        assertNever(state, 'worker state');
     }
   }
 
-  #onUnexpectedExit(workerId: number, code: number | null, signal: NodeJS.Signals | null): void {
+  #onFailure(workerId: number, code: number | null, signal: NodeJS.Signals | null, cause: string): void {
     // Any exit the master did not ask for counts, a clean one too: a worker that keeps
     // exiting 0 on its own is as broken as one that crashes.
-    const { log, config } = this.#options;
-    const now = Date.now();
-    this.#failures.push(now);
-    const windowMs = config.restart_window * 1000;
-    while ((this.#failures[0] ?? now) < now - windowMs) this.#failures.shift();
-    const failures = this.#failures.length;
+    const { log } = this.#options;
+    const decision = this.#restarts.fail(Date.now(), this.#config);
     const hint = signal === 'SIGKILL' ? 'killed: out of memory?' : undefined;
-    log.error({ workerId, code, signal, hint, failures }, 'worker died');
-    if (failures > config.max_restarts) {
-      this.#halt(new BicornError('CRASH_LOOP', { failures, windowSeconds: config.restart_window }));
+    log.error({ workerId, code, signal, cause, hint, failures: decision.failures }, 'worker died');
+    if (decision.kind === 'crash-loop') {
+      this.#halt(new BicornError('CRASH_LOOP', { failures: decision.failures, windowSeconds: this.#config.restart_window }));
       return;
     }
-    const delayMs = Math.min(config.restart_delay * 1000 * 2 ** (failures - 1), MAX_RESTART_DELAY_MS);
-    log.info({ delayMs }, 'replacing worker');
+    log.info({ delayMs: decision.delayMs }, 'replacing worker');
     this.#respawnTimer ??= setTimeout(() => {
       this.enqueue({ type: 'respawn-due' });
-    }, delayMs);
+    }, decision.delayMs);
   }
 
-  #onStopDeadline(): void {
-    this.#deadlineTimer = undefined;
-    for (const [workerId, entry] of this.#workers) {
-      this.#options.log.error({ workerId, workerPid: entry.handle.pid }, 'worker still busy at the stop deadline; killing it');
-      entry.handle.kill('SIGKILL');
+  #checkHeartbeats(): void {
+    const now = Date.now();
+    const timeoutMs = this.#config.timeout * 1000;
+    const seq = ++this.#pingSeq;
+    for (const entry of this.#workers.values()) {
+      const { state } = entry;
+      if (state.kind === 'hung') {
+        if (!state.killed && now - state.since >= ABORT_GRACE_MS) {
+          entry.handle.kill('SIGKILL');
+          entry.state = { ...state, killed: true };
+        }
+        continue;
+      }
+      if (state.kind !== 'ready' && state.kind !== 'retiring') continue;
+      const silentMs = now - entry.lastPong;
+      if (timeoutMs > 0 && silentMs > timeoutMs) {
+        this.#options.log.error({ workerId: entry.handle.id, workerPid: entry.handle.pid, silentMs }, 'worker stopped answering heartbeats (its event loop is blocked); killing it with SIGABRT');
+        this.#options.dispatcher.remove(entry.handle.id);
+        entry.state = { kind: 'hung', since: now, killed: false };
+        entry.handle.kill('SIGABRT');
+        continue;
+      }
+      entry.handle.send({ type: 'ping', seq });
     }
+  }
+
+  #requestReload(reason: string): void {
+    const { log } = this.#options;
+    switch (this.#phase.kind) {
+      case 'running':
+        this.#beginReload(reason);
+        return;
+      case 'starting':
+      case 'reloading':
+        // Handled once the current step is over; HUPs meanwhile make one more reload, not many.
+        log.info({ reason }, 'reload queued until the workers now starting are ready');
+        this.#reloadPending = reason;
+        return;
+      case 'delaying':
+      case 'stopping':
+        log.info({ reason }, 'reload ignored: stopping');
+        return;
+      default:
+        assertNever(this.#phase, 'phase');
+    }
+  }
+
+  #beginReload(reason: string): void {
+    this.#options.log.info({ reason }, 'reloading: reading the configuration');
+    this.#phase = { kind: 'reloading', generation: undefined, config: undefined };
+    this.#options.notify({ type: 'reloading' });
+    this.#options.loadConfig().then(
+      (config) => {
+        this.enqueue({ type: 'config-loaded', config });
+      },
+      (error: unknown) => {
+        this.enqueue({ type: 'config-failed', error });
+      },
+    );
+  }
+
+  #onConfigLoaded(config: C): void {
+    if (this.#phase.kind !== 'reloading') return; // stopped meanwhile
+    // A worker count changed in the config wins over TTIN/TTOU; else the scaled count stays.
+    if (config.workers !== this.#config.workers) this.#target = config.workers;
+    const generation = this.#generation + 1;
+    this.#phase = { kind: 'reloading', generation, config };
+    this.#options.log.info({ generation, workers: this.#target }, 'reloading: starting the new workers');
+    for (let i = 0; i < this.#target; i++) this.#fork(generation, config);
+  }
+
+  #onConfigFailed(error: unknown): void {
+    if (this.#phase.kind !== 'reloading') return;
+    this.#options.log.error({ err: error }, 'reload failed: the configuration is invalid; the old workers keep serving');
+    this.#endReload(false);
+  }
+
+  #switchGeneration(generation: number): void {
+    const phase = this.#phase;
+    if (phase.kind !== 'reloading' || phase.config === undefined) return;
+    const { dispatcher, log } = this.#options;
+    for (const entry of this.#workers.values()) {
+      if (entry.generation === generation) dispatcher.addReady(entry.handle);
+    }
+    // The new workers take connections before the old ones stop taking them.
+    for (const entry of this.#workers.values()) {
+      if (entry.generation !== generation && entry.state.kind !== 'stopping') this.#stopWorker(entry, 'reload');
+    }
+    this.#generation = generation;
+    this.#config = phase.config;
+    log.info({ generation, workers: this.#target }, 'reloaded');
+    this.#endReload(true);
+  }
+
+  #abortReload(message: string): void {
+    const phase = this.#phase;
+    if (phase.kind !== 'reloading') return;
+    this.#options.log.error({ reason: message }, 'reload failed: the new workers could not start; the old workers keep serving');
+    for (const entry of this.#workers.values()) {
+      if (entry.generation === phase.generation && entry.state.kind !== 'stopping') {
+        entry.state = { kind: 'stopping', reason: 'reload failed' };
+        // A booting worker has no stop handler yet; SIGTERM ends it either way.
+        entry.handle.kill('SIGTERM');
+        this.#armStopTimer(entry, FAST_STOP_MS);
+      }
+    }
+    this.#endReload(false);
+  }
+
+  #endReload(ok: boolean): void {
+    this.#phase = { kind: 'running' };
+    this.#options.notify({ type: 'reloaded', ok, generation: this.#generation, workers: this.#target });
+    this.#spawnMissing();
+    this.#runPendingReload();
+  }
+
+  #runPendingReload(): void {
+    const reason = this.#reloadPending;
+    if (reason === undefined || this.#phase.kind !== 'running') return;
+    this.#reloadPending = undefined;
+    this.#beginReload(reason);
+  }
+
+  #scale(by: 1 | -1): void {
+    if (this.#phase.kind === 'stopping' || this.#phase.kind === 'delaying') return;
+    const { log } = this.#options;
+    if (by < 0 && this.#target <= 1) {
+      log.warn({ workers: this.#target }, 'SIGTTOU ignored: one worker is the least');
+      return;
+    }
+    this.#target += by;
+    log.info({ workers: this.#target }, by > 0 ? 'adding a worker (SIGTTIN)' : 'removing a worker (SIGTTOU)');
+    if (by > 0) {
+      this.#spawnMissing();
+      return;
+    }
+    // The youngest goes first: a booting one, else the last to become ready.
+    const current = [...this.#workers.values()].filter((w) => w.generation === this.#generation && (w.state.kind === 'booting' || w.state.kind === 'ready'));
+    const leaving = current.find((w) => w.state.kind === 'booting') ?? current.at(-1);
+    if (leaving !== undefined) this.#stopWorker(leaving, 'scaled down');
   }
 
   #spawnMissing(): void {
-    if (this.#phase.kind === 'stopping') return;
-    while (this.#workers.size < this.#options.config.workers) {
-      const workerId = this.#nextWorkerId++;
-      const handle = this.#options.host.fork(workerId);
-      this.#workers.set(workerId, { handle, state: { kind: 'booting' } });
+    if (this.#phase.kind === 'stopping' || (this.#phase.kind === 'reloading' && this.#phase.generation !== undefined)) return;
+    let active = 0;
+    for (const entry of this.#workers.values()) {
+      const kind = entry.state.kind;
+      if (entry.generation === this.#generation && (kind === 'booting' || kind === 'ready' || kind === 'boot-failed')) active++;
     }
+    for (; active < this.#target; active++) this.#fork(this.#generation, this.#config);
+  }
+
+  #fork(generation: number, config: C): void {
+    const workerId = this.#nextWorkerId++;
+    const handle = this.#options.host.fork(workerId, config);
+    this.#workers.set(workerId, { handle, generation, state: { kind: 'booting' }, lastPong: Date.now(), stopTimer: undefined });
+  }
+
+  #stopWorker(entry: WorkerEntry, reason: string, mode: StopMode = 'graceful'): void {
+    this.#options.dispatcher.remove(entry.handle.id);
+    entry.state = { kind: 'stopping', reason };
+    entry.handle.send({ type: 'stop', mode, timeoutMs: Math.round(this.#config.graceful_timeout * 1000) });
+    this.#armStopTimer(entry, mode === 'fast' ? FAST_STOP_MS : this.#config.graceful_timeout * 1000 + DEADLINE_SLACK_MS);
+  }
+
+  #armStopTimer(entry: WorkerEntry, ms: number): void {
+    clearTimeout(entry.stopTimer);
+    const workerId = entry.handle.id;
+    entry.stopTimer = setTimeout(() => {
+      this.enqueue({ type: 'stop-overdue', workerId });
+    }, ms);
+  }
+
+  #onStopOverdue(workerId: number): void {
+    const entry = this.#workers.get(workerId);
+    if (entry === undefined) return;
+    this.#options.log.error({ workerId, workerPid: entry.handle.pid }, 'worker still busy at the stop deadline; killing it');
+    entry.handle.kill('SIGKILL');
   }
 
   #halt(error: BicornError): void {
@@ -241,31 +557,38 @@ export class Arbiter {
       this.#options.dispatcher.dropWaiting();
     }
     clearTimeout(this.#respawnTimer);
-    clearTimeout(this.#deadlineTimer);
+    clearTimeout(this.#delayTimer);
     if (this.#workers.size === 0) {
       this.#complete(outcome);
       return;
     }
-    for (const entry of this.#workers.values()) this.#sendStop(entry, mode);
-    const deadlineMs = mode === 'fast' ? FAST_STOP_MS : this.#options.config.graceful_timeout * 1000 + DEADLINE_SLACK_MS;
-    this.#deadlineTimer = setTimeout(() => {
-      this.enqueue({ type: 'stop-deadline' });
-    }, deadlineMs);
-  }
-
-  #sendStop(entry: WorkerEntry, mode: StopMode): void {
-    this.#options.dispatcher.remove(entry.handle.id);
-    entry.handle.send({ type: 'stop', mode, timeoutMs: Math.round(this.#options.config.graceful_timeout * 1000) });
+    for (const entry of this.#workers.values()) {
+      const reason = entry.state.kind === 'stopping' ? entry.state.reason : 'shutdown';
+      this.#stopWorker(entry, reason, mode);
+    }
   }
 
   #complete(outcome: Outcome): void {
     clearTimeout(this.#respawnTimer);
-    clearTimeout(this.#deadlineTimer);
+    clearTimeout(this.#delayTimer);
+    clearInterval(this.#heartbeatTimer);
     this.#finish(outcome);
   }
 
-  #allReady(): boolean {
-    return this.#workers.size >= this.#options.config.workers && [...this.#workers.values()].every((w) => w.state.kind === 'ready');
+  /** Every worker forked for the generation is ready (a TTIN meanwhile is filled in after). */
+  #allReady(generation: number): boolean {
+    let ready = 0;
+    for (const entry of this.#workers.values()) {
+      if (entry.generation !== generation) continue;
+      if (entry.state.kind === 'booting' || entry.state.kind === 'boot-failed') return false;
+      if (entry.state.kind === 'ready') ready++;
+    }
+    return ready > 0;
+  }
+
+  #find(match: (entry: WorkerEntry) => boolean): WorkerEntry | undefined {
+    for (const entry of this.#workers.values()) if (match(entry)) return entry;
+    return undefined;
   }
 }
 

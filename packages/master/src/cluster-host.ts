@@ -7,11 +7,11 @@ import type { Socket } from 'node:net';
 import type { Command } from './commands.js';
 import type { WorkerHandle, WorkerHost } from './worker-host.js';
 
-export function clusterHost(workerEntry: string, config: Config, enqueue: (command: Command) => void): WorkerHost {
+export function clusterHost(workerEntry: string, enqueue: (command: Command) => void): WorkerHost<Config> {
   // stdout and stderr are inherited: workers write their own log lines.
   cluster.setupPrimary({ exec: workerEntry, args: [], silent: false });
   return {
-    fork(workerId) {
+    fork(workerId, config) {
       const worker = cluster.fork();
       worker.on('message', (raw: unknown) => {
         try {

@@ -1,13 +1,22 @@
-// The commands the arbiter acts on. Signals, worker messages, exits and timers only enqueue
-// one of these; the arbiter's loop handles them one at a time.
+// The commands the arbiter acts on. Signals, worker messages, exits, file changes and timers
+// only enqueue one of these; the arbiter's loop handles them one at a time.
 import type { WorkerMessage } from '@bicorn/protocol';
 
 export type StopSignal = 'SIGTERM' | 'SIGINT' | 'SIGQUIT';
+/** HUP reloads, TTIN and TTOU add and remove a worker, USR1 reopens the log files. */
+export type ControlSignal = 'SIGHUP' | 'SIGTTIN' | 'SIGTTOU' | 'SIGUSR1';
+export type MasterSignal = StopSignal | ControlSignal;
 
-export type Command =
-  | { type: 'signal'; signal: StopSignal }
+/** `C` is the config type; commands from outside the arbiter never carry one. */
+export type Command<C = never> =
+  | { type: 'signal'; signal: MasterSignal }
+  | { type: 'reload'; reason: string }
   | { type: 'worker-message'; workerId: number; message: WorkerMessage }
   | { type: 'worker-invalid-message'; workerId: number; reason: string }
   | { type: 'worker-exit'; workerId: number; code: number | null; signal: NodeJS.Signals | null }
+  | { type: 'config-loaded'; config: C }
+  | { type: 'config-failed'; error: unknown }
   | { type: 'respawn-due' }
-  | { type: 'stop-deadline' };
+  | { type: 'heartbeat-due' }
+  | { type: 'shutdown-delay-over' }
+  | { type: 'stop-overdue'; workerId: number };

@@ -1,11 +1,11 @@
-// Turns the master's stop signals into commands; nothing else happens in a signal handler.
-import type { Command, StopSignal } from './commands.js';
+// Turns the master's signals into commands; nothing else happens in a signal handler.
+import type { Command, MasterSignal } from './commands.js';
 
-const stopSignals: readonly StopSignal[] = ['SIGTERM', 'SIGINT', 'SIGQUIT'];
+const masterSignals: readonly MasterSignal[] = ['SIGTERM', 'SIGINT', 'SIGQUIT', 'SIGHUP', 'SIGTTIN', 'SIGTTOU', 'SIGUSR1'];
 
 /** Installs the handlers; returns a function that removes them. */
 export function forwardSignals(enqueue: (command: Command) => void): () => void {
-  const handlers = stopSignals.map((signal) => {
+  const handlers = masterSignals.map((signal) => {
     const handler = (): void => {
       enqueue({ type: 'signal', signal });
     };

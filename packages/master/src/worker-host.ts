@@ -9,7 +9,7 @@ export interface WorkerHandle extends ConnectionTarget {
   kill(signal: NodeJS.Signals): void;
 }
 
-export interface WorkerHost {
-  /** Starts a worker; its messages and exit come back to the arbiter as commands. */
-  fork(workerId: number): WorkerHandle;
+export interface WorkerHost<C> {
+  /** Starts a worker with this config; its messages and exit come back to the arbiter as commands. */
+  fork(workerId: number, config: C): WorkerHandle;
 }
