@@ -21,6 +21,8 @@ export interface MainOptions {
 interface Action {
   kind: 'serve' | 'check';
   loaded: LoadedConfig;
+  /** Reads the config again as it was read now: the same flags, environment and file. */
+  reload: () => Promise<LoadedConfig>;
 }
 
 export async function main(argv: readonly string[], options: MainOptions): Promise<ExitCode> {
@@ -35,7 +37,7 @@ export async function main(argv: readonly string[], options: MainOptions): Promi
       options.stdout(renderEffectiveConfig(action.loaded));
       return ExitCode.Ok;
     }
-    return await serve(action.loaded, options);
+    return await serve(action, options);
   } catch (error) {
     if (error instanceof CommanderError) {
       if (error.exitCode === 0) return ExitCode.Ok;
@@ -67,9 +69,9 @@ function buildProgram(options: MainOptions, choose: (action: Action) => void): C
     .addOption(new Option('--print-config', 'Print the effective configuration and exit, as in gunicorn.').helpGroup('Config:'));
   const serveSettings = addSettingOptions(serve);
   serve.action(async (app: string | undefined) => {
-    const loaded = await loadConfig({ cli: cliValues(serve, serveSettings, app), env: options.env, cwd: options.cwd, configFile: serve.opts<{ config?: string }>().config });
+    const load = () => loadConfig({ cli: cliValues(serve, serveSettings, app), env: options.env, cwd: options.cwd, configFile: serve.opts<{ config?: string }>().config });
     const { checkConfig, printConfig } = serve.opts<{ checkConfig?: boolean; printConfig?: boolean }>();
-    choose({ kind: checkConfig === true || printConfig === true ? 'check' : 'serve', loaded });
+    choose({ kind: checkConfig === true || printConfig === true ? 'check' : 'serve', loaded: await load(), reload: load });
   });
 
   const check = configure(program.command('check'), options).description(
@@ -77,8 +79,8 @@ function buildProgram(options: MainOptions, choose: (action: Action) => void): C
   );
   const checkSettings = addSettingOptions(check);
   check.action(async (app: string | undefined) => {
-    const loaded = await loadConfig({ cli: cliValues(check, checkSettings, app), env: options.env, cwd: options.cwd, configFile: check.opts<{ config?: string }>().config });
-    choose({ kind: 'check', loaded });
+    const load = () => loadConfig({ cli: cliValues(check, checkSettings, app), env: options.env, cwd: options.cwd, configFile: check.opts<{ config?: string }>().config });
+    choose({ kind: 'check', loaded: await load(), reload: load });
   });
   return program;
 }
@@ -93,12 +95,17 @@ function configure(command: Command, options: MainOptions): Command {
     .addHelpText('after', '\nSettings come from flags, then BICORN_* environment variables, then a config file, then defaults.\nThe full reference, with settings that are declared but not implemented yet, is SETTINGS.md in @bicorn/config.');
 }
 
-async function serve(loaded: LoadedConfig, options: MainOptions): Promise<ExitCode> {
-  const { config } = loaded;
+async function serve(action: Action, options: MainOptions): Promise<ExitCode> {
+  const { config, file } = action.loaded;
   servableApp(config); // fail before binding anything
   const { log, destination } = createLogger({ role: 'master', level: config.log_level, format: config.log_format, destination: config.error_log });
+  const reloadConfig = async () => {
+    const reloaded = (await action.reload()).config;
+    servableApp(reloaded);
+    return reloaded;
+  };
   try {
-    return await runMaster({ config, workerEntry: options.workerEntry, log });
+    return await runMaster({ config, workerEntry: options.workerEntry, log, reloadConfig, configFile: file?.path, reopenLogs: destination.reopen, cwd: options.cwd });
   } finally {
     destination.flush();
   }

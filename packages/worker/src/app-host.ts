@@ -14,8 +14,35 @@ export interface AppHost {
   readonly websocket: AsgiWebSocketCallable | undefined;
   /** The lifespan state for in-process apps, which every scope gets a copy of. */
   readonly state: Record<string, unknown> | undefined;
+  /** The process that runs the app: the Python process, or this worker. */
+  readonly appPid: number | undefined;
+  /**
+   * A request timed out. Returns whether the app's process is stuck and the worker should be
+   * replaced; a Python process then logs its stacks first.
+   */
+  requestTimedOut(responseStarted: boolean): boolean;
   /** Stops the app (the Python process finishes what is in flight); resolves when it has. */
   close(timeoutMs: number): Promise<void>;
+}
+
+/** Makes the Python runner print every thread's stack to its stderr (faulthandler). */
+const DUMP_STACKS = 'SIGUSR2';
+
+/** Under --reload, an app that failed to load: every request gets the error, until the next change. */
+export function failedAppHost(message: string): AppHost {
+  const body = Buffer.from(`The app failed to load (bicorn --reload: fix it and save, and the workers reload):\n\n${message}\n`);
+  return {
+    interface: 'none',
+    listener: (_req, res) => {
+      res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8', 'content-length': body.length });
+      res.end(body);
+    },
+    websocket: undefined,
+    state: undefined,
+    appPid: process.pid,
+    requestTimedOut: () => false,
+    close: () => Promise.resolve(),
+  };
 }
 
 /** `onDeath` is called if the app's own process dies; the worker cannot serve after that. */
@@ -24,7 +51,17 @@ export async function startAppHost(config: Config, log: Logger, onDeath: () => v
   const cwd = process.cwd();
   if (servable.kind === 'js') {
     const host = await loadJsApp({ app: servable.app, interface: servable.interface, cwd, rootPath: config.root_path, lifespan: config.lifespan, log });
-    return { interface: host.interface, listener: host.listener, websocket: host.websocket, state: host.state, close: (timeoutMs) => host.close(timeoutMs) };
+    return {
+      interface: host.interface,
+      listener: host.listener,
+      websocket: host.websocket,
+      state: host.state,
+      appPid: process.pid,
+      // A JS app that hangs its event loop is caught by the heartbeat; one that only never
+      // answers leaves nothing stuck once its request is ended.
+      requestTimedOut: () => false,
+      close: (timeoutMs) => host.close(timeoutMs),
+    };
   }
   const runner = await RunnerProcess.start({
     interpreter: findInterpreter(config.python, process.env),
@@ -54,6 +91,14 @@ export async function startAppHost(config: Config, log: Logger, onDeath: () => v
     websocket: runner.interface === 'asgi' ? host.websocket : undefined,
     // The Python app's lifespan state lives in its own process.
     state: undefined,
+    appPid: runner.pid,
+    requestTimedOut: (responseStarted) => {
+      // Once a response has begun, the client may be what stalled; before, it is the app.
+      if (responseStarted || runner.pid === undefined) return false;
+      log.error({ pythonPid: runner.pid }, "the Python app did not answer in time; its threads' stacks follow, then this worker is replaced");
+      process.kill(runner.pid, DUMP_STACKS);
+      return true;
+    },
     close: async (timeoutMs) => {
       closing = true;
       const { code, signal } = await runner.shutdown(timeoutMs);

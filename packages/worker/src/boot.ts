@@ -1,23 +1,34 @@
-// Booting a worker from the master's boot message: config, logs, the app host and the HTTP
-// server. Throws a BicornError when the worker cannot serve. Runs in a worker.
+// Booting a worker from the master's boot message: config, logs, the app host, the HTTP
+// server and the recycler. Throws a BicornError when the worker cannot serve. Runs in a worker.
 import { reviveConfig, type Config } from '@bicorn/config';
-import type { MasterMessage } from '@bicorn/protocol';
+import { ExitCode, isBicornError, type MasterMessage, type RecycleReason } from '@bicorn/protocol';
 import { createAccessLog, createLogger, type Logger } from '@bicorn/runtime';
-import { startAppHost } from './app-host.js';
+import { failedAppHost, startAppHost, type AppHost } from './app-host.js';
 import { WorkerServer } from './http-server.js';
+import { Recycler } from './recycler.js';
 
 export interface RunningWorker {
   readonly config: Config;
   readonly log: Logger;
   readonly server: WorkerServer;
   readonly appInterface: string;
+  /** Set under --reload when the app failed to load: the worker serves this error instead. */
+  readonly loadError: string | null;
   /** Stops the app host once requests have drained. */
   closeApp(timeoutMs: number): Promise<void>;
+  reopenLogs(): void;
   /** Writes every buffered log line; call before exiting. */
   flushLogs(): void;
 }
 
-export async function bootWorker(boot: Extract<MasterMessage, { type: 'boot' }>, onAppDeath: () => void): Promise<RunningWorker> {
+export interface WorkerHooks {
+  /** The app's own process died; the worker cannot serve after that. */
+  readonly onAppDeath: () => void;
+  /** Asks the master to replace this worker. */
+  readonly recycle: (reason: RecycleReason, detail: string) => void;
+}
+
+export async function bootWorker(boot: Extract<MasterMessage, { type: 'boot' }>, hooks: WorkerHooks): Promise<RunningWorker> {
   const config = reviveConfig(boot.config);
   if (config.chdir !== null) process.chdir(config.chdir);
   const { log, destination } = createLogger({
@@ -28,7 +39,16 @@ export async function bootWorker(boot: Extract<MasterMessage, { type: 'boot' }>,
     destination: config.error_log,
   });
   const accessLog = config.access_log === null ? undefined : createAccessLog(config.access_log, config.log_format, boot.workerId);
-  const app = await startAppHost(config, log, onAppDeath);
+  const { app, loadError } = await loadApp(config, log, hooks.onAppDeath);
+  const recycler = new Recycler({
+    maxRequests: config.max_requests,
+    maxRequestsJitter: config.max_requests_jitter,
+    maxRssMiB: config.max_rss,
+    maxLifetimeS: config.max_worker_lifetime,
+    appPid: () => app.appPid,
+    recycle: hooks.recycle,
+    log,
+  });
   const websocket =
     app.websocket === undefined
       ? undefined
@@ -40,21 +60,54 @@ export async function bootWorker(boot: Extract<MasterMessage, { type: 'boot' }>,
             pingTimeoutMs: config.ws_ping_timeout * 1000,
             perMessageDeflate: config.ws_per_message_deflate,
             receiveWindow: config.stream_window,
+            sendWindow: config.stream_window,
             rootPath: config.root_path,
             log,
             state: app.state,
           },
         };
-  const server = new WorkerServer(app.listener, { keepAliveMs: config.keep_alive * 1000, log, accessLog, websocket });
+  const server = new WorkerServer(app.listener, {
+    keepAliveMs: config.keep_alive * 1000,
+    requestTimeoutMs: (config.request_timeout ?? config.timeout) * 1000,
+    onRequestTimeout: (req, responseStarted) => {
+      if (app.requestTimedOut(responseStarted)) recycler.onAppStuck(`${req.method ?? '?'} ${req.url ?? '?'} timed out`);
+    },
+    onRequest: () => {
+      recycler.onRequest();
+    },
+    log,
+    accessLog,
+    websocket,
+  });
   return {
     config,
     log,
     server,
     appInterface: app.interface,
-    closeApp: (timeoutMs) => app.close(timeoutMs),
+    loadError,
+    closeApp: (timeoutMs) => {
+      recycler.close();
+      return app.close(timeoutMs);
+    },
+    reopenLogs: () => {
+      destination.reopen();
+      accessLog?.reopen();
+    },
     flushLogs: () => {
       accessLog?.flush();
       destination.flush();
     },
   };
+}
+
+/** The app host; under --reload, an app that fails to load becomes a page showing why. */
+async function loadApp(config: Config, log: Logger, onAppDeath: () => void): Promise<{ app: AppHost; loadError: string | null }> {
+  try {
+    return { app: await startAppHost(config, log, onAppDeath), loadError: null };
+  } catch (error) {
+    const appFailed = isBicornError(error) && (error.exitCode === ExitCode.AppLoad || error.exitCode === ExitCode.WorkerBoot);
+    if (!config.reload || !appFailed) throw error;
+    log.error({ err: error }, 'the app failed to load; answering 500 with the error until a watched file changes');
+    return { app: failedAppHost(error.message), loadError: error.message };
+  }
 }

@@ -10,6 +10,12 @@ import { WebSocketUpgrades, type WebSocketSetup } from './websocket-upgrades.js'
 
 export interface WorkerServerOptions {
   readonly keepAliveMs: number;
+  /** Ends a request on which nothing has moved for this long before its response is complete; 0: never. */
+  readonly requestTimeoutMs: number;
+  /** Called after a request timed out and its client got a 504 (or, once the response began, a cut). */
+  readonly onRequestTimeout: (req: IncomingMessage, responseStarted: boolean) => void;
+  /** Called as each request arrives, before the app sees it. */
+  readonly onRequest: () => void;
   readonly log: Logger;
   readonly accessLog: AccessLog | undefined;
   /** Without it, node serves upgrade requests as plain requests, and the app answers them. */
@@ -24,6 +30,14 @@ interface Connection {
   /** Responses finished; a connection that has served none may still carry its first request. */
   served: number;
 }
+
+/**
+ * On a graceful stop, how long an idle keep-alive connection stays open in case a request is
+ * already on its way: a client reusing the connection at that moment would otherwise see it
+ * reset. A request that comes gets its answer with `Connection: close`.
+ */
+const IDLE_DRAIN_GRACE_MS = 1_000;
+const GATEWAY_TIMEOUT = 'HTTP/1.1 504 Gateway Timeout\r\ncontent-type: text/plain\r\ncontent-length: 16\r\nconnection: close\r\n\r\nGateway Timeout\n';
 
 export class WorkerServer {
   readonly #server;
@@ -46,7 +60,9 @@ export class WorkerServer {
     });
     // Tracked before the app sees the request, so that draining can still mark the response.
     this.#server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+      options.onRequest();
       this.#track(req, res);
+      if (options.requestTimeoutMs > 0) this.#watchProgress(req, res, options.requestTimeoutMs);
       listener(req, res);
     });
     if (options.websocket !== undefined) {
@@ -90,12 +106,17 @@ export class WorkerServer {
       this.#drained = resolve;
     });
     for (const res of this.#responses) closeAfter(res);
-    for (const [socket, connection] of this.#connections) {
-      if (connection.busy === 0 && connection.served > 0 && !connection.upgraded) socket.destroy();
-    }
-    const silentNewcomers = setTimeout(() => {
+    // Connections that get a request meanwhile close after its response; the rest are idle.
+    const closeIdle = (): void => {
       for (const [socket, connection] of this.#connections) if (connection.busy === 0 && !connection.upgraded) socket.destroy();
-    }, Math.min(this.#options.keepAliveMs, timeoutMs));
+    };
+    // A new connection gets keep_alive to send its first request, an idle one a moment.
+    const idleConnections = setTimeout(() => {
+      for (const [socket, connection] of this.#connections) {
+        if (connection.busy === 0 && connection.served > 0 && !connection.upgraded) socket.destroy();
+      }
+    }, Math.min(IDLE_DRAIN_GRACE_MS, this.#options.keepAliveMs, timeoutMs));
+    const silentNewcomers = setTimeout(closeIdle, Math.min(this.#options.keepAliveMs, timeoutMs));
     const deadline = setTimeout(() => {
       this.#options.log.warn({ inFlight: this.#responses.size, connections: this.#connections.size }, 'requests still running at the graceful timeout; closing them');
       this.#destroyAll();
@@ -103,6 +124,7 @@ export class WorkerServer {
     this.#checkDrained();
     // The gateway destroys what is left of its WebSockets at the same deadline.
     await Promise.all([drained, this.#upgrades?.closeAll(timeoutMs)]);
+    clearTimeout(idleConnections);
     clearTimeout(silentNewcomers);
     clearTimeout(deadline);
   }
@@ -131,6 +153,36 @@ export class WorkerServer {
         bytes: socket.bytesWritten - bytesBefore,
         durationMs: performance.now() - started,
       });
+    });
+  }
+
+  /**
+   * The request timeout: checked every `timeoutMs`, it ends the exchange when no byte has moved
+   * either way on the connection since the last check. So a hung app is ended, a slow upload or
+   * a long stream that keeps moving is not, and a client that stops reading is cut as nginx's
+   * send_timeout does.
+   */
+  #watchProgress(req: IncomingMessage, res: ServerResponse, timeoutMs: number): void {
+    const socket = req.socket;
+    let moved = socket.bytesRead + socket.bytesWritten;
+    const check = (): void => {
+      const now = socket.bytesRead + socket.bytesWritten;
+      if (now !== moved) {
+        moved = now;
+        timer = setTimeout(check, timeoutMs);
+        return;
+      }
+      const started = res.headersSent;
+      this.#options.log.error({ method: req.method, path: req.url, timeoutS: timeoutMs / 1000, responseStarted: started }, started ? 'request timed out mid-response; cutting the connection' : 'request timed out; answering 504');
+      // Written on the socket itself, so that every host sees the client leave (it stops the
+      // app's stream) and nothing the app sends later reaches the wire.
+      if (started || res.socket !== socket) socket.destroy();
+      else socket.end(GATEWAY_TIMEOUT, () => socket.destroy());
+      this.#options.onRequestTimeout(req, started);
+    };
+    let timer = setTimeout(check, timeoutMs);
+    res.once('close', () => {
+      clearTimeout(timer);
     });
   }
 

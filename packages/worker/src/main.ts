@@ -14,16 +14,20 @@ import {
 import { Socket } from 'node:net';
 import { bootWorker, type RunningWorker } from './boot.js';
 
-// Ctrl-C reaches the whole process group; the master decides how its workers stop.
-process.on('SIGINT', () => undefined);
+// Ctrl-C reaches the whole process group, and `systemctl kill` the whole cgroup: the master
+// decides how its workers stop, reload, scale and reopen logs.
+for (const signal of ['SIGINT', 'SIGHUP', 'SIGTTIN', 'SIGTTOU', 'SIGUSR1'] as const) process.on(signal, () => undefined);
 
 const boot = await handshake();
 if (boot.type !== 'boot') throw new BicornError('IPC_INVALID', { reason: `expected boot, got ${boot.type}` });
 
 let worker: RunningWorker;
 try {
-  worker = await bootWorker(boot, () => {
-    exit(ExitCode.RuntimeFailure);
+  worker = await bootWorker(boot, {
+    onAppDeath: () => {
+      exit(ExitCode.RuntimeFailure);
+    },
+    recycle: (reason, detail) => void send({ type: 'recycle', reason, detail }),
   });
 } catch (error) {
   const failure = isBicornError(error) ? error : undefined;
@@ -78,6 +82,12 @@ process.on('message', (raw: unknown, handle: unknown) => {
     case 'stop':
       void stop(message.mode, message.timeoutMs);
       return;
+    case 'ping':
+      void send({ type: 'pong', seq: message.seq });
+      return;
+    case 'reopen-logs':
+      worker.reopenLogs();
+      return;
     case 'boot':
       log.warn('unexpected second boot message');
       return;
@@ -86,7 +96,7 @@ process.on('message', (raw: unknown, handle: unknown) => {
   }
 });
 
-await send({ type: 'ready', interface: worker.appInterface });
+await send({ type: 'ready', interface: worker.appInterface, loadError: worker.loadError });
 
 function send(message: WorkerMessage): Promise<void> {
   return new Promise((resolve) => process.send?.(message, undefined, {}, () => { resolve(); }));
