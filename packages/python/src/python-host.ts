@@ -1,13 +1,15 @@
 // Serves HTTP requests with the Python app process: each request is a stream of frames on
 // fd 3, with credit-based flow control both ways. A slow client never holds a Python thread:
-// a request body is received whole first (request-body.ts), and a response the client cannot
-// take yet waits on disk (response-spool.ts) while the app goes on. Runs in the worker, per
-// request.
+// a WSGI app's request body is received whole first (request-body.ts), an ASGI app's streams
+// in as the app reads it (request-stream.ts), and a response the client cannot take yet waits
+// on disk (response-spool.ts) while the app goes on. Runs in the worker, per request.
 import { failResponse, type AsgiWebSocketCallable } from '@bicorn/gateway';
 import type { Frame, FrameOf } from '@bicorn/protocol';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { HostLog } from './log.js';
 import { RequestBody } from './request-body.js';
+import { requestFrame } from './request-head.js';
+import { ClientLeft, RequestStream, type BodySource } from './request-stream.js';
 import { ResponseSpool } from './response-spool.js';
 import type { RunnerProcess } from './runner-process.js';
 import { declaredLength, writeHead } from './response-head.js';
@@ -20,7 +22,7 @@ interface Stream {
   /** Request body bytes the runner will still accept. */
   window: number;
   /** What is left of the request body to send; undefined once the last frame has gone. */
-  body: RequestBody | undefined;
+  body: BodySource | undefined;
   /** A read of the body is under way. */
   pumping: boolean;
   /** The response body's way to the client, from its first frame on. */
@@ -70,12 +72,19 @@ export class PythonHost {
       return;
     }
     const hasBody = req.headers['transfer-encoding'] !== undefined || (req.headers['content-length'] ?? '0') !== '0';
-    const body = hasBody ? await RequestBody.receive(req).catch(() => undefined) : undefined;
-    if (hasBody && body === undefined) return; // the client left before sending its whole body
-    if (res.destroyed || this.#isDead()) {
-      await body?.dispose();
-      if (this.#isDead()) badGateway(res);
-      return;
+    let body: BodySource | undefined;
+    if (hasBody && this.#runner.interface === 'asgi') {
+      // ASGI apps read the body as it comes (and hear of a client that leaves mid-upload);
+      // it still moves only under credit, so neither side holds more than the window.
+      body = new RequestStream(req);
+    } else if (hasBody) {
+      body = await RequestBody.receive(req).catch(() => undefined);
+      if (body === undefined) return; // the client left before sending its whole body
+      if (res.destroyed || this.#isDead()) {
+        await body.dispose();
+        if (this.#isDead()) badGateway(res);
+        return;
+      }
     }
     const id = this.#newStreamId();
     const stream: Stream = { req, res, window: this.#window, body, pumping: false, spool: undefined, head: undefined, declaredLength: undefined, bodyLength: 0 };
@@ -84,7 +93,8 @@ export class PythonHost {
       if (this.#streams.has(id)) this.#end(id, stream, !res.writableFinished);
       void stream.spool?.dispose();
     });
-    this.#runner.send(requestFrame(id, req, this.#rootPath, body?.size));
+    const plan = body === undefined ? 'none' : body instanceof RequestBody ? body.size : 'streamed';
+    this.#runner.send(requestFrame(id, req, this.#rootPath, plan));
     if (body !== undefined) await this.#pump(id, stream);
   }
 
@@ -116,7 +126,8 @@ export class PythonHost {
   async failAll(): Promise<void> {
     this.#dead = true;
     const answered: Promise<void>[] = [];
-    for (const { res } of this.#streams.values()) {
+    for (const { res, body } of this.#streams.values()) {
+      void body?.dispose();
       if (res.headersSent) res.socket?.resetAndDestroy();
       else {
         answered.push(new Promise((resolve) => res.once('close', resolve)));
@@ -152,7 +163,15 @@ export class PythonHost {
     try {
       while (stream.body !== undefined && stream.window > 0) {
         const body = stream.body;
-        const piece = await body.read(Math.min(stream.window, BODY_CHUNK));
+        let piece: Buffer | null;
+        try {
+          piece = await body.read(Math.min(stream.window, BODY_CHUNK));
+        } catch (error) {
+          // The client left (the response's 'close' tells the runner, whose app then gets
+          // http.disconnect), or the stream ended while the piece was on its way.
+          if (error instanceof ClientLeft || !this.#streams.has(id)) return;
+          throw error;
+        }
         if (!this.#streams.has(id)) return;
         if (piece === null) {
           stream.body = undefined;
@@ -264,48 +283,3 @@ function badGateway(res: ServerResponse): void {
   res.writeHead(502, BAD_GATEWAY_HEADERS);
   res.end(BAD_GATEWAY);
 }
-
-/**
- * The request head for the runner. A body is always received whole first, so the app is told
- * its length, chunked or not (WSGI apps read CONTENT_LENGTH).
- */
-function requestFrame(stream: number, req: IncomingMessage, rootPath: string, bodySize: number | undefined): Parameters<RunnerProcess['send']>[0] {
-  const target = req.url ?? '/';
-  const query = target.indexOf('?');
-  const socket = req.socket;
-  const headers = lowerCaseNames(req.rawHeaders, bodySize !== undefined);
-  if (bodySize !== undefined) headers.push('content-length', String(bodySize));
-  return {
-    type: 'http-request',
-    stream,
-    more: bodySize !== undefined,
-    method: req.method ?? 'GET',
-    scheme: 'http',
-    httpVersion: req.httpVersion,
-    path: query === -1 ? target : target.slice(0, query),
-    queryString: query === -1 ? '' : target.slice(query + 1),
-    rootPath,
-    client: socket.remoteAddress === undefined ? null : [socket.remoteAddress, socket.remotePort ?? 0],
-    server: socket.localAddress === undefined ? null : [socket.localAddress, socket.localPort ?? 0],
-    headers,
-  };
-}
-
-const nameCache = new Map<string, string>();
-
-/** Header names lower-cased, as flat name, value pairs; without the framing ones when asked. */
-function lowerCaseNames(raw: readonly string[], dropFraming: boolean): string[] {
-  const flat: string[] = [];
-  for (let i = 0; i + 1 < raw.length; i += 2) {
-    const name = raw[i] ?? '';
-    let lower = nameCache.get(name);
-    if (lower === undefined) {
-      lower = name.toLowerCase();
-      if (nameCache.size < 1000) nameCache.set(name, lower);
-    }
-    if (dropFraming && (lower === 'content-length' || lower === 'transfer-encoding')) continue;
-    flat.push(lower, raw[i + 1] ?? '');
-  }
-  return flat;
-}
-

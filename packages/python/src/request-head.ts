@@ -1,0 +1,74 @@
+// The request head the runner gets in HTTP_REQUEST: path and query from the request target,
+// the headers with lower-cased names, and what the app is told of the body. Pure; runs in the
+// worker, per request.
+import type { IncomingMessage } from 'node:http';
+import type { RunnerProcess } from './runner-process.js';
+
+type RequestFrame = Parameters<RunnerProcess['send']>[0];
+
+/**
+ * How the body reaches the runner: `none`; `streamed` (ASGI: as it arrives, the headers as the
+ * client sent them); or the size of a body received whole first (WSGI apps read CONTENT_LENGTH,
+ * so a chunked upload is told its length, and Transfer-Encoding goes).
+ */
+export type BodyPlan = 'none' | 'streamed' | number;
+
+export function requestFrame(stream: number, req: IncomingMessage, rootPath: string, body: BodyPlan): RequestFrame {
+  const { path, query } = splitTarget(req.url ?? '/');
+  const socket = req.socket;
+  const whole = typeof body === 'number';
+  const headers = lowerCaseNames(req.rawHeaders, whole);
+  if (whole) headers.push('content-length', String(body));
+  return {
+    type: 'http-request',
+    stream,
+    more: body !== 'none',
+    method: req.method ?? 'GET',
+    scheme: 'http',
+    httpVersion: req.httpVersion,
+    path,
+    queryString: query,
+    rootPath,
+    client: socket.remoteAddress === undefined ? null : [socket.remoteAddress, socket.remotePort ?? 0],
+    server: socket.localAddress === undefined ? null : [socket.localAddress, socket.localPort ?? 0],
+    headers,
+  };
+}
+
+/**
+ * The path and query of a request target. The absolute form (`http://host/path?q`, what a
+ * client talking to a proxy sends) keeps only its path, `/` when it has none, as the gateway
+ * does for JavaScript apps; its authority ends at the first `/` or `?`.
+ */
+export function splitTarget(target: string): { path: string; query: string } {
+  let start = 0;
+  if (target.charCodeAt(0) !== 0x2f /* / */) {
+    const scheme = target.indexOf('://');
+    if (scheme !== -1) {
+      const end = target.slice(scheme + 3).search(/[/?]/);
+      if (end === -1) return { path: '/', query: '' };
+      start = scheme + 3 + end;
+    }
+  }
+  const q = target.indexOf('?', start);
+  const path = target.slice(start, q === -1 ? undefined : q);
+  return { path: path === '' ? '/' : path, query: q === -1 ? '' : target.slice(q + 1) };
+}
+
+const nameCache = new Map<string, string>();
+
+/** Header names lower-cased, as flat name, value pairs; without the framing ones when asked. */
+function lowerCaseNames(raw: readonly string[], dropFraming: boolean): string[] {
+  const flat: string[] = [];
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name = raw[i] ?? '';
+    let lower = nameCache.get(name);
+    if (lower === undefined) {
+      lower = name.toLowerCase();
+      if (nameCache.size < 1000) nameCache.set(name, lower);
+    }
+    if (dropFraming && (lower === 'content-length' || lower === 'transfer-encoding')) continue;
+    flat.push(lower, raw[i + 1] ?? '');
+  }
+  return flat;
+}
