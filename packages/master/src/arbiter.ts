@@ -3,7 +3,7 @@
 // knows processes only through a WorkerHost.
 import type { Config } from '@bicorn/config';
 import type { Logger } from '@bicorn/runtime';
-import { assertNever, BicornError, ExitCode, type RecycleReason, type StopMode, type WorkerMessage } from '@bicorn/protocol';
+import { assertNever, BicornError, ExitCode, isBicornError, type RecycleReason, type StopMode, type WorkerMessage } from '@bicorn/protocol';
 import type { Command, MasterSignal } from './commands.js';
 import type { Dispatcher } from './dispatch.js';
 import { RestartPolicy } from './restart-policy.js';
@@ -437,7 +437,9 @@ export class Arbiter<C extends ArbiterConfig> {
 
   #onConfigFailed(error: unknown): void {
     if (this.#phase.kind !== 'reloading') return;
-    this.#options.log.error({ err: error }, 'reload failed: the configuration is invalid; the old workers keep serving');
+    // A config problem is the person's to fix: its message, not bicorn's stack.
+    const reason = isBicornError(error) ? { reason: error.message } : { err: error };
+    this.#options.log.error(reason, 'reload failed: the configuration is invalid; the old workers keep serving');
     this.#endReload(false);
   }
 
