@@ -86,22 +86,62 @@ describe('WebSocketRelay', () => {
     expect(frames.at(-1)).toEqual({ type: 'ws-close', stream: 7, code: 4000, reason: 'bye' });
   });
 
-  it('forwards client messages while it has credit, in fragments of at most a frame', async () => {
-    const { frames, relay, client, done } = setup(10);
+  it('forwards client messages in fragments of at most a frame', async () => {
+    const { frames, relay, client, done } = setup(4 * MAX_PAYLOAD);
     relay.onFrame({ type: 'ws-accept', stream: 7, subprotocol: '', headers: [] });
-    const big = Buffer.alloc(MAX_PAYLOAD + 5, 1);
-    client.push({ type: 'websocket.receive', bytes: big });
-    client.push({ type: 'websocket.receive', text: 'after credit' });
+    client.push({ type: 'websocket.receive', bytes: Buffer.alloc(MAX_PAYLOAD + 5, 1) });
     await settle();
-    const messages = () => frames.filter((f) => f.type === 'ws-message');
-    expect(messages().map((f) => [f.more, f.body.length])).toEqual([
+    expect(frames.filter((f) => f.type === 'ws-message').map((f) => [f.more, f.body.length])).toEqual([
       [true, MAX_PAYLOAD - 1],
       [false, 6],
     ]);
-    relay.onFrame({ type: 'credit', stream: 7, bytes: big.length + 12 });
-    await settle();
-    expect(messages().at(-1)).toMatchObject({ text: true, more: false, body: Buffer.from('after credit') });
     client.push({ type: 'websocket.disconnect', code: 1006 });
+    await done;
+  });
+
+  it('sends a client message larger than what is left of the window in pieces within it, waiting for credit', async () => {
+    const { frames, relay, client, done } = setup(10);
+    relay.onFrame({ type: 'ws-accept', stream: 7, subprotocol: '', headers: [] });
+    client.push({ type: 'websocket.receive', bytes: Buffer.alloc(25, 1) });
+    client.push({ type: 'websocket.receive', text: 'next' });
+    const messages = () => frames.flatMap((f) => (f.type === 'ws-message' ? [[f.more, f.body.length]] : []));
+    await settle();
+    expect(messages()).toEqual([[true, 10]]);
+    // The runner credits a message's first pieces as they come.
+    relay.onFrame({ type: 'credit', stream: 7, bytes: 10 });
+    await settle();
+    relay.onFrame({ type: 'credit', stream: 7, bytes: 10 });
+    await settle();
+    expect(messages()).toEqual([[true, 10], [true, 10], [false, 5], [false, 4]]);
+    client.push({ type: 'websocket.disconnect', code: 1006 });
+    await done;
+  });
+
+  it("credits an app message's first pieces only once the messages before it have gone to the client", async () => {
+    const frames: Frame[] = [];
+    const client = new Client();
+    const releases: (() => void)[] = [];
+    const send = (event: unknown): Promise<void> =>
+      (event as { type: string }).type === 'websocket.send' ? new Promise((resolve) => releases.push(resolve)) : Promise.resolve();
+    const relay = new WebSocketRelay(7, { send: (frame) => frames.push(frame as Frame) }, { window: 100, log: silent, send, path: '/' });
+    client.push({ type: 'websocket.connect' });
+    const done = relay.run(scope, client.receive);
+    const credits = () => frames.flatMap((f) => (f.type === 'credit' ? [f.bytes] : []));
+    relay.onFrame({ type: 'ws-accept', stream: 7, subprotocol: '', headers: [] });
+    relay.onFrame({ type: 'ws-message', stream: 7, more: false, text: false, body: Buffer.from('first') });
+    relay.onFrame({ type: 'ws-message', stream: 7, more: true, text: false, body: Buffer.from('sec') });
+    await settle();
+    // The client has not taken the first message: nothing is credited, not even the pieces.
+    expect(credits()).toEqual([]);
+    releases.shift()?.();
+    await settle();
+    expect(credits()).toEqual([5, 3]);
+    relay.onFrame({ type: 'ws-message', stream: 7, more: false, text: false, body: Buffer.from('ond') });
+    await settle();
+    releases.shift()?.();
+    await settle();
+    expect(credits()).toEqual([5, 3, 3]);
+    client.push({ type: 'websocket.disconnect', code: 1000 });
     await done;
   });
 

@@ -1,8 +1,9 @@
 // One WebSocket between the gateway, which owns the client's connection, and the Python app
 // process: the gateway's events become frames on the app's stream, and the app's frames become
-// the gateway's send() calls, in order, with credit both ways (SPEC.md, "WebSocket frames").
-// The gateway enforces the ASGI rules for JavaScript and Python apps alike. Runs in the worker,
-// per connection.
+// the gateway's send() calls, in order, with credit both ways (SPEC.md, "WebSocket frames"), so
+// that what waits for a slow client or a slow app stays within the window plus the message on
+// its way. The gateway enforces the ASGI rules for JavaScript and Python apps alike. Runs in
+// the worker, per connection.
 import { ClientDisconnected, type WebSocketReceiveEvent, type WebSocketScope } from '@bicorn/gateway';
 import { MAX_PAYLOAD, type Frame, type FrameOf } from '@bicorn/protocol';
 import type { HostLog } from './log.js';
@@ -34,6 +35,8 @@ export class WebSocketRelay {
   #ended = false;
   /** A send failed because the client left; its disconnect may still wait behind messages. */
   #clientGone = false;
+  /** A client message was cut off for a client that left: no later one may follow its pieces. */
+  #truncated = false;
   /** Resolves when the app ended the connection before accepting it (denied, closed or failed). */
   readonly #refused: Promise<void>;
   #refuse: () => void = () => undefined;
@@ -82,7 +85,7 @@ export class WebSocketRelay {
         return;
       case 'http-error':
         this.#log.error({ method: 'GET', path: this.#path, websocket: true, traceback: frame.message }, 'exception in Python app');
-        this.fail(this.#accepted ? 1011 : 500);
+        this.fail(500);
         return;
       case 'credit':
         this.#window += frame.bytes;
@@ -94,11 +97,12 @@ export class WebSocketRelay {
   }
 
   /**
-   * Ends the connection for an app that cannot go on: a close with `code` once accepted, else
-   * an HTTP response with it as the status (500 when the app failed, 502 when its process died).
+   * Ends the connection for an app that cannot go on: a close with 1011 once accepted, else an
+   * HTTP response with `code` as the status (500 when the app failed, 502 when its process died).
    */
-  fail(code: number): void {
-    if (this.#accepted) this.#queue({ type: 'websocket.close', code, reason: '' });
+  fail(code: 500 | 502): void {
+    // A close code, not an HTTP status, once the connection is open: 1011, the server failed.
+    if (this.#accepted) this.#queue({ type: 'websocket.close', code: 1011, reason: '' });
     else {
       const body = Buffer.from(code === 502 ? 'Bad Gateway\n' : 'Internal Server Error\n');
       const headers = [
@@ -124,9 +128,14 @@ export class WebSocketRelay {
 
   #onMessage(frame: FrameOf<'ws-message'>): void {
     if (frame.more) {
-      // The runner waits for credit while the message is incomplete; these bytes are held anyway.
+      // The gateway takes whole messages, so these bytes are held until the last ones come,
+      // and a message larger than the window needs their credit. It is given once the messages
+      // before it have gone to the client: what waits for a slow client stays within the window.
       this.#fragments.push(frame.body);
-      this.#credit(frame.body.length);
+      const bytes = frame.body.length;
+      this.#outgoing = this.#outgoing.then(() => {
+        this.#credit(bytes);
+      });
       return;
     }
     const body = this.#fragments.length === 0 ? frame.body : Buffer.concat([...this.#fragments, frame.body]);
@@ -160,11 +169,7 @@ export class WebSocketRelay {
   /** Client messages to the runner while it has credit; ends with WS_CLOSE when the connection closes. */
   async #pumpClient(receive: () => Promise<WebSocketReceiveEvent>): Promise<void> {
     for (;;) {
-      while (this.#window <= 0 && !this.#ended && !this.#clientGone) {
-        await new Promise<void>((resolve) => {
-          this.#wakePump = resolve;
-        });
-      }
+      while (this.#window <= 0 && !this.#ended && !this.#clientGone) await this.#creditOrEnd();
       if (this.#ended) return;
       const event = await receive();
       if (this.#detached()) return;
@@ -174,21 +179,43 @@ export class WebSocketRelay {
         return;
       }
       // Messages of a client that has left, for an app out of credit, could never be answered.
-      if (event.type === 'websocket.receive' && (this.#window > 0 || !this.#clientGone)) this.#forward(event);
+      if (event.type === 'websocket.receive' && !this.#truncated && (this.#window > 0 || !this.#clientGone)) await this.#forward(event);
     }
   }
 
-  #forward(event: Extract<WebSocketReceiveEvent, { type: 'websocket.receive' }>): void {
+  /**
+   * Sends a message in WS_MESSAGE frames within the window, waiting for credit between them:
+   * the runner credits a message's first pieces as they come (they are held until it is whole
+   * anyway), so one larger than the window still gets through.
+   */
+  async #forward(event: Extract<WebSocketReceiveEvent, { type: 'websocket.receive' }>): Promise<void> {
     const text = typeof event.text === 'string';
     const body = text ? Buffer.from(event.text ?? '', 'utf8') : asBuffer(event.bytes ?? new Uint8Array());
-    this.#window -= body.length;
-    // A message larger than a frame goes as fragments; an empty one still needs its frame.
     let at = 0;
-    do {
-      const end = Math.min(at + MAX_FRAGMENT, body.length);
-      this.#runner.send({ type: 'ws-message', stream: this.#id, more: end < body.length, text, body: body.subarray(at, end) });
-      at = end;
-    } while (at < body.length);
+    for (;;) {
+      const end = Math.min(body.length, at + Math.min(MAX_FRAGMENT, Math.max(this.#window, 0)));
+      if (end > at || body.length === 0) {
+        this.#window -= end - at;
+        this.#runner.send({ type: 'ws-message', stream: this.#id, more: end < body.length, text, body: body.subarray(at, end) });
+        at = end;
+        if (at >= body.length) return;
+      } else {
+        await this.#creditOrEnd();
+        if (this.#detached()) return;
+        if (this.#clientGone && this.#window <= 0) {
+          // The runner drops the pieces it has when WS_CLOSE comes, which the pump sends next.
+          this.#truncated = true;
+          return;
+        }
+      }
+    }
+  }
+
+  /** Resolves on credit, on the runner's end, or when a send finds the client gone. */
+  #creditOrEnd(): Promise<void> {
+    return new Promise<void>((resolve) => {
+      this.#wakePump = resolve;
+    });
   }
 }
 

@@ -14,7 +14,7 @@ from .streams import StreamGone
 class Message(NamedTuple):
     text: bool
     data: bytes
-    # Bytes not credited yet: those of its last frame (the earlier ones were, on arrival).
+    # Its bytes not credited yet, credited when the app takes it.
     owed: int
 
 
@@ -35,7 +35,9 @@ class WebSocketStream:
         self._pieces: List[bytes] = []
         self._piece_text = False
         self._messages: Deque[Message] = deque()
+        # Bytes sent by the worker and not credited: the queued messages' and the pieces'.
         self._owed = 0
+        self._pieces_owed = 0
         self._closed: Optional[Tuple[int, str]] = None
         self._ended = False
         self._wake: Optional[Callable[[], None]] = None
@@ -46,8 +48,11 @@ class WebSocketStream:
         return self._closed is not None
 
     def feed(self, data: Buffer, more: bool, text: bool) -> None:
-        """A WS_MESSAGE frame. A message's bytes are credited as they arrive until its last
-        frame, whose bytes are credited when the app takes the message (SPEC.md)."""
+        """A WS_MESSAGE frame. A message's bytes are credited when the app takes it. Those of a
+        message not complete yet are held until it is whole anyway, and one larger than the
+        window needs their credit: they are credited as they come while no complete message
+        waits for the app, else once it has taken those, so that the messages waiting for a
+        slow app stay within the window (SPEC.md)."""
         size = len(data)
         with self._lock:
             if self._owed + size > self._window:
@@ -56,13 +61,18 @@ class WebSocketStream:
             if not self._pieces:
                 self._piece_text = text
             self._pieces.append(bytes(data))
-            if more:
+            credit = 0
+            if more and not self._messages:
                 credit = size
+            elif more:
+                self._pieces_owed += size
+                self._owed += size
             else:
-                self._messages.append(Message(self._piece_text, b"".join(self._pieces), size))
+                owed = self._pieces_owed + size
+                self._messages.append(Message(self._piece_text, b"".join(self._pieces), owed))
                 self._owed += size
                 self._pieces = []
-                credit = 0
+                self._pieces_owed = 0
         if credit:
             self._send_credit(credit)
         self._notify()
@@ -73,6 +83,8 @@ class WebSocketStream:
         with self._lock:
             self._closed = (code, reason)
             self._pieces = []
+            self._owed -= self._pieces_owed
+            self._pieces_owed = 0
             self._send_window = 0
         self._notify()
 
@@ -92,9 +104,14 @@ class WebSocketStream:
             if not self._messages:
                 return None
             message = self._messages.popleft()
-            self._owed -= message.owed
-        if message.owed:
-            self._send_credit(message.owed)
+            credit = message.owed
+            if not self._messages:
+                # Nothing waits before the message under way any more.
+                credit += self._pieces_owed
+                self._pieces_owed = 0
+            self._owed -= credit
+        if credit:
+            self._send_credit(credit)
         return message.text, message.data
 
     def closed(self) -> Optional[Tuple[int, str]]:

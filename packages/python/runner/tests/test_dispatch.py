@@ -63,11 +63,13 @@ class DispatchTest(unittest.TestCase):
     def test_refuses_websocket_bytes_beyond_the_window(self) -> None:
         harness = DispatcherHarness(window=10)
         harness.dispatcher.on_frame(ws_connect(stream=2))
+        # An unfinished message with none before it is credited as it arrives: it does not count.
+        harness.dispatcher.on_frame(WsMessage(2, True, False, b"w" * 4))
         harness.dispatcher.on_frame(WsMessage(2, False, False, b"x" * 6))
-        # An unfinished message is credited as it arrives, so it does not count.
+        # Behind a message the app has not taken, the next one's pieces count.
         harness.dispatcher.on_frame(WsMessage(2, True, False, b"y" * 4))
         with self.assertRaisesRegex(ProtocolError, "11 WebSocket bytes sent and not credited"):
-            harness.dispatcher.on_frame(WsMessage(2, False, False, b"y" * 5))
+            harness.dispatcher.on_frame(WsMessage(2, False, False, b"y" * 1))
 
 
 if __name__ == "__main__":
