@@ -5,14 +5,15 @@ import { spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BicornProcess, repoRoot } from './support/bicorn-process.js';
+import { get } from './support/http.js';
 import { pythonFixtures } from './support/python.js';
 import { observed } from './support/raw-asgi.js';
 
 const python = join(repoRoot, '.venv', 'bin', 'python');
-const hasWebsockets = spawnSync(python, ['-c', 'import websockets']).status === 0;
+const hasWebsockets = spawnSync(python, ['-c', 'import websockets, uvloop']).status === 0;
 const suite = hasWebsockets
   ? "Python's websockets client against a raw ASGI app"
-  : "Python's websockets client against a raw ASGI app (skipped: no websockets in .venv; run `pnpm python:setup`)";
+  : "Python's websockets client against a raw ASGI app (skipped: no websockets or uvloop in .venv; run `pnpm python:setup`)";
 
 /** Runs the client script to its end; its stdout is one JSON object. */
 function runClient(base: string): Promise<Record<string, unknown>> {
@@ -31,11 +32,19 @@ function runClient(base: string): Promise<Record<string, unknown>> {
 }
 
 describe.skipIf(!hasWebsockets)(suite, () => {
-  // The venv has uvloop, so --loop auto runs the app on it; --loop asyncio on the stdlib loop.
-  for (const loop of ['auto', 'asyncio']) {
-    it(`holds a whole conversation (--loop ${loop})`, async () => {
+  // The venv has uvloop, so --loop auto runs the app on it as --loop uvloop does; --loop
+  // asyncio on the stdlib loop.
+  const loops = [
+    ['auto', 'uvloop'],
+    ['uvloop', 'uvloop'],
+    ['asyncio', 'asyncio'],
+  ] as const;
+  for (const [loop, expected] of loops) {
+    it(`holds a whole conversation (--loop ${loop}, on ${expected}'s loop)`, async () => {
       const bicorn = new BicornProcess(['-b', '127.0.0.1:0', '--python', python, '--loop', loop, '--chdir', pythonFixtures, 'raw_asgi:app']);
       const url = await bicorn.listening();
+      const running = JSON.parse((await get(`${url}/loop`)).body) as { module: string; name: string };
+      expect(running.module.split('.')[0]).toBe(expected);
       const seen = await runClient(url);
       expect(seen).toMatchObject({
         subprotocol: 'bicorn.v2',

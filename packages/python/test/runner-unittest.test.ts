@@ -14,6 +14,9 @@ const candidates = ['python3', ...(existsSync(pyenvVersions) ? readdirSync(pyenv
 const interpreters = candidates.filter(
   (python) => spawnSync(python, ['-c', 'import sys; assert (3, 9) <= sys.version_info < (3, 14)']).status === 0,
 );
+// The project's venv has uvloop, which the interpreters above lack: the loop tests run there too.
+const venvPython = fileURLToPath(new URL('../../../.venv/bin/python', import.meta.url));
+const hasUvloop = spawnSync(venvPython, ['-c', 'import uvloop']).status === 0;
 
 describe.skipIf(interpreters.length === 0)("the runner's Python tests", () => {
   it.each(interpreters)('pass on %s (python -m unittest in packages/python/runner)', (python) => {
@@ -25,5 +28,14 @@ describe.skipIf(interpreters.length === 0)("the runner's Python tests", () => {
     });
     expect(run.status, `${run.stdout}\n${run.stderr}`).toBe(0);
     expect(run.stderr).toMatch(/\nOK/);
+  });
+});
+
+describe("the runner's event loop tests", () => {
+  it.skipIf(!hasUvloop)(`run the app on uvloop with .venv's python${hasUvloop ? '' : ' (skipped: no uvloop in .venv; run `pnpm python:setup`)'}`, () => {
+    const run = spawnSync(venvPython, ['-m', 'unittest', '-v', '-k', 'loop', 'tests.test_runner_process'], { cwd: runnerDir, encoding: 'utf8', timeout: 60_000 });
+    expect(run.status, `${run.stdout}\n${run.stderr}`).toBe(0);
+    // Ran, not skipped: the venv's uvloop was found.
+    expect(run.stderr).toMatch(/test_runs_the_app_on_uvloop\S* \(.*\) \.\.\. ok/);
   });
 });

@@ -83,6 +83,15 @@ APP = """
             await send({"type": "websocket.send", "text": event["text"][::-1]})
 
 
+    async def loop_app(scope, receive, send):
+        if scope["type"] != "http":
+            return
+        import asyncio
+        kind = type(asyncio.get_running_loop())
+        await send({"type": "http.response.start", "status": 200})
+        await send({"type": "http.response.body", "body": kind.__module__.encode()})
+
+
     def asgi2_app(scope):
         async def instance(receive, send):
             await send({"type": "http.response.start", "status": 200})
@@ -295,6 +304,31 @@ class RunnerProcessTest(unittest.TestCase):
         lines = runner.process.stderr.read().splitlines()
         self.assertEqual(len(lines), 1, lines)
         self.assertIn(b"ASGI lifespan unsupported", lines[0])
+
+    def loop_module(self, *args: str) -> str:
+        """The module of the class of the loop the app runs on, with these runner options."""
+        runner = RunnerProcess(self, "app:loop_app", *args)
+        self.assertIsInstance(runner.next_frame(), f.Hello)
+        self.assertEqual(runner.next_frame(), f.Ready(0, "asgi"))
+        runner.send(f.HttpRequest(1, False, "GET", "http", "1.1", b"/", b"", b"", None, None, []),
+                    f.Shutdown(0))
+        self.assertIsInstance(runner.next_frame(), f.HttpResponse)
+        module = runner.read_body().decode()
+        self.assertEqual(runner.wait_exit(), 0)
+        return module
+
+    # packages/python/test/runner-unittest.test.ts runs this one with .venv's python, which
+    # has uvloop (pnpm python:setup).
+    @unittest.skipIf(importlib.util.find_spec("uvloop") is None, "uvloop is not installed here")
+    def test_runs_the_app_on_uvloop_with_loop_uvloop_or_auto_and_on_asyncio_when_asked(
+            self) -> None:
+        self.assertEqual(self.loop_module("--loop", "uvloop"), "uvloop")
+        self.assertEqual(self.loop_module(), "uvloop")
+        self.assertTrue(self.loop_module("--loop", "asyncio").startswith("asyncio."))
+
+    @unittest.skipIf(importlib.util.find_spec("uvloop") is not None, "uvloop is installed here")
+    def test_loop_auto_without_uvloop_runs_the_app_on_asyncio(self) -> None:
+        self.assertTrue(self.loop_module().startswith("asyncio."))
 
     @unittest.skipIf(importlib.util.find_spec("uvloop") is not None, "uvloop is installed here")
     def test_loop_uvloop_without_uvloop_is_fatal_with_exit_code_2(self) -> None:
