@@ -19,6 +19,8 @@ export interface WebSocketGatewayOptions {
   readonly perMessageDeflate: boolean;
   /** Bytes of received messages the app has not taken yet before the socket is paused. */
   readonly receiveWindow: number;
+  /** Bytes of sent messages the client has not taken yet before the app's send() waits. */
+  readonly sendWindow: number;
   readonly rootPath: string;
   readonly log: GatewayLog;
   /** The lifespan state; each scope gets a shallow copy. */
@@ -52,6 +54,7 @@ export class WebSocketGateway {
     this.#context = {
       log: options.log,
       receiveWindow: options.receiveWindow,
+      sendWindow: options.sendWindow,
       pingIntervalMs: options.pingIntervalMs,
       pingTimeoutMs: options.pingTimeoutMs,
       upgrade: (req, socket, head, answer) => this.#upgrade(req, socket, head, answer),

@@ -11,6 +11,7 @@ import type { GatewayLog } from './log.js';
 import { waitForDrain } from './wait-for-drain.js';
 import { parseWebSocketEvent, type WebSocketSendAction } from './websocket-events.js';
 import { WebSocketInbox } from './websocket-inbox.js';
+import { startPings } from './websocket-pings.js';
 import { advanceWebSocket, type WebSocketPhase } from './websocket-order.js';
 import type { AsgiWebSocketCallable, WebSocketScope } from './websocket-types.js';
 
@@ -22,14 +23,13 @@ export interface HandshakeAnswer {
 export interface SessionContext {
   readonly log: GatewayLog;
   readonly receiveWindow: number;
+  readonly sendWindow: number;
   readonly pingIntervalMs: number;
   readonly pingTimeoutMs: number;
   /** Completes the handshake; undefined when ws refused the request (it has answered the client). */
   upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, answer: HandshakeAnswer): WebSocket | undefined;
 }
 
-// Below this many unsent bytes a send() resolves at once; above, it waits until its message is written.
-const SEND_HIGH_WATER = 64 * 1024;
 // Why ws failed a connection, as the close code it sent; the app sees that code.
 const ERROR_CLOSE_CODES: Readonly<Record<string, number>> = { WS_ERR_UNSUPPORTED_MESSAGE_LENGTH: 1009, WS_ERR_INVALID_UTF8: 1007 };
 const GONE = 'the WebSocket connection is closed';
@@ -49,8 +49,7 @@ export class WebSocketSession {
   #goingAway = false;
   #errorCode: number | undefined;
   #violation: Error | undefined;
-  #pingTimer: NodeJS.Timeout | undefined;
-  #pongTimer: NodeJS.Timeout | undefined;
+  #stopPings: () => void = () => undefined;
   #markClosed: () => void = () => undefined;
   /** The handshake's HTTP status for the access log: 101 once accepted; 499 if the client left first. */
   status = 499;
@@ -61,7 +60,13 @@ export class WebSocketSession {
     this.#head = head;
     this.#scope = scope;
     this.#context = context;
-    this.#inbox = new WebSocketInbox(context.receiveWindow, { pause: () => this.#ws?.pause(), resume: () => this.#ws?.resume() });
+    this.#inbox = new WebSocketInbox(context.receiveWindow, {
+      pause: () => {
+        context.log.debug({ path: scope.path, receiveWindow: context.receiveWindow }, 'WebSocket receive window full: reading paused until the app takes its messages');
+        this.#ws?.pause();
+      },
+      resume: () => this.#ws?.resume(),
+    });
     this.closed = new Promise((resolve) => {
       this.#markClosed = resolve;
     });
@@ -172,19 +177,23 @@ export class WebSocketSession {
       this.#inbox.end(this.#errorCode ?? code, reason.toString('utf8'));
       this.#markClosed();
     });
-    this.#startPings(ws);
+    const { pingIntervalMs, pingTimeoutMs, log } = this.#context;
+    this.#stopPings = startPings(ws, { intervalMs: pingIntervalMs, timeoutMs: pingTimeoutMs, log, path: this.#scope.path });
   }
 
   async #sendMessage(data: Buffer | string, binary: boolean): Promise<void> {
     const ws = this.#ws;
     if (ws?.readyState !== WebSocket.OPEN) throw new ClientDisconnected(GONE);
     const written = new Promise<void>((resolve, reject) => {
+      // node passes null for a write that succeeded (ws's types say undefined).
       ws.send(data, { binary }, (error) => {
-        if (error === undefined) resolve();
-        else reject(new ClientDisconnected(GONE));
+        if (error instanceof Error) reject(new ClientDisconnected(GONE));
+        else resolve();
       });
     });
-    if (ws.bufferedAmount <= SEND_HIGH_WATER) {
+    // Within the window a send() resolves at once; past it, only once its message (and so every
+    // one before it) is written, so a client that does not read holds the app to the window.
+    if (ws.bufferedAmount <= this.#context.sendWindow) {
       written.catch(() => undefined);
       return;
     }
@@ -268,29 +277,6 @@ export class WebSocketSession {
   #connectionOver(): boolean {
     if (this.#inbox.ended || this.#goingAway) return true;
     return this.#ws !== undefined && this.#ws.readyState !== WebSocket.OPEN;
-  }
-
-  #startPings(ws: WebSocket): void {
-    const { pingIntervalMs, pingTimeoutMs } = this.#context;
-    if (pingIntervalMs <= 0) return;
-    ws.on('pong', () => {
-      clearTimeout(this.#pongTimer);
-      this.#pongTimer = undefined;
-    });
-    this.#pingTimer = setInterval(() => {
-      if (this.#pongTimer !== undefined || ws.readyState !== WebSocket.OPEN) return;
-      ws.ping();
-      if (pingTimeoutMs <= 0) return;
-      this.#pongTimer = setTimeout(() => {
-        this.#context.log.debug({ path: this.#scope.path, pingTimeoutMs }, 'WebSocket client did not answer a ping; closing');
-        ws.terminate();
-      }, pingTimeoutMs);
-    }, pingIntervalMs);
-  }
-
-  #stopPings(): void {
-    clearInterval(this.#pingTimer);
-    clearTimeout(this.#pongTimer);
   }
 }
 

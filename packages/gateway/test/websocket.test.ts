@@ -23,6 +23,7 @@ async function serve(app: AsgiWebSocketCallable, options: Partial<WebSocketGatew
     pingTimeoutMs: 0,
     perMessageDeflate: false,
     receiveWindow: 1024 * 1024,
+    sendWindow: 1024 * 1024,
     rootPath: '',
     log,
     ...options,
@@ -88,6 +89,34 @@ describe('WebSocketGateway', () => {
     ws.send('three');
     ready.resolve();
     expect(await got.promise).toEqual(['one', 'two', 'three']);
+    ws.close();
+  });
+
+  it('resolves every send() that waited past the send window once its message is written', async () => {
+    const outcomes = deferred<string[]>();
+    const { url } = await serve(
+      async (_scope, receive, send) => {
+        await receive();
+        await send({ type: 'websocket.accept' });
+        // 16 MiB without yielding to I/O fills the socket, so the later sends wait for the client.
+        const results: string[] = [];
+        for (let i = 0; i < 16; i++) {
+          results.push(await send({ type: 'websocket.send', bytes: Buffer.alloc(1024 * 1024, i) }).then(() => 'sent', (error: unknown) => String(error)));
+        }
+        outcomes.resolve(results);
+        await receive();
+      },
+      { sendWindow: 1 },
+    );
+    const ws = new WebSocket(url);
+    const firstBytes: number[] = [];
+    const all = deferred();
+    ws.on('message', (data: Buffer) => {
+      if (firstBytes.push(data[0] ?? -1) === 16) all.resolve();
+    });
+    expect(await outcomes.promise).toEqual(Array.from({ length: 16 }, () => 'sent'));
+    await all.promise;
+    expect(firstBytes).toEqual(Array.from({ length: 16 }, (_, i) => i));
     ws.close();
   });
 
