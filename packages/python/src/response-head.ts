@@ -5,11 +5,16 @@ import type { ServerResponse } from 'node:http';
 /**
  * Writes the head the app gave. When the first body frame is also the last, its length is the
  * whole body's: a Content-Length then spares chunked encoding (and lets HTTP/1.0 keep alive).
+ * An app's `Transfer-Encoding: chunked` (the runner lets no other value through) asks for no
+ * Content-Length: it is left to node, which then chunks for HTTP/1.1 and ends an HTTP/1.0
+ * body by closing the connection, as node would send chunks even to a client that cannot
+ * read them.
  */
 export function writeHead(res: ServerResponse, head: FrameOf<'http-response'> | undefined, wholeBody: number | undefined): void {
   const status = head?.status ?? 200;
   const headers = head === undefined ? [] : latin1Headers(head.headers);
-  if (wholeBody !== undefined && status !== 204 && status !== 304 && !hasName(headers, 'content-length')) {
+  const chunked = dropName(headers, 'transfer-encoding');
+  if (wholeBody !== undefined && !chunked && status !== 204 && status !== 304 && !hasName(headers, 'content-length')) {
     headers.push('content-length', String(wholeBody));
   }
   res.writeHead(status, headers);
@@ -21,6 +26,18 @@ export function declaredLength(head: FrameOf<'http-response'>): number | undefin
     if (name.length === 14 && name.toString('latin1') === 'content-length') return Number(value.toString('latin1'));
   }
   return undefined;
+}
+
+/** Removes the pairs named `name` (lower-case, as the runner sends names); whether there were any. */
+function dropName(flat: string[], name: string): boolean {
+  let found = false;
+  for (let i = flat.length - 2; i >= 0; i -= 2) {
+    if (flat[i] === name) {
+      flat.splice(i, 2);
+      found = true;
+    }
+  }
+  return found;
 }
 
 function hasName(flat: readonly string[], name: string): boolean {

@@ -8,7 +8,7 @@ from typing import Any, Awaitable, Callable, Dict, List, Optional
 from .app_traceback import format_app_exception
 from .asgi_events import (AWAITING_START, AWAITING_TRAILERS, COMPLETE, FAILED, Body, EarlyHint,
                           EventOrderError, Pathsend, Start, Trailers, advance, parse_send_event)
-from .asgi_scope import TRAILERS, build_scope
+from .asgi_scope import EARLY_HINT, TRAILERS, build_scope
 from .asgi_waiter import StreamWaiter
 from .connection import ConnectionLost
 from .frames import (Frame, Headers, HttpEarlyHint, HttpError, HttpPathsend, HttpResponse,
@@ -104,7 +104,10 @@ class AsgiCall:
 
     async def _send_event(self, event: Any) -> None:
         if isinstance(event, EarlyHint):
-            self._stream.send_frames(HttpEarlyHint(self._stream.id, event.links))
+            # A client that cannot take a 103 (HTTP/1.0) just does without the hint, as for
+            # JavaScript apps.
+            if EARLY_HINT in self._scope["extensions"]:
+                self._stream.send_frames(HttpEarlyHint(self._stream.id, event.links))
         elif isinstance(event, Body):
             await self._send_body(event)
         elif isinstance(event, Trailers):

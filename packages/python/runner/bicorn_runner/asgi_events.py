@@ -6,7 +6,7 @@ import os
 from typing import Any, List, NamedTuple, Tuple, Union
 
 from .frames import Buffer, Headers
-from .wsgi_headers import check_header
+from .wsgi_headers import FramingCheck, check_header
 
 START = "http.response.start"
 BODY = "http.response.body"
@@ -75,6 +75,10 @@ def parse_send_event(message: Any, trailers_offered: bool) -> ResponseEvent:
         if trailers and not trailers_offered:
             raise ValueError(f"{START}: 'trailers' is True, but the scope does not offer "
                              f"{TRAILERS} (the request did not carry TE: trailers)")
+        if trailers and any(name == b"content-length" for name, _ in headers):
+            # Trailers need a chunked body; node would drop them from one with a length.
+            raise ValueError(f"{START}: 'trailers' is True, so the body is chunked; drop the "
+                             f"content-length header")
         return Start(status, headers, trailers)
     if kind == BODY:
         return Body(*parse_body(message, BODY))
@@ -163,6 +167,7 @@ def parse_headers(headers: Any, kind: str) -> Headers:
         raise TypeError(f"{kind}: 'headers' must be an iterable of [name, value] byte-string "
                         f"pairs, got {describe(headers)}") from None
     encoded = []
+    framing = FramingCheck()
     for index, pair in enumerate(items):
         if not (isinstance(pair, (list, tuple)) and len(pair) == 2):
             raise TypeError(f"{kind}: headers[{index}] must be a [name, value] pair, got "
@@ -172,9 +177,11 @@ def parse_headers(headers: Any, kind: str) -> Headers:
             raise TypeError(f"{kind}: headers[{index}]: name and value must be bytes, got "
                             f"{type(name).__name__} and {type(value).__name__}")
         try:
-            encoded.append(check_header(name.decode("latin-1"), value.decode("latin-1")))
+            header = check_header(name.decode("latin-1"), value.decode("latin-1"))
+            framing.check(*header)
         except ValueError as error:
             raise ValueError(f"{kind}: headers[{index}]: {error}") from None
+        encoded.append(header)
     return encoded
 
 

@@ -19,10 +19,13 @@ WEBSOCKET_DENIAL = "websocket.http.response"
 
 
 def build_scope(request: HttpRequest, state: Dict[str, Any]) -> Scope:
-    extensions: Dict[str, Any] = {PATHSEND: {}, EARLY_HINT: {}}
-    # The worker can send trailers only to a client that said it takes them.
-    if accepts_trailers(request.headers):
-        extensions[TRAILERS] = {}
+    extensions: Dict[str, Any] = {PATHSEND: {}}
+    # HTTP/1.0 has neither 1xx responses nor chunked bodies (so no trailers), as the JS
+    # gateway says too; and trailers go only to a client that said it takes them.
+    if request.http_version != "1.0":
+        extensions[EARLY_HINT] = {}
+        if accepts_trailers(request.headers):
+            extensions[TRAILERS] = {}
     scope = _common(request, state, HTTP_ASGI, extensions)
     scope["type"] = "http"
     scope["method"] = request.method

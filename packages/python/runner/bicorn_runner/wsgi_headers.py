@@ -1,5 +1,5 @@
 # Checks a WSGI app's status and response headers before they reach the worker; check_header
-# serves ASGI too (runner process).
+# and FramingCheck serve ASGI too (runner process).
 from __future__ import annotations
 
 import re
@@ -11,11 +11,13 @@ _STATUS = re.compile(r"([0-9]{3})(?: [^\r\n\0]*)?\Z")
 _TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+\Z")
 # Control characters other than tab (CR, LF and NUL the dangerous ones), as node:http refuses.
 _FORBIDDEN_IN_VALUE = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+_LENGTH = re.compile(rb"[0-9]{1,15}\Z")
 # These describe one connection, which the worker owns; an app that sets them would
-# contradict the framing the worker chose.
+# contradict the framing the worker chose. Transfer-Encoding is the exception, as for
+# JavaScript apps: "chunked" (only) asks the worker to frame the body without a length.
 HOP_BY_HOP = frozenset((
     "connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailers",
-    "transfer-encoding", "upgrade",
+    "upgrade",
 ))
 
 
@@ -41,6 +43,7 @@ def encode_headers(headers: Any) -> Headers:
         raise TypeError(f"WSGI response headers must be a list of (name, value) tuples, got "
                         f"{type(headers).__name__}")
     encoded: List[Tuple[bytes, bytes]] = []
+    framing = FramingCheck()
     for item in headers:
         if not (isinstance(item, (tuple, list)) and len(item) == 2):
             raise TypeError(f"a WSGI response header must be a (name, value) tuple, got {item!r}")
@@ -48,7 +51,9 @@ def encode_headers(headers: Any) -> Headers:
         if not isinstance(name, str) or not isinstance(value, str):
             raise TypeError(f"response header {name!r}: name and value must be str, got "
                             f"{type(name).__name__} and {type(value).__name__}")
-        encoded.append(check_header(name, value))
+        header = check_header(name, value)
+        framing.check(*header)
+        encoded.append(header)
     return encoded
 
 
@@ -64,9 +69,33 @@ def check_header(name: str, value: str) -> Tuple[bytes, bytes]:
     if lower in HOP_BY_HOP:
         raise ValueError(f"response header {name!r} is hop-by-hop: the server manages the "
                          f"connection and its framing, so an app may not set it")
+    if lower == "transfer-encoding" and value.strip(" \t").lower() != "chunked":
+        raise ValueError(f"response header {name!r} can only be \"chunked\" (the server "
+                         f"encodes the body), got {value!r}")
     try:
         # RFC 9110 5.5: a field value has no leading or trailing whitespace on the wire.
         return lower.encode("ascii"), value.strip(" \t").encode("latin-1")
     except UnicodeEncodeError:
         raise ValueError(f"response header {name!r}: the value {value!r} is not latin-1; "
                          f"encode it (RFC 8187 or percent-encoding) first") from None
+
+
+class FramingCheck:
+    """The headers that frame a response body, which must never disagree with what is sent,
+    checked one after the other as the JavaScript gateway does: a content-length that is a
+    number of bytes, or transfer-encoding (chunked, by check_header), and one of them once."""
+
+    def __init__(self) -> None:
+        self._seen = ""
+
+    def check(self, name: bytes, value: bytes) -> None:
+        if name == b"content-length":
+            if _LENGTH.match(value) is None:
+                raise ValueError(f"response header 'content-length' must be a number of bytes, "
+                                 f"got {value.decode('latin-1')!r}")
+        elif name != b"transfer-encoding":
+            return
+        if self._seen:
+            raise ValueError(f"response header {name.decode()!r} after {self._seen!r}: a "
+                             f"response is framed by one of them, once")
+        self._seen = name.decode()

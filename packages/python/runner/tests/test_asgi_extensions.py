@@ -84,6 +84,14 @@ class TrailersTest(unittest.TestCase):
                 exchange = serve_asgi(self, app_sending(*events), TE_TRAILERS)
                 self.assertIn(f"ASGI event order violated: {rule}", exchange.error())
 
+    def test_refuses_trailers_with_a_content_length_naming_both(self) -> None:
+        exchange = serve_asgi(self, app_sending(
+            {"type": "http.response.start", "status": 200, "trailers": True,
+             "headers": [(b"content-length", b"4")]}, body(b"data"), trailers([])), TE_TRAILERS)
+        self.assertEqual(exchange.conn.of_type(HttpResponse), [])
+        self.assertIn("http.response.start: 'trailers' is True, so the body is chunked; drop "
+                      "the content-length header", exchange.error())
+
     def test_checks_trailer_headers_as_response_headers(self) -> None:
         exchange = serve_asgi(self, app_sending(
             start(trailers=True), body(), trailers([(b"x", b"a\nb")])), TE_TRAILERS)
@@ -152,6 +160,13 @@ class EarlyHintTest(unittest.TestCase):
         exchange = serve_asgi(self, app_sending(start(), self.hint(), body(b"page")))
         self.assertEqual([type(frame) for frame in exchange.conn.frames],
                          [HttpEarlyHint, HttpResponse, HttpResponseBody])
+
+    def test_is_dropped_for_an_http_1_0_client_which_was_not_offered_it(self) -> None:
+        exchange = serve_asgi(self, app_sending(self.hint(), start(), body(b"page")),
+                              request(http_version="1.0"))
+        self.assertEqual([type(frame) for frame in exchange.conn.frames],
+                         [HttpResponse, HttpResponseBody])
+        self.assertIsNone(exchange.error())
 
     def test_refuses_a_hint_after_the_head_went_out(self) -> None:
         exchange = serve_asgi(self, app_sending(start(), body(b"a", more=True), self.hint()))

@@ -36,7 +36,8 @@ class ScopeTest(unittest.TestCase):
             "client": ("10.0.0.7", 51000),
             "server": ("127.0.0.1", 8000),
             "state": {"db": "pool"},
-            "extensions": EXTENSIONS,
+            # HTTP/1.0 has no 1xx responses, so no early hints.
+            "extensions": {"http.response.pathsend": {}},
         })
 
     def test_puts_the_root_path_in_front_of_path_and_raw_path(self) -> None:
@@ -87,6 +88,17 @@ class ScopeTest(unittest.TestCase):
                 self.assertEqual("http.response.trailers" in extensions, offered)
                 self.assertIn("http.response.pathsend", extensions)
                 self.assertIn("http.response.early_hint", extensions)
+
+    def test_offers_neither_trailers_nor_early_hints_to_http_1_0(self) -> None:
+        for version, offered in (("1.0", {"http.response.pathsend": {}}),
+                                 ("1.1", EXTENSIONS), ("2", EXTENSIONS)):
+            with self.subTest(version=version):
+                scope = build_scope(request(headers=[(b"te", b"trailers")],
+                                            http_version=version), {})
+                expected = dict(offered)
+                if version != "1.0":
+                    expected["http.response.trailers"] = {}
+                self.assertEqual(scope["extensions"], expected)
 
 
 class WebSocketScopeTest(unittest.TestCase):

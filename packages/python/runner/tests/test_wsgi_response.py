@@ -85,8 +85,28 @@ class StartResponseTest(unittest.TestCase):
         exchange = serve(failing_start("200 OK", [("Connection", "close")]))
         self.assertEqual(exchange.conn.of_type(HttpResponse), [])
         self.assertIn("response header 'Connection' is hop-by-hop", exchange.error())
-        exchange = serve(failing_start("200 OK", [("Transfer-Encoding", "chunked")]))
-        self.assertIn("'Transfer-Encoding' is hop-by-hop", exchange.error())
+        exchange = serve(failing_start("200 OK", [("Keep-Alive", "timeout=5")]))
+        self.assertIn("'Keep-Alive' is hop-by-hop", exchange.error())
+
+    def test_takes_transfer_encoding_chunked_only_and_one_framing_header_once(self) -> None:
+        def app(environ, start_response):
+            start_response("200 OK", [("Transfer-Encoding", "Chunked")])
+            return [b"framed by the worker"]
+        self.assertEqual(serve(app).head().headers, [(b"transfer-encoding", b"Chunked")])
+        cases = [
+            ([("Transfer-Encoding", "gzip, chunked")],
+             "'Transfer-Encoding' can only be \"chunked\" (the server encodes the body)"),
+            ([("Content-Length", "12"), ("Transfer-Encoding", "chunked")],
+             "'transfer-encoding' after 'content-length': a response is framed by one of them"),
+            ([("Content-Length", "1"), ("Content-Length", "1")],
+             "'content-length' after 'content-length'"),
+            ([("Content-Length", "ten")], "'content-length' must be a number of bytes, got 'ten'"),
+        ]
+        for headers, message in cases:
+            with self.subTest(headers=headers):
+                exchange = serve(failing_start("200 OK", headers))
+                self.assertEqual(exchange.conn.of_type(HttpResponse), [])
+                self.assertIn(message, exchange.error())
 
     def test_refuses_control_characters_in_header_values(self) -> None:
         for value in ("a\r\nSet-Cookie: x=1", "a\nb", "a\0b", "a\x1bb", "a\x7fb"):
