@@ -97,7 +97,7 @@ describe("the Content-Length of a JavaScript ASGI app's response", () => {
     const { bicorn, url } = await serve();
     const { responses } = await pipelined(url, [['GET', '/short'], ['GET', '/after']]);
     expect(responses).toMatchObject([{ status: 500, complete: true }, { status: 200, body: 'next /after', complete: true }]);
-    expect((await bicorn.waitForLog('the Content-Length error', violation)).rule).toMatch(/at 5 bytes, short of the 10/);
+    expect((await bicorn.waitForLog('the Content-Length error', violation)).rule).toMatch(/ends at 5 bytes, short of the 10/);
     expect((await bicorn.stop()).code).toBe(0);
   });
 

@@ -3,15 +3,15 @@ import { declaredLength, lengthViolation } from './content-length.js';
 
 describe('declaredLength', () => {
   it('reads the content-length whatever its case, and nothing when there is none', () => {
-    expect(declaredLength('GET', 200, ['content-type', 'text/plain', 'Content-Length', '12'])).toBe(12);
-    expect(declaredLength('POST', 201, ['content-length', '0'])).toBe(0);
-    expect(declaredLength('GET', 200, ['content-type', 'text/plain'])).toBeUndefined();
+    expect(declaredLength(false, 200, ['content-type', 'text/plain', 'Content-Length', '12'])).toBe(12);
+    expect(declaredLength(false, 201, ['content-length', '0'])).toBe(0);
+    expect(declaredLength(false, 200, ['content-type', 'text/plain'])).toBeUndefined();
   });
 
   it('binds no body for HEAD, 204 and 304, which carry none', () => {
-    expect(declaredLength('HEAD', 200, ['content-length', '12'])).toBeUndefined();
-    expect(declaredLength('GET', 204, ['content-length', '12'])).toBeUndefined();
-    expect(declaredLength('GET', 304, ['content-length', '12'])).toBeUndefined();
+    expect(declaredLength(true, 200, ['content-length', '12'])).toBeUndefined();
+    expect(declaredLength(false, 204, ['content-length', '12'])).toBeUndefined();
+    expect(declaredLength(false, 304, ['content-length', '12'])).toBeUndefined();
   });
 });
 
@@ -24,11 +24,11 @@ describe('lengthViolation', () => {
   });
 
   it('names the rule for a body longer than declared, as soon as it is', () => {
-    expect(lengthViolation(3, 5, false)).toBe('http.response.body: the body is longer than the 3 bytes of its content-length');
+    expect(lengthViolation(3, 5, false)).toBe('the body is longer than the 3 bytes of its content-length');
     expect(lengthViolation(3, 4, true)).toMatch(/longer than the 3 bytes/);
   });
 
-  it('names the rule for a final body that leaves the response short', () => {
-    expect(lengthViolation(5, 3, true)).toBe('http.response.body: the final body leaves the response at 3 bytes, short of the 5 of its content-length');
+  it('names the rule for a body that ends short', () => {
+    expect(lengthViolation(5, 3, true)).toBe('the body ends at 3 bytes, short of the 5 of its content-length');
   });
 });

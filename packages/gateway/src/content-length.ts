@@ -1,14 +1,14 @@
-// The Content-Length an ASGI app declared, as a promise to the client: which responses it binds,
-// and the rule a body breaks. node:http (strictContentLength off) writes whatever bytes come,
-// so a body that breaks it would run into the next response of a keep-alive connection.
-// Pure; runs in the worker.
+// The Content-Length an app declared, as a promise to the client: which responses it binds, and
+// the rule a body breaks. node:http (strictContentLength off) writes whatever bytes come, so a
+// body that breaks it would run into the next response of a keep-alive connection. Pure; runs
+// in the worker, for the ASGI gateway and the fetch host.
 
 /**
  * The body length the app bound itself to, or undefined when it declared none or the response
  * carries no body anyway (HEAD, 204, 304: node drops body bytes for them).
  */
-export function declaredLength(method: string, status: number, headers: readonly string[]): number | undefined {
-  if (method === 'HEAD' || status === 204 || status === 304) return undefined;
+export function declaredLength(head: boolean, status: number, headers: readonly string[]): number | undefined {
+  if (head || status === 204 || status === 304) return undefined;
   for (let i = 0; i + 1 < headers.length; i += 2) {
     const name = headers[i] ?? '';
     // parseHeaders has checked the value is digits, and that there is at most one.
@@ -19,9 +19,7 @@ export function declaredLength(method: string, status: number, headers: readonly
 
 /** The rule broken once `sent` body bytes (this event's included) have been sent, or undefined. */
 export function lengthViolation(declared: number, sent: number, final: boolean): string | undefined {
-  if (sent > declared) return `http.response.body: the body is longer than the ${String(declared)} bytes of its content-length`;
-  if (final && sent < declared) {
-    return `http.response.body: the final body leaves the response at ${String(sent)} bytes, short of the ${String(declared)} of its content-length`;
-  }
+  if (sent > declared) return `the body is longer than the ${String(declared)} bytes of its content-length`;
+  if (final && sent < declared) return `the body ends at ${String(sent)} bytes, short of the ${String(declared)} of its content-length`;
   return undefined;
 }

@@ -58,7 +58,7 @@ export class HttpExchange {
     if (parsed.kind === 'body' && this.#declared !== undefined) {
       this.#bodyBytes += parsed.body.length;
       const rule = lengthViolation(this.#declared, this.#bodyBytes, !parsed.more);
-      if (rule !== undefined) throw this.#violate(rule, 'Content-Length violated', 'ASGI app broke its Content-Length');
+      if (rule !== undefined) throw this.#violate(`http.response.body: ${rule}`, 'Content-Length violated', 'ASGI app broke its Content-Length');
     }
     // A pathsend moves on only once the file is open, so that a missing file is still a clean 500.
     if (parsed.kind !== 'pathsend') this.#phase = verdict.phase;
@@ -75,7 +75,7 @@ export class HttpExchange {
         // Headers wait for the first body event, so a second start can still become a clean 500.
         this.#status = event.status;
         this.#headers = event.headers;
-        this.#declared = declaredLength(this.#method, event.status, event.headers);
+        this.#declared = declaredLength(this.#method === 'HEAD', event.status, event.headers);
         return;
       case 'body': {
         const first = !res.headersSent;

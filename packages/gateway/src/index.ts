@@ -31,6 +31,7 @@ export type {
   WebSocketScope,
 } from './websocket-types.js';
 export { ClientDisconnected } from './client-disconnected.js';
+export { declaredLength, lengthViolation } from './content-length.js';
 export { failResponse } from './fail-response.js';
 export { buildHttpScope, type HttpScopeInput } from './http-scope.js';
 export { LifespanFailed, runLifespan, type Lifespan, type LifespanLog, type LifespanMode } from './lifespan.js';

@@ -68,6 +68,26 @@ describe('the fetch host', () => {
     expect((entries[0]?.data as { err: Error }).err.stack).toContain('fetch handler exploded');
   });
 
+  it('answers 500 to a Response with a body longer than its Content-Length, naming the rule, and binds no body for HEAD', async () => {
+    const { port, entries } = await serve('fetch-object.mjs');
+    const res = await send(port, { path: '/length-long' });
+    expect(res.status).toBe(500);
+    expect(res.body.toString()).toBe('Internal Server Error\n');
+    expect(entries.map((e) => [e.level, (e.data as { err: Error }).err.message])).toEqual([
+      ['error', 'the Response breaks its Content-Length: the body is longer than the 3 bytes of its content-length'],
+    ]);
+    const headRes = await send(port, { method: 'HEAD', path: '/length-long' });
+    expect([headRes.status, headRes.headers['content-length'], headRes.complete]).toEqual([200, '3', true]);
+    expect(entries).toHaveLength(1);
+  });
+
+  it('cuts the connection when a streamed Response body ends short of its Content-Length', async () => {
+    const { port, entries } = await serve('fetch-object.mjs');
+    const res = await send(port, { path: '/length-short' });
+    expect([res.status, res.body.toString(), res.complete]).toEqual([200, 'hel', false]);
+    expect((entries[0]?.data as { err: Error }).err.message).toMatch(/the body ends at 3 bytes, short of the 5/);
+  });
+
   it('answers 500 and names what came back when the handler returns something other than a Response', async () => {
     const { port, entries } = await serve('fetch-object.mjs');
     const res = await send(port, { path: '/not-a-response' });
