@@ -1,3 +1,6 @@
+// End-to-end flow control between client, worker and Python process, for WSGI (big_wsgi.py)
+// and ASGI (big_asgi.py) apps: large bodies either way, the peak memory of worker and runner
+// read from /proc, and a stalled client that does not hold the app.
 import { readFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { describe, expect, it } from 'vitest';
@@ -5,6 +8,8 @@ import { hasPython } from './support/python.js';
 import { BicornProcess, fixture } from './support/bicorn-process.js';
 
 const GiB = 1024 * 1024 * 1024;
+/** The ASGI bodies: well past what a worker or runner may hold, and done in a few seconds. */
+const ASGI_BYTES = 512 * 1024 * 1024;
 /** Generous bounds: a worker or runner that held the body would be past 1 GiB. */
 const WORKER_PEAK_LIMIT_KB = 250 * 1024;
 const RUNNER_PEAK_LIMIT_KB = 120 * 1024;
@@ -109,6 +114,30 @@ describe.skipIf(!hasPython)('flow control between client, worker and Python proc
     const url = await bicorn.listening();
     const workerPid = Number(bicorn.lines.find((l) => l.msg === 'worker ready')?.workerPid);
     expect(await slowDownload(`${url}/download?mb=1024`)).toBe(GiB);
+    const done = await bicorn.waitForLog('the app to finish', (l) => l.stream === 'stdout' && l.msg.startsWith('download done'));
+    expect(Number(/peak_rss_kb=(\d+)/.exec(done.msg)?.[1])).toBeLessThan(RUNNER_PEAK_LIMIT_KB);
+    expect(peakRssKb(workerPid)).toBeLessThan(WORKER_PEAK_LIMIT_KB);
+    expect((await bicorn.stop()).code).toBe(0);
+  });
+
+  it('moves a 512 MiB upload to a slow-reading ASGI app as it arrives, without the worker or runner holding it', { timeout: 60_000 }, async () => {
+    const bicorn = new BicornProcess(['-b', '127.0.0.1:0', '--chdir', fixture('python'), 'big_asgi:app']);
+    const url = await bicorn.listening();
+    const workerPid = Number(bicorn.lines.find((l) => l.msg === 'worker ready')?.workerPid);
+    const answer = JSON.parse(await upload(`${url}/upload`, ASGI_BYTES)) as { bytes: number; events: number; peak_rss_kb: number };
+    expect(answer.bytes).toBe(ASGI_BYTES);
+    // Streamed: many events of at most the window each.
+    expect(answer.events).toBeGreaterThan(ASGI_BYTES / (1024 * 1024));
+    expect(answer.peak_rss_kb).toBeLessThan(RUNNER_PEAK_LIMIT_KB);
+    expect(peakRssKb(workerPid)).toBeLessThan(WORKER_PEAK_LIMIT_KB);
+    expect((await bicorn.stop()).code).toBe(0);
+  });
+
+  it('streams a 512 MiB response of an ASGI app to a slow client without the worker or runner holding it', { timeout: 60_000 }, async () => {
+    const bicorn = new BicornProcess(['-b', '127.0.0.1:0', '--chdir', fixture('python'), 'big_asgi:app']);
+    const url = await bicorn.listening();
+    const workerPid = Number(bicorn.lines.find((l) => l.msg === 'worker ready')?.workerPid);
+    expect(await slowDownload(`${url}/download?mb=${String(ASGI_BYTES / (1024 * 1024))}`)).toBe(ASGI_BYTES);
     const done = await bicorn.waitForLog('the app to finish', (l) => l.stream === 'stdout' && l.msg.startsWith('download done'));
     expect(Number(/peak_rss_kb=(\d+)/.exec(done.msg)?.[1])).toBeLessThan(RUNNER_PEAK_LIMIT_KB);
     expect(peakRssKb(workerPid)).toBeLessThan(WORKER_PEAK_LIMIT_KB);
