@@ -4,11 +4,11 @@
 import { BicornError, ExitCode, FrameReader, PROTOCOL_VERSION, encodeFrame, type Frame } from '@bicorn/protocol';
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Socket } from 'node:net';
-import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import type { Interpreter } from './interpreter.js';
 import type { HostLog } from './log.js';
+import { logOutput } from './output-log.js';
 
 const RUNNER = fileURLToPath(new URL('../runner/run.py', import.meta.url));
 
@@ -66,9 +66,9 @@ export class RunnerProcess {
     if (options.lifespan !== 'auto') args.push('--lifespan', options.lifespan);
     const child = spawn(options.interpreter.path, args, { cwd: options.cwd, env: options.env, stdio: ['ignore', 'pipe', 'pipe', 'pipe', 'pipe'] });
     const exited = new Promise<RunnerExit>((resolve) => child.once('exit', (code, signal) => { resolve({ code, signal }); }));
-    logLines(child.stdio[1], 'stdout', options.log);
-    logLines(child.stdio[2], 'stderr', options.log);
-    logLines(child.stdio[4], 'wsgi.errors', options.log);
+    logOutput(child.stdio[1] as Readable, 'stdout', options.log);
+    logOutput(child.stdio[2] as Readable, 'stderr', options.log);
+    logOutput(child.stdio[4] as Readable, 'wsgi.errors', options.log);
     const runner = new RunnerProcess(child, child.stdio[3] as Socket, exited);
     await runner.#handshake(options);
     return runner;
@@ -150,16 +150,4 @@ export class RunnerProcess {
         return false;
     }
   }
-}
-
-/** How the runner marks a notice of its own on stderr that is no warning. */
-const RUNNER_INFO = 'bicorn runner: info: ';
-
-function logLines(stream: unknown, name: string, log: HostLog): void {
-  const lines = createInterface({ input: stream as Readable, crlfDelay: Infinity });
-  lines.on('line', (line) => {
-    if (name === 'stdout') log.info({ stream: name }, line);
-    else if (line.startsWith(RUNNER_INFO)) log.info({ stream: name }, line.slice(RUNNER_INFO.length));
-    else log.warn({ stream: name }, line);
-  });
 }

@@ -7,6 +7,7 @@ import sys
 import threading
 from typing import Any, Callable, Coroutine, Dict, Optional, Set
 
+from . import stack_dump
 from .asgi_call import AsgiApp, AsgiCall
 from .asgi_websocket import WebSocketCall
 from .streams import Stream
@@ -72,6 +73,15 @@ class AsgiServer:
         # The loop holds tasks weakly: the set keeps each alive until it is done.
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+
+    def print_tasks(self) -> None:
+        """Prints every task's stack to stderr, from the loop; from any thread. A blocked loop
+        prints nothing: the threads' stacks show where it is stuck."""
+        def print_all() -> None:
+            for task in list(self._tasks):
+                sys.stderr.write(stack_dump.format_task(task))
+        if not self.loop.is_closed():
+            self.loop.call_soon_threadsafe(print_all)
 
     def close(self) -> None:
         """Waits for every task (an app may go on after its response, as background tasks do),

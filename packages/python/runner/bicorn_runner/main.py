@@ -16,6 +16,7 @@ from .asgi_lifespan import EXIT_LIFESPAN, Lifespan, LifespanFailed
 from .asgi_server import AsgiServer, LoopUnavailable, as_asgi3
 from .connection import Connection, ConnectionLost
 from .dispatch import Dispatcher
+from . import stack_dump
 from .frames import VERSION, Fatal, Hello, ProtocolError, Ready
 from .options import Options, UsageError, parse_options
 from .wsgi_environ import base_environ
@@ -30,9 +31,12 @@ def run(argv: List[str], exit_now: Callable[[int], None]) -> int:
     """Returns the exit code once the runner is done; exit_now(code) ends the process at once
     from any thread, for when the worker is gone and nothing is left to finish."""
     # The worker owns the runner's life (SHUTDOWN, or closing fd 3). A Ctrl-C in a terminal,
-    # or the TERM systemd sends to the whole group, must not kill requests the worker drains.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    # or the TERM systemd sends to the whole group, must not kill requests the worker drains;
+    # nor may the master's other signals (HUP, TTIN, TTOU, USR1) sent to the whole group.
+    for ignored in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGTTIN, signal.SIGTTOU,
+                    signal.SIGUSR1):
+        signal.signal(ignored, signal.SIG_IGN)
+    stack_dump.hold()
     # A process the app forks must not hold the frame socket or wsgi.errors open.
     for fd in (FRAME_FD, ERRORS_FD):
         try:
@@ -82,6 +86,7 @@ def _serve_wsgi(connection: Connection, dispatcher: Dispatcher, app: Any, option
     base = base_environ(errors, FileWrapper, multithread=options.threads > 1,
                         multiprocess=options.multiprocess)
     dispatcher.serve(functools.partial(handle, app, base), executor.submit)
+    stack_dump.install()
     connection.send(Ready(0, "wsgi"))
     dispatcher.wait_for_shutdown()
     executor.shutdown(wait=True)
@@ -102,6 +107,7 @@ def _serve_asgi(connection: Connection, dispatcher: Dispatcher, app: Any,
         except LifespanFailed as error:
             server.destroy()
             return _fatal(connection, EXIT_LIFESPAN, error.message)
+    stack_dump.install(server.print_tasks)
     dispatcher.serve(server.handle, server.submit, server.handle_websocket)
     connection.send(Ready(0, "asgi"))
     dispatcher.wait_for_shutdown()
