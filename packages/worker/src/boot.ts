@@ -49,6 +49,8 @@ export async function bootWorker(boot: Extract<MasterMessage, { type: 'boot' }>,
     recycle: hooks.recycle,
     log,
   });
+  // Once a request found the app's process stuck, it gets no time to finish at the stop.
+  let appStuck = false;
   const websocket =
     app.websocket === undefined
       ? undefined
@@ -70,7 +72,9 @@ export async function bootWorker(boot: Extract<MasterMessage, { type: 'boot' }>,
     keepAliveMs: config.keep_alive * 1000,
     requestTimeoutMs: (config.request_timeout ?? config.timeout) * 1000,
     onRequestTimeout: (req, responseStarted) => {
-      if (app.requestTimedOut(responseStarted)) recycler.onAppStuck(`${req.method ?? '?'} ${req.url ?? '?'} timed out`);
+      if (!app.requestTimedOut(responseStarted)) return;
+      appStuck = true;
+      recycler.onAppStuck(`${req.method ?? '?'} ${req.url ?? '?'} timed out`);
     },
     onRequest: () => {
       recycler.onRequest();
@@ -87,7 +91,7 @@ export async function bootWorker(boot: Extract<MasterMessage, { type: 'boot' }>,
     loadError,
     closeApp: (timeoutMs) => {
       recycler.close();
-      return app.close(timeoutMs);
+      return app.close(appStuck ? 0 : timeoutMs);
     },
     reopenLogs: () => {
       destination.reopen();
