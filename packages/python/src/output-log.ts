@@ -11,7 +11,8 @@ const STACK_HEADER = /^(?:Current thread|Thread) 0x[0-9a-f]+ \(most recent call 
 /** A dump arrives in one burst; a pause this long ends it. */
 const DUMP_QUIET_MS = 50;
 
-export function logOutput(stream: Readable, name: string, log: HostLog): void {
+export function logOutput(stream: Readable | null, name: string, log: HostLog): void {
+  if (stream === null) return;
   const lines = createInterface({ input: stream, crlfDelay: Infinity });
   let dump: string[] = [];
   let quiet: NodeJS.Timeout | undefined;

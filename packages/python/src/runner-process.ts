@@ -66,8 +66,8 @@ export class RunnerProcess {
     if (options.lifespan !== 'auto') args.push('--lifespan', options.lifespan);
     const child = spawn(options.interpreter.path, args, { cwd: options.cwd, env: options.env, stdio: ['ignore', 'pipe', 'pipe', 'pipe', 'pipe'] });
     const exited = new Promise<RunnerExit>((resolve) => child.once('exit', (code, signal) => { resolve({ code, signal }); }));
-    logOutput(child.stdio[1] as Readable, 'stdout', options.log);
-    logOutput(child.stdio[2] as Readable, 'stderr', options.log);
+    logOutput(child.stdio[1], 'stdout', options.log);
+    logOutput(child.stdio[2], 'stderr', options.log);
     logOutput(child.stdio[4] as Readable, 'wsgi.errors', options.log);
     const runner = new RunnerProcess(child, child.stdio[3] as Socket, exited);
     await runner.#handshake(options);
