@@ -56,7 +56,8 @@ export async function startWatcher(options: WatchOptions): Promise<Watcher> {
   let timer: NodeJS.Timeout | undefined;
   const onEvent = (path: string): void => {
     if (path !== configFile && (excluded(basename(path), relativeTo(folders, path)) || !included(basename(path), relativeTo(folders, path)))) return;
-    changed.add(relative(cwd, path) || path);
+    const rel = relative(cwd, path);
+    changed.add(rel === '' || rel.startsWith('..') ? path : rel);
     clearTimeout(timer);
     timer = setTimeout(() => {
       const files = [...changed];
