@@ -81,11 +81,15 @@ describe('the pid file', () => {
 });
 
 describe('a graceful stop', () => {
-  it('serves on through shutdown_delay after SIGTERM, then stops', async () => {
-    const bicorn = new BicornProcess(['-b', '127.0.0.1:0', '--shutdown-delay', '1', APP]);
+  it('serves on through shutdown_delay after SIGTERM, with /readyz already 503, then stops', async () => {
+    const bicorn = new BicornProcess(['-b', '127.0.0.1:0', '--shutdown-delay', '1', '--health-bind', '127.0.0.1:0', APP]);
     const url = await bicorn.listening();
+    const health = `http://${String((await bicorn.waitForLog('the health endpoints', (l) => l.msg === 'health endpoints listening')).address)}`;
+    expect(await get(`${health}/readyz`)).toMatchObject({ status: 200, body: 'ready\n' });
     bicorn.signal('SIGTERM');
     await bicorn.waitForLog('the delay', (l) => l.msg === 'draining: serving on for shutdown_delay, then stopping');
+    expect(await get(`${health}/readyz`)).toMatchObject({ status: 503, body: 'draining\n' });
+    expect(await get(`${health}/livez`)).toMatchObject({ status: 200, body: 'alive\n' });
     // New connections are still taken and answered during the delay.
     expect((await get(`${url}/`)).status).toBe(200);
     expect(bicorn.lines.some((l) => l.msg === 'stopping')).toBe(false);

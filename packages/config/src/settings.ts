@@ -427,6 +427,13 @@ export const settings = {
     doc: 'HTTP versions to serve.',
     comesWith: LATER,
   }),
+  health_bind: setting({
+    section: 'Metrics',
+    flags: ['--health-bind'],
+    type: optional(bindAddress),
+    default: null,
+    doc: "Serve health endpoints from the master on this address: `/livez` (200 while it runs) and `/readyz` (200 while serving; 503 while starting, and while draining, from SIGTERM on, through shutdown_delay). For Kubernetes probes and load balancers.",
+  }),
   metrics_bind: setting({
     section: 'Metrics',
     flags: ['--metrics-bind'],

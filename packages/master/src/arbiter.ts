@@ -33,6 +33,9 @@ export interface ArbiterOptions<C extends ArbiterConfig> {
   readonly notify: (event: ArbiterEvent) => void;
 }
 
+/** What a load balancer should see: traffic only while ready. */
+export type Readiness = 'starting' | 'ready' | 'draining';
+
 export type Outcome = { readonly exitCode: typeof ExitCode.Ok } | { readonly error: BicornError };
 
 type WorkerState =
@@ -229,7 +232,7 @@ export class Arbiter<C extends ArbiterConfig> {
   }
 
   /** The readiness a load balancer should see. */
-  get readiness(): 'starting' | 'ready' | 'draining' {
+  get readiness(): Readiness {
     switch (this.#phase.kind) {
       case 'starting':
         return 'starting';

@@ -1,4 +1,4 @@
-export { Arbiter, type ArbiterConfig, type ArbiterEvent, type ArbiterOptions, type Outcome } from './arbiter.js';
+export { Arbiter, type ArbiterConfig, type ArbiterEvent, type ArbiterOptions, type Outcome, type Readiness } from './arbiter.js';
 export type { Command, ControlSignal, MasterSignal, StopSignal } from './commands.js';
 export { Dispatcher, type ConnectionTarget } from './dispatch.js';
 export { runMaster, type MasterOptions } from './master.js';

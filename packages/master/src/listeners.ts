@@ -60,7 +60,7 @@ async function bindOne(index: number, bind: string, backlog: number, events: Lis
   return { index, address: bound, server };
 }
 
-function bindFailureReason(error: NodeJS.ErrnoException): string {
+export function bindFailureReason(error: NodeJS.ErrnoException): string {
   switch (error.code ?? '') {
     case 'EADDRINUSE':
       return 'the address is already in use (is another server running there?)';

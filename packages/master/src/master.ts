@@ -9,6 +9,7 @@ import { clusterHost } from './cluster-host.js';
 import { Dispatcher } from './dispatch.js';
 import { bindListeners, closeListeners, type Listener } from './listeners.js';
 import { checkPidFile, removePidFile, writePidFile } from './pid-file.js';
+import { serveHealth, type HealthServer } from './health.js';
 import { forwardSignals } from './signals.js';
 import { startWatcher, type Watcher } from './watcher.js';
 
@@ -27,7 +28,7 @@ export interface MasterOptions {
 }
 
 /** Settings the master applied at start; a reload cannot change them. */
-const RESTART_ONLY = ['bind', 'backlog', 'pid', 'reload', 'reload_dirs', 'reload_include', 'reload_exclude', 'user', 'group', 'umask', 'error_log', 'log_format', 'metrics_bind'] as const satisfies readonly SettingKey[];
+const RESTART_ONLY = ['bind', 'backlog', 'pid', 'health_bind', 'reload', 'reload_dirs', 'reload_include', 'reload_exclude', 'user', 'group', 'umask', 'error_log', 'log_format', 'metrics_bind'] as const satisfies readonly SettingKey[];
 
 /** Runs until stopped; resolves with ExitCode.Ok, or rejects with the BicornError that stopped it. */
 export async function runMaster(options: MasterOptions): Promise<ExitCode> {
@@ -46,8 +47,13 @@ export async function runMaster(options: MasterOptions): Promise<ExitCode> {
   });
   let arbiter: Arbiter<Config> | undefined;
   let watcher: Watcher | undefined;
+  let health: HealthServer | undefined;
   const removeSignalHandlers = forwardSignals((command) => arbiter?.enqueue(command));
   try {
+    if (config.health_bind !== null) {
+      health = await serveHealth(config.health_bind, () => arbiter?.readiness ?? 'starting');
+      log.info({ address: health.address }, 'health endpoints listening');
+    }
     arbiter = new Arbiter<Config>({
       config,
       host: clusterHost(options.workerEntry, (command) => arbiter?.enqueue(command)),
@@ -83,6 +89,7 @@ export async function runMaster(options: MasterOptions): Promise<ExitCode> {
   } finally {
     removeSignalHandlers();
     closeListeners(listeners);
+    health?.close();
     await watcher?.close();
     if (config.pid !== null) removePidFile(config.pid);
   }
