@@ -131,7 +131,7 @@ export const settings = {
     flags: ['--stream-window'],
     type: integer(65536, '<bytes>'),
     default: 1024 * 1024,
-    doc: 'Body bytes in flight per request, each way, between a worker and its Python process: what either holds however slow the client or the app.',
+    doc: 'Bytes in flight per request or WebSocket, each way: between a worker and its Python process, and between a WebSocket client and the app (JavaScript or Python). What either side holds, however slow the client or the app.',
   }),
   lifespan: setting({
     section: 'Application',

@@ -7,7 +7,8 @@ import { assertNever, BicornError, ExitCode, isBicornError, type RecycleReason, 
 import type { Command, MasterSignal } from './commands.js';
 import type { Dispatcher } from './dispatch.js';
 import { RestartPolicy } from './restart-policy.js';
-import type { WorkerHandle, WorkerHost } from './worker-host.js';
+import type { WorkerHost } from './worker-host.js';
+import { WorkerTable, type WorkerEntry } from './worker-table.js';
 
 export type ArbiterConfig = Pick<Config, 'workers' | 'timeout' | 'graceful_timeout' | 'shutdown_delay' | 'restart_delay' | 'max_restarts' | 'restart_window'>;
 
@@ -38,25 +39,6 @@ export type Readiness = 'starting' | 'ready' | 'draining';
 
 export type Outcome = { readonly exitCode: typeof ExitCode.Ok } | { readonly error: BicornError };
 
-type WorkerState =
-  | { readonly kind: 'booting' }
-  | { readonly kind: 'ready' }
-  | { readonly kind: 'boot-failed'; readonly exitCode: ExitCode; readonly message: string }
-  /** Asked to be replaced: it serves until its replacement is ready (unless it timed out). */
-  | { readonly kind: 'retiring'; readonly reason: RecycleReason }
-  /** Told to stop: its exit is expected. */
-  | { readonly kind: 'stopping'; readonly reason: string }
-  /** Killed for missing its heartbeats: its exit is a failure. */
-  | { readonly kind: 'hung'; readonly since: number; readonly killed: boolean };
-
-interface WorkerEntry {
-  readonly handle: WorkerHandle;
-  readonly generation: number;
-  state: WorkerState;
-  lastPong: number;
-  stopTimer: NodeJS.Timeout | undefined;
-}
-
 type Phase<C> =
   | { readonly kind: 'starting' }
   | { readonly kind: 'running' }
@@ -74,7 +56,7 @@ const ABORT_GRACE_MS = 2_000;
 export class Arbiter<C extends ArbiterConfig> {
   readonly done: Promise<Outcome>;
   readonly #options: ArbiterOptions<C>;
-  readonly #workers = new Map<number, WorkerEntry>();
+  readonly #workers = new WorkerTable();
   readonly #queue: Command<C>[] = [];
   readonly #restarts = new RestartPolicy();
   #config: C;
@@ -179,7 +161,7 @@ export class Arbiter<C extends ArbiterConfig> {
       case 'SIGUSR1':
         this.#options.log.info('reopening log files');
         this.#options.reopenLogs();
-        for (const entry of this.#workers.values()) entry.handle.send({ type: 'reopen-logs' });
+        for (const entry of this.#workers.all()) entry.handle.send({ type: 'reopen-logs' });
         return;
       case 'SIGTERM':
       case 'SIGINT':
@@ -286,7 +268,7 @@ export class Arbiter<C extends ArbiterConfig> {
     if (loadError === null) log.info({ workerId, workerPid: entry.handle.pid, interface: appInterface, generation: entry.generation }, 'worker ready');
     else log.warn({ workerId, workerPid: entry.handle.pid, generation: entry.generation }, 'worker ready, but the app failed to load: it answers 500 with the error until a file changes');
     if (phase.kind === 'reloading' && entry.generation === phase.generation) {
-      if (this.#allReady(entry.generation)) this.#switchGeneration(entry.generation);
+      if (this.#workers.allReady(entry.generation)) this.#switchGeneration(entry.generation);
       return;
     }
     if (entry.generation !== this.#generation) {
@@ -295,9 +277,9 @@ export class Arbiter<C extends ArbiterConfig> {
     }
     dispatcher.addReady(entry.handle);
     // A recycled worker leaves once a replacement is serving.
-    const retiring = this.#find((w) => w.generation === this.#generation && w.state.kind === 'retiring');
-    if (retiring?.state.kind === 'retiring') this.#stopWorker(retiring, `recycled (${retiring.state.reason})`);
-    if (phase.kind === 'starting' && this.#allReady(this.#generation)) {
+    const retiring = this.#workers.firstRetiring(this.#generation);
+    if (retiring !== undefined) this.#stopWorker(retiring, `recycled (${retiring.state.reason})`);
+    if (phase.kind === 'starting' && this.#workers.allReady(this.#generation)) {
       this.#phase = { kind: 'running' };
       this.#options.notify({ type: 'ready', workers: this.#target });
       this.#runPendingReload();
@@ -314,10 +296,8 @@ export class Arbiter<C extends ArbiterConfig> {
   }
 
   #onWorkerExit(workerId: number, code: number | null, signal: NodeJS.Signals | null): void {
-    const entry = this.#workers.get(workerId);
+    const entry = this.#workers.remove(workerId);
     if (entry === undefined) return;
-    this.#workers.delete(workerId);
-    clearTimeout(entry.stopTimer);
     this.#options.dispatcher.remove(workerId);
     const { log } = this.#options;
     const phase = this.#phase;
@@ -371,7 +351,7 @@ export class Arbiter<C extends ArbiterConfig> {
     const now = Date.now();
     const timeoutMs = this.#config.timeout * 1000;
     const seq = ++this.#pingSeq;
-    for (const entry of this.#workers.values()) {
+    for (const entry of this.#workers.all()) {
       const { state } = entry;
       if (state.kind === 'hung') {
         if (!state.killed && now - state.since >= ABORT_GRACE_MS) {
@@ -450,11 +430,11 @@ export class Arbiter<C extends ArbiterConfig> {
     const phase = this.#phase;
     if (phase.kind !== 'reloading' || phase.config === undefined) return;
     const { dispatcher, log } = this.#options;
-    for (const entry of this.#workers.values()) {
+    for (const entry of this.#workers.all()) {
       if (entry.generation === generation) dispatcher.addReady(entry.handle);
     }
     // The new workers take connections before the old ones stop taking them.
-    for (const entry of this.#workers.values()) {
+    for (const entry of this.#workers.all()) {
       if (entry.generation !== generation && entry.state.kind !== 'stopping') this.#stopWorker(entry, 'reload');
     }
     this.#generation = generation;
@@ -467,7 +447,7 @@ export class Arbiter<C extends ArbiterConfig> {
     const phase = this.#phase;
     if (phase.kind !== 'reloading') return;
     this.#options.log.error({ reason: message }, 'reload failed: the new workers could not start; the old workers keep serving');
-    for (const entry of this.#workers.values()) {
+    for (const entry of this.#workers.all()) {
       if (entry.generation === phase.generation && entry.state.kind !== 'stopping') {
         entry.state = { kind: 'stopping', reason: 'reload failed' };
         // A booting worker has no stop handler yet; SIGTERM ends it either way.
@@ -506,25 +486,19 @@ export class Arbiter<C extends ArbiterConfig> {
       return;
     }
     // The youngest goes first: a booting one, else the last to become ready.
-    const current = [...this.#workers.values()].filter((w) => w.generation === this.#generation && (w.state.kind === 'booting' || w.state.kind === 'ready'));
+    const current = this.#workers.active(this.#generation);
     const leaving = current.find((w) => w.state.kind === 'booting') ?? current.at(-1);
     if (leaving !== undefined) this.#stopWorker(leaving, 'scaled down');
   }
 
   #spawnMissing(): void {
     if (this.#phase.kind === 'stopping' || (this.#phase.kind === 'reloading' && this.#phase.generation !== undefined)) return;
-    let active = 0;
-    for (const entry of this.#workers.values()) {
-      const kind = entry.state.kind;
-      if (entry.generation === this.#generation && (kind === 'booting' || kind === 'ready' || kind === 'boot-failed')) active++;
-    }
-    for (; active < this.#target; active++) this.#fork(this.#generation, this.#config);
+    for (let active = this.#workers.active(this.#generation).length; active < this.#target; active++) this.#fork(this.#generation, this.#config);
   }
 
   #fork(generation: number, config: C): void {
     const workerId = this.#nextWorkerId++;
-    const handle = this.#options.host.fork(workerId, config);
-    this.#workers.set(workerId, { handle, generation, state: { kind: 'booting' }, lastPong: Date.now(), stopTimer: undefined });
+    this.#workers.add(this.#options.host.fork(workerId, config), generation);
   }
 
   #stopWorker(entry: WorkerEntry, reason: string, mode: StopMode = 'graceful'): void {
@@ -567,7 +541,7 @@ export class Arbiter<C extends ArbiterConfig> {
       this.#complete(outcome);
       return;
     }
-    for (const entry of this.#workers.values()) {
+    for (const entry of this.#workers.all()) {
       const reason = entry.state.kind === 'stopping' ? entry.state.reason : 'shutdown';
       this.#stopWorker(entry, reason, mode);
     }
@@ -578,22 +552,6 @@ export class Arbiter<C extends ArbiterConfig> {
     clearTimeout(this.#delayTimer);
     clearInterval(this.#heartbeatTimer);
     this.#finish(outcome);
-  }
-
-  /** Every worker forked for the generation is ready (a TTIN meanwhile is filled in after). */
-  #allReady(generation: number): boolean {
-    let ready = 0;
-    for (const entry of this.#workers.values()) {
-      if (entry.generation !== generation) continue;
-      if (entry.state.kind === 'booting' || entry.state.kind === 'boot-failed') return false;
-      if (entry.state.kind === 'ready') ready++;
-    }
-    return ready > 0;
-  }
-
-  #find(match: (entry: WorkerEntry) => boolean): WorkerEntry | undefined {
-    for (const entry of this.#workers.values()) if (match(entry)) return entry;
-    return undefined;
   }
 }
 

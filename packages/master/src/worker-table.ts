@@ -1,0 +1,73 @@
+// The arbiter's worker table: every worker process with its generation and state, and the
+// questions the arbiter asks of them. Runs in the master.
+import type { ExitCode, RecycleReason } from '@bicorn/protocol';
+import type { WorkerHandle } from './worker-host.js';
+
+export type WorkerState =
+  | { readonly kind: 'booting' }
+  | { readonly kind: 'ready' }
+  | { readonly kind: 'boot-failed'; readonly exitCode: ExitCode; readonly message: string }
+  /** Asked to be replaced: it serves until its replacement is ready (unless it timed out). */
+  | { readonly kind: 'retiring'; readonly reason: RecycleReason }
+  /** Told to stop: its exit is expected. */
+  | { readonly kind: 'stopping'; readonly reason: string }
+  /** Killed for missing its heartbeats: its exit is a failure. */
+  | { readonly kind: 'hung'; readonly since: number; readonly killed: boolean };
+
+export interface WorkerEntry {
+  readonly handle: WorkerHandle;
+  readonly generation: number;
+  state: WorkerState;
+  /** When the worker last answered a heartbeat, or became ready. */
+  lastPong: number;
+  /** Kills the worker if a stop takes too long. */
+  stopTimer: NodeJS.Timeout | undefined;
+}
+
+export class WorkerTable {
+  readonly #entries = new Map<number, WorkerEntry>();
+
+  get size(): number {
+    return this.#entries.size;
+  }
+
+  get(workerId: number): WorkerEntry | undefined {
+    return this.#entries.get(workerId);
+  }
+
+  add(handle: WorkerHandle, generation: number): void {
+    this.#entries.set(handle.id, { handle, generation, state: { kind: 'booting' }, lastPong: Date.now(), stopTimer: undefined });
+  }
+
+  /** Forgets a worker that exited; returns its entry. */
+  remove(workerId: number): WorkerEntry | undefined {
+    const entry = this.#entries.get(workerId);
+    if (entry === undefined) return undefined;
+    this.#entries.delete(workerId);
+    clearTimeout(entry.stopTimer);
+    return entry;
+  }
+
+  all(): IterableIterator<WorkerEntry> {
+    return this.#entries.values();
+  }
+
+  of(generation: number): WorkerEntry[] {
+    return [...this.#entries.values()].filter((entry) => entry.generation === generation);
+  }
+
+  /** The workers of a generation that count towards the target: not retiring, stopping or hung. */
+  active(generation: number): WorkerEntry[] {
+    return this.of(generation).filter(({ state }) => state.kind === 'booting' || state.kind === 'ready' || state.kind === 'boot-failed');
+  }
+
+  /** Every worker forked for the generation is ready (a TTIN meanwhile is filled in after). */
+  allReady(generation: number): boolean {
+    const workers = this.of(generation);
+    return workers.some(({ state }) => state.kind === 'ready') && !workers.some(({ state }) => state.kind === 'booting' || state.kind === 'boot-failed');
+  }
+
+  firstRetiring(generation: number): (WorkerEntry & { state: { kind: 'retiring' } }) | undefined {
+    return this.of(generation).find((entry): entry is WorkerEntry & { state: { kind: 'retiring' } } => entry.state.kind === 'retiring');
+  }
+}
