@@ -67,16 +67,19 @@ describe('buildHttpScope', () => {
 });
 
 describe('splitTarget', () => {
-  it('splits the query off at the first question mark', () => {
-    expect(splitTarget('/a/b?x=1?y')).toEqual({ pathPart: '/a/b', query: 'x=1?y' });
-    expect(splitTarget('/a')).toEqual({ pathPart: '/a', query: '' });
-    expect(splitTarget('/?')).toEqual({ pathPart: '/', query: '' });
+  it('splits an origin-form target at its first ?', () => {
+    expect(splitTarget('/a/b?x=1&y=/z?')).toEqual({ path: '/a/b', query: 'x=1&y=/z?' });
+    expect(splitTarget('/plain')).toEqual({ path: '/plain', query: '' });
+    expect(splitTarget('/?')).toEqual({ path: '/', query: '' });
+    expect(splitTarget('*')).toEqual({ path: '*', query: '' });
   });
 
-  it('keeps only the path of an absolute-form target', () => {
-    expect(splitTarget('http://example.com/a?b')).toEqual({ pathPart: '/a', query: 'b' });
-    expect(splitTarget('http://example.com')).toEqual({ pathPart: '/', query: '' });
-    expect(splitTarget('http://example.com?x')).toEqual({ pathPart: '/', query: 'x' });
+  it('keeps only the path and query of an absolute-form target, as a proxy client sends it', () => {
+    expect(splitTarget('http://example.com/path?q')).toEqual({ path: '/path', query: 'q' });
+    expect(splitTarget('https://user@example.com:8443/a/b')).toEqual({ path: '/a/b', query: '' });
+    expect(splitTarget('http://example.com')).toEqual({ path: '/', query: '' });
+    // The authority ends at a ? as well: a / in the query is no path.
+    expect(splitTarget('http://example.com?next=/home')).toEqual({ path: '/', query: 'next=/home' });
   });
 });
 

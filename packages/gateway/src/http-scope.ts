@@ -26,7 +26,7 @@ const NAME_CACHE_LIMIT = 512;
 const nameCache = new Map<string, Buffer>();
 
 export function buildHttpScope(input: HttpScopeInput): HttpScope {
-  const { pathPart, query } = splitTarget(input.target);
+  const { path: pathPart, query } = splitTarget(input.target);
   const root = input.rootPath;
   // Like uvicorn, path and raw_path carry the root path in front: the app strips it.
   const scope: HttpScope = {
@@ -54,24 +54,24 @@ function httpVersionOf(version: string): HttpScope['http_version'] {
   return '1.1';
 }
 
-export function splitTarget(target: string): { pathPart: string; query: string } {
+/**
+ * The path and query of a request target. The absolute form (`http://host/path?q`, what a
+ * client talking to a proxy sends) keeps only its path, `/` when it has none; its authority
+ * ends at the first `/` or `?`.
+ */
+export function splitTarget(target: string): { path: string; query: string } {
   let start = 0;
-  // The absolute form (`GET http://host/path`) is what proxies send; keep only its path.
   if (target.charCodeAt(0) !== 0x2f /* / */) {
-    const authority = target.indexOf('://');
-    if (authority !== -1) {
-      const slash = target.indexOf('/', authority + 3);
-      if (slash === -1) {
-        const q = target.indexOf('?', authority + 3);
-        return { pathPart: '/', query: q === -1 ? '' : target.slice(q + 1) };
-      }
-      start = slash;
+    const scheme = target.indexOf('://');
+    if (scheme !== -1) {
+      const end = target.slice(scheme + 3).search(/[/?]/);
+      if (end === -1) return { path: '/', query: '' };
+      start = scheme + 3 + end;
     }
   }
   const q = target.indexOf('?', start);
-  return q === -1
-    ? { pathPart: start === 0 ? target : target.slice(start), query: '' }
-    : { pathPart: target.slice(start, q), query: target.slice(q + 1) };
+  const path = target.slice(start, q === -1 ? undefined : q);
+  return { path: path === '' ? '/' : path, query: q === -1 ? '' : target.slice(q + 1) };
 }
 
 const NEEDS_DECODING = /[%\x80-\xff]/;

@@ -33,7 +33,7 @@ export type {
 export { ClientDisconnected } from './client-disconnected.js';
 export { declaredLength, lengthViolation } from './content-length.js';
 export { failResponse } from './fail-response.js';
-export { buildHttpScope, type HttpScopeInput } from './http-scope.js';
+export { buildHttpScope, splitTarget, type HttpScopeInput } from './http-scope.js';
 export { LifespanFailed, runLifespan, type Lifespan, type LifespanLog, type LifespanMode } from './lifespan.js';
 export type { GatewayLog } from './log.js';
 export { parseSendEvent, type ResponseEvent } from './send-events.js';

@@ -17,6 +17,11 @@ describe('parseSendEvent', () => {
     expect(parsed).toEqual({ kind: 'start', status: 201, headers: ['Set-Cookie', 'a=1', 'set-cookie', 'b=2', 'x-latin', 'é'], trailers: false });
   });
 
+  it("leaves Transfer-Encoding: chunked to node, which chunks for HTTP/1.1 and closes for HTTP/1.0", () => {
+    const parsed = parseSendEvent({ type: 'http.response.start', status: 200, headers: [[b('Transfer-Encoding'), b('chunked')], [b('x-a'), b('1')]] });
+    expect(parsed).toMatchObject({ headers: ['x-a', '1'] });
+  });
+
   it('parses the extension events: trailers, pathsend and early hints', () => {
     expect(parseSendEvent({ type: 'http.response.start', status: 200, trailers: true })).toMatchObject({ trailers: true });
     expect(parseSendEvent({ type: 'http.response.trailers', headers: [[b('x-sum'), b('1')]], more_trailers: true })).toEqual({ kind: 'trailers', headers: ['x-sum', '1'], more: true });

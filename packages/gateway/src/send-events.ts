@@ -123,7 +123,8 @@ export function parseHeaders(headers: unknown, type: string): string[] {
       }
       framing = framingHeader;
     }
-    flat.push(name, value);
+    // `chunked` is node's to apply: it chunks for HTTP/1.1 and ends the connection for HTTP/1.0.
+    if (framingHeader !== 'transfer-encoding') flat.push(name, value);
     index++;
   }
   return flat;

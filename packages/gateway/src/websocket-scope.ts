@@ -10,7 +10,7 @@ const ASGI: AsgiVersion = Object.freeze({ version: '3.0', spec_version: '2.4' })
 const EXTENSIONS = Object.freeze({ 'websocket.http.response': Object.freeze({}) });
 
 export function buildWebSocketScope(input: WebSocketScopeInput): WebSocketScope {
-  const { pathPart, query } = splitTarget(input.target);
+  const { path: pathPart, query } = splitTarget(input.target);
   const root = input.rootPath;
   const headers = headerPairs(input.rawHeaders);
   const scope: WebSocketScope = {

@@ -1,6 +1,7 @@
 // The request head the runner gets in HTTP_REQUEST: path and query from the request target,
 // the headers with lower-cased names, and what the app is told of the body. Pure; runs in the
 // worker, per request.
+import { splitTarget } from '@bicorn/gateway';
 import type { IncomingMessage } from 'node:http';
 import type { RunnerProcess } from './runner-process.js';
 
@@ -33,26 +34,6 @@ export function requestFrame(stream: number, req: IncomingMessage, rootPath: str
     server: socket.localAddress === undefined ? null : [socket.localAddress, socket.localPort ?? 0],
     headers,
   };
-}
-
-/**
- * The path and query of a request target. The absolute form (`http://host/path?q`, what a
- * client talking to a proxy sends) keeps only its path, `/` when it has none, as the gateway
- * does for JavaScript apps; its authority ends at the first `/` or `?`.
- */
-export function splitTarget(target: string): { path: string; query: string } {
-  let start = 0;
-  if (target.charCodeAt(0) !== 0x2f /* / */) {
-    const scheme = target.indexOf('://');
-    if (scheme !== -1) {
-      const end = target.slice(scheme + 3).search(/[/?]/);
-      if (end === -1) return { path: '/', query: '' };
-      start = scheme + 3 + end;
-    }
-  }
-  const q = target.indexOf('?', start);
-  const path = target.slice(start, q === -1 ? undefined : q);
-  return { path: path === '' ? '/' : path, query: q === -1 ? '' : target.slice(q + 1) };
 }
 
 const nameCache = new Map<string, string>();
