@@ -1,4 +1,6 @@
 // Bind addresses: the syntax of `-b`, shared by validation (here) and the master's listeners.
+// host:port, [v6]:port, unix:/path, fd://N (an inherited descriptor), and systemd or
+// systemd:NAME (sockets passed by systemd socket activation).
 import { isIP } from 'node:net';
 import { list, text, type ValueType } from './values.js';
 
@@ -7,12 +9,41 @@ export interface TcpBind {
   readonly port: number;
 }
 
+export type BindTarget =
+  | ({ readonly kind: 'tcp' } & TcpBind)
+  | { readonly kind: 'unix'; readonly path: string }
+  | { readonly kind: 'fd'; readonly fd: number }
+  /** `name` null: every socket systemd passed; else those with this FileDescriptorName=. */
+  | { readonly kind: 'systemd'; readonly name: string | null };
+
 const DEFAULT_PORT = 8000;
+/** sun_path holds 108 bytes with the final NUL. */
+const MAX_UNIX_PATH = 107;
+
+/** Parses any bind address; returns a problem text when it cannot. */
+export function parseBind(address: string): BindTarget | string {
+  if (address.startsWith('unix:')) {
+    const path = address.slice('unix:'.length);
+    if (path === '') return 'unix: needs a path: unix:/run/app.sock';
+    if (Buffer.byteLength(path) > MAX_UNIX_PATH) return `a unix socket path is at most ${String(MAX_UNIX_PATH)} bytes; choose a shorter one`;
+    return { kind: 'unix', path };
+  }
+  if (address.startsWith('fd://')) {
+    const fd = address.slice('fd://'.length);
+    return /^\d{1,9}$/.test(fd) ? { kind: 'fd', fd: Number(fd) } : `fd:// needs a descriptor number: fd://3, got "${fd}"`;
+  }
+  if (address === 'systemd') return { kind: 'systemd', name: null };
+  if (address.startsWith('systemd:')) {
+    const name = address.slice('systemd:'.length);
+    // systemd allows at most 255 characters, printable, without colons, in a name.
+    return /^[\x21-\x39\x3b-\x7e]{1,255}$/.test(name) ? { kind: 'systemd', name } : `systemd:NAME needs the socket's FileDescriptorName=, got "${name}"`;
+  }
+  const tcp = parseTcpBind(address);
+  return typeof tcp === 'string' ? tcp : { kind: 'tcp', ...tcp };
+}
 
 /** Parses `host:port`, `[v6]:port`, `host` or `:port`; returns a problem text when it cannot. */
-export function parseBind(address: string): TcpBind | string {
-  if (address.startsWith('unix:')) return 'unix socket binds are not supported yet (they come with systemd support); use host:port';
-  if (address.startsWith('fd://')) return 'fd:// binds are not supported yet (they come with systemd support); use host:port';
+export function parseTcpBind(address: string): TcpBind | string {
   const bracketed = /^\[([^\]]+)\](?::(\d+))?$/.exec(address);
   const [host, portText] = bracketed
     ? [bracketed[1] ?? '', bracketed[2]]
@@ -40,6 +71,12 @@ export function formatBind(bind: TcpBind): string {
 
 export const bindAddress: ValueType<string> = text('<address>', (value) => {
   const parsed = parseBind(value.trim());
+  return typeof parsed === 'string' ? `host:port, [v6]:port, unix:/path, fd://N or systemd[:NAME] (${parsed})` : undefined;
+});
+
+/** A TCP address only: for the master's own endpoints (health_bind). */
+export const tcpAddress: ValueType<string> = text('<host:port>', (value) => {
+  const parsed = parseTcpBind(value.trim());
   return typeof parsed === 'string' ? `host:port or [v6]:port (${parsed})` : undefined;
 });
 

@@ -82,7 +82,7 @@ describe('problems', () => {
   it('names the file for file values and reports every problem of a run', () => {
     const problems = problemsOf(() => resolveConfig({}, {}, file({ workers: 0, keep_alive: 'soon', bind: ['nope:99999'] })));
     expect(problems).toEqual([
-      'bind (from bicorn.config.json): expected host:port or [v6]:port (port must be 0-65535, got "99999"), got ["nope:99999"]',
+      'bind (from bicorn.config.json): expected host:port, [v6]:port, unix:/path, fd://N or systemd[:NAME] (port must be 0-65535, got "99999"), got ["nope:99999"]',
       'workers (from bicorn.config.json): expected a positive integer or "auto", got 0',
       'keep_alive (from bicorn.config.json): expected a duration in seconds (30, 2.5) or with a unit (500ms, 30s, 2m), got "soon"',
     ]);
@@ -90,7 +90,7 @@ describe('problems', () => {
 
   it('explains a bad bind address', () => {
     expect(problemsOf(() => resolveConfig({ bind: { value: ['::1:80'], flag: '--bind' } }, {}, undefined))).toEqual([
-      'bind (from --bind): expected host:port or [v6]:port (an IPv6 address needs brackets: [::1]:8000), got ["::1:80"]',
+      'bind (from --bind): expected host:port, [v6]:port, unix:/path, fd://N or systemd[:NAME] (an IPv6 address needs brackets: [::1]:8000), got ["::1:80"]',
     ]);
   });
 

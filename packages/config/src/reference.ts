@@ -1,4 +1,5 @@
 // The settings reference (SETTINGS.md), generated from the settings table.
+import { fileMode } from './values.js';
 import { envNames, settingKeys, settings, type Section, type Setting, type SettingKey } from './settings.js';
 
 export function renderSettingsReference(): string {
@@ -32,6 +33,7 @@ export function renderSettingsReference(): string {
 export function formatDefault(key: SettingKey): string {
   const value: unknown = settings[key].default;
   if (value === null) return 'unset';
+  if (settings[key].type === fileMode && typeof value === 'number') return `\`${value.toString(8).padStart(3, '0')}\``;
   if (Array.isArray(value) && value.length === 0) return 'none';
   return `\`${JSON.stringify(value)}\``;
 }

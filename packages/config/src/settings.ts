@@ -1,6 +1,6 @@
 // The settings table: every setting bicorn has, declared once. CLI options, environment
 // variables, config-file keys, the Config type and SETTINGS.md are all derived from it.
-import { bindAddress, hostAddressList } from './bind.js';
+import { bindAddress, hostAddressList, tcpAddress } from './bind.js';
 import {
   choice,
   duration,
@@ -33,11 +33,15 @@ export interface Setting<T, Input> {
   readonly comesWith?: string;
 }
 
+/** A user or group: a name as useradd accepts it, or a numeric id. */
+function accountName(value: string): string | undefined {
+  return /^(\d+|[A-Za-z_][A-Za-z0-9_.-]*\$?)$/.test(value) ? undefined : 'a user or group name, or a numeric id';
+}
+
 function setting<T, I>(declaration: Setting<T, I>): Setting<T, I> {
   return declaration;
 }
 
-const SYSTEMD = 'systemd and privileges support';
 const LATER = 'a later release';
 
 export const settings = {
@@ -67,7 +71,7 @@ export const settings = {
     flags: ['-b', '--bind'],
     type: list(bindAddress),
     default: ['127.0.0.1:8000'],
-    doc: 'Address to listen on: `host:port` or `[v6]:port`; repeat the flag to listen on several. `--host`/`--port` are accepted as in uvicorn.',
+    doc: 'Address to listen on; repeat the flag to listen on several. `host:port` or `[v6]:port`; `unix:/path` (a stale socket file is replaced, a live one refuses to start, the file is removed on exit; see socket_mode and socket_owner); `fd://N`, a listening socket inherited on descriptor N; `systemd` (every socket of systemd socket activation) or `systemd:NAME` (those with FileDescriptorName=NAME). Under socket activation without a `systemd` bind, the activated sockets replace the addresses. The master binds them all once, before the workers start, and keeps them across reloads. `--host`/`--port`, `--uds` and `--fd` are accepted as in uvicorn.',
   }),
   backlog: setting({
     section: 'Server',
@@ -75,6 +79,20 @@ export const settings = {
     type: integer(1),
     default: 2048,
     doc: 'The most connections the kernel queues for a listener before bicorn accepts them.',
+  }),
+  socket_mode: setting({
+    section: 'Server',
+    flags: ['--socket-mode'],
+    type: fileMode,
+    default: 0o660,
+    doc: 'The permission bits of unix socket files bicorn creates (`unix:` binds), in octal: 660 lets the owner and the group (a web server in socket_owner\'s group) connect.',
+  }),
+  socket_owner: setting({
+    section: 'Server',
+    flags: ['--socket-owner'],
+    type: optional(text('<user[:group]>', (v) => (/^[^\s:]+(:[^\s:]+)?$|^:[^\s:]+$/.test(v) ? undefined : 'user, user:group or :group'))),
+    default: null,
+    doc: 'The owner of unix socket files bicorn creates, as `user`, `user:group` or `:group` (names or ids). Default: user and group when they are set, else the user bicorn runs as.',
   }),
   workers: setting({
     section: 'Workers',
@@ -333,26 +351,23 @@ export const settings = {
   user: setting({
     section: 'Process',
     flags: ['-u', '--user'],
-    type: optional(text('<user>')),
+    type: optional(text('<user>', accountName)),
     default: null,
-    doc: 'Run workers as this user (name or uid).',
-    comesWith: SYSTEMD,
+    doc: 'Run workers, and their Python processes, as this user (name or uid). The master starts as root, binds the sockets (ports below 1024 work) and opens the log files for this user, then forks the workers as this user. Running as root without it logs a warning.',
   }),
   group: setting({
     section: 'Process',
     flags: ['-g', '--group'],
-    type: optional(text('<group>')),
+    type: optional(text('<group>', accountName)),
     default: null,
-    doc: 'Run workers as this group (name or gid).',
-    comesWith: SYSTEMD,
+    doc: "Run workers as this group (name or gid); default: the user's primary group. Supplementary groups are dropped.",
   }),
   umask: setting({
     section: 'Process',
     flags: ['-m', '--umask'],
     type: optional(fileMode),
     default: null,
-    doc: 'The umask of worker processes, in octal.',
-    comesWith: SYSTEMD,
+    doc: 'The umask of bicorn, its workers and their Python processes, in octal: it shapes the files the app and bicorn create (log and pid files; unix sockets get socket_mode). Default: the umask bicorn was started with.',
   }),
   forwarded_allow_ips: setting({
     section: 'Proxy',
@@ -430,7 +445,7 @@ export const settings = {
   health_bind: setting({
     section: 'Metrics',
     flags: ['--health-bind'],
-    type: optional(bindAddress),
+    type: optional(tcpAddress),
     default: null,
     doc: "Serve health endpoints from the master on this address: `/livez` (200 while it runs) and `/readyz` (200 while serving; 503 while starting, and while draining, from SIGTERM on, through shutdown_delay). For Kubernetes probes and load balancers.",
   }),

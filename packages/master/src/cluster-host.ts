@@ -3,16 +3,33 @@
 import { parseWorkerMessage } from '@bicorn/protocol';
 import type { Config } from '@bicorn/config';
 import cluster, { type Worker } from 'node:cluster';
+import { openSync } from 'node:fs';
 import type { Socket } from 'node:net';
+import type { Identity } from './accounts.js';
 import type { Command } from './commands.js';
+import { identityEnv } from './privileges.js';
 import type { WorkerHandle, WorkerHost } from './worker-host.js';
 
-export function clusterHost(workerEntry: string, enqueue: (command: Command) => void): WorkerHost<Config> {
+export interface SpawnOptions {
+  /** The user and group workers run as; undefined: the master's. */
+  readonly identity: Identity | undefined;
+  /** Inherited listening sockets (fd://, systemd), which workers must not hold. */
+  readonly hiddenFds: readonly number[];
+}
+
+export function clusterHost(workerEntry: string, enqueue: (command: Command) => void, spawn: SpawnOptions = { identity: undefined, hiddenFds: [] }): WorkerHost<Config> {
   // stdout and stderr are inherited: workers write their own log lines.
-  cluster.setupPrimary({ exec: workerEntry, args: [], silent: false });
+  cluster.setupPrimary({
+    exec: workerEntry,
+    args: [],
+    silent: false,
+    stdio: workerStdio(spawn.hiddenFds),
+    ...(spawn.identity === undefined ? {} : { uid: spawn.identity.uid, gid: spawn.identity.gid }),
+  });
+  const env = identityEnv(spawn.identity);
   return {
     fork(workerId, config) {
-      const worker = cluster.fork();
+      const worker = cluster.fork(env);
       worker.on('message', (raw: unknown) => {
         try {
           const message = parseWorkerMessage(raw);
@@ -30,6 +47,21 @@ export function clusterHost(workerEntry: string, enqueue: (command: Command) => 
       return handleFor(worker, workerId);
     },
   };
+}
+
+/**
+ * Descriptors systemd or a parent passed are not close-on-exec, so a child would inherit them
+ * and keep the listening sockets open, even to the app's processes. Node cannot set the flag;
+ * so in the worker those numbers are overwritten with /dev/null. (fd 3 is the IPC channel.)
+ */
+function workerStdio(hiddenFds: readonly number[]): (number | 'inherit' | 'ipc' | 'ignore')[] {
+  const stdio: (number | 'inherit' | 'ipc' | 'ignore')[] = ['inherit', 'inherit', 'inherit', 'ipc'];
+  const hidden = hiddenFds.filter((fd) => fd !== 3);
+  if (hidden.length === 0) return stdio;
+  const devNull = openSync('/dev/null', 'r');
+  for (const fd of hidden.filter((n) => n < 3)) stdio[fd] = devNull;
+  for (let fd = 4; fd <= Math.max(...hidden); fd++) stdio.push(hidden.includes(fd) ? devNull : 'ignore');
+  return stdio;
 }
 
 function handleFor(worker: Worker, workerId: number): WorkerHandle {

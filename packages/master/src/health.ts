@@ -1,7 +1,7 @@
 // The health endpoints (--health-bind), served by the master itself so they answer whatever the
 // workers do: /livez while the master runs, /readyz by the arbiter's readiness, for load
 // balancers and Kubernetes probes. Runs in the master.
-import { formatBind, parseBind } from '@bicorn/config';
+import { formatBind, parseTcpBind } from '@bicorn/config';
 import { BicornError } from '@bicorn/protocol';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -14,7 +14,7 @@ export interface HealthServer {
 }
 
 export async function serveHealth(bind: string, readiness: () => Readiness): Promise<HealthServer> {
-  const target = parseBind(bind);
+  const target = parseTcpBind(bind);
   if (typeof target === 'string') throw new BicornError('BIND_FAILED', { address: bind, errno: 'EINVAL', reason: target });
   const server: Server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];

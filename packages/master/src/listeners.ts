@@ -1,15 +1,22 @@
 // The master's listening sockets: bound once, before any worker starts, and kept for the
 // master's whole life. The master accepts connections without reading them and hands each
 // to a worker (see dispatch.ts), so the sockets never depend on which workers are alive.
-import { formatBind, parseBind } from '@bicorn/config';
+// TCP and unix sockets are bound here; fd:// and systemd sockets are adopted as they are.
+import { formatBind, parseBind, type BindTarget } from '@bicorn/config';
 import { BicornError } from '@bicorn/protocol';
-import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { fstatSync } from 'node:fs';
+import { createServer, type Server, type Socket } from 'node:net';
+import type { Identity } from './accounts.js';
+import type { ActivatedSocket } from './socket-activation.js';
+import { clearUnixPath, shapeUnixSocket } from './unix-socket.js';
 
 export interface Listener {
   readonly index: number;
   /** The address actually bound, with the real port when port 0 was asked for. */
   readonly address: string;
   readonly server: Server;
+  /** The descriptor it was inherited on (fd://, systemd), which workers must not inherit. */
+  readonly inheritedFd: number | undefined;
 }
 
 export interface ListenerEvents {
@@ -18,11 +25,56 @@ export interface ListenerEvents {
   readonly error: (address: string, error: Error) => void;
 }
 
-export async function bindListeners(binds: readonly string[], backlog: number, events: ListenerEvents): Promise<Listener[]> {
+export interface BindOptions {
+  readonly backlog: number;
+  readonly socketMode: number;
+  /** Who owns the unix socket files; undefined: whoever bicorn runs as. */
+  readonly socketOwner: Identity | undefined;
+  /** The sockets systemd passed (LISTEN_FDS), already taken from the environment. */
+  readonly activated: readonly ActivatedSocket[];
+}
+
+/** One socket to listen on, with the bind that asked for it (for errors). */
+export interface Planned {
+  readonly bind: string;
+  readonly target: Exclude<BindTarget, { kind: 'systemd' }>;
+}
+
+/**
+ * The sockets to listen on. Under socket activation without a `systemd` bind, the activated
+ * sockets replace the addresses, as the socket unit is where the addresses live then.
+ */
+export function planListeners(binds: readonly string[], activated: readonly ActivatedSocket[]): { planned: Planned[]; replaced: boolean } {
+  const targets = binds.map((bind) => ({ bind, target: parseBind(bind) }));
+  const wantsSystemd = targets.some(({ target }) => typeof target !== 'string' && target.kind === 'systemd');
+  if (activated.length > 0 && !wantsSystemd) {
+    return { planned: activated.map(({ fd, name }) => ({ bind: `systemd:${name}`, target: { kind: 'fd', fd } })), replaced: true };
+  }
+  const planned: Planned[] = [];
+  for (const { bind, target } of targets) {
+    // Config validation has already refused anything parseBind cannot read.
+    if (typeof target === 'string') throw new BicornError('BIND_FAILED', { address: bind, errno: 'EINVAL', reason: target });
+    if (target.kind !== 'systemd') {
+      planned.push({ bind, target });
+      continue;
+    }
+    const chosen = activated.filter(({ name }) => target.name === null || name === target.name);
+    if (chosen.length === 0) throw new BicornError('BIND_FAILED', { address: bind, errno: 'ENOENT', reason: noActivatedSocket(target.name, activated) });
+    for (const { fd } of chosen) planned.push({ bind, target: { kind: 'fd', fd } });
+  }
+  return { planned, replaced: false };
+}
+
+function noActivatedSocket(name: string | null, activated: readonly ActivatedSocket[]): string {
+  if (activated.length === 0) return 'systemd passed no sockets (LISTEN_FDS is unset): start bicorn through its .socket unit, or bind an address';
+  return `systemd passed no socket named ${name ?? ''}; it passed ${activated.map((s) => s.name).join(', ')} (FileDescriptorName= in the .socket unit)`;
+}
+
+export async function bindListeners(planned: readonly Planned[], options: BindOptions, events: ListenerEvents): Promise<Listener[]> {
   const listeners: Listener[] = [];
   try {
-    for (const [index, bind] of binds.entries()) {
-      listeners.push(await bindOne(index, bind, backlog, events));
+    for (const [index, { bind, target }] of planned.entries()) {
+      listeners.push(await bindOne(index, bind, target, options, events));
     }
   } catch (error) {
     closeListeners(listeners);
@@ -32,32 +84,72 @@ export async function bindListeners(binds: readonly string[], backlog: number, e
 }
 
 export function closeListeners(listeners: readonly Listener[]): void {
+  // Closing a unix socket bound here also removes its file; an inherited one stays its owner's.
   for (const listener of listeners) listener.server.close();
 }
 
-async function bindOne(index: number, bind: string, backlog: number, events: ListenerEvents): Promise<Listener> {
-  const target = parseBind(bind);
-  // Config validation has already refused anything parseBind cannot read.
-  if (typeof target === 'string') throw new BicornError('BIND_FAILED', { address: bind, errno: 'EINVAL', reason: target });
+async function bindOne(index: number, bind: string, target: Planned['target'], options: BindOptions, events: ListenerEvents): Promise<Listener> {
   const server = createServer({ pauseOnConnect: true, noDelay: true }, (socket) => {
     events.connection(index, socket);
   });
-  await new Promise<void>((resolve, reject) => {
+  const { backlog } = options;
+  switch (target.kind) {
+    case 'tcp':
+      await listen(server, bind, () => server.listen({ host: target.host, port: target.port, backlog }));
+      break;
+    case 'unix':
+      await clearUnixPath(target.path, bind);
+      // Created owner-only, then opened up to socket_mode: no moment at a looser umask's mode.
+      await listen(server, bind, () => {
+        const umask = process.umask(0o177);
+        try {
+          server.listen({ path: target.path, backlog });
+        } finally {
+          process.umask(umask);
+        }
+      });
+      shapeUnixSocket(target.path, bind, options.socketMode, options.socketOwner);
+      break;
+    case 'fd':
+      checkDescriptor(target.fd, bind);
+      await listen(server, bind, () => server.listen({ fd: target.fd, backlog }));
+      break;
+  }
+  const bound = describeAddress(server, target);
+  server.on('error', (error) => {
+    events.error(bound, error);
+  });
+  return { index, address: bound, server, inheritedFd: target.kind === 'fd' ? target.fd : undefined };
+}
+
+function listen(server: Server, bind: string, start: () => void): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
     const onBindError = (error: NodeJS.ErrnoException): void => {
       reject(new BicornError('BIND_FAILED', { address: bind, errno: error.code ?? 'unknown', reason: bindFailureReason(error) }));
     };
     server.once('error', onBindError);
-    server.listen({ host: target.host, port: target.port, backlog }, () => {
+    server.once('listening', () => {
       server.off('error', onBindError);
       resolve();
     });
+    start();
   });
-  const { address, port } = server.address() as AddressInfo;
-  const bound = formatBind({ host: address, port });
-  server.on('error', (error) => {
-    events.error(bound, error);
-  });
-  return { index, address: bound, server };
+}
+
+function checkDescriptor(fd: number, bind: string): void {
+  try {
+    if (!fstatSync(fd).isSocket()) throw new BicornError('BIND_FAILED', { address: bind, errno: 'ENOTSOCK', reason: `descriptor ${String(fd)} is not a socket` });
+  } catch (error) {
+    if (error instanceof BicornError) throw error;
+    throw new BicornError('BIND_FAILED', { address: bind, errno: 'EBADF', reason: `descriptor ${String(fd)} is not open: pass a listening socket on it to bicorn` });
+  }
+}
+
+function describeAddress(server: Server, target: Planned['target']): string {
+  const address = server.address();
+  if (typeof address === 'string') return `unix:${address}`;
+  if (address !== null) return formatBind({ host: address.address, port: address.port });
+  return target.kind === 'unix' ? `unix:${target.path}` : `fd://${String(target.kind === 'fd' ? target.fd : '')}`;
 }
 
 export function bindFailureReason(error: NodeJS.ErrnoException): string {
@@ -71,6 +163,8 @@ export function bindFailureReason(error: NodeJS.ErrnoException): string {
     case 'ENOTFOUND':
     case 'EAI_AGAIN':
       return 'the host name does not resolve';
+    case 'EINVAL':
+      return 'not a listening stream socket (a datagram socket, or one already connected?)';
     default:
       return error.message;
   }

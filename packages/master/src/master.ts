@@ -1,16 +1,20 @@
-// The master's entry: bind the listeners, start the arbiter and its workers, keep the pid file
-// and the --reload watcher, and resolve with the exit code once everything has stopped.
-// Library code: it throws, never exits.
+// The master's entry: bind the listeners, start the arbiter and its workers, keep the pid file,
+// sd_notify and the --reload watcher, and resolve with the exit code once everything has
+// stopped. Library code: it throws, never exits.
 import type { Config, SettingKey } from '@bicorn/config';
 import { ExitCode } from '@bicorn/protocol';
 import { checkLogFile, type Logger } from '@bicorn/runtime';
+import { resolveOwner, type Identity } from './accounts.js';
 import { Arbiter, type ArbiterEvent } from './arbiter.js';
 import { clusterHost } from './cluster-host.js';
 import { Dispatcher } from './dispatch.js';
-import { bindListeners, closeListeners, type Listener } from './listeners.js';
+import { bindListeners, closeListeners, planListeners, type Listener } from './listeners.js';
 import { checkPidFile, removePidFile, writePidFile } from './pid-file.js';
+import { handOverLogFiles, workerIdentity } from './privileges.js';
 import { serveHealth, type HealthServer } from './health.js';
+import { startServiceNotifier } from './service-notifier.js';
 import { forwardSignals } from './signals.js';
+import { takeActivatedSockets } from './socket-activation.js';
 import { startWatcher, type Watcher } from './watcher.js';
 
 export interface MasterOptions {
@@ -28,16 +32,24 @@ export interface MasterOptions {
 }
 
 /** Settings the master applied at start; a reload cannot change them. */
-const RESTART_ONLY = ['bind', 'backlog', 'pid', 'health_bind', 'reload', 'reload_dirs', 'reload_include', 'reload_exclude', 'user', 'group', 'umask', 'error_log', 'log_format', 'metrics_bind'] as const satisfies readonly SettingKey[];
+const RESTART_ONLY = ['bind', 'backlog', 'socket_mode', 'socket_owner', 'pid', 'health_bind', 'reload', 'reload_dirs', 'reload_include', 'reload_exclude', 'user', 'group', 'umask', 'error_log', 'log_format', 'metrics_bind'] as const satisfies readonly SettingKey[];
 
 /** Runs until stopped; resolves with ExitCode.Ok, or rejects with the BicornError that stopped it. */
 export async function runMaster(options: MasterOptions): Promise<ExitCode> {
   const { config, log } = options;
+  // Read once, then gone from the environment that workers and the app inherit.
+  const activated = takeActivatedSockets();
+  if (config.umask !== null) process.umask(config.umask);
+  const identity = workerIdentity(config, log);
   // Workers open the access log; a path they cannot open is caught here, before any binds.
   checkLogFile(config.access_log, 'access_log');
+  const logFiles = [config.error_log, config.access_log];
+  handOverLogFiles(logFiles, identity);
   if (config.pid !== null) checkPidFile(config.pid);
   const dispatcher = new Dispatcher();
-  const listeners = await bindListeners(config.bind, config.backlog, {
+  const { planned, replaced } = planListeners(config.bind, activated);
+  if (replaced) log.info({ sockets: activated.map((s) => s.name) }, 'serving the sockets systemd passed (socket activation) instead of bind');
+  const listeners = await bindListeners(planned, { backlog: config.backlog, socketMode: config.socket_mode, socketOwner: socketOwner(config, identity), activated }, {
     connection: (listener, socket) => {
       dispatcher.dispatch(listener, socket);
     },
@@ -45,6 +57,7 @@ export async function runMaster(options: MasterOptions): Promise<ExitCode> {
       log.error({ address, err: error }, 'listener error');
     },
   });
+  const notifier = await startServiceNotifier(log, config.workers);
   let arbiter: Arbiter<Config> | undefined;
   let watcher: Watcher | undefined;
   let health: HealthServer | undefined;
@@ -56,16 +69,29 @@ export async function runMaster(options: MasterOptions): Promise<ExitCode> {
     }
     arbiter = new Arbiter<Config>({
       config,
-      host: clusterHost(options.workerEntry, (command) => arbiter?.enqueue(command)),
+      host: clusterHost(options.workerEntry, (command) => arbiter?.enqueue(command), {
+        identity,
+        hiddenFds: listeners.flatMap((l) => (l.inheritedFd === undefined ? [] : [l.inheritedFd])),
+      }),
       dispatcher,
       log,
       loadConfig: async () => keepRestartOnly(config, await (options.reloadConfig ?? (() => Promise.resolve(config)))(), log),
       stopAccepting: () => {
         closeListeners(listeners);
       },
-      reopenLogs: () => options.reopenLogs?.(),
+      reopenLogs: () => {
+        options.reopenLogs?.();
+        // Files reopened as root (and an access log logrotate moved away) go back to the workers' user.
+        try {
+          checkLogFile(config.access_log, 'access_log');
+          handOverLogFiles(logFiles, identity);
+        } catch (error) {
+          log.error({ reason: (error as Error).message }, 'cannot prepare the reopened log files for the workers');
+        }
+      },
       notify: (event) => {
         onArbiterEvent(event, config, listeners, log);
+        notifier.onEvent(event);
       },
     });
     log.info({ workers: config.workers, app: config.app }, 'starting');
@@ -88,6 +114,7 @@ export async function runMaster(options: MasterOptions): Promise<ExitCode> {
     return ExitCode.Ok;
   } finally {
     removeSignalHandlers();
+    notifier.close();
     closeListeners(listeners);
     health?.close();
     await watcher?.close();
@@ -106,6 +133,11 @@ function onArbiterEvent(event: ArbiterEvent, config: Config, listeners: readonly
     case 'stopping':
       return;
   }
+}
+
+/** socket_owner, else the workers' user, else whoever bicorn runs as. */
+function socketOwner(config: Config, identity: Identity | undefined): Identity | undefined {
+  return config.socket_owner === null ? identity : resolveOwner(config.socket_owner);
 }
 
 /** The reloaded config, with the settings only a restart changes kept as they were. */

@@ -22,6 +22,8 @@ interface ErrorDetails {
   PID_FILE_TAKEN: { path: string; pid: number };
   PID_FILE_FAILED: { path: string; reason: string };
   IPC_INVALID: { reason: string };
+  USER_UNKNOWN: { setting: string; kind: string; name: string };
+  PRIVILEGES_NEEDED: { setting: string; name: string; uid: number };
 }
 
 export type ErrorCode = keyof ErrorDetails;
@@ -109,6 +111,14 @@ const registry: { [C in ErrorCode]: ErrorSpec<ErrorDetails[C]> } = {
   IPC_INVALID: {
     exitCode: ExitCode.RuntimeFailure,
     message: (d) => `internal error: invalid message between master and worker: ${d.reason}`,
+  },
+  USER_UNKNOWN: {
+    exitCode: ExitCode.Usage,
+    message: (d) => `${d.setting}: this machine has no ${d.kind} ${d.name}; create it (useradd --system, groupadd --system) or name another one (or a numeric id) in ${d.setting}`,
+  },
+  PRIVILEGES_NEEDED: {
+    exitCode: ExitCode.Usage,
+    message: (d) => `${d.setting} ${d.name} needs bicorn to start as root to switch to it, but it runs as uid ${String(d.uid)}; start it as root (or under a systemd unit with User=${d.name}), or leave ${d.setting} unset`,
   },
 };
 

@@ -1,0 +1,55 @@
+// Who the workers run as (--user, --group): the master stays as it started (root, to bind
+// privileged ports and keep the sockets), forks the workers under the dropped ids, and hands
+// them the files they write. Runs in the master, before any worker starts.
+import type { Config } from '@bicorn/config';
+import { BicornError } from '@bicorn/protocol';
+import type { Logger } from '@bicorn/runtime';
+import { chownSync } from 'node:fs';
+import { resolveIdentity, type Identity } from './accounts.js';
+
+/**
+ * The ids to fork workers with; undefined when they run as the master does. Throws when the
+ * ids asked for need a root master and this one is not.
+ */
+export function workerIdentity(config: Pick<Config, 'user' | 'group'>, log: Logger): Identity | undefined {
+  const identity = resolveIdentity(config.user, config.group);
+  const uid = process.getuid?.() ?? 0;
+  const gid = process.getgid?.() ?? 0;
+  if (identity === undefined) {
+    if (uid === 0) {
+      log.warn({ hint: 'pass --user (and --group) to run the workers unprivileged' }, 'running as root without --user: the app runs as root, so a flaw in it hands over the whole machine');
+    }
+    return undefined;
+  }
+  if (uid !== 0) {
+    // Already the user asked for (a unit with User=): nothing to switch.
+    if (identity.uid === uid && identity.gid === gid) return undefined;
+    const setting = identity.uid === uid ? 'group' : 'user';
+    throw new BicornError('PRIVILEGES_NEEDED', { setting, name: (setting === 'user' ? config.user : config.group) ?? '', uid });
+  }
+  log.info({ uid: identity.uid, gid: identity.gid, user: identity.name }, 'workers will run as this user');
+  return identity;
+}
+
+/**
+ * Makes the log files the workers append to theirs: the master created them as root, and a
+ * worker opens them again by path (at start, and on SIGUSR1 after logrotate).
+ */
+export function handOverLogFiles(paths: readonly (string | null)[], identity: Identity | undefined): void {
+  if (identity === undefined) return;
+  for (const path of paths) {
+    if (path === null || path === '-') continue;
+    try {
+      chownSync(path, identity.uid, identity.gid);
+    } catch (error) {
+      const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+      throw new BicornError('LOG_OPEN_FAILED', { setting: 'user', path, reason: `cannot give it to uid ${String(identity.uid)} (${reason})` });
+    }
+  }
+}
+
+/** What a worker's environment says about its user, as login would set it. */
+export function identityEnv(identity: Identity | undefined): Record<string, string> {
+  if (identity?.name === undefined) return {};
+  return { USER: identity.name, LOGNAME: identity.name, ...(identity.home === undefined ? {} : { HOME: identity.home }) };
+}
