@@ -1,0 +1,151 @@
+// The HTTP load generators: wrk (Debian's package) when installed, else autocannon; each run is
+// a child process bounded in time, and its output is parsed into one result shape:
+// { requestsPerSecond, p50ms, p99ms, requests, errors, non2xx }. Runs in the harness process.
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { delimiter, join } from 'node:path';
+import { startProcess, stopProcess } from './processes.mjs';
+import { repoRoot } from './paths.mjs';
+
+function onPath(name) {
+  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
+    if (dir !== '' && existsSync(join(dir, name))) return join(dir, name);
+  }
+  return undefined;
+}
+
+/** The load tool to use: { name, path, version }, or undefined when neither is installed. */
+export function findLoadTool(prefer) {
+  const wrk = onPath('wrk');
+  const autocannon = onPath('autocannon') ?? [join(repoRoot, 'node_modules', '.bin', 'autocannon')].find(existsSync);
+  const pick = prefer === 'autocannon' ? autocannon && 'autocannon' : wrk ? 'wrk' : autocannon && 'autocannon';
+  if (pick === 'wrk') {
+    // `wrk -v` prints its version and exits 1.
+    let version = 'unknown';
+    try {
+      execFileSync(wrk, ['-v'], { encoding: 'utf8' });
+    } catch (error) {
+      version = /wrk (\S+)/.exec(String(error.stdout))?.[1] ?? version;
+    }
+    return { name: 'wrk', path: wrk, version };
+  }
+  if (pick === 'autocannon') {
+    let version = 'unknown';
+    try {
+      version = execFileSync(autocannon, ['--version'], { encoding: 'utf8' }).match(/autocannon v?(\S+)/)?.[1] ?? version;
+    } catch {
+      // Keep 'unknown'.
+    }
+    return { name: 'autocannon', path: autocannon, version };
+  }
+  return undefined;
+}
+
+const unitMs = { us: 0.001, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+function durationMs(text) {
+  const match = /^([\d.]+)(us|ms|s|m|h)$/.exec(text);
+  return match === null ? Number.NaN : Number(match[1]) * unitMs[match[2]];
+}
+
+/** Parses `wrk --latency` output. Exported for the report's self-check. */
+export function parseWrk(output) {
+  const number = (re) => Number(re.exec(output)?.[1] ?? Number.NaN);
+  const percentile = (p) => durationMs(new RegExp(`^\\s+${p}%\\s+(\\S+)`, 'm').exec(output)?.[1] ?? '');
+  const socket = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(output);
+  const errors = socket === null ? 0 : socket.slice(1).reduce((sum, n) => sum + Number(n), 0);
+  return {
+    requestsPerSecond: number(/^Requests\/sec:\s+([\d.]+)/m),
+    p50ms: percentile(50),
+    p99ms: percentile(99),
+    requests: number(/^\s+(\d+) requests in/m),
+    errors,
+    non2xx: number(/Non-2xx or 3xx responses: (\d+)/) || 0,
+  };
+}
+
+/** Parses `autocannon -j` output (the last JSON line). */
+export function parseAutocannon(output) {
+  const line = output.trim().split('\n').reverse().find((l) => l.startsWith('{'));
+  const result = JSON.parse(line ?? '{}');
+  return {
+    requestsPerSecond: result.requests?.average ?? Number.NaN,
+    p50ms: result.latency?.p50 ?? Number.NaN,
+    p99ms: result.latency?.p99 ?? Number.NaN,
+    requests: result.requests?.total ?? Number.NaN,
+    errors: (result.errors ?? 0) + (result.timeouts ?? 0),
+    non2xx: result.non2xx ?? 0,
+  };
+}
+
+function wrkArgs(spec, script) {
+  return ['-t', String(spec.threads), '-c', String(spec.connections), '-d', `${spec.seconds}s`, '--timeout', `${spec.timeoutSeconds}s`, '--latency', ...(script ? ['-s', script] : []), spec.url];
+}
+
+function autocannonArgs(spec, bodyFile) {
+  // -w: worker threads, as wrk's -t.
+  const args = ['-j', '-w', String(spec.threads), '-c', String(spec.connections), '-d', String(spec.seconds), '-t', String(spec.timeoutSeconds)];
+  if (spec.bodyBytes !== undefined) args.push('-m', 'POST', '-H', 'content-type=application/octet-stream', '-i', bodyFile);
+  return [...args, spec.url];
+}
+
+/**
+ * One bounded load run: `spec` is { url, seconds, connections, threads, timeoutSeconds,
+ * bodyBytes? } (bodyBytes: POST a body of that many bytes). Resolves the parsed result.
+ */
+export async function runHttpLoad(tool, spec) {
+  const dir = spec.bodyBytes === undefined ? undefined : mkdtempSync(join(tmpdir(), 'bicorn-bench-load-'));
+  try {
+    let args;
+    if (tool.name === 'wrk') {
+      let script;
+      if (dir !== undefined) {
+        script = join(dir, 'post.lua');
+        writeFileSync(script, `wrk.method = "POST"\nwrk.body = string.rep("x", ${spec.bodyBytes})\nwrk.headers["Content-Type"] = "application/octet-stream"\n`);
+      }
+      args = wrkArgs(spec, script);
+    } else {
+      let bodyFile;
+      if (dir !== undefined) {
+        bodyFile = join(dir, 'body.bin');
+        writeFileSync(bodyFile, Buffer.alloc(spec.bodyBytes, 'x'));
+      }
+      args = autocannonArgs(spec, bodyFile);
+    }
+    const proc = startProcess(tool.name, tool.path, args, {});
+    const limit = setTimeout(() => void stopProcess(proc, 1000), (spec.seconds + spec.timeoutSeconds + 15) * 1000);
+    const { code } = await proc.exited;
+    clearTimeout(limit);
+    const output = proc.output();
+    const result = tool.name === 'wrk' ? parseWrk(output) : parseAutocannon(output);
+    if (code !== 0 || !Number.isFinite(result.requestsPerSecond)) {
+      throw new Error(`${tool.name} failed (exit ${code}) on ${spec.url}:\n${output.slice(-2000)}`);
+    }
+    return result;
+  } finally {
+    if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** A bounded WebSocket echo run (ws-echo.mjs in a child process), in the same result shape. */
+export async function runWsEcho(spec) {
+  const script = join(repoRoot, 'scripts', 'bench', 'ws-echo.mjs');
+  const url = spec.url.replace(/^http:/, 'ws:');
+  const proc = startProcess('ws-echo', process.execPath, [script, url, String(spec.connections), String(spec.seconds), '32'], { cwd: repoRoot });
+  const { code } = await proc.exited;
+  const output = proc.output();
+  const line = output.trim().split('\n').reverse().find((l) => l.startsWith('{'));
+  const result = line === undefined ? {} : JSON.parse(line);
+  if (code !== 0 || typeof result.roundTripsPerSecond !== 'number') {
+    throw new Error(`ws-echo failed (exit ${code}) on ${url}:\n${output.slice(-2000)}`);
+  }
+  return {
+    requestsPerSecond: result.roundTripsPerSecond,
+    p50ms: result.p50ms ?? Number.NaN,
+    p99ms: result.p99ms ?? Number.NaN,
+    requests: result.roundTrips,
+    errors: result.errors,
+    non2xx: 0,
+  };
+}

@@ -1,0 +1,132 @@
+// What is measured: groups of servers that serve one app, started together for each worker
+// count, and the scenarios run against them. A peer names the bicorn entries it is compared
+// with (`against`); the report gives bicorn/peer ratios for those pairs only.
+import { join } from 'node:path';
+import { appsDir } from './paths.mjs';
+
+const MiB = 1024 * 1024;
+
+const bicorn = (id, label, options = {}) => ({ id, label, server: 'bicorn', version: 'bicorn', bicorn: true, ...options });
+const peer = (id, label, server, against, options = {}) => ({ id, label, server, version: server, against, ...options });
+
+const pyApp = (target, probe, expect, options = {}) => ({ kind: 'python', cwd: appsDir, target, probe, expect, ...options });
+
+const hello = { id: 'hello', load: 'http', path: '/', unit: 'req/s' };
+
+// Worker counts of full runs and of --quick. The machine has 2 cores, shared with the load
+// generator; the throughput scenarios run at -w 2 only, to keep a full run bounded.
+const both = { full: [1, 2], quick: [1] };
+const twoOnly = { full: [2], quick: [1] };
+
+/**
+ * Each group: `workers` its worker counts, `app` how the servers find the app, `servers` the
+ * entries, `scenarios` what runs against them (all servers unless a scenario lists `servers`).
+ */
+export const groups = [
+  {
+    id: 'wsgi',
+    title: 'WSGI hello world',
+    workers: both,
+    app: pyApp('wsgi_hello:application', '/', 'Hello'),
+    servers: [
+      bicorn('bicorn', 'bicorn', { interface: 'wsgi' }),
+      bicorn('bicorn-t4', 'bicorn --threads 4', { interface: 'wsgi', threads: 4 }),
+      peer('gunicorn-sync', 'gunicorn sync', 'gunicorn', ['bicorn'], { workerClass: 'sync' }),
+      peer('gunicorn-gthread', 'gunicorn gthread --threads 4', 'gunicorn', ['bicorn-t4'], { workerClass: 'gthread', threads: 4 }),
+      peer('granian-wsgi', 'granian wsgi', 'granian', ['bicorn'], { interface: 'wsgi' }),
+    ],
+    scenarios: [{ ...hello, title: 'WSGI hello' }],
+  },
+  {
+    id: 'django',
+    title: 'Django template view with a sqlite query',
+    workers: both,
+    needsDjangoDb: true,
+    app: pyApp('bench_site.wsgi:application', '/items/', 'Items in stock', { cwd: join(appsDir, 'django_site') }),
+    servers: [
+      bicorn('bicorn', 'bicorn', { interface: 'wsgi' }),
+      peer('gunicorn-sync', 'gunicorn sync', 'gunicorn', ['bicorn'], { workerClass: 'sync' }),
+    ],
+    scenarios: [{ id: 'django', title: 'Django view', load: 'http', path: '/items/', unit: 'req/s' }],
+  },
+  {
+    id: 'asgi',
+    title: 'ASGI hello world and WebSocket echo',
+    workers: both,
+    app: pyApp('asgi_hello:app', '/', 'Hello'),
+    servers: [
+      bicorn('bicorn', 'bicorn', { interface: 'asgi' }),
+      peer('uvicorn', 'uvicorn', 'uvicorn', ['bicorn']),
+      peer('hypercorn', 'hypercorn', 'hypercorn', ['bicorn']),
+      peer('granian-asgi', 'granian asgi', 'granian', ['bicorn'], { interface: 'asgi' }),
+    ],
+    scenarios: [
+      { ...hello, title: 'ASGI hello' },
+      { id: 'ws-echo', title: 'WebSocket echo', load: 'ws', path: '/ws', unit: 'round trips/s', connections: 64, servers: ['bicorn', 'uvicorn'] },
+    ],
+  },
+  {
+    id: 'starlette',
+    title: 'Starlette JSON route',
+    workers: both,
+    app: pyApp('starlette_json:app', '/json', '"count"'),
+    servers: [bicorn('bicorn', 'bicorn', { interface: 'asgi' }), peer('uvicorn', 'uvicorn', 'uvicorn', ['bicorn'])],
+    scenarios: [{ id: 'starlette', title: 'Starlette JSON', load: 'http', path: '/json', unit: 'req/s' }],
+  },
+  {
+    id: 'transfer-wsgi',
+    title: '10 MiB upload and download, WSGI',
+    workers: twoOnly,
+    app: pyApp('wsgi_hello:application', '/', 'Hello'),
+    servers: [bicorn('bicorn', 'bicorn', { interface: 'wsgi' }), peer('gunicorn-sync', 'gunicorn sync', 'gunicorn', ['bicorn'], { workerClass: 'sync' })],
+    scenarios: [
+      { id: 'upload-wsgi', title: '10 MiB upload, WSGI', load: 'http', path: '/upload', bodyBytes: 10 * MiB, connections: 8, unit: 'MiB/s', bytesPerRequest: 10 * MiB },
+      { id: 'download-wsgi', title: '10 MiB download, WSGI', load: 'http', path: '/download', connections: 8, unit: 'MiB/s', bytesPerRequest: 10 * MiB },
+    ],
+  },
+  {
+    id: 'transfer-asgi',
+    title: '10 MiB upload and download, ASGI',
+    workers: twoOnly,
+    app: pyApp('asgi_hello:app', '/', 'Hello'),
+    servers: [bicorn('bicorn', 'bicorn', { interface: 'asgi' }), peer('uvicorn', 'uvicorn', 'uvicorn', ['bicorn'])],
+    scenarios: [
+      { id: 'upload-asgi', title: '10 MiB upload, ASGI', load: 'http', path: '/upload', bodyBytes: 10 * MiB, connections: 8, unit: 'MiB/s', bytesPerRequest: 10 * MiB },
+      { id: 'download-asgi', title: '10 MiB download, ASGI', load: 'http', path: '/download', connections: 8, unit: 'MiB/s', bytesPerRequest: 10 * MiB },
+    ],
+  },
+  {
+    id: 'slow',
+    title: 'Slow clients: 200 trickling uploads while fast clients measure',
+    workers: twoOnly,
+    app: pyApp('wsgi_hello:application', '/', 'Hello'),
+    servers: [
+      bicorn('bicorn', 'bicorn', { interface: 'wsgi' }),
+      peer('gunicorn-nginx', 'gunicorn sync behind nginx', 'gunicorn', ['bicorn'], { workerClass: 'sync', nginx: true }),
+      peer('gunicorn-bare', 'gunicorn sync, no nginx', 'gunicorn', ['bicorn'], { workerClass: 'sync' }),
+    ],
+    scenarios: [{ ...hello, id: 'slow-clients', title: 'Slow clients (200)', slowClients: { count: 200, path: '/upload' } }],
+  },
+  {
+    id: 'js',
+    title: 'JavaScript hello world: bicorn interfaces vs a raw node:http cluster',
+    workers: both,
+    app: { kind: 'js', cwd: appsDir, probe: '/', expect: 'Hello' },
+    servers: [
+      bicorn('bicorn-asgi', 'bicorn js asgi', { interface: 'asgi', target: 'js_asgi.mjs' }),
+      bicorn('bicorn-fetch', 'bicorn js fetch', { interface: 'fetch', target: 'js_fetch.mjs' }),
+      bicorn('bicorn-node', 'bicorn js node', { interface: 'node', target: 'js_node.mjs' }),
+      { id: 'node-cluster', label: 'node:http cluster', server: 'node-cluster', version: 'node', against: ['bicorn-asgi', 'bicorn-fetch', 'bicorn-node'] },
+    ],
+    scenarios: [{ ...hello, title: 'JS hello' }],
+  },
+];
+
+/** Run settings: full runs, and the --quick smoke pass that CI runs. */
+export const modes = {
+  full: { name: 'full', rounds: 3, warmupSeconds: 2, seconds: 6 },
+  quick: { name: 'quick', rounds: 1, warmupSeconds: 1, seconds: 1 },
+};
+
+/** The default load: DESIGN.md's `wrk -t2 -c64`; bounded per request by `timeoutSeconds`. */
+export const loadDefaults = { threads: 2, connections: 64, timeoutSeconds: 5 };

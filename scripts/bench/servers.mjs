@@ -1,0 +1,190 @@
+// How to start each server under test on 127.0.0.1 and wait until it answers, and how to stop
+// it: bicorn, gunicorn (sync, gthread, and sync behind nginx), uvicorn, hypercorn, granian and a
+// raw node:http cluster. Runs in the harness process; every process goes through processes.mjs.
+import { request } from 'node:http';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { startProcess, stopProcess, treeRssMiB } from './processes.mjs';
+import { startNginx } from './nginx.mjs';
+import { appsDir, bicornBin, venvBin } from './paths.mjs';
+
+const READY_TIMEOUT_MS = 45_000;
+const PORT_TRIES = 5;
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** A port that was free a moment ago; the server may still lose it, and then we retry. */
+async function pickPort() {
+  for (;;) {
+    const port = 20_000 + Math.floor(Math.random() * 40_000);
+    const free = await new Promise((resolve) => {
+      const probe = createServer();
+      probe.once('error', () => resolve(false));
+      probe.listen(port, '127.0.0.1', () => probe.close(() => resolve(true)));
+    });
+    if (free) return port;
+  }
+}
+
+/** One GET; resolves { status, body } or rejects (refused, reset, timed out). */
+export function get(url, timeoutMs = 2000) {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { agent: false, timeout: timeoutMs, headers: { connection: 'close' } }, (res) => {
+      const chunks = [];
+      res.on('data', (chunk) => chunks.push(chunk));
+      res.on('end', () => resolve({ status: res.statusCode, body: Buffer.concat(chunks).toString('utf8') }));
+      res.on('error', reject);
+    });
+    req.on('timeout', () => req.destroy(new Error(`no answer from ${url} within ${timeoutMs} ms`)));
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+const lostPort = (text) => /EADDRINUSE|Address already in use|address already in use|os error 98/.test(text);
+
+/**
+ * Polls `url` until it answers 200 with `expect` in the body, the processes exit, or the
+ * deadline passes. Resolves 'ready' or 'port-lost'; throws with the server's output otherwise.
+ */
+async function waitReady(label, procs, url, expect) {
+  const deadline = Date.now() + READY_TIMEOUT_MS;
+  let last = 'no answer yet';
+  while (Date.now() < deadline) {
+    const dead = procs.find((proc) => proc.hasExited);
+    if (dead !== undefined) {
+      if (lostPort(dead.output())) return 'port-lost';
+      throw new Error(`${label} exited before answering ${url}:\n${dead.output().slice(-4000)}`);
+    }
+    try {
+      const answer = await get(url, 1000);
+      if (answer.status === 200 && answer.body.includes(expect)) return 'ready';
+      last = `status ${answer.status}: ${answer.body.slice(0, 300)}`;
+    } catch (error) {
+      last = String(error);
+    }
+    await sleep(100);
+  }
+  throw new Error(`${label} did not answer 200 on ${url} within ${READY_TIMEOUT_MS / 1000} s (last: ${last}):\n${procs.map((p) => p.output().slice(-2000)).join('\n')}`);
+}
+
+function pythonEnv(app) {
+  return { ...process.env, PYTHONPATH: app.cwd, PYTHONDONTWRITEBYTECODE: '1', ...app.env };
+}
+
+/** Each kind of server: its command line for a port (or null: bicorn binds port 0 itself). */
+const commands = {
+  bicorn: (entry, app, workers) => {
+    const args = ['--', bicornBin, '-w', String(workers), '-b', '127.0.0.1:0', '--log-format', 'json', '--chdir', app.cwd];
+    if (app.kind === 'python') args.push('--python', join(venvBin, 'python'));
+    if (entry.interface !== undefined) args.push('--interface', entry.interface);
+    if (entry.threads !== undefined) args.push('--threads', String(entry.threads));
+    args.push(entry.target ?? app.target);
+    return { command: process.execPath, args, env: pythonEnv(app) };
+  },
+  gunicorn: (entry, app, workers, port) => ({
+    command: join(venvBin, 'gunicorn'),
+    args: ['-w', String(workers), '-k', entry.workerClass, ...(entry.threads === undefined ? [] : ['--threads', String(entry.threads)]), '-b', `127.0.0.1:${port}`, '--log-level', 'warning', '--chdir', app.cwd, app.target],
+    env: pythonEnv(app),
+  }),
+  uvicorn: (entry, app, workers, port) => ({
+    command: join(venvBin, 'uvicorn'),
+    args: ['--workers', String(workers), '--http', 'httptools', '--loop', 'uvloop', '--no-access-log', '--log-level', 'warning', '--host', '127.0.0.1', '--port', String(port), '--app-dir', app.cwd, app.target],
+    env: pythonEnv(app),
+  }),
+  hypercorn: (entry, app, workers, port) => ({
+    command: join(venvBin, 'hypercorn'),
+    // uvloop, as uvicorn and bicorn (--loop auto) use it.
+    args: ['-w', String(workers), '-k', 'uvloop', '-b', `127.0.0.1:${port}`, '--log-level', 'warning', app.target],
+    env: pythonEnv(app),
+  }),
+  granian: (entry, app, workers, port) => ({
+    command: join(venvBin, 'granian'),
+    args: ['--interface', entry.interface, '--workers', String(workers), '--host', '127.0.0.1', '--port', String(port), '--log-level', 'warning', '--working-dir', app.cwd, app.target],
+    env: pythonEnv(app),
+  }),
+  'node-cluster': (entry, app, workers, port) => ({
+    command: process.execPath,
+    args: [join(appsDir, 'node_cluster.mjs'), String(workers), String(port)],
+    env: process.env,
+  }),
+};
+
+function listeningPort(output) {
+  for (const line of output.split('\n')) {
+    if (!line.includes('"listening"')) continue;
+    try {
+      const entry = JSON.parse(line);
+      const address = entry.msg === 'listening' ? entry.addresses?.[0] : undefined;
+      if (typeof address === 'string') return Number(address.slice(address.lastIndexOf(':') + 1));
+    } catch {
+      // Not a JSON line.
+    }
+  }
+  return undefined;
+}
+
+async function bicornPort(proc) {
+  const deadline = Date.now() + READY_TIMEOUT_MS;
+  while (Date.now() < deadline) {
+    const port = listeningPort(proc.output());
+    if (port !== undefined) return port;
+    if (proc.hasExited) throw new Error(`bicorn exited before listening:\n${proc.output().slice(-4000)}`);
+    await sleep(50);
+  }
+  throw new Error(`bicorn printed no listening line within ${READY_TIMEOUT_MS / 1000} s:\n${proc.output().slice(-4000)}`);
+}
+
+/** Starts one server kind on a port, retrying another port when it loses the one picked. */
+async function startOne(kind, entry, app, workers) {
+  for (let attempt = 1; attempt <= PORT_TRIES; attempt += 1) {
+    const picked = kind === 'bicorn' ? 0 : await pickPort();
+    const { command, args, env } = commands[kind](entry, app, workers, picked);
+    const proc = startProcess(`${entry.label} -w ${workers}`, command, args, { cwd: app.cwd, env });
+    const port = kind === 'bicorn' ? await bicornPort(proc).catch(async (error) => {
+      await stopProcess(proc);
+      throw error;
+    }) : picked;
+    const base = `http://127.0.0.1:${port}`;
+    const state = await waitReady(entry.label, [proc], base + app.probe, app.expect).catch(async (error) => {
+      await stopProcess(proc);
+      throw error;
+    });
+    if (state === 'ready') return { proc, port };
+    await stopProcess(proc);
+  }
+  throw new Error(`${entry.label} lost its port ${PORT_TRIES} times in a row`);
+}
+
+/**
+ * Starts `entry` (a server of a scenario group) for `app` with `workers` workers. Resolves a
+ * handle: { label, base, rssMiB(), stop() }. Behind nginx, the handle covers both trees.
+ */
+export async function startServer(entry, app, workers) {
+  const backend = await startOne(entry.server, entry, app, workers);
+  if (!entry.nginx) {
+    return {
+      label: entry.label,
+      base: `http://127.0.0.1:${backend.port}`,
+      rssMiB: () => treeRssMiB(backend.proc.pid),
+      stop: () => stopProcess(backend.proc),
+    };
+  }
+  let front;
+  try {
+    front = await startNginx(backend.port, pickPort, (procs, url) => waitReady('nginx', procs, url, app.expect), app.probe);
+  } catch (error) {
+    await stopProcess(backend.proc);
+    throw error;
+  }
+  return {
+    label: entry.label,
+    base: `http://127.0.0.1:${front.port}`,
+    rssMiB: () => treeRssMiB(backend.proc.pid) + treeRssMiB(front.proc.pid),
+    stop: async () => {
+      await stopProcess(front.proc);
+      await stopProcess(backend.proc);
+      await front.cleanup();
+    },
+  };
+}
