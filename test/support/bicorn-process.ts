@@ -17,6 +17,13 @@ export interface LogLine {
   readonly [field: string]: unknown;
 }
 
+export interface BicornOptions {
+  readonly env?: Record<string, string>;
+  readonly cwd?: string;
+  /** A command that execs node with bicorn's arguments, as systemd-socket-activate does. */
+  readonly launcher?: readonly string[];
+}
+
 interface Exit {
   readonly code: number | null;
   readonly signal: NodeJS.Signals | null;
@@ -40,10 +47,11 @@ export class BicornProcess {
   readonly #child: ChildProcess;
   readonly #waiters = new Set<() => void>();
 
-  constructor(args: readonly string[], options: { env?: Record<string, string>; cwd?: string } = {}) {
+  constructor(args: readonly string[], options: BicornOptions = {}) {
     // A process group of its own, so teardown can kill the master and its workers together.
     // `--` as in the binary's shebang: node 20 would otherwise check our --env-file itself.
-    this.#child = spawn(process.execPath, ['--', binary, ...args], {
+    const [command = process.execPath, ...prefix] = options.launcher === undefined ? [] : [...options.launcher, process.execPath];
+    this.#child = spawn(command, [...prefix, '--', binary, ...args], {
       cwd: options.cwd ?? repoRoot,
       env: { PATH: process.env.PATH ?? '', ...options.env },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -145,7 +153,7 @@ export class BicornProcess {
 }
 
 /** Runs bicorn to completion (for commands that exit by themselves). */
-export async function runBicorn(args: readonly string[], options: { env?: Record<string, string>; cwd?: string } = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+export async function runBicorn(args: readonly string[], options: BicornOptions = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const child = new BicornProcess(args, options);
   const { code } = await child.exited;
   return { code, stdout: child.stdout, stderr: child.stderr };

@@ -8,9 +8,9 @@ export interface Answer {
   readonly body: string;
 }
 
-export function get(url: string, agent: Agent | false = false): Promise<Answer> {
+export function get(url: string, agent: Agent | false = false, socketPath?: string): Promise<Answer> {
   return new Promise((resolve, reject) => {
-    const req = request(url, { agent }, (res) => {
+    const req = request(url, socketPath === undefined ? { agent } : { agent, socketPath }, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (chunk: string) => (body += chunk));
@@ -54,6 +54,11 @@ export async function distinctAnswers(url: string, count: number, limit = 100): 
     seen.add(answer.body);
   }
   return seen;
+}
+
+/** GET over a unix socket. */
+export function getUnix(socketPath: string, path = '/'): Promise<Answer> {
+  return get(`http://localhost${path}`, false, socketPath);
 }
 
 export { Agent };

@@ -3,6 +3,7 @@
 // stopped. Library code: it throws, never exits.
 import type { Config, SettingKey } from '@bicorn/config';
 import { ExitCode } from '@bicorn/protocol';
+import { resolve } from 'node:path';
 import { checkLogFile, type Logger } from '@bicorn/runtime';
 import { resolveOwner, type Identity } from './accounts.js';
 import { Arbiter, type ArbiterEvent } from './arbiter.js';
@@ -42,9 +43,9 @@ export async function runMaster(options: MasterOptions): Promise<ExitCode> {
   if (config.umask !== null) process.umask(config.umask);
   const identity = workerIdentity(config, log);
   // Workers open the access log; a path they cannot open is caught here, before any binds.
-  checkLogFile(config.access_log, 'access_log');
+  const accessLogDir = checkLogFile(config.access_log, 'access_log');
   const logFiles = [config.error_log, config.access_log];
-  handOverLogFiles(logFiles, identity);
+  handOverLogFiles(logFiles, identity, config.access_log === null ? [] : [{ file: resolve(config.access_log), createdDir: accessLogDir === undefined ? undefined : resolve(accessLogDir) }]);
   if (config.pid !== null) checkPidFile(config.pid);
   const dispatcher = new Dispatcher();
   const { planned, replaced } = planListeners(config.bind, activated);

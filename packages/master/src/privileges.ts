@@ -5,6 +5,7 @@ import type { Config } from '@bicorn/config';
 import { BicornError } from '@bicorn/protocol';
 import type { Logger } from '@bicorn/runtime';
 import { chownSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { resolveIdentity, type Identity } from './accounts.js';
 
 /**
@@ -33,11 +34,18 @@ export function workerIdentity(config: Pick<Config, 'user' | 'group'>, log: Logg
 
 /**
  * Makes the log files the workers append to theirs: the master created them as root, and a
- * worker opens them again by path (at start, and on SIGUSR1 after logrotate).
+ * worker opens them again by path (at start, and on SIGUSR1 after logrotate). Directories the
+ * master created for one (from `createdDir` down) go with it, so that a umask such as 027
+ * cannot lock the workers out of them.
  */
-export function handOverLogFiles(paths: readonly (string | null)[], identity: Identity | undefined): void {
+export function handOverLogFiles(paths: readonly (string | null)[], identity: Identity | undefined, createdDirs: readonly { file: string; createdDir: string | undefined }[] = []): void {
   if (identity === undefined) return;
-  for (const path of paths) {
+  const owned = [...paths];
+  for (const { file, createdDir } of createdDirs) {
+    if (createdDir === undefined) continue;
+    for (let dir = dirname(file); dir.startsWith(createdDir); dir = dirname(dir)) owned.push(dir);
+  }
+  for (const path of owned) {
     if (path === null || path === '-') continue;
     try {
       chownSync(path, identity.uid, identity.gid);

@@ -53,15 +53,21 @@ export function openDestination(target: string, options: DestinationOptions): De
   };
 }
 
-/** Fails early, with a readable error, when a log file cannot be opened; for the master. */
-export function checkLogFile(target: string | null, setting: string): void {
-  if (target !== null && target !== '-') closeSync(openLogFile(target, setting));
+/**
+ * Fails early, with a readable error, when a log file cannot be opened; for the master.
+ * Returns the first directory it had to create, if any (to hand over with the file).
+ */
+export function checkLogFile(target: string | null, setting: string): string | undefined {
+  if (target === null || target === '-') return undefined;
+  const { fd, createdDir } = openLogFile(target, setting);
+  closeSync(fd);
+  return createdDir;
 }
 
-function openLogFile(path: string, setting: string): number {
+function openLogFile(path: string, setting: string): { fd: number; createdDir: string | undefined } {
   try {
-    mkdirSync(dirname(path), { recursive: true });
-    return openSync(path, 'a');
+    const createdDir = mkdirSync(dirname(path), { recursive: true });
+    return { fd: openSync(path, 'a'), createdDir };
   } catch (error) {
     const { code, message } = error as NodeJS.ErrnoException;
     throw new BicornError('LOG_OPEN_FAILED', { setting, path, reason: code === undefined ? message : describeErrno(code) });

@@ -1,0 +1,102 @@
+// --user, --group and --umask end to end: the master stays root and binds, its workers and their
+// Python processes run as the user, and the files they write are theirs. Needs root (it is, in
+// CI and on the developers' machines), and the nobody user and nogroup group of Debian.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, statSync, chmodSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { BicornProcess, fixture, runBicorn } from './support/bicorn-process.js';
+import { get, getUnix } from './support/http.js';
+import { pythonFixtures } from './support/python.js';
+
+const APP = fixture('apps/fetch.mjs');
+const isRoot = process.getuid?.() === 0;
+const hasNobody = spawnSync('getent', ['passwd', 'nobody']).status === 0 && spawnSync('getent', ['group', 'nogroup']).status === 0;
+// The system interpreter: one a dropped user can run (pyenv's live under /root).
+const SYSTEM_PYTHON = '/usr/bin/python3';
+const NOBODY = 65534;
+
+if (!isRoot || !hasNobody) console.warn('privileges-drop tests skipped: they need root and the nobody user and nogroup group');
+
+/** A directory any user can write, as a worker that dropped root needs for its files. */
+function openDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'bicorn-privileges-'));
+  chmodSync(dir, 0o755);
+  return dir;
+}
+
+function status(pid: number): { uid: number; gid: number; groups: string; umask: string } {
+  const text = readFileSync(`/proc/${String(pid)}/status`, 'utf8');
+  const field = (name: string): string => new RegExp(`^${name}:[ \\t]*(.*)$`, 'm').exec(text)?.[1]?.trim() ?? '';
+  return { uid: Number(field('Uid').split(/\s+/)[0]), gid: Number(field('Gid').split(/\s+/)[0]), groups: field('Groups'), umask: field('Umask') };
+}
+
+function childrenOf(pid: number): number[] {
+  const text = readFileSync(`/proc/${String(pid)}/task/${String(pid)}/children`, 'utf8').trim();
+  return text === '' ? [] : text.split(/\s+/).map(Number);
+}
+
+const workerPids = (bicorn: BicornProcess): number[] => bicorn.lines.filter((l) => l.msg === 'worker ready').map((l) => l.workerPid as number);
+
+describe.skipIf(!isRoot || !hasNobody)('dropping root', () => {
+  it('runs workers as --user with its primary group and no supplementary groups, while the master stays root and binds', async () => {
+    const dir = openDir();
+    const accessLog = join(dir, 'logs', 'access.log');
+    const socket = join(dir, 'bicorn.sock');
+    const pidFile = join(dir, 'bicorn.pid');
+    const bicorn = new BicornProcess(['--user', 'nobody', '-w', '2', '-b', '127.0.0.1:0', '-b', `unix:${socket}`, '--access-logfile', accessLog, '-p', pidFile, '--umask', '027', APP]);
+    const url = await bicorn.listening();
+    expect(bicorn.lines.find((l) => l.msg === 'workers will run as this user')).toMatchObject({ uid: NOBODY, gid: NOBODY, user: 'nobody' });
+    for (const pid of workerPids(bicorn)) expect(status(pid)).toEqual({ uid: NOBODY, gid: NOBODY, groups: '', umask: '0027' });
+    expect(status(bicorn.pid)).toMatchObject({ uid: 0, umask: '0027' });
+    // The workers write the access log the master created, and serve the socket it bound.
+    await get(`${url}/`);
+    expect((await getUnix(socket)).status).toBe(200);
+    const deadline = Date.now() + 10_000;
+    while (!readFileSync(accessLog, 'utf8').includes('"path":"/"') && Date.now() < deadline) await get(`${url}/`);
+    expect(statSync(accessLog)).toMatchObject({ uid: NOBODY, gid: NOBODY });
+    // The socket belongs to the workers' user and group, the pid file to the root master.
+    expect(statSync(socket)).toMatchObject({ uid: NOBODY, gid: NOBODY });
+    expect(statSync(socket).mode & 0o777).toBe(0o660);
+    expect(statSync(pidFile)).toMatchObject({ uid: 0 });
+    expect(statSync(pidFile).mode & 0o777).toBe(0o640);
+    expect((await bicorn.stop()).code).toBe(0);
+  });
+
+  it('gives the socket to --socket-owner, and takes --group over the primary group', async () => {
+    const socket = join(openDir(), 'bicorn.sock');
+    const bicorn = new BicornProcess(['--user', 'nobody', '--group', 'root', '--socket-owner', ':nogroup', '-b', `unix:${socket}`, APP]);
+    await bicorn.listening();
+    const [worker] = workerPids(bicorn);
+    expect(status(worker ?? 0)).toMatchObject({ uid: NOBODY, gid: 0 });
+    expect(statSync(socket)).toMatchObject({ uid: 0, gid: NOBODY });
+    expect((await bicorn.stop()).code).toBe(0);
+  });
+
+  it.skipIf(!existsSync(SYSTEM_PYTHON))('runs the Python process of a worker as the user too', async () => {
+    const bicorn = new BicornProcess(['--user', 'nobody', '-b', '127.0.0.1:0', '--python', SYSTEM_PYTHON, '--chdir', pythonFixtures, 'env_wsgi:application']);
+    const url = await bicorn.listening();
+    const answer = await get(`${url}/?HOME,USER`);
+    expect(answer.status).toBe(200);
+    expect((JSON.parse(answer.body) as { env: Record<string, string> }).env).toEqual({ HOME: '/nonexistent', USER: 'nobody' });
+    const [worker] = workerPids(bicorn);
+    const [python] = childrenOf(worker ?? 0);
+    expect(python).toBeDefined();
+    expect(status(python ?? 0)).toMatchObject({ uid: NOBODY, gid: NOBODY, groups: '' });
+    expect((await bicorn.stop()).code).toBe(0);
+  });
+
+  it('warns when it runs as root without --user, naming the risk', async () => {
+    const bicorn = new BicornProcess(['-b', '127.0.0.1:0', APP]);
+    await bicorn.listening();
+    expect(bicorn.lines.find((l) => l.level === 40 && l.msg.startsWith('running as root without --user'))?.msg).toMatch(/a flaw in it hands over the whole machine/);
+    expect((await bicorn.stop()).code).toBe(0);
+  });
+
+  it('refuses a user this machine does not have, before binding anything', async () => {
+    const { code, stderr } = await runBicorn(['--user', 'no-such-user-here', '-b', '127.0.0.1:0', APP]);
+    expect(code).toBe(2);
+    expect(stderr).toBe('bicorn: error: user: this machine has no user no-such-user-here; create it (useradd --system, groupadd --system) or name another one (or a numeric id) in user\n');
+  });
+});
