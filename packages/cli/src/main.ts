@@ -1,5 +1,5 @@
-// The bicorn command: `serve` (the default) and `check`. Returns the exit code; only the
-// binary's entry exits the process.
+// The bicorn command: `serve` (the default), `check` and `systemd`. Returns the exit code; only
+// the binary's entry exits the process.
 import { loadConfig, servableApp, type Env, type LoadedConfig } from '@bicorn/config';
 import { runMaster } from '@bicorn/master';
 import { BicornError, ExitCode, isBicornError } from '@bicorn/protocol';
@@ -7,6 +7,7 @@ import { createLogger } from '@bicorn/runtime';
 import { Command, CommanderError, Option } from 'commander';
 import { addSettingOptions, cliValues } from './options.js';
 import { renderEffectiveConfig, renderError } from './render.js';
+import { renderUnits } from './systemd-command.js';
 
 export interface MainOptions {
   readonly version: string;
@@ -16,14 +17,18 @@ export interface MainOptions {
   readonly cwd: string;
   readonly stdout: (text: string) => void;
   readonly stderr: (text: string) => void;
+  /** bicorn's binary, for the units of `bicorn systemd`; default: the script node runs. */
+  readonly binary?: string;
 }
 
-interface Action {
-  kind: 'serve' | 'check';
-  loaded: LoadedConfig;
-  /** Reads the config again as it was read now: the same flags, environment and file. */
-  reload: () => Promise<LoadedConfig>;
-}
+type Action =
+  | {
+      kind: 'serve' | 'check';
+      loaded: LoadedConfig;
+      /** Reads the config again as it was read now: the same flags, environment and file. */
+      reload: () => Promise<LoadedConfig>;
+    }
+  | { kind: 'print'; text: string };
 
 export async function main(argv: readonly string[], options: MainOptions): Promise<ExitCode> {
   let action: Action | undefined;
@@ -33,6 +38,10 @@ export async function main(argv: readonly string[], options: MainOptions): Promi
   try {
     await program.parseAsync(argv, { from: 'user' });
     if (action === undefined) return ExitCode.Ok; // --help or --version
+    if (action.kind === 'print') {
+      options.stdout(action.text);
+      return ExitCode.Ok;
+    }
     if (action.kind === 'check') {
       options.stdout(renderEffectiveConfig(action.loaded));
       return ExitCode.Ok;
@@ -82,6 +91,21 @@ function buildProgram(options: MainOptions, choose: (action: Action) => void): C
     const load = () => loadConfig({ cli: cliValues(check, checkSettings, app), env: options.env, cwd: options.cwd, configFile: check.opts<{ config?: string }>().config });
     choose({ kind: 'check', loaded: await load(), reload: load });
   });
+
+  const systemd = configure(program.command('systemd'), options)
+    .description('Print a systemd service unit for this configuration (and a socket unit with --socket): bicorn systemd [options] [app]')
+    .addOption(new Option('--socket', 'Also print a socket unit: systemd binds the addresses and passes them to bicorn.').helpGroup('Unit:'))
+    .addOption(new Option('--name <unit>', 'The unit name (default: from the app, such as mysite for mysite.wsgi:application).').helpGroup('Unit:'))
+    .addOption(new Option('--systemd-version <n>', "systemd's version on the target (default: this machine's); below 253, Type=notify instead of notify-reload.").argParser(Number).helpGroup('Unit:'));
+  const systemdSettings = addSettingOptions(systemd);
+  systemd.action(async (app: string | undefined) => {
+    const opts = systemd.opts<{ config?: string; socket?: boolean; name?: string; systemdVersion?: number }>();
+    const cli = cliValues(systemd, systemdSettings, app);
+    const loaded = await loadConfig({ cli, env: options.env, cwd: options.cwd, configFile: opts.config });
+    if (opts.systemdVersion !== undefined && !Number.isInteger(opts.systemdVersion)) throw new BicornError('USAGE', { message: '--systemd-version: expected a whole number such as 252' });
+    const binary = options.binary ?? process.argv[1] ?? 'bicorn';
+    choose({ kind: 'print', text: renderUnits({ loaded, cli, env: options.env, cwd: options.cwd, binary, socket: opts.socket === true, name: opts.name, systemdVersion: opts.systemdVersion }) });
+  });
   return program;
 }
 
@@ -95,7 +119,7 @@ function configure(command: Command, options: MainOptions): Command {
     .addHelpText('after', '\nSettings come from flags, then BICORN_* environment variables, then a config file, then defaults.\nThe full reference, with settings that are declared but not implemented yet, is SETTINGS.md in @bicorn/config.');
 }
 
-async function serve(action: Action, options: MainOptions): Promise<ExitCode> {
+async function serve(action: Extract<Action, { kind: 'serve' | 'check' }>, options: MainOptions): Promise<ExitCode> {
   const { config, file } = action.loaded;
   servableApp(config); // fail before binding anything
   const { log, destination } = createLogger({ role: 'master', level: config.log_level, format: config.log_format, destination: config.error_log });
