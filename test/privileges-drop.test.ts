@@ -6,18 +6,24 @@ import { existsSync, mkdtempSync, readFileSync, statSync, chmodSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { BicornProcess, fixture, runBicorn } from './support/bicorn-process.js';
+import { BicornProcess, fixture, repoRoot, runBicorn } from './support/bicorn-process.js';
 import { get, getUnix } from './support/http.js';
 import { pythonFixtures } from './support/python.js';
 
 const APP = fixture('apps/fetch.mjs');
-const isRoot = process.getuid?.() === 0;
-const hasNobody = spawnSync('getent', ['passwd', 'nobody']).status === 0 && spawnSync('getent', ['group', 'nogroup']).status === 0;
+const NOBODY = 65534;
 // The system interpreter: one a dropped user can run (pyenv's live under /root).
 const SYSTEM_PYTHON = '/usr/bin/python3';
-const NOBODY = 65534;
+const isRoot = process.getuid?.() === 0;
+const hasNobody = spawnSync('getent', ['passwd', 'nobody']).status === 0 && spawnSync('getent', ['group', 'nogroup']).status === 0;
+/** Whether nobody can run node and read these files (a checkout under /root cannot be read). */
+const nobodyReads = (...paths: string[]): boolean =>
+  isRoot && hasNobody && spawnSync(process.execPath, ['-e', 'for (const p of process.argv.slice(1)) require("fs").accessSync(p, require("fs").constants.R_OK)', ...paths], { uid: NOBODY, gid: NOBODY }).status === 0;
+const canDrop = nobodyReads(join(repoRoot, 'packages/worker/dist/main.js'), APP);
+const canDropPython = canDrop && existsSync(SYSTEM_PYTHON) && nobodyReads(join(pythonFixtures, 'env_wsgi.py'), join(repoRoot, 'packages/python/runner/run.py'));
 
-if (!isRoot || !hasNobody) console.warn('privileges-drop tests skipped: they need root and the nobody user and nogroup group');
+if (!canDrop) console.warn('privileges-drop tests skipped: they need root, the nobody user and nogroup group, and a checkout nobody can read');
+else if (!canDropPython) console.warn(`privileges-drop: the Python test is skipped: nobody cannot run ${SYSTEM_PYTHON} on the fixtures`);
 
 /** A directory any user can write, as a worker that dropped root needs for its files. */
 function openDir(): string {
@@ -39,7 +45,7 @@ function childrenOf(pid: number): number[] {
 
 const workerPids = (bicorn: BicornProcess): number[] => bicorn.lines.filter((l) => l.msg === 'worker ready').map((l) => l.workerPid as number);
 
-describe.skipIf(!isRoot || !hasNobody)('dropping root', () => {
+describe.skipIf(!canDrop)('dropping root', () => {
   it('runs workers as --user with its primary group and no supplementary groups, while the master stays root and binds', async () => {
     const dir = openDir();
     const accessLog = join(dir, 'logs', 'access.log');
@@ -74,7 +80,7 @@ describe.skipIf(!isRoot || !hasNobody)('dropping root', () => {
     expect((await bicorn.stop()).code).toBe(0);
   });
 
-  it.skipIf(!existsSync(SYSTEM_PYTHON))('runs the Python process of a worker as the user too', async () => {
+  it.skipIf(!canDropPython)('runs the Python process of a worker as the user too', async () => {
     const bicorn = new BicornProcess(['--user', 'nobody', '-b', '127.0.0.1:0', '--python', SYSTEM_PYTHON, '--chdir', pythonFixtures, 'env_wsgi:application']);
     const url = await bicorn.listening();
     const answer = await get(`${url}/?HOME,USER`);
