@@ -6,7 +6,7 @@ import os
 from typing import Any, List, NamedTuple, Tuple, Union
 
 from .frames import Buffer, Headers
-from .wsgi_headers import FramingCheck, check_header
+from .wsgi_headers import FramingCheck, check_header, check_header_bytes
 
 START = "http.response.start"
 BODY = "http.response.body"
@@ -177,7 +177,7 @@ def parse_headers(headers: Any, kind: str) -> Headers:
             raise TypeError(f"{kind}: headers[{index}]: name and value must be bytes, got "
                             f"{type(name).__name__} and {type(value).__name__}")
         try:
-            header = check_header(name.decode("latin-1"), value.decode("latin-1"))
+            header = check_header_bytes(name, value)
             framing.check(*header)
         except ValueError as error:
             raise ValueError(f"{kind}: headers[{index}]: {error}") from None

@@ -57,8 +57,11 @@ class AsgiServer:
         self._thread.start()
 
     def submit(self, handler: Callable[[Any], Any], stream: Any) -> None:
-        """The dispatcher's submit: runs handler(stream) on the loop, from the reader thread."""
-        self.loop.call_soon_threadsafe(handler, stream)
+        """The dispatcher's submit: runs handler(stream) on the loop, now when called there."""
+        if threading.get_ident() == self._thread.ident:
+            handler(stream)
+        else:
+            self.loop.call_soon_threadsafe(handler, stream)
 
     def handle(self, stream: Stream) -> None:
         """Starts the app's task for one HTTP stream; runs on the loop."""

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any, Callable, List
+import threading
+from typing import Any, Callable, List, Optional
 
 from .frames import Buffer, Frame
 from .streams import MAX_BODY_FRAME
@@ -19,20 +20,42 @@ class StreamWaiter:
 
     def __init__(self, stream: Any, loop: asyncio.AbstractEventLoop) -> None:
         self._stream = stream
-        self._changed = asyncio.Event()
-        stream.set_waker(lambda: _call_soon(loop, self._changed.set))
+        self._loop = loop
+        self._loop_thread = threading.get_ident()
+        # Made at the first wait: most requests never wait (no body, room in the window).
+        self._changed: Optional[asyncio.Event] = None
+        stream.set_waker(self._wake_from_frames)
+
+    def _wake_from_frames(self) -> None:
+        changed = self._changed
+        if changed is None:
+            return
+        # Frames arrive on the loop itself once it reads them; before that, on the reader.
+        if threading.get_ident() == self._loop_thread:
+            changed.set()
+        else:
+            _call_soon(self._loop, changed.set)
 
     def wake(self) -> None:
         """For a change made on the loop itself, such as the response ending."""
-        self._changed.set()
+        if self._changed is not None:
+            self._changed.set()
 
     async def until(self, ready: Callable[[], bool]) -> None:
+        if ready():
+            return
+        changed = self._event()
         while True:
             # Cleared before the check: a wake that lands after it sets the event again.
-            self._changed.clear()
+            changed.clear()
             if ready():
                 return
-            await self._changed.wait()
+            await changed.wait()
+
+    def _event(self) -> asyncio.Event:
+        if self._changed is None:
+            self._changed = asyncio.Event()
+        return self._changed
 
     async def send_in_frames(self, data: Buffer, more: bool, frame_of: FrameOf,
                              first: List[Frame]) -> None:
@@ -46,20 +69,24 @@ class StreamWaiter:
             frames.append(frame_of(view, more))
             self._stream.send_frames(*frames)
             return
+        # The common case, the whole body in one frame with room in the window, takes no wait.
+        granted = self._stream.try_acquire(min(len(view), MAX_BODY_FRAME))
         while view:
-            n = await self._acquire(min(len(view), MAX_BODY_FRAME))
+            n = granted or await self._acquire(min(len(view), MAX_BODY_FRAME))
+            granted = 0
             frames.append(frame_of(view[:n], more or n < len(view)))
             view = view[n:]
             self._stream.send_frames(*frames)
             frames = []
 
     async def _acquire(self, wanted: int) -> int:
+        changed = self._event()
         while True:
-            self._changed.clear()
+            changed.clear()
             granted: int = self._stream.try_acquire(wanted)
             if granted:
                 return granted
-            await self._changed.wait()
+            await changed.wait()
 
 
 def _call_soon(loop: asyncio.AbstractEventLoop, callback: Callable[[], Any]) -> None:

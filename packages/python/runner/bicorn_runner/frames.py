@@ -227,9 +227,6 @@ def _payload(frame: Frame) -> bytearray:
         w.address(frame.client)
         w.address(frame.server)
         w.headers(frame.headers)
-    elif isinstance(frame, HttpResponse):
-        w.u16(frame.status)
-        w.headers(frame.headers)
     elif isinstance(frame, HttpError):
         w.text(frame.message)
     elif isinstance(frame, Credit):
@@ -249,6 +246,14 @@ def _payload(frame: Frame) -> bytearray:
         w.u16(frame.code)
         w.text(frame.reason)
     return w.out
+
+
+def _response_head(frame: HttpResponse) -> bytes:
+    pack = _U32.pack
+    parts = [_U16.pack(frame.status), pack(len(frame.headers))]
+    for name, value in frame.headers:
+        parts += (pack(len(name)), name, pack(len(value)), value)
+    return b"".join(parts)
 
 
 _TYPE_OF = {
@@ -273,7 +278,8 @@ def encode_parts(frame: Frame) -> List[Buffer]:
             flags |= TEXT
         head = _BODY_HEAD.pack(6 + size, frame_type, frame.stream, flags)
         return [head, frame.body] if size else [head]
-    payload = _payload(frame)
+    # The head of every response, packed without a call per field.
+    payload = _response_head(frame) if type(frame) is HttpResponse else _payload(frame)
     if len(payload) > MAX_PAYLOAD:
         raise ProtocolError(f"a payload is at most {MAX_PAYLOAD} bytes, got {len(payload)}")
     return [_HEAD.pack(5 + len(payload), frame_type, frame.stream) + payload]
@@ -326,11 +332,6 @@ class _Cursor:
     def flags(self) -> bool:
         return bool(self.u8() & MORE)
 
-    def address(self) -> Address:
-        host = self.text()
-        port = self.u16()
-        return (host, port) if host else None
-
     def byte_strings(self) -> List[bytes]:
         count = self.u32()
         self._need(4 * count)
@@ -352,6 +353,77 @@ class _Cursor:
             raise ProtocolError(f"{len(self.view) - self.pos} bytes after the payload")
 
 
+def _request_fields(view: memoryview) -> Tuple[int, List[bytes], List[int], Headers]:
+    """The payload of HTTP_REQUEST and WS_CONNECT, read in one pass: the one frame every
+    request has, so it is read without a call per field. Returns the flags, the six strings,
+    the two ports and the headers."""
+    data = view.tobytes()
+    end = len(data)
+    unpack = _U32.unpack_from
+    if end < 1:
+        raise ProtocolError("payload ends 1 bytes early")
+    pos = 1
+    strings: List[bytes] = []
+    ports: List[int] = []
+    # method, scheme, http_version, path, query_string, root_path, then the two addresses.
+    for index in range(10):
+        if index in (7, 9):
+            if pos + 2 > end:
+                raise ProtocolError(f"payload ends {pos + 2 - end} bytes early")
+            ports.append((data[pos] << 8) | data[pos + 1])
+            pos += 2
+            continue
+        if pos + 4 > end:
+            raise ProtocolError(f"payload ends {pos + 4 - end} bytes early")
+        (n,) = unpack(data, pos)
+        pos += 4
+        if pos + n > end:
+            raise ProtocolError(f"payload ends {pos + n - end} bytes early")
+        strings.append(data[pos:pos + n])
+        pos += n
+    if pos + 4 > end:
+        raise ProtocolError(f"payload ends {pos + 4 - end} bytes early")
+    (count,) = unpack(data, pos)
+    pos += 4
+    # Each pair takes at least 8 bytes, so a lying count fails here, not after a huge loop.
+    if pos + 8 * count > end:
+        raise ProtocolError(f"payload ends {pos + 8 * count - end} bytes early")
+    headers: Headers = []
+    for _ in range(count):
+        (n,) = unpack(data, pos)
+        pos += 4
+        name = data[pos:pos + n]
+        pos += n
+        if pos + 4 > end:
+            raise ProtocolError(f"payload ends {pos + 4 - end} bytes early")
+        (n,) = unpack(data, pos)
+        pos += 4
+        value = data[pos:pos + n]
+        pos += n
+        if pos > end or len(name) + len(value) > end:
+            raise ProtocolError(f"payload ends {pos - end} bytes early")
+        headers.append((name, value))
+    if pos != end:
+        raise ProtocolError(f"{end - pos} bytes after the payload" if pos < end else
+                            f"payload ends {pos - end} bytes early")
+    return data[0], strings, ports, headers
+
+
+def _request_head(frame_type: int, stream: int, view: memoryview) -> Frame:
+    flags, s, ports, headers = _request_fields(view)
+    try:
+        method, scheme, version = s[0].decode("utf-8"), s[1].decode("utf-8"), s[2].decode("utf-8")
+        client_host, server_host = s[6].decode("utf-8"), s[7].decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise ProtocolError(f"a string is not UTF-8: {error}") from None
+    client = (client_host, ports[0]) if client_host else None
+    server = (server_host, ports[1]) if server_host else None
+    if frame_type == HTTP_REQUEST:
+        return HttpRequest(stream, bool(flags & MORE), method, scheme, version, s[3], s[4], s[5],
+                           client, server, headers)
+    return WsConnect(stream, method, scheme, version, s[3], s[4], s[5], client, server, headers)
+
+
 def _parse_payload(frame_type: int, stream: int, c: _Cursor) -> Frame:
     if frame_type == HELLO:
         return Hello(stream, c.u8(), c.text())
@@ -361,13 +433,6 @@ def _parse_payload(frame_type: int, stream: int, c: _Cursor) -> Frame:
         return Fatal(stream, c.u8(), c.text())
     if frame_type == SHUTDOWN:
         return Shutdown(stream)
-    if frame_type == HTTP_REQUEST:
-        return HttpRequest(stream, c.flags(), c.text(), c.text(), c.text(), c.bytes_(), c.bytes_(),
-                           c.bytes_(), c.address(), c.address(), c.headers())
-    if frame_type == WS_CONNECT:
-        c.u8()  # the flags of HTTP_REQUEST's layout, always 0 here
-        return WsConnect(stream, c.text(), c.text(), c.text(), c.bytes_(), c.bytes_(), c.bytes_(),
-                         c.address(), c.address(), c.headers())
     if frame_type == HTTP_BODY:
         return HttpBody(stream, c.flags(), c.rest())
     if frame_type == HTTP_DISCONNECT:
@@ -404,6 +469,8 @@ def _parse(view: memoryview) -> Frame:
     if (frame_type in _CONTROL_TYPES and not on_control_stream) or (
             frame_type in _STREAM_TYPES and on_control_stream):
         raise ProtocolError(f"frame type 0x{frame_type:02x} on stream {stream}")
+    if frame_type == HTTP_REQUEST or frame_type == WS_CONNECT:
+        return _request_head(frame_type, stream, view[5:])
     cursor = _Cursor(view[5:])
     frame = _parse_payload(frame_type, stream, cursor)
     cursor.end()

@@ -109,6 +109,8 @@ def _serve_asgi(connection: Connection, dispatcher: Dispatcher, app: Any,
             return _fatal(connection, EXIT_LIFESPAN, error.message)
     stack_dump.install(server.print_tasks)
     dispatcher.serve(server.handle, server.submit, server.handle_websocket)
+    # The loop reads and writes the frames itself from here: no thread hand-off per request.
+    connection.read_on_loop(server.loop, dispatcher.on_frame)
     connection.send(Ready(0, "asgi"))
     dispatcher.wait_for_shutdown()
     # Tasks that outlive their response (background tasks) finish before the app shuts down.

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import threading
-from typing import Callable, List, Optional, Tuple
+from typing import Any, Callable, List, Optional, Tuple
 
 from .connection import Connection
 from .frames import (Buffer, Credit, Frame, HttpError, HttpRequest, HttpResponse,
@@ -10,6 +10,31 @@ from .frames import (Buffer, Credit, Frame, HttpError, HttpRequest, HttpResponse
 from .request_body import RequestBody
 
 MAX_BODY_FRAME = 256 * 1024
+
+
+class LoopOnly:
+    """Stands for a stream's Condition once the event loop reads the frames: the loop's thread
+    does everything then, so there is nothing to lock and no one to wake."""
+
+    def __enter__(self) -> bool:
+        return True
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+    def notify_all(self) -> None:
+        pass
+
+    def wait(self, timeout: Optional[float] = None) -> bool:
+        raise RuntimeError("a stream served on the event loop never blocks")
+
+
+LOOP_ONLY = LoopOnly()
+
+
+def condition_for(connection: Any) -> Any:
+    """A Condition for a stream shared by threads, or LOOP_ONLY."""
+    return LOOP_ONLY if getattr(connection, "on_loop", False) else threading.Condition()
 
 
 class StreamGone(Exception):
@@ -29,7 +54,7 @@ class Stream:
         self.request = request
         self._conn = connection
         self._on_end = on_end
-        self._cond = threading.Condition()
+        self._cond = condition_for(connection)
         self._body = RequestBody(self._cond, window, complete=not request.more)
         self._send_window = window
         self._gone = False

@@ -8,7 +8,7 @@ from typing import Callable, Deque, List, NamedTuple, Optional, Tuple
 
 from .connection import Connection
 from .frames import Buffer, Credit, Frame, HttpError, ProtocolError, WsConnect
-from .streams import StreamGone
+from .streams import StreamGone, condition_for
 
 
 class Message(NamedTuple):
@@ -29,7 +29,7 @@ class WebSocketStream:
         self.connect = connect
         self._conn = connection
         self._on_end = on_end
-        self._lock = threading.Lock()
+        self._lock = condition_for(connection)
         self._window = window
         self._send_window = window
         self._pieces: List[bytes] = []

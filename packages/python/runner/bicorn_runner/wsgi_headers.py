@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Any, List, Tuple
+from typing import Any, Dict, List, Tuple
 
 from .frames import Headers
 
@@ -12,6 +12,12 @@ _TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+\Z")
 # Control characters other than tab (CR, LF and NUL the dangerous ones), as node:http refuses.
 _FORBIDDEN_IN_VALUE = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 _LENGTH = re.compile(rb"[0-9]{1,15}\Z")
+_TOKEN_BYTES = re.compile(rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+\Z")
+_FORBIDDEN_IN_VALUE_BYTES = re.compile(rb"[\x00-\x08\x0a-\x1f\x7f]")
+# Names already found to be plain tokens, lower-cased: an app sends the same few on every
+# response, so each is checked once. Bounded, so that varied names cannot grow it for ever.
+_PLAIN_NAMES: Dict[bytes, bytes] = {}
+_PLAIN_NAMES_MAX = 512
 # These describe one connection, which the worker owns; an app that sets them would
 # contradict the framing the worker chose. Transfer-Encoding is the exception, as for
 # JavaScript apps: "chunked" (only) asks the worker to frame the body without a length.
@@ -19,6 +25,7 @@ HOP_BY_HOP = frozenset((
     "connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailers",
     "upgrade",
 ))
+_HOP_BY_HOP_BYTES = frozenset(name.encode() for name in HOP_BY_HOP)
 
 
 def parse_status(status: Any) -> int:
@@ -78,6 +85,21 @@ def check_header(name: str, value: str) -> Tuple[bytes, bytes]:
     except UnicodeEncodeError:
         raise ValueError(f"response header {name!r}: the value {value!r} is not latin-1; "
                          f"encode it (RFC 8187 or percent-encoding) first") from None
+
+
+def check_header_bytes(name: bytes, value: bytes) -> Tuple[bytes, bytes]:
+    """check_header for an ASGI app's byte strings (latin-1 by definition), without decoding
+    them: the same rules and messages."""
+    lower = _PLAIN_NAMES.get(name)
+    if lower is None:
+        lower = name.lower()
+        if _TOKEN_BYTES.match(name) is None or lower in _HOP_BY_HOP_BYTES or lower == b"transfer-encoding":
+            return check_header(name.decode("latin-1"), value.decode("latin-1"))
+        if len(_PLAIN_NAMES) < _PLAIN_NAMES_MAX:
+            _PLAIN_NAMES[name] = lower
+    if _FORBIDDEN_IN_VALUE_BYTES.search(value) is not None:
+        return check_header(name.decode("latin-1"), value.decode("latin-1"))
+    return lower, value.strip(b" \t")
 
 
 class FramingCheck:
