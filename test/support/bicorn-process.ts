@@ -29,6 +29,9 @@ interface Exit {
   readonly signal: NodeJS.Signals | null;
 }
 
+/** The warning every master started as root without --user logs, as tests run here (root). */
+export const isRootWarning = (line: LogLine): boolean => line.msg.startsWith('running as root without --user');
+
 const running = new Set<BicornProcess>();
 
 afterEach(() => {
