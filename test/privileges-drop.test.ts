@@ -100,6 +100,18 @@ describe.skipIf(!canDrop)('dropping root', () => {
     expect((await bicorn.stop()).code).toBe(0);
   });
 
+  it('refuses --user when it was not started as root, and then does not warn', async () => {
+    const asNobody = ['setpriv', '--reuid=nobody', '--regid=nogroup', '--clear-groups'];
+    const { code, stderr, stdout } = await runBicorn(['--user', 'root', '-b', '127.0.0.1:0', APP], { launcher: asNobody });
+    expect(code).toBe(2);
+    expect(stderr).toBe('bicorn: error: user root needs bicorn to start as root to switch to it, but it runs as uid 65534; start it as root (or under a systemd unit with User=root), or leave user unset\n');
+    const same = new BicornProcess(['--user', 'nobody', '-b', '127.0.0.1:0', APP], { launcher: asNobody });
+    await same.listening();
+    expect(same.lines.filter((l) => l.level >= 40)).toEqual([]);
+    expect((await same.stop()).code).toBe(0);
+    expect(stdout).not.toContain('running as root');
+  });
+
   it('refuses a user this machine does not have, before binding anything', async () => {
     const { code, stderr } = await runBicorn(['--user', 'no-such-user-here', '-b', '127.0.0.1:0', APP]);
     expect(code).toBe(2);

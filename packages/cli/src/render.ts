@@ -20,7 +20,9 @@ export function renderEffectiveConfig(loaded: LoadedConfig): string {
   return `configuration is valid (${file})\n  ${'setting'.padEnd(keyWidth)}  ${'value'.padEnd(valueWidth)}  from\n${lines.join('\n')}\n`;
 }
 
-/** Values of --env stay secret: only their names are shown. */
+/** Values of --env stay secret: only their names are shown; file modes are shown in octal. */
 function shown(loaded: LoadedConfig, key: SettingKey): unknown {
-  return key === 'env' ? loaded.config.env.map((pair) => `${pair.slice(0, pair.indexOf('='))}=…`) : loaded.config[key];
+  if (key === 'env') return loaded.config.env.map((pair) => `${pair.slice(0, pair.indexOf('='))}=…`);
+  const value = loaded.config[key];
+  return (key === 'socket_mode' || key === 'umask') && typeof value === 'number' ? value.toString(8).padStart(3, '0') : value;
 }
