@@ -53,8 +53,9 @@ class SystemdNotifier implements ServiceNotifier {
 export function notifyMessage(event: ArbiterEvent, pid: number, nowUsec: bigint): string {
   switch (event.type) {
     case 'ready':
-      // MAINPID: for when bicorn was started through a wrapper (npx, a shell) whose PID systemd
-      // took as the main one; harmless when it is bicorn's own (NotifyAccess=all needed then).
+      // MAINPID: for when bicorn was started through a wrapper (npx, a shell that forks) whose
+      // PID systemd took as the main one, which then also needs NotifyAccess=all; a no-op when
+      // bicorn is the main process, as under the units of `bicorn systemd`.
       return `READY=1\nMAINPID=${String(pid)}\nSTATUS=serving with ${plural(event.workers, 'worker')}, generation 1`;
     case 'reloading':
       return `RELOADING=1\nMONOTONIC_USEC=${nowUsec.toString()}\nSTATUS=reloading`;
