@@ -19,6 +19,8 @@ import { bootWorker, type RunningWorker } from './boot.js';
 for (const signal of ['SIGINT', 'SIGHUP', 'SIGTTIN', 'SIGTTOU', 'SIGUSR1'] as const) process.on(signal, () => undefined);
 
 const boot = await handshake();
+// A master that stops while this worker starts (another worker failed to boot) says stop first.
+if (boot.type === 'stop') process.exit(ExitCode.Ok);
 if (boot.type !== 'boot') throw new BicornError('IPC_INVALID', { reason: `expected boot, got ${boot.type}` });
 
 let worker: RunningWorker;
