@@ -10,7 +10,7 @@ const running = new Set();
  * Starts `command` in a new process group. Returns { pid, name, exited, output(), hasExited }:
  * `exited` resolves with { code, signal }; `output()` is the last 64 KiB of stdout and stderr.
  */
-export function startProcess(name, command, args, { cwd, env, stdout = 'capture' } = {}) {
+export function startProcess(name, command, args, { cwd, env } = {}) {
   const child = spawn(command, args, {
     cwd,
     env: env ?? process.env,
@@ -21,7 +21,7 @@ export function startProcess(name, command, args, { cwd, env, stdout = 'capture'
   const keep = (chunk) => {
     output = (output + chunk).slice(-65_536);
   };
-  child.stdout.setEncoding('utf8').on('data', stdout === 'capture' ? keep : () => {});
+  child.stdout.setEncoding('utf8').on('data', keep);
   child.stderr.setEncoding('utf8').on('data', keep);
   const proc = {
     name,

@@ -4,6 +4,7 @@
 // failed runs included. Runs in the harness process.
 import { runHttpLoad, runWsEcho } from './load.mjs';
 import { get, startServer } from './servers.mjs';
+import { formatMs } from './report.mjs';
 import { startSlowClients } from './slow-clients.mjs';
 
 const MiB = 1024 * 1024;
@@ -40,7 +41,9 @@ async function measure(handle, scenario, settings, tool) {
     const runLoad = (seconds) => (scenario.load === 'ws' ? runWsEcho({ ...spec, seconds }) : runHttpLoad(tool, { ...spec, seconds }));
     await runLoad(settings.warmupSeconds);
     const rssMiB = handle.rssMiB();
-    const result = await runLoad(settings.seconds);
+    const measured = await runLoad(settings.seconds);
+    // With no answer at all there is no latency to speak of (wrk prints 0 us).
+    const result = measured.requests > 0 ? measured : { ...measured, p50ms: Number.NaN, p99ms: Number.NaN };
     const throughput = scenario.bytesPerRequest === undefined ? result.requestsPerSecond : (result.requestsPerSecond * scenario.bytesPerRequest) / MiB;
     return {
       ...result,
@@ -107,7 +110,7 @@ export async function runGroup({ group, workers, settings, tool, skip, shouldSto
 
 function describe(run, scenario) {
   if (run.failed !== undefined) return `failed: ${run.failed}`;
-  const value = `${Math.round(run.throughput * 10) / 10} ${scenario.unit}, p50 ${run.p50ms.toFixed(2)} ms, p99 ${run.p99ms.toFixed(2)} ms, ${Math.round(run.rssMiB)} MiB`;
+  const value = `${Math.round(run.throughput * 10) / 10} ${scenario.unit}, p50 ${formatMs(run.p50ms)} ms, p99 ${formatMs(run.p99ms)} ms, ${Math.round(run.rssMiB)} MiB`;
   const slow = run.slowOpen === undefined ? '' : `, slow clients open ${run.slowOpen}/${run.slowCount} (${run.slowDropped} dropped)`;
   return `${value}${slow}${run.valid ? '' : `, INVALID (${run.errors} errors, ${run.non2xx} non-2xx)`}`;
 }
