@@ -117,7 +117,7 @@ async function createDjangoDb(dir) {
 function methodNotes(settings, tool, facts) {
   return [
     `Each group of servers starts once per worker count; then every round runs each scenario against each server in turn, so drift on the machine spreads over all servers. Medians of ${settings.rounds} round(s).`,
-    `${tool.name} runs with \`-t2\` on the same ${facts.cores} cores as the servers: it competes with them for CPU, as it does on any single-box benchmark; the ratios are fairer than the absolute numbers.`,
+    `${tool.name} runs with ${tool.name === 'wrk' ? '`-t2`' : '`-w 2`'} on the same ${facts.cores} cores as the servers: it competes with them for CPU, as it does on any single-box benchmark; the ratios are fairer than the absolute numbers.`,
     'Peers as they are deployed: gunicorn `-k sync`, and `-k gthread --threads 4` (against `bicorn --threads 4`); uvicorn `--http httptools --loop uvloop --no-access-log`; hypercorn `-k uvloop` (bicorn and uvicorn use uvloop too); granian `--interface wsgi|asgi`; a raw node:http cluster running the same listener as bicorn\'s node-interface app. Every server logs at warning level or less, with no access log.',
     'The 10 MiB transfers use 8 connections; throughput is in MiB/s of request or response bodies. WebSocket echo: 64 clients, each sending 32 bytes and waiting for the echo before the next.',
     'Slow clients: 200 connections send a request head and then 16 bytes a second of a 1 MB body, for the whole run, while the load generator measures requests/s on `/`. gunicorn\'s sync worker needs a buffering proxy in front for this (its docs say so): it is measured behind nginx (1 worker process, counted in its RSS and sharing the cores) and alone, to show why.',
