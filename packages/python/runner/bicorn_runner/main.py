@@ -8,7 +8,6 @@ import platform
 import signal
 import sys
 import traceback
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable, Dict, List, Optional
 
 from .app_loader import EXIT_USAGE, AppLoadError, is_asgi, is_asgi2, load_app
@@ -22,6 +21,7 @@ from .options import Options, UsageError, parse_options
 from .wsgi_environ import base_environ
 from .wsgi_file_wrapper import FileWrapper
 from .wsgi_handler import handle
+from .wsgi_pool import ThreadPool
 
 FRAME_FD = 3
 ERRORS_FD = 4
@@ -82,14 +82,14 @@ def _serve(connection: Connection, argv: List[str], errors: Any,
 
 def _serve_wsgi(connection: Connection, dispatcher: Dispatcher, app: Any, options: Options,
                 errors: Any) -> None:
-    executor = ThreadPoolExecutor(max_workers=options.threads, thread_name_prefix="bicorn-wsgi")
+    pool = ThreadPool(options.threads, "bicorn-wsgi")
     base = base_environ(errors, FileWrapper, multithread=options.threads > 1,
                         multiprocess=options.multiprocess)
-    dispatcher.serve(functools.partial(handle, app, base), executor.submit)
+    dispatcher.serve(functools.partial(handle, app, base), pool.submit)
     stack_dump.install()
     connection.send(Ready(0, "wsgi"))
     dispatcher.wait_for_shutdown()
-    executor.shutdown(wait=True)
+    pool.shutdown()
 
 
 def _serve_asgi(connection: Connection, dispatcher: Dispatcher, app: Any,

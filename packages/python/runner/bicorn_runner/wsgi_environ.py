@@ -58,11 +58,15 @@ def build_environ(request: HttpRequest, base: Environ, wsgi_input: Any) -> Envir
 
 
 def _split_path(raw_path: bytes, raw_root: bytes) -> Tuple[str, str]:
-    path = unquote_to_bytes(raw_path).decode("latin-1")
-    root = unquote_to_bytes(raw_root).decode("latin-1").rstrip("/")
+    path = _unquote(raw_path)
+    root = _unquote(raw_root).rstrip("/")
     if root and (path == root or path.startswith(root + "/")):
         return root, path[len(root):]
     return root, path
+
+
+def _unquote(raw: bytes) -> str:
+    return (unquote_to_bytes(raw) if b"%" in raw else raw).decode("latin-1")
 
 
 # Header names repeat across requests: their keys are computed once, up to a bound.

@@ -18,6 +18,7 @@ _FORBIDDEN_IN_VALUE_BYTES = re.compile(rb"[\x00-\x08\x0a-\x1f\x7f]")
 # response, so each is checked once. Bounded, so that varied names cannot grow it for ever.
 _PLAIN_NAMES: Dict[bytes, bytes] = {}
 _PLAIN_NAMES_MAX = 512
+_PLAIN_STR_NAMES: Dict[str, bytes] = {}
 # These describe one connection, which the worker owns; an app that sets them would
 # contradict the framing the worker chose. Transfer-Encoding is the exception, as for
 # JavaScript apps: "chunked" (only) asks the worker to frame the body without a length.
@@ -28,7 +29,22 @@ HOP_BY_HOP = frozenset((
 _HOP_BY_HOP_BYTES = frozenset(name.encode() for name in HOP_BY_HOP)
 
 
+# Status lines repeat across responses: each is parsed once, up to a bound.
+_STATUS_CODES: Dict[str, int] = {}
+
+
 def parse_status(status: Any) -> int:
+    if type(status) is str:
+        code = _STATUS_CODES.get(status)
+        if code is not None:
+            return code
+    code = _parse_status(status)
+    if len(_STATUS_CODES) < 256:
+        _STATUS_CODES[status] = code
+    return code
+
+
+def _parse_status(status: Any) -> int:
     if not isinstance(status, str):
         raise TypeError(f"WSGI status must be a str like '200 OK', got {type(status).__name__} "
                         f"{status!r}")
@@ -67,6 +83,19 @@ def encode_headers(headers: Any) -> Headers:
 def check_header(name: str, value: str) -> Tuple[bytes, bytes]:
     """One response header as a lower-cased name and a trimmed value, both latin-1 bytes, or an
     error that names it."""
+    lower_name = _PLAIN_STR_NAMES.get(name)
+    if lower_name is not None and _FORBIDDEN_IN_VALUE.search(value) is None:
+        try:
+            return lower_name, value.strip(" \t").encode("latin-1")
+        except UnicodeEncodeError:
+            pass  # the full check below says what is wrong
+    header = _check_header(name, value)
+    if lower_name is None and len(_PLAIN_STR_NAMES) < _PLAIN_NAMES_MAX and header[0] not in (b"transfer-encoding",):
+        _PLAIN_STR_NAMES[name] = header[0]
+    return header
+
+
+def _check_header(name: str, value: str) -> Tuple[bytes, bytes]:
     if _TOKEN.match(name) is None:
         raise ValueError(f"response header {name!r}: the name is not an HTTP token")
     if _FORBIDDEN_IN_VALUE.search(value) is not None:

@@ -114,6 +114,14 @@ class StartResponseTest(unittest.TestCase):
             self.assertIn("response header 'X-Evil': a control character (CR, LF, NUL or another)",
                           exchange.error())
 
+    def test_checks_every_value_of_a_header_name_it_has_seen_before(self) -> None:
+        # Names are checked once and remembered; values never are.
+        self.assertEqual(serve(failing_start("200 OK", [("X-Seen", "fine")])).head().status, 200)
+        self.assertIn("response header 'X-Seen': a control character",
+                      serve(failing_start("200 OK", [("X-Seen", "a\r\nb")])).error())
+        self.assertIn("'X-Seen': the value '\u2603' is not latin-1",
+                      serve(failing_start("200 OK", [("X-Seen", "\u2603")])).error())
+
     def test_refuses_bad_header_names_types_and_non_latin_1_values(self) -> None:
         cases = [
             ([("Bad Name", "x")], "'Bad Name': the name is not an HTTP token"),

@@ -1,0 +1,47 @@
+# The WSGI app's threads: `threads` threads taking requests off one queue (runner process). Lighter
+# than concurrent.futures' pool, whose future, work item and semaphore per call cost about a
+# tenth of a hello-world request, for results nobody reads.
+from __future__ import annotations
+
+import queue
+import sys
+import threading
+import traceback
+from typing import Any, Callable, List, Optional, Tuple
+
+Work = Optional[Tuple[Callable[[Any], None], Any]]
+
+
+class ThreadPool:
+    def __init__(self, threads: int, name: str) -> None:
+        self._queue: "queue.SimpleQueue[Work]" = queue.SimpleQueue()
+        self._threads: List[threading.Thread] = [
+            threading.Thread(target=self._work, name=f"{name}-{index}", daemon=True)
+            for index in range(threads)]
+        for thread in self._threads:
+            thread.start()
+
+    def submit(self, handler: Callable[[Any], None], item: Any) -> None:
+        """Runs handler(item) on the first free thread; from any thread, never blocking."""
+        self._queue.put((handler, item))
+
+    def shutdown(self) -> None:
+        """Lets every thread finish what it has, then joins them."""
+        for _ in self._threads:
+            self._queue.put(None)
+        for thread in self._threads:
+            thread.join()
+
+    def _work(self) -> None:
+        while True:
+            work = self._queue.get()
+            if work is None:
+                return
+            handler, item = work
+            try:
+                handler(item)
+            # The handler reports the app's errors itself; this is a bug of the runner's, and
+            # the thread must live on for the next request.
+            except BaseException:
+                sys.stderr.write("bicorn runner: internal error in a WSGI thread:\n"
+                                 + traceback.format_exc())
