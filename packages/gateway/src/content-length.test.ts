@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { declaredLength, lengthViolation } from './content-length.js';
+import { contentLengthOf, declaredLength, isByteCount, lengthViolation } from './content-length.js';
+
+describe('isByteCount', () => {
+  it('takes one number of bytes, and nothing else a header value can hold', () => {
+    expect(['0', '12', '999999999999999'].filter((value) => !isByteCount(value))).toEqual([]);
+    expect(['', 'abc', '3, 3', ' 3', '-1', '1e3', '0x10', '1.5', '1000000000000000'].filter(isByteCount)).toEqual([]);
+  });
+});
 
 describe('declaredLength', () => {
   it('reads the content-length whatever its case, and nothing when there is none', () => {
@@ -12,6 +19,13 @@ describe('declaredLength', () => {
     expect(declaredLength(true, 200, ['content-length', '12'])).toBeUndefined();
     expect(declaredLength(false, 204, ['content-length', '12'])).toBeUndefined();
     expect(declaredLength(false, 304, ['content-length', '12'])).toBeUndefined();
+  });
+});
+
+describe('contentLengthOf', () => {
+  it('reads the content-length whatever the status, for a file sent to HEAD as well', () => {
+    expect(contentLengthOf(['Content-Length', '7'])).toBe(7);
+    expect(contentLengthOf(['transfer-encoding', 'chunked'])).toBeUndefined();
   });
 });
 

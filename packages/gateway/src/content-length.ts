@@ -1,7 +1,25 @@
 // The Content-Length an app declared, as a promise to the client: which responses it binds, and
 // the rule a body breaks. node:http (strictContentLength off) writes whatever bytes come, so a
 // body that breaks it would run into the next response of a keep-alive connection. Pure; runs
-// in the worker, for the ASGI gateway and the fetch host.
+// in the worker, for the ASGI gateway, the fetch host and the Python host.
+
+/** Whether a Content-Length value is one number of bytes (not "abc", nor "3, 3" for two headers). */
+export function isByteCount(value: string): boolean {
+  return /^\d{1,15}$/.test(value);
+}
+
+/**
+ * The value of the content-length header, whatever its case. The caller has checked it with
+ * isByteCount, and that there is at most one: parseHeaders for ASGI apps, the runner for
+ * Python apps, writeFetchResponse for a fetch Response.
+ */
+export function contentLengthOf(headers: readonly string[]): number | undefined {
+  for (let i = 0; i + 1 < headers.length; i += 2) {
+    const name = headers[i] ?? '';
+    if (name.length === 14 && name.toLowerCase() === 'content-length') return Number(headers[i + 1]);
+  }
+  return undefined;
+}
 
 /**
  * The body length the app bound itself to, or undefined when it declared none or the response
@@ -9,12 +27,7 @@
  */
 export function declaredLength(head: boolean, status: number, headers: readonly string[]): number | undefined {
   if (head || status === 204 || status === 304) return undefined;
-  for (let i = 0; i + 1 < headers.length; i += 2) {
-    const name = headers[i] ?? '';
-    // parseHeaders has checked the value is digits, and that there is at most one.
-    if (name.length === 14 && name.toLowerCase() === 'content-length') return Number(headers[i + 1]);
-  }
-  return undefined;
+  return contentLengthOf(headers);
 }
 
 /** The rule broken once `sent` body bytes (this event's included) have been sent, or undefined. */

@@ -31,14 +31,14 @@ export type {
   WebSocketScope,
 } from './websocket-types.js';
 export { ClientDisconnected } from './client-disconnected.js';
-export { declaredLength, lengthViolation } from './content-length.js';
+export { declaredLength, isByteCount, lengthViolation } from './content-length.js';
 export { failResponse } from './fail-response.js';
 export { buildHttpScope, splitTarget, type HttpScopeInput } from './http-scope.js';
 export { LifespanFailed, runLifespan, type Lifespan, type LifespanLog, type LifespanMode } from './lifespan.js';
 export type { GatewayLog } from './log.js';
 export { parseSendEvent, type ResponseEvent } from './send-events.js';
 export { advance, type OrderVerdict, type ResponsePhase, type ResponseStep } from './response-order.js';
-export { sendFile, type FileResponse } from './send-file.js';
+export { sendFile } from './send-file.js';
 export { serveAsgiHttp, type AsgiCallable, type ServeAsgiHttpOptions } from './serve-http.js';
 export { waitForDrain } from './wait-for-drain.js';
 export { WebSocketGateway, type WebSocketGatewayOptions } from './websocket-gateway.js';

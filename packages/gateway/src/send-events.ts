@@ -1,6 +1,7 @@
 // Validates the events an ASGI app passes to send() and turns them into what node:http takes.
 // Untrusted app output stops here: no CR, LF or NUL in a header reaches the wire. Pure; runs
 // in the worker.
+import { isByteCount } from './content-length.js';
 
 export type ResponseEvent =
   | { readonly kind: 'start'; readonly status: number; readonly headers: string[]; readonly trailers: boolean }
@@ -135,7 +136,7 @@ function framingHeaderOf(name: string, value: string, where: string): 'content-l
   if (name.length !== 14 && name.length !== 17) return undefined;
   const lower = name.toLowerCase();
   if (lower === 'content-length') {
-    if (!/^\d{1,15}$/.test(value)) throw new TypeError(`${where} content-length must be a number of bytes, got "${value}"`);
+    if (!isByteCount(value)) throw new TypeError(`${where} content-length must be a number of bytes, got "${value}"`);
     return 'content-length';
   }
   if (lower === 'transfer-encoding') {

@@ -3,6 +3,7 @@
 import type { ServerResponse } from 'node:http';
 import { open } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
+import { contentLengthOf } from './content-length.js';
 
 export interface FileResponse {
   readonly status: number;
@@ -13,18 +14,22 @@ export interface FileResponse {
   readonly head: boolean;
 }
 
-/** Rejects before anything is written when the file cannot be opened, so the app gets the error and the client a 500. */
-export async function sendFile(res: ServerResponse, path: string, response: FileResponse): Promise<void> {
+/**
+ * Rejects before anything is written when the file cannot be opened, so the app gets the error
+ * and the client a 500. A Buffer path is opened as its bytes, for a file name that is not UTF-8.
+ */
+export async function sendFile(res: ServerResponse, path: string | Buffer, response: FileResponse): Promise<void> {
   const file = await open(path, 'r');
   let streaming = false;
   try {
     const stats = await file.stat();
-    if (!stats.isFile()) throw new TypeError(`http.response.pathsend: path ${path} is not a regular file`);
-    const framing = framingOf(response.headers);
-    if (framing.contentLength !== undefined && framing.contentLength !== stats.size) {
-      throw new TypeError(`http.response.pathsend: ${path} has ${String(stats.size)} bytes, not the ${String(framing.contentLength)} of the response's content-length`);
+    if (!stats.isFile()) throw new TypeError(`http.response.pathsend: path ${path.toString()} is not a regular file`);
+    const declared = contentLengthOf(response.headers);
+    if (declared !== undefined && declared !== stats.size) {
+      throw new TypeError(`http.response.pathsend: ${path.toString()} has ${String(stats.size)} bytes, not the ${String(declared)} of the response's content-length`);
     }
-    const headers = !response.keepOpen && !framing.present ? [...response.headers, 'content-length', String(stats.size)] : response.headers;
+    const framed = declared !== undefined || hasTransferEncoding(response.headers);
+    const headers = !response.keepOpen && !framed ? [...response.headers, 'content-length', String(stats.size)] : response.headers;
     res.writeHead(response.status, headers);
     if (response.head || stats.size === 0) {
       if (!response.keepOpen) res.end();
@@ -38,17 +43,9 @@ export async function sendFile(res: ServerResponse, path: string, response: File
   }
 }
 
-/** Whether the app framed the body itself, and the length it declared. */
-function framingOf(headers: readonly string[]): { present: boolean; contentLength: number | undefined } {
-  let present = false;
-  let contentLength: number | undefined;
-  for (let i = 0; i < headers.length; i += 2) {
-    const name = (headers[i] ?? '').toLowerCase();
-    if (name === 'transfer-encoding') present = true;
-    if (name === 'content-length') {
-      present = true;
-      contentLength = Number(headers[i + 1]);
-    }
-  }
-  return { present, contentLength };
+// A Python app's `Transfer-Encoding: chunked` leaves the framing to node (parseHeaders has
+// already dropped it from a JavaScript app's headers).
+function hasTransferEncoding(headers: readonly string[]): boolean {
+  for (let i = 0; i < headers.length; i += 2) if ((headers[i] ?? '').toLowerCase() === 'transfer-encoding') return true;
+  return false;
 }

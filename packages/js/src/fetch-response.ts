@@ -1,9 +1,16 @@
 // Writes a WHATWG Response to a node:http response: status, headers with every Set-Cookie kept,
 // and the body streamed at the pace the client reads. Runs in the worker, per request.
 import type { ServerResponse } from 'node:http';
-import { declaredLength, lengthViolation, waitForDrain } from '@bicorn/gateway';
+import { declaredLength, isByteCount, lengthViolation, waitForDrain } from '@bicorn/gateway';
 
 export async function writeFetchResponse(response: Response, res: ServerResponse, head: boolean): Promise<void> {
+  // Headers takes any text, and joins repeated values ("3, 3"): a Content-Length that is not
+  // one number of bytes frames nothing node can keep to, so it is refused as ASGI apps' is.
+  const length = response.headers.get('content-length');
+  if (length !== null && !isByteCount(length)) {
+    await response.body?.cancel();
+    throw new TypeError(`the Response's Content-Length must be one number of bytes, got "${length}"`);
+  }
   const headers: string[] = [];
   for (const [name, value] of response.headers) {
     if (name !== 'set-cookie') headers.push(name, value);
@@ -14,7 +21,8 @@ export async function writeFetchResponse(response: Response, res: ServerResponse
   const declared = declaredLength(head, response.status, headers);
   const body = response.body;
   if (body === null || head) {
-    checkLength(declared, 0, true);
+    const broken = lengthError(declared, 0, true);
+    if (broken !== undefined) throw broken;
     writeHead(response, res, headers);
     res.end();
     await body?.cancel();
@@ -31,11 +39,10 @@ export async function writeFetchResponse(response: Response, res: ServerResponse
       throw new TypeError(`the response body stream yielded ${typeof chunk}, not a Uint8Array`);
     }
     sent += chunk.length;
-    try {
-      checkLength(declared, sent, false);
-    } catch (error) {
+    const broken = lengthError(declared, sent, false);
+    if (broken !== undefined) {
       await reader.cancel();
-      throw error;
+      throw broken;
     }
     // The head waits for the first chunk (node would hold it until then anyway), so that a
     // first chunk that breaks the Content-Length is still a clean 500.
@@ -47,7 +54,8 @@ export async function writeFetchResponse(response: Response, res: ServerResponse
       return;
     }
   }
-  checkLength(declared, sent, true);
+  const broken = lengthError(declared, sent, true);
+  if (broken !== undefined) throw broken;
   if (!res.headersSent) writeHead(response, res, headers);
   res.end();
 }
@@ -57,7 +65,7 @@ function writeHead(response: Response, res: ServerResponse, headers: string[]): 
   else res.writeHead(response.status, response.statusText, headers);
 }
 
-function checkLength(declared: number | undefined, sent: number, final: boolean): void {
+function lengthError(declared: number | undefined, sent: number, final: boolean): TypeError | undefined {
   const rule = declared === undefined ? undefined : lengthViolation(declared, sent, final);
-  if (rule !== undefined) throw new TypeError(`the Response breaks its Content-Length: ${rule}`);
+  return rule === undefined ? undefined : new TypeError(`the Response breaks its Content-Length: ${rule}`);
 }

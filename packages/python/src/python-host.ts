@@ -3,7 +3,7 @@
 // a WSGI app's request body is received whole first (request-body.ts), an ASGI app's streams
 // in as the app reads it (request-stream.ts), and a response the client cannot take yet waits
 // on disk (response-spool.ts) while the app goes on. Runs in the worker, per request.
-import { failResponse, type AsgiWebSocketCallable } from '@bicorn/gateway';
+import { declaredLength, failResponse, lengthViolation, type AsgiWebSocketCallable } from '@bicorn/gateway';
 import type { Frame, FrameOf } from '@bicorn/protocol';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { HostLog } from './log.js';
@@ -12,7 +12,7 @@ import { requestFrame } from './request-head.js';
 import { ClientLeft, RequestStream, type BodySource } from './request-stream.js';
 import { ResponseSpool } from './response-spool.js';
 import type { RunnerProcess } from './runner-process.js';
-import { declaredLength, writeHead } from './response-head.js';
+import { responseHead, writeHead, type ResponseHead } from './response-head.js';
 import { sendPythonFile } from './send-file.js';
 import { WebSocketRelay } from './websocket-relay.js';
 
@@ -28,7 +28,7 @@ interface Stream {
   /** The response body's way to the client, from its first frame on. */
   spool: ResponseSpool | undefined;
   /** The response head, held until the first body frame says whether the body is all there is. */
-  head: FrameOf<'http-response'> | undefined;
+  head: ResponseHead | undefined;
   /** The app's Content-Length, when the body must match it; and the body bytes so far. */
   declaredLength: number | undefined;
   bodyLength: number;
@@ -211,8 +211,8 @@ export class PythonHost {
   #onStreamFrame(frame: Frame, stream: Stream): void {
     switch (frame.type) {
       case 'http-response':
-        stream.head = frame;
-        stream.declaredLength = stream.req.method === 'HEAD' ? undefined : declaredLength(frame);
+        stream.head = responseHead(frame);
+        stream.declaredLength = declaredLength(stream.req.method === 'HEAD', frame.status, stream.head.headers);
         return;
       case 'http-response-body':
         this.#onResponseBody(frame, stream);
@@ -247,10 +247,7 @@ export class PythonHost {
     // The app's Content-Length is a promise to the client: a body that breaks it is cut, so
     // that a keep-alive connection never carries bytes of one response into the next.
     stream.bodyLength += frame.body.length;
-    const declared = stream.declaredLength;
-    if (declared !== undefined && (stream.bodyLength > declared || (!frame.more && stream.bodyLength < declared))) {
-      throw new Error(`the response body is ${frame.more ? 'longer than' : `${String(stream.bodyLength)} bytes, not`} the ${String(declared)} bytes of its Content-Length`);
-    }
+    checkLength(stream, !frame.more);
     if (!res.headersSent) writeHead(res, stream.head, frame.more ? undefined : frame.body.length);
     if (stream.spool === undefined && !frame.more) {
       // The whole body in one frame, the common case: nothing to pace.
@@ -268,15 +265,19 @@ export class PythonHost {
   #onTrailers(frame: FrameOf<'http-trailers'>, stream: Stream): void {
     const { res } = stream;
     if (!res.headersSent) writeHead(res, stream.head, undefined);
-    if (stream.declaredLength !== undefined && stream.bodyLength !== stream.declaredLength) {
-      throw new Error(`the response body is ${String(stream.bodyLength)} bytes, not the ${String(stream.declaredLength)} bytes of its Content-Length`);
-    }
+    checkLength(stream, true);
     this.#end(frame.stream, stream, false);
     // Trailers go out with the last chunk; node drops them from a response that is not chunked.
     res.addTrailers(frame.headers.map(([name, value]) => [name.toString('latin1'), value.toString('latin1')] as [string, string]));
     if (stream.spool === undefined) res.end();
     else stream.spool.write(EMPTY, true);
   }
+}
+
+/** Throws when the body so far breaks the app's Content-Length; `final`: it is the whole body. */
+function checkLength(stream: Stream, final: boolean): void {
+  const rule = stream.declaredLength === undefined ? undefined : lengthViolation(stream.declaredLength, stream.bodyLength, final);
+  if (rule !== undefined) throw new Error(`the response breaks its Content-Length: ${rule}`);
 }
 
 function badGateway(res: ServerResponse): void {

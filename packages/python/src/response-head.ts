@@ -2,30 +2,32 @@
 import type { FrameOf } from '@bicorn/protocol';
 import type { ServerResponse } from 'node:http';
 
+/** The app's response head, its headers flat and decoded as node:http takes them. */
+export interface ResponseHead {
+  readonly status: number;
+  readonly headers: string[];
+}
+
+export function responseHead(frame: FrameOf<'http-response'>): ResponseHead {
+  return { status: frame.status, headers: latin1Headers(frame.headers) };
+}
+
 /**
- * Writes the head the app gave. When the first body frame is also the last, its length is the
- * whole body's: a Content-Length then spares chunked encoding (and lets HTTP/1.0 keep alive).
- * An app's `Transfer-Encoding: chunked` (the runner lets no other value through) asks for no
- * Content-Length: it is left to node, which then chunks for HTTP/1.1 and ends an HTTP/1.0
- * body by closing the connection, as node would send chunks even to a client that cannot
- * read them.
+ * Writes the head the app gave (editing its headers in place: a head is written once). When
+ * the first body frame is also the last, its length is the whole body's: a Content-Length then
+ * spares chunked encoding (and lets HTTP/1.0 keep alive). An app's `Transfer-Encoding: chunked`
+ * (the runner lets no other value through) asks for no Content-Length: it is left to node,
+ * which then chunks for HTTP/1.1 and ends an HTTP/1.0 body by closing the connection, as node
+ * would send chunks even to a client that cannot read them.
  */
-export function writeHead(res: ServerResponse, head: FrameOf<'http-response'> | undefined, wholeBody: number | undefined): void {
+export function writeHead(res: ServerResponse, head: ResponseHead | undefined, wholeBody: number | undefined): void {
   const status = head?.status ?? 200;
-  const headers = head === undefined ? [] : latin1Headers(head.headers);
+  const headers = head?.headers ?? [];
   const chunked = dropName(headers, 'transfer-encoding');
   if (wholeBody !== undefined && !chunked && status !== 204 && status !== 304 && !hasName(headers, 'content-length')) {
     headers.push('content-length', String(wholeBody));
   }
   res.writeHead(status, headers);
-}
-
-export function declaredLength(head: FrameOf<'http-response'>): number | undefined {
-  if (head.status === 204 || head.status === 304) return undefined;
-  for (const [name, value] of head.headers) {
-    if (name.length === 14 && name.toString('latin1') === 'content-length') return Number(value.toString('latin1'));
-  }
-  return undefined;
 }
 
 /** Removes the pairs named `name` (lower-case, as the runner sends names); whether there were any. */
@@ -45,7 +47,7 @@ function hasName(flat: readonly string[], name: string): boolean {
   return false;
 }
 
-export function latin1Headers(headers: FrameOf<'http-response'>['headers']): string[] {
+function latin1Headers(headers: FrameOf<'http-response'>['headers']): string[] {
   const flat: string[] = [];
   for (const [name, value] of headers) flat.push(name.toString('latin1'), value.toString('latin1'));
   return flat;

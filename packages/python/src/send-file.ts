@@ -2,22 +2,22 @@
 // the gateway's sendFile, so the bytes never pass through the Python process. Runs in the
 // worker, per response.
 import { failResponse, sendFile } from '@bicorn/gateway';
-import type { FrameOf } from '@bicorn/protocol';
 import type { ServerResponse } from 'node:http';
 import type { HostLog } from './log.js';
-import { latin1Headers } from './response-head.js';
+import type { ResponseHead } from './response-head.js';
 
 /** Never rejects: a file that cannot be sent is a 500 (or a cut connection) and a log line. */
 export async function sendPythonFile(
   res: ServerResponse,
-  head: FrameOf<'http-response'> | undefined,
+  head: ResponseHead | undefined,
   path: Buffer,
   headOnly: boolean,
   log: HostLog,
 ): Promise<void> {
-  const response = { status: head?.status ?? 200, headers: head === undefined ? [] : latin1Headers(head.headers), keepOpen: false, head: headOnly };
+  const response = { status: head?.status ?? 200, headers: head?.headers ?? [], keepOpen: false, head: headOnly };
   try {
-    await sendFile(res, path.toString(), response);
+    // The bytes the app named: a file name need not be UTF-8.
+    await sendFile(res, path, response);
   } catch (error) {
     if (res.headersSent && res.destroyed) return; // the client left while the file was on its way
     log.error({ err: error, path: path.toString() }, 'http.response.pathsend: cannot send the file');

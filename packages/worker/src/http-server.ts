@@ -62,7 +62,6 @@ export class WorkerServer {
     this.#server.on('request', (req: IncomingMessage, res: ServerResponse) => {
       options.onRequest();
       this.#track(req, res);
-      if (options.requestTimeoutMs > 0) this.#watchProgress(req, res, options.requestTimeoutMs);
       listener(req, res);
     });
     if (options.websocket !== undefined) {
@@ -92,10 +91,10 @@ export class WorkerServer {
   }
 
   /**
-   * Graceful: idle keep-alive connections close now, busy ones after their response, and
-   * new ones after their first request (or after keep_alive if none comes); WebSockets get
-   * close 1001. Resolves once every connection is closed, or at the deadline with the rest
-   * destroyed. Fast: now.
+   * Graceful: idle keep-alive connections close after a grace of up to IDLE_DRAIN_GRACE_MS,
+   * busy ones after their response, and new ones after their first request (or after
+   * keep_alive if none comes); WebSockets get close 1001. Resolves once every connection is
+   * closed, or at the deadline with the rest destroyed. Fast: now.
    */
   async drain(mode: StopMode, timeoutMs: number): Promise<void> {
     if (mode === 'fast') {
@@ -106,17 +105,14 @@ export class WorkerServer {
       this.#drained = resolve;
     });
     for (const res of this.#responses) closeAfter(res);
-    // Connections that get a request meanwhile close after its response; the rest are idle.
-    const closeIdle = (): void => {
-      for (const [socket, connection] of this.#connections) if (connection.busy === 0 && !connection.upgraded) socket.destroy();
-    };
-    // A new connection gets keep_alive to send its first request, an idle one a moment.
+    // Connections that get a request meanwhile close after its response. A new connection
+    // gets keep_alive to send its first request, an idle one a moment.
     const idleConnections = setTimeout(() => {
-      for (const [socket, connection] of this.#connections) {
-        if (connection.busy === 0 && connection.served > 0 && !connection.upgraded) socket.destroy();
-      }
+      this.#closeIdle(true);
     }, Math.min(IDLE_DRAIN_GRACE_MS, this.#options.keepAliveMs, timeoutMs));
-    const silentNewcomers = setTimeout(closeIdle, Math.min(this.#options.keepAliveMs, timeoutMs));
+    const silentNewcomers = setTimeout(() => {
+      this.#closeIdle(false);
+    }, Math.min(this.#options.keepAliveMs, timeoutMs));
     const deadline = setTimeout(() => {
       this.#options.log.warn({ inFlight: this.#responses.size, connections: this.#connections.size }, 'requests still running at the graceful timeout; closing them');
       this.#destroyAll();
@@ -129,6 +125,13 @@ export class WorkerServer {
     clearTimeout(deadline);
   }
 
+  /** Closes the connections with no response under way: those that have served one, or all. */
+  #closeIdle(onlyServed: boolean): void {
+    for (const [socket, connection] of this.#connections) {
+      if (connection.busy === 0 && !connection.upgraded && (!onlyServed || connection.served > 0)) socket.destroy();
+    }
+  }
+
   #track(req: IncomingMessage, res: ServerResponse): void {
     const socket = req.socket;
     const connection = this.#connections.get(socket);
@@ -138,7 +141,10 @@ export class WorkerServer {
     const accessLog = this.#options.accessLog;
     const started = accessLog === undefined ? 0 : performance.now();
     const bytesBefore = accessLog === undefined ? 0 : socket.bytesWritten;
+    const timeoutMs = this.#options.requestTimeoutMs;
+    const progress = timeoutMs > 0 ? this.#watchProgress(req, res, timeoutMs) : undefined;
     res.on('close', () => {
+      clearTimeout(progress);
       this.#responses.delete(res);
       if (connection !== undefined) {
         connection.busy--;
@@ -160,16 +166,16 @@ export class WorkerServer {
    * The request timeout: checked every `timeoutMs`, it ends the exchange when no byte has moved
    * either way on the connection since the last check. So a hung app is ended, a slow upload or
    * a long stream that keeps moving is not, and a client that stops reading is cut as nginx's
-   * send_timeout does.
+   * send_timeout does. The caller clears the timer when the response closes.
    */
-  #watchProgress(req: IncomingMessage, res: ServerResponse, timeoutMs: number): void {
+  #watchProgress(req: IncomingMessage, res: ServerResponse, timeoutMs: number): NodeJS.Timeout {
     const socket = req.socket;
     let moved = socket.bytesRead + socket.bytesWritten;
     const check = (): void => {
       const now = socket.bytesRead + socket.bytesWritten;
       if (now !== moved) {
         moved = now;
-        timer = setTimeout(check, timeoutMs);
+        timer.refresh();
         return;
       }
       const started = res.headersSent;
@@ -180,10 +186,8 @@ export class WorkerServer {
       else socket.end(GATEWAY_TIMEOUT, () => socket.destroy());
       this.#options.onRequestTimeout(req, started);
     };
-    let timer = setTimeout(check, timeoutMs);
-    res.once('close', () => {
-      clearTimeout(timer);
-    });
+    const timer = setTimeout(check, timeoutMs);
+    return timer;
   }
 
   #checkDrained(): void {
