@@ -123,11 +123,14 @@ describe.skipIf(!hasPython)('a Python ASGI app reading a request body as it arri
     const bicorn = serveRaw();
     const url = await bicorn.listening();
     const connection = new RawConnection(url);
-    await connection.opened;
-    connection.write('POST /upload-watch HTTP/1.1\r\nHost: test\r\nContent-Length: 1048576\r\n\r\n');
-    connection.write(Buffer.alloc(64 * 1024, 0x62));
-    await bicorn.waitForLog('the app reading the upload', (l) => l.msg === 'raw_asgi: upload started');
-    connection.destroy();
+    try {
+      await connection.opened;
+      connection.write('POST /upload-watch HTTP/1.1\r\nHost: test\r\nContent-Length: 1048576\r\n\r\n');
+      connection.write(Buffer.alloc(64 * 1024, 0x62));
+      await bicorn.waitForLog('the app reading the upload', (l) => l.msg === 'raw_asgi: upload started');
+    } finally {
+      connection.destroy();
+    }
     const ended = await bicorn.waitForLog('the app seeing the client leave', (l) => l.msg.startsWith('raw_asgi: upload ended by http.disconnect'));
     expect(Number(/after (\d+) bytes/.exec(ended.msg)?.[1])).toBeLessThanOrEqual(64 * 1024);
     expect((await get200(url)).status).toBe(200);

@@ -2,11 +2,11 @@
 // app (test/fixtures/python/raw_asgi.py): an app that sends faster than its client reads waits,
 // with the worker holding no more than the window and a message, and a client that sends
 // faster than the app reads is held back within the window instead of overrunning it.
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { isRootWarning, type BicornProcess } from './support/bicorn-process.js';
+import { isRootWarning } from './support/bicorn-process.js';
 import { get } from './support/http.js';
+import { peakRssKb } from './support/proc.js';
 import { hasPython } from './support/python.js';
 import { serveRaw } from './support/raw-asgi.js';
 import { openWs, wsUrl } from './support/websocket.js';
@@ -15,17 +15,10 @@ import { openWs, wsUrl } from './support/websocket.js';
 // byte, the worst case for a worker that credited all but the last frame of each message.
 const MESSAGE_SIZE = 256 * 1024 + 1;
 const FLOOD_COUNT = 2048;
+/** Messages of 600 KiB to an app that reads none yet: more than the windows of its process and worker. */
+const SLOW_READER_MESSAGES = 8;
 /** A worker that held what the app sent would be past 512 MiB; its own footprint is under 100. */
 const WORKER_PEAK_LIMIT_KB = 200 * 1024;
-
-function peakRssKb(pid: number): number {
-  const line = readFileSync(`/proc/${String(pid)}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmHWM:'));
-  return Number(line?.split(/\s+/)[1]);
-}
-
-function workerPid(bicorn: BicornProcess): number {
-  return Number(bicorn.lines.find((l) => l.msg === 'worker ready')?.workerPid);
-}
 
 /** The app's count of messages sent, once it has stopped changing for half a second (polled). */
 async function settledCount(url: string, timeoutMs = 15_000): Promise<number> {
@@ -59,7 +52,7 @@ describe.skipIf(!hasPython)('WebSocket flow control with a Python ASGI app', () 
       const sentWhilePaused = await settledCount(url);
       // Only the socket buffers, the window and a message or two fit before the app must wait.
       expect(sentWhilePaused).toBeLessThan(FLOOD_COUNT / 8);
-      expect(peakRssKb(workerPid(bicorn))).toBeLessThan(WORKER_PEAK_LIMIT_KB);
+      expect(peakRssKb(bicorn.workerPid())).toBeLessThan(WORKER_PEAK_LIMIT_KB);
       ws.resume();
       await bicorn.waitForLog('the app to send its last message', (l) => l.msg === 'raw_asgi: flood done');
       await new Promise<void>((resolve) => {
@@ -69,7 +62,7 @@ describe.skipIf(!hasPython)('WebSocket flow control with a Python ASGI app', () 
         };
         check();
       });
-      expect(peakRssKb(workerPid(bicorn))).toBeLessThan(WORKER_PEAK_LIMIT_KB);
+      expect(peakRssKb(bicorn.workerPid())).toBeLessThan(WORKER_PEAK_LIMIT_KB);
     } finally {
       ws.terminate();
     }
@@ -78,16 +71,24 @@ describe.skipIf(!hasPython)('WebSocket flow control with a Python ASGI app', () 
   });
 
   it('holds back a client that sends faster than the app reads, within the window', async () => {
-    const bicorn = serveRaw();
+    const bicorn = serveRaw(['--log-level', 'debug']);
     const url = await bicorn.listening();
     const client = await openWs(wsUrl(url, '/ws/slow-reader'));
-    // Each message is most of the window: the second must wait until the app takes the first.
-    for (let i = 0; i < 3; i++) client.ws.send(Buffer.alloc(600 * 1024, i));
-    client.ws.send('done');
-    for (let i = 0; i < 3; i++) expect((await client.next()).data).toBe(`got ${String(600 * 1024)}`);
-    expect((await client.next()).data).toBe('done');
-    client.ws.close();
-    await client.closed;
+    try {
+      // Each message is most of the window: the app's process and the worker hold about two
+      // each before the worker must stop reading the client, with the app reading nothing.
+      for (let i = 0; i < SLOW_READER_MESSAGES; i++) client.ws.send(Buffer.alloc(600 * 1024, i));
+      client.ws.send('done');
+      await bicorn.waitForLog('the worker to pause reading', (l) => l.msg.startsWith('WebSocket receive window full'));
+      expect((await get(`${url}/release`)).body).toBe('released');
+      for (let i = 0; i < SLOW_READER_MESSAGES; i++) expect((await client.next()).data).toBe(`got ${String(600 * 1024)}`);
+      expect((await client.next()).data).toBe('done');
+      client.ws.close();
+      await client.closed;
+    } catch (error) {
+      client.ws.terminate();
+      throw error;
+    }
     expect((await bicorn.stop()).code).toBe(0);
     expect(bicorn.lines.filter((l) => l.level >= 40 && !isRootWarning(l))).toEqual([]);
   });

@@ -24,7 +24,7 @@ describe.skipIf(!hasPython)('fd:// binds', () => {
     const url = await bicorn.listening();
     expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     expect((await get(`${url}/`)).body).toMatch(/^fetch \d+$/);
-    const workers = bicorn.lines.filter((l) => l.msg === 'worker ready').map((l) => l.workerPid as number);
+    const workers = bicorn.workerPids();
     expect(workers).toHaveLength(2);
     for (const pid of workers) expect(readlinkSync(`/proc/${String(pid)}/fd/5`)).toBe('/dev/null');
     expect(readlinkSync(`/proc/${String(bicorn.pid)}/fd/5`)).toMatch(/^socket:/);

@@ -1,15 +1,15 @@
 // unix: binds end to end: serving, the socket file's mode, stale and live files, removal on exit.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BicornProcess, fixture, runBicorn } from './support/bicorn-process.js';
 import { get, getUnix } from './support/http.js';
+import { tempDir } from './support/temp-dir.js';
 
 const APP = fixture('apps/fetch.mjs');
-const socketIn = (name = 'bicorn.sock') => join(mkdtempSync(join(tmpdir(), 'bicorn-unix-')), name);
+const socketIn = (name = 'bicorn.sock') => join(tempDir('bicorn-unix-'), name);
 
 describe('unix socket binds', () => {
   it('serve on a unix socket beside a TCP address, with mode 660, and remove the file on exit', async () => {

@@ -1,12 +1,12 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runBicorn } from './support/bicorn-process.js';
+import { tempDir } from './support/temp-dir.js';
 
 describe('bicorn check', () => {
   it('prints every effective value with its source', async () => {
-    const cwd = mkdtempSync(join(tmpdir(), 'bicorn-check-'));
+    const cwd = tempDir('bicorn-check-');
     writeFileSync(join(cwd, 'bicorn.config.mjs'), "export default { workers: 3, keep_alive: '10s' };\n");
     const { code, stdout } = await runBicorn(['check', '--keep-alive', '7', 'app.mjs'], { cwd, env: { BICORN_LOG_LEVEL: 'debug' } });
     expect(code).toBe(0);

@@ -7,7 +7,7 @@ describe('a worker killed under load', () => {
     const bicorn = new BicornProcess(['-w', '2', '-b', '127.0.0.1:0', fixture('apps/fetch.mjs')]);
     const url = await bicorn.listening();
     const ready = bicorn.lines.filter((l) => l.msg === 'worker ready');
-    const victim = ready[0]?.workerPid as number;
+    const victim = bicorn.workerPid();
 
     // Light load: a few requests at a time on fresh connections, around the kill.
     const control = { stop: false };

@@ -1,27 +1,29 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BicornProcess } from './support/bicorn-process.js';
-import { get } from './support/http.js';
+import { get, type Answer } from './support/http.js';
+import { pollUntil } from './support/poll.js';
 import { hasPython } from './support/python.js';
+import { tempDir } from './support/temp-dir.js';
 
-const tempDir = () => mkdtempSync(join(tmpdir(), 'bicorn-dev-'));
-
-/** Polls until the app answers with `body`; the reload happens in the background. */
-async function untilAnswer(url: string, match: (status: number, body: string) => boolean): Promise<{ status: number; body: string }> {
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    const answer = await get(url);
-    if (match(answer.status, answer.body)) return answer;
-    if (Date.now() > deadline) throw new Error(`still ${String(answer.status)} ${answer.body}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+/** Polls until the app's answer matches; the reload happens in the background. */
+async function untilAnswer(url: string, match: (status: number, body: string) => boolean): Promise<Answer> {
+  let last: Answer | undefined;
+  return pollUntil(
+    () => `a matching answer from ${url}; the last was ${last === undefined ? 'none' : `${String(last.status)} ${last.body}`}`,
+    async () => {
+      last = await get(url);
+      return match(last.status, last.body) ? last : undefined;
+    },
+    20_000,
+    50,
+  );
 }
 
 describe('--reload', () => {
   it('reloads a JavaScript app when its file changes, and shows a load error as a 500 until it is fixed', async () => {
-    const dir = tempDir();
+    const dir = tempDir('bicorn-dev-');
     const app = join(dir, 'app.mjs');
     writeFileSync(app, "export default { fetch: () => new Response('version 1') };\n");
     const bicorn = new BicornProcess(['-b', '127.0.0.1:0', '--reload', app]);
@@ -49,7 +51,7 @@ describe('--reload', () => {
   });
 
   it.skipIf(!hasPython)('starts with a Python app that fails to import, answering 500 with its traceback, and serves it once fixed', async () => {
-    const dir = tempDir();
+    const dir = tempDir('bicorn-dev-');
     writeFileSync(join(dir, 'devapp.py'), 'import no_such_module_anywhere\n');
     const bicorn = new BicornProcess(['-b', '127.0.0.1:0', '--reload', '--reload-include', '*.html', '--chdir', dir, 'devapp:application']);
     const url = await bicorn.listening();

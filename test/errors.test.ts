@@ -1,18 +1,19 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { homedir, tmpdir } from 'node:os';
+import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { fixture, runBicorn } from './support/bicorn-process.js';
+import { tempDir } from './support/temp-dir.js';
 
 /** A Python 3.8, where pyenv has one (as on this project's machines). */
 const oldPython = ['python3.8', join(process.env.PYENV_ROOT ?? join(homedir(), '.pyenv'), 'versions', '3.8.18', 'bin', 'python3')].find(
   (python) => spawnSync(python, ['-c', 'import sys; assert sys.version_info[:2] == (3, 8)']).status === 0,
 );
 
-function tempDir(files: Record<string, string>): string {
-  const dir = mkdtempSync(join(tmpdir(), 'bicorn-test-'));
+function dirWith(files: Record<string, string>): string {
+  const dir = tempDir('bicorn-test-');
   for (const [name, content] of Object.entries(files)) writeFileSync(join(dir, name), content);
   return dir;
 }
@@ -27,7 +28,7 @@ function expectOneLine(stderr: string): string {
 
 describe('user errors', () => {
   it('a bad config file value gives exit 2 and one line naming the file', async () => {
-    const cwd = tempDir({ 'bicorn.config.json': JSON.stringify({ workers: 'four' }) });
+    const cwd = dirWith({ 'bicorn.config.json': JSON.stringify({ workers: 'four' }) });
     const { code, stderr } = await runBicorn([fixture('apps/fetch.mjs')], { cwd });
     expect(code).toBe(2);
     expect(expectOneLine(stderr)).toBe(
@@ -36,7 +37,7 @@ describe('user errors', () => {
   });
 
   it('a config file that does not parse gives exit 2', async () => {
-    const cwd = tempDir({ '.bicornrc.json': '{ "workers": ' });
+    const cwd = dirWith({ '.bicornrc.json': '{ "workers": ' });
     const { code, stderr } = await runBicorn([fixture('apps/fetch.mjs')], { cwd });
     expect(code).toBe(2);
     expect(expectOneLine(stderr)).toBe(
@@ -81,7 +82,7 @@ describe('user errors', () => {
   });
 
   it('a Python module that cannot be found gives exit 4, saying where bicorn looked', async () => {
-    const cwd = tempDir({});
+    const cwd = dirWith({});
     const { code, stderr } = await runBicorn(['-b', '127.0.0.1:0', 'no_such_module_here:application'], { cwd });
     expect(code).toBe(4);
     expect(stderr).toMatch(/^bicorn: error: app no_such_module_here:application failed to load:\nNo module named 'no_such_module_here': bicorn looked in /);
@@ -110,7 +111,7 @@ describe('user errors', () => {
   });
 
   it('no app at all gives exit 2', async () => {
-    const { code, stderr } = await runBicorn([], { cwd: tempDir({}) });
+    const { code, stderr } = await runBicorn([], { cwd: dirWith({}) });
     expect(code).toBe(2);
     expect(expectOneLine(stderr)).toMatch(/no app given/);
   });
@@ -119,7 +120,7 @@ describe('user errors', () => {
     ['--error-logfile', 'error_log'],
     ['--access-logfile', 'access_log'],
   ])('a log file that cannot be opened (%s) gives exit 2 naming the setting', async (flag, setting) => {
-    const dir = tempDir({ 'a-file': '' });
+    const dir = dirWith({ 'a-file': '' });
     const { code, stderr } = await runBicorn(['-b', '127.0.0.1:0', flag, join(dir, 'a-file', 'x.log'), fixture('apps/fetch.mjs')]);
     expect(code).toBe(2);
     expect(expectOneLine(stderr)).toBe(

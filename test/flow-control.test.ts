@@ -1,11 +1,11 @@
 // End-to-end flow control between client, worker and Python process, for WSGI (big_wsgi.py)
 // and ASGI (big_asgi.py) apps: large bodies either way, the peak memory of worker and runner
 // read from /proc, and a stalled client that does not hold the app.
-import { readFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { describe, expect, it } from 'vitest';
 import { hasPython } from './support/python.js';
 import { BicornProcess, fixture } from './support/bicorn-process.js';
+import { peakRssKb } from './support/proc.js';
 
 const GiB = 1024 * 1024 * 1024;
 /** The ASGI bodies: well past what a worker or runner may hold, and done in a few seconds. */
@@ -13,11 +13,6 @@ const ASGI_BYTES = 512 * 1024 * 1024;
 /** Generous bounds: a worker or runner that held the body would be past 1 GiB. */
 const WORKER_PEAK_LIMIT_KB = 250 * 1024;
 const RUNNER_PEAK_LIMIT_KB = 120 * 1024;
-
-function peakRssKb(pid: number): number {
-  const line = readFileSync(`/proc/${String(pid)}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmHWM:'));
-  return Number(line?.split(/\s+/)[1]);
-}
 
 function upload(url: string, bytes: number): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -101,7 +96,7 @@ describe.skipIf(!hasPython)('flow control between client, worker and Python proc
   it('moves a 1 GiB upload to a slow-reading app without the worker or runner holding it', { timeout: 120_000 }, async () => {
     const bicorn = new BicornProcess(['-b', '127.0.0.1:0', '--chdir', fixture('python'), 'big_wsgi:application']);
     const url = await bicorn.listening();
-    const workerPid = Number(bicorn.lines.find((l) => l.msg === 'worker ready')?.workerPid);
+    const workerPid = bicorn.workerPid();
     const answer = JSON.parse(await upload(`${url}/upload`, GiB)) as { bytes: number; peak_rss_kb: number };
     expect(answer.bytes).toBe(GiB);
     expect(answer.peak_rss_kb).toBeLessThan(RUNNER_PEAK_LIMIT_KB);
@@ -109,21 +104,10 @@ describe.skipIf(!hasPython)('flow control between client, worker and Python proc
     expect((await bicorn.stop()).code).toBe(0);
   });
 
-  it('streams a 1 GiB response to a slow client without the worker or runner holding it', { timeout: 120_000 }, async () => {
-    const bicorn = new BicornProcess(['-b', '127.0.0.1:0', '--chdir', fixture('python'), 'big_wsgi:application']);
-    const url = await bicorn.listening();
-    const workerPid = Number(bicorn.lines.find((l) => l.msg === 'worker ready')?.workerPid);
-    expect(await slowDownload(`${url}/download?mb=1024`)).toBe(GiB);
-    const done = await bicorn.waitForLog('the app to finish', (l) => l.stream === 'stdout' && l.msg.startsWith('download done'));
-    expect(Number(/peak_rss_kb=(\d+)/.exec(done.msg)?.[1])).toBeLessThan(RUNNER_PEAK_LIMIT_KB);
-    expect(peakRssKb(workerPid)).toBeLessThan(WORKER_PEAK_LIMIT_KB);
-    expect((await bicorn.stop()).code).toBe(0);
-  });
-
   it('moves a 512 MiB upload to a slow-reading ASGI app as it arrives, without the worker or runner holding it', { timeout: 60_000 }, async () => {
     const bicorn = new BicornProcess(['-b', '127.0.0.1:0', '--chdir', fixture('python'), 'big_asgi:app']);
     const url = await bicorn.listening();
-    const workerPid = Number(bicorn.lines.find((l) => l.msg === 'worker ready')?.workerPid);
+    const workerPid = bicorn.workerPid();
     const answer = JSON.parse(await upload(`${url}/upload`, ASGI_BYTES)) as { bytes: number; events: number; peak_rss_kb: number };
     expect(answer.bytes).toBe(ASGI_BYTES);
     // Streamed: many events of at most the window each.
@@ -133,11 +117,14 @@ describe.skipIf(!hasPython)('flow control between client, worker and Python proc
     expect((await bicorn.stop()).code).toBe(0);
   });
 
-  it('streams a 512 MiB response of an ASGI app to a slow client without the worker or runner holding it', { timeout: 60_000 }, async () => {
-    const bicorn = new BicornProcess(['-b', '127.0.0.1:0', '--chdir', fixture('python'), 'big_asgi:app']);
+  it.each([
+    { size: '1 GiB', of: 'a WSGI app', app: 'big_wsgi:application', bytes: GiB },
+    { size: '512 MiB', of: 'an ASGI app', app: 'big_asgi:app', bytes: ASGI_BYTES },
+  ])('streams a $size response of $of to a slow client without the worker or runner holding it', { timeout: 120_000 }, async ({ app, bytes }) => {
+    const bicorn = new BicornProcess(['-b', '127.0.0.1:0', '--chdir', fixture('python'), app]);
     const url = await bicorn.listening();
-    const workerPid = Number(bicorn.lines.find((l) => l.msg === 'worker ready')?.workerPid);
-    expect(await slowDownload(`${url}/download?mb=${String(ASGI_BYTES / (1024 * 1024))}`)).toBe(ASGI_BYTES);
+    const workerPid = bicorn.workerPid();
+    expect(await slowDownload(`${url}/download?mb=${String(bytes / (1024 * 1024))}`)).toBe(bytes);
     const done = await bicorn.waitForLog('the app to finish', (l) => l.stream === 'stdout' && l.msg.startsWith('download done'));
     expect(Number(/peak_rss_kb=(\d+)/.exec(done.msg)?.[1])).toBeLessThan(RUNNER_PEAK_LIMIT_KB);
     expect(peakRssKb(workerPid)).toBeLessThan(WORKER_PEAK_LIMIT_KB);

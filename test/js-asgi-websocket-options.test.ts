@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { BicornProcess, fixture } from './support/bicorn-process.js';
 import { get } from './support/http.js';
+import { pollUntil } from './support/poll.js';
 import { Client, wsUrl } from './support/websocket.js';
 
 const APP = fixture('apps/asgi-full.mjs');
@@ -32,11 +33,10 @@ function open(url: string, options: WebSocket.ClientOptions = {}): Promise<{ cli
 
 /** What the app's websocket.disconnect events carried, once there is one. */
 async function appCloses(url: string): Promise<unknown[]> {
-  for (let attempt = 0; attempt < 200; attempt++) {
+  return pollUntil("the app's WebSocket disconnect", async () => {
     const closes = JSON.parse((await get(`${url}/closes`)).body) as unknown[];
-    if (closes.length > 0) return closes;
-  }
-  throw new Error('the app never saw its WebSocket disconnect');
+    return closes.length > 0 ? closes : undefined;
+  });
 }
 
 describe('per-message deflate for a JavaScript ASGI app', () => {

@@ -2,13 +2,14 @@
 // Python processes run as the user, and the files they write are theirs. Needs root (it is, in
 // CI and on the developers' machines), and the nobody user and nogroup group of Debian.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, statSync, chmodSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, statSync, chmodSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BicornProcess, fixture, repoRoot, runBicorn } from './support/bicorn-process.js';
 import { get, getUnix } from './support/http.js';
+import { pollUntil } from './support/poll.js';
 import { pythonFixtures } from './support/python.js';
+import { tempDir } from './support/temp-dir.js';
 
 const APP = fixture('apps/fetch.mjs');
 const NOBODY = 65534;
@@ -27,7 +28,7 @@ else if (!canDropPython) console.warn(`privileges-drop: the Python test is skipp
 
 /** A directory any user can write, as a worker that dropped root needs for its files. */
 function openDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'bicorn-privileges-'));
+  const dir = tempDir('bicorn-privileges-');
   chmodSync(dir, 0o755);
   return dir;
 }
@@ -43,8 +44,6 @@ function childrenOf(pid: number): number[] {
   return text === '' ? [] : text.split(/\s+/).map(Number);
 }
 
-const workerPids = (bicorn: BicornProcess): number[] => bicorn.lines.filter((l) => l.msg === 'worker ready').map((l) => l.workerPid as number);
-
 describe.skipIf(!canDrop)('dropping root', () => {
   it('runs workers as --user with its primary group and no supplementary groups, while the master stays root and binds', async () => {
     const dir = openDir();
@@ -54,13 +53,17 @@ describe.skipIf(!canDrop)('dropping root', () => {
     const bicorn = new BicornProcess(['--user', 'nobody', '-w', '2', '-b', '127.0.0.1:0', '-b', `unix:${socket}`, '--access-logfile', accessLog, '-p', pidFile, '--umask', '027', APP]);
     const url = await bicorn.listening();
     expect(bicorn.lines.find((l) => l.msg === 'workers will run as this user')).toMatchObject({ uid: NOBODY, gid: NOBODY, user: 'nobody' });
-    for (const pid of workerPids(bicorn)) expect(status(pid)).toEqual({ uid: NOBODY, gid: NOBODY, groups: '', umask: '0027' });
+    expect(bicorn.workerPids()).toHaveLength(2);
+    for (const pid of bicorn.workerPids()) expect(status(pid)).toEqual({ uid: NOBODY, gid: NOBODY, groups: '', umask: '0027' });
     expect(status(bicorn.pid)).toMatchObject({ uid: 0, umask: '0027' });
     // The workers write the access log the master created, and serve the socket it bound.
     await get(`${url}/`);
     expect((await getUnix(socket)).status).toBe(200);
-    const deadline = Date.now() + 10_000;
-    while (!readFileSync(accessLog, 'utf8').includes('"path":"/"') && Date.now() < deadline) await get(`${url}/`);
+    await pollUntil('the access line of GET / in the log file', async () => {
+      if (readFileSync(accessLog, 'utf8').includes('"path":"/"')) return true;
+      await get(`${url}/`);
+      return undefined;
+    });
     expect(statSync(accessLog)).toMatchObject({ uid: NOBODY, gid: NOBODY });
     // The socket belongs to the workers' user and group, the pid file to the root master.
     expect(statSync(socket)).toMatchObject({ uid: NOBODY, gid: NOBODY });
@@ -74,8 +77,7 @@ describe.skipIf(!canDrop)('dropping root', () => {
     const socket = join(openDir(), 'bicorn.sock');
     const bicorn = new BicornProcess(['--user', 'nobody', '--group', 'root', '--socket-owner', ':nogroup', '-b', `unix:${socket}`, APP]);
     await bicorn.listening();
-    const [worker] = workerPids(bicorn);
-    expect(status(worker ?? 0)).toMatchObject({ uid: NOBODY, gid: 0 });
+    expect(status(bicorn.workerPid())).toMatchObject({ uid: NOBODY, gid: 0 });
     expect(statSync(socket)).toMatchObject({ uid: 0, gid: NOBODY });
     expect((await bicorn.stop()).code).toBe(0);
   });
@@ -86,8 +88,7 @@ describe.skipIf(!canDrop)('dropping root', () => {
     const answer = await get(`${url}/?HOME,USER`);
     expect(answer.status).toBe(200);
     expect((JSON.parse(answer.body) as { env: Record<string, string> }).env).toEqual({ HOME: '/nonexistent', USER: 'nobody' });
-    const [worker] = workerPids(bicorn);
-    const [python] = childrenOf(worker ?? 0);
+    const [python] = childrenOf(bicorn.workerPid());
     expect(python).toBeDefined();
     expect(status(python ?? 0)).toMatchObject({ uid: NOBODY, gid: NOBODY, groups: '' });
     expect((await bicorn.stop()).code).toBe(0);

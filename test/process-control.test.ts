@@ -1,13 +1,13 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BicornProcess, fixture, runBicorn } from './support/bicorn-process.js';
 import { distinctAnswers, get } from './support/http.js';
+import { pollUntil } from './support/poll.js';
+import { tempDir } from './support/temp-dir.js';
 
 const APP = fixture('apps/fetch.mjs');
-const tempDir = () => mkdtempSync(join(tmpdir(), 'bicorn-control-'));
 
 describe('TTIN and TTOU', () => {
   it('add a worker and remove one', async () => {
@@ -28,7 +28,7 @@ describe('TTIN and TTOU', () => {
 
 describe('USR1', () => {
   it('reopens the access log, so that logrotate can move it away', async () => {
-    const dir = tempDir();
+    const dir = tempDir('bicorn-control-');
     const accessLog = join(dir, 'access.log');
     const bicorn = new BicornProcess(['-b', '127.0.0.1:0', '--access-logfile', accessLog, APP]);
     const url = await bicorn.listening();
@@ -37,11 +37,11 @@ describe('USR1', () => {
     bicorn.signal('SIGUSR1');
     await bicorn.waitForLog('the reopen', (l) => l.msg === 'reopening log files');
     // The worker reopens on the master's message: poll until a request lands in the new file.
-    const deadline = Date.now() + 10_000;
-    while (!(existsSync(accessLog) && readFileSync(accessLog, 'utf8').includes('/after'))) {
-      if (Date.now() > deadline) throw new Error('no access line in the reopened file');
+    await pollUntil('an access line in the reopened file', async () => {
+      if (existsSync(accessLog) && readFileSync(accessLog, 'utf8').includes('/after')) return true;
       await get(`${url}/after`);
-    }
+      return undefined;
+    });
     expect((await bicorn.stop()).code).toBe(0);
     expect(readFileSync(`${accessLog}.1`, 'utf8')).toContain('/before');
     expect(readFileSync(`${accessLog}.1`, 'utf8')).not.toContain('/after');
@@ -50,7 +50,7 @@ describe('USR1', () => {
 
 describe('the pid file', () => {
   it('is written once the master is ready and removed on exit', async () => {
-    const pidFile = join(tempDir(), 'run', 'bicorn.pid');
+    const pidFile = join(tempDir('bicorn-control-'), 'run', 'bicorn.pid');
     const bicorn = new BicornProcess(['-b', '127.0.0.1:0', '-p', pidFile, APP]);
     await bicorn.listening();
     expect(readFileSync(pidFile, 'utf8')).toBe(`${String(bicorn.pid)}\n`);
@@ -59,7 +59,7 @@ describe('the pid file', () => {
   });
 
   it('makes a second master refuse to start while the first runs', async () => {
-    const pidFile = join(tempDir(), 'bicorn.pid');
+    const pidFile = join(tempDir('bicorn-control-'), 'bicorn.pid');
     const first = new BicornProcess(['-b', '127.0.0.1:0', '-p', pidFile, APP]);
     await first.listening();
     const second = await runBicorn(['-b', '127.0.0.1:0', '-p', pidFile, APP]);
@@ -70,7 +70,7 @@ describe('the pid file', () => {
   });
 
   it('replaces a stale file left by a process that is gone', async () => {
-    const pidFile = join(tempDir(), 'bicorn.pid');
+    const pidFile = join(tempDir('bicorn-control-'), 'bicorn.pid');
     const gone = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });
     writeFileSync(pidFile, `${gone.stdout}\n`);
     const bicorn = new BicornProcess(['-b', '127.0.0.1:0', '-p', pidFile, APP]);

@@ -1,11 +1,12 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BicornProcess, fixture } from './support/bicorn-process.js';
 import { get } from './support/http.js';
 import { startLoad } from './support/load.js';
+import { pollUntil } from './support/poll.js';
 import { hasPython, pythonFixtures } from './support/python.js';
+import { tempDir } from './support/temp-dir.js';
 
 const RELOADS = 10;
 
@@ -16,11 +17,7 @@ const apps = [
 ];
 
 async function answeredAtLeast(answered: () => number, count: number): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  while (answered() < count) {
-    if (Date.now() > deadline) throw new Error(`the load got only ${String(answered())} answers, waiting for ${String(count)}`);
-    await new Promise((resolve) => setImmediate(resolve));
-  }
+  await pollUntil(() => `${String(count)} answers to the load; it got ${String(answered())}`, () => (answered() >= count ? true : undefined));
 }
 
 describe.each(apps)('SIGHUP under load, for $name', ({ args, python }) => {
@@ -48,7 +45,7 @@ describe.each(apps)('SIGHUP under load, for $name', ({ args, python }) => {
 
 describe('a reload that fails', () => {
   it('keeps the old workers serving when the new config is invalid, and logs why', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'bicorn-reload-'));
+    const dir = tempDir('bicorn-reload-');
     const configFile = join(dir, 'bicorn.config.json');
     writeFileSync(configFile, JSON.stringify({ workers: 1 }));
     const bicorn = new BicornProcess(['-c', configFile, '-b', '127.0.0.1:0', fixture('apps/fetch.mjs')]);
@@ -69,7 +66,7 @@ describe('a reload that fails', () => {
   });
 
   it('keeps the old workers serving when the new code fails to load', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'bicorn-reload-'));
+    const dir = tempDir('bicorn-reload-');
     const app = join(dir, 'app.mjs');
     writeFileSync(app, "export default { fetch: () => new Response('version 1') };\n");
     const bicorn = new BicornProcess(['-w', '2', '-b', '127.0.0.1:0', app]);
@@ -88,7 +85,7 @@ describe('a reload that fails', () => {
   });
 
   it.skipIf(!hasPython)('keeps the old workers serving when the new Python code fails to import', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'bicorn-reload-'));
+    const dir = tempDir('bicorn-reload-');
     const app = join(dir, 'reloaded_app.py');
     const version = (n: number) => `def application(environ, start_response):\n    start_response("200 OK", [])\n    return [b"version ${String(n)}"]\n`;
     writeFileSync(app, version(1));

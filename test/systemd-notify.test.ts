@@ -2,12 +2,12 @@
 // NOTIFY_SOCKET (a small Python receiver, as node has no unix datagram sockets), and records
 // each message with the sender's pid from SCM_CREDENTIALS, as systemd checks it.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { BicornProcess, fixture } from './support/bicorn-process.js';
+import { BicornProcess, fixture, isRootWarning } from './support/bicorn-process.js';
 import { hasPython } from './support/python.js';
+import { tempDir } from './support/temp-dir.js';
 
 const APP = fixture('apps/fetch.mjs');
 
@@ -29,7 +29,7 @@ interface Datagram {
 }
 
 class NotifySocket {
-  readonly path = join(mkdtempSync(join(tmpdir(), 'bicorn-notify-')), 'notify.sock');
+  readonly path = join(tempDir('bicorn-notify-'), 'notify.sock');
   readonly received: Datagram[] = [];
   readonly #child: ChildProcess;
   readonly #waiters = new Set<() => void>();
@@ -122,14 +122,15 @@ describe.skipIf(!hasPython)('sd_notify', () => {
     await notify.bound;
     const bicorn = new BicornProcess(['-b', '127.0.0.1:0', APP], { env: { NOTIFY_SOCKET: notify.path, WATCHDOG_USEC: '1000000' } });
     await bicorn.listening();
-    const worker = bicorn.lines.find((l) => l.msg === 'worker ready')?.workerPid as number;
-    const environ = readFileSync(`/proc/${String(worker)}/environ`, 'utf8').split('\0');
+    const environ = readFileSync(`/proc/${String(bicorn.workerPid())}/environ`, 'utf8').split('\0');
     expect(environ.filter((v) => /^(NOTIFY_SOCKET|WATCHDOG_)/.test(v))).toEqual([]);
     expect((await bicorn.stop()).code).toBe(0);
 
-    const quiet = new BicornProcess(['-b', '127.0.0.1:0', APP]);
+    // An empty NOTIFY_SOCKET is none, as for sd_notify(3); the watchdog variable alone asks nothing.
+    const quiet = new BicornProcess(['-b', '127.0.0.1:0', '--log-level', 'debug', APP], { env: { NOTIFY_SOCKET: '', WATCHDOG_USEC: '1000000' } });
     await quiet.listening();
     expect((await quiet.stop()).code).toBe(0);
+    expect(quiet.lines.filter((l) => l.msg === 'notifying systemd' || (l.level >= 40 && !isRootWarning(l)))).toEqual([]);
     expect(notify.received.every((d) => d.pid === bicorn.pid)).toBe(true);
   });
 });

@@ -1,23 +1,25 @@
 // Socket activation end to end, with Debian's systemd-socket-activate as the service manager:
 // it binds the sockets, waits for the first connection, and execs bicorn with LISTEN_FDS.
-import { existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BicornProcess, fixture } from './support/bicorn-process.js';
 import { getUnix } from './support/http.js';
+import { pollUntil } from './support/poll.js';
+import { tempDir } from './support/temp-dir.js';
 
 const ACTIVATE = '/usr/bin/systemd-socket-activate';
 const APP = fixture('apps/fetch.mjs');
-const tempDir = () => mkdtempSync(join(tmpdir(), 'bicorn-activate-'));
 
 /** Polls until systemd-socket-activate has created the socket file. */
 async function socketFile(path: string, bicorn: BicornProcess): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  while (!(existsSync(path) && statSync(path).isSocket())) {
-    if (bicorn.hasExited || Date.now() > deadline) throw new Error(`systemd-socket-activate did not listen on ${path}:\n${bicorn.stderr}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
+  await pollUntil(
+    () => `systemd-socket-activate to listen on ${path}:\n${bicorn.stderr}`,
+    () => {
+      if (bicorn.hasExited) throw new Error(`systemd-socket-activate exited before it listened on ${path}:\n${bicorn.stderr}`);
+      return existsSync(path) && statSync(path).isSocket() ? true : undefined;
+    },
+  );
 }
 
 function environOf(pid: number): string[] {
@@ -26,7 +28,7 @@ function environOf(pid: number): string[] {
 
 describe.skipIf(!existsSync(ACTIVATE))('systemd socket activation', () => {
   it('serves the one socket systemd passed, instead of the bind address', async () => {
-    const path = join(tempDir(), 'web.sock');
+    const path = join(tempDir('bicorn-activate-'), 'web.sock');
     const bicorn = new BicornProcess(['-b', '127.0.0.1:0', APP], { launcher: [ACTIVATE, '-l', path] });
     await socketFile(path, bicorn);
     // The first connection makes systemd-socket-activate exec bicorn, which then answers it.
@@ -34,15 +36,14 @@ describe.skipIf(!existsSync(ACTIVATE))('systemd socket activation', () => {
     const listening = await bicorn.waitForLog('the listening line', (l) => l.msg === 'listening');
     expect(listening.addresses).toEqual(['fd://3']);
     expect(bicorn.lines.find((l) => l.msg.startsWith('serving the sockets systemd passed'))).toMatchObject({ sockets: ['unknown'] });
-    const worker = bicorn.lines.find((l) => l.msg === 'worker ready')?.workerPid as number;
-    expect(environOf(worker).filter((v) => v.startsWith('LISTEN_'))).toEqual([]);
+    expect(environOf(bicorn.workerPid()).filter((v) => v.startsWith('LISTEN_'))).toEqual([]);
     expect((await bicorn.stop()).code).toBe(0);
     // The socket is systemd's: bicorn does not remove it.
     expect(statSync(path).isSocket()).toBe(true);
   });
 
   it('serves two sockets, and picks one by its FileDescriptorName= with systemd:NAME', async () => {
-    const dir = tempDir();
+    const dir = tempDir('bicorn-activate-');
     const [web, admin] = [join(dir, 'web.sock'), join(dir, 'admin.sock')];
     const both = new BicornProcess(['-w', '2', APP], { launcher: [ACTIVATE, '-l', web, '-l', admin, '--fdname=web:admin'] });
     await socketFile(admin, both);
@@ -51,7 +52,7 @@ describe.skipIf(!existsSync(ACTIVATE))('systemd socket activation', () => {
     expect((await both.waitForLog('the listening line', (l) => l.msg === 'listening')).addresses).toEqual(['fd://3', 'fd://4']);
     expect((await both.stop()).code).toBe(0);
 
-    const dir2 = tempDir();
+    const dir2 = tempDir('bicorn-activate-');
     const [web2, admin2] = [join(dir2, 'web.sock'), join(dir2, 'admin.sock')];
     const one = new BicornProcess(['-b', 'systemd:admin', APP], { launcher: [ACTIVATE, '-l', web2, '-l', admin2, '--fdname=web:admin'] });
     await socketFile(admin2, one);

@@ -1,11 +1,12 @@
-import { mkdtempSync, readdirSync, readlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { connect } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { hasPython, pythonFixtures, servePython } from './support/python.js';
 import { BicornProcess, type LogLine } from './support/bicorn-process.js';
 import { Agent, get, post } from './support/http.js';
+import { pollUntil } from './support/poll.js';
+import { tempDir } from './support/temp-dir.js';
 
 
 const isSlowStart = (line: LogLine): boolean => line.stream === 'stdout' && line.msg.startsWith('slow request started');
@@ -165,7 +166,7 @@ describe.skipIf(!hasPython)('WSGI apps (PEP 3333, checked by wsgiref.validate)',
 
 describe.skipIf(!hasPython)('the Python app process environment', () => {
   it('gets --env and --env-file values, --chdir and --pythonpath, and never logs the values', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'bicorn-env-'));
+    const dir = tempDir('bicorn-env-');
     writeFileSync(join(dir, 'app.env'), '# secrets\nexport FROM_FILE="file value"\nOVERRIDDEN=from-file\nPLAIN=plain # comment\n');
     const bicorn = new BicornProcess([
       '-b', '127.0.0.1:0', '--chdir', pythonFixtures, '--pythonpath', dir,
@@ -203,16 +204,6 @@ function rawUntilCut(url: string, bytes: string): Promise<string> {
       resolve(text);
     });
   });
-}
-
-async function until<T>(what: string, probe: () => T | undefined, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const found = probe();
-    if (found !== undefined) return found;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
 }
 
 describe.skipIf(!hasPython)('misbehaving apps and clients', () => {
@@ -267,7 +258,7 @@ describe.skipIf(!hasPython)('misbehaving apps and clients', () => {
   it('closes the spooled body of an upload the client abandons', async () => {
     const bicorn = servePython('validated_wsgi:edge_cases');
     const url = await bicorn.listening();
-    const workerPid = Number(bicorn.lines.find((l) => l.msg === 'worker ready')?.workerPid);
+    const workerPid = bicorn.workerPid();
     const spooled = (): string[] =>
       readdirSync(`/proc/${String(workerPid)}/fd`)
         .map((fd) => { try { return readlinkSync(`/proc/${String(workerPid)}/fd/${fd}`); } catch { return ''; } })
@@ -276,9 +267,9 @@ describe.skipIf(!hasPython)('misbehaving apps and clients', () => {
     const socket = connect(Number(port), hostname);
     socket.write('POST /ignore-body HTTP/1.1\r\nHost: x\r\nContent-Length: 50000000\r\n\r\n');
     socket.write(Buffer.alloc(5 * 1024 * 1024));
-    await until('the body to be spooled', () => (spooled().length > 0 ? true : undefined));
+    await pollUntil('the body to be spooled', () => (spooled().length > 0 ? true : undefined));
     socket.destroy();
-    await until('the spool file to be closed', () => (spooled().length === 0 ? true : undefined));
+    await pollUntil('the spool file to be closed', () => (spooled().length === 0 ? true : undefined));
     expect((await bicorn.stop()).code).toBe(0);
   });
 

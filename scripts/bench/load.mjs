@@ -79,6 +79,16 @@ export function parseAutocannon(output) {
   };
 }
 
+/** Waits for a load run's process to exit, stopping it once well past its time: a hung tool must not hold the bench. */
+async function exitWithinTime(proc, spec) {
+  const limit = setTimeout(() => void stopProcess(proc, 1000), (spec.seconds + spec.timeoutSeconds + 15) * 1000);
+  try {
+    return await proc.exited;
+  } finally {
+    clearTimeout(limit);
+  }
+}
+
 function wrkArgs(spec, script) {
   return ['-t', String(spec.threads), '-c', String(spec.connections), '-d', `${spec.seconds}s`, '--timeout', `${spec.timeoutSeconds}s`, '--latency', ...(script ? ['-s', script] : []), spec.url];
 }
@@ -114,9 +124,7 @@ export async function runHttpLoad(tool, spec) {
       args = autocannonArgs(spec, bodyFile);
     }
     const proc = startProcess(tool.name, tool.path, args, {});
-    const limit = setTimeout(() => void stopProcess(proc, 1000), (spec.seconds + spec.timeoutSeconds + 15) * 1000);
-    const { code } = await proc.exited;
-    clearTimeout(limit);
+    const { code } = await exitWithinTime(proc, spec);
     const output = proc.output();
     const result = tool.name === 'wrk' ? parseWrk(output) : parseAutocannon(output);
     if (code !== 0 || !Number.isFinite(result.requestsPerSecond)) {
@@ -133,7 +141,7 @@ export async function runWsEcho(spec) {
   const script = join(repoRoot, 'scripts', 'bench', 'ws-echo.mjs');
   const url = spec.url.replace(/^http:/, 'ws:');
   const proc = startProcess('ws-echo', process.execPath, [script, url, String(spec.connections), String(spec.seconds), '32'], { cwd: repoRoot });
-  const { code } = await proc.exited;
+  const { code } = await exitWithinTime(proc, spec);
   const output = proc.output();
   const line = output.trim().split('\n').reverse().find((l) => l.startsWith('{'));
   const result = line === undefined ? {} : JSON.parse(line);

@@ -160,7 +160,10 @@ async function main() {
   process.on('exit', killAllNow);
   const hardTimer = setTimeout(() => {
     console.error(`bench: past the hard limit of ${Math.ceil(hardLimit / 60)} min; stopping`);
-    void stopAll().finally(() => process.exit(1));
+    void stopAll().finally(() => {
+      rmSync(work, { recursive: true, force: true });
+      process.exit(1);
+    });
   }, hardLimit * 1000);
   hardTimer.unref();
 

@@ -13,6 +13,23 @@ const pyApp = (target, probe, expect, options = {}) => ({ kind: 'python', cwd: a
 
 const hello = { id: 'hello', load: 'http', path: '/', unit: 'req/s' };
 
+/** A 10 MiB upload and download through one interface (`wsgi` or `asgi`), bicorn against `peerServer`. */
+function transfer(kind, target, peerServer) {
+  const name = kind.toUpperCase();
+  const moving = { load: 'http', connections: 8, unit: 'MiB/s', bytesPerRequest: 10 * MiB };
+  return {
+    id: `transfer-${kind}`,
+    title: `10 MiB upload and download, ${name}`,
+    workers: twoOnly,
+    app: pyApp(target, '/', 'Hello'),
+    servers: [bicorn('bicorn', 'bicorn', { interface: kind }), peerServer],
+    scenarios: [
+      { id: `upload-${kind}`, title: `10 MiB upload, ${name}`, path: '/upload', bodyBytes: 10 * MiB, ...moving },
+      { id: `download-${kind}`, title: `10 MiB download, ${name}`, path: '/download', ...moving },
+    ],
+  };
+}
+
 // Worker counts of full runs and of --quick. The machine has 2 cores, shared with the load
 // generator; the throughput scenarios run at -w 2 only, to keep a full run bounded.
 const both = { full: [1, 2], quick: [1] };
@@ -73,28 +90,8 @@ export const groups = [
     servers: [bicorn('bicorn', 'bicorn', { interface: 'asgi' }), peer('uvicorn', 'uvicorn', 'uvicorn', ['bicorn'])],
     scenarios: [{ id: 'starlette', title: 'Starlette JSON', load: 'http', path: '/json', unit: 'req/s' }],
   },
-  {
-    id: 'transfer-wsgi',
-    title: '10 MiB upload and download, WSGI',
-    workers: twoOnly,
-    app: pyApp('wsgi_hello:application', '/', 'Hello'),
-    servers: [bicorn('bicorn', 'bicorn', { interface: 'wsgi' }), peer('gunicorn-sync', 'gunicorn sync', 'gunicorn', ['bicorn'], { workerClass: 'sync' })],
-    scenarios: [
-      { id: 'upload-wsgi', title: '10 MiB upload, WSGI', load: 'http', path: '/upload', bodyBytes: 10 * MiB, connections: 8, unit: 'MiB/s', bytesPerRequest: 10 * MiB },
-      { id: 'download-wsgi', title: '10 MiB download, WSGI', load: 'http', path: '/download', connections: 8, unit: 'MiB/s', bytesPerRequest: 10 * MiB },
-    ],
-  },
-  {
-    id: 'transfer-asgi',
-    title: '10 MiB upload and download, ASGI',
-    workers: twoOnly,
-    app: pyApp('asgi_hello:app', '/', 'Hello'),
-    servers: [bicorn('bicorn', 'bicorn', { interface: 'asgi' }), peer('uvicorn', 'uvicorn', 'uvicorn', ['bicorn'])],
-    scenarios: [
-      { id: 'upload-asgi', title: '10 MiB upload, ASGI', load: 'http', path: '/upload', bodyBytes: 10 * MiB, connections: 8, unit: 'MiB/s', bytesPerRequest: 10 * MiB },
-      { id: 'download-asgi', title: '10 MiB download, ASGI', load: 'http', path: '/download', connections: 8, unit: 'MiB/s', bytesPerRequest: 10 * MiB },
-    ],
-  },
+  transfer('wsgi', 'wsgi_hello:application', peer('gunicorn-sync', 'gunicorn sync', 'gunicorn', ['bicorn'], { workerClass: 'sync' })),
+  transfer('asgi', 'asgi_hello:app', peer('uvicorn', 'uvicorn', 'uvicorn', ['bicorn'])),
   {
     id: 'slow',
     title: 'Slow clients: 200 trickling uploads while fast clients measure',

@@ -18,13 +18,16 @@ export function startSlowClients({ port, path = '/upload', count = 200, bodyByte
   const open = () => {
     if (stopped) return;
     const socket = connect({ port, host: '127.0.0.1' });
+    // Tracked from the start, so that stop() also ends a connection still being made.
+    sockets.add(socket);
     let timer;
     socket.setNoDelay(true);
     socket.on('connect', () => {
-      sockets.add(socket);
+      if (stopped) return;
       socket.write(head);
       // Spread the ticks so the clients do not write in lockstep.
       timer = setTimeout(function tick() {
+        if (stopped) return;
         socket.write(piece);
         timer = setTimeout(tick, tickMs);
       }, Math.random() * tickMs);
@@ -42,7 +45,7 @@ export function startSlowClients({ port, path = '/upload', count = 200, bodyByte
   for (let i = 0; i < count; i += 1) open();
 
   return {
-    open: () => sockets.size,
+    open: () => [...sockets].filter((socket) => !socket.connecting).length,
     dropped: () => dropped,
     stop: () => {
       stopped = true;

@@ -111,6 +111,18 @@ export class BicornProcess {
     return `http://${addresses[0] ?? ''}`;
   }
 
+  /** The pids of the workers that logged `worker ready` so far, in order. */
+  workerPids(): number[] {
+    return this.lines.filter((l) => l.msg === 'worker ready').map((l) => Number(l.workerPid));
+  }
+
+  /** The pid of the first worker that logged `worker ready` (the only one, with one worker). */
+  workerPid(): number {
+    const [pid] = this.workerPids();
+    if (pid === undefined || !Number.isInteger(pid) || pid <= 0) throw new Error(`no worker ready line with a pid yet\nstdout:\n${this.stdout}`);
+    return pid;
+  }
+
   async #waitFor<T>(what: string, probe: () => T | undefined, timeoutMs: number): Promise<T> {
     return new Promise((resolve, reject) => {
       const check = () => {

@@ -342,14 +342,15 @@ describe('arbiter recycling, heartbeats and scaling', () => {
     return expect(settle()).resolves.toBeUndefined();
   });
 
-  it('does not count the exit of a worker it stopped as a failure', () => {
-    const { forked, ready, message, exit } = setup({ workers: 1, max_restarts: 0 });
+  it('does not count the exit of a worker it stopped as a failure', async () => {
+    const { forked, ready, message, exit, settle } = setup({ workers: 1, max_restarts: 0 });
     ready(1);
     message(1, { type: 'recycle', reason: 'max-lifetime', detail: 'ran 60 s' });
     ready(2);
     exit(1, 0);
     vi.advanceTimersByTime(60_000);
     expect(forked).toHaveLength(2);
+    expect(await settle()).toBeUndefined();
   });
 
   it('kills a worker that stops answering heartbeats with SIGABRT, then SIGKILL, and replaces it', () => {
