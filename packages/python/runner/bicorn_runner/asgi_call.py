@@ -27,7 +27,8 @@ class ClientDisconnected(OSError):
 
 
 class AsgiCall:
-    """Created on the loop's thread; the reader thread wakes it through its StreamWaiter."""
+    """Created on the loop's thread; frames (on the reader thread, or the loop once it reads
+    them) wake it through its StreamWaiter."""
 
     def __init__(self, stream: Stream, loop: asyncio.AbstractEventLoop,
                  state: Dict[str, Any]) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import sys
 import threading
 from typing import Any, Callable, Coroutine, Dict, Optional, Set
@@ -101,8 +102,12 @@ class AsgiServer:
         self.loop.close()
 
     def run(self, coroutine: Coroutine[Any, Any, Any]) -> Any:
-        """Runs a coroutine on the loop from another thread, and returns its result."""
-        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result()
+        """Runs a coroutine on the loop from another thread, and returns its result. It waits in
+        short steps, so that on the main thread a stack dump's handler runs meanwhile."""
+        future = asyncio.run_coroutine_threadsafe(coroutine, self.loop)
+        while not future.done():
+            concurrent.futures.wait((future,), stack_dump.MAIN_WAIT_S)
+        return future.result()
 
     async def drain(self) -> None:
         while self._tasks:

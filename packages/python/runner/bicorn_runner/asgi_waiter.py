@@ -1,5 +1,5 @@
-# Waiting on one stream from the runner's event loop: for frames the reader thread passed on,
-# and for send window (runner process).
+# Waiting on one stream from the runner's event loop: for frames the reader thread passed on, or
+# the loop once it reads them, and for send window (runner process).
 from __future__ import annotations
 
 import asyncio

@@ -24,7 +24,8 @@ NO_CLOSE_FRAME = 1006
 
 
 class WebSocketCall:
-    """Created on the loop's thread; the reader thread wakes it through its StreamWaiter."""
+    """Created on the loop's thread; frames (on the reader thread, or the loop once it reads
+    them) wake it through its StreamWaiter."""
 
     def __init__(self, stream: WebSocketStream, loop: asyncio.AbstractEventLoop,
                  state: Dict[str, Any]) -> None:

@@ -33,13 +33,17 @@ class Connection:
         self._decoder = FrameDecoder()
         self._reader: Optional[threading.Thread] = None
         self._handoff = threading.Event()
+        # Set by keep_reading (WSGI): no loop will take over, so recv blocks without select.
+        self._reads_to_the_end = False
         # Set once the event loop reads and writes, through its transport: frames written on
         # the loop are gathered in _pending until the end of its turn.
         self._loop: Optional[asyncio.AbstractEventLoop] = None
         self._loop_thread: Optional[int] = None
         self._transport: Optional[asyncio.Transport] = None
-        self._pending: List[bytes] = []
+        self._pending: List[Buffer] = []
         self._on_lost: Optional[OnLost] = None
+        # Resolved by the transport's connection_lost: close_on_loop waits for it.
+        self._closed: Optional["asyncio.Future[None]"] = None
 
     @property
     def on_loop(self) -> bool:
@@ -57,7 +61,7 @@ class Connection:
             parts.extend(encode_parts(frame))
         size = sum(len(part) for part in parts)
         if self._loop is not None:
-            self._send_from_loop(parts, size)
+            self._send_from_loop(parts)
             return
         self._write(parts, size)
 
@@ -66,9 +70,15 @@ class Connection:
         None at end of file, or the error (a ProtocolError, an OSError or one from on_frame)
         that ended reading; it is called once, as the reader's last act."""
         self._on_lost = on_lost
-        self._reader = threading.Thread(target=self._read_loop, args=(on_frame, on_lost),
+        self._reader = threading.Thread(target=self._read_loop, args=(on_frame,),
                                         name="bicorn-frame-reader", daemon=True)
         self._reader.start()
+
+    def keep_reading(self) -> None:
+        """No event loop will take over (a WSGI app): from now on the reader thread waits in a
+        plain blocking recv, without looking up for a hand-off between chunks."""
+        assert self._loop is None, "the event loop reads the frames already"
+        self._reads_to_the_end = True
 
     def read_on_loop(self, loop: asyncio.AbstractEventLoop, on_frame: OnFrame) -> None:
         """From now on the loop reads the frames, and gathers the frames written on it into
@@ -81,6 +91,7 @@ class Connection:
         async def take_over() -> None:
             # The loop's own transport (uvloop's is C): reads as data comes, writes without
             # blocking the loop, buffering what the worker cannot take yet.
+            self._closed = loop.create_future()
             transport, _ = await loop.connect_accepted_socket(
                 lambda: _FrameProtocol(self, on_frame), sock=self._sock)
             self._transport = transport
@@ -89,49 +100,72 @@ class Connection:
 
         asyncio.run_coroutine_threadsafe(take_over(), loop).result()
 
+    async def close_on_loop(self) -> None:
+        """Writes what the loop still holds for the worker, closes the transport and returns once
+        it is closed, its buffer written: the process may exit then without losing a frame.
+        Run on the loop, as the runner's last act there; nothing is sent after it."""
+        transport, closed = self._transport, self._closed
+        if transport is None or closed is None:
+            return
+        # The runner closes the socket itself: that is no loss for on_lost to act on.
+        self._on_lost = None
+        if not transport.is_closing():
+            self._flush()
+            transport.close()
+        await closed
+
     def close(self) -> None:
         self._sock.close()
 
-    def _read_loop(self, on_frame: OnFrame, on_lost: OnLost) -> None:
+    def _read_loop(self, on_frame: OnFrame) -> None:
         try:
-            while not self._handoff.is_set():
-                # A wait with a timeout, so that the loop can take over between two chunks.
-                readable, _, _ = select.select([self._sock], [], [], _HANDOFF_CHECK_S)
-                if not readable:
-                    continue
+            while True:
+                if not self._reads_to_the_end:
+                    if self._handoff.is_set():
+                        return
+                    # A wait with a timeout, so that the loop can take over between two chunks.
+                    readable, _, _ = select.select([self._sock], [], [], _HANDOFF_CHECK_S)
+                    if not readable:
+                        continue
                 data = self._sock.recv(RECV_SIZE)
                 if not data:
-                    on_lost(None)
+                    self._lost(None)
                     return
                 for frame in self._decoder.feed(data):
                     on_frame(frame)
         # Whatever ends reading ends the runner: on_lost decides how loudly.
         except BaseException as error:
-            on_lost(error)
+            self._lost(error)
 
-    def _send_from_loop(self, parts: List[Buffer], size: int) -> None:
+    def _send_from_loop(self, parts: List[Buffer]) -> None:
         loop = self._loop
         assert loop is not None
+        # Kept until the end of the turn: the app may reuse a bytearray it sent once send() has
+        # returned, so what can change is copied now; bytes, and views of bytes, are not.
+        parts = [part if type(part) is bytes or (type(part) is memoryview
+                                                 and type(part.obj) is bytes)
+                 else bytes(part) for part in parts]
         if threading.get_ident() != self._loop_thread:
             # Another thread (the main one, at start or stop): in order, behind the loop's.
-            loop.call_soon_threadsafe(self._send_from_loop, parts, size)
+            loop.call_soon_threadsafe(self._send_from_loop, parts)
             return
         transport = self._transport
         if transport is None or transport.is_closing():
             raise ConnectionLost("the worker's end of the frame socket is closed")
         if not self._pending:
             loop.call_soon(self._flush)
-        # Copied now: the app may reuse a bytearray it sent once send() has returned.
-        self._pending.append(b"".join(parts) if size < _JOIN_BELOW or len(parts) > 1 else bytes(parts[0]))
+        self._pending.extend(parts)
 
     def _flush(self) -> None:
         transport = self._transport
-        if not self._pending or transport is None:
+        assert transport is not None, "frames are queued only once the transport is set"
+        if not self._pending:
             return
-        data = b"".join(self._pending) if len(self._pending) > 1 else self._pending[0]
-        self._pending.clear()
+        pending, self._pending = self._pending, []
         if not transport.is_closing():
-            transport.write(data)
+            # One gathered write: uvloop's writev, asyncio's sendmsg from Python 3.12 (before
+            # that, asyncio joins the parts once).
+            transport.writelines(pending)
 
     def _write(self, parts: List[Buffer], size: int) -> None:
         try:
@@ -170,4 +204,7 @@ class _FrameProtocol(asyncio.Protocol):
         return False
 
     def connection_lost(self, exc: Optional[Exception]) -> None:
+        closed = self._connection._closed
+        if closed is not None and not closed.done():
+            closed.set_result(None)
         self._connection._lost(exc)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from typing import Any, Callable, Dict, Optional, Tuple, Type, TypeVar, Union
 
+from . import stack_dump
 from .connection import Connection
 from .frames import (Credit, Frame, HttpBody, HttpDisconnect, HttpError, HttpRequest,
                      ProtocolError, Shutdown, WsClose, WsConnect, WsMessage)
@@ -13,8 +14,8 @@ from .websocket_stream import WebSocketStream
 
 RequestHandler = Callable[[Stream], None]
 WebSocketHandler = Callable[[WebSocketStream], None]
-# Runs handler(stream) elsewhere, soon: a thread pool's submit, or an event loop's
-# call_soon_threadsafe. It is called on the reader thread, so it must not block.
+# Runs handler(stream) elsewhere, soon: a thread pool's submit, or the event loop's. It is called
+# on the reader thread, or the loop once it reads the frames, so it must not block.
 Submit = Callable[[Callable[[Any], None], Any], Any]
 AnyStream = Union[Stream, WebSocketStream]
 _S = TypeVar("_S", Stream, WebSocketStream)
@@ -24,9 +25,10 @@ NO_WEBSOCKET = ("RuntimeError: a WSGI app cannot serve WebSocket connections; se
 
 
 class Dispatcher:
-    """on_frame runs on the reader thread; a stream is known from its HTTP_REQUEST or
-    WS_CONNECT until it ends. Frames for a stream that has ended are dropped: a CREDIT, a
-    DISCONNECT or a WS_CLOSE may cross the runner's last frame on the way."""
+    """on_frame runs on the reader thread, or the loop once it reads the frames; a stream is
+    known from its HTTP_REQUEST or WS_CONNECT until it ends. Frames for a stream that has ended
+    are dropped: a CREDIT, a DISCONNECT or a WS_CLOSE may cross the runner's last frame on the
+    way."""
 
     def __init__(self, connection: Connection, window: int) -> None:
         self._conn = connection
@@ -75,10 +77,11 @@ class Dispatcher:
                                 f"runner sends")
 
     def wait_for_shutdown(self) -> None:
-        """Returns once SHUTDOWN has arrived and every stream in flight has ended."""
+        """Returns once SHUTDOWN has arrived and every stream in flight has ended. Call on the
+        main thread: it waits in short steps, so that a stack dump's handler runs meanwhile."""
         with self._cond:
             while not (self._shutting_down and not self._streams):
-                self._cond.wait()
+                self._cond.wait(stack_dump.MAIN_WAIT_S)
 
     def _start_request(self, request: HttpRequest) -> None:
         handler, _, submit = self._ready(request)

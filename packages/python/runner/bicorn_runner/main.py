@@ -36,7 +36,6 @@ def run(argv: List[str], exit_now: Callable[[int], None]) -> int:
     for ignored in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGTTIN, signal.SIGTTOU,
                     signal.SIGUSR1):
         signal.signal(ignored, signal.SIG_IGN)
-    stack_dump.hold()
     # A process the app forks must not hold the frame socket or wsgi.errors open.
     for fd in (FRAME_FD, ERRORS_FD):
         try:
@@ -82,6 +81,8 @@ def _serve(connection: Connection, argv: List[str], errors: Any,
 
 def _serve_wsgi(connection: Connection, dispatcher: Dispatcher, app: Any, options: Options,
                 errors: Any) -> None:
+    # No loop takes over the frames: the reader thread reads them to the end.
+    connection.keep_reading()
     pool = ThreadPool(options.threads, "bicorn-wsgi")
     base = base_environ(errors, FileWrapper, multithread=options.threads > 1,
                         multiprocess=options.multiprocess)
@@ -116,6 +117,9 @@ def _serve_asgi(connection: Connection, dispatcher: Dispatcher, app: Any,
     # Tasks that outlive their response (background tasks) finish before the app shuts down.
     server.run(server.drain())
     server.run(lifespan.shutdown())
+    # The loop's transport may still hold frames the worker has not taken: they go out before
+    # the loop stops and the process exits.
+    server.run(connection.close_on_loop())
     server.close()
     return 0
 

@@ -11,22 +11,21 @@ import traceback
 from typing import Any, Callable, List, Optional
 
 DUMP_SIGNAL = signal.SIGUSR2
-
-
-def hold() -> None:
-    """Blocks the signal in this thread and so in every thread it starts from now on: only the
-    main thread, which unblocks it in install(), can then take it, and a Python handler runs
-    only there (a signal taken by another thread would leave it waiting)."""
-    signal.pthread_sigmask(signal.SIG_BLOCK, {DUMP_SIGNAL})
+# The longest the main thread waits in one go: Python runs a signal's handler there only between
+# two bytecodes, and a thread blocked on a lock may not see the signal another thread took.
+MAIN_WAIT_S = 0.25
 
 
 def install(print_tasks: Optional[Callable[[], None]] = None) -> None:
-    """Call on the main thread, once the threads that serve are started."""
+    """Call on the main thread. Any thread may take the signal: faulthandler dumps from there,
+    then chains to Python's handler, which runs print_tasks on the main thread, so the main
+    thread must never wait without a timeout (Dispatcher.wait_for_shutdown, AsgiServer.run).
+    The signal is not blocked anywhere instead: a mask would pass to every process the app
+    starts."""
     if print_tasks is not None:
         signal.signal(DUMP_SIGNAL, lambda _signum, _frame: print_tasks())
     faulthandler.register(DUMP_SIGNAL, file=sys.stderr, all_threads=True,
                           chain=print_tasks is not None)
-    signal.pthread_sigmask(signal.SIG_UNBLOCK, {DUMP_SIGNAL})
 
 
 def format_task(task: "asyncio.Task[Any]") -> str:

@@ -13,8 +13,9 @@ MAX_BODY_FRAME = 256 * 1024
 
 
 class LoopOnly:
-    """Stands for a stream's Condition once the event loop reads the frames: the loop's thread
-    does everything then, so there is nothing to lock and no one to wake."""
+    """Stands for a stream's Condition (or Lock) once the event loop reads the frames: the
+    loop's thread alone touches the stream then, so it has nothing to lock and no one to wake.
+    (The Dispatcher keeps a real Condition: the main thread waits on it for shutdown.)"""
 
     def __enter__(self) -> bool:
         return True
@@ -32,9 +33,10 @@ class LoopOnly:
 LOOP_ONLY = LoopOnly()
 
 
-def condition_for(connection: Any) -> Any:
-    """A Condition for a stream shared by threads, or LOOP_ONLY."""
-    return LOOP_ONLY if getattr(connection, "on_loop", False) else threading.Condition()
+def condition_for(connection: Any, make: Callable[[], Any] = threading.Condition) -> Any:
+    """make() (a Condition, or a Lock for a stream that never waits) for a stream shared by
+    threads, or LOOP_ONLY."""
+    return LOOP_ONLY if getattr(connection, "on_loop", False) else make()
 
 
 class StreamGone(Exception):
@@ -42,11 +44,11 @@ class StreamGone(Exception):
 
 
 class Stream:
-    """Shared by the reader thread (frames in) and the app's side: a pool thread for WSGI,
-    which blocks in read_some and send_body, or the event loop for ASGI, which must not block:
-    it polls (body_ready, take_body, try_acquire) and waits for the waker it set. The stream
-    ends when the response has ended and the request body has been received whole or the
-    client has gone; on_end is then called once."""
+    """Shared by the reader thread, or the loop once it reads the frames (frames in), and the
+    app's side: a pool thread for WSGI, which blocks in read_some and send_body, or the event
+    loop for ASGI, which must not block: it polls (body_ready, take_body, try_acquire) and
+    waits for the waker it set. The stream ends when the response has ended and the request
+    body has been received whole or the client has gone; on_end is then called once."""
 
     def __init__(self, request: HttpRequest, window: int, connection: Connection,
                  on_end: Callable[["Stream"], None]) -> None:
@@ -88,8 +90,9 @@ class Stream:
         self._notify()
 
     def set_waker(self, wake: Callable[[], None]) -> None:
-        """wake() is called, on the reader thread, after body bytes, credit or a disconnect
-        arrive: for a side that polls with body_ready and try_acquire instead of blocking."""
+        """wake() is called, on the reader thread or the loop once it reads the frames, after
+        body bytes, credit or a disconnect arrive: for a side that polls with body_ready and
+        try_acquire instead of blocking."""
         with self._cond:
             self._wake = wake
 

@@ -19,9 +19,10 @@ class Message(NamedTuple):
 
 
 class WebSocketStream:
-    """Shared by the reader thread (frames in) and the event loop (the app's task), which must
-    not block: it polls (take_message, closed, try_acquire) and waits for the waker it set. The
-    stream ends when the app's task is over (finish); on_end is then called once."""
+    """Shared by the reader thread, or the loop once it reads the frames (frames in), and the
+    event loop (the app's task), which must not block: it polls (take_message, closed,
+    try_acquire) and waits for the waker it set. The stream ends when the app's task is over
+    (finish); on_end is then called once."""
 
     def __init__(self, connect: WsConnect, window: int, connection: Connection,
                  on_end: Callable[["WebSocketStream"], None]) -> None:
@@ -29,7 +30,8 @@ class WebSocketStream:
         self.connect = connect
         self._conn = connection
         self._on_end = on_end
-        self._lock = condition_for(connection)
+        # Nothing waits on it (the app's task polls): a plain Lock, not a Condition.
+        self._lock = condition_for(connection, threading.Lock)
         self._window = window
         self._send_window = window
         self._pieces: List[bytes] = []
@@ -94,7 +96,8 @@ class WebSocketStream:
         self._notify()
 
     def set_waker(self, wake: Callable[[], None]) -> None:
-        """wake() is called, on the reader thread, after a message, credit or the close."""
+        """wake() is called, on the reader thread or the loop once it reads the frames, after a
+        message, credit or the close."""
         with self._lock:
             self._wake = wake
 

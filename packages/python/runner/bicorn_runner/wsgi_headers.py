@@ -12,7 +12,6 @@ _TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+\Z")
 # Control characters other than tab (CR, LF and NUL the dangerous ones), as node:http refuses.
 _FORBIDDEN_IN_VALUE = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 _LENGTH = re.compile(rb"[0-9]{1,15}\Z")
-_TOKEN_BYTES = re.compile(rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+\Z")
 _FORBIDDEN_IN_VALUE_BYTES = re.compile(rb"[\x00-\x08\x0a-\x1f\x7f]")
 # Names already found to be plain tokens, lower-cased: an app sends the same few on every
 # response, so each is checked once. Bounded, so that varied names cannot grow it for ever.
@@ -26,7 +25,6 @@ HOP_BY_HOP = frozenset((
     "connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailers",
     "upgrade",
 ))
-_HOP_BY_HOP_BYTES = frozenset(name.encode() for name in HOP_BY_HOP)
 
 
 # Status lines repeat across responses: each is parsed once, up to a bound.
@@ -90,7 +88,9 @@ def check_header(name: str, value: str) -> Tuple[bytes, bytes]:
         except UnicodeEncodeError:
             pass  # the full check below says what is wrong
     header = _check_header(name, value)
-    if lower_name is None and len(_PLAIN_STR_NAMES) < _PLAIN_NAMES_MAX and header[0] not in (b"transfer-encoding",):
+    # Transfer-Encoding's value has a rule of its own, which the value check alone would skip.
+    if (lower_name is None and len(_PLAIN_STR_NAMES) < _PLAIN_NAMES_MAX
+            and header[0] != b"transfer-encoding"):
         _PLAIN_STR_NAMES[name] = header[0]
     return header
 
@@ -117,18 +117,16 @@ def _check_header(name: str, value: str) -> Tuple[bytes, bytes]:
 
 
 def check_header_bytes(name: bytes, value: bytes) -> Tuple[bytes, bytes]:
-    """check_header for an ASGI app's byte strings (latin-1 by definition), without decoding
-    them: the same rules and messages."""
+    """check_header for an ASGI app's byte strings (latin-1 by definition). A name seen before
+    costs a look-up and the value's check; anything else is check_header's to decide."""
     lower = _PLAIN_NAMES.get(name)
-    if lower is None:
-        lower = name.lower()
-        if _TOKEN_BYTES.match(name) is None or lower in _HOP_BY_HOP_BYTES or lower == b"transfer-encoding":
-            return check_header(name.decode("latin-1"), value.decode("latin-1"))
-        if len(_PLAIN_NAMES) < _PLAIN_NAMES_MAX:
-            _PLAIN_NAMES[name] = lower
-    if _FORBIDDEN_IN_VALUE_BYTES.search(value) is not None:
-        return check_header(name.decode("latin-1"), value.decode("latin-1"))
-    return lower, value.strip(b" \t")
+    if lower is not None and _FORBIDDEN_IN_VALUE_BYTES.search(value) is None:
+        return lower, value.strip(b" \t")
+    header = check_header(name.decode("latin-1"), value.decode("latin-1"))
+    if (lower is None and len(_PLAIN_NAMES) < _PLAIN_NAMES_MAX
+            and header[0] != b"transfer-encoding"):
+        _PLAIN_NAMES[name] = header[0]
+    return header
 
 
 class FramingCheck:

@@ -2,7 +2,9 @@
 # credit its bytes earn, and http.disconnect.
 from __future__ import annotations
 
+import asyncio
 import queue
+import threading
 import unittest
 
 from bicorn_runner.frames import Credit
@@ -59,13 +61,20 @@ class RequestBodyTest(unittest.TestCase):
 
     def test_hands_over_what_is_buffered_in_one_event(self) -> None:
         events = []
+        fed = threading.Event()
 
         async def app(scope, receive, send):
+            # receive() only once all three pieces are buffered, however the threads run.
+            await asyncio.get_running_loop().run_in_executor(None, fed.wait, TIMEOUT)
             events.append(body_of(await receive()))
             await send(START)
             await send({"type": "http.response.body"})
 
-        serve_asgi(self, app, request(more=True), body=[b"a" * 10, b"b" * 10, b"c"])
+        exchange = AsgiExchange(self, app, request(more=True))
+        for piece, more in ((b"a" * 10, True), (b"b" * 10, True), (b"c", False)):
+            exchange.stream.feed(piece, more)
+        fed.set()
+        exchange.join()
         self.assertEqual(events, [("http.request", b"a" * 10 + b"b" * 10 + b"c", False)])
 
 

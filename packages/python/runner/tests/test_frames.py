@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import os
+import struct
 import unittest
 
 from bicorn_runner import frames as f
@@ -132,6 +133,16 @@ class FrameDecoderTest(unittest.TestCase):
     def test_refuses_early_hint_links_more_than_the_payload_holds(self) -> None:
         with self.assertRaises(f.ProtocolError):
             f.decode(bytes.fromhex("0000000d19000000070000ffff00000000"))
+
+    def test_refuses_a_request_whose_headers_stop_before_their_count_says(self) -> None:
+        # Two headers counted, one sent: an empty name and an 8-byte value fill the 16 bytes
+        # the count asks for, so the second header's length would lie past the end.
+        head = f.encode(f.HttpRequest(1, False, "GET", "http", "1.1", b"/", b"", b"", None,
+                                      None, []))[9:-4]
+        payload = head + struct.pack(">IIIQ", 2, 0, 8, 0)
+        frame = struct.pack(">IBI", 5 + len(payload), f.HTTP_REQUEST, 1) + payload
+        with self.assertRaisesRegex(f.ProtocolError, "payload ends 4 bytes early"):
+            f.decode(frame)
 
     def test_refuses_websocket_frames_on_the_control_stream(self) -> None:
         data = bytearray(f.encode(f.WsClose(1, 1000, "")))

@@ -3,12 +3,15 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import select
 import shutil
+import signal
 import socket
 import subprocess
 import sys
 import tempfile
 import textwrap
+import time
 import unittest
 from typing import List
 
@@ -92,6 +95,30 @@ APP = """
         await send({"type": "http.response.body", "body": kind.__module__.encode()})
 
 
+    BIG_BODY = bytes(range(256)) * 32 * 1024
+
+
+    async def big_body(scope, receive, send):
+        await send({"type": "http.response.start", "status": 200})
+        await send({"type": "http.response.body", "body": BIG_BODY})
+
+
+    async def await_forever(scope, receive, send):
+        import asyncio
+        await send({"type": "http.response.start", "status": 200})
+        await send({"type": "http.response.body", "body": b"waiting", "more_body": True})
+        await asyncio.Event().wait()
+
+
+    def child_signal_mask(environ, start_response):
+        import subprocess
+        mask = subprocess.run(
+            [sys.executable, "-c", "import signal; print(sorted(signal.pthread_sigmask("
+             "signal.SIG_BLOCK, [])))"], capture_output=True, check=True).stdout
+        start_response("200 OK", [])
+        return [mask]
+
+
     def asgi2_app(scope):
         async def instance(receive, send):
             await send({"type": "http.response.start", "status": 200})
@@ -162,6 +189,21 @@ class RunnerProcess:
 
     def wait_exit(self) -> int:
         return self.process.wait(TIMEOUT)
+
+    def stderr_until(self, text: bytes) -> bytes:
+        """What the runner wrote to stderr, up to and including the first chunk with text."""
+        seen = b""
+        deadline = time.monotonic() + TIMEOUT
+        fd = self.process.stderr.fileno()
+        while text not in seen:
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([fd], [], [], left)[0]:
+                raise AssertionError(f"timed out waiting for {text!r} on stderr; got {seen!r}")
+            chunk = os.read(fd, 65536)
+            if not chunk:
+                raise AssertionError(f"stderr closed before {text!r}; got {seen!r}")
+            seen += chunk
+        return seen
 
     def close(self) -> None:
         if self.process.poll() is None:
@@ -354,6 +396,39 @@ class RunnerProcessTest(unittest.TestCase):
         runner.send(f.WsClose(3, 1001, ""))
         self.assertEqual(runner.wait_exit(), 0)
         self.assertIn(b"disconnect 1001", runner.process.stderr.read())
+
+    def test_writes_a_large_response_whole_before_it_exits_after_shutdown(self) -> None:
+        size = 256 * 32 * 1024
+        runner = RunnerProcess(self, "app:big_body", "--window", str(2 * size))
+        self.assertIsInstance(runner.next_frame(), f.Hello)
+        self.assertEqual(runner.next_frame(), f.Ready(0, "asgi"))
+        runner.send(f.HttpRequest(1, False, "GET", "http", "1.1", b"/", b"", b"", None, None, []),
+                    f.Shutdown(0))
+        self.assertEqual(runner.next_frame(), f.HttpResponse(1, 200, []))
+        body = runner.read_body()
+        self.assertEqual(len(body), size)
+        self.assertEqual(body, bytes(range(256)) * 32 * 1024)
+        self.assertEqual(runner.wait_exit(), 0)
+
+    def test_prints_the_stacks_of_an_asgi_apps_tasks_on_sigusr2(self) -> None:
+        runner = RunnerProcess(self, "app:await_forever")
+        self.assertIsInstance(runner.next_frame(), f.Hello)
+        self.assertEqual(runner.next_frame(), f.Ready(0, "asgi"))
+        runner.send(f.HttpRequest(1, False, "GET", "http", "1.1", b"/", b"", b"", None, None, []))
+        self.assertEqual(runner.next_frame(), f.HttpResponse(1, 200, []))
+        self.assertEqual(runner.next_frame(), f.HttpResponseBody(1, True, b"waiting"))
+        runner.process.send_signal(signal.SIGUSR2)
+        dump = runner.stderr_until(b"in await_forever")
+        self.assertIn(b"Stack for <Task", dump)
+        self.assertIsNone(runner.process.poll())
+
+    def test_a_process_the_app_starts_does_not_inherit_a_blocked_signal(self) -> None:
+        runner = RunnerProcess(self, "app:child_signal_mask")
+        self.assertIsInstance(runner.next_frame(), f.Hello)
+        self.assertEqual(runner.next_frame(), f.Ready(0, "wsgi"))
+        runner.send(f.HttpRequest(1, False, "GET", "http", "1.1", b"/", b"", b"", None, None, []))
+        self.assertEqual(runner.next_frame(), f.HttpResponse(1, 200, []))
+        self.assertEqual(runner.read_body(), b"[]\n")
 
     def test_a_bad_command_line_is_fatal_with_exit_code_2(self) -> None:
         runner = RunnerProcess(self, "app:application", "--threads", "zero")

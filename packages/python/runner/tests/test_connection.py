@@ -1,0 +1,150 @@
+# Tests of the frame socket's two readers: the reader thread, and the event loop once it takes over.
+from __future__ import annotations
+
+import importlib.util
+import socket
+import threading
+import unittest
+from typing import Any, List, Optional, Tuple
+from unittest import mock
+
+from bicorn_runner import connection as connection_module
+from bicorn_runner import frames as f
+from bicorn_runner.asgi_server import AsgiServer
+from bicorn_runner.connection import Connection
+
+TIMEOUT = 10
+# uvloop's transport is C, asyncio's Python: both must flush and close alike.
+LOOPS = ["asyncio"] + (["uvloop"] if importlib.util.find_spec("uvloop") is not None else [])
+
+
+async def noop_app(scope: Any, receive: Any, send: Any) -> None:
+    return None
+
+
+class Peer:
+    """The worker's end of a socketpair: reads what the runner writes, on a thread, to EOF."""
+
+    def __init__(self, test: unittest.TestCase) -> None:
+        self.sock, runner_sock = socket.socketpair()
+        self.connection = Connection(runner_sock)
+        test.addCleanup(self.sock.close)
+        test.addCleanup(runner_sock.close)
+        self.sock.settimeout(TIMEOUT)
+        self.received = bytearray()
+        self.eof = threading.Event()
+        self._reader: Optional[threading.Thread] = None
+
+    def read_to_eof(self) -> None:
+        def read() -> None:
+            while True:
+                data = self.sock.recv(1 << 20)
+                if not data:
+                    self.eof.set()
+                    return
+                self.received += data
+        self._reader = threading.Thread(target=read, daemon=True)
+        self._reader.start()
+
+    def frames(self) -> List[f.Frame]:
+        return f.FrameDecoder().feed(bytes(self.received))
+
+
+class ReaderThreadTest(unittest.TestCase):
+    def test_reads_with_plain_blocking_recv_once_told_no_loop_takes_over(self) -> None:
+        peer = Peer(self)
+        got: List[f.Frame] = []
+        arrived = threading.Event()
+
+        def on_frame(frame: f.Frame) -> None:
+            got.append(frame)
+            arrived.set()
+
+        with mock.patch.object(connection_module.select, "select",
+                               side_effect=AssertionError("select() after keep_reading()")):
+            peer.connection.keep_reading()
+            peer.connection.start_reader(on_frame, lambda error: got.append(error))
+            peer.sock.sendall(f.encode(f.Shutdown(0)))
+            self.assertTrue(arrived.wait(TIMEOUT))
+        self.assertEqual(got, [f.Shutdown(0)])
+
+    def test_reports_the_end_of_the_socket_once(self) -> None:
+        peer = Peer(self)
+        lost: List[Optional[BaseException]] = []
+        ended = threading.Event()
+
+        def on_lost(error: Optional[BaseException]) -> None:
+            lost.append(error)
+            ended.set()
+
+        peer.connection.start_reader(lambda frame: None, on_lost)
+        peer.sock.shutdown(socket.SHUT_WR)
+        self.assertTrue(ended.wait(TIMEOUT))
+        peer.connection._lost(None)
+        self.assertEqual(lost, [None])
+
+
+class LoopConnectionTest(unittest.TestCase):
+    def serve_on_loop(self, kind: str,
+                      on_lost: Any = lambda error: None) -> Tuple[Peer, AsgiServer]:
+        peer = Peer(self)
+        server = AsgiServer(noop_app, kind)
+        server.start()
+        self.addCleanup(server.destroy)
+        peer.connection.start_reader(lambda frame: None, on_lost)
+        peer.connection.read_on_loop(server.loop, lambda frame: None)
+        return peer, server
+
+    def test_writes_what_its_transport_buffered_before_the_loop_stops(self) -> None:
+        # Far more than the socket takes at once: most of it waits in the transport's buffer.
+        body = bytes(range(256)) * 32 * 1024
+        frames = [f.HttpResponseBody(1, True, body[i:i + 256 * 1024])
+                  for i in range(0, len(body), 256 * 1024)]
+        for kind in LOOPS:
+            with self.subTest(kind):
+                peer, server = self.serve_on_loop(kind)
+
+                async def send_all() -> None:
+                    for frame in frames:
+                        peer.connection.send(frame)
+
+                server.run(send_all())
+                peer.read_to_eof()
+                server.run(peer.connection.close_on_loop())
+                server.destroy()
+                self.assertTrue(peer.eof.wait(TIMEOUT), "the runner's end was never closed")
+                self.assertEqual(b"".join(bytes(frame.body) for frame in peer.frames()), body)
+
+    def test_copies_a_bytearray_the_app_reuses_once_send_returned(self) -> None:
+        for kind in LOOPS:
+            with self.subTest(kind):
+                peer, server = self.serve_on_loop(kind)
+                reused = bytearray(b"first")
+                view_of_bytes = memoryview(b"-kept-")[1:5]
+
+                async def send_twice() -> None:
+                    peer.connection.send(f.HttpResponseBody(1, True, reused))
+                    reused[:] = b"again"
+                    peer.connection.send(f.HttpResponseBody(1, True, reused),
+                                         f.HttpResponseBody(1, False, view_of_bytes))
+
+                server.run(send_twice())
+                peer.read_to_eof()
+                server.run(peer.connection.close_on_loop())
+                self.assertTrue(peer.eof.wait(TIMEOUT))
+                self.assertEqual([bytes(frame.body) for frame in peer.frames()],
+                                 [b"first", b"again", b"kept"])
+
+    def test_the_runner_closing_its_end_is_no_loss_to_report(self) -> None:
+        for kind in LOOPS:
+            with self.subTest(kind):
+                lost: List[Optional[BaseException]] = []
+                peer, server = self.serve_on_loop(kind, lost.append)
+                peer.read_to_eof()
+                server.run(peer.connection.close_on_loop())
+                self.assertTrue(peer.eof.wait(TIMEOUT))
+                self.assertEqual(lost, [])
+
+
+if __name__ == "__main__":
+    unittest.main()
