@@ -356,56 +356,53 @@ class _Cursor:
 def _request_fields(view: memoryview) -> Tuple[int, List[bytes], List[int], Headers]:
     """The payload of HTTP_REQUEST and WS_CONNECT, read in one pass: the one frame every
     request has, so it is read from one bytes copy with local offsets, not through a _Cursor.
-    Returns the flags, the six strings, the two ports and the headers."""
+    Returns the flags, the six strings, the two ports and the headers. No bound is checked per
+    field: a short payload makes an unpack fail, or leaves the offset past the end, which the
+    last check sees (a slice past the end is only shorter)."""
     data = view.tobytes()
     end = len(data)
     unpack = _U32.unpack_from
-    pos = 0
-
-    def need(n: int) -> None:
-        if pos + n > end:
-            raise ProtocolError(f"payload ends {pos + n - end} bytes early")
-
-    need(1)
-    pos = 1
     strings: List[bytes] = []
     ports: List[int] = []
-    # method, scheme, http_version, path, query_string, root_path, then the two addresses.
-    for index in range(10):
-        if index in (7, 9):
-            need(2)
-            ports.append((data[pos] << 8) | data[pos + 1])
-            pos += 2
-            continue
-        need(4)
-        (n,) = unpack(data, pos)
-        pos += 4
-        need(n)
-        strings.append(data[pos:pos + n])
-        pos += n
-    need(4)
-    (count,) = unpack(data, pos)
-    pos += 4
-    # Each pair takes at least 8 bytes, so a lying count fails here, not after a huge loop.
-    need(8 * count)
     headers: Headers = []
-    for _ in range(count):
-        need(4)
-        (n,) = unpack(data, pos)
+    pos = 0
+    width = 1  # of the field being read, for the message when the payload ends inside it
+    try:
+        flags = data[0]
+        pos = 1
+        # method, scheme, http_version, path, query_string, root_path, then the two addresses.
+        for index in range(10):
+            width = 2 if index == 7 or index == 9 else 4
+            if width == 2:
+                (port,) = _U16.unpack_from(data, pos)
+                ports.append(port)
+                pos += 2
+                continue
+            (n,) = unpack(data, pos)
+            pos += 4
+            strings.append(data[pos:pos + n])
+            pos += n
+        width = 4
+        (count,) = unpack(data, pos)
         pos += 4
-        need(n)
-        name = data[pos:pos + n]
-        pos += n
-        need(4)
-        (n,) = unpack(data, pos)
-        pos += 4
-        need(n)
-        value = data[pos:pos + n]
-        pos += n
-        headers.append((name, value))
+        # Each pair takes at least 8 bytes, so a lying count fails here, not after a huge loop.
+        if pos + 8 * count > end:
+            raise ProtocolError(f"payload ends {pos + 8 * count - end} bytes early")
+        for _ in range(count):
+            (n,) = unpack(data, pos)
+            pos += 4
+            name = data[pos:pos + n]
+            pos += n
+            (n,) = unpack(data, pos)
+            pos += 4
+            headers.append((name, data[pos:pos + n]))
+            pos += n
+    except (IndexError, struct.error):
+        raise ProtocolError(f"payload ends {pos + width - end} bytes early") from None
     if pos != end:
-        raise ProtocolError(f"{end - pos} bytes after the payload")
-    return data[0], strings, ports, headers
+        raise ProtocolError(f"payload ends {pos - end} bytes early" if pos > end else
+                            f"{end - pos} bytes after the payload")
+    return flags, strings, ports, headers
 
 
 def _request_head(frame_type: int, stream: int, view: memoryview) -> Frame:
