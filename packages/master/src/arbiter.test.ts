@@ -221,6 +221,24 @@ describe('arbiter', () => {
     expect(forked[0]!.sent).toEqual([{ type: 'stop', mode: 'fast', timeoutMs: 30_000 }]);
   });
 
+  it('tells systemd it is stopping once, when a crash loop halts it', async () => {
+    const { forked, ready, exit, settle, events } = setup({ workers: 1, max_restarts: 0 });
+    ready(1);
+    exit(1, 1);
+    expect(await settle()).toMatchObject({ error: { code: 'CRASH_LOOP' } });
+    expect(forked).toHaveLength(1);
+    expect(events.filter((e) => e.type === 'stopping')).toHaveLength(1);
+  });
+
+  it('tells systemd it is stopping once, however many stop signals follow', () => {
+    const { ready, signal, events } = setup({ workers: 1, shutdown_delay: 5 });
+    ready(1);
+    signal('SIGTERM');
+    signal('SIGINT');
+    signal('SIGQUIT');
+    expect(events.filter((e) => e.type === 'stopping')).toHaveLength(1);
+  });
+
   it('tells a worker that becomes ready during a stop to stop too', () => {
     const { arbiter, forked, ready } = setup({ workers: 1 });
     arbiter.enqueue({ type: 'signal', signal: 'SIGTERM' });
@@ -307,6 +325,26 @@ describe('arbiter reloads', () => {
     expect(forked).toHaveLength(2);
   });
 
+  it('keeps a worker of an aborted reload out of the next one when its ready comes late', async () => {
+    const { forked, ready, signal, flush, message, exit, dispatcher, events } = setup();
+    ready(1);
+    ready(2);
+    signal('SIGHUP');
+    await flush();
+    signal('SIGHUP');
+    message(4, { type: 'boot-failed', exitCode: ExitCode.AppLoad, message: 'app x failed to load' });
+    exit(4, ExitCode.AppLoad);
+    // Worker 3 said ready before its SIGTERM; the queued reload has begun meanwhile.
+    ready(3);
+    expect(forked[2]!.sent).toEqual([{ type: 'stop', mode: 'graceful', timeoutMs: 30_000 }]);
+    await flush();
+    const [, , , , e, f] = forked;
+    ready(e!.id);
+    ready(f!.id);
+    expect(events.at(-1)).toEqual({ type: 'reloaded', ok: true, generation: 2, workers: 2 });
+    expect(dispatcher.readyCount).toBe(2);
+  });
+
   it('takes the worker count of the reloaded config', async () => {
     const { forked, ready, signal, flush, willLoad } = setup({ workers: 1 });
     ready(1);
@@ -372,6 +410,17 @@ describe('arbiter recycling, heartbeats and scaling', () => {
     expect(forked).toHaveLength(2);
   });
 
+  it('kills a hung worker 2 s after SIGABRT even when a graceful stop comes meanwhile', () => {
+    const { forked, ready, signal } = setup({ workers: 1, timeout: 1 });
+    ready(1);
+    vi.advanceTimersByTime(1_250);
+    expect(forked[0]!.signals).toEqual(['SIGABRT']);
+    signal('SIGTERM');
+    vi.advanceTimersByTime(2_000);
+    expect(forked[0]!.signals).toEqual(['SIGABRT', 'SIGKILL']);
+    expect(forked[0]!.sent.filter((m) => m.type === 'stop')).toEqual([]);
+  });
+
   it('adds a worker on SIGTTIN and stops one on SIGTTOU, never going below one', () => {
     const { forked, ready, signal, dispatcher } = setup({ workers: 1 });
     ready(1);
@@ -417,6 +466,14 @@ describe('arbiter shutdown delay', () => {
     expect(stopAccepting).not.toHaveBeenCalled();
     expect(dispatcher.readyCount).toBe(1);
     vi.advanceTimersByTime(1);
+    expect(stopAccepting).toHaveBeenCalledOnce();
+    expect(forked[0]!.sent).toEqual([{ type: 'stop', mode: 'graceful', timeoutMs: 30_000 }]);
+  });
+
+  it('stops gracefully without the delay on SIGINT', () => {
+    const { forked, ready, signal, stopAccepting } = setup({ workers: 1, shutdown_delay: 5 });
+    ready(1);
+    signal('SIGINT');
     expect(stopAccepting).toHaveBeenCalledOnce();
     expect(forked[0]!.sent).toEqual([{ type: 'stop', mode: 'graceful', timeoutMs: 30_000 }]);
   });

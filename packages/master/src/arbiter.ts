@@ -4,7 +4,7 @@
 import type { Config } from '@bicorn/config';
 import type { Logger } from '@bicorn/runtime';
 import { assertNever, BicornError, ExitCode, isBicornError, type RecycleReason, type StopMode, type WorkerMessage } from '@bicorn/protocol';
-import type { Command, MasterSignal } from './commands.js';
+import type { Command, MasterSignal, StopSignal } from './commands.js';
 import type { Dispatcher } from './dispatch.js';
 import { RestartPolicy } from './restart-policy.js';
 import type { WorkerHost } from './worker-host.js';
@@ -42,8 +42,10 @@ export type Outcome = { readonly exitCode: typeof ExitCode.Ok } | { readonly err
 type Phase<C> =
   | { readonly kind: 'starting' }
   | { readonly kind: 'running' }
-  | { readonly kind: 'reloading'; readonly generation: number | undefined; readonly config: C | undefined }
-  | { readonly kind: 'delaying'; readonly outcome: Outcome }
+  /** Forking generation `#generation + 1`; `config` is set once its workers are forked. */
+  | { readonly kind: 'reloading'; readonly config: C | undefined }
+  /** Serving on for shutdown_delay; the stop that follows ends with ExitCode.Ok. */
+  | { readonly kind: 'delaying' }
   | { readonly kind: 'stopping'; readonly mode: StopMode; readonly outcome: Outcome };
 
 /** How long a fast stop waits for a worker before killing it. */
@@ -60,6 +62,8 @@ export class Arbiter<C extends ArbiterConfig> {
   readonly #queue: Command<C>[] = [];
   readonly #restarts = new RestartPolicy();
   #config: C;
+  /** The heartbeat timeout, fixed at start: the heartbeat timer is armed once (a restart applies a new one). */
+  readonly #timeoutMs: number;
   #target: number;
   #generation = 1;
   #phase: Phase<C> = { kind: 'starting' };
@@ -75,6 +79,7 @@ export class Arbiter<C extends ArbiterConfig> {
   constructor(options: ArbiterOptions<C>) {
     this.#options = options;
     this.#config = options.config;
+    this.#timeoutMs = options.config.timeout * 1000;
     this.#target = options.config.workers;
     this.done = new Promise((resolve) => {
       this.#finish = resolve;
@@ -83,10 +88,9 @@ export class Arbiter<C extends ArbiterConfig> {
 
   start(): void {
     this.#spawnMissing();
-    const timeoutMs = this.#config.timeout * 1000;
-    if (timeoutMs > 0) {
+    if (this.#timeoutMs > 0) {
       // Several pings per timeout, so that one late pong is never mistaken for a hang.
-      const everyMs = Math.min(Math.max(timeoutMs / 4, 50), 2_000);
+      const everyMs = Math.min(Math.max(this.#timeoutMs / 4, 50), 2_000);
       this.#heartbeatTimer = setInterval(() => {
         this.enqueue({ type: 'heartbeat-due' });
       }, everyMs);
@@ -137,7 +141,7 @@ export class Arbiter<C extends ArbiterConfig> {
         return;
       case 'shutdown-delay-over':
         this.#delayTimer = undefined;
-        if (this.#phase.kind === 'delaying') this.#stop('graceful', this.#phase.outcome);
+        if (this.#phase.kind === 'delaying') this.#stop('graceful', { exitCode: ExitCode.Ok });
         return;
       case 'stop-overdue':
         this.#onStopOverdue(command.workerId);
@@ -173,24 +177,24 @@ export class Arbiter<C extends ArbiterConfig> {
     }
   }
 
-  #onStopSignal(signal: 'SIGTERM' | 'SIGINT' | 'SIGQUIT'): void {
+  #onStopSignal(signal: StopSignal): void {
     const { log } = this.#options;
     const phase = this.#phase;
-    const fast = signal === 'SIGQUIT';
     switch (phase.kind) {
       case 'starting':
       case 'running':
       case 'reloading': {
-        this.#options.notify({ type: 'stopping' });
+        // Only SIGTERM, what orchestrators send, waits for shutdown_delay; SIGINT is a person.
         const delayMs = this.#config.shutdown_delay * 1000;
-        if (fast || delayMs === 0) {
-          log.info({ signal, mode: fast ? 'fast' : 'graceful' }, 'stopping');
-          this.#stop(fast ? 'fast' : 'graceful', { exitCode: ExitCode.Ok });
+        if (signal !== 'SIGTERM' || delayMs === 0) {
+          const mode = signal === 'SIGQUIT' ? 'fast' : 'graceful';
+          log.info({ signal, mode }, 'stopping');
+          this.#stop(mode, { exitCode: ExitCode.Ok });
           return;
         }
         // Readiness says "draining" from now on, while the workers go on serving.
         log.info({ signal, shutdownDelayS: this.#config.shutdown_delay }, 'draining: serving on for shutdown_delay, then stopping');
-        this.#phase = { kind: 'delaying', outcome: { exitCode: ExitCode.Ok } };
+        this.#leaveService({ kind: 'delaying' });
         this.#delayTimer = setTimeout(() => {
           this.enqueue({ type: 'shutdown-delay-over' });
         }, delayMs);
@@ -198,7 +202,7 @@ export class Arbiter<C extends ArbiterConfig> {
       }
       case 'delaying':
         if (signal === 'SIGTERM') log.info({ signal }, 'already stopping');
-        else this.#stop('fast', phase.outcome);
+        else this.#stop('fast', { exitCode: ExitCode.Ok });
         return;
       case 'stopping':
         if (signal !== 'SIGTERM' && phase.mode === 'graceful') {
@@ -259,16 +263,18 @@ export class Arbiter<C extends ArbiterConfig> {
     const { log, dispatcher } = this.#options;
     const workerId = entry.handle.id;
     const phase = this.#phase;
-    if (phase.kind === 'stopping') {
-      this.#stopWorker(entry, 'shutdown', phase.mode);
+    if (phase.kind === 'stopping' || entry.state.kind === 'stopping') {
+      // Told to stop while it booted (or ended with an aborted reload, whose generation number
+      // the next reload takes again): it stays on its way out.
+      this.#stopWorker(entry, entry.state.kind === 'stopping' ? entry.state.reason : 'shutdown', phase.kind === 'stopping' ? phase.mode : 'graceful');
       return;
     }
     entry.state = { kind: 'ready' };
     entry.lastPong = Date.now();
     if (loadError === null) log.info({ workerId, workerPid: entry.handle.pid, interface: appInterface, generation: entry.generation }, 'worker ready');
     else log.warn({ workerId, workerPid: entry.handle.pid, generation: entry.generation }, 'worker ready, but the app failed to load: it answers 500 with the error until a file changes');
-    if (phase.kind === 'reloading' && entry.generation === phase.generation) {
-      if (this.#workers.allReady(entry.generation)) this.#switchGeneration(entry.generation);
+    if (phase.kind === 'reloading' && phase.config !== undefined && entry.generation === this.#generation + 1) {
+      if (this.#workers.allReady(entry.generation)) this.#switchGeneration(phase.config);
       return;
     }
     if (entry.generation !== this.#generation) {
@@ -313,7 +319,7 @@ export class Arbiter<C extends ArbiterConfig> {
       case 'booting': {
         const message = state.kind === 'boot-failed' ? state.message : `worker ${String(workerId)} ${describeExit(code, signal)} before it was ready; see the log above`;
         const exitCode = state.kind === 'boot-failed' ? state.exitCode : ExitCode.WorkerBoot;
-        if (phase.kind === 'reloading' && entry.generation === phase.generation) this.#abortReload(message);
+        if (phase.kind === 'reloading' && entry.generation === this.#generation + 1) this.#abortReload(message);
         else if (phase.kind === 'starting') this.#halt(new BicornError('WORKER_BOOT_FAILED', { workerId, exitCode, message }));
         else this.#onFailure(workerId, code, signal, `could not boot: ${message}`);
         return;
@@ -349,24 +355,18 @@ export class Arbiter<C extends ArbiterConfig> {
 
   #checkHeartbeats(): void {
     const now = Date.now();
-    const timeoutMs = this.#config.timeout * 1000;
     const seq = ++this.#pingSeq;
     for (const entry of this.#workers.all()) {
       const { state } = entry;
-      if (state.kind === 'hung') {
-        if (!state.killed && now - state.since >= ABORT_GRACE_MS) {
-          entry.handle.kill('SIGKILL');
-          entry.state = { ...state, killed: true };
-        }
-        continue;
-      }
       if (state.kind !== 'ready' && state.kind !== 'retiring') continue;
       const silentMs = now - entry.lastPong;
-      if (timeoutMs > 0 && silentMs > timeoutMs) {
+      if (silentMs > this.#timeoutMs) {
         this.#options.log.error({ workerId: entry.handle.id, workerPid: entry.handle.pid, silentMs }, 'worker stopped answering heartbeats (its event loop is blocked); killing it with SIGABRT');
         this.#options.dispatcher.remove(entry.handle.id);
-        entry.state = { kind: 'hung', since: now, killed: false };
+        entry.state = { kind: 'hung' };
         entry.handle.kill('SIGABRT');
+        // The stop timer escalates: SIGKILL if SIGABRT has not ended it within the grace.
+        this.#armStopTimer(entry, ABORT_GRACE_MS);
         continue;
       }
       entry.handle.send({ type: 'ping', seq });
@@ -396,7 +396,7 @@ export class Arbiter<C extends ArbiterConfig> {
 
   #beginReload(reason: string): void {
     this.#options.log.info({ reason }, 'reloading: reading the configuration');
-    this.#phase = { kind: 'reloading', generation: undefined, config: undefined };
+    this.#phase = { kind: 'reloading', config: undefined };
     this.#options.notify({ type: 'reloading' });
     this.#options.loadConfig().then(
       (config) => {
@@ -413,7 +413,7 @@ export class Arbiter<C extends ArbiterConfig> {
     // A worker count changed in the config wins over TTIN/TTOU; else the scaled count stays.
     if (config.workers !== this.#config.workers) this.#target = config.workers;
     const generation = this.#generation + 1;
-    this.#phase = { kind: 'reloading', generation, config };
+    this.#phase = { kind: 'reloading', config };
     this.#options.log.info({ generation, workers: this.#target }, 'reloading: starting the new workers');
     for (let i = 0; i < this.#target; i++) this.#fork(generation, config);
   }
@@ -426,29 +426,29 @@ export class Arbiter<C extends ArbiterConfig> {
     this.#endReload(false);
   }
 
-  #switchGeneration(generation: number): void {
-    const phase = this.#phase;
-    if (phase.kind !== 'reloading' || phase.config === undefined) return;
+  /** Every worker of the reload's generation is ready: it takes over with the reloaded config. */
+  #switchGeneration(config: C): void {
+    const generation = this.#generation + 1;
     const { dispatcher, log } = this.#options;
     for (const entry of this.#workers.all()) {
-      if (entry.generation === generation) dispatcher.addReady(entry.handle);
+      const serving = entry.state.kind === 'ready' || entry.state.kind === 'retiring';
+      if (entry.generation === generation && serving) dispatcher.addReady(entry.handle);
     }
     // The new workers take connections before the old ones stop taking them.
     for (const entry of this.#workers.all()) {
       if (entry.generation !== generation && entry.state.kind !== 'stopping') this.#stopWorker(entry, 'reload');
     }
     this.#generation = generation;
-    this.#config = phase.config;
+    this.#config = config;
     log.info({ generation, workers: this.#target }, 'reloaded');
     this.#endReload(true);
   }
 
   #abortReload(message: string): void {
-    const phase = this.#phase;
-    if (phase.kind !== 'reloading') return;
+    if (this.#phase.kind !== 'reloading') return;
     this.#options.log.error({ reason: message }, 'reload failed: the new workers could not start; the old workers keep serving');
     for (const entry of this.#workers.all()) {
-      if (entry.generation === phase.generation && entry.state.kind !== 'stopping') {
+      if (entry.generation === this.#generation + 1 && entry.state.kind !== 'stopping') {
         entry.state = { kind: 'stopping', reason: 'reload failed' };
         // A booting worker has no stop handler yet; SIGTERM ends it either way.
         entry.handle.kill('SIGTERM');
@@ -492,7 +492,7 @@ export class Arbiter<C extends ArbiterConfig> {
   }
 
   #spawnMissing(): void {
-    if (this.#phase.kind === 'stopping' || (this.#phase.kind === 'reloading' && this.#phase.generation !== undefined)) return;
+    if (this.#phase.kind === 'stopping' || (this.#phase.kind === 'reloading' && this.#phase.config !== undefined)) return;
     for (let active = this.#workers.active(this.#generation).length; active < this.#target; active++) this.#fork(this.#generation, this.#config);
   }
 
@@ -502,6 +502,8 @@ export class Arbiter<C extends ArbiterConfig> {
   }
 
   #stopWorker(entry: WorkerEntry, reason: string, mode: StopMode = 'graceful'): void {
+    // A hung worker cannot read a stop message, and its SIGKILL is already due.
+    if (entry.state.kind === 'hung') return;
     this.#options.dispatcher.remove(entry.handle.id);
     entry.state = { kind: 'stopping', reason };
     entry.handle.send({ type: 'stop', mode, timeoutMs: Math.round(this.#config.graceful_timeout * 1000) });
@@ -519,7 +521,9 @@ export class Arbiter<C extends ArbiterConfig> {
   #onStopOverdue(workerId: number): void {
     const entry = this.#workers.get(workerId);
     if (entry === undefined) return;
-    this.#options.log.error({ workerId, workerPid: entry.handle.pid }, 'worker still busy at the stop deadline; killing it');
+    const { log } = this.#options;
+    if (entry.state.kind === 'hung') log.error({ workerId, workerPid: entry.handle.pid, graceMs: ABORT_GRACE_MS }, 'hung worker still alive after SIGABRT; killing it with SIGKILL');
+    else log.error({ workerId, workerPid: entry.handle.pid }, 'worker still busy at the stop deadline; killing it');
     entry.handle.kill('SIGKILL');
   }
 
@@ -530,7 +534,7 @@ export class Arbiter<C extends ArbiterConfig> {
 
   #stop(mode: StopMode, outcome: Outcome): void {
     const wasStopping = this.#phase.kind === 'stopping';
-    this.#phase = { kind: 'stopping', mode, outcome };
+    this.#leaveService({ kind: 'stopping', mode, outcome });
     if (!wasStopping) {
       this.#options.stopAccepting();
       this.#options.dispatcher.dropWaiting();
@@ -545,6 +549,13 @@ export class Arbiter<C extends ArbiterConfig> {
       const reason = entry.state.kind === 'stopping' ? entry.state.reason : 'shutdown';
       this.#stopWorker(entry, reason, mode);
     }
+  }
+
+  /** Enters delaying or stopping; the first step out of service tells systemd (STOPPING=1), once. */
+  #leaveService(phase: Extract<Phase<C>, { kind: 'delaying' | 'stopping' }>): void {
+    const serving = this.#phase.kind !== 'delaying' && this.#phase.kind !== 'stopping';
+    this.#phase = phase;
+    if (serving) this.#options.notify({ type: 'stopping' });
   }
 
   #complete(outcome: Outcome): void {

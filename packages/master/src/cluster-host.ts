@@ -1,6 +1,6 @@
 // The real WorkerHost: node:cluster workers running the worker entry given by path, so the
 // master never imports worker code. Runs in the master.
-import { parseWorkerMessage } from '@bicorn/protocol';
+import { parseWorkerMessage, type WorkerMessage } from '@bicorn/protocol';
 import type { Config } from '@bicorn/config';
 import cluster, { type Worker } from 'node:cluster';
 import { openSync } from 'node:fs';
@@ -17,7 +17,7 @@ export interface SpawnOptions {
   readonly hiddenFds: readonly number[];
 }
 
-export function clusterHost(workerEntry: string, enqueue: (command: Command) => void, spawn: SpawnOptions = { identity: undefined, hiddenFds: [] }): WorkerHost<Config> {
+export function clusterHost(workerEntry: string, enqueue: (command: Command) => void, spawn: SpawnOptions): WorkerHost<Config> {
   // stdout and stderr are inherited: workers write their own log lines.
   cluster.setupPrimary({
     exec: workerEntry,
@@ -31,13 +31,16 @@ export function clusterHost(workerEntry: string, enqueue: (command: Command) => 
     fork(workerId, config) {
       const worker = cluster.fork(env);
       worker.on('message', (raw: unknown) => {
+        // Only the parse is the worker's fault: what the arbiter does with a message is not.
+        let message: WorkerMessage;
         try {
-          const message = parseWorkerMessage(raw);
-          if (message.type === 'hello') worker.send({ type: 'boot', workerId, config });
-          else enqueue({ type: 'worker-message', workerId, message });
+          message = parseWorkerMessage(raw);
         } catch (error) {
           enqueue({ type: 'worker-invalid-message', workerId, reason: (error as Error).message });
+          return;
         }
+        if (message.type === 'hello') worker.send({ type: 'boot', workerId, config });
+        else enqueue({ type: 'worker-message', workerId, message });
       });
       worker.on('exit', (code: number | null, signal: NodeJS.Signals | null) => {
         enqueue({ type: 'worker-exit', workerId, code, signal });

@@ -4,7 +4,7 @@ import type { WorkerMessage } from '@bicorn/protocol';
 
 export type StopSignal = 'SIGTERM' | 'SIGINT' | 'SIGQUIT';
 /** HUP reloads, TTIN and TTOU add and remove a worker, USR1 reopens the log files. */
-export type ControlSignal = 'SIGHUP' | 'SIGTTIN' | 'SIGTTOU' | 'SIGUSR1';
+type ControlSignal = 'SIGHUP' | 'SIGTTIN' | 'SIGTTOU' | 'SIGUSR1';
 export type MasterSignal = StopSignal | ControlSignal;
 
 /** `C` is the config type; commands from outside the arbiter never carry one. */

@@ -33,7 +33,7 @@ export interface MasterOptions {
 }
 
 /** Settings the master applied at start; a reload cannot change them. */
-const RESTART_ONLY = ['bind', 'backlog', 'socket_mode', 'socket_owner', 'pid', 'health_bind', 'reload', 'reload_dirs', 'reload_include', 'reload_exclude', 'user', 'group', 'umask', 'error_log', 'log_format', 'metrics_bind'] as const satisfies readonly SettingKey[];
+const RESTART_ONLY = ['bind', 'backlog', 'socket_mode', 'socket_owner', 'pid', 'health_bind', 'reload', 'reload_dirs', 'reload_include', 'reload_exclude', 'user', 'group', 'umask', 'error_log', 'access_log', 'log_format', 'metrics_bind', 'timeout'] as const satisfies readonly SettingKey[];
 
 /** Runs until stopped; resolves with ExitCode.Ok, or rejects with the BicornError that stopped it. */
 export async function runMaster(options: MasterOptions): Promise<ExitCode> {
@@ -126,13 +126,22 @@ export async function runMaster(options: MasterOptions): Promise<ExitCode> {
 function onArbiterEvent(event: ArbiterEvent, config: Config, listeners: readonly Listener[], log: Logger): void {
   switch (event.type) {
     case 'ready':
-      if (config.pid !== null) writePidFile(config.pid);
+      if (config.pid !== null) writePid(config.pid, log);
       log.info({ addresses: listeners.map((l) => l.address), workers: event.workers }, 'listening');
       return;
     case 'reloading':
     case 'reloaded':
     case 'stopping':
       return;
+  }
+}
+
+/** The workers serve whether or not the file can be written: a failure is logged, not thrown. */
+function writePid(path: string, log: Logger): void {
+  try {
+    writePidFile(path);
+  } catch (error) {
+    log.error({ file: path, reason: (error as Error).message }, 'cannot write the pid file; serving on without it');
   }
 }
 

@@ -26,7 +26,7 @@ export interface Watcher {
 }
 
 /** The folders --reload watches: chdir (or the working directory for a Python app), pythonpath, the JS app's folder, --reload-dir. */
-export function watchedFolders(config: Config, cwd: string): string[] {
+function watchedFolders(config: Config, cwd: string): string[] {
   const folders = new Set<string>();
   const app = config.app ?? '';
   if (config.chdir !== null) folders.add(resolve(cwd, config.chdir));

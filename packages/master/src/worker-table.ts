@@ -11,8 +11,8 @@ export type WorkerState =
   | { readonly kind: 'retiring'; readonly reason: RecycleReason }
   /** Told to stop: its exit is expected. */
   | { readonly kind: 'stopping'; readonly reason: string }
-  /** Killed for missing its heartbeats: its exit is a failure. */
-  | { readonly kind: 'hung'; readonly since: number; readonly killed: boolean };
+  /** Sent SIGABRT for missing its heartbeats (its stop timer sends SIGKILL): its exit is a failure. */
+  | { readonly kind: 'hung' };
 
 export interface WorkerEntry {
   readonly handle: WorkerHandle;
