@@ -68,8 +68,8 @@ export function parseGroupLine(line: string): { name: string; gid: number } | un
 }
 
 const isId = (text: string): boolean => /^\d+$/.test(text);
-const currentUid = (): number => process.getuid?.() ?? 0;
-const currentGid = (): number => process.getgid?.() ?? 0;
+export const currentUid = (): number => process.getuid?.() ?? 0;
+export const currentGid = (): number => process.getgid?.() ?? 0;
 
 /** One record from getent, or from the file when getent is not installed. */
 function lookup(database: 'passwd' | 'group', key: string): string | undefined {

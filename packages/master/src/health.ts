@@ -1,12 +1,11 @@
 // The health endpoints (--health-bind), served by the master itself so they answer whatever the
 // workers do: /livez while the master runs, /readyz by the arbiter's readiness, for load
 // balancers and Kubernetes probes. Runs in the master.
-import { formatBind, parseTcpBind } from '@bicorn/config';
+import { parseTcpBind } from '@bicorn/config';
 import { BicornError } from '@bicorn/protocol';
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { Readiness } from './arbiter.js';
-import { bindFailureReason } from './listeners.js';
+import { listen } from './listeners.js';
 
 export interface HealthServer {
   readonly address: string;
@@ -23,15 +22,11 @@ export async function serveHealth(bind: string, readiness: () => Readiness): Pro
     res.writeHead(status, { 'content-type': 'text/plain', 'cache-control': 'no-store', connection: 'close' });
     res.end(`${body}\n`);
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', (error: NodeJS.ErrnoException) => {
-      reject(new BicornError('BIND_FAILED', { address: bind, errno: error.code ?? 'unknown', reason: bindFailureReason(error) }));
-    });
-    server.listen({ host: target.host, port: target.port }, resolve);
-  });
-  const { address, port } = server.address() as AddressInfo;
+  const address = await listen(server, bind, { kind: 'tcp', ...target }, () => server.listen({ host: target.host, port: target.port }));
+  // A failed accept (EMFILE) must not take the master down; the next probe tries again.
+  server.on('error', () => undefined);
   return {
-    address: formatBind({ host: address, port }),
+    address,
     close: () => {
       server.close();
       server.closeAllConnections();

@@ -93,14 +93,15 @@ async function bindOne(index: number, bind: string, target: Planned['target'], o
     events.connection(index, socket);
   });
   const { backlog } = options;
+  let bound: string;
   switch (target.kind) {
     case 'tcp':
-      await listen(server, bind, () => server.listen({ host: target.host, port: target.port, backlog }));
+      bound = await listen(server, bind, target, () => server.listen({ host: target.host, port: target.port, backlog }));
       break;
     case 'unix':
       await clearUnixPath(target.path, bind);
       // Created owner-only, then opened up to socket_mode: no moment at a looser umask's mode.
-      await listen(server, bind, () => {
+      bound = await listen(server, bind, target, () => {
         const umask = process.umask(0o177);
         try {
           server.listen({ path: target.path, backlog });
@@ -112,25 +113,28 @@ async function bindOne(index: number, bind: string, target: Planned['target'], o
       break;
     case 'fd':
       checkDescriptor(target.fd, bind);
-      await listen(server, bind, () => server.listen({ fd: target.fd, backlog }));
+      bound = await listen(server, bind, target, () => server.listen({ fd: target.fd, backlog }));
       break;
   }
-  const bound = describeAddress(server, target);
   server.on('error', (error) => {
     events.error(bound, error);
   });
   return { index, address: bound, server, inheritedFd: target.kind === 'fd' ? target.fd : undefined };
 }
 
-function listen(server: Server, bind: string, start: () => void): Promise<void> {
-  return new Promise<void>((resolve, reject) => {
+/**
+ * Runs `start` (a server.listen call) and resolves with the address bound, or rejects with
+ * BIND_FAILED saying what to do. The master's health server listens through it too.
+ */
+export function listen(server: Server, bind: string, target: Planned['target'], start: () => void): Promise<string> {
+  return new Promise<string>((resolve, reject) => {
     const onBindError = (error: NodeJS.ErrnoException): void => {
-      reject(new BicornError('BIND_FAILED', { address: bind, errno: error.code ?? 'unknown', reason: bindFailureReason(error) }));
+      reject(new BicornError('BIND_FAILED', { address: bind, errno: error.code ?? 'unknown', reason: bindFailureReason(error, target.kind) }));
     };
     server.once('error', onBindError);
     server.once('listening', () => {
       server.off('error', onBindError);
-      resolve();
+      resolve(describeAddress(server, target));
     });
     start();
   });
@@ -152,7 +156,7 @@ function describeAddress(server: Server, target: Planned['target']): string {
   return target.kind === 'unix' ? `unix:${target.path}` : `fd://${String(target.kind === 'fd' ? target.fd : '')}`;
 }
 
-export function bindFailureReason(error: NodeJS.ErrnoException): string {
+function bindFailureReason(error: NodeJS.ErrnoException, kind: Planned['target']['kind']): string {
   switch (error.code ?? '') {
     case 'EADDRINUSE':
       return 'the address is already in use (is another server running there?)';
@@ -164,7 +168,8 @@ export function bindFailureReason(error: NodeJS.ErrnoException): string {
     case 'EAI_AGAIN':
       return 'the host name does not resolve';
     case 'EINVAL':
-      return 'not a listening stream socket (a datagram socket, or one already connected?)';
+      // Only an inherited descriptor can be the wrong kind of socket.
+      return kind === 'fd' ? 'not a listening stream socket (a datagram socket, or one already connected?)' : error.message;
     default:
       return error.message;
   }

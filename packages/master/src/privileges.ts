@@ -6,7 +6,7 @@ import { BicornError } from '@bicorn/protocol';
 import type { Logger } from '@bicorn/runtime';
 import { chownSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { resolveIdentity, type Identity } from './accounts.js';
+import { currentGid, currentUid, resolveIdentity, type Identity } from './accounts.js';
 
 /**
  * The ids to fork workers with; undefined when they run as the master does. Throws when the
@@ -14,8 +14,8 @@ import { resolveIdentity, type Identity } from './accounts.js';
  */
 export function workerIdentity(config: Pick<Config, 'user' | 'group'>, log: Logger): Identity | undefined {
   const identity = resolveIdentity(config.user, config.group);
-  const uid = process.getuid?.() ?? 0;
-  const gid = process.getgid?.() ?? 0;
+  const uid = currentUid();
+  const gid = currentGid();
   if (identity === undefined) {
     if (uid === 0) {
       log.warn({ hint: 'pass --user (and --group) to run the workers unprivileged' }, 'running as root without --user: the app runs as root, so a flaw in it hands over the whole machine');
