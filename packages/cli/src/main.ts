@@ -23,11 +23,12 @@ export interface MainOptions {
 
 type Action =
   | {
-      kind: 'serve' | 'check';
+      kind: 'serve';
       loaded: LoadedConfig;
       /** Reads the config again as it was read now: the same flags, environment and file. */
       reload: () => Promise<LoadedConfig>;
     }
+  | { kind: 'check'; loaded: LoadedConfig }
   | { kind: 'print'; text: string };
 
 export async function main(argv: readonly string[], options: MainOptions): Promise<ExitCode> {
@@ -80,7 +81,8 @@ function buildProgram(options: MainOptions, choose: (action: Action) => void): C
   serve.action(async (app: string | undefined) => {
     const load = () => loadConfig({ cli: cliValues(serve, serveSettings, app), env: options.env, cwd: options.cwd, configFile: serve.opts<{ config?: string }>().config });
     const { checkConfig, printConfig } = serve.opts<{ checkConfig?: boolean; printConfig?: boolean }>();
-    choose({ kind: checkConfig === true || printConfig === true ? 'check' : 'serve', loaded: await load(), reload: load });
+    const loaded = await load();
+    choose(checkConfig === true || printConfig === true ? { kind: 'check', loaded } : { kind: 'serve', loaded, reload: load });
   });
 
   const check = configure(program.command('check'), options).description(
@@ -88,8 +90,8 @@ function buildProgram(options: MainOptions, choose: (action: Action) => void): C
   );
   const checkSettings = addSettingOptions(check);
   check.action(async (app: string | undefined) => {
-    const load = () => loadConfig({ cli: cliValues(check, checkSettings, app), env: options.env, cwd: options.cwd, configFile: check.opts<{ config?: string }>().config });
-    choose({ kind: 'check', loaded: await load(), reload: load });
+    const loaded = await loadConfig({ cli: cliValues(check, checkSettings, app), env: options.env, cwd: options.cwd, configFile: check.opts<{ config?: string }>().config });
+    choose({ kind: 'check', loaded });
   });
 
   const systemd = configure(program.command('systemd'), options)
@@ -119,7 +121,7 @@ function configure(command: Command, options: MainOptions): Command {
     .addHelpText('after', '\nSettings come from flags, then BICORN_* environment variables, then a config file, then defaults.\nThe full reference, with settings that are declared but not implemented yet, is SETTINGS.md in @bicorn/config.');
 }
 
-async function serve(action: Extract<Action, { kind: 'serve' | 'check' }>, options: MainOptions): Promise<ExitCode> {
+async function serve(action: Extract<Action, { kind: 'serve' }>, options: MainOptions): Promise<ExitCode> {
   const { config, file } = action.loaded;
   servableApp(config); // fail before binding anything
   const { log, destination } = createLogger({ role: 'master', level: config.log_level, format: config.log_format, destination: config.error_log });

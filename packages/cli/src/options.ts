@@ -1,7 +1,7 @@
 // The command-line options, generated from the settings table, plus uvicorn's
 // --host/--port/--uds/--fd folded into bind and gunicorn's -k folded into interface. Turns what commander parsed into raw
 // values for @bicorn/config, which validates them.
-import { envNames, settingKeys, settings, type CliValues, type Setting, type SettingKey } from '@bicorn/config';
+import { envNames, formatValue, settingKeys, settings, type CliValues, type Setting, type SettingKey } from '@bicorn/config';
 import { Option, type Command } from 'commander';
 
 interface SettingOption {
@@ -43,7 +43,7 @@ export function addSettingOptions(command: Command): readonly SettingOption[] {
 function describe(key: SettingKey, declared: Setting<unknown, unknown>): string {
   const fallback = declared.default === null || (Array.isArray(declared.default) && declared.default.length === 0)
     ? ''
-    : `default: ${Array.isArray(declared.default) ? declared.default.join(', ') : JSON.stringify(declared.default)}; `;
+    : `default: ${Array.isArray(declared.default) ? declared.default.join(', ') : formatValue(declared.type, declared.default)}; `;
   return `${declared.doc} (${fallback}env ${envNames(key).join(', ')})`;
 }
 

@@ -1,5 +1,5 @@
 // What the CLI prints for people: errors, and the effective config of `bicorn check`.
-import { describeSource, settingKeys, type LoadedConfig, type SettingKey } from '@bicorn/config';
+import { describeSource, formatValue, settingKeys, settings, type LoadedConfig, type Setting, type SettingKey } from '@bicorn/config';
 import { isBicornError } from '@bicorn/protocol';
 
 export function renderError(error: unknown, verbose: boolean): string {
@@ -12,7 +12,7 @@ export function renderError(error: unknown, verbose: boolean): string {
 }
 
 export function renderEffectiveConfig(loaded: LoadedConfig): string {
-  const rows = settingKeys.map((key) => [key, JSON.stringify(shown(loaded, key)), describeSource(loaded.sources[key])] as const);
+  const rows = settingKeys.map((key) => [key, shown(loaded, key), describeSource(loaded.sources[key])] as const);
   const keyWidth = Math.max(...rows.map(([key]) => key.length));
   const valueWidth = Math.min(40, Math.max(...rows.map(([, value]) => value.length)));
   const file = loaded.file === undefined ? 'no config file' : `config file ${loaded.file.label}`;
@@ -20,9 +20,9 @@ export function renderEffectiveConfig(loaded: LoadedConfig): string {
   return `configuration is valid (${file})\n  ${'setting'.padEnd(keyWidth)}  ${'value'.padEnd(valueWidth)}  from\n${lines.join('\n')}\n`;
 }
 
-/** Values of --env stay secret: only their names are shown; file modes are shown in octal. */
-function shown(loaded: LoadedConfig, key: SettingKey): unknown {
-  if (key === 'env') return loaded.config.env.map((pair) => `${pair.slice(0, pair.indexOf('='))}=…`);
-  const value = loaded.config[key];
-  return (key === 'socket_mode' || key === 'umask') && typeof value === 'number' ? value.toString(8).padStart(3, '0') : value;
+/** Values of --env stay secret: only their names are shown; the rest as help and SETTINGS.md show them. */
+function shown(loaded: LoadedConfig, key: SettingKey): string {
+  if (key === 'env') return JSON.stringify(loaded.config.env.map((pair) => `${pair.slice(0, pair.indexOf('='))}=…`));
+  const declared: Setting<unknown, unknown> = settings[key];
+  return formatValue(declared.type, loaded.config[key]);
 }

@@ -33,5 +33,9 @@ describe('bind addresses', () => {
     const { config } = resolveConfig({ user: { value: 'www-data', flag: '--user' }, group: { value: '33', flag: '--group' }, socket_owner: { value: ':www-data', flag: '--socket-owner' }, umask: { value: '027', flag: '--umask' } }, {}, undefined);
     expect(config).toMatchObject({ user: 'www-data', group: '33', socket_owner: ':www-data', umask: 0o27 });
     expect(() => resolveConfig({ user: { value: 'a b', flag: '--user' } }, {}, undefined)).toThrow(/user \(from --user\): expected a user or group name, or a numeric id/);
+
+    const owner = (value: string) => resolveConfig({ socket_owner: { value, flag: '--socket-owner' } }, {}, undefined).config.socket_owner;
+    expect(['web', 'web:www-data', '33:33', ':www-data'].map(owner)).toEqual(['web', 'web:www-data', '33:33', ':www-data']);
+    for (const bad of [':', 'web:', 'a b', 'web:www:data', 'web:-x']) expect(() => owner(bad)).toThrow(/socket_owner \(from --socket-owner\): expected user, user:group or :group/);
   });
 });

@@ -15,4 +15,4 @@ export {
   type SettingKey,
 } from './settings.js';
 export { describeSource, type Source } from './sources.js';
-export type { ValueType } from './values.js';
+export { formatValue, type ValueType } from './values.js';

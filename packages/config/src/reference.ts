@@ -1,5 +1,5 @@
 // The settings reference (SETTINGS.md), generated from the settings table.
-import { fileMode } from './values.js';
+import { formatValue } from './values.js';
 import { envNames, settingKeys, settings, type Section, type Setting, type SettingKey } from './settings.js';
 
 export function renderSettingsReference(): string {
@@ -30,12 +30,11 @@ export function renderSettingsReference(): string {
   return lines.join('\n');
 }
 
-export function formatDefault(key: SettingKey): string {
-  const value: unknown = settings[key].default;
-  if (value === null) return 'unset';
-  if (settings[key].type === fileMode && typeof value === 'number') return `\`${value.toString(8).padStart(3, '0')}\``;
-  if (Array.isArray(value) && value.length === 0) return 'none';
-  return `\`${JSON.stringify(value)}\``;
+function formatDefault(key: SettingKey): string {
+  const declared: Setting<unknown, unknown> = settings[key];
+  if (declared.default === null) return 'unset';
+  if (Array.isArray(declared.default) && declared.default.length === 0) return 'none';
+  return `\`${formatValue(declared.type, declared.default)}\``;
 }
 
 function bySection(): Map<Section, SettingKey[]> {

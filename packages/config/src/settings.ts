@@ -38,6 +38,14 @@ function accountName(value: string): string | undefined {
   return /^(\d+|[A-Za-z_][A-Za-z0-9_.-]*\$?)$/.test(value) ? undefined : 'a user or group name, or a numeric id';
 }
 
+/** socket_owner: `user`, `user:group` or `:group`, each part as for user and group. */
+function accountOwner(value: string): string | undefined {
+  const parts = value.split(':');
+  const [user = '', group] = parts;
+  const valid = parts.length <= 2 && (user === '' ? group !== undefined : accountName(user) === undefined) && (group === undefined || accountName(group) === undefined);
+  return valid ? undefined : 'user, user:group or :group (names or numeric ids)';
+}
+
 function setting<T, I>(declaration: Setting<T, I>): Setting<T, I> {
   return declaration;
 }
@@ -90,7 +98,7 @@ export const settings = {
   socket_owner: setting({
     section: 'Server',
     flags: ['--socket-owner'],
-    type: optional(text('<user[:group]>', (v) => (/^[^\s:]+(:[^\s:]+)?$|^:[^\s:]+$/.test(v) ? undefined : 'user, user:group or :group'))),
+    type: optional(text('<user[:group]>', accountOwner)),
     default: null,
     doc: 'The owner of unix socket files bicorn creates, as `user`, `user:group` or `:group` (names or ids). Default: user and group when they are set, else the user bicorn runs as.',
   }),
@@ -205,7 +213,7 @@ export const settings = {
     flags: ['--request-timeout'],
     type: optional(duration),
     default: null,
-    doc: 'A request whose app has not begun its response within this time, or then sends nothing for as long, is ended: 504, or a cut connection once the response began. A Python app process stuck in it is replaced, with its stacks logged. WebSockets are not timed. Default: timeout; 0 turns it off.',
+    doc: 'A request is ended when, before its response is complete, no byte has moved either way on its connection for this long: 504, or a cut connection once the response began. A Python app process stuck in it is replaced, with its stacks logged. WebSockets are not timed. Default: timeout; 0 turns it off.',
   }),
   graceful_timeout: setting({
     section: 'Timeouts',
@@ -303,7 +311,7 @@ export const settings = {
     flags: ['--reload-exclude'],
     type: list(text('<glob>')),
     default: [],
-    doc: 'With --reload, ignore files matching this glob (besides dot files and folders, node_modules, __pycache__ and *.pyc); repeatable.',
+    doc: 'With --reload, ignore files matching this glob (besides dot files and folders, node_modules, __pycache__, *.pyc and *~); repeatable.',
   }),
   log_level: setting({
     section: 'Logging',
@@ -454,7 +462,7 @@ export const settings = {
     flags: ['--metrics-bind'],
     type: optional(text('<host:port>')),
     default: null,
-    doc: 'Serve Prometheus metrics and health endpoints on this address.',
+    doc: 'Serve Prometheus metrics on this address (the health endpoints are served on health_bind).',
     comesWith: LATER,
   }),
 };

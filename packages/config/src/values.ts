@@ -10,8 +10,18 @@ export interface ValueType<T, Input = T> {
   /** One phrase for errors and the reference: `a positive integer or "auto"`. */
   readonly expected: string;
   readonly parse: (raw: unknown) => Parsed<T>;
+  /**
+   * How a value is shown where JSON would mislead (file modes: octal). A method, so that a
+   * ValueType<number> still counts as a ValueType<unknown>.
+   */
+  format?(value: T): string;
   /** Only for the type checker: the shape a config file may give. */
   readonly input?: Input;
+}
+
+/** A value as help, SETTINGS.md and `bicorn check` show it: its type's format, else JSON. */
+export function formatValue<T>(type: ValueType<T, unknown>, value: T): string {
+  return type.format?.(value) ?? JSON.stringify(value);
 }
 
 const ok = <T>(value: T): Parsed<T> => ({ ok: true, value });
@@ -104,6 +114,7 @@ export function optional<T, I>(inner: ValueType<T, I>): ValueType<T | null, I | 
     placeholder: inner.placeholder,
     expected: inner.expected,
     parse: (raw) => (raw === null ? ok(null) : inner.parse(raw)),
+    ...(inner.format === undefined ? {} : { format: (value: T | null) => (value === null ? JSON.stringify(null) : formatValue(inner, value)) }),
   };
 }
 
@@ -149,4 +160,5 @@ export const fileMode: ValueType<number, number | string> = {
     if (typeof raw !== 'string' || !/^\s*(0o?)?[0-7]{1,3}\s*$/i.test(raw)) return fail(fileMode.expected);
     return ok(Number.parseInt(raw.trim().replace(/^0o/i, ''), 8));
   },
+  format: (value) => value.toString(8).padStart(3, '0'),
 };
