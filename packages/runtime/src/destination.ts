@@ -30,12 +30,13 @@ export function openDestination(target: string, options: DestinationOptions): De
   const toStdout = target === '-';
   // Checked here for a readable error; then opened by path, so that reopen() can open it again.
   if (!toStdout) checkLogFile(target, options.setting);
+  // mkdir: a reopen makes the directory again if logrotate (or a person) removed it.
   const boom = pino.destination({ dest: toStdout ? 1 : target, sync: options.sync, append: true, mkdir: true });
   const pretty = options.format === 'pretty' || (options.format === 'auto' && toStdout && process.stdout.isTTY);
-  // A reopen that fails (the directory is gone) must not take the process down; lines then
-  // go on to the file that was open.
+  // A failed write (ENOSPC, EPIPE) or reopen (the directory cannot be made again) must not take
+  // the process down; after a failed reopen, lines go on to the file that was open.
   boom.on('error', (error: Error) => {
-    process.stderr.write(`bicorn: cannot reopen ${target} for ${options.setting}: ${error.message}\n`);
+    process.stderr.write(`bicorn: cannot write to or reopen ${target} for ${options.setting}: ${error.message}\n`);
   });
   return {
     stream: boom,
