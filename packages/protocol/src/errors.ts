@@ -18,6 +18,7 @@ interface ErrorDetails {
   PYTHON_NOT_FOUND: { tried: string; reason: string };
   PYTHON_APP_FAILED: { app: string; exitCode: ExitCode; message: string };
   ENV_FILE_FAILED: { file: string; reason: string };
+  STATIC_DIR_INVALID: { mount: string; path: string; reason: string };
   CRASH_LOOP: { failures: number; windowSeconds: number };
   PID_FILE_TAKEN: { path: string; pid: number };
   PID_FILE_FAILED: { path: string; reason: string };
@@ -93,6 +94,10 @@ const registry: { [C in ErrorCode]: ErrorSpec<ErrorDetails[C]> } = {
   ENV_FILE_FAILED: {
     exitCode: ExitCode.Usage,
     message: (d) => `cannot read env file ${d.file}: ${d.reason}; fix it or drop --env-file`,
+  },
+  STATIC_DIR_INVALID: {
+    exitCode: ExitCode.Usage,
+    message: (d) => `static ${d.mount}: ${d.path} ${d.reason}; run collectstatic (or create it), or fix the directory in static (it is relative to chdir)`,
   },
   CRASH_LOOP: {
     exitCode: ExitCode.RuntimeFailure,
