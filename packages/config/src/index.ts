@@ -14,5 +14,6 @@ export {
   type Setting,
   type SettingKey,
 } from './settings.js';
+export { parseStaticMount, staticMounts, type StaticMount } from './static-mount.js';
 export { describeSource, type Source } from './sources.js';
 export { formatValue, type ValueType } from './values.js';

@@ -1,6 +1,7 @@
 // The settings table: every setting bicorn has, declared once. CLI options, environment
 // variables, config-file keys, the Config type and SETTINGS.md are all derived from it.
 import { bindAddress, hostAddressList, tcpAddress } from './bind.js';
+import { corsOrigin, staticMount } from './static-mount.js';
 import {
   choice,
   duration,
@@ -15,7 +16,7 @@ import {
   type ValueType,
 } from './values.js';
 
-export type Section = 'Server' | 'Workers' | 'Application' | 'Python' | 'Timeouts' | 'Logging' | 'Process' | 'Limits' | 'Proxy' | 'TLS and HTTP' | 'Reload' | 'Metrics';
+export type Section = 'Server' | 'Workers' | 'Application' | 'Python' | 'Timeouts' | 'Logging' | 'Process' | 'Limits' | 'Proxy' | 'TLS and HTTP' | 'Reload' | 'Metrics' | 'Static files';
 
 export interface Setting<T, Input> {
   readonly section: Section;
@@ -449,6 +450,41 @@ export const settings = {
     default: 'auto',
     doc: 'HTTP versions to serve.',
     comesWith: LATER,
+  }),
+  static: setting({
+    section: 'Static files',
+    flags: ['--static'],
+    type: list(staticMount),
+    default: [],
+    doc: "Serve the files of DIRECTORY (relative to chdir; it must exist at start) under URL_PREFIX from the worker, before the app is asked: `--static /static/=staticfiles` for Django's collectstatic. GET and HEAD only; any other method, and a path with no file, go to the app. Conditional and Range requests, precompressed `.br`/`.gz` siblings chosen by Accept-Encoding, and no dot files (except `/.well-known/`), listings or paths out of the directory (400 or 404). The prefix is matched after root_path is taken off. Repeatable; a changed file is seen within a second.",
+  }),
+  static_max_age: setting({
+    section: 'Static files',
+    flags: ['--static-max-age'],
+    type: duration,
+    default: 60,
+    doc: 'Cache-Control max-age of static files whose names carry no content hash; 0 sends `no-cache`.',
+  }),
+  static_hashed_max_age: setting({
+    section: 'Static files',
+    flags: ['--static-hashed-max-age'],
+    type: duration,
+    default: 31_536_000,
+    doc: "Cache-Control max-age (with `immutable`) of static files whose names carry a content hash: those in Django's `staticfiles.json` manifest when the directory has one, else names such as `app.0123456789ab.css` (Django, webpack, Parcel: 8 to 32 hex digits between dots) or `assets/app-D4x_9Lqa.js` (Vite).",
+  }),
+  static_cors: setting({
+    section: 'Static files',
+    flags: ['--static-cors'],
+    type: optional(corsOrigin),
+    default: null,
+    doc: 'Send `Access-Control-Allow-Origin` with this value (`*` or an origin) on static files: for fonts loaded from another origin (WhiteNoise sends `*`).',
+  }),
+  static_follow_symlinks: setting({
+    section: 'Static files',
+    flags: ['--static-follow-symlinks'],
+    type: flag,
+    default: false,
+    doc: 'Serve symlinks that point out of the static directory (as `collectstatic --link` makes); without it they are refused with 404.',
   }),
   health_bind: setting({
     section: 'Metrics',

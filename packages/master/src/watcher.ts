@@ -1,10 +1,10 @@
 // --reload (development): watches the app's folders with chokidar, loaded only then, and asks
 // for a reload when a matching file changes, a burst of changes making one reload. Runs in
 // the master.
-import { appKind, type Config } from '@bicorn/config';
+import { appKind, staticMounts, type Config } from '@bicorn/config';
 import type { Logger } from '@bicorn/runtime';
 import type { Stats } from 'node:fs';
-import { basename, dirname, relative, resolve } from 'node:path';
+import { basename, dirname, relative, resolve, sep } from 'node:path';
 import { globMatcher } from './glob.js';
 
 const DEFAULT_INCLUDE = ['*.py', '*.js', '*.mjs', '*.cjs', '*.ts'];
@@ -36,15 +36,22 @@ function watchedFolders(config: Config, cwd: string): string[] {
   return [...folders];
 }
 
+/** Static directories are not watched: the workers see their files change by themselves. */
+function staticFolders(config: Config, cwd: string): string[] {
+  return staticMounts(config.static).map((mount) => resolve(cwd, config.chdir ?? '.', mount.directory));
+}
+
 export async function startWatcher(options: WatchOptions): Promise<Watcher> {
   const { config, cwd, log } = options;
   const folders = watchedFolders(config, cwd);
+  const statics = staticFolders(config, cwd);
   const configFile = options.configFile === undefined ? undefined : resolve(cwd, options.configFile);
   const included = globMatcher([...DEFAULT_INCLUDE, ...config.reload_include]);
   const excluded = globMatcher([...DEFAULT_EXCLUDE, ...config.reload_exclude]);
   const roots = new Set(folders);
   const ignored = (path: string, stats?: Stats): boolean => {
     if (roots.has(path) || path === configFile) return false;
+    if (statics.some((dir) => path === dir || path.startsWith(dir + sep))) return true;
     if (excluded(basename(path), relativeTo(folders, path))) return true;
     // Folders are always entered; files count only when included.
     return stats?.isFile() === true && !included(basename(path), relativeTo(folders, path));

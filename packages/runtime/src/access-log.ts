@@ -10,6 +10,8 @@ export interface AccessEntry {
   /** Bytes written to the socket for this response, headers included. */
   readonly bytes: number;
   readonly durationMs: number;
+  /** Answered from a static directory (--static) rather than by the app. */
+  readonly static?: boolean;
 }
 
 export interface AccessLog {
@@ -34,7 +36,7 @@ export function createAccessLog(target: string, format: LogFormatSetting, worker
 }
 
 export function prettyAccessLine(entry: AccessEntry): string {
-  return `${entry.remote} "${entry.method} ${entry.path} HTTP/${entry.httpVersion}" ${String(entry.status)} ${String(entry.bytes)} ${entry.durationMs.toFixed(1)}ms\n`;
+  return `${entry.remote} "${entry.method} ${entry.path} HTTP/${entry.httpVersion}" ${String(entry.status)} ${String(entry.bytes)} ${entry.durationMs.toFixed(1)}ms${entry.static === true ? ' static' : ''}\n`;
 }
 
 export function jsonAccessLine(entry: AccessEntry, workerId: number): string {
@@ -50,5 +52,6 @@ export function jsonAccessLine(entry: AccessEntry, workerId: number): string {
     status: entry.status,
     bytes: entry.bytes,
     ms: Math.round(entry.durationMs * 100) / 100,
+    ...(entry.static === true ? { static: true } : {}),
   })}\n`;
 }

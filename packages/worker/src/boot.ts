@@ -1,8 +1,9 @@
 // Booting a worker from the master's boot message: config, logs, the app host, the HTTP
 // server and the recycler. Throws a BicornError when the worker cannot serve. Runs in a worker.
-import { reviveConfig, type Config } from '@bicorn/config';
+import { reviveConfig, staticMounts, type Config } from '@bicorn/config';
 import { ExitCode, isBicornError, type MasterMessage, type RecycleReason } from '@bicorn/protocol';
 import { createAccessLog, createLogger, type Logger } from '@bicorn/runtime';
+import { StaticFiles } from '@bicorn/static';
 import { failedAppHost, startAppHost, type AppHost } from './app-host.js';
 import { WorkerServer } from './http-server.js';
 import { Recycler } from './recycler.js';
@@ -39,6 +40,8 @@ export async function bootWorker(boot: Extract<MasterMessage, { type: 'boot' }>,
     destination: config.error_log,
   });
   const accessLog = config.access_log === null ? undefined : createAccessLog(config.access_log, config.log_format, boot.workerId);
+  // Before the app loads: a static directory that does not exist stops the start (exit 2).
+  const statics = openStaticFiles(config, log);
   const { app, loadError } = await loadApp(config, log, hooks.onAppDeath);
   const recycler = new Recycler({
     maxRequests: config.max_requests,
@@ -68,11 +71,12 @@ export async function bootWorker(boot: Extract<MasterMessage, { type: 'boot' }>,
             state: app.state,
           },
         };
-  const server = new WorkerServer(app.listener, {
+  const server = new WorkerServer(statics?.inFrontOf(app.listener) ?? app.listener, {
     keepAliveMs: config.keep_alive * 1000,
     requestTimeoutMs: (config.request_timeout ?? config.timeout) * 1000,
     onRequestTimeout: (req, responseStarted) => {
-      if (!app.requestTimedOut(responseStarted)) return;
+      // A static file that stalled says nothing about the app's process.
+      if (statics?.answered(req) === true || !app.requestTimedOut(responseStarted)) return;
       appStuck = true;
       recycler.onAppStuck(`${req.method ?? '?'} ${req.url ?? '?'} timed out`);
     },
@@ -81,6 +85,7 @@ export async function bootWorker(boot: Extract<MasterMessage, { type: 'boot' }>,
     },
     log,
     accessLog,
+    staticResponse: (req) => statics?.answered(req) === true,
     websocket,
   });
   return {
@@ -102,6 +107,20 @@ export async function bootWorker(boot: Extract<MasterMessage, { type: 'boot' }>,
       destination.flush();
     },
   };
+}
+
+function openStaticFiles(config: Config, log: Logger): StaticFiles | undefined {
+  if (config.static.length === 0) return undefined;
+  return new StaticFiles({
+    mounts: staticMounts(config.static),
+    cwd: process.cwd(),
+    rootPath: config.root_path,
+    maxAgeS: config.static_max_age,
+    hashedMaxAgeS: config.static_hashed_max_age,
+    cors: config.static_cors,
+    followSymlinks: config.static_follow_symlinks,
+    log,
+  });
 }
 
 /** The app host; under --reload, an app that fails to load becomes a page showing why. */

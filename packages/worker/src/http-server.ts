@@ -18,6 +18,8 @@ export interface WorkerServerOptions {
   readonly onRequest: () => void;
   readonly log: Logger;
   readonly accessLog: AccessLog | undefined;
+  /** Whether a request was answered from a static directory rather than by the app. */
+  readonly staticResponse: (req: IncomingMessage) => boolean;
   /** Without it, node serves upgrade requests as plain requests, and the app answers them. */
   readonly websocket: WebSocketSetup | undefined;
 }
@@ -158,6 +160,7 @@ export class WorkerServer {
         status: res.statusCode,
         bytes: socket.bytesWritten - bytesBefore,
         durationMs: performance.now() - started,
+        static: this.#options.staticResponse(req),
       });
     });
   }
