@@ -50,6 +50,22 @@ describe('--reload', () => {
     expect((await bicorn.stop()).code).toBe(0);
   });
 
+  it('does not reload for files in a static directory, which the workers see change by themselves', async () => {
+    const dir = tempDir('bicorn-dev-');
+    const app = join(dir, 'app.mjs');
+    writeFileSync(app, "export default { fetch: () => new Response('version 1') };\n");
+    mkdirSync(join(dir, 'staticfiles'));
+    const bicorn = new BicornProcess(['-b', '127.0.0.1:0', '--reload', '--chdir', dir, '--static', '/static/=staticfiles', app]);
+    const url = await bicorn.listening();
+    await bicorn.waitForLog('the watcher', (l) => l.msg === 'watching for file changes');
+    writeFileSync(join(dir, 'staticfiles', 'app.js'), 'console.log(1);\n');
+    await untilAnswer(`${url}/static/app.js`, (status, body) => status === 200 && body === 'console.log(1);\n');
+    writeFileSync(app, "export default { fetch: () => new Response('version 2') };\n");
+    await untilAnswer(`${url}/`, (status, body) => status === 200 && body === 'version 2');
+    expect(bicorn.lines.filter((l) => l.msg === 'files changed; reloading').map((l) => l.files)).toEqual([[app]]);
+    expect((await bicorn.stop()).code).toBe(0);
+  });
+
   it.skipIf(!hasPython)('starts with a Python app that fails to import, answering 500 with its traceback, and serves it once fixed', async () => {
     const dir = tempDir('bicorn-dev-');
     writeFileSync(join(dir, 'devapp.py'), 'import no_such_module_anywhere\n');
