@@ -7,10 +7,10 @@ import { statSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import { resolve } from 'node:path';
-import { pipeline } from 'node:stream/promises';
-import { FileIndex, stampOf, versionOf, type StaticFile } from './file-index.js';
+import { FileIndex, OPEN_FLAGS, stampOf, versionOf, type StaticFile } from './file-index.js';
 import type { StaticLog } from './log.js';
 import { matchPath, prefixSegments } from './request-path.js';
+import { sendRange } from './send-range.js';
 import { cacheControl, planResponse, selectVersion, type Selection, type StaticHeaders } from './response-plan.js';
 
 export interface StaticOptions {
@@ -130,29 +130,29 @@ export class StaticFiles {
   async #stream(req: IncomingMessage, res: ServerResponse, found: StaticFile, mount: Mount, relative: string, headOnly: boolean, selection: Selection): Promise<void> {
     let handle: FileHandle | undefined;
     try {
-      handle = await open(selection.version.path, 'r');
+      handle = await open(selection.version.path, OPEN_FLAGS);
       const stats = await handle.stat();
       let version = selection.version;
       if (stampOf(stats) !== version.stamp) {
         // Changed since it was looked up: send what is there now, and look again next time.
         mount.index.forget(relative);
+        if (!stats.isFile()) {
+          refuse(res, 404);
+          return;
+        }
         version = versionOf(version.path, stats, undefined);
       }
       const plan = planResponse(headOnly, req.headers, found, selection, version, this.#headers);
       res.writeHead(plan.status, plan.headers);
-      if (plan.body === undefined) {
-        res.end();
-        return;
-      }
-      const stream = handle.createReadStream({ start: plan.body.start, end: plan.body.end });
-      handle = undefined; // the stream closes it
-      await pipeline(stream, res);
+      if (plan.body === undefined) res.end();
+      else await sendRange(handle, res, plan.body.start, plan.body.end);
     } catch (error) {
       if (res.destroyed) return; // the client left
       this.#log.error({ err: error, path: selection.version.path }, 'static file cannot be sent');
       failResponse(res);
     } finally {
-      await handle?.close();
+      // A read-only descriptor has nothing to flush: a failed close changes nothing for anyone.
+      await handle?.close().catch(() => undefined);
     }
   }
 }
