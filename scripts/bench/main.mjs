@@ -19,6 +19,7 @@ import { killAllNow, startProcess, stopAll, stopProcess } from './processes.mjs'
 import { renderMarkdown } from './report.mjs';
 import { runGroup } from './run.mjs';
 import { groups, loadDefaults, modes } from './scenarios.mjs';
+import { writeStaticFiles } from './static.mjs';
 import { ratios, summarize } from './summary.mjs';
 
 const usage = `usage: pnpm bench [--quick] [--only ${groups.map((g) => g.id).join(',')}] [--workers 1,2] [--rounds N] [--seconds S] [--warmup S] [--load wrk|autocannon]`;
@@ -79,7 +80,7 @@ function preflight(prefer) {
     for (const entry of group.servers) {
       const binary = binaries[entry.server];
       if (binary !== undefined && !existsSync(join(venvBin, binary))) skip.set(`${group.id}/${entry.id}`, `${binary} is not in the venv (bash scripts/python-env.sh)`);
-      if (entry.nginx && nginxPath() === undefined) skip.set(`${group.id}/${entry.id}`, 'nginx is not installed (bash scripts/bench/setup.sh)');
+      if ((entry.nginx || entry.server === 'nginx-static') && nginxPath() === undefined) skip.set(`${group.id}/${entry.id}`, 'nginx is not installed (bash scripts/bench/setup.sh)');
     }
   }
   return { tool, skip };
@@ -121,6 +122,7 @@ function methodNotes(settings, tool, facts) {
     'Peers as they are deployed: gunicorn `-k sync`, and `-k gthread --threads 4` (against `bicorn --threads 4`); uvicorn `--http httptools --loop uvloop --no-access-log`; hypercorn `-k uvloop` (bicorn and uvicorn use uvloop too); granian `--interface wsgi|asgi`; a raw node:http cluster running the same listener as bicorn\'s node-interface app. Every server logs at warning level or less, with no access log.',
     'The 10 MiB transfers use 8 connections; throughput is in MiB/s of request or response bodies. WebSocket echo: 64 clients, each sending 32 bytes and waiting for the echo before the next.',
     'Slow clients: 200 connections send a request head and then 16 bytes a second of a 1 MB body, for the whole run, while the load generator measures requests/s on `/`. gunicorn\'s sync worker needs a buffering proxy in front for this (its docs say so): it is measured behind nginx (1 worker process, counted in its RSS and sharing the cores) and alone, to show why.',
+    'Static files: one folder (a 2 KiB stylesheet, a 1 MiB image that bicorn keeps in memory, an 8 MiB video that it streams from disk, on 8 connections) served under /static/ by bicorn `--static`, by nginx (`alias`, sendfile, `expires 60s`, as many workers as the others) and by WhiteNoise 6 (production settings) in front of the hello app under gunicorn `-k sync` (which closes each connection) and `-k gthread --threads 4` (keep-alive).',
     'Latency percentiles come from the load generator (wrk\'s `--latency` distribution, or autocannon\'s; for WebSockets, each round trip). The answer to a GET is checked to be a 200 before each run; wrk counts only 4xx and 5xx as non-2xx.',
   ];
 }
@@ -172,10 +174,13 @@ async function main() {
   const startFailures = [];
   try {
     let djangoDb;
+    let staticRoot;
     for (const { group, workers: w } of plan) {
       console.log(`bench: ${group.title}, -w ${w} (${Math.round(elapsed())} s in)`);
       if (group.needsDjangoDb && djangoDb === undefined) djangoDb = await createDjangoDb(work);
-      const app = group.needsDjangoDb ? { ...group.app, env: { BENCH_DJANGO_DB: djangoDb } } : group.app;
+      if (group.needsStaticFiles && staticRoot === undefined) staticRoot = writeStaticFiles(work);
+      const env = { ...(group.needsDjangoDb ? { BENCH_DJANGO_DB: djangoDb } : {}), ...(group.needsStaticFiles ? { BENCH_STATIC_ROOT: staticRoot } : {}) };
+      const app = { ...group.app, env };
       const groupSkip = new Map(group.servers.filter((e) => skip.has(`${group.id}/${e.id}`)).map((e) => [e.id, skip.get(`${group.id}/${e.id}`)]));
       const result = await runGroup({
         group: { ...group, app },

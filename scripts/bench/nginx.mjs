@@ -1,6 +1,7 @@
-// nginx in front of gunicorn sync for the slow-client scenario, as gunicorn's docs require:
-// a config in a temporary folder (one worker, request bodies buffered, no access log),
-// proxying 127.0.0.1:<front> to the backend's port. Runs in the harness process.
+// nginx from a config in a temporary folder (no access log): in front of gunicorn sync for the
+// slow-client scenario, as gunicorn's docs require (one worker, request bodies buffered,
+// proxying to the backend's port), and serving a static folder (sendfile, as many workers as
+// the others) for the static scenario. Runs in the harness process.
 import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -19,9 +20,27 @@ export function nginxPath() {
   return undefined;
 }
 
-function config(dir, frontPort, backendPort) {
+/** The proxy's location block, for the slow-client scenario. */
+const proxyTo = (backendPort) => `location / {
+      proxy_pass http://127.0.0.1:${backendPort};
+      proxy_set_header Host $host;
+      proxy_request_buffering on;
+      proxy_buffering on;
+    }`;
+
+/** Files under /static/ from `root`, as a Django deployment's proxy serves STATIC_ROOT; the rest 404. */
+const staticFrom = (root) => `location /static/ {
+      alias ${root}/;
+      include /etc/nginx/mime.types;
+      sendfile on;
+      tcp_nopush on;
+      expires 60s;
+      add_header X-Content-Type-Options nosniff;
+    }`;
+
+function config(dir, frontPort, location, workers) {
   const temp = (name) => join(dir, name);
-  return `worker_processes 1;
+  return `worker_processes ${workers};
 daemon off;
 pid ${temp('nginx.pid')};
 error_log ${temp('error.log')} warn;
@@ -37,19 +56,23 @@ http {
   keepalive_timeout 5s;
   server {
     listen 127.0.0.1:${frontPort};
-    location / {
-      proxy_pass http://127.0.0.1:${backendPort};
-      proxy_set_header Host $host;
-      proxy_request_buffering on;
-      proxy_buffering on;
-    }
+    ${location}
   }
 }
 `;
 }
 
-/** Starts nginx on a fresh port in front of `backendPort`; retries when the port is lost. */
-export async function startNginx(backendPort, pickPort, waitReady, probe) {
+/** Starts nginx (one worker) on a fresh port in front of `backendPort`; retries when the port is lost. */
+export function startNginx(backendPort, pickPort, waitReady, probe) {
+  return start(proxyTo(backendPort), 1, pickPort, waitReady, probe);
+}
+
+/** Starts nginx with `workers` workers serving the folder `root` under /static/. */
+export function startNginxStatic(root, workers, pickPort, waitReady, probe) {
+  return start(staticFrom(root), workers, pickPort, waitReady, probe);
+}
+
+async function start(location, workers, pickPort, waitReady, probe) {
   const binary = nginxPath();
   if (binary === undefined) throw new Error('nginx is not installed (bash scripts/bench/setup.sh installs it)');
   for (let attempt = 1; attempt <= 5; attempt += 1) {
@@ -61,7 +84,7 @@ export async function startNginx(backendPort, pickPort, waitReady, probe) {
       chmodSync(join(dir, name), 0o777);
     }
     const port = await pickPort();
-    writeFileSync(join(dir, 'nginx.conf'), config(dir, port, backendPort));
+    writeFileSync(join(dir, 'nginx.conf'), config(dir, port, location, workers));
     const proc = startProcess('nginx', binary, ['-p', dir, '-c', join(dir, 'nginx.conf'), '-e', join(dir, 'error.log')], { cwd: dir });
     const cleanup = async () => rmSync(dir, { recursive: true, force: true });
     try {

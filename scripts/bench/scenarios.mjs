@@ -3,6 +3,7 @@
 // with (`against`); the report gives bicorn/peer ratios for those pairs only.
 import { join } from 'node:path';
 import { appsDir } from './paths.mjs';
+import { staticFiles } from './static.mjs';
 
 const MiB = 1024 * 1024;
 
@@ -103,6 +104,25 @@ export const groups = [
       peer('gunicorn-bare', 'gunicorn sync, no nginx', 'gunicorn', ['bicorn'], { workerClass: 'sync' }),
     ],
     scenarios: [{ ...hello, id: 'slow-clients', title: 'Slow clients (200)', slowClients: { count: 200, path: '/upload' } }],
+  },
+  {
+    id: 'static',
+    title: 'Static files with keep-alive: bicorn --static vs nginx and WhiteNoise',
+    workers: twoOnly,
+    needsStaticFiles: true,
+    // Every server serves the same folder under /static/ (BENCH_STATIC_ROOT, set by main.mjs).
+    app: pyApp('whitenoise_app:application', staticFiles.css.path, '.card'),
+    servers: [
+      bicorn('bicorn', 'bicorn --static', { interface: 'wsgi', target: 'wsgi_hello:application', static: true }),
+      peer('nginx-static', 'nginx', 'nginx-static', ['bicorn']),
+      peer('whitenoise-sync', 'WhiteNoise, gunicorn sync', 'gunicorn', ['bicorn'], { workerClass: 'sync' }),
+      peer('whitenoise-gthread', 'WhiteNoise, gunicorn gthread --threads 4', 'gunicorn', ['bicorn'], { workerClass: 'gthread', threads: 4 }),
+    ],
+    scenarios: [
+      { id: 'static-css', title: 'Static 2 KiB CSS', load: 'http', path: staticFiles.css.path, unit: 'req/s' },
+      { id: 'static-image', title: 'Static 1 MiB image', load: 'http', path: staticFiles.image.path, unit: 'MiB/s', bytesPerRequest: staticFiles.image.bytes },
+      { id: 'static-video', title: 'Static 8 MiB video (streamed)', load: 'http', path: staticFiles.video.path, unit: 'MiB/s', bytesPerRequest: staticFiles.video.bytes, connections: 8 },
+    ],
   },
   {
     id: 'js',

@@ -1,11 +1,11 @@
 // How to start each server under test on 127.0.0.1 and wait until it answers, and how to stop
-// it: bicorn, gunicorn (sync, gthread, and sync behind nginx), uvicorn, hypercorn, granian and a
-// raw node:http cluster. Runs in the harness process; every process goes through processes.mjs.
+// it: bicorn, gunicorn (sync, gthread, and sync behind nginx), uvicorn, hypercorn, granian, a
+// raw node:http cluster, and nginx serving static files. Runs in the harness process; every process goes through processes.mjs.
 import { request } from 'node:http';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { startProcess, stopProcess, treeRssMiB } from './processes.mjs';
-import { startNginx } from './nginx.mjs';
+import { startNginx, startNginxStatic } from './nginx.mjs';
 import { appsDir, bicornBin, venvBin } from './paths.mjs';
 
 const READY_TIMEOUT_MS = 45_000;
@@ -79,6 +79,7 @@ const commands = {
     if (app.kind === 'python') args.push('--python', join(venvBin, 'python'));
     if (entry.interface !== undefined) args.push('--interface', entry.interface);
     if (entry.threads !== undefined) args.push('--threads', String(entry.threads));
+    if (entry.static) args.push('--static', `/static/=${app.env.BENCH_STATIC_ROOT}`);
     args.push(entry.target ?? app.target);
     return { command: process.execPath, args, env: pythonEnv(app) };
   },
@@ -161,6 +162,13 @@ async function startOne(kind, entry, app, workers) {
  * handle: { label, base, rssMiB(), stop() }. Behind nginx, the handle covers both trees.
  */
 export async function startServer(entry, app, workers) {
+  if (entry.server === 'nginx-static') {
+    const nginx = await startNginxStatic(app.env.BENCH_STATIC_ROOT, workers, pickPort, (procs, url) => waitReady('nginx', procs, url, app.expect), app.probe);
+    return { label: entry.label, base: `http://127.0.0.1:${nginx.port}`, rssMiB: () => treeRssMiB(nginx.proc.pid), stop: async () => {
+      await stopProcess(nginx.proc);
+      await nginx.cleanup();
+    } };
+  }
   const backend = await startOne(entry.server, entry, app, workers);
   if (!entry.nginx) {
     return {
