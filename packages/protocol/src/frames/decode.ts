@@ -3,6 +3,8 @@
 import { FrameError, FrameType, HEADER_SIZE, MAX_PAYLOAD, type Address, type Frame, type HeaderPair } from './frame.js';
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
+// HTTP_RESPONSE's flags: trailers follow the body.
+const TRAILERS = 1;
 
 export class FrameReader {
   /** The start of a frame that has not wholly arrived: its bytes so far, in one buffer. */
@@ -105,7 +107,7 @@ function decodePayload(type: number, stream: number, c: Cursor): Frame {
     case FrameType.HttpDisconnect:
       return { type: 'http-disconnect', stream };
     case FrameType.HttpResponse:
-      return { type: 'http-response', stream, status: c.u16(), headers: c.headers() };
+      return { type: 'http-response', stream, trailers: (c.u8() & TRAILERS) !== 0, status: c.u16(), headers: c.headers() };
     case FrameType.HttpResponseBody:
       return { type: 'http-response-body', stream, more: c.more(), body: c.rest() };
     case FrameType.HttpError:

@@ -19,6 +19,8 @@ export type EncodableFrame = Encodable<Frame>;
 
 const MORE = 1;
 const TEXT = 2;
+// HTTP_RESPONSE's flags: trailers follow the body.
+const TRAILERS = 1;
 
 export function encodeFrame(frame: EncodableFrame): Buffer {
   const writer = new Writer(payloadSize(frame));
@@ -57,6 +59,7 @@ export function encodeFrame(frame: EncodableFrame): Buffer {
       writer.raw(frame.body);
       break;
     case 'http-response':
+      writer.u8(frame.trailers ? TRAILERS : 0);
       writer.u16(frame.status);
       writer.headers(frame.headers);
       break;
@@ -142,7 +145,7 @@ function payloadSize(frame: EncodableFrame): number {
     case 'http-response-body':
       return 1 + frame.body.length;
     case 'http-response':
-      return 2 + headersSize(frame.headers);
+      return 3 + headersSize(frame.headers);
     case 'http-error':
       return textSize(frame.message);
     case 'credit':

@@ -22,7 +22,7 @@ export const FrameType = {
   WsClose: 0x23,
 } as const;
 
-export const PROTOCOL_VERSION = 2;
+export const PROTOCOL_VERSION = 3;
 /** Bytes before the payload: u32 length, u8 type, u32 stream. */
 export const HEADER_SIZE = 9;
 export const MAX_PAYLOAD = 1024 * 1024;
@@ -40,7 +40,8 @@ export type Frame =
   | ({ readonly type: 'http-request'; readonly more: boolean } & RequestHead)
   | { readonly type: 'http-body'; readonly stream: number; readonly more: boolean; readonly body: Bytes }
   | { readonly type: 'http-disconnect'; readonly stream: number }
-  | { readonly type: 'http-response'; readonly stream: number; readonly status: number; readonly headers: readonly HeaderPair[] }
+  /** `trailers`: the app announced trailers, so HTTP_TRAILERS (not a body or pathsend frame) ends the response. */
+  | { readonly type: 'http-response'; readonly stream: number; readonly trailers: boolean; readonly status: number; readonly headers: readonly HeaderPair[] }
   | { readonly type: 'http-response-body'; readonly stream: number; readonly more: boolean; readonly body: Bytes }
   | { readonly type: 'http-error'; readonly stream: number; readonly message: string }
   | { readonly type: 'credit'; readonly stream: number; readonly bytes: number }

@@ -4,7 +4,7 @@ from __future__ import annotations
 import struct
 from typing import List, NamedTuple, Optional, Tuple, Union
 
-VERSION = 2
+VERSION = 3
 
 HELLO = 0x01
 READY = 0x02
@@ -26,6 +26,8 @@ WS_MESSAGE = 0x22
 WS_CLOSE = 0x23
 
 MORE = 0x01
+# HTTP_RESPONSE: the app announced trailers, so HTTP_TRAILERS ends the response.
+TRAILERS = 0x01
 # WS_MESSAGE: the message is text (UTF-8), on each of its frames.
 TEXT = 0x02
 MAX_PAYLOAD = 1024 * 1024
@@ -89,6 +91,7 @@ class HttpResponse(NamedTuple):
     stream: int
     status: int
     headers: Headers
+    trailers: bool = False
 
 
 class HttpResponseBody(NamedTuple):
@@ -163,6 +166,7 @@ _HEAD = struct.Struct(">IBI")
 _BODY_HEAD = struct.Struct(">IBIB")
 _U8 = struct.Struct(">B")
 _U16 = struct.Struct(">H")
+_FLAGS_STATUS = struct.Struct(">BH")
 _U32 = struct.Struct(">I")
 
 _CONTROL_TYPES = frozenset((HELLO, READY, FATAL, SHUTDOWN))
@@ -250,7 +254,8 @@ def _payload(frame: Frame) -> bytearray:
 
 def _response_head(frame: HttpResponse) -> bytes:
     pack = _U32.pack
-    parts = [_U16.pack(frame.status), pack(len(frame.headers))]
+    parts = [_FLAGS_STATUS.pack(TRAILERS if frame.trailers else 0, frame.status),
+             pack(len(frame.headers))]
     for name, value in frame.headers:
         parts += (pack(len(name)), name, pack(len(value)), value)
     return b"".join(parts)
@@ -434,7 +439,8 @@ def _parse_payload(frame_type: int, stream: int, c: _Cursor) -> Frame:
     if frame_type == HTTP_DISCONNECT:
         return HttpDisconnect(stream)
     if frame_type == HTTP_RESPONSE:
-        return HttpResponse(stream, c.u16(), c.headers())
+        trailers = bool(c.u8() & TRAILERS)
+        return HttpResponse(stream, c.u16(), c.headers(), trailers)
     if frame_type == HTTP_RESPONSE_BODY:
         return HttpResponseBody(stream, c.flags(), c.rest())
     if frame_type == HTTP_ERROR:
