@@ -12,6 +12,7 @@ import { RequestReceiver } from './request-receiver.js';
 import { parseSendEvent, type ResponseEvent } from './send-events.js';
 import { sendFile } from './send-file.js';
 import { waitForDrain } from './wait-for-drain.js';
+import { applyWireRules, sendEarlyHints } from './wire-rules.js';
 
 /** The extensions this exchange advertised in its scope. */
 export interface ExchangeExtensions {
@@ -73,6 +74,7 @@ export class HttpExchange {
         return;
       case 'start':
         // Headers wait for the first body event, so a second start can still become a clean 500.
+        applyWireRules(res, event.headers, event.trailers, this.#log);
         this.#status = event.status;
         this.#headers = event.headers;
         this.#declared = declaredLength(this.#method === 'HEAD', event.status, event.headers);
@@ -135,10 +137,8 @@ export class HttpExchange {
   }
 
   #earlyHint(links: string[]): void {
-    // A client that cannot take a 103 (HTTP/1.0) just does without the hint.
-    if (!this.#extensions.earlyHints || links.length === 0) return;
     try {
-      this.#res.writeEarlyHints({ link: links });
+      sendEarlyHints(this.#res, links);
     } catch (error) {
       throw new TypeError(`http.response.early_hint: links: ${error instanceof Error ? error.message : String(error)}`);
     }

@@ -43,3 +43,4 @@ export { serveAsgiHttp, type AsgiCallable, type ServeAsgiHttpOptions } from './s
 export { waitForDrain } from './wait-for-drain.js';
 export { WebSocketGateway, type WebSocketGatewayOptions } from './websocket-gateway.js';
 export { buildWebSocketScope } from './websocket-scope.js';
+export { applyWireRules, dropHopByHop, sendEarlyHints, type HopByHop } from './wire-rules.js';
