@@ -1,41 +1,15 @@
-// Serves HTTP requests with the Python app process: each request is a stream of frames on
-// fd 3, with credit-based flow control both ways. A slow client never holds a Python thread:
-// a WSGI app's request body is received whole first (request-body.ts), an ASGI app's streams
-// in as the app reads it (request-stream.ts), and a response the client cannot take yet waits
-// on disk (response-spool.ts) while the app goes on. Runs in the worker, per request.
-import { declaredLength, failResponse, lengthViolation, type AsgiWebSocketCallable } from '@bicorn/gateway';
-import type { Frame, FrameOf } from '@bicorn/protocol';
+// Serves HTTP requests and WebSockets with the Python app process: each request is an
+// HttpRelay and each WebSocket a WebSocketRelay, on a stream of frames on fd 3 with
+// credit-based flow control both ways. This host hands out stream ids, routes the runner's
+// frames to their relay, and answers for them all when the process dies. Runs in the worker.
+import { failResponse, type AsgiWebSocketCallable } from '@bicorn/gateway';
+import type { Frame } from '@bicorn/protocol';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { HttpRelay } from './http-relay.js';
 import type { HostLog } from './log.js';
-import { RequestBody } from './request-body.js';
-import { requestFrame } from './request-head.js';
-import { ClientLeft, RequestStream, type BodySource } from './request-stream.js';
-import { ResponseSpool } from './response-spool.js';
 import type { RunnerProcess } from './runner-process.js';
-import { responseHead, writeHead, type ResponseHead } from './response-head.js';
-import { sendPythonFile } from './send-file.js';
 import { WebSocketRelay } from './websocket-relay.js';
 
-interface Stream {
-  readonly req: IncomingMessage;
-  readonly res: ServerResponse;
-  /** Request body bytes the runner will still accept. */
-  window: number;
-  /** What is left of the request body to send; undefined once the last frame has gone. */
-  body: BodySource | undefined;
-  /** A read of the body is under way. */
-  pumping: boolean;
-  /** The response body's way to the client, from its first frame on. */
-  spool: ResponseSpool | undefined;
-  /** The response head, held until the first body frame says whether the body is all there is. */
-  head: ResponseHead | undefined;
-  /** The app's Content-Length, when the body must match it; and the body bytes so far. */
-  declaredLength: number | undefined;
-  bodyLength: number;
-}
-
-const BODY_CHUNK = 256 * 1024;
-const EMPTY = Buffer.alloc(0);
 const BAD_GATEWAY = Buffer.from('Bad Gateway\n');
 const BAD_GATEWAY_HEADERS = { 'content-type': 'text/plain', 'content-length': BAD_GATEWAY.length, connection: 'close' };
 
@@ -44,9 +18,10 @@ export class PythonHost {
   readonly #window: number;
   readonly #rootPath: string;
   readonly #log: HostLog;
-  readonly #streams = new Map<number, Stream>();
+  readonly #relays = new Map<number, HttpRelay>();
   readonly #sockets = new Map<number, WebSocketRelay>();
   #nextStream = 1;
+  /** The Python process has died: every request gets a 502. */
   #dead = false;
 
   constructor(runner: RunnerProcess, options: { window: number; rootPath: string; log: HostLog }) {
@@ -60,47 +35,29 @@ export class PythonHost {
   }
 
   readonly listener = (req: IncomingMessage, res: ServerResponse): void => {
-    this.#serve(req, res).catch((error: unknown) => {
+    if (this.#dead) {
+      res.writeHead(502, BAD_GATEWAY_HEADERS);
+      res.end(BAD_GATEWAY);
+      return;
+    }
+    const id = this.#newStreamId();
+    const relay = new HttpRelay(id, this.#runner, req, res, {
+      window: this.#window,
+      rootPath: this.#rootPath,
+      interface: this.#runner.interface,
+      log: this.#log,
+      onStreamEnd: () => this.#relays.delete(id),
+    });
+    this.#relays.set(id, relay);
+    relay.start().catch((error: unknown) => {
       this.#log.error({ err: error, method: req.method, path: req.url }, 'failed to relay a request to the Python process');
       failResponse(res);
     });
   };
 
-  async #serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    if (this.#isDead()) {
-      badGateway(res);
-      return;
-    }
-    const hasBody = req.headers['transfer-encoding'] !== undefined || (req.headers['content-length'] ?? '0') !== '0';
-    let body: BodySource | undefined;
-    if (hasBody && this.#runner.interface === 'asgi') {
-      // ASGI apps read the body as it comes (and hear of a client that leaves mid-upload);
-      // it still moves only under credit, so neither side holds more than the window.
-      body = new RequestStream(req);
-    } else if (hasBody) {
-      body = await RequestBody.receive(req).catch(() => undefined);
-      if (body === undefined) return; // the client left before sending its whole body
-      if (res.destroyed || this.#isDead()) {
-        await body.dispose();
-        if (this.#isDead()) badGateway(res);
-        return;
-      }
-    }
-    const id = this.#newStreamId();
-    const stream: Stream = { req, res, window: this.#window, body, pumping: false, spool: undefined, head: undefined, declaredLength: undefined, bodyLength: 0 };
-    this.#streams.set(id, stream);
-    res.on('close', () => {
-      if (this.#streams.has(id)) this.#end(id, stream, !res.writableFinished);
-      void stream.spool?.dispose();
-    });
-    const plan = body === undefined ? 'none' : body instanceof RequestBody ? body.size : 'streamed';
-    this.#runner.send(requestFrame(id, req, this.#rootPath, plan));
-    if (body !== undefined) await this.#pump(id, stream);
-  }
-
   /** The gateway runs this for each WebSocket: it relays the connection to the Python app. */
   readonly websocket: AsgiWebSocketCallable = async (scope, receive, send) => {
-    if (this.#isDead()) {
+    if (this.#dead) {
       throw new Error('the Python process has died; this worker is being replaced');
     }
     const id = this.#newStreamId();
@@ -113,174 +70,35 @@ export class PythonHost {
     }
   };
 
+  /**
+   * The Python process has died: answers what is in flight (502, or a cut connection once a
+   * response had started) and every request after it. Resolves once the answers are out.
+   */
+  async destroy(reason: Error): Promise<void> {
+    this.#dead = true;
+    const answered = [...this.#relays.values()].map((relay) => relay.destroy(reason));
+    this.#relays.clear();
+    for (const relay of this.#sockets.values()) relay.destroy(reason);
+    await Promise.all(answered);
+  }
+
   #newStreamId(): number {
     const id = this.#nextStream;
     this.#nextStream = id >= 0xffff_ffff ? 1 : id + 1;
     return id;
   }
 
-  /**
-   * Answers what is in flight when the Python process has died (502, or a cut connection once
-   * the response had started) and every request after it. Resolves once the answers are out.
-   */
-  async failAll(): Promise<void> {
-    this.#dead = true;
-    const answered: Promise<void>[] = [];
-    for (const { res, body } of this.#streams.values()) {
-      void body?.dispose();
-      if (res.headersSent) res.socket?.resetAndDestroy();
-      else {
-        answered.push(new Promise((resolve) => res.once('close', resolve)));
-        badGateway(res);
-      }
-    }
-    this.#streams.clear();
-    for (const relay of this.#sockets.values()) {
-      relay.detach();
-      relay.fail(502);
-    }
-    await Promise.all(answered);
-  }
-
-  // A method, not the field: it changes while #serve awaits the body.
-  #isDead(): boolean {
-    return this.#dead;
-  }
-
-  /** Forgets a stream; tells the runner when it may still be working on it. */
-  #end(id: number, stream: Stream, runnerStillBusy: boolean): void {
-    this.#streams.delete(id);
-    // A body the app never read keeps the stream open in the runner: end it there too.
-    if (runnerStillBusy || stream.body !== undefined) this.#runner.send({ type: 'http-disconnect', stream: id });
-    void stream.body?.dispose();
-    stream.body = undefined;
-  }
-
-  /** Sends as much of the body as the runner has credit for. */
-  async #pump(id: number, stream: Stream): Promise<void> {
-    if (stream.pumping) return;
-    stream.pumping = true;
-    try {
-      while (stream.body !== undefined && stream.window > 0) {
-        const body = stream.body;
-        let piece: Buffer | null;
-        try {
-          piece = await body.read(Math.min(stream.window, BODY_CHUNK));
-        } catch (error) {
-          // The client left (the response's 'close' tells the runner, whose app then gets
-          // http.disconnect), or the stream ended while the piece was on its way.
-          if (error instanceof ClientLeft || !this.#streams.has(id)) return;
-          throw error;
-        }
-        if (!this.#streams.has(id)) return;
-        if (piece === null) {
-          stream.body = undefined;
-          await body.dispose();
-          this.#runner.send({ type: 'http-body', stream: id, more: false, body: EMPTY });
-          return;
-        }
-        stream.window -= piece.length;
-        this.#runner.send({ type: 'http-body', stream: id, more: true, body: piece });
-      }
-    } finally {
-      stream.pumping = false;
-    }
-  }
-
   #onFrame(frame: Frame): void {
-    const stream = this.#streams.get(frame.stream);
-    if (stream === undefined) {
-      const relay = this.#sockets.get(frame.stream);
-      if (relay !== undefined) relay.onFrame(frame);
-      else if (frame.type === 'http-error') {
-        this.#log.error({ stream: frame.stream, traceback: frame.message }, 'exception in Python app after its response was over');
-      }
-      return; // ended here; other frames in flight may still cross
-    }
-    try {
-      this.#onStreamFrame(frame, stream);
-    } catch (error) {
-      // Something the app sent that node refuses (a header value, a body longer than its
-      // Content-Length): this response fails, the others go on.
-      this.#log.error({ err: error, method: stream.req.method, path: stream.req.url }, 'the Python app sent a response node cannot send');
-      if (this.#streams.has(frame.stream)) this.#end(frame.stream, stream, true);
-      failResponse(stream.res);
-    }
-  }
-
-  #onStreamFrame(frame: Frame, stream: Stream): void {
-    switch (frame.type) {
-      case 'http-response':
-        stream.head = responseHead(frame);
-        stream.declaredLength = declaredLength(stream.req.method === 'HEAD', frame.status, stream.head.headers);
-        return;
-      case 'http-response-body':
-        this.#onResponseBody(frame, stream);
-        return;
-      case 'http-error':
-        this.#end(frame.stream, stream, false);
-        this.#log.error({ method: stream.req.method, path: stream.req.url, traceback: frame.message }, 'exception in Python app');
-        failResponse(stream.res);
-        return;
-      case 'credit':
-        stream.window += frame.bytes;
-        void this.#pump(frame.stream, stream);
-        return;
-      case 'http-early-hint':
-        if (!stream.res.headersSent) stream.res.writeEarlyHints({ link: frame.links.map((link) => link.toString('latin1')) });
-        return;
-      case 'http-trailers':
-        this.#onTrailers(frame, stream);
-        return;
-      case 'http-pathsend':
-        this.#end(frame.stream, stream, false);
-        void sendPythonFile(stream.res, stream.head, frame.path, stream.req.method === 'HEAD', this.#log);
-        return;
-      default:
-        this.#log.error({ frame: frame.type, stream: frame.stream }, 'unexpected frame from the Python process');
-    }
-  }
-
-  #onResponseBody(frame: FrameOf<'http-response-body'>, stream: Stream): void {
-    const { res } = stream;
-    const id = frame.stream;
-    // The app's Content-Length is a promise to the client: a body that breaks it is cut, so
-    // that a keep-alive connection never carries bytes of one response into the next.
-    stream.bodyLength += frame.body.length;
-    checkLength(stream, !frame.more);
-    if (!res.headersSent) writeHead(res, stream.head, frame.more ? undefined : frame.body.length);
-    if (stream.spool === undefined && !frame.more) {
-      // The whole body in one frame, the common case: nothing to pace.
-      this.#end(id, stream, false);
-      res.end(frame.body);
+    const relay = this.#relays.get(frame.stream);
+    if (relay !== undefined) {
+      relay.onFrame(frame);
       return;
     }
-    stream.spool ??= new ResponseSpool(res, (bytes) => {
-      if (this.#streams.has(id)) this.#runner.send({ type: 'credit', stream: id, bytes });
-    });
-    if (!frame.more) this.#end(id, stream, false);
-    stream.spool.write(frame.body, !frame.more);
+    const socket = this.#sockets.get(frame.stream);
+    if (socket !== undefined) socket.onFrame(frame);
+    else if (frame.type === 'http-error') {
+      this.#log.error({ stream: frame.stream, traceback: frame.message }, 'exception in Python app after its response was over');
+    }
+    // Else the stream has ended here; other frames in flight may still cross.
   }
-
-  #onTrailers(frame: FrameOf<'http-trailers'>, stream: Stream): void {
-    const { res } = stream;
-    if (!res.headersSent) writeHead(res, stream.head, undefined);
-    checkLength(stream, true);
-    this.#end(frame.stream, stream, false);
-    // Trailers go out with the last chunk; node drops them from a response that is not chunked.
-    res.addTrailers(frame.headers.map(([name, value]) => [name.toString('latin1'), value.toString('latin1')] as [string, string]));
-    if (stream.spool === undefined) res.end();
-    else stream.spool.write(EMPTY, true);
-  }
-}
-
-/** Throws when the body so far breaks the app's Content-Length; `final`: it is the whole body. */
-function checkLength(stream: Stream, final: boolean): void {
-  const rule = stream.declaredLength === undefined ? undefined : lengthViolation(stream.declaredLength, stream.bodyLength, final);
-  if (rule !== undefined) throw new Error(`the response breaks its Content-Length: ${rule}`);
-}
-
-function badGateway(res: ServerResponse): void {
-  res.writeHead(502, BAD_GATEWAY_HEADERS);
-  res.end(BAD_GATEWAY);
 }

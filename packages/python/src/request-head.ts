@@ -3,9 +3,9 @@
 // worker, per request.
 import { splitTarget } from '@bicorn/gateway';
 import type { IncomingMessage } from 'node:http';
-import type { RunnerProcess } from './runner-process.js';
+import type { EncodableFrame } from '@bicorn/protocol';
 
-type RequestFrame = Parameters<RunnerProcess['send']>[0];
+export type RequestFrame = Extract<EncodableFrame, { type: 'http-request' }>;
 
 /**
  * How the body reaches the runner: `none`; `streamed` (ASGI: as it arrives, the headers as the

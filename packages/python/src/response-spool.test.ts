@@ -40,6 +40,6 @@ describe('ResponseSpool', () => {
     await ended;
     expect(res.received.join('')).toBe('abcde');
     expect(credited.reduce((sum, n) => sum + n, 0)).toBe(5);
-    await spool.dispose();
+    await spool.destroy();
   });
 });

@@ -26,7 +26,7 @@ export class ResponseSpool {
   /** Spooled bytes past MAX_SPOOL, credited only when they reach the socket. */
   #owed = 0;
   #ended = false;
-  #disposed = false;
+  #destroyed = false;
   /** File writes and reads, one after the other. */
   #work: Promise<void> = Promise.resolve();
 
@@ -60,9 +60,9 @@ export class ResponseSpool {
     });
   }
 
-  /** Closes the file once pending work is done; call when the response has closed. */
-  async dispose(): Promise<void> {
-    this.#disposed = true;
+  /** Stops, and closes the file once the step under way is done; call when the response has closed. */
+  async destroy(): Promise<void> {
+    this.#destroyed = true;
     await this.#work;
     await this.#file?.close();
     this.#file = undefined;
@@ -98,7 +98,7 @@ export class ResponseSpool {
   }
 
   #enqueue(step: () => Promise<void>): void {
-    this.#work = this.#work.then(() => (this.#disposed ? undefined : step())).catch((error: unknown) => {
+    this.#work = this.#work.then(() => (this.#destroyed ? undefined : step())).catch((error: unknown) => {
       this.#res.destroy(error instanceof Error ? error : new Error(String(error)));
     });
   }

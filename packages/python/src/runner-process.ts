@@ -28,6 +28,9 @@ export interface RunnerOptions {
   readonly log: HostLog;
 }
 
+/** Where frames for the runner go: the runner process, or a test's fake. */
+export type FrameSink = Pick<RunnerProcess, 'send'>;
+
 export interface RunnerExit {
   readonly code: number | null;
   readonly signal: NodeJS.Signals | null;

@@ -81,7 +81,7 @@ export async function startAppHost(config: Config, log: Logger, onDeath: () => v
   void runner.exited.then(async ({ code, signal }) => {
     if (closing) return;
     log.error({ pythonPid: runner.pid, code, signal }, 'the Python process died; answering 502 for its requests and replacing this worker');
-    await host.failAll();
+    await host.destroy(new Error(`the Python process died (${signal ?? `exit code ${String(code)}`})`));
     onDeath();
   });
   return {
