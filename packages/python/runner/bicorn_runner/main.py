@@ -10,7 +10,7 @@ import sys
 import traceback
 from typing import Any, Callable, Dict, List, Optional
 
-from .app_loader import EXIT_USAGE, AppLoadError, is_asgi, is_asgi2, load_app
+from .app_loader import EXIT_USAGE, AppLoadError, is_asgi, load_app, speaks_asgi
 from .asgi_lifespan import EXIT_LIFESPAN, Lifespan, LifespanFailed
 from .asgi_server import AsgiServer, LoopUnavailable, as_asgi3
 from .connection import Connection, ConnectionLost
@@ -68,13 +68,11 @@ def _serve(connection: Connection, argv: List[str], errors: Any,
     # Reading starts before the app loads, so that a worker gone meanwhile ends a slow import.
     connection.start_reader(dispatcher.on_frame, functools.partial(_on_lost, exit_now))
     try:
-        app = load_app(options.app)
+        app = load_app(options.app, options.factory, _warn)
     except AppLoadError as error:
         return _fatal(connection, error.exit_code, error.message)
-    asgi3 = is_asgi(app)
-    if options.interface == "asgi" or (options.interface == "auto" and (asgi3 or is_asgi2(app))):
-        # --interface asgi on another callable takes it as an ASGI 2 double-callable, as uvicorn.
-        return _serve_asgi(connection, dispatcher, app if asgi3 else as_asgi3(app), options)
+    if speaks_asgi(app, options.interface):
+        return _serve_asgi(connection, dispatcher, app if is_asgi(app) else as_asgi3(app), options)
     _serve_wsgi(connection, dispatcher, app, options, errors)
     return 0
 
@@ -122,6 +120,11 @@ def _serve_asgi(connection: Connection, dispatcher: Dispatcher, app: Any,
     server.run(connection.close_on_loop())
     server.close()
     return 0
+
+
+def _warn(line: str) -> None:
+    # stderr reaches the worker's log, one entry per line.
+    sys.stderr.write(f"bicorn runner: {line}\n")
 
 
 def _fatal(connection: Connection, exit_code: int, message: str) -> int:
