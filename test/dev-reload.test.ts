@@ -84,4 +84,20 @@ describe('--reload', () => {
     expect(changed.files).toEqual([join(dir, 'page.html')]);
     expect((await bicorn.stop()).code).toBe(0);
   });
+
+  it("reloads when a --reload-extra-file changes, wherever it is and whatever its name, as gunicorn does", async () => {
+    const dir = tempDir('bicorn-dev-');
+    const elsewhere = tempDir('bicorn-dev-extra-');
+    const settings = join(elsewhere, 'settings.ini');
+    writeFileSync(join(dir, 'app.mjs'), "export default { fetch: () => new Response('ok') };\n");
+    writeFileSync(settings, 'debug = false\n');
+    const bicorn = new BicornProcess(['-b', '127.0.0.1:0', '--reload', '--reload-extra-file', settings, join(dir, 'app.mjs')]);
+    await bicorn.listening();
+    const watching = await bicorn.waitForLog('the watcher', (l) => l.msg === 'watching for file changes');
+    expect(watching.files).toEqual([settings]);
+    writeFileSync(settings, 'debug = true\n');
+    const changed = await bicorn.waitForLog('the change', (l) => l.msg === 'files changed; reloading');
+    expect(changed.files).toEqual([settings]);
+    expect((await bicorn.stop()).code).toBe(0);
+  });
 });

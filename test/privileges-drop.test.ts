@@ -73,6 +73,17 @@ describe.skipIf(!canDrop)('dropping root', () => {
     expect((await bicorn.stop()).code).toBe(0);
   });
 
+  it("gives the workers the user's groups with --initgroups, as gunicorn does, dropping root themselves", async () => {
+    const bicorn = new BicornProcess(['--user', 'nobody', '--initgroups', '-b', '127.0.0.1:0', APP]);
+    const url = await bicorn.listening();
+    expect(bicorn.lines.find((l) => l.msg === 'workers will run as this user')).toMatchObject({ uid: NOBODY, gid: NOBODY, initgroups: true });
+    // Without --initgroups the list is empty (the test above): here it is nobody's, from the group database.
+    expect(status(bicorn.workerPid())).toMatchObject({ uid: NOBODY, gid: NOBODY, groups: String(NOBODY) });
+    expect(status(bicorn.pid)).toMatchObject({ uid: 0 });
+    expect((await get(`${url}/`)).status).toBe(200);
+    expect((await bicorn.stop()).code).toBe(0);
+  });
+
   it('gives the socket to --socket-owner, and takes --group over the primary group', async () => {
     const socket = join(openDir(), 'bicorn.sock');
     const bicorn = new BicornProcess(['--user', 'nobody', '--group', 'root', '--socket-owner', ':nogroup', '-b', `unix:${socket}`, APP]);

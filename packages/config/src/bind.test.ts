@@ -9,6 +9,12 @@ describe('bind addresses', () => {
     expect(parseBind(':9000')).toEqual({ kind: 'tcp', host: '0.0.0.0', port: 9000 });
   });
 
+  it("reads gunicorn's tcp:// and unix:// forms as gunicorn does", () => {
+    expect(parseBind('tcp://127.0.0.1:9000')).toEqual({ kind: 'tcp', host: '127.0.0.1', port: 9000 });
+    expect(parseBind('unix:///run/app.sock')).toEqual({ kind: 'unix', path: '/run/app.sock' });
+    expect(parseBind('unix://run/app.sock')).toEqual({ kind: 'unix', path: 'run/app.sock' });
+  });
+
   it('reads unix:, fd:// and systemd binds', () => {
     expect(parseBind('unix:/run/app/bicorn.sock')).toEqual({ kind: 'unix', path: '/run/app/bicorn.sock' });
     expect(parseBind('unix:rel.sock')).toEqual({ kind: 'unix', path: 'rel.sock' });

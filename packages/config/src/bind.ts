@@ -1,6 +1,7 @@
 // Bind addresses: the syntax of `-b`, shared by validation (here) and the master's listeners.
 // host:port, [v6]:port, unix:/path, fd://N (an inherited descriptor), and systemd or
-// systemd:NAME (sockets passed by systemd socket activation).
+// systemd:NAME (sockets passed by systemd socket activation); gunicorn's tcp://host:port and
+// unix://path read as gunicorn reads them.
 import { isIP } from 'node:net';
 import { list, text, type ValueType } from './values.js';
 
@@ -23,7 +24,8 @@ const MAX_UNIX_PATH = 107;
 /** Parses any bind address; returns a problem text when it cannot. */
 export function parseBind(address: string): BindTarget | string {
   if (address.startsWith('unix:')) {
-    const path = address.slice('unix:'.length);
+    // As gunicorn: unix:/abs, unix:///abs, and unix://rel (relative).
+    const path = address.replace(/^unix:(\/\/)?/, '');
     if (path === '') return 'unix: needs a path: unix:/run/app.sock';
     if (Buffer.byteLength(path) > MAX_UNIX_PATH) return `a unix socket path is at most ${String(MAX_UNIX_PATH)} bytes; choose a shorter one`;
     return { kind: 'unix', path };
@@ -38,7 +40,7 @@ export function parseBind(address: string): BindTarget | string {
     // systemd allows at most 255 characters, printable, without colons, in a name.
     return /^[\x21-\x39\x3b-\x7e]{1,255}$/.test(name) ? { kind: 'systemd', name } : `systemd:NAME needs the socket's FileDescriptorName=, got "${name}"`;
   }
-  const tcp = parseTcpBind(address);
+  const tcp = parseTcpBind(address.startsWith('tcp://') ? address.slice('tcp://'.length) : address);
   return typeof tcp === 'string' ? tcp : { kind: 'tcp', ...tcp };
 }
 

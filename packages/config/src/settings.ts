@@ -4,6 +4,8 @@ import { bindAddress, hostAddressList, tcpAddress } from './bind.js';
 import { corsOrigin, staticMount } from './static-mount.js';
 import {
   choice,
+  choiceWithAliases,
+  commaList,
   duration,
   fileMode,
   flag,
@@ -51,8 +53,6 @@ function setting<T, I>(declaration: Setting<T, I>): Setting<T, I> {
   return declaration;
 }
 
-const LATER = 'a later release';
-
 export const settings = {
   app: setting({
     section: 'Application',
@@ -64,9 +64,9 @@ export const settings = {
   interface: setting({
     section: 'Application',
     flags: ['--interface'],
-    type: choice(['auto', 'asgi', 'wsgi', 'fetch', 'node']),
+    type: choiceWithAliases(['auto', 'asgi', 'wsgi', 'fetch', 'node'], { asgi3: 'asgi', asgi2: 'asgi' }),
     default: 'auto',
-    doc: 'How to call the app; `auto` detects it. Python apps: `wsgi` or `asgi` (which also serves ASGI 2 double-callables). JavaScript apps: `asgi`, `fetch` (a `Request => Response` handler) or `node` (a `(req, res)` listener); see the js package README.',
+    doc: "How to call the app; `auto` detects it. Python apps: `wsgi` or `asgi` (which also serves ASGI 2 double-callables; uvicorn's `asgi3` and `asgi2` mean it too). JavaScript apps: `asgi`, `fetch` (a `Request => Response` handler) or `node` (a `(req, res)` listener); see the js package README.",
   }),
   root_path: setting({
     section: 'Application',
@@ -80,7 +80,7 @@ export const settings = {
     flags: ['-b', '--bind'],
     type: list(bindAddress),
     default: ['127.0.0.1:8000'],
-    doc: 'Address to listen on; repeat the flag to listen on several. `host:port` or `[v6]:port`; `unix:/path` (a stale socket file is replaced, a live one refuses to start, the file is removed on exit; see socket_mode and socket_owner); `fd://N`, a listening socket inherited on descriptor N; `systemd` (every socket of systemd socket activation) or `systemd:NAME` (those with FileDescriptorName=NAME). Under socket activation without a `systemd` bind, the activated sockets replace the addresses. The master binds them all once, before the workers start, and keeps them across reloads. `--host`/`--port`, `--uds` and `--fd` are accepted as in uvicorn.',
+    doc: 'Address to listen on; repeat the flag to listen on several. `host:port` or `[v6]:port` (`tcp://` before it is allowed, as in gunicorn); `unix:/path` (a stale socket file is replaced, a live one refuses to start, the file is removed on exit; see socket_mode and socket_owner); `fd://N`, a listening socket inherited on descriptor N; `systemd` (every socket of systemd socket activation) or `systemd:NAME` (those with FileDescriptorName=NAME). Under socket activation without a `systemd` bind, the activated sockets replace the addresses. The master binds them all once, before the workers start, and keeps them across reloads. `--host`/`--port`, `--uds` and `--fd` are accepted as in uvicorn, and `PORT` as in gunicorn: `0.0.0.0:$PORT` when nothing else names an address.',
   }),
   backlog: setting({
     section: 'Server',
@@ -134,10 +134,10 @@ export const settings = {
   }),
   pythonpath: setting({
     section: 'Python',
-    flags: ['--pythonpath'],
-    type: list(text('<dir>')),
+    flags: ['--pythonpath', '--app-dir'],
+    type: commaList(text('<dir>')),
     default: [],
-    doc: 'Directories prepended to `sys.path`; repeatable.',
+    doc: "Directories prepended to `sys.path`: repeatable, or several separated by commas as in gunicorn. uvicorn's `--app-dir` adds one.",
   }),
   env: setting({
     section: 'Python',
@@ -162,21 +162,21 @@ export const settings = {
   }),
   lifespan: setting({
     section: 'Application',
-    flags: ['--lifespan'],
+    flags: ['--lifespan', '--asgi-lifespan'],
     type: choice(['auto', 'on', 'off']),
     default: 'auto',
     doc: 'ASGI lifespan events. `on`: startup must complete before the worker takes traffic, and a failure stops it from booting. `auto`: the same, but an app that raises on the lifespan scope is served without them. `off`: never sent.',
   }),
   loop: setting({
     section: 'Python',
-    flags: ['--loop'],
+    flags: ['--loop', '--asgi-loop'],
     type: choice(['auto', 'asyncio', 'uvloop']),
     default: 'auto',
     doc: 'The event loop of Python ASGI apps: `auto` uses uvloop when it can be imported, else asyncio.',
   }),
   ws_max_size: setting({
     section: 'Limits',
-    flags: ['--ws-max-size'],
+    flags: ['--ws-max-size', '--websocket-max-message-size'],
     type: integer(1, '<bytes>'),
     default: 16 * 1024 * 1024,
     doc: 'The largest WebSocket message accepted from a client; a larger one closes the connection with 1009.',
@@ -197,10 +197,10 @@ export const settings = {
   }),
   ws_per_message_deflate: setting({
     section: 'Limits',
-    flags: ['--ws-per-message-deflate'],
+    flags: ['--ws-per-message-deflate', '--no-ws-per-message-deflate'],
     type: flag,
     default: false,
-    doc: 'Offer per-message deflate compression to WebSocket clients (costs CPU and memory per connection).',
+    doc: "Offer per-message deflate compression to WebSocket clients (costs CPU and memory per connection, so it is off unless asked for, where uvicorn has it on). uvicorn's form with a value, `--ws-per-message-deflate true|false`, works too.",
   }),
   timeout: setting({
     section: 'Timeouts',
@@ -246,7 +246,7 @@ export const settings = {
   }),
   max_requests_jitter: setting({
     section: 'Workers',
-    flags: ['--max-requests-jitter'],
+    flags: ['--max-requests-jitter', '--limit-max-requests-jitter'],
     type: integer(0),
     default: 0,
     doc: 'Add up to this many requests at random to max_requests, so workers do not restart together.',
@@ -317,9 +317,9 @@ export const settings = {
   log_level: setting({
     section: 'Logging',
     flags: ['--log-level'],
-    type: choice(['fatal', 'error', 'warn', 'info', 'debug', 'trace']),
+    type: choiceWithAliases(['fatal', 'error', 'warn', 'info', 'debug', 'trace'], { critical: 'fatal', warning: 'warn' }),
     default: 'info',
-    doc: 'The least severe log level written.',
+    doc: "The least severe log level written. gunicorn's and uvicorn's names (`critical`, `warning`) work too, in any case.",
   }),
   log_format: setting({
     section: 'Logging',
@@ -330,10 +330,10 @@ export const settings = {
   }),
   access_log: setting({
     section: 'Logging',
-    flags: ['--access-logfile', '--access-log'],
+    flags: ['--access-logfile'],
     type: optional(text('<file|->')),
     default: null,
-    doc: 'Write one line per request to this file, `-` for stdout (default: no access log).',
+    doc: "Write one line per request to this file, `-` for stdout (default: no access log, as in gunicorn). uvicorn's `--access-log` means `-` unless a file is named, and `--no-access-log` none.",
   }),
   access_log_format: setting({
     section: 'Logging',
@@ -341,7 +341,7 @@ export const settings = {
     type: optional(text('<format>')),
     default: null,
     doc: 'A custom access-line format.',
-    comesWith: LATER,
+    comesWith: 'issue 12',
   }),
   error_log: setting({
     section: 'Logging',
@@ -385,7 +385,7 @@ export const settings = {
     type: hostAddressList,
     default: ['127.0.0.1', '::1'],
     doc: 'Proxies trusted to set X-Forwarded-* headers; `*` trusts all.',
-    comesWith: LATER,
+    comesWith: 'issue 12',
   }),
   limit_request_line: setting({
     section: 'Limits',
@@ -393,7 +393,7 @@ export const settings = {
     type: integer(0),
     default: 4094,
     doc: 'The longest request line accepted, in bytes.',
-    comesWith: LATER,
+    comesWith: 'issue 12',
   }),
   limit_request_fields: setting({
     section: 'Limits',
@@ -401,7 +401,7 @@ export const settings = {
     type: integer(0),
     default: 100,
     doc: 'The most header fields a request may have.',
-    comesWith: LATER,
+    comesWith: 'issue 12',
   }),
   limit_request_field_size: setting({
     section: 'Limits',
@@ -409,7 +409,7 @@ export const settings = {
     type: integer(0),
     default: 8190,
     doc: 'The largest header field accepted, in bytes.',
-    comesWith: LATER,
+    comesWith: 'issue 12',
   }),
   limit_request_body: setting({
     section: 'Limits',
@@ -417,7 +417,7 @@ export const settings = {
     type: optional(integer(0, '<bytes>')),
     default: null,
     doc: 'The largest request body accepted, in bytes (default: no limit).',
-    comesWith: LATER,
+    comesWith: 'issue 12',
   }),
   limit_concurrency: setting({
     section: 'Limits',
@@ -425,7 +425,7 @@ export const settings = {
     type: optional(integer(1)),
     default: null,
     doc: 'Answer 503 beyond this many concurrent requests per worker.',
-    comesWith: LATER,
+    comesWith: 'issue 12',
   }),
   certfile: setting({
     section: 'TLS and HTTP',
@@ -433,7 +433,7 @@ export const settings = {
     type: optional(text('<file>')),
     default: null,
     doc: 'TLS certificate (PEM); serves HTTPS with keyfile.',
-    comesWith: LATER,
+    comesWith: 'issue 20',
   }),
   keyfile: setting({
     section: 'TLS and HTTP',
@@ -441,15 +441,7 @@ export const settings = {
     type: optional(text('<file>')),
     default: null,
     doc: 'TLS private key (PEM).',
-    comesWith: LATER,
-  }),
-  http: setting({
-    section: 'TLS and HTTP',
-    flags: ['--http'],
-    type: choice(['auto', '1.1', '2']),
-    default: 'auto',
-    doc: 'HTTP versions to serve.',
-    comesWith: LATER,
+    comesWith: 'issue 20',
   }),
   static: setting({
     section: 'Static files',
@@ -499,7 +491,36 @@ export const settings = {
     type: optional(text('<host:port>')),
     default: null,
     doc: 'Serve Prometheus metrics on this address (the health endpoints are served on health_bind).',
-    comesWith: LATER,
+    comesWith: 'issue 15',
+  }),
+  // Drop-in: gunicorn's and uvicorn's flags that needed a setting of their own (issue 17).
+  factory: setting({
+    section: 'Application',
+    flags: ['--factory'],
+    type: flag,
+    default: false,
+    doc: "Python apps: the app names a factory, which is called without arguments to make the app, as in uvicorn. Without it, a plain function that takes no arguments is called too, with a warning; gunicorn's `module:create_app()` (with arguments, if any) works either way.",
+  }),
+  use_colors: setting({
+    section: 'Logging',
+    flags: ['--use-colors', '--no-use-colors'],
+    type: optional(flag),
+    default: null,
+    doc: 'Colour the pretty log lines; default: when they go to a terminal.',
+  }),
+  initgroups: setting({
+    section: 'Process',
+    flags: ['--initgroups'],
+    type: flag,
+    default: false,
+    doc: "With user, give the workers (and their Python processes) the user's supplementary groups too, as in gunicorn; without it they have only group.",
+  }),
+  reload_extra_files: setting({
+    section: 'Reload',
+    flags: ['--reload-extra-file'],
+    type: list(text('<file>')),
+    default: [],
+    doc: 'With --reload, also reload when this file changes, wherever it is (templates, settings files); repeatable.',
   }),
 };
 

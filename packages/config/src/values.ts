@@ -76,8 +76,9 @@ export const flag: ValueType<boolean> = {
     if (typeof raw === 'boolean') return ok(raw);
     if (typeof raw === 'string') {
       const text = raw.trim().toLowerCase();
-      if (['1', 'true', 'yes', 'on'].includes(text)) return ok(true);
-      if (['0', 'false', 'no', 'off', ''].includes(text)) return ok(false);
+      // click's words too, for UVICORN_* variables.
+      if (['1', 'true', 't', 'yes', 'y', 'on'].includes(text)) return ok(true);
+      if (['0', 'false', 'f', 'no', 'n', 'off', ''].includes(text)) return ok(false);
     }
     return fail(flag.expected);
   },
@@ -90,6 +91,25 @@ export function choice<const C extends string>(choices: readonly C[]): ValueType
     expected,
     parse: (raw) => {
       const found = choices.find((c) => c === raw);
+      return found === undefined ? fail(expected) : ok(found);
+    },
+  };
+}
+
+/**
+ * A choice that takes any case, and other tools' names for the same values: log levels are
+ * gunicorn's and uvicorn's (`warning`, `critical`) as well as bicorn's, written as they like.
+ */
+export function choiceWithAliases<const C extends string>(choices: readonly C[], aliases: Readonly<Record<string, C>>): ValueType<C> {
+  const named = choice(choices);
+  const expected = `${named.expected} (any case; or ${Object.keys(aliases).map((a) => `"${a}"`).join(', ')})`;
+  return {
+    placeholder: named.placeholder,
+    expected,
+    parse: (raw) => {
+      if (typeof raw !== 'string') return fail(expected);
+      const name = raw.trim().toLowerCase();
+      const found = choices.find((c) => c === name) ?? (Object.hasOwn(aliases, name) ? aliases[name] : undefined);
       return found === undefined ? fail(expected) : ok(found);
     },
   };
@@ -140,6 +160,18 @@ export function list<T, I>(item: ValueType<T, I>): ValueType<readonly T[], reado
       }
       return ok(values);
     },
+  };
+}
+
+/**
+ * A list whose entries may each name several items separated by commas, as gunicorn's
+ * `--pythonpath a,b` does; repeating the flag adds more.
+ */
+export function commaList<T, I>(item: ValueType<T, I>): ValueType<readonly T[], readonly I[] | I> {
+  const inner = list(item);
+  return {
+    ...inner,
+    parse: (raw) => inner.parse(Array.isArray(raw) ? (raw as unknown[]).flatMap((entry) => (typeof entry === 'string' ? entry.split(',').filter((part) => part.trim() !== '') : [entry])) : raw),
   };
 }
 

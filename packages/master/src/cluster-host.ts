@@ -13,20 +13,26 @@ import type { WorkerHandle, WorkerHost } from './worker-host.js';
 export interface SpawnOptions {
   /** The user and group workers run as; undefined: the master's. */
   readonly identity: Identity | undefined;
+  /**
+   * Give the workers the user's supplementary groups (--initgroups). Node's fork sets a uid and
+   * gid but clears the groups, so such workers start as root and drop to the user themselves.
+   */
+  readonly initgroups: boolean;
   /** Inherited listening sockets (fd://, systemd), which workers must not hold. */
   readonly hiddenFds: readonly number[];
 }
 
 export function clusterHost(workerEntry: string, enqueue: (command: Command) => void, spawn: SpawnOptions): WorkerHost<Config> {
   // stdout and stderr are inherited: workers write their own log lines.
+  const { identity, initgroups } = spawn;
   cluster.setupPrimary({
     exec: workerEntry,
-    args: [],
+    args: identity !== undefined && initgroups ? [`--initgroups=${String(identity.uid)}:${String(identity.gid)}`] : [],
     silent: false,
     stdio: workerStdio(spawn.hiddenFds),
-    ...(spawn.identity === undefined ? {} : { uid: spawn.identity.uid, gid: spawn.identity.gid }),
+    ...(identity === undefined || initgroups ? {} : { uid: identity.uid, gid: identity.gid }),
   });
-  const env = identityEnv(spawn.identity);
+  const env = identityEnv(identity);
   return {
     fork(workerId, config) {
       const worker = cluster.fork(env);

@@ -10,7 +10,7 @@ import type { Interpreter } from './interpreter.js';
 import type { HostLog } from './log.js';
 import { logOutput } from './output-log.js';
 
-const RUNNER = fileURLToPath(new URL('../runner/run.py', import.meta.url));
+export const RUNNER = fileURLToPath(new URL('../runner/run.py', import.meta.url));
 
 export interface RunnerOptions {
   readonly interpreter: Interpreter;
@@ -23,6 +23,8 @@ export interface RunnerOptions {
   /** ASGI apps only: the event loop, and whether lifespan events are sent. */
   readonly loop: 'auto' | 'asyncio' | 'uvloop';
   readonly lifespan: 'auto' | 'on' | 'off';
+  /** The app names a factory to call without arguments (uvicorn's --factory); default false. */
+  readonly factory?: boolean;
   readonly cwd: string;
   readonly env: Readonly<Record<string, string>>;
   readonly log: HostLog;
@@ -64,6 +66,7 @@ export class RunnerProcess {
   static async start(options: RunnerOptions): Promise<RunnerProcess> {
     const args = [RUNNER, '--app', options.app, '--interface', options.interface, '--threads', String(options.threads), '--window', String(options.window)];
     if (options.multiprocess) args.push('--multiprocess');
+    if (options.factory === true) args.push('--factory');
     // Defaults stay off the command line, which then reads as what was asked for.
     if (options.loop !== 'auto') args.push('--loop', options.loop);
     if (options.lifespan !== 'auto') args.push('--lifespan', options.lifespan);

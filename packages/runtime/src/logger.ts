@@ -14,6 +14,8 @@ export interface LoggerOptions {
   readonly format: LogFormatSetting;
   /** A file path, or "-" for stdout. */
   readonly destination: string;
+  /** Colours in pretty lines (uvicorn's --use-colors); absent or null: when they go to a terminal. */
+  readonly colours?: boolean | null;
 }
 
 export interface ProcessLogger {
@@ -24,7 +26,8 @@ export interface ProcessLogger {
 export function createLogger(options: LoggerOptions): ProcessLogger {
   // The server log is written synchronously: its lines are few, and the last ones matter most.
   const destination = openDestination(options.destination, { setting: 'error_log', format: options.format, sync: true });
-  const stream = destination.pretty ? prettyStream(destination.stream, options.destination === '-' && process.stdout.isTTY) : destination.stream;
+  const colours = options.colours ?? (options.destination === '-' && process.stdout.isTTY);
+  const stream = destination.pretty ? prettyStream(destination.stream, colours) : destination.stream;
   const base = options.workerId === undefined ? { role: options.role } : { role: options.role, worker: options.workerId };
   const log = pino(
     {

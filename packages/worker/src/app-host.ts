@@ -72,6 +72,7 @@ export async function startAppHost(config: Config, log: Logger, onDeath: () => v
     multiprocess: config.workers > 1,
     loop: config.loop,
     lifespan: config.lifespan,
+    factory: config.factory,
     cwd,
     env: appEnvironment(process.env, { env: config.env, envFile: config.env_file, pythonpath: config.pythonpath, cwd }),
     log,

@@ -38,6 +38,7 @@ export async function bootWorker(boot: Extract<MasterMessage, { type: 'boot' }>,
     level: config.log_level,
     format: config.log_format,
     destination: config.error_log,
+    colours: config.use_colors,
   });
   const accessLog = config.access_log === null ? undefined : createAccessLog(config.access_log, config.log_format, boot.workerId);
   // Before the app loads: a static directory that does not exist stops the start (exit 2).

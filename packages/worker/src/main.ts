@@ -13,6 +13,9 @@ import {
 } from '@bicorn/protocol';
 import { Socket } from 'node:net';
 import { bootWorker, type RunningWorker } from './boot.js';
+import { dropToUser } from './initgroups.js';
+
+dropToUser(process.argv.slice(2));
 
 // Ctrl-C reaches the whole process group, and `systemctl kill` the whole cgroup: the master
 // decides how its workers stop, reload, scale and reopen logs.
