@@ -127,9 +127,10 @@ describe('gunicorn.conf.py', () => {
     const { code, stderr } = await runBicorn(['check', '-c', 'gunicorn.conf.py', APP], { cwd });
     expect(code).toBe(2);
     expect(stderr).toBe(
-      "bicorn: error: invalid configuration: -c gunicorn.conf.py: gunicorn's Python config files are not read yet (they come with issue 18); give their settings as flags (gunicorn's names work, see docs/dropin.md), in GUNICORN_CMD_ARGS, or in a bicorn.config.mjs\n",
+      "bicorn: error: invalid configuration: -c gunicorn.conf.py: gunicorn's Python config files are not read yet (they come with issue 18), and bicorn's own end in .json, .yaml, .yml, .js, .mjs or .cjs; give its settings as flags (gunicorn's names work, see docs/dropin.md), in GUNICORN_CMD_ARGS, or in a bicorn.config.mjs\n",
     );
     expect((await runBicorn(['check', '-c', 'python:settings.gunicorn', APP], { cwd })).stderr).toMatch(/-c python:settings\.gunicorn: gunicorn's Python config files are not read yet/);
+    expect((await runBicorn(['check', '-c', 'gunicorn.conf', APP], { cwd })).stderr).toMatch(/-c gunicorn\.conf: gunicorn's Python config files are not read yet/);
   });
 
   it('found in the working directory, as gunicorn would read it, gets a warning at start', async () => {

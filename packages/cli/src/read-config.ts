@@ -4,7 +4,7 @@
 import { loadConfig, type Env, type LoadedConfig } from '@bicorn/config';
 import { BicornError, isBicornError } from '@bicorn/protocol';
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import type { CommandLine, Note } from './options.js';
 import { readPeerEnvironment } from './peer-env.js';
 
@@ -27,7 +27,7 @@ export async function readConfig(line: CommandLine, options: ReadConfigOptions):
   const pythonFile = configFile !== undefined && isPythonConfig(configFile);
   const problems = [...line.problems, ...peers.problems];
   if (pythonFile) {
-    problems.push(`-c ${configFile}: gunicorn's Python config files are not read yet (they come with issue 18); give their settings as flags (gunicorn's names work, see docs/dropin.md), in GUNICORN_CMD_ARGS, or in a bicorn.config.mjs`);
+    problems.push(`-c ${configFile}: gunicorn's Python config files are not read yet (they come with issue 18), and bicorn's own end in .json, .yaml, .yml, .js, .mjs or .cjs; give its settings as flags (gunicorn's names work, see docs/dropin.md), in GUNICORN_CMD_ARGS, or in a bicorn.config.mjs`);
   }
   let loaded: LoadedConfig;
   try {
@@ -42,9 +42,12 @@ export async function readConfig(line: CommandLine, options: ReadConfigOptions):
   return { loaded, notes: [...line.notes, ...peers.notes, ...unreadGunicornConfig(options.cwd, configFile)] };
 }
 
-/** gunicorn.conf.py, or gunicorn's python:module.name. */
+/**
+ * gunicorn.conf.py, gunicorn's python:module.name, or another file gunicorn would run as Python
+ * (gunicorn.conf): one whose extension is none that bicorn reads (an .bicornrc has none).
+ */
 function isPythonConfig(file: string): boolean {
-  return file.endsWith('.py') || file.startsWith('python:');
+  return file.startsWith('python:') || !/\.(json|ya?ml|[cm]?js)$|^\.?[^.]*$/.test(basename(file));
 }
 
 /** gunicorn reads ./gunicorn.conf.py when no -c is given; bicorn does not, and says so. */
