@@ -3,7 +3,7 @@
 // send back is pinned by protocol's send vectors). Fixtures: raw_asgi.py and validated_wsgi.py.
 import { connect } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { hasPython, servePython } from './support/python.js';
+import { hasPython, noPython, servePython } from './support/python.js';
 import { serveRaw } from './support/raw-asgi.js';
 
 interface Exchange {
@@ -47,7 +47,7 @@ function dechunk(body: string): string | undefined {
 
 const request = (line: string, headers: readonly string[] = []): string => [line, 'Host: test', ...headers, 'Connection: close', '', ''].join('\r\n');
 
-describe.skipIf(!hasPython)('Python apps get the requests JS apps get', () => {
+describe.skipIf(!hasPython)(`Python apps get the requests JS apps get${noPython}`, () => {
   it('offers an HTTP/1.0 client neither early hints nor trailers, and sends it no 103', async () => {
     const bicorn = serveRaw();
     const url = await bicorn.listening();

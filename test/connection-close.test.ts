@@ -7,6 +7,7 @@ import { connect } from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BicornProcess, fixture, repoRoot } from './support/bicorn-process.js';
+import { skipped } from './support/skip.js';
 
 const python = join(repoRoot, '.venv', 'bin', 'python');
 const hasFrameworks = spawnSync(python, ['-c', 'import django, flask, starlette']).status === 0;
@@ -62,7 +63,7 @@ async function answersAndCloses(app: { args: readonly string[]; path: string }):
   }
 }
 
-describe.skipIf(!hasFrameworks)('Python apps that send Connection: close (frameworks from .venv)', () => {
+describe.skipIf(!hasFrameworks)(`Python apps that send Connection: close (frameworks from .venv)${skipped(!hasFrameworks, 'no Django, Flask or Starlette in .venv; run `pnpm python:setup`')}`, () => {
   it.each(pythonApps.map((app) => [app.name, app] as const))('%s answers 200, and the connection closes after the response', async (_name, app) => {
     await answersAndCloses(app);
   });

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { BicornProcess } from './support/bicorn-process.js';
 import { get, type Answer } from './support/http.js';
 import { pollUntil } from './support/poll.js';
-import { hasPython } from './support/python.js';
+import { hasPython, noPython } from './support/python.js';
 import { tempDir } from './support/temp-dir.js';
 
 /** Polls until the app's answer matches; the reload happens in the background. */
@@ -66,7 +66,7 @@ describe('--reload', () => {
     expect((await bicorn.stop()).code).toBe(0);
   });
 
-  it.skipIf(!hasPython)('starts with a Python app that fails to import, answering 500 with its traceback, and serves it once fixed', async () => {
+  it.skipIf(!hasPython)(`starts with a Python app that fails to import, answering 500 with its traceback, and serves it once fixed${noPython}`, async () => {
     const dir = tempDir('bicorn-dev-');
     writeFileSync(join(dir, 'devapp.py'), 'import no_such_module_anywhere\n');
     const bicorn = new BicornProcess(['-b', '127.0.0.1:0', '--reload', '--reload-include', '*.html', '--chdir', dir, 'devapp:application']);

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BicornProcess, fixture } from './support/bicorn-process.js';
 import { get } from './support/http.js';
-import { hasPython } from './support/python.js';
+import { hasPython, noPython } from './support/python.js';
 import { tempDir } from './support/temp-dir.js';
 
 interface Line {
@@ -47,7 +47,7 @@ function onLoopback(args: readonly string[]): string[] {
   return out;
 }
 
-describe.skipIf(!hasPython)('real command lines, served with the binary renamed', () => {
+describe.skipIf(!hasPython)(`real command lines, served with the binary renamed${noPython}`, () => {
   it.each(samples.map((entry) => ({ ...entry, name: `${(entry.argv ?? []).join(' ') || (entry.line ?? '')} (${entry.source})` })))('$name', async (entry) => {
     const args = onLoopback(argsOf(entry));
     const app = args.find((arg) => /^[A-Za-z_][\w.]*:\w+$/.test(arg)) ?? '';

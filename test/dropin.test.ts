@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BicornProcess, fixture, runBicorn } from './support/bicorn-process.js';
 import { get } from './support/http.js';
-import { hasPython, pythonFixtures } from './support/python.js';
+import { hasPython, noPython, pythonFixtures } from './support/python.js';
 import { tempDir } from './support/temp-dir.js';
 
 const APP = fixture('apps/fetch.mjs');
@@ -155,7 +155,7 @@ describe('--check-config and bicorn check --load-app', () => {
     expect(stderr).toMatch(/^bicorn: error: app .*throws\.mjs failed to load:/);
   });
 
-  it.skipIf(!hasPython)('load a Python app in a helper process, and exit 4 with its traceback when it fails', async () => {
+  it.skipIf(!hasPython)(`load a Python app in a helper process, and exit 4 with its traceback when it fails${noPython}`, async () => {
     const loads = await runBicorn(['--check-config', '--chdir', pythonFixtures, 'hello_wsgi:application']);
     expect(loads.code).toBe(0);
     expect(loads.stdout).toMatch(/\napp hello_wsgi:application loads: a WSGI app \(Python 3\.\d+\.\d+, .+\)\n$/);
@@ -164,7 +164,7 @@ describe('--check-config and bicorn check --load-app', () => {
     expect(fails.stderr).toMatch(/^bicorn: error: app broken_import:application failed to load:\n[\s\S]*RuntimeError: DATABASE_URL is not set/);
   });
 
-  it.skipIf(!hasPython)('name the interpreter, and how to choose another, when a package the app needs is missing', async () => {
+  it.skipIf(!hasPython)(`name the interpreter, and how to choose another, when a package the app needs is missing${noPython}`, async () => {
     const cwd = tempDir('bicorn-interpreter-');
     writeFileSync(join(cwd, 'site_app.py'), 'import django_not_installed_here\n');
     const { code, stderr } = await runBicorn(['check', '--load-app', 'site_app:application'], { cwd });
@@ -173,7 +173,7 @@ describe('--check-config and bicorn check --load-app', () => {
   });
 });
 
-describe.skipIf(!hasPython)("uvicorn's --factory", () => {
+describe.skipIf(!hasPython)(`uvicorn's --factory${noPython}`, () => {
   it('calls the factory without arguments and serves what it made', async () => {
     const bicorn = new BicornProcess(['-b', '127.0.0.1:0', '--chdir', pythonFixtures, '--factory', 'factory_app:create_app']);
     const url = await bicorn.listening();

@@ -19,7 +19,7 @@ const interpreters = candidates.filter(
 const venvPython = fileURLToPath(new URL('../../../.venv/bin/python', import.meta.url));
 const hasUvloop = spawnSync(venvPython, ['-c', 'import uvloop']).status === 0;
 
-describe.skipIf(interpreters.length === 0)("the runner's Python tests", () => {
+describe.skipIf(interpreters.length === 0)(`the runner's Python tests${interpreters.length === 0 ? ' (skipped: no Python 3.9 to 3.13 on PATH or in pyenv)' : ''}`, () => {
   it.each(interpreters)('pass on %s (python -m unittest in packages/python/runner)', (python) => {
     const run = spawnSync(python, ['-m', 'unittest', 'discover', '-s', 'tests', '-t', '.'], {
       cwd: runnerDir,

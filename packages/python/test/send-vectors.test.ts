@@ -78,7 +78,7 @@ async function serve(app: string, iface: 'wsgi' | 'asgi'): Promise<Served> {
 
 const http = sendVectors.http.map((vector, index) => ({ vector, index }));
 
-describe.skipIf(!hasPython)('the send vectors through the runner and the Python host', () => {
+describe.skipIf(!hasPython)(`the send vectors through the runner and the Python host${hasPython ? '' : ' (skipped: no python3 3.9 or newer on PATH)'}`, () => {
   describe('ASGI apps', () => {
     let served: Served;
     beforeAll(async () => {
