@@ -9,7 +9,7 @@ import { workerEntry } from './paths.js';
 export async function serve(settings: ConfigInput): Promise<ExitCode> {
   const { config } = resolveConfig({}, process.env, { path: 'serve()', label: 'serve() options', values: settings });
   servableApp(config);
-  const { log, destination } = createLogger({ role: 'master', level: config.log_level, format: config.log_format, destination: config.error_log });
+  const { log, destination } = createLogger({ role: 'master', level: config.log_level, format: config.log_format, jsonStyle: config.log_json_style, destination: config.error_log });
   try {
     return await runMaster({ config, workerEntry: workerEntry(), log });
   } finally {

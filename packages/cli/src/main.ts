@@ -124,7 +124,7 @@ function configure(command: Command, options: MainOptions): Command {
 async function serve(action: Extract<Action, { kind: 'serve' }>, options: MainOptions): Promise<ExitCode> {
   const { config, file } = action.loaded;
   servableApp(config); // fail before binding anything
-  const { log, destination } = createLogger({ role: 'master', level: config.log_level, format: config.log_format, destination: config.error_log });
+  const { log, destination } = createLogger({ role: 'master', level: config.log_level, format: config.log_format, jsonStyle: config.log_json_style, destination: config.error_log });
   const reloadConfig = async () => {
     const reloaded = (await action.reload()).config;
     servableApp(reloaded);

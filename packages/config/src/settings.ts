@@ -501,6 +501,13 @@ export const settings = {
     doc: 'Serve Prometheus metrics on this address (the health endpoints are served on health_bind).',
     comesWith: LATER,
   }),
+  log_json_style: setting({
+    section: 'Logging',
+    flags: ['--log-json-style'],
+    type: choice(['bicorn', 'ecs', 'gcp', 'datadog', 'pino']),
+    default: 'bicorn',
+    doc: "The field names of JSON log lines (server and access logs), for the shipper that reads them. `bicorn`: `time` (ISO 8601), `level` (a name), `msg`. `ecs` (Elastic): `@timestamp`, `log.level`, `message`, `ecs.version`. `gcp` (Cloud Logging): `time`, `severity`, `message`. `datadog`: `timestamp`, `status` (the level), `message`, and an access line's status as `http.status_code`. `pino`: `time` in milliseconds, `level` a number, `msg`.",
+  }),
 };
 
 export type Settings = typeof settings;

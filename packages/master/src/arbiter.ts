@@ -307,21 +307,24 @@ export class Arbiter<C extends ArbiterConfig> {
     this.#options.dispatcher.remove(workerId);
     const { log } = this.#options;
     const phase = this.#phase;
-    if (phase.kind === 'stopping' || entry.state.kind === 'stopping') {
-      const reason = entry.state.kind === 'stopping' ? entry.state.reason : 'shutdown';
-      log.info({ workerId, reason, code, signal }, 'worker stopped');
+    const state = entry.state;
+    if (phase.kind === 'stopping' || state.kind === 'stopping') {
+      // A worker told to stop while it booted may still have failed to load the app: say so.
+      if (state.kind === 'boot-failed') log.error({ workerId, code, signal, reason: state.message }, 'worker failed to boot');
+      else log.info({ workerId, reason: state.kind === 'stopping' ? state.reason : 'shutdown', code, signal }, 'worker stopped');
       if (phase.kind === 'stopping' && this.#workers.size === 0) this.#complete(phase.outcome);
       return;
     }
-    const state = entry.state;
     switch (state.kind) {
       case 'boot-failed':
       case 'booting': {
         const message = state.kind === 'boot-failed' ? state.message : `worker ${String(workerId)} ${describeExit(code, signal)} before it was ready; see the log above`;
         const exitCode = state.kind === 'boot-failed' ? state.exitCode : ExitCode.WorkerBoot;
         if (phase.kind === 'reloading' && entry.generation === this.#generation + 1) this.#abortReload(message);
-        else if (phase.kind === 'starting') this.#halt(new BicornError('WORKER_BOOT_FAILED', { workerId, exitCode, message }));
-        else this.#onFailure(workerId, code, signal, `could not boot: ${message}`);
+        else if (phase.kind === 'starting') {
+          log.error({ workerId, code, signal, reason: message }, 'worker failed to boot');
+          this.#halt(new BicornError('WORKER_BOOT_FAILED', { workerId, exitCode, message }));
+        } else this.#onFailure(workerId, code, signal, `could not boot: ${message}`);
         return;
       }
       case 'ready':

@@ -1,5 +1,8 @@
-// Access lines: one per finished request, as JSON or as a short readable line. Used by workers.
+// Access lines: one per finished request, as JSON (in the field style of the server log) or as
+// a short readable line. Used by workers.
 import { openDestination, type LogFormatSetting } from './destination.js';
+import { jsonStyles, type JsonStyle } from './json-style.js';
+import { clockTime } from './pretty.js';
 
 export interface AccessEntry {
   readonly remote: string;
@@ -22,10 +25,10 @@ export interface AccessLog {
   reopen(): void;
 }
 
-export function createAccessLog(target: string, format: LogFormatSetting, workerId: number): AccessLog {
+export function createAccessLog(target: string, format: LogFormatSetting, jsonStyle: JsonStyle, workerId: number): AccessLog {
   // One line per request: written asynchronously, so a slow disk never stalls requests.
   const destination = openDestination(target, { setting: 'access_log', format, sync: false });
-  const render = destination.pretty ? prettyAccessLine : (entry: AccessEntry) => jsonAccessLine(entry, workerId);
+  const render = destination.pretty ? (entry: AccessEntry) => prettyAccessLine(entry, Date.now()) : (entry: AccessEntry) => jsonAccessLine(entry, workerId, jsonStyle, Date.now());
   return {
     write: (entry) => {
       destination.stream.write(render(entry));
@@ -35,21 +38,27 @@ export function createAccessLog(target: string, format: LogFormatSetting, worker
   };
 }
 
-export function prettyAccessLine(entry: AccessEntry): string {
-  return `${entry.remote} "${entry.method} ${entry.path} HTTP/${entry.httpVersion}" ${String(entry.status)} ${String(entry.bytes)} ${entry.durationMs.toFixed(1)}ms${entry.static === true ? ' static' : ''}\n`;
+/** The time first, as on the server log's pretty lines. */
+export function prettyAccessLine(entry: AccessEntry, now: number): string {
+  return `${clockTime(now)} ${entry.remote} "${entry.method} ${entry.path} HTTP/${entry.httpVersion}" ${String(entry.status)} ${String(entry.bytes)} ${entry.durationMs.toFixed(1)}ms${entry.static === true ? ' static' : ''}\n`;
 }
 
-export function jsonAccessLine(entry: AccessEntry, workerId: number): string {
+/** Shaped as the server log's lines of the same style, at level info. */
+export function jsonAccessLine(entry: AccessEntry, workerId: number, jsonStyle: JsonStyle, now: number): string {
+  const style = jsonStyles[jsonStyle];
+  const [timeKey, time] = style.time(now);
   return `${JSON.stringify({
-    time: Date.now(),
+    [timeKey]: time,
+    ...style.level('info', 30),
+    ...style.base,
     role: 'worker',
     worker: workerId,
-    msg: 'access',
+    [style.messageKey]: 'access',
     remote: entry.remote,
     method: entry.method,
     path: entry.path,
     http: entry.httpVersion,
-    status: entry.status,
+    [style.statusKey]: entry.status,
     bytes: entry.bytes,
     ms: Math.round(entry.durationMs * 100) / 100,
     ...(entry.static === true ? { static: true } : {}),

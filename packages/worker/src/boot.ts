@@ -37,9 +37,10 @@ export async function bootWorker(boot: Extract<MasterMessage, { type: 'boot' }>,
     workerId: boot.workerId,
     level: config.log_level,
     format: config.log_format,
+    jsonStyle: config.log_json_style,
     destination: config.error_log,
   });
-  const accessLog = config.access_log === null ? undefined : createAccessLog(config.access_log, config.log_format, boot.workerId);
+  const accessLog = config.access_log === null ? undefined : createAccessLog(config.access_log, config.log_format, config.log_json_style, boot.workerId);
   // Before the app loads: a static directory that does not exist stops the start (exit 2).
   const statics = openStaticFiles(config, log);
   const { app, loadError } = await loadApp(config, log, hooks.onAppDeath);
