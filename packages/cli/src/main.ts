@@ -1,12 +1,16 @@
-// The bicorn command: `serve` (the default), `check` and `systemd`. Returns the exit code; only
-// the binary's entry exits the process.
+// The bicorn command: `serve` (the default), `check`, `systemd`, and the commands that talk to a
+// running server (`status`, `reload`, `stop`, `scale`, `reopen-logs`). Returns the exit code;
+// only the binary's entry exits the process.
 import { loadConfig, servableApp, type Env, type LoadedConfig } from '@bicorn/config';
 import { runMaster } from '@bicorn/master';
 import { BicornError, ExitCode, isBicornError } from '@bicorn/protocol';
 import { createLogger } from '@bicorn/runtime';
 import { Command, CommanderError, Option } from 'commander';
+import { callControl } from './control-client.js';
+import { addControlCommands, type ControlAction } from './control-command.js';
 import { addSettingOptions, cliValues } from './options.js';
 import { renderEffectiveConfig, renderError } from './render.js';
+import { renderStatus } from './status-table.js';
 import { renderUnits } from './systemd-command.js';
 
 export interface MainOptions {
@@ -29,7 +33,8 @@ type Action =
       reload: () => Promise<LoadedConfig>;
     }
   | { kind: 'check'; loaded: LoadedConfig }
-  | { kind: 'print'; text: string };
+  | { kind: 'print'; text: string }
+  | ControlAction;
 
 export async function main(argv: readonly string[], options: MainOptions): Promise<ExitCode> {
   let action: Action | undefined;
@@ -47,6 +52,7 @@ export async function main(argv: readonly string[], options: MainOptions): Promi
       options.stdout(renderEffectiveConfig(action.loaded));
       return ExitCode.Ok;
     }
+    if (action.kind === 'control') return await control(action, options);
     return await serve(action, options);
   } catch (error) {
     if (error instanceof CommanderError) {
@@ -70,7 +76,7 @@ function buildProgram(options: MainOptions, choose: (action: Action) => void): C
     .helpCommand('help [command]', 'Show the help of a command.')
     .addHelpText(
       'after',
-      '\nExamples:\n  bicorn -w 4 -b 0.0.0.0:8000 mysite.wsgi:application   serve a Django project with 4 workers\n  bicorn -w 2 ./server.mjs                               serve a JavaScript app\n  bicorn check                                           print the effective configuration\n\nRun `bicorn serve --help` for every option.',
+      '\nExamples:\n  bicorn -w 4 -b 0.0.0.0:8000 mysite.wsgi:application   serve a Django project with 4 workers\n  bicorn -w 2 ./server.mjs                               serve a JavaScript app\n  bicorn check                                           print the effective configuration\n  bicorn status -p /run/mysite/bicorn.pid                show the workers of a running server\n\nRun `bicorn serve --help` for every option.',
     );
 
   const serve = configure(program.command('serve', { isDefault: true }), options)
@@ -108,6 +114,16 @@ function buildProgram(options: MainOptions, choose: (action: Action) => void): C
     const binary = options.binary ?? process.argv[1] ?? 'bicorn';
     choose({ kind: 'print', text: renderUnits({ loaded, cli, env: options.env, cwd: options.cwd, binary, socket: opts.socket === true, name: opts.name, systemdVersion: opts.systemdVersion }) });
   });
+  addControlCommands(program, {
+    env: options.env,
+    cwd: options.cwd,
+    configure: (command) =>
+      command
+        .exitOverride()
+        .configureOutput({ writeOut: options.stdout, writeErr: () => undefined })
+        .showSuggestionAfterError(true),
+    choose,
+  });
   return program;
 }
 
@@ -131,10 +147,19 @@ async function serve(action: Extract<Action, { kind: 'serve' }>, options: MainOp
     return reloaded;
   };
   try {
-    return await runMaster({ config, workerEntry: options.workerEntry, log, reloadConfig, configFile: file?.path, reopenLogs: destination.reopen, cwd: options.cwd });
+    return await runMaster({ config, workerEntry: options.workerEntry, log, reloadConfig, configFile: file?.path, reopenLogs: destination.reopen, cwd: options.cwd, version: options.version, env: options.env });
   } finally {
     destination.flush();
   }
+}
+
+async function control(action: ControlAction, options: MainOptions): Promise<ExitCode> {
+  const { call } = action;
+  const answer = await callControl(call);
+  if (!answer.ok) throw new BicornError('CONTROL_FAILED', { command: call.request.command, error: answer.error });
+  if (answer.status !== undefined) options.stdout(action.json ? `${JSON.stringify(answer.status, null, 2)}\n` : renderStatus(answer.status));
+  else options.stdout(`${answer.message}\n${call.untilClosed ? 'stopped\n' : ''}`);
+  return ExitCode.Ok;
 }
 
 function verbose(options: MainOptions, argv: readonly string[]): boolean {

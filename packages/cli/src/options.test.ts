@@ -1,7 +1,7 @@
 import { formatValue, resolveConfig, settings } from '@bicorn/config';
 import { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
-import { addSettingOptions } from './options.js';
+import { addSettingOptions, cliValues } from './options.js';
 import { renderEffectiveConfig } from './render.js';
 
 describe('how settings are shown', () => {
@@ -13,5 +13,20 @@ describe('how settings are shown', () => {
     const check = renderEffectiveConfig(resolveConfig({ umask: { value: '027', flag: '--umask' } }, {}, undefined));
     expect(check).toMatch(/^ {2}socket_mode +660 /m);
     expect(check).toMatch(/^ {2}umask +027 /m);
+  });
+});
+
+describe('reading the command line', () => {
+  const parse = (argv: string[]) => {
+    const command = new Command('serve').exitOverride();
+    const options = addSettingOptions(command);
+    command.parse(argv, { from: 'user' });
+    return cliValues(command, options, undefined);
+  };
+
+  it('tells --control-socket PATH from --no-control-socket, which commander pairs', () => {
+    expect(parse(['--control-socket', '/run/app.ctl'])).toEqual({ control_socket: { value: '/run/app.ctl', flag: '--control-socket' } });
+    expect(parse(['--no-control-socket'])).toEqual({ no_control_socket: { value: true, flag: '--no-control-socket' } });
+    expect(parse([])).toEqual({});
   });
 });

@@ -57,7 +57,13 @@ export function cliValues(command: Command, options: readonly SettingOption[], a
   const values: CliValues = {};
   for (const { key, flag, option } of options) {
     const value = parsed[option.attributeName()];
-    if (value !== undefined) values[key] = { value, flag };
+    // --no-control-socket shares its attribute with --control-socket <path>, as commander
+    // pairs them: false there means the negating flag was given.
+    if (option.negate) {
+      if (value === false) values[key] = { value: true, flag };
+    } else if (value !== undefined && value !== false) {
+      values[key] = { value, flag };
+    }
   }
   const compatBinds = compatBindValues(parsed);
   if (compatBinds.length > 0) {

@@ -493,6 +493,7 @@ export const settings = {
     default: null,
     doc: "Serve health endpoints from the master on this address: `/livez` (200 while it runs) and `/readyz` (200 while serving; 503 while starting, and while draining, from SIGTERM on, through shutdown_delay). For Kubernetes probes and load balancers.",
   }),
+  // Operations: metrics and the control socket.
   metrics_bind: setting({
     section: 'Metrics',
     flags: ['--metrics-bind'],
@@ -500,6 +501,27 @@ export const settings = {
     default: null,
     doc: 'Serve Prometheus metrics on this address (the health endpoints are served on health_bind).',
     comesWith: LATER,
+  }),
+  control_socket: setting({
+    section: 'Process',
+    flags: ['--control-socket'],
+    type: optional(text('<path>')),
+    default: null,
+    doc: "The unix socket that `bicorn status`, `reload`, `stop`, `scale` and `reopen-logs` talk to. Default: beside the pid file (`app.pid` gives `app.ctl`), else `$XDG_RUNTIME_DIR/bicorn.ctl`; without either, or when that folder is not writable, there is none (an info line says so). Whoever can connect can stop the server: see control_socket_mode.",
+  }),
+  control_socket_mode: setting({
+    section: 'Process',
+    flags: ['--control-socket-mode'],
+    type: fileMode,
+    default: 0o600,
+    doc: "The permission bits of the control socket, in octal. Connecting needs write permission on it (and search permission on its folder); bicorn cannot check who connects, so the mode and the folder are the whole access control.",
+  }),
+  no_control_socket: setting({
+    section: 'Process',
+    flags: ['--no-control-socket'],
+    type: flag,
+    default: false,
+    doc: 'Run without a control socket.',
   }),
   log_json_style: setting({
     section: 'Logging',

@@ -27,6 +27,8 @@ export interface WebSocketGatewayOptions {
   readonly state?: Record<string, unknown> | undefined;
   /** Called once per upgrade request when its connection has closed, with the handshake's status (101 when accepted). */
   readonly onClose?: ((req: IncomingMessage, status: number) => void) | undefined;
+  /** Called when a client's message is over maxMessageSize, as its connection closes with 1009. */
+  readonly onMessageTooBig?: (() => void) | undefined;
 }
 
 export class WebSocketGateway {
@@ -57,6 +59,7 @@ export class WebSocketGateway {
       sendWindow: options.sendWindow,
       pingIntervalMs: options.pingIntervalMs,
       pingTimeoutMs: options.pingTimeoutMs,
+      onMessageTooBig: options.onMessageTooBig,
       upgrade: (req, socket, head, answer) => this.#upgrade(req, socket, head, answer),
     };
   }

@@ -1,12 +1,15 @@
 // Booting a worker from the master's boot message: config, logs, the app host, the HTTP
-// server and the recycler. Throws a BicornError when the worker cannot serve. Runs in a worker.
+// server, the recycler and the reports to the master. Throws a BicornError when the worker
+// cannot serve. Runs in a worker.
 import { reviveConfig, staticMounts, type Config } from '@bicorn/config';
-import { ExitCode, isBicornError, type MasterMessage, type RecycleReason } from '@bicorn/protocol';
+import { ExitCode, isBicornError, type MasterMessage, type RecycleReason, type WorkerStats } from '@bicorn/protocol';
 import { createAccessLog, createLogger, type Logger } from '@bicorn/runtime';
 import { StaticFiles } from '@bicorn/static';
 import { failedAppHost, startAppHost, type AppHost } from './app-host.js';
 import { WorkerServer } from './http-server.js';
+import { RequestMetrics } from './metrics.js';
 import { Recycler } from './recycler.js';
+import { StatsReporter } from './stats-reporter.js';
 
 export interface RunningWorker {
   readonly config: Config;
@@ -27,6 +30,8 @@ export interface WorkerHooks {
   readonly onAppDeath: () => void;
   /** Asks the master to replace this worker. */
   readonly recycle: (reason: RecycleReason, detail: string) => void;
+  /** Sends the master the worker's report (every second). */
+  readonly report: (stats: WorkerStats) => void;
 }
 
 export async function bootWorker(boot: Extract<MasterMessage, { type: 'boot' }>, hooks: WorkerHooks): Promise<RunningWorker> {
@@ -53,6 +58,7 @@ export async function bootWorker(boot: Extract<MasterMessage, { type: 'boot' }>,
     recycle: hooks.recycle,
     log,
   });
+  const metrics = new RequestMetrics(config.metrics_bind !== null);
   // Once a request found the app's process stuck, it gets no time to finish at the stop.
   let appStuck = false;
   const websocket =
@@ -87,8 +93,10 @@ export async function bootWorker(boot: Extract<MasterMessage, { type: 'boot' }>,
     log,
     accessLog,
     staticResponse: (req) => statics?.answered(req) === true,
+    metrics,
     websocket,
   });
+  const reporter = new StatsReporter({ metrics, server, appInterface: app.interface, pythonPid: app.pythonPid, send: hooks.report });
   return {
     config,
     log,
@@ -97,6 +105,7 @@ export async function bootWorker(boot: Extract<MasterMessage, { type: 'boot' }>,
     loadError,
     closeApp: (timeoutMs) => {
       recycler.close();
+      reporter.close();
       return app.close(appStuck ? 0 : timeoutMs);
     },
     reopenLogs: () => {

@@ -1,11 +1,13 @@
 // The worker's HTTP server: serves connections the master hands over, counts requests in
-// flight, writes access lines, and drains on stop. Runs in a worker.
+// flight, writes access lines and counts each request's end for the metrics, and drains on stop.
+// Runs in a worker.
 import type { StopMode } from '@bicorn/protocol';
 import type { AccessLog, Logger } from '@bicorn/runtime';
 import { createServer, type IncomingMessage, type RequestListener, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { Duplex } from 'node:stream';
+import type { RequestMetrics } from './metrics.js';
 import { WebSocketUpgrades, type WebSocketSetup } from './websocket-upgrades.js';
 
 export interface WorkerServerOptions {
@@ -20,6 +22,8 @@ export interface WorkerServerOptions {
   readonly accessLog: AccessLog | undefined;
   /** Whether a request was answered from a static directory rather than by the app. */
   readonly staticResponse: (req: IncomingMessage) => boolean;
+  /** Told of every request's end (and, through the WebSocket setup, of messages over ws_max_size). */
+  readonly metrics: RequestMetrics;
   /** Without it, node serves upgrade requests as plain requests, and the app answers them. */
   readonly websocket: WebSocketSetup | undefined;
 }
@@ -31,6 +35,8 @@ interface Connection {
   busy: number;
   /** Responses finished; a connection that has served none may still carry its first request. */
   served: number;
+  /** Bytes read from the socket that earlier requests accounted for. */
+  bytesCounted: number;
 }
 
 /**
@@ -54,7 +60,7 @@ export class WorkerServer {
     this.#server = createServer();
     this.#server.keepAliveTimeout = options.keepAliveMs;
     this.#server.on('connection', (socket: Socket) => {
-      this.#connections.set(socket, { upgraded: false, busy: 0, served: 0 });
+      this.#connections.set(socket, { upgraded: false, busy: 0, served: 0, bytesCounted: 0 });
       socket.once('close', () => {
         this.#connections.delete(socket);
         this.#checkDrained();
@@ -67,7 +73,7 @@ export class WorkerServer {
       listener(req, res);
     });
     if (options.websocket !== undefined) {
-      const upgrades = new WebSocketUpgrades(options.websocket, options.accessLog);
+      const upgrades = new WebSocketUpgrades(options.websocket, options.accessLog, options.metrics);
       this.#upgrades = upgrades;
       this.#server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
         if (this.#drained !== undefined) {
@@ -85,7 +91,11 @@ export class WorkerServer {
 
   /** Requests under way and open WebSockets. */
   get inFlight(): number {
-    return this.#responses.size + (this.#upgrades?.open ?? 0);
+    return this.#responses.size + this.webSockets;
+  }
+
+  get webSockets(): number {
+    return this.#upgrades?.open ?? 0;
   }
 
   accept(socket: Socket): void {
@@ -140,9 +150,10 @@ export class WorkerServer {
     if (connection !== undefined) connection.busy++;
     this.#responses.add(res);
     if (this.#drained !== undefined) closeAfter(res);
-    const accessLog = this.#options.accessLog;
-    const started = accessLog === undefined ? 0 : performance.now();
-    const bytesBefore = accessLog === undefined ? 0 : socket.bytesWritten;
+    const { accessLog, metrics } = this.#options;
+    const timed = accessLog !== undefined || metrics.detailed;
+    const started = timed ? performance.now() : 0;
+    const bytesBefore = timed ? socket.bytesWritten : 0;
     const timeoutMs = this.#options.requestTimeoutMs;
     const progress = timeoutMs > 0 ? this.#watchProgress(req, res, timeoutMs) : undefined;
     res.on('close', () => {
@@ -152,14 +163,20 @@ export class WorkerServer {
         connection.busy--;
         connection.served++;
       }
+      const durationMs = timed ? performance.now() - started : 0;
+      const bytes = socket.bytesWritten - bytesBefore;
+      // What the connection read since the last request ended: this one's head and body.
+      const read = connection === undefined ? 0 : socket.bytesRead - connection.bytesCounted;
+      if (connection !== undefined) connection.bytesCounted = socket.bytesRead;
+      metrics.requestEnded(req.method, res.statusCode, durationMs / 1000, read, bytes);
       accessLog?.write({
         remote: `${socket.remoteAddress ?? '-'}:${String(socket.remotePort ?? '-')}`,
         method: req.method ?? '-',
         path: req.url ?? '-',
         httpVersion: req.httpVersion,
         status: res.statusCode,
-        bytes: socket.bytesWritten - bytesBefore,
-        durationMs: performance.now() - started,
+        bytes,
+        durationMs,
         static: this.#options.staticResponse(req),
       });
     });
@@ -187,6 +204,7 @@ export class WorkerServer {
       // app's stream) and nothing the app sends later reaches the wire.
       if (started || res.socket !== socket) socket.destroy();
       else socket.end(GATEWAY_TIMEOUT, () => socket.destroy());
+      this.#options.metrics.requestTimedOut();
       this.#options.onRequestTimeout(req, started);
     };
     const timer = setTimeout(check, timeoutMs);

@@ -6,10 +6,11 @@ import type { AccessLog } from '@bicorn/runtime';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { performance } from 'node:perf_hooks';
+import type { RequestMetrics } from './metrics.js';
 
 export interface WebSocketSetup {
   readonly app: AsgiWebSocketCallable;
-  readonly options: Omit<WebSocketGatewayOptions, 'onClose'>;
+  readonly options: Omit<WebSocketGatewayOptions, 'onClose' | 'onMessageTooBig'>;
 }
 
 const NOT_IMPLEMENTED = 'HTTP/1.1 501 Not Implemented\r\ncontent-type: text/plain\r\ncontent-length: 29\r\nconnection: close\r\n\r\nonly WebSocket upgrades work\n';
@@ -19,10 +20,13 @@ export class WebSocketUpgrades {
   readonly #gateway: WebSocketGateway;
   readonly #started = new WeakMap<IncomingMessage, { at: number; bytes: number }>();
 
-  constructor(setup: WebSocketSetup, accessLog: AccessLog | undefined) {
+  constructor(setup: WebSocketSetup, accessLog: AccessLog | undefined, metrics: RequestMetrics) {
     this.#app = setup.app;
     this.#gateway = new WebSocketGateway({
       ...setup.options,
+      onMessageTooBig: () => {
+        metrics.limitRejected('ws-message-size');
+      },
       onClose: accessLog === undefined ? undefined : (req, status) => {
         this.#writeAccess(accessLog, req, status);
       },
