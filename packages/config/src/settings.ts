@@ -493,14 +493,13 @@ export const settings = {
     default: null,
     doc: "Serve health endpoints from the master on this address: `/livez` (200 while it runs) and `/readyz` (200 while serving; 503 while starting, and while draining, from SIGTERM on, through shutdown_delay). For Kubernetes probes and load balancers.",
   }),
-  // Operations: metrics and the control socket.
+  // Operations: metrics, the control socket and the shape of JSON logs.
   metrics_bind: setting({
     section: 'Metrics',
     flags: ['--metrics-bind'],
-    type: optional(text('<host:port>')),
+    type: optional(tcpAddress),
     default: null,
-    doc: 'Serve Prometheus metrics on this address (the health endpoints are served on health_bind).',
-    comesWith: LATER,
+    doc: 'Serve Prometheus metrics from the master on this address, at `/metrics`: requests, durations, bytes, workers, restarts, reloads and the Python processes, over all workers (see the README). Separate from health_bind.',
   }),
   control_socket: setting({
     section: 'Process',

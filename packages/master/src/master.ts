@@ -1,5 +1,5 @@
 // The master's entry: bind the listeners, start the arbiter and its workers, keep the pid file,
-// sd_notify, the control socket and the --reload watcher, and resolve with the exit code once
+// sd_notify, the control socket, the metrics and the --reload watcher, and resolve with the exit code once
 // everything has stopped. Library code: it throws, never exits.
 import type { Config, SettingKey } from '@bicorn/config';
 import { ExitCode } from '@bicorn/protocol';
@@ -15,7 +15,9 @@ import { Dispatcher } from './dispatch.js';
 import { bindListeners, closeListeners, planListeners, type Listener } from './listeners.js';
 import { checkPidFile, removePidFile, writePidFile } from './pid-file.js';
 import { handOverLogFiles, workerIdentity } from './privileges.js';
-import { serveHealth, type HealthServer } from './health.js';
+import type { EndpointServer } from './endpoints.js';
+import { serveHealth } from './health.js';
+import { MasterMetrics, serveMetrics } from './metrics.js';
 import { startServiceNotifier } from './service-notifier.js';
 import { forwardSignals } from './signals.js';
 import { takeActivatedSockets } from './socket-activation.js';
@@ -71,7 +73,9 @@ export async function runMaster(options: MasterOptions): Promise<ExitCode> {
   const notifier = await startServiceNotifier(log, config.workers);
   let arbiter: Arbiter<Config> | undefined;
   let watcher: Watcher | undefined;
-  let health: HealthServer | undefined;
+  let health: EndpointServer | undefined;
+  let metricsServer: EndpointServer | undefined;
+  let metrics: MasterMetrics | undefined;
   let control: ControlServer | undefined;
   const reports = new WorkerReports();
   const eventListeners = new Set<(event: ArbiterEvent) => void>();
@@ -89,6 +93,7 @@ export async function runMaster(options: MasterOptions): Promise<ExitCode> {
           enqueue: (command) => arbiter?.enqueue(command),
           onStats: (workerId, stats) => {
             reports.onStats(workerId, stats);
+            metrics?.onStats(workerId, stats);
           },
         },
         {
@@ -116,11 +121,17 @@ export async function runMaster(options: MasterOptions): Promise<ExitCode> {
         onArbiterEvent(event, config, listeners, log);
         notifier.onEvent(event);
         reports.onEvent(event);
+        metrics?.onEvent(event);
         for (const listener of eventListeners) listener(event);
       },
     });
     const running = arbiter;
-    const facts = { version: options.version, app: config.app ?? '', startedAt, configFile: options.configFile ?? null, listeners: listeners.map((l) => l.address), metrics: null };
+    if (config.metrics_bind !== null) {
+      metrics = new MasterMetrics(() => running.snapshot());
+      metricsServer = await serveMetrics(config.metrics_bind, metrics);
+      log.info({ address: metricsServer.address }, 'metrics listening');
+    }
+    const facts = { version: options.version, app: config.app ?? '', startedAt, configFile: options.configFile ?? null, listeners: listeners.map((l) => l.address), metrics: metricsServer?.address ?? null };
     control = await serveControl(
       controlSocketPath(config, options.env ?? process.env),
       config.control_socket_mode,
@@ -159,6 +170,7 @@ export async function runMaster(options: MasterOptions): Promise<ExitCode> {
     notifier.close();
     closeListeners(listeners);
     health?.close();
+    metricsServer?.close();
     control?.close();
     await watcher?.close();
     if (config.pid !== null) removePidFile(config.pid);

@@ -43,7 +43,7 @@ export interface WorkerStats {
   readonly pythonPid: number | null;
   readonly pythonRss: number | null;
   readonly pythonCpuSeconds: number | null;
-  /** The 99th percentile of the worker's event loop delay since the previous report (with metrics). */
+  /** The longest the worker's event loop was held up since the previous report (with metrics). */
   readonly loopLagSeconds: number | null;
   /** With --metrics-bind only. */
   readonly counts: RequestCounts | null;

@@ -1,6 +1,6 @@
 // The worker's report to the master, every second (a `stats` message): what `bicorn status`
-// shows of it, and with --metrics-bind the counts since the last report, its event loop delay
-// and its Python process's memory and CPU. Runs in a worker.
+// shows of it, its Python process's memory and CPU, and with --metrics-bind the counts since the
+// last report and the longest its event loop was held up. Runs in a worker.
 import type { AppInterface, WorkerStats } from '@bicorn/protocol';
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import type { RequestMetrics } from './metrics.js';
@@ -8,6 +8,8 @@ import { cpuSeconds, residentBytes } from './proc-stats.js';
 
 /** "At least every second": what a worker that dies takes with it. */
 const REPORT_EVERY_MS = 1_000;
+/** How often the event loop delay is sampled; each sample's delay includes this interval. */
+const LOOP_SAMPLE_MS = 20;
 
 export interface ReporterOptions {
   readonly metrics: RequestMetrics;
@@ -29,7 +31,7 @@ export class StatsReporter {
   constructor(options: ReporterOptions) {
     this.#options = options;
     if (options.metrics.detailed) {
-      this.#loopDelay = monitorEventLoopDelay({ resolution: 20 });
+      this.#loopDelay = monitorEventLoopDelay({ resolution: LOOP_SAMPLE_MS });
       this.#loopDelay.enable();
     }
     // Never what keeps the worker alive.
@@ -50,7 +52,7 @@ export class StatsReporter {
     const cpuSinceLast = pythonCpu === undefined ? null : Math.max(0, pythonCpu - this.#pythonCpu);
     if (pythonCpu !== undefined) this.#pythonCpu = pythonCpu;
     const loopDelay = this.#loopDelay;
-    const loopLagSeconds = loopDelay === undefined || loopDelay.count === 0 ? null : loopDelay.percentile(99) / 1e9;
+    const loopLagSeconds = loopDelay === undefined || loopDelay.count === 0 ? null : Math.max(0, loopDelay.max / 1e6 - LOOP_SAMPLE_MS) / 1000;
     loopDelay?.reset();
     this.#options.send({
       type: 'stats',
