@@ -5,7 +5,7 @@ import { BicornError } from './errors.js';
 import {
   FieldError,
   describe,
-  field,
+  fieldsOf,
   isBoolean,
   isCount,
   isCountOrNull,
@@ -76,7 +76,7 @@ const stopModes = ['graceful', 'fast'] as const;
 export function parseControlRequest(value: unknown): ControlRequest {
   try {
     const m = objectWith(value, 'command');
-    const f = <T>(key: string, check: (v: unknown) => v is T, expected: string): T => field(m, String(m.command), key, check, expected);
+    const f = fieldsOf(m, String(m.command));
     switch (m.command) {
       case 'status':
       case 'reopen-logs':
@@ -102,7 +102,7 @@ export function parseControlRequest(value: unknown): ControlRequest {
 export function parseControlResponse(value: unknown): ControlResponse {
   try {
     const m = objectWith(value, 'ok');
-    const f = <T>(key: string, check: (v: unknown) => v is T, expected: string): T => field(m, 'answer', key, check, expected);
+    const f = fieldsOf(m, 'answer');
     if (f('ok', isBoolean, 'true or false')) {
       const message = f('message', isString, 'a message');
       return m.status === undefined ? { ok: true, message } : { ok: true, message, status: parseStatus(f('status', isRecord, 'an object')) };
@@ -114,7 +114,7 @@ export function parseControlResponse(value: unknown): ControlResponse {
 }
 
 function parseStatus(m: Fields): StatusReport {
-  const f = <T>(key: string, check: (v: unknown) => v is T, expected: string): T => field(m, 'status', key, check, expected);
+  const f = fieldsOf(m, 'status');
   return {
     protocol: f('protocol', isCount, 'a version'),
     version: f('version', isString, 'a version'),
@@ -134,7 +134,7 @@ function parseStatus(m: Fields): StatusReport {
 
 function parseRow(value: unknown): WorkerRow {
   if (!isRecord(value)) throw new FieldError(`status.rows: expected objects, got ${describe(value)}`);
-  const f = <T>(key: string, check: (v: unknown) => v is T, expected: string): T => field(value, 'status.rows', key, check, expected);
+  const f = fieldsOf(value, 'status.rows');
   return {
     id: f('id', isCount, 'a worker id'),
     pid: f('pid', isCountOrNull, 'a pid or null'),

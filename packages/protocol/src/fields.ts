@@ -15,11 +15,16 @@ export function objectWith(value: unknown, key: string): Fields {
   return value as Fields;
 }
 
-/** `key` of `message`, checked; `kind` names the message in the error ("stats", "reload"). */
-export function field<T>(message: Fields, kind: string, key: string, check: (v: unknown) => v is T, expected: string): T {
-  const value = message[key];
-  if (!check(value)) throw new FieldError(`${kind}.${key}: expected ${expected}, got ${describe(value)}`);
-  return value;
+/** Reads one field, checked: `f('served', isCount, 'a count')`. */
+export type FieldReader = <T>(key: string, check: (v: unknown) => v is T, expected: string) => T;
+
+/** The fields of `message`; `kind` names it in errors ("stats", "status.rows"). */
+export function fieldsOf(message: Fields, kind: string): FieldReader {
+  return <T>(key: string, check: (v: unknown) => v is T, expected: string): T => {
+    const value = message[key];
+    if (!check(value)) throw new FieldError(`${kind}.${key}: expected ${expected}, got ${describe(value)}`);
+    return value;
+  };
 }
 
 export const isString = (v: unknown): v is string => typeof v === 'string';

@@ -2,7 +2,7 @@
 // direction. Anything that arrives over IPC goes through these before it is trusted.
 import { BicornError } from './errors.js';
 import { type ExitCode, isExitCode } from './exit-code.js';
-import { FieldError, describe, field, isCount, isRecord, isString, isStringOrNull, objectWith, oneOf, type Fields } from './fields.js';
+import { FieldError, describe, fieldsOf, isCount, isRecord, isString, isStringOrNull, objectWith, oneOf, type Fields } from './fields.js';
 import { parseStats, type WorkerStats } from './worker-stats.js';
 
 export type StopMode = 'graceful' | 'fast';
@@ -65,7 +65,7 @@ export function parseWorkerMessage(value: unknown): WorkerMessage {
 }
 
 function masterMessage(m: Fields): MasterMessage {
-  const field = typed(m);
+  const field = fieldsOf(m, String(m.type));
   switch (m.type) {
     case 'boot':
       return {
@@ -91,7 +91,7 @@ function masterMessage(m: Fields): MasterMessage {
 }
 
 function workerMessage(m: Fields): WorkerMessage {
-  const field = typed(m);
+  const field = fieldsOf(m, String(m.type));
   switch (m.type) {
     case 'hello':
       return { type: 'hello' };
@@ -122,11 +122,6 @@ function workerMessage(m: Fields): WorkerMessage {
     default:
       throw new FieldError(`unknown worker message type ${describe(m.type)}`);
   }
-}
-
-/** `field` for this message, named by its type in errors. */
-function typed(m: Fields) {
-  return <T>(key: string, check: (v: unknown) => v is T, expected: string): T => field(m, String(m.type), key, check, expected);
 }
 
 function invalid(reason: string): BicornError<'IPC_INVALID'> {

@@ -1,7 +1,7 @@
 // What a worker reports to the master every second, for `bicorn status` and the metrics: its
 // state, and with --metrics-bind what it counted since the last report. The master adds the
 // counts to its own registry, so a worker that dies loses at most one report. Pure.
-import { FieldError, countsOf, field, isCount, isCountOrNull, isNonNegative, isNonNegativeOrNull, isRecord, oneOf, type Fields } from './fields.js';
+import { FieldError, countsOf, fieldsOf, isCount, isCountOrNull, isNonNegative, isNonNegativeOrNull, isRecord, oneOf, type Fields } from './fields.js';
 
 /** Request methods as labels: the usual ones, every other one as "other", so labels stay few. */
 export const metricMethods = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS', 'other'] as const;
@@ -53,7 +53,7 @@ const requestsLength = metricMethods.length * statusClasses.length;
 
 /** Reads a `stats` message (already known to have that type); throws FieldError. */
 export function parseStats(m: Fields): WorkerStats {
-  const f = <T>(key: string, check: (v: unknown) => v is T, expected: string): T => field(m, 'stats', key, check, expected);
+  const f = fieldsOf(m, 'stats');
   const counts = m.counts;
   return {
     type: 'stats',
@@ -72,7 +72,7 @@ export function parseStats(m: Fields): WorkerStats {
 
 function parseCounts(value: unknown): RequestCounts {
   if (!isRecord(value)) throw new FieldError('stats.counts: expected an object or null');
-  const f = <T>(key: string, check: (v: unknown) => v is T, expected: string): T => field(value, 'stats.counts', key, check, expected);
+  const f = fieldsOf(value, 'stats.counts');
   return {
     requests: f('requests', countsOf(requestsLength), `${String(requestsLength)} counts`),
     durations: f('durations', countsOf(durationBuckets.length + 1), `${String(durationBuckets.length + 1)} counts`),
