@@ -163,11 +163,13 @@ export class WorkerServer {
         connection.busy--;
         connection.served++;
       }
+      // Socket byte counts are not free to read (bytesWritten gathers the write queue): only
+      // when an access line or the metrics want them.
       const durationMs = timed ? performance.now() - started : 0;
-      const bytes = socket.bytesWritten - bytesBefore;
+      const bytes = timed ? socket.bytesWritten - bytesBefore : 0;
       // What the connection read since the last request ended: this one's head and body.
-      const read = connection === undefined ? 0 : socket.bytesRead - connection.bytesCounted;
-      if (connection !== undefined) connection.bytesCounted = socket.bytesRead;
+      const read = timed && connection !== undefined ? socket.bytesRead - connection.bytesCounted : 0;
+      if (timed && connection !== undefined) connection.bytesCounted = socket.bytesRead;
       metrics.requestEnded(req.method, res.statusCode, durationMs / 1000, read, bytes);
       accessLog?.write({
         remote: `${socket.remoteAddress ?? '-'}:${String(socket.remotePort ?? '-')}`,
