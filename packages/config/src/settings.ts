@@ -486,6 +486,14 @@ export const settings = {
     default: false,
     doc: 'Serve symlinks that point out of the static directory (as `collectstatic --link` makes); without it they are refused with 404.',
   }),
+  // Deployment (bicorn check --deploy).
+  tls_upstream: setting({
+    section: 'Proxy',
+    flags: ['--tls-upstream'],
+    type: flag,
+    default: false,
+    doc: 'Says that TLS ends in front of bicorn (an ingress, a load balancer, a proxy), so `bicorn check --deploy` accepts a plain-HTTP bind on a public address. It changes nothing at runtime.',
+  }),
   health_bind: setting({
     section: 'Metrics',
     flags: ['--health-bind'],

@@ -25,6 +25,7 @@ interface ErrorDetails {
   IPC_INVALID: { reason: string };
   USER_UNKNOWN: { setting: string; kind: string; name: string };
   PRIVILEGES_NEEDED: { setting: string; name: string; uid: number };
+  DEPLOY_FILE_FAILED: { option: string; file: string; reason: string };
 }
 
 export type ErrorCode = keyof ErrorDetails;
@@ -124,6 +125,10 @@ const registry: { [C in ErrorCode]: ErrorSpec<ErrorDetails[C]> } = {
   PRIVILEGES_NEEDED: {
     exitCode: ExitCode.Usage,
     message: (d) => `${d.setting} ${d.name} needs bicorn to start as root to switch to it, but it runs as uid ${String(d.uid)}; start it as root (or under a systemd unit with User=${d.name}), or leave ${d.setting} unset`,
+  },
+  DEPLOY_FILE_FAILED: {
+    exitCode: ExitCode.Usage,
+    message: (d) => `cannot use ${d.file} (${d.option}): ${d.reason}; name the file that runs bicorn, or leave ${d.option} out`,
   },
 };
 
