@@ -44,6 +44,13 @@ describe('bicorn check --deploy', () => {
     expect(stdout).toMatch(/\n1 error, 3 warnings, 0 info: not ready to deploy \(exit 1\)\n$/);
   });
 
+  it('compares workers with the CPUs --cpus gives, over the unit\'s CPUQuota=', async () => {
+    const { code, stdout } = await runBicorn(['check', '--cpus', '8', ...clean], { cwd: deployDir() });
+    expect(stdout).toContain('\n  CPUs  8: --cpus\n');
+    expect(stdout).toContain('\nwarning [workers] workers 1 (from --workers) is fewer than half of 8 CPUs (--cpus)');
+    expect(code).toBe(1);
+  });
+
   it("checks the stop timeouts of the systemd unit and the pod it is given against bicorn's own", async () => {
     const dir = deployDir('[Service]\nExecStart=/usr/bin/bicorn serve app.mjs\nUser=app\nTimeoutStopSec=20\n');
     writeFileSync(join(dir, 'pod.yaml'), 'kind: Pod\nmetadata: { name: app }\nspec:\n  terminationGracePeriodSeconds: 60\n  securityContext: { runAsNonRoot: true }\n  containers: [{ name: app, image: bicorn }]\n');
@@ -65,6 +72,9 @@ describe('bicorn check --deploy', () => {
     const missing = await runBicorn(['check', '--kubernetes', 'nowhere.yaml', ...clean], { cwd });
     expect(missing.code).toBe(2);
     expect(missing.stderr).toBe('bicorn: error: cannot use nowhere.yaml (--kubernetes): no such file; name the file that runs bicorn, or leave --kubernetes out\n');
+    const noCpus = await runBicorn(['check', '--cpus', '0', ...clean], { cwd });
+    expect(noCpus.code).toBe(2);
+    expect(noCpus.stderr).toBe('bicorn: error: --cpus: expected a number of CPUs above 0 such as 2 or 0.5, got "0"; see bicorn --help\n');
   });
 });
 

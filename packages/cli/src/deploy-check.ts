@@ -19,6 +19,8 @@ export interface DeployCheckRequest {
   readonly systemdUnit: string | undefined;
   /** --kubernetes FILE: the manifest of the pod that runs bicorn. */
   readonly kubernetes: string | undefined;
+  /** --cpus N: the CPUs of the deployment, when the check does not run where bicorn will. */
+  readonly cpus: number | undefined;
 }
 
 export interface DeployCheckResult {
@@ -31,13 +33,24 @@ export function addDeployOptions(command: Command): Command {
   return command
     .addOption(new Option('--deploy', 'Run the deployment checklist instead: one line per finding, exit 1 on a warning or an error.').helpGroup('Deployment checklist:'))
     .addOption(new Option('--systemd-unit <file>', "The service unit that runs bicorn: its TimeoutStopSec=, User= and CPUQuota= (implies --deploy).").helpGroup('Deployment checklist:'))
-    .addOption(new Option('--kubernetes <file>', "The manifest of the pod that runs bicorn: its terminationGracePeriodSeconds, securityContext and CPU limit (implies --deploy).").helpGroup('Deployment checklist:'));
+    .addOption(new Option('--kubernetes <file>', "The manifest of the pod that runs bicorn: its terminationGracePeriodSeconds, securityContext and CPU limit (implies --deploy).").helpGroup('Deployment checklist:'))
+    .addOption(
+      new Option('--cpus <n>', "The CPUs bicorn will have, to compare workers with (implies --deploy); default: the pod's CPU limit, the unit's CPUQuota=, else what this machine's cgroup allows.")
+        .argParser(cpusOption)
+        .helpGroup('Deployment checklist:'),
+    );
+}
+
+function cpusOption(value: string): number {
+  const cpus = Number(value);
+  if (!/^\d+(?:\.\d+)?$/.test(value.trim()) || cpus <= 0) throw new BicornError('USAGE', { message: `--cpus: expected a number of CPUs above 0 such as 2 or 0.5, got "${value}"` });
+  return cpus;
 }
 
 /** What was asked of the checklist; undefined when `check` runs without it. */
-export function deployOptions(command: Command): Pick<DeployCheckRequest, 'systemdUnit' | 'kubernetes'> | undefined {
-  const { deploy, systemdUnit, kubernetes } = command.opts<{ deploy?: boolean; systemdUnit?: string; kubernetes?: string }>();
-  return deploy === true || systemdUnit !== undefined || kubernetes !== undefined ? { systemdUnit, kubernetes } : undefined;
+export function deployOptions(command: Command): Pick<DeployCheckRequest, 'systemdUnit' | 'kubernetes' | 'cpus'> | undefined {
+  const { deploy, systemdUnit, kubernetes, cpus } = command.opts<{ deploy?: boolean; systemdUnit?: string; kubernetes?: string; cpus?: number }>();
+  return deploy === true || systemdUnit !== undefined || kubernetes !== undefined || cpus !== undefined ? { systemdUnit, kubernetes, cpus } : undefined;
 }
 
 export function deployCheck(request: DeployCheckRequest): DeployCheckResult {
@@ -53,7 +66,7 @@ function gatherFacts(request: DeployCheckRequest): DeployFacts {
   const uid = process.getuid?.();
   return {
     runAs: pod?.runAs ?? unit?.runAs ?? { root: uid === 0, from: `this process runs as uid ${String(uid)}` },
-    cpus: pod?.cpus ?? unit?.cpus ?? cgroupCpus(),
+    cpus: request.cpus === undefined ? (pod?.cpus ?? unit?.cpus ?? cgroupCpus()) : { count: request.cpus, from: '--cpus' },
     stopDeadlines: [unit, pod].flatMap((facts) => (facts === undefined ? [] : [facts.stopDeadline])),
     django: runDjangoCheck(request.loaded.config, request.env, request.cwd),
   };
