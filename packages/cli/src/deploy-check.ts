@@ -94,7 +94,7 @@ export function renderChecklist(loaded: LoadedConfig, facts: DeployFacts, findin
   const lines = [
     `deployment checklist for ${loaded.file === undefined ? 'the command line and environment' : `config file ${loaded.file.label}`}`,
     `  CPUs  ${cpus.count === undefined ? 'unknown' : String(cpus.count)}: ${cpus.from}`,
-    `  user  ${runAs.root === undefined ? 'unknown' : runAs.root ? 'root' : 'not root'}: ${runAs.from}`,
+    `  user  ${runAs.root === undefined ? 'unknown' : runAs.root ? 'root' : 'not root'}: ${runAs.from}${loaded.config.user === null ? '' : `; the workers run as ${loaded.config.user} (user)`}`,
     ...facts.stopDeadlines.map((d) => `  stop  ${d.seconds === Infinity ? 'never killed' : `${String(d.seconds)} s`}: ${d.name}${d.before > 0 ? ` (a preStop hook takes ${String(d.before)} s of it)` : ''}`),
     ...findings.map((f) => `${f.severity.padEnd(7)} [${f.id}] ${f.message.replace(/\.$/, '')}; fix: ${f.fix}`),
   ];
