@@ -70,7 +70,7 @@ const kubernetesValidate = tool('kubernetes-validate', 'pip install the kubernet
 describe('configs/systemd', () => {
   it('passes bicorn check --deploy under its unit, on the two cores its config has in mind', async () => {
     const { code, stdout } = await runBicorn(['check', '--deploy', '--cpus', '2', '-c', 'bicorn.config.yaml', '--systemd-unit', 'mysite.service'], { cwd: join(repoRoot, 'configs/systemd') });
-    expect(stdout).toContain('\n  user  not root: User=mysite in mysite.service\n  stop  40 s: TimeoutStopSec= of mysite.service\n');
+    expect(stdout).toContain('\n  user  not root: User=mysite in mysite.service; the workers run as mysite (user)\n  stop  40 s: TimeoutStopSec= of mysite.service\n');
     expect(stdout).toMatch(/\n0 errors, 0 warnings, \d info: no warnings or errors\n$/);
     expect(code).toBe(0);
   });
