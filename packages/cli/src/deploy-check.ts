@@ -11,7 +11,7 @@ import { fails, runChecklist, type DeployFacts, type Finding } from './deploy-ch
 import { runDjangoCheck } from './django-check.js';
 import { kubernetesFacts, SupervisorFileError, systemdUnitFacts, type SupervisorFacts } from './supervisor-files.js';
 
-export interface DeployCheckRequest {
+interface DeployCheckRequest {
   readonly loaded: LoadedConfig;
   readonly env: Env;
   readonly cwd: string;
@@ -23,7 +23,7 @@ export interface DeployCheckRequest {
   readonly cpus: number | undefined;
 }
 
-export interface DeployCheckResult {
+interface DeployCheckResult {
   readonly text: string;
   readonly exitCode: ExitCode;
 }
@@ -89,7 +89,7 @@ function supervisor(request: DeployCheckRequest, option: string, file: string | 
   }
 }
 
-export function renderChecklist(loaded: LoadedConfig, facts: DeployFacts, findings: readonly Finding[]): string {
+function renderChecklist(loaded: LoadedConfig, facts: DeployFacts, findings: readonly Finding[]): string {
   const { cpus, runAs } = facts;
   const lines = [
     `deployment checklist for ${loaded.file === undefined ? 'the command line and environment' : `config file ${loaded.file.label}`}`,
@@ -98,11 +98,11 @@ export function renderChecklist(loaded: LoadedConfig, facts: DeployFacts, findin
     ...facts.stopDeadlines.map((d) => `  stop  ${d.seconds === Infinity ? 'never killed' : `${String(d.seconds)} s`}: ${d.name}${d.before > 0 ? ` (a preStop hook takes ${String(d.before)} s of it)` : ''}`),
     ...findings.map((f) => `${f.severity.padEnd(7)} [${f.id}] ${f.message.replace(/\.$/, '')}; fix: ${f.fix}`),
   ];
-  const count = (severity: Finding['severity'], name: string) => {
+  const count = (severity: Finding['severity']) => {
     const n = findings.filter((f) => f.severity === severity).length;
-    return `${String(n)} ${name}${n === 1 || severity === 'info' ? '' : 's'}`;
+    return `${String(n)} ${severity}${n === 1 || severity === 'info' ? '' : 's'}`;
   };
-  const counts = [count('error', 'error'), count('warning', 'warning'), count('info', 'info')].join(', ');
+  const counts = [count('error'), count('warning'), count('info')].join(', ');
   lines.push(fails(findings) ? `${counts}: not ready to deploy (exit 1)` : `${counts}: no warnings or errors`);
   return `${lines.join('\n')}\n`;
 }

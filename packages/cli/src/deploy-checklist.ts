@@ -3,9 +3,10 @@
 // (deploy-check.ts), each returning its findings. A new point is a new rule in `rules`.
 import { describeSource, parseBind, settings, type LoadedConfig, type SettingKey } from '@bicorn/config';
 import type { DjangoFacts, DjangoLevel } from './django-check.js';
+import { STOP_SLACK_S } from './systemd-unit.js';
 import type { Cpus, RunAs, StopDeadline } from './supervisor-files.js';
 
-export type Severity = 'error' | 'warning' | 'info';
+type Severity = 'error' | 'warning' | 'info';
 
 export interface Finding {
   readonly severity: Severity;
@@ -24,7 +25,7 @@ export interface DeployFacts {
   readonly django: DjangoFacts;
 }
 
-export interface ChecklistInput {
+interface ChecklistInput {
   readonly loaded: LoadedConfig;
   readonly facts: DeployFacts;
 }
@@ -34,8 +35,6 @@ type Rule = (input: ChecklistInput) => Finding[];
 /** Workers per CPU outside this range is "far above or below the cores". */
 const MOST_WORKERS_PER_CPU = 4;
 const FEWEST_WORKERS_PER_CPU = 0.5;
-/** What `bicorn systemd` adds past shutdown_delay + graceful_timeout for TimeoutStopSec. */
-const STOP_SLACK_S = 10;
 
 const from = ({ loaded }: ChecklistInput, key: SettingKey): string => `from ${describeSource(loaded.sources[key])}`;
 const implemented = (key: SettingKey): boolean => settings[key].comesWith === undefined;
@@ -171,7 +170,7 @@ const djangoChecks: Rule = (input) => {
 };
 
 /** The checklist, in the order it prints. */
-export const rules: readonly Rule[] = [runsAsRoot, reloadOn, debugLogs, publicPlainHttp, forwardedFromAnyone, literalSecrets, workersForCpus, stopDeadlines, noAccessLog, noMetrics, djangoChecks];
+const rules: readonly Rule[] = [runsAsRoot, reloadOn, debugLogs, publicPlainHttp, forwardedFromAnyone, literalSecrets, workersForCpus, stopDeadlines, noAccessLog, noMetrics, djangoChecks];
 
 export function runChecklist(input: ChecklistInput): Finding[] {
   return rules.flatMap((rule) => rule(input));
