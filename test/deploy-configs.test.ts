@@ -106,6 +106,9 @@ describe('configs/docker', () => {
     expect(args('HEALTHCHECK')[0]).toContain(`fetch('http://127.0.0.1:${String(port(config.health_bind))}/livez')`);
     expect(config.user).toBe('mysite');
     expect(args('WORKDIR')).toEqual([config.chdir]);
+    // The static files the config serves are in the image, relative to chdir as bicorn reads them.
+    expect(config.static).toEqual(['/static/=staticfiles']);
+    expect(args('RUN').some((line) => line.includes('python manage.py collectstatic --noinput'))).toBe(true);
   });
 
   it('passes bicorn check --deploy on the CPUs compose gives it', async () => {
@@ -197,6 +200,14 @@ describe('configs/kubernetes', () => {
     const service = load('service.yaml') as unknown as { spec: { ports: { targetPort: string }[]; selector: Yaml } };
     expect(service.spec.ports.map((p) => p.targetPort)).toEqual(['http']);
     expect(service.spec.selector).toEqual(deployment.spec.template.metadata.labels);
+  });
+
+  it("serves the image's project and its collectstatic output, as the image's own config does", async () => {
+    const config = await effectiveConfig(configFile());
+    const image = await effectiveConfig(join(DOCKER, 'bicorn.config.yaml'));
+    expect(config.chdir).toBe(image.chdir);
+    expect(config.app).toBe(image.app);
+    expect(config.static).toEqual(image.static);
   });
 
   it("derives the grace period and the resources from bicorn's timeouts, workers and max_rss", async () => {
