@@ -1,7 +1,7 @@
 import { formatValue, resolveConfig, settings } from '@bicorn/config';
 import { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
-import { addSettingOptions } from './options.js';
+import { addSettingOptions, cliValues } from './options.js';
 import { renderEffectiveConfig } from './render.js';
 
 describe('how settings are shown', () => {
@@ -13,5 +13,16 @@ describe('how settings are shown', () => {
     const check = renderEffectiveConfig(resolveConfig({ umask: { value: '027', flag: '--umask' } }, {}, undefined));
     expect(check).toMatch(/^ {2}socket_mode +660 /m);
     expect(check).toMatch(/^ {2}umask +027 /m);
+  });
+});
+
+describe('flags that come in pairs', () => {
+  it('name the one that was given: --proxy-headers or --no-proxy-headers', () => {
+    for (const [given, value] of [['--proxy-headers', true], ['--no-proxy-headers', false]] as const) {
+      const command = new Command('serve').exitOverride();
+      const options = addSettingOptions(command);
+      command.parse([given], { from: 'user' });
+      expect(cliValues(command, options, undefined).proxy_headers).toEqual({ value, flag: given });
+    }
   });
 });

@@ -57,7 +57,8 @@ export function cliValues(command: Command, options: readonly SettingOption[], a
   const values: CliValues = {};
   for (const { key, flag, option } of options) {
     const value = parsed[option.attributeName()];
-    if (value !== undefined) values[key] = { value, flag };
+    // `--x` and `--no-x` share one value: the flag named is the one that gave it.
+    if (value !== undefined && option.negate === (value === false)) values[key] = { value, flag };
   }
   const compatBinds = compatBindValues(parsed);
   if (compatBinds.length > 0) {

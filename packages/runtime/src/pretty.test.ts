@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { jsonAccessLine, prettyAccessLine } from './access-log.js';
 import { formatLine } from './pretty.js';
 
 describe('pretty log lines', () => {
@@ -15,19 +14,5 @@ describe('pretty log lines', () => {
 
   it('passes through a line that is not JSON', () => {
     expect(formatLine('plain\n', false)).toBe('plain\n');
-  });
-});
-
-describe('access lines', () => {
-  it('has remote address, request line, status, bytes and duration', () => {
-    const line = prettyAccessLine({ remote: '127.0.0.1:50000', method: 'GET', path: '/x?y=1', httpVersion: '1.1', status: 200, bytes: 120, durationMs: 1.234 });
-    expect(line).toBe('127.0.0.1:50000 "GET /x?y=1 HTTP/1.1" 200 120 1.2ms\n');
-  });
-
-  it('marks a response from a static directory', () => {
-    const entry = { remote: '127.0.0.1:50000', method: 'GET', path: '/static/a.css', httpVersion: '1.1', status: 200, bytes: 120, durationMs: 0.25, static: true };
-    expect(prettyAccessLine(entry)).toBe('127.0.0.1:50000 "GET /static/a.css HTTP/1.1" 200 120 0.3ms static\n');
-    expect(JSON.parse(jsonAccessLine(entry, 1))).toMatchObject({ path: '/static/a.css', static: true });
-    expect(JSON.parse(jsonAccessLine({ ...entry, static: false }, 1))).not.toHaveProperty('static');
   });
 });
