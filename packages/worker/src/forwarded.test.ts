@@ -100,5 +100,9 @@ describe('peer trust', () => {
     expect([trust.trusts('127.0.0.1'), trust.trusts('::ffff:127.0.0.1'), trust.trusts('10.1.2.3'), trust.trusts('fd12::1'), trust.trusts(undefined)]).toEqual([true, true, true, true, true]);
     expect([trust.trusts('127.0.0.2'), trust.trusts('11.0.0.1'), trust.trusts('fe80::1'), trust.trusts('_hidden')]).toEqual([false, false, false, false]);
     expect(new PeerTrust(['*']).trusts('198.51.100.1')).toBe(true);
+    const v6 = new PeerTrust(['2001:db8::/32', '::1', '::ffff:192.0.2.0/120', '0.0.0.0/0']);
+    expect([v6.trusts('2001:db8:ffff::1'), v6.trusts('::1'), v6.trusts('0:0:0:0:0:0:0:1'), v6.trusts('192.0.2.77'), v6.trusts('203.0.113.1')]).toEqual([true, true, true, true, true]);
+    expect([v6.trusts('2001:db9::1'), v6.trusts('::2'), v6.trusts('fe80::1%eth0')]).toEqual([false, false, false]);
+    expect(new PeerTrust(['10.0.0.0/8']).trusts('::ffff:10.1.2.3')).toBe(true);
   });
 });

@@ -40,45 +40,51 @@ export function readForwarding(fields: HeadFields, peer: string | undefined, pol
   const { headers, trust } = policy;
   if (headers.size === 0 || !trust.trusts(peer)) return NOTHING;
   if (headers.has('forwarded') && fields.forwarded !== undefined) return fromForwarded(fields.forwarded, trust);
-  const chain = fields.xForwardedFor === undefined || !headers.has('x-forwarded-for') ? [] : listOf(fields.xForwardedFor);
-  const chosen = chooseHop(chain.map((entry) => nodeOf(entry)[0]), trust);
+  const hops = fields.xForwardedFor === undefined || !headers.has('x-forwarded-for') ? [] : listOf(fields.xForwardedFor).map(nodeOf);
+  const chosen = chooseHop(hops, trust);
   // How far from the right the chosen hop is; the other lists are read at that position.
-  const fromRight = chosen === undefined ? 0 : chain.length - 1 - chosen;
+  const fromRight = chosen === undefined ? 0 : hops.length - 1 - chosen;
   const pick = (name: ForwardedHeader, value: string | undefined): string | undefined => {
     if (value === undefined || !headers.has(name)) return undefined;
     const list = listOf(value);
     return list[Math.max(0, list.length - 1 - fromRight)];
   };
-  const hop = chosen === undefined ? undefined : chain[chosen];
-  return compact({
-    client: hop === undefined ? undefined : nodeOf(hop),
-    scheme: schemeOf(pick('x-forwarded-proto', fields.xForwardedProto)),
-    host: hostOf(pick('x-forwarded-host', fields.xForwardedHost)),
-    port: portOf(pick('x-forwarded-port', fields.xForwardedPort)),
-    prefix: prefixOf(pick('x-forwarded-prefix', fields.xForwardedPrefix)),
-  });
+  const forwarding: { -readonly [K in keyof Forwarding]: Forwarding[K] } = {};
+  const client = chosen === undefined ? undefined : hops[chosen];
+  if (client !== undefined) forwarding.client = client;
+  const scheme = schemeOf(pick('x-forwarded-proto', fields.xForwardedProto));
+  if (scheme !== undefined) forwarding.scheme = scheme;
+  const host = hostOf(pick('x-forwarded-host', fields.xForwardedHost));
+  if (host !== undefined) forwarding.host = host;
+  const port = portOf(pick('x-forwarded-port', fields.xForwardedPort));
+  if (port !== undefined) forwarding.port = port;
+  const prefix = prefixOf(pick('x-forwarded-prefix', fields.xForwardedPrefix));
+  if (prefix !== undefined) forwarding.prefix = prefix;
+  return forwarding;
 }
 
 /** The index of the client in a list of hops, left to right; undefined for an empty list. */
-function chooseHop(addresses: readonly string[], trust: PeerTrust): number | undefined {
-  if (addresses.length === 0) return undefined;
+function chooseHop(hops: readonly (readonly [string, number])[], trust: PeerTrust): number | undefined {
+  if (hops.length === 0) return undefined;
   if (trust.any) return 0;
-  for (let i = addresses.length - 1; i >= 0; i--) if (!trust.trusts(addresses[i])) return i;
+  for (let i = hops.length - 1; i >= 0; i--) if (!trust.trusts(hops[i]?.[0])) return i;
   // Every hop is a trusted proxy: the first of them is the client.
   return 0;
 }
 
 function fromForwarded(value: string, trust: PeerTrust): Forwarding {
   const elements = parseForwarded(value);
-  const chosen = chooseHop(elements.map((element) => nodeOf(element.get('for') ?? '')[0]), trust);
+  const chosen = chooseHop(elements.map((element) => nodeOf(element.get('for') ?? '')), trust);
   const element = chosen === undefined ? undefined : elements[chosen];
   if (element === undefined) return NOTHING;
+  const forwarding: { -readonly [K in keyof Forwarding]: Forwarding[K] } = {};
   const node = element.get('for');
-  return compact({
-    client: node === undefined ? undefined : nodeOf(node),
-    scheme: schemeOf(element.get('proto')),
-    host: hostOf(element.get('host')),
-  });
+  if (node !== undefined) forwarding.client = nodeOf(node);
+  const scheme = schemeOf(element.get('proto'));
+  if (scheme !== undefined) forwarding.scheme = scheme;
+  const host = hostOf(element.get('host'));
+  if (host !== undefined) forwarding.host = host;
+  return forwarding;
 }
 
 /**
@@ -138,6 +144,7 @@ function nextSeparator(value: string, from: number): number {
 }
 
 function listOf(value: string): string[] {
+  if (!value.includes(',')) return [value.trim()];
   return value.split(',').map((part) => part.trim()).filter((part) => part !== '');
 }
 
@@ -184,14 +191,4 @@ function portOf(value: string | undefined): number | undefined {
 function prefixOf(value: string | undefined): string | undefined {
   if (value === undefined || !value.startsWith('/') || /[\s?#]/.test(value)) return undefined;
   return value.replace(/\/+$/, '');
-}
-
-function compact(forwarding: { [K in keyof Forwarding]: Forwarding[K] | undefined }): Forwarding {
-  const out: { -readonly [K in keyof Forwarding]: Forwarding[K] } = {};
-  if (forwarding.client !== undefined) out.client = forwarding.client;
-  if (forwarding.scheme !== undefined) out.scheme = forwarding.scheme;
-  if (forwarding.host !== undefined) out.host = forwarding.host;
-  if (forwarding.port !== undefined) out.port = forwarding.port;
-  if (forwarding.prefix !== undefined) out.prefix = forwarding.prefix;
-  return out;
 }

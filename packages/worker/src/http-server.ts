@@ -12,6 +12,7 @@ import type { Duplex } from 'node:stream';
 import { accessEntry, socketOrigin } from './access-entry.js';
 import type { ForwardingPolicy } from './forwarded.js';
 import { FrontRequest, type BodyWatch } from './front-request.js';
+import { frontResponseClass } from './front-response.js';
 import { lingerOnClose, lingeringClose } from './lingering-close.js';
 import { isDisconnect, parseErrorRefusal } from './parse-errors.js';
 import type { PeerTrust } from './peer-trust.js';
@@ -96,6 +97,7 @@ export class WorkerServer {
     this.#gate = { limits: front.limits, forwarding: front.forwarding, rootPath: front.rootPath };
     this.#server = createServer({
       IncomingMessage: FrontRequest,
+      ServerResponse: frontResponseClass<FrontRequest>(front.responseHeaders, front.dateHeader),
       maxHeaderSize: headCap(front.limits),
       // The front's own Host rule answers instead, the same for every interface.
       requireHostHeader: false,
@@ -237,7 +239,6 @@ export class WorkerServer {
     }
     setRequestOrigin(req, admission.origin);
     this.#options.onRequest();
-    this.#addDefaultHeaders(res);
     if (admission.chunked && req instanceof FrontRequest) req.watchBody(this.#bodyWatch(req, res));
     // Only once the request passed: a body over the limit gets 413 instead of 100.
     if (expectsContinue) res.writeContinue();
@@ -267,7 +268,6 @@ export class WorkerServer {
     this.#options.log.debug({ status: refusal.status, reason: refusal.reason, method: req.method, path: req.url }, 'request refused');
     const connection = this.#connections.get(req.socket);
     if (connection !== undefined) connection.closing = true;
-    this.#addDefaultHeaders(res);
     answerRefusal(res, refusal);
   }
 
@@ -344,12 +344,6 @@ export class WorkerServer {
     writeRefusal(socket, refusal, this.#options.front.responseHeaders);
     lingeringClose(socket);
     this.#options.accessLog?.write(accessEntry(undefined, socketOrigin(socket, this.#gate.rootPath), { status: refusal.status, bytes: socket.bytesWritten - before, durationMs: 0 }));
-  }
-
-  #addDefaultHeaders(res: ServerResponse): void {
-    const front = this.#options.front;
-    for (const [name, value] of front.responseHeaders) res.setHeader(name, value);
-    if (!front.dateHeader) res.sendDate = false;
   }
 
   /** Closes the connections with no response under way: those that have served one, or all. */
