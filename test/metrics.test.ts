@@ -104,6 +104,16 @@ describe('/metrics', () => {
     expect((await bicorn.stop()).code).toBe(0);
   });
 
+  it("counts the front's refusals by the limit they enforce", async () => {
+    const { bicorn, url, metrics } = await serveWithMetrics(['--limit-request-line', '64', '--limit-request-body', '4', fixture('apps/fetch.mjs')]);
+    expect(await send(`${url}/${'x'.repeat(100)}`, 'GET')).toBe(414);
+    expect(await send(`${url}/upload`, 'POST')).toBe(413);
+    const text = await scrapeUntil(metrics, 'bicorn_limit_rejections_total{kind="request-body"}', 1);
+    expect(value(text, 'bicorn_limit_rejections_total{kind="request-line"}')).toBe(1);
+    expect(value(text, 'bicorn_limit_rejections_total{kind="concurrency"}')).toBe(0);
+    expect((await bicorn.stop()).code).toBe(0);
+  });
+
   it.skipIf(!hasPython)("reports each worker's Python process: its memory, and the CPU time it used", async () => {
     const bicorn = servePython('hello_wsgi:application', ['-w', '2', '--metrics-bind', '127.0.0.1:0']);
     await bicorn.listening();

@@ -8,6 +8,7 @@ import { createLogger } from '@bicorn/runtime';
 import { Command, CommanderError, Option } from 'commander';
 import { callControl } from './control-client.js';
 import { addControlCommands, type ControlAction } from './control-command.js';
+import { addDeployOptions, deployCheck, deployOptions } from './deploy-check.js';
 import { addSettingOptions, cliValues } from './options.js';
 import { renderEffectiveConfig, renderError } from './render.js';
 import { renderStatus } from './status-table.js';
@@ -34,6 +35,7 @@ type Action =
     }
   | { kind: 'check'; loaded: LoadedConfig }
   | { kind: 'print'; text: string }
+  | { kind: 'report'; text: string; exitCode: ExitCode }
   | ControlAction;
 
 export async function main(argv: readonly string[], options: MainOptions): Promise<ExitCode> {
@@ -47,6 +49,10 @@ export async function main(argv: readonly string[], options: MainOptions): Promi
     if (action.kind === 'print') {
       options.stdout(action.text);
       return ExitCode.Ok;
+    }
+    if (action.kind === 'report') {
+      options.stdout(action.text);
+      return action.exitCode;
     }
     if (action.kind === 'check') {
       options.stdout(renderEffectiveConfig(action.loaded));
@@ -76,7 +82,7 @@ function buildProgram(options: MainOptions, choose: (action: Action) => void): C
     .helpCommand('help [command]', 'Show the help of a command.')
     .addHelpText(
       'after',
-      '\nExamples:\n  bicorn -w 4 -b 0.0.0.0:8000 mysite.wsgi:application   serve a Django project with 4 workers\n  bicorn -w 2 ./server.mjs                               serve a JavaScript app\n  bicorn check                                           print the effective configuration\n  bicorn status -p /run/mysite/bicorn.pid                show the workers of a running server\n\nRun `bicorn serve --help` for every option.',
+      '\nExamples:\n  bicorn -w 4 -b 0.0.0.0:8000 mysite.wsgi:application   serve a Django project with 4 workers\n  bicorn -w 2 ./server.mjs                               serve a JavaScript app\n  bicorn check                                           print the effective configuration\n  bicorn check --deploy                                  run the deployment checklist\n  bicorn status -p /run/mysite/bicorn.pid                show the workers of a running server\n\nRun `bicorn serve --help` for every option.',
     );
 
   const serve = configure(program.command('serve', { isDefault: true }), options)
@@ -92,12 +98,14 @@ function buildProgram(options: MainOptions, choose: (action: Action) => void): C
   });
 
   const check = configure(program.command('check'), options).description(
-    'Check the configuration and print every effective value with its source: bicorn check [options] [app]',
+    'Check the configuration and print every effective value with its source, or with --deploy run the deployment checklist: bicorn check [options] [app]',
   );
+  addDeployOptions(check);
   const checkSettings = addSettingOptions(check);
   check.action(async (app: string | undefined) => {
     const loaded = await loadConfig({ cli: cliValues(check, checkSettings, app), env: options.env, cwd: options.cwd, configFile: check.opts<{ config?: string }>().config });
-    choose({ kind: 'check', loaded });
+    const deploy = deployOptions(check);
+    choose(deploy === undefined ? { kind: 'check', loaded } : { kind: 'report', ...deployCheck({ loaded, env: options.env, cwd: options.cwd, ...deploy }) });
   });
 
   const systemd = configure(program.command('systemd'), options)

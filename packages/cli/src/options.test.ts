@@ -24,6 +24,11 @@ describe('reading the command line', () => {
     return cliValues(command, options, undefined);
   };
 
+  it('names the flag of a pair that was given: --proxy-headers or --no-proxy-headers', () => {
+    expect(parse(['--proxy-headers']).proxy_headers).toEqual({ value: true, flag: '--proxy-headers' });
+    expect(parse(['--no-proxy-headers']).proxy_headers).toEqual({ value: false, flag: '--no-proxy-headers' });
+  });
+
   it('tells --control-socket PATH from --no-control-socket, which commander pairs', () => {
     expect(parse(['--control-socket', '/run/app.ctl'])).toEqual({ control_socket: { value: '/run/app.ctl', flag: '--control-socket' } });
     expect(parse(['--no-control-socket'])).toEqual({ no_control_socket: { value: true, flag: '--no-control-socket' } });

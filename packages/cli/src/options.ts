@@ -57,12 +57,15 @@ export function cliValues(command: Command, options: readonly SettingOption[], a
   const values: CliValues = {};
   for (const { key, flag, option } of options) {
     const value = parsed[option.attributeName()];
-    // --no-control-socket shares its attribute with --control-socket <path>, as commander
-    // pairs them: false there means the negating flag was given.
-    if (option.negate) {
-      if (value === false) values[key] = { value: true, flag };
-    } else if (value !== undefined && value !== false) {
-      values[key] = { value, flag };
+    // `--x` and `--no-x` share commander's attribute. Where they are one setting
+    // (--proxy-headers/--no-proxy-headers), the flag named is the one that gave the value; a
+    // setting that is only the negating flag (--no-control-socket) is true when it was given.
+    if (value === undefined) continue;
+    if (!option.negate) {
+      if (value !== false) values[key] = { value, flag };
+    } else if (value === false) {
+      const pairedWithPositive = settings[key].flags.some((f) => f.startsWith('--') && !f.startsWith('--no-'));
+      values[key] = { value: !pairedWithPositive, flag };
     }
   }
   const compatBinds = compatBindValues(parsed);

@@ -21,7 +21,7 @@ export interface UnitInput {
 }
 
 /** Slack past graceful_timeout: the app's 5 s to close after draining, and a margin. */
-const STOP_SLACK_S = 10;
+export const STOP_SLACK_S = 10;
 
 export function renderServiceUnit(input: UnitInput): string {
   const { config } = input;

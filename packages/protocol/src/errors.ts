@@ -25,6 +25,7 @@ interface ErrorDetails {
   IPC_INVALID: { reason: string };
   USER_UNKNOWN: { setting: string; kind: string; name: string };
   PRIVILEGES_NEEDED: { setting: string; name: string; uid: number };
+  DEPLOY_FILE_FAILED: { option: string; file: string; reason: string };
   CONTROL_SOCKET_FAILED: { path: string; errno: string; reason: string };
   CONTROL_INVALID: { reason: string };
   CONTROL_NO_SOCKET: { reason: string };
@@ -129,6 +130,10 @@ const registry: { [C in ErrorCode]: ErrorSpec<ErrorDetails[C]> } = {
   PRIVILEGES_NEEDED: {
     exitCode: ExitCode.Usage,
     message: (d) => `${d.setting} ${d.name} needs bicorn to start as root to switch to it, but it runs as uid ${String(d.uid)}; start it as root (or under a systemd unit with User=${d.name}), or leave ${d.setting} unset`,
+  },
+  DEPLOY_FILE_FAILED: {
+    exitCode: ExitCode.Usage,
+    message: (d) => `cannot use ${d.file} (${d.option}): ${d.reason}; name the file that runs bicorn, or leave ${d.option} out`,
   },
   CONTROL_SOCKET_FAILED: {
     exitCode: ExitCode.Usage,

@@ -6,8 +6,11 @@ import { ExitCode, isBicornError, type MasterMessage, type RecycleReason, type W
 import { createAccessLog, createLogger, type Logger } from '@bicorn/runtime';
 import { StaticFiles } from '@bicorn/static';
 import { failedAppHost, startAppHost, type AppHost } from './app-host.js';
-import { WorkerServer } from './http-server.js';
+import type { ForwardedHeader } from './forwarded.js';
+import { WorkerServer, type FrontOptions } from './http-server.js';
 import { RequestMetrics } from './metrics.js';
+import { PeerTrust } from './peer-trust.js';
+import type { HeaderField } from './request-rules.js';
 import { Recycler } from './recycler.js';
 import { StatsReporter } from './stats-reporter.js';
 
@@ -45,7 +48,7 @@ export async function bootWorker(boot: Extract<MasterMessage, { type: 'boot' }>,
     jsonStyle: config.log_json_style,
     destination: config.error_log,
   });
-  const accessLog = config.access_log === null ? undefined : createAccessLog(config.access_log, config.log_format, config.log_json_style, boot.workerId);
+  const accessLog = config.access_log === null ? undefined : createAccessLog(config.access_log, config.log_format, config.access_log_format, config.log_json_style, boot.workerId);
   // Before the app loads: a static directory that does not exist stops the start (exit 2).
   const statics = openStaticFiles(config, log);
   const { app, loadError } = await loadApp(config, log, hooks.onAppDeath);
@@ -67,7 +70,7 @@ export async function bootWorker(boot: Extract<MasterMessage, { type: 'boot' }>,
       : {
           app: app.websocket,
           options: {
-            maxMessageSize: config.ws_max_size,
+            maxMessageSize: Math.min(config.ws_max_size, config.limit_request_body ?? Number.POSITIVE_INFINITY),
             pingIntervalMs: config.ws_ping_interval * 1000,
             pingTimeoutMs: config.ws_ping_timeout * 1000,
             perMessageDeflate: config.ws_per_message_deflate,
@@ -95,6 +98,7 @@ export async function bootWorker(boot: Extract<MasterMessage, { type: 'boot' }>,
     staticResponse: (req) => statics?.answered(req) === true,
     metrics,
     websocket,
+    front: frontOptions(config),
   });
   const reporter = new StatsReporter({ metrics, server, appInterface: app.interface, pythonPid: app.pythonPid, send: hooks.report });
   return {
@@ -131,6 +135,31 @@ function openStaticFiles(config: Config, log: Logger): StaticFiles | undefined {
     followSymlinks: config.static_follow_symlinks,
     log,
   });
+}
+
+/** The front's checks and headers, from the settings. */
+function frontOptions(config: Config): FrontOptions {
+  const forwarded: ForwardedHeader[] = config.proxy_headers ? ['x-forwarded-for', 'x-forwarded-proto', ...config.forwarder_headers] : [];
+  const responseHeaders: HeaderField[] = config.server_header ? [['server', 'bicorn']] : [];
+  for (const line of config.headers) {
+    const colon = line.indexOf(':');
+    responseHeaders.push([line.slice(0, colon), line.slice(colon + 1).trim()]);
+  }
+  return {
+    limits: {
+      line: config.limit_request_line,
+      fields: config.limit_request_fields,
+      fieldSize: config.limit_request_field_size,
+      body: config.limit_request_body,
+    },
+    headerTimeoutMs: config.header_timeout * 1000,
+    concurrency: config.limit_concurrency,
+    forwarding: { trust: new PeerTrust(config.forwarded_allow_ips), headers: new Set(forwarded) },
+    rootPath: config.root_path,
+    proxyProtocol: config.proxy_protocol === 'off' ? undefined : { mode: config.proxy_protocol, allowed: new PeerTrust(config.proxy_allow_ips) },
+    responseHeaders,
+    dateHeader: config.date_header,
+  };
 }
 
 /** The app host; under --reload, an app that fails to load becomes a page showing why. */

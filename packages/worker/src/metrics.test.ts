@@ -12,7 +12,7 @@ describe('the worker counting requests', () => {
     metrics.requestEnded('PROPFIND', 207, 3, 90, 500);
     metrics.requestEnded('POST', 503, 20, 1000, 60);
     metrics.requestTimedOut();
-    metrics.limitRejected('ws-message-size');
+    for (const kind of limitKinds) metrics.limitRejected(kind);
     const counts = metrics.take();
     expect(metrics.served).toBe(4);
     expect(counts?.requests[at('GET', '2xx')]).toBe(1);
