@@ -29,7 +29,7 @@ class FakeWorker implements WorkerHandle {
 
 const baseConfig: TestConfig = { label: 'first', workers: 2, timeout: 0, graceful_timeout: 30, shutdown_delay: 0, restart_delay: 0.1, max_restarts: 3, restart_window: 60 };
 
-function setup(config: Partial<TestConfig> = {}) {
+function setup(config: Partial<TestConfig> = {}, log = pino({ level: 'silent' })) {
   const forked: FakeWorker[] = [];
   const host: WorkerHost<TestConfig> = {
     fork(workerId, workerConfig) {
@@ -48,7 +48,7 @@ function setup(config: Partial<TestConfig> = {}) {
     config: { ...baseConfig, ...config },
     host,
     dispatcher,
-    log: pino({ level: 'silent' }),
+    log,
     loadConfig: () => nextConfig,
     stopAccepting,
     reopenLogs,
@@ -164,6 +164,22 @@ describe('arbiter', () => {
     expect(forked[1]!.sent).toContainEqual({ type: 'stop', mode: 'fast', timeoutMs: 30_000 });
     exit(2, 0);
     expect(await settle()).toMatchObject({ error: { code: 'WORKER_BOOT_FAILED', exitCode: ExitCode.AppLoad, message: 'app x failed' } });
+  });
+
+  it('logs each worker that could not load the app as a failed boot, also one that failed before the stop', async () => {
+    const lines: { msg: string; workerId?: number }[] = [];
+    const log = pino({ level: 'info' }, { write: (line: string) => void lines.push(JSON.parse(line) as { msg: string }) });
+    const { arbiter, forked, exit, settle } = setup({}, log);
+    const failed = { type: 'boot-failed', exitCode: ExitCode.AppLoad, message: 'app x failed' } as const;
+    arbiter.enqueue({ type: 'worker-message', workerId: 2, message: failed });
+    arbiter.enqueue({ type: 'worker-message', workerId: 1, message: failed });
+    exit(1, ExitCode.AppLoad);
+    // Worker 2 is already exiting on its own: no stop is sent to it.
+    expect(forked[1]!.sent.filter((m) => m.type === 'stop')).toEqual([]);
+    exit(2, ExitCode.AppLoad);
+    expect(await settle()).toMatchObject({ error: { code: 'WORKER_BOOT_FAILED', exitCode: ExitCode.AppLoad } });
+    expect(lines.filter((l) => l.msg === 'worker failed to boot').map((l) => l.workerId)).toEqual([1, 2]);
+    expect(lines.filter((l) => l.msg === 'worker stopped')).toEqual([]);
   });
 
   it('ends with exit code 3 when a worker dies before it is ready without saying why', async () => {

@@ -597,6 +597,11 @@ export class Arbiter<C extends ArbiterConfig> {
     // A hung worker cannot read a stop message, and its SIGKILL is already due.
     if (entry.state.kind === 'hung') return;
     this.#options.dispatcher.remove(entry.handle.id);
+    // A worker that reported a failed boot is already exiting; its exit is logged as that failure.
+    if (entry.state.kind === 'boot-failed') {
+      this.#armStopTimer(entry, FAST_STOP_MS);
+      return;
+    }
     entry.state = { kind: 'stopping', reason };
     entry.handle.send({ type: 'stop', mode, timeoutMs: Math.round(this.#config.graceful_timeout * 1000) });
     this.#armStopTimer(entry, mode === 'fast' ? FAST_STOP_MS : this.#config.graceful_timeout * 1000 + DEADLINE_SLACK_MS);
