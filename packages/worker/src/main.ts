@@ -33,6 +33,7 @@ try {
       exit(ExitCode.RuntimeFailure);
     },
     recycle: (reason, detail) => void send({ type: 'recycle', reason, detail }),
+    report: (stats) => void send(stats),
   });
 } catch (error) {
   const failure = isBicornError(error) ? error : undefined;
