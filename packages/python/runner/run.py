@@ -1,7 +1,18 @@
 # The runner's entry point, run by the worker as `python3 run.py --app SPEC` (and by `bicorn check
-# --load-app` as `run.py --check --app SPEC`, which only loads the app); the only exit.
+# --load-app` as `run.py --check --app SPEC`, which only loads the app, and by bicorn's CLI as
+# `run.py --read-config FILE`, which prints a gunicorn config file's settings); the only exit.
 import os
 import sys
+
+if "--gevent" in sys.argv[1:]:
+    # gevent workers: the standard library is patched before anything else imports it. Without
+    # gevent, the runner says so in a FATAL frame (gevent_mode.active() is then False).
+    try:
+        from gevent import monkey
+    except ImportError:
+        pass
+    else:
+        monkey.patch_all()
 
 _HERE = os.path.dirname(os.path.abspath(__file__))
 if not sys.path or os.path.abspath(sys.path[0] or os.curdir) != _HERE:
@@ -9,6 +20,7 @@ if not sys.path or os.path.abspath(sys.path[0] or os.curdir) != _HERE:
 
 from bicorn_runner.check import check_app  # noqa: E402
 from bicorn_runner.main import run  # noqa: E402
+from bicorn_runner.read_config import read_config  # noqa: E402
 
 # The app is imported as gunicorn imports it: from the working directory (the worker's --chdir),
 # then PYTHONPATH; the runner's own directory must not shadow the app's modules.
@@ -29,6 +41,8 @@ if __name__ == "__main__":
     if sys.argv[1:2] == ["--check"]:
         # Threads the app may have started while loading are no reason to wait.
         _exit_now(check_app(sys.argv[2:]))
+    if sys.argv[1:2] == ["--read-config"]:
+        _exit_now(read_config(sys.argv[2:]))
     exit_code = run(sys.argv[1:], _exit_now)
     if exit_code != 0:
         # A runner that failed owes nothing to threads the app may have started while loading.

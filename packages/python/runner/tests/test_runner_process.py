@@ -13,7 +13,7 @@ import tempfile
 import textwrap
 import time
 import unittest
-from typing import List
+from typing import Dict, List, Optional
 
 from bicorn_runner import frames as f
 
@@ -128,16 +128,19 @@ APP = """
 
 
 class RunnerProcess:
-    """run.py in a temp project dir, with fd 3 a socketpair end and fd 4 a pipe."""
+    """run.py in a temp project dir, with fd 3 a socketpair end and fd 4 a pipe; `files` are
+    written there too (name: dedented text), and `env` added to its environment."""
 
-    def __init__(self, test: unittest.TestCase, app_spec: str, *args: str) -> None:
+    def __init__(self, test: unittest.TestCase, app_spec: str, *args: str,
+                 files: Optional[Dict[str, str]] = None,
+                 env: Optional[Dict[str, str]] = None) -> None:
         self.test = test
         self.dir = tempfile.mkdtemp(prefix="bicorn-runner-")
         test.addCleanup(shutil.rmtree, self.dir, True)
-        with open(os.path.join(self.dir, "app.py"), "w", encoding="utf-8") as file:
-            file.write(textwrap.dedent(APP))
-        with open(os.path.join(self.dir, "broken.py"), "w", encoding="utf-8") as file:
-            file.write("raise RuntimeError('settings missing')\n")
+        for name, text in {"app.py": APP, "broken.py": "raise RuntimeError('settings missing')\n",
+                           **(files or {})}.items():
+            with open(os.path.join(self.dir, name), "w", encoding="utf-8") as file:
+                file.write(textwrap.dedent(text))
         self.sock, child_sock = socket.socketpair()
         errors_read, errors_write = os.pipe()
         self.errors = os.fdopen(errors_read, "rb")
@@ -150,7 +153,7 @@ class RunnerProcess:
         self.process = subprocess.Popen(
             [sys.executable, RUN_PY, "--app", app_spec, *args], cwd=self.dir,
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-            close_fds=False, preexec_fn=arrange_fds)
+            close_fds=False, preexec_fn=arrange_fds, env={**os.environ, **(env or {})})
         child_sock.close()
         os.close(errors_write)
         test.addCleanup(self.close)
