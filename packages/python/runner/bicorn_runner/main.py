@@ -120,7 +120,7 @@ def _start_hooks(options: Options, context: HookContext,
         raise ConfigFileError(f"the gunicorn config {options.config} failed to run:\n"
                               f"{error.message}") from None
     log_config.apply(options.log_config, config.settings.get("logconfig_dict"))
-    hooks = WorkerHooks(config.hooks, context)
+    hooks = WorkerHooks(config.hooks, context, config.settings)
     hooks.install_stop_signals(exit_now)
     hooks.post_fork()
     return hooks

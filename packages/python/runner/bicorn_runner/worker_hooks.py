@@ -34,10 +34,12 @@ class BootHookFailed(Exception):
 
 
 class WorkerHooks:
-    def __init__(self, hooks: Dict[str, Callable[..., Any]], context: HookContext) -> None:
+    def __init__(self, hooks: Dict[str, Callable[..., Any]], context: HookContext,
+                 settings: Optional[Dict[str, Any]] = None) -> None:
         self._hooks = {name: hook for name, hook in hooks.items() if name in WORKER_HOOKS}
         self._file = context.file
-        cfg = HookConfig(context.cfg)
+        # The file's own values under bicorn's: `cfg` also answers names bicorn has no use for.
+        cfg = HookConfig({**(settings or {}), **context.cfg})
         self.log = HookLog(str(cfg.get("loglevel", "info")))
         self.server = Server(context, cfg, self.log)
         self.worker = Worker(context.age, os.getpid(), context.master_pid, cfg, self.log)
