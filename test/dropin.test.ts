@@ -1,6 +1,6 @@
 // Drop-in for gunicorn and uvicorn, end to end: their environment at its rank, their flags'
-// meanings and messages, --check-config loading the app, --factory, --use-colors, and
-// gunicorn.conf.py. The corpus of real command lines is dropin-corpus.test.ts.
+// meanings and messages, --check-config loading the app, --factory and --use-colors. The corpus
+// of real command lines is dropin-corpus.test.ts; gunicorn.conf.py is gunicorn-conf.test.ts.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -117,28 +117,6 @@ describe('messages for command lines that went wrong', () => {
     const { code, stdout } = await runBicorn(['check', '-b', 'tcp://127.0.0.1:9000', APP]);
     expect(code).toBe(0);
     expect(rows(stdout).get('bind')).toEqual(['["tcp://127.0.0.1:9000"]', '--bind']);
-  });
-});
-
-describe('gunicorn.conf.py', () => {
-  it('given with -c, is refused with what to do until issue 18 reads it', async () => {
-    const cwd = tempDir('bicorn-gunicorn-conf-');
-    writeFileSync(join(cwd, 'gunicorn.conf.py'), 'workers = 4\n');
-    const { code, stderr } = await runBicorn(['check', '-c', 'gunicorn.conf.py', APP], { cwd });
-    expect(code).toBe(2);
-    expect(stderr).toBe(
-      "bicorn: error: invalid configuration: -c gunicorn.conf.py: gunicorn's Python config files are not read yet (they come with issue 18), and bicorn's own end in .json, .yaml, .yml, .js, .mjs or .cjs; give its settings as flags (gunicorn's names work, see docs/dropin.md), in GUNICORN_CMD_ARGS, or in a bicorn.config.mjs\n",
-    );
-    expect((await runBicorn(['check', '-c', 'python:settings.gunicorn', APP], { cwd })).stderr).toMatch(/-c python:settings\.gunicorn: gunicorn's Python config files are not read yet/);
-    expect((await runBicorn(['check', '-c', 'gunicorn.conf', APP], { cwd })).stderr).toMatch(/-c gunicorn\.conf: gunicorn's Python config files are not read yet/);
-  });
-
-  it('found in the working directory, as gunicorn would read it, gets a warning at start', async () => {
-    const cwd = tempDir('bicorn-gunicorn-conf-');
-    writeFileSync(join(cwd, 'gunicorn.conf.py'), 'workers = 4\n');
-    const { code, stdout } = await runBicorn(['check', APP], { cwd });
-    expect(code).toBe(0);
-    expect(stdout).toMatch(/\nwarning: \.\/gunicorn\.conf\.py is not read \(gunicorn reads it by default; bicorn will with issue 18\), so its settings do not apply/);
   });
 });
 

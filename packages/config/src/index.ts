@@ -1,6 +1,8 @@
 export { appKind, servableApp, type AppKind, type ServableApp } from './app-spec.js';
 export { formatBind, parseBind, parseTcpBind, type BindTarget, type TcpBind } from './bind.js';
 export { defineConfig } from './define.js';
+export { readConfigFile, type ConfigFile } from './file.js';
+export { gunicornView } from './gunicorn-view.js';
 export { loadConfig, resolveConfig, reviveConfig, type CliValues, type Env, type LoadedConfig, type LoadOptions, type PeerValues } from './load.js';
 export { renderSettingsReference } from './reference.js';
 export {

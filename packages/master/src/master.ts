@@ -13,6 +13,7 @@ import { bindListeners, closeListeners, planListeners, type Listener } from './l
 import { checkPidFile, removePidFile, writePidFile } from './pid-file.js';
 import { handOverLogFiles, workerIdentity } from './privileges.js';
 import { serveHealth, type HealthServer } from './health.js';
+import { startServerHooks, type ServerHooks } from './server-hooks.js';
 import { startServiceNotifier } from './service-notifier.js';
 import { forwardSignals } from './signals.js';
 import { takeActivatedSockets } from './socket-activation.js';
@@ -33,10 +34,26 @@ export interface MasterOptions {
 }
 
 /** Settings the master applied at start; a reload cannot change them. */
-const RESTART_ONLY = ['bind', 'backlog', 'socket_mode', 'socket_owner', 'pid', 'health_bind', 'reload', 'reload_dirs', 'reload_include', 'reload_exclude', 'reload_extra_files', 'initgroups', 'user', 'group', 'umask', 'error_log', 'access_log', 'log_format', 'use_colors', 'metrics_bind', 'timeout'] as const satisfies readonly SettingKey[];
+const RESTART_ONLY = ['bind', 'backlog', 'socket_mode', 'socket_owner', 'pid', 'health_bind', 'reload', 'reload_dirs', 'reload_include', 'reload_exclude', 'reload_extra_files', 'initgroups', 'user', 'group', 'umask', 'error_log', 'access_log', 'log_format', 'use_colors', 'metrics_bind', 'timeout', 'hook_timeout'] as const satisfies readonly SettingKey[];
 
 /** Runs until stopped; resolves with ExitCode.Ok, or rejects with the BicornError that stopped it. */
 export async function runMaster(options: MasterOptions): Promise<ExitCode> {
+  if (options.config.proc_name !== null) process.title = `bicorn: master [${options.config.proc_name}]`;
+  const hooks = await startServerHooks(options.config, options.log, options.cwd ?? process.cwd());
+  if (hooks === undefined) return serve(options, undefined);
+  try {
+    await hooks.onStarting();
+    try {
+      return await serve(options, hooks);
+    } finally {
+      await hooks.onExit();
+    }
+  } finally {
+    await hooks.close();
+  }
+}
+
+async function serve(options: MasterOptions, hooks: ServerHooks | undefined): Promise<ExitCode> {
   const { config, log } = options;
   // Read once, then gone from the environment that workers and the app inherit.
   const activated = takeActivatedSockets();
@@ -95,11 +112,15 @@ export async function runMaster(options: MasterOptions): Promise<ExitCode> {
         onArbiterEvent(event, config, listeners, log);
         notifier.onEvent(event);
       },
+      hooks,
+    });
+    const running = arbiter;
+    hooks?.attach(() => running.hookView(), (error) => {
+      running.enqueue({ type: 'halt', error });
     });
     log.info({ workers: config.workers, app: config.app }, 'starting');
     arbiter.start();
     if (config.reload) {
-      const running = arbiter;
       watcher = await startWatcher({
         config,
         cwd: options.cwd ?? process.cwd(),

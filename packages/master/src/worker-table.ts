@@ -22,6 +22,8 @@ export interface WorkerEntry {
   lastPong: number;
   /** Kills the worker if a stop takes too long. */
   stopTimer: NodeJS.Timeout | undefined;
+  /** Its Python process, once the worker said it started. */
+  appPid: number | undefined;
 }
 
 export class WorkerTable {
@@ -36,7 +38,7 @@ export class WorkerTable {
   }
 
   add(handle: WorkerHandle, generation: number): void {
-    this.#entries.set(handle.id, { handle, generation, state: { kind: 'booting' }, lastPong: Date.now(), stopTimer: undefined });
+    this.#entries.set(handle.id, { handle, generation, state: { kind: 'booting' }, lastPong: Date.now(), stopTimer: undefined, appPid: undefined });
   }
 
   /** Forgets a worker that exited; returns its entry. */

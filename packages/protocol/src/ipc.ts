@@ -33,6 +33,11 @@ export type WorkerMessage =
    * --reload: the worker then answers every request with that error, until the next change.
    */
   | { type: 'ready'; interface: string; loadError: string | null }
+  /**
+   * The worker's Python process started (before the app loads): the pid that a gunicorn
+   * config's master-side hooks see as worker.pid (prometheus_client's mark_process_dead).
+   */
+  | { type: 'app-process'; pid: number }
   /** The worker cannot serve; it exits with `exitCode` right after sending this. */
   | { type: 'boot-failed'; exitCode: ExitCode; message: string }
   /** A stop is under way and these many requests are still running. */
@@ -102,6 +107,8 @@ export function parseWorkerMessage(value: unknown): WorkerMessage {
         interface: field(m, 'interface', isString, 'an interface name'),
         loadError: field(m, 'loadError', isStringOrNull, 'an error message or null'),
       };
+    case 'app-process':
+      return { type: 'app-process', pid: field(m, 'pid', isCount, 'a process id') };
     case 'boot-failed':
       return {
         type: 'boot-failed',

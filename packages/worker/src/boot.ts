@@ -4,7 +4,7 @@ import { reviveConfig, staticMounts, type Config } from '@bicorn/config';
 import { ExitCode, isBicornError, type MasterMessage, type RecycleReason } from '@bicorn/protocol';
 import { createAccessLog, createLogger, type Logger } from '@bicorn/runtime';
 import { StaticFiles } from '@bicorn/static';
-import { failedAppHost, startAppHost, type AppHost } from './app-host.js';
+import { failedAppHost, startAppHost, type AppHost, type AppHostWorker } from './app-host.js';
 import { WorkerServer } from './http-server.js';
 import { Recycler } from './recycler.js';
 
@@ -25,6 +25,8 @@ export interface RunningWorker {
 export interface WorkerHooks {
   /** The app's own process died; the worker cannot serve after that. */
   readonly onAppDeath: () => void;
+  /** A Python process started for the app, with this pid. */
+  readonly onAppSpawn: (pid: number) => void;
   /** Asks the master to replace this worker. */
   readonly recycle: (reason: RecycleReason, detail: string) => void;
 }
@@ -32,6 +34,7 @@ export interface WorkerHooks {
 export async function bootWorker(boot: Extract<MasterMessage, { type: 'boot' }>, hooks: WorkerHooks): Promise<RunningWorker> {
   const config = reviveConfig(boot.config);
   if (config.chdir !== null) process.chdir(config.chdir);
+  if (config.proc_name !== null) process.title = `bicorn: worker [${config.proc_name}]`;
   const { log, destination } = createLogger({
     role: 'worker',
     workerId: boot.workerId,
@@ -43,7 +46,7 @@ export async function bootWorker(boot: Extract<MasterMessage, { type: 'boot' }>,
   const accessLog = config.access_log === null ? undefined : createAccessLog(config.access_log, config.log_format, boot.workerId);
   // Before the app loads: a static directory that does not exist stops the start (exit 2).
   const statics = openStaticFiles(config, log);
-  const { app, loadError } = await loadApp(config, log, hooks.onAppDeath);
+  const { app, loadError } = await loadApp(config, log, { id: boot.workerId, onAppDeath: hooks.onAppDeath, onAppSpawn: hooks.onAppSpawn });
   const recycler = new Recycler({
     maxRequests: config.max_requests,
     maxRequestsJitter: config.max_requests_jitter,
@@ -125,9 +128,9 @@ function openStaticFiles(config: Config, log: Logger): StaticFiles | undefined {
 }
 
 /** The app host; under --reload, an app that fails to load becomes a page showing why. */
-async function loadApp(config: Config, log: Logger, onAppDeath: () => void): Promise<{ app: AppHost; loadError: string | null }> {
+async function loadApp(config: Config, log: Logger, worker: AppHostWorker): Promise<{ app: AppHost; loadError: string | null }> {
   try {
-    return { app: await startAppHost(config, log, onAppDeath), loadError: null };
+    return { app: await startAppHost(config, log, worker), loadError: null };
   } catch (error) {
     const appFailed = isBicornError(error) && (error.exitCode === ExitCode.AppLoad || error.exitCode === ExitCode.WorkerBoot);
     if (!config.reload || !appFailed) throw error;
