@@ -132,7 +132,6 @@ export const dropinRules: readonly FlagRule[] = [
   rule(['--dirty-graceful-timeout'], 'value', noDirtyWorkers),
 
   // gunicorn: implemented by other issues.
-  rule(['-D', '--daemon'], 'none', pending(CONF, 'daemon mode')),
   rule(['--statsd-host'], 'value', pending(CONF, 'StatsD metrics')),
   rule(['--statsd-prefix'], 'value', pending(CONF, 'StatsD metrics')),
   rule(['--dogstatsd-tags'], 'value', pending(CONF, 'StatsD metrics')),

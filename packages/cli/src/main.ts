@@ -6,6 +6,7 @@ import { BicornError, ExitCode, isBicornError } from '@bicorn/protocol';
 import { createLogger } from '@bicorn/runtime';
 import { Command, CommanderError, Option } from 'commander';
 import { checkApp } from './app-check.js';
+import { daemonize, type Readiness } from './daemon.js';
 import { checkCommandTypo, checkMissingValues, normaliseArgv } from './argv.js';
 import { addSettingOptions, readCommandLine, type CommandOptions } from './options.js';
 import { readConfig, type ReadConfig } from './read-config.js';
@@ -22,6 +23,8 @@ export interface MainOptions {
   readonly stderr: (text: string) => void;
   /** bicorn's binary, for the units of `bicorn systemd`; default: the script node runs. */
   readonly binary?: string;
+  /** Set in the detached copy that --daemon starts: how it tells the command it serves. */
+  readonly readiness?: Readiness | undefined;
 }
 
 type Action =
@@ -59,14 +62,16 @@ export async function main(argv: readonly string[], options: MainOptions): Promi
       if (action.loadApp) options.stdout(await checkApp(action.read.loaded.config, options.env, options.cwd));
       return ExitCode.Ok;
     }
-    return await serve(action, options);
+    return await serve(action, argv, options);
   } catch (error) {
     if (error instanceof CommanderError) {
       if (error.exitCode === 0) return ExitCode.Ok;
       options.stderr(renderError(new BicornError('USAGE', { message: usageMessage(error) }), false));
       return ExitCode.Usage;
     }
-    options.stderr(renderError(error, verbose(options, argv)));
+    const text = renderError(error, verbose(options, argv));
+    options.stderr(text);
+    options.readiness?.failed(text);
     return isBicornError(error) ? error.exitCode : ExitCode.RuntimeFailure;
   }
 }
@@ -172,9 +177,13 @@ function usageMessage(error: CommanderError): string {
   }
 }
 
-async function serve(action: Extract<Action, { kind: 'serve' }>, options: MainOptions): Promise<ExitCode> {
+async function serve(action: Extract<Action, { kind: 'serve' }>, argv: readonly string[], options: MainOptions): Promise<ExitCode> {
   const { config, file } = action.read.loaded;
   servableApp(config); // fail before binding anything
+  if (config.daemon && options.readiness === undefined) {
+    if (config.error_log === '-') options.stderr('bicorn: warning: with --daemon, the log on stdout goes to /dev/null; give --error-logfile FILE to keep it\n');
+    return daemonize({ argv, env: options.env, cwd: options.cwd, stderr: options.stderr });
+  }
   const { log, destination } = createLogger({ role: 'master', level: config.log_level, format: config.log_format, destination: config.error_log, colours: config.use_colors });
   for (const note of action.read.notes) log[note.level](note.text);
   const reloadConfig = async () => {
@@ -183,7 +192,7 @@ async function serve(action: Extract<Action, { kind: 'serve' }>, options: MainOp
     return reloaded;
   };
   try {
-    return await runMaster({ config, workerEntry: options.workerEntry, log, reloadConfig, configFile: file?.path, reopenLogs: destination.reopen, cwd: options.cwd });
+    return await runMaster({ config, workerEntry: options.workerEntry, log, reloadConfig, configFile: file?.path, reopenLogs: destination.reopen, cwd: options.cwd, onReady: () => options.readiness?.ready() });
   } finally {
     destination.flush();
   }

@@ -25,6 +25,7 @@ export function gunicornView(config: Config): Record<string, unknown> {
     chdir: config.chdir ?? process.cwd(),
     pythonpath: config.pythonpath.length === 0 ? null : config.pythonpath.join(','),
     reload: config.reload,
+    daemon: config.daemon,
     pidfile: config.pid,
     user: config.user,
     group: config.group,

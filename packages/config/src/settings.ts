@@ -565,6 +565,13 @@ export const settings = {
     default: null,
     doc: "Set the process titles `ps` shows: `bicorn: master [NAME]`, `bicorn: worker [NAME]`, `bicorn: python [NAME]` and `bicorn: hooks [NAME]` (the Python ones with setproctitle when the app's environment has it, else the first 15 bytes, which `ps -o comm` and `top` show).",
   }),
+  daemon: setting({
+    section: 'Process',
+    flags: ['-D', '--daemon'],
+    type: flag,
+    default: false,
+    doc: "Detach from the terminal: bicorn starts itself again in the background, in a new session, and the command returns once that master serves (exit 0), or with its exit code when it cannot start. The pid file, if any, names the detached master (for systemd's Type=forking with PIDFile=). Its log goes to error_log (stdout and stderr are /dev/null): give a file.",
+  }),
 };
 
 export type Settings = typeof settings;

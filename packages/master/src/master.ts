@@ -31,10 +31,12 @@ export interface MasterOptions {
   /** Reopens the master's own log file (SIGUSR1). */
   readonly reopenLogs?: () => void;
   readonly cwd?: string;
+  /** Called once the first generation serves and the pid file is written (--daemon's readiness). */
+  readonly onReady?: () => void;
 }
 
 /** Settings the master applied at start; a reload cannot change them. */
-const RESTART_ONLY = ['bind', 'backlog', 'socket_mode', 'socket_owner', 'pid', 'health_bind', 'reload', 'reload_dirs', 'reload_include', 'reload_exclude', 'reload_extra_files', 'initgroups', 'user', 'group', 'umask', 'error_log', 'access_log', 'log_format', 'use_colors', 'metrics_bind', 'timeout', 'hook_timeout'] as const satisfies readonly SettingKey[];
+const RESTART_ONLY = ['bind', 'backlog', 'socket_mode', 'socket_owner', 'pid', 'health_bind', 'reload', 'reload_dirs', 'reload_include', 'reload_exclude', 'reload_extra_files', 'initgroups', 'user', 'group', 'umask', 'error_log', 'access_log', 'log_format', 'use_colors', 'metrics_bind', 'timeout', 'daemon', 'hook_timeout'] as const satisfies readonly SettingKey[];
 
 /** Runs until stopped; resolves with ExitCode.Ok, or rejects with the BicornError that stopped it. */
 export async function runMaster(options: MasterOptions): Promise<ExitCode> {
@@ -111,6 +113,7 @@ async function serve(options: MasterOptions, hooks: ServerHooks | undefined): Pr
       notify: (event) => {
         onArbiterEvent(event, config, listeners, log);
         notifier.onEvent(event);
+        if (event.type === 'ready') options.onReady?.();
       },
       hooks,
     });
