@@ -110,7 +110,7 @@ describe('messages for command lines that went wrong', () => {
     expect(typo.stderr).toMatch(/^bicorn: error: unknown command 'chek'; did you mean 'check'\?/);
     const help = await runBicorn(['help', 'nosuch']);
     expect(help.code).toBe(2);
-    expect(help.stderr).toMatch(/^bicorn: error: unknown command 'nosuch'; the commands are serve \(the default\), check and systemd/);
+    expect(help.stderr).toMatch(/^bicorn: error: unknown command 'nosuch'; the commands are serve \(the default\), check, systemd, status, reload, stop, scale and reopen-logs/);
   });
 
   it("takes gunicorn's tcp:// addresses", async () => {

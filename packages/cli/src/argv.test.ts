@@ -17,6 +17,16 @@ function usage(run: () => void): string {
   return '';
 }
 
+describe('a flag whose value may be left out (--proxy-protocol)', () => {
+  it('takes the next argument only when it is one of its values', () => {
+    expect(normaliseArgv(['--proxy-protocol', 'v2', 'main:app'])).toEqual(['--proxy-protocol', 'v2', 'main:app']);
+    expect(normaliseArgv(['--proxy-protocol', 'main:app'])).toEqual(['--proxy-protocol=true', 'main:app']);
+    expect(normaliseArgv(['--proxy-protocol', '-w', '2'])).toEqual(['--proxy-protocol=true', '-w', '2']);
+    expect(normaliseArgv(['--proxy-protocol'])).toEqual(['--proxy-protocol=true']);
+    expect(normaliseArgv(['--proxy-protocol=v1', 'main:app'])).toEqual(['--proxy-protocol=v1', 'main:app']);
+  });
+});
+
 describe("uvicorn's --ws-per-message-deflate BOOLEAN", () => {
   it('becomes the flag or its --no- form, whatever way the value is written', () => {
     expect(normaliseArgv(['--ws-per-message-deflate', 'false', 'main:app'])).toEqual(['--no-ws-per-message-deflate', 'main:app']);

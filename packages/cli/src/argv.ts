@@ -1,7 +1,7 @@
 // The command line before commander reads it: uvicorn's `--ws-per-message-deflate BOOLEAN`
 // made bicorn's flag, a flag whose value went missing (`-w $WORKERS` with WORKERS empty) named
 // as such, and a mistyped sub-command caught before it is taken for an app. Runs in the CLI.
-import { closest } from '@bicorn/config';
+import { closest, settings } from '@bicorn/config';
 import { BicornError } from '@bicorn/protocol';
 import type { Command } from 'commander';
 import { existsSync } from 'node:fs';
@@ -18,12 +18,33 @@ export function clickBoolean(raw: string): boolean | undefined {
 /** uvicorn flags that take a BOOLEAN value where bicorn has a flag and its --no- form. */
 export const booleanValued = ['--ws-per-message-deflate'];
 
-/** Rewrites uvicorn's `--flag true|false` into bicorn's `--flag` or `--no-flag`. */
+/**
+ * Flags whose value may be left out (`--proxy-protocol [off|v1|v2|auto]`), with their words:
+ * commander would take any next argument as the value, the app too.
+ */
+const optionalValued = new Map(
+  Object.values(settings).flatMap(({ flags, type }) =>
+    type.placeholder.startsWith('[') ? flags.filter((f) => f.startsWith('--')).map((f) => [f, type.placeholder.slice(1, -1).split('|')] as const) : [],
+  ),
+);
+
+/**
+ * Rewrites uvicorn's `--flag true|false` into bicorn's `--flag` or `--no-flag`, and gives a flag
+ * whose value may be left out its bare meaning when the next argument is none of its words
+ * (`--proxy-protocol app:app` serves app:app).
+ */
 export function normaliseArgv(argv: readonly string[]): string[] {
   const out: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] ?? '';
     const [name, inline] = splitFlag(arg);
+    const words = optionalValued.get(name);
+    if (words !== undefined && inline === undefined) {
+      const next = argv[i + 1];
+      const takesNext = next !== undefined && (words.includes(next.toLowerCase()) || clickBoolean(next) !== undefined);
+      out.push(takesNext ? arg : `${name}=true`);
+      continue;
+    }
     if (!booleanValued.includes(name)) {
       out.push(arg);
       continue;

@@ -36,10 +36,8 @@ const wsgi: Outcome = { kind: 'sets', key: 'interface', value: 'wsgi' };
 const rule = (flags: readonly string[], takes: 'value' | 'none', outcome: Outcome): FlagRule => ({ kind: 'rule', flags, takes, outcome });
 const cli = (flags: readonly string[], doc: string, feeds?: SettingKey): FlagRule => (feeds === undefined ? { kind: 'cli', flags, doc } : { kind: 'cli', flags, feeds, doc });
 
-const PROXY = 12;
 const CONF = 18;
 const TLS = 20;
-const OPS = 15;
 
 const nodeParser = 'the worker parses HTTP with Node.js (llhttp), which answers 400 to such requests';
 const nodeHttp = ignored('the worker parses HTTP with Node.js (llhttp)');
@@ -136,9 +134,6 @@ export const dropinRules: readonly FlagRule[] = [
   rule(['--statsd-prefix'], 'value', pending(CONF, 'StatsD metrics')),
   rule(['--dogstatsd-tags'], 'value', pending(CONF, 'StatsD metrics')),
   rule(['--enable-backlog-metric'], 'none', pending(CONF, 'StatsD metrics')),
-  rule(['--proxy-protocol'], 'value', pending(PROXY, 'the PROXY protocol')),
-  rule(['--proxy-allow-from'], 'value', pending(PROXY, 'the PROXY protocol')),
-  rule(['--forwarder-headers'], 'value', pending(PROXY, 'forwarded headers')),
   rule(['--ssl-version'], 'value', pending(TLS, 'TLS')),
   rule(['--cert-reqs'], 'value', pending(TLS, 'TLS')),
   rule(['--ca-certs'], 'value', pending(TLS, 'TLS')),
@@ -151,9 +146,6 @@ export const dropinRules: readonly FlagRule[] = [
   rule(['--http2-initial-window-size'], 'value', pending(TLS, 'HTTP/2')),
   rule(['--http2-max-frame-size'], 'value', pending(TLS, 'HTTP/2')),
   rule(['--http2-max-header-list-size'], 'value', pending(TLS, 'HTTP/2')),
-  rule(['--control-socket'], 'value', pending(OPS, 'the control socket')),
-  rule(['--control-socket-mode'], 'value', pending(OPS, 'the control socket')),
-  rule(['--no-control-socket'], 'none', pending(OPS, 'the control socket')),
 
   // uvicorn: accepted, with no effect.
   rule(['--reload-delay'], 'value', ignored('--reload waits for a burst of changes to settle (150 ms), then reloads')),
@@ -181,13 +173,6 @@ export const dropinRules: readonly FlagRule[] = [
 
   // uvicorn: implemented by other issues.
   rule(['--http2'], 'none', pending(TLS, 'HTTP/2')),
-  rule(['--proxy-headers'], 'none', pending(PROXY, 'proxy headers')),
-  rule(['--no-proxy-headers'], 'none', pending(PROXY, 'proxy headers')),
-  rule(['--server-header'], 'none', pending(PROXY, 'the Server header')),
-  rule(['--no-server-header'], 'none', pending(PROXY, 'the Server header')),
-  rule(['--date-header'], 'none', pending(PROXY, 'the Date header')),
-  rule(['--no-date-header'], 'none', pending(PROXY, 'the Date header')),
-  rule(['--header'], 'value', pending(PROXY, 'default response headers')),
   rule(['--ssl-keyfile-password'], 'value', pending(TLS, 'TLS')),
   rule(['--ssl-cert-reqs'], 'value', pending(TLS, 'TLS')),
   rule(['--ssl-ca-certs'], 'value', pending(TLS, 'TLS')),
@@ -211,7 +196,7 @@ export const confOnlyRules: Readonly<Record<string, ConfOnlyRule>> = {
   logconfig_dict: same,
   default_proc_name: ignored("it is gunicorn's internal default for proc_name; give proc_name (-n) instead"),
   tmp_upload_dir: pending(13, 'spool files'),
-  secure_scheme_headers: pending(PROXY, 'trusted proxy headers'),
+  secure_scheme_headers: ignored('bicorn takes the scheme from X-Forwarded-Proto (or Forwarded\'s proto) sent by a proxy in forwarded_allow_ips, with proxy_headers on; other scheme headers are not read'),
   post_fork: workerHook,
   post_worker_init: workerHook,
   pre_request: workerHook,

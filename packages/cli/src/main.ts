@@ -1,5 +1,6 @@
-// The bicorn command: `serve` (the default), `check` and `systemd`. Returns the exit code; only
-// the binary's entry exits the process.
+// The bicorn command: `serve` (the default), `check`, `systemd`, and the commands that talk to a
+// running server (`status`, `reload`, `stop`, `scale`, `reopen-logs`). Returns the exit code;
+// only the binary's entry exits the process.
 import { servableApp, type Env, type LoadedConfig } from '@bicorn/config';
 import { runMaster } from '@bicorn/master';
 import { BicornError, ExitCode, isBicornError } from '@bicorn/protocol';
@@ -8,9 +9,13 @@ import { Command, CommanderError, Option } from 'commander';
 import { checkApp } from './app-check.js';
 import { daemonize, type Readiness } from './daemon.js';
 import { checkCommandTypo, checkMissingValues, normaliseArgv } from './argv.js';
+import { callControl } from './control-client.js';
+import { addControlCommands, type ControlAction } from './control-command.js';
+import { addDeployOptions, deployCheck, deployOptions } from './deploy-check.js';
 import { addSettingOptions, readCommandLine, type CommandOptions } from './options.js';
 import { readConfig, type ReadConfig } from './read-config.js';
 import { renderEffectiveConfig, renderError } from './render.js';
+import { renderStatus } from './status-table.js';
 import { renderUnits } from './systemd-command.js';
 
 export interface MainOptions {
@@ -36,9 +41,11 @@ type Action =
     }
   /** `loadApp`: also load the app once (bicorn check --load-app, --check-config). */
   | { kind: 'check'; read: ReadConfig; loadApp: boolean }
-  | { kind: 'print'; text: string };
+  | { kind: 'print'; text: string }
+  | { kind: 'report'; text: string; exitCode: ExitCode }
+  | ControlAction;
 
-const COMMANDS = ['serve', 'check', 'systemd', 'help'];
+const COMMANDS = ['serve', 'check', 'systemd', 'status', 'reload', 'stop', 'scale', 'reopen-logs', 'help'];
 
 export async function main(argv: readonly string[], options: MainOptions): Promise<ExitCode> {
   let action: Action | undefined;
@@ -57,11 +64,16 @@ export async function main(argv: readonly string[], options: MainOptions): Promi
       options.stdout(action.text);
       return ExitCode.Ok;
     }
+    if (action.kind === 'report') {
+      options.stdout(action.text);
+      return action.exitCode;
+    }
     if (action.kind === 'check') {
       options.stdout(renderEffectiveConfig(action.read.loaded, action.read.notes));
       if (action.loadApp) options.stdout(await checkApp(action.read.loaded.config, options.env, options.cwd));
       return ExitCode.Ok;
     }
+    if (action.kind === 'control') return await control(action, options);
     return await serve(action, argv, options);
   } catch (error) {
     if (error instanceof CommanderError) {
@@ -87,7 +99,7 @@ function buildProgram(options: MainOptions, choose: (action: Action) => void): C
     .helpCommand('help [command]', 'Show the help of a command.')
     .addHelpText(
       'after',
-      '\nExamples:\n  bicorn -w 4 -b 0.0.0.0:8000 mysite.wsgi:application   serve a Django project with 4 workers\n  bicorn -w 2 ./server.mjs                               serve a JavaScript app\n  bicorn check                                           print the effective configuration\n\nRun `bicorn serve --help` for every option.',
+      '\nExamples:\n  bicorn -w 4 -b 0.0.0.0:8000 mysite.wsgi:application   serve a Django project with 4 workers\n  bicorn -w 2 ./server.mjs                               serve a JavaScript app\n  bicorn check                                           print the effective configuration\n  bicorn check --deploy                                  run the deployment checklist\n  bicorn status -p /run/mysite/bicorn.pid                show the workers of a running server\n\nRun `bicorn serve --help` for every option.',
     );
 
   const serve = configure(program.command('serve', { isDefault: true }), options)
@@ -107,11 +119,18 @@ function buildProgram(options: MainOptions, choose: (action: Action) => void): C
   });
 
   const check = configure(program.command('check'), options)
-    .description('Check the configuration and print every effective value with its source: bicorn check [options] [app]')
+    .description('Check the configuration and print every effective value with its source, or with --deploy run the deployment checklist: bicorn check [options] [app]')
     .addOption(new Option('--load-app', 'Also load the app once, as a worker would (exit 4 if it fails), as gunicorn --check-config does.').helpGroup('Config:'));
+  addDeployOptions(check);
   const checkSettings = addSettingOptions(check);
   check.action(async (app: string | undefined) => {
-    choose({ kind: 'check', read: await readFor(check, checkSettings, app, options), loadApp: check.opts<{ loadApp?: boolean }>().loadApp === true });
+    const read = await readFor(check, checkSettings, app, options);
+    const deploy = deployOptions(check);
+    choose(
+      deploy === undefined
+        ? { kind: 'check', read, loadApp: check.opts<{ loadApp?: boolean }>().loadApp === true }
+        : { kind: 'report', ...deployCheck({ loaded: read.loaded, env: options.env, cwd: options.cwd, ...deploy }) },
+    );
   });
 
   const systemd = configure(program.command('systemd'), options)
@@ -128,6 +147,16 @@ function buildProgram(options: MainOptions, choose: (action: Action) => void): C
     if (opts.systemdVersion !== undefined && !Number.isInteger(opts.systemdVersion)) throw new BicornError('USAGE', { message: '--systemd-version: expected a whole number such as 252' });
     const binary = options.binary ?? process.argv[1] ?? 'bicorn';
     choose({ kind: 'print', text: renderUnits({ loaded, cli, env: options.env, cwd: options.cwd, binary, socket: opts.socket === true, name: opts.name, systemdVersion: opts.systemdVersion }) });
+  });
+  addControlCommands(program, {
+    env: options.env,
+    cwd: options.cwd,
+    configure: (command) =>
+      command
+        .exitOverride()
+        .configureOutput({ writeOut: options.stdout, writeErr: () => undefined })
+        .showSuggestionAfterError(true),
+    choose,
   });
   return program;
 }
@@ -161,7 +190,7 @@ function looksLikeApp(value: string): boolean {
 function checkHelpTopic(args: readonly string[]): void {
   const topic = args[1];
   if (args[0] !== 'help' || topic === undefined || topic.startsWith('-') || COMMANDS.includes(topic)) return;
-  throw new BicornError('USAGE', { message: `unknown command '${topic}'; the commands are serve (the default), check and systemd: bicorn help <command>` });
+  throw new BicornError('USAGE', { message: `unknown command '${topic}'; the commands are serve (the default), check, systemd, status, reload, stop, scale and reopen-logs: bicorn help <command>` });
 }
 
 /** commander's words, with what usually causes them on a migrated command line. */
@@ -184,7 +213,7 @@ async function serve(action: Extract<Action, { kind: 'serve' }>, argv: readonly 
     if (config.error_log === '-') options.stderr('bicorn: warning: with --daemon, the log on stdout goes to /dev/null; give --error-logfile FILE to keep it\n');
     return daemonize({ argv, env: options.env, cwd: options.cwd, stderr: options.stderr });
   }
-  const { log, destination } = createLogger({ role: 'master', level: config.log_level, format: config.log_format, destination: config.error_log, colours: config.use_colors });
+  const { log, destination } = createLogger({ role: 'master', level: config.log_level, format: config.log_format, jsonStyle: config.log_json_style, destination: config.error_log, colours: config.use_colors });
   for (const note of action.read.notes) log[note.level](note.text);
   const reloadConfig = async () => {
     const reloaded = (await action.reload()).config;
@@ -192,10 +221,19 @@ async function serve(action: Extract<Action, { kind: 'serve' }>, argv: readonly 
     return reloaded;
   };
   try {
-    return await runMaster({ config, workerEntry: options.workerEntry, log, reloadConfig, configFile: file?.path, reopenLogs: destination.reopen, cwd: options.cwd, onReady: () => options.readiness?.ready() });
+    return await runMaster({ config, workerEntry: options.workerEntry, log, reloadConfig, configFile: file?.path, reopenLogs: destination.reopen, cwd: options.cwd, version: options.version, env: options.env, onReady: () => options.readiness?.ready() });
   } finally {
     destination.flush();
   }
+}
+
+async function control(action: ControlAction, options: MainOptions): Promise<ExitCode> {
+  const { call } = action;
+  const answer = await callControl(call);
+  if (!answer.ok) throw new BicornError('CONTROL_FAILED', { command: call.request.command, error: answer.error });
+  if (answer.status !== undefined) options.stdout(action.json ? `${JSON.stringify(answer.status, null, 2)}\n` : renderStatus(answer.status));
+  else options.stdout(`${answer.message}\n${call.untilClosed ? 'stopped\n' : ''}`);
+  return ExitCode.Ok;
 }
 
 function verbose(options: MainOptions, argv: readonly string[]): boolean {

@@ -16,20 +16,29 @@ describe('how settings are shown', () => {
   });
 });
 
-describe('flags of gunicorn and uvicorn without a setting', () => {
+describe('reading the command line', () => {
   const read = (argv: string[]) => {
     const { command, options } = settingsParser('test');
     command.parse(argv, { from: 'user' });
     return readCommandLine(command, options, undefined);
   };
 
-  it('are reported once, by the name given, even where a flag and its --no- form share one value', () => {
-    expect(read(['--control-socket', '/run/app.ctl']).problems).toEqual([expect.stringMatching(/^--control-socket is not supported yet: issue 15/)]);
-    expect(read(['--no-control-socket']).problems).toEqual([expect.stringMatching(/^--no-control-socket is not supported yet: issue 15/)]);
+  it('names the flag of a pair that was given: --proxy-headers or --no-proxy-headers', () => {
+    expect(read(['--proxy-headers']).values.proxy_headers).toEqual({ value: true, flag: '--proxy-headers' });
+    expect(read(['--no-proxy-headers']).values.proxy_headers).toEqual({ value: false, flag: '--no-proxy-headers' });
+  });
+
+  it('tells --control-socket PATH from --no-control-socket, which commander pairs', () => {
+    expect(read(['--control-socket', '/run/app.ctl']).values).toEqual({ control_socket: { value: '/run/app.ctl', flag: '--control-socket' } });
+    expect(read(['--no-control-socket']).values).toEqual({ no_control_socket: { value: true, flag: '--no-control-socket' } });
+    expect(read([]).values).toEqual({});
+  });
+
+  it('reports a flag of gunicorn or uvicorn that bicorn refuses once, by the name given', () => {
     expect(read(['--paster', 'production.ini']).problems).toEqual([expect.stringMatching(/^--paster is not supported: /)]);
   });
 
-  it('set what their value means, and note what has no effect', () => {
+  it('sets what a peer flag means, and notes what has no effect', () => {
     const line = read(['-k', 'gthread', '--worker-tmp-dir', '/dev/shm', '--protocol', 'http']);
     expect(line.values.interface).toEqual({ value: 'wsgi', flag: '--worker-class' });
     expect(line.notes).toEqual([{ level: 'info', text: expect.stringMatching(/^--worker-tmp-dir has no effect: /) as unknown }]);

@@ -131,8 +131,16 @@ export function readCommandLine(command: Command, options: CommandOptions, app: 
   const values: CliValues = {};
   for (const { key, flag, option } of options.settings) {
     const value = parsed[option.attributeName()];
-    // `--x` and `--no-x` share one value: the flag named is the one that gave it.
-    if (value !== undefined && option.negate === (value === false)) values[key] = { value, flag };
+    // `--x` and `--no-x` share commander's attribute. Where they are one setting
+    // (--proxy-headers/--no-proxy-headers), the flag named is the one that gave the value; a
+    // setting that is only the negating flag (--no-control-socket) is true when it was given.
+    if (value === undefined) continue;
+    if (!option.negate) {
+      if (value !== false) values[key] = { value, flag };
+    } else if (value === false) {
+      const pairedWithPositive = settings[key].flags.some((f) => f.startsWith('--') && !f.startsWith('--no-'));
+      values[key] = { value: !pairedWithPositive, flag };
+    }
   }
   const compatBinds = compatBindValues(parsed);
   if (compatBinds.length > 0) {

@@ -50,12 +50,16 @@ describe('UVICORN_* variables', () => {
     expect(peers.problems).toEqual([]);
   });
 
+  it('sets the setting of a flag bicorn has: UVICORN_PROXY_HEADERS', () => {
+    expect(readPeerEnvironment({ UVICORN_PROXY_HEADERS: '0' }).values.proxy_headers).toMatchObject({ value: false, source: { kind: 'env', name: 'UVICORN_PROXY_HEADERS' } });
+  });
+
   it('names the variable of a flag with no effect, or one that is refused', () => {
-    const peers = readPeerEnvironment({ UVICORN_HTTP: 'h11', UVICORN_PROXY_HEADERS: '1', UVICORN_RELOAD: 'maybe' });
+    const peers = readPeerEnvironment({ UVICORN_HTTP: 'h11', UVICORN_WS: 'none', UVICORN_RELOAD: 'maybe' });
     expect(peers.notes.map((n) => n.text)).toEqual([expect.stringMatching(/^UVICORN_HTTP: --http h11 has no effect: /)]);
     expect(peers.problems).toEqual([
       'UVICORN_RELOAD: expected a boolean (true or false, 1 or 0, yes or no, on or off), got "maybe"',
-      expect.stringMatching(/^UVICORN_PROXY_HEADERS: --proxy-headers is not supported yet: issue 12/),
+      expect.stringMatching(/^UVICORN_WS: --ws none is not supported: bicorn always offers WebSockets/),
     ]);
   });
 });

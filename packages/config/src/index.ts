@@ -1,5 +1,5 @@
 export { appKind, servableApp, type AppKind, type ServableApp } from './app-spec.js';
-export { formatBind, parseBind, parseTcpBind, type BindTarget, type TcpBind } from './bind.js';
+export { formatBind, parseBind, parsePeerPattern, parseTcpBind, type BindTarget, type PeerPattern, type TcpBind } from './bind.js';
 export { defineConfig } from './define.js';
 export { readConfigFile, type ConfigFile } from './file.js';
 export { gunicornView } from './gunicorn-view.js';

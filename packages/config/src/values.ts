@@ -115,6 +115,36 @@ export function choiceWithAliases<const C extends string>(choices: readonly C[],
   };
 }
 
+/** Header names and the like: any case in, the choice as declared out. */
+export function choiceIgnoringCase<const C extends string>(choices: readonly C[], placeholder: string): ValueType<C> {
+  const exact = choice(choices);
+  return {
+    ...exact,
+    placeholder,
+    parse: (raw) => exact.parse(typeof raw === 'string' ? choices.find((c) => c.toLowerCase() === raw.toLowerCase()) : raw),
+  };
+}
+
+/**
+ * A choice whose flag may come without a value (`--proxy-protocol`): that, or true in a
+ * config file or the environment, means `bare`; false means the first choice.
+ */
+export function choiceOrBare<const C extends string>(choices: readonly [C, ...C[]], bare: C): ValueType<C, C | boolean> {
+  const named = choice(choices);
+  const expected = `${named.expected}, true (${bare}) or false (${choices[0]})`;
+  return {
+    placeholder: `[${choices.join('|')}]`,
+    expected,
+    parse: (raw) => {
+      const parsed = named.parse(raw);
+      if (parsed.ok) return parsed;
+      const given = flag.parse(raw);
+      if (!given.ok) return fail(expected);
+      return ok(given.value ? bare : choices[0]);
+    },
+  };
+}
+
 export function text(placeholder: string, check?: (value: string) => string | undefined): ValueType<string> {
   const expected = 'a non-empty string';
   return {
@@ -140,17 +170,21 @@ export function optional<T, I>(inner: ValueType<T, I>): ValueType<T | null, I | 
 
 /**
  * A repeatable value. From a config file: an array (or one item). From text (an env var):
- * items separated by commas.
+ * items separated by commas; `commasEverywhere`: each flag's value and array item too, for
+ * lists gunicorn takes as one comma-separated value (`--forwarded-allow-ips a,b`).
  */
-export function list<T, I>(item: ValueType<T, I>): ValueType<readonly T[], readonly I[] | I> {
+export function list<T, I>(item: ValueType<T, I>, options: { commasEverywhere?: boolean } = {}): ValueType<readonly T[], readonly I[] | I> {
+  const split = (text: string): string[] => text.split(',').filter((part) => part.trim() !== '');
   return {
     placeholder: item.placeholder,
     expected: item.expected,
     parse: (raw) => {
       const items = Array.isArray(raw)
-        ? (raw as unknown[])
+        ? options.commasEverywhere === true
+          ? (raw as unknown[]).flatMap((entry) => (typeof entry === 'string' ? split(entry) : [entry]))
+          : (raw as unknown[])
         : typeof raw === 'string'
-          ? raw.split(',').filter((part) => part.trim() !== '')
+          ? split(raw)
           : [raw];
       const values: T[] = [];
       for (const entry of items) {

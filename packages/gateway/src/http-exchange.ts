@@ -52,10 +52,12 @@ export class HttpExchange {
 
   readonly send = async (event: unknown): Promise<void> => {
     const parsed = parseSendEvent(event);
-    if (this.#disconnected) throw new ClientDisconnected();
-    if (parsed.kind === 'start' && parsed.trailers) this.#checkTrailersStart(parsed.headers);
+    // The order first: an event after a complete response breaks it whether or not the client
+    // has gone since (which a client that read the whole response may well have).
     const verdict = advance(this.#phase, parsed);
     if (!verdict.ok) throw this.#violate(verdict.rule, 'ASGI event order violated', 'ASGI app broke the HTTP event order');
+    if (this.#disconnected) throw new ClientDisconnected();
+    if (parsed.kind === 'start' && parsed.trailers) this.#checkTrailersStart(parsed.headers);
     if (parsed.kind === 'body' && this.#declared !== undefined) {
       this.#bodyBytes += parsed.body.length;
       const rule = lengthViolation(this.#declared, this.#bodyBytes, !parsed.more);

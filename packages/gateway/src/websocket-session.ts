@@ -27,6 +27,8 @@ export interface SessionContext {
   readonly sendWindow: number;
   readonly pingIntervalMs: number;
   readonly pingTimeoutMs: number;
+  /** A client sent a message over maxMessageSize (closed with 1009). */
+  readonly onMessageTooBig: (() => void) | undefined;
   /** Completes the handshake; undefined when ws refused the request (it has answered the client). */
   upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, answer: HandshakeAnswer): WebSocket | undefined;
 }
@@ -174,6 +176,7 @@ export class WebSocketSession {
     });
     ws.on('error', (error: Error & { code?: string }) => {
       this.#errorCode = ERROR_CLOSE_CODES[error.code ?? ''] ?? 1002;
+      if (this.#errorCode === 1009) this.#context.onMessageTooBig?.();
       this.#context.log.debug({ err: error, path: this.#scope.path }, 'WebSocket closed for a protocol error');
     });
     ws.on('close', (code: number, reason: Buffer) => {

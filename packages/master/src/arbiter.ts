@@ -3,12 +3,12 @@
 // knows processes only through a WorkerHost.
 import type { Config } from '@bicorn/config';
 import type { Logger } from '@bicorn/runtime';
-import { assertNever, BicornError, ExitCode, isBicornError, type RecycleReason, type StopMode, type WorkerMessage } from '@bicorn/protocol';
-import type { Command, MasterSignal, StopSignal } from './commands.js';
+import { assertNever, BicornError, ExitCode, isBicornError, type RecycleReason, type StopMode } from '@bicorn/protocol';
+import type { Command, MasterSignal, ReloadResult, ScaleChange, ScaleResult } from './commands.js';
 import type { Dispatcher } from './dispatch.js';
 import { RestartPolicy } from './restart-policy.js';
 import type { WorkerHost } from './worker-host.js';
-import { WorkerTable, type WorkerEntry } from './worker-table.js';
+import { WorkerTable, type RestartCause, type StartReason, type WorkerEntry, type WorkerState } from './worker-table.js';
 
 export type ArbiterConfig = Pick<Config, 'workers' | 'timeout' | 'graceful_timeout' | 'shutdown_delay' | 'restart_delay' | 'max_restarts' | 'restart_window'>;
 
@@ -18,7 +18,11 @@ export type ArbiterEvent =
   | { readonly type: 'reloading' }
   /** A reload is over: `ok` when the new generation serves, else the old one still does. */
   | { readonly type: 'reloaded'; readonly ok: boolean; readonly generation: number; readonly workers: number }
-  | { readonly type: 'stopping' };
+  | { readonly type: 'stopping' }
+  /** For the control socket and metrics: a worker became ready, exited, or is to be replaced. */
+  | { readonly type: 'worker-ready'; readonly workerId: number }
+  | { readonly type: 'worker-exited'; readonly workerId: number }
+  | { readonly type: 'restart'; readonly workerId: number; readonly cause: RestartCause };
 
 export interface ArbiterOptions<C extends ArbiterConfig> {
   readonly config: C;
@@ -63,6 +67,33 @@ export type Readiness = 'starting' | 'ready' | 'draining';
 
 export type Outcome = { readonly exitCode: typeof ExitCode.Ok } | { readonly error: BicornError };
 
+/** What the control socket and the metrics read of the arbiter: a copy, taken between commands. */
+export interface ArbiterSnapshot {
+  readonly phase: Phase<unknown>['kind'];
+  readonly generation: number;
+  /** The worker count the arbiter keeps. */
+  readonly target: number;
+  readonly workers: readonly WorkerSnapshot[];
+}
+
+export interface WorkerSnapshot {
+  readonly id: number;
+  readonly pid: number | undefined;
+  readonly generation: number;
+  readonly state: WorkerState['kind'];
+  readonly forkedAt: number;
+  readonly startedFor: StartReason;
+}
+
+/** Who asked for a stop (for the log), how, and whether shutdown_delay applies. */
+interface StopRequest {
+  readonly who: Readonly<Record<string, string>>;
+  readonly mode: StopMode;
+  readonly delayed: boolean;
+  /** Asked again while a graceful stop is under way, it makes the stop fast. */
+  readonly escalates: boolean;
+}
+
 type Phase<C> =
   | { readonly kind: 'starting' }
   | { readonly kind: 'running' }
@@ -92,6 +123,11 @@ export class Arbiter<C extends ArbiterConfig> {
   #generation = 1;
   #phase: Phase<C> = { kind: 'starting' };
   #reloadPending: string | undefined;
+  /** Who waits to hear how the running reload ends, and the queued one. */
+  #reloadWaiters: ((result: ReloadResult) => void)[] = [];
+  #pendingReloadWaiters: ((result: ReloadResult) => void)[] = [];
+  /** Why the next workers forked are: replacements for those that died or are recycled, in order. */
+  #replacing: StartReason[] = [];
   #nextWorkerId = 1;
   #pingSeq = 0;
   #draining = false;
@@ -111,7 +147,7 @@ export class Arbiter<C extends ArbiterConfig> {
   }
 
   start(): void {
-    this.#spawnMissing();
+    this.#spawnMissing('start');
     if (this.#timeoutMs > 0) {
       // Several pings per timeout, so that one late pong is never mistaken for a hang.
       const everyMs = Math.min(Math.max(this.#timeoutMs / 4, 50), 2_000);
@@ -138,7 +174,16 @@ export class Arbiter<C extends ArbiterConfig> {
         this.#onSignal(command.signal);
         return;
       case 'reload':
-        this.#requestReload(command.reason);
+        this.#requestReload(command.reason, command.done);
+        return;
+      case 'scale':
+        command.done(this.#scale(command.change, command.by));
+        return;
+      case 'stop':
+        this.#onStop({ who: { by: command.by }, mode: command.mode, delayed: false, escalates: command.mode === 'fast' });
+        return;
+      case 'reopen-logs':
+        this.#reopenLogs(command.by);
         return;
       case 'worker-message':
         this.#onWorkerMessage(command.workerId, command.message);
@@ -158,7 +203,7 @@ export class Arbiter<C extends ArbiterConfig> {
         return;
       case 'respawn-due':
         this.#respawnTimer = undefined;
-        this.#spawnMissing();
+        this.#spawnMissing('scale');
         return;
       case 'heartbeat-due':
         this.#checkHeartbeats();
@@ -181,46 +226,50 @@ export class Arbiter<C extends ArbiterConfig> {
   #onSignal(signal: MasterSignal): void {
     switch (signal) {
       case 'SIGHUP':
-        this.#requestReload('SIGHUP');
+        this.#requestReload('SIGHUP', undefined);
         return;
       case 'SIGTTIN':
-        this.#scale(1);
+        this.#scale({ by: 1 }, signal);
         return;
       case 'SIGTTOU':
-        this.#scale(-1);
+        this.#scale({ by: -1 }, signal);
         return;
       case 'SIGUSR1':
-        this.#options.log.info('reopening log files');
-        this.#options.reopenLogs();
-        for (const entry of this.#workers.all()) entry.handle.send({ type: 'reopen-logs' });
+        this.#reopenLogs(signal);
         return;
       case 'SIGTERM':
       case 'SIGINT':
       case 'SIGQUIT':
-        this.#onStopSignal(signal);
+        // Only SIGTERM, what orchestrators send, waits for shutdown_delay; SIGINT is a person.
+        this.#onStop({ who: { signal }, mode: signal === 'SIGQUIT' ? 'fast' : 'graceful', delayed: signal === 'SIGTERM', escalates: signal !== 'SIGTERM' });
         return;
       default:
         assertNever(signal, 'signal');
     }
   }
 
-  #onStopSignal(signal: StopSignal): void {
+  #reopenLogs(by: string): void {
+    this.#options.log.info({ by }, 'reopening log files');
+    this.#options.reopenLogs();
+    for (const entry of this.#workers.all()) entry.handle.send({ type: 'reopen-logs' });
+  }
+
+  #onStop(request: StopRequest): void {
     const { log } = this.#options;
+    const { who } = request;
     const phase = this.#phase;
     switch (phase.kind) {
       case 'starting':
       case 'running':
       case 'reloading': {
-        // Only SIGTERM, what orchestrators send, waits for shutdown_delay; SIGINT is a person.
         const delayMs = this.#config.shutdown_delay * 1000;
-        if (signal !== 'SIGTERM' || delayMs === 0) {
-          const mode = signal === 'SIGQUIT' ? 'fast' : 'graceful';
-          log.info({ signal, mode }, 'stopping');
-          this.#stop(mode, { exitCode: ExitCode.Ok });
+        if (!request.delayed || delayMs === 0) {
+          log.info({ ...who, mode: request.mode }, 'stopping');
+          this.#stop(request.mode, { exitCode: ExitCode.Ok });
           return;
         }
         // Readiness says "draining" from now on, while the workers go on serving.
-        log.info({ signal, shutdownDelayS: this.#config.shutdown_delay }, 'draining: serving on for shutdown_delay, then stopping');
+        log.info({ ...who, shutdownDelayS: this.#config.shutdown_delay }, 'draining: serving on for shutdown_delay, then stopping');
         this.#leaveService({ kind: 'delaying' });
         this.#delayTimer = setTimeout(() => {
           this.enqueue({ type: 'shutdown-delay-over' });
@@ -228,15 +277,15 @@ export class Arbiter<C extends ArbiterConfig> {
         return;
       }
       case 'delaying':
-        if (signal === 'SIGTERM') log.info({ signal }, 'already stopping');
-        else this.#stop('fast', { exitCode: ExitCode.Ok });
+        if (request.escalates) this.#stop('fast', { exitCode: ExitCode.Ok });
+        else log.info(who, 'already stopping');
         return;
       case 'stopping':
-        if (signal !== 'SIGTERM' && phase.mode === 'graceful') {
-          log.warn({ signal }, 'second stop signal: stopping at once');
+        if (request.escalates && phase.mode === 'graceful') {
+          log.warn(who, 'asked again to stop: stopping at once');
           this.#stop('fast', phase.outcome);
         } else {
-          log.info({ signal }, 'already stopping');
+          log.info(who, 'already stopping');
         }
         return;
       default:
@@ -265,7 +314,23 @@ export class Arbiter<C extends ArbiterConfig> {
     }
   }
 
-  #onWorkerMessage(workerId: number, message: WorkerMessage): void {
+  snapshot(): ArbiterSnapshot {
+    return {
+      phase: this.#phase.kind,
+      generation: this.#generation,
+      target: this.#target,
+      workers: [...this.#workers.all()].map((entry) => ({
+        id: entry.handle.id,
+        pid: entry.handle.pid,
+        generation: entry.generation,
+        state: entry.state.kind,
+        forkedAt: entry.forkedAt,
+        startedFor: entry.startedFor,
+      })),
+    };
+  }
+
+  #onWorkerMessage(workerId: number, message: Extract<Command, { type: 'worker-message' }>['message']): void {
     const entry = this.#workers.get(workerId);
     if (entry === undefined) return;
     switch (message.type) {
@@ -306,6 +371,7 @@ export class Arbiter<C extends ArbiterConfig> {
     }
     entry.state = { kind: 'ready' };
     entry.lastPong = Date.now();
+    this.#options.notify({ type: 'worker-ready', workerId });
     if (loadError === null) log.info({ workerId, workerPid: entry.handle.pid, interface: appInterface, generation: entry.generation }, 'worker ready');
     else log.warn({ workerId, workerPid: entry.handle.pid, generation: entry.generation }, 'worker ready, but the app failed to load: it answers 500 with the error until a file changes');
     if (phase.kind === 'reloading' && phase.config !== undefined && entry.generation === this.#generation + 1) {
@@ -332,9 +398,10 @@ export class Arbiter<C extends ArbiterConfig> {
     if (entry.state.kind !== 'ready' || this.#phase.kind === 'stopping') return;
     this.#options.log.info({ workerId: entry.handle.id, reason, detail }, 'recycling worker: starting its replacement');
     entry.state = { kind: 'retiring', reason };
+    this.#replaceLater(entry.handle.id, reason);
     // A worker whose app hung on a request gets no new connections while its replacement boots.
     if (reason === 'request-timeout') this.#options.dispatcher.remove(entry.handle.id);
-    this.#spawnMissing();
+    this.#spawnMissing('scale');
   }
 
   #onWorkerExit(workerId: number, code: number | null, signal: NodeJS.Signals | null): void {
@@ -342,44 +409,49 @@ export class Arbiter<C extends ArbiterConfig> {
     if (entry === undefined) return;
     this.#options.dispatcher.remove(workerId);
     this.#options.hooks?.childExit(hookWorker(entry));
+    this.#options.notify({ type: 'worker-exited', workerId });
     const { log } = this.#options;
     const phase = this.#phase;
-    if (phase.kind === 'stopping' || entry.state.kind === 'stopping') {
-      const reason = entry.state.kind === 'stopping' ? entry.state.reason : 'shutdown';
-      log.info({ workerId, reason, code, signal }, 'worker stopped');
+    const state = entry.state;
+    if (phase.kind === 'stopping' || state.kind === 'stopping') {
+      // A worker told to stop while it booted may still have failed to load the app: say so.
+      if (state.kind === 'boot-failed') log.error({ workerId, code, signal, reason: state.message }, 'worker failed to boot');
+      else log.info({ workerId, reason: state.kind === 'stopping' ? state.reason : 'shutdown', code, signal }, 'worker stopped');
       if (phase.kind === 'stopping' && this.#workers.size === 0) this.#complete(phase.outcome);
       return;
     }
-    const state = entry.state;
     switch (state.kind) {
       case 'boot-failed':
       case 'booting': {
         const message = state.kind === 'boot-failed' ? state.message : `worker ${String(workerId)} ${describeExit(code, signal)} before it was ready; see the log above`;
         const exitCode = state.kind === 'boot-failed' ? state.exitCode : ExitCode.WorkerBoot;
         if (phase.kind === 'reloading' && entry.generation === this.#generation + 1) this.#abortReload(message);
-        else if (phase.kind === 'starting') this.#halt(new BicornError('WORKER_BOOT_FAILED', { workerId, exitCode, message }));
-        else this.#onFailure(workerId, code, signal, `could not boot: ${message}`);
+        else if (phase.kind === 'starting') {
+          log.error({ workerId, code, signal, reason: message }, 'worker failed to boot');
+          this.#halt(new BicornError('WORKER_BOOT_FAILED', { workerId, exitCode, message }));
+        } else this.#onFailure(workerId, code, signal, 'boot-failed', `could not boot: ${message}`);
         return;
       }
       case 'ready':
       case 'retiring':
-        this.#onFailure(workerId, code, signal, describeExit(code, signal));
+        this.#onFailure(workerId, code, signal, signal === null ? 'exited' : signal === 'SIGKILL' ? 'killed' : 'signaled', describeExit(code, signal));
         return;
       case 'hung':
-        this.#onFailure(workerId, code, signal, `killed: it missed its heartbeats for ${String(this.#config.timeout)} s`);
+        this.#onFailure(workerId, code, signal, 'hung', `killed: it missed its heartbeats for ${String(this.#config.timeout)} s`);
         return;
       default:
         assertNever(state, 'worker state');
     }
   }
 
-  #onFailure(workerId: number, code: number | null, signal: NodeJS.Signals | null, cause: string): void {
+  #onFailure(workerId: number, code: number | null, signal: NodeJS.Signals | null, kind: RestartCause, cause: string): void {
     // Any exit the master did not ask for counts, a clean one too: a worker that keeps
     // exiting 0 on its own is as broken as one that crashes.
     const { log } = this.#options;
     const decision = this.#restarts.fail(Date.now(), this.#config);
     const hint = signal === 'SIGKILL' ? 'killed: out of memory?' : undefined;
     log.error({ workerId, code, signal, cause, hint, failures: decision.failures }, 'worker died');
+    this.#replaceLater(workerId, kind);
     if (decision.kind === 'crash-loop') {
       this.#halt(new BicornError('CRASH_LOOP', { failures: decision.failures, windowSeconds: this.#config.restart_window }));
       return;
@@ -410,21 +482,24 @@ export class Arbiter<C extends ArbiterConfig> {
     }
   }
 
-  #requestReload(reason: string): void {
+  #requestReload(reason: string, done: ((result: ReloadResult) => void) | undefined): void {
     const { log } = this.#options;
     switch (this.#phase.kind) {
       case 'running':
         this.#beginReload(reason);
+        if (done !== undefined) this.#reloadWaiters.push(done);
         return;
       case 'starting':
       case 'reloading':
         // Handled once the current step is over; HUPs meanwhile make one more reload, not many.
         log.info({ reason }, 'reload queued until the workers now starting are ready');
         this.#reloadPending = reason;
+        if (done !== undefined) this.#pendingReloadWaiters.push(done);
         return;
       case 'delaying':
       case 'stopping':
         log.info({ reason }, 'reload ignored: stopping');
+        done?.({ ok: false, reason: 'bicorn is stopping' });
         return;
       default:
         assertNever(this.#phase, 'phase');
@@ -456,7 +531,7 @@ export class Arbiter<C extends ArbiterConfig> {
     this.#phase = { kind: 'reloading', config };
     this.#options.hooks?.onReload(config);
     this.#options.log.info({ generation, workers: this.#target }, 'reloading: starting the new workers');
-    for (let i = 0; i < this.#target; i++) this.#fork(generation, config);
+    for (let i = 0; i < this.#target; i++) this.#fork(generation, config, { kind: 'reload' });
   }
 
   #onConfigFailed(error: unknown): void {
@@ -464,7 +539,7 @@ export class Arbiter<C extends ArbiterConfig> {
     // A config problem is the person's to fix: its message, not bicorn's stack.
     const reason = isBicornError(error) ? { reason: error.message } : { err: error };
     this.#options.log.error(reason, 'reload failed: the configuration is invalid; the old workers keep serving');
-    this.#endReload(false);
+    this.#endReload({ ok: false, reason: `the configuration is invalid: ${isBicornError(error) ? error.message : String(error)}` });
   }
 
   /** Every worker of the reload's generation is ready: it takes over with the reloaded config. */
@@ -481,8 +556,10 @@ export class Arbiter<C extends ArbiterConfig> {
     }
     this.#generation = generation;
     this.#config = config;
+    // Replacements still owed to the old generation are not owed any more.
+    this.#replacing = [];
     log.info({ generation, workers: this.#target }, 'reloaded');
-    this.#endReload(true);
+    this.#endReload({ ok: true, generation, workers: this.#target });
   }
 
   #abortReload(message: string): void {
@@ -496,13 +573,14 @@ export class Arbiter<C extends ArbiterConfig> {
         this.#armStopTimer(entry, FAST_STOP_MS);
       }
     }
-    this.#endReload(false);
+    this.#endReload({ ok: false, reason: `the new workers could not start: ${message}` });
   }
 
-  #endReload(ok: boolean): void {
+  #endReload(result: ReloadResult): void {
     this.#phase = { kind: 'running' };
-    this.#options.notify({ type: 'reloaded', ok, generation: this.#generation, workers: this.#target });
-    this.#spawnMissing();
+    this.#options.notify({ type: 'reloaded', ok: result.ok, generation: this.#generation, workers: this.#target });
+    for (const done of this.#reloadWaiters.splice(0)) done(result);
+    this.#spawnMissing('scale');
     this.#runPendingReload();
   }
 
@@ -510,44 +588,63 @@ export class Arbiter<C extends ArbiterConfig> {
     const reason = this.#reloadPending;
     if (reason === undefined || this.#phase.kind !== 'running') return;
     this.#reloadPending = undefined;
+    this.#reloadWaiters = this.#pendingReloadWaiters.splice(0);
     this.#beginReload(reason);
   }
 
-  #scale(by: 1 | -1): void {
-    if (this.#phase.kind === 'stopping' || this.#phase.kind === 'delaying') return;
+  #scale(change: ScaleChange, by: string): ScaleResult {
+    if (this.#phase.kind === 'stopping' || this.#phase.kind === 'delaying') return { ok: false, reason: 'bicorn is stopping' };
     const { log } = this.#options;
-    if (by < 0 && this.#target <= 1) {
-      log.warn({ workers: this.#target }, 'SIGTTOU ignored: one worker is the least');
-      return;
+    const from = this.#target;
+    const to = 'to' in change ? change.to : from + change.by;
+    if (to < 1) {
+      log.warn({ by, workers: from }, 'scaling ignored: one worker is the least');
+      return { ok: false, reason: `one worker is the least (there are ${String(from)})` };
     }
-    this.#target += by;
-    log.info({ workers: this.#target }, by > 0 ? 'adding a worker (SIGTTIN)' : 'removing a worker (SIGTTOU)');
-    this.#options.hooks?.nworkersChanged(this.#target, this.#target - by);
-    if (by > 0) {
-      this.#spawnMissing();
-      return;
+    this.#target = to;
+    if (to === from) return { ok: true, from, to };
+    this.#options.hooks?.nworkersChanged(to, from);
+    log.info({ by, from, workers: to }, to > from ? 'adding workers' : 'removing workers');
+    if (to > from) {
+      this.#spawnMissing('scale');
+      return { ok: true, from, to };
     }
-    // The youngest goes first: a booting one, else the last to become ready.
+    // The youngest go first: booting ones, else the last to become ready.
     const current = this.#workers.active(this.#generation);
-    const leaving = current.find((w) => w.state.kind === 'booting') ?? current.at(-1);
-    if (leaving !== undefined) this.#stopWorker(leaving, 'scaled down');
+    const leaving = [...current.filter((w) => w.state.kind === 'booting').reverse(), ...current.filter((w) => w.state.kind !== 'booting').reverse()];
+    for (const entry of leaving.slice(0, current.length - to)) this.#stopWorker(entry, 'scaled down');
+    return { ok: true, from, to };
   }
 
-  #spawnMissing(): void {
+  /** A worker is to be replaced: the next one forked is its replacement. */
+  #replaceLater(workerId: number, cause: RestartCause): void {
+    this.#replacing.push({ kind: 'replacement', cause, replaces: workerId });
+    this.#options.notify({ type: 'restart', workerId, cause });
+  }
+
+  /** Forks what the target lacks: replacements first, then workers started for `otherwise`. */
+  #spawnMissing(otherwise: 'start' | 'scale'): void {
     if (this.#phase.kind === 'stopping' || (this.#phase.kind === 'reloading' && this.#phase.config !== undefined)) return;
-    for (let active = this.#workers.active(this.#generation).length; active < this.#target; active++) this.#fork(this.#generation, this.#config);
+    for (let active = this.#workers.active(this.#generation).length; active < this.#target; active++) {
+      this.#fork(this.#generation, this.#config, this.#replacing.shift() ?? { kind: otherwise });
+    }
   }
 
-  #fork(generation: number, config: C): void {
+  #fork(generation: number, config: C, startedFor: StartReason): void {
     const workerId = this.#nextWorkerId++;
     this.#options.hooks?.preFork({ age: workerId, pid: undefined });
-    this.#workers.add(this.#options.host.fork(workerId, config), generation);
+    this.#workers.add(this.#options.host.fork(workerId, config), generation, startedFor);
   }
 
   #stopWorker(entry: WorkerEntry, reason: string, mode: StopMode = 'graceful'): void {
     // A hung worker cannot read a stop message, and its SIGKILL is already due.
     if (entry.state.kind === 'hung') return;
     this.#options.dispatcher.remove(entry.handle.id);
+    // A worker that reported a failed boot is already exiting; its exit is logged as that failure.
+    if (entry.state.kind === 'boot-failed') {
+      this.#armStopTimer(entry, FAST_STOP_MS);
+      return;
+    }
     entry.state = { kind: 'stopping', reason };
     entry.handle.send({ type: 'stop', mode, timeoutMs: Math.round(this.#config.graceful_timeout * 1000) });
     this.#armStopTimer(entry, mode === 'fast' ? FAST_STOP_MS : this.#config.graceful_timeout * 1000 + DEADLINE_SLACK_MS);
@@ -602,6 +699,7 @@ export class Arbiter<C extends ArbiterConfig> {
   }
 
   #complete(outcome: Outcome): void {
+    for (const done of [...this.#reloadWaiters.splice(0), ...this.#pendingReloadWaiters.splice(0)]) done({ ok: false, reason: 'bicorn stopped' });
     clearTimeout(this.#respawnTimer);
     clearTimeout(this.#delayTimer);
     clearInterval(this.#heartbeatTimer);

@@ -1,6 +1,6 @@
 // The real WorkerHost: node:cluster workers running the worker entry given by path, so the
 // master never imports worker code. Runs in the master.
-import { parseWorkerMessage, type WorkerMessage } from '@bicorn/protocol';
+import { parseWorkerMessage, type WorkerMessage, type WorkerStats } from '@bicorn/protocol';
 import type { Config } from '@bicorn/config';
 import cluster, { type Worker } from 'node:cluster';
 import { openSync } from 'node:fs';
@@ -22,7 +22,14 @@ export interface SpawnOptions {
   readonly hiddenFds: readonly number[];
 }
 
-export function clusterHost(workerEntry: string, enqueue: (command: Command) => void, spawn: SpawnOptions): WorkerHost<Config> {
+/** Where the workers' messages go: reports to `onStats`, the rest to the arbiter's queue. */
+export interface WorkerMessageSinks {
+  readonly enqueue: (command: Command) => void;
+  readonly onStats: (workerId: number, stats: WorkerStats) => void;
+}
+
+export function clusterHost(workerEntry: string, sinks: WorkerMessageSinks, spawn: SpawnOptions): WorkerHost<Config> {
+  const { enqueue } = sinks;
   // stdout and stderr are inherited: workers write their own log lines.
   const { identity, initgroups } = spawn;
   cluster.setupPrimary({
@@ -46,6 +53,7 @@ export function clusterHost(workerEntry: string, enqueue: (command: Command) => 
           return;
         }
         if (message.type === 'hello') worker.send({ type: 'boot', workerId, config });
+        else if (message.type === 'stats') sinks.onStats(workerId, message);
         else enqueue({ type: 'worker-message', workerId, message });
       });
       worker.on('exit', (code: number | null, signal: NodeJS.Signals | null) => {

@@ -14,9 +14,17 @@ export type WorkerState =
   /** Sent SIGABRT for missing its heartbeats (its stop timer sends SIGKILL): its exit is a failure. */
   | { readonly kind: 'hung' };
 
+/** Why a worker had to be replaced: how it died (`hung`: killed for missing heartbeats), or why it was recycled. */
+export type RestartCause = 'exited' | 'signaled' | 'killed' | 'hung' | 'boot-failed' | RecycleReason;
+
+/** Why a worker was forked: one of the first, a reload's, a scale-up's, or in place of another. */
+export type StartReason = { readonly kind: 'start' | 'reload' | 'scale' } | { readonly kind: 'replacement'; readonly cause: RestartCause; readonly replaces: number };
+
 export interface WorkerEntry {
   readonly handle: WorkerHandle;
   readonly generation: number;
+  readonly forkedAt: number;
+  readonly startedFor: StartReason;
   state: WorkerState;
   /** When the worker last answered a heartbeat, or became ready. */
   lastPong: number;
@@ -37,8 +45,9 @@ export class WorkerTable {
     return this.#entries.get(workerId);
   }
 
-  add(handle: WorkerHandle, generation: number): void {
-    this.#entries.set(handle.id, { handle, generation, state: { kind: 'booting' }, lastPong: Date.now(), stopTimer: undefined, appPid: undefined });
+  add(handle: WorkerHandle, generation: number, startedFor: StartReason): void {
+    const now = Date.now();
+    this.#entries.set(handle.id, { handle, generation, forkedAt: now, startedFor, state: { kind: 'booting' }, lastPong: now, stopTimer: undefined, appPid: undefined });
   }
 
   /** Forgets a worker that exited; returns its entry. */

@@ -51,4 +51,9 @@ if __name__ == "__main__":
     if exit_code != 0:
         # A runner that failed owes nothing to threads the app may have started while loading.
         _exit_now(exit_code)
+    if "gevent.monkey" in sys.modules:
+        # The interpreter's own end flushes sys.stdout after the greenlets are finalized, when
+        # the log streams' greenlet-local state is gone (exit 120); its threads are greenlets,
+        # which gevent does not wait for anyway.
+        _exit_now(0)
     sys.exit(0)

@@ -9,7 +9,7 @@ import { createInterface } from 'node:readline';
 import { HOOK_CONTEXT_VARIABLE, type HookContext } from './hook-context.js';
 import type { Interpreter } from './interpreter.js';
 import type { HostLog } from './log.js';
-import { logOutput } from './output-log.js';
+import { logLines } from './output-log.js';
 import { RUNNER } from './runner-process.js';
 
 export type MasterHook = 'on_starting' | 'when_ready' | 'on_reload' | 'pre_fork' | 'child_exit' | 'nworkers_changed' | 'on_exit';
@@ -165,8 +165,8 @@ async function launchIfHooked(options: HookProcessOptions, context: HookContext)
 async function launch(options: HookProcessOptions, context: HookContext): Promise<{ running: Running; hooks: ReadonlySet<MasterHook> }> {
   const env = { ...options.env, [HOOK_CONTEXT_VARIABLE]: JSON.stringify(context) };
   const child = spawn(options.interpreter.path, [RUNNER, '--server-hooks', options.config], { cwd: options.cwd, env, stdio: ['ignore', 'pipe', 'pipe', 'pipe'] });
-  logOutput(child.stdio[1], 'stdout', options.log);
-  logOutput(child.stdio[2], 'stderr', options.log);
+  logLines(child.stdio[1], 'stdout', options.log);
+  logLines(child.stdio[2], 'stderr', options.log);
   const socket = child.stdio[3] as Socket;
   socket.on('error', () => undefined);
   const lines = createInterface({ input: socket, crlfDelay: Infinity });

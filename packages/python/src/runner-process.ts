@@ -1,5 +1,5 @@
-// The Python app process: spawns the runner with the frame socket on fd 3 (stdout, stderr and
-// wsgi.errors on their own pipes, read into the log), waits for READY, then relays frames.
+// The Python app process: spawns the runner with the frame socket on fd 3 (the log pipe on fd 4,
+// stdout and stderr on their own pipes, all read into the log), waits for READY, then relays frames.
 // Runs in the worker; the process lives and dies with it.
 import { BicornError, ExitCode, FrameReader, PROTOCOL_VERSION, encodeFrame, type Frame } from '@bicorn/protocol';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { HOOK_CONTEXT_VARIABLE, type HookContext } from './hook-context.js';
 import type { Interpreter } from './interpreter.js';
 import type { HostLog } from './log.js';
-import { logOutput } from './output-log.js';
+import { logFrames, logLines } from './output-log.js';
 
 export const RUNNER = fileURLToPath(new URL('../runner/run.py', import.meta.url));
 
@@ -92,9 +92,9 @@ export class RunnerProcess {
     const child = spawn(options.interpreter.path, args, { cwd: options.cwd, env, stdio: ['ignore', 'pipe', 'pipe', 'pipe', 'pipe'] });
     if (child.pid !== undefined) options.onSpawn?.(child.pid);
     const exited = new Promise<RunnerExit>((resolve) => child.once('exit', (code, signal) => { resolve({ code, signal }); }));
-    logOutput(child.stdio[1], 'stdout', options.log);
-    logOutput(child.stdio[2], 'stderr', options.log);
-    logOutput(child.stdio[4] as Readable, 'wsgi.errors', options.log);
+    logLines(child.stdio[1], 'stdout', options.log);
+    logLines(child.stdio[2], 'stderr', options.log);
+    logFrames(child.stdio[4] as Readable, options.log);
     const runner = new RunnerProcess(child, child.stdio[3] as Socket, exited);
     await runner.#handshake(options);
     return runner;

@@ -2,4 +2,5 @@ export { createAccessLog, jsonAccessLine, prettyAccessLine, type AccessEntry, ty
 export { checkLogFile, type Destination, type LogFormatSetting } from './destination.js';
 export { createLogger, type Logger, type LoggerOptions, type LogLevel, type ProcessLogger } from './logger.js';
 export { formatLine } from './pretty.js';
+export { jsonStyles, type JsonStyle } from './json-style.js';
 export { openUnixDatagram, unixAddress, type UnixDatagramSocket } from './unix-datagram.js';

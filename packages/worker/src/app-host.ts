@@ -4,11 +4,12 @@ import { gunicornView, servableApp, type Config } from '@bicorn/config';
 import type { AsgiWebSocketCallable } from '@bicorn/gateway';
 import { loadJsApp } from '@bicorn/js';
 import { PythonHost, RunnerProcess, appEnvironment, findInterpreter, type HookContext } from '@bicorn/python';
+import type { AppInterface } from '@bicorn/protocol';
 import type { Logger } from '@bicorn/runtime';
 import type { RequestListener } from 'node:http';
 
 export interface AppHost {
-  readonly interface: string;
+  readonly interface: AppInterface;
   readonly listener: RequestListener;
   /** Runs each WebSocket; without it, upgrade requests reach `listener` as plain HTTP requests. */
   readonly websocket: AsgiWebSocketCallable | undefined;
@@ -16,6 +17,8 @@ export interface AppHost {
   readonly state: Record<string, unknown> | undefined;
   /** The process that runs the app: the Python process, or this worker. */
   readonly appPid: number | undefined;
+  /** The Python process, for a Python app. */
+  readonly pythonPid: number | undefined;
   /**
    * A request timed out. Returns whether the app's process is stuck and the worker should be
    * replaced; a Python process then logs its stacks first.
@@ -52,6 +55,7 @@ export function failedAppHost(message: string): AppHost {
     websocket: undefined,
     state: undefined,
     appPid: process.pid,
+    pythonPid: undefined,
     requestTimedOut: () => false,
     close: () => Promise.resolve(),
   };
@@ -69,6 +73,7 @@ export async function startAppHost(config: Config, log: Logger, worker: AppHostW
       websocket: host.websocket,
       state: host.state,
       appPid: process.pid,
+      pythonPid: undefined,
       // A JS app that hangs its event loop is caught by the heartbeat; one that only never
       // answers leaves nothing stuck once its request is ended.
       requestTimedOut: () => false,
@@ -104,13 +109,14 @@ export async function startAppHost(config: Config, log: Logger, worker: AppHostW
     worker.onAppDeath();
   });
   return {
-    interface: runner.interface,
+    interface: runner.interface === 'asgi' ? 'asgi' : 'wsgi',
     listener: host.listener,
     // The gateway runs the WebSocket; the host relays its events to an ASGI app (WSGI has none).
     websocket: runner.interface === 'asgi' ? host.websocket : undefined,
     // The Python app's lifespan state lives in its own process.
     state: undefined,
     appPid: runner.pid,
+    pythonPid: runner.pid,
     requestTimedOut: (responseStarted) => {
       // Once a response has begun, the client may be what stalled; before, it is the app.
       if (responseStarted || runner.pid === undefined) return false;

@@ -34,6 +34,7 @@ try {
     },
     onAppSpawn: (pid) => void send({ type: 'app-process', pid }),
     recycle: (reason, detail) => void send({ type: 'recycle', reason, detail }),
+    report: (stats) => void send(stats),
   });
 } catch (error) {
   const failure = isBicornError(error) ? error : undefined;

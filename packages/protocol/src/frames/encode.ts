@@ -1,6 +1,6 @@
 // Encoding frames for fd 3: one exact-size Buffer per frame, header names and values written
 // straight from node's strings (latin-1) without intermediate Buffers. Pure; used by workers.
-import { FrameError, FrameType, HEADER_SIZE, MAX_PAYLOAD, type Address, type Frame } from './frame.js';
+import { FrameError, FrameType, HEADER_SIZE, MAX_PAYLOAD, logSources, type Address, type Frame } from './frame.js';
 
 /** Bytes to send: a Buffer, or a string standing for its latin-1 bytes (as node gives headers). */
 export type ByteInput = Buffer | string;
@@ -39,6 +39,12 @@ export function encodeFrame(frame: EncodableFrame): Buffer {
       break;
     case 'shutdown':
     case 'http-disconnect':
+      break;
+    case 'log':
+      writer.u8(logSources.indexOf(frame.source) + 1);
+      writer.u8(frame.level);
+      writer.text(frame.logger);
+      writer.text(frame.text);
       break;
     case 'http-request':
     case 'ws-connect':
@@ -100,6 +106,7 @@ const typeCodes: Readonly<Record<Frame['type'], number>> = {
   ready: FrameType.Ready,
   fatal: FrameType.Fatal,
   shutdown: FrameType.Shutdown,
+  log: FrameType.Log,
   'http-request': FrameType.HttpRequest,
   'http-body': FrameType.HttpBody,
   'http-disconnect': FrameType.HttpDisconnect,
@@ -127,6 +134,8 @@ function payloadSize(frame: EncodableFrame): number {
     case 'shutdown':
     case 'http-disconnect':
       return 0;
+    case 'log':
+      return 2 + textSize(frame.logger) + textSize(frame.text);
     case 'http-request':
     case 'ws-connect':
       return (

@@ -6,6 +6,7 @@ export const FrameType = {
   Ready: 0x02,
   Fatal: 0x03,
   Shutdown: 0x04,
+  Log: 0x05,
   HttpRequest: 0x10,
   HttpBody: 0x11,
   HttpDisconnect: 0x12,
@@ -22,7 +23,7 @@ export const FrameType = {
   WsClose: 0x23,
 } as const;
 
-export const PROTOCOL_VERSION = 3;
+export const PROTOCOL_VERSION = 4;
 /** Bytes before the payload: u32 length, u8 type, u32 stream. */
 export const HEADER_SIZE = 9;
 export const MAX_PAYLOAD = 1024 * 1024;
@@ -37,6 +38,8 @@ export type Frame =
   | { readonly type: 'ready'; readonly stream: 0; readonly interface: string }
   | { readonly type: 'fatal'; readonly stream: 0; readonly exitCode: number; readonly message: string }
   | { readonly type: 'shutdown'; readonly stream: 0 }
+  /** One write of the app to a stream, or one log record (level > 0); sent on the log pipe, fd 4. */
+  | { readonly type: 'log'; readonly stream: 0; readonly source: LogSource; readonly level: number; readonly logger: string; readonly text: string }
   | ({ readonly type: 'http-request'; readonly more: boolean } & RequestHead)
   | { readonly type: 'http-body'; readonly stream: number; readonly more: boolean; readonly body: Bytes }
   | { readonly type: 'http-disconnect'; readonly stream: number }
@@ -52,6 +55,10 @@ export type Frame =
   | { readonly type: 'ws-accept'; readonly stream: number; readonly subprotocol: string; readonly headers: readonly HeaderPair[] }
   | { readonly type: 'ws-message'; readonly stream: number; readonly more: boolean; readonly text: boolean; readonly body: Bytes }
   | { readonly type: 'ws-close'; readonly stream: number; readonly code: number; readonly reason: string };
+
+/** Where a LOG frame's text was written in the Python process; `runner` is bicorn's own runner. */
+export const logSources = ['stdout', 'stderr', 'wsgi.errors', 'runner'] as const;
+export type LogSource = (typeof logSources)[number];
 
 /** What HTTP_REQUEST and WS_CONNECT both carry: the request line and head. */
 export interface RequestHead {

@@ -4,12 +4,13 @@ from __future__ import annotations
 import struct
 from typing import List, NamedTuple, Optional, Tuple, Union
 
-VERSION = 3
+VERSION = 4
 
 HELLO = 0x01
 READY = 0x02
 FATAL = 0x03
 SHUTDOWN = 0x04
+LOG = 0x05
 HTTP_REQUEST = 0x10
 HTTP_BODY = 0x11
 HTTP_DISCONNECT = 0x12
@@ -24,6 +25,9 @@ WS_CONNECT = 0x20
 WS_ACCEPT = 0x21
 WS_MESSAGE = 0x22
 WS_CLOSE = 0x23
+
+# Where a LOG frame's text was written, as its u8 code (index + 1).
+LOG_SOURCES = ("stdout", "stderr", "wsgi.errors", "runner")
 
 MORE = 0x01
 # HTTP_RESPONSE: the app announced trailers, so HTTP_TRAILERS ends the response.
@@ -61,6 +65,15 @@ class Fatal(NamedTuple):
 
 class Shutdown(NamedTuple):
     stream: int
+
+
+class Log(NamedTuple):
+    """One write to a stream, or one log record (level > 0); sent on the log pipe, fd 4."""
+    stream: int
+    source: str
+    level: int
+    logger: str
+    text: str
 
 
 class HttpRequest(NamedTuple):
@@ -158,7 +171,7 @@ class WsClose(NamedTuple):
     reason: str
 
 
-Frame = Union[Hello, Ready, Fatal, Shutdown, HttpRequest, HttpBody, HttpDisconnect,
+Frame = Union[Hello, Ready, Fatal, Shutdown, Log, HttpRequest, HttpBody, HttpDisconnect,
               HttpResponse, HttpResponseBody, HttpError, Credit, HttpTrailers, HttpPathsend,
               HttpEarlyHint, WsConnect, WsAccept, WsMessage, WsClose]
 
@@ -169,7 +182,7 @@ _U16 = struct.Struct(">H")
 _FLAGS_STATUS = struct.Struct(">BH")
 _U32 = struct.Struct(">I")
 
-_CONTROL_TYPES = frozenset((HELLO, READY, FATAL, SHUTDOWN))
+_CONTROL_TYPES = frozenset((HELLO, READY, FATAL, SHUTDOWN, LOG))
 _STREAM_TYPES = frozenset((HTTP_REQUEST, HTTP_BODY, HTTP_DISCONNECT, HTTP_RESPONSE,
                            HTTP_RESPONSE_BODY, HTTP_ERROR, CREDIT, HTTP_TRAILERS, HTTP_PATHSEND,
                            HTTP_EARLY_HINT, WS_CONNECT, WS_ACCEPT, WS_MESSAGE, WS_CLOSE))
@@ -222,6 +235,11 @@ def _payload(frame: Frame) -> bytearray:
     elif isinstance(frame, Fatal):
         w.u8(frame.exit_code)
         w.text(frame.message)
+    elif isinstance(frame, Log):
+        w.u8(LOG_SOURCES.index(frame.source) + 1)
+        w.u8(frame.level)
+        w.text(frame.logger)
+        w.text(frame.text)
     elif isinstance(frame, (HttpRequest, WsConnect)):
         w.u8(MORE if isinstance(frame, HttpRequest) and frame.more else 0)
         for text in (frame.method, frame.scheme, frame.http_version):
@@ -262,7 +280,7 @@ def _response_head(frame: HttpResponse) -> bytes:
 
 
 _TYPE_OF = {
-    Hello: HELLO, Ready: READY, Fatal: FATAL, Shutdown: SHUTDOWN,
+    Hello: HELLO, Ready: READY, Fatal: FATAL, Shutdown: SHUTDOWN, Log: LOG,
     HttpRequest: HTTP_REQUEST, HttpBody: HTTP_BODY, HttpDisconnect: HTTP_DISCONNECT,
     HttpResponse: HTTP_RESPONSE, HttpResponseBody: HTTP_RESPONSE_BODY, HttpError: HTTP_ERROR,
     Credit: CREDIT, HttpTrailers: HTTP_TRAILERS, HttpPathsend: HTTP_PATHSEND,
@@ -434,6 +452,11 @@ def _parse_payload(frame_type: int, stream: int, c: _Cursor) -> Frame:
         return Fatal(stream, c.u8(), c.text())
     if frame_type == SHUTDOWN:
         return Shutdown(stream)
+    if frame_type == LOG:
+        code = c.u8()
+        if not 1 <= code <= len(LOG_SOURCES):
+            raise ProtocolError(f"unknown log source {code}")
+        return Log(stream, LOG_SOURCES[code - 1], c.u8(), c.text(), c.text())
     if frame_type == HTTP_BODY:
         return HttpBody(stream, c.flags(), c.rest())
     if frame_type == HTTP_DISCONNECT:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import logging
 import os
 import platform
 import signal
@@ -20,6 +21,7 @@ from . import stack_dump
 from .frames import VERSION, Fatal, Hello, ProtocolError, Ready
 from .gunicorn_config import ConfigFileError, load, sort_names
 from .hook_objects import HookContext
+from .log_pipe import LOG_FD, LogPipe, install, runner_says
 from .options import Options, UsageError, parse_options
 from .wsgi_environ import base_environ
 from .wsgi_file_wrapper import FileWrapper
@@ -28,7 +30,6 @@ from .worker_hooks import EXIT_BOOT, BootHookFailed, WorkerHooks
 from .wsgi_pool import ThreadPool
 
 FRAME_FD = 3
-ERRORS_FD = 4
 
 
 def run(argv: List[str], exit_now: Callable[[int], None]) -> int:
@@ -40,13 +41,15 @@ def run(argv: List[str], exit_now: Callable[[int], None]) -> int:
     for ignored in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGTTIN, signal.SIGTTOU,
                     signal.SIGUSR1):
         signal.signal(ignored, signal.SIG_IGN)
-    # A process the app forks must not hold the frame socket or wsgi.errors open.
-    for fd in (FRAME_FD, ERRORS_FD):
+    # A process the app forks must not hold the frame socket or the log pipe open.
+    for fd in (FRAME_FD, LOG_FD):
         try:
             os.set_inheritable(fd, False)
         except OSError:
             pass
-    errors = _open_errors()
+    # Before the app is imported, so that what it prints while loading is logged too.
+    pipe = LogPipe.open(LOG_FD)
+    errors = sys.stderr if pipe is None else install(pipe)
     # Taken before any of the app's code runs, so the app never sees it.
     hook_context = HookContext.take()
     try:
@@ -187,20 +190,11 @@ def _on_lost(exit_now: Callable[[int], None], error: Optional[BaseException]) ->
     if error is None or isinstance(error, OSError):
         exit_now(0)
     elif isinstance(error, ProtocolError):
-        sys.stderr.write(f"bicorn runner: protocol error, closing: {error}\n")
+        runner_says(logging.ERROR, f"protocol error, closing: {error}")
         exit_now(1)
     else:
-        sys.stderr.write("bicorn runner: internal error, closing:\n"
-                         + "".join(traceback.format_exception(type(error), error,
-                                                              error.__traceback__)))
+        runner_says(logging.ERROR, "internal error, closing:\n"
+                    + "".join(traceback.format_exception(type(error), error,
+                                                         error.__traceback__)))
         exit_now(1)
 
-
-def _open_errors() -> Any:
-    """wsgi.errors: fd 4, which the worker reads line by line, else stderr."""
-    try:
-        os.fstat(ERRORS_FD)
-    except OSError:
-        return sys.stderr
-    return open(ERRORS_FD, "w", buffering=1, encoding="utf-8", errors="backslashreplace",
-                closefd=False)

@@ -6,9 +6,9 @@
 # post_worker_init stop the worker from booting, as in gunicorn (runner process).
 from __future__ import annotations
 
+import logging
 import os
 import signal
-import sys
 import threading
 from http import HTTPStatus
 from typing import Any, Callable, Dict, Iterable, Iterator, Optional
@@ -16,6 +16,7 @@ from typing import Any, Callable, Dict, Iterable, Iterator, Optional
 from .app_traceback import format_app_exception
 from .gunicorn_config import WORKER_HOOKS
 from .hook_objects import HookConfig, HookContext, HookLog, Request, Response, Server, Worker
+from .log_pipe import runner_says
 
 # gunicorn's exit codes for these: a fast stop is a clean exit, an abort is not.
 EXIT_FAST = 0
@@ -111,9 +112,8 @@ class WorkerHooks:
         try:
             hook(*args)
         except Exception as error:
-            sys.stderr.write(f"Exception in the {name} hook of {self._file}:\n"
-                             + format_app_exception(error))
-            sys.stderr.flush()
+            runner_says(logging.ERROR, f"Exception in the {name} hook of {self._file}:\n"
+                        + format_app_exception(error).rstrip("\n"))
 
 
 class _WsgiRequestHooks:

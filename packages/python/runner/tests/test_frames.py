@@ -13,7 +13,7 @@ VECTORS = os.environ.get("BICORN_FRAME_VECTORS") or os.path.join(
     _RUNNER_DIR, "..", "..", "protocol", "frames", "vectors.json")
 
 _CLASSES = {
-    "hello": f.Hello, "ready": f.Ready, "fatal": f.Fatal, "shutdown": f.Shutdown,
+    "hello": f.Hello, "ready": f.Ready, "fatal": f.Fatal, "shutdown": f.Shutdown, "log": f.Log,
     "http-request": f.HttpRequest, "http-body": f.HttpBody, "http-disconnect": f.HttpDisconnect,
     "http-response": f.HttpResponse, "http-response-body": f.HttpResponseBody,
     "http-error": f.HttpError, "credit": f.Credit, "http-trailers": f.HttpTrailers,

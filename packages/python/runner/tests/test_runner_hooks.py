@@ -206,9 +206,9 @@ class LogConfigTest(unittest.TestCase):
             with self.subTest(name):
                 runner = RunnerProcess(self, "logging_app:application", "--log-config", name,
                                        files={name: text, "logging_app.py": LOGGING_APP})
-                prefix = name.split(".")[1].upper().encode()
+                prefix = name.split(".")[1].upper()
                 self.assertIsInstance(runner.next_frame(), f.Hello)
-                self.assertIn(prefix + b" app imported", runner.stderr_until(b"imported"))
+                self.assertIn(prefix + " app imported", runner.log_until("imported"))
 
     def test_a_missing_log_config_is_fatal_with_exit_code_2(self) -> None:
         runner = RunnerProcess(self, "app:application", "--log-config", "nope.json")
@@ -260,10 +260,12 @@ class GeventTest(unittest.TestCase):
         runner.send(*[f.HttpRequest(stream, False, "GET", "http", "1.1", b"/", b"", b"", None,
                                     None, []) for stream in range(1, count)])
         runner.process.send_signal(signal.SIGUSR2)
-        dump = runner.stderr_until(b"in wait_for_all")
-        self.assertIn(b"Greenlets", dump)
-        # The rest of a dump of 200 greenlets would fill the pipe and stop the runner.
+        # Every greenlet's stack in one entry; faulthandler's threads go to fd 2, raw.
+        dump = runner.log_until("in wait_for_all")
+        self.assertIn("Greenlets", dump)
+        # The rest of a dump of 200 greenlets would fill the pipes and stop the runner.
         threading.Thread(target=runner.process.stderr.read, daemon=True).start()
+        threading.Thread(target=runner.log.read, daemon=True).start()
         runner.send(f.HttpRequest(count, False, "GET", "http", "1.1", b"/", b"", b"", None, None,
                                   []))
         statuses = []
