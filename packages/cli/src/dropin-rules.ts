@@ -36,7 +36,6 @@ const wsgi: Outcome = { kind: 'sets', key: 'interface', value: 'wsgi' };
 const rule = (flags: readonly string[], takes: 'value' | 'none', outcome: Outcome): FlagRule => ({ kind: 'rule', flags, takes, outcome });
 const cli = (flags: readonly string[], doc: string, feeds?: SettingKey): FlagRule => (feeds === undefined ? { kind: 'cli', flags, doc } : { kind: 'cli', flags, feeds, doc });
 
-const CONF = 18;
 const TLS = 20;
 
 const nodeParser = 'the worker parses HTTP with Node.js (llhttp), which answers 400 to such requests';
@@ -90,6 +89,7 @@ export const dropinRules: readonly FlagRule[] = [
   rule(['--no-sendfile'], 'none', ignored('bicorn never uses sendfile(): the worker streams file responses itself')),
   rule(['--reuse-port'], 'none', ignored('Node.js 20 cannot set SO_REUSEPORT; the master binds each address once and its workers share it')),
   rule(['--worker-tmp-dir'], 'value', ignored("workers answer the master's heartbeat over IPC, with no files")),
+  rule(['--enable-backlog-metric'], 'none', ignored('bicorn does not send gunicorn.backlog: Node.js cannot read how many connections wait in a listening socket\'s queue; the other StatsD metrics are sent (statsd_host)')),
   rule(['--disable-redirect-access-to-syslog'], 'none', ignored('bicorn has no syslog output: the access log goes where --access-logfile says')),
   rule(['--capture-output'], 'none', ignored(appOutput)),
   rule(['-R', '--enable-stdio-inheritance'], 'none', ignored(appOutput)),
@@ -130,10 +130,6 @@ export const dropinRules: readonly FlagRule[] = [
   rule(['--dirty-graceful-timeout'], 'value', noDirtyWorkers),
 
   // gunicorn: implemented by other issues.
-  rule(['--statsd-host'], 'value', pending(CONF, 'StatsD metrics')),
-  rule(['--statsd-prefix'], 'value', pending(CONF, 'StatsD metrics')),
-  rule(['--dogstatsd-tags'], 'value', pending(CONF, 'StatsD metrics')),
-  rule(['--enable-backlog-metric'], 'none', pending(CONF, 'StatsD metrics')),
   rule(['--ssl-version'], 'value', pending(TLS, 'TLS')),
   rule(['--cert-reqs'], 'value', pending(TLS, 'TLS')),
   rule(['--ca-certs'], 'value', pending(TLS, 'TLS')),

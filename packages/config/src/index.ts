@@ -17,6 +17,7 @@ export {
   type SettingKey,
 } from './settings.js';
 export { parseStaticMount, staticMounts, type StaticMount } from './static-mount.js';
+export { parseStatsdAddress, type StatsdAddress } from './statsd-address.js';
 export { describeSource, type Source } from './sources.js';
 export { closest } from './suggest.js';
 export { formatValue, type ValueType } from './values.js';

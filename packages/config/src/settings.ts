@@ -2,6 +2,7 @@
 // variables, config-file keys, the Config type and SETTINGS.md are all derived from it.
 import { bindAddress, peerList, tcpAddress } from './bind.js';
 import { corsOrigin, staticMount } from './static-mount.js';
+import { statsdAddress } from './statsd-address.js';
 import {
   choice,
   choiceIgnoringCase,
@@ -556,6 +557,27 @@ export const settings = {
     type: optional(tcpAddress),
     default: null,
     doc: 'Serve Prometheus metrics from the master on this address, at `/metrics`: requests, durations, bytes, workers, restarts, reloads and the Python processes, over all workers (see the README). Separate from health_bind.',
+  }),
+  statsd_host: setting({
+    section: 'Metrics',
+    flags: ['--statsd-host'],
+    type: optional(statsdAddress),
+    default: null,
+    doc: "Send StatsD metrics under gunicorn's names, so its dashboards keep working: from each worker, per request, `gunicorn.requests` and `gunicorn.request.status.<code>` (counters) and `gunicorn.request.duration` (a timer, in ms); from the master, `gunicorn.workers` (a gauge, every second); from both, `gunicorn.log.warning`, `gunicorn.log.error` and `gunicorn.log.critical` for each such log line. Over UDP to `host:port` (port 8125 when left out), or to a unix datagram socket with `unix:PATH`; metrics of one moment share a datagram, one per line. Counted where the Prometheus metrics (metrics_bind) are, once.",
+  }),
+  statsd_prefix: setting({
+    section: 'Metrics',
+    flags: ['--statsd-prefix'],
+    type: optional(text('<prefix>')),
+    default: null,
+    doc: 'Put this before every StatsD metric name, with one dot between (`myapp` sends `myapp.gunicorn.requests`), as gunicorn does.',
+  }),
+  dogstatsd_tags: setting({
+    section: 'Metrics',
+    flags: ['--dogstatsd-tags'],
+    type: optional(text('<tags>')),
+    default: null,
+    doc: 'DogStatsD tags added to every StatsD metric, as Datadog reads them: `env:prod,service:shop` is sent as `|#env:prod,service:shop`.',
   }),
   control_socket: setting({
     section: 'Process',

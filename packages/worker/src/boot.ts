@@ -3,7 +3,7 @@
 // cannot serve. Runs in a worker.
 import { reviveConfig, staticMounts, type Config } from '@bicorn/config';
 import { ExitCode, isBicornError, type MasterMessage, type RecycleReason, type WorkerStats } from '@bicorn/protocol';
-import { createAccessLog, createLogger, type Logger } from '@bicorn/runtime';
+import { createAccessLog, createLogger, openStatsd, type Logger, type LogLevel } from '@bicorn/runtime';
 import { StaticFiles } from '@bicorn/static';
 import { failedAppHost, startAppHost, type AppHost, type AppHostWorker } from './app-host.js';
 import type { ForwardedHeader } from './forwarded.js';
@@ -43,6 +43,9 @@ export async function bootWorker(boot: Extract<MasterMessage, { type: 'boot' }>,
   const config = reviveConfig(boot.config);
   if (config.chdir !== null) process.chdir(config.chdir);
   if (config.proc_name !== null) process.title = `bicorn: worker [${config.proc_name}]`;
+  const statsd = openStatsd(config, (reason) => {
+    log.warn({ reason }, 'StatsD metrics are not being sent');
+  });
   const { log, destination } = createLogger({
     role: 'worker',
     workerId: boot.workerId,
@@ -51,6 +54,7 @@ export async function bootWorker(boot: Extract<MasterMessage, { type: 'boot' }>,
     jsonStyle: config.log_json_style,
     destination: config.error_log,
     colours: config.use_colors,
+    ...(statsd === undefined ? {} : { onLine: (level: LogLevel) => statsd.logLine(level) }),
   });
   const accessLog = config.access_log === null ? undefined : createAccessLog(config.access_log, config.log_format, config.access_log_format, config.log_json_style, boot.workerId);
   // Before the app loads: a static directory that does not exist stops the start (exit 2).
@@ -65,7 +69,7 @@ export async function bootWorker(boot: Extract<MasterMessage, { type: 'boot' }>,
     recycle: hooks.recycle,
     log,
   });
-  const metrics = new RequestMetrics(config.metrics_bind !== null);
+  const metrics = new RequestMetrics(config.metrics_bind !== null, statsd);
   // Once a request found the app's process stuck, it gets no time to finish at the stop.
   let appStuck = false;
   const websocket =
@@ -111,10 +115,11 @@ export async function bootWorker(boot: Extract<MasterMessage, { type: 'boot' }>,
     server,
     appInterface: app.interface,
     loadError,
-    closeApp: (timeoutMs) => {
+    closeApp: async (timeoutMs) => {
       recycler.close();
       reporter.close();
-      return app.close(appStuck ? 0 : timeoutMs);
+      await app.close(appStuck ? 0 : timeoutMs);
+      await statsd?.close();
     },
     reopenLogs: () => {
       destination.reopen();
