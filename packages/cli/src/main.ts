@@ -4,7 +4,7 @@
 import { servableApp, type Env, type LoadedConfig } from '@bicorn/config';
 import { runMaster } from '@bicorn/master';
 import { BicornError, ExitCode, isBicornError } from '@bicorn/protocol';
-import { createLogger, openStatsd, type LogLevel } from '@bicorn/runtime';
+import { openProcessLogs } from '@bicorn/runtime';
 import { Command, CommanderError, Option } from 'commander';
 import { checkApp } from './app-check.js';
 import { daemonize, type Readiness } from './daemon.js';
@@ -213,18 +213,7 @@ async function serve(action: Extract<Action, { kind: 'serve' }>, argv: readonly 
     if (config.error_log === '-') options.stderr('bicorn: warning: with --daemon, the log on stdout goes to /dev/null; give --error-logfile FILE to keep it\n');
     return daemonize({ argv, env: options.env, cwd: options.cwd, stderr: options.stderr });
   }
-  const statsd = openStatsd(config, (reason) => {
-    log.warn({ reason }, 'StatsD metrics are not being sent');
-  });
-  const { log, destination } = createLogger({
-    role: 'master',
-    level: config.log_level,
-    format: config.log_format,
-    jsonStyle: config.log_json_style,
-    destination: config.error_log,
-    colours: config.use_colors,
-    ...(statsd === undefined ? {} : { onLine: (level: LogLevel) => statsd.logLine(level) }),
-  });
+  const { log, destination, statsd } = openProcessLogs(config, 'master');
   for (const note of action.read.notes) log[note.level](note.text);
   const reloadConfig = async () => {
     const reloaded = (await action.reload()).config;

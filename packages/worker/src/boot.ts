@@ -3,7 +3,7 @@
 // cannot serve. Runs in a worker.
 import { reviveConfig, staticMounts, type Config } from '@bicorn/config';
 import { ExitCode, isBicornError, type MasterMessage, type RecycleReason, type WorkerStats } from '@bicorn/protocol';
-import { createAccessLog, createLogger, openStatsd, type Logger, type LogLevel } from '@bicorn/runtime';
+import { createAccessLog, openProcessLogs, type Logger } from '@bicorn/runtime';
 import { StaticFiles } from '@bicorn/static';
 import { failedAppHost, startAppHost, type AppHost, type AppHostWorker } from './app-host.js';
 import type { ForwardedHeader } from './forwarded.js';
@@ -43,19 +43,7 @@ export async function bootWorker(boot: Extract<MasterMessage, { type: 'boot' }>,
   const config = reviveConfig(boot.config);
   if (config.chdir !== null) process.chdir(config.chdir);
   if (config.proc_name !== null) process.title = `bicorn: worker [${config.proc_name}]`;
-  const statsd = openStatsd(config, (reason) => {
-    log.warn({ reason }, 'StatsD metrics are not being sent');
-  });
-  const { log, destination } = createLogger({
-    role: 'worker',
-    workerId: boot.workerId,
-    level: config.log_level,
-    format: config.log_format,
-    jsonStyle: config.log_json_style,
-    destination: config.error_log,
-    colours: config.use_colors,
-    ...(statsd === undefined ? {} : { onLine: (level: LogLevel) => statsd.logLine(level) }),
-  });
+  const { log, destination, statsd } = openProcessLogs(config, 'worker', boot.workerId);
   const accessLog = config.access_log === null ? undefined : createAccessLog(config.access_log, config.log_format, config.access_log_format, config.log_json_style, boot.workerId);
   // Before the app loads: a static directory that does not exist stops the start (exit 2).
   const statics = openStaticFiles(config, log);
