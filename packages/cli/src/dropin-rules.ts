@@ -89,7 +89,7 @@ export const dropinRules: readonly FlagRule[] = [
   rule(['--no-sendfile'], 'none', ignored('bicorn never uses sendfile(): the worker streams file responses itself')),
   rule(['--reuse-port'], 'none', ignored('Node.js 20 cannot set SO_REUSEPORT; the master binds each address once and its workers share it')),
   rule(['--worker-tmp-dir'], 'value', ignored("workers answer the master's heartbeat over IPC, with no files")),
-  rule(['--enable-backlog-metric'], 'none', ignored('bicorn does not send gunicorn.backlog: Node.js cannot read how many connections wait in a listening socket\'s queue; the other StatsD metrics are sent (statsd_host)')),
+  rule(['--enable-backlog-metric'], 'none', ignored('bicorn does not send gunicorn.backlog (how many connections wait in a listening socket\'s queue, which Node.js does not expose); the other StatsD metrics are sent (statsd_host)')),
   rule(['--disable-redirect-access-to-syslog'], 'none', ignored('bicorn has no syslog output: the access log goes where --access-logfile says')),
   rule(['--capture-output'], 'none', ignored(appOutput)),
   rule(['-R', '--enable-stdio-inheritance'], 'none', ignored(appOutput)),
