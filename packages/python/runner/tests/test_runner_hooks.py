@@ -9,6 +9,7 @@ import signal
 import tempfile
 import textwrap
 import threading
+import time
 import unittest
 from typing import Any, Dict, List
 
@@ -69,6 +70,8 @@ GEVENT_APP = """
         global arrived
         with lock:
             arrived += 1
+            if arrived == wanted - 1:
+                print("all but one are here", flush=True)
             if arrived == wanted:
                 all_here.set()
         all_here.wait(30)
@@ -114,6 +117,12 @@ class RunnerHooksTest(unittest.TestCase):
                                   []))
         self.assertIsInstance(runner.next_response_frame(), f.HttpResponse)
         runner.read_body()
+        # post_request runs on the pool's thread once the response is sent: a signal sent now
+        # would race it.
+        deadline = time.monotonic() + 10
+        while not any(note[0] == "post_request" for note in self.read_notes()):
+            self.assertLess(time.monotonic(), deadline, "post_request never ran")
+            time.sleep(0.01)
 
     def test_runs_the_worker_hooks_in_order_with_the_python_process_as_the_worker(self) -> None:
         runner = self.start()
@@ -259,8 +268,10 @@ class GeventTest(unittest.TestCase):
         # All but the last are in the app, waiting for each other: their greenlets show.
         runner.send(*[f.HttpRequest(stream, False, "GET", "http", "1.1", b"/", b"", b"", None,
                                     None, []) for stream in range(1, count)])
+        runner.log_until("all but one are here")
         runner.process.send_signal(signal.SIGUSR2)
-        # Every greenlet's stack in one entry; faulthandler's threads go to fd 2, raw.
+        # Every greenlet's stack in one write to sys.stderr (LOG frames of 200K characters at
+        # most); faulthandler's threads go to fd 2, raw.
         dump = runner.log_until("in wait_for_all")
         self.assertIn("Greenlets", dump)
         # The rest of a dump of 200 greenlets would fill the pipes and stop the runner.

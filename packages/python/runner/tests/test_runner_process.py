@@ -232,11 +232,13 @@ class RunnerProcess:
         return frames
 
     def log_until(self, text: str) -> str:
-        """The text of the first LOG frame that holds text."""
+        """The text of the LOG frames up to and including the first that holds text."""
+        seen = ""
         while True:
             frame = self.next_log()
+            seen += frame.text
             if text in frame.text:
-                return frame.text
+                return seen
 
     def stderr_until(self, text: bytes) -> bytes:
         """What the runner wrote to stderr, up to and including the first chunk with text."""
