@@ -113,6 +113,24 @@ describe('messages for command lines that went wrong', () => {
     expect(help.stderr).toMatch(/^bicorn: error: unknown command 'nosuch'; the commands are serve \(the default\), check, systemd, status, reload, stop, scale and reopen-logs/);
   });
 
+  it("names bicorn's setting for a gunicorn name in bicorn's own config file", async () => {
+    const dir = tempDir('bicorn-dropin-');
+    writeFileSync(join(dir, 'bicorn.config.json'), JSON.stringify({ app: APP, raw_env: ['A=1'], pidfile: 'app.pid', log_file: '-', preload_app: true, worker_class: 'gthread', post_fork: 1, workerz: 2 }));
+    const { code, stderr } = await runBicorn(['check'], { cwd: dir });
+    expect(code).toBe(2);
+    for (const line of [
+      'unknown setting "raw_env" in bicorn.config.json; that is gunicorn\'s name for bicorn\'s env',
+      'unknown setting "pidfile" in bicorn.config.json; that is gunicorn\'s name for bicorn\'s pid',
+      'unknown setting "log_file" in bicorn.config.json; that is gunicorn\'s name for bicorn\'s error_log',
+      'unknown setting "preload_app" in bicorn.config.json; that is gunicorn\'s --preload, and --preload has no effect: the master never imports the app',
+      'unknown setting "worker_class" in bicorn.config.json; that is gunicorn\'s --worker-class, which bicorn reads on the command line or from a gunicorn.conf.py (-c)',
+      'unknown setting "post_fork" in bicorn.config.json; that is a gunicorn setting, which bicorn reads from a gunicorn.conf.py (-c)',
+      'unknown setting "workerz" in bicorn.config.json; did you mean workers?',
+    ]) {
+      expect(stderr).toContain(line);
+    }
+  });
+
   it("takes gunicorn's tcp:// addresses", async () => {
     const { code, stdout } = await runBicorn(['check', '-b', 'tcp://127.0.0.1:9000', APP]);
     expect(code).toBe(0);

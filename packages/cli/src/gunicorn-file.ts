@@ -5,10 +5,10 @@
 // file what its flag means on the command line. What only a file can give, server hooks among
 // it, follows confOnlyRules; unknown names get a warning with the closest gunicorn name (gunicorn
 // ignores them silently). Runs in the CLI.
-import { closest, type ConfigFile, type Env } from '@bicorn/config';
+import { closest, settingKeys, settings, type ConfigFile, type Env } from '@bicorn/config';
 import { findInterpreter, readGunicornConfig } from '@bicorn/python';
 import { relative, resolve } from 'node:path';
-import { confOnlyRules, describeOutcome, type ConfOnlyRule } from './dropin-rules.js';
+import { confOnlyRules, describeOutcome, ruleFor, type ConfOnlyRule } from './dropin-rules.js';
 import type { Note } from './options.js';
 import { parse } from './peer-env.js';
 import { peerFlags, type GunicornSetting } from './peer-flags.js';
@@ -75,6 +75,23 @@ export function readGunicornFile(location: string, options: GunicornFileOptions)
     problems: [...problems, ...layer.problems],
     hooks,
   };
+}
+
+/**
+ * A gunicorn setting met in bicorn's own config file (`raw_env`, `pidfile`, or a flag's name
+ * such as `log_file`): bicorn's key for it, or where bicorn reads it. Undefined for any other key.
+ */
+export function gunicornKeyHint(key: string): string | undefined {
+  const setting = peerFlags().gunicorn.settings.find((s) => s.name === key || s.flags.includes(`--${key.replace(/_/g, '-')}`));
+  if (setting === undefined) return undefined;
+  if (confOnlyRules[setting.name]?.kind === 'app') return "that is gunicorn's name for bicorn's app";
+  const flag = setting.flags.find((f) => f.startsWith('--'));
+  if (flag === undefined) return 'that is a gunicorn setting, which bicorn reads from a gunicorn.conf.py (-c)';
+  const target = settingKeys.find((k) => settings[k].flags.includes(flag));
+  if (target !== undefined) return target === key ? undefined : `that is gunicorn's name for bicorn's ${target}`;
+  const rule = ruleFor(flag);
+  if (rule?.kind === 'rule' && rule.outcome.kind !== 'same' && rule.outcome.kind !== 'sets') return `that is gunicorn's ${flag}, and ${describeOutcome(flag, undefined, rule.outcome)}`;
+  return `that is gunicorn's ${flag}, which bicorn reads on the command line or from a gunicorn.conf.py (-c)`;
 }
 
 /**

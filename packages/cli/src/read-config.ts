@@ -7,7 +7,7 @@ import { BicornError, isBicornError } from '@bicorn/protocol';
 import { existsSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { CommandLine, Note } from './options.js';
-import { readGunicornFile } from './gunicorn-file.js';
+import { gunicornKeyHint, readGunicornFile } from './gunicorn-file.js';
 import { readPeerEnvironment } from './peer-env.js';
 
 export interface ReadConfig {
@@ -37,7 +37,7 @@ export async function readConfig(line: CommandLine, options: ReadConfigOptions):
   }
   let loaded: LoadedConfig;
   try {
-    loaded = resolveConfig(line.values, options.env, file, peers.values);
+    loaded = resolveConfig(line.values, options.env, file, peers.values, gunicornKeyHint);
   } catch (error) {
     if (problems.length > 0 && isBicornError(error) && error.code === 'CONFIG_INVALID') {
       throw new BicornError('CONFIG_INVALID', { problems: [...problems, ...(error as BicornError<'CONFIG_INVALID'>).details.problems] });
