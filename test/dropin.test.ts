@@ -5,21 +5,12 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BicornProcess, fixture, runBicorn } from './support/bicorn-process.js';
+import { checkRows } from './support/check-table.js';
 import { get } from './support/http.js';
 import { hasPython, noPython, pythonFixtures } from './support/python.js';
 import { tempDir } from './support/temp-dir.js';
 
 const APP = fixture('apps/fetch.mjs');
-
-/** The rows of `bicorn check`: setting → [value, source]. */
-function rows(stdout: string): Map<string, [string, string]> {
-  const table = new Map<string, [string, string]>();
-  for (const line of stdout.split('\n')) {
-    const match = /^ {2}(\w+) +(.+?) {2,}(.+)$/.exec(line);
-    if (match?.[1] !== undefined && match[2] !== undefined && match[3] !== undefined) table.set(match[1], [match[2], match[3]]);
-  }
-  return table;
-}
 
 describe("gunicorn's and uvicorn's environment", () => {
   it('is read below the command line and BICORN_*, and named as the source', async () => {
@@ -34,7 +25,7 @@ describe("gunicorn's and uvicorn's environment", () => {
     };
     const { code, stdout } = await runBicorn(['check', '--log-level', 'debug', APP], { env });
     expect(code).toBe(0);
-    const table = rows(stdout);
+    const table = checkRows(stdout);
     expect(table.get('workers')).toEqual(['3', 'GUNICORN_CMD_ARGS (--workers)']);
     expect(table.get('timeout')).toEqual(['45', 'BICORN_TIMEOUT']);
     expect(table.get('log_level')).toEqual(['"debug"', '--log-level']);
@@ -45,8 +36,8 @@ describe("gunicorn's and uvicorn's environment", () => {
   it("binds 0.0.0.0:$PORT when nothing else names an address, as gunicorn does", async () => {
     const { code, stdout } = await runBicorn(['check', APP], { env: { PORT: '5000', WEB_CONCURRENCY: '2' } });
     expect(code).toBe(0);
-    expect(rows(stdout).get('bind')).toEqual(['["0.0.0.0:5000"]', 'PORT']);
-    expect(rows(stdout).get('workers')).toEqual(['2', 'WEB_CONCURRENCY']);
+    expect(checkRows(stdout).get('bind')).toEqual(['["0.0.0.0:5000"]', 'PORT']);
+    expect(checkRows(stdout).get('workers')).toEqual(['2', 'WEB_CONCURRENCY']);
   });
 
   it('says which variable held a flag that is refused', async () => {
@@ -72,15 +63,15 @@ describe('flags with no effect', () => {
 describe("uvicorn's booleans", () => {
   it('keep their meaning: --access-log is stdout and takes no value, --use-colors colours', async () => {
     // The issue's example: --access-log once took --use-colors as a file name.
-    const on = rows((await runBicorn(['check', '--access-log', '--use-colors', APP])).stdout);
+    const on = checkRows((await runBicorn(['check', '--access-log', '--use-colors', APP])).stdout);
     expect(on.get('access_log')).toEqual(['"-"', '--access-log']);
     expect(on.get('use_colors')).toEqual(['true', '--use-colors']);
-    const off = rows((await runBicorn(['check', '--no-access-log', '--no-use-colors', APP])).stdout);
+    const off = checkRows((await runBicorn(['check', '--no-access-log', '--no-use-colors', APP])).stdout);
     expect(off.get('access_log')).toEqual(['null', '--no-access-log']);
     expect(off.get('use_colors')).toEqual(['false', '--no-use-colors']);
-    const file = rows((await runBicorn(['check', '--access-log', '--access-logfile', 'access.log', APP])).stdout);
+    const file = checkRows((await runBicorn(['check', '--access-log', '--access-logfile', 'access.log', APP])).stdout);
     expect(file.get('access_log')).toEqual(['"access.log"', '--access-logfile']);
-    const deflate = rows((await runBicorn(['check', '--ws-per-message-deflate', 'false', APP])).stdout);
+    const deflate = checkRows((await runBicorn(['check', '--ws-per-message-deflate', 'false', APP])).stdout);
     expect(deflate.get('ws_per_message_deflate')).toEqual(['false', '--no-ws-per-message-deflate']);
   });
 
@@ -134,7 +125,7 @@ describe('messages for command lines that went wrong', () => {
   it("takes gunicorn's tcp:// addresses", async () => {
     const { code, stdout } = await runBicorn(['check', '-b', 'tcp://127.0.0.1:9000', APP]);
     expect(code).toBe(0);
-    expect(rows(stdout).get('bind')).toEqual(['["tcp://127.0.0.1:9000"]', '--bind']);
+    expect(checkRows(stdout).get('bind')).toEqual(['["tcp://127.0.0.1:9000"]', '--bind']);
   });
 });
 

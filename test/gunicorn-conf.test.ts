@@ -7,6 +7,7 @@ import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BicornProcess, repoRoot, runBicorn } from './support/bicorn-process.js';
+import { checkRows } from './support/check-table.js';
 import { get } from './support/http.js';
 import { pollUntil } from './support/poll.js';
 import { skipped } from './support/skip.js';
@@ -30,16 +31,6 @@ function project(conf: string, files: Record<string, string> = {}): string {
   const dir = tempDir('bicorn-gunicorn-conf-');
   for (const [name, text] of Object.entries({ 'app.py': APP, 'gunicorn.conf.py': conf, ...files })) writeFileSync(join(dir, name), text);
   return dir;
-}
-
-/** The rows of `bicorn check`: setting → [value, source]. */
-function rows(stdout: string): Map<string, [string, string]> {
-  const table = new Map<string, [string, string]>();
-  for (const line of stdout.split('\n')) {
-    const match = /^ {2}(\w+) +(.+?) {2,}(.+)$/.exec(line);
-    if (match?.[1] !== undefined && match[2] !== undefined && match[3] !== undefined) table.set(match[1], [match[2], match[3]]);
-  }
-  return table;
 }
 
 /** Waits until `condition` holds, on a busy machine: the hooks run in other processes. */
@@ -81,7 +72,7 @@ wsgi_app = "app:application"
     const { code, stdout, stderr } = await runBicorn(['check', '-c', 'gunicorn.conf.py'], { cwd: dir, env: { THREADS: '8' } });
     expect(stderr).toBe('');
     expect(code).toBe(0);
-    const table = rows(stdout);
+    const table = checkRows(stdout);
     const cpus = Number(spawnSync('python3', ['-c', 'import multiprocessing; print(multiprocessing.cpu_count())'], { encoding: 'utf8' }).stdout);
     expect(table.get('workers')).toEqual([String(cpus * 2 + 1), 'gunicorn.conf.py']);
     expect(table.get('threads')).toEqual(['8', 'gunicorn.conf.py']);
@@ -99,7 +90,7 @@ wsgi_app = "app:application"
     const dir = project('workers = 3\ntimeout = 90\nkeepalive = 7\n');
     const { code, stdout } = await runBicorn(['check', '-w', '5', 'app:application'], { cwd: dir, env: { GUNICORN_CMD_ARGS: '--timeout 20' } });
     expect(code).toBe(0);
-    const table = rows(stdout);
+    const table = checkRows(stdout);
     expect(table.get('workers')).toEqual(['5', '--workers']);
     expect(table.get('timeout')).toEqual(['20', 'GUNICORN_CMD_ARGS (--timeout)']);
     expect(table.get('keep_alive')).toEqual(['7', 'gunicorn.conf.py']);
@@ -107,11 +98,11 @@ wsgi_app = "app:application"
 
   it('reads python:module, and ./gunicorn.conf.py when no config file is named, but a bicorn.config.* wins over it', async () => {
     const dir = project('workers = 3\n', { 'deploy_conf.py': 'workers = 6\n' });
-    expect(rows((await runBicorn(['check', '-c', 'python:deploy_conf', 'app:application'], { cwd: dir })).stdout).get('workers')).toEqual(['6', 'python:deploy_conf']);
-    expect(rows((await runBicorn(['check', 'app:application'], { cwd: dir })).stdout).get('workers')).toEqual(['3', 'gunicorn.conf.py']);
+    expect(checkRows((await runBicorn(['check', '-c', 'python:deploy_conf', 'app:application'], { cwd: dir })).stdout).get('workers')).toEqual(['6', 'python:deploy_conf']);
+    expect(checkRows((await runBicorn(['check', 'app:application'], { cwd: dir })).stdout).get('workers')).toEqual(['3', 'gunicorn.conf.py']);
     writeFileSync(join(dir, 'bicorn.config.json'), '{"workers": 2}');
     const both = await runBicorn(['check', 'app:application'], { cwd: dir });
-    expect(rows(both.stdout).get('workers')).toEqual(['2', 'bicorn.config.json']);
+    expect(checkRows(both.stdout).get('workers')).toEqual(['2', 'bicorn.config.json']);
     expect(both.stdout).toContain('\nnote: ./gunicorn.conf.py is not read: bicorn.config.json is (a bicorn config file wins); pass -c gunicorn.conf.py to read it instead\n');
   });
 
