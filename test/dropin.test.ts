@@ -1,25 +1,16 @@
 // Drop-in for gunicorn and uvicorn, end to end: their environment at its rank, their flags'
-// meanings and messages, --check-config loading the app, --factory, --use-colors, and
-// gunicorn.conf.py. The corpus of real command lines is dropin-corpus.test.ts.
+// meanings and messages, --check-config loading the app, --factory and --use-colors. The corpus
+// of real command lines is dropin-corpus.test.ts; gunicorn.conf.py is gunicorn-conf.test.ts.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BicornProcess, fixture, runBicorn } from './support/bicorn-process.js';
+import { checkRows } from './support/check-table.js';
 import { get } from './support/http.js';
 import { hasPython, noPython, pythonFixtures } from './support/python.js';
 import { tempDir } from './support/temp-dir.js';
 
 const APP = fixture('apps/fetch.mjs');
-
-/** The rows of `bicorn check`: setting → [value, source]. */
-function rows(stdout: string): Map<string, [string, string]> {
-  const table = new Map<string, [string, string]>();
-  for (const line of stdout.split('\n')) {
-    const match = /^ {2}(\w+) +(.+?) {2,}(.+)$/.exec(line);
-    if (match?.[1] !== undefined && match[2] !== undefined && match[3] !== undefined) table.set(match[1], [match[2], match[3]]);
-  }
-  return table;
-}
 
 describe("gunicorn's and uvicorn's environment", () => {
   it('is read below the command line and BICORN_*, and named as the source', async () => {
@@ -34,7 +25,7 @@ describe("gunicorn's and uvicorn's environment", () => {
     };
     const { code, stdout } = await runBicorn(['check', '--log-level', 'debug', APP], { env });
     expect(code).toBe(0);
-    const table = rows(stdout);
+    const table = checkRows(stdout);
     expect(table.get('workers')).toEqual(['3', 'GUNICORN_CMD_ARGS (--workers)']);
     expect(table.get('timeout')).toEqual(['45', 'BICORN_TIMEOUT']);
     expect(table.get('log_level')).toEqual(['"debug"', '--log-level']);
@@ -45,8 +36,8 @@ describe("gunicorn's and uvicorn's environment", () => {
   it("binds 0.0.0.0:$PORT when nothing else names an address, as gunicorn does", async () => {
     const { code, stdout } = await runBicorn(['check', APP], { env: { PORT: '5000', WEB_CONCURRENCY: '2' } });
     expect(code).toBe(0);
-    expect(rows(stdout).get('bind')).toEqual(['["0.0.0.0:5000"]', 'PORT']);
-    expect(rows(stdout).get('workers')).toEqual(['2', 'WEB_CONCURRENCY']);
+    expect(checkRows(stdout).get('bind')).toEqual(['["0.0.0.0:5000"]', 'PORT']);
+    expect(checkRows(stdout).get('workers')).toEqual(['2', 'WEB_CONCURRENCY']);
   });
 
   it('says which variable held a flag that is refused', async () => {
@@ -72,15 +63,15 @@ describe('flags with no effect', () => {
 describe("uvicorn's booleans", () => {
   it('keep their meaning: --access-log is stdout and takes no value, --use-colors colours', async () => {
     // The issue's example: --access-log once took --use-colors as a file name.
-    const on = rows((await runBicorn(['check', '--access-log', '--use-colors', APP])).stdout);
+    const on = checkRows((await runBicorn(['check', '--access-log', '--use-colors', APP])).stdout);
     expect(on.get('access_log')).toEqual(['"-"', '--access-log']);
     expect(on.get('use_colors')).toEqual(['true', '--use-colors']);
-    const off = rows((await runBicorn(['check', '--no-access-log', '--no-use-colors', APP])).stdout);
+    const off = checkRows((await runBicorn(['check', '--no-access-log', '--no-use-colors', APP])).stdout);
     expect(off.get('access_log')).toEqual(['null', '--no-access-log']);
     expect(off.get('use_colors')).toEqual(['false', '--no-use-colors']);
-    const file = rows((await runBicorn(['check', '--access-log', '--access-logfile', 'access.log', APP])).stdout);
+    const file = checkRows((await runBicorn(['check', '--access-log', '--access-logfile', 'access.log', APP])).stdout);
     expect(file.get('access_log')).toEqual(['"access.log"', '--access-logfile']);
-    const deflate = rows((await runBicorn(['check', '--ws-per-message-deflate', 'false', APP])).stdout);
+    const deflate = checkRows((await runBicorn(['check', '--ws-per-message-deflate', 'false', APP])).stdout);
     expect(deflate.get('ws_per_message_deflate')).toEqual(['false', '--no-ws-per-message-deflate']);
   });
 
@@ -113,32 +104,28 @@ describe('messages for command lines that went wrong', () => {
     expect(help.stderr).toMatch(/^bicorn: error: unknown command 'nosuch'; the commands are serve \(the default\), check, systemd, status, reload, stop, scale and reopen-logs/);
   });
 
+  it("names bicorn's setting for a gunicorn name in bicorn's own config file", async () => {
+    const dir = tempDir('bicorn-dropin-');
+    writeFileSync(join(dir, 'bicorn.config.json'), JSON.stringify({ app: APP, raw_env: ['A=1'], pidfile: 'app.pid', log_file: '-', preload_app: true, worker_class: 'gthread', post_fork: 1, workerz: 2 }));
+    const { code, stderr } = await runBicorn(['check'], { cwd: dir });
+    expect(code).toBe(2);
+    for (const line of [
+      'unknown setting "raw_env" in bicorn.config.json; that is gunicorn\'s name for bicorn\'s env',
+      'unknown setting "pidfile" in bicorn.config.json; that is gunicorn\'s name for bicorn\'s pid',
+      'unknown setting "log_file" in bicorn.config.json; that is gunicorn\'s name for bicorn\'s error_log',
+      'unknown setting "preload_app" in bicorn.config.json; that is gunicorn\'s --preload, and --preload has no effect: the master never imports the app',
+      'unknown setting "worker_class" in bicorn.config.json; that is gunicorn\'s --worker-class, which bicorn reads on the command line or from a gunicorn.conf.py (-c)',
+      'unknown setting "post_fork" in bicorn.config.json; that is a gunicorn setting, which bicorn reads from a gunicorn.conf.py (-c)',
+      'unknown setting "workerz" in bicorn.config.json; did you mean workers?',
+    ]) {
+      expect(stderr).toContain(line);
+    }
+  });
+
   it("takes gunicorn's tcp:// addresses", async () => {
     const { code, stdout } = await runBicorn(['check', '-b', 'tcp://127.0.0.1:9000', APP]);
     expect(code).toBe(0);
-    expect(rows(stdout).get('bind')).toEqual(['["tcp://127.0.0.1:9000"]', '--bind']);
-  });
-});
-
-describe('gunicorn.conf.py', () => {
-  it('given with -c, is refused with what to do until issue 18 reads it', async () => {
-    const cwd = tempDir('bicorn-gunicorn-conf-');
-    writeFileSync(join(cwd, 'gunicorn.conf.py'), 'workers = 4\n');
-    const { code, stderr } = await runBicorn(['check', '-c', 'gunicorn.conf.py', APP], { cwd });
-    expect(code).toBe(2);
-    expect(stderr).toBe(
-      "bicorn: error: invalid configuration: -c gunicorn.conf.py: gunicorn's Python config files are not read yet (they come with issue 18), and bicorn's own end in .json, .yaml, .yml, .js, .mjs or .cjs; give its settings as flags (gunicorn's names work, see docs/dropin.md), in GUNICORN_CMD_ARGS, or in a bicorn.config.mjs\n",
-    );
-    expect((await runBicorn(['check', '-c', 'python:settings.gunicorn', APP], { cwd })).stderr).toMatch(/-c python:settings\.gunicorn: gunicorn's Python config files are not read yet/);
-    expect((await runBicorn(['check', '-c', 'gunicorn.conf', APP], { cwd })).stderr).toMatch(/-c gunicorn\.conf: gunicorn's Python config files are not read yet/);
-  });
-
-  it('found in the working directory, as gunicorn would read it, gets a warning at start', async () => {
-    const cwd = tempDir('bicorn-gunicorn-conf-');
-    writeFileSync(join(cwd, 'gunicorn.conf.py'), 'workers = 4\n');
-    const { code, stdout } = await runBicorn(['check', APP], { cwd });
-    expect(code).toBe(0);
-    expect(stdout).toMatch(/\nwarning: \.\/gunicorn\.conf\.py is not read \(gunicorn reads it by default; bicorn will with issue 18\), so its settings do not apply/);
+    expect(checkRows(stdout).get('bind')).toEqual(['["tcp://127.0.0.1:9000"]', '--bind']);
   });
 });
 

@@ -1,6 +1,6 @@
 // The bicorn binary's entry: runs the CLI and exits with its code. The only place in the
 // master that exits the process.
-import { main } from '@bicorn/cli';
+import { main, takeReadiness } from '@bicorn/cli';
 import { packageVersion, workerEntry } from './paths.js';
 
 const code = await main(process.argv.slice(2), {
@@ -10,5 +10,7 @@ const code = await main(process.argv.slice(2), {
   cwd: process.cwd(),
   stdout: (text) => process.stdout.write(text),
   stderr: (text) => process.stderr.write(text),
+  // Under --daemon, the detached copy tells the command that started it when it serves.
+  readiness: takeReadiness(process.env),
 });
 process.exit(code);

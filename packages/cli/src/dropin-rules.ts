@@ -30,12 +30,12 @@ const ignored = (why: string): Outcome => ({ kind: 'ignored', why });
 const refused = (why: string, instead: string): Outcome => ({ kind: 'refused', why, instead });
 const pending = (issue: number, what: string): Outcome => ({ kind: 'pending', issue, what });
 const asgi: Outcome = { kind: 'sets', key: 'interface', value: 'asgi' };
+const gevent: Outcome = { kind: 'sets', key: 'wsgi_concurrency', value: 'gevent' };
 const wsgi: Outcome = { kind: 'sets', key: 'interface', value: 'wsgi' };
 
 const rule = (flags: readonly string[], takes: 'value' | 'none', outcome: Outcome): FlagRule => ({ kind: 'rule', flags, takes, outcome });
 const cli = (flags: readonly string[], doc: string, feeds?: SettingKey): FlagRule => (feeds === undefined ? { kind: 'cli', flags, doc } : { kind: 'cli', flags, feeds, doc });
 
-const CONF = 18;
 const TLS = 20;
 
 const nodeParser = 'the worker parses HTTP with Node.js (llhttp), which answers 400 to such requests';
@@ -44,11 +44,11 @@ const wsPackage = ignored('the worker serves WebSockets with the ws package');
 const appOutput = "the app's stdout and stderr always reach the log, line by line";
 const noSyslog = refused('bicorn does not write to syslog', 'log to stdout (the default) and let journald or your collector forward to syslog');
 const noDirtyWorkers = refused("bicorn has no dirty workers (gunicorn 27's pool for long tasks)", 'run long tasks in a task queue (Celery, RQ, Dramatiq), or in a second bicorn with its own workers');
-const greenWorkers = refused('bicorn has no green-thread workers', 'serve WSGI apps with --threads N (real threads; the worker takes any number of connections), or ASGI apps');
+const eventletWorkers = refused('eventlet workers are gone from gunicorn 27, and bicorn has none', '-k gevent for greenlets (gevent installed in the app\'s environment), --threads N for real threads, or serve an ASGI app');
 
 export const dropinRules: readonly FlagRule[] = [
   // The CLI's own handling.
-  cli(['-c', '--config'], 'bicorn reads its own config files (JSON, YAML, JavaScript); a gunicorn.conf.py or python:module is refused until issue 18 reads them, and a ./gunicorn.conf.py that gunicorn would read by default gets a warning'),
+  cli(['-c', '--config'], "bicorn's own config files (JSON, YAML, JavaScript), and gunicorn's: a gunicorn.conf.py, python:module or file:path is run by the app's Python, as is ./gunicorn.conf.py when no config file is named (see gunicorn_config)"),
   cli(['--check-config'], 'checks the configuration, then loads the app in a helper process (as bicorn check --load-app): exit 0, or 4 when it fails to load'),
   cli(['--print-config'], 'prints every effective value with its source (bicorn check)'),
   cli(['--host'], 'with --port, one bind address', 'bind'),
@@ -72,23 +72,24 @@ export const dropinRules: readonly FlagRule[] = [
       'uvicorn.workers.UvicornH11Worker': asgi,
       'uvicorn_worker.UvicornWorker': asgi,
       'uvicorn_worker.UvicornH11Worker': asgi,
-      gevent: pending(CONF, 'gevent workers'),
-      gevent_wsgi: pending(CONF, 'gevent workers'),
-      gevent_pywsgi: pending(CONF, 'gevent workers'),
-      'gunicorn.workers.ggevent.GeventWorker': pending(CONF, 'gevent workers'),
-      eventlet: greenWorkers,
+      gevent,
+      gevent_wsgi: gevent,
+      gevent_pywsgi: gevent,
+      'gunicorn.workers.ggevent.GeventWorker': gevent,
+      'gunicorn.workers.ggevent.GeventPyWSGIWorker': gevent,
+      eventlet: eventletWorkers,
       tornado: refused('bicorn has no Tornado worker', 'serve the Tornado app as a WSGI app, or run it on Tornado itself'),
     },
     other: refused('bicorn does not know this worker class', '-k sync or gthread for WSGI apps, -k uvicorn.workers.UvicornWorker for ASGI ones, or leave it out: bicorn tells them apart (--interface auto)'),
   },
 
   // gunicorn: accepted, with no effect.
-  rule(['--worker-connections'], 'value', ignored('a worker takes any number of connections on its event loop; --limit-concurrency caps the requests in flight')),
   rule(['--reload-engine'], 'value', ignored('--reload watches files with chokidar (inotify on Linux)')),
   rule(['--preload'], 'none', ignored("the master never imports the app: each worker's Python process does, and an app that fails to import still stops bicorn with exit 4 (--check-config tries it before a deploy)")),
   rule(['--no-sendfile'], 'none', ignored('bicorn never uses sendfile(): the worker streams file responses itself')),
   rule(['--reuse-port'], 'none', ignored('Node.js 20 cannot set SO_REUSEPORT; the master binds each address once and its workers share it')),
   rule(['--worker-tmp-dir'], 'value', ignored("workers answer the master's heartbeat over IPC, with no files")),
+  rule(['--enable-backlog-metric'], 'none', ignored('bicorn does not send gunicorn.backlog (how many connections wait in a listening socket\'s queue, which Node.js does not expose); the other StatsD metrics are sent (statsd_host)')),
   rule(['--disable-redirect-access-to-syslog'], 'none', ignored('bicorn has no syslog output: the access log goes where --access-logfile says')),
   rule(['--capture-output'], 'none', ignored(appOutput)),
   rule(['-R', '--enable-stdio-inheritance'], 'none', ignored(appOutput)),
@@ -129,14 +130,6 @@ export const dropinRules: readonly FlagRule[] = [
   rule(['--dirty-graceful-timeout'], 'value', noDirtyWorkers),
 
   // gunicorn: implemented by other issues.
-  rule(['-D', '--daemon'], 'none', pending(CONF, 'daemon mode')),
-  rule(['-n', '--name'], 'value', pending(CONF, 'process names')),
-  rule(['--log-config'], 'value', pending(CONF, 'Python logging config files')),
-  rule(['--log-config-json'], 'value', pending(CONF, 'Python logging config files')),
-  rule(['--statsd-host'], 'value', pending(CONF, 'StatsD metrics')),
-  rule(['--statsd-prefix'], 'value', pending(CONF, 'StatsD metrics')),
-  rule(['--dogstatsd-tags'], 'value', pending(CONF, 'StatsD metrics')),
-  rule(['--enable-backlog-metric'], 'none', pending(CONF, 'StatsD metrics')),
   rule(['--ssl-version'], 'value', pending(TLS, 'TLS')),
   rule(['--cert-reqs'], 'value', pending(TLS, 'TLS')),
   rule(['--ca-certs'], 'value', pending(TLS, 'TLS')),
@@ -181,6 +174,46 @@ export const dropinRules: readonly FlagRule[] = [
   rule(['--ssl-ca-certs'], 'value', pending(TLS, 'TLS')),
   rule(['--ssl-ciphers'], 'value', pending(TLS, 'TLS')),
 ];
+
+/** What bicorn does with a gunicorn setting that only a config file can give (it has no flag). */
+export type ConfOnlyRule =
+  | Outcome
+  /** wsgi_app: the app, when the command line names none. */
+  | { readonly kind: 'app' }
+  /** A server hook bicorn calls, in the worker's Python process or in the master's hook process. */
+  | { readonly kind: 'hook'; readonly where: 'worker' | 'master' };
+
+const workerHook: ConfOnlyRule = { kind: 'hook', where: 'worker' };
+const masterHook: ConfOnlyRule = { kind: 'hook', where: 'master' };
+const noDirtyHooks = ignored("bicorn has no dirty workers (gunicorn 27's pool for long tasks), so it never calls this hook");
+
+export const confOnlyRules: Readonly<Record<string, ConfOnlyRule>> = {
+  wsgi_app: { kind: 'app' },
+  logconfig_dict: same,
+  default_proc_name: ignored("it is gunicorn's internal default for proc_name; give proc_name (-n) instead"),
+  tmp_upload_dir: pending(13, 'spool files'),
+  secure_scheme_headers: ignored('bicorn takes the scheme from X-Forwarded-Proto (or Forwarded\'s proto) sent by a proxy in forwarded_allow_ips, with proxy_headers on; other scheme headers are not read'),
+  post_fork: workerHook,
+  post_worker_init: workerHook,
+  pre_request: workerHook,
+  post_request: workerHook,
+  worker_int: workerHook,
+  worker_abort: workerHook,
+  worker_exit: workerHook,
+  on_starting: masterHook,
+  when_ready: masterHook,
+  on_reload: masterHook,
+  pre_fork: masterHook,
+  child_exit: masterHook,
+  nworkers_changed: masterHook,
+  on_exit: masterHook,
+  pre_exec: ignored('bicorn never re-executes its master (gunicorn does on USR2), so it never calls this hook; upgrade by restarting, or by a reload (HUP) for the app'),
+  ssl_context: pending(TLS, 'TLS'),
+  on_dirty_starting: noDirtyHooks,
+  dirty_post_fork: noDirtyHooks,
+  dirty_worker_init: noDirtyHooks,
+  dirty_worker_exit: noDirtyHooks,
+};
 
 /** The rule of a flag, by any of its names. */
 export function ruleFor(flag: string): FlagRule | undefined {

@@ -3,7 +3,7 @@
 // environment, and where their defaults differ. `pnpm settings:md` writes it; a test checks it
 // is current.
 import { formatValue, settingKeys, settings, type Setting, type SettingKey } from '@bicorn/config';
-import { ruleFor, type FlagRule, type Outcome } from './dropin-rules.js';
+import { confOnlyRules, ruleFor, type FlagRule, type Outcome } from './dropin-rules.js';
 import { peerFlags } from './peer-flags.js';
 
 /** Where gunicorn's and uvicorn's defaults differ from each other or from bicorn's, and why bicorn takes its own. */
@@ -17,9 +17,6 @@ export const defaultDifferences: readonly { readonly key: SettingKey; readonly g
   { key: 'log_level', gunicorn: 'info', uvicorn: 'info', why: 'the same; any name of either tool, in any case' },
 ];
 
-/** gunicorn settings that have no flag (gunicorn.conf.py only), by the issue that brings them. */
-const confOnlyIssue: Readonly<Record<string, number>> = { tmp_upload_dir: 13, secure_scheme_headers: 12 };
-const CONF_ISSUE = 18;
 
 export function renderDropinTable(): string {
   const { gunicorn, uvicorn } = peerFlags();
@@ -46,8 +43,11 @@ export function renderDropinTable(): string {
     '  `python3` on PATH: give `--python /path/to/venv/bin/python` when the command named a virtualenv\'s python.',
     '- `gunicorn -k uvicorn.workers.UvicornWorker` (or `uvicorn_worker.UvicornWorker`, or gunicorn 27\'s `-k asgi`) serves an ASGI app;',
     '  `-k sync` and `-k gthread` a WSGI one. bicorn tells them apart without `-k` too.',
-    '- `-c gunicorn.conf.py` is refused until issue 18 reads Python config files, and a `./gunicorn.conf.py` that gunicorn would',
-    '  read by default is not read: bicorn warns at start. Give its settings as flags, in `GUNICORN_CMD_ARGS`, or in a `bicorn.config.mjs`.',
+    '- `-c gunicorn.conf.py` (or `-c python:module`, or `./gunicorn.conf.py` when no config file is named, as gunicorn reads it) is',
+    "  run by the app's Python, so computed values work; each value means what its flag below means, ranked as a config file (below",
+    '  the command line and the environment). A name gunicorn does not know gets a warning with the closest one (gunicorn ignores it',
+    '  silently). A `bicorn.config.*` in the working directory wins over `./gunicorn.conf.py`, with an info line. Its server hooks run: see',
+    '  `gunicorn_config` and `hook_timeout` in SETTINGS.md, and the table below.',
     '',
     '## Environment',
     '',
@@ -138,8 +138,18 @@ function outcomeVerdict(outcome: Outcome): string {
 }
 
 function confOnly(name: string): string {
-  if (name === 'wsgi_app') return `the app argument; from gunicorn.conf.py: issue ${String(CONF_ISSUE)}`;
-  return `issue ${String(confOnlyIssue[name] ?? CONF_ISSUE)}`;
+  const rule = confOnlyRules[name];
+  if (rule === undefined) return 'unknown';
+  switch (rule.kind) {
+    case 'app':
+      return 'implemented: `app`, when the command line names none';
+    case 'hook':
+      return rule.where === 'worker' ? "implemented: called in each worker's Python process" : "implemented: called in the master's hook process (see `hook_timeout`)";
+    case 'same':
+      return "implemented: each worker's Python process configures logging with it (below `--log-config`)";
+    default:
+      return outcomeVerdict(rule);
+  }
 }
 
 function shownDefault(key: SettingKey): string {

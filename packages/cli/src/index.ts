@@ -1,1 +1,2 @@
+export { takeReadiness, type Readiness } from './daemon.js';
 export { main, type MainOptions } from './main.js';

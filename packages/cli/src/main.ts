@@ -4,9 +4,10 @@
 import { servableApp, type Env, type LoadedConfig } from '@bicorn/config';
 import { runMaster } from '@bicorn/master';
 import { BicornError, ExitCode, isBicornError } from '@bicorn/protocol';
-import { createLogger } from '@bicorn/runtime';
+import { openProcessLogs } from '@bicorn/runtime';
 import { Command, CommanderError, Option } from 'commander';
 import { checkApp } from './app-check.js';
+import { daemonize, type Readiness } from './daemon.js';
 import { checkCommandTypo, checkMissingValues, normaliseArgv } from './argv.js';
 import { callControl } from './control-client.js';
 import { addControlCommands, type ControlAction } from './control-command.js';
@@ -27,6 +28,8 @@ export interface MainOptions {
   readonly stderr: (text: string) => void;
   /** bicorn's binary, for the units of `bicorn systemd`; default: the script node runs. */
   readonly binary?: string;
+  /** Set in the detached copy that --daemon starts: how it tells the command it serves. */
+  readonly readiness?: Readiness | undefined;
 }
 
 type Action =
@@ -71,14 +74,16 @@ export async function main(argv: readonly string[], options: MainOptions): Promi
       return ExitCode.Ok;
     }
     if (action.kind === 'control') return await control(action, options);
-    return await serve(action, options);
+    return await serve(action, argv, options);
   } catch (error) {
     if (error instanceof CommanderError) {
       if (error.exitCode === 0) return ExitCode.Ok;
       options.stderr(renderError(new BicornError('USAGE', { message: usageMessage(error) }), false));
       return ExitCode.Usage;
     }
-    options.stderr(renderError(error, verbose(options, argv)));
+    const text = renderError(error, verbose(options, argv));
+    options.stderr(text);
+    options.readiness?.failed(text);
     return isBicornError(error) ? error.exitCode : ExitCode.RuntimeFailure;
   }
 }
@@ -201,10 +206,14 @@ function usageMessage(error: CommanderError): string {
   }
 }
 
-async function serve(action: Extract<Action, { kind: 'serve' }>, options: MainOptions): Promise<ExitCode> {
+async function serve(action: Extract<Action, { kind: 'serve' }>, argv: readonly string[], options: MainOptions): Promise<ExitCode> {
   const { config, file } = action.read.loaded;
   servableApp(config); // fail before binding anything
-  const { log, destination } = createLogger({ role: 'master', level: config.log_level, format: config.log_format, jsonStyle: config.log_json_style, destination: config.error_log, colours: config.use_colors });
+  if (config.daemon && options.readiness === undefined) {
+    if (config.error_log === '-') options.stderr('bicorn: warning: with --daemon, the log on stdout goes to /dev/null; give --error-logfile FILE to keep it\n');
+    return daemonize({ argv, env: options.env, cwd: options.cwd, stderr: options.stderr });
+  }
+  const { log, destination, statsd } = openProcessLogs(config, 'master');
   for (const note of action.read.notes) log[note.level](note.text);
   const reloadConfig = async () => {
     const reloaded = (await action.reload()).config;
@@ -212,8 +221,9 @@ async function serve(action: Extract<Action, { kind: 'serve' }>, options: MainOp
     return reloaded;
   };
   try {
-    return await runMaster({ config, workerEntry: options.workerEntry, log, reloadConfig, configFile: file?.path, reopenLogs: destination.reopen, cwd: options.cwd, version: options.version, env: options.env });
+    return await runMaster({ config, workerEntry: options.workerEntry, log, reloadConfig, configFile: file?.path, reopenLogs: destination.reopen, cwd: options.cwd, version: options.version, env: options.env, statsd, onReady: () => options.readiness?.ready() });
   } finally {
+    await statsd?.close();
     destination.flush();
   }
 }

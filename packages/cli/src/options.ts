@@ -46,6 +46,8 @@ export function addSettingOptions(command: Command): CommandOptions {
     const shortFlag = declared.flags.find((f) => !f.startsWith('--'));
     const longFlags = declared.flags.filter((f) => f.startsWith('--'));
     for (const [index, long] of longFlags.entries()) {
+      // A sub-command's own option keeps its name: bicorn systemd --name is the unit's.
+      if (isTaken(command, long)) continue;
       const names = index === 0 && shortFlag !== undefined ? `${shortFlag}, ${long}` : long;
       const value = declared.type.placeholder === '' ? '' : ` ${declared.type.placeholder}`;
       const option = new Option(`${names}${value}`, describe(key, declared)).helpGroup(`${declared.section}:`);
@@ -68,10 +70,9 @@ export function addSettingOptions(command: Command): CommandOptions {
 /** gunicorn's and uvicorn's flags without a setting: accepted by the parser, then judged by their rule. */
 function addRuleOptions(command: Command): RuleOption[] {
   const added: RuleOption[] = [];
-  const taken = (flag: string): boolean => command.options.some((o) => o.short === flag || o.long === flag);
   for (const rule of dropinRules) {
     // A sub-command's own option keeps its name: bicorn systemd --name is the unit's.
-    if (rule.kind === 'cli' || rule.flags.some(taken)) continue;
+    if (rule.kind === 'cli' || rule.flags.some((flag) => isTaken(command, flag))) continue;
     const value = rule.kind === 'by-value' || rule.takes === 'value' ? ' <value>' : '';
     const shortFlag = rule.flags.find((f) => !f.startsWith('--'));
     // One option per long name (--paste and --paster), so that a note names the one given.
@@ -87,6 +88,10 @@ function addRuleOptions(command: Command): RuleOption[] {
     }
   }
   return added;
+}
+
+function isTaken(command: Command, flag: string): boolean {
+  return command.options.some((o) => o.short === flag || o.long === flag);
 }
 
 function describe(key: SettingKey, declared: Setting<unknown, unknown>): string {

@@ -17,7 +17,7 @@ export interface PeerEnvironment {
   readonly configFile: string | undefined;
 }
 
-interface Layer {
+export interface Layer {
   readonly values: PeerValues;
   readonly notes: readonly Note[];
   readonly problems: readonly string[];
@@ -99,15 +99,16 @@ function port(value: string | undefined): Layer {
   return { ...empty, values: { bind: { value: [`0.0.0.0:${value}`], source: { kind: 'env', name: 'PORT' } } } };
 }
 
-interface Parsed extends Layer {
+export interface Parsed extends Layer {
   readonly extra: { checkConfig?: boolean; printConfig?: boolean; config?: string; app?: string | undefined };
 }
 
 /**
- * Parses a variable's command line with bicorn's own options: `sourceOf` is the source of the
- * value a flag gave, `origin` what notes and problems about the flag start with.
+ * Parses a variable's command line (or a gunicorn config file's, gunicorn-file.ts) with bicorn's
+ * own options: `sourceOf` is the source of the value a flag gave, `origin` what notes and
+ * problems about the flag start with.
  */
-function parse(name: string, argv: readonly string[], sourceOf: (flag: string) => Source, origin: (flag: string) => string): Parsed {
+export function parse(name: string, argv: readonly string[], sourceOf: (flag: string) => Source, origin: (flag: string) => string): Parsed {
   const { command, options } = settingsParser(name);
   let app: string | undefined;
   command.action((given: string | undefined) => {

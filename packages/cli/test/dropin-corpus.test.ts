@@ -7,10 +7,11 @@ import { settingKeys, settings, type Setting, type SettingKey } from '@bicorn/co
 import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { isAbsolute, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { outcomeOf, ruleFor } from '../src/dropin-rules.js';
+import { peerFlags } from '../src/peer-flags.js';
 import { main } from '../src/main.js';
 import { shellWords } from '../src/shell-words.js';
 
@@ -136,7 +137,6 @@ function expectations(given: readonly Given[]): Expected {
     expect(rule, `${flag} has a meaning in bicorn`).toBeDefined();
     if (rule === undefined) continue;
     if (rule.kind === 'cli') {
-      if ((flag === '-c' || flag === '--config') && value !== undefined && !/\.(json|ya?ml|[cm]?js)$/.test(value)) expected.issues.add('issue 18');
       if (rule.feeds !== undefined && !(rule.feeds === 'access_log' && given.some((g) => g.flag === '--access-logfile'))) shows(rule.feeds, label(flag));
       continue;
     }
@@ -196,7 +196,14 @@ describe('the corpus of real command lines', () => {
     const cmdArgs = env.GUNICORN_CMD_ARGS === undefined ? [] : shellWords(env.GUNICORN_CMD_ARGS);
     const given = [...flagsOf(args, (long) => long), ...flagsOf(cmdArgs, (long) => `GUNICORN_CMD_ARGS (${long})`)];
     const expected = expectations(given);
+    // A config file the line names is the project's; here it is an empty one where it can be.
+    const named = given.find((g) => g.flag === '-c' || g.flag === '--config')?.value;
+    if (named !== undefined && !isAbsolute(named)) writeFileSync(join(dir, named), '# the config file this line names, empty here\n');
     const result = await check(args, env, dir);
+    if (named !== undefined && isAbsolute(named)) {
+      expect(result.stderr).toContain(`no such file: ${named}`);
+      return;
+    }
     expect(expected.refusals, 'a corpus line is one bicorn accepts').toEqual([]);
     if (expected.issues.size > 0) {
       // Accepted once the issues that bring its flags land; until then, refused naming them.
@@ -220,14 +227,21 @@ describe('the corpus of real command lines', () => {
     expect(result.stderr).toContain(entry.refusal);
   });
 
-  it.each(corpus.configFiles.map((file) => ({ ...file, name: file.source })))('gunicorn.conf.py from $name: refused with -c, a warning in the working directory', async (file) => {
+  it.each(corpus.configFiles.map((file) => ({ ...file, name: file.source })))('gunicorn.conf.py from $name: read with -c and from the working directory, each name as its flag', async (file) => {
     const dir = mkdtempSync(join(scratch, 'conf-'));
     writeFileSync(join(dir, 'gunicorn.conf.py'), file.content);
-    const given = await check(['-c', 'gunicorn.conf.py', 'app:app'], {}, dir);
-    expect(given.code).toBe(2);
-    expect(given.stderr).toMatch(/-c gunicorn\.conf\.py: gunicorn's Python config files are not read yet \(they come with issue 18\)/);
-    const found = await check(['app:app'], {}, dir);
-    expect(found.code).toBe(0);
-    expect(found.stdout).toMatch(/\nwarning: \.\/gunicorn\.conf\.py is not read /);
+    for (const args of [['-c', 'gunicorn.conf.py', 'app:app'], ['app:app']]) {
+      const result = await check(args, {}, dir);
+      expect(result.stderr).toBe('');
+      expect(result.code).toBe(0);
+      const rows = sources(result.stdout);
+      // Every plain assignment of a gunicorn name that sets a setting is that setting, from the file.
+      for (const [, name] of file.content.matchAll(/^(\w+)\s*=/gm)) {
+        const flags = peerFlags().gunicorn.settings.find((s) => s.name === name)?.flags ?? [];
+        const key = flags.map(settingOf).find((k) => k !== undefined);
+        if (key !== undefined) expect(rows.get(key), `${name ?? ''} as ${key}`).toBe('gunicorn.conf.py');
+        else if (flags.length === 0 && name !== undefined) expect(result.stdout, `${name} is not gunicorn's: a warning`).toContain(`unknown setting ${name} `);
+      }
+    }
   });
 });

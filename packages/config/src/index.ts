@@ -1,7 +1,9 @@
 export { appKind, servableApp, type AppKind, type ServableApp } from './app-spec.js';
 export { formatBind, parseBind, parsePeerPattern, parseTcpBind, type BindTarget, type PeerPattern, type TcpBind } from './bind.js';
 export { defineConfig } from './define.js';
-export { loadConfig, resolveConfig, reviveConfig, type CliValues, type Env, type LoadedConfig, type LoadOptions, type PeerValues } from './load.js';
+export { readConfigFile, type ConfigFile } from './file.js';
+export { gunicornView } from './gunicorn-view.js';
+export { loadConfig, resolveConfig, reviveConfig, type CliValues, type Env, type KeyHint, type LoadedConfig, type LoadOptions, type PeerValues } from './load.js';
 export { renderSettingsReference } from './reference.js';
 export {
   envNames,
@@ -15,6 +17,7 @@ export {
   type SettingKey,
 } from './settings.js';
 export { parseStaticMount, staticMounts, type StaticMount } from './static-mount.js';
+export { parseStatsdAddress, type StatsdAddress } from './statsd-address.js';
 export { describeSource, type Source } from './sources.js';
 export { closest } from './suggest.js';
 export { formatValue, type ValueType } from './values.js';

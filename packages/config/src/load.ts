@@ -47,9 +47,15 @@ export async function loadConfig(options: LoadOptions): Promise<LoadedConfig> {
   return resolveConfig(options.cli, options.env, file, options.peers);
 }
 
+/**
+ * What a config file's unknown key is elsewhere, when the caller knows (gunicorn's `raw_env` is
+ * bicorn's `env`): the rest of its problem line, in place of "did you mean".
+ */
+export type KeyHint = (key: string) => string | undefined;
+
 /** The pure part of loading: no I/O, so every rule is tested directly. */
-export function resolveConfig(cli: CliValues, env: Env, file: ConfigFile | undefined, peers: PeerValues = {}): LoadedConfig {
-  const problems = [...unknownFileKeys(file), ...unknownEnvNames(env)];
+export function resolveConfig(cli: CliValues, env: Env, file: ConfigFile | undefined, peers: PeerValues = {}, hint?: KeyHint): LoadedConfig {
+  const problems = [...unknownFileKeys(file, hint), ...unknownEnvNames(env)];
   const values: Record<string, unknown> = {};
   const sources = {} as Record<SettingKey, Source>;
   for (const key of settingKeys) {
@@ -115,11 +121,14 @@ function pick(key: SettingKey, cli: CliValues, env: Env, file: ConfigFile | unde
   return { raw: undefined, source: { kind: 'default' } };
 }
 
-function unknownFileKeys(file: ConfigFile | undefined): string[] {
+function unknownFileKeys(file: ConfigFile | undefined, hint: KeyHint | undefined): string[] {
   if (file === undefined) return [];
   return Object.keys(file.values)
     .filter((key) => !isSettingKey(key))
-    .map((key) => `unknown setting "${key}" in ${file.label}${didYouMean(key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`), settingKeys)}`);
+    .map((key) => {
+      const known = hint?.(key);
+      return `unknown setting "${key}" in ${file.label}${known === undefined ? didYouMean(key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`), settingKeys) : `; ${known}`}`;
+    });
 }
 
 function unknownEnvNames(env: Env): string[] {

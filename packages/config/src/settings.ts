@@ -2,6 +2,7 @@
 // variables, config-file keys, the Config type and SETTINGS.md are all derived from it.
 import { bindAddress, peerList, tcpAddress } from './bind.js';
 import { corsOrigin, staticMount } from './static-mount.js';
+import { statsdAddress } from './statsd-address.js';
 import {
   choice,
   choiceIgnoringCase,
@@ -557,6 +558,27 @@ export const settings = {
     default: null,
     doc: 'Serve Prometheus metrics from the master on this address, at `/metrics`: requests, durations, bytes, workers, restarts, reloads and the Python processes, over all workers (see the README). Separate from health_bind.',
   }),
+  statsd_host: setting({
+    section: 'Metrics',
+    flags: ['--statsd-host'],
+    type: optional(statsdAddress),
+    default: null,
+    doc: "Send StatsD metrics under gunicorn's names, so its dashboards keep working: from each worker, per request, `gunicorn.requests` and `gunicorn.request.status.<code>` (counters) and `gunicorn.request.duration` (a timer, in ms); from the master, `gunicorn.workers` (a gauge, every second); from both, `gunicorn.log.warning`, `gunicorn.log.error` and `gunicorn.log.critical` for each such log line. Over UDP to `host:port` (port 8125 when left out), or to a unix datagram socket with `unix:PATH`; metrics of one moment share a datagram, one per line. Counted where the Prometheus metrics (metrics_bind) are, once.",
+  }),
+  statsd_prefix: setting({
+    section: 'Metrics',
+    flags: ['--statsd-prefix'],
+    type: optional(text('<prefix>')),
+    default: null,
+    doc: 'Put this before every StatsD metric name, with one dot between (`myapp` sends `myapp.gunicorn.requests`), as gunicorn does.',
+  }),
+  dogstatsd_tags: setting({
+    section: 'Metrics',
+    flags: ['--dogstatsd-tags'],
+    type: optional(text('<tags>')),
+    default: null,
+    doc: 'DogStatsD tags added to every StatsD metric, as Datadog reads them: `env:prod,service:shop` is sent as `|#env:prod,service:shop`.',
+  }),
   control_socket: setting({
     section: 'Process',
     flags: ['--control-socket'],
@@ -613,6 +635,56 @@ export const settings = {
     type: list(text('<file>')),
     default: [],
     doc: 'With --reload, also reload when this file changes, wherever it is (templates, settings files); repeatable.',
+  }),
+  // Drop-in, part 2 (issue 18): gunicorn.conf.py and its hooks, gevent, process names, daemon.
+  gunicorn_config: setting({
+    section: 'Python',
+    flags: [],
+    type: optional(text('<file|python:module>')),
+    default: null,
+    doc: "A gunicorn config file, run by the app's Python (the same interpreter as the app): `-c gunicorn.conf.py`, `-c python:module`, or `./gunicorn.conf.py` when no config file is given and no `bicorn.config.*` is found, as gunicorn reads it. Its plain values are settings under gunicorn's names, ranked as a config file; its server hooks run: post_fork, post_worker_init, pre_request, post_request, worker_int, worker_abort and worker_exit in each worker's Python process, on_starting, when_ready, on_reload, pre_fork, child_exit, nworkers_changed and on_exit in a Python process the master starts for them (see hook_timeout).",
+  }),
+  hook_timeout: setting({
+    section: 'Python',
+    flags: ['--hook-timeout'],
+    type: duration,
+    default: 30,
+    doc: "The longest a master-side server hook of the gunicorn config may run; past it the hook's process is killed (and started again for the next hook). on_starting delays the start and on_exit the exit by at most this much; the other master hooks never hold up the master. 0: no limit.",
+  }),
+  wsgi_concurrency: setting({
+    section: 'Python',
+    flags: ['--wsgi-concurrency'],
+    type: choice(['threads', 'gevent']),
+    default: 'threads',
+    doc: "How a WSGI app's Python process runs requests at once: on `threads` (--threads of them), or on `gevent` greenlets (worker_connections of them, with the standard library monkey-patched before anything is imported; gevent must be installed in the app's environment). gunicorn's `-k gevent` sets it.",
+  }),
+  worker_connections: setting({
+    section: 'Python',
+    flags: ['--worker-connections'],
+    type: integer(1),
+    default: 1000,
+    doc: 'With wsgi_concurrency gevent: the most requests a worker\'s Python process runs at once, each on a greenlet. (A worker takes any number of connections; limit_concurrency caps requests in flight.)',
+  }),
+  log_config: setting({
+    section: 'Logging',
+    flags: ['--log-config', '--log-config-json'],
+    type: optional(text('<file>')),
+    default: null,
+    doc: "Configure the Python app's logging from this file before the app is imported: a dictConfig in JSON (`.json`) or YAML (`.yaml`, `.yml`, with PyYAML), else a fileConfig INI, as uvicorn and gunicorn read it (gunicorn's `--log-config-json` too). Without it, a gunicorn config's `logconfig_dict` applies. bicorn's own log is error_log's.",
+  }),
+  proc_name: setting({
+    section: 'Process',
+    flags: ['-n', '--name'],
+    type: optional(text('<name>')),
+    default: null,
+    doc: "Set the process titles `ps` shows: `bicorn: master [NAME]`, `bicorn: worker [NAME]`, `bicorn: python [NAME]` and `bicorn: hooks [NAME]` (the Python ones with setproctitle when the app's environment has it, else the first 15 bytes, which `ps -o comm` and `top` show).",
+  }),
+  daemon: setting({
+    section: 'Process',
+    flags: ['-D', '--daemon'],
+    type: flag,
+    default: false,
+    doc: "Detach from the terminal: bicorn starts itself again in the background, in a new session, and the command returns once that master serves (exit 0), or with its exit code when it cannot start. The pid file, if any, names the detached master (for systemd's Type=forking with PIDFile=). Its log goes to error_log (stdout and stderr are /dev/null): give a file.",
   }),
 };
 

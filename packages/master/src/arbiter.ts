@@ -36,6 +36,30 @@ export interface ArbiterOptions<C extends ArbiterConfig> {
   /** Reopens the master's own log files (SIGUSR1). */
   readonly reopenLogs: () => void;
   readonly notify: (event: ArbiterEvent) => void;
+  /** A gunicorn config's master-side hooks, when it has any. */
+  readonly hooks?: ArbiterHooks<C> | undefined;
+}
+
+/**
+ * A worker as a gunicorn hook sees it: `age` is its worker id; `pid` its Python process's, else
+ * its own (undefined before it is forked).
+ */
+export interface HookWorker {
+  readonly age: number;
+  readonly pid: number | undefined;
+}
+
+/**
+ * The points where a gunicorn config's master-side hooks run (server-hooks.ts). The arbiter calls
+ * them and goes on: each hook runs in the hook process, in order, and never holds up the loop.
+ */
+export interface ArbiterHooks<C> {
+  whenReady(): void;
+  /** The reloaded config is read; the new generation forks next. */
+  onReload(config: C): void;
+  preFork(worker: HookWorker): void;
+  childExit(worker: HookWorker): void;
+  nworkersChanged(workers: number, previous: number): void;
 }
 
 /** What a load balancer should see: traffic only while ready. */
@@ -188,6 +212,9 @@ export class Arbiter<C extends ArbiterConfig> {
         this.#delayTimer = undefined;
         if (this.#phase.kind === 'delaying') this.#stop('graceful', { exitCode: ExitCode.Ok });
         return;
+      case 'halt':
+        this.#halt(command.error);
+        return;
       case 'stop-overdue':
         this.#onStopOverdue(command.workerId);
         return;
@@ -266,6 +293,11 @@ export class Arbiter<C extends ArbiterConfig> {
     }
   }
 
+  /** The live workers and how many there should be, as gunicorn's hooks read them (server.WORKERS, server.num_workers). */
+  hookView(): { readonly workers: readonly HookWorker[]; readonly numWorkers: number } {
+    return { workers: [...this.#workers.all()].map(hookWorker), numWorkers: this.#target };
+  }
+
   /** The readiness a load balancer should see. */
   get readiness(): Readiness {
     switch (this.#phase.kind) {
@@ -306,6 +338,9 @@ export class Arbiter<C extends ArbiterConfig> {
         return; // answered with the boot message by the host
       case 'ready':
         this.#onWorkerReady(entry, message.interface, message.loadError);
+        return;
+      case 'app-process':
+        entry.appPid = message.pid;
         return;
       case 'boot-failed':
         entry.state = { kind: 'boot-failed', exitCode: message.exitCode, message: message.message };
@@ -354,6 +389,7 @@ export class Arbiter<C extends ArbiterConfig> {
     if (phase.kind === 'starting' && this.#workers.allReady(this.#generation)) {
       this.#phase = { kind: 'running' };
       this.#options.notify({ type: 'ready', workers: this.#target });
+      this.#options.hooks?.whenReady();
       this.#runPendingReload();
     }
   }
@@ -372,6 +408,7 @@ export class Arbiter<C extends ArbiterConfig> {
     const entry = this.#workers.remove(workerId);
     if (entry === undefined) return;
     this.#options.dispatcher.remove(workerId);
+    this.#options.hooks?.childExit(hookWorker(entry));
     this.#options.notify({ type: 'worker-exited', workerId });
     const { log } = this.#options;
     const phase = this.#phase;
@@ -486,9 +523,13 @@ export class Arbiter<C extends ArbiterConfig> {
   #onConfigLoaded(config: C): void {
     if (this.#phase.kind !== 'reloading') return; // stopped meanwhile
     // A worker count changed in the config wins over TTIN/TTOU; else the scaled count stays.
-    if (config.workers !== this.#config.workers) this.#target = config.workers;
+    if (config.workers !== this.#config.workers) {
+      this.#options.hooks?.nworkersChanged(config.workers, this.#target);
+      this.#target = config.workers;
+    }
     const generation = this.#generation + 1;
     this.#phase = { kind: 'reloading', config };
+    this.#options.hooks?.onReload(config);
     this.#options.log.info({ generation, workers: this.#target }, 'reloading: starting the new workers');
     for (let i = 0; i < this.#target; i++) this.#fork(generation, config, { kind: 'reload' });
   }
@@ -562,6 +603,7 @@ export class Arbiter<C extends ArbiterConfig> {
     }
     this.#target = to;
     if (to === from) return { ok: true, from, to };
+    this.#options.hooks?.nworkersChanged(to, from);
     log.info({ by, from, workers: to }, to > from ? 'adding workers' : 'removing workers');
     if (to > from) {
       this.#spawnMissing('scale');
@@ -590,6 +632,7 @@ export class Arbiter<C extends ArbiterConfig> {
 
   #fork(generation: number, config: C, startedFor: StartReason): void {
     const workerId = this.#nextWorkerId++;
+    this.#options.hooks?.preFork({ age: workerId, pid: undefined });
     this.#workers.add(this.#options.host.fork(workerId, config), generation, startedFor);
   }
 
@@ -666,4 +709,8 @@ export class Arbiter<C extends ArbiterConfig> {
 
 function describeExit(code: number | null, signal: NodeJS.Signals | null): string {
   return signal === null ? `exited with code ${String(code)}` : `was killed by ${signal}`;
+}
+
+function hookWorker(entry: WorkerEntry): HookWorker {
+  return { age: entry.handle.id, pid: entry.appPid ?? entry.handle.pid };
 }

@@ -1,6 +1,6 @@
 // The commands the arbiter acts on. Signals, worker messages, exits, file changes and timers
 // only enqueue one of these; the arbiter's loop handles them one at a time.
-import type { StopMode, WorkerMessage } from '@bicorn/protocol';
+import type { BicornError, StopMode, WorkerMessage } from '@bicorn/protocol';
 
 export type StopSignal = 'SIGTERM' | 'SIGINT' | 'SIGQUIT';
 /** HUP reloads, TTIN and TTOU add and remove a worker, USR1 reopens the log files. */
@@ -31,4 +31,6 @@ export type Command<C = never> =
   | { type: 'respawn-due' }
   | { type: 'heartbeat-due' }
   | { type: 'shutdown-delay-over' }
-  | { type: 'stop-overdue'; workerId: number };
+  | { type: 'stop-overdue'; workerId: number }
+  /** Something outside the arbiter failed in a way that stops bicorn (a when_ready hook that raised). */
+  | { type: 'halt'; error: BicornError };

@@ -4,7 +4,7 @@
 import type { Config, SettingKey } from '@bicorn/config';
 import { ExitCode } from '@bicorn/protocol';
 import { resolve } from 'node:path';
-import { checkLogFile, type Logger } from '@bicorn/runtime';
+import { checkLogFile, type Logger, type StatsdClient } from '@bicorn/runtime';
 import { resolveOwner, type Identity } from './accounts.js';
 import { Arbiter, type ArbiterEvent } from './arbiter.js';
 import { clusterHost } from './cluster-host.js';
@@ -18,6 +18,7 @@ import { handOverLogFiles, workerIdentity } from './privileges.js';
 import type { EndpointServer } from './endpoints.js';
 import { serveHealth } from './health.js';
 import { MasterMetrics, serveMetrics } from './metrics.js';
+import { startServerHooks, type ServerHooks } from './server-hooks.js';
 import { startServiceNotifier } from './service-notifier.js';
 import { forwardSignals } from './signals.js';
 import { takeActivatedSockets } from './socket-activation.js';
@@ -41,13 +42,35 @@ export interface MasterOptions {
   readonly version: string;
   /** Where $XDG_RUNTIME_DIR is read, for the control socket's default place; default: process.env. */
   readonly env?: Readonly<Record<string, string | undefined>>;
+  /** Where the master sends gunicorn's StatsD gauge of workers (statsd_host). */
+  readonly statsd?: StatsdClient | undefined;
+  /** Called once the first generation serves and the pid file is written (--daemon's readiness). */
+  readonly onReady?: () => void;
 }
 
 /** Settings the master applied at start; a reload cannot change them. */
-const RESTART_ONLY = ['bind', 'backlog', 'socket_mode', 'socket_owner', 'pid', 'health_bind', 'reload', 'reload_dirs', 'reload_include', 'reload_exclude', 'reload_extra_files', 'initgroups', 'user', 'group', 'umask', 'error_log', 'access_log', 'log_format', 'log_json_style', 'use_colors', 'metrics_bind', 'control_socket', 'control_socket_mode', 'no_control_socket', 'timeout'] as const satisfies readonly SettingKey[];
+const RESTART_ONLY = ['bind', 'backlog', 'socket_mode', 'socket_owner', 'pid', 'health_bind', 'reload', 'reload_dirs', 'reload_include', 'reload_exclude', 'reload_extra_files', 'initgroups', 'user', 'group', 'umask', 'error_log', 'access_log', 'log_format', 'log_json_style', 'use_colors', 'metrics_bind', 'control_socket', 'control_socket_mode', 'no_control_socket', 'timeout', 'daemon', 'hook_timeout', 'statsd_host', 'statsd_prefix', 'dogstatsd_tags'] as const satisfies readonly SettingKey[];
+
+const STATSD_EVERY_MS = 1_000;
 
 /** Runs until stopped; resolves with ExitCode.Ok, or rejects with the BicornError that stopped it. */
 export async function runMaster(options: MasterOptions): Promise<ExitCode> {
+  if (options.config.proc_name !== null) process.title = `bicorn: master [${options.config.proc_name}]`;
+  const hooks = await startServerHooks(options.config, options.log, options.cwd ?? process.cwd());
+  if (hooks === undefined) return serve(options, undefined);
+  try {
+    await hooks.onStarting();
+    try {
+      return await serve(options, hooks);
+    } finally {
+      await hooks.onExit();
+    }
+  } finally {
+    await hooks.close();
+  }
+}
+
+async function serve(options: MasterOptions, hooks: ServerHooks | undefined): Promise<ExitCode> {
   const { config, log } = options;
   const startedAt = Date.now();
   // Read once, then gone from the environment that workers and the app inherit.
@@ -79,6 +102,7 @@ export async function runMaster(options: MasterOptions): Promise<ExitCode> {
   let control: ControlServer | undefined;
   const reports = new WorkerReports();
   const eventListeners = new Set<(event: ArbiterEvent) => void>();
+  let statsdTimer: NodeJS.Timeout | undefined;
   const removeSignalHandlers = forwardSignals((command) => arbiter?.enqueue(command));
   try {
     if (config.health_bind !== null) {
@@ -121,12 +145,17 @@ export async function runMaster(options: MasterOptions): Promise<ExitCode> {
       notify: (event) => {
         onArbiterEvent(event, config, listeners, log);
         notifier.onEvent(event);
+        if (event.type === 'ready') options.onReady?.();
         reports.onEvent(event);
         metrics?.onEvent(event);
         for (const listener of eventListeners) listener(event);
       },
+      hooks,
     });
     const running = arbiter;
+    hooks?.attach(() => running.hookView(), (error) => {
+      running.enqueue({ type: 'halt', error });
+    });
     if (config.metrics_bind !== null) {
       metrics = new MasterMetrics(() => running.snapshot());
       metricsServer = await serveMetrics(config.metrics_bind, metrics);
@@ -151,6 +180,13 @@ export async function runMaster(options: MasterOptions): Promise<ExitCode> {
     );
     log.info({ workers: config.workers, app: config.app }, 'starting');
     arbiter.start();
+    const { statsd } = options;
+    if (statsd !== undefined) {
+      // gunicorn sends it on every turn of its arbiter's loop, about once a second.
+      statsdTimer = setInterval(() => {
+        statsd.gauge('gunicorn.workers', running.snapshot().workers.length);
+      }, STATSD_EVERY_MS).unref();
+    }
     if (config.reload) {
       watcher = await startWatcher({
         config,
@@ -168,6 +204,7 @@ export async function runMaster(options: MasterOptions): Promise<ExitCode> {
     return ExitCode.Ok;
   } finally {
     removeSignalHandlers();
+    clearInterval(statsdTimer);
     notifier.close();
     closeListeners(listeners);
     health?.close();

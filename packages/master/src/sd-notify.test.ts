@@ -1,13 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { notifyAddress, takeNotifyEnv } from './sd-notify.js';
+import { takeNotifyEnv } from './sd-notify.js';
 import { notifyMessage } from './service-notifier.js';
 
 describe('the notify socket', () => {
-  it('addresses a path with a trailing NUL, and an abstract socket with a leading one', () => {
-    expect(notifyAddress('/run/n')).toEqual(Buffer.from([1, 0, ...Buffer.from('/run/n'), 0]));
-    expect(notifyAddress('@n')).toEqual(Buffer.from([1, 0, 0, ...Buffer.from('n')]));
-  });
-
   it('pings the watchdog at half its period, only when it watches this process', () => {
     expect(takeNotifyEnv({ NOTIFY_SOCKET: '/n', WATCHDOG_USEC: '10000000' }, 5)).toEqual({ socket: '/n', watchdogMs: 5000 });
     expect(takeNotifyEnv({ NOTIFY_SOCKET: '/n', WATCHDOG_USEC: '10000000', WATCHDOG_PID: '5' }, 5).watchdogMs).toBe(5000);

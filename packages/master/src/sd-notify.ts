@@ -1,10 +1,8 @@
-// The sd_notify(3) datagram, sent from the master's own process. Node has no AF_UNIX datagram
-// socket, so socket(2) and sendto(2) are called through koffi, an FFI whose prebuilt binaries
-// come in its npm package (nothing to compile); it is loaded only when NOTIFY_SOCKET is set.
-// Sending from the master itself (not a helper process) makes systemd see the main PID as the
-// sender, so the default NotifyAccess=main works and no message can race a helper's exit.
-// Runs in the master.
-import type { Logger } from '@bicorn/runtime';
+// The sd_notify(3) datagram, sent from the master's own process (runtime's unix-datagram.ts,
+// through koffi, loaded only when NOTIFY_SOCKET is set). Sending from the master itself (not a
+// helper process) makes systemd see the main PID as the sender, so the default
+// NotifyAccess=main works and no message can race a helper's exit. Runs in the master.
+import { openUnixDatagram, type Logger, type UnixDatagramSocket } from '@bicorn/runtime';
 
 export interface NotifyEnv {
   /** NOTIFY_SOCKET: a path, or `@name` for an abstract socket. */
@@ -31,28 +29,11 @@ export function takeNotifyEnv(env: Env = process.env, pid = process.pid): Notify
   return { socket, watchdogMs };
 }
 
-/** struct sockaddr_un for `socket`; a leading @ names an abstract socket (no trailing NUL). */
-export function notifyAddress(socket: string): Buffer {
-  const abstract = socket.startsWith('@');
-  const path = Buffer.from(abstract ? socket.slice(1) : socket);
-  const address = Buffer.alloc(2 + (abstract ? 1 : 0) + path.length + (abstract ? 0 : 1));
-  address.writeUInt16LE(AF_UNIX, 0);
-  path.copy(address, abstract ? 3 : 2);
-  return address;
-}
-
 export interface NotifySocket {
   /** Sends one message (`KEY=VALUE` lines); never throws, never blocks. */
   send(message: string): void;
   close(): void;
 }
-
-// Linux's values; systemd exists only there.
-const AF_UNIX = 1;
-const SOCK_DGRAM = 2;
-const SOCK_NONBLOCK = 0o4000;
-const SOCK_CLOEXEC = 0o2000000;
-const MSG_NOSIGNAL = 0x4000;
 
 /** Opens the datagram socket; undefined (with the reason logged) when it cannot. */
 export async function openNotifySocket(socket: string, log: Logger): Promise<NotifySocket | undefined> {
@@ -60,37 +41,20 @@ export async function openNotifySocket(socket: string, log: Logger): Promise<Not
     log.error({ notifySocket: socket }, 'NOTIFY_SOCKET is not a unix socket bicorn can reach; systemd will not hear that bicorn is ready');
     return undefined;
   }
-  let koffi: (typeof import('koffi'))['default'];
+  let datagrams: UnixDatagramSocket;
   try {
-    koffi = (await import('koffi')).default;
+    datagrams = await openUnixDatagram(socket);
   } catch (error) {
-    log.error({ err: error }, 'cannot load koffi to talk to systemd (reinstall bicorn for this platform); systemd will not hear that bicorn is ready');
+    log.error({ err: error }, 'cannot open a socket to talk to systemd (is koffi installed for this platform?); systemd will not hear that bicorn is ready');
     return undefined;
   }
-  // dlopen(NULL): libc's symbols, whichever libc (glibc, musl) node runs on.
-  const libc = koffi.load(null);
-  const socketCall = libc.func('int socket(int domain, int type, int protocol)');
-  const sendto = libc.func('intptr_t sendto(int fd, const void *buf, size_t len, int flags, const void *addr, uint32_t addrlen)');
-  const close = libc.func('int close(int fd)');
-  const fd = socketCall(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0) as number;
-  if (fd < 0) {
-    log.error({ errno: koffi.errno() }, 'cannot open a socket to talk to systemd');
-    return undefined;
-  }
-  const address = notifyAddress(socket);
-  let open = true;
   return {
     send: (message) => {
-      if (!open) return;
-      const bytes = Buffer.from(message);
-      // Unconnected, with the address each time: systemd re-executing itself makes a new socket.
-      if ((sendto(fd, bytes, bytes.length, MSG_NOSIGNAL, address, address.length) as number) < 0) {
-        log.warn({ errno: koffi.errno(), message: message.split('\n')[0] }, 'sd_notify message not delivered');
-      }
+      const sent = datagrams.send(Buffer.from(message));
+      if (!sent.ok) log.warn({ errno: sent.errno, message: message.split('\n')[0] }, 'sd_notify message not delivered');
     },
     close: () => {
-      if (open) close(fd);
-      open = false;
+      datagrams.close();
     },
   };
 }

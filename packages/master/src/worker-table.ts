@@ -30,6 +30,8 @@ export interface WorkerEntry {
   lastPong: number;
   /** Kills the worker if a stop takes too long. */
   stopTimer: NodeJS.Timeout | undefined;
+  /** Its Python process, once the worker said it started. */
+  appPid: number | undefined;
 }
 
 export class WorkerTable {
@@ -45,7 +47,7 @@ export class WorkerTable {
 
   add(handle: WorkerHandle, generation: number, startedFor: StartReason): void {
     const now = Date.now();
-    this.#entries.set(handle.id, { handle, generation, forkedAt: now, startedFor, state: { kind: 'booting' }, lastPong: now, stopTimer: undefined });
+    this.#entries.set(handle.id, { handle, generation, forkedAt: now, startedFor, state: { kind: 'booting' }, lastPong: now, stopTimer: undefined, appPid: undefined });
   }
 
   /** Forgets a worker that exited; returns its entry. */

@@ -14,6 +14,7 @@ interface ErrorDetails {
   APP_EXPORT_INVALID: { app: string; exportName: string; found: string; available: readonly string[] };
   APP_INTERFACE_UNKNOWN: { app: string; found: string };
   LIFESPAN_FAILED: { app: string; reason: string };
+  HOOK_FAILED: { hook: string; file: string; traceback: string; exitCode: ExitCode };
   WORKER_BOOT_FAILED: { workerId: number; exitCode: ExitCode; message: string };
   PYTHON_NOT_FOUND: { tried: string; reason: string };
   PYTHON_APP_FAILED: { app: string; exitCode: ExitCode; message: string };
@@ -88,6 +89,10 @@ const registry: { [C in ErrorCode]: ErrorSpec<ErrorDetails[C]> } = {
       'pass --interface asgi, fetch or node (see bicorn --help)',
   },
   LIFESPAN_FAILED: { exitCode: ExitCode.WorkerBoot, message: (d) => `app ${d.app}: ASGI lifespan startup failed: ${d.reason.trimEnd()}\nfix the app's startup, or pass --lifespan off to serve it without lifespan events` },
+  HOOK_FAILED: {
+    exitCode: (d) => d.exitCode,
+    message: (d) => `the ${d.hook} hook in ${d.file} raised, which stops bicorn as it stops gunicorn:\n${d.traceback.trimEnd()}\nfix the hook in ${d.file}`,
+  },
   WORKER_BOOT_FAILED: { exitCode: (d) => d.exitCode, message: (d) => d.message },
   PYTHON_NOT_FOUND: {
     exitCode: ExitCode.Usage,

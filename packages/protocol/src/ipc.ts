@@ -35,6 +35,11 @@ export type WorkerMessage =
    * --reload: the worker then answers every request with that error, until the next change.
    */
   | { type: 'ready'; interface: string; loadError: string | null }
+  /**
+   * The worker's Python process started (before the app loads): the pid that a gunicorn
+   * config's master-side hooks see as worker.pid (prometheus_client's mark_process_dead).
+   */
+  | { type: 'app-process'; pid: number }
   /** The worker cannot serve; it exits with `exitCode` right after sending this. */
   | { type: 'boot-failed'; exitCode: ExitCode; message: string }
   /** A stop is under way and these many requests are still running. */
@@ -101,6 +106,8 @@ function workerMessage(m: Fields): WorkerMessage {
         interface: field('interface', isString, 'an interface name'),
         loadError: field('loadError', isStringOrNull, 'an error message or null'),
       };
+    case 'app-process':
+      return { type: 'app-process', pid: field('pid', isCount, 'a process id') };
     case 'boot-failed':
       return {
         type: 'boot-failed',

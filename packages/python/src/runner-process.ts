@@ -6,6 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
+import { HOOK_CONTEXT_VARIABLE, type HookContext } from './hook-context.js';
 import type { Interpreter } from './interpreter.js';
 import type { HostLog } from './log.js';
 import { logFrames, logLines } from './output-log.js';
@@ -25,6 +26,16 @@ export interface RunnerOptions {
   readonly lifespan: 'auto' | 'on' | 'off';
   /** The app names a factory to call without arguments (uvicorn's --factory); default false. */
   readonly factory?: boolean;
+  /** A gunicorn config whose worker-side server hooks run in the Python process, and what they are told. */
+  readonly hooks?: { readonly config: string; readonly context: HookContext } | undefined;
+  /** gunicorn's -k gevent: a WSGI app on this many greenlets. */
+  readonly gevent?: { readonly workerConnections: number } | undefined;
+  /** A logging config file for the app's Python logging (--log-config). */
+  readonly logConfig?: string | null;
+  /** -n/--name: the process title becomes `bicorn: python [NAME]`. */
+  readonly procName?: string | null;
+  /** Told the Python process's pid as soon as it is spawned, before the app loads. */
+  readonly onSpawn?: (pid: number) => void;
   readonly cwd: string;
   readonly env: Readonly<Record<string, string>>;
   readonly log: HostLog;
@@ -70,7 +81,16 @@ export class RunnerProcess {
     // Defaults stay off the command line, which then reads as what was asked for.
     if (options.loop !== 'auto') args.push('--loop', options.loop);
     if (options.lifespan !== 'auto') args.push('--lifespan', options.lifespan);
-    const child = spawn(options.interpreter.path, args, { cwd: options.cwd, env: options.env, stdio: ['ignore', 'pipe', 'pipe', 'pipe', 'pipe'] });
+    if (options.gevent !== undefined) args.push('--gevent', '--worker-connections', String(options.gevent.workerConnections));
+    if (options.logConfig != null) args.push('--log-config', options.logConfig);
+    if (options.procName != null) args.push('--proc-name', options.procName);
+    let env = options.env;
+    if (options.hooks !== undefined) {
+      args.push('--config', options.hooks.config);
+      env = { ...env, [HOOK_CONTEXT_VARIABLE]: JSON.stringify(options.hooks.context) };
+    }
+    const child = spawn(options.interpreter.path, args, { cwd: options.cwd, env, stdio: ['ignore', 'pipe', 'pipe', 'pipe', 'pipe'] });
+    if (child.pid !== undefined) options.onSpawn?.(child.pid);
     const exited = new Promise<RunnerExit>((resolve) => child.once('exit', (code, signal) => { resolve({ code, signal }); }));
     logLines(child.stdio[1], 'stdout', options.log);
     logLines(child.stdio[2], 'stderr', options.log);
@@ -98,6 +118,19 @@ export class RunnerProcess {
   async shutdown(timeoutMs: number): Promise<RunnerExit> {
     this.send({ type: 'shutdown', stream: 0 });
     const timer = setTimeout(() => this.#child.kill('SIGKILL'), timeoutMs);
+    const exit = await this.exited;
+    clearTimeout(timer);
+    return exit;
+  }
+
+  /**
+   * Stops the runner now, letting a gunicorn config's hook run first: SIGQUIT for a fast stop
+   * (worker_int), SIGABRT for an app given up as stuck (worker_abort), then worker_exit; killed
+   * if it has not exited within `graceMs`.
+   */
+  async interrupt(signal: 'SIGQUIT' | 'SIGABRT', graceMs: number): Promise<RunnerExit> {
+    this.#child.kill(signal);
+    const timer = setTimeout(() => this.#child.kill('SIGKILL'), graceMs);
     const exit = await this.exited;
     clearTimeout(timer);
     return exit;
@@ -145,15 +178,23 @@ export class RunnerProcess {
         this.#interface = frame.interface;
         return true;
       case 'fatal':
-        reject(
-          frame.exitCode === ExitCode.WorkerBoot
-            ? new BicornError('LIFESPAN_FAILED', { app: options.app, reason: frame.message })
-            : new BicornError('PYTHON_APP_FAILED', { app: options.app, exitCode: frame.exitCode === ExitCode.Usage ? ExitCode.Usage : ExitCode.AppLoad, message: frame.message }),
-        );
+        reject(fatalError(frame.exitCode, frame.message, options.app));
         return false;
       default:
         options.log.error({ frame: frame.type }, 'unexpected frame from the Python process before it was ready');
         return false;
     }
   }
+}
+
+/** A boot hook that raised says so in its first words (frames/SPEC.md, FATAL). */
+const HOOK_FAILURE = /^hook (\w+) in (.+) raised:\n/;
+
+function fatalError(exitCode: number, message: string, app: string): BicornError {
+  const hook = HOOK_FAILURE.exec(message);
+  if (exitCode === ExitCode.WorkerBoot && hook !== null) {
+    return new BicornError('HOOK_FAILED', { hook: hook[1] ?? '', file: hook[2] ?? '', traceback: message.slice(hook[0].length), exitCode: ExitCode.WorkerBoot });
+  }
+  if (exitCode === ExitCode.WorkerBoot) return new BicornError('LIFESPAN_FAILED', { app, reason: message });
+  return new BicornError('PYTHON_APP_FAILED', { app, exitCode: exitCode === ExitCode.Usage ? ExitCode.Usage : ExitCode.AppLoad, message });
 }

@@ -18,6 +18,8 @@ const interpreters = candidates.filter(
 // The project's venv has uvloop, which the interpreters above lack: the loop tests run there too.
 const venvPython = fileURLToPath(new URL('../../../.venv/bin/python', import.meta.url));
 const hasUvloop = spawnSync(venvPython, ['-c', 'import uvloop']).status === 0;
+// gevent and setproctitle too: the gevent workers and the process titles they set.
+const hasGevent = spawnSync(venvPython, ['-c', 'import gevent, setproctitle']).status === 0;
 
 describe.skipIf(interpreters.length === 0)(`the runner's Python tests${interpreters.length === 0 ? ' (skipped: no Python 3.9 to 3.13 on PATH or in pyenv)' : ''}`, () => {
   it.each(interpreters)('pass on %s (python -m unittest in packages/python/runner)', (python) => {
@@ -29,7 +31,8 @@ describe.skipIf(interpreters.length === 0)(`the runner's Python tests${interpret
     });
     expect(run.status, `${run.stdout}\n${run.stderr}`).toBe(0);
     expect(run.stderr).toMatch(/\nOK/);
-  });
+    // As long as the run itself may take: the suite starts many processes on a busy machine.
+  }, 120_000);
 });
 
 describe("the runner's event loop tests", () => {
@@ -39,4 +42,14 @@ describe("the runner's event loop tests", () => {
     // Ran, not skipped: the venv's uvloop was found.
     expect(run.stderr).toMatch(/test_runs_the_app_on_uvloop\S* \(.*\) \.\.\. ok/);
   });
+});
+
+describe("the runner's gevent and process title tests", () => {
+  it.skipIf(!hasGevent)(`run a WSGI app on greenlets and set the title with setproctitle, with .venv's python${hasGevent ? '' : ' (skipped: no gevent or setproctitle in .venv; run `pnpm python:setup`)'}`, () => {
+    const run = spawnSync(venvPython, ['-m', 'unittest', '-v', '-k', 'gevent', '-k', 'title', 'tests.test_runner_hooks'], { cwd: runnerDir, encoding: 'utf8', timeout: 60_000 });
+    expect(run.status, `${run.stdout}\n${run.stderr}`).toBe(0);
+    expect(run.stderr).toMatch(/test_gevent_runs_worker_connections_requests_at_once_and_dumps_greenlets\S* \(.*\) \.\.\. ok/);
+    expect(run.stderr).toMatch(/test_gevent_refuses_an_asgi_app_with_exit_code_2\S* \(.*\) \.\.\. ok/);
+    expect(run.stderr).toMatch(/test_proc_name_sets_the_title_ps_shows\S* \(.*\) \.\.\. ok/);
+  }, 60_000);
 });

@@ -18,6 +18,8 @@ export interface LoggerOptions {
   readonly destination: string;
   /** Colours in pretty lines (uvicorn's --use-colors); absent or null: when they go to a terminal. */
   readonly colours?: boolean | null;
+  /** Told the level of each line logged (statsd's gunicorn.log.* counters). */
+  readonly onLine?: (level: LogLevel) => void;
 }
 
 export interface ProcessLogger {
@@ -33,6 +35,7 @@ export function createLogger(options: LoggerOptions): ProcessLogger {
   const base = options.workerId === undefined ? { role: options.role } : { role: options.role, worker: options.workerId };
   // The pretty stream reads pino's own JSON.
   const style = jsonStyles[destination.pretty ? 'pino' : options.jsonStyle];
+  const { onLine } = options;
   const log = pino(
     {
       level: options.level,
@@ -42,6 +45,16 @@ export function createLogger(options: LoggerOptions): ProcessLogger {
       formatters: { level: (label, value) => style.level(label as LogLevel, value) },
       // Keep the error's own name and stack: the app's traceback is what a person needs.
       serializers: { err: pino.stdSerializers.err },
+      ...(onLine === undefined
+        ? {}
+        : {
+            hooks: {
+              logMethod(args, method, level) {
+                onLine(pino.levels.labels[level] as LogLevel);
+                method.apply(this, args);
+              },
+            },
+          }),
     },
     stream,
   );

@@ -1,9 +1,9 @@
 // Choosing and starting the app host for a worker's config: JavaScript in-process, or a
 // Python app process. Runs in a worker.
-import { servableApp, type Config } from '@bicorn/config';
+import { gunicornView, servableApp, type Config } from '@bicorn/config';
 import type { AsgiWebSocketCallable } from '@bicorn/gateway';
 import { loadJsApp } from '@bicorn/js';
-import { PythonHost, RunnerProcess, appEnvironment, findInterpreter } from '@bicorn/python';
+import { PythonHost, RunnerProcess, appEnvironment, findInterpreter, type HookContext } from '@bicorn/python';
 import type { AppInterface } from '@bicorn/protocol';
 import type { Logger } from '@bicorn/runtime';
 import type { RequestListener } from 'node:http';
@@ -30,6 +30,18 @@ export interface AppHost {
 
 /** Makes the Python runner print every thread's stack to its stderr (faulthandler). */
 const DUMP_STACKS = 'SIGUSR2';
+/** How long worker_int or worker_abort of a gunicorn config may run before the Python process is killed. */
+const STOP_HOOK_GRACE_MS = 1_000;
+
+/** What the app host needs of its worker. */
+export interface AppHostWorker {
+  /** gunicorn's worker.age for the config's hooks. */
+  readonly id: number;
+  /** The app's own process died; the worker cannot serve after that. */
+  readonly onAppDeath: () => void;
+  /** A Python process started, with this pid. */
+  readonly onAppSpawn: (pid: number) => void;
+}
 
 /** Under --reload, an app that failed to load: every request gets the error, until the next change. */
 export function failedAppHost(message: string): AppHost {
@@ -50,7 +62,7 @@ export function failedAppHost(message: string): AppHost {
 }
 
 /** `onDeath` is called if the app's own process dies; the worker cannot serve after that. */
-export async function startAppHost(config: Config, log: Logger, onDeath: () => void): Promise<AppHost> {
+export async function startAppHost(config: Config, log: Logger, worker: AppHostWorker): Promise<AppHost> {
   const servable = servableApp(config);
   const cwd = process.cwd();
   if (servable.kind === 'js') {
@@ -78,17 +90,23 @@ export async function startAppHost(config: Config, log: Logger, onDeath: () => v
     loop: config.loop,
     lifespan: config.lifespan,
     factory: config.factory,
+    hooks: config.gunicorn_config === null ? undefined : { config: config.gunicorn_config, context: hookContext(config, config.gunicorn_config, worker.id) },
+    gevent: config.wsgi_concurrency === 'gevent' ? { workerConnections: config.worker_connections } : undefined,
+    logConfig: config.log_config,
+    procName: config.proc_name,
+    onSpawn: worker.onAppSpawn,
     cwd,
     env: appEnvironment(process.env, { env: config.env, envFile: config.env_file, pythonpath: config.pythonpath, cwd }),
     log,
   });
   const host = new PythonHost(runner, { window: config.stream_window, rootPath: config.root_path, log });
   let closing = false;
+  let stuck = false;
   void runner.exited.then(async ({ code, signal }) => {
     if (closing) return;
     log.error({ pythonPid: runner.pid, code, signal }, 'the Python process died; answering 502 for its requests and replacing this worker');
     await host.destroy(new Error(`the Python process died (${signal ?? `exit code ${String(code)}`})`));
-    onDeath();
+    worker.onAppDeath();
   });
   return {
     interface: runner.interface === 'asgi' ? 'asgi' : 'wsgi',
@@ -104,13 +122,22 @@ export async function startAppHost(config: Config, log: Logger, onDeath: () => v
       if (responseStarted || runner.pid === undefined) return false;
       log.error({ pythonPid: runner.pid }, "the Python app did not answer in time; its threads' stacks follow, then this worker is replaced");
       process.kill(runner.pid, DUMP_STACKS);
+      stuck = true;
       return true;
     },
     close: async (timeoutMs) => {
       closing = true;
-      const { code, signal } = await runner.shutdown(timeoutMs);
+      // With a gunicorn config, a stop that cannot wait lets worker_int (a fast stop) or
+      // worker_abort (an app given up as stuck) run first, as gunicorn's SIGQUIT and SIGABRT do.
+      const interrupted = timeoutMs === 0 && config.gunicorn_config !== null;
+      const { code, signal } = interrupted ? await runner.interrupt(stuck ? 'SIGABRT' : 'SIGQUIT', STOP_HOOK_GRACE_MS) : await runner.shutdown(timeoutMs);
       if (signal === null) log.info({ pythonPid: runner.pid, code }, 'python process stopped');
       else log.warn({ pythonPid: runner.pid, signal }, 'python process did not stop in time; killed');
     },
   };
+}
+
+/** What the Python process's server hooks are told: this worker, and its master (its parent). */
+function hookContext(config: Config, file: string, workerId: number): HookContext {
+  return { file, masterPid: process.ppid, age: workerId, numWorkers: config.workers, procName: config.proc_name, cfg: gunicornView(config) };
 }

@@ -3,9 +3,9 @@
 // cannot serve. Runs in a worker.
 import { reviveConfig, staticMounts, type Config } from '@bicorn/config';
 import { ExitCode, isBicornError, type MasterMessage, type RecycleReason, type WorkerStats } from '@bicorn/protocol';
-import { createAccessLog, createLogger, type Logger } from '@bicorn/runtime';
+import { createAccessLog, openProcessLogs, type Logger } from '@bicorn/runtime';
 import { StaticFiles } from '@bicorn/static';
-import { failedAppHost, startAppHost, type AppHost } from './app-host.js';
+import { failedAppHost, startAppHost, type AppHost, type AppHostWorker } from './app-host.js';
 import type { ForwardedHeader } from './forwarded.js';
 import { WorkerServer, type FrontOptions } from './http-server.js';
 import { RequestMetrics } from './metrics.js';
@@ -31,6 +31,8 @@ export interface RunningWorker {
 export interface WorkerHooks {
   /** The app's own process died; the worker cannot serve after that. */
   readonly onAppDeath: () => void;
+  /** A Python process started for the app, with this pid. */
+  readonly onAppSpawn: (pid: number) => void;
   /** Asks the master to replace this worker. */
   readonly recycle: (reason: RecycleReason, detail: string) => void;
   /** Sends the master the worker's report (every second). */
@@ -40,19 +42,12 @@ export interface WorkerHooks {
 export async function bootWorker(boot: Extract<MasterMessage, { type: 'boot' }>, hooks: WorkerHooks): Promise<RunningWorker> {
   const config = reviveConfig(boot.config);
   if (config.chdir !== null) process.chdir(config.chdir);
-  const { log, destination } = createLogger({
-    role: 'worker',
-    workerId: boot.workerId,
-    level: config.log_level,
-    format: config.log_format,
-    jsonStyle: config.log_json_style,
-    destination: config.error_log,
-    colours: config.use_colors,
-  });
+  if (config.proc_name !== null) process.title = `bicorn: worker [${config.proc_name}]`;
+  const { log, destination, statsd } = openProcessLogs(config, 'worker', boot.workerId);
   const accessLog = config.access_log === null ? undefined : createAccessLog(config.access_log, config.log_format, config.access_log_format, config.log_json_style, boot.workerId);
   // Before the app loads: a static directory that does not exist stops the start (exit 2).
   const statics = openStaticFiles(config, log);
-  const { app, loadError } = await loadApp(config, log, hooks.onAppDeath);
+  const { app, loadError } = await loadApp(config, log, { id: boot.workerId, onAppDeath: hooks.onAppDeath, onAppSpawn: hooks.onAppSpawn });
   const recycler = new Recycler({
     maxRequests: config.max_requests,
     maxRequestsJitter: config.max_requests_jitter,
@@ -62,7 +57,7 @@ export async function bootWorker(boot: Extract<MasterMessage, { type: 'boot' }>,
     recycle: hooks.recycle,
     log,
   });
-  const metrics = new RequestMetrics(config.metrics_bind !== null);
+  const metrics = new RequestMetrics(config.metrics_bind !== null, statsd);
   // Once a request found the app's process stuck, it gets no time to finish at the stop.
   let appStuck = false;
   const websocket =
@@ -108,10 +103,11 @@ export async function bootWorker(boot: Extract<MasterMessage, { type: 'boot' }>,
     server,
     appInterface: app.interface,
     loadError,
-    closeApp: (timeoutMs) => {
+    closeApp: async (timeoutMs) => {
       recycler.close();
       reporter.close();
-      return app.close(appStuck ? 0 : timeoutMs);
+      await app.close(appStuck ? 0 : timeoutMs);
+      await statsd?.close();
     },
     reopenLogs: () => {
       destination.reopen();
@@ -164,9 +160,9 @@ function frontOptions(config: Config): FrontOptions {
 }
 
 /** The app host; under --reload, an app that fails to load becomes a page showing why. */
-async function loadApp(config: Config, log: Logger, onAppDeath: () => void): Promise<{ app: AppHost; loadError: string | null }> {
+async function loadApp(config: Config, log: Logger, worker: AppHostWorker): Promise<{ app: AppHost; loadError: string | null }> {
   try {
-    return { app: await startAppHost(config, log, onAppDeath), loadError: null };
+    return { app: await startAppHost(config, log, worker), loadError: null };
   } catch (error) {
     const appFailed = isBicornError(error) && (error.exitCode === ExitCode.AppLoad || error.exitCode === ExitCode.WorkerBoot);
     if (!config.reload || !appFailed) throw error;

@@ -381,7 +381,7 @@ export class WorkerServer {
     this.#responses.add(res);
     if (this.#drained !== undefined) closeAfter(res);
     const { accessLog, metrics } = this.#options;
-    const timed = accessLog !== undefined || metrics.detailed;
+    const timed = accessLog !== undefined || metrics.timed;
     const started = timed ? performance.now() : 0;
     const bytesBefore = timed ? socket.bytesWritten : 0;
     const timeoutMs = this.#options.requestTimeoutMs;

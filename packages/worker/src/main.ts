@@ -32,6 +32,7 @@ try {
     onAppDeath: () => {
       exit(ExitCode.RuntimeFailure);
     },
+    onAppSpawn: (pid) => void send({ type: 'app-process', pid }),
     recycle: (reason, detail) => void send({ type: 'recycle', reason, detail }),
     report: (stats) => void send(stats),
   });

@@ -1,8 +1,10 @@
 // Counting what the worker serves: requests served, always (for `bicorn status`); with
-// --metrics-bind also the counts by method and status class, durations, bytes, request timeouts
-// limit rejections and static responses, which each report to the master takes and resets. The HTTP server calls
+// --metrics-bind also the counts by method and status class, durations, bytes, request timeouts,
+// limit rejections and static responses, which each report to the master takes and resets; with
+// --statsd-host, gunicorn's per-request StatsD metrics, sent from here. The HTTP server calls
 // requestEnded once per request, where it already writes the access line. Runs in a worker.
 import { durationBuckets, limitKinds, metricMethods, statusClasses, type LimitKind, type RequestCounts } from '@bicorn/protocol';
+import type { StatsdClient } from '@bicorn/runtime';
 
 const methodIndex: ReadonlyMap<string, number> = new Map(metricMethods.map((method, index) => [method, index]));
 const OTHER_METHOD = metricMethods.length - 1;
@@ -23,11 +25,16 @@ interface Counting {
 export class RequestMetrics {
   /** Whether requests are counted in detail (--metrics-bind), beyond `served`. */
   readonly detailed: boolean;
+  /** Whether requestEnded wants each request's duration and bytes. */
+  readonly timed: boolean;
+  readonly #statsd: StatsdClient | undefined;
   #served = 0;
   #counts: Counting;
 
-  constructor(detailed: boolean) {
+  constructor(detailed: boolean, statsd?: StatsdClient) {
     this.detailed = detailed;
+    this.#statsd = statsd;
+    this.timed = detailed || statsd !== undefined;
     this.#counts = emptyCounts();
   }
 
@@ -38,6 +45,13 @@ export class RequestMetrics {
   /** `fromStatic`: served from a --static directory rather than by the app. */
   requestEnded(method: string | undefined, status: number, seconds: number, requestBytes: number, responseBytes: number, fromStatic: boolean): void {
     this.#served++;
+    const statsd = this.#statsd;
+    if (statsd !== undefined) {
+      // gunicorn's names and order (Statsd.access).
+      statsd.timing('gunicorn.request.duration', Math.round(seconds * 1e6) / 1000);
+      statsd.increment('gunicorn.requests');
+      statsd.increment(`gunicorn.request.status.${String(status)}`);
+    }
     if (!this.detailed) return;
     const counts = this.#counts;
     const row = methodIndex.get(method ?? '') ?? OTHER_METHOD;

@@ -12,17 +12,21 @@ import traceback
 from typing import Any, Callable, Dict, List, Optional
 
 from .app_loader import EXIT_USAGE, AppLoadError, is_asgi, load_app, speaks_asgi
+from . import gevent_mode, log_config, proctitle
 from .asgi_lifespan import EXIT_LIFESPAN, Lifespan, LifespanFailed
 from .asgi_server import AsgiServer, LoopUnavailable, as_asgi3
 from .connection import Connection, ConnectionLost
 from .dispatch import Dispatcher
 from . import stack_dump
 from .frames import VERSION, Fatal, Hello, ProtocolError, Ready
+from .gunicorn_config import ConfigFileError, load, sort_names
+from .hook_objects import HookContext
 from .log_pipe import LOG_FD, LogPipe, install, runner_says
 from .options import Options, UsageError, parse_options
 from .wsgi_environ import base_environ
 from .wsgi_file_wrapper import FileWrapper
 from .wsgi_handler import handle
+from .worker_hooks import EXIT_BOOT, BootHookFailed, WorkerHooks
 from .wsgi_pool import ThreadPool
 
 FRAME_FD = 3
@@ -46,6 +50,8 @@ def run(argv: List[str], exit_now: Callable[[int], None]) -> int:
     # Before the app is imported, so that what it prints while loading is logged too.
     pipe = LogPipe.open(LOG_FD)
     errors = sys.stderr if pipe is None else install(pipe)
+    # Taken before any of the app's code runs, so the app never sees it.
+    hook_context = HookContext.take()
     try:
         connection = Connection.from_fd(FRAME_FD)
     except OSError as error:
@@ -53,42 +59,87 @@ def run(argv: List[str], exit_now: Callable[[int], None]) -> int:
                          f"is started by a bicorn worker, not by hand\n")
         return EXIT_USAGE
     try:
-        return _serve(connection, argv, errors, exit_now)
+        return _serve(connection, argv, errors, exit_now, hook_context)
     except ConnectionLost:
         # The worker went away while the runner wrote to it: there is no one left to answer.
         return 0
 
 
 def _serve(connection: Connection, argv: List[str], errors: Any,
-           exit_now: Callable[[int], None]) -> int:
+           exit_now: Callable[[int], None], hook_context: HookContext) -> int:
     connection.send(Hello(0, VERSION, platform.python_version()))
     try:
         options = parse_options(argv)
     except UsageError as error:
         return _fatal(connection, EXIT_USAGE, f"bicorn runner: {error}")
+    if options.proc_name is not None:
+        proctitle.set_title(f"bicorn: python [{options.proc_name}]")
+    if options.gevent and not gevent_mode.active():
+        return _fatal(connection, EXIT_USAGE, gevent_mode.MISSING)
 
     dispatcher = Dispatcher(connection, options.window)
     # Reading starts before the app loads, so that a worker gone meanwhile ends a slow import.
     connection.start_reader(dispatcher.on_frame, functools.partial(_on_lost, exit_now))
     try:
+        hooks = _start_hooks(options, hook_context, exit_now)
+    except (ConfigFileError, log_config.LogConfigError) as error:
+        return _fatal(connection, EXIT_USAGE, error.message)
+    except BootHookFailed as error:
+        return _fatal(connection, EXIT_BOOT, error.message)
+    try:
         app = load_app(options.app, options.factory, _warn)
     except AppLoadError as error:
         return _fatal(connection, error.exit_code, error.message)
+    if hooks is not None:
+        try:
+            hooks.post_worker_init(app)
+        except BootHookFailed as error:
+            return _fatal(connection, EXIT_BOOT, error.message)
     if speaks_asgi(app, options.interface):
-        return _serve_asgi(connection, dispatcher, app if is_asgi(app) else as_asgi3(app), options)
-    _serve_wsgi(connection, dispatcher, app, options, errors)
-    return 0
+        if options.gevent:
+            return _fatal(connection, EXIT_USAGE, gevent_mode.NOT_WSGI.format(app=options.app))
+        asgi_app = app if is_asgi(app) else as_asgi3(app)
+        code = _serve_asgi(connection, dispatcher, asgi_app if hooks is None
+                           else hooks.wrap_asgi(asgi_app), options)
+    else:
+        _serve_wsgi(connection, dispatcher, app if hooks is None else hooks.wrap_wsgi(app),
+                    options, errors)
+        code = 0
+    if hooks is not None:
+        hooks.worker_exit()
+    return code
+
+
+def _start_hooks(options: Options, context: HookContext,
+                 exit_now: Callable[[int], None]) -> Optional[WorkerHooks]:
+    """Runs the gunicorn config file and post_fork; configures logging (--log-config, or the
+    file's logconfig_dict) between the two, as gunicorn does."""
+    if options.config is None:
+        log_config.apply(options.log_config, None)
+        return None
+    try:
+        config = sort_names(load(options.config))
+    except ConfigFileError as error:
+        raise ConfigFileError(f"the gunicorn config {options.config} failed to run:\n"
+                              f"{error.message}") from None
+    log_config.apply(options.log_config, config.settings.get("logconfig_dict"))
+    hooks = WorkerHooks(config.hooks, context, config.settings)
+    hooks.install_stop_signals(exit_now)
+    hooks.post_fork()
+    return hooks
 
 
 def _serve_wsgi(connection: Connection, dispatcher: Dispatcher, app: Any, options: Options,
                 errors: Any) -> None:
     # No loop takes over the frames: the reader thread reads them to the end.
     connection.keep_reading()
-    pool = ThreadPool(options.threads, "bicorn-wsgi")
-    base = base_environ(errors, FileWrapper, multithread=options.threads > 1,
+    # Under gevent the pool's threads are greenlets: --worker-connections requests at once.
+    size = options.worker_connections if options.gevent else options.threads
+    pool = ThreadPool(size, "bicorn-wsgi")
+    base = base_environ(errors, FileWrapper, multithread=size > 1,
                         multiprocess=options.multiprocess)
     dispatcher.serve(functools.partial(handle, app, base), pool.submit)
-    stack_dump.install()
+    stack_dump.install(gevent_mode.print_greenlets if options.gevent else None)
     connection.send(Ready(0, "wsgi"))
     dispatcher.wait_for_shutdown()
     pool.shutdown()

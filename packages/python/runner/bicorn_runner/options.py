@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import argparse
-from typing import List, NamedTuple, NoReturn
+from typing import List, NamedTuple, NoReturn, Optional
 
 
 class UsageError(Exception):
@@ -18,6 +18,11 @@ class Options(NamedTuple):
     loop: str
     lifespan: str
     factory: bool
+    config: Optional[str]
+    gevent: bool
+    worker_connections: int
+    log_config: Optional[str]
+    proc_name: Optional[str]
 
 
 class _Parser(argparse.ArgumentParser):
@@ -48,6 +53,17 @@ def parse_options(argv: List[str]) -> Options:
     parser.add_argument("--lifespan", choices=("auto", "on", "off"), default="auto")
     # The app names a factory to call without arguments (uvicorn's --factory).
     parser.add_argument("--factory", action="store_true")
+    # A gunicorn config file (a path, file:PATH or python:MODULE), for its server hooks.
+    parser.add_argument("--config")
+    # gevent workers: run.py has patched the standard library (WSGI apps only).
+    parser.add_argument("--gevent", action="store_true")
+    parser.add_argument("--worker-connections", type=_positive, default=1000)
+    # A logging config for the app's Python logging: dictConfig JSON or YAML, else fileConfig INI.
+    parser.add_argument("--log-config")
+    # Sets the process title to "bicorn: python [NAME]".
+    parser.add_argument("--proc-name")
     parsed = parser.parse_args(argv)
     return Options(parsed.app, parsed.interface, parsed.threads, parsed.window,
-                   parsed.multiprocess, parsed.loop, parsed.lifespan, parsed.factory)
+                   parsed.multiprocess, parsed.loop, parsed.lifespan, parsed.factory,
+                   parsed.config, parsed.gevent, parsed.worker_connections, parsed.log_config,
+                   parsed.proc_name)

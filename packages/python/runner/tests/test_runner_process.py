@@ -13,7 +13,7 @@ import tempfile
 import textwrap
 import time
 import unittest
-from typing import List
+from typing import Dict, List, Optional
 
 from bicorn_runner import frames as f
 
@@ -144,18 +144,20 @@ APP = """
 
 
 class RunnerProcess:
-    """run.py in a temp project dir, with fd 3 a socketpair end and fd 4 the log pipe."""
+    """run.py in a temp project dir, with fd 3 a socketpair end and fd 4 the log pipe; `files`
+    are written there too (name: dedented text), and `env` added to its environment."""
 
-    def __init__(self, test: unittest.TestCase, app_spec: str, *args: str) -> None:
+    def __init__(self, test: unittest.TestCase, app_spec: str, *args: str,
+                 files: Optional[Dict[str, str]] = None,
+                 env: Optional[Dict[str, str]] = None) -> None:
         self.test = test
         self.dir = tempfile.mkdtemp(prefix="bicorn-runner-")
         test.addCleanup(shutil.rmtree, self.dir, True)
-        with open(os.path.join(self.dir, "app.py"), "w", encoding="utf-8") as file:
-            file.write(textwrap.dedent(APP))
-        with open(os.path.join(self.dir, "broken.py"), "w", encoding="utf-8") as file:
-            file.write("raise RuntimeError('settings missing')\n")
-        with open(os.path.join(self.dir, "loud.py"), "w", encoding="utf-8") as file:
-            file.write("print('loading', 'loud')\nfrom app import noisy as application\n")
+        for name, text in {"app.py": APP, "broken.py": "raise RuntimeError('settings missing')\n",
+                           "loud.py": "print('loading', 'loud')\nfrom app import noisy as application\n",
+                           **(files or {})}.items():
+            with open(os.path.join(self.dir, name), "w", encoding="utf-8") as file:
+                file.write(textwrap.dedent(text))
         self.sock, child_sock = socket.socketpair()
         log_read, log_write = os.pipe()
         self.log = os.fdopen(log_read, "rb")
@@ -170,7 +172,7 @@ class RunnerProcess:
         self.process = subprocess.Popen(
             [sys.executable, RUN_PY, "--app", app_spec, *args], cwd=self.dir,
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-            close_fds=False, preexec_fn=arrange_fds)
+            close_fds=False, preexec_fn=arrange_fds, env={**os.environ, **(env or {})})
         child_sock.close()
         os.close(log_write)
         test.addCleanup(self.close)
@@ -228,6 +230,15 @@ class RunnerProcess:
         data = self.log.read()
         frames.extend(self.log_decoder.feed(data))
         return frames
+
+    def log_until(self, text: str) -> str:
+        """The text of the LOG frames up to and including the first that holds text."""
+        seen = ""
+        while True:
+            frame = self.next_log()
+            seen += frame.text
+            if text in frame.text:
+                return seen
 
     def stderr_until(self, text: bytes) -> bytes:
         """What the runner wrote to stderr, up to and including the first chunk with text."""
