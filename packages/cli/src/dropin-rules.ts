@@ -36,7 +36,6 @@ const rule = (flags: readonly string[], takes: 'value' | 'none', outcome: Outcom
 const cli = (flags: readonly string[], doc: string, feeds?: SettingKey): FlagRule => (feeds === undefined ? { kind: 'cli', flags, doc } : { kind: 'cli', flags, feeds, doc });
 
 const CONF = 18;
-const TLS = 20;
 
 const nodeParser = 'the worker parses HTTP with Node.js (llhttp), which answers 400 to such requests';
 const nodeHttp = ignored('the worker parses HTTP with Node.js (llhttp)');
@@ -83,6 +82,8 @@ export const dropinRules: readonly FlagRule[] = [
   },
 
   // gunicorn: accepted, with no effect.
+  rule(['--suppress-ragged-eofs'], 'none', ignored('a client that ends TLS without close_notify is a closed connection, as with this flag')),
+  rule(['--do-handshake-on-connect'], 'none', ignored('the worker does the TLS handshake as soon as it takes the connection')),
   rule(['--worker-connections'], 'value', ignored('a worker takes any number of connections on its event loop; --limit-concurrency caps the requests in flight')),
   rule(['--reload-engine'], 'value', ignored('--reload watches files with chokidar (inotify on Linux)')),
   rule(['--preload'], 'none', ignored("the master never imports the app: each worker's Python process does, and an app that fails to import still stops bicorn with exit 4 (--check-config tries it before a deploy)")),
@@ -137,18 +138,6 @@ export const dropinRules: readonly FlagRule[] = [
   rule(['--statsd-prefix'], 'value', pending(CONF, 'StatsD metrics')),
   rule(['--dogstatsd-tags'], 'value', pending(CONF, 'StatsD metrics')),
   rule(['--enable-backlog-metric'], 'none', pending(CONF, 'StatsD metrics')),
-  rule(['--ssl-version'], 'value', pending(TLS, 'TLS')),
-  rule(['--cert-reqs'], 'value', pending(TLS, 'TLS')),
-  rule(['--ca-certs'], 'value', pending(TLS, 'TLS')),
-  rule(['--suppress-ragged-eofs'], 'none', pending(TLS, 'TLS')),
-  rule(['--do-handshake-on-connect'], 'none', pending(TLS, 'TLS')),
-  rule(['--ciphers'], 'value', pending(TLS, 'TLS')),
-  rule(['--http-protocols'], 'value', pending(TLS, 'HTTP/2')),
-  rule(['--http2-cleartext'], 'value', pending(TLS, 'HTTP/2')),
-  rule(['--http2-max-concurrent-streams'], 'value', pending(TLS, 'HTTP/2')),
-  rule(['--http2-initial-window-size'], 'value', pending(TLS, 'HTTP/2')),
-  rule(['--http2-max-frame-size'], 'value', pending(TLS, 'HTTP/2')),
-  rule(['--http2-max-header-list-size'], 'value', pending(TLS, 'HTTP/2')),
 
   // uvicorn: accepted, with no effect.
   rule(['--reload-delay'], 'value', ignored('--reload waits for a burst of changes to settle (150 ms), then reloads')),
@@ -174,12 +163,8 @@ export const dropinRules: readonly FlagRule[] = [
   rule(['--h11-max-incomplete-event-size'], 'value', ignored("bicorn's limits on a request head are --limit-request-line and --limit-request-field_size")),
   rule(['--reset-contextvars'], 'none', ignored('each request already runs in its own copy of the context')),
 
-  // uvicorn: implemented by other issues.
-  rule(['--http2'], 'none', pending(TLS, 'HTTP/2')),
-  rule(['--ssl-keyfile-password'], 'value', pending(TLS, 'TLS')),
-  rule(['--ssl-cert-reqs'], 'value', pending(TLS, 'TLS')),
-  rule(['--ssl-ca-certs'], 'value', pending(TLS, 'TLS')),
-  rule(['--ssl-ciphers'], 'value', pending(TLS, 'TLS')),
+  // uvicorn: implemented by a setting of another name.
+  rule(['--http2'], 'none', { kind: 'sets', key: 'http_protocols', value: 'h2,h1' }),
 ];
 
 /** The rule of a flag, by any of its names. */

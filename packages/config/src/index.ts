@@ -16,5 +16,6 @@ export {
 } from './settings.js';
 export { parseStaticMount, staticMounts, type StaticMount } from './static-mount.js';
 export { describeSource, type Source } from './sources.js';
+export { minimumVersion, secureContextOptions, type TlsSettings } from './tls.js';
 export { closest } from './suggest.js';
 export { formatValue, type ValueType } from './values.js';
