@@ -137,6 +137,18 @@ describe('client certificates', () => {
     expect((await bicorn.stop()).code).toBe(0);
   });
 
+  it("gives an ASGI app the client's certificate in the tls extension", async () => {
+    const { ca, server, client } = mutualTls(tempDir('bicorn-mtls-'));
+    const bicorn = new BicornProcess(['-b', '127.0.0.1:0', ...tlsFlags(server), '--cert-reqs', '2', '--ca-certs', ca.certFile, '--interface', 'asgi', fixture('apps/asgi-tls.mjs')]);
+    const url = await httpsUrl(bicorn);
+    const seen = JSON.parse((await ask(`${url}/`, { ca: ca.cert, cert: client.cert, key: client.key })).body) as { scheme: string; tls: Record<string, unknown> };
+    expect(seen.scheme).toBe('https');
+    expect(seen.tls).toMatchObject({ server_cert: server.cert, client_cert_name: 'O=bicorn tests,CN=client', client_cert_error: null, tls_version: 0x0304, cipher_suite: 0x1302 });
+    // The chain as verified: the client's certificate, then the CA that signed it.
+    expect(seen.tls.client_cert_chain).toEqual([client.cert, ca.cert]);
+    expect((await bicorn.stop()).code).toBe(0);
+  });
+
   it('with cert_reqs 1, serves a client without a certificate, and refuses one whose certificate does not verify', async () => {
     const { ca, server, client, stranger } = mutualTls(tempDir('bicorn-mtls-'));
     const bicorn = serveFront(frontApp('fetch'), [...tlsFlags(server), '--ssl-cert-reqs', '1', '--ssl-ca-certs', ca.certFile]);
