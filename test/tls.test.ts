@@ -7,6 +7,7 @@ import { BicornProcess, fixture, runBicorn } from './support/bicorn-process.js';
 import { makeCa, makeCert, type Pem } from './support/certificates.js';
 import { frontApp, runnableApps, serveFront } from './support/front.js';
 import { get } from './support/http.js';
+import { hasPython, noPython, pythonFixtures } from './support/python.js';
 import { tempDir } from './support/temp-dir.js';
 
 interface Answer {
@@ -147,6 +148,29 @@ describe('client certificates', () => {
     // The chain as verified: the client's certificate, then the CA that signed it.
     expect(seen.tls.client_cert_chain).toEqual([client.cert, ca.cert]);
     expect((await bicorn.stop()).code).toBe(0);
+  });
+
+  it.skipIf(!hasPython)(`tells a WSGI app the client's certificate in SSL_CLIENT_CERT, and a Python ASGI app in the tls extension${noPython}`, async () => {
+    const { ca, server, client } = mutualTls(tempDir('bicorn-mtls-'));
+    const mtls = [...tlsFlags(server), '--cert-reqs', '1', '--ca-certs', ca.certFile, '--chdir', pythonFixtures];
+    const wsgi = new BicornProcess(['-b', '127.0.0.1:0', ...mtls, 'tls_apps:wsgi']);
+    const wsgiUrl = await httpsUrl(wsgi);
+    expect(JSON.parse((await ask(`${wsgiUrl}/`, { ca: ca.cert, cert: client.cert, key: client.key })).body)).toEqual({
+      'wsgi.url_scheme': 'https',
+      HTTPS: 'on',
+      SSL_CLIENT_CERT: client.cert,
+      SSL_CLIENT_S_DN: 'O=bicorn tests,CN=client',
+      SSL_CLIENT_VERIFY: 'SUCCESS',
+    });
+    expect(JSON.parse((await ask(`${wsgiUrl}/`, { ca: ca.cert })).body)).toMatchObject({ SSL_CLIENT_CERT: null, SSL_CLIENT_VERIFY: 'NONE' });
+    expect((await wsgi.stop()).code).toBe(0);
+    const asgi = new BicornProcess(['-b', '127.0.0.1:0', ...mtls, 'tls_apps:asgi']);
+    const seen = JSON.parse((await ask(`${await httpsUrl(asgi)}/`, { ca: ca.cert, cert: client.cert, key: client.key })).body) as { scheme: string; tls: Record<string, unknown> };
+    expect(seen).toEqual({
+      scheme: 'https',
+      tls: { server_cert: server.cert, client_cert_chain: [client.cert, ca.cert], client_cert_name: 'O=bicorn tests,CN=client', client_cert_error: null, tls_version: 0x0304, cipher_suite: 0x1302 },
+    });
+    expect((await asgi.stop()).code).toBe(0);
   });
 
   it('with cert_reqs 1, serves a client without a certificate, and refuses one whose certificate does not verify', async () => {
