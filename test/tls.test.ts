@@ -77,6 +77,16 @@ describe('HTTPS', () => {
     });
   });
 
+  it('answers 504 on the TLS connection when a request times out', async () => {
+    const { ca, server } = serverTls(tempDir('bicorn-tls-'));
+    const bicorn = new BicornProcess(['-b', '127.0.0.1:0', ...tlsFlags(server), '--request-timeout', '0.5', fixture('apps/hang.mjs')]);
+    const url = await httpsUrl(bicorn);
+    const answer = await ask(`${url}/hang`, { ca: ca.cert });
+    expect(answer).toMatchObject({ status: 504, body: 'Gateway Timeout\n' });
+    expect((await ask(`${url}/`, { ca: ca.cert })).status).toBe(200);
+    expect((await bicorn.stop()).code).toBe(0);
+  });
+
   it('serves plain HTTP on a unix bind beside HTTPS on TCP', async () => {
     const dir = tempDir('bicorn-tls-');
     const { ca, server } = serverTls(dir);
