@@ -107,9 +107,9 @@ describe('user errors', () => {
   });
 
   it('a setting that is not implemented yet gives exit 2', async () => {
-    const { code, stderr } = await runBicorn(['--certfile', '/tmp/cert.pem', fixture('apps/fetch.mjs')]);
+    const { code, stderr } = await runBicorn(['--http-protocols', 'h2,h1', fixture('apps/fetch.mjs')]);
     expect(code).toBe(2);
-    expect(expectOneLine(stderr)).toMatch(/certfile \(from --certfile\): not supported yet/);
+    expect(expectOneLine(stderr)).toMatch(/http_protocols \(from --http-protocols\): not supported yet/);
   });
 
   it('no app at all gives exit 2', async () => {

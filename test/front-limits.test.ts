@@ -5,15 +5,15 @@
 import { connect } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { fixture } from './support/bicorn-process.js';
-import { frontApp, rawExchange, requestOf, serveFront } from './support/front.js';
+import { frontApp, rawExchange, requestOf, serveFront, transports } from './support/front.js';
 import { get } from './support/http.js';
 import { hasPython } from './support/python.js';
 import { openWs, wsUrl } from './support/websocket.js';
 import { BicornProcess } from './support/bicorn-process.js';
 
 describe('header_timeout', () => {
-  it('answers 408 to a head that does not come in time, and to a connection that sends nothing', async () => {
-    const bicorn = serveFront(frontApp('js-asgi'), ['--header-timeout', '1']);
+  it.each(transports)('answers 408 to a head that does not come in time, and to a connection that sends nothing, over %s', async (transport) => {
+    const bicorn = serveFront(frontApp('js-asgi'), ['--header-timeout', '1'], transport);
     const url = await bicorn.listening();
     const [partial, silent] = await Promise.all([
       rawExchange(url, 'GET / HTTP/1.1\r\nHost: a\r\n', { timeoutMs: 10_000 }),

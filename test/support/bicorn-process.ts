@@ -23,6 +23,8 @@ export interface BicornOptions {
   readonly cwd?: string;
   /** A command that execs node with bicorn's arguments, as systemd-socket-activate does. */
   readonly launcher?: readonly string[];
+  /** The binds serve HTTPS: listening() gives https:// URLs. */
+  readonly https?: boolean;
 }
 
 interface Exit {
@@ -52,8 +54,10 @@ export class BicornProcess {
   hasExited = false;
   readonly #child: ChildProcess;
   readonly #waiters = new Set<() => void>();
+  readonly #https: boolean;
 
   constructor(args: readonly string[], options: BicornOptions = {}) {
+    this.#https = options.https === true;
     // A process group of its own, so teardown can kill the master and its workers together.
     // `--` as in the binary's shebang: node 20 would otherwise check our --env-file itself.
     const [command = process.execPath, ...prefix] = options.launcher === undefined ? [] : [...options.launcher, process.execPath];
@@ -112,7 +116,7 @@ export class BicornProcess {
   async listening(): Promise<string> {
     const line = await this.waitForLog('the listening line', (l) => l.msg === 'listening');
     const addresses = line.addresses as string[];
-    return `http://${addresses[0] ?? ''}`;
+    return `${this.#https ? 'https' : 'http'}://${addresses[0] ?? ''}`;
   }
 
   /** The pids of the workers that logged `worker ready` so far, in order. */

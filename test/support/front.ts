@@ -1,9 +1,13 @@
 // For the end-to-end tests of the worker's front: the echo app of each interface
 // (test/fixtures/front) and a raw HTTP exchange, byte for byte, on a fresh connection.
 import { request } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import { connect, type Socket } from 'node:net';
+import { TLSSocket, connect as tlsConnect } from 'node:tls';
 import { BicornProcess, fixture } from './bicorn-process.js';
+import { makeCa, makeCert } from './certificates.js';
 import { hasPython } from './python.js';
+import { tempDir } from './temp-dir.js';
 
 export type InterfaceName = 'wsgi' | 'asgi' | 'js-asgi' | 'fetch' | 'node';
 
@@ -33,11 +37,34 @@ export function frontApp(name: InterfaceName): FrontApp {
   return found;
 }
 
-/** Serves an interface's echo app on 127.0.0.1:0 (unless `extra` binds), one worker. */
-export function serveFront(app: FrontApp, extra: readonly string[] = []): BicornProcess {
+/** How the client reaches the front: the front's rules hold the same on both. */
+export type Transport = 'TCP' | 'TLS';
+export const transports: readonly Transport[] = ['TCP', 'TLS'];
+
+/**
+ * Serves an interface's echo app on 127.0.0.1:0 (unless `extra` binds), one worker; over TLS
+ * with a certificate made for the test (listening() then gives https:// URLs).
+ */
+export function serveFront(app: FrontApp, extra: readonly string[] = [], transport: Transport = 'TCP'): BicornProcess {
   const bind = extra.includes('-b') ? [] : ['-b', '127.0.0.1:0'];
   const interfaceFlag = app.name === 'js-asgi' ? ['--interface', 'asgi'] : app.python ? [] : ['--interface', app.name];
-  return new BicornProcess([...bind, '--chdir', front, ...interfaceFlag, ...extra, app.app]);
+  const tls = transport === 'TLS' ? testCertificateFlags() : [];
+  return new BicornProcess([...bind, '--chdir', front, ...interfaceFlag, ...tls, ...extra, app.app], { https: transport === 'TLS' });
+}
+
+function testCertificateFlags(): string[] {
+  const dir = tempDir('bicorn-front-tls-');
+  const server = makeCert(dir, 'server', makeCa(dir, 'ca'), 'server');
+  return ['--certfile', server.certFile, '--keyfile', server.keyFile];
+}
+
+/** A connection to the URL's address: TLS for https:// (the test's certificate is not checked). */
+function connectTo(url: string, options: { localAddress?: string | undefined; socketPath?: string | undefined }): Socket {
+  const { protocol, hostname, port } = new URL(url);
+  const local = options.localAddress === undefined ? {} : { localAddress: options.localAddress };
+  if (options.socketPath !== undefined) return connect({ path: options.socketPath });
+  if (protocol === 'https:') return tlsConnect({ host: hostname, port: Number(port), rejectUnauthorized: false, ...local });
+  return connect({ host: hostname, port: Number(port), ...local });
 }
 
 export interface RawAnswer {
@@ -67,16 +94,12 @@ export interface RawOptions {
 
 /** Sends `request` on a new connection and reads until the server closes it (or the timeout). */
 export function rawExchange(url: string, request: string | Buffer, options: RawOptions = {}): Promise<RawAnswer> {
-  const { hostname, port } = new URL(url);
   return new Promise((resolve) => {
-    const socket: Socket =
-      options.socketPath === undefined
-        ? connect({ host: hostname, port: Number(port), ...(options.localAddress === undefined ? {} : { localAddress: options.localAddress }) })
-        : connect({ path: options.socketPath });
+    const socket = connectTo(url, options);
     const chunks: Buffer[] = [];
     let reset = false;
     let closed = false;
-    socket.once('connect', () => {
+    socket.once(socket instanceof TLSSocket ? 'secureConnect' : 'connect', () => {
       socket.write(request);
       if (options.halfClose === true) socket.end();
     });
@@ -120,7 +143,8 @@ export interface AskOptions {
 export function askJson(url: string, path: string, options: AskOptions = {}): Promise<Record<string, unknown>> {
   return new Promise((resolve, reject) => {
     const { headers = {}, socketPath, localAddress } = options;
-    const req = request(`${url}${path}`, { headers, agent: false, ...(socketPath === undefined ? {} : { socketPath }), ...(localAddress === undefined ? {} : { localAddress }) }, (res) => {
+    const send = url.startsWith('https:') ? httpsRequest : request;
+    const req = send(`${url}${path}`, { headers, agent: false, rejectUnauthorized: false, ...(socketPath === undefined ? {} : { socketPath }), ...(localAddress === undefined ? {} : { localAddress }) }, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (chunk: string) => (body += chunk));

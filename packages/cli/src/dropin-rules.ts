@@ -36,7 +36,6 @@ const wsgi: Outcome = { kind: 'sets', key: 'interface', value: 'wsgi' };
 const rule = (flags: readonly string[], takes: 'value' | 'none', outcome: Outcome): FlagRule => ({ kind: 'rule', flags, takes, outcome });
 const cli = (flags: readonly string[], doc: string, feeds?: SettingKey): FlagRule => (feeds === undefined ? { kind: 'cli', flags, doc } : { kind: 'cli', flags, feeds, doc });
 
-const TLS = 20;
 
 const nodeParser = 'the worker parses HTTP with Node.js (llhttp), which answers 400 to such requests';
 const nodeHttp = ignored('the worker parses HTTP with Node.js (llhttp)');
@@ -84,6 +83,8 @@ export const dropinRules: readonly FlagRule[] = [
   },
 
   // gunicorn: accepted, with no effect.
+  rule(['--suppress-ragged-eofs'], 'none', ignored('a client that ends TLS without close_notify is a closed connection, as with this flag')),
+  rule(['--do-handshake-on-connect'], 'none', ignored('the worker does the TLS handshake as soon as it takes the connection')),
   rule(['--reload-engine'], 'value', ignored('--reload watches files with chokidar (inotify on Linux)')),
   rule(['--preload'], 'none', ignored("the master never imports the app: each worker's Python process does, and an app that fails to import still stops bicorn with exit 4 (--check-config tries it before a deploy)")),
   rule(['--no-sendfile'], 'none', ignored('bicorn never uses sendfile(): the worker streams file responses itself')),
@@ -130,18 +131,6 @@ export const dropinRules: readonly FlagRule[] = [
   rule(['--dirty-graceful-timeout'], 'value', noDirtyWorkers),
 
   // gunicorn: implemented by other issues.
-  rule(['--ssl-version'], 'value', pending(TLS, 'TLS')),
-  rule(['--cert-reqs'], 'value', pending(TLS, 'TLS')),
-  rule(['--ca-certs'], 'value', pending(TLS, 'TLS')),
-  rule(['--suppress-ragged-eofs'], 'none', pending(TLS, 'TLS')),
-  rule(['--do-handshake-on-connect'], 'none', pending(TLS, 'TLS')),
-  rule(['--ciphers'], 'value', pending(TLS, 'TLS')),
-  rule(['--http-protocols'], 'value', pending(TLS, 'HTTP/2')),
-  rule(['--http2-cleartext'], 'value', pending(TLS, 'HTTP/2')),
-  rule(['--http2-max-concurrent-streams'], 'value', pending(TLS, 'HTTP/2')),
-  rule(['--http2-initial-window-size'], 'value', pending(TLS, 'HTTP/2')),
-  rule(['--http2-max-frame-size'], 'value', pending(TLS, 'HTTP/2')),
-  rule(['--http2-max-header-list-size'], 'value', pending(TLS, 'HTTP/2')),
 
   // uvicorn: accepted, with no effect.
   rule(['--reload-delay'], 'value', ignored('--reload waits for a burst of changes to settle (150 ms), then reloads')),
@@ -167,12 +156,8 @@ export const dropinRules: readonly FlagRule[] = [
   rule(['--h11-max-incomplete-event-size'], 'value', ignored("bicorn's limits on a request head are --limit-request-line and --limit-request-field_size")),
   rule(['--reset-contextvars'], 'none', ignored('each request already runs in its own copy of the context')),
 
-  // uvicorn: implemented by other issues.
-  rule(['--http2'], 'none', pending(TLS, 'HTTP/2')),
-  rule(['--ssl-keyfile-password'], 'value', pending(TLS, 'TLS')),
-  rule(['--ssl-cert-reqs'], 'value', pending(TLS, 'TLS')),
-  rule(['--ssl-ca-certs'], 'value', pending(TLS, 'TLS')),
-  rule(['--ssl-ciphers'], 'value', pending(TLS, 'TLS')),
+  // uvicorn: implemented by a setting of another name.
+  rule(['--http2'], 'none', { kind: 'sets', key: 'http_protocols', value: 'h2,h1' }),
 ];
 
 /** What bicorn does with a gunicorn setting that only a config file can give (it has no flag). */
@@ -208,7 +193,7 @@ export const confOnlyRules: Readonly<Record<string, ConfOnlyRule>> = {
   nworkers_changed: masterHook,
   on_exit: masterHook,
   pre_exec: ignored('bicorn never re-executes its master (gunicorn does on USR2), so it never calls this hook; upgrade by restarting, or by a reload (HUP) for the app'),
-  ssl_context: pending(TLS, 'TLS'),
+  ssl_context: refused("bicorn's TLS is Node.js's, so a Python SSLContext cannot configure it", 'give certfile, keyfile, ca_certs, cert_reqs, ciphers and tls_min_version'),
   on_dirty_starting: noDirtyHooks,
   dirty_post_fork: noDirtyHooks,
   dirty_worker_init: noDirtyHooks,

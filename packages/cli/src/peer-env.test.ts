@@ -20,7 +20,7 @@ describe('GUNICORN_CMD_ARGS', () => {
 
   it('names the variable in every problem', () => {
     expect(readPeerEnvironment({ GUNICORN_CMD_ARGS: '--name "web' }).problems).toEqual(['GUNICORN_CMD_ARGS: no closing double quote; quote it as a shell would']);
-    expect(readPeerEnvironment({ GUNICORN_CMD_ARGS: '--suppress-ragged-eofs' }).problems).toEqual([expect.stringMatching(/^GUNICORN_CMD_ARGS: --suppress-ragged-eofs is not supported yet: issue 20 brings TLS/)]);
+    expect(readPeerEnvironment({ GUNICORN_CMD_ARGS: '--dirty-workers 2' }).problems).toEqual([expect.stringMatching(/^GUNICORN_CMD_ARGS: --dirty-workers is not supported: bicorn has no dirty workers/)]);
     expect(readPeerEnvironment({ GUNICORN_CMD_ARGS: '--frobnicate' }).problems).toEqual(["GUNICORN_CMD_ARGS: unknown option '--frobnicate'"]);
   });
 });

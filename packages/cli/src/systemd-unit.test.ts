@@ -48,6 +48,12 @@ describe('the service unit', () => {
     expect(renderServiceUnit(input({}))).toContain('# No user in the config: the master and the workers run as root.');
   });
 
+  it('says how a user-run unit reads a root-only TLS key, only when it serves TLS', () => {
+    const tls = { certfile: '/etc/letsencrypt/live/a/fullchain.pem', keyfile: '/etc/letsencrypt/live/a/privkey.pem' };
+    expect(renderServiceUnit(input({ user: 'mysite', ...tls }))).toContain('# TLS: the master reads certfile and keyfile as this user, at start and at every reload');
+    expect(renderServiceUnit(input({ user: 'mysite' }))).not.toContain('# TLS:');
+  });
+
   it('makes writable only the directories bicorn writes, with systemd managing /run and /var/log ones', () => {
     const unit = linesOf(renderServiceUnit(input({ bind: ['unix:/run/app/bicorn.sock'], access_log: '/var/log/app/access.log', pid: '/srv/state/app.pid', control_socket: '/srv/control/app.ctl' })));
     expect(unit).toEqual(expect.arrayContaining(['RuntimeDirectory=app', 'LogsDirectory=app', 'ReadWritePaths=-/srv/state', 'ReadWritePaths=-/srv/control', 'ProtectSystem=strict', 'NoNewPrivileges=yes', 'PrivateTmp=yes', 'ProtectHome=yes']));

@@ -46,6 +46,7 @@ export function renderServiceUnit(input: UnitInput): string {
     `WorkingDirectory=${escapeSpecifiers(input.workingDirectory)}`,
     ...input.environment.map(([key, value]) => `Environment=${quoteArgument(`${key}=${value}`)}`),
     ...identityLines(config, input.socket),
+    ...tlsLines(config),
     '# SIGTERM to the master alone: it stops taking connections, lets the requests in flight finish',
     `# within graceful_timeout (${String(config.graceful_timeout)} s, after shutdown_delay ${String(config.shutdown_delay)} s) and stops its workers; what is left is killed after TimeoutStopSec.`,
     'KillSignal=SIGTERM',
@@ -66,6 +67,18 @@ export function renderServiceUnit(input: UnitInput): string {
     'WantedBy=multi-user.target',
   ];
   return `${lines.join('\n')}\n`;
+}
+
+/** Where the master reads certfile and keyfile: as User=, at start and at every reload. */
+function tlsLines(config: Config): string[] {
+  if (config.certfile === null || config.user === null) return [];
+  return [
+    '# TLS: the master reads certfile and keyfile as this user, at start and at every reload',
+    "# (systemctl reload, as certbot's --deploy-hook does). A key only root can read (Let's Encrypt's)",
+    '# needs a group this user is in (SupplementaryGroups=ssl-cert, the key chgrp ssl-cert and g+r),',
+    '# or a unit without User= that runs bicorn as root with user set: the master reads the key',
+    '# as root and the workers run as the user.',
+  ];
 }
 
 function identityLines(config: Config, socket: boolean): string[] {

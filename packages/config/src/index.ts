@@ -19,5 +19,6 @@ export {
 export { parseStaticMount, staticMounts, type StaticMount } from './static-mount.js';
 export { parseStatsdAddress, type StatsdAddress } from './statsd-address.js';
 export { describeSource, type Source } from './sources.js';
+export { minimumVersion, secureContextOptions, type TlsSettings } from './tls.js';
 export { closest } from './suggest.js';
 export { formatValue, type ValueType } from './values.js';

@@ -134,9 +134,27 @@ describe('problems', () => {
   });
 
   it('refuses a setting that is declared but not implemented yet', () => {
-    expect(problemsOf(() => resolveConfig({ certfile: { value: '/etc/b.pem', flag: '--certfile' } }, {}, undefined))).toEqual([
-      'certfile (from --certfile): not supported yet (it comes with issue 20); leave it unset for now',
+    expect(problemsOf(() => resolveConfig({ http_protocols: { value: 'h2,h1', flag: '--http-protocols' } }, {}, undefined))).toEqual([
+      'http_protocols (from --http-protocols): not supported yet (it comes with issue 20); leave it unset for now',
     ]);
+  });
+
+  it('refuses a certificate without its key, and client certificates without a CA to check them', () => {
+    expect(problemsOf(() => resolveConfig({ certfile: { value: '/etc/b.pem', flag: '--certfile' } }, {}, undefined))).toEqual([
+      "certfile (from --certfile): needs keyfile, the certificate's private key",
+    ]);
+    const tls = { certfile: { value: 'c.pem', flag: '--certfile' }, keyfile: { value: 'k.pem', flag: '--keyfile' } };
+    expect(problemsOf(() => resolveConfig({ ...tls, cert_reqs: { value: '2', flag: '--cert-reqs' } }, {}, undefined))).toEqual([
+      'cert_reqs (from --cert-reqs): client certificates are checked against ca_certs; set it to the CA file that signs them',
+    ]);
+    expect(resolveConfig({ ...tls, cert_reqs: { value: 'CERT_REQUIRED', flag: '--ssl-cert-reqs' }, ca_certs: { value: 'ca.pem', flag: '--ca-certs' } }, {}, undefined).config.cert_reqs).toBe(2);
+  });
+
+  it("reads gunicorn's and uvicorn's ssl_version as a minimum TLS version, and refuses h2c by Upgrade with the reason", () => {
+    const tls = { certfile: { value: 'c.pem', flag: '--certfile' }, keyfile: { value: 'k.pem', flag: '--keyfile' } };
+    expect(resolveConfig({ ...tls, ssl_version: { value: '5', flag: '--ssl-version' } }, {}, undefined).config.ssl_version).toBe('TLSv1.2');
+    expect(resolveConfig({ ...tls, ssl_version: { value: 'PROTOCOL_TLS_SERVER', flag: '--ssl-version' } }, {}, undefined).config.ssl_version).toBe('any');
+    expect(problemsOf(() => resolveConfig({ http2_cleartext: { value: 'upgrade', flag: '--http2-cleartext' } }, {}, undefined))[0]).toMatch(/Node\.js has no API for h2c by an Upgrade header/);
   });
 
   it('says an empty value may be an unset variable', () => {

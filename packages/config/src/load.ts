@@ -78,6 +78,7 @@ export function resolveConfig(cli: CliValues, env: Env, file: ConfigFile | undef
       );
     }
   }
+  if (problems.length === 0) problems.push(...tlsProblems(values, sources));
   if (problems.length > 0) throw new BicornError('CONFIG_INVALID', { problems });
   return {
     config: freeze(values) as Config,
@@ -101,6 +102,20 @@ export function reviveConfig(data: Readonly<Record<string, unknown>>): Config {
   }
   if (problems.length > 0) throw new BicornError('CONFIG_INVALID', { problems });
   return freeze(values) as Config;
+}
+
+/** The TLS settings that only work together. */
+function tlsProblems(values: Record<string, unknown>, sources: Record<SettingKey, Source>): string[] {
+  const given = (key: SettingKey): boolean => values[key] !== null;
+  const from = (key: SettingKey): string => `${key} (from ${describeSource(sources[key])})`;
+  const problems: string[] = [];
+  if (given('certfile') && !given('keyfile')) problems.push(`${from('certfile')}: needs keyfile, the certificate's private key`);
+  if (given('keyfile') && !given('certfile')) problems.push(`${from('keyfile')}: needs certfile, the certificate it goes with`);
+  for (const key of ['ca_certs', 'keyfile_password', 'ciphers', 'ssl_version'] as const) {
+    if (given(key) && !given('certfile')) problems.push(`${from(key)}: has no effect without certfile and keyfile; set them, or leave ${key} out`);
+  }
+  if (values.cert_reqs !== 0 && !given('ca_certs')) problems.push(`${from('cert_reqs')}: client certificates are checked against ca_certs; set it to the CA file that signs them`);
+  return problems;
 }
 
 function pick(key: SettingKey, cli: CliValues, env: Env, file: ConfigFile | undefined, peers: PeerValues): { raw: unknown; source: Source } {

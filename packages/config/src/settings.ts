@@ -57,6 +57,40 @@ function headerLine(value: string): string | undefined {
   return /^[!#$%&'*+.^_`|~0-9A-Za-z-]+:[^\r\n\0]*$/.test(value) ? undefined : 'Name:Value (a header name, a colon, a value without line breaks)';
 }
 
+/** cert_reqs: Python's ssl.CERT_NONE, CERT_OPTIONAL, CERT_REQUIRED, by number or name. */
+const certRequirement: ValueType<0 | 1 | 2, number | string> = {
+  placeholder: '<0|1|2>',
+  expected: '0 (none), 1 (optional) or 2 (required)',
+  parse: (raw) => {
+    const name = String(raw).trim().toUpperCase().replace(/^(SSL\.)?(CERT_)?/, '');
+    const levels = { '0': 0, NONE: 0, '1': 1, OPTIONAL: 1, '2': 2, REQUIRED: 2 } as const;
+    const found = Object.hasOwn(levels, name) ? levels[name as keyof typeof levels] : undefined;
+    return found === undefined ? { ok: false, expected: certRequirement.expected } : { ok: true, value: found };
+  },
+};
+
+/**
+ * ssl_version: Python's ssl.PROTOCOL_* by number or name, read as the minimum TLS version it
+ * allows; `any` for those that allow every version (PROTOCOL_TLS, PROTOCOL_TLS_SERVER).
+ */
+const sslVersion: ValueType<'any' | 'TLSv1' | 'TLSv1.1' | 'TLSv1.2', number | string> = {
+  placeholder: '<version>',
+  expected: '2, 17, TLS, TLS_SERVER or SSLv23 (any version), 3 or TLSv1, 4 or TLSv1_1, 5 or TLSv1_2',
+  parse: (raw) => {
+    const name = String(raw).trim().replace(/^(ssl\.)?(PROTOCOL_)?/i, '').toUpperCase();
+    const versions = { '2': 'any', '17': 'any', TLS: 'any', TLS_SERVER: 'any', SSLV23: 'any', '3': 'TLSv1', TLSV1: 'TLSv1', '4': 'TLSv1.1', TLSV1_1: 'TLSv1.1', '5': 'TLSv1.2', TLSV1_2: 'TLSv1.2' } as const;
+    const found = Object.hasOwn(versions, name) ? versions[name as '2'] : undefined;
+    return found === undefined ? { ok: false, expected: sslVersion.expected } : { ok: true, value: found };
+  },
+};
+
+/** http2_cleartext: gunicorn's values but those that need h2c by Upgrade, which Node.js lacks. */
+const http2Cleartext: ValueType<'off' | 'prior-knowledge'> = {
+  placeholder: '<off|prior-knowledge>',
+  expected: '"off" or "prior-knowledge" (Node.js has no API for h2c by an Upgrade header, so gunicorn\'s "upgrade" and "both" cannot be served)',
+  parse: (raw) => (raw === 'off' || raw === 'prior-knowledge' ? { ok: true, value: raw } : { ok: false, expected: http2Cleartext.expected }),
+};
+
 function setting<T, I>(declaration: Setting<T, I>): Setting<T, I> {
   return declaration;
 }
@@ -489,15 +523,103 @@ export const settings = {
     flags: ['--certfile', '--ssl-certfile'],
     type: optional(text('<file>')),
     default: null,
-    doc: 'TLS certificate (PEM); serves HTTPS with keyfile.',
-    comesWith: 'issue 20',
+    doc: "TLS certificate chain (PEM: the server's certificate first, then the intermediates); with keyfile, every TCP bind serves HTTPS (unix: binds stay plain HTTP, for a proxy on the same machine). The master reads it (and keyfile and ca_certs), so root-only files work, and reads them again on every reload (SIGHUP): a renewed certificate is served by the new workers while the old ones finish their connections; one that fails to load is an error at start (exit 2) and, at a reload, is logged and the one in use kept.",
   }),
   keyfile: setting({
     section: 'TLS and HTTP',
     flags: ['--keyfile', '--ssl-keyfile'],
     type: optional(text('<file>')),
     default: null,
-    doc: 'TLS private key (PEM).',
+    doc: 'The private key of certfile (PEM); needed with certfile.',
+  }),
+  keyfile_password: setting({
+    section: 'TLS and HTTP',
+    flags: ['--ssl-keyfile-password'],
+    type: optional(text('<password>')),
+    default: null,
+    doc: 'The password of an encrypted keyfile. A command line is visible to every user of the machine: prefer BICORN_KEYFILE_PASSWORD, or a config file only the service can read.',
+  }),
+  ca_certs: setting({
+    section: 'TLS and HTTP',
+    flags: ['--ca-certs', '--ssl-ca-certs'],
+    type: optional(text('<file>')),
+    default: null,
+    doc: 'The CA certificates (PEM) that client certificates are checked against, for cert_reqs 1 or 2 (mutual TLS).',
+  }),
+  cert_reqs: setting({
+    section: 'TLS and HTTP',
+    flags: ['--cert-reqs', '--ssl-cert-reqs'],
+    type: certRequirement,
+    default: 0,
+    doc: "Client certificates, as Python's ssl module numbers them: 0 none asked for; 1 asked for, and checked against ca_certs when the client sends one (a client may send none); 2 required and checked (mutual TLS; a client without one fails the handshake). The app sees a verified certificate: ASGI's `tls` extension, WSGI's `SSL_CLIENT_CERT` and `SSL_CLIENT_VERIFY`.",
+  }),
+  ciphers: setting({
+    section: 'TLS and HTTP',
+    flags: ['--ciphers', '--ssl-ciphers'],
+    type: optional(text('<openssl-cipher-list>')),
+    default: null,
+    doc: "The TLS 1.2 cipher suites offered, as an OpenSSL cipher list (`ECDHE+AESGCM:ECDHE+CHACHA20`); TLS 1.3's suites are OpenSSL's. Default: Node.js's list, which has no known-weak suite.",
+  }),
+  tls_min_version: setting({
+    section: 'TLS and HTTP',
+    flags: ['--tls-min-version'],
+    type: choice(['TLSv1', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3']),
+    default: 'TLSv1.2',
+    doc: 'The oldest TLS version a client may use. TLS 1.0 and 1.1 also need ciphers that OpenSSL still allows at its security level.',
+  }),
+  ssl_version: setting({
+    section: 'TLS and HTTP',
+    flags: ['--ssl-version'],
+    type: optional(sslVersion),
+    default: null,
+    doc: "Deprecated (as in gunicorn and uvicorn): Python's ssl protocol, by number or name, read as a minimum TLS version in place of tls_min_version, with a warning at start. `2`, `17`, `TLS`, `TLS_SERVER`, `SSLv23` (any version): tls_min_version applies; `3`/`TLSv1`, `4`/`TLSv1_1`, `5`/`TLSv1_2`: at least that version.",
+  }),
+  http_protocols: setting({
+    section: 'TLS and HTTP',
+    flags: ['--http-protocols'],
+    type: choice(['h1', 'h2,h1', 'h1,h2', 'h2']),
+    default: 'h1',
+    doc: "The HTTP versions served, in order of preference, as in gunicorn 27 (`h2,h1`: HTTP/2 by ALPN on TLS binds, HTTP/1.1 to clients that do not ask for it). uvicorn's `--http2` means `h2,h1`.",
+    comesWith: 'issue 20',
+  }),
+  http2_cleartext: setting({
+    section: 'TLS and HTTP',
+    flags: ['--http2-cleartext'],
+    type: http2Cleartext,
+    default: 'off',
+    doc: "HTTP/2 without TLS (h2c): `prior-knowledge` serves it to clients that start with the HTTP/2 preface, beside HTTP/1.1 on the same bind. gunicorn's `upgrade` and `both` are refused: Node.js has no API for h2c by an Upgrade header.",
+    comesWith: 'issue 20',
+  }),
+  http2_max_concurrent_streams: setting({
+    section: 'TLS and HTTP',
+    flags: ['--http2-max-concurrent-streams'],
+    type: integer(1),
+    default: 100,
+    doc: 'The most HTTP/2 streams (requests) a client may have open at once on one connection.',
+    comesWith: 'issue 20',
+  }),
+  http2_initial_window_size: setting({
+    section: 'TLS and HTTP',
+    flags: ['--http2-initial-window-size'],
+    type: integer(1, '<bytes>'),
+    default: 65_535,
+    doc: "HTTP/2's initial flow-control window of each stream: how much of a request body the client may send before the app reads it.",
+    comesWith: 'issue 20',
+  }),
+  http2_max_frame_size: setting({
+    section: 'TLS and HTTP',
+    flags: ['--http2-max-frame-size'],
+    type: integer(16_384, '<bytes>'),
+    default: 16_384,
+    doc: 'The largest HTTP/2 frame payload bicorn accepts (16384 to 16777215).',
+    comesWith: 'issue 20',
+  }),
+  http2_max_header_list_size: setting({
+    section: 'TLS and HTTP',
+    flags: ['--http2-max-header-list-size'],
+    type: integer(1, '<bytes>'),
+    default: 65_536,
+    doc: "The largest request head accepted on HTTP/2, decompressed (HPACK's protection); the limit_request_* limits apply too.",
     comesWith: 'issue 20',
   }),
   static: setting({

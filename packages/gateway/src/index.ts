@@ -42,6 +42,7 @@ export { requestOrigin, setRequestOrigin, type RequestOrigin } from './request-o
 export { advance, type OrderVerdict, type ResponsePhase, type ResponseStep } from './response-order.js';
 export { sendFile } from './send-file.js';
 export { serveAsgiHttp, type AsgiCallable, type ServeAsgiHttpOptions } from './serve-http.js';
+export { tlsExtensionOf, type AsgiTlsExtension } from './tls-extension.js';
 export { waitForDrain } from './wait-for-drain.js';
 export { WebSocketGateway, type WebSocketGatewayOptions } from './websocket-gateway.js';
 export { buildWebSocketScope } from './websocket-scope.js';

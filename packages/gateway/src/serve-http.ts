@@ -6,6 +6,7 @@ import { HttpExchange, type ExchangeExtensions } from './http-exchange.js';
 import { buildHttpScope } from './http-scope.js';
 import type { GatewayLog } from './log.js';
 import { requestOrigin } from './request-origin.js';
+import { tlsExtensionOf } from './tls-extension.js';
 
 export interface ServeAsgiHttpOptions {
   /** The root path of a request the worker's front did not see (its own comes with the request's origin). */
@@ -41,7 +42,7 @@ export async function serveAsgiHttp(
     client: origin.client,
     server: origin.server,
     rootPath: origin.rootPath,
-    extensions: allowed.trailers ? HTTP_11_TRAILERS : allowed.earlyHints ? HTTP_11 : PATHSEND,
+    extensions: withTls(allowed.trailers ? HTTP_11_TRAILERS : allowed.earlyHints ? HTTP_11 : PATHSEND, req),
     state: options.state,
   });
   const exchange = new HttpExchange(req, res, options.log, scope, allowed);
@@ -52,6 +53,12 @@ export async function serveAsgiHttp(
     return;
   }
   exchange.appReturned();
+}
+
+/** The scope's extensions, with ASGI's `tls` on a TLS connection. */
+function withTls<E extends Readonly<Record<string, unknown>>>(extensions: E, req: IncomingMessage): E {
+  const tls = tlsExtensionOf(req.socket);
+  return tls === undefined ? extensions : { ...extensions, ...tls };
 }
 
 /** HTTP/1.0 has neither chunked bodies (so no trailers) nor 1xx responses. */

@@ -7,6 +7,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { writePlainResponse } from './handshake-response.js';
 import type { GatewayLog } from './log.js';
 import { requestOrigin } from './request-origin.js';
+import { tlsExtensionOf } from './tls-extension.js';
 import { checkUpgradeRequest } from './upgrade-request.js';
 import { buildWebSocketScope } from './websocket-scope.js';
 import { WebSocketSession, type HandshakeAnswer, type SessionContext } from './websocket-session.js';
@@ -88,6 +89,7 @@ export class WebSocketGateway {
       server: origin.server,
       rootPath: origin.rootPath,
       state: this.#options.state,
+      tls: tlsExtensionOf(req.socket),
     });
     const session = new WebSocketSession(req, socket, head, scope, this.#context);
     this.#sessions.add(session);

@@ -2,9 +2,14 @@
 // Runs in the worker, once per WebSocket.
 import type { AsgiVersion } from './asgi-types.js';
 import { decodePath, headerPairs, splitTarget, type HttpScopeInput } from './http-scope.js';
+import type { AsgiTlsExtension } from './tls-extension.js';
 import type { WebSocketScope } from './websocket-types.js';
 
-export type WebSocketScopeInput = Omit<HttpScopeInput, 'method' | 'scheme' | 'extensions'> & { readonly scheme: 'ws' | 'wss' };
+export type WebSocketScopeInput = Omit<HttpScopeInput, 'method' | 'scheme' | 'extensions'> & {
+  readonly scheme: 'ws' | 'wss';
+  /** ASGI's `tls` extension, on a TLS connection. */
+  readonly tls?: Readonly<{ tls: AsgiTlsExtension }> | undefined;
+};
 
 const ASGI: AsgiVersion = Object.freeze({ version: '3.0', spec_version: '2.4' });
 const EXTENSIONS = Object.freeze({ 'websocket.http.response': Object.freeze({}) });
@@ -26,7 +31,7 @@ export function buildWebSocketScope(input: WebSocketScopeInput): WebSocketScope 
     client: input.client,
     server: input.server,
     subprotocols: subprotocolsOf(input.rawHeaders),
-    extensions: EXTENSIONS,
+    extensions: input.tls === undefined ? EXTENSIONS : { ...EXTENSIONS, ...input.tls },
   };
   return input.state === undefined ? scope : { ...scope, state: { ...input.state } };
 }

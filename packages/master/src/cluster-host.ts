@@ -1,11 +1,11 @@
 // The real WorkerHost: node:cluster workers running the worker entry given by path, so the
 // master never imports worker code. Runs in the master.
 import { parseWorkerMessage, type WorkerMessage, type WorkerStats } from '@bicorn/protocol';
-import type { Config } from '@bicorn/config';
 import cluster, { type Worker } from 'node:cluster';
 import { openSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import type { Identity } from './accounts.js';
+import type { Served } from './tls-files.js';
 import type { Command } from './commands.js';
 import { identityEnv } from './privileges.js';
 import type { WorkerHandle, WorkerHost } from './worker-host.js';
@@ -28,7 +28,7 @@ export interface WorkerMessageSinks {
   readonly onStats: (workerId: number, stats: WorkerStats) => void;
 }
 
-export function clusterHost(workerEntry: string, sinks: WorkerMessageSinks, spawn: SpawnOptions): WorkerHost<Config> {
+export function clusterHost(workerEntry: string, sinks: WorkerMessageSinks, spawn: SpawnOptions): WorkerHost<Served> {
   const { enqueue } = sinks;
   // stdout and stderr are inherited: workers write their own log lines.
   const { identity, initgroups } = spawn;
@@ -41,7 +41,8 @@ export function clusterHost(workerEntry: string, sinks: WorkerMessageSinks, spaw
   });
   const env = identityEnv(identity);
   return {
-    fork(workerId, config) {
+    fork(workerId, served) {
+      const { tls, ...config } = served;
       const worker = cluster.fork(env);
       worker.on('message', (raw: unknown) => {
         // Only the parse is the worker's fault: what the arbiter does with a message is not.
@@ -52,7 +53,7 @@ export function clusterHost(workerEntry: string, sinks: WorkerMessageSinks, spaw
           enqueue({ type: 'worker-invalid-message', workerId, reason: (error as Error).message });
           return;
         }
-        if (message.type === 'hello') worker.send({ type: 'boot', workerId, config });
+        if (message.type === 'hello') worker.send({ type: 'boot', workerId, config, tls });
         else if (message.type === 'stats') sinks.onStats(workerId, message);
         else enqueue({ type: 'worker-message', workerId, message });
       });

@@ -1,7 +1,7 @@
 // The master's entry: bind the listeners, start the arbiter and its workers, keep the pid file,
 // sd_notify, the control socket, the metrics and the --reload watcher, and resolve with the exit code once
 // everything has stopped. Library code: it throws, never exits.
-import type { Config, SettingKey } from '@bicorn/config';
+import { minimumVersion, type Config, type SettingKey } from '@bicorn/config';
 import { ExitCode } from '@bicorn/protocol';
 import { resolve } from 'node:path';
 import { checkLogFile, type Logger, type StatsdClient } from '@bicorn/runtime';
@@ -22,6 +22,7 @@ import { startServerHooks, type ServerHooks } from './server-hooks.js';
 import { startServiceNotifier } from './service-notifier.js';
 import { forwardSignals } from './signals.js';
 import { takeActivatedSockets } from './socket-activation.js';
+import { readTlsFiles, type Served, type TlsFiles } from './tls-files.js';
 import { statusReport } from './status-report.js';
 import { startWatcher, type Watcher } from './watcher.js';
 import { WorkerReports } from './worker-reports.js';
@@ -82,6 +83,10 @@ async function serve(options: MasterOptions, hooks: ServerHooks | undefined): Pr
   const logFiles = [config.error_log, config.access_log];
   handOverLogFiles(logFiles, identity, config.access_log === null ? [] : [{ file: resolve(config.access_log), createdDir: accessLogDir === undefined ? undefined : resolve(accessLogDir) }]);
   if (config.pid !== null) checkPidFile(config.pid);
+  const cwd = options.cwd ?? process.cwd();
+  // Before anything is bound: a certificate that cannot serve stops the start (exit 2).
+  const tlsFiles = readTlsFiles(config, cwd);
+  if (config.ssl_version !== null) log.warn({ setting: 'ssl_version', minVersion: minimumVersion(config) }, 'ssl_version is deprecated: it sets the minimum TLS version; use tls_min_version');
   const dispatcher = new Dispatcher();
   const { planned, replaced } = planListeners(config.bind, activated);
   if (replaced) log.info({ sockets: activated.map((s) => s.name) }, 'serving the sockets systemd passed (socket activation) instead of bind');
@@ -93,8 +98,21 @@ async function serve(options: MasterOptions, hooks: ServerHooks | undefined): Pr
       log.error({ address, err: error }, 'listener error');
     },
   });
+  // unix: binds serve plain HTTP, for a proxy on the same machine; every TCP bind serves TLS.
+  const tlsListeners = listeners.filter((l) => !l.address.startsWith('unix:')).map((l) => l.index);
+  const withTls = (files: TlsFiles | null, settings: Config): Served => Object.freeze({ ...settings, tls: files === null ? null : { ...files, listeners: tlsListeners } });
+  let servedTls = tlsFiles;
+  /** The files read again for a reload; when they cannot serve, the ones in use are kept. */
+  const reloadTls = (fresh: Config): Served => {
+    try {
+      servedTls = readTlsFiles(fresh, cwd);
+    } catch (error) {
+      log.error({ reason: (error as Error).message }, 'reload: the TLS files cannot be used; serving on with the certificate in use');
+    }
+    return withTls(servedTls, fresh);
+  };
   const notifier = await startServiceNotifier(log, config.workers);
-  let arbiter: Arbiter<Config> | undefined;
+  let arbiter: Arbiter<Served> | undefined;
   let watcher: Watcher | undefined;
   let health: EndpointServer | undefined;
   let metricsServer: EndpointServer | undefined;
@@ -109,8 +127,8 @@ async function serve(options: MasterOptions, hooks: ServerHooks | undefined): Pr
       health = await serveHealth(config.health_bind, () => arbiter?.readiness ?? 'starting');
       log.info({ address: health.address }, 'health endpoints listening');
     }
-    arbiter = new Arbiter<Config>({
-      config,
+    arbiter = new Arbiter<Served>({
+      config: withTls(tlsFiles, config),
       host: clusterHost(
         options.workerEntry,
         {
@@ -128,7 +146,7 @@ async function serve(options: MasterOptions, hooks: ServerHooks | undefined): Pr
       ),
       dispatcher,
       log,
-      loadConfig: async () => keepRestartOnly(config, await (options.reloadConfig ?? (() => Promise.resolve(config)))(), log),
+      loadConfig: async () => reloadTls(keepRestartOnly(config, await (options.reloadConfig ?? (() => Promise.resolve(config)))(), log)),
       stopAccepting: () => {
         closeListeners(listeners);
       },

@@ -20,6 +20,7 @@ interface ErrorDetails {
   PYTHON_APP_FAILED: { app: string; exitCode: ExitCode; message: string };
   ENV_FILE_FAILED: { file: string; reason: string };
   STATIC_DIR_INVALID: { mount: string; path: string; reason: string };
+  TLS_FILE_INVALID: { setting: string; file: string; reason: string };
   CRASH_LOOP: { failures: number; windowSeconds: number };
   PID_FILE_TAKEN: { path: string; pid: number };
   PID_FILE_FAILED: { path: string; reason: string };
@@ -109,6 +110,10 @@ const registry: { [C in ErrorCode]: ErrorSpec<ErrorDetails[C]> } = {
   STATIC_DIR_INVALID: {
     exitCode: ExitCode.Usage,
     message: (d) => `static ${d.mount}: ${d.path} ${d.reason}; run collectstatic (or create it), or fix the directory in static (it is relative to chdir)`,
+  },
+  TLS_FILE_INVALID: {
+    exitCode: ExitCode.Usage,
+    message: (d) => `${d.setting} ${d.file}: ${d.reason}; fix the file or point ${d.setting} at another`,
   },
   CRASH_LOOP: {
     exitCode: ExitCode.RuntimeFailure,

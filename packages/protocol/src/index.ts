@@ -16,6 +16,7 @@ export {
   type MasterMessage,
   type RecycleReason,
   type StopMode,
+  type TlsBoot,
   type WorkerMessage,
 } from './ipc.js';
 export {

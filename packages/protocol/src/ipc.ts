@@ -11,10 +11,25 @@ export type StopMode = 'graceful' | 'fast';
 export type RecycleReason = 'max-requests' | 'max-lifetime' | 'max-rss' | 'request-timeout';
 const recycleReasons: readonly RecycleReason[] = ['max-requests', 'max-lifetime', 'max-rss', 'request-timeout'];
 
+/**
+ * What a worker serves TLS with: the files' contents as the master read them (keys are often
+ * readable by root only), and the session ticket keys the master chose, the same in every
+ * worker so that a session resumes whichever worker answers.
+ */
+export interface TlsBoot {
+  readonly cert: string;
+  readonly key: string;
+  readonly ca: string | null;
+  /** 48 bytes, base64. */
+  readonly ticketKeys: string;
+  /** The listeners that serve TLS (every TCP one); the others serve plain HTTP. */
+  readonly listeners: readonly number[];
+}
+
 /** What the master sends to a worker. */
 export type MasterMessage =
-  /** The worker's identity and the resolved config, as plain data; the answer to `hello`. */
-  | { type: 'boot'; workerId: number; config: Readonly<Record<string, unknown>> }
+  /** The worker's identity, the resolved config as plain data, and TLS; the answer to `hello`. */
+  | { type: 'boot'; workerId: number; config: Readonly<Record<string, unknown>>; tls: TlsBoot | null }
   /** A connection accepted on listener `listener`; the socket travels as the message's handle. */
   | { type: 'connection'; listener: number }
   | { type: 'stop'; mode: StopMode; timeoutMs: number }
@@ -77,6 +92,7 @@ function masterMessage(m: Fields): MasterMessage {
         type: 'boot',
         workerId: field('workerId', isCount, 'a worker id'),
         config: field('config', isRecord, 'an object'),
+        tls: field('tls', isTlsBoot, 'TLS files and ticket keys, or null'),
       };
     case 'connection':
       return { type: 'connection', listener: field('listener', isCount, 'a listener index') };
@@ -129,6 +145,13 @@ function workerMessage(m: Fields): WorkerMessage {
     default:
       throw new FieldError(`unknown worker message type ${describe(m.type)}`);
   }
+}
+
+function isTlsBoot(v: unknown): v is TlsBoot | null {
+  if (v === null) return true;
+  if (!isRecord(v)) return false;
+  const listeners = v.listeners;
+  return isString(v.cert) && isString(v.key) && isStringOrNull(v.ca) && isString(v.ticketKeys) && Array.isArray(listeners) && listeners.every(isCount);
 }
 
 function invalid(reason: string): BicornError<'IPC_INVALID'> {

@@ -2,9 +2,9 @@
 // the headers with lower-cased names, where the request came from (the worker's front sets
 // the client, scheme, server, Host and root path a trusted proxy forwarded), and what the app
 // is told of the body. Pure; runs in the worker, per request.
-import { requestOrigin, splitTarget } from '@bicorn/gateway';
+import { requestOrigin, splitTarget, tlsExtensionOf } from '@bicorn/gateway';
 import type { IncomingMessage } from 'node:http';
-import type { EncodableFrame } from '@bicorn/protocol';
+import type { EncodableFrame, TlsHead } from '@bicorn/protocol';
 
 export type RequestFrame = Extract<EncodableFrame, { type: 'http-request' }>;
 
@@ -34,6 +34,20 @@ export function requestFrame(stream: number, req: IncomingMessage, rootPath: str
     client: origin.client,
     server: origin.server === null ? null : [origin.server[0], origin.server[1] ?? 0],
     headers,
+    tls: tlsHeadOf(req),
+  };
+}
+
+/** What the runner tells the app of a TLS connection (ASGI's `tls` extension, WSGI's SSL_CLIENT_*). */
+export function tlsHeadOf(req: IncomingMessage): TlsHead | undefined {
+  const tls = tlsExtensionOf(req.socket)?.tls;
+  if (tls === undefined) return undefined;
+  return {
+    version: tls.tls_version ?? 0,
+    cipherSuite: tls.cipher_suite ?? 0,
+    serverCert: tls.server_cert ?? '',
+    clientCertName: tls.client_cert_name ?? '',
+    clientCertChain: tls.client_cert_chain,
   };
 }
 

@@ -2,7 +2,7 @@
 // server, the recycler and the reports to the master. Throws a BicornError when the worker
 // cannot serve. Runs in a worker.
 import { reviveConfig, staticMounts, type Config } from '@bicorn/config';
-import { ExitCode, isBicornError, type MasterMessage, type RecycleReason, type WorkerStats } from '@bicorn/protocol';
+import { ExitCode, isBicornError, type MasterMessage, type RecycleReason, type TlsBoot, type WorkerStats } from '@bicorn/protocol';
 import { createAccessLog, openProcessLogs, type Logger } from '@bicorn/runtime';
 import { StaticFiles } from '@bicorn/static';
 import { failedAppHost, startAppHost, type AppHost, type AppHostWorker } from './app-host.js';
@@ -13,6 +13,7 @@ import { PeerTrust } from './peer-trust.js';
 import type { HeaderField } from './request-rules.js';
 import { Recycler } from './recycler.js';
 import { StatsReporter } from './stats-reporter.js';
+import { TlsFront } from './tls-front.js';
 
 export interface RunningWorker {
   readonly config: Config;
@@ -94,7 +95,7 @@ export async function bootWorker(boot: Extract<MasterMessage, { type: 'boot' }>,
     staticResponse: (req) => statics?.answered(req) === true,
     metrics,
     websocket,
-    front: frontOptions(config),
+    front: frontOptions(config, boot.tls, log),
   });
   const reporter = new StatsReporter({ metrics, server, appInterface: app.interface, pythonPid: app.pythonPid, send: hooks.report });
   return {
@@ -135,7 +136,7 @@ function openStaticFiles(config: Config, log: Logger): StaticFiles | undefined {
 }
 
 /** The front's checks and headers, from the settings. */
-function frontOptions(config: Config): FrontOptions {
+function frontOptions(config: Config, tls: TlsBoot | null, log: Logger): FrontOptions {
   const forwarded: ForwardedHeader[] = config.proxy_headers ? ['x-forwarded-for', 'x-forwarded-proto', ...config.forwarder_headers] : [];
   const responseHeaders: HeaderField[] = config.server_header ? [['server', 'bicorn']] : [];
   for (const line of config.headers) {
@@ -156,6 +157,7 @@ function frontOptions(config: Config): FrontOptions {
     proxyProtocol: config.proxy_protocol === 'off' ? undefined : { mode: config.proxy_protocol, allowed: new PeerTrust(config.proxy_allow_ips) },
     responseHeaders,
     dateHeader: config.date_header,
+    tls: tls === null ? undefined : new TlsFront(config, tls, log),
   };
 }
 

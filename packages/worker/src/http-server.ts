@@ -18,10 +18,11 @@ import type { RequestMetrics } from './metrics.js';
 import { isDisconnect, parseErrorRefusal } from './parse-errors.js';
 import type { PeerTrust } from './peer-trust.js';
 import { presentAsClient, readProxyHeader } from './proxy-intake.js';
-import type { ProxyProtocolMode } from './proxy-protocol.js';
+import type { ProxyProtocolMode, ProxySource } from './proxy-protocol.js';
 import { answerRefusal, limitOf, serviceUnavailable, writeRefusal } from './refusal.js';
 import { admit, type GateOptions } from './request-gate.js';
 import { checkTrailers, headCap, type HeaderField, type Refusal, type RequestLimits } from './request-rules.js';
+import type { TlsFront } from './tls-front.js';
 import { WebSocketUpgrades, type WebSocketSetup } from './websocket-upgrades.js';
 
 /** What the front checks and adds, for every interface alike. */
@@ -38,6 +39,8 @@ export interface FrontOptions {
   /** Headers added to every response that does not set them (Server, --header). */
   readonly responseHeaders: readonly HeaderField[];
   readonly dateHeader: boolean;
+  /** Set with certfile: the listeners that serve TLS, and how. */
+  readonly tls: TlsFront | undefined;
 }
 
 export interface WorkerServerOptions {
@@ -156,7 +159,35 @@ export class WorkerServer {
     return this.#upgrades?.open ?? 0;
   }
 
-  accept(socket: Socket): void {
+  /** Takes a connection of listener `listener`: its PROXY header first, then TLS, then HTTP. */
+  accept(socket: Socket, listener: number): void {
+    const front = this.#options.front;
+    const tls = front.tls?.listeners.has(listener) === true ? front.tls : undefined;
+    const proxy = front.proxyProtocol;
+    if (proxy === undefined) {
+      this.#secure(socket, tls, undefined);
+      return;
+    }
+    const allowed = proxy.allowed.trusts(socket.remoteAddress);
+    void readProxyHeader(socket, { mode: proxy.mode, allowed, timeoutMs: front.headerTimeoutMs }).then((intake) => {
+      if (socket.destroyed) return;
+      if (intake.kind === 'refuse') {
+        this.#options.log.warn({ peer: socket.remoteAddress ?? 'unix socket', reason: intake.reason }, 'PROXY protocol: connection closed');
+        socket.destroy();
+        return;
+      }
+      this.#secure(socket, tls, intake.source);
+      socket.resume();
+    });
+  }
+
+  #secure(raw: Socket, tls: TlsFront | undefined, source: ProxySource | undefined): void {
+    if (tls === undefined) this.#serve(raw, source);
+    else tls.handshake(raw, (socket) => { this.#serve(socket, source); });
+  }
+
+  #serve(socket: Socket, source: ProxySource | undefined): void {
+    if (source !== undefined) presentAsClient(socket, source);
     // Half-open: a client's FIN after its request must not end the socket under the response.
     socket.allowHalfOpen = true;
     lingerOnClose(socket);
@@ -174,23 +205,7 @@ export class WorkerServer {
       this.#connections.delete(socket);
       this.#checkDrained();
     });
-    const proxy = this.#options.front.proxyProtocol;
-    if (proxy === undefined) {
-      this.#server.emit('connection', socket);
-      return;
-    }
-    const allowed = proxy.allowed.trusts(socket.remoteAddress);
-    void readProxyHeader(socket, { mode: proxy.mode, allowed, timeoutMs: this.#options.front.headerTimeoutMs }).then((intake) => {
-      if (socket.destroyed) return;
-      if (intake.kind === 'refuse') {
-        this.#options.log.warn({ peer: socket.remoteAddress ?? 'unix socket', reason: intake.reason }, 'PROXY protocol: connection closed');
-        socket.destroy();
-        return;
-      }
-      if (intake.source !== undefined) presentAsClient(socket, intake.source);
-      this.#server.emit('connection', socket);
-      socket.resume();
-    });
+    this.#server.emit('connection', socket);
   }
 
   /**

@@ -83,7 +83,7 @@ process.on('message', (raw: unknown, handle: unknown) => {
   }
   switch (message.type) {
     case 'connection':
-      if (handle instanceof Socket) server.accept(handle);
+      if (handle instanceof Socket) server.accept(handle, message.listener);
       else log.warn({ listener: message.listener }, 'connection message without a socket; ignored');
       return;
     case 'stop':

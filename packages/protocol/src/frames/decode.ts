@@ -1,10 +1,11 @@
 // Decoding frames from the byte stream of fd 3: an incremental reader that hands out whole
 // frames, bodies as views of the bytes received (no copy when a frame arrived in one chunk).
-import { FrameError, FrameType, HEADER_SIZE, MAX_PAYLOAD, logSources, type Address, type Frame, type HeaderPair, type LogSource } from './frame.js';
+import { FrameError, FrameType, HEADER_SIZE, MAX_PAYLOAD, logSources, type Address, type Frame, type HeaderPair, type LogSource, type TlsHead } from './frame.js';
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 // HTTP_RESPONSE's flags: trailers follow the body.
 const TRAILERS = 1;
+const TLS = 2;
 
 export class FrameReader {
   /** The start of a frame that has not wholly arrived: its bytes so far, in one buffer. */
@@ -89,7 +90,8 @@ function decodePayload(type: number, stream: number, c: Cursor): Frame {
       return { type: 'log', stream: control(stream), source: logSource(c.u8()), level: c.u8(), logger: c.text(), text: c.text() };
     case FrameType.HttpRequest:
     case FrameType.WsConnect: {
-      const more = c.more();
+      const flags = c.u8();
+      const more = (flags & 1) === 1;
       const head = {
         stream,
         method: c.text(),
@@ -101,6 +103,7 @@ function decodePayload(type: number, stream: number, c: Cursor): Frame {
         client: c.address(),
         server: c.address(),
         headers: c.headers(),
+        ...((flags & TLS) === 0 ? {} : { tls: c.tlsHead() }),
       };
       return type === FrameType.HttpRequest ? { type: 'http-request', more, ...head } : { type: 'ws-connect', ...head };
     }
@@ -203,6 +206,16 @@ class Cursor {
     const host = this.text();
     const port = this.u16();
     return host === '' ? null : [host, port];
+  }
+
+  tlsHead(): TlsHead {
+    const version = this.u16();
+    const cipherSuite = this.u16();
+    const serverCert = this.text();
+    const clientCertName = this.text();
+    const chain: string[] = [];
+    for (let count = this.u32(); count > 0; count--) chain.push(this.text());
+    return { version, cipherSuite, serverCert, clientCertName, clientCertChain: chain };
   }
 
   headers(): HeaderPair[] {

@@ -1,6 +1,6 @@
 // Encoding frames for fd 3: one exact-size Buffer per frame, header names and values written
 // straight from node's strings (latin-1) without intermediate Buffers. Pure; used by workers.
-import { FrameError, FrameType, HEADER_SIZE, MAX_PAYLOAD, logSources, type Address, type Frame } from './frame.js';
+import { FrameError, FrameType, HEADER_SIZE, MAX_PAYLOAD, logSources, type Address, type Frame, type TlsHead } from './frame.js';
 
 /** Bytes to send: a Buffer, or a string standing for its latin-1 bytes (as node gives headers). */
 export type ByteInput = Buffer | string;
@@ -18,6 +18,8 @@ type Encodable<F> = F extends Frame
 export type EncodableFrame = Encodable<Frame>;
 
 const MORE = 1;
+/** HTTP_REQUEST and WS_CONNECT: the TLS fields follow the headers. */
+const TLS = 2;
 const TEXT = 2;
 // HTTP_RESPONSE's flags: trailers follow the body.
 const TRAILERS = 1;
@@ -48,7 +50,7 @@ export function encodeFrame(frame: EncodableFrame): Buffer {
       break;
     case 'http-request':
     case 'ws-connect':
-      writer.u8(frame.type === 'http-request' && frame.more ? MORE : 0);
+      writer.u8((frame.type === 'http-request' && frame.more ? MORE : 0) | (frame.tls === undefined ? 0 : TLS));
       writer.text(frame.method);
       writer.text(frame.scheme);
       writer.text(frame.httpVersion);
@@ -58,6 +60,14 @@ export function encodeFrame(frame: EncodableFrame): Buffer {
       writer.address(frame.client);
       writer.address(frame.server);
       writer.headers(frame.headers);
+      if (frame.tls !== undefined) {
+        writer.u16(frame.tls.version);
+        writer.u16(frame.tls.cipherSuite);
+        writer.text(frame.tls.serverCert);
+        writer.text(frame.tls.clientCertName);
+        writer.u32(frame.tls.clientCertChain.length);
+        for (const cert of frame.tls.clientCertChain) writer.text(cert);
+      }
       break;
     case 'http-body':
     case 'http-response-body':
@@ -148,7 +158,8 @@ function payloadSize(frame: EncodableFrame): number {
         bytesSize(frame.rootPath) +
         addressSize(frame.client) +
         addressSize(frame.server) +
-        headersSize(frame.headers)
+        headersSize(frame.headers) +
+        tlsSize(frame.tls)
       );
     case 'http-body':
     case 'http-response-body':
@@ -175,6 +186,13 @@ function payloadSize(frame: EncodableFrame): number {
 }
 
 const textSize = (text: string): number => 4 + Buffer.byteLength(text, 'utf8');
+
+function tlsSize(tls: TlsHead | undefined): number {
+  if (tls === undefined) return 0;
+  let size = 2 + 2 + textSize(tls.serverCert) + textSize(tls.clientCertName) + 4;
+  for (const cert of tls.clientCertChain) size += textSize(cert);
+  return size;
+}
 // A latin-1 string has one byte per character.
 const bytesSize = (bytes: ByteInput): number => 4 + bytes.length;
 const addressSize = (address: Address | null): number => textSize(address?.[0] ?? '') + 2;

@@ -72,6 +72,22 @@ export interface RequestHead {
   readonly client: Address | null;
   readonly server: Address | null;
   readonly headers: readonly HeaderPair[];
+  /** Set on a TLS connection: what ASGI's `tls` extension and WSGI's SSL_CLIENT_* say. */
+  readonly tls?: TlsHead | undefined;
+}
+
+/** A TLS connection as the app is told of it (see ASGI's specs/tls.rst). */
+export interface TlsHead {
+  /** 0x0303 for TLS 1.2, 0x0304 for TLS 1.3; 0: unknown. */
+  readonly version: number;
+  /** The cipher suite's IANA number; 0: unknown. */
+  readonly cipherSuite: number;
+  /** PEM; empty when unknown. */
+  readonly serverCert: string;
+  /** The client certificate's subject (RFC 4514); empty without one. */
+  readonly clientCertName: string;
+  /** PEM, the client's certificate first; empty without one. */
+  readonly clientCertChain: readonly string[];
 }
 
 export type FrameOf<T extends Frame['type']> = Extract<Frame, { type: T }>;

@@ -12,4 +12,5 @@ export {
   type FrameOf,
   type HeaderPair,
   type LogSource,
+  type TlsHead,
 } from './frame.js';

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, Dict, List, Union
 from urllib.parse import unquote_to_bytes
 
-from .frames import Headers, HttpRequest, WsConnect
+from .frames import Headers, HttpRequest, TlsHead, WsConnect
 
 Scope = Dict[str, Any]
 
@@ -57,7 +57,20 @@ def _common(head: Union[HttpRequest, WsConnect], state: Dict[str, Any], asgi: Di
         "server": head.server,
         # A shallow copy, so that what a request adds stays with it (ASGI lifespan state).
         "state": dict(state),
-        "extensions": extensions,
+        "extensions": extensions if head.tls is None else {**extensions, "tls": tls_extension(head.tls)},
+    }
+
+
+def tls_extension(tls: TlsHead) -> Dict[str, Any]:
+    """ASGI's tls extension (asgiref specs/tls.rst 0.2); a certificate that did not verify
+    never reaches the app, so client_cert_error is always None."""
+    return {
+        "server_cert": tls.server_cert or None,
+        "client_cert_chain": list(tls.client_cert_chain),
+        "client_cert_name": tls.client_cert_name or None,
+        "client_cert_error": None,
+        "tls_version": tls.version or None,
+        "cipher_suite": tls.cipher_suite or None,
     }
 
 

@@ -30,6 +30,8 @@ WS_CLOSE = 0x23
 LOG_SOURCES = ("stdout", "stderr", "wsgi.errors", "runner")
 
 MORE = 0x01
+# HTTP_REQUEST and WS_CONNECT: the TLS fields follow the headers.
+TLS = 0x02
 # HTTP_RESPONSE: the app announced trailers, so HTTP_TRAILERS ends the response.
 TRAILERS = 0x01
 # WS_MESSAGE: the message is text (UTF-8), on each of its frames.
@@ -76,6 +78,15 @@ class Log(NamedTuple):
     text: str
 
 
+class TlsHead(NamedTuple):
+    """A TLS connection as the app is told of it (ASGI's tls extension, WSGI's SSL_CLIENT_*)."""
+    version: int  # 0x0304 for TLS 1.3; 0: unknown
+    cipher_suite: int  # IANA's number; 0: unknown
+    server_cert: str  # PEM; empty when unknown
+    client_cert_name: str  # RFC 4514; empty without a client certificate
+    client_cert_chain: Tuple[str, ...]  # PEM, the client's certificate first
+
+
 class HttpRequest(NamedTuple):
     stream: int
     more: bool
@@ -88,6 +99,7 @@ class HttpRequest(NamedTuple):
     client: Address
     server: Address
     headers: Headers
+    tls: Optional[TlsHead] = None
 
 
 class HttpBody(NamedTuple):
@@ -150,6 +162,7 @@ class WsConnect(NamedTuple):
     client: Address
     server: Address
     headers: Headers
+    tls: Optional[TlsHead] = None
 
 
 class WsAccept(NamedTuple):
@@ -241,7 +254,7 @@ def _payload(frame: Frame) -> bytearray:
         w.text(frame.logger)
         w.text(frame.text)
     elif isinstance(frame, (HttpRequest, WsConnect)):
-        w.u8(MORE if isinstance(frame, HttpRequest) and frame.more else 0)
+        w.u8((MORE if isinstance(frame, HttpRequest) and frame.more else 0) | (0 if frame.tls is None else TLS))
         for text in (frame.method, frame.scheme, frame.http_version):
             w.text(text)
         for raw in (frame.path, frame.query_string, frame.root_path):
@@ -249,6 +262,14 @@ def _payload(frame: Frame) -> bytearray:
         w.address(frame.client)
         w.address(frame.server)
         w.headers(frame.headers)
+        if frame.tls is not None:
+            w.u16(frame.tls.version)
+            w.u16(frame.tls.cipher_suite)
+            w.text(frame.tls.server_cert)
+            w.text(frame.tls.client_cert_name)
+            w.u32(len(frame.tls.client_cert_chain))
+            for cert in frame.tls.client_cert_chain:
+                w.text(cert)
     elif isinstance(frame, HttpError):
         w.text(frame.message)
     elif isinstance(frame, Credit):
@@ -376,7 +397,7 @@ class _Cursor:
             raise ProtocolError(f"{len(self.view) - self.pos} bytes after the payload")
 
 
-def _request_fields(view: memoryview) -> Tuple[int, List[bytes], List[int], Headers]:
+def _request_fields(view: memoryview) -> Tuple[int, List[bytes], List[int], Headers, Optional[TlsHead]]:
     """The payload of HTTP_REQUEST and WS_CONNECT, read in one pass: the one frame every
     request has, so it is read from one bytes copy with local offsets, not through a _Cursor.
     Returns the flags, the six strings, the two ports and the headers. No bound is checked per
@@ -420,16 +441,24 @@ def _request_fields(view: memoryview) -> Tuple[int, List[bytes], List[int], Head
             pos += 4
             headers.append((name, data[pos:pos + n]))
             pos += n
+        tls = None
+        if flags & TLS:
+            cursor = _Cursor(memoryview(data)[pos:])
+            version, cipher_suite = cursor.u16(), cursor.u16()
+            server_cert, name_text = cursor.text(), cursor.text()
+            chain = tuple(cursor.text() for _ in range(cursor.u32()))
+            tls = TlsHead(version, cipher_suite, server_cert, name_text, chain)
+            pos += cursor.pos
     except (IndexError, struct.error):
         raise ProtocolError(f"payload ends {pos + width - end} bytes early") from None
     if pos != end:
         raise ProtocolError(f"payload ends {pos - end} bytes early" if pos > end else
                             f"{end - pos} bytes after the payload")
-    return flags, strings, ports, headers
+    return flags, strings, ports, headers, tls
 
 
 def _request_head(frame_type: int, stream: int, view: memoryview) -> Frame:
-    flags, s, ports, headers = _request_fields(view)
+    flags, s, ports, headers, tls = _request_fields(view)
     try:
         method, scheme, version = s[0].decode("utf-8"), s[1].decode("utf-8"), s[2].decode("utf-8")
         client_host, server_host = s[6].decode("utf-8"), s[7].decode("utf-8")
@@ -439,8 +468,8 @@ def _request_head(frame_type: int, stream: int, view: memoryview) -> Frame:
     server = (server_host, ports[1]) if server_host else None
     if frame_type == HTTP_REQUEST:
         return HttpRequest(stream, bool(flags & MORE), method, scheme, version, s[3], s[4], s[5],
-                           client, server, headers)
-    return WsConnect(stream, method, scheme, version, s[3], s[4], s[5], client, server, headers)
+                           client, server, headers, tls)
+    return WsConnect(stream, method, scheme, version, s[3], s[4], s[5], client, server, headers, tls)
 
 
 def _parse_payload(frame_type: int, stream: int, c: _Cursor) -> Frame:

@@ -54,6 +54,15 @@ def build_environ(request: HttpRequest, base: Environ, wsgi_input: Any) -> Envir
     else:
         environ["REMOTE_ADDR"] = request.client[0]
         environ["REMOTE_PORT"] = str(request.client[1])
+    if request.tls is not None:
+        # mod_ssl's names, which Django and Flask extensions read.
+        environ["HTTPS"] = "on"
+        if request.tls.client_cert_chain:
+            environ["SSL_CLIENT_CERT"] = request.tls.client_cert_chain[0]
+            environ["SSL_CLIENT_S_DN"] = request.tls.client_cert_name
+            environ["SSL_CLIENT_VERIFY"] = "SUCCESS"
+        else:
+            environ["SSL_CLIENT_VERIFY"] = "NONE"
     return environ
 
 

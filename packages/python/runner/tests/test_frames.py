@@ -39,6 +39,9 @@ def expected_frame(decoded: dict) -> f.Frame:
             value = [bytes.fromhex(link) for link in value]
         elif key == "headers":
             value = [(bytes.fromhex(name), bytes.fromhex(v)) for name, v in value]
+        elif key == "tls":
+            value = f.TlsHead(value["version"], value["cipherSuite"], value["serverCert"],
+                              value["clientCertName"], tuple(value["clientCertChain"]))
         elif key in ("client", "server") and value is not None:
             value = (value[0], value[1])
         fields[_FIELD_NAMES.get(key, key)] = value
