@@ -3,7 +3,7 @@
 import { servableApp, type Config } from '@bicorn/config';
 import type { AsgiWebSocketCallable } from '@bicorn/gateway';
 import { loadJsApp } from '@bicorn/js';
-import { PythonHost, RunnerProcess, appEnvironment, findInterpreter } from '@bicorn/python';
+import { PythonHost, RunnerProcess, appEnvironment, findInterpreter, spooledBytes } from '@bicorn/python';
 import type { AppInterface } from '@bicorn/protocol';
 import type { Logger } from '@bicorn/runtime';
 import type { RequestListener } from 'node:http';
@@ -109,8 +109,10 @@ export async function startAppHost(config: Config, log: Logger, onDeath: () => v
     close: async (timeoutMs) => {
       closing = true;
       const { code, signal } = await runner.shutdown(timeoutMs);
-      if (signal === null) log.info({ pythonPid: runner.pid, code }, 'python process stopped');
-      else log.warn({ pythonPid: runner.pid, signal }, 'python process did not stop in time; killed');
+      // What this worker spooled to disk over its life: the benchmarks read it, and a large
+      // figure tells an operator that clients read slower than the app writes.
+      if (signal === null) log.info({ pythonPid: runner.pid, code, spooledBytes: spooledBytes() }, 'python process stopped');
+      else log.warn({ pythonPid: runner.pid, signal, spooledBytes: spooledBytes() }, 'python process did not stop in time; killed');
     },
   };
 }
