@@ -2,8 +2,6 @@
 // Python app process. Runs in a worker.
 import { servableApp, type Config } from '@bicorn/config';
 import type { AsgiWebSocketCallable } from '@bicorn/gateway';
-import { loadJsApp } from '@bicorn/js';
-import { PythonHost, RunnerProcess, appEnvironment, findInterpreter, spooledBytes } from '@bicorn/python';
 import type { AppInterface } from '@bicorn/protocol';
 import type { Logger } from '@bicorn/runtime';
 import type { RequestListener } from 'node:http';
@@ -53,7 +51,9 @@ export function failedAppHost(message: string): AppHost {
 export async function startAppHost(config: Config, log: Logger, onDeath: () => void): Promise<AppHost> {
   const servable = servableApp(config);
   const cwd = process.cwd();
+  // Each host is loaded only for the apps it runs: a worker holds one of them, not both.
   if (servable.kind === 'js') {
+    const { loadJsApp } = await import('@bicorn/js');
     const host = await loadJsApp({ app: servable.app, interface: servable.interface, cwd, rootPath: config.root_path, lifespan: config.lifespan, log });
     return {
       interface: host.interface,
@@ -68,6 +68,7 @@ export async function startAppHost(config: Config, log: Logger, onDeath: () => v
       close: (timeoutMs) => host.close(timeoutMs),
     };
   }
+  const { PythonHost, RunnerProcess, appEnvironment, findInterpreter, spooledBytes } = await import('@bicorn/python');
   const runner = await RunnerProcess.start({
     interpreter: findInterpreter(config.python, process.env),
     app: servable.app,
