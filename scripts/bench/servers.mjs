@@ -169,7 +169,9 @@ function workerBootMs(output) {
     try {
       const entry = JSON.parse(line);
       const started = treeProcesses(entry.workerPid)[0]?.startedMs;
-      if (started !== undefined) boots.push(entry.time - started);
+      // JSON log lines carry ISO 8601 times (epoch milliseconds in older logs).
+      const ready = typeof entry.time === 'string' ? Date.parse(entry.time) : entry.time;
+      if (started !== undefined) boots.push(ready - started);
     } catch {
       // Not a JSON line.
     }
