@@ -91,6 +91,11 @@ describe.skipIf(!hasPython)(`flow control between client, worker and Python proc
     expect(other).toBe(1024 * 1024);
     stalled.destroy();
     expect((await bicorn.stop()).code).toBe(0);
+    // The worker counts what it spooled, and says so as its Python process stops: most of the
+    // 64 MiB, which the stalled client never took.
+    const stopped = bicorn.lines.find((l) => l.msg === 'python process stopped');
+    expect(stopped?.spooledBytes).toMatchObject({ request: 0 });
+    expect((stopped?.spooledBytes as { response: number } | undefined)?.response).toBeGreaterThan(32 * 1024 * 1024);
   });
 
   it('moves a 1 GiB upload to a slow-reading app without the worker or runner holding it', { timeout: 120_000 }, async () => {

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // The harness's self-check (no test runner, no speeds): a report must hold the machine facts,
-// a well-formed ratio table with a row per expected scenario, and a medians table whose
-// numbers parse. main.mjs runs it on what it wrote; `node scripts/bench/check-report.mjs
+// a well-formed ratio table with a row per expected scenario, a medians table whose numbers
+// (CPU per request included) parse, and the table of starts and memory. main.mjs runs it on what it wrote; `node scripts/bench/check-report.mjs
 // [file]` checks a saved report (default results/latest.md).
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -53,7 +53,13 @@ export function checkReport(markdown, expectedScenarioTitles = []) {
     const column = mediansTable.header.indexOf('throughput');
     const measured = mediansTable.rows.filter((row) => /^[\d,.]+ /.test(row[column] ?? ''));
     if (measured.length === 0) problems.push('no server in the medians table has a throughput');
+    const cpu = mediansTable.header.indexOf('CPU µs/req');
+    if (cpu === -1) problems.push('the medians table has no "CPU µs/req" column');
+    // A server that answered nothing (gunicorn sync under slow clients) has no CPU per request.
+    else for (const row of measured) if (!/^\d+\.\d$/.test(row[cpu] ?? '') && !(row[cpu] === 'n/a' && /^0(\.0)? /.test(row[column] ?? ''))) problems.push(`CPU µs/req "${row[cpu]}" of "${row[0]}, ${row[2]}" is not a number`);
   }
+  const startTable = all.find((t) => t.header.includes('start s'));
+  if (startTable === undefined || startTable.rows.length === 0) problems.push('no start, boot and memory table, or an empty one');
   return problems;
 }
 

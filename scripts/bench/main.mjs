@@ -86,7 +86,7 @@ function preflight(prefer) {
   return { tool, skip };
 }
 
-// Measured: a start takes 0.2-2 s, a stop under 1 s, a run's checks and RSS a fraction of one.
+// Measured: a start takes 0.2-2 s, a stop under 1 s, a run's checks and /proc reads a fraction of one.
 const START_SECONDS = 2;
 const RUN_OVERHEAD_SECONDS = 0.5;
 
@@ -121,7 +121,7 @@ function methodNotes(settings, tool, facts) {
     `${tool.name} runs with ${tool.name === 'wrk' ? '`-t2`' : '`-w 2`'} on the same ${facts.cores} cores as the servers: it competes with them for CPU, as it does on any single-box benchmark; the ratios are fairer than the absolute numbers.`,
     'Peers as they are deployed: gunicorn `-k sync`, and `-k gthread --threads 4` (against `bicorn --threads 4`); uvicorn `--http httptools --loop uvloop --no-access-log`; hypercorn `-k uvloop` (bicorn and uvicorn use uvloop too); granian `--interface wsgi|asgi`; a raw node:http cluster running the same listener as bicorn\'s node-interface app. Every server logs at warning level or less, with no access log.',
     'The 10 MiB transfers use 8 connections; throughput is in MiB/s of request or response bodies. WebSocket echo: 64 clients, each sending 32 bytes and waiting for the echo before the next.',
-    'Slow clients: 200 connections send a request head and then 16 bytes a second of a 1 MB body, for the whole run, while the load generator measures requests/s on `/`. gunicorn\'s sync worker needs a buffering proxy in front for this (its docs say so): it is measured behind nginx (1 worker process, counted in its RSS and sharing the cores) and alone, to show why.',
+    'Slow clients: 200 connections send a request head and then 16 bytes a second of a 1 MB body, for the whole run, while the load generator measures requests/s on `/`. gunicorn\'s sync worker needs a buffering proxy in front for this (its docs say so): it is measured behind nginx (1 worker process, counted in its memory and CPU and sharing the cores) and alone, to show why.',
     'Static files: one folder (a 2 KiB stylesheet, a 1 MiB image that bicorn keeps in memory, an 8 MiB video that it streams from disk, on 8 connections) served under /static/ by bicorn `--static`, by nginx (`alias`, sendfile, `expires 60s`, as many workers as the others) and by WhiteNoise 6 (production settings) in front of the hello app under gunicorn `-k sync` (which closes each connection) and `-k gthread --threads 4` (keep-alive).',
     'Latency percentiles come from the load generator (wrk\'s `--latency` distribution, or autocannon\'s; for WebSockets, each round trip). The answer to a GET is checked to be a 200 before each run; wrk counts only 4xx and 5xx as non-2xx.',
   ];
@@ -131,6 +131,12 @@ function methodNotes(settings, tool, facts) {
 function rawRun(run) {
   const { group, scenario, server, ...fields } = run;
   return { group: group.id, scenario: scenario.id, server: server.id, ...fields };
+}
+
+/** A server's start and memory record as plain data. */
+function rawServer(record) {
+  const { group, server, ...fields } = record;
+  return { group: group.id, server: server.id, ...fields };
 }
 
 async function main() {
@@ -171,6 +177,7 @@ async function main() {
 
   const facts = machineFacts(tool);
   const records = [];
+  const servers = [];
   const startFailures = [];
   try {
     let djangoDb;
@@ -192,6 +199,7 @@ async function main() {
         log: (line) => console.log(line),
       });
       records.push(...result.records);
+      servers.push(...result.servers);
       startFailures.push(...result.startFailures);
     }
   } finally {
@@ -204,11 +212,11 @@ async function main() {
   const notes = methodNotes(settings, tool, facts);
   if (startFailures.length > 0) notes.push(...startFailures.map((failure) => `Did not start: ${failure}`));
   const command = `pnpm bench${process.argv.slice(2).length > 0 ? ` ${process.argv.slice(2).join(' ')}` : ''}`;
-  const markdown = renderMarkdown({ facts, settings, cells, rows, notes, elapsedSeconds: Math.round(elapsed()), command, chartFile: `${name}.svg` });
+  const markdown = renderMarkdown({ facts, settings, cells, rows, servers, notes, elapsedSeconds: Math.round(elapsed()), command, chartFile: `${name}.svg` });
   mkdirSync(resultsDir, { recursive: true });
   writeFileSync(join(resultsDir, `${name}.md`), markdown);
   writeFileSync(join(resultsDir, `${name}.svg`), renderSvg({ facts, rows, title: `bicorn / peer throughput (${settings.name === 'quick' ? 'smoke pass: meaningless numbers' : `medians of ${settings.rounds} rounds`})` }));
-  writeFileSync(join(resultsDir, `${name}.json`), `${JSON.stringify({ facts, settings, runs: records.map(rawRun) }, null, 1)}\n`);
+  writeFileSync(join(resultsDir, `${name}.json`), `${JSON.stringify({ facts, settings, runs: records.map(rawRun), servers: servers.map(rawServer) }, null, 1)}\n`);
   console.log(`\n${markdown}`);
 
   const expected = [...new Set(plan.flatMap(({ group }) => group.scenarios.map((s) => s.title)))];

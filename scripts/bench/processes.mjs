@@ -1,7 +1,8 @@
 // Every process the harness starts: spawned in a process group of its own, remembered, and
-// stopped by its PID (the group: SIGTERM, then SIGKILL after a bounded wait). Also the RSS and
-// the CPU time of a process tree, summed from /proc. Runs in the harness process.
-import { spawn } from 'node:child_process';
+// stopped by its PID (the group: SIGTERM, then SIGKILL after a bounded wait). Also what /proc
+// says of a process tree: each process's role, CPU time and memory (PSS, private and RSS from
+// smaps_rollup), and when it started. Runs in the harness process.
+import { execFileSync, spawn } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
 
 const running = new Set();
@@ -89,73 +90,107 @@ export function killAllNow() {
   for (const proc of running) signalGroup(proc.pid, 'SIGKILL');
 }
 
-/** The fields of /proc/<pid>/stat after the command name, from `state` (field 3) on. */
-function statFields(pid) {
+// /proc/<pid>/stat times are in clock ticks (USER_HZ, 100 on Linux everywhere in practice).
+const TICKS_PER_SECOND = (() => {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // The command name may hold spaces and parentheses: fields follow its last ')'.
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+  } catch {
+    return 100;
+  }
+})();
+
+const BOOT_TIME_S = (() => {
+  try {
+    return Number(/^btime (\d+)$/m.exec(readFileSync('/proc/stat', 'utf8'))?.[1] ?? Number.NaN);
+  } catch {
+    return Number.NaN;
+  }
+})();
+
+/** Fields of /proc/<pid>/stat: { ppid, comm, cpuSeconds, startedMs } (user + system time of every thread), or undefined once gone. */
+function stat(pid) {
+  let text;
+  try {
+    text = readFileSync(`/proc/${pid}/stat`, 'utf8');
   } catch {
     return undefined;
   }
+  // The command name may hold spaces and parentheses: fields follow its last ')'.
+  const close = text.lastIndexOf(')');
+  const comm = text.slice(text.indexOf('(') + 1, close);
+  // After the name: state(3) ppid(4) ... utime(14) stime(15) ... starttime(22), numbered from 1.
+  const fields = text.slice(close + 2).split(' ');
+  const field = (n) => Number(fields[n - 3]);
+  return {
+    ppid: field(4),
+    comm,
+    cpuSeconds: (field(14) + field(15)) / TICKS_PER_SECOND,
+    startedMs: (BOOT_TIME_S + field(22) / TICKS_PER_SECOND) * 1000,
+  };
 }
 
-function parentOf(pid) {
-  const fields = statFields(pid);
-  return fields === undefined ? undefined : Number(fields[1]);
+/** Kind of process by its place in a server's tree: the root, its workers, their children (bicorn's Python processes). */
+function roleOf(depth, comm, hasChildren) {
+  if (depth === 0) return hasChildren ? 'master' : 'main';
+  if (depth === 1) return 'worker';
+  return /^python/.test(comm) ? 'python' : comm;
 }
 
-/** User and system CPU seconds (utime, stime: fields 14 and 15, in USER_HZ = 100 ticks). */
-function cpuSeconds(pid) {
-  const fields = statFields(pid);
-  return fields === undefined ? 0 : (Number(fields[11]) + Number(fields[12])) / 100;
-}
-
-function rssKiB(pid) {
-  try {
-    const match = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return match === null ? 0 : Number(match[1]);
-  } catch {
-    return 0;
-  }
-}
-
-/** `pid` and all its descendants. */
-function tree(pid) {
-  const children = new Map();
+/**
+ * Every live process of the tree under `rootPid`: [{ pid, role, comm, depth, cpuSeconds,
+ * startedMs }]. A process that exits between two reads is left out.
+ */
+export function treeProcesses(rootPid) {
+  const all = new Map();
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
-    const parent = parentOf(entry);
-    if (parent === undefined) continue;
-    if (!children.has(parent)) children.set(parent, []);
-    children.get(parent).push(Number(entry));
+    const fields = stat(entry);
+    if (fields !== undefined) all.set(Number(entry), fields);
+  }
+  const children = new Map();
+  for (const [pid, { ppid }] of all) {
+    if (!children.has(ppid)) children.set(ppid, []);
+    children.get(ppid).push(pid);
   }
   const found = [];
-  const queue = [pid];
+  const queue = all.has(rootPid) ? [[rootPid, 0]] : [];
   while (queue.length > 0) {
-    const next = queue.pop();
-    found.push(next);
-    queue.push(...(children.get(next) ?? []));
+    const [pid, depth] = queue.shift();
+    const { comm, cpuSeconds, startedMs } = all.get(pid);
+    const kids = children.get(pid) ?? [];
+    found.push({ pid, role: roleOf(depth, comm, kids.length > 0), comm, depth, cpuSeconds, startedMs });
+    for (const kid of kids) queue.push([kid, depth + 1]);
   }
   return found;
 }
 
-/** The resident memory of `pid` and all its descendants, in MiB. */
-export function treeRssMiB(pid) {
-  return tree(pid).reduce((sum, next) => sum + rssKiB(next), 0) / 1024;
+/** Memory of one process from smaps_rollup, in KiB: { pss, private, rss }; zeros once it is gone. */
+export function memoryKiB(pid) {
+  let text;
+  try {
+    text = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
+  } catch {
+    return { pss: 0, private: 0, rss: 0 };
+  }
+  const kib = (name) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(text)?.[1] ?? 0);
+  return { pss: kib('Pss'), private: kib('Private_Clean') + kib('Private_Dirty'), rss: kib('Rss') };
+}
+
+/** CPU seconds the whole machine spent busy so far (every core; /proc/stat, idle and iowait left out). */
+export function machineBusySeconds() {
+  const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+  // user nice system idle iowait irq softirq steal ...
+  const [user, nice, system, , , irq, softirq, steal] = fields;
+  return (user + nice + system + irq + softirq + steal) / TICKS_PER_SECOND;
 }
 
 /**
- * The CPU seconds `pid` and its descendants have used, per process, so that a process that
- * starts or exits between two readings counts only for what it used between them.
+ * CPU seconds of the harness itself and of its children once reaped (the load generator's runs
+ * end there): what, besides the server, the harness put on the machine.
  */
-export function treeCpu(pid) {
-  return new Map(tree(pid).map((next) => [next, cpuSeconds(next)]));
-}
-
-/** CPU seconds used between two treeCpu readings of the same tree. */
-export function cpuBetween(before, after) {
-  let total = 0;
-  for (const [pid, seconds] of after) total += seconds - (before.get(pid) ?? 0);
-  return total;
+export function harnessCpuSeconds() {
+  const text = readFileSync('/proc/self/stat', 'utf8');
+  const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
+  // utime(14) stime(15) cutime(16) cstime(17), numbered from 1; fields start at 3.
+  return [14, 15, 16, 17].reduce((sum, n) => sum + Number(fields[n - 3]), 0) / TICKS_PER_SECOND;
 }

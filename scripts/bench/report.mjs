@@ -1,5 +1,6 @@
 // The markdown report (results/latest.md): how and where it ran, every server's version, the
-// bicorn/peer ratios, and the medians behind them. Pure: returns the text; main writes it.
+// bicorn/peer ratios, the medians behind them with the CPU time of each process per request,
+// and each server's start, boot and memory. Pure: returns the text; main writes it.
 
 const fixed = (value, digits) => (Number.isFinite(value) ? value.toFixed(digits) : 'n/a');
 
@@ -35,6 +36,28 @@ function ratioValidity(row) {
   return `**no** (${bad.join(', ')})`;
 }
 
+/** CPU µs per request by role: "master 0.2 + worker 18.1 + python 15.0", a count where a role has several processes. */
+export function formatCpuByRole(byRole) {
+  if (byRole.length === 0) return 'n/a';
+  return byRole.map(({ role, count, us }) => `${role}${count > 1 ? ` ×${count}` : ''} ${fixed(us, 1)}`).join(' + ');
+}
+
+/** Memory by role: PSS (private) MiB per process, "master 40 (33), worker ×2 52 (45) each". */
+function formatMemoryByRole(byRole) {
+  return Object.entries(byRole)
+    .map(([role, { count, pss, private: own }]) => `${role}${count > 1 ? ` ×${count}` : ''} ${fixed(pss / count, 0)} (${fixed(own / count, 0)})${count > 1 ? ' each' : ''}`)
+    .join(', ');
+}
+
+const MiB = 1024 * 1024;
+
+function formatSpooled(server) {
+  if (server.spooled === undefined) return server.server.bicorn ? 'none logged' : 'n/a';
+  const { request, response } = server.spooled;
+  const perRequest = (bytes) => (server.requests > 0 ? `, ${fixed(bytes / MiB / server.requests, 2)} per request` : '');
+  return `responses ${fixed(response / MiB, 1)} MiB${perRequest(response)}; requests ${fixed(request / MiB, 1)} MiB${perRequest(request)}`;
+}
+
 function settingsLine(settings) {
   return settings.name === 'quick'
     ? `a \`--quick\` smoke pass (${settings.rounds} round of ${settings.seconds} s after ${settings.warmupSeconds} s of warm-up): it checks the harness, its numbers mean nothing`
@@ -42,7 +65,7 @@ function settingsLine(settings) {
 }
 
 /** The whole report. `facts` from machine.mjs, `settings` the mode, cells and rows from summary.mjs. */
-export function renderMarkdown({ facts, settings, cells, rows, notes, elapsedSeconds, command, chartFile }) {
+export function renderMarkdown({ facts, settings, cells, rows, servers, notes, elapsedSeconds, command, chartFile }) {
   const versionRows = Object.entries(facts.versions).map(([name, version]) => [name, version ?? 'not installed']);
   const ratioRows = rows.map((row) => [
     row.scenario.title,
@@ -52,8 +75,8 @@ export function renderMarkdown({ facts, settings, cells, rows, notes, elapsedSec
     formatRatio(row.throughput),
     formatRatio(row.p50),
     formatRatio(row.p99),
-    formatRatio(row.rss),
     formatRatio(row.cpu),
+    formatRatio(row.pss),
     ratioValidity(row),
   ]);
   const cellRows = cells.map((cell) => [
@@ -63,10 +86,23 @@ export function renderMarkdown({ facts, settings, cells, rows, notes, elapsedSec
     `${formatThroughput(cell.throughput)} ${cell.scenario.unit}`,
     formatMs(cell.p50ms),
     formatMs(cell.p99ms),
-    fixed(cell.rssMiB, 0),
-    fixed(cell.cpuUs, 0),
+    fixed(cell.cpuUs, 1),
+    formatCpuByRole(cell.cpuByRole),
+    fixed(cell.pssMiB, 0),
+    fixed(cell.otherCores, 2),
     validity(cell),
     cell.measured === 0 ? '' : cell.notes.join('; ').replace(/\|/g, '/'),
+  ]);
+  const serverRows = servers.map((server) => [
+    server.group.title,
+    String(server.workers),
+    server.server.label,
+    fixed(server.startMs / 1000, 2),
+    server.workerBootMs.length === 0 ? 'n/a' : server.workerBootMs.map((ms) => fixed(ms, 0)).join(', '),
+    server.idle === undefined ? 'n/a' : fixed(server.idle.total.pss, 0),
+    server.idle === undefined ? 'n/a' : formatMemoryByRole(server.idle.byRole),
+    server.loaded === undefined ? 'n/a' : formatMemoryByRole(server.loaded.byRole),
+    formatSpooled(server),
   ]);
   return `# bicorn benchmarks
 
@@ -85,17 +121,23 @@ ${table(['server', 'version'], versionRows)}
 
 ## Ratios: bicorn / peer
 
-Throughput above 1×, and latency, memory and CPU time per request below 1×, mean bicorn is ahead. Each ratio compares medians at the same worker count. The metrics rows compare bicorn with \`--metrics-bind\` to bicorn without it: their throughput and CPU ratios are the cost of the metrics.
+Throughput above 1×, and latency, CPU per request and memory below 1×, mean bicorn is ahead. Each ratio compares medians at the same worker count. The metrics rows compare bicorn with \`--metrics-bind\` to bicorn without it: their throughput and CPU ratios are the cost of the metrics.
 
-${table(['scenario', '-w', 'bicorn', 'peer', 'throughput', 'p50', 'p99', 'RSS', 'CPU', 'valid'], ratioRows)}
+${table(['scenario', '-w', 'bicorn', 'peer', 'throughput', 'p50', 'p99', 'CPU/req', 'PSS', 'valid'], ratioRows)}
 
 ![bicorn/peer throughput ratios](${chartFile})
 
 ## Medians
 
-RSS is the whole process tree (master, workers, Python processes; nginx too where it is in front) after the warm-up; CPU µs/req is the user and system time that tree used during the measured run, divided by the requests (or round trips) it answered. A run with any socket error, timeout or non-2xx answer is invalid; medians use the valid runs when there are any.
+CPU µs/req is the CPU time (user and system, from \`/proc/<pid>/stat\`) that every process of the server's tree spent during the measured run, divided by the requests (or round trips) it answered; "by process" splits it by role: \`master\` (the root of the tree), \`worker\`, \`python\` (bicorn's Python app processes), \`main\` (a root with no children: one process serves), nginx where it is in front. PSS is the proportional set size of the whole tree (\`/proc/<pid>/smaps_rollup\`; pages shared between processes are split among them, so the tree is not counted twice for what its processes share) after the warm-up. Others' load: how many of the machine's cores were busy with work other than the server, the load generator and the harness during the run (from \`/proc/stat\`), a sign of a shared machine. A run with any socket error, timeout or non-2xx answer is invalid; medians use the valid runs when there are any.
 
-${table(['scenario', '-w', 'server', 'throughput', 'p50 ms', 'p99 ms', 'RSS MiB', 'CPU µs/req', 'valid runs', 'notes'], cellRows)}
+${table(['scenario', '-w', 'server', 'throughput', 'p50 ms', 'p99 ms', 'CPU µs/req', 'CPU by process, µs/req', 'PSS MiB', "others' load", 'valid runs', 'notes'], cellRows)}
+
+## Start, boot and memory
+
+Start: from the spawn of the server to its first 200 answer. Worker boot (bicorn only): from each worker's fork (its start time in /proc) to the master's \`worker ready\` line. Idle memory: once every server of the group answers, before any load; after load: once the group's last round is over. By process: PSS and, in parentheses, private memory (what the process alone holds), per process. Spooled: the bytes bicorn's workers wrote to temporary files for responses and request bodies over all the group's runs, warm-ups included (logged by each worker as its Python process stops), and per request served.
+
+${table(['group', '-w', 'server', 'start s', 'worker boot ms', 'idle PSS MiB', 'idle memory by process, PSS (private) MiB', 'after load', 'spooled to disk'], serverRows)}
 
 ## Notes
 

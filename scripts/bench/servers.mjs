@@ -4,7 +4,7 @@
 import { request } from 'node:http';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { startProcess, stopProcess, treeCpu, treeRssMiB } from './processes.mjs';
+import { startProcess, stopProcess, treeProcesses } from './processes.mjs';
 import { startNginx, startNginxStatic } from './nginx.mjs';
 import { appsDir, bicornBin, venvBin } from './paths.mjs';
 
@@ -159,24 +159,57 @@ async function startOne(kind, entry, app, workers) {
 }
 
 /**
+ * How long each bicorn worker took to boot, in ms: from its fork (its start time in /proc) to
+ * the master's "worker ready" line. Empty for other servers, which do not say.
+ */
+function workerBootMs(output) {
+  const boots = [];
+  for (const line of output.split('\n')) {
+    if (!line.includes('"worker ready"')) continue;
+    try {
+      const entry = JSON.parse(line);
+      const started = treeProcesses(entry.workerPid)[0]?.startedMs;
+      // JSON log lines carry ISO 8601 times (epoch milliseconds in older logs).
+      const ready = typeof entry.time === 'string' ? Date.parse(entry.time) : entry.time;
+      if (started !== undefined) boots.push(ready - started);
+    } catch {
+      // Not a JSON line.
+    }
+  }
+  return boots;
+}
+
+/**
  * Starts `entry` (a server of a scenario group) for `app` with `workers` workers. Resolves a
- * handle: { label, base, rssMiB(), cpu(), stop() }. Behind nginx, the handle covers both trees.
+ * handle: { label, base, startMs, workerBootMs, processes(), output(), stop() }: `startMs` from
+ * the spawn to the first 200, `processes()` every process of the server's tree with its role
+ * (processes.mjs's treeProcesses; behind nginx, nginx's too, as `nginx master`/`nginx worker`).
  */
 export async function startServer(entry, app, workers) {
+  const spawned = Date.now();
   if (entry.server === 'nginx-static') {
     const nginx = await startNginxStatic(app.env.BENCH_STATIC_ROOT, workers, pickPort, (procs, url) => waitReady('nginx', procs, url, app.expect), app.probe);
-    return { label: entry.label, base: `http://127.0.0.1:${nginx.port}`, rssMiB: () => treeRssMiB(nginx.proc.pid), cpu: () => treeCpu(nginx.proc.pid), stop: async () => {
-      await stopProcess(nginx.proc);
-      await nginx.cleanup();
-    } };
-  }
-  const backend = await startOne(entry.server, entry, app, workers);
-  if (!entry.nginx) {
     return {
       label: entry.label,
+      workerBootMs: [],
+      output: () => nginx.proc.output(),
+      base: `http://127.0.0.1:${nginx.port}`,
+      startMs: Date.now() - spawned,
+      processes: () => treeProcesses(nginx.proc.pid),
+      stop: async () => {
+        await stopProcess(nginx.proc);
+        await nginx.cleanup();
+      },
+    };
+  }
+  const backend = await startOne(entry.server, entry, app, workers);
+  const common = { label: entry.label, workerBootMs: workerBootMs(backend.proc.output()), output: () => backend.proc.output() };
+  if (!entry.nginx) {
+    return {
+      ...common,
       base: `http://127.0.0.1:${backend.port}`,
-      rssMiB: () => treeRssMiB(backend.proc.pid),
-      cpu: () => treeCpu(backend.proc.pid),
+      startMs: Date.now() - spawned,
+      processes: () => treeProcesses(backend.proc.pid),
       stop: () => stopProcess(backend.proc),
     };
   }
@@ -188,10 +221,10 @@ export async function startServer(entry, app, workers) {
     throw error;
   }
   return {
-    label: entry.label,
+    ...common,
     base: `http://127.0.0.1:${front.port}`,
-    rssMiB: () => treeRssMiB(backend.proc.pid) + treeRssMiB(front.proc.pid),
-    cpu: () => new Map([...treeCpu(backend.proc.pid), ...treeCpu(front.proc.pid)]),
+    startMs: Date.now() - spawned,
+    processes: () => [...treeProcesses(backend.proc.pid), ...treeProcesses(front.proc.pid).map((p) => ({ ...p, role: `nginx ${p.role}` }))],
     stop: async () => {
       await stopProcess(front.proc);
       await stopProcess(backend.proc);

@@ -43,11 +43,24 @@ export function summarize(runs) {
       throughput: median(basis.map((run) => run.throughput)),
       p50ms: median(basis.map((run) => run.p50ms)),
       p99ms: median(basis.map((run) => run.p99ms)),
-      rssMiB: median(basis.map((run) => run.rssMiB)),
-      cpuUs: median(basis.map((run) => run.cpuUsPerRequest)),
+      pssMiB: median(basis.map((run) => run.pssMiB)),
+      cpuUs: median(basis.map((run) => cpuTotal(run))),
+      cpuByRole: cpuByRole(basis),
+      otherCores: median(basis.map((run) => run.otherCores)),
       notes,
     };
   });
+}
+
+const cpuTotal = (run) => (run.cpuUsPerRequest === undefined ? Number.NaN : Object.values(run.cpuUsPerRequest).reduce((sum, { us }) => sum + us, 0));
+
+/** The median CPU µs per request of each role over `runs`: [{ role, count, us }], in the order roles first appear. */
+function cpuByRole(runs) {
+  const roles = new Map();
+  for (const run of runs) {
+    for (const [role, { count }] of Object.entries(run.cpuUsPerRequest ?? {})) if (!roles.has(role)) roles.set(role, count);
+  }
+  return [...roles].map(([role, count]) => ({ role, count, us: median(runs.map((run) => run.cpuUsPerRequest?.[role]?.us ?? Number.NaN)) }));
 }
 
 /** bicorn/peer for every declared pair whose two cells exist. */
@@ -67,8 +80,8 @@ export function ratios(cells) {
         throughput: bicorn.throughput / peer.throughput,
         p50: bicorn.p50ms / peer.p50ms,
         p99: bicorn.p99ms / peer.p99ms,
-        rss: bicorn.rssMiB / peer.rssMiB,
         cpu: bicorn.cpuUs / peer.cpuUs,
+        pss: bicorn.pssMiB / peer.pssMiB,
         valid: !bicorn.invalid && !peer.invalid,
       });
     }

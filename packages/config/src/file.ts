@@ -1,6 +1,5 @@
 // Finding and reading the config file with cosmiconfig: bicorn.config.*, .bicornrc*, or the
 // "bicorn" key of package.json in the working directory, or the file given with -c.
-import { cosmiconfig } from 'cosmiconfig';
 import { BicornError } from '@bicorn/protocol';
 import { createRequire } from 'node:module';
 import { relative } from 'node:path';
@@ -28,6 +27,8 @@ const searchPlaces = [
 ];
 
 export async function readConfigFile(cwd: string, explicitPath: string | undefined): Promise<ConfigFile | undefined> {
+  // Loaded here, not with this package: workers use the config without reading a file.
+  const { cosmiconfig } = await import('cosmiconfig');
   const explorer = cosmiconfig('bicorn', { searchPlaces, searchStrategy: 'none', cache: false, loaders: { '.js': loadFreshJs, '.mjs': loadFreshJs, '.cjs': loadFreshJs } });
   let result: Awaited<ReturnType<typeof explorer.search>>;
   try {

@@ -21,17 +21,19 @@ export interface ExchangeExtensions {
 }
 
 export class HttpExchange {
-  readonly receive: AsgiReceive;
+  readonly #req: IncomingMessage;
   readonly #res: ServerResponse;
   readonly #log: GatewayLog;
-  readonly #receiver: RequestReceiver;
+  // Made on the app's first receive(): many apps never call it for a request without a body.
+  #receiver: RequestReceiver | undefined;
+  #requestDone = false;
   readonly #method: string;
   readonly #path: string;
   readonly #extensions: ExchangeExtensions;
   #phase: ResponsePhase = AWAITING_START;
   #status = 200;
   #headers: string[] = [];
-  #trailers: [string, string][] = [];
+  #trailers: [string, string][] | undefined;
   /** The app's Content-Length when the body must keep it, and the body bytes sent so far. */
   #declared: number | undefined;
   #bodyBytes = 0;
@@ -45,10 +47,17 @@ export class HttpExchange {
     this.#method = scope.method;
     this.#path = scope.path;
     this.#extensions = extensions;
-    this.#receiver = new RequestReceiver(req);
-    this.receive = this.#receiver.receive;
+    this.#req = req;
     res.on('close', this.#onClose);
   }
+
+  readonly receive: AsgiReceive = () => {
+    if (this.#receiver === undefined) {
+      this.#receiver = new RequestReceiver(this.#req);
+      if (this.#requestDone) this.#receiver.close();
+    }
+    return this.#receiver.receive();
+  };
 
   readonly send = async (event: unknown): Promise<void> => {
     const parsed = parseSendEvent(event);
@@ -65,51 +74,60 @@ export class HttpExchange {
     }
     // A pathsend moves on only once the file is open, so that a missing file is still a clean 500.
     if (parsed.kind !== 'pathsend') this.#phase = verdict.phase;
-    await this.#write(parsed, verdict.phase);
+    // Most events are written at once; only a full socket or a file makes send() wait.
+    const writing = this.#write(parsed, verdict.phase);
+    if (writing !== undefined) await writing;
   };
 
-  async #write(event: ResponseEvent, next: ResponsePhase): Promise<void> {
+  /** Writes the event; a promise when it has to wait (a full socket, a file), else undefined. */
+  #write(event: ResponseEvent, next: ResponsePhase): Promise<void> | undefined {
     const res = this.#res;
     switch (event.kind) {
       case 'early_hint':
         this.#earlyHint(event.links);
-        return;
+        return undefined;
       case 'start':
         // Headers wait for the first body event, so a second start can still become a clean 500.
         applyWireRules(res, event.headers, event.trailers, this.#log);
         this.#status = event.status;
         this.#headers = event.headers;
         this.#declared = declaredLength(this.#method === 'HEAD', event.status, event.headers);
-        return;
+        return undefined;
       case 'body': {
         const first = !res.headersSent;
         if (first) res.writeHead(this.#status, this.#headers);
         if (next.kind === 'complete') {
           res.end(event.body);
-          this.#receiver.close();
-          return;
+          this.#closeRequest();
+          return undefined;
         }
         if (event.body.length === 0) {
           if (first) res.flushHeaders();
-          return;
+          return undefined;
         }
-        if (!res.write(event.body)) {
-          await waitForDrain(res);
-          if (this.#clientGone()) throw new ClientDisconnected();
-        }
-        return;
+        return res.write(event.body) ? undefined : this.#drained();
       }
       case 'trailers':
-        for (let i = 0; i + 1 < event.headers.length; i += 2) this.#trailers.push([event.headers[i] ?? '', event.headers[i + 1] ?? '']);
-        if (event.more) return;
-        res.addTrailers(this.#trailers);
+        for (let i = 0; i + 1 < event.headers.length; i += 2) (this.#trailers ??= []).push([event.headers[i] ?? '', event.headers[i + 1] ?? '']);
+        if (event.more) return undefined;
+        res.addTrailers(this.#trailers ?? []);
         res.end();
-        this.#receiver.close();
-        return;
+        this.#closeRequest();
+        return undefined;
       case 'pathsend':
-        await this.#pathsend(event.path, next);
-        return;
+        return this.#pathsend(event.path, next);
     }
+  }
+
+  async #drained(): Promise<void> {
+    await waitForDrain(this.#res);
+    if (this.#clientGone()) throw new ClientDisconnected();
+  }
+
+  /** The response is done or failed, or the client gone: receive() yields http.disconnect from now on. */
+  #closeRequest(): void {
+    this.#requestDone = true;
+    this.#receiver?.close();
   }
 
   async #pathsend(path: string, next: ResponsePhase): Promise<void> {
@@ -123,7 +141,7 @@ export class HttpExchange {
         // the response has ended with nothing left to write, the file was sent.
         if (!keepOpen && res.writableEnded && res.writableLength === 0) {
           this.#phase = next;
-          this.#receiver.close();
+          this.#closeRequest();
           return;
         }
         if (this.#clientGone()) throw new ClientDisconnected();
@@ -132,7 +150,7 @@ export class HttpExchange {
       throw error;
     }
     this.#phase = next;
-    if (!keepOpen) this.#receiver.close();
+    if (!keepOpen) this.#closeRequest();
   }
 
   #checkTrailersStart(headers: readonly string[]): void {
@@ -198,7 +216,7 @@ export class HttpExchange {
 
   #fail(): void {
     this.#phase = FAILED;
-    this.#receiver.close();
+    this.#closeRequest();
     failResponse(this.#res);
   }
 
@@ -209,6 +227,6 @@ export class HttpExchange {
 
   readonly #onClose = (): void => {
     if (!this.#res.writableFinished) this.#disconnected = true;
-    this.#receiver.close();
+    this.#closeRequest();
   };
 }

@@ -24,6 +24,8 @@ const ASGI: AsgiVersion = Object.freeze({ version: '3.0', spec_version: '2.5' })
 // names, and the cap keeps a client that invents names from growing the map.
 const NAME_CACHE_LIMIT = 512;
 const nameCache = new Map<string, Buffer>();
+/** The query string of most requests, shared as header names are. */
+const NO_QUERY = Buffer.alloc(0);
 
 export function buildHttpScope(input: HttpScopeInput): HttpScope {
   const { path: pathPart, query } = splitTarget(input.target);
@@ -37,7 +39,7 @@ export function buildHttpScope(input: HttpScopeInput): HttpScope {
     scheme: input.scheme,
     path: root + decodePath(pathPart),
     raw_path: root === '' ? Buffer.from(pathPart, 'latin1') : Buffer.concat([Buffer.from(root), Buffer.from(pathPart, 'latin1')]),
-    query_string: Buffer.from(query, 'latin1'),
+    query_string: query === '' ? NO_QUERY : Buffer.from(query, 'latin1'),
     root_path: root,
     headers: headerPairs(input.rawHeaders),
     client: input.client,

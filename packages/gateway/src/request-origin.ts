@@ -15,15 +15,23 @@ export interface RequestOrigin {
   readonly rootPath: string;
 }
 
-const origins = new WeakMap<IncomingMessage, RequestOrigin>();
+// A property of the request under a symbol of ours, not a WeakMap entry: a WeakMap set costs a
+// few hundred nanoseconds per request more, in the set and in the collector's ephemeron work.
+const ORIGIN: unique symbol = Symbol('bicorn.requestOrigin');
+
+declare module 'node:http' {
+  interface IncomingMessage {
+    [ORIGIN]?: RequestOrigin;
+  }
+}
 
 export function setRequestOrigin(req: IncomingMessage, origin: RequestOrigin): void {
-  origins.set(req, origin);
+  req[ORIGIN] = origin;
 }
 
 /** The origin the front set; for a request served without the front (tests), the socket's with `rootPath`. */
 export function requestOrigin(req: IncomingMessage, rootPath: string): RequestOrigin {
-  return origins.get(req) ?? socketOrigin(req, rootPath);
+  return req[ORIGIN] ?? socketOrigin(req, rootPath);
 }
 
 function socketOrigin(req: IncomingMessage, rootPath: string): RequestOrigin {

@@ -25,6 +25,15 @@ export const COMPLETE: ResponsePhase = { kind: 'complete' };
 export const FAILED: ResponsePhase = { kind: 'failed' };
 const AWAITING_TRAILERS: ResponsePhase = { kind: 'awaiting-trailers' };
 
+// Every phase and every verdict that lets an event through is one of these constants, so that
+// a response's events allocate nothing here.
+const AWAITING_BODY = [false, true].map((trailers) => [false, true].map((streaming): ResponsePhase => ({ kind: 'awaiting-body', trailers, streaming })));
+const PASSES = new Map<ResponsePhase, OrderVerdict>([AWAITING_START, COMPLETE, FAILED, AWAITING_TRAILERS, ...AWAITING_BODY.flat()].map((phase) => [phase, { ok: true, phase }]));
+
+function awaitingBody(trailers: boolean, streaming: boolean): ResponsePhase {
+  return AWAITING_BODY[Number(trailers)]?.[Number(streaming)] ?? { kind: 'awaiting-body', trailers, streaming };
+}
+
 const EVENT_NAMES = {
   start: 'http.response.start',
   body: 'http.response.body',
@@ -37,13 +46,13 @@ export function advance(phase: ResponsePhase, step: ResponseStep): OrderVerdict 
   const name = EVENT_NAMES[step.kind];
   switch (phase.kind) {
     case 'awaiting-start':
-      if (step.kind === 'start') return ok({ kind: 'awaiting-body', trailers: step.trailers, streaming: false });
+      if (step.kind === 'start') return ok(awaitingBody(step.trailers, false));
       if (step.kind === 'early_hint') return ok(phase);
       return refuse(`${name} sent before http.response.start`);
     case 'awaiting-body': {
       if (step.kind === 'start') return refuse('http.response.start sent twice');
       if (step.kind === 'body') {
-        if (step.more) return ok(phase.streaming ? phase : { ...phase, streaming: true });
+        if (step.more) return ok(phase.streaming ? phase : awaitingBody(phase.trailers, true));
         return ok(phase.trailers ? AWAITING_TRAILERS : COMPLETE);
       }
       if (step.kind === 'pathsend') {
@@ -69,7 +78,7 @@ export function advance(phase: ResponsePhase, step: ResponseStep): OrderVerdict 
 }
 
 function ok(phase: ResponsePhase): OrderVerdict {
-  return { ok: true, phase };
+  return PASSES.get(phase) ?? { ok: true, phase };
 }
 
 function refuse(rule: string): OrderVerdict {

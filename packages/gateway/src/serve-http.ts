@@ -61,10 +61,14 @@ function withTls<E extends Readonly<Record<string, unknown>>>(extensions: E, req
   return tls === undefined ? extensions : { ...extensions, ...tls };
 }
 
+const HTTP_10_ALLOWS: ExchangeExtensions = { trailers: false, earlyHints: false };
+const HTTP_11_ALLOWS: ExchangeExtensions = { trailers: false, earlyHints: true };
+const HTTP_11_TRAILERS_ALLOWS: ExchangeExtensions = { trailers: true, earlyHints: true };
+
 /** HTTP/1.0 has neither chunked bodies (so no trailers) nor 1xx responses. */
 function extensionsFor(req: IncomingMessage): ExchangeExtensions {
-  if (req.httpVersionMajor === 1 && req.httpVersionMinor === 0) return { trailers: false, earlyHints: false };
-  return { trailers: acceptsTrailers(req.headers.te), earlyHints: true };
+  if (req.httpVersionMajor === 1 && req.httpVersionMinor === 0) return HTTP_10_ALLOWS;
+  return acceptsTrailers(req.headers.te) ? HTTP_11_TRAILERS_ALLOWS : HTTP_11_ALLOWS;
 }
 
 function acceptsTrailers(te: string | string[] | undefined): boolean {

@@ -2,8 +2,9 @@
 // it, completes accepted handshakes with ws, and closes every WebSocket on drain. Knows
 // nothing of where the app runs (in-process, or a relay to a Python process). Runs in the worker.
 import type { IncomingMessage } from 'node:http';
+import { createRequire } from 'node:module';
 import type { Duplex } from 'node:stream';
-import { WebSocketServer, type WebSocket } from 'ws';
+import type { WebSocket, WebSocketServer } from 'ws';
 import { writePlainResponse } from './handshake-response.js';
 import type { GatewayLog } from './log.js';
 import { requestOrigin } from './request-origin.js';
@@ -33,6 +34,11 @@ export interface WebSocketGatewayOptions {
   readonly onMessageTooBig?: (() => void) | undefined;
 }
 
+// ws (and the zlib and crypto it loads) costs a worker about 5 MiB: loaded by the first
+// gateway, so that a worker whose app takes no WebSockets never loads it.
+const require = createRequire(import.meta.url);
+const loadWs = (): typeof import('ws') => require('ws') as typeof import('ws');
+
 export class WebSocketGateway {
   readonly #options: WebSocketGatewayOptions;
   readonly #server: WebSocketServer;
@@ -44,7 +50,7 @@ export class WebSocketGateway {
 
   constructor(options: WebSocketGatewayOptions) {
     this.#options = options;
-    this.#server = new WebSocketServer({
+    this.#server = new (loadWs().WebSocketServer)({
       noServer: true,
       clientTracking: false,
       maxPayload: options.maxMessageSize,

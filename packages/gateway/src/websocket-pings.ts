@@ -1,6 +1,7 @@
 // Keepalive pings for one open WebSocket: a ping every interval, and the connection terminated
 // (the app then sees close 1006) when a pong does not come in time. Runs in the worker.
-import { WebSocket } from 'ws';
+import type { WebSocket } from 'ws';
+import { OPEN } from './websocket-types.js';
 import type { GatewayLog } from './log.js';
 
 export interface PingOptions {
@@ -23,7 +24,7 @@ export function startPings(ws: WebSocket, options: PingOptions): () => void {
   });
   const pingTimer = setInterval(() => {
     // One ping at a time: the next waits until this one is answered.
-    if (pongTimer !== undefined || ws.readyState !== WebSocket.OPEN) return;
+    if (pongTimer !== undefined || ws.readyState !== OPEN) return;
     ws.ping();
     if (timeoutMs <= 0) return;
     pongTimer = setTimeout(() => {

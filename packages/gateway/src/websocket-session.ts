@@ -3,7 +3,7 @@
 // and settles the connection however the app ends. Runs in the worker, per connection.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { WebSocket, type RawData } from 'ws';
+import type { RawData, WebSocket } from 'ws';
 import { ClientDisconnected } from './client-disconnected.js';
 import { failResponse } from './fail-response.js';
 import { denialResponse, writePlainResponse } from './handshake-response.js';
@@ -13,7 +13,7 @@ import { parseWebSocketEvent, type WebSocketSendAction } from './websocket-event
 import { WebSocketInbox } from './websocket-inbox.js';
 import { startPings } from './websocket-pings.js';
 import { advanceWebSocket, type WebSocketPhase } from './websocket-order.js';
-import type { AsgiWebSocketCallable, WebSocketScope } from './websocket-types.js';
+import { OPEN, type AsgiWebSocketCallable, type WebSocketScope } from './websocket-types.js';
 import { applyWireRules, dropHopByHop } from './wire-rules.js';
 
 export interface HandshakeAnswer {
@@ -117,7 +117,7 @@ export class WebSocketSession {
     if (this.#phase === 'handshake') {
       this.#respond(503);
       this.#inbox.end(1001, '');
-    } else if (this.#ws?.readyState === WebSocket.OPEN) {
+    } else if (this.#ws?.readyState === OPEN) {
       this.#ws.close(1001, 'server shutting down');
     }
   }
@@ -190,7 +190,7 @@ export class WebSocketSession {
 
   async #sendMessage(data: Buffer | string, binary: boolean): Promise<void> {
     const ws = this.#ws;
-    if (ws?.readyState !== WebSocket.OPEN) throw new ClientDisconnected(GONE);
+    if (ws?.readyState !== OPEN) throw new ClientDisconnected(GONE);
     const written = new Promise<void>((resolve, reject) => {
       // node passes null for a write that succeeded (ws's types say undefined).
       ws.send(data, { binary }, (error) => {
@@ -235,7 +235,7 @@ export class WebSocketSession {
         return;
       case 'open':
         this.#phase = 'closed';
-        if (this.#ws?.readyState === WebSocket.OPEN) this.#ws.close(1000);
+        if (this.#ws?.readyState === OPEN) this.#ws.close(1000);
         return;
       case 'handshake':
       case 'denying': {
@@ -269,7 +269,7 @@ export class WebSocketSession {
     if (this.#denial !== undefined) {
       failResponse(this.#denial);
     } else if (this.#ws !== undefined) {
-      if (this.#ws.readyState === WebSocket.OPEN) this.#ws.close(1011);
+      if (this.#ws.readyState === OPEN) this.#ws.close(1011);
     } else if (phase !== 'closed') {
       this.#respond(500);
       this.#inbox.end(1006, '');
@@ -284,7 +284,7 @@ export class WebSocketSession {
   // Read through a method: the state changes while send() awaits.
   #connectionOver(): boolean {
     if (this.#inbox.ended || this.#goingAway) return true;
-    return this.#ws !== undefined && this.#ws.readyState !== WebSocket.OPEN;
+    return this.#ws !== undefined && this.#ws.readyState !== OPEN;
   }
 }
 

@@ -2,6 +2,9 @@
 // the worker's hosts and apps.
 import type { AsgiExtensions, AsgiVersion, ByteString, HeaderPair } from './asgi-types.js';
 
+/** The readyState of an open WebSocket: the WHATWG value, which ws keeps (ws itself loads lazily). */
+export const OPEN = 1;
+
 export interface WebSocketScope {
   readonly type: 'websocket';
   readonly asgi: AsgiVersion;

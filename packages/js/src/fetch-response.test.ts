@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { recordingLog, send, startServer, type TestServer } from '@bicorn/test-support';
 import { writeFetchResponse } from './fetch-response.js';
+import { LightResponse, NativeResponse } from './light-response.js';
 
 const servers: TestServer[] = [];
 afterEach(async () => {
@@ -11,7 +12,9 @@ afterEach(async () => {
 async function serve(make: () => Response): Promise<{ port: number; errors: unknown[] }> {
   const errors: unknown[] = [];
   const server = await startServer((req, res) => {
-    writeFetchResponse(make(), res, req.method === 'HEAD', recordingLog().log).catch((error: unknown) => {
+    Promise.resolve()
+      .then(() => writeFetchResponse(make(), res, req.method === 'HEAD', recordingLog().log))
+      .catch((error: unknown) => {
       errors.push(error);
       res.writeHead(500, { 'content-length': 0 });
       res.end();
@@ -21,7 +24,11 @@ async function serve(make: () => Response): Promise<{ port: number; errors: unkn
   return { port: server.port, errors };
 }
 
-describe('writeFetchResponse', () => {
+// The platform's Response is streamed; a LightResponse is written whole.
+describe.each([
+  ['the platform Response', NativeResponse],
+  ['a LightResponse', LightResponse],
+])('writeFetchResponse, for %s', (_name, Response) => {
   it('refuses a Content-Length that is not a number of bytes before writing anything, HEAD included', async () => {
     const { port, errors } = await serve(() => new Response('abc', { headers: { 'content-length': 'abc' } }));
     expect((await send(port)).status).toBe(500);
@@ -43,5 +50,11 @@ describe('writeFetchResponse', () => {
     const res = await send(port);
     expect([res.status, res.headers['content-length'], res.body.toString()]).toEqual([200, '3', 'abc']);
     expect(errors).toEqual([]);
+  });
+
+  it('refuses a body longer than its Content-Length with nothing written', async () => {
+    const { port, errors } = await serve(() => new Response('abcd', { headers: { 'content-length': '3' } }));
+    expect((await send(port)).status).toBe(500);
+    expect((errors[0] as Error).message).toBe('the Response breaks its Content-Length: the body is longer than the 3 bytes of its content-length');
   });
 });

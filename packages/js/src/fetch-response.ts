@@ -1,15 +1,25 @@
 // Writes a WHATWG Response to a node:http response: status, headers with every Set-Cookie kept,
-// and the body streamed at the pace the client reads. Runs in the worker, per request.
+// and the body: whole, with its Content-Length, when it is a string or bytes nobody has read
+// (light-response.ts), else streamed at the pace the client reads. Runs in the worker, per
+// request.
 import type { ServerResponse } from 'node:http';
 import { applyWireRules, declaredLength, isByteCount, lengthViolation, waitForDrain, type GatewayLog } from '@bicorn/gateway';
+import { wholeBody } from './light-response.js';
 
-export async function writeFetchResponse(response: Response, res: ServerResponse, head: boolean, log: GatewayLog): Promise<void> {
+/**
+ * Writes `response`; returns undefined when it is all written (or handed to node) already, or
+ * the promise of the streamed rest. Throws, or rejects, when the Response breaks a rule: a 500
+ * while the head is unsent, else a cut connection, is the caller's to make.
+ */
+export function writeFetchResponse(response: Response, res: ServerResponse, head: boolean, log: GatewayLog): Promise<void> | undefined {
+  const whole = wholeBody(response);
   // Headers takes any text, and joins repeated values ("3, 3"): a Content-Length that is not
   // one number of bytes frames nothing node can keep to, so it is refused as ASGI apps' is.
   const length = response.headers.get('content-length');
   if (length !== null && !isByteCount(length)) {
-    await response.body?.cancel();
-    throw new TypeError(`the Response's Content-Length must be one number of bytes, got "${length}"`);
+    const error = new TypeError(`the Response's Content-Length must be one number of bytes, got "${length}"`);
+    if (whole !== undefined) throw error;
+    return cancelThenThrow(response.body, error);
   }
   const headers: string[] = [];
   for (const [name, value] of response.headers) {
@@ -21,15 +31,27 @@ export async function writeFetchResponse(response: Response, res: ServerResponse
   // A Content-Length binds the body: one that breaks it would corrupt the next response on the
   // connection, so it throws (a 500 while the head is unsent, else a cut connection).
   const declared = declaredLength(head, response.status, headers);
+  if (whole !== undefined) {
+    const size = typeof whole === 'string' ? Buffer.byteLength(whole) : whole.length;
+    throwIfBroken(declared, size, true);
+    // A HEAD answer gets no Content-Length the Response did not give (the send vectors).
+    if (length === null && !head) headers.push('content-length', String(size));
+    writeHead(response, res, headers);
+    if (head) res.end();
+    else res.end(whole);
+    return undefined;
+  }
   const body = response.body;
   if (body === null || head) {
-    const broken = lengthError(declared, 0, true);
-    if (broken !== undefined) throw broken;
+    throwIfBroken(declared, 0, true);
     writeHead(response, res, headers);
     res.end();
-    await body?.cancel();
-    return;
+    return body?.cancel();
   }
+  return streamBody(body, response, res, headers, declared);
+}
+
+async function streamBody(body: ReadableStream, response: Response, res: ServerResponse, headers: string[], declared: number | undefined): Promise<void> {
   const reader = body.getReader();
   let sent = 0;
   for (;;) {
@@ -56,15 +78,24 @@ export async function writeFetchResponse(response: Response, res: ServerResponse
       return;
     }
   }
-  const broken = lengthError(declared, sent, true);
-  if (broken !== undefined) throw broken;
+  throwIfBroken(declared, sent, true);
   if (!res.headersSent) writeHead(response, res, headers);
   res.end();
+}
+
+async function cancelThenThrow(body: ReadableStream | null, error: Error): Promise<never> {
+  await body?.cancel();
+  throw error;
 }
 
 function writeHead(response: Response, res: ServerResponse, headers: string[]): void {
   if (response.statusText === '') res.writeHead(response.status, headers);
   else res.writeHead(response.status, response.statusText, headers);
+}
+
+function throwIfBroken(declared: number | undefined, sent: number, final: boolean): void {
+  const broken = lengthError(declared, sent, final);
+  if (broken !== undefined) throw broken;
 }
 
 function lengthError(declared: number | undefined, sent: number, final: boolean): TypeError | undefined {

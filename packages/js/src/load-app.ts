@@ -4,7 +4,6 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AsgiWebSocketCallable, LifespanLog, LifespanMode } from '@bicorn/gateway';
 import { assertNever, BicornError } from '@bicorn/protocol';
 import { startAsgiHost } from './asgi-host.js';
-import { createFetchListener } from './fetch-host.js';
 import { describeExport, detectInterface, hasFetchMethod, isPlainFunction, type Callable, type JsInterface, type JsInterfaceOption } from './interface.js';
 import { importAppExport, type AppExport } from './load-module.js';
 import { createNodeListener } from './node-host.js';
@@ -66,8 +65,11 @@ async function hostFor(servable: Servable, options: LoadJsAppOptions): Promise<J
   switch (servable.kind) {
     case 'asgi':
       return startAsgiHost(servable.fn, options);
-    case 'fetch':
+    case 'fetch': {
+      // Loaded for fetch apps only: it loads undici's Request and Response (about 6 MiB).
+      const { createFetchListener } = await import('./fetch-host.js');
       return plainHost('fetch', createFetchListener({ handler: servable.handler, self: servable.self }, options.log));
+    }
     case 'node':
       return plainHost('node', createNodeListener(servable.fn, options.log));
     default:

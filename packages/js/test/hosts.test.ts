@@ -45,6 +45,24 @@ describe('the fetch host', () => {
     expect(streamed.body.toString()).toBe('one two');
   });
 
+  it('writes a Response made of a string or bytes whole, with its Content-Length', async () => {
+    const { port } = await serve('fetch-object.mjs');
+    const json = await send(port, { path: '/json' });
+    expect([json.headers['content-length'], json.headers['transfer-encoding']]).toEqual([String(json.body.length), undefined]);
+    const bytes = await send(port, { path: '/bytes' });
+    expect([bytes.status, bytes.rawHeaders.join(' '), bytes.body.toString()]).toEqual([202, expect.stringContaining('content-length 10'), 'some bytes']);
+    // HEAD: no body, and no Content-Length the Response did not give, as for every interface.
+    const head = await send(port, { method: 'HEAD', path: '/bytes' });
+    expect([head.headers['content-length'], head.body.length]).toEqual([undefined, 0]);
+  });
+
+  it('serves a subclass of Response, and a Response the handler cloned and read', async () => {
+    const { port } = await serve('fetch-object.mjs');
+    const tagged = await send(port, { path: '/subclass' });
+    expect([tagged.status, tagged.headers['x-class'], tagged.body.toString()]).toEqual([200, 'Tagged', 'from a subclass']);
+    expect((await send(port, { path: '/cloned' })).body.toString()).toBe('cloned and sent');
+  });
+
   it('keeps both Set-Cookie headers', async () => {
     const { port } = await serve('fetch-object.mjs');
     const res = await send(port, { path: '/cookies' });

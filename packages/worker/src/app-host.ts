@@ -2,9 +2,8 @@
 // Python app process. Runs in a worker.
 import { gunicornView, servableApp, type Config } from '@bicorn/config';
 import type { AsgiWebSocketCallable } from '@bicorn/gateway';
-import { loadJsApp } from '@bicorn/js';
-import { PythonHost, RunnerProcess, appEnvironment, findInterpreter, type HookContext } from '@bicorn/python';
 import type { AppInterface } from '@bicorn/protocol';
+import type { HookContext } from '@bicorn/python';
 import type { Logger } from '@bicorn/runtime';
 import type { RequestListener } from 'node:http';
 
@@ -65,7 +64,9 @@ export function failedAppHost(message: string): AppHost {
 export async function startAppHost(config: Config, log: Logger, worker: AppHostWorker): Promise<AppHost> {
   const servable = servableApp(config);
   const cwd = process.cwd();
+  // Each host is loaded only for the apps it runs: a worker holds one of them, not both.
   if (servable.kind === 'js') {
+    const { loadJsApp } = await import('@bicorn/js');
     const host = await loadJsApp({ app: servable.app, interface: servable.interface, cwd, rootPath: config.root_path, lifespan: config.lifespan, log });
     return {
       interface: host.interface,
@@ -80,6 +81,7 @@ export async function startAppHost(config: Config, log: Logger, worker: AppHostW
       close: (timeoutMs) => host.close(timeoutMs),
     };
   }
+  const { PythonHost, RunnerProcess, appEnvironment, findInterpreter, spooledBytes } = await import('@bicorn/python');
   const runner = await RunnerProcess.start({
     interpreter: findInterpreter(config.python, process.env),
     app: servable.app,
@@ -131,8 +133,10 @@ export async function startAppHost(config: Config, log: Logger, worker: AppHostW
       // worker_abort (an app given up as stuck) run first, as gunicorn's SIGQUIT and SIGABRT do.
       const interrupted = timeoutMs === 0 && config.gunicorn_config !== null;
       const { code, signal } = interrupted ? await runner.interrupt(stuck ? 'SIGABRT' : 'SIGQUIT', STOP_HOOK_GRACE_MS) : await runner.shutdown(timeoutMs);
-      if (signal === null) log.info({ pythonPid: runner.pid, code }, 'python process stopped');
-      else log.warn({ pythonPid: runner.pid, signal }, 'python process did not stop in time; killed');
+      // What this worker spooled to disk over its life: the benchmarks read it, and a large
+      // figure tells an operator that clients read slower than the app writes.
+      if (signal === null) log.info({ pythonPid: runner.pid, code, spooledBytes: spooledBytes() }, 'python process stopped');
+      else log.warn({ pythonPid: runner.pid, signal, spooledBytes: spooledBytes() }, 'python process did not stop in time; killed');
     },
   };
 }

@@ -23,6 +23,7 @@ import { answerRefusal, limitOf, serviceUnavailable, writeRefusal } from './refu
 import { admit, type GateOptions } from './request-gate.js';
 import { checkTrailers, headCap, type HeaderField, type Refusal, type RequestLimits } from './request-rules.js';
 import type { TlsFront } from './tls-front.js';
+import { RequestTimeouts } from './request-timeouts.js';
 import { WebSocketUpgrades, type WebSocketSetup } from './websocket-upgrades.js';
 
 /** What the front checks and adds, for every interface alike. */
@@ -96,11 +97,17 @@ export class WorkerServer {
   readonly #options: WorkerServerOptions;
   readonly #gate: GateOptions;
   readonly #upgrades: WebSocketUpgrades | undefined;
+  readonly #timeouts: RequestTimeouts | undefined;
   #drained: (() => void) | undefined;
 
   constructor(listener: RequestListener, options: WorkerServerOptions) {
     this.#listener = listener;
     this.#options = options;
+    if (options.requestTimeoutMs > 0) {
+      this.#timeouts = new RequestTimeouts(options.requestTimeoutMs, (req, res) => {
+        this.#timedOut(req, res);
+      });
+    }
     const front = options.front;
     this.#gate = { limits: front.limits, forwarding: front.forwarding, rootPath: front.rootPath };
     this.#server = createServer({
@@ -110,7 +117,7 @@ export class WorkerServer {
       // The front's own Host rule answers instead, the same for every interface.
       requireHostHeader: false,
       // node's would cut an upload still moving at 300 s; the request timeout is about
-      // progress (#watchProgress), the head's is header_timeout.
+      // progress (request-timeouts.ts), the head's is header_timeout.
       requestTimeout: 0,
       headersTimeout: front.headerTimeoutMs,
       connectionsCheckingInterval: checkingInterval(front.headerTimeoutMs),
@@ -399,10 +406,9 @@ export class WorkerServer {
     const timed = accessLog !== undefined || metrics.timed;
     const started = timed ? performance.now() : 0;
     const bytesBefore = timed ? socket.bytesWritten : 0;
-    const timeoutMs = this.#options.requestTimeoutMs;
-    const progress = timeoutMs > 0 ? this.#watchProgress(req, res, timeoutMs) : undefined;
+    this.#timeouts?.watch(req, res);
     res.on('close', () => {
-      clearTimeout(progress);
+      this.#timeouts?.unwatch(res);
       this.#responses.delete(res);
       if (connection !== undefined) {
         connection.busy--;
@@ -424,32 +430,20 @@ export class WorkerServer {
   }
 
   /**
-   * The request timeout: checked every `timeoutMs`, it ends the exchange when no byte has moved
-   * either way on the connection since the last check. So a hung app is ended, a slow upload or
-   * a long stream that keeps moving is not, and a client that stops reading is cut as nginx's
-   * send_timeout does. The caller clears the timer when the response closes.
+   * A request on whose connection nothing moved for request_timeout (request-timeouts.ts): so
+   * a hung app is ended, a slow upload or a long stream that keeps moving is not, and a client
+   * that stops reading is cut as nginx's send_timeout does.
    */
-  #watchProgress(req: IncomingMessage, res: ServerResponse, timeoutMs: number): NodeJS.Timeout {
+  #timedOut(req: IncomingMessage, res: ServerResponse): void {
     const socket = req.socket;
-    let moved = socket.bytesRead + socket.bytesWritten;
-    const check = (): void => {
-      const now = socket.bytesRead + socket.bytesWritten;
-      if (now !== moved) {
-        moved = now;
-        timer.refresh();
-        return;
-      }
-      const started = res.headersSent;
-      this.#options.log.error({ method: req.method, path: req.url, timeoutS: timeoutMs / 1000, responseStarted: started }, started ? 'request timed out mid-response; cutting the connection' : 'request timed out; answering 504');
-      // Written on the socket itself, so that every host sees the client leave (it stops the
-      // app's stream) and nothing the app sends later reaches the wire.
-      if (started || res.socket !== socket) socket.destroy();
-      else socket.end(GATEWAY_TIMEOUT, () => socket.destroy());
-      this.#options.metrics.requestTimedOut();
-      this.#options.onRequestTimeout(req, started);
-    };
-    const timer = setTimeout(check, timeoutMs);
-    return timer;
+    const started = res.headersSent;
+    this.#options.log.error({ method: req.method, path: req.url, timeoutS: this.#options.requestTimeoutMs / 1000, responseStarted: started }, started ? 'request timed out mid-response; cutting the connection' : 'request timed out; answering 504');
+    // Written on the socket itself, so that every host sees the client leave (it stops the
+    // app's stream) and nothing the app sends later reaches the wire.
+    if (started || res.socket !== socket) socket.destroy();
+    else socket.end(GATEWAY_TIMEOUT, () => socket.destroy());
+    this.#options.metrics.requestTimedOut();
+    this.#options.onRequestTimeout(req, started);
   }
 
   #checkDrained(): void {

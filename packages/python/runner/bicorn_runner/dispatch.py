@@ -121,4 +121,7 @@ class Dispatcher:
     def _on_end(self, stream: AnyStream) -> None:
         with self._cond:
             del self._streams[stream.id]
-            self._cond.notify_all()
+            # Only wait_for_shutdown waits on the condition, for the last stream after SHUTDOWN:
+            # waking the main thread at every request's end would cost a thread switch each.
+            if self._shutting_down and not self._streams:
+                self._cond.notify_all()
