@@ -1,14 +1,19 @@
 // The arbiter: one queue of commands and one loop that acts on them, so that no two
-// decisions about workers ever interleave (two reloads never overlap). Runs in the master;
-// knows processes only through a WorkerHost.
+// decisions about workers ever interleave (two reloads never overlap). Handlers only change
+// the desired state (how many workers, of which generation, or none once stopping); after
+// every command one #reconcile() forks what is missing and stops what is extra, from a pure
+// plan (reconcile-plan.ts). Runs in the master; knows processes only through a WorkerHost.
 import type { Config } from '@bicorn/config';
 import type { Logger } from '@bicorn/runtime';
 import { assertNever, BicornError, ExitCode, isBicornError, type RecycleReason, type StopMode, type WorkerMessage } from '@bicorn/protocol';
 import type { Command, MasterSignal, StopSignal } from './commands.js';
-import type { Dispatcher } from './dispatch.js';
-import { RestartPolicy } from './restart-policy.js';
+import type { Dispatcher, WorkerLoad } from './dispatch.js';
+import { heartbeatInterval, heartbeatVerdicts } from './heartbeat-policy.js';
+import { planReconcile, type DesiredState } from './reconcile-plan.js';
+import { reloadedTarget, reloadStep } from './reload-policy.js';
+import { BootFailures, replacementDelay } from './restart-policy.js';
 import type { WorkerHost } from './worker-host.js';
-import { WorkerTable, type WorkerEntry } from './worker-table.js';
+import { isServing, WorkerTable, type WorkerEntry, type WorkerStateKind } from './worker-table.js';
 
 export type ArbiterConfig = Pick<Config, 'workers' | 'timeout' | 'graceful_timeout' | 'shutdown_delay' | 'restart_delay' | 'max_restarts' | 'restart_window'>;
 
@@ -39,39 +44,69 @@ export type Readiness = 'starting' | 'ready' | 'draining';
 
 export type Outcome = { readonly exitCode: typeof ExitCode.Ok } | { readonly error: BicornError };
 
+/** Deaths the master did not ask for, by process and cause (`SIGKILL`, `exit 1`, `heartbeat`, `boot`). */
+export interface DeathCount {
+  readonly process: 'worker';
+  readonly cause: string;
+  readonly count: number;
+}
+
+/** One place that says how the workers are doing, for metrics and the control socket. */
+export interface ArbiterStatus {
+  readonly phase: Phase<unknown>['kind'];
+  readonly readiness: Readiness;
+  readonly generation: number;
+  readonly target: number;
+  readonly workers: readonly {
+    readonly id: number;
+    readonly pid: number | undefined;
+    readonly generation: number;
+    readonly state: WorkerStateKind;
+    /** Set while the dispatcher gives it connections. */
+    readonly load: WorkerLoad | undefined;
+  }[];
+  readonly deaths: readonly DeathCount[];
+}
+
 type Phase<C> =
   | { readonly kind: 'starting' }
   | { readonly kind: 'running' }
-  /** Forking generation `#generation + 1`; `config` is set once its workers are forked. */
-  | { readonly kind: 'reloading'; readonly config: C | undefined }
+  /** A reload reads its config, then (`next` set) forks the next generation beside the serving one. */
+  | { readonly kind: 'reloading'; readonly next: { readonly generation: number; readonly config: C } | undefined }
   /** Serving on for shutdown_delay; the stop that follows ends with ExitCode.Ok. */
   | { readonly kind: 'delaying' }
   | { readonly kind: 'stopping'; readonly mode: StopMode; readonly outcome: Outcome };
 
-/** How long a fast stop waits for a worker before killing it. */
+/** How long a fast stop, or a worker stopped while it boots, gets before SIGKILL. */
 const FAST_STOP_MS = 2_000;
 /** Slack past graceful_timeout for a worker to finish its own deadline and exit. */
 const DEADLINE_SLACK_MS = 1_000;
 /** After SIGABRT, how long a hung worker gets to die before SIGKILL. */
 const ABORT_GRACE_MS = 2_000;
+/** Forks per turn of the loop, so that signals are heard while a large -w starts. */
+const FORKS_PER_TURN = 8;
 
 export class Arbiter<C extends ArbiterConfig> {
   readonly done: Promise<Outcome>;
   readonly #options: ArbiterOptions<C>;
   readonly #workers = new WorkerTable();
   readonly #queue: Command<C>[] = [];
-  readonly #restarts = new RestartPolicy();
+  readonly #bootFailures = new BootFailures();
+  readonly #deaths = new Map<string, DeathCount>();
+  /** The serving generation's config. */
   #config: C;
   /** The heartbeat timeout, fixed at start: the heartbeat timer is armed once (a restart applies a new one). */
   readonly #timeoutMs: number;
   #target: number;
   #generation = 1;
   #phase: Phase<C> = { kind: 'starting' };
+  /** Until when each held slot of the serving generation stays empty (ms since the epoch). */
+  #holds: number[] = [];
   #reloadPending: string | undefined;
   #nextWorkerId = 1;
   #pingSeq = 0;
   #draining = false;
-  #respawnTimer: NodeJS.Timeout | undefined;
+  #reconcileTimer: NodeJS.Timeout | undefined;
   #heartbeatTimer: NodeJS.Timeout | undefined;
   #delayTimer: NodeJS.Timeout | undefined;
   #finish: (outcome: Outcome) => void = () => undefined;
@@ -87,14 +122,12 @@ export class Arbiter<C extends ArbiterConfig> {
   }
 
   start(): void {
-    this.#spawnMissing();
     if (this.#timeoutMs > 0) {
-      // Several pings per timeout, so that one late pong is never mistaken for a hang.
-      const everyMs = Math.min(Math.max(this.#timeoutMs / 4, 50), 2_000);
       this.#heartbeatTimer = setInterval(() => {
         this.enqueue({ type: 'heartbeat-due' });
-      }, everyMs);
+      }, heartbeatInterval(this.#timeoutMs));
     }
+    this.enqueue({ type: 'reconcile-due' });
   }
 
   enqueue(command: Command<C>): void {
@@ -102,10 +135,41 @@ export class Arbiter<C extends ArbiterConfig> {
     if (this.#draining) return;
     this.#draining = true;
     try {
-      for (let next = this.#queue.shift(); next !== undefined; next = this.#queue.shift()) this.#handle(next);
+      for (let next = this.#queue.shift(); next !== undefined; next = this.#queue.shift()) {
+        this.#handle(next);
+        this.#reconcile();
+      }
     } finally {
       this.#draining = false;
     }
+  }
+
+  /** The readiness a load balancer should see. */
+  get readiness(): Readiness {
+    switch (this.#phase.kind) {
+      case 'starting':
+        return 'starting';
+      case 'running':
+      case 'reloading':
+        return 'ready';
+      case 'delaying':
+      case 'stopping':
+        return 'draining';
+      default:
+        return assertNever(this.#phase, 'phase');
+    }
+  }
+
+  status(): ArbiterStatus {
+    const loads = this.#options.dispatcher.loads();
+    return {
+      phase: this.#phase.kind,
+      readiness: this.readiness,
+      generation: this.#generation,
+      target: this.#target,
+      workers: this.#workers.all().map((entry) => ({ id: entry.handle.id, pid: entry.handle.pid, generation: entry.generation, state: entry.state.kind, load: loads.get(entry.handle.id) })),
+      deaths: [...this.#deaths.values()],
+    };
   }
 
   #handle(command: Command<C>): void {
@@ -126,15 +190,17 @@ export class Arbiter<C extends ArbiterConfig> {
       case 'worker-exit':
         this.#onWorkerExit(command.workerId, command.code, command.signal);
         return;
+      case 'worker-spawn-failed':
+        this.#onSpawnFailed(command.workerId, command.reason);
+        return;
       case 'config-loaded':
         this.#onConfigLoaded(command.config);
         return;
       case 'config-failed':
         this.#onConfigFailed(command.error);
         return;
-      case 'respawn-due':
-        this.#respawnTimer = undefined;
-        this.#spawnMissing();
+      case 'reconcile-due':
+        this.#reconcileTimer = undefined;
         return;
       case 'heartbeat-due':
         this.#checkHeartbeats();
@@ -157,10 +223,8 @@ export class Arbiter<C extends ArbiterConfig> {
         this.#requestReload('SIGHUP');
         return;
       case 'SIGTTIN':
-        this.#scale(1);
-        return;
       case 'SIGTTOU':
-        this.#scale(-1);
+        this.#scale(signal === 'SIGTTIN' ? 1 : -1);
         return;
       case 'SIGUSR1':
         this.#options.log.info('reopening log files');
@@ -217,22 +281,6 @@ export class Arbiter<C extends ArbiterConfig> {
     }
   }
 
-  /** The readiness a load balancer should see. */
-  get readiness(): Readiness {
-    switch (this.#phase.kind) {
-      case 'starting':
-        return 'starting';
-      case 'running':
-      case 'reloading':
-        return 'ready';
-      case 'delaying':
-      case 'stopping':
-        return 'draining';
-      default:
-        return assertNever(this.#phase, 'phase');
-    }
-  }
-
   #onWorkerMessage(workerId: number, message: WorkerMessage): void {
     const entry = this.#workers.get(workerId);
     if (entry === undefined) return;
@@ -254,6 +302,10 @@ export class Arbiter<C extends ArbiterConfig> {
       case 'recycle':
         this.#onRecycle(entry, message.reason, message.detail);
         return;
+      case 'accepted':
+      case 'load':
+        this.#options.dispatcher.update(workerId, message, message.type === 'accepted');
+        return;
       default:
         assertNever(message, 'worker message');
     }
@@ -264,28 +316,20 @@ export class Arbiter<C extends ArbiterConfig> {
     const workerId = entry.handle.id;
     const phase = this.#phase;
     if (phase.kind === 'stopping' || entry.state.kind === 'stopping') {
-      // Told to stop while it booted (or ended with an aborted reload, whose generation number
-      // the next reload takes again): it stays on its way out.
-      this.#stopWorker(entry, entry.state.kind === 'stopping' ? entry.state.reason : 'shutdown', phase.kind === 'stopping' ? phase.mode : 'graceful');
+      // Stopped while it booted (or it belongs to an aborted reload, whose generation number
+      // the next reload takes again): now that it listens, it is told so; it stays on its way out.
+      entry.handle.send({ type: 'stop', mode: phase.kind === 'stopping' ? phase.mode : 'graceful', timeoutMs: this.#gracefulMs() });
       return;
     }
+    const now = Date.now();
     entry.state = { kind: 'ready' };
-    entry.lastPong = Date.now();
-    if (loadError === null) log.info({ workerId, workerPid: entry.handle.pid, interface: appInterface, generation: entry.generation }, 'worker ready');
+    entry.readyAt = now;
+    entry.lastPong = now;
+    if (loadError === null) log.info({ workerId, workerPid: entry.handle.pid, interface: appInterface, generation: entry.generation, bootMs: now - entry.forkedAt }, 'worker ready');
     else log.warn({ workerId, workerPid: entry.handle.pid, generation: entry.generation }, 'worker ready, but the app failed to load: it answers 500 with the error until a file changes');
-    if (phase.kind === 'reloading' && phase.config !== undefined && entry.generation === this.#generation + 1) {
-      if (this.#workers.allReady(entry.generation)) this.#switchGeneration(phase.config);
-      return;
-    }
-    if (entry.generation !== this.#generation) {
-      this.#stopWorker(entry, 'superseded by a reload');
-      return;
-    }
+    if (entry.generation !== this.#generation) return; // the next generation serves once all of it is ready
     dispatcher.addReady(entry.handle);
-    // A recycled worker leaves once a replacement is serving.
-    const retiring = this.#workers.firstRetiring(this.#generation);
-    if (retiring !== undefined) this.#stopWorker(retiring, `recycled (${retiring.state.reason})`);
-    if (phase.kind === 'starting' && this.#workers.allReady(this.#generation)) {
+    if (phase.kind === 'starting' && this.#workers.active(this.#generation).length >= this.#target && this.#workers.allReady(this.#generation)) {
       this.#phase = { kind: 'running' };
       this.#options.notify({ type: 'ready', workers: this.#target });
       this.#runPendingReload();
@@ -298,105 +342,122 @@ export class Arbiter<C extends ArbiterConfig> {
     entry.state = { kind: 'retiring', reason };
     // A worker whose app hung on a request gets no new connections while its replacement boots.
     if (reason === 'request-timeout') this.#options.dispatcher.remove(entry.handle.id);
-    this.#spawnMissing();
   }
 
   #onWorkerExit(workerId: number, code: number | null, signal: NodeJS.Signals | null): void {
     const entry = this.#workers.remove(workerId);
     if (entry === undefined) return;
     this.#options.dispatcher.remove(workerId);
-    const { log } = this.#options;
-    const phase = this.#phase;
-    if (phase.kind === 'stopping' || entry.state.kind === 'stopping') {
-      const reason = entry.state.kind === 'stopping' ? entry.state.reason : 'shutdown';
-      log.info({ workerId, reason, code, signal }, 'worker stopped');
-      if (phase.kind === 'stopping' && this.#workers.size === 0) this.#complete(phase.outcome);
+    const { state } = entry;
+    if (state.kind === 'stopping' || this.#phase.kind === 'stopping') {
+      this.#options.log.info({ workerId, reason: state.kind === 'stopping' ? state.reason : 'shutdown', code, signal }, 'worker stopped');
       return;
     }
-    const state = entry.state;
     switch (state.kind) {
+      case 'booting':
       case 'boot-failed':
-      case 'booting': {
-        const message = state.kind === 'boot-failed' ? state.message : `worker ${String(workerId)} ${describeExit(code, signal)} before it was ready; see the log above`;
-        const exitCode = state.kind === 'boot-failed' ? state.exitCode : ExitCode.WorkerBoot;
-        if (phase.kind === 'reloading' && entry.generation === this.#generation + 1) this.#abortReload(message);
-        else if (phase.kind === 'starting') this.#halt(new BicornError('WORKER_BOOT_FAILED', { workerId, exitCode, message }));
-        else this.#onFailure(workerId, code, signal, `could not boot: ${message}`);
+        this.#onBootFailure(entry, state.kind === 'boot-failed' ? state : { exitCode: ExitCode.WorkerBoot, message: `worker ${String(workerId)} ${describeExit(code, signal)} before it was ready; see the log above` });
         return;
-      }
       case 'ready':
       case 'retiring':
-        this.#onFailure(workerId, code, signal, describeExit(code, signal));
-        return;
       case 'hung':
-        this.#onFailure(workerId, code, signal, `killed: it missed its heartbeats for ${String(this.#config.timeout)} s`);
+        this.#onServingDeath(entry, code, signal);
         return;
       default:
         assertNever(state, 'worker state');
     }
   }
 
-  #onFailure(workerId: number, code: number | null, signal: NodeJS.Signals | null, cause: string): void {
-    // Any exit the master did not ask for counts, a clean one too: a worker that keeps
-    // exiting 0 on its own is as broken as one that crashes.
-    const { log } = this.#options;
-    const decision = this.#restarts.fail(Date.now(), this.#config);
-    const hint = signal === 'SIGKILL' ? 'killed: out of memory?' : undefined;
-    log.error({ workerId, code, signal, cause, hint, failures: decision.failures }, 'worker died');
-    if (decision.kind === 'crash-loop') {
-      this.#halt(new BicornError('CRASH_LOOP', { failures: decision.failures, windowSeconds: this.#config.restart_window }));
+  #onSpawnFailed(workerId: number, reason: string): void {
+    const entry = this.#workers.remove(workerId);
+    if (entry === undefined || entry.state.kind === 'stopping' || this.#phase.kind === 'stopping') return;
+    this.#onBootFailure(entry, { exitCode: ExitCode.WorkerBoot, message: `cannot start worker process ${String(workerId)}: ${reason}; is the machine out of processes or memory? (see -w)` });
+  }
+
+  /** A worker that never became ready: a back-off for its slot, and past the limit a stop. */
+  #onBootFailure(entry: WorkerEntry, failure: { readonly exitCode: ExitCode; readonly message: string }): void {
+    const workerId = entry.handle.id;
+    this.#countDeath('boot');
+    const phase = this.#phase;
+    if (phase.kind === 'reloading' && phase.next?.generation === entry.generation) {
+      this.#abortReload(failure.message);
       return;
     }
-    log.info({ delayMs: decision.delayMs }, 'replacing worker');
-    this.#respawnTimer ??= setTimeout(() => {
-      this.enqueue({ type: 'respawn-due' });
-    }, decision.delayMs);
+    if (phase.kind === 'starting') {
+      this.#halt(new BicornError('WORKER_BOOT_FAILED', { workerId, ...failure }));
+      return;
+    }
+    if (entry.generation !== this.#generation) return;
+    const now = Date.now();
+    const decision = this.#bootFailures.record(now, this.#config, this.#workers.anyServing());
+    if (decision.kind === 'give-up') {
+      this.#halt(new BicornError('CRASH_LOOP', { failures: decision.failures, windowSeconds: this.#config.restart_window, ...failure }));
+      return;
+    }
+    const serving = this.#workers.all().filter(isServing).length;
+    this.#options.log.error(
+      { workerId, failures: decision.failures, retryInMs: decision.delayMs, serving, reason: failure.message },
+      serving > 0 ? 'a replacement worker could not boot; retrying after a back-off while the other workers serve' : 'a replacement worker could not boot, and no worker serves; retrying after a back-off',
+    );
+    this.#holds.push(now + decision.delayMs);
+  }
+
+  /** A worker that served and died: replaced at once, unless it died sooner than it booted. */
+  #onServingDeath(entry: WorkerEntry, code: number | null, signal: NodeJS.Signals | null): void {
+    const now = Date.now();
+    const readyAt = entry.readyAt ?? now;
+    const hung = entry.state.kind === 'hung';
+    const cause = hung ? 'heartbeat' : (signal ?? `exit ${String(code)}`);
+    const deaths = this.#countDeath(cause);
+    const hint = signal === 'SIGKILL' && !hung ? 'killed: out of memory?' : undefined;
+    const delayMs = replacementDelay(readyAt - entry.forkedAt, now - readyAt);
+    this.#options.log.error(
+      { workerId: entry.handle.id, workerPid: entry.handle.pid, code, signal, cause: hung ? `killed: it missed its heartbeats for ${String(this.#config.timeout)} s` : describeExit(code, signal), hint, deaths, replaceInMs: delayMs },
+      'worker died',
+    );
+    if (entry.generation === this.#generation && delayMs > 0) this.#holds.push(now + delayMs);
+  }
+
+  #countDeath(cause: string): number {
+    const count = (this.#deaths.get(cause)?.count ?? 0) + 1;
+    this.#deaths.set(cause, { process: 'worker', cause, count });
+    return count;
   }
 
   #checkHeartbeats(): void {
-    const now = Date.now();
-    const seq = ++this.#pingSeq;
-    for (const entry of this.#workers.all()) {
-      const { state } = entry;
-      if (state.kind !== 'ready' && state.kind !== 'retiring') continue;
-      const silentMs = now - entry.lastPong;
-      if (silentMs > this.#timeoutMs) {
-        this.#options.log.error({ workerId: entry.handle.id, workerPid: entry.handle.pid, silentMs }, 'worker stopped answering heartbeats (its event loop is blocked); killing it with SIGABRT');
-        this.#options.dispatcher.remove(entry.handle.id);
-        entry.state = { kind: 'hung' };
-        entry.handle.kill('SIGABRT');
-        // The stop timer escalates: SIGKILL if SIGABRT has not ended it within the grace.
-        this.#armStopTimer(entry, ABORT_GRACE_MS);
-        continue;
-      }
-      entry.handle.send({ type: 'ping', seq });
+    const { log, dispatcher } = this.#options;
+    const { ping, hung } = heartbeatVerdicts(this.#workers.all(), Date.now(), this.#timeoutMs);
+    for (const entry of hung) {
+      log.error({ workerId: entry.handle.id, workerPid: entry.handle.pid, silentMs: Date.now() - entry.lastPong }, 'worker stopped answering heartbeats (its event loop is blocked); killing it with SIGABRT');
+      dispatcher.remove(entry.handle.id);
+      entry.state = { kind: 'hung' };
+      entry.handle.kill('SIGABRT');
+      // The stop timer escalates: SIGKILL if SIGABRT has not ended it within the grace.
+      this.#armStopTimer(entry, ABORT_GRACE_MS);
     }
+    const seq = ++this.#pingSeq;
+    for (const entry of ping) entry.handle.send({ type: 'ping', seq });
   }
 
   #requestReload(reason: string): void {
     const { log } = this.#options;
-    switch (this.#phase.kind) {
-      case 'running':
+    switch (reloadStep(this.#phase.kind)) {
+      case 'begin':
         this.#beginReload(reason);
         return;
-      case 'starting':
-      case 'reloading':
-        // Handled once the current step is over; HUPs meanwhile make one more reload, not many.
+      case 'queue':
         log.info({ reason }, 'reload queued until the workers now starting are ready');
         this.#reloadPending = reason;
         return;
-      case 'delaying':
-      case 'stopping':
+      case 'ignore':
         log.info({ reason }, 'reload ignored: stopping');
         return;
-      default:
-        assertNever(this.#phase, 'phase');
     }
   }
 
   #beginReload(reason: string): void {
     this.#options.log.info({ reason }, 'reloading: reading the configuration');
-    this.#phase = { kind: 'reloading', config: undefined };
+    this.#phase = { kind: 'reloading', next: undefined };
     this.#options.notify({ type: 'reloading' });
     this.#options.loadConfig().then(
       (config) => {
@@ -410,12 +471,10 @@ export class Arbiter<C extends ArbiterConfig> {
 
   #onConfigLoaded(config: C): void {
     if (this.#phase.kind !== 'reloading') return; // stopped meanwhile
-    // A worker count changed in the config wins over TTIN/TTOU; else the scaled count stays.
-    if (config.workers !== this.#config.workers) this.#target = config.workers;
+    this.#target = reloadedTarget(this.#target, this.#config.workers, config.workers);
     const generation = this.#generation + 1;
-    this.#phase = { kind: 'reloading', config };
+    this.#phase = { kind: 'reloading', next: { generation, config } };
     this.#options.log.info({ generation, workers: this.#target }, 'reloading: starting the new workers');
-    for (let i = 0; i < this.#target; i++) this.#fork(generation, config);
   }
 
   #onConfigFailed(error: unknown): void {
@@ -427,33 +486,25 @@ export class Arbiter<C extends ArbiterConfig> {
   }
 
   /** Every worker of the reload's generation is ready: it takes over with the reloaded config. */
-  #switchGeneration(config: C): void {
-    const generation = this.#generation + 1;
-    const { dispatcher, log } = this.#options;
-    for (const entry of this.#workers.all()) {
-      const serving = entry.state.kind === 'ready' || entry.state.kind === 'retiring';
-      if (entry.generation === generation && serving) dispatcher.addReady(entry.handle);
-    }
-    // The new workers take connections before the old ones stop taking them.
-    for (const entry of this.#workers.all()) {
-      if (entry.generation !== generation && entry.state.kind !== 'stopping') this.#stopWorker(entry, 'reload');
-    }
+  #switchGeneration(): void {
+    const phase = this.#phase;
+    if (phase.kind !== 'reloading' || phase.next === undefined) return;
+    const { generation, config } = phase.next;
+    // The new workers take connections before the old ones stop taking them (the next plan).
+    for (const entry of this.#workers.of(generation)) if (isServing(entry)) this.#options.dispatcher.addReady(entry.handle);
     this.#generation = generation;
     this.#config = config;
-    log.info({ generation, workers: this.#target }, 'reloaded');
+    this.#holds = [];
+    this.#options.log.info({ generation, workers: this.#target }, 'reloaded');
     this.#endReload(true);
   }
 
   #abortReload(message: string): void {
-    if (this.#phase.kind !== 'reloading') return;
+    const phase = this.#phase;
+    if (phase.kind !== 'reloading' || phase.next === undefined) return;
     this.#options.log.error({ reason: message }, 'reload failed: the new workers could not start; the old workers keep serving');
-    for (const entry of this.#workers.all()) {
-      if (entry.generation === this.#generation + 1 && entry.state.kind !== 'stopping') {
-        entry.state = { kind: 'stopping', reason: 'reload failed' };
-        // A booting worker has no stop handler yet; SIGTERM ends it either way.
-        entry.handle.kill('SIGTERM');
-        this.#armStopTimer(entry, FAST_STOP_MS);
-      }
+    for (const entry of this.#workers.of(phase.next.generation)) {
+      if (entry.state.kind !== 'stopping') this.#terminate(entry, 'reload failed');
     }
     this.#endReload(false);
   }
@@ -461,7 +512,6 @@ export class Arbiter<C extends ArbiterConfig> {
   #endReload(ok: boolean): void {
     this.#phase = { kind: 'running' };
     this.#options.notify({ type: 'reloaded', ok, generation: this.#generation, workers: this.#target });
-    this.#spawnMissing();
     this.#runPendingReload();
   }
 
@@ -481,33 +531,95 @@ export class Arbiter<C extends ArbiterConfig> {
     }
     this.#target += by;
     log.info({ workers: this.#target }, by > 0 ? 'adding a worker (SIGTTIN)' : 'removing a worker (SIGTTOU)');
-    if (by > 0) {
-      this.#spawnMissing();
+  }
+
+  /** Makes the workers what the desired state says: forks, stops, and the switch of a reload. */
+  #reconcile(): void {
+    const now = Date.now();
+    this.#holds = this.#holds.filter((until) => until > now);
+    let forks = 0;
+    let deferred = false;
+    for (let pass = 0; pass < 2; pass++) {
+      let switched = false;
+      for (const action of planReconcile(this.#desired(), this.#workers.all())) {
+        switch (action.kind) {
+          case 'fork':
+            if (forks < FORKS_PER_TURN) {
+              this.#fork(action.generation, now);
+              forks++;
+            } else deferred = true;
+            break;
+          case 'stop':
+            this.#stopWorker(action.entry, action.reason, action.mode);
+            break;
+          case 'terminate':
+            this.#terminate(action.entry, action.reason);
+            break;
+          case 'switch':
+            this.#switchGeneration();
+            switched = true;
+            break;
+          default:
+            assertNever(action, 'action');
+        }
+      }
+      // After a switch, the old generation is planned out against the new desired state.
+      if (!switched) break;
+    }
+    const phase = this.#phase;
+    if (phase.kind === 'stopping') {
+      if (this.#workers.size === 0) this.#complete(phase.outcome);
       return;
     }
-    // The youngest goes first: a booting one, else the last to become ready.
-    const current = this.#workers.active(this.#generation);
-    const leaving = current.find((w) => w.state.kind === 'booting') ?? current.at(-1);
-    if (leaving !== undefined) this.#stopWorker(leaving, 'scaled down');
+    this.#armReconcile(deferred ? 0 : Math.min(...this.#holds) - now);
   }
 
-  #spawnMissing(): void {
-    if (this.#phase.kind === 'stopping' || (this.#phase.kind === 'reloading' && this.#phase.config !== undefined)) return;
-    for (let active = this.#workers.active(this.#generation).length; active < this.#target; active++) this.#fork(this.#generation, this.#config);
+  #desired(): DesiredState {
+    const phase = this.#phase;
+    return {
+      generation: this.#generation,
+      target: this.#target,
+      next: phase.kind === 'reloading' ? phase.next?.generation : undefined,
+      held: this.#holds.length,
+      stop: phase.kind === 'stopping' ? phase.mode : undefined,
+    };
   }
 
-  #fork(generation: number, config: C): void {
+  /** The next reconcile after `ms` (a held slot's due time); Infinity: none is due. */
+  #armReconcile(ms: number): void {
+    clearTimeout(this.#reconcileTimer);
+    this.#reconcileTimer = undefined;
+    if (!Number.isFinite(ms)) return;
+    this.#reconcileTimer = setTimeout(() => {
+      this.enqueue({ type: 'reconcile-due' });
+    }, Math.max(0, ms));
+  }
+
+  #fork(generation: number, now: number): void {
+    const config = this.#phase.kind === 'reloading' && this.#phase.next?.generation === generation ? this.#phase.next.config : this.#config;
     const workerId = this.#nextWorkerId++;
-    this.#workers.add(this.#options.host.fork(workerId, config), generation);
+    this.#workers.add(this.#options.host.fork(workerId, config), generation, now);
   }
 
-  #stopWorker(entry: WorkerEntry, reason: string, mode: StopMode = 'graceful'): void {
+  #stopWorker(entry: WorkerEntry, reason: string, mode: StopMode): void {
     // A hung worker cannot read a stop message, and its SIGKILL is already due.
     if (entry.state.kind === 'hung') return;
     this.#options.dispatcher.remove(entry.handle.id);
-    entry.state = { kind: 'stopping', reason };
-    entry.handle.send({ type: 'stop', mode, timeoutMs: Math.round(this.#config.graceful_timeout * 1000) });
-    this.#armStopTimer(entry, mode === 'fast' ? FAST_STOP_MS : this.#config.graceful_timeout * 1000 + DEADLINE_SLACK_MS);
+    entry.state = { kind: 'stopping', reason, mode };
+    entry.handle.send({ type: 'stop', mode, timeoutMs: this.#gracefulMs() });
+    this.#armStopTimer(entry, mode === 'fast' ? FAST_STOP_MS : this.#gracefulMs() + DEADLINE_SLACK_MS);
+  }
+
+  /** A worker that does not serve yet has nothing to drain; before its stop handler, SIGTERM ends it. */
+  #terminate(entry: WorkerEntry, reason: string): void {
+    this.#options.dispatcher.remove(entry.handle.id);
+    entry.state = { kind: 'stopping', reason, mode: 'fast' };
+    entry.handle.kill('SIGTERM');
+    this.#armStopTimer(entry, FAST_STOP_MS);
+  }
+
+  #gracefulMs(): number {
+    return Math.round(this.#config.graceful_timeout * 1000);
   }
 
   #armStopTimer(entry: WorkerEntry, ms: number): void {
@@ -539,16 +651,9 @@ export class Arbiter<C extends ArbiterConfig> {
       this.#options.stopAccepting();
       this.#options.dispatcher.dropWaiting();
     }
-    clearTimeout(this.#respawnTimer);
+    this.#holds = [];
+    clearTimeout(this.#reconcileTimer);
     clearTimeout(this.#delayTimer);
-    if (this.#workers.size === 0) {
-      this.#complete(outcome);
-      return;
-    }
-    for (const entry of this.#workers.all()) {
-      const reason = entry.state.kind === 'stopping' ? entry.state.reason : 'shutdown';
-      this.#stopWorker(entry, reason, mode);
-    }
   }
 
   /** Enters delaying or stopping; the first step out of service tells systemd (STOPPING=1), once. */
@@ -559,7 +664,7 @@ export class Arbiter<C extends ArbiterConfig> {
   }
 
   #complete(outcome: Outcome): void {
-    clearTimeout(this.#respawnTimer);
+    clearTimeout(this.#reconcileTimer);
     clearTimeout(this.#delayTimer);
     clearInterval(this.#heartbeatTimer);
     this.#finish(outcome);

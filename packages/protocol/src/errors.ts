@@ -19,7 +19,7 @@ interface ErrorDetails {
   PYTHON_APP_FAILED: { app: string; exitCode: ExitCode; message: string };
   ENV_FILE_FAILED: { file: string; reason: string };
   STATIC_DIR_INVALID: { mount: string; path: string; reason: string };
-  CRASH_LOOP: { failures: number; windowSeconds: number };
+  CRASH_LOOP: { failures: number; windowSeconds: number; exitCode: ExitCode; message: string };
   PID_FILE_TAKEN: { path: string; pid: number };
   PID_FILE_FAILED: { path: string; reason: string };
   IPC_INVALID: { reason: string };
@@ -100,10 +100,10 @@ const registry: { [C in ErrorCode]: ErrorSpec<ErrorDetails[C]> } = {
     message: (d) => `static ${d.mount}: ${d.path} ${d.reason}; run collectstatic (or create it), or fix the directory in static (it is relative to chdir)`,
   },
   CRASH_LOOP: {
-    exitCode: ExitCode.RuntimeFailure,
+    exitCode: (d) => d.exitCode,
     message: (d) =>
-      `workers failed ${String(d.failures)} times within ${String(d.windowSeconds)} s, so bicorn stopped; ` +
-      'see the errors logged above (raise max_restarts or restart_window to tolerate more)',
+      `workers could not boot ${String(d.failures)} times within ${String(d.windowSeconds)} s while none served, so bicorn stopped; the last failure:\n${d.message.trimEnd()}\n` +
+      'fix it and start bicorn again (raise max_restarts or restart_window to retry longer)',
   },
   PID_FILE_TAKEN: {
     exitCode: ExitCode.Usage,

@@ -39,7 +39,22 @@ export type WorkerMessage =
   | { type: 'draining'; inFlight: number }
   | { type: 'pong'; seq: number }
   /** The worker should be replaced; it goes on serving until the master stops it. */
-  | { type: 'recycle'; reason: RecycleReason; detail: string };
+  | { type: 'recycle'; reason: RecycleReason; detail: string }
+  /**
+   * The worker has taken the connection handed to it last, and read its first request if one
+   * came at once: the master hands it the next one only after this. With its load then.
+   */
+  | ({ type: 'accepted' } & Load)
+  /** The worker's load changed: its app can start a request now, or no longer can. */
+  | ({ type: 'load' } & Load);
+
+/** What a worker can take on, for the master's choice of who gets a new connection. */
+export interface Load {
+  /** Its app can start a request now: a free Python thread, an event loop that answers in time. */
+  readonly free: boolean;
+  /** Requests that wait for its app to start them. */
+  readonly waiting: number;
+}
 
 type Fields = Record<string, unknown>;
 
@@ -64,6 +79,11 @@ const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'obj
 const isStopMode = (v: unknown): v is StopMode => v === 'graceful' || v === 'fast';
 const isRecycleReason = (v: unknown): v is RecycleReason => recycleReasons.includes(v as RecycleReason);
 const isStringOrNull = (v: unknown): v is string | null => v === null || typeof v === 'string';
+const isBoolean = (v: unknown): v is boolean => typeof v === 'boolean';
+
+function load(m: Fields): Load {
+  return { free: field(m, 'free', isBoolean, 'a boolean'), waiting: field(m, 'waiting', isCount, 'a count') };
+}
 
 export function parseMasterMessage(value: unknown): MasterMessage {
   const m = objectWithType(value);
@@ -118,6 +138,10 @@ export function parseWorkerMessage(value: unknown): WorkerMessage {
         reason: field(m, 'reason', isRecycleReason, `one of ${recycleReasons.join(', ')}`),
         detail: field(m, 'detail', isString, 'a detail'),
       };
+    case 'accepted':
+      return { type: 'accepted', ...load(m) };
+    case 'load':
+      return { type: 'load', ...load(m) };
     default:
       throw invalid(`unknown worker message type ${describe(m.type)}`);
   }

@@ -4,6 +4,7 @@ import { servableApp, type Config } from '@bicorn/config';
 import type { AsgiWebSocketCallable } from '@bicorn/gateway';
 import { loadJsApp } from '@bicorn/js';
 import { PythonHost, RunnerProcess, appEnvironment, findInterpreter } from '@bicorn/python';
+import type { Load } from '@bicorn/protocol';
 import type { Logger } from '@bicorn/runtime';
 import type { RequestListener } from 'node:http';
 
@@ -16,6 +17,10 @@ export interface AppHost {
   readonly state: Record<string, unknown> | undefined;
   /** The process that runs the app: the Python process, or this worker. */
   readonly appPid: number | undefined;
+  /** What the app can take on now. */
+  load(): Load;
+  /** `listener` runs whenever the load may have changed. */
+  watchLoad(listener: () => void): void;
   /**
    * A request timed out. Returns whether the app's process is stuck and the worker should be
    * replaced; a Python process then logs its stacks first.
@@ -24,6 +29,12 @@ export interface AppHost {
   /** Stops the app (the Python process finishes what is in flight); resolves when it has. */
   close(timeoutMs: number): Promise<void>;
 }
+
+/**
+ * An app in this process can always start a request: if its event loop is blocked, nothing in
+ * the worker runs, and the master's heartbeat finds it.
+ */
+const IN_PROCESS_LOAD: Load = { free: true, waiting: 0 };
 
 /** Makes the Python runner print every thread's stack to its stderr (faulthandler). */
 const DUMP_STACKS = 'SIGUSR2';
@@ -40,6 +51,8 @@ export function failedAppHost(message: string): AppHost {
     websocket: undefined,
     state: undefined,
     appPid: process.pid,
+    load: () => IN_PROCESS_LOAD,
+    watchLoad: () => undefined,
     requestTimedOut: () => false,
     close: () => Promise.resolve(),
   };
@@ -57,6 +70,8 @@ export async function startAppHost(config: Config, log: Logger, onDeath: () => v
       websocket: host.websocket,
       state: host.state,
       appPid: process.pid,
+      load: () => IN_PROCESS_LOAD,
+      watchLoad: () => undefined,
       // A JS app that hangs its event loop is caught by the heartbeat; one that only never
       // answers leaves nothing stuck once its request is ended.
       requestTimedOut: () => false,
@@ -92,6 +107,8 @@ export async function startAppHost(config: Config, log: Logger, onDeath: () => v
     // The Python app's lifespan state lives in its own process.
     state: undefined,
     appPid: runner.pid,
+    load: () => IN_PROCESS_LOAD,
+    watchLoad: () => undefined,
     requestTimedOut: (responseStarted) => {
       // Once a response has begun, the client may be what stalled; before, it is the app.
       if (responseStarted || runner.pid === undefined) return false;

@@ -1,7 +1,7 @@
 // Booting a worker from the master's boot message: config, logs, the app host, the HTTP
 // server and the recycler. Throws a BicornError when the worker cannot serve. Runs in a worker.
 import { reviveConfig, staticMounts, type Config } from '@bicorn/config';
-import { ExitCode, isBicornError, type MasterMessage, type RecycleReason } from '@bicorn/protocol';
+import { ExitCode, isBicornError, type Load, type MasterMessage, type RecycleReason } from '@bicorn/protocol';
 import { createAccessLog, createLogger, type Logger } from '@bicorn/runtime';
 import { StaticFiles } from '@bicorn/static';
 import { failedAppHost, startAppHost, type AppHost } from './app-host.js';
@@ -13,6 +13,9 @@ export interface RunningWorker {
   readonly log: Logger;
   readonly server: WorkerServer;
   readonly appInterface: string;
+  /** What its app can take on; `watchLoad` hears of changes. */
+  load(): Load;
+  watchLoad(listener: () => void): void;
   /** Set under --reload when the app failed to load: the worker serves this error instead. */
   readonly loadError: string | null;
   /** Stops the app host once requests have drained. */
@@ -93,6 +96,10 @@ export async function bootWorker(boot: Extract<MasterMessage, { type: 'boot' }>,
     log,
     server,
     appInterface: app.interface,
+    load: () => app.load(),
+    watchLoad: (listener) => {
+      app.watchLoad(listener);
+    },
     loadError,
     closeApp: (timeoutMs) => {
       recycler.close();

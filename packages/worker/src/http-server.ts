@@ -27,6 +27,8 @@ export interface WorkerServerOptions {
 interface Connection {
   /** Handed to the WebSocket gateway, which closes it on drain. */
   upgraded: boolean;
+  /** Tells the master the connection was taken, once: after its first request, or soon. */
+  acknowledge: (() => void) | undefined;
   /** Responses under way on this connection (more than one when requests are pipelined). */
   busy: number;
   /** Responses finished; a connection that has served none may still carry its first request. */
@@ -39,6 +41,12 @@ interface Connection {
  * reset. A request that comes gets its answer with `Connection: close`.
  */
 const IDLE_DRAIN_GRACE_MS = 1_000;
+/**
+ * How long the acknowledgement of a connection waits for its first request, whose admission
+ * the load it reports then includes. A client sends its request at once; the master has handed
+ * this worker nothing else meanwhile.
+ */
+const ACKNOWLEDGE_WAIT_MS = 10;
 const GATEWAY_TIMEOUT = 'HTTP/1.1 504 Gateway Timeout\r\ncontent-type: text/plain\r\ncontent-length: 16\r\nconnection: close\r\n\r\nGateway Timeout\n';
 
 export class WorkerServer {
@@ -54,8 +62,9 @@ export class WorkerServer {
     this.#server = createServer();
     this.#server.keepAliveTimeout = options.keepAliveMs;
     this.#server.on('connection', (socket: Socket) => {
-      this.#connections.set(socket, { upgraded: false, busy: 0, served: 0 });
+      this.#connections.set(socket, { upgraded: false, acknowledge: undefined, busy: 0, served: 0 });
       socket.once('close', () => {
+        this.#acknowledge(socket);
         this.#connections.delete(socket);
         this.#checkDrained();
       });
@@ -65,6 +74,7 @@ export class WorkerServer {
       options.onRequest();
       this.#track(req, res);
       listener(req, res);
+      this.#acknowledge(req.socket);
     });
     if (options.websocket !== undefined) {
       const upgrades = new WebSocketUpgrades(options.websocket, options.accessLog);
@@ -76,6 +86,7 @@ export class WorkerServer {
         }
         const connection = this.#connections.get(req.socket);
         if (upgrades.handle(req, socket, head) && connection !== undefined) connection.upgraded = true;
+        this.#acknowledge(req.socket);
       });
     }
     // The server never listens itself: connections arrive from the master. 'listening'
@@ -88,8 +99,29 @@ export class WorkerServer {
     return this.#responses.size + (this.#upgrades?.open ?? 0);
   }
 
-  accept(socket: Socket): void {
+  /** Serves a connection from the master; `acknowledge` runs once its first request was admitted, or soon. */
+  accept(socket: Socket, acknowledge: () => void): void {
     this.#server.emit('connection', socket);
+    const connection = this.#connections.get(socket);
+    if (connection === undefined) {
+      acknowledge();
+      return;
+    }
+    const timer = setTimeout(() => {
+      this.#acknowledge(socket);
+    }, ACKNOWLEDGE_WAIT_MS);
+    connection.acknowledge = () => {
+      clearTimeout(timer);
+      acknowledge();
+    };
+  }
+
+  #acknowledge(socket: Socket): void {
+    const connection = this.#connections.get(socket);
+    const acknowledge = connection?.acknowledge;
+    if (connection === undefined || acknowledge === undefined) return;
+    connection.acknowledge = undefined;
+    acknowledge();
   }
 
   /**

@@ -13,6 +13,7 @@ import {
 } from '@bicorn/protocol';
 import { Socket } from 'node:net';
 import { bootWorker, type RunningWorker } from './boot.js';
+import { LoadReporter } from './load-reporter.js';
 
 // Ctrl-C reaches the whole process group, and `systemctl kill` the whole cgroup: the master
 // decides how its workers stop, reload, scale and reopen logs.
@@ -40,6 +41,10 @@ try {
   process.exit(exitCode);
 }
 const { config, log, server } = worker;
+const loads = new LoadReporter(() => worker.load(), (message) => void send(message));
+worker.watchLoad(() => {
+  loads.changed();
+});
 
 function exit(code: ExitCode): never {
   worker.flushLogs();
@@ -78,8 +83,14 @@ process.on('message', (raw: unknown, handle: unknown) => {
   }
   switch (message.type) {
     case 'connection':
-      if (handle instanceof Socket) server.accept(handle);
-      else log.warn({ listener: message.listener }, 'connection message without a socket; ignored');
+      if (handle instanceof Socket) {
+        server.accept(handle, () => {
+          loads.accepted();
+        });
+      } else {
+        log.warn({ listener: message.listener }, 'connection message without a socket; ignored');
+        loads.accepted();
+      }
       return;
     case 'stop':
       void stop(message.mode, message.timeoutMs);
