@@ -26,8 +26,10 @@ export interface AppHost {
    * replaced; a Python process then logs its stacks first.
    */
   requestTimedOut(responseStarted: boolean): boolean;
-  /** Stops the app (the Python process finishes what is in flight); resolves when it has. */
+  /** Stops the app (the Python process finishes what is in flight); resolves when it has. The same promise on every call. */
   close(timeoutMs: number): Promise<void>;
+  /** Stops the app now: a fast stop during a graceful one. */
+  destroy(): void;
 }
 
 /**
@@ -55,6 +57,7 @@ export function failedAppHost(message: string): AppHost {
     watchLoad: () => undefined,
     requestTimedOut: () => false,
     close: () => Promise.resolve(),
+    destroy: () => undefined,
   };
 }
 
@@ -64,6 +67,7 @@ export async function startAppHost(config: Config, log: Logger, onDeath: () => v
   const cwd = process.cwd();
   if (servable.kind === 'js') {
     const host = await loadJsApp({ app: servable.app, interface: servable.interface, cwd, rootPath: config.root_path, lifespan: config.lifespan, log });
+    let closing: Promise<void> | undefined;
     return {
       interface: host.interface,
       listener: host.listener,
@@ -75,7 +79,9 @@ export async function startAppHost(config: Config, log: Logger, onDeath: () => v
       // A JS app that hangs its event loop is caught by the heartbeat; one that only never
       // answers leaves nothing stuck once its request is ended.
       requestTimedOut: () => false,
-      close: (timeoutMs) => host.close(timeoutMs),
+      close: (timeoutMs) => (closing ??= host.close(timeoutMs)),
+      // The lifespan shutdown is bounded by its timeout; the process exits after it either way.
+      destroy: () => undefined,
     };
   }
   const runner = await RunnerProcess.start({
@@ -92,9 +98,10 @@ export async function startAppHost(config: Config, log: Logger, onDeath: () => v
     log,
   });
   const host = new PythonHost(runner, { window: config.stream_window, rootPath: config.root_path, log });
-  let closing = false;
+  let closing: Promise<void> | undefined;
+  let destroyed = false;
   void runner.exited.then(async ({ code, signal }) => {
-    if (closing) return;
+    if (closing !== undefined || destroyed) return;
     log.error({ pythonPid: runner.pid, code, signal }, 'the Python process died; answering 502 for its requests and replacing this worker');
     await host.failAll();
     onDeath();
@@ -116,11 +123,15 @@ export async function startAppHost(config: Config, log: Logger, onDeath: () => v
       process.kill(runner.pid, DUMP_STACKS);
       return true;
     },
-    close: async (timeoutMs) => {
-      closing = true;
-      const { code, signal } = await runner.shutdown(timeoutMs);
-      if (signal === null) log.info({ pythonPid: runner.pid, code }, 'python process stopped');
-      else log.warn({ pythonPid: runner.pid, signal }, 'python process did not stop in time; killed');
+    close: (timeoutMs) =>
+      (closing ??= runner.shutdown(timeoutMs).then(({ code, signal }) => {
+        if (signal === null) log.info({ pythonPid: runner.pid, code }, 'python process stopped');
+        else if (destroyed || timeoutMs === 0) log.info({ pythonPid: runner.pid, signal }, 'python process killed: a fast stop');
+        else log.warn({ pythonPid: runner.pid, signal }, 'python process did not stop in time; killed');
+      })),
+    destroy: () => {
+      destroyed = true;
+      runner.kill();
     },
   };
 }

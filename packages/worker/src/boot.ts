@@ -18,8 +18,10 @@ export interface RunningWorker {
   watchLoad(listener: () => void): void;
   /** Set under --reload when the app failed to load: the worker serves this error instead. */
   readonly loadError: string | null;
-  /** Stops the app host once requests have drained. */
+  /** Stops the app host once requests have drained; the same promise on every call. */
   closeApp(timeoutMs: number): Promise<void>;
+  /** Stops the app host now. */
+  destroyApp(): void;
   reopenLogs(): void;
   /** Writes every buffered log line; call before exiting. */
   flushLogs(): void;
@@ -104,6 +106,10 @@ export async function bootWorker(boot: Extract<MasterMessage, { type: 'boot' }>,
     closeApp: (timeoutMs) => {
       recycler.close();
       return app.close(appStuck ? 0 : timeoutMs);
+    },
+    destroyApp: () => {
+      recycler.close();
+      app.destroy();
     },
     reopenLogs: () => {
       destination.reopen();

@@ -11,6 +11,7 @@ import {
   type StopMode,
   type WorkerMessage,
 } from '@bicorn/protocol';
+import cluster from 'node:cluster';
 import { Socket } from 'node:net';
 import { bootWorker, type RunningWorker } from './boot.js';
 import { LoadReporter } from './load-reporter.js';
@@ -18,6 +19,18 @@ import { LoadReporter } from './load-reporter.js';
 // Ctrl-C reaches the whole process group, and `systemctl kill` the whole cgroup: the master
 // decides how its workers stop, reload, scale and reopen logs.
 for (const signal of ['SIGINT', 'SIGHUP', 'SIGTTIN', 'SIGTTOU', 'SIGUSR1'] as const) process.on(signal, () => undefined);
+
+// A master that dies without a stop (SIGKILL, the OOM killer) closes the IPC channel, on which
+// node:cluster would end this worker at once, cutting what it serves. Marked as expected, the
+// disconnect is ours to handle: a booted worker drains (its requests in flight finish, no new
+// connection can come), then exits; one still booting exits now. Never an orphan that serves on.
+if (cluster.worker !== undefined) cluster.worker.exitedAfterDisconnect = true;
+let onMasterGone = (): void => {
+  process.exit(ExitCode.Ok);
+};
+process.once('disconnect', () => {
+  onMasterGone();
+});
 
 const boot = await handshake();
 // A master that stops while this worker starts (another worker failed to boot) says stop first.
@@ -59,10 +72,18 @@ process.on('uncaughtException', (error) => {
 /** How long the app gets to finish once its requests have drained. */
 const APP_CLOSE_MS = 5_000;
 
-let stopping = false;
+let stopping: StopMode | undefined;
 async function stop(mode: StopMode, timeoutMs: number): Promise<void> {
-  if (stopping && mode === 'graceful') return;
-  stopping = true;
+  if (stopping !== undefined) {
+    // A fast stop during a graceful one hurries it: the connections close and the app stops now.
+    if (mode === 'fast' && stopping === 'graceful') {
+      stopping = 'fast';
+      await server.drain('fast', 0);
+      worker.destroyApp();
+    }
+    return;
+  }
+  stopping = mode;
   log.debug({ mode, inFlight: server.inFlight }, 'draining');
   void send({ type: 'draining', inFlight: server.inFlight });
   await server.drain(mode, timeoutMs);
@@ -72,6 +93,10 @@ async function stop(mode: StopMode, timeoutMs: number): Promise<void> {
 
 // A TERM sent to the worker alone (or to the whole group, as systemd does) drains it.
 process.on('SIGTERM', () => void stop('graceful', config.graceful_timeout * 1000));
+onMasterGone = () => {
+  log.error({ inFlight: server.inFlight }, 'the master is gone (killed?): finishing the requests in flight, then exiting');
+  void stop('graceful', config.graceful_timeout * 1000);
+};
 
 process.on('message', (raw: unknown, handle: unknown) => {
   let message: MasterMessage;
