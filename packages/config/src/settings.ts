@@ -216,6 +216,13 @@ export const settings = {
     default: null,
     doc: 'A request is ended when, before its response is complete, no byte has moved either way on its connection for this long: 504, or a cut connection once the response began. A Python app process stuck in it is replaced, with its stacks logged. WebSockets are not timed. Default: timeout; 0 turns it off.',
   }),
+  queue_timeout: setting({
+    section: 'Timeouts',
+    flags: ['--queue-timeout'],
+    type: duration,
+    default: 10,
+    doc: "How long a request may wait for its app to start it (a Python app whose threads are all busy, or whose event loop has not answered in time, or whose process is being restarted) before it gets 503 with Retry-After and Connection: close, so that the client retries on a new connection, which the master gives to a worker that can take it. 0: no limit (request_timeout still applies).",
+  }),
   graceful_timeout: setting({
     section: 'Timeouts',
     flags: ['--graceful-timeout', '--timeout-graceful-shutdown'],

@@ -77,6 +77,22 @@ describe('dispatcher', () => {
     expect(counts()).toEqual([0, 0, 1]);
   });
 
+  it('waits for a due acknowledgement rather than give the connection to a saturated app, but not for long', () => {
+    const { dispatcher, counts } = setup(2);
+    dispatcher.update(1, saturated(0), false);
+    dispatcher.dispatch(0, socket());
+    expect(counts()).toEqual([0, 1]);
+    dispatcher.dispatch(0, socket());
+    expect(counts()).toEqual([0, 1]);
+    dispatcher.update(2, free, true);
+    expect(counts()).toEqual([0, 2]);
+    dispatcher.dispatch(0, socket());
+    vi.advanceTimersByTime(199);
+    expect(counts()).toEqual([0, 2]);
+    vi.advanceTimersByTime(1);
+    expect(counts()).toEqual([1, 2]);
+  });
+
   it('gives a connection whose worker went away to another one', () => {
     const { dispatcher, targets, counts } = setup(2);
     targets[0]!.gone = true;

@@ -2,9 +2,11 @@
 // A worker gets a connection only once it has acknowledged the last one (as node's round-robin
 // handle keeps a free list), and it acknowledges after reading the connection's first request,
 // so that its load is known before the next one: by preference a worker whose app can start a
-// request now gets it, round robin; when every app is saturated, the one that had a free slot
-// most recently, since it is making progress where the others may be stuck. A connection that
-// arrives while no worker can take one waits in a bounded queue rather than being refused.
+// request now gets it, round robin. While a worker's acknowledgement is due, the connection
+// waits for it rather than go to a saturated app; when every app is saturated, the one that had
+// a free slot most recently gets it, since it is making progress where the others may be stuck.
+// A connection that arrives while no worker can take one waits in a bounded queue rather than
+// being refused.
 import type { Load } from '@bicorn/protocol';
 import type { Socket } from 'node:net';
 
@@ -25,21 +27,30 @@ export interface WorkerLoad extends Load {
 interface Entry {
   readonly target: ConnectionTarget;
   acknowledged: boolean;
+  /** When it was handed its last connection. */
+  sentAt: number;
   free: boolean;
   waiting: number;
   freeAt: number;
 }
 
 const MAX_WAITING = 1024;
+/**
+ * How long an acknowledgement is awaited before a worker counts as too busy to give one (its
+ * event loop blocked): it comes within 10 ms of the hand-over, or at the first request.
+ */
+const ACKNOWLEDGE_DUE_MS = 200;
 
 export class Dispatcher {
   readonly #ready: Entry[] = [];
   readonly #waiting: { listener: number; socket: Socket }[] = [];
   #next = 0;
+  /** Runs the queue again when an awaited acknowledgement is overdue. */
+  #overdue: NodeJS.Timeout | undefined;
 
   addReady(target: ConnectionTarget): void {
     if (this.#find(target.id) !== undefined) return;
-    this.#ready.push({ target, acknowledged: true, free: true, waiting: 0, freeAt: Date.now() });
+    this.#ready.push({ target, acknowledged: true, sentAt: 0, free: true, waiting: 0, freeAt: Date.now() });
     this.#dispatchWaiting();
   }
 
@@ -69,13 +80,16 @@ export class Dispatcher {
   }
 
   dispatch(listener: number, socket: Socket): void {
-    const entry = this.#choose();
-    if (entry === undefined) {
-      if (this.#waiting.length >= MAX_WAITING) socket.destroy();
-      else this.#waiting.push({ listener, socket });
-      return;
-    }
+    // Behind connections already waiting, a new one waits too.
+    const entry = this.#waiting.length === 0 ? this.#choose() : undefined;
+    if (entry !== undefined) this.#send(entry, listener, socket);
+    else if (this.#waiting.length >= MAX_WAITING) socket.destroy();
+    else this.#waiting.push({ listener, socket });
+  }
+
+  #send(entry: Entry, listener: number, socket: Socket): void {
     entry.acknowledged = false;
+    entry.sentAt = Date.now();
     const { target } = entry;
     target.sendConnection(listener, socket, (error) => {
       // The worker went away while the socket was in flight: give it to another one.
@@ -88,30 +102,53 @@ export class Dispatcher {
 
   /** Drops the connections still waiting for a worker; used when stopping. */
   dropWaiting(): void {
+    clearTimeout(this.#overdue);
     for (const { socket } of this.#waiting.splice(0)) socket.destroy();
   }
 
-  /** The next acknowledged worker with a free app, round robin; else the one free most recently. */
+  /**
+   * The next acknowledged worker with a free app, round robin; else none while an
+   * acknowledgement is due; else the saturated one that was free most recently.
+   */
   #choose(): Entry | undefined {
     const count = this.#ready.length;
+    const now = Date.now();
     let saturated: Entry | undefined;
+    let dueAt = Infinity;
     for (let i = 1; i <= count; i++) {
       const index = (this.#next + i) % count;
       const entry = this.#ready[index];
-      if (!entry?.acknowledged) continue;
+      if (entry === undefined) continue;
+      if (!entry.acknowledged) {
+        if (now - entry.sentAt < ACKNOWLEDGE_DUE_MS) dueAt = Math.min(dueAt, entry.sentAt + ACKNOWLEDGE_DUE_MS);
+        continue;
+      }
       if (entry.free) {
         this.#next = index;
         return entry;
       }
       if (saturated === undefined || entry.freeAt > saturated.freeAt || (entry.freeAt === saturated.freeAt && entry.waiting < saturated.waiting)) saturated = entry;
     }
-    return saturated;
+    if (dueAt === Infinity) return saturated;
+    this.#armOverdue(dueAt - now);
+    return undefined;
+  }
+
+  #armOverdue(ms: number): void {
+    if (this.#overdue !== undefined) return;
+    this.#overdue = setTimeout(() => {
+      this.#overdue = undefined;
+      this.#dispatchWaiting();
+    }, ms);
+    this.#overdue.unref();
   }
 
   #dispatchWaiting(): void {
-    while (this.#waiting.length > 0 && this.#choose() !== undefined) {
+    while (this.#waiting.length > 0) {
+      const entry = this.#choose();
+      if (entry === undefined) return;
       const waiting = this.#waiting.shift();
-      if (waiting !== undefined && !waiting.socket.destroyed) this.dispatch(waiting.listener, waiting.socket);
+      if (waiting !== undefined && !waiting.socket.destroyed) this.#send(entry, waiting.listener, waiting.socket);
     }
   }
 

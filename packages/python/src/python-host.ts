@@ -3,14 +3,16 @@
 // a WSGI app's request body is received whole first (request-body.ts), an ASGI app's streams
 // in as the app reads it (request-stream.ts), and a response the client cannot take yet waits
 // on disk (response-spool.ts) while the app goes on. Runs in the worker, per request.
-import { declaredLength, failResponse, lengthViolation, type AsgiWebSocketCallable } from '@bicorn/gateway';
-import type { Frame, FrameOf } from '@bicorn/protocol';
+import { declaredLength, failResponse, lengthViolation, serviceUnavailable, type AsgiWebSocketCallable } from '@bicorn/gateway';
+import type { Frame, FrameOf, Load } from '@bicorn/protocol';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { HostLog } from './log.js';
 import { RequestBody } from './request-body.js';
 import { requestFrame } from './request-head.js';
 import { ClientLeft, RequestStream, type BodySource } from './request-stream.js';
 import { ResponseSpool } from './response-spool.js';
+import { AppPulse } from './app-pulse.js';
+import { StartGate } from './start-gate.js';
 import type { RunnerProcess } from './runner-process.js';
 import { responseHead, writeHead, type ResponseHead } from './response-head.js';
 import { sendPythonFile } from './send-file.js';
@@ -34,6 +36,31 @@ interface Stream {
   bodyLength: number;
 }
 
+/** Whether the runner has let go of the frame's stream after sending it. */
+function isLast(frame: Frame): boolean {
+  switch (frame.type) {
+    case 'http-response-body':
+      return !frame.more;
+    case 'http-trailers':
+    case 'http-pathsend':
+    case 'http-error':
+    case 'http-closed':
+      return true;
+    default:
+      return false;
+  }
+}
+
+export interface PythonHostOptions {
+  readonly window: number;
+  readonly rootPath: string;
+  /** The WSGI app's threads. */
+  readonly threads: number;
+  /** How long a request may wait for the app to start it; 0: no limit. */
+  readonly queueTimeoutMs: number;
+  readonly log: HostLog;
+}
+
 const BODY_CHUNK = 256 * 1024;
 const EMPTY = Buffer.alloc(0);
 const BAD_GATEWAY = Buffer.from('Bad Gateway\n');
@@ -46,17 +73,42 @@ export class PythonHost {
   readonly #log: HostLog;
   readonly #streams = new Map<number, Stream>();
   readonly #sockets = new Map<number, WebSocketRelay>();
+  readonly #gate: StartGate;
+  readonly #pulse: AppPulse;
+  /** Streams ended here that the app may still be running: each holds its slot until it lets go. */
+  readonly #letGo = new Set<number>();
+  #onLoad: () => void = () => undefined;
   #nextStream = 1;
   #dead = false;
 
-  constructor(runner: RunnerProcess, options: { window: number; rootPath: string; log: HostLog }) {
+  constructor(runner: RunnerProcess, options: PythonHostOptions) {
     this.#runner = runner;
     this.#window = options.window;
     this.#rootPath = options.rootPath;
     this.#log = options.log;
+    this.#gate = new StartGate({
+      slots: runner.interface === 'wsgi' ? options.threads : Infinity,
+      timeoutMs: options.queueTimeoutMs,
+      onChange: () => {
+        this.#onLoad();
+      },
+    });
+    this.#pulse = new AppPulse(runner, options.log, (responsive) => {
+      this.#gate.setResponsive(responsive);
+    });
     runner.onFrame = (frame) => {
       this.#onFrame(frame);
     };
+  }
+
+  /** What the app can take on now. */
+  load(): Load {
+    return { free: !this.#dead && this.#gate.free, waiting: this.#gate.waiting };
+  }
+
+  /** `listener` runs whenever load() may have changed. */
+  watchLoad(listener: () => void): void {
+    this.#onLoad = listener;
   }
 
   readonly listener = (req: IncomingMessage, res: ServerResponse): void => {
@@ -85,6 +137,19 @@ export class PythonHost {
         if (this.#isDead()) badGateway(res);
         return;
       }
+    }
+    // What the app receives, it has started: a request that cannot start yet waits here.
+    if (!(await this.#gate.take(() => !res.destroyed))) {
+      await body?.dispose();
+      if (!res.destroyed) this.#log.warn({ method: req.method, path: req.url, waiting: this.#gate.waiting }, 'the app did not start the request within queue_timeout; answering 503');
+      serviceUnavailable(res);
+      return;
+    }
+    if (res.destroyed || this.#isDead()) {
+      this.#gate.release();
+      await body?.dispose();
+      if (this.#isDead()) badGateway(res);
+      return;
     }
     const id = this.#newStreamId();
     const stream: Stream = { req, res, window: this.#window, body, pumping: false, spool: undefined, head: undefined, declaredLength: undefined, bodyLength: 0 };
@@ -125,6 +190,7 @@ export class PythonHost {
    */
   async failAll(): Promise<void> {
     this.#dead = true;
+    this.#pulse.close();
     const answered: Promise<void>[] = [];
     for (const { res, body } of this.#streams.values()) {
       void body?.dispose();
@@ -150,6 +216,9 @@ export class PythonHost {
   /** Forgets a stream; tells the runner when it may still be working on it. */
   #end(id: number, stream: Stream, runnerStillBusy: boolean): void {
     this.#streams.delete(id);
+    // Its slot is free once the app has let go: now, or when the runner says so.
+    if (runnerStillBusy) this.#letGo.add(id);
+    else this.#gate.release();
     // A body the app never read keeps the stream open in the runner: end it there too.
     if (runnerStillBusy || stream.body !== undefined) this.#runner.send({ type: 'http-disconnect', stream: id });
     void stream.body?.dispose();
@@ -190,6 +259,7 @@ export class PythonHost {
   #onFrame(frame: Frame): void {
     const stream = this.#streams.get(frame.stream);
     if (stream === undefined) {
+      if (isLast(frame) && this.#letGo.delete(frame.stream)) this.#gate.release();
       const relay = this.#sockets.get(frame.stream);
       if (relay !== undefined) relay.onFrame(frame);
       else if (frame.type === 'http-error') {
@@ -203,7 +273,7 @@ export class PythonHost {
       // Something the app sent that node refuses (a header value, a body longer than its
       // Content-Length): this response fails, the others go on.
       this.#log.error({ err: error, method: stream.req.method, path: stream.req.url }, 'the Python app sent a response node cannot send');
-      if (this.#streams.has(frame.stream)) this.#end(frame.stream, stream, true);
+      if (this.#streams.has(frame.stream)) this.#end(frame.stream, stream, !isLast(frame));
       failResponse(stream.res);
     }
   }

@@ -97,7 +97,7 @@ export async function startAppHost(config: Config, log: Logger, onDeath: () => v
     env: appEnvironment(process.env, { env: config.env, envFile: config.env_file, pythonpath: config.pythonpath, cwd }),
     log,
   });
-  const host = new PythonHost(runner, { window: config.stream_window, rootPath: config.root_path, log });
+  const host = new PythonHost(runner, { window: config.stream_window, rootPath: config.root_path, threads: config.threads, queueTimeoutMs: config.queue_timeout * 1000, log });
   let closing: Promise<void> | undefined;
   let destroyed = false;
   void runner.exited.then(async ({ code, signal }) => {
@@ -114,8 +114,10 @@ export async function startAppHost(config: Config, log: Logger, onDeath: () => v
     // The Python app's lifespan state lives in its own process.
     state: undefined,
     appPid: runner.pid,
-    load: () => IN_PROCESS_LOAD,
-    watchLoad: () => undefined,
+    load: () => host.load(),
+    watchLoad: (listener) => {
+      host.watchLoad(listener);
+    },
     requestTimedOut: (responseStarted) => {
       // Once a response has begun, the client may be what stalled; before, it is the app.
       if (responseStarted || runner.pid === undefined) return false;

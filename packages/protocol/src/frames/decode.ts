@@ -83,6 +83,10 @@ function decodePayload(type: number, stream: number, c: Cursor): Frame {
       return { type: 'fatal', stream: control(stream), exitCode: c.u8(), message: c.text() };
     case FrameType.Shutdown:
       return { type: 'shutdown', stream: control(stream) };
+    case FrameType.Ping:
+      return { type: 'ping', stream: control(stream), seq: c.u32() };
+    case FrameType.Pong:
+      return { type: 'pong', stream: control(stream), seq: c.u32() };
     case FrameType.HttpRequest:
     case FrameType.WsConnect: {
       const more = c.more();
@@ -104,6 +108,8 @@ function decodePayload(type: number, stream: number, c: Cursor): Frame {
       return { type: 'http-body', stream, more: c.more(), body: c.rest() };
     case FrameType.HttpDisconnect:
       return { type: 'http-disconnect', stream };
+    case FrameType.HttpClosed:
+      return { type: 'http-closed', stream };
     case FrameType.HttpResponse:
       return { type: 'http-response', stream, status: c.u16(), headers: c.headers() };
     case FrameType.HttpResponseBody:

@@ -37,6 +37,11 @@ export function encodeFrame(frame: EncodableFrame): Buffer {
       break;
     case 'shutdown':
     case 'http-disconnect':
+    case 'http-closed':
+      break;
+    case 'ping':
+    case 'pong':
+      writer.u32(frame.seq);
       break;
     case 'http-request':
     case 'ws-connect':
@@ -97,6 +102,8 @@ const typeCodes: Readonly<Record<Frame['type'], number>> = {
   ready: FrameType.Ready,
   fatal: FrameType.Fatal,
   shutdown: FrameType.Shutdown,
+  ping: FrameType.Ping,
+  pong: FrameType.Pong,
   'http-request': FrameType.HttpRequest,
   'http-body': FrameType.HttpBody,
   'http-disconnect': FrameType.HttpDisconnect,
@@ -107,6 +114,7 @@ const typeCodes: Readonly<Record<Frame['type'], number>> = {
   'http-trailers': FrameType.HttpTrailers,
   'http-pathsend': FrameType.HttpPathsend,
   'http-early-hint': FrameType.HttpEarlyHint,
+  'http-closed': FrameType.HttpClosed,
   'ws-connect': FrameType.WsConnect,
   'ws-accept': FrameType.WsAccept,
   'ws-message': FrameType.WsMessage,
@@ -123,7 +131,11 @@ function payloadSize(frame: EncodableFrame): number {
       return 1 + textSize(frame.message);
     case 'shutdown':
     case 'http-disconnect':
+    case 'http-closed':
       return 0;
+    case 'ping':
+    case 'pong':
+      return 4;
     case 'http-request':
     case 'ws-connect':
       return (

@@ -4,12 +4,14 @@ from __future__ import annotations
 import struct
 from typing import List, NamedTuple, Optional, Tuple, Union
 
-VERSION = 2
+VERSION = 3
 
 HELLO = 0x01
 READY = 0x02
 FATAL = 0x03
 SHUTDOWN = 0x04
+PING = 0x05
+PONG = 0x06
 HTTP_REQUEST = 0x10
 HTTP_BODY = 0x11
 HTTP_DISCONNECT = 0x12
@@ -20,6 +22,7 @@ CREDIT = 0x16
 HTTP_TRAILERS = 0x17
 HTTP_PATHSEND = 0x18
 HTTP_EARLY_HINT = 0x19
+HTTP_CLOSED = 0x1A
 WS_CONNECT = 0x20
 WS_ACCEPT = 0x21
 WS_MESSAGE = 0x22
@@ -59,6 +62,16 @@ class Fatal(NamedTuple):
 
 class Shutdown(NamedTuple):
     stream: int
+
+
+class Ping(NamedTuple):
+    stream: int
+    seq: int
+
+
+class Pong(NamedTuple):
+    stream: int
+    seq: int
 
 
 class HttpRequest(NamedTuple):
@@ -155,9 +168,13 @@ class WsClose(NamedTuple):
     reason: str
 
 
-Frame = Union[Hello, Ready, Fatal, Shutdown, HttpRequest, HttpBody, HttpDisconnect,
+class HttpClosed(NamedTuple):
+    stream: int
+
+
+Frame = Union[Hello, Ready, Fatal, Shutdown, Ping, Pong, HttpRequest, HttpBody, HttpDisconnect,
               HttpResponse, HttpResponseBody, HttpError, Credit, HttpTrailers, HttpPathsend,
-              HttpEarlyHint, WsConnect, WsAccept, WsMessage, WsClose]
+              HttpEarlyHint, HttpClosed, WsConnect, WsAccept, WsMessage, WsClose]
 
 _HEAD = struct.Struct(">IBI")
 _BODY_HEAD = struct.Struct(">IBIB")
@@ -165,10 +182,11 @@ _U8 = struct.Struct(">B")
 _U16 = struct.Struct(">H")
 _U32 = struct.Struct(">I")
 
-_CONTROL_TYPES = frozenset((HELLO, READY, FATAL, SHUTDOWN))
+_CONTROL_TYPES = frozenset((HELLO, READY, FATAL, SHUTDOWN, PING, PONG))
 _STREAM_TYPES = frozenset((HTTP_REQUEST, HTTP_BODY, HTTP_DISCONNECT, HTTP_RESPONSE,
                            HTTP_RESPONSE_BODY, HTTP_ERROR, CREDIT, HTTP_TRAILERS, HTTP_PATHSEND,
-                           HTTP_EARLY_HINT, WS_CONNECT, WS_ACCEPT, WS_MESSAGE, WS_CLOSE))
+                           HTTP_EARLY_HINT, HTTP_CLOSED, WS_CONNECT, WS_ACCEPT, WS_MESSAGE,
+                           WS_CLOSE))
 
 
 class _Writer:
@@ -218,6 +236,8 @@ def _payload(frame: Frame) -> bytearray:
     elif isinstance(frame, Fatal):
         w.u8(frame.exit_code)
         w.text(frame.message)
+    elif isinstance(frame, (Ping, Pong)):
+        w.u32(frame.seq)
     elif isinstance(frame, (HttpRequest, WsConnect)):
         w.u8(MORE if isinstance(frame, HttpRequest) and frame.more else 0)
         for text in (frame.method, frame.scheme, frame.http_version):
@@ -257,12 +277,12 @@ def _response_head(frame: HttpResponse) -> bytes:
 
 
 _TYPE_OF = {
-    Hello: HELLO, Ready: READY, Fatal: FATAL, Shutdown: SHUTDOWN,
+    Hello: HELLO, Ready: READY, Fatal: FATAL, Shutdown: SHUTDOWN, Ping: PING, Pong: PONG,
     HttpRequest: HTTP_REQUEST, HttpBody: HTTP_BODY, HttpDisconnect: HTTP_DISCONNECT,
     HttpResponse: HTTP_RESPONSE, HttpResponseBody: HTTP_RESPONSE_BODY, HttpError: HTTP_ERROR,
     Credit: CREDIT, HttpTrailers: HTTP_TRAILERS, HttpPathsend: HTTP_PATHSEND,
-    HttpEarlyHint: HTTP_EARLY_HINT, WsConnect: WS_CONNECT, WsAccept: WS_ACCEPT,
-    WsMessage: WS_MESSAGE, WsClose: WS_CLOSE,
+    HttpEarlyHint: HTTP_EARLY_HINT, HttpClosed: HTTP_CLOSED, WsConnect: WS_CONNECT,
+    WsAccept: WS_ACCEPT, WsMessage: WS_MESSAGE, WsClose: WS_CLOSE,
 }
 
 
@@ -429,6 +449,12 @@ def _parse_payload(frame_type: int, stream: int, c: _Cursor) -> Frame:
         return Fatal(stream, c.u8(), c.text())
     if frame_type == SHUTDOWN:
         return Shutdown(stream)
+    if frame_type == PING:
+        return Ping(stream, c.u32())
+    if frame_type == PONG:
+        return Pong(stream, c.u32())
+    if frame_type == HTTP_CLOSED:
+        return HttpClosed(stream)
     if frame_type == HTTP_BODY:
         return HttpBody(stream, c.flags(), c.rest())
     if frame_type == HTTP_DISCONNECT:

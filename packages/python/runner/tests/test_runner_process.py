@@ -219,7 +219,7 @@ class RunnerProcessTest(unittest.TestCase):
         runner = RunnerProcess(self, "app:application", "--threads", "2", "--window", "65536")
         hello = runner.next_frame()
         self.assertIsInstance(hello, f.Hello)
-        self.assertEqual(hello.version, 2)
+        self.assertEqual(hello.version, 3)
         self.assertEqual(runner.next_frame(), f.Ready(0, "wsgi"))
 
         runner.send(f.HttpRequest(5, True, "POST", "http", "1.1", b"/echo%20me", b"", b"",
