@@ -160,6 +160,20 @@ export const settings = {
     default: 1024 * 1024,
     doc: 'Bytes in flight per request or WebSocket, each way: between a worker and its Python process, and between a WebSocket client and the app (JavaScript or Python). What either side holds, however slow the client or the app.',
   }),
+  spool_dir: setting({
+    section: 'Python',
+    flags: ['--spool-dir'],
+    type: optional(text('<dir>')),
+    default: null,
+    doc: "Where request and response bodies wait on disk, as unlinked temporary files: uploads a WSGI app gets whole (past 1 MiB), and responses a client reads slower than the app writes. gunicorn's tmp_upload_dir. Default: the system's temporary directory (TMPDIR, else /tmp).",
+  }),
+  spool_budget: setting({
+    section: 'Limits',
+    flags: ['--spool-budget'],
+    type: optional(integer(0, '<bytes>')),
+    default: null,
+    doc: "The most bytes a worker keeps in spool_dir at once. Past it, new uploads that would need the disk get 503 with Retry-After (413 stays for bodies over their limit), and responses wait for their client in memory, within stream_window: a client that reads slowly then holds a Python thread, as under gunicorn. Default: a quarter of the free space of spool_dir's file system at start, shared by the workers (bicorn check shows it); 0: nothing on disk.",
+  }),
   lifespan: setting({
     section: 'Application',
     flags: ['--lifespan'],

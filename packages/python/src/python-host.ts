@@ -11,6 +11,7 @@ import { RequestBody } from './request-body.js';
 import { requestFrame } from './request-head.js';
 import { ClientLeft, RequestStream, type BodySource } from './request-stream.js';
 import { ResponseSpool } from './response-spool.js';
+import { SpoolFull, type Spool } from './spool.js';
 import { AppPulse } from './app-pulse.js';
 import { StartGate } from './start-gate.js';
 import type { RunnerProcess } from './runner-process.js';
@@ -58,6 +59,8 @@ export interface PythonHostOptions {
   readonly threads: number;
   /** How long a request may wait for the app to start it; 0: no limit. */
   readonly queueTimeoutMs: number;
+  /** Where bodies wait on disk, and the worker's budget for them. */
+  readonly spool: Spool;
   readonly log: HostLog;
 }
 
@@ -71,6 +74,7 @@ export class PythonHost {
   readonly #window: number;
   readonly #rootPath: string;
   readonly #log: HostLog;
+  readonly #spool: Spool;
   readonly #streams = new Map<number, Stream>();
   readonly #sockets = new Map<number, WebSocketRelay>();
   readonly #gate: StartGate;
@@ -86,6 +90,7 @@ export class PythonHost {
     this.#window = options.window;
     this.#rootPath = options.rootPath;
     this.#log = options.log;
+    this.#spool = options.spool;
     this.#gate = new StartGate({
       slots: runner.interface === 'wsgi' ? options.threads : Infinity,
       timeoutMs: options.queueTimeoutMs,
@@ -130,8 +135,15 @@ export class PythonHost {
       // it still moves only under credit, so neither side holds more than the window.
       body = new RequestStream(req);
     } else if (hasBody) {
-      body = await RequestBody.receive(req).catch(() => undefined);
-      if (body === undefined) return; // the client left before sending its whole body
+      body = await RequestBody.receive(req, this.#spool).catch((error: unknown) => {
+        // Past the spool budget, uploads are refused until files close; else the client left.
+        if (error instanceof SpoolFull) {
+          this.#log.warn({ method: req.method, path: req.url, spoolDir: this.#spool.dir }, 'upload refused with 503: the spool budget is spent (see spool_budget)');
+          serviceUnavailable(res);
+        }
+        return undefined;
+      });
+      if (body === undefined) return;
       if (res.destroyed || this.#isDead()) {
         await body.dispose();
         if (this.#isDead()) badGateway(res);
@@ -325,9 +337,13 @@ export class PythonHost {
       res.end(frame.body);
       return;
     }
-    stream.spool ??= new ResponseSpool(res, (bytes) => {
-      if (this.#streams.has(id)) this.#runner.send({ type: 'credit', stream: id, bytes });
-    });
+    stream.spool ??= new ResponseSpool(
+      res,
+      (bytes) => {
+        if (this.#streams.has(id)) this.#runner.send({ type: 'credit', stream: id, bytes });
+      },
+      this.#spool,
+    );
     if (!frame.more) this.#end(id, stream, false);
     stream.spool.write(frame.body, !frame.more);
   }

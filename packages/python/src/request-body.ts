@@ -1,31 +1,49 @@
 // A request body received whole before a WSGI app sees the request, so that a slow client
 // never holds a Python thread: kept in memory up to a threshold, then spilled to an unlinked
-// temporary file. Runs in the worker, per request with a body.
+// temporary file of the spool, within its budget. Runs in the worker, per request with a body.
 import type { FileHandle } from 'node:fs/promises';
 import type { IncomingMessage } from 'node:http';
-import { openSpoolFile } from './spool-file.js';
+import { SpoolFull, type Spool } from './spool.js';
 
 /** Bodies up to this size stay in memory. */
 export const MEMORY_LIMIT = 1024 * 1024;
 
-
 export class RequestBody {
+  readonly #spool: Spool;
   #chunks: Buffer[] = [];
   #size = 0;
   #file: FileHandle | undefined;
   #written = 0;
   #readAt = 0;
+  /** Bytes of the spool budget this body holds. */
+  #reserved = 0;
 
-  /** Receives the whole body; resolves when the client has sent it, rejects if it left. */
-  static async receive(req: IncomingMessage): Promise<RequestBody> {
-    const body = new RequestBody();
+  private constructor(spool: Spool) {
+    this.#spool = spool;
+  }
+
+  /**
+   * Receives the whole body; resolves when the client has sent it, rejects if it left, or with
+   * SpoolFull when it cannot wait on disk (at once for a declared length, else when it spills).
+   */
+  static async receive(req: IncomingMessage, spool: Spool): Promise<RequestBody> {
+    const body = new RequestBody(spool);
+    const declared = Number(req.headers['content-length']);
+    if (declared > MEMORY_LIMIT && !body.#reserve(declared)) throw new SpoolFull();
     try {
-      for await (const chunk of req) await body.#add(chunk as Buffer);
+      // Not destroyed on a refusal: the client still gets its 503.
+      for await (const chunk of req.iterator({ destroyOnReturn: false })) await body.#add(chunk as Buffer);
     } catch (error) {
       await body.dispose();
       throw error;
     }
     return body;
+  }
+
+  #reserve(bytes: number): boolean {
+    if (!this.#spool.reserve(bytes)) return false;
+    this.#reserved += bytes;
+    return true;
   }
 
   get size(): number {
@@ -38,8 +56,9 @@ export class RequestBody {
       this.#chunks.push(chunk);
       return;
     }
+    if (this.#size > this.#reserved && !this.#reserve(this.#size - this.#reserved)) throw new SpoolFull();
     if (this.#file === undefined) {
-      this.#file = await openSpoolFile('request');
+      this.#file = await this.#spool.open('request');
       for (const held of this.#chunks) await this.#write(held);
       this.#chunks = [];
     }
@@ -71,5 +90,7 @@ export class RequestBody {
     this.#chunks = [];
     await this.#file?.close();
     this.#file = undefined;
+    this.#spool.release(this.#reserved);
+    this.#reserved = 0;
   }
 }

@@ -2,3 +2,4 @@ export { createAccessLog, jsonAccessLine, prettyAccessLine, type AccessEntry, ty
 export { checkLogFile, type Destination, type LogFormatSetting } from './destination.js';
 export { createLogger, type Logger, type LoggerOptions, type LogLevel, type ProcessLogger } from './logger.js';
 export { formatLine } from './pretty.js';
+export { formatBytes, planSpool, SPOOL_SHARE_OF_FREE, type SpoolPlan } from './spool-budget.js';

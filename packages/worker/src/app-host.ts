@@ -3,9 +3,9 @@
 import { servableApp, type Config } from '@bicorn/config';
 import type { AsgiWebSocketCallable } from '@bicorn/gateway';
 import { loadJsApp } from '@bicorn/js';
-import { PythonHost, RunnerProcess, appEnvironment, findInterpreter } from '@bicorn/python';
+import { PythonHost, RunnerProcess, Spool, appEnvironment, findInterpreter } from '@bicorn/python';
 import type { Load } from '@bicorn/protocol';
-import type { Logger } from '@bicorn/runtime';
+import { planSpool, type Logger } from '@bicorn/runtime';
 import type { RequestListener } from 'node:http';
 
 export interface AppHost {
@@ -97,7 +97,15 @@ export async function startAppHost(config: Config, log: Logger, onDeath: () => v
     env: appEnvironment(process.env, { env: config.env, envFile: config.env_file, pythonpath: config.pythonpath, cwd }),
     log,
   });
-  const host = new PythonHost(runner, { window: config.stream_window, rootPath: config.root_path, threads: config.threads, queueTimeoutMs: config.queue_timeout * 1000, log });
+  const spool = planSpool(config.spool_dir, config.spool_budget, config.workers);
+  const host = new PythonHost(runner, {
+    window: config.stream_window,
+    rootPath: config.root_path,
+    threads: config.threads,
+    queueTimeoutMs: config.queue_timeout * 1000,
+    spool: new Spool(spool.dir, spool.budgetBytes),
+    log,
+  });
   let closing: Promise<void> | undefined;
   let destroyed = false;
   void runner.exited.then(async ({ code, signal }) => {
