@@ -44,11 +44,12 @@ function setup(config: Partial<TestConfig> = {}) {
   // What the next reload reads: a config, or the error a reload then reports.
   let nextConfig: Promise<TestConfig> = Promise.resolve({ ...baseConfig, ...config, label: 'reloaded' });
   const reopenLogs = vi.fn();
+  const logged: Record<string, unknown>[] = [];
   const arbiter = new Arbiter<TestConfig>({
     config: { ...baseConfig, ...config },
     host,
     dispatcher,
-    log: pino({ level: 'silent' }),
+    log: pino({ level: 'warn' }, { write: (line: string) => logged.push(JSON.parse(line) as Record<string, unknown>) }),
     loadConfig: () => nextConfig,
     stopAccepting,
     reopenLogs,
@@ -85,7 +86,7 @@ function setup(config: Partial<TestConfig> = {}) {
     exited.add(id);
     exit(id, code, sig);
   };
-  return { arbiter, forked, dispatcher, stopAccepting, onReady, ready, exit: exitAndRecord, settle, events, willLoad, signal, message, flush, alive, reopenLogs };
+  return { arbiter, forked, dispatcher, stopAccepting, onReady, ready, exit: exitAndRecord, settle, events, willLoad, signal, message, flush, alive, reopenLogs, logged };
 }
 
 beforeEach(() => {
@@ -302,6 +303,22 @@ describe('arbiter', () => {
     expect(forked).toHaveLength(16);
     vi.advanceTimersToNextTimer();
     expect(forked).toHaveLength(20);
+  });
+
+  it("counts its workers' Python deaths by cause, and names a request that keeps being in flight at them", () => {
+    const { arbiter, ready, message, logged } = setup({ workers: 1 });
+    ready(1);
+    for (let i = 0; i < 4; i++) message(1, { type: 'app-died', cause: i === 0 ? 'exit 13' : 'SIGSEGV', inFlight: [`GET /crash?n=${String(i)}`] });
+    const named = logged.filter((l) => l.msg === 'this request was in flight when a Python process died, again');
+    expect(named.map((l) => [l.request, l.deaths])).toEqual([
+      ['GET /crash', 2],
+      ['GET /crash', 4],
+    ]);
+    expect(arbiter.status().deaths).toEqual([
+      { process: 'python', cause: 'exit 13', count: 1 },
+      { process: 'python', cause: 'SIGSEGV', count: 3 },
+    ]);
+    expect(arbiter.status().workers.map((w) => w.state)).toEqual(['ready']);
   });
 
   it('counts a worker process that could not be started as a boot failure', async () => {

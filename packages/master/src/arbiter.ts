@@ -4,14 +4,14 @@
 // every command one #reconcile() forks what is missing and stops what is extra, from a pure
 // plan (reconcile-plan.ts). Runs in the master; knows processes only through a WorkerHost.
 import type { Config } from '@bicorn/config';
-import type { Logger } from '@bicorn/runtime';
+import { replacementDelay, type Logger } from '@bicorn/runtime';
 import { assertNever, BicornError, ExitCode, isBicornError, type RecycleReason, type StopMode, type WorkerMessage } from '@bicorn/protocol';
 import type { Command, MasterSignal, StopSignal } from './commands.js';
 import type { Dispatcher, WorkerLoad } from './dispatch.js';
 import { heartbeatInterval, heartbeatVerdicts } from './heartbeat-policy.js';
 import { planReconcile, type DesiredState } from './reconcile-plan.js';
 import { reloadedTarget, reloadStep } from './reload-policy.js';
-import { BootFailures, replacementDelay } from './restart-policy.js';
+import { BootFailures } from './restart-policy.js';
 import type { WorkerHost } from './worker-host.js';
 import { isServing, WorkerTable, type WorkerEntry, type WorkerStateKind } from './worker-table.js';
 
@@ -44,9 +44,12 @@ export type Readiness = 'starting' | 'ready' | 'draining';
 
 export type Outcome = { readonly exitCode: typeof ExitCode.Ok } | { readonly error: BicornError };
 
-/** Deaths the master did not ask for, by process and cause (`SIGKILL`, `exit 1`, `heartbeat`, `boot`). */
+/**
+ * Deaths nobody asked for, by process and cause: a worker's (`SIGKILL`, `exit 1`, `heartbeat`,
+ * `boot`), or a Python process's, which its worker restarts in place (`SIGSEGV`, `exit 13`).
+ */
 export interface DeathCount {
-  readonly process: 'worker';
+  readonly process: 'worker' | 'python';
   readonly cause: string;
   readonly count: number;
 }
@@ -85,6 +88,8 @@ const DEADLINE_SLACK_MS = 1_000;
 const ABORT_GRACE_MS = 2_000;
 /** Forks per turn of the loop, so that signals are heard while a large -w starts. */
 const FORKS_PER_TURN = 8;
+/** Requests remembered for naming the ones that keep killing Python processes. */
+const MAX_KILLERS = 256;
 
 export class Arbiter<C extends ArbiterConfig> {
   readonly done: Promise<Outcome>;
@@ -93,6 +98,8 @@ export class Arbiter<C extends ArbiterConfig> {
   readonly #queue: Command<C>[] = [];
   readonly #bootFailures = new BootFailures();
   readonly #deaths = new Map<string, DeathCount>();
+  /** How often each request (`METHOD path`) was in flight when a Python process died. */
+  readonly #killers = new Map<string, number>();
   /** The serving generation's config. */
   #config: C;
   /** The heartbeat timeout, fixed at start: the heartbeat timer is armed once (a restart applies a new one). */
@@ -306,6 +313,9 @@ export class Arbiter<C extends ArbiterConfig> {
       case 'load':
         this.#options.dispatcher.update(workerId, message, message.type === 'accepted');
         return;
+      case 'app-died':
+        this.#onAppDied(entry, message.cause, message.inFlight);
+        return;
       default:
         assertNever(message, 'worker message');
     }
@@ -418,9 +428,24 @@ export class Arbiter<C extends ArbiterConfig> {
     if (entry.generation === this.#generation && delayMs > 0) this.#holds.push(now + delayMs);
   }
 
-  #countDeath(cause: string): number {
-    const count = (this.#deaths.get(cause)?.count ?? 0) + 1;
-    this.#deaths.set(cause, { process: 'worker', cause, count });
+  /** A worker's Python process died (the worker logged it, and restarts it): counted, and a request that keeps being in flight then is named. */
+  #onAppDied(entry: WorkerEntry, cause: string, inFlight: readonly string[]): void {
+    this.#countDeath(cause, 'python');
+    for (const request of inFlight) {
+      const key = request.split('?')[0] ?? request;
+      const deaths = (this.#killers.get(key) ?? 0) + 1;
+      this.#killers.delete(key);
+      this.#killers.set(key, deaths);
+      if (this.#killers.size > MAX_KILLERS) this.#killers.delete(this.#killers.keys().next().value ?? key);
+      // At 2, 4, 8… deaths: a request that keeps killing the app is named, without a line per death.
+      if (deaths >= 2 && (deaths & (deaths - 1)) === 0) this.#options.log.warn({ workerId: entry.handle.id, request: key, deaths }, 'this request was in flight when a Python process died, again');
+    }
+  }
+
+  #countDeath(cause: string, process: DeathCount['process'] = 'worker'): number {
+    const key = `${process} ${cause}`;
+    const count = (this.#deaths.get(key)?.count ?? 0) + 1;
+    this.#deaths.set(key, { process, cause, count });
     return count;
   }
 

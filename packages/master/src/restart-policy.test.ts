@@ -1,15 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { BootFailures, replacementDelay } from './restart-policy.js';
+import { BootFailures } from './restart-policy.js';
 
 const config = { restart_delay: 0.1, max_restarts: 2, restart_window: 60 };
 
 describe('the restart policy', () => {
-  it('replaces a serving worker at once unless it died sooner than it booted', () => {
-    expect(replacementDelay(400, 10_000)).toBe(0);
-    expect(replacementDelay(400, 100)).toBe(300);
-    expect(replacementDelay(120_000, 0)).toBe(30_000);
-  });
-
   it('backs off boot failures, doubling, and gives up past max_restarts only while nothing serves', () => {
     const failures = new BootFailures();
     expect([1, 2, 3, 4].map((t) => failures.record(t, config, true))).toEqual([

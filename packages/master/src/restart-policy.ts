@@ -1,8 +1,8 @@
 // The exit policy for workers that die unasked, as pure decisions. Runs in the master.
 // A worker that served and died is replaced at once, every time, and never stops the server:
 // only a worker that dies sooner after becoming ready than its boot took makes its replacement
-// wait the difference, so that a flood of crashing requests leaves each slot serving at least
-// half of the time instead of only booting. A worker that never became ready could not boot:
+// wait the difference (replacementDelay, in @bicorn/runtime, which a worker's Python process
+// follows too). A worker that never became ready could not boot:
 // its slot is retried after a back-off that doubles with each boot failure in restart_window;
 // past max_restarts of them the server stops with the boot's exit code, but only while no
 // worker serves.
@@ -13,11 +13,6 @@ export interface RestartPolicyConfig {
   readonly restart_delay: number;
   readonly max_restarts: number;
   readonly restart_window: number;
-}
-
-/** How long a serving worker's replacement waits: what its boot took beyond what it served. */
-export function replacementDelay(bootMs: number, servedMs: number): number {
-  return Math.min(Math.max(0, bootMs - servedMs), MAX_RESTART_DELAY_MS);
 }
 
 export type BootDecision =

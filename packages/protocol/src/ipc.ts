@@ -46,7 +46,12 @@ export type WorkerMessage =
    */
   | ({ type: 'accepted' } & Load)
   /** The worker's load changed: its app can start a request now, or no longer can. */
-  | ({ type: 'load' } & Load);
+  | ({ type: 'load' } & Load)
+  /**
+   * The worker's Python process died (`cause`: the signal, or `exit N`) with these requests in
+   * flight (`METHOD path`); the worker starts another in its place.
+   */
+  | { type: 'app-died'; cause: string; inFlight: string[] };
 
 /** What a worker can take on, for the master's choice of who gets a new connection. */
 export interface Load {
@@ -80,6 +85,7 @@ const isStopMode = (v: unknown): v is StopMode => v === 'graceful' || v === 'fas
 const isRecycleReason = (v: unknown): v is RecycleReason => recycleReasons.includes(v as RecycleReason);
 const isStringOrNull = (v: unknown): v is string | null => v === null || typeof v === 'string';
 const isBoolean = (v: unknown): v is boolean => typeof v === 'boolean';
+const isStringList = (v: unknown): v is string[] => Array.isArray(v) && v.every(isString);
 
 function load(m: Fields): Load {
   return { free: field(m, 'free', isBoolean, 'a boolean'), waiting: field(m, 'waiting', isCount, 'a count') };
@@ -142,6 +148,8 @@ export function parseWorkerMessage(value: unknown): WorkerMessage {
       return { type: 'accepted', ...load(m) };
     case 'load':
       return { type: 'load', ...load(m) };
+    case 'app-died':
+      return { type: 'app-died', cause: field(m, 'cause', isString, 'a cause'), inFlight: field(m, 'inFlight', isStringList, 'a list of requests') };
     default:
       throw invalid(`unknown worker message type ${describe(m.type)}`);
   }

@@ -13,6 +13,7 @@ import { ClientLeft, RequestStream, type BodySource } from './request-stream.js'
 import { ResponseSpool } from './response-spool.js';
 import { SpoolFull, type Spool } from './spool.js';
 import { AppPulse } from './app-pulse.js';
+import { CrashSuspects, requestKey } from './crash-suspects.js';
 import { StartGate } from './start-gate.js';
 import type { RunnerProcess } from './runner-process.js';
 import { responseHead, writeHead, type ResponseHead } from './response-head.js';
@@ -70,7 +71,9 @@ const BAD_GATEWAY = Buffer.from('Bad Gateway\n');
 const BAD_GATEWAY_HEADERS = { 'content-type': 'text/plain', 'content-length': BAD_GATEWAY.length, connection: 'close' };
 
 export class PythonHost {
-  readonly #runner: RunnerProcess;
+  /** The Python process; undefined from its death until useRunner() brings the next one. */
+  #runner: RunnerProcess | undefined;
+  readonly #interface: string;
   readonly #window: number;
   readonly #rootPath: string;
   readonly #log: HostLog;
@@ -78,15 +81,16 @@ export class PythonHost {
   readonly #streams = new Map<number, Stream>();
   readonly #sockets = new Map<number, WebSocketRelay>();
   readonly #gate: StartGate;
-  readonly #pulse: AppPulse;
+  #pulse: AppPulse;
   /** Streams ended here that the app may still be running: each holds its slot until it lets go. */
   readonly #letGo = new Set<number>();
+  readonly #suspects = new CrashSuspects();
   #onLoad: () => void = () => undefined;
   #nextStream = 1;
-  #dead = false;
 
   constructor(runner: RunnerProcess, options: PythonHostOptions) {
     this.#runner = runner;
+    this.#interface = runner.interface;
     this.#window = options.window;
     this.#rootPath = options.rootPath;
     this.#log = options.log;
@@ -97,18 +101,14 @@ export class PythonHost {
       onChange: () => {
         this.#onLoad();
       },
+      isSuspect: (key) => this.#suspects.isSuspect(key, Date.now()),
     });
-    this.#pulse = new AppPulse(runner, options.log, (responsive) => {
-      this.#gate.setResponsive(responsive);
-    });
-    runner.onFrame = (frame) => {
-      this.#onFrame(frame);
-    };
+    this.#pulse = this.#attach(runner);
   }
 
   /** What the app can take on now. */
   load(): Load {
-    return { free: !this.#dead && this.#gate.free, waiting: this.#gate.waiting };
+    return { free: this.#gate.free, waiting: this.#gate.waiting };
   }
 
   /** `listener` runs whenever load() may have changed. */
@@ -124,13 +124,9 @@ export class PythonHost {
   };
 
   async #serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    if (this.#isDead()) {
-      badGateway(res);
-      return;
-    }
     const hasBody = req.headers['transfer-encoding'] !== undefined || (req.headers['content-length'] ?? '0') !== '0';
     let body: BodySource | undefined;
-    if (hasBody && this.#runner.interface === 'asgi') {
+    if (hasBody && this.#interface === 'asgi') {
       // ASGI apps read the body as it comes (and hear of a client that leaves mid-upload);
       // it still moves only under credit, so neither side holds more than the window.
       body = new RequestStream(req);
@@ -144,23 +140,19 @@ export class PythonHost {
         return undefined;
       });
       if (body === undefined) return;
-      if (res.destroyed || this.#isDead()) {
-        await body.dispose();
-        if (this.#isDead()) badGateway(res);
-        return;
-      }
     }
     // What the app receives, it has started: a request that cannot start yet waits here.
-    if (!(await this.#gate.take(() => !res.destroyed))) {
+    if (!(await this.#gate.take(requestKey(req.method, req.url), () => !res.destroyed))) {
       await body?.dispose();
       if (!res.destroyed) this.#log.warn({ method: req.method, path: req.url, waiting: this.#gate.waiting }, 'the app did not start the request within queue_timeout; answering 503');
       serviceUnavailable(res);
       return;
     }
-    if (res.destroyed || this.#isDead()) {
+    // The gate lets nothing start while no Python process is there.
+    const runner = this.#runner;
+    if (res.destroyed || runner === undefined) {
       this.#gate.release();
       await body?.dispose();
-      if (this.#isDead()) badGateway(res);
       return;
     }
     const id = this.#newStreamId();
@@ -171,17 +163,18 @@ export class PythonHost {
       void stream.spool?.dispose();
     });
     const plan = body === undefined ? 'none' : body instanceof RequestBody ? body.size : 'streamed';
-    this.#runner.send(requestFrame(id, req, this.#rootPath, plan));
+    runner.send(requestFrame(id, req, this.#rootPath, plan));
     if (body !== undefined) await this.#pump(id, stream);
   }
 
   /** The gateway runs this for each WebSocket: it relays the connection to the Python app. */
   readonly websocket: AsgiWebSocketCallable = async (scope, receive, send) => {
-    if (this.#isDead()) {
-      throw new Error('the Python process has died; this worker is being replaced');
+    const runner = this.#runner;
+    if (runner === undefined) {
+      throw new Error('the Python process has died, and its replacement is not ready yet');
     }
     const id = this.#newStreamId();
-    const relay = new WebSocketRelay(id, this.#runner, { window: this.#window, log: this.#log, send, path: scope.path });
+    const relay = new WebSocketRelay(id, runner, { window: this.#window, log: this.#log, send, path: scope.path });
     this.#sockets.set(id, relay);
     try {
       await relay.run(scope, receive);
@@ -197,32 +190,51 @@ export class PythonHost {
   }
 
   /**
-   * Answers what is in flight when the Python process has died (502, or a cut connection once
-   * the response had started) and every request after it. Resolves once the answers are out.
+   * The Python process has died. What it had started gets a 502 (a cut connection once its
+   * response had begun), and WebSockets close; what it had not started waits for the next
+   * process (useRunner), and one that keeps being in flight at deaths waits behind the others.
+   * Returns the requests that were in flight, as `METHOD path`.
    */
-  async failAll(): Promise<void> {
-    this.#dead = true;
+  lostRunner(): string[] {
+    this.#runner = undefined;
     this.#pulse.close();
-    const answered: Promise<void>[] = [];
-    for (const { res, body } of this.#streams.values()) {
+    this.#gate.suspend();
+    this.#letGo.clear();
+    const inFlight: string[] = [];
+    for (const { req, res, body } of this.#streams.values()) {
+      inFlight.push(requestKey(req.method, req.url));
       void body?.dispose();
       if (res.headersSent) res.socket?.resetAndDestroy();
-      else {
-        answered.push(new Promise((resolve) => res.once('close', resolve)));
-        badGateway(res);
-      }
+      else badGateway(res);
     }
     this.#streams.clear();
     for (const relay of this.#sockets.values()) {
       relay.detach();
       relay.fail(502);
     }
-    await Promise.all(answered);
+    this.#suspects.record(inFlight, Date.now());
+    return inFlight;
   }
 
-  // A method, not the field: it changes while #serve awaits the body.
-  #isDead(): boolean {
-    return this.#dead;
+  /** The next Python process is ready, after a boot of `bootMs`: the requests that waited for it start. */
+  useRunner(runner: RunnerProcess, bootMs: number): void {
+    this.#runner = runner;
+    this.#pulse = this.#attach(runner);
+    this.#gate.resume(bootMs);
+  }
+
+  /** No Python process will come: the requests that wait get their 503 now. */
+  refuseWaiting(): void {
+    this.#gate.refuseWaiting();
+  }
+
+  #attach(runner: RunnerProcess): AppPulse {
+    runner.onFrame = (frame) => {
+      this.#onFrame(frame);
+    };
+    return new AppPulse(runner, this.#log, (responsive) => {
+      this.#gate.setResponsive(responsive);
+    });
   }
 
   /** Forgets a stream; tells the runner when it may still be working on it. */
@@ -232,7 +244,7 @@ export class PythonHost {
     if (runnerStillBusy) this.#letGo.add(id);
     else this.#gate.release();
     // A body the app never read keeps the stream open in the runner: end it there too.
-    if (runnerStillBusy || stream.body !== undefined) this.#runner.send({ type: 'http-disconnect', stream: id });
+    if (runnerStillBusy || stream.body !== undefined) this.#runner?.send({ type: 'http-disconnect', stream: id });
     void stream.body?.dispose();
     stream.body = undefined;
   }
@@ -257,11 +269,11 @@ export class PythonHost {
         if (piece === null) {
           stream.body = undefined;
           await body.dispose();
-          this.#runner.send({ type: 'http-body', stream: id, more: false, body: EMPTY });
+          this.#runner?.send({ type: 'http-body', stream: id, more: false, body: EMPTY });
           return;
         }
         stream.window -= piece.length;
-        this.#runner.send({ type: 'http-body', stream: id, more: true, body: piece });
+        this.#runner?.send({ type: 'http-body', stream: id, more: true, body: piece });
       }
     } finally {
       stream.pumping = false;
@@ -340,7 +352,7 @@ export class PythonHost {
     stream.spool ??= new ResponseSpool(
       res,
       (bytes) => {
-        if (this.#streams.has(id)) this.#runner.send({ type: 'credit', stream: id, bytes });
+        if (this.#streams.has(id)) this.#runner?.send({ type: 'credit', stream: id, bytes });
       },
       this.#spool,
     );

@@ -2,7 +2,11 @@
 // beyond them would wait inside the Python process, where a crash loses it and no timeout sees
 // it. An ASGI app starts every request it is sent, but only while its event loop answers in
 // time. Requests that cannot start wait here, in order, each up to the queue timeout, so that
-// what the app has received is always what it has started. Runs in the worker.
+// what the app has received is always what it has started; while its process is restarted
+// after a crash they wait too, for the new one. A suspect (crash-suspects.ts) waits behind all
+// the others, and a new process takes one only once it has served as long as its boot took:
+// a flood of requests that kill the app then leaves it serving at least half of the time, and
+// the other requests wait no longer than a boot. Runs in the worker.
 
 export interface StartGateOptions {
   /** Requests the app runs at once: its threads (WSGI), or Infinity (ASGI). */
@@ -11,11 +15,14 @@ export interface StartGateOptions {
   readonly timeoutMs: number;
   /** Runs whenever what the app can take on may have changed. */
   readonly onChange: () => void;
+  /** Whether a request (by its key) is a suspect now; asked when it would start. */
+  readonly isSuspect: (key: string) => boolean;
 }
 
 interface Waiter {
   readonly resolve: (started: boolean) => void;
   readonly wanted: () => boolean;
+  readonly key: string;
   timer: NodeJS.Timeout | undefined;
 }
 
@@ -24,14 +31,19 @@ export class StartGate {
   readonly #waiting: Waiter[] = [];
   #busy = 0;
   #responsive = true;
+  /** The app's process is there: false from its death until its replacement is ready. */
+  #up = true;
+  /** When a suspect may start (ms since the epoch), and the timer that lets it in then. */
+  #suspectsFrom = 0;
+  #suspectTimer: NodeJS.Timeout | undefined;
 
   constructor(options: StartGateOptions) {
     this.#options = options;
   }
 
-  /** The app can start a request now, and none waits before it. */
+  /** The app can start a request now, and none waits before it but suspects held back. */
   get free(): boolean {
-    return this.#waiting.length === 0 && this.#canStart();
+    return this.#canStart() && !this.#waiting.some((w) => !this.#options.isSuspect(w.key));
   }
 
   /** Requests that wait for the app to start them. */
@@ -42,24 +54,21 @@ export class StartGate {
   /**
    * Resolves true once the request may start: it holds a slot, given back with release() when
    * the app is done with it. Resolves false at the queue timeout, or once it is its turn and
-   * `wanted()` says its client has gone.
+   * `wanted()` says its client has gone. A suspect is let in only when no other waits.
    */
-  take(wanted: () => boolean): Promise<boolean> {
-    if (this.free) {
-      this.#busy++;
-      this.#options.onChange();
-      return Promise.resolve(true);
-    }
+  take(key: string, wanted: () => boolean): Promise<boolean> {
     return new Promise((resolve) => {
-      const waiter: Waiter = { resolve, wanted, timer: undefined };
-      if (this.#options.timeoutMs > 0) {
+      const waiter: Waiter = { resolve, wanted, key, timer: undefined };
+      // In line behind the others, and let in at once when it may start now.
+      this.#waiting.push(waiter);
+      this.#admit();
+      if (this.#waiting.includes(waiter) && this.#options.timeoutMs > 0) {
         waiter.timer = setTimeout(() => {
           this.#waiting.splice(this.#waiting.indexOf(waiter), 1);
           resolve(false);
           this.#options.onChange();
         }, this.#options.timeoutMs);
       }
-      this.#waiting.push(waiter);
       this.#options.onChange();
     });
   }
@@ -67,6 +76,32 @@ export class StartGate {
   release(): void {
     this.#busy--;
     this.#admit();
+    this.#options.onChange();
+  }
+
+  /** The app's process died: what it had started is gone, and nothing starts until resume(). */
+  suspend(): void {
+    this.#up = false;
+    this.#busy = 0;
+    this.#options.onChange();
+  }
+
+  /** A new process of the app is ready, after a boot of `bootMs`: the waiting requests start. */
+  resume(bootMs: number): void {
+    this.#up = true;
+    this.#responsive = true;
+    this.#suspectsFrom = Date.now() + bootMs;
+    this.#admit();
+    this.#options.onChange();
+  }
+
+  /** No process will come: every waiting request gets its 503 now. */
+  refuseWaiting(): void {
+    clearTimeout(this.#suspectTimer);
+    for (const waiter of this.#waiting.splice(0)) {
+      clearTimeout(waiter.timer);
+      waiter.resolve(false);
+    }
     this.#options.onChange();
   }
 
@@ -79,12 +114,14 @@ export class StartGate {
   }
 
   #canStart(): boolean {
-    return this.#responsive && this.#busy < this.#options.slots;
+    return this.#up && this.#responsive && this.#busy < this.#options.slots;
   }
 
   #admit(): void {
     while (this.#waiting.length > 0 && this.#canStart()) {
-      const waiter = this.#waiting.shift();
+      const next = this.#nextWaiter();
+      if (next === -1) return;
+      const [waiter] = this.#waiting.splice(next, 1);
       if (waiter === undefined) return;
       clearTimeout(waiter.timer);
       if (!waiter.wanted()) {
@@ -94,5 +131,19 @@ export class StartGate {
       this.#busy++;
       waiter.resolve(true);
     }
+  }
+
+  /** The first waiter that is no suspect; else the first suspect, once suspects may start; else -1. */
+  #nextWaiter(): number {
+    const innocent = this.#waiting.findIndex((w) => !this.#options.isSuspect(w.key));
+    if (innocent !== -1) return innocent;
+    const wait = this.#suspectsFrom - Date.now();
+    if (wait <= 0) return 0;
+    clearTimeout(this.#suspectTimer);
+    this.#suspectTimer = setTimeout(() => {
+      this.#admit();
+      this.#options.onChange();
+    }, wait);
+    return -1;
   }
 }

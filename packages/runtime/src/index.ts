@@ -3,3 +3,4 @@ export { checkLogFile, type Destination, type LogFormatSetting } from './destina
 export { createLogger, type Logger, type LoggerOptions, type LogLevel, type ProcessLogger } from './logger.js';
 export { formatLine } from './pretty.js';
 export { formatBytes, planSpool, SPOOL_SHARE_OF_FREE, type SpoolPlan } from './spool-budget.js';
+export { replacementDelay } from './restart-pacing.js';

@@ -5,6 +5,7 @@ import { ExitCode, isBicornError, type Load, type MasterMessage, type RecycleRea
 import { createAccessLog, createLogger, type Logger } from '@bicorn/runtime';
 import { StaticFiles } from '@bicorn/static';
 import { failedAppHost, startAppHost, type AppHost } from './app-host.js';
+import type { PythonAppHooks } from './python-app.js';
 import { WorkerServer } from './http-server.js';
 import { Recycler } from './recycler.js';
 
@@ -27,9 +28,7 @@ export interface RunningWorker {
   flushLogs(): void;
 }
 
-export interface WorkerHooks {
-  /** The app's own process died; the worker cannot serve after that. */
-  readonly onAppDeath: () => void;
+export interface WorkerHooks extends PythonAppHooks {
   /** Asks the master to replace this worker. */
   readonly recycle: (reason: RecycleReason, detail: string) => void;
 }
@@ -47,7 +46,7 @@ export async function bootWorker(boot: Extract<MasterMessage, { type: 'boot' }>,
   const accessLog = config.access_log === null ? undefined : createAccessLog(config.access_log, config.log_format, boot.workerId);
   // Before the app loads: a static directory that does not exist stops the start (exit 2).
   const statics = openStaticFiles(config, log);
-  const { app, loadError } = await loadApp(config, log, hooks.onAppDeath);
+  const { app, loadError } = await loadApp(config, log, hooks);
   const recycler = new Recycler({
     maxRequests: config.max_requests,
     maxRequestsJitter: config.max_requests_jitter,
@@ -137,9 +136,9 @@ function openStaticFiles(config: Config, log: Logger): StaticFiles | undefined {
 }
 
 /** The app host; under --reload, an app that fails to load becomes a page showing why. */
-async function loadApp(config: Config, log: Logger, onAppDeath: () => void): Promise<{ app: AppHost; loadError: string | null }> {
+async function loadApp(config: Config, log: Logger, hooks: PythonAppHooks): Promise<{ app: AppHost; loadError: string | null }> {
   try {
-    return { app: await startAppHost(config, log, onAppDeath), loadError: null };
+    return { app: await startAppHost(config, log, hooks), loadError: null };
   } catch (error) {
     const appFailed = isBicornError(error) && (error.exitCode === ExitCode.AppLoad || error.exitCode === ExitCode.WorkerBoot);
     if (!config.reload || !appFailed) throw error;

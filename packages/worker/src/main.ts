@@ -40,8 +40,12 @@ if (boot.type !== 'boot') throw new BicornError('IPC_INVALID', { reason: `expect
 let worker: RunningWorker;
 try {
   worker = await bootWorker(boot, {
-    onAppDeath: () => {
-      exit(ExitCode.RuntimeFailure);
+    appDied: (death) => void send({ type: 'app-died', cause: death.cause, inFlight: [...death.inFlight] }),
+    // The master counts it as a boot failure of this slot, and replaces the worker after a back-off.
+    appLost: (error) => {
+      void send({ type: 'boot-failed', exitCode: error.exitCode, message: error.message }).then(() => {
+        exit(error.exitCode);
+      });
     },
     recycle: (reason, detail) => void send({ type: 'recycle', reason, detail }),
   });
