@@ -144,7 +144,7 @@ export class Arbiter<C extends ArbiterConfig> {
     try {
       for (let next = this.#queue.shift(); next !== undefined; next = this.#queue.shift()) {
         this.#handle(next);
-        this.#reconcile();
+        if (mayChangeWorkers(next)) this.#reconcile();
       }
     } finally {
       this.#draining = false;
@@ -694,6 +694,13 @@ export class Arbiter<C extends ArbiterConfig> {
     clearInterval(this.#heartbeatTimer);
     this.#finish(outcome);
   }
+}
+
+/** A worker's load and heartbeat, which come with every connection and ping, change no desired state. */
+function mayChangeWorkers(command: Command<unknown>): boolean {
+  if (command.type !== 'worker-message') return true;
+  const { type } = command.message;
+  return type !== 'accepted' && type !== 'load' && type !== 'pong' && type !== 'draining';
 }
 
 function describeExit(code: number | null, signal: NodeJS.Signals | null): string {
