@@ -6,7 +6,7 @@
 //
 // It prints one row per server and scenario; it fails only when a server does not start.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -35,7 +35,7 @@ const servers: readonly Server[] = [
 
 const started = new Set<ChildProcess>();
 afterEach(() => {
-  for (const child of started) killTree(child.pid ?? 0);
+  for (const child of started) if (child.pid !== undefined) killTree(child.pid);
   started.clear();
 });
 
@@ -43,6 +43,7 @@ async function start(server: Server): Promise<{ socket: string; pid: number }> {
   const socket = join(tempDir('bicorn-peers-'), 's');
   const [command = '', ...args] = server.command(socket);
   const child = spawn(command, args, { stdio: 'ignore', env: { PATH: process.env.PATH ?? '' } });
+  if (child.pid === undefined) throw new Error(`${server.name} did not start`);
   started.add(child);
   // Serving once both workers answer: /ok names the process that answered.
   const seen = new Set<string>();
@@ -52,7 +53,7 @@ async function start(server: Server): Promise<{ socket: string; pid: number }> {
     if (answer.startsWith('200 ok ')) seen.add(answer);
     return seen.size >= 2 ? true : undefined;
   }, 30_000, 50);
-  return { socket, pid: child.pid ?? 0 };
+  return { socket, pid: child.pid };
 }
 
 /** A GET on a new connection: `status body`, or what went wrong. */
@@ -91,7 +92,8 @@ function descendants(root: number): { pid: number; python: boolean }[] {
       if (parent !== pid) continue;
       let python = false;
       try {
-        python = readFileSync(`/proc/${String(child)}/cmdline`, 'utf8').includes('python');
+        // The executable, as gunicorn renames its processes' command lines.
+        python = readlinkSync(`/proc/${String(child)}/exe`).includes('python');
       } catch {
         // gone
       }
@@ -157,7 +159,8 @@ describe.runIf(process.env.BICORN_FAULTS_PEERS === '1')('the fault scenarios aga
     });
     await new Promise((resolve) => setTimeout(resolve, 2_000));
     const [victim] = appProcesses(pid);
-    process.kill(victim ?? 0, 'SIGKILL');
+    if (victim === undefined) throw new Error(`no app process under ${server.name}`);
+    process.kill(victim, 'SIGKILL');
     await new Promise((resolve) => setTimeout(resolve, 4_000));
     running = false;
     await Promise.all(loops);

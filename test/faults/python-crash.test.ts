@@ -7,6 +7,12 @@ import { hasPython, servePython } from '../support/python.js';
 
 /** The pids of the Python processes that started a path so far, from the app's own lines. */
 const startedBy = (bicorn: BicornProcess, path: string): number[] => bicorn.lines.filter((l) => l.msg.startsWith(`started ${path} `)).map((l) => Number(l.msg.split(' ')[2]));
+/** The pid of the first Python process that started a path; a test that finds none fails. */
+function pythonOf(bicorn: BicornProcess, path: string): number {
+  const [pid] = startedBy(bicorn, path);
+  if (pid === undefined || !(pid > 0)) throw new Error(`no Python process started ${path}`);
+  return pid;
+}
 const died = (bicorn: BicornProcess) => bicorn.lines.filter((l) => l.msg.startsWith('the Python process died'));
 
 /** A GET whose outcome is its status, or the error code of a connection cut. */
@@ -27,8 +33,8 @@ describe.skipIf(!hasPython)('a Python process that dies', () => {
     const started = [outcome(`${url}/sleep?s=30`), outcome(`${url}/sleep?s=30`)];
     await pollUntil('both threads to be busy', () => (startedBy(bicorn, '/sleep').length === 2 ? true : undefined));
     const waiting = Array.from({ length: 6 }, () => outcome(`${url}/ok`));
-    const [python] = startedBy(bicorn, '/sleep');
-    process.kill(python ?? 0, 'SIGKILL');
+    const python = pythonOf(bicorn, '/sleep');
+    process.kill(python, 'SIGKILL');
     expect(await Promise.all(started)).toEqual(['502 Bad Gateway\n', '502 Bad Gateway\n']);
     const answers = await Promise.all(waiting);
     expect(answers.every((a) => a.startsWith('200 ok ') && a !== `200 ok ${String(python)}`)).toBe(true);
@@ -71,7 +77,7 @@ describe.skipIf(!hasPython)('a Python process that dies', () => {
     });
     const notBegun = outcome(`${url}/sleep?s=30`);
     await pollUntil('both requests to start', () => (startedBy(bicorn, '/big').length + startedBy(bicorn, '/sleep').length === 2 ? true : undefined));
-    process.kill(startedBy(bicorn, '/sleep')[0] ?? 0, 'SIGKILL');
+    process.kill(pythonOf(bicorn, '/sleep'), 'SIGKILL');
     expect(await notBegun).toBe('502 Bad Gateway\n');
     readOn();
     expect(['cut', 'ECONNRESET']).toContain(await begun);
