@@ -8,5 +8,7 @@ export default defineConfig({
     // End-to-end tests start real processes; give them time to boot on a busy 2-core machine.
     testTimeout: 30_000,
     hookTimeout: 30_000,
+    // After the summary, the tests that skipped and why (no Python, no Django, no systemd...).
+    reporters: ['default', './test/support/skip-reasons.ts'],
   },
 });

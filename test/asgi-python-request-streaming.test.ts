@@ -5,7 +5,7 @@
 import { connect, type Socket } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { post } from './support/http.js';
-import { hasPython } from './support/python.js';
+import { hasPython, noPython } from './support/python.js';
 import { serveRaw } from './support/raw-asgi.js';
 
 /** An HTTP/1.1 connection driven byte by byte: the test says when each part of a request goes. */
@@ -91,7 +91,7 @@ class RawConnection {
   }
 }
 
-describe.skipIf(!hasPython)('a Python ASGI app reading a request body as it arrives', () => {
+describe.skipIf(!hasPython)(`a Python ASGI app reading a request body as it arrives${noPython}`, () => {
   it('answers after the first http.request event while the client still holds back the rest, and the connection then goes on', async () => {
     const bicorn = serveRaw();
     const url = await bicorn.listening();

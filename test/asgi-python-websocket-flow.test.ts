@@ -7,7 +7,7 @@ import WebSocket from 'ws';
 import { isRootWarning } from './support/bicorn-process.js';
 import { get } from './support/http.js';
 import { peakRssKb } from './support/proc.js';
-import { hasPython } from './support/python.js';
+import { hasPython, noPython } from './support/python.js';
 import { serveRaw } from './support/raw-asgi.js';
 import { openWs, wsUrl } from './support/websocket.js';
 
@@ -39,7 +39,7 @@ async function settledCount(url: string, timeoutMs = 15_000): Promise<number> {
   }
 }
 
-describe.skipIf(!hasPython)('WebSocket flow control with a Python ASGI app', () => {
+describe.skipIf(!hasPython)(`WebSocket flow control with a Python ASGI app${noPython}`, () => {
   it('makes the sends of an app wait for a client that does not read, the worker holding no more than the window and a message', { timeout: 60_000 }, async () => {
     const bicorn = serveRaw();
     const url = await bicorn.listening();

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { get, post } from './support/http.js';
-import { hasPython, servePython } from './support/python.js';
+import { hasPython, noPython, servePython } from './support/python.js';
 
 
-describe.skipIf(!hasPython)('Python ASGI apps (raw ASGI 3, no framework)', () => {
+describe.skipIf(!hasPython)(`Python ASGI apps (raw ASGI 3, no framework)${noPython}`, () => {
   it('serves an ASGI app from two workers, each with its own Python process', async () => {
     const bicorn = servePython('hello_asgi:app', ['-w', '2']);
     const url = await bicorn.listening();

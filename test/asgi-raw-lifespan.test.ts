@@ -4,10 +4,10 @@
 import { describe, expect, it } from 'vitest';
 import { runBicorn } from './support/bicorn-process.js';
 import { get } from './support/http.js';
-import { hasPython, pythonFixtures, servePython } from './support/python.js';
+import { hasPython, noPython, pythonFixtures, servePython } from './support/python.js';
 import { serveRaw } from './support/raw-asgi.js';
 
-describe.skipIf(!hasPython)('ASGI lifespan for Python apps', () => {
+describe.skipIf(!hasPython)(`ASGI lifespan for Python apps${noPython}`, () => {
   it('runs startup before taking traffic, gives each request a shallow copy of the state, and runs shutdown on stop', async () => {
     const bicorn = serveRaw();
     const url = await bicorn.listening();

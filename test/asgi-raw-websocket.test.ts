@@ -2,11 +2,11 @@
 // and the `ws` package as the client: subprotocols, accept headers, text and bytes, close codes
 // both ways, denials, limits and the close of a graceful stop.
 import { describe, expect, it } from 'vitest';
-import { hasPython } from './support/python.js';
+import { hasPython, noPython } from './support/python.js';
 import { errorNaming, observed, serveRaw } from './support/raw-asgi.js';
 import { openWs, refusal, wsUrl } from './support/websocket.js';
 
-describe.skipIf(!hasPython)('a raw Python ASGI app over WebSocket (ws client)', () => {
+describe.skipIf(!hasPython)(`a raw Python ASGI app over WebSocket (ws client)${noPython}`, () => {
   it('negotiates a subprotocol, sends extra headers, echoes text and bytes, and gets the scope', async () => {
     const bicorn = serveRaw();
     const url = await bicorn.listening();

@@ -4,7 +4,7 @@ import { readlinkSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { BicornProcess, fixture, runBicorn } from './support/bicorn-process.js';
 import { get } from './support/http.js';
-import { hasPython } from './support/python.js';
+import { hasPython, noPython } from './support/python.js';
 
 const APP = fixture('apps/fetch.mjs');
 
@@ -18,7 +18,7 @@ os.dup2(s.fileno(), ${String(fd)}); s.close()
 os.execv(sys.argv[1], sys.argv[1:])`,
 ];
 
-describe.skipIf(!hasPython)('fd:// binds', () => {
+describe.skipIf(!hasPython)(`fd:// binds${noPython}`, () => {
   it('serve an inherited listening socket, which the workers do not hold', async () => {
     const bicorn = new BicornProcess(['-b', 'fd://5', '-w', '2', APP], { launcher: launcher(5) });
     const url = await bicorn.listening();

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { BicornProcess } from './support/bicorn-process.js';
 import { get, type Answer } from './support/http.js';
 import { pollUntil } from './support/poll.js';
-import { hasPython } from './support/python.js';
+import { hasPython, noPython } from './support/python.js';
 import { tempDir } from './support/temp-dir.js';
 
 /** Polls until the app's answer matches; the reload happens in the background. */
@@ -66,7 +66,7 @@ describe('--reload', () => {
     expect((await bicorn.stop()).code).toBe(0);
   });
 
-  it.skipIf(!hasPython)('starts with a Python app that fails to import, answering 500 with its traceback, and serves it once fixed', async () => {
+  it.skipIf(!hasPython)(`starts with a Python app that fails to import, answering 500 with its traceback, and serves it once fixed${noPython}`, async () => {
     const dir = tempDir('bicorn-dev-');
     writeFileSync(join(dir, 'devapp.py'), 'import no_such_module_anywhere\n');
     const bicorn = new BicornProcess(['-b', '127.0.0.1:0', '--reload', '--reload-include', '*.html', '--chdir', dir, 'devapp:application']);
@@ -82,6 +82,22 @@ describe('--reload', () => {
     writeFileSync(join(dir, 'page.html'), '<p>hi</p>');
     const changed = await bicorn.waitForLog('the template change', (l) => l.msg === 'files changed; reloading' && JSON.stringify(l.files).includes('page.html'));
     expect(changed.files).toEqual([join(dir, 'page.html')]);
+    expect((await bicorn.stop()).code).toBe(0);
+  });
+
+  it("reloads when a --reload-extra-file changes, wherever it is and whatever its name, as gunicorn does", async () => {
+    const dir = tempDir('bicorn-dev-');
+    const elsewhere = tempDir('bicorn-dev-extra-');
+    const settings = join(elsewhere, 'settings.ini');
+    writeFileSync(join(dir, 'app.mjs'), "export default { fetch: () => new Response('ok') };\n");
+    writeFileSync(settings, 'debug = false\n');
+    const bicorn = new BicornProcess(['-b', '127.0.0.1:0', '--reload', '--reload-extra-file', settings, join(dir, 'app.mjs')]);
+    await bicorn.listening();
+    const watching = await bicorn.waitForLog('the watcher', (l) => l.msg === 'watching for file changes');
+    expect(watching.files).toEqual([settings]);
+    writeFileSync(settings, 'debug = true\n');
+    const changed = await bicorn.waitForLog('the change', (l) => l.msg === 'files changed; reloading');
+    expect(changed.files).toEqual([settings]);
     expect((await bicorn.stop()).code).toBe(0);
   });
 });

@@ -90,7 +90,9 @@ describe.skipIf(!hasDjango)(suite, () => {
     const failed = await browser.get('/boom/');
     expect(failed.status).toBe(500);
     expect(failed.body).toContain('<h1>Server Error (500)</h1>');
-    await bicorn.waitForLog("the view's exception on stderr", (l) => l.stream === 'stderr' && l.msg === 'RuntimeError: the view failed on purpose');
+    const logged = await bicorn.waitForLog("the view's exception on stderr", (l) => l.stream === 'stderr' && l.msg.includes('RuntimeError: the view failed on purpose'));
+    expect(logged).toMatchObject({ level: 50, logger: 'django.request' });
+    expect(logged.msg).toMatch(/^Internal Server Error: \/boom\/\nTraceback \(most recent call last\):\n[\s\S]+\nRuntimeError: the view failed on purpose$/);
     expect((await browser.get('/')).status).toBe(200);
     expect((await bicorn.stop()).code).toBe(0);
   });

@@ -5,6 +5,8 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { fixture, runBicorn } from './support/bicorn-process.js';
+import { hasPython, noPython } from './support/python.js';
+import { skipped } from './support/skip.js';
 import { tempDir } from './support/temp-dir.js';
 
 /** A Python 3.8, where pyenv has one (as on this project's machines). */
@@ -81,7 +83,7 @@ describe('user errors', () => {
     expect(expectOneLine(stderr)).toMatch(/not-an-app\.mjs/);
   });
 
-  it('a Python module that cannot be found gives exit 4, saying where bicorn looked', async () => {
+  it.skipIf(!hasPython)(`a Python module that cannot be found gives exit 4, saying where bicorn looked${noPython}`, async () => {
     const cwd = dirWith({});
     const { code, stderr } = await runBicorn(['-b', '127.0.0.1:0', 'no_such_module_here:application'], { cwd });
     expect(code).toBe(4);
@@ -98,7 +100,7 @@ describe('user errors', () => {
     );
   });
 
-  it.skipIf(oldPython === undefined)('a Python older than 3.9 gives exit 2 naming its version', async () => {
+  it.skipIf(oldPython === undefined)(`a Python older than 3.9 gives exit 2 naming its version${skipped(oldPython === undefined, 'no Python older than 3.9 on this machine')}`, async () => {
     const { code, stderr } = await runBicorn(['-b', '127.0.0.1:0', '--python', oldPython ?? '', 'mysite.wsgi:application']);
     expect(code).toBe(2);
     expect(expectOneLine(stderr)).toMatch(/^bicorn: error: no usable Python interpreter: tried --python .*, it is Python 3\.8\.\d+; bicorn needs 3\.9 or newer/);

@@ -123,7 +123,10 @@ describe.skipIf(!hasFlask)(suite, () => {
     expect(failed.status).toBe(500);
     expect(failed.body).toContain('<title>500 Internal Server Error</title>');
     expect(failed.body).not.toContain('the view failed on purpose');
-    await bicorn.waitForLog("the view's exception on wsgi.errors", (l) => l.stream === 'wsgi.errors' && l.msg === 'RuntimeError: the view failed on purpose');
+    // Flask's logging record, traceback and all, is one entry at its level.
+    const logged = await bicorn.waitForLog("the view's exception on wsgi.errors", (l) => l.stream === 'wsgi.errors' && l.msg.includes('RuntimeError: the view failed on purpose'));
+    expect(logged.level).toBe(50);
+    expect(logged.msg).toMatch(/^\[.+\] ERROR in app: Exception on \/boom\/ \[GET\]\nTraceback \(most recent call last\):\n[\s\S]+\nRuntimeError: the view failed on purpose$/);
     expect((await browser.get('/')).status).toBe(200);
     expect((await bicorn.stop()).code).toBe(0);
   });

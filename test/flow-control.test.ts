@@ -3,7 +3,7 @@
 // read from /proc, and a stalled client that does not hold the app.
 import { request } from 'node:http';
 import { describe, expect, it } from 'vitest';
-import { hasPython } from './support/python.js';
+import { hasPython, noPython } from './support/python.js';
 import { BicornProcess, fixture } from './support/bicorn-process.js';
 import { peakRssKb } from './support/proc.js';
 
@@ -66,7 +66,7 @@ function slowDownload(url: string): Promise<number> {
   });
 }
 
-describe.skipIf(!hasPython)('flow control between client, worker and Python process', () => {
+describe.skipIf(!hasPython)(`flow control between client, worker and Python process${noPython}`, () => {
   it('lets the app finish a response its client does not read yet, so the thread serves others', async () => {
     const bicorn = new BicornProcess(['-b', '127.0.0.1:0', '--threads', '1', '--chdir', fixture('python'), 'big_wsgi:application']);
     const url = await bicorn.listening();

@@ -9,6 +9,7 @@ import { BicornProcess, fixture, repoRoot, runBicorn } from './support/bicorn-pr
 import { get, getUnix } from './support/http.js';
 import { pollUntil } from './support/poll.js';
 import { pythonFixtures } from './support/python.js';
+import { skipped } from './support/skip.js';
 import { tempDir } from './support/temp-dir.js';
 
 const APP = fixture('apps/fetch.mjs');
@@ -23,8 +24,6 @@ const nobodyReads = (...paths: string[]): boolean =>
 const canDrop = nobodyReads(join(repoRoot, 'packages/worker/dist/main.js'), APP);
 const canDropPython = canDrop && existsSync(SYSTEM_PYTHON) && nobodyReads(join(pythonFixtures, 'env_wsgi.py'), join(repoRoot, 'packages/python/runner/run.py'));
 
-if (!canDrop) console.warn('privileges-drop tests skipped: they need root, the nobody user and nogroup group, and a checkout nobody can read');
-else if (!canDropPython) console.warn(`privileges-drop: the Python test is skipped: nobody cannot run ${SYSTEM_PYTHON} on the fixtures`);
 
 /** A directory any user can write, as a worker that dropped root needs for its files. */
 function openDir(): string {
@@ -44,7 +43,7 @@ function childrenOf(pid: number): number[] {
   return text === '' ? [] : text.split(/\s+/).map(Number);
 }
 
-describe.skipIf(!canDrop)('dropping root', () => {
+describe.skipIf(!canDrop)(`dropping root${skipped(!canDrop, 'they need root, the nobody user and nogroup group, and a checkout nobody can read')}`, () => {
   it('runs workers as --user with its primary group and no supplementary groups, while the master stays root and binds', async () => {
     const dir = openDir();
     const accessLog = join(dir, 'logs', 'access.log');
@@ -73,6 +72,17 @@ describe.skipIf(!canDrop)('dropping root', () => {
     expect((await bicorn.stop()).code).toBe(0);
   });
 
+  it("gives the workers the user's groups with --initgroups, as gunicorn does, dropping root themselves", async () => {
+    const bicorn = new BicornProcess(['--user', 'nobody', '--initgroups', '-b', '127.0.0.1:0', APP]);
+    const url = await bicorn.listening();
+    expect(bicorn.lines.find((l) => l.msg === 'workers will run as this user')).toMatchObject({ uid: NOBODY, gid: NOBODY, initgroups: true });
+    // Without --initgroups the list is empty (the test above): here it is nobody's, from the group database.
+    expect(status(bicorn.workerPid())).toMatchObject({ uid: NOBODY, gid: NOBODY, groups: String(NOBODY) });
+    expect(status(bicorn.pid)).toMatchObject({ uid: 0 });
+    expect((await get(`${url}/`)).status).toBe(200);
+    expect((await bicorn.stop()).code).toBe(0);
+  });
+
   it('gives the socket to --socket-owner, and takes --group over the primary group', async () => {
     const socket = join(openDir(), 'bicorn.sock');
     const bicorn = new BicornProcess(['--user', 'nobody', '--group', 'root', '--socket-owner', ':nogroup', '-b', `unix:${socket}`, APP]);
@@ -82,7 +92,7 @@ describe.skipIf(!canDrop)('dropping root', () => {
     expect((await bicorn.stop()).code).toBe(0);
   });
 
-  it.skipIf(!canDropPython)('runs the Python process of a worker as the user too', async () => {
+  it.skipIf(!canDropPython)(`runs the Python process of a worker as the user too${skipped(canDrop && !canDropPython, `nobody cannot run ${SYSTEM_PYTHON} on the fixtures`)}`, async () => {
     const bicorn = new BicornProcess(['--user', 'nobody', '-b', '127.0.0.1:0', '--python', SYSTEM_PYTHON, '--chdir', pythonFixtures, 'env_wsgi:application']);
     const url = await bicorn.listening();
     const answer = await get(`${url}/?HOME,USER`);

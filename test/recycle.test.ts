@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { BicornProcess, fixture, type LogLine } from './support/bicorn-process.js';
 import { get } from './support/http.js';
 import { startLoad } from './support/load.js';
-import { hasPython, pythonFixtures, servePython } from './support/python.js';
+import { hasPython, noPython, pythonFixtures, servePython } from './support/python.js';
 
 const recycled = (reason: string) => (l: LogLine) => l.msg === 'worker stopped' && l.reason === `recycled (${reason})`;
 
@@ -12,7 +12,7 @@ const apps = [
 ];
 
 describe.each(apps)('max_requests under load, for $name', ({ args, maxRequests, jitter, recycles, python }) => {
-  it.skipIf(python && !hasPython)('replaces workers without losing a request', async () => {
+  it.skipIf(python && !hasPython)(`replaces workers without losing a request${python ? noPython : ''}`, async () => {
     const limits = ['--max-requests', String(maxRequests), '--max-requests-jitter', String(jitter)];
     const bicorn = new BicornProcess(['-w', '2', '-b', '127.0.0.1:0', ...limits, ...args]);
     const url = await bicorn.listening();
@@ -54,7 +54,7 @@ describe('recycling', () => {
     expect((await bicorn.stop()).code).toBe(0);
   });
 
-  it.skipIf(!hasPython)("measures a Python app's own process for max_rss", async () => {
+  it.skipIf(!hasPython)(`measures a Python app's own process for max_rss${noPython}`, async () => {
     const bicorn = servePython('hello_wsgi:application', ['--max-rss', '1']);
     await bicorn.listening();
     await bicorn.waitForLog('the replacement', recycled('max-rss'));

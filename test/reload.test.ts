@@ -5,7 +5,7 @@ import { BicornProcess, fixture } from './support/bicorn-process.js';
 import { get } from './support/http.js';
 import { startLoad } from './support/load.js';
 import { pollUntil } from './support/poll.js';
-import { hasPython, pythonFixtures } from './support/python.js';
+import { hasPython, noPython, pythonFixtures } from './support/python.js';
 import { tempDir } from './support/temp-dir.js';
 
 const RELOADS = 10;
@@ -21,7 +21,7 @@ async function answeredAtLeast(answered: () => number, count: number): Promise<v
 }
 
 describe.each(apps)('SIGHUP under load, for $name', ({ args, python }) => {
-  it.skipIf(python && !hasPython)(`reloads ${String(RELOADS)} times in a row without losing a request or a connection`, async () => {
+  it.skipIf(python && !hasPython)(`reloads ${String(RELOADS)} times in a row without losing a request or a connection${python ? noPython : ''}`, async () => {
     const bicorn = new BicornProcess(['-w', '2', '-b', '127.0.0.1:0', '--graceful-timeout', '10', ...args]);
     const url = await bicorn.listening();
     const load = startLoad(`${url}/`, { concurrency: 8 });
@@ -84,7 +84,7 @@ describe('a reload that fails', () => {
     expect((await bicorn.stop()).code).toBe(0);
   });
 
-  it.skipIf(!hasPython)('keeps the old workers serving when the new Python code fails to import', async () => {
+  it.skipIf(!hasPython)(`keeps the old workers serving when the new Python code fails to import${noPython}`, async () => {
     const dir = tempDir('bicorn-reload-');
     const app = join(dir, 'reloaded_app.py');
     const version = (n: number) => `def application(environ, start_response):\n    start_response("200 OK", [])\n    return [b"version ${String(n)}"]\n`;

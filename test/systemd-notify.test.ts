@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { BicornProcess, fixture, isRootWarning } from './support/bicorn-process.js';
-import { hasPython } from './support/python.js';
+import { hasPython, noPython } from './support/python.js';
 import { tempDir } from './support/temp-dir.js';
 
 const APP = fixture('apps/fetch.mjs');
@@ -83,7 +83,7 @@ afterEach(() => {
 
 const isWatchdog = (d: Datagram): boolean => d.message === 'WATCHDOG=1';
 
-describe.skipIf(!hasPython)('sd_notify', () => {
+describe.skipIf(!hasPython)(`sd_notify${noPython}`, () => {
   it('tells systemd READY, RELOADING then READY on HUP, WATCHDOG at half its period, and STOPPING on TERM, from the main pid', async () => {
     const notify = new NotifySocket();
     sockets.push(notify);

@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { BicornProcess, fixture } from './support/bicorn-process.js';
 import { getUnix } from './support/http.js';
 import { pollUntil } from './support/poll.js';
+import { skipped } from './support/skip.js';
 import { tempDir } from './support/temp-dir.js';
 
 const ACTIVATE = '/usr/bin/systemd-socket-activate';
@@ -26,7 +27,7 @@ function environOf(pid: number): string[] {
   return readFileSync(`/proc/${String(pid)}/environ`, 'utf8').split('\0');
 }
 
-describe.skipIf(!existsSync(ACTIVATE))('systemd socket activation', () => {
+describe.skipIf(!existsSync(ACTIVATE))(`systemd socket activation${skipped(!existsSync(ACTIVATE), `no ${ACTIVATE} (apt-get install systemd)`)}`, () => {
   it('serves the one socket systemd passed, instead of the bind address', async () => {
     const path = join(tempDir('bicorn-activate-'), 'web.sock');
     const bicorn = new BicornProcess(['-b', '127.0.0.1:0', APP], { launcher: [ACTIVATE, '-l', path] });

@@ -2,7 +2,7 @@ import { request } from 'node:http';
 import { describe, expect, it } from 'vitest';
 import { BicornProcess, fixture } from './support/bicorn-process.js';
 import { get } from './support/http.js';
-import { hasPython, servePython } from './support/python.js';
+import { hasPython, noPython, servePython } from './support/python.js';
 
 describe('heartbeats', () => {
   it('kills a worker whose event loop is blocked (SIGABRT) and replaces it, while the other worker serves on', async () => {
@@ -68,7 +68,7 @@ describe('the request timeout', () => {
     { name: 'an ASGI app awaiting forever', app: 'hang_asgi:app', path: '/await', frame: 'await_forever' },
     { name: 'an ASGI app that blocks its event loop', app: 'hang_asgi:app', path: '/block', frame: 'block_the_loop' },
   ];
-  it.skipIf(!hasPython).each(stuck)('answers 504 for $name, logs where it is stuck and replaces its Python process', async ({ app, path, frame }) => {
+  it.skipIf(!hasPython).each(stuck)(`answers 504 for $name, logs where it is stuck and replaces its Python process${noPython}`, async ({ app, path, frame }) => {
     const bicorn = servePython(app, ['-w', '2', '--request-timeout', '1']);
     const url = await bicorn.listening();
     const answer = await get(`${url}${path}`);

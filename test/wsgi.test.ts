@@ -2,7 +2,7 @@ import { readdirSync, readlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { connect } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { hasPython, pythonFixtures, servePython } from './support/python.js';
+import { hasPython, noPython, pythonFixtures, servePython } from './support/python.js';
 import { BicornProcess, type LogLine } from './support/bicorn-process.js';
 import { Agent, get, post } from './support/http.js';
 import { pollUntil } from './support/poll.js';
@@ -30,7 +30,7 @@ function raw(url: string, bytes: string): Promise<string> {
   });
 }
 
-describe.skipIf(!hasPython)('WSGI apps (PEP 3333, checked by wsgiref.validate)', () => {
+describe.skipIf(!hasPython)(`WSGI apps (PEP 3333, checked by wsgiref.validate)${noPython}`, () => {
   it('serves a WSGI app from two workers, each with its own Python process', async () => {
     const bicorn = servePython('hello_wsgi:application', ['-w', '2']);
     const url = await bicorn.listening();
@@ -164,7 +164,7 @@ describe.skipIf(!hasPython)('WSGI apps (PEP 3333, checked by wsgiref.validate)',
   });
 });
 
-describe.skipIf(!hasPython)('the Python app process environment', () => {
+describe.skipIf(!hasPython)(`the Python app process environment${noPython}`, () => {
   it('gets --env and --env-file values, --chdir and --pythonpath, and never logs the values', async () => {
     const dir = tempDir('bicorn-env-');
     writeFileSync(join(dir, 'app.env'), '# secrets\nexport FROM_FILE="file value"\nOVERRIDDEN=from-file\nPLAIN=plain # comment\n');
@@ -206,7 +206,7 @@ function rawUntilCut(url: string, bytes: string): Promise<string> {
   });
 }
 
-describe.skipIf(!hasPython)('misbehaving apps and clients', () => {
+describe.skipIf(!hasPython)(`misbehaving apps and clients${noPython}`, () => {
   it('fails only the response whose header node refuses, and keeps the Python process', async () => {
     const bicorn = servePython('validated_wsgi:edge_cases');
     const url = await bicorn.listening();

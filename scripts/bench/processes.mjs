@@ -1,6 +1,6 @@
 // Every process the harness starts: spawned in a process group of its own, remembered, and
-// stopped by its PID (the group: SIGTERM, then SIGKILL after a bounded wait). Also the RSS of
-// a process tree, summed from /proc. Runs in the harness process.
+// stopped by its PID (the group: SIGTERM, then SIGKILL after a bounded wait). Also the RSS and
+// the CPU time of a process tree, summed from /proc. Runs in the harness process.
 import { spawn } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
 
@@ -89,14 +89,26 @@ export function killAllNow() {
   for (const proc of running) signalGroup(proc.pid, 'SIGKILL');
 }
 
-function parentOf(pid) {
+/** The fields of /proc/<pid>/stat after the command name, from `state` (field 3) on. */
+function statFields(pid) {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // The command name may hold spaces and parentheses: fields follow its last ')'.
-    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   } catch {
     return undefined;
   }
+}
+
+function parentOf(pid) {
+  const fields = statFields(pid);
+  return fields === undefined ? undefined : Number(fields[1]);
+}
+
+/** User and system CPU seconds (utime, stime: fields 14 and 15, in USER_HZ = 100 ticks). */
+function cpuSeconds(pid) {
+  const fields = statFields(pid);
+  return fields === undefined ? 0 : (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
 function rssKiB(pid) {
@@ -108,8 +120,8 @@ function rssKiB(pid) {
   }
 }
 
-/** The resident memory of `pid` and all its descendants, in MiB. */
-export function treeRssMiB(pid) {
+/** `pid` and all its descendants. */
+function tree(pid) {
   const children = new Map();
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
@@ -118,12 +130,32 @@ export function treeRssMiB(pid) {
     if (!children.has(parent)) children.set(parent, []);
     children.get(parent).push(Number(entry));
   }
-  let total = 0;
+  const found = [];
   const queue = [pid];
   while (queue.length > 0) {
     const next = queue.pop();
-    total += rssKiB(next);
+    found.push(next);
     queue.push(...(children.get(next) ?? []));
   }
-  return total / 1024;
+  return found;
+}
+
+/** The resident memory of `pid` and all its descendants, in MiB. */
+export function treeRssMiB(pid) {
+  return tree(pid).reduce((sum, next) => sum + rssKiB(next), 0) / 1024;
+}
+
+/**
+ * The CPU seconds `pid` and its descendants have used, per process, so that a process that
+ * starts or exits between two readings counts only for what it used between them.
+ */
+export function treeCpu(pid) {
+  return new Map(tree(pid).map((next) => [next, cpuSeconds(next)]));
+}
+
+/** CPU seconds used between two treeCpu readings of the same tree. */
+export function cpuBetween(before, after) {
+  let total = 0;
+  for (const [pid, seconds] of after) total += seconds - (before.get(pid) ?? 0);
+  return total;
 }

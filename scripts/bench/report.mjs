@@ -53,6 +53,7 @@ export function renderMarkdown({ facts, settings, cells, rows, notes, elapsedSec
     formatRatio(row.p50),
     formatRatio(row.p99),
     formatRatio(row.rss),
+    formatRatio(row.cpu),
     ratioValidity(row),
   ]);
   const cellRows = cells.map((cell) => [
@@ -63,6 +64,7 @@ export function renderMarkdown({ facts, settings, cells, rows, notes, elapsedSec
     formatMs(cell.p50ms),
     formatMs(cell.p99ms),
     fixed(cell.rssMiB, 0),
+    fixed(cell.cpuUs, 0),
     validity(cell),
     cell.measured === 0 ? '' : cell.notes.join('; ').replace(/\|/g, '/'),
   ]);
@@ -83,17 +85,17 @@ ${table(['server', 'version'], versionRows)}
 
 ## Ratios: bicorn / peer
 
-Throughput above 1×, and latency and memory below 1×, mean bicorn is ahead. Each ratio compares medians at the same worker count.
+Throughput above 1×, and latency, memory and CPU time per request below 1×, mean bicorn is ahead. Each ratio compares medians at the same worker count. The metrics rows compare bicorn with \`--metrics-bind\` to bicorn without it: their throughput and CPU ratios are the cost of the metrics.
 
-${table(['scenario', '-w', 'bicorn', 'peer', 'throughput', 'p50', 'p99', 'RSS', 'valid'], ratioRows)}
+${table(['scenario', '-w', 'bicorn', 'peer', 'throughput', 'p50', 'p99', 'RSS', 'CPU', 'valid'], ratioRows)}
 
 ![bicorn/peer throughput ratios](${chartFile})
 
 ## Medians
 
-RSS is the whole process tree (master, workers, Python processes; nginx too where it is in front) after the warm-up. A run with any socket error, timeout or non-2xx answer is invalid; medians use the valid runs when there are any.
+RSS is the whole process tree (master, workers, Python processes; nginx too where it is in front) after the warm-up; CPU µs/req is the user and system time that tree used during the measured run, divided by the requests (or round trips) it answered. A run with any socket error, timeout or non-2xx answer is invalid; medians use the valid runs when there are any.
 
-${table(['scenario', '-w', 'server', 'throughput', 'p50 ms', 'p99 ms', 'RSS MiB', 'valid runs', 'notes'], cellRows)}
+${table(['scenario', '-w', 'server', 'throughput', 'p50 ms', 'p99 ms', 'RSS MiB', 'CPU µs/req', 'valid runs', 'notes'], cellRows)}
 
 ## Notes
 

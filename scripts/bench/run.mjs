@@ -3,6 +3,7 @@
 // to back), then stop them all. Returns one record per (round, scenario, server), skipped and
 // failed runs included. Runs in the harness process.
 import { runHttpLoad, runWsEcho } from './load.mjs';
+import { cpuBetween } from './processes.mjs';
 import { get, startServer } from './servers.mjs';
 import { formatMs } from './report.mjs';
 import { startSlowClients } from './slow-clients.mjs';
@@ -19,7 +20,10 @@ async function waitForSlowClients(slow, count) {
   while (slow.open() < count && Date.now() < deadline) await sleep(50);
 }
 
-/** One measured run: an answer check, the slow clients if any, warm-up, RSS, the measurement. */
+/**
+ * One measured run: an answer check, the slow clients if any, warm-up, RSS, the measurement, and
+ * the CPU time the server's processes used during it, per request.
+ */
 async function measure(handle, scenario, settings, tool) {
   const spec = {
     ...settings.load,
@@ -41,7 +45,9 @@ async function measure(handle, scenario, settings, tool) {
     const runLoad = (seconds) => (scenario.load === 'ws' ? runWsEcho({ ...spec, seconds }) : runHttpLoad(tool, { ...spec, seconds }));
     await runLoad(settings.warmupSeconds);
     const rssMiB = handle.rssMiB();
+    const cpuBefore = handle.cpu();
     const measured = await runLoad(settings.seconds);
+    const cpuSeconds = cpuBetween(cpuBefore, handle.cpu());
     // With no answer at all there is no latency to speak of (wrk prints 0 us).
     const result = measured.requests > 0 ? measured : { ...measured, p50ms: Number.NaN, p99ms: Number.NaN };
     const throughput = scenario.bytesPerRequest === undefined ? result.requestsPerSecond : (result.requestsPerSecond * scenario.bytesPerRequest) / MiB;
@@ -49,6 +55,7 @@ async function measure(handle, scenario, settings, tool) {
       ...result,
       throughput,
       rssMiB,
+      cpuUsPerRequest: result.requests > 0 ? (cpuSeconds * 1e6) / result.requests : Number.NaN,
       valid: result.errors === 0 && result.non2xx === 0 && result.requests > 0,
       ...(slow === undefined ? {} : { slowOpen: slow.open(), slowDropped: slow.dropped(), slowCount: scenario.slowClients.count }),
     };
@@ -110,7 +117,7 @@ export async function runGroup({ group, workers, settings, tool, skip, shouldSto
 
 function describe(run, scenario) {
   if (run.failed !== undefined) return `failed: ${run.failed}`;
-  const value = `${Math.round(run.throughput * 10) / 10} ${scenario.unit}, p50 ${formatMs(run.p50ms)} ms, p99 ${formatMs(run.p99ms)} ms, ${Math.round(run.rssMiB)} MiB`;
+  const value = `${Math.round(run.throughput * 10) / 10} ${scenario.unit}, p50 ${formatMs(run.p50ms)} ms, p99 ${formatMs(run.p99ms)} ms, ${Math.round(run.rssMiB)} MiB, ${Math.round(run.cpuUsPerRequest)} CPU µs/req`;
   const slow = run.slowOpen === undefined ? '' : `, slow clients open ${run.slowOpen}/${run.slowCount} (${run.slowDropped} dropped)`;
   return `${value}${slow}${run.valid ? '' : `, INVALID (${run.errors} errors, ${run.non2xx} non-2xx)`}`;
 }

@@ -137,6 +137,22 @@ export const groups = [
     ],
     scenarios: [{ ...hello, title: 'JS hello' }],
   },
+  // The cost of --metrics-bind: the same bicorn with and without it, interleaved; the "peer" is
+  // bicorn without metrics. On the cheapest request paths, where the counting weighs the most.
+  ...[
+    { id: 'metrics-js', title: 'Metrics overhead, JS hello', app: { kind: 'js', cwd: appsDir, probe: '/', expect: 'Hello' }, options: { interface: 'node', target: 'js_node.mjs' } },
+    { id: 'metrics-wsgi', title: 'Metrics overhead, WSGI hello', app: pyApp('wsgi_hello:application', '/', 'Hello'), options: { interface: 'wsgi' } },
+  ].map(({ id, title, app, options }) => ({
+    id,
+    title,
+    workers: { full: [1], quick: [1] },
+    app,
+    servers: [
+      bicorn('bicorn-metrics', 'bicorn --metrics-bind', { ...options, metrics: true }),
+      { ...bicorn('bicorn-plain', 'bicorn, no metrics', options), against: ['bicorn-metrics'] },
+    ],
+    scenarios: [{ ...hello, title }],
+  })),
 ];
 
 /** Run settings: full runs, and the --quick smoke pass that CI runs. */

@@ -4,7 +4,7 @@
 import { request } from 'node:http';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { startProcess, stopProcess, treeRssMiB } from './processes.mjs';
+import { startProcess, stopProcess, treeCpu, treeRssMiB } from './processes.mjs';
 import { startNginx, startNginxStatic } from './nginx.mjs';
 import { appsDir, bicornBin, venvBin } from './paths.mjs';
 
@@ -80,6 +80,7 @@ const commands = {
     if (entry.interface !== undefined) args.push('--interface', entry.interface);
     if (entry.threads !== undefined) args.push('--threads', String(entry.threads));
     if (entry.static) args.push('--static', `/static/=${app.env.BENCH_STATIC_ROOT}`);
+    if (entry.metrics) args.push('--metrics-bind', '127.0.0.1:0');
     args.push(entry.target ?? app.target);
     return { command: process.execPath, args, env: pythonEnv(app) };
   },
@@ -159,12 +160,12 @@ async function startOne(kind, entry, app, workers) {
 
 /**
  * Starts `entry` (a server of a scenario group) for `app` with `workers` workers. Resolves a
- * handle: { label, base, rssMiB(), stop() }. Behind nginx, the handle covers both trees.
+ * handle: { label, base, rssMiB(), cpu(), stop() }. Behind nginx, the handle covers both trees.
  */
 export async function startServer(entry, app, workers) {
   if (entry.server === 'nginx-static') {
     const nginx = await startNginxStatic(app.env.BENCH_STATIC_ROOT, workers, pickPort, (procs, url) => waitReady('nginx', procs, url, app.expect), app.probe);
-    return { label: entry.label, base: `http://127.0.0.1:${nginx.port}`, rssMiB: () => treeRssMiB(nginx.proc.pid), stop: async () => {
+    return { label: entry.label, base: `http://127.0.0.1:${nginx.port}`, rssMiB: () => treeRssMiB(nginx.proc.pid), cpu: () => treeCpu(nginx.proc.pid), stop: async () => {
       await stopProcess(nginx.proc);
       await nginx.cleanup();
     } };
@@ -175,6 +176,7 @@ export async function startServer(entry, app, workers) {
       label: entry.label,
       base: `http://127.0.0.1:${backend.port}`,
       rssMiB: () => treeRssMiB(backend.proc.pid),
+      cpu: () => treeCpu(backend.proc.pid),
       stop: () => stopProcess(backend.proc),
     };
   }
@@ -189,6 +191,7 @@ export async function startServer(entry, app, workers) {
     label: entry.label,
     base: `http://127.0.0.1:${front.port}`,
     rssMiB: () => treeRssMiB(backend.proc.pid) + treeRssMiB(front.proc.pid),
+    cpu: () => new Map([...treeCpu(backend.proc.pid), ...treeCpu(front.proc.pid)]),
     stop: async () => {
       await stopProcess(front.proc);
       await stopProcess(backend.proc);

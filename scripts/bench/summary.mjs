@@ -44,6 +44,7 @@ export function summarize(runs) {
       p50ms: median(basis.map((run) => run.p50ms)),
       p99ms: median(basis.map((run) => run.p99ms)),
       rssMiB: median(basis.map((run) => run.rssMiB)),
+      cpuUs: median(basis.map((run) => run.cpuUsPerRequest)),
       notes,
     };
   });
@@ -67,6 +68,7 @@ export function ratios(cells) {
         p50: bicorn.p50ms / peer.p50ms,
         p99: bicorn.p99ms / peer.p99ms,
         rss: bicorn.rssMiB / peer.rssMiB,
+        cpu: bicorn.cpuUs / peer.cpuUs,
         valid: !bicorn.invalid && !peer.invalid,
       });
     }

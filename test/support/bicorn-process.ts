@@ -10,6 +10,7 @@ export const binary = fileURLToPath(new URL('../../packages/bicorn/bin/bicorn.js
 export const fixture = (name: string) => fileURLToPath(new URL(`../fixtures/${name}`, import.meta.url));
 
 export interface LogLine {
+  /** pino's number for the level the line names, so that tests can compare severities. */
   readonly level: number;
   readonly msg: string;
   readonly role?: string;
@@ -31,6 +32,8 @@ interface Exit {
 
 /** The warning every master started as root without --user logs, as tests run here (root). */
 export const isRootWarning = (line: LogLine): boolean => line.msg.startsWith('running as root without --user');
+
+const levelValues: Readonly<Record<string, number>> = { trace: 10, debug: 20, info: 30, warn: 40, error: 50, fatal: 60 };
 
 const running = new Set<BicornProcess>();
 
@@ -88,7 +91,8 @@ export class BicornProcess {
 
   #addLine(line: string): void {
     try {
-      this.lines.push(JSON.parse(line) as LogLine);
+      const entry = JSON.parse(line) as Record<string, unknown>;
+      this.lines.push({ ...entry, msg: typeof entry.msg === 'string' ? entry.msg : '', level: levelValues[String(entry.level)] ?? 30 });
     } catch {
       this.lines.push({ level: 30, msg: line });
     }

@@ -4,14 +4,14 @@ import { resolveConfig, servableApp, type ConfigInput } from '@bicorn/config';
 import { runMaster } from '@bicorn/master';
 import { createLogger } from '@bicorn/runtime';
 import type { ExitCode } from '@bicorn/protocol';
-import { workerEntry } from './paths.js';
+import { packageVersion, workerEntry } from './paths.js';
 
 export async function serve(settings: ConfigInput): Promise<ExitCode> {
   const { config } = resolveConfig({}, process.env, { path: 'serve()', label: 'serve() options', values: settings });
   servableApp(config);
-  const { log, destination } = createLogger({ role: 'master', level: config.log_level, format: config.log_format, destination: config.error_log });
+  const { log, destination } = createLogger({ role: 'master', level: config.log_level, format: config.log_format, jsonStyle: config.log_json_style, destination: config.error_log, colours: config.use_colors });
   try {
-    return await runMaster({ config, workerEntry: workerEntry(), log });
+    return await runMaster({ config, workerEntry: workerEntry(), log, version: packageVersion() });
   } finally {
     destination.flush();
   }

@@ -1,12 +1,20 @@
-// The bicorn command: `serve` (the default), `check` and `systemd`. Returns the exit code; only
-// the binary's entry exits the process.
-import { loadConfig, servableApp, type Env, type LoadedConfig } from '@bicorn/config';
+// The bicorn command: `serve` (the default), `check`, `systemd`, and the commands that talk to a
+// running server (`status`, `reload`, `stop`, `scale`, `reopen-logs`). Returns the exit code;
+// only the binary's entry exits the process.
+import { servableApp, type Env, type LoadedConfig } from '@bicorn/config';
 import { runMaster } from '@bicorn/master';
 import { BicornError, ExitCode, isBicornError } from '@bicorn/protocol';
 import { createLogger } from '@bicorn/runtime';
 import { Command, CommanderError, Option } from 'commander';
-import { addSettingOptions, cliValues } from './options.js';
+import { checkApp } from './app-check.js';
+import { checkCommandTypo, checkMissingValues, normaliseArgv } from './argv.js';
+import { callControl } from './control-client.js';
+import { addControlCommands, type ControlAction } from './control-command.js';
+import { addDeployOptions, deployCheck, deployOptions } from './deploy-check.js';
+import { addSettingOptions, readCommandLine, type CommandOptions } from './options.js';
+import { readConfig, type ReadConfig } from './read-config.js';
 import { renderEffectiveConfig, renderError } from './render.js';
+import { renderStatus } from './status-table.js';
 import { renderUnits } from './systemd-command.js';
 
 export interface MainOptions {
@@ -24,12 +32,17 @@ export interface MainOptions {
 type Action =
   | {
       kind: 'serve';
-      loaded: LoadedConfig;
+      read: ReadConfig;
       /** Reads the config again as it was read now: the same flags, environment and file. */
       reload: () => Promise<LoadedConfig>;
     }
-  | { kind: 'check'; loaded: LoadedConfig }
-  | { kind: 'print'; text: string };
+  /** `loadApp`: also load the app once (bicorn check --load-app, --check-config). */
+  | { kind: 'check'; read: ReadConfig; loadApp: boolean }
+  | { kind: 'print'; text: string }
+  | { kind: 'report'; text: string; exitCode: ExitCode }
+  | ControlAction;
+
+const COMMANDS = ['serve', 'check', 'systemd', 'status', 'reload', 'stop', 'scale', 'reopen-logs', 'help'];
 
 export async function main(argv: readonly string[], options: MainOptions): Promise<ExitCode> {
   let action: Action | undefined;
@@ -37,21 +50,32 @@ export async function main(argv: readonly string[], options: MainOptions): Promi
     action = next;
   });
   try {
-    await program.parseAsync(argv, { from: 'user' });
+    const args = normaliseArgv(argv);
+    checkCommandTypo(args, COMMANDS, options.cwd);
+    checkHelpTopic(args);
+    const command = program.commands.find((c) => c.name() === args[0]) ?? program.commands.find((c) => c.name() === 'serve');
+    if (command !== undefined) checkMissingValues(args, command);
+    await program.parseAsync(args, { from: 'user' });
     if (action === undefined) return ExitCode.Ok; // --help or --version
     if (action.kind === 'print') {
       options.stdout(action.text);
       return ExitCode.Ok;
     }
+    if (action.kind === 'report') {
+      options.stdout(action.text);
+      return action.exitCode;
+    }
     if (action.kind === 'check') {
-      options.stdout(renderEffectiveConfig(action.loaded));
+      options.stdout(renderEffectiveConfig(action.read.loaded, action.read.notes));
+      if (action.loadApp) options.stdout(await checkApp(action.read.loaded.config, options.env, options.cwd));
       return ExitCode.Ok;
     }
+    if (action.kind === 'control') return await control(action, options);
     return await serve(action, options);
   } catch (error) {
     if (error instanceof CommanderError) {
       if (error.exitCode === 0) return ExitCode.Ok;
-      options.stderr(renderError(new BicornError('USAGE', { message: error.message.replace(/^error: /, '').replaceAll('\n', ' ') }), false));
+      options.stderr(renderError(new BicornError('USAGE', { message: usageMessage(error) }), false));
       return ExitCode.Usage;
     }
     options.stderr(renderError(error, verbose(options, argv)));
@@ -70,28 +94,38 @@ function buildProgram(options: MainOptions, choose: (action: Action) => void): C
     .helpCommand('help [command]', 'Show the help of a command.')
     .addHelpText(
       'after',
-      '\nExamples:\n  bicorn -w 4 -b 0.0.0.0:8000 mysite.wsgi:application   serve a Django project with 4 workers\n  bicorn -w 2 ./server.mjs                               serve a JavaScript app\n  bicorn check                                           print the effective configuration\n\nRun `bicorn serve --help` for every option.',
+      '\nExamples:\n  bicorn -w 4 -b 0.0.0.0:8000 mysite.wsgi:application   serve a Django project with 4 workers\n  bicorn -w 2 ./server.mjs                               serve a JavaScript app\n  bicorn check                                           print the effective configuration\n  bicorn check --deploy                                  run the deployment checklist\n  bicorn status -p /run/mysite/bicorn.pid                show the workers of a running server\n\nRun `bicorn serve --help` for every option.',
     );
 
   const serve = configure(program.command('serve', { isDefault: true }), options)
     .description('Serve an app (the default command): bicorn [serve] [options] <app>')
-    .addOption(new Option('--check-config', 'Check the configuration and exit, as in gunicorn.').helpGroup('Config:'))
+    .addOption(new Option('--check-config', 'Check the configuration, load the app once and exit (4 if it fails to load), as in gunicorn.').helpGroup('Config:'))
     .addOption(new Option('--print-config', 'Print the effective configuration and exit, as in gunicorn.').helpGroup('Config:'));
   const serveSettings = addSettingOptions(serve);
   serve.action(async (app: string | undefined) => {
-    const load = () => loadConfig({ cli: cliValues(serve, serveSettings, app), env: options.env, cwd: options.cwd, configFile: serve.opts<{ config?: string }>().config });
+    const read = () => readFor(serve, serveSettings, app, options);
     const { checkConfig, printConfig } = serve.opts<{ checkConfig?: boolean; printConfig?: boolean }>();
-    const loaded = await load();
-    choose(checkConfig === true || printConfig === true ? { kind: 'check', loaded } : { kind: 'serve', loaded, reload: load });
+    const first = await read();
+    choose(
+      checkConfig === true || printConfig === true
+        ? { kind: 'check', read: first, loadApp: checkConfig === true }
+        : { kind: 'serve', read: first, reload: async () => (await read()).loaded },
+    );
   });
 
-  const check = configure(program.command('check'), options).description(
-    'Check the configuration and print every effective value with its source: bicorn check [options] [app]',
-  );
+  const check = configure(program.command('check'), options)
+    .description('Check the configuration and print every effective value with its source, or with --deploy run the deployment checklist: bicorn check [options] [app]')
+    .addOption(new Option('--load-app', 'Also load the app once, as a worker would (exit 4 if it fails), as gunicorn --check-config does.').helpGroup('Config:'));
+  addDeployOptions(check);
   const checkSettings = addSettingOptions(check);
   check.action(async (app: string | undefined) => {
-    const loaded = await loadConfig({ cli: cliValues(check, checkSettings, app), env: options.env, cwd: options.cwd, configFile: check.opts<{ config?: string }>().config });
-    choose({ kind: 'check', loaded });
+    const read = await readFor(check, checkSettings, app, options);
+    const deploy = deployOptions(check);
+    choose(
+      deploy === undefined
+        ? { kind: 'check', read, loadApp: check.opts<{ loadApp?: boolean }>().loadApp === true }
+        : { kind: 'report', ...deployCheck({ loaded: read.loaded, env: options.env, cwd: options.cwd, ...deploy }) },
+    );
   });
 
   const systemd = configure(program.command('systemd'), options)
@@ -102,11 +136,22 @@ function buildProgram(options: MainOptions, choose: (action: Action) => void): C
   const systemdSettings = addSettingOptions(systemd);
   systemd.action(async (app: string | undefined) => {
     const opts = systemd.opts<{ config?: string; socket?: boolean; name?: string; systemdVersion?: number }>();
-    const cli = cliValues(systemd, systemdSettings, app);
-    const loaded = await loadConfig({ cli, env: options.env, cwd: options.cwd, configFile: opts.config });
+    const line = readCommandLine(systemd, systemdSettings, app);
+    const cli = line.values;
+    const { loaded } = await readConfig(line, { env: options.env, cwd: options.cwd, configFile: opts.config });
     if (opts.systemdVersion !== undefined && !Number.isInteger(opts.systemdVersion)) throw new BicornError('USAGE', { message: '--systemd-version: expected a whole number such as 252' });
     const binary = options.binary ?? process.argv[1] ?? 'bicorn';
     choose({ kind: 'print', text: renderUnits({ loaded, cli, env: options.env, cwd: options.cwd, binary, socket: opts.socket === true, name: opts.name, systemdVersion: opts.systemdVersion }) });
+  });
+  addControlCommands(program, {
+    env: options.env,
+    cwd: options.cwd,
+    configure: (command) =>
+      command
+        .exitOverride()
+        .configureOutput({ writeOut: options.stdout, writeErr: () => undefined })
+        .showSuggestionAfterError(true),
+    choose,
   });
   return program;
 }
@@ -118,25 +163,71 @@ function configure(command: Command, options: MainOptions): Command {
     .exitOverride()
     .configureOutput({ writeOut: options.stdout, writeErr: () => undefined })
     .showSuggestionAfterError(true)
-    .addHelpText('after', '\nSettings come from flags, then BICORN_* environment variables, then a config file, then defaults.\nThe full reference, with settings that are declared but not implemented yet, is SETTINGS.md in @bicorn/config.');
+    .addHelpText(
+      'after',
+      "\nSettings come from flags, then BICORN_* environment variables, then gunicorn's and uvicorn's (GUNICORN_CMD_ARGS,\nUVICORN_*, PORT, WEB_CONCURRENCY, FORWARDED_ALLOW_IPS), then a config file, then defaults. The full reference is\nSETTINGS.md in @bicorn/config; what bicorn does with every gunicorn and uvicorn flag is in docs/dropin.md.",
+    );
+}
+
+function readFor(command: Command, settings: CommandOptions, app: string | undefined, options: MainOptions): Promise<ReadConfig> {
+  const line = readCommandLine(command, settings, app);
+  const swallowed = app === undefined ? Object.values(line.values).find((given) => typeof given.value === 'string' && looksLikeApp(given.value)) : undefined;
+  const problems = swallowed === undefined ? line.problems : [...line.problems, `no app was given, and ${swallowed.flag} took ${JSON.stringify(swallowed.value)} as its value: is the variable for its value empty, as in -w $WORKERS?`];
+  return readConfig({ ...line, problems }, { env: options.env, cwd: options.cwd, configFile: command.opts<{ config?: string }>().config });
+}
+
+/** module:callable, or a JavaScript file. */
+function looksLikeApp(value: string): boolean {
+  return /^[A-Za-z_][\w.]*:[A-Za-z_]/.test(value) || /\.[cm]?js(:[\w$]+)?$/.test(value);
+}
+
+/** `bicorn help nosuch` names the commands instead of failing inside commander. */
+function checkHelpTopic(args: readonly string[]): void {
+  const topic = args[1];
+  if (args[0] !== 'help' || topic === undefined || topic.startsWith('-') || COMMANDS.includes(topic)) return;
+  throw new BicornError('USAGE', { message: `unknown command '${topic}'; the commands are serve (the default), check, systemd, status, reload, stop, scale and reopen-logs: bicorn help <command>` });
+}
+
+/** commander's words, with what usually causes them on a migrated command line. */
+function usageMessage(error: CommanderError): string {
+  const message = error.message.replace(/^error: /, '').replaceAll('\n', ' ');
+  switch (error.code) {
+    case 'commander.excessArguments':
+      return `${message.replace(/\.$/, '')} (the app is the only argument; did an option before it lose its value to an empty variable, as in -w $WORKERS?)`;
+    case 'commander.optionMissingArgument':
+      return `${message} (an empty variable, as in -w $WORKERS?)`;
+    default:
+      return message;
+  }
 }
 
 async function serve(action: Extract<Action, { kind: 'serve' }>, options: MainOptions): Promise<ExitCode> {
-  const { config, file } = action.loaded;
+  const { config, file } = action.read.loaded;
   servableApp(config); // fail before binding anything
-  const { log, destination } = createLogger({ role: 'master', level: config.log_level, format: config.log_format, destination: config.error_log });
+  const { log, destination } = createLogger({ role: 'master', level: config.log_level, format: config.log_format, jsonStyle: config.log_json_style, destination: config.error_log, colours: config.use_colors });
+  for (const note of action.read.notes) log[note.level](note.text);
   const reloadConfig = async () => {
     const reloaded = (await action.reload()).config;
     servableApp(reloaded);
     return reloaded;
   };
   try {
-    return await runMaster({ config, workerEntry: options.workerEntry, log, reloadConfig, configFile: file?.path, reopenLogs: destination.reopen, cwd: options.cwd });
+    return await runMaster({ config, workerEntry: options.workerEntry, log, reloadConfig, configFile: file?.path, reopenLogs: destination.reopen, cwd: options.cwd, version: options.version, env: options.env });
   } finally {
     destination.flush();
   }
 }
 
+async function control(action: ControlAction, options: MainOptions): Promise<ExitCode> {
+  const { call } = action;
+  const answer = await callControl(call);
+  if (!answer.ok) throw new BicornError('CONTROL_FAILED', { command: call.request.command, error: answer.error });
+  if (answer.status !== undefined) options.stdout(action.json ? `${JSON.stringify(answer.status, null, 2)}\n` : renderStatus(answer.status));
+  else options.stdout(`${answer.message}\n${call.untilClosed ? 'stopped\n' : ''}`);
+  return ExitCode.Ok;
+}
+
 function verbose(options: MainOptions, argv: readonly string[]): boolean {
-  return options.env.BICORN_LOG_LEVEL === 'debug' || argv.some((arg, i) => arg === '--log-level=debug' || (arg === '--log-level' && argv[i + 1] === 'debug'));
+  const debug = (level: string | undefined): boolean => /^(debug|trace)$/i.test(level ?? '');
+  return debug(options.env.BICORN_LOG_LEVEL) || argv.some((arg, i) => debug(/^--log-level=(.*)$/.exec(arg)?.[1]) || (arg === '--log-level' && debug(argv[i + 1])));
 }

@@ -2,6 +2,7 @@
 import { describeSource, formatValue, settingKeys, settings, type LoadedConfig, type Setting, type SettingKey } from '@bicorn/config';
 import { isBicornError } from '@bicorn/protocol';
 import { formatBytes, planSpool } from '@bicorn/runtime';
+import type { Note } from './options.js';
 
 export function renderError(error: unknown, verbose: boolean): string {
   if (isBicornError(error)) {
@@ -12,13 +13,15 @@ export function renderError(error: unknown, verbose: boolean): string {
   return `bicorn: internal error (please report it): ${detail}\n`;
 }
 
-export function renderEffectiveConfig(loaded: LoadedConfig): string {
+/** The table of `bicorn check`, then the notes serve would log at start (flags that change nothing, and why). */
+export function renderEffectiveConfig(loaded: LoadedConfig, notes: readonly Note[] = []): string {
   const rows = settingKeys.map((key) => [key, shown(loaded, key), describeSource(loaded.sources[key])] as const);
   const keyWidth = Math.max(...rows.map(([key]) => key.length));
   const valueWidth = Math.min(40, Math.max(...rows.map(([, value]) => value.length)));
   const file = loaded.file === undefined ? 'no config file' : `config file ${loaded.file.label}`;
   const lines = rows.map(([key, value, source]) => `  ${key.padEnd(keyWidth)}  ${value.padEnd(valueWidth)}  ${source}`);
-  return `configuration is valid (${file})\n  ${'setting'.padEnd(keyWidth)}  ${'value'.padEnd(valueWidth)}  from\n${lines.join('\n')}\n${renderDerived(loaded)}`;
+  const noted = notes.map((note) => `${note.level === 'warn' ? 'warning' : 'note'}: ${note.text}\n`).join('');
+  return `configuration is valid (${file})\n  ${'setting'.padEnd(keyWidth)}  ${'value'.padEnd(valueWidth)}  from\n${lines.join('\n')}\n${noted}${renderDerived(loaded)}`;
 }
 
 /** What the settings come to on this machine, where a default depends on it. */

@@ -1,7 +1,7 @@
 // `bicorn systemd`: the facts a unit needs (bicorn's own paths, the config file, the settings
 // given on the command line and in the environment, systemd's version), then the units as text.
 // Runs in the CLI process; prints, never installs.
-import { envNames, settings, type CliValues, type Env, type LoadedConfig, type Setting, type SettingKey } from '@bicorn/config';
+import { settings, type CliValues, type Env, type LoadedConfig, type Setting, type SettingKey } from '@bicorn/config';
 import { spawnSync } from 'node:child_process';
 import { realpathSync } from 'node:fs';
 import { renderServiceUnit, renderSocketUnit, unitName, type UnitInput } from './systemd-unit.js';
@@ -39,7 +39,7 @@ export function renderUnits(request: SystemdRequest): string {
 function cliArguments(cli: CliValues, socket: boolean): string[] {
   const args: string[] = [];
   let app: string | undefined;
-  for (const [key, given] of Object.entries(cli) as [SettingKey, { value: unknown }][]) {
+  for (const [key, given] of Object.entries(cli) as [SettingKey, { value: unknown; flag: string }][]) {
     if (key === 'app') {
       if (typeof given.value === 'string') app = given.value;
       continue;
@@ -48,21 +48,27 @@ function cliArguments(cli: CliValues, socket: boolean): string[] {
     const declared: Setting<unknown, unknown> = settings[key];
     const flag = declared.flags.find((f) => f.startsWith('--')) ?? `--${key}`;
     const values: unknown[] = Array.isArray(given.value) ? given.value : [given.value];
-    for (const value of values) args.push(...(value === true ? [flag] : [flag, String(value)]));
+    // A flag without a value is written as given: --use-colors, --no-use-colors, --no-access-log.
+    for (const value of values) args.push(...(value === true || value === false || value === null ? [given.flag] : [flag, typeof value === 'string' ? value : JSON.stringify(value)]));
   }
   if (socket) args.push('--bind', 'systemd');
   return app === undefined ? args : [...args, app];
 }
 
-/** Settings that came from the environment keep coming from it, as Environment= lines. */
+/**
+ * Settings that came from the environment keep coming from it, as Environment= lines; one
+ * source may name two variables (UVICORN_HOST/UVICORN_PORT).
+ */
 function environment(loaded: LoadedConfig, env: Env): [string, string][] {
-  const lines: [string, string][] = [];
-  for (const [key, source] of Object.entries(loaded.sources) as [SettingKey, LoadedConfig['sources'][SettingKey]][]) {
+  const lines = new Map<string, string>();
+  for (const source of Object.values(loaded.sources)) {
     if (source.kind !== 'env') continue;
-    const value = env[source.name];
-    if (value !== undefined && envNames(key).includes(source.name)) lines.push([source.name, value]);
+    for (const name of source.name.split('/')) {
+      const value = env[name];
+      if (value !== undefined) lines.set(name, value);
+    }
   }
-  return lines;
+  return [...lines];
 }
 
 function realBinary(path: string): string {

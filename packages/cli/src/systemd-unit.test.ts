@@ -49,8 +49,8 @@ describe('the service unit', () => {
   });
 
   it('makes writable only the directories bicorn writes, with systemd managing /run and /var/log ones', () => {
-    const unit = linesOf(renderServiceUnit(input({ bind: ['unix:/run/app/bicorn.sock'], access_log: '/var/log/app/access.log', pid: '/srv/state/app.pid' })));
-    expect(unit).toEqual(expect.arrayContaining(['RuntimeDirectory=app', 'LogsDirectory=app', 'ReadWritePaths=-/srv/state', 'ProtectSystem=strict', 'NoNewPrivileges=yes', 'PrivateTmp=yes', 'ProtectHome=yes']));
+    const unit = linesOf(renderServiceUnit(input({ bind: ['unix:/run/app/bicorn.sock'], access_log: '/var/log/app/access.log', pid: '/srv/state/app.pid', control_socket: '/srv/control/app.ctl' })));
+    expect(unit).toEqual(expect.arrayContaining(['RuntimeDirectory=app', 'LogsDirectory=app', 'ReadWritePaths=-/srv/state', 'ReadWritePaths=-/srv/control', 'ProtectSystem=strict', 'NoNewPrivileges=yes', 'PrivateTmp=yes', 'ProtectHome=yes']));
     expect(unit.some((l) => l.startsWith('MemoryDenyWriteExecute'))).toBe(false);
   });
 

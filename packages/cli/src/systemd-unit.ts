@@ -21,7 +21,7 @@ export interface UnitInput {
 }
 
 /** Slack past graceful_timeout: the app's 5 s to close after draining, and a margin. */
-const STOP_SLACK_S = 10;
+export const STOP_SLACK_S = 10;
 
 export function renderServiceUnit(input: UnitInput): string {
   const { config } = input;
@@ -91,7 +91,7 @@ function identityLines(config: Config, socket: boolean): string[] {
 
 /** Directories bicorn writes: systemd's own kinds under /run, /var/log and /var/lib, else ReadWritePaths=. */
 function writablePaths(config: Config, socket: boolean): string[] {
-  const files = [config.pid, config.error_log, config.access_log, ...(socket ? [] : unixPaths(config))];
+  const files = [config.pid, config.control_socket, config.error_log, config.access_log, ...(socket ? [] : unixPaths(config))];
   const lines = new Set<string>();
   for (const file of files) {
     if (file === null || file === '-' || !file.startsWith('/')) continue;

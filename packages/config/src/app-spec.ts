@@ -23,6 +23,7 @@ export function servableApp(config: Config): ServableApp {
   }
   if (appKind(app) === 'js') {
     if (appInterface === 'wsgi') throw mismatch(app, 'wsgi', 'a Python module:callable');
+    if (config.factory) throw new BicornError('USAGE', { message: `--factory is for Python app factories, and ${app} is a JavaScript module, which exports the app itself` });
     return { kind: 'js', app, interface: appInterface };
   }
   if (appInterface === 'fetch' || appInterface === 'node') throw mismatch(app, appInterface, 'a JavaScript file');

@@ -1,6 +1,7 @@
 // Bind addresses: the syntax of `-b`, shared by validation (here) and the master's listeners.
 // host:port, [v6]:port, unix:/path, fd://N (an inherited descriptor), and systemd or
-// systemd:NAME (sockets passed by systemd socket activation).
+// systemd:NAME (sockets passed by systemd socket activation); gunicorn's tcp://host:port and
+// unix://path read as gunicorn reads them.
 import { isIP } from 'node:net';
 import { list, text, type ValueType } from './values.js';
 
@@ -23,7 +24,8 @@ const MAX_UNIX_PATH = 107;
 /** Parses any bind address; returns a problem text when it cannot. */
 export function parseBind(address: string): BindTarget | string {
   if (address.startsWith('unix:')) {
-    const path = address.slice('unix:'.length);
+    // As gunicorn: unix:/abs, unix:///abs, and unix://rel (relative).
+    const path = address.replace(/^unix:(\/\/)?/, '');
     if (path === '') return 'unix: needs a path: unix:/run/app.sock';
     if (Buffer.byteLength(path) > MAX_UNIX_PATH) return `a unix socket path is at most ${String(MAX_UNIX_PATH)} bytes; choose a shorter one`;
     return { kind: 'unix', path };
@@ -38,7 +40,7 @@ export function parseBind(address: string): BindTarget | string {
     // systemd allows at most 255 characters, printable, without colons, in a name.
     return /^[\x21-\x39\x3b-\x7e]{1,255}$/.test(name) ? { kind: 'systemd', name } : `systemd:NAME needs the socket's FileDescriptorName=, got "${name}"`;
   }
-  const tcp = parseTcpBind(address);
+  const tcp = parseTcpBind(address.startsWith('tcp://') ? address.slice('tcp://'.length) : address);
   return typeof tcp === 'string' ? tcp : { kind: 'tcp', ...tcp };
 }
 
@@ -80,4 +82,33 @@ export const tcpAddress: ValueType<string> = text('<host:port>', (value) => {
   return typeof parsed === 'string' ? `host:port or [v6]:port (${parsed})` : undefined;
 });
 
-export const hostAddressList = list(text('<ip>'));
+/** Who a trust setting names: any peer, one address, or a network in CIDR form. */
+export type PeerPattern =
+  | { readonly kind: 'any' }
+  | { readonly kind: 'address'; readonly address: string; readonly family: 'ipv4' | 'ipv6' }
+  | { readonly kind: 'network'; readonly address: string; readonly prefix: number; readonly family: 'ipv4' | 'ipv6' };
+
+/** Parses `*`, an IPv4 or IPv6 address, or a CIDR network (10.0.0.0/8, fd00::/8); a problem text when it cannot. */
+export function parsePeerPattern(text: string): PeerPattern | string {
+  if (text === '*') return { kind: 'any' };
+  const slash = text.indexOf('/');
+  const address = slash === -1 ? text : text.slice(0, slash);
+  const version = isIP(address);
+  if (version === 0) return `"${address}" is not an IP address`;
+  const family = version === 4 ? 'ipv4' : 'ipv6';
+  if (slash === -1) return { kind: 'address', address, family };
+  const prefixText = text.slice(slash + 1);
+  const prefix = Number(prefixText);
+  const bits = version === 4 ? 32 : 128;
+  if (!/^\d{1,3}$/.test(prefixText) || prefix > bits) return `the prefix length of ${text} must be 0-${String(bits)}`;
+  return { kind: 'network', address, prefix, family };
+}
+
+/** Peers a trust setting names: addresses, CIDR networks, or `*`. */
+export const peerList = list(
+  text('<ip|cidr|*>', (value) => {
+    const parsed = parsePeerPattern(value.trim());
+    return typeof parsed === 'string' ? `addresses, CIDR networks (10.0.0.0/8) or * (${parsed})` : undefined;
+  }),
+  { commasEverywhere: true },
+);

@@ -1,7 +1,7 @@
 export { appKind, servableApp, type AppKind, type ServableApp } from './app-spec.js';
-export { formatBind, parseBind, parseTcpBind, type BindTarget, type TcpBind } from './bind.js';
+export { formatBind, parseBind, parsePeerPattern, parseTcpBind, type BindTarget, type PeerPattern, type TcpBind } from './bind.js';
 export { defineConfig } from './define.js';
-export { loadConfig, resolveConfig, reviveConfig, type CliValues, type Env, type LoadedConfig, type LoadOptions } from './load.js';
+export { loadConfig, resolveConfig, reviveConfig, type CliValues, type Env, type LoadedConfig, type LoadOptions, type PeerValues } from './load.js';
 export { renderSettingsReference } from './reference.js';
 export {
   envNames,
@@ -16,4 +16,5 @@ export {
 } from './settings.js';
 export { parseStaticMount, staticMounts, type StaticMount } from './static-mount.js';
 export { describeSource, type Source } from './sources.js';
+export { closest } from './suggest.js';
 export { formatValue, type ValueType } from './values.js';

@@ -1,6 +1,7 @@
 import { BicornError } from '@bicorn/protocol';
 import { describe, expect, it } from 'vitest';
-import { resolveConfig, reviveConfig, type CliValues } from './load.js';
+import { resolveConfig, reviveConfig, type CliValues, type PeerValues } from './load.js';
+import { describeSource } from './sources.js';
 
 const file = (values: Record<string, unknown>) => ({ path: '/srv/app/bicorn.config.json', label: 'bicorn.config.json', values });
 
@@ -41,6 +42,16 @@ describe('precedence', () => {
     expect(resolveConfig({}, { WEB_CONCURRENCY: '3', BICORN_WORKERS: '5' }, undefined).config.workers).toBe(5);
   });
 
+  it("ranks gunicorn's and uvicorn's environment below BICORN_* and above WEB_CONCURRENCY and the file", () => {
+    const peers: PeerValues = { workers: { value: '6', source: { kind: 'env', name: 'GUNICORN_CMD_ARGS', flag: '--workers' } } };
+    const fromPeers = resolveConfig({}, { WEB_CONCURRENCY: '3' }, file({ workers: 2 }), peers);
+    expect(fromPeers.config.workers).toBe(6);
+    expect(describeSource(fromPeers.sources.workers)).toBe('GUNICORN_CMD_ARGS (--workers)');
+    expect(resolveConfig({}, { BICORN_WORKERS: '5', WEB_CONCURRENCY: '3' }, undefined, peers).config.workers).toBe(5);
+    expect(resolveConfig({ workers: { value: '4', flag: '--workers' } }, {}, undefined, peers).config.workers).toBe(4);
+    expect(resolveConfig({}, { WEB_CONCURRENCY: '3' }, file({ workers: 2 })).config.workers).toBe(3);
+  });
+
   it('freezes the result', () => {
     const { config } = resolveConfig({ bind: { value: ['127.0.0.1:0'], flag: '--bind' } }, {}, undefined);
     expect(Object.isFrozen(config)).toBe(true);
@@ -60,6 +71,21 @@ describe('values', () => {
     expect(config.keep_alive).toBe(120);
   });
 
+  it("reads gunicorn's and uvicorn's log level names in any case", () => {
+    const level = (value: string) => resolveConfig({ log_level: { value, flag: '--log-level' } }, {}, undefined).config.log_level;
+    expect([level('WARNING'), level('critical'), level('Info'), level('warn'), level('TRACE')]).toEqual(['warn', 'fatal', 'info', 'warn', 'trace']);
+  });
+
+  it("reads uvicorn's asgi3 and asgi2 as asgi", () => {
+    expect(resolveConfig({}, { BICORN_INTERFACE: 'asgi3' }, undefined).config.interface).toBe('asgi');
+    expect(resolveConfig({ interface: { value: 'asgi2', flag: '--interface' } }, {}, undefined).config.interface).toBe('asgi');
+  });
+
+  it("splits gunicorn's --pythonpath on commas, and adds repeated ones", () => {
+    const { config } = resolveConfig({ pythonpath: { value: ['src,lib', 'vendor'], flag: '--pythonpath' } }, {}, undefined);
+    expect(config.pythonpath).toEqual(['src', 'lib', 'vendor']);
+  });
+
   it('splits list values from the environment on commas', () => {
     const { config } = resolveConfig({}, { BICORN_BIND: '127.0.0.1:0, [::1]:0' }, undefined);
     expect(config.bind).toEqual(['127.0.0.1:0', '[::1]:0']);
@@ -75,7 +101,7 @@ describe('problems', () => {
 
   it('names the flag for CLI values', () => {
     expect(problemsOf(() => resolveConfig({ log_level: { value: 'loud', flag: '--log-level' } }, {}, undefined))).toEqual([
-      'log_level (from --log-level): expected one of "fatal", "error", "warn", "info", "debug", "trace", got "loud"',
+      'log_level (from --log-level): expected one of "fatal", "error", "warn", "info", "debug", "trace" (any case; or "critical", "warning"), got "loud"',
     ]);
   });
 
@@ -109,7 +135,13 @@ describe('problems', () => {
 
   it('refuses a setting that is declared but not implemented yet', () => {
     expect(problemsOf(() => resolveConfig({ certfile: { value: '/etc/b.pem', flag: '--certfile' } }, {}, undefined))).toEqual([
-      'certfile (from --certfile): not supported yet (it comes with a later release); leave it unset for now',
+      'certfile (from --certfile): not supported yet (it comes with issue 20); leave it unset for now',
+    ]);
+  });
+
+  it('says an empty value may be an unset variable', () => {
+    expect(problemsOf(() => resolveConfig({ workers: { value: '', flag: '--workers' } }, {}, undefined))).toEqual([
+      'workers (from --workers): expected a positive integer or "auto", got "" (empty: is a variable unset?)',
     ]);
   });
 

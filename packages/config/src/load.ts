@@ -1,5 +1,6 @@
-// Loading the config: gather each setting from CLI > environment > config file > default,
-// validate everything once, report every problem at once, and freeze the result.
+// Loading the config: gather each setting from CLI > BICORN_* > gunicorn's and uvicorn's
+// environment > config file > default, validate everything once, report every problem at once,
+// and freeze the result.
 import { BicornError } from '@bicorn/protocol';
 import { readConfigFile, type ConfigFile } from './file.js';
 import {
@@ -19,6 +20,13 @@ export type CliValues = Partial<Record<SettingKey, { readonly value: unknown; re
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
+/**
+ * Raw values that gunicorn's and uvicorn's environment gave (GUNICORN_CMD_ARGS, UVICORN_*, PORT),
+ * read by the CLI, each with its source. They rank below BICORN_* and above the config file,
+ * with WEB_CONCURRENCY and FORWARDED_ALLOW_IPS, which settings declare as their extra names.
+ */
+export type PeerValues = Partial<Record<SettingKey, { readonly value: unknown; readonly source: Source }>>;
+
 export interface LoadedConfig {
   readonly config: Config;
   readonly sources: Readonly<Record<SettingKey, Source>>;
@@ -31,21 +39,22 @@ export interface LoadOptions {
   readonly cwd: string;
   /** `-c FILE`; when absent the working directory is searched. */
   readonly configFile?: string | undefined;
+  readonly peers?: PeerValues;
 }
 
 export async function loadConfig(options: LoadOptions): Promise<LoadedConfig> {
   const file = await readConfigFile(options.cwd, options.configFile);
-  return resolveConfig(options.cli, options.env, file);
+  return resolveConfig(options.cli, options.env, file, options.peers);
 }
 
 /** The pure part of loading: no I/O, so every rule is tested directly. */
-export function resolveConfig(cli: CliValues, env: Env, file: ConfigFile | undefined): LoadedConfig {
+export function resolveConfig(cli: CliValues, env: Env, file: ConfigFile | undefined, peers: PeerValues = {}): LoadedConfig {
   const problems = [...unknownFileKeys(file), ...unknownEnvNames(env)];
   const values: Record<string, unknown> = {};
   const sources = {} as Record<SettingKey, Source>;
   for (const key of settingKeys) {
     const declared: Setting<unknown, unknown> = settings[key];
-    const found = pick(key, cli, env, file);
+    const found = pick(key, cli, env, file, peers);
     sources[key] = found.source;
     if (found.source.kind === 'default') {
       values[key] = declared.default;
@@ -88,10 +97,15 @@ export function reviveConfig(data: Readonly<Record<string, unknown>>): Config {
   return freeze(values) as Config;
 }
 
-function pick(key: SettingKey, cli: CliValues, env: Env, file: ConfigFile | undefined): { raw: unknown; source: Source } {
+function pick(key: SettingKey, cli: CliValues, env: Env, file: ConfigFile | undefined, peers: PeerValues): { raw: unknown; source: Source } {
   const fromCli = cli[key];
   if (fromCli !== undefined) return { raw: fromCli.value, source: { kind: 'cli', flag: fromCli.flag } };
-  for (const name of envNames(key)) {
+  const [own, ...others] = envNames(key);
+  const fromOwn = own === undefined ? undefined : env[own];
+  if (own !== undefined && fromOwn !== undefined) return { raw: fromOwn, source: { kind: 'env', name: own } };
+  const fromPeers = peers[key];
+  if (fromPeers !== undefined) return { raw: fromPeers.value, source: fromPeers.source };
+  for (const name of others) {
     const raw = env[name];
     if (raw !== undefined) return { raw, source: { kind: 'env', name } };
   }
@@ -121,7 +135,10 @@ function didYouMean(input: string, candidates: readonly string[]): string {
 }
 
 function show(raw: unknown): string {
-  return raw === undefined ? 'nothing' : JSON.stringify(raw);
+  if (raw === undefined) return 'nothing';
+  // `-w "$WORKERS"` with WORKERS unset.
+  if (raw === '' || (Array.isArray(raw) && raw.includes(''))) return `${JSON.stringify(raw)} (empty: is a variable unset?)`;
+  return JSON.stringify(raw);
 }
 
 function sameValue(a: unknown, b: unknown): boolean {

@@ -1,9 +1,13 @@
 // The settings table: every setting bicorn has, declared once. CLI options, environment
 // variables, config-file keys, the Config type and SETTINGS.md are all derived from it.
-import { bindAddress, hostAddressList, tcpAddress } from './bind.js';
+import { bindAddress, peerList, tcpAddress } from './bind.js';
 import { corsOrigin, staticMount } from './static-mount.js';
 import {
   choice,
+  choiceIgnoringCase,
+  choiceOrBare,
+  choiceWithAliases,
+  commaList,
   duration,
   fileMode,
   flag,
@@ -47,11 +51,14 @@ function accountOwner(value: string): string | undefined {
   return valid ? undefined : 'user, user:group or :group (names or numeric ids)';
 }
 
+/** A response header for --header: `Name:Value`, a token name and a value without CR, LF or NUL. */
+function headerLine(value: string): string | undefined {
+  return /^[!#$%&'*+.^_`|~0-9A-Za-z-]+:[^\r\n\0]*$/.test(value) ? undefined : 'Name:Value (a header name, a colon, a value without line breaks)';
+}
+
 function setting<T, I>(declaration: Setting<T, I>): Setting<T, I> {
   return declaration;
 }
-
-const LATER = 'a later release';
 
 export const settings = {
   app: setting({
@@ -64,9 +71,9 @@ export const settings = {
   interface: setting({
     section: 'Application',
     flags: ['--interface'],
-    type: choice(['auto', 'asgi', 'wsgi', 'fetch', 'node']),
+    type: choiceWithAliases(['auto', 'asgi', 'wsgi', 'fetch', 'node'], { asgi3: 'asgi', asgi2: 'asgi' }),
     default: 'auto',
-    doc: 'How to call the app; `auto` detects it. Python apps: `wsgi` or `asgi` (which also serves ASGI 2 double-callables). JavaScript apps: `asgi`, `fetch` (a `Request => Response` handler) or `node` (a `(req, res)` listener); see the js package README.',
+    doc: "How to call the app; `auto` detects it. Python apps: `wsgi` or `asgi` (which also serves ASGI 2 double-callables; uvicorn's `asgi3` and `asgi2` mean it too). JavaScript apps: `asgi`, `fetch` (a `Request => Response` handler) or `node` (a `(req, res)` listener); see the js package README.",
   }),
   root_path: setting({
     section: 'Application',
@@ -80,7 +87,7 @@ export const settings = {
     flags: ['-b', '--bind'],
     type: list(bindAddress),
     default: ['127.0.0.1:8000'],
-    doc: 'Address to listen on; repeat the flag to listen on several. `host:port` or `[v6]:port`; `unix:/path` (a stale socket file is replaced, a live one refuses to start, the file is removed on exit; see socket_mode and socket_owner); `fd://N`, a listening socket inherited on descriptor N; `systemd` (every socket of systemd socket activation) or `systemd:NAME` (those with FileDescriptorName=NAME). Under socket activation without a `systemd` bind, the activated sockets replace the addresses. The master binds them all once, before the workers start, and keeps them across reloads. `--host`/`--port`, `--uds` and `--fd` are accepted as in uvicorn.',
+    doc: 'Address to listen on; repeat the flag to listen on several. `host:port` or `[v6]:port` (`tcp://` before it is allowed, as in gunicorn); `unix:/path` (a stale socket file is replaced, a live one refuses to start, the file is removed on exit; see socket_mode and socket_owner); `fd://N`, a listening socket inherited on descriptor N; `systemd` (every socket of systemd socket activation) or `systemd:NAME` (those with FileDescriptorName=NAME). Under socket activation without a `systemd` bind, the activated sockets replace the addresses. The master binds them all once, before the workers start, and keeps them across reloads. `--host`/`--port`, `--uds` and `--fd` are accepted as in uvicorn, and `PORT` as in gunicorn: `0.0.0.0:$PORT` when nothing else names an address.',
   }),
   backlog: setting({
     section: 'Server',
@@ -134,10 +141,10 @@ export const settings = {
   }),
   pythonpath: setting({
     section: 'Python',
-    flags: ['--pythonpath'],
-    type: list(text('<dir>')),
+    flags: ['--pythonpath', '--app-dir'],
+    type: commaList(text('<dir>')),
     default: [],
-    doc: 'Directories prepended to `sys.path`; repeatable.',
+    doc: "Directories prepended to `sys.path`: repeatable, or several separated by commas as in gunicorn. uvicorn's `--app-dir` adds one.",
   }),
   env: setting({
     section: 'Python',
@@ -176,21 +183,21 @@ export const settings = {
   }),
   lifespan: setting({
     section: 'Application',
-    flags: ['--lifespan'],
+    flags: ['--lifespan', '--asgi-lifespan'],
     type: choice(['auto', 'on', 'off']),
     default: 'auto',
     doc: 'ASGI lifespan events. `on`: startup must complete before the worker takes traffic, and a failure stops it from booting. `auto`: the same, but an app that raises on the lifespan scope is served without them. `off`: never sent.',
   }),
   loop: setting({
     section: 'Python',
-    flags: ['--loop'],
+    flags: ['--loop', '--asgi-loop'],
     type: choice(['auto', 'asyncio', 'uvloop']),
     default: 'auto',
     doc: 'The event loop of Python ASGI apps: `auto` uses uvloop when it can be imported, else asyncio.',
   }),
   ws_max_size: setting({
     section: 'Limits',
-    flags: ['--ws-max-size'],
+    flags: ['--ws-max-size', '--websocket-max-message-size'],
     type: integer(1, '<bytes>'),
     default: 16 * 1024 * 1024,
     doc: 'The largest WebSocket message accepted from a client; a larger one closes the connection with 1009.',
@@ -211,10 +218,10 @@ export const settings = {
   }),
   ws_per_message_deflate: setting({
     section: 'Limits',
-    flags: ['--ws-per-message-deflate'],
+    flags: ['--ws-per-message-deflate', '--no-ws-per-message-deflate'],
     type: flag,
     default: false,
-    doc: 'Offer per-message deflate compression to WebSocket clients (costs CPU and memory per connection).',
+    doc: "Offer per-message deflate compression to WebSocket clients (costs CPU and memory per connection, so it is off unless asked for, where uvicorn has it on). uvicorn's form with a value, `--ws-per-message-deflate true|false`, works too.",
   }),
   timeout: setting({
     section: 'Timeouts',
@@ -251,6 +258,13 @@ export const settings = {
     default: 0,
     doc: "After SIGTERM, keep serving for this long, with readiness already 'draining', before the graceful stop begins: time for a load balancer (a Kubernetes Service) to stop sending new requests.",
   }),
+  header_timeout: setting({
+    section: 'Timeouts',
+    flags: ['--header-timeout'],
+    type: duration,
+    default: 30,
+    doc: "How long a client has to send a request's head (request line and headers) once it starts one, and a new connection its first request or its PROXY protocol header: past it the client gets 408 and the connection closes. A slow client waiting on it holds a file descriptor, never a Python thread. Also bounds each head after the first on a keep-alive connection (the wait between requests is keep_alive). 0 turns it off.",
+  }),
   keep_alive: setting({
     section: 'Timeouts',
     flags: ['--keep-alive', '--timeout-keep-alive'],
@@ -267,7 +281,7 @@ export const settings = {
   }),
   max_requests_jitter: setting({
     section: 'Workers',
-    flags: ['--max-requests-jitter'],
+    flags: ['--max-requests-jitter', '--limit-max-requests-jitter'],
     type: integer(0),
     default: 0,
     doc: 'Add up to this many requests at random to max_requests, so workers do not restart together.',
@@ -338,9 +352,9 @@ export const settings = {
   log_level: setting({
     section: 'Logging',
     flags: ['--log-level'],
-    type: choice(['fatal', 'error', 'warn', 'info', 'debug', 'trace']),
+    type: choiceWithAliases(['fatal', 'error', 'warn', 'info', 'debug', 'trace'], { critical: 'fatal', warning: 'warn' }),
     default: 'info',
-    doc: 'The least severe log level written.',
+    doc: "The least severe log level written. gunicorn's and uvicorn's names (`critical`, `warning`) work too, in any case.",
   }),
   log_format: setting({
     section: 'Logging',
@@ -351,18 +365,17 @@ export const settings = {
   }),
   access_log: setting({
     section: 'Logging',
-    flags: ['--access-logfile', '--access-log'],
+    flags: ['--access-logfile'],
     type: optional(text('<file|->')),
     default: null,
-    doc: 'Write one line per request to this file, `-` for stdout (default: no access log).',
+    doc: "Write one line per request to this file, `-` for stdout (default: no access log, as in gunicorn). uvicorn's `--access-log` means `-` unless a file is named, and `--no-access-log` none.",
   }),
   access_log_format: setting({
     section: 'Logging',
     flags: ['--access-logformat'],
-    type: optional(text('<format>')),
+    type: optional(text('<format|json>')),
     default: null,
-    doc: 'A custom access-line format.',
-    comesWith: LATER,
+    doc: 'The access line: gunicorn\'s atoms, such as `%(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s"` (also `%(m)s %(U)s %(q)s %(H)s %(B)s %(T)s %(D)s %(M)s %(L)s %(p)s`, `%({header}i)s`, `%({header}o)s` and `%({VAR}e)s` for the CGI variables of the request), or `json` for one JSON object per line. Default: JSON lines when the log format is JSON, else a short readable line. The client address (`h`) is the one a trusted proxy forwarded.',
   }),
   error_log: setting({
     section: 'Logging',
@@ -403,50 +416,93 @@ export const settings = {
     section: 'Proxy',
     flags: ['--forwarded-allow-ips'],
     env: ['FORWARDED_ALLOW_IPS'],
-    type: hostAddressList,
+    type: peerList,
     default: ['127.0.0.1', '::1'],
-    doc: 'Proxies trusted to set X-Forwarded-* headers; `*` trusts all.',
-    comesWith: LATER,
+    doc: 'Proxies trusted to set X-Forwarded-For and X-Forwarded-Proto (and forwarder_headers): addresses, CIDR networks, or `*` for any peer. Peers on unix sockets are always trusted. From a peer not listed, the headers reach the app untouched and change nothing.',
+  }),
+  proxy_headers: setting({
+    section: 'Proxy',
+    flags: ['--proxy-headers', '--no-proxy-headers'],
+    type: flag,
+    default: true,
+    doc: "Take the client's address from X-Forwarded-For and the scheme from X-Forwarded-Proto when a trusted proxy (forwarded_allow_ips) sends them: the rightmost address not itself trusted is the client (the leftmost with `*`). `--no-proxy-headers` turns every forwarded header off. Node request listeners are left to their own trust settings (Express's `trust proxy`).",
+  }),
+  forwarder_headers: setting({
+    section: 'Proxy',
+    flags: ['--forwarder-headers'],
+    type: list(choiceIgnoringCase(['x-forwarded-host', 'x-forwarded-port', 'x-forwarded-prefix', 'forwarded', 'x-forwarded-for', 'x-forwarded-proto'], '<header>'), { commasEverywhere: true }),
+    default: [],
+    doc: "More forwarded headers to take from trusted proxies, besides X-Forwarded-For and -Proto: X-Forwarded-Host (the Host the app sees), X-Forwarded-Port, X-Forwarded-Prefix (the root path) and RFC 7239 Forwarded (for, proto and host; it wins over the X-Forwarded ones). Only for a proxy that sets them itself: one that passes a client's own header through lets the client choose the Host your app builds URLs with.",
+  }),
+  proxy_protocol: setting({
+    section: 'Proxy',
+    flags: ['--proxy-protocol'],
+    type: choiceOrBare(['off', 'v1', 'v2', 'auto'], 'auto'),
+    default: 'off',
+    doc: "HAProxy's PROXY protocol on every bind: connections from proxy_allow_ips must start with a v1 (text) or v2 (binary) header, as chosen (`auto`, or the flag alone: either), whose source address becomes the client's (the Node interface's `req.socket.remoteAddress` too); a missing or malformed header closes the connection, and so does a header from any other peer, which is served as plain HTTP. The health bind never expects it.",
+  }),
+  proxy_allow_ips: setting({
+    section: 'Proxy',
+    flags: ['--proxy-allow-from'],
+    type: peerList,
+    default: ['127.0.0.1', '::1'],
+    doc: 'Peers allowed to send the PROXY protocol header: addresses, CIDR networks, or `*`. Peers on unix sockets are always allowed.',
   }),
   limit_request_line: setting({
     section: 'Limits',
     flags: ['--limit-request-line'],
-    type: integer(0),
+    type: integer(0, '<bytes>'),
     default: 4094,
-    doc: 'The longest request line accepted, in bytes.',
-    comesWith: LATER,
+    doc: 'The longest request line accepted (method, target and version, without the CRLF); a longer one gets 414. 0: no limit of its own, only the cap on the whole head (limit_request_fields).',
   }),
   limit_request_fields: setting({
     section: 'Limits',
     flags: ['--limit-request-fields'],
     type: integer(0),
     default: 100,
-    doc: 'The most header fields a request may have.',
-    comesWith: LATER,
+    doc: "The most header fields a request may have; more gets 431, never a request with some dropped. With limit_request_line and limit_request_field_size it sets node's cap on a whole head (line + fields × field size: past it 414 or 431 as the head arrives); a limit at 0 has no bound of its own, and its part of that cap is 1 MiB.",
   }),
   limit_request_field_size: setting({
     section: 'Limits',
     flags: ['--limit-request-field_size', '--limit-request-field-size'],
-    type: integer(0),
+    type: integer(0, '<bytes>'),
     default: 8190,
-    doc: 'The largest header field accepted, in bytes.',
-    comesWith: LATER,
+    doc: 'The largest header field accepted, counted as `Name: value` and its CRLF; a larger one gets 431. 0: no limit of its own below the cap on the whole head.',
   }),
   limit_request_body: setting({
     section: 'Limits',
     flags: ['--limit-request-body'],
     type: optional(integer(0, '<bytes>')),
     default: null,
-    doc: 'The largest request body accepted, in bytes (default: no limit).',
-    comesWith: LATER,
+    doc: 'The largest request body accepted: a larger Content-Length gets 413 before the app sees the request (instead of 100 Continue when the client expects one), and a chunked body is cut with 413 once it passes the limit. Also caps WebSocket messages (with ws_max_size, the lower wins). Default: no limit.',
   }),
   limit_concurrency: setting({
     section: 'Limits',
     flags: ['--limit-concurrency'],
     type: optional(integer(1)),
     default: null,
-    doc: 'Answer 503 beyond this many concurrent requests per worker.',
-    comesWith: LATER,
+    doc: 'The most requests in flight per worker, open WebSockets included; past it a request gets 503 with `Retry-After: 1` and its connection closes. Default: no limit.',
+  }),
+  server_header: setting({
+    section: 'TLS and HTTP',
+    flags: ['--server-header', '--no-server-header'],
+    type: flag,
+    default: true,
+    doc: 'Send `Server: bicorn` with every response whose app set no Server header; `--no-server-header` sends none.',
+  }),
+  date_header: setting({
+    section: 'TLS and HTTP',
+    flags: ['--date-header', '--no-date-header'],
+    type: flag,
+    default: true,
+    doc: 'Send a Date header with every response whose app set none; `--no-date-header` sends none.',
+  }),
+  headers: setting({
+    section: 'TLS and HTTP',
+    flags: ['--header'],
+    type: list(text('<Name:Value>', headerLine)),
+    default: [],
+    doc: "A header sent with every response, as `Name:Value`, unless the app sets that name itself; repeatable.",
   }),
   certfile: setting({
     section: 'TLS and HTTP',
@@ -454,7 +510,7 @@ export const settings = {
     type: optional(text('<file>')),
     default: null,
     doc: 'TLS certificate (PEM); serves HTTPS with keyfile.',
-    comesWith: LATER,
+    comesWith: 'issue 20',
   }),
   keyfile: setting({
     section: 'TLS and HTTP',
@@ -462,15 +518,7 @@ export const settings = {
     type: optional(text('<file>')),
     default: null,
     doc: 'TLS private key (PEM).',
-    comesWith: LATER,
-  }),
-  http: setting({
-    section: 'TLS and HTTP',
-    flags: ['--http'],
-    type: choice(['auto', '1.1', '2']),
-    default: 'auto',
-    doc: 'HTTP versions to serve.',
-    comesWith: LATER,
+    comesWith: 'issue 20',
   }),
   static: setting({
     section: 'Static files',
@@ -507,6 +555,14 @@ export const settings = {
     default: false,
     doc: 'Serve symlinks that point out of the static directory (as `collectstatic --link` makes); without it they are refused with 404.',
   }),
+  // Deployment (bicorn check --deploy).
+  tls_upstream: setting({
+    section: 'Proxy',
+    flags: ['--tls-upstream'],
+    type: flag,
+    default: false,
+    doc: 'Says that TLS ends in front of bicorn (an ingress, a load balancer, a proxy), so `bicorn check --deploy` accepts a plain-HTTP bind on a public address. It changes nothing at runtime.',
+  }),
   health_bind: setting({
     section: 'Metrics',
     flags: ['--health-bind'],
@@ -514,13 +570,70 @@ export const settings = {
     default: null,
     doc: "Serve health endpoints from the master on this address: `/livez` (200 while it runs) and `/readyz` (200 while serving; 503 while starting, and while draining, from SIGTERM on, through shutdown_delay). For Kubernetes probes and load balancers.",
   }),
+  // Operations: metrics, the control socket and the shape of JSON logs.
   metrics_bind: setting({
     section: 'Metrics',
     flags: ['--metrics-bind'],
-    type: optional(text('<host:port>')),
+    type: optional(tcpAddress),
     default: null,
-    doc: 'Serve Prometheus metrics on this address (the health endpoints are served on health_bind).',
-    comesWith: LATER,
+    doc: 'Serve Prometheus metrics from the master on this address, at `/metrics`: requests, durations, bytes, workers, restarts, reloads and the Python processes, over all workers (see the README). Separate from health_bind.',
+  }),
+  control_socket: setting({
+    section: 'Process',
+    flags: ['--control-socket'],
+    type: optional(text('<path>')),
+    default: null,
+    doc: "The unix socket that `bicorn status`, `reload`, `stop`, `scale` and `reopen-logs` talk to. Default: beside the pid file (`app.pid` gives `app.ctl`), else `$XDG_RUNTIME_DIR/bicorn.ctl`; without either, or when that folder is not writable, there is none (an info line says so). Whoever can connect can stop the server: see control_socket_mode.",
+  }),
+  control_socket_mode: setting({
+    section: 'Process',
+    flags: ['--control-socket-mode'],
+    type: fileMode,
+    default: 0o600,
+    doc: "The permission bits of the control socket, in octal. Connecting needs write permission on it (and search permission on its folder); bicorn cannot check who connects, so the mode and the folder are the whole access control.",
+  }),
+  no_control_socket: setting({
+    section: 'Process',
+    flags: ['--no-control-socket'],
+    type: flag,
+    default: false,
+    doc: 'Run without a control socket.',
+  }),
+  log_json_style: setting({
+    section: 'Logging',
+    flags: ['--log-json-style'],
+    type: choice(['bicorn', 'ecs', 'gcp', 'datadog', 'pino']),
+    default: 'bicorn',
+    doc: "The field names of JSON log lines (server and access logs), for the shipper that reads them. `bicorn`: `time` (ISO 8601), `level` (a name), `msg`. `ecs` (Elastic): `@timestamp`, `log.level`, `message`, `ecs.version`. `gcp` (Cloud Logging): `time`, `severity`, `message`. `datadog`: `timestamp`, `status` (the level), `message`, and an access line's status as `http.status_code`. `pino`: `time` in milliseconds, `level` a number, `msg`.",
+  }),
+  // Drop-in: gunicorn's and uvicorn's flags that needed a setting of their own (issue 17).
+  factory: setting({
+    section: 'Application',
+    flags: ['--factory'],
+    type: flag,
+    default: false,
+    doc: "Python apps: the app names a factory, which is called without arguments to make the app, as in uvicorn. Without it, a plain function that takes no arguments is called too, with a warning; gunicorn's `module:create_app()` (with arguments, if any) works either way.",
+  }),
+  use_colors: setting({
+    section: 'Logging',
+    flags: ['--use-colors', '--no-use-colors'],
+    type: optional(flag),
+    default: null,
+    doc: 'Colour the pretty log lines; default: when they go to a terminal.',
+  }),
+  initgroups: setting({
+    section: 'Process',
+    flags: ['--initgroups'],
+    type: flag,
+    default: false,
+    doc: "With user, give the workers (and their Python processes) the user's supplementary groups too, as in gunicorn; without it they have only group.",
+  }),
+  reload_extra_files: setting({
+    section: 'Reload',
+    flags: ['--reload-extra-file'],
+    type: list(text('<file>')),
+    default: [],
+    doc: 'With --reload, also reload when this file changes, wherever it is (templates, settings files); repeatable.',
   }),
 };
 

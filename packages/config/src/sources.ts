@@ -3,7 +3,8 @@
 export type Source =
   | { readonly kind: 'default' }
   | { readonly kind: 'file'; readonly file: string }
-  | { readonly kind: 'env'; readonly name: string }
+  /** `flag`: the flag within a variable that holds a command line, as GUNICORN_CMD_ARGS does. */
+  | { readonly kind: 'env'; readonly name: string; readonly flag?: string }
   | { readonly kind: 'cli'; readonly flag: string };
 
 export function describeSource(source: Source): string {
@@ -13,7 +14,7 @@ export function describeSource(source: Source): string {
     case 'file':
       return source.file;
     case 'env':
-      return source.name;
+      return source.flag === undefined ? source.name : `${source.name} (${source.flag})`;
     case 'cli':
       return source.flag;
   }

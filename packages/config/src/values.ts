@@ -76,8 +76,9 @@ export const flag: ValueType<boolean> = {
     if (typeof raw === 'boolean') return ok(raw);
     if (typeof raw === 'string') {
       const text = raw.trim().toLowerCase();
-      if (['1', 'true', 'yes', 'on'].includes(text)) return ok(true);
-      if (['0', 'false', 'no', 'off', ''].includes(text)) return ok(false);
+      // click's words too, for UVICORN_* variables.
+      if (['1', 'true', 't', 'yes', 'y', 'on'].includes(text)) return ok(true);
+      if (['0', 'false', 'f', 'no', 'n', 'off', ''].includes(text)) return ok(false);
     }
     return fail(flag.expected);
   },
@@ -91,6 +92,55 @@ export function choice<const C extends string>(choices: readonly C[]): ValueType
     parse: (raw) => {
       const found = choices.find((c) => c === raw);
       return found === undefined ? fail(expected) : ok(found);
+    },
+  };
+}
+
+/**
+ * A choice that takes any case, and other tools' names for the same values: log levels are
+ * gunicorn's and uvicorn's (`warning`, `critical`) as well as bicorn's, written as they like.
+ */
+export function choiceWithAliases<const C extends string>(choices: readonly C[], aliases: Readonly<Record<string, C>>): ValueType<C> {
+  const named = choice(choices);
+  const expected = `${named.expected} (any case; or ${Object.keys(aliases).map((a) => `"${a}"`).join(', ')})`;
+  return {
+    placeholder: named.placeholder,
+    expected,
+    parse: (raw) => {
+      if (typeof raw !== 'string') return fail(expected);
+      const name = raw.trim().toLowerCase();
+      const found = choices.find((c) => c === name) ?? (Object.hasOwn(aliases, name) ? aliases[name] : undefined);
+      return found === undefined ? fail(expected) : ok(found);
+    },
+  };
+}
+
+/** Header names and the like: any case in, the choice as declared out. */
+export function choiceIgnoringCase<const C extends string>(choices: readonly C[], placeholder: string): ValueType<C> {
+  const exact = choice(choices);
+  return {
+    ...exact,
+    placeholder,
+    parse: (raw) => exact.parse(typeof raw === 'string' ? choices.find((c) => c.toLowerCase() === raw.toLowerCase()) : raw),
+  };
+}
+
+/**
+ * A choice whose flag may come without a value (`--proxy-protocol`): that, or true in a
+ * config file or the environment, means `bare`; false means the first choice.
+ */
+export function choiceOrBare<const C extends string>(choices: readonly [C, ...C[]], bare: C): ValueType<C, C | boolean> {
+  const named = choice(choices);
+  const expected = `${named.expected}, true (${bare}) or false (${choices[0]})`;
+  return {
+    placeholder: `[${choices.join('|')}]`,
+    expected,
+    parse: (raw) => {
+      const parsed = named.parse(raw);
+      if (parsed.ok) return parsed;
+      const given = flag.parse(raw);
+      if (!given.ok) return fail(expected);
+      return ok(given.value ? bare : choices[0]);
     },
   };
 }
@@ -120,17 +170,21 @@ export function optional<T, I>(inner: ValueType<T, I>): ValueType<T | null, I | 
 
 /**
  * A repeatable value. From a config file: an array (or one item). From text (an env var):
- * items separated by commas.
+ * items separated by commas; `commasEverywhere`: each flag's value and array item too, for
+ * lists gunicorn takes as one comma-separated value (`--forwarded-allow-ips a,b`).
  */
-export function list<T, I>(item: ValueType<T, I>): ValueType<readonly T[], readonly I[] | I> {
+export function list<T, I>(item: ValueType<T, I>, options: { commasEverywhere?: boolean } = {}): ValueType<readonly T[], readonly I[] | I> {
+  const split = (text: string): string[] => text.split(',').filter((part) => part.trim() !== '');
   return {
     placeholder: item.placeholder,
     expected: item.expected,
     parse: (raw) => {
       const items = Array.isArray(raw)
-        ? (raw as unknown[])
+        ? options.commasEverywhere === true
+          ? (raw as unknown[]).flatMap((entry) => (typeof entry === 'string' ? split(entry) : [entry]))
+          : (raw as unknown[])
         : typeof raw === 'string'
-          ? raw.split(',').filter((part) => part.trim() !== '')
+          ? split(raw)
           : [raw];
       const values: T[] = [];
       for (const entry of items) {
@@ -140,6 +194,18 @@ export function list<T, I>(item: ValueType<T, I>): ValueType<readonly T[], reado
       }
       return ok(values);
     },
+  };
+}
+
+/**
+ * A list whose entries may each name several items separated by commas, as gunicorn's
+ * `--pythonpath a,b` does; repeating the flag adds more.
+ */
+export function commaList<T, I>(item: ValueType<T, I>): ValueType<readonly T[], readonly I[] | I> {
+  const inner = list(item);
+  return {
+    ...inner,
+    parse: (raw) => inner.parse(Array.isArray(raw) ? (raw as unknown[]).flatMap((entry) => (typeof entry === 'string' ? entry.split(',').filter((part) => part.trim() !== '') : [entry])) : raw),
   };
 }
 

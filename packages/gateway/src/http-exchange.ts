@@ -12,6 +12,7 @@ import { RequestReceiver } from './request-receiver.js';
 import { parseSendEvent, type ResponseEvent } from './send-events.js';
 import { sendFile } from './send-file.js';
 import { waitForDrain } from './wait-for-drain.js';
+import { applyWireRules, sendEarlyHints } from './wire-rules.js';
 
 /** The extensions this exchange advertised in its scope. */
 export interface ExchangeExtensions {
@@ -51,10 +52,12 @@ export class HttpExchange {
 
   readonly send = async (event: unknown): Promise<void> => {
     const parsed = parseSendEvent(event);
-    if (this.#disconnected) throw new ClientDisconnected();
-    if (parsed.kind === 'start' && parsed.trailers) this.#checkTrailersStart(parsed.headers);
+    // The order first: an event after a complete response breaks it whether or not the client
+    // has gone since (which a client that read the whole response may well have).
     const verdict = advance(this.#phase, parsed);
     if (!verdict.ok) throw this.#violate(verdict.rule, 'ASGI event order violated', 'ASGI app broke the HTTP event order');
+    if (this.#disconnected) throw new ClientDisconnected();
+    if (parsed.kind === 'start' && parsed.trailers) this.#checkTrailersStart(parsed.headers);
     if (parsed.kind === 'body' && this.#declared !== undefined) {
       this.#bodyBytes += parsed.body.length;
       const rule = lengthViolation(this.#declared, this.#bodyBytes, !parsed.more);
@@ -73,6 +76,7 @@ export class HttpExchange {
         return;
       case 'start':
         // Headers wait for the first body event, so a second start can still become a clean 500.
+        applyWireRules(res, event.headers, event.trailers, this.#log);
         this.#status = event.status;
         this.#headers = event.headers;
         this.#declared = declaredLength(this.#method === 'HEAD', event.status, event.headers);
@@ -135,10 +139,8 @@ export class HttpExchange {
   }
 
   #earlyHint(links: string[]): void {
-    // A client that cannot take a 103 (HTTP/1.0) just does without the hint.
-    if (!this.#extensions.earlyHints || links.length === 0) return;
     try {
-      this.#res.writeEarlyHints({ link: links });
+      sendEarlyHints(this.#res, links);
     } catch (error) {
       throw new TypeError(`http.response.early_hint: links: ${error instanceof Error ? error.message : String(error)}`);
     }

@@ -46,7 +46,8 @@ describe('advance', () => {
     expect(run(startWithTrailers, last)).toEqual({ ok: true, phase: { kind: 'awaiting-trailers' } });
     expect(run(startWithTrailers, last, { kind: 'trailers', more: true }, { kind: 'trailers', more: false })).toEqual({ ok: true, phase: COMPLETE });
     expect(run(startWithTrailers, last, last)).toEqual({ ok: false, rule: 'http.response.body sent after the final http.response.body, where http.response.trailers was due' });
-    expect(run(start, { kind: 'trailers', more: false })).toMatchObject({ ok: false, rule: 'http.response.trailers sent before the final http.response.body' });
+    expect(run(startWithTrailers, more, { kind: 'trailers', more: false })).toMatchObject({ ok: false, rule: 'http.response.trailers sent before the final http.response.body' });
+    expect(run(start, { kind: 'trailers', more: false })).toMatchObject({ ok: false, rule: 'http.response.trailers sent, but http.response.start did not announce trailers' });
   });
 
   it('takes a pathsend in place of the body, but not after part of one', () => {

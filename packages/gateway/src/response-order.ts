@@ -1,6 +1,6 @@
-// The ASGI HTTP response event order as a pure state machine: early hints before the start,
-// the start once, body events until one without more_body (or one pathsend instead of them),
-// then the trailers if the start announced them. Runs in the worker.
+// The ASGI HTTP response event order as a pure state machine (protocol's send/SPEC.md): early
+// hints before the start, the start once, body events until one without more_body (or one
+// pathsend instead of them), then the trailers if the start announced them. Runs in the worker.
 import { assertNever } from '@bicorn/protocol';
 
 export type ResponsePhase =
@@ -50,7 +50,10 @@ export function advance(phase: ResponsePhase, step: ResponseStep): OrderVerdict 
         if (phase.streaming) return refuse('http.response.pathsend sent after http.response.body');
         return ok(phase.trailers ? AWAITING_TRAILERS : COMPLETE);
       }
-      if (step.kind === 'trailers') return refuse('http.response.trailers sent before the final http.response.body');
+      if (step.kind === 'trailers') {
+        if (!phase.trailers) return refuse('http.response.trailers sent, but http.response.start did not announce trailers');
+        return refuse('http.response.trailers sent before the final http.response.body');
+      }
       return refuse('http.response.early_hint sent after http.response.start');
     }
     case 'awaiting-trailers':

@@ -1,6 +1,6 @@
-// Validates the events an ASGI app passes to send() and turns them into what node:http takes.
-// Untrusted app output stops here: no CR, LF or NUL in a header reaches the wire. Pure; runs
-// in the worker.
+// Validates the events an ASGI app passes to send() and turns them into what node:http takes:
+// the rules that raise in the app (protocol's send/SPEC.md). Untrusted app output stops here:
+// no CR, LF or NUL in a header reaches the wire. Pure; runs in the worker.
 import { isByteCount } from './content-length.js';
 
 export type ResponseEvent =
@@ -56,7 +56,7 @@ export function parseResponseStart(event: Event, type: string): Extract<Response
   const status = field(event, 'status');
   // Informational (1xx) responses are not final; 103 Early Hints comes as its own extension.
   if (typeof status !== 'number' || !Number.isInteger(status) || status < 200 || status > 599) {
-    throw new TypeError(`${type}: status must be an integer 200-599, got ${describe(status)}`);
+    throw new TypeError(`${type}: status must be an integer from 200 to 599, got ${describe(status)}`);
   }
   const trailers = field(event, 'trailers');
   if (trailers !== undefined && typeof trailers !== 'boolean') {
@@ -109,7 +109,7 @@ export function parseHeaders(headers: unknown, type: string): string[] {
   }
   const flat: string[] = [];
   let index = 0;
-  let framing: 'content-length' | 'transfer-encoding' | undefined;
+  let lengths = 0;
   for (const pair of headers) {
     if (!isPair(pair)) {
       throw new TypeError(`${type}: headers[${String(index)}] must be a [name, value] pair, got ${describe(pair)}`);
@@ -117,50 +117,33 @@ export function parseHeaders(headers: unknown, type: string): string[] {
     const where = `${type}: headers[${String(index)}]`;
     const name = headerName(pair[0], where);
     const value = headerValue(pair[1], `${where} value`);
-    const framingHeader = framingHeaderOf(name, value, where);
-    if (framingHeader !== undefined) {
-      if (framing !== undefined) {
-        throw new TypeError(`${where} ${name} after ${framing}: a response is framed by one of them, once`);
-      }
-      framing = framingHeader;
+    // Content-Length frames the body, so it must never disagree with what is sent; whether the
+    // body keeps to it is the worker's to check as it goes (content-length.ts).
+    if (name.length === 14 && name.toLowerCase() === 'content-length') {
+      if (!isByteCount(value)) throw new TypeError(`${where} content-length must be a number of bytes, got "${value}"`);
+      if (++lengths > 1) throw new TypeError(`${where}: a second content-length; a response has one`);
     }
-    // `chunked` is node's to apply: it chunks for HTTP/1.1 and ends the connection for HTTP/1.0.
-    if (framingHeader !== 'transfer-encoding') flat.push(name, value);
+    flat.push(name, value);
     index++;
   }
   return flat;
-}
-
-/** Checks the headers that frame the body, which must never disagree with what is sent. */
-function framingHeaderOf(name: string, value: string, where: string): 'content-length' | 'transfer-encoding' | undefined {
-  if (name.length !== 14 && name.length !== 17) return undefined;
-  const lower = name.toLowerCase();
-  if (lower === 'content-length') {
-    if (!isByteCount(value)) throw new TypeError(`${where} content-length must be a number of bytes, got "${value}"`);
-    return 'content-length';
-  }
-  if (lower === 'transfer-encoding') {
-    if (value.toLowerCase() !== 'chunked') {
-      throw new TypeError(`${where} transfer-encoding can only be "chunked" (the server encodes the body), got "${value}"`);
-    }
-    return 'transfer-encoding';
-  }
-  return undefined;
 }
 
 function headerName(name: unknown, where: string): string {
   if (!(name instanceof Uint8Array)) {
     throw new TypeError(`${where} name must be a byte string (Uint8Array), got ${describe(name)}`);
   }
-  if (name.length === 0) throw new TypeError(`${where} name must not be empty`);
+  const text = asBuffer(name).toString('latin1');
+  if (name.length === 0) throw new TypeError(`${where} name "" is not an HTTP token`);
   for (const byte of name) {
     if (byte >= 128 || TOKEN[byte] !== 1) {
-      throw new TypeError(`${where} name contains byte ${hex(byte)}, which is not allowed in an HTTP header name`);
+      throw new TypeError(`${where} name ${JSON.stringify(text)} is not an HTTP token (byte ${hex(byte)})`);
     }
   }
-  return asBuffer(name).toString('latin1');
+  return text;
 }
 
+/** The value as latin-1 text without the spaces and tabs around it (RFC 9110 5.5), once checked. */
 function headerValue(value: unknown, where: string): string {
   if (!(value instanceof Uint8Array)) {
     throw new TypeError(`${where} must be a byte string (Uint8Array), got ${describe(value)}`);
@@ -168,12 +151,18 @@ function headerValue(value: unknown, where: string): string {
   for (const byte of value) {
     // The same set node:http refuses: controls other than tab, and DEL. CR, LF and NUL are the dangerous ones.
     if ((byte < 0x20 && byte !== 0x09) || byte === 0x7f) {
-      throw new TypeError(
-        `${where} contains byte ${hex(byte)}; CR, LF, NUL and other control characters are refused`,
-      );
+      throw new TypeError(`${where} contains a control character (byte ${hex(byte)}): CR, LF, NUL and the other controls but tab are refused`);
     }
   }
-  return asBuffer(value).toString('latin1');
+  let start = 0;
+  let end = value.length;
+  while (start < end && isBlank(value[start])) start++;
+  while (end > start && isBlank(value[end - 1])) end--;
+  return asBuffer(value).toString('latin1', start, end);
+}
+
+function isBlank(byte: number | undefined): boolean {
+  return byte === 0x20 || byte === 0x09;
 }
 
 function isPair(value: unknown): value is readonly [unknown, unknown] {

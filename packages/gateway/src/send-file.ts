@@ -28,8 +28,7 @@ export async function sendFile(res: ServerResponse, path: string | Buffer, respo
     if (declared !== undefined && declared !== stats.size) {
       throw new TypeError(`http.response.pathsend: ${path.toString()} has ${String(stats.size)} bytes, not the ${String(declared)} of the response's content-length`);
     }
-    const framed = declared !== undefined || hasTransferEncoding(response.headers);
-    const headers = !response.keepOpen && !framed ? [...response.headers, 'content-length', String(stats.size)] : response.headers;
+    const headers = !response.keepOpen && declared === undefined ? [...response.headers, 'content-length', String(stats.size)] : response.headers;
     res.writeHead(response.status, headers);
     if (response.head || stats.size === 0) {
       if (!response.keepOpen) res.end();
@@ -41,11 +40,4 @@ export async function sendFile(res: ServerResponse, path: string | Buffer, respo
   } finally {
     if (!streaming) await file.close();
   }
-}
-
-// A Python app's `Transfer-Encoding: chunked` leaves the framing to node (parseHeaders has
-// already dropped it from a JavaScript app's headers).
-function hasTransferEncoding(headers: readonly string[]): boolean {
-  for (let i = 0; i < headers.length; i += 2) if ((headers[i] ?? '').toLowerCase() === 'transfer-encoding') return true;
-  return false;
 }

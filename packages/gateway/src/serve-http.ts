@@ -5,8 +5,10 @@ import type { AsgiReceive, AsgiSend, HttpScope } from './asgi-types.js';
 import { HttpExchange, type ExchangeExtensions } from './http-exchange.js';
 import { buildHttpScope } from './http-scope.js';
 import type { GatewayLog } from './log.js';
+import { requestOrigin } from './request-origin.js';
 
 export interface ServeAsgiHttpOptions {
+  /** The root path of a request the worker's front did not see (its own comes with the request's origin). */
   readonly rootPath: string;
   readonly log: GatewayLog;
   /** The lifespan state; each request's scope gets a shallow copy. */
@@ -28,17 +30,17 @@ export async function serveAsgiHttp(
   res: ServerResponse,
   options: ServeAsgiHttpOptions,
 ): Promise<void> {
-  const socket = req.socket;
+  const origin = requestOrigin(req, options.rootPath);
   const allowed = extensionsFor(req);
   const scope = buildHttpScope({
     method: req.method ?? 'GET',
     target: req.url ?? '/',
     httpVersion: req.httpVersion,
-    rawHeaders: req.rawHeaders,
-    scheme: 'http',
-    client: socket.remoteAddress === undefined ? null : [socket.remoteAddress, socket.remotePort ?? 0],
-    server: socket.localAddress === undefined ? null : [socket.localAddress, socket.localPort ?? null],
-    rootPath: options.rootPath,
+    rawHeaders: origin.rawHeaders,
+    scheme: origin.scheme,
+    client: origin.client,
+    server: origin.server,
+    rootPath: origin.rootPath,
     extensions: allowed.trailers ? HTTP_11_TRAILERS : allowed.earlyHints ? HTTP_11 : PATHSEND,
     state: options.state,
   });

@@ -17,9 +17,9 @@ describe('parseWebSocketEvent', () => {
   });
 
   it.each([
-    [{ type: 'websocket.accept', subprotocol: 5 }, /^websocket\.accept: subprotocol must be a non-empty string or null, got number 5$/],
+    [{ type: 'websocket.accept', subprotocol: 5 }, /^websocket\.accept: subprotocol must be a string or null, got number 5$/],
     [{ type: 'websocket.accept', headers: [[b('Sec-WebSocket-Protocol'), b('chat')]] }, /headers\[0\] sec-websocket-protocol is set by the server for the handshake; pass the subprotocol field instead/],
-    [{ type: 'websocket.accept', headers: [[b('x'), b('a\r\nb')]] }, /^websocket\.accept: headers\[0\] value contains byte 0x0d/],
+    [{ type: 'websocket.accept', headers: [[b('x'), b('a\r\nb')]] }, /^websocket\.accept: headers\[0\] value contains a control character/],
     [{ type: 'websocket.send' }, /^websocket\.send: exactly one of bytes and text must be set, got neither$/],
     [{ type: 'websocket.send', text: 'a', bytes: b('a') }, /got both$/],
     [{ type: 'websocket.send', text: 5 }, /^websocket\.send: text must be a string, got number 5$/],
@@ -27,7 +27,7 @@ describe('parseWebSocketEvent', () => {
     [{ type: 'websocket.close', code: 1006 }, /^websocket\.close: code must be a close code an endpoint may send/],
     [{ type: 'websocket.close', code: 2000 }, /got number 2000$/],
     [{ type: 'websocket.close', reason: 'x'.repeat(124) }, /^websocket\.close: reason must be at most 123 bytes of UTF-8, got 124$/],
-    [{ type: 'websocket.http.response.start', status: 101 }, /^websocket\.http\.response\.start: status must be an integer 200-599/],
+    [{ type: 'websocket.http.response.start', status: 101 }, /^websocket\.http\.response\.start: status must be an integer from 200 to 599/],
     [{ type: 'websocket.receive' }, /^send: unknown event type the string "websocket.receive"/],
   ])('refuses %j with a message naming the field', (event, message) => {
     expect(() => parseWebSocketEvent(event)).toThrow(message);

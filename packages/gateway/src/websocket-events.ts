@@ -1,6 +1,6 @@
-// Validates the events an ASGI app passes to a WebSocket's send(). Untrusted app output stops
-// here: header bytes, close codes and reasons that the wire cannot carry throw a TypeError that
-// names the field. Pure; runs in the worker.
+// Validates the events an ASGI app passes to a WebSocket's send() (protocol's send/SPEC.md).
+// Untrusted app output stops here: header bytes, close codes and reasons that the wire cannot
+// carry throw a TypeError that names the field. Pure; runs in the worker.
 import { describe, field, isEvent, parseHeaders, parseResponseBody, parseResponseStart, type ResponseEvent } from './send-events.js';
 
 export type WebSocketSendAction =
@@ -16,8 +16,6 @@ const CLOSE = 'websocket.close';
 const DENY_START = 'websocket.http.response.start';
 const DENY_BODY = 'websocket.http.response.body';
 
-// The handshake's own headers come from the server; an app setting them would break it.
-const HANDSHAKE_HEADERS = new Set(['upgrade', 'connection', 'content-length', 'transfer-encoding']);
 const MAX_REASON_BYTES = 123;
 
 export function parseWebSocketEvent(event: unknown): WebSocketSendAction {
@@ -38,20 +36,25 @@ export function parseWebSocketEvent(event: unknown): WebSocketSendAction {
   }
 }
 
+/** Whether the client offered it is the session's to check, which knows the scope. */
 function parseSubprotocol(value: unknown): string | null {
   if (value === undefined || value === null) return null;
-  if (typeof value !== 'string' || value === '') throw new TypeError(`${ACCEPT}: subprotocol must be a non-empty string or null, got ${describe(value)}`);
+  if (typeof value !== 'string') throw new TypeError(`${ACCEPT}: subprotocol must be a string or null, got ${describe(value)}`);
   return value;
 }
 
+/** The 101's extra headers; the hop-by-hop ones stay for the worker's wire rules to drop. */
 function parseAcceptHeaders(value: unknown): string[] {
   const headers = parseHeaders(value, ACCEPT);
   for (let i = 0; i < headers.length; i += 2) {
     const name = (headers[i] ?? '').toLowerCase();
-    if (name.startsWith('sec-websocket-') || HANDSHAKE_HEADERS.has(name)) {
+    const where = `${ACCEPT}: headers[${String(i / 2)}]`;
+    if (name.startsWith('sec-websocket-')) {
       const hint = name === 'sec-websocket-protocol' ? '; pass the subprotocol field instead' : '';
-      throw new TypeError(`${ACCEPT}: headers[${String(i / 2)}] ${name} is set by the server for the handshake${hint}`);
+      throw new TypeError(`${where} ${name} is set by the server for the handshake${hint}`);
     }
+    // RFC 9110 8.6: a server must not send one in a 1xx response.
+    if (name === 'content-length') throw new TypeError(`${where} content-length: a 101 response has no body`);
   }
   return headers;
 }

@@ -2,11 +2,11 @@
 // it, completes accepted handshakes with ws, and closes every WebSocket on drain. Knows
 // nothing of where the app runs (in-process, or a relay to a Python process). Runs in the worker.
 import type { IncomingMessage } from 'node:http';
-import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { writePlainResponse } from './handshake-response.js';
 import type { GatewayLog } from './log.js';
+import { requestOrigin } from './request-origin.js';
 import { checkUpgradeRequest } from './upgrade-request.js';
 import { buildWebSocketScope } from './websocket-scope.js';
 import { WebSocketSession, type HandshakeAnswer, type SessionContext } from './websocket-session.js';
@@ -21,12 +21,15 @@ export interface WebSocketGatewayOptions {
   readonly receiveWindow: number;
   /** Bytes of sent messages the client has not taken yet before the app's send() waits. */
   readonly sendWindow: number;
+  /** The root path of a request the worker's front did not see (its own comes with the request's origin). */
   readonly rootPath: string;
   readonly log: GatewayLog;
   /** The lifespan state; each scope gets a shallow copy. */
   readonly state?: Record<string, unknown> | undefined;
   /** Called once per upgrade request when its connection has closed, with the handshake's status (101 when accepted). */
   readonly onClose?: ((req: IncomingMessage, status: number) => void) | undefined;
+  /** Called when a client's message is over maxMessageSize, as its connection closes with 1009. */
+  readonly onMessageTooBig?: (() => void) | undefined;
 }
 
 export class WebSocketGateway {
@@ -57,6 +60,7 @@ export class WebSocketGateway {
       sendWindow: options.sendWindow,
       pingIntervalMs: options.pingIntervalMs,
       pingTimeoutMs: options.pingTimeoutMs,
+      onMessageTooBig: options.onMessageTooBig,
       upgrade: (req, socket, head, answer) => this.#upgrade(req, socket, head, answer),
     };
   }
@@ -74,15 +78,15 @@ export class WebSocketGateway {
       this.#options.onClose?.(req, problem.status);
       return;
     }
-    const net = socket as Partial<Socket>;
+    const origin = requestOrigin(req, this.#options.rootPath);
     const scope = buildWebSocketScope({
       target: req.url ?? '/',
       httpVersion: req.httpVersion,
-      rawHeaders: req.rawHeaders,
-      scheme: 'encrypted' in socket && socket.encrypted === true ? 'wss' : 'ws',
-      client: net.remoteAddress === undefined ? null : [net.remoteAddress, net.remotePort ?? 0],
-      server: net.localAddress === undefined ? null : [net.localAddress, net.localPort ?? null],
-      rootPath: this.#options.rootPath,
+      rawHeaders: origin.rawHeaders,
+      scheme: origin.scheme === 'https' ? 'wss' : 'ws',
+      client: origin.client,
+      server: origin.server,
+      rootPath: origin.rootPath,
       state: this.#options.state,
     });
     const session = new WebSocketSession(req, socket, head, scope, this.#context);

@@ -14,6 +14,7 @@ import { WebSocketInbox } from './websocket-inbox.js';
 import { startPings } from './websocket-pings.js';
 import { advanceWebSocket, type WebSocketPhase } from './websocket-order.js';
 import type { AsgiWebSocketCallable, WebSocketScope } from './websocket-types.js';
+import { applyWireRules, dropHopByHop } from './wire-rules.js';
 
 export interface HandshakeAnswer {
   readonly subprotocol: string | null;
@@ -26,6 +27,8 @@ export interface SessionContext {
   readonly sendWindow: number;
   readonly pingIntervalMs: number;
   readonly pingTimeoutMs: number;
+  /** A client sent a message over maxMessageSize (closed with 1009). */
+  readonly onMessageTooBig: (() => void) | undefined;
   /** Completes the handshake; undefined when ws refused the request (it has answered the client). */
   upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, answer: HandshakeAnswer): WebSocket | undefined;
 }
@@ -156,7 +159,10 @@ export class WebSocketSession {
     throw new TypeError(`websocket.accept: subprotocol ${JSON.stringify(subprotocol)} is not one the client offered (it offered ${list})`);
   }
 
-  #accept(subprotocol: string | null, headers: readonly string[]): void {
+  #accept(subprotocol: string | null, headers: string[]): void {
+    const dropped = dropHopByHop(headers, false);
+    // The 101 belongs to the handshake, which ends the HTTP connection: close closes nothing.
+    if (dropped !== undefined) this.#context.log.debug({ dropped: dropped.dropped, path: this.#scope.path }, 'hop-by-hop headers from the app dropped');
     const ws = this.#context.upgrade(this.#req, this.#socket, this.#head, { subprotocol, headers });
     if (ws === undefined) {
       this.#inbox.end(1006, '');
@@ -170,6 +176,7 @@ export class WebSocketSession {
     });
     ws.on('error', (error: Error & { code?: string }) => {
       this.#errorCode = ERROR_CLOSE_CODES[error.code ?? ''] ?? 1002;
+      if (this.#errorCode === 1009) this.#context.onMessageTooBig?.();
       this.#context.log.debug({ err: error, path: this.#scope.path }, 'WebSocket closed for a protocol error');
     });
     ws.on('close', (code: number, reason: Buffer) => {
@@ -207,6 +214,7 @@ export class WebSocketSession {
       res = denialResponse(this.#req, this.#socket);
       this.#denial = res;
       this.status = start.status;
+      applyWireRules(res, start.headers, false, this.#context.log);
       res.writeHead(start.status, start.headers);
     }
     if (!more) {

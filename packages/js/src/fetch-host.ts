@@ -42,7 +42,7 @@ async function serveFetch(target: FetchTarget, req: IncomingMessage, res: Server
     if (!(response instanceof Response)) {
       throw new TypeError(`the fetch handler returned ${describeExport(response)}, not a Response`);
     }
-    await writeFetchResponse(response, res, req.method === 'HEAD');
+    await writeFetchResponse(response, res, req.method === 'HEAD', log);
   } catch (error) {
     fail(error, req, res, log);
   } finally {

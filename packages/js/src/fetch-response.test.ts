@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { send, startServer, type TestServer } from '@bicorn/test-support';
+import { recordingLog, send, startServer, type TestServer } from '@bicorn/test-support';
 import { writeFetchResponse } from './fetch-response.js';
 
 const servers: TestServer[] = [];
@@ -11,7 +11,7 @@ afterEach(async () => {
 async function serve(make: () => Response): Promise<{ port: number; errors: unknown[] }> {
   const errors: unknown[] = [];
   const server = await startServer((req, res) => {
-    writeFetchResponse(make(), res, req.method === 'HEAD').catch((error: unknown) => {
+    writeFetchResponse(make(), res, req.method === 'HEAD', recordingLog().log).catch((error: unknown) => {
       errors.push(error);
       res.writeHead(500, { 'content-length': 0 });
       res.end();

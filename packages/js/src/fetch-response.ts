@@ -1,9 +1,9 @@
 // Writes a WHATWG Response to a node:http response: status, headers with every Set-Cookie kept,
 // and the body streamed at the pace the client reads. Runs in the worker, per request.
 import type { ServerResponse } from 'node:http';
-import { declaredLength, isByteCount, lengthViolation, waitForDrain } from '@bicorn/gateway';
+import { applyWireRules, declaredLength, isByteCount, lengthViolation, waitForDrain, type GatewayLog } from '@bicorn/gateway';
 
-export async function writeFetchResponse(response: Response, res: ServerResponse, head: boolean): Promise<void> {
+export async function writeFetchResponse(response: Response, res: ServerResponse, head: boolean, log: GatewayLog): Promise<void> {
   // Headers takes any text, and joins repeated values ("3, 3"): a Content-Length that is not
   // one number of bytes frames nothing node can keep to, so it is refused as ASGI apps' is.
   const length = response.headers.get('content-length');
@@ -16,6 +16,8 @@ export async function writeFetchResponse(response: Response, res: ServerResponse
     if (name !== 'set-cookie') headers.push(name, value);
   }
   for (const cookie of response.headers.getSetCookie()) headers.push('set-cookie', cookie);
+  // A fetch handler has no trailers to send.
+  applyWireRules(res, headers, false, log);
   // A Content-Length binds the body: one that breaks it would corrupt the next response on the
   // connection, so it throws (a 500 while the head is unsent, else a cut connection).
   const declared = declaredLength(head, response.status, headers);

@@ -5,7 +5,7 @@ import type { AsgiWebSocketCallable, LifespanLog, LifespanMode } from '@bicorn/g
 import { assertNever, BicornError } from '@bicorn/protocol';
 import { startAsgiHost } from './asgi-host.js';
 import { createFetchListener } from './fetch-host.js';
-import { describeExport, detectInterface, hasFetchMethod, isPlainFunction, type JsInterface, type JsInterfaceOption } from './interface.js';
+import { describeExport, detectInterface, hasFetchMethod, isPlainFunction, type Callable, type JsInterface, type JsInterfaceOption } from './interface.js';
 import { importAppExport, type AppExport } from './load-module.js';
 import { createNodeListener } from './node-host.js';
 
@@ -32,29 +32,46 @@ export interface JsAppHost {
 }
 
 export async function loadJsApp(options: LoadJsAppOptions): Promise<JsAppHost> {
-  const loaded = await importAppExport(options.app, options.cwd);
-  const kind = options.interface === 'auto' ? detectInterface(loaded.value) : options.interface;
-  if (kind === undefined) {
-    throw new BicornError('APP_INTERFACE_UNKNOWN', { app: options.app, found: describeExport(loaded.value) });
-  }
-  return hostFor(kind, loaded, options);
+  return hostFor(await importApp(options.app, options.interface, options.cwd), options);
 }
 
-async function hostFor(kind: JsInterface, loaded: AppExport, options: LoadJsAppOptions): Promise<JsAppHost> {
+/**
+ * Imports the app and finds the interface it is served by, without starting it (no lifespan):
+ * `bicorn check --load-app`. Throws what loadJsApp would.
+ */
+export async function checkJsApp(app: string, wanted: JsInterfaceOption, cwd: string): Promise<JsInterface> {
+  return (await importApp(app, wanted, cwd)).kind;
+}
+
+/** An export that can be served, as what. */
+type Servable =
+  | { readonly kind: 'asgi' | 'node'; readonly fn: Callable }
+  | { readonly kind: 'fetch'; readonly handler: Callable; readonly self: unknown };
+
+async function importApp(app: string, wanted: JsInterfaceOption, cwd: string): Promise<Servable> {
+  const loaded = await importAppExport(app, cwd);
   const { value } = loaded;
-  switch (kind) {
+  const kind = wanted === 'auto' ? detectInterface(value) : wanted;
+  if (kind === undefined) throw new BicornError('APP_INTERFACE_UNKNOWN', { app, found: describeExport(value) });
+  if (kind === 'fetch') {
+    if (isPlainFunction(value)) return { kind, handler: value, self: undefined };
+    if (hasFetchMethod(value)) return { kind, handler: value.fetch, self: value };
+    throw unusable(kind, 'a function or an object with a fetch method', loaded, app);
+  }
+  if (isPlainFunction(value)) return { kind, fn: value };
+  throw unusable(kind, 'a function', loaded, app);
+}
+
+async function hostFor(servable: Servable, options: LoadJsAppOptions): Promise<JsAppHost> {
+  switch (servable.kind) {
     case 'asgi':
-      if (isPlainFunction(value)) return startAsgiHost(value, options);
-      throw unusable(kind, 'a function', loaded, options.app);
+      return startAsgiHost(servable.fn, options);
     case 'fetch':
-      if (isPlainFunction(value)) return plainHost(kind, createFetchListener({ handler: value, self: undefined }, options.log));
-      if (hasFetchMethod(value)) return plainHost(kind, createFetchListener({ handler: value.fetch, self: value }, options.log));
-      throw unusable(kind, 'a function or an object with a fetch method', loaded, options.app);
+      return plainHost('fetch', createFetchListener({ handler: servable.handler, self: servable.self }, options.log));
     case 'node':
-      if (isPlainFunction(value)) return plainHost(kind, createNodeListener(value, options.log));
-      throw unusable(kind, 'a function', loaded, options.app);
+      return plainHost('node', createNodeListener(servable.fn, options.log));
     default:
-      return assertNever(kind, 'interface');
+      return assertNever(servable, 'interface');
   }
 }
 

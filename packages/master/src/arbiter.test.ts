@@ -1,8 +1,8 @@
-import { ExitCode, type MasterMessage, type WorkerMessage } from '@bicorn/protocol';
-import pino from 'pino';
+import { ExitCode, type MasterMessage } from '@bicorn/protocol';
+import pino, { type Logger } from 'pino';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { Arbiter, type ArbiterConfig, type ArbiterEvent, type Outcome } from './arbiter.js';
-import type { MasterSignal } from './commands.js';
+import type { Command, MasterSignal } from './commands.js';
 import { Dispatcher } from './dispatch.js';
 import type { WorkerHandle, WorkerHost } from './worker-host.js';
 
@@ -29,7 +29,7 @@ class FakeWorker implements WorkerHandle {
 
 const baseConfig: TestConfig = { label: 'first', workers: 2, timeout: 0, graceful_timeout: 30, shutdown_delay: 0, restart_delay: 0.1, max_restarts: 3, restart_window: 60 };
 
-function setup(config: Partial<TestConfig> = {}) {
+function setup(config: Partial<TestConfig> = {}, log?: Logger) {
   const forked: FakeWorker[] = [];
   const host: WorkerHost<TestConfig> = {
     fork(workerId, workerConfig) {
@@ -49,7 +49,7 @@ function setup(config: Partial<TestConfig> = {}) {
     config: { ...baseConfig, ...config },
     host,
     dispatcher,
-    log: pino({ level: 'warn' }, { write: (line: string) => logged.push(JSON.parse(line) as Record<string, unknown>) }),
+    log: log ?? pino({ level: 'warn' }, { write: (line: string) => logged.push(JSON.parse(line) as Record<string, unknown>) }),
     loadConfig: () => nextConfig,
     stopAccepting,
     reopenLogs,
@@ -75,7 +75,7 @@ function setup(config: Partial<TestConfig> = {}) {
   const signal = (name: MasterSignal) => {
     arbiter.enqueue({ type: 'signal', signal: name });
   };
-  const message = (id: number, sent: WorkerMessage) => {
+  const message = (id: number, sent: Extract<Command, { type: 'worker-message' }>['message']) => {
     arbiter.enqueue({ type: 'worker-message', workerId: id, message: sent });
   };
   /** Lets the config promise of a reload resolve and its command run. */
@@ -121,7 +121,7 @@ describe('arbiter', () => {
     }
     expect(dispatcher.readyCount).toBe(2);
     expect(await settle()).toBeUndefined();
-    expect(arbiter.status().deaths).toEqual([
+    expect(arbiter.snapshot().deaths).toEqual([
       { process: 'worker', cause: 'SIGSEGV', count: 5 },
       { process: 'worker', cause: 'SIGKILL', count: 5 },
     ]);
@@ -132,7 +132,7 @@ describe('arbiter', () => {
     ready(1);
     exit(1, 0);
     expect(forked).toHaveLength(2);
-    expect(arbiter.status().deaths).toEqual([{ process: 'worker', cause: 'exit 0', count: 1 }]);
+    expect(arbiter.snapshot().deaths).toEqual([{ process: 'worker', cause: 'exit 0', count: 1 }]);
   });
 
   it('makes the replacement of a worker that died sooner than it booted wait the difference', () => {
@@ -198,6 +198,22 @@ describe('arbiter', () => {
     expect(forked[1]!.signals).toEqual(['SIGTERM']);
     exit(2, null, 'SIGTERM');
     expect(await settle()).toMatchObject({ error: { code: 'WORKER_BOOT_FAILED', exitCode: ExitCode.AppLoad, message: 'app x failed' } });
+  });
+
+  it('logs each worker that could not load the app as a failed boot, also one that failed before the stop', async () => {
+    const lines: { msg: string; workerId?: number }[] = [];
+    const log = pino({ level: 'info' }, { write: (line: string) => void lines.push(JSON.parse(line) as { msg: string }) });
+    const { arbiter, forked, exit, settle } = setup({}, log);
+    const failed = { type: 'boot-failed', exitCode: ExitCode.AppLoad, message: 'app x failed' } as const;
+    arbiter.enqueue({ type: 'worker-message', workerId: 2, message: failed });
+    arbiter.enqueue({ type: 'worker-message', workerId: 1, message: failed });
+    exit(1, ExitCode.AppLoad);
+    // Worker 2 is already exiting on its own: no stop is sent to it.
+    expect(forked[1]!.sent.filter((m) => m.type === 'stop')).toEqual([]);
+    exit(2, ExitCode.AppLoad);
+    expect(await settle()).toMatchObject({ error: { code: 'WORKER_BOOT_FAILED', exitCode: ExitCode.AppLoad } });
+    expect(lines.filter((l) => l.msg === 'worker failed to boot').map((l) => l.workerId)).toEqual([1, 2]);
+    expect(lines.filter((l) => l.msg === 'worker stopped')).toEqual([]);
   });
 
   it('ends with exit code 3 when a worker dies before it is ready without saying why', async () => {
@@ -314,11 +330,11 @@ describe('arbiter', () => {
       ['GET /crash', 2],
       ['GET /crash', 4],
     ]);
-    expect(arbiter.status().deaths).toEqual([
+    expect(arbiter.snapshot().deaths).toEqual([
       { process: 'python', cause: 'exit 13', count: 1 },
       { process: 'python', cause: 'SIGSEGV', count: 3 },
     ]);
-    expect(arbiter.status().workers.map((w) => w.state)).toEqual(['ready']);
+    expect(arbiter.snapshot().workers.map((w) => w.state)).toEqual(['ready']);
   });
 
   it('counts a worker process that could not be started as a boot failure', async () => {
@@ -333,7 +349,7 @@ describe('arbiter', () => {
     ready(2);
     exit(2, null, 'SIGKILL');
     vi.advanceTimersByTime(1_250);
-    const status = arbiter.status();
+    const status = arbiter.snapshot();
     expect(status).toMatchObject({ phase: 'running', readiness: 'ready', generation: 1, target: 2 });
     // The hung worker's replacement boots while SIGABRT and SIGKILL see it out.
     expect(status.workers.map((w) => [w.id, w.state])).toEqual([
@@ -582,5 +598,98 @@ describe('arbiter shutdown delay', () => {
     signal('SIGTERM');
     signal('SIGINT');
     expect(forked[0]!.sent).toEqual([{ type: 'stop', mode: 'fast', timeoutMs: 30_000 }]);
+  });
+});
+
+describe('arbiter commands from the control socket', () => {
+  const scale = (arbiter: Arbiter<TestConfig>, change: { to: number } | { by: number }) => {
+    const results: unknown[] = [];
+    arbiter.enqueue({ type: 'scale', change, by: 'test', done: (result) => results.push(result) });
+    return results[0];
+  };
+
+  it('scales to a count or by a change, stopping the youngest first, and says from what to what', () => {
+    const { arbiter, forked, ready } = setup({ workers: 2 });
+    ready(1);
+    ready(2);
+    expect(scale(arbiter, { to: 4 })).toEqual({ ok: true, from: 2, to: 4 });
+    expect(forked).toHaveLength(4);
+    ready(3);
+    expect(scale(arbiter, { by: -2 })).toEqual({ ok: true, from: 4, to: 2 });
+    // Worker 4 is still booting and goes first, then the last to become ready.
+    expect(forked.filter((w) => w.sent.some((m) => m.type === 'stop')).map((w) => w.id)).toEqual([3, 4]);
+  });
+
+  it('refuses to scale below one worker, and while stopping', () => {
+    const { arbiter, ready, signal } = setup({ workers: 2 });
+    ready(1);
+    ready(2);
+    expect(scale(arbiter, { by: -2 })).toEqual({ ok: false, reason: 'one worker is the least (there are 2)' });
+    signal('SIGTERM');
+    expect(scale(arbiter, { to: 3 })).toEqual({ ok: false, reason: 'bicorn is stopping' });
+  });
+
+  it('tells who asked for a reload how it ended, and one queued behind it after that one', async () => {
+    const { arbiter, forked, ready, flush } = setup({ workers: 1 });
+    ready(1);
+    const outcomes: unknown[] = [];
+    arbiter.enqueue({ type: 'reload', reason: 'first', done: (result) => outcomes.push(['first', result]) });
+    arbiter.enqueue({ type: 'reload', reason: 'second', done: (result) => outcomes.push(['second', result]) });
+    await flush();
+    ready(2);
+    expect(outcomes).toEqual([['first', { ok: true, generation: 2, workers: 1 }]]);
+    await flush();
+    ready(forked.at(-1)!.id);
+    expect(outcomes).toEqual([
+      ['first', { ok: true, generation: 2, workers: 1 }],
+      ['second', { ok: true, generation: 3, workers: 1 }],
+    ]);
+  });
+
+  it('tells who asked for a reload that the configuration is invalid', async () => {
+    const { arbiter, ready, flush, willLoad } = setup({ workers: 1 });
+    ready(1);
+    willLoad(Promise.reject(new Error('bad value')));
+    const outcomes: unknown[] = [];
+    arbiter.enqueue({ type: 'reload', reason: 'test', done: (result) => outcomes.push(result) });
+    await flush();
+    expect(outcomes).toEqual([{ ok: false, reason: 'the configuration is invalid: Error: bad value' }]);
+  });
+
+  it('stops without shutdown_delay, gracefully or fast, as asked', () => {
+    const { arbiter, forked, ready, stopAccepting } = setup({ workers: 1, shutdown_delay: 5 });
+    ready(1);
+    arbiter.enqueue({ type: 'stop', mode: 'graceful', by: 'test' });
+    expect(stopAccepting).toHaveBeenCalledOnce();
+    arbiter.enqueue({ type: 'stop', mode: 'graceful', by: 'test' });
+    arbiter.enqueue({ type: 'stop', mode: 'fast', by: 'test' });
+    expect(forked[0]!.sent.map((m) => m.type === 'stop' && m.mode)).toEqual(['graceful', 'fast']);
+  });
+
+  it('keeps why each worker was started, and says why each one is replaced', async () => {
+    const { arbiter, forked, ready, exit, message, flush, events } = setup({ workers: 2 });
+    ready(1);
+    ready(2);
+    scale(arbiter, { by: 1 });
+    ready(3);
+    exit(1, null, 'SIGKILL');
+    vi.advanceTimersByTime(100);
+    ready(4);
+    message(2, { type: 'recycle', reason: 'max-requests', detail: 'served 10 requests' });
+    ready(5);
+    expect(arbiter.snapshot().workers.map((w) => [w.id, w.startedFor])).toEqual([
+      [2, { kind: 'start' }],
+      [3, { kind: 'scale' }],
+      [4, { kind: 'replacement', cause: 'killed', replaces: 1 }],
+      [5, { kind: 'replacement', cause: 'max-requests', replaces: 2 }],
+    ]);
+    expect(events.filter((e) => e.type === 'restart')).toEqual([
+      { type: 'restart', workerId: 1, cause: 'killed' },
+      { type: 'restart', workerId: 2, cause: 'max-requests' },
+    ]);
+    arbiter.enqueue({ type: 'reload', reason: 'test' });
+    await flush();
+    expect(arbiter.snapshot().workers.filter((w) => w.generation === 2).map((w) => w.startedFor)).toEqual([{ kind: 'reload' }, { kind: 'reload' }, { kind: 'reload' }]);
+    expect(forked).toHaveLength(8);
   });
 });

@@ -5,25 +5,31 @@
 // plan (reconcile-plan.ts). Runs in the master; knows processes only through a WorkerHost.
 import type { Config } from '@bicorn/config';
 import { replacementDelay, type Logger } from '@bicorn/runtime';
-import { assertNever, BicornError, ExitCode, isBicornError, type RecycleReason, type StopMode, type WorkerMessage } from '@bicorn/protocol';
-import type { Command, MasterSignal, StopSignal } from './commands.js';
+import { assertNever, BicornError, ExitCode, isBicornError, type RecycleReason, type StopMode } from '@bicorn/protocol';
+import type { Command, MasterSignal, ReloadResult, ScaleChange, ScaleResult } from './commands.js';
 import type { Dispatcher, WorkerLoad } from './dispatch.js';
 import { heartbeatInterval, heartbeatVerdicts } from './heartbeat-policy.js';
 import { planReconcile, type DesiredState } from './reconcile-plan.js';
 import { reloadedTarget, reloadStep } from './reload-policy.js';
 import { BootFailures } from './restart-policy.js';
 import type { WorkerHost } from './worker-host.js';
-import { isServing, WorkerTable, type WorkerEntry, type WorkerStateKind } from './worker-table.js';
+import { isServing, WorkerTable, type RestartCause, type StartReason, type WorkerEntry, type WorkerState } from './worker-table.js';
 
 export type ArbiterConfig = Pick<Config, 'workers' | 'timeout' | 'graceful_timeout' | 'shutdown_delay' | 'restart_delay' | 'max_restarts' | 'restart_window'>;
 
-/** What the arbiter tells the rest of the master (logs aside): for sd_notify and the pid file. */
+/** What the arbiter tells the rest of the master (logs aside): for sd_notify, the pid file, the control socket and the metrics. */
 export type ArbiterEvent =
   | { readonly type: 'ready'; readonly workers: number }
   | { readonly type: 'reloading' }
   /** A reload is over: `ok` when the new generation serves, else the old one still does. */
   | { readonly type: 'reloaded'; readonly ok: boolean; readonly generation: number; readonly workers: number }
-  | { readonly type: 'stopping' };
+  | { readonly type: 'stopping' }
+  /** For the control socket and metrics: a worker became ready, exited, or is to be replaced. */
+  | { readonly type: 'worker-ready'; readonly workerId: number }
+  | { readonly type: 'worker-exited'; readonly workerId: number }
+  | { readonly type: 'restart'; readonly workerId: number; readonly cause: RestartCause }
+  /** A worker's Python process died (`cause`: the signal, or `exit N`); the worker restarts it in place. */
+  | { readonly type: 'app-died'; readonly workerId: number; readonly cause: string };
 
 export interface ArbiterOptions<C extends ArbiterConfig> {
   readonly config: C;
@@ -54,21 +60,34 @@ export interface DeathCount {
   readonly count: number;
 }
 
-/** One place that says how the workers are doing, for metrics and the control socket. */
-export interface ArbiterStatus {
+/** What the control socket and the metrics read of the arbiter: a copy, taken between commands. */
+export interface ArbiterSnapshot {
   readonly phase: Phase<unknown>['kind'];
-  readonly readiness: Readiness;
   readonly generation: number;
+  /** The worker count the arbiter keeps. */
   readonly target: number;
-  readonly workers: readonly {
-    readonly id: number;
-    readonly pid: number | undefined;
-    readonly generation: number;
-    readonly state: WorkerStateKind;
-    /** Set while the dispatcher gives it connections. */
-    readonly load: WorkerLoad | undefined;
-  }[];
+  readonly workers: readonly WorkerSnapshot[];
   readonly deaths: readonly DeathCount[];
+}
+
+export interface WorkerSnapshot {
+  readonly id: number;
+  readonly pid: number | undefined;
+  readonly generation: number;
+  readonly state: WorkerState['kind'];
+  readonly forkedAt: number;
+  readonly startedFor: StartReason;
+  /** Set while the dispatcher gives it connections. */
+  readonly load: WorkerLoad | undefined;
+}
+
+/** Who asked for a stop (for the log), how, and whether shutdown_delay applies. */
+interface StopRequest {
+  readonly who: Readonly<Record<string, string>>;
+  readonly mode: StopMode;
+  readonly delayed: boolean;
+  /** Asked again while a graceful stop is under way, it makes the stop fast. */
+  readonly escalates: boolean;
 }
 
 type Phase<C> =
@@ -110,6 +129,11 @@ export class Arbiter<C extends ArbiterConfig> {
   /** Until when each held slot of the serving generation stays empty (ms since the epoch). */
   #holds: number[] = [];
   #reloadPending: string | undefined;
+  /** Who waits to hear how the running reload ends, and the queued one. */
+  #reloadWaiters: ((result: ReloadResult) => void)[] = [];
+  #pendingReloadWaiters: ((result: ReloadResult) => void)[] = [];
+  /** Why the next workers forked for the serving generation are: replacements, in order. */
+  #replacing: StartReason[] = [];
   #nextWorkerId = 1;
   #pingSeq = 0;
   #draining = false;
@@ -167,14 +191,21 @@ export class Arbiter<C extends ArbiterConfig> {
     }
   }
 
-  status(): ArbiterStatus {
+  snapshot(): ArbiterSnapshot {
     const loads = this.#options.dispatcher.loads();
     return {
       phase: this.#phase.kind,
-      readiness: this.readiness,
       generation: this.#generation,
       target: this.#target,
-      workers: this.#workers.all().map((entry) => ({ id: entry.handle.id, pid: entry.handle.pid, generation: entry.generation, state: entry.state.kind, load: loads.get(entry.handle.id) })),
+      workers: this.#workers.all().map((entry) => ({
+        id: entry.handle.id,
+        pid: entry.handle.pid,
+        generation: entry.generation,
+        state: entry.state.kind,
+        forkedAt: entry.forkedAt,
+        startedFor: entry.startedFor,
+        load: loads.get(entry.handle.id),
+      })),
       deaths: [...this.#deaths.values()],
     };
   }
@@ -185,7 +216,16 @@ export class Arbiter<C extends ArbiterConfig> {
         this.#onSignal(command.signal);
         return;
       case 'reload':
-        this.#requestReload(command.reason);
+        this.#requestReload(command.reason, command.done);
+        return;
+      case 'scale':
+        command.done(this.#scale(command.change, command.by));
+        return;
+      case 'stop':
+        this.#onStop({ who: { by: command.by }, mode: command.mode, delayed: false, escalates: command.mode === 'fast' });
+        return;
+      case 'reopen-logs':
+        this.#reopenLogs(command.by);
         return;
       case 'worker-message':
         this.#onWorkerMessage(command.workerId, command.message);
@@ -227,44 +267,48 @@ export class Arbiter<C extends ArbiterConfig> {
   #onSignal(signal: MasterSignal): void {
     switch (signal) {
       case 'SIGHUP':
-        this.#requestReload('SIGHUP');
+        this.#requestReload('SIGHUP', undefined);
         return;
       case 'SIGTTIN':
       case 'SIGTTOU':
-        this.#scale(signal === 'SIGTTIN' ? 1 : -1);
+        this.#scale({ by: signal === 'SIGTTIN' ? 1 : -1 }, signal);
         return;
       case 'SIGUSR1':
-        this.#options.log.info('reopening log files');
-        this.#options.reopenLogs();
-        for (const entry of this.#workers.all()) entry.handle.send({ type: 'reopen-logs' });
+        this.#reopenLogs(signal);
         return;
       case 'SIGTERM':
       case 'SIGINT':
       case 'SIGQUIT':
-        this.#onStopSignal(signal);
+        // Only SIGTERM, what orchestrators send, waits for shutdown_delay; SIGINT is a person.
+        this.#onStop({ who: { signal }, mode: signal === 'SIGQUIT' ? 'fast' : 'graceful', delayed: signal === 'SIGTERM', escalates: signal !== 'SIGTERM' });
         return;
       default:
         assertNever(signal, 'signal');
     }
   }
 
-  #onStopSignal(signal: StopSignal): void {
+  #reopenLogs(by: string): void {
+    this.#options.log.info({ by }, 'reopening log files');
+    this.#options.reopenLogs();
+    for (const entry of this.#workers.all()) entry.handle.send({ type: 'reopen-logs' });
+  }
+
+  #onStop(request: StopRequest): void {
     const { log } = this.#options;
+    const { who } = request;
     const phase = this.#phase;
     switch (phase.kind) {
       case 'starting':
       case 'running':
       case 'reloading': {
-        // Only SIGTERM, what orchestrators send, waits for shutdown_delay; SIGINT is a person.
         const delayMs = this.#config.shutdown_delay * 1000;
-        if (signal !== 'SIGTERM' || delayMs === 0) {
-          const mode = signal === 'SIGQUIT' ? 'fast' : 'graceful';
-          log.info({ signal, mode }, 'stopping');
-          this.#stop(mode, { exitCode: ExitCode.Ok });
+        if (!request.delayed || delayMs === 0) {
+          log.info({ ...who, mode: request.mode }, 'stopping');
+          this.#stop(request.mode, { exitCode: ExitCode.Ok });
           return;
         }
         // Readiness says "draining" from now on, while the workers go on serving.
-        log.info({ signal, shutdownDelayS: this.#config.shutdown_delay }, 'draining: serving on for shutdown_delay, then stopping');
+        log.info({ ...who, shutdownDelayS: this.#config.shutdown_delay }, 'draining: serving on for shutdown_delay, then stopping');
         this.#leaveService({ kind: 'delaying' });
         this.#delayTimer = setTimeout(() => {
           this.enqueue({ type: 'shutdown-delay-over' });
@@ -272,15 +316,15 @@ export class Arbiter<C extends ArbiterConfig> {
         return;
       }
       case 'delaying':
-        if (signal === 'SIGTERM') log.info({ signal }, 'already stopping');
-        else this.#stop('fast', { exitCode: ExitCode.Ok });
+        if (request.escalates) this.#stop('fast', { exitCode: ExitCode.Ok });
+        else log.info(who, 'already stopping');
         return;
       case 'stopping':
-        if (signal !== 'SIGTERM' && phase.mode === 'graceful') {
-          log.warn({ signal }, 'second stop signal: stopping at once');
+        if (request.escalates && phase.mode === 'graceful') {
+          log.warn(who, 'asked again to stop: stopping at once');
           this.#stop('fast', phase.outcome);
         } else {
-          log.info({ signal }, 'already stopping');
+          log.info(who, 'already stopping');
         }
         return;
       default:
@@ -288,7 +332,7 @@ export class Arbiter<C extends ArbiterConfig> {
     }
   }
 
-  #onWorkerMessage(workerId: number, message: WorkerMessage): void {
+  #onWorkerMessage(workerId: number, message: Extract<Command, { type: 'worker-message' }>['message']): void {
     const entry = this.#workers.get(workerId);
     if (entry === undefined) return;
     switch (message.type) {
@@ -335,6 +379,7 @@ export class Arbiter<C extends ArbiterConfig> {
     entry.state = { kind: 'ready' };
     entry.readyAt = now;
     entry.lastPong = now;
+    this.#options.notify({ type: 'worker-ready', workerId });
     if (loadError === null) log.info({ workerId, workerPid: entry.handle.pid, interface: appInterface, generation: entry.generation, bootMs: now - entry.forkedAt }, 'worker ready');
     else log.warn({ workerId, workerPid: entry.handle.pid, generation: entry.generation }, 'worker ready, but the app failed to load: it answers 500 with the error until a file changes');
     if (entry.generation !== this.#generation) return; // the next generation serves once all of it is ready
@@ -350,6 +395,7 @@ export class Arbiter<C extends ArbiterConfig> {
     if (entry.state.kind !== 'ready' || this.#phase.kind === 'stopping') return;
     this.#options.log.info({ workerId: entry.handle.id, reason, detail }, 'recycling worker: starting its replacement');
     entry.state = { kind: 'retiring', reason };
+    this.#replaceLater(entry.handle.id, reason);
     // A worker whose app hung on a request gets no new connections while its replacement boots.
     if (reason === 'request-timeout') this.#options.dispatcher.remove(entry.handle.id);
   }
@@ -358,9 +404,12 @@ export class Arbiter<C extends ArbiterConfig> {
     const entry = this.#workers.remove(workerId);
     if (entry === undefined) return;
     this.#options.dispatcher.remove(workerId);
+    this.#options.notify({ type: 'worker-exited', workerId });
     const { state } = entry;
     if (state.kind === 'stopping' || this.#phase.kind === 'stopping') {
-      this.#options.log.info({ workerId, reason: state.kind === 'stopping' ? state.reason : 'shutdown', code, signal }, 'worker stopped');
+      // A worker that failed to load the app while a stop came (another's failure): say so.
+      if (state.kind === 'boot-failed') this.#options.log.error({ workerId, code, signal, reason: state.message }, 'worker failed to boot');
+      else this.#options.log.info({ workerId, reason: state.kind === 'stopping' ? state.reason : 'shutdown', code, signal }, 'worker stopped');
       return;
     }
     switch (state.kind) {
@@ -394,6 +443,7 @@ export class Arbiter<C extends ArbiterConfig> {
       return;
     }
     if (phase.kind === 'starting') {
+      this.#options.log.error({ workerId, reason: failure.message }, 'worker failed to boot');
       this.#halt(new BicornError('WORKER_BOOT_FAILED', { workerId, ...failure }));
       return;
     }
@@ -404,6 +454,7 @@ export class Arbiter<C extends ArbiterConfig> {
       this.#halt(new BicornError('CRASH_LOOP', { failures: decision.failures, windowSeconds: this.#config.restart_window, ...failure }));
       return;
     }
+    this.#replaceLater(workerId, 'boot-failed');
     const serving = this.#workers.all().filter(isServing).length;
     this.#options.log.error(
       { workerId, failures: decision.failures, retryInMs: decision.delayMs, serving, reason: failure.message },
@@ -425,12 +476,22 @@ export class Arbiter<C extends ArbiterConfig> {
       { workerId: entry.handle.id, workerPid: entry.handle.pid, code, signal, cause: hung ? `killed: it missed its heartbeats for ${String(this.#config.timeout)} s` : describeExit(code, signal), hint, deaths, replaceInMs: delayMs },
       'worker died',
     );
-    if (entry.generation === this.#generation && delayMs > 0) this.#holds.push(now + delayMs);
+    // A retiring worker's replacement was owed from its recycle on.
+    if (entry.generation !== this.#generation || entry.state.kind === 'retiring') return;
+    this.#replaceLater(entry.handle.id, hung ? 'hung' : signal === null ? 'exited' : signal === 'SIGKILL' ? 'killed' : 'signaled');
+    if (delayMs > 0) this.#holds.push(now + delayMs);
+  }
+
+  /** A worker of the serving generation is to be replaced: the next one forked for it is its replacement. */
+  #replaceLater(workerId: number, cause: RestartCause): void {
+    this.#replacing.push({ kind: 'replacement', cause, replaces: workerId });
+    this.#options.notify({ type: 'restart', workerId, cause });
   }
 
   /** A worker's Python process died (the worker logged it, and restarts it): counted, and a request that keeps being in flight then is named. */
   #onAppDied(entry: WorkerEntry, cause: string, inFlight: readonly string[]): void {
     this.#countDeath(cause, 'python');
+    this.#options.notify({ type: 'app-died', workerId: entry.handle.id, cause });
     for (const request of inFlight) {
       const key = request.split('?')[0] ?? request;
       const deaths = (this.#killers.get(key) ?? 0) + 1;
@@ -464,18 +525,22 @@ export class Arbiter<C extends ArbiterConfig> {
     for (const entry of ping) entry.handle.send({ type: 'ping', seq });
   }
 
-  #requestReload(reason: string): void {
+  #requestReload(reason: string, done: ((result: ReloadResult) => void) | undefined): void {
     const { log } = this.#options;
     switch (reloadStep(this.#phase.kind)) {
       case 'begin':
         this.#beginReload(reason);
+        if (done !== undefined) this.#reloadWaiters.push(done);
         return;
       case 'queue':
+        // Handled once the current step is over; HUPs meanwhile make one more reload, not many.
         log.info({ reason }, 'reload queued until the workers now starting are ready');
         this.#reloadPending = reason;
+        if (done !== undefined) this.#pendingReloadWaiters.push(done);
         return;
       case 'ignore':
         log.info({ reason }, 'reload ignored: stopping');
+        done?.({ ok: false, reason: 'bicorn is stopping' });
         return;
     }
   }
@@ -507,7 +572,7 @@ export class Arbiter<C extends ArbiterConfig> {
     // A config problem is the person's to fix: its message, not bicorn's stack.
     const reason = isBicornError(error) ? { reason: error.message } : { err: error };
     this.#options.log.error(reason, 'reload failed: the configuration is invalid; the old workers keep serving');
-    this.#endReload(false);
+    this.#endReload({ ok: false, reason: `the configuration is invalid: ${isBicornError(error) ? error.message : String(error)}` });
   }
 
   /** Every worker of the reload's generation is ready: it takes over with the reloaded config. */
@@ -520,8 +585,10 @@ export class Arbiter<C extends ArbiterConfig> {
     this.#generation = generation;
     this.#config = config;
     this.#holds = [];
+    // Replacements still owed to the old generation are not owed any more.
+    this.#replacing = [];
     this.#options.log.info({ generation, workers: this.#target }, 'reloaded');
-    this.#endReload(true);
+    this.#endReload({ ok: true, generation, workers: this.#target });
   }
 
   #abortReload(message: string): void {
@@ -531,12 +598,13 @@ export class Arbiter<C extends ArbiterConfig> {
     for (const entry of this.#workers.of(phase.next.generation)) {
       if (entry.state.kind !== 'stopping') this.#terminate(entry, 'reload failed');
     }
-    this.#endReload(false);
+    this.#endReload({ ok: false, reason: `the new workers could not start: ${message}` });
   }
 
-  #endReload(ok: boolean): void {
+  #endReload(result: ReloadResult): void {
     this.#phase = { kind: 'running' };
-    this.#options.notify({ type: 'reloaded', ok, generation: this.#generation, workers: this.#target });
+    this.#options.notify({ type: 'reloaded', ok: result.ok, generation: this.#generation, workers: this.#target });
+    for (const done of this.#reloadWaiters.splice(0)) done(result);
     this.#runPendingReload();
   }
 
@@ -544,18 +612,23 @@ export class Arbiter<C extends ArbiterConfig> {
     const reason = this.#reloadPending;
     if (reason === undefined || this.#phase.kind !== 'running') return;
     this.#reloadPending = undefined;
+    this.#reloadWaiters = this.#pendingReloadWaiters.splice(0);
     this.#beginReload(reason);
   }
 
-  #scale(by: 1 | -1): void {
-    if (this.#phase.kind === 'stopping' || this.#phase.kind === 'delaying') return;
+  /** Sets the worker count; the reconcile forks or stops the difference (the youngest go first). */
+  #scale(change: ScaleChange, by: string): ScaleResult {
+    if (this.#phase.kind === 'stopping' || this.#phase.kind === 'delaying') return { ok: false, reason: 'bicorn is stopping' };
     const { log } = this.#options;
-    if (by < 0 && this.#target <= 1) {
-      log.warn({ workers: this.#target }, 'SIGTTOU ignored: one worker is the least');
-      return;
+    const from = this.#target;
+    const to = 'to' in change ? change.to : from + change.by;
+    if (to < 1) {
+      log.warn({ by, workers: from }, 'scaling ignored: one worker is the least');
+      return { ok: false, reason: `one worker is the least (there are ${String(from)})` };
     }
-    this.#target += by;
-    log.info({ workers: this.#target }, by > 0 ? 'adding a worker (SIGTTIN)' : 'removing a worker (SIGTTOU)');
+    this.#target = to;
+    if (to !== from) log.info({ by, from, workers: to }, to > from ? 'adding workers' : 'removing workers');
+    return { ok: true, from, to };
   }
 
   /** Makes the workers what the desired state says: forks, stops, and the switch of a reload. */
@@ -621,9 +694,10 @@ export class Arbiter<C extends ArbiterConfig> {
   }
 
   #fork(generation: number, now: number): void {
-    const config = this.#phase.kind === 'reloading' && this.#phase.next?.generation === generation ? this.#phase.next.config : this.#config;
+    const next = this.#phase.kind === 'reloading' && this.#phase.next?.generation === generation ? this.#phase.next : undefined;
+    const startedFor: StartReason = next !== undefined ? { kind: 'reload' } : (this.#replacing.shift() ?? { kind: this.#phase.kind === 'starting' ? 'start' : 'scale' });
     const workerId = this.#nextWorkerId++;
-    this.#workers.add(this.#options.host.fork(workerId, config), generation, now);
+    this.#workers.add(this.#options.host.fork(workerId, next?.config ?? this.#config), generation, startedFor, now);
   }
 
   #stopWorker(entry: WorkerEntry, reason: string, mode: StopMode): void {
@@ -638,6 +712,11 @@ export class Arbiter<C extends ArbiterConfig> {
   /** A worker that does not serve yet has nothing to drain; before its stop handler, SIGTERM ends it. */
   #terminate(entry: WorkerEntry, reason: string): void {
     this.#options.dispatcher.remove(entry.handle.id);
+    // A worker that reported a failed boot is already exiting; its exit is logged as that failure.
+    if (entry.state.kind === 'boot-failed') {
+      if (entry.stopTimer === undefined) this.#armStopTimer(entry, FAST_STOP_MS);
+      return;
+    }
     entry.state = { kind: 'stopping', reason, mode: 'fast' };
     entry.handle.kill('SIGTERM');
     this.#armStopTimer(entry, FAST_STOP_MS);
@@ -689,6 +768,7 @@ export class Arbiter<C extends ArbiterConfig> {
   }
 
   #complete(outcome: Outcome): void {
+    for (const done of [...this.#reloadWaiters.splice(0), ...this.#pendingReloadWaiters.splice(0)]) done({ ok: false, reason: 'bicorn stopped' });
     clearTimeout(this.#reconcileTimer);
     clearTimeout(this.#delayTimer);
     clearInterval(this.#heartbeatTimer);

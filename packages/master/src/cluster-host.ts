@@ -1,6 +1,6 @@
 // The real WorkerHost: node:cluster workers running the worker entry given by path, so the
 // master never imports worker code. Runs in the master.
-import { parseWorkerMessage, type WorkerMessage } from '@bicorn/protocol';
+import { parseWorkerMessage, type WorkerMessage, type WorkerStats } from '@bicorn/protocol';
 import type { Config } from '@bicorn/config';
 import cluster, { type Worker } from 'node:cluster';
 import { openSync } from 'node:fs';
@@ -13,20 +13,33 @@ import type { WorkerHandle, WorkerHost } from './worker-host.js';
 export interface SpawnOptions {
   /** The user and group workers run as; undefined: the master's. */
   readonly identity: Identity | undefined;
+  /**
+   * Give the workers the user's supplementary groups (--initgroups). Node's fork sets a uid and
+   * gid but clears the groups, so such workers start as root and drop to the user themselves.
+   */
+  readonly initgroups: boolean;
   /** Inherited listening sockets (fd://, systemd), which workers must not hold. */
   readonly hiddenFds: readonly number[];
 }
 
-export function clusterHost(workerEntry: string, enqueue: (command: Command) => void, spawn: SpawnOptions): WorkerHost<Config> {
+/** Where the workers' messages go: reports to `onStats`, the rest to the arbiter's queue. */
+export interface WorkerMessageSinks {
+  readonly enqueue: (command: Command) => void;
+  readonly onStats: (workerId: number, stats: WorkerStats) => void;
+}
+
+export function clusterHost(workerEntry: string, sinks: WorkerMessageSinks, spawn: SpawnOptions): WorkerHost<Config> {
+  const { enqueue } = sinks;
   // stdout and stderr are inherited: workers write their own log lines.
+  const { identity, initgroups } = spawn;
   cluster.setupPrimary({
     exec: workerEntry,
-    args: [],
+    args: identity !== undefined && initgroups ? [`--initgroups=${String(identity.uid)}:${String(identity.gid)}`] : [],
     silent: false,
     stdio: workerStdio(spawn.hiddenFds),
-    ...(spawn.identity === undefined ? {} : { uid: spawn.identity.uid, gid: spawn.identity.gid }),
+    ...(identity === undefined || initgroups ? {} : { uid: identity.uid, gid: identity.gid }),
   });
-  const env = identityEnv(spawn.identity);
+  const env = identityEnv(identity);
   return {
     fork(workerId, config) {
       const worker = cluster.fork(env);
@@ -40,6 +53,7 @@ export function clusterHost(workerEntry: string, enqueue: (command: Command) => 
           return;
         }
         if (message.type === 'hello') worker.send({ type: 'boot', workerId, config });
+        else if (message.type === 'stats') sinks.onStats(workerId, message);
         else enqueue({ type: 'worker-message', workerId, message });
       });
       worker.on('exit', (code: number | null, signal: NodeJS.Signals | null) => {

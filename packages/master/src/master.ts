@@ -1,6 +1,6 @@
 // The master's entry: bind the listeners, start the arbiter and its workers, keep the pid file,
-// sd_notify and the --reload watcher, and resolve with the exit code once everything has
-// stopped. Library code: it throws, never exits.
+// sd_notify, the control socket, the metrics and the --reload watcher, and resolve with the exit
+// code once everything has stopped. Library code: it throws, never exits.
 import { appKind, type Config, type SettingKey } from '@bicorn/config';
 import { BicornError, ExitCode } from '@bicorn/protocol';
 import { resolve } from 'node:path';
@@ -8,17 +8,24 @@ import { checkLogFile, type Logger } from '@bicorn/runtime';
 import { currentUid, resolveOwner, type Identity } from './accounts.js';
 import { Arbiter, type ArbiterEvent } from './arbiter.js';
 import { clusterHost } from './cluster-host.js';
+import { controlHandler } from './control-commands.js';
+import { controlSocketPath } from './control-path.js';
+import { serveControl, type ControlServer } from './control-server.js';
 import { Dispatcher } from './dispatch.js';
 import { bindListeners, closeListeners, planListeners, type Listener } from './listeners.js';
 import { checkWorkerCount, readMachineLimits, workerCost } from './machine-limits.js';
 import { watchDescriptors } from './descriptor-watch.js';
 import { checkPidFile, removePidFile, writePidFile } from './pid-file.js';
 import { handOverLogFiles, workerIdentity } from './privileges.js';
-import { serveHealth, type HealthServer } from './health.js';
+import type { EndpointServer } from './endpoints.js';
+import { serveHealth } from './health.js';
+import { MasterMetrics, serveMetrics } from './metrics.js';
 import { startServiceNotifier } from './service-notifier.js';
 import { forwardSignals } from './signals.js';
 import { takeActivatedSockets } from './socket-activation.js';
+import { statusReport } from './status-report.js';
 import { startWatcher, type Watcher } from './watcher.js';
+import { WorkerReports } from './worker-reports.js';
 
 export interface MasterOptions {
   readonly config: Config;
@@ -32,14 +39,19 @@ export interface MasterOptions {
   /** Reopens the master's own log file (SIGUSR1). */
   readonly reopenLogs?: () => void;
   readonly cwd?: string;
+  /** bicorn's version, for `bicorn status`. */
+  readonly version: string;
+  /** Where $XDG_RUNTIME_DIR is read, for the control socket's default place; default: process.env. */
+  readonly env?: Readonly<Record<string, string | undefined>>;
 }
 
 /** Settings the master applied at start; a reload cannot change them. */
-const RESTART_ONLY = ['bind', 'backlog', 'socket_mode', 'socket_owner', 'pid', 'health_bind', 'reload', 'reload_dirs', 'reload_include', 'reload_exclude', 'user', 'group', 'umask', 'error_log', 'access_log', 'log_format', 'metrics_bind', 'timeout'] as const satisfies readonly SettingKey[];
+const RESTART_ONLY = ['bind', 'backlog', 'socket_mode', 'socket_owner', 'pid', 'health_bind', 'reload', 'reload_dirs', 'reload_include', 'reload_exclude', 'reload_extra_files', 'initgroups', 'user', 'group', 'umask', 'error_log', 'access_log', 'log_format', 'log_json_style', 'use_colors', 'metrics_bind', 'control_socket', 'control_socket_mode', 'no_control_socket', 'timeout'] as const satisfies readonly SettingKey[];
 
 /** Runs until stopped; resolves with ExitCode.Ok, or rejects with the BicornError that stopped it. */
 export async function runMaster(options: MasterOptions): Promise<ExitCode> {
   const { config, log } = options;
+  const startedAt = Date.now();
   // Read once, then gone from the environment that workers and the app inherit.
   const activated = takeActivatedSockets();
   if (config.umask !== null) process.umask(config.umask);
@@ -63,7 +75,12 @@ export async function runMaster(options: MasterOptions): Promise<ExitCode> {
   const descriptors = watchDescriptors(log);
   let arbiter: Arbiter<Config> | undefined;
   let watcher: Watcher | undefined;
-  let health: HealthServer | undefined;
+  let health: EndpointServer | undefined;
+  let metricsServer: EndpointServer | undefined;
+  let metrics: MasterMetrics | undefined;
+  let control: ControlServer | undefined;
+  const reports = new WorkerReports();
+  const eventListeners = new Set<(event: ArbiterEvent) => void>();
   const removeSignalHandlers = forwardSignals((command) => arbiter?.enqueue(command));
   try {
     if (config.health_bind !== null) {
@@ -72,10 +89,21 @@ export async function runMaster(options: MasterOptions): Promise<ExitCode> {
     }
     arbiter = new Arbiter<Config>({
       config,
-      host: clusterHost(options.workerEntry, (command) => arbiter?.enqueue(command), {
+      host: clusterHost(
+        options.workerEntry,
+        {
+          enqueue: (command) => arbiter?.enqueue(command),
+          onStats: (workerId, stats) => {
+            reports.onStats(workerId, stats);
+            metrics?.onStats(workerId, stats);
+          },
+        },
+        {
         identity,
-        hiddenFds: listeners.flatMap((l) => (l.inheritedFd === undefined ? [] : [l.inheritedFd])),
-      }),
+          initgroups: config.initgroups,
+          hiddenFds: listeners.flatMap((l) => (l.inheritedFd === undefined ? [] : [l.inheritedFd])),
+        },
+      ),
       dispatcher,
       log,
       loadConfig: async () => keepRestartOnly(config, await (options.reloadConfig ?? (() => Promise.resolve(config)))(), log),
@@ -95,12 +123,37 @@ export async function runMaster(options: MasterOptions): Promise<ExitCode> {
       notify: (event) => {
         onArbiterEvent(event, config, listeners, log);
         notifier.onEvent(event);
+        reports.onEvent(event);
+        metrics?.onEvent(event);
+        for (const listener of eventListeners) listener(event);
       },
     });
+    const running = arbiter;
+    if (config.metrics_bind !== null) {
+      metrics = new MasterMetrics(() => running.snapshot());
+      metricsServer = await serveMetrics(config.metrics_bind, metrics);
+      log.info({ address: metricsServer.address }, 'metrics listening');
+    }
+    const facts = { version: options.version, app: config.app ?? '', startedAt, configFile: options.configFile ?? null, listeners: listeners.map((l) => l.address), metrics: metricsServer?.address ?? null };
+    control = await serveControl(
+      controlSocketPath(config, options.env ?? process.env),
+      config.control_socket_mode,
+      controlHandler({
+        enqueue: (command) => {
+          running.enqueue(command);
+        },
+        snapshot: () => running.snapshot(),
+        status: () => statusReport(running.snapshot(), reports, facts, Date.now()),
+        subscribe: (listener) => {
+          eventListeners.add(listener);
+          return () => eventListeners.delete(listener);
+        },
+      }),
+      log,
+    );
     log.info({ workers: config.workers, app: config.app }, 'starting');
     arbiter.start();
     if (config.reload) {
-      const running = arbiter;
       watcher = await startWatcher({
         config,
         cwd: options.cwd ?? process.cwd(),
@@ -121,6 +174,8 @@ export async function runMaster(options: MasterOptions): Promise<ExitCode> {
     descriptors.close();
     closeListeners(listeners);
     health?.close();
+    metricsServer?.close();
+    control?.close();
     await watcher?.close();
     if (config.pid !== null) removePidFile(config.pid);
   }
@@ -135,6 +190,10 @@ function onArbiterEvent(event: ArbiterEvent, config: Config, listeners: readonly
     case 'reloading':
     case 'reloaded':
     case 'stopping':
+    case 'worker-ready':
+    case 'worker-exited':
+    case 'restart':
+    case 'app-died':
       return;
   }
 }

@@ -12,7 +12,7 @@ import { currentGid, currentUid, resolveIdentity, type Identity } from './accoun
  * The ids to fork workers with; undefined when they run as the master does. Throws when the
  * ids asked for need a root master and this one is not.
  */
-export function workerIdentity(config: Pick<Config, 'user' | 'group'>, log: Logger): Identity | undefined {
+export function workerIdentity(config: Pick<Config, 'user' | 'group' | 'initgroups'>, log: Logger): Identity | undefined {
   const identity = resolveIdentity(config.user, config.group);
   const uid = currentUid();
   const gid = currentGid();
@@ -28,7 +28,9 @@ export function workerIdentity(config: Pick<Config, 'user' | 'group'>, log: Logg
     const setting = identity.uid === uid ? 'group' : 'user';
     throw new BicornError('PRIVILEGES_NEEDED', { setting, name: (setting === 'user' ? config.user : config.group) ?? '', uid });
   }
-  log.info({ uid: identity.uid, gid: identity.gid, user: identity.name }, 'workers will run as this user');
+  // The groups of a user come from its name in the group database.
+  if (config.initgroups && identity.name === undefined) throw new BicornError('USER_UNKNOWN', { setting: 'initgroups', kind: 'user named', name: String(identity.uid) });
+  log.info({ uid: identity.uid, gid: identity.gid, user: identity.name, initgroups: config.initgroups }, 'workers will run as this user');
   return identity;
 }
 

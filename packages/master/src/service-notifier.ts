@@ -38,7 +38,8 @@ class SystemdNotifier implements ServiceNotifier {
   }
 
   onEvent(event: ArbiterEvent): void {
-    if (!this.#closed) this.#socket.send(notifyMessage(event, process.pid, monotonicUsec()));
+    const message = notifyMessage(event, process.pid, monotonicUsec());
+    if (!this.#closed && message !== undefined) this.#socket.send(message);
   }
 
   close(): void {
@@ -49,8 +50,8 @@ class SystemdNotifier implements ServiceNotifier {
   }
 }
 
-/** The datagram for an arbiter event. */
-export function notifyMessage(event: ArbiterEvent, pid: number, nowUsec: bigint): string {
+/** The datagram for an arbiter event, if systemd cares for it. */
+export function notifyMessage(event: ArbiterEvent, pid: number, nowUsec: bigint): string | undefined {
   switch (event.type) {
     case 'ready':
       // MAINPID: for when bicorn was started through a wrapper (npx, a shell that forks) whose
@@ -66,6 +67,11 @@ export function notifyMessage(event: ArbiterEvent, pid: number, nowUsec: bigint)
         : `READY=1\nSTATUS=reload failed (see the log); still serving with ${plural(event.workers, 'worker')}, generation ${String(event.generation)}`;
     case 'stopping':
       return 'STOPPING=1\nSTATUS=stopping';
+    case 'worker-ready':
+    case 'worker-exited':
+    case 'restart':
+    case 'app-died':
+      return undefined;
   }
 }
 

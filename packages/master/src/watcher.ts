@@ -1,6 +1,6 @@
 // --reload (development): watches the app's folders with chokidar, loaded only then, and asks
-// for a reload when a matching file changes, a burst of changes making one reload. Runs in
-// the master.
+// for a reload when a matching file changes (or the config file, or a --reload-extra-file), a
+// burst of changes making one reload. Runs in the master.
 import { appKind, staticMounts, type Config } from '@bicorn/config';
 import type { Logger } from '@bicorn/runtime';
 import type { Stats } from 'node:fs';
@@ -45,12 +45,13 @@ export async function startWatcher(options: WatchOptions): Promise<Watcher> {
   const { config, cwd, log } = options;
   const folders = watchedFolders(config, cwd);
   const statics = staticFolders(config, cwd);
-  const configFile = options.configFile === undefined ? undefined : resolve(cwd, options.configFile);
+  // The config file and --reload-extra-file count whatever their names, wherever they are.
+  const named = new Set([...(options.configFile === undefined ? [] : [options.configFile]), ...config.reload_extra_files].map((file) => resolve(cwd, file)));
   const included = globMatcher([...DEFAULT_INCLUDE, ...config.reload_include]);
   const excluded = globMatcher([...DEFAULT_EXCLUDE, ...config.reload_exclude]);
   const roots = new Set(folders);
   const ignored = (path: string, stats?: Stats): boolean => {
-    if (roots.has(path) || path === configFile) return false;
+    if (roots.has(path) || named.has(path)) return false;
     if (statics.some((dir) => path === dir || path.startsWith(dir + sep))) return true;
     if (excluded(basename(path), relativeTo(folders, path))) return true;
     // Folders are always entered; files count only when included.
@@ -58,11 +59,11 @@ export async function startWatcher(options: WatchOptions): Promise<Watcher> {
   };
   // Loaded here, so that chokidar costs nothing without --reload.
   const { watch } = await import('chokidar');
-  const watcher = watch(configFile === undefined ? folders : [...folders, configFile], { ignored, ignoreInitial: true });
+  const watcher = watch([...folders, ...named], { ignored, ignoreInitial: true });
   const changed = new Set<string>();
   let timer: NodeJS.Timeout | undefined;
   const onEvent = (path: string): void => {
-    if (path !== configFile && (excluded(basename(path), relativeTo(folders, path)) || !included(basename(path), relativeTo(folders, path)))) return;
+    if (!named.has(path) && (excluded(basename(path), relativeTo(folders, path)) || !included(basename(path), relativeTo(folders, path)))) return;
     const rel = relative(cwd, path);
     changed.add(rel === '' || rel.startsWith('..') ? path : rel);
     clearTimeout(timer);
@@ -78,7 +79,7 @@ export async function startWatcher(options: WatchOptions): Promise<Watcher> {
     log.warn({ err: error }, 'file watcher error');
   });
   await new Promise<void>((ready) => watcher.once('ready', ready));
-  log.info({ folders, include: [...DEFAULT_INCLUDE, ...config.reload_include], exclude: [...DEFAULT_EXCLUDE, ...config.reload_exclude] }, 'watching for file changes');
+  log.info({ folders, files: [...named], include: [...DEFAULT_INCLUDE, ...config.reload_include], exclude: [...DEFAULT_EXCLUDE, ...config.reload_exclude] }, 'watching for file changes');
   return {
     close: async () => {
       clearTimeout(timer);

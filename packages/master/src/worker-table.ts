@@ -14,11 +14,16 @@ export type WorkerState =
   /** Sent SIGABRT for missing its heartbeats (its stop timer sends SIGKILL): its exit is a failure. */
   | { readonly kind: 'hung' };
 
-export type WorkerStateKind = WorkerState['kind'];
+/** Why a worker had to be replaced: how it died (`hung`: killed for missing heartbeats), or why it was recycled. */
+export type RestartCause = 'exited' | 'signaled' | 'killed' | 'hung' | 'boot-failed' | RecycleReason;
+
+/** Why a worker was forked: one of the first, a reload's, a scale-up's, or in place of another. */
+export type StartReason = { readonly kind: 'start' | 'reload' | 'scale' } | { readonly kind: 'replacement'; readonly cause: RestartCause; readonly replaces: number };
 
 export interface WorkerEntry {
   readonly handle: WorkerHandle;
   readonly generation: number;
+  readonly startedFor: StartReason;
   state: WorkerState;
   /** When it was forked, and when it became ready (ms since the epoch). */
   readonly forkedAt: number;
@@ -50,8 +55,8 @@ export class WorkerTable {
     return this.#entries.get(workerId);
   }
 
-  add(handle: WorkerHandle, generation: number, now: number): WorkerEntry {
-    const entry: WorkerEntry = { handle, generation, state: { kind: 'booting' }, forkedAt: now, readyAt: undefined, lastPong: now, stopTimer: undefined };
+  add(handle: WorkerHandle, generation: number, startedFor: StartReason, now: number): WorkerEntry {
+    const entry: WorkerEntry = { handle, generation, startedFor, state: { kind: 'booting' }, forkedAt: now, readyAt: undefined, lastPong: now, stopTimer: undefined };
     this.#entries.set(handle.id, entry);
     return entry;
   }

@@ -23,7 +23,7 @@ function start(workers: number, pid?: string) {
   });
   const pidFile = pid === undefined ? {} : { pid: { value: pid, flag: '--pid' } };
   const { config } = resolveConfig({ workers: { value: String(workers), flag: '-w' }, bind: { value: ['127.0.0.1:0'], flag: '-b' }, ...pidFile }, {}, undefined);
-  const done = runMaster({ config, workerEntry: tinyWorker, log: pino({ level: 'info' }, sink) });
+  const done = runMaster({ config, workerEntry: tinyWorker, log: pino({ level: 'info' }, sink), version: '0.0.0-test', env: {} });
   const waitFor = (msg: string) =>
     new Promise<Record<string, unknown>>((resolve) => {
       onLine = () => {

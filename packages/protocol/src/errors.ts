@@ -26,6 +26,12 @@ interface ErrorDetails {
   IPC_INVALID: { reason: string };
   USER_UNKNOWN: { setting: string; kind: string; name: string };
   PRIVILEGES_NEEDED: { setting: string; name: string; uid: number };
+  DEPLOY_FILE_FAILED: { option: string; file: string; reason: string };
+  CONTROL_SOCKET_FAILED: { path: string; errno: string; reason: string };
+  CONTROL_INVALID: { reason: string };
+  CONTROL_NO_SOCKET: { reason: string };
+  CONTROL_UNREACHABLE: { path: string; reason: string };
+  CONTROL_FAILED: { command: string; error: string };
 }
 
 export type ErrorCode = keyof ErrorDetails;
@@ -129,6 +135,30 @@ const registry: { [C in ErrorCode]: ErrorSpec<ErrorDetails[C]> } = {
   PRIVILEGES_NEEDED: {
     exitCode: ExitCode.Usage,
     message: (d) => `${d.setting} ${d.name} needs bicorn to start as root to switch to it, but it runs as uid ${String(d.uid)}; start it as root (or under a systemd unit with User=${d.name}), or leave ${d.setting} unset`,
+  },
+  DEPLOY_FILE_FAILED: {
+    exitCode: ExitCode.Usage,
+    message: (d) => `cannot use ${d.file} (${d.option}): ${d.reason}; name the file that runs bicorn, or leave ${d.option} out`,
+  },
+  CONTROL_SOCKET_FAILED: {
+    exitCode: ExitCode.Usage,
+    message: (d) => `cannot use control socket ${d.path}: ${d.reason} (${d.errno}); choose another path with --control-socket, or pass --no-control-socket`,
+  },
+  CONTROL_INVALID: {
+    exitCode: ExitCode.RuntimeFailure,
+    message: (d) => `invalid control socket message: ${d.reason}`,
+  },
+  CONTROL_NO_SOCKET: {
+    exitCode: ExitCode.Usage,
+    message: (d) => `no control socket to talk to: ${d.reason}; name it with --control-socket, or the server's pid file with --pid`,
+  },
+  CONTROL_UNREACHABLE: {
+    exitCode: ExitCode.RuntimeFailure,
+    message: (d) => `cannot reach bicorn on its control socket ${d.path}: ${d.reason}; is it running? Name its socket with --control-socket, or its pid file with --pid`,
+  },
+  CONTROL_FAILED: {
+    exitCode: ExitCode.RuntimeFailure,
+    message: (d) => `${d.command}: ${d.error}`,
   },
 };
 

@@ -5,6 +5,8 @@ export const ExitCode = {
   Ok: 0,
   /** Runtime failure, such as workers crashing in a loop. */
   RuntimeFailure: 1,
+  /** `bicorn check --deploy` found a warning or an error. */
+  Findings: 1,
   /** Usage or configuration error: a bad flag, config value, bind address. */
   Usage: 2,
   /** A worker could not boot. */

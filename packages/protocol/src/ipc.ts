@@ -2,6 +2,8 @@
 // direction. Anything that arrives over IPC goes through these before it is trusted.
 import { BicornError } from './errors.js';
 import { type ExitCode, isExitCode } from './exit-code.js';
+import { FieldError, describe, fieldsOf, isBoolean, isCount, isRecord, isString, isStringOrNull, objectWith, oneOf, type FieldReader, type Fields } from './fields.js';
+import { parseStats, type WorkerStats } from './worker-stats.js';
 
 export type StopMode = 'graceful' | 'fast';
 
@@ -40,6 +42,8 @@ export type WorkerMessage =
   | { type: 'pong'; seq: number }
   /** The worker should be replaced; it goes on serving until the master stops it. */
   | { type: 'recycle'; reason: RecycleReason; detail: string }
+  /** Every second: what `bicorn status` shows of the worker, and the counts for the metrics. */
+  | WorkerStats
   /**
    * The worker has taken the connection handed to it last, and read its first request if one
    * came at once: the master hands it the next one only after this. With its load then.
@@ -61,106 +65,96 @@ export interface Load {
   readonly waiting: number;
 }
 
-type Fields = Record<string, unknown>;
-
-function objectWithType(value: unknown): Fields {
-  if (typeof value !== 'object' || value === null || !('type' in value)) {
-    throw invalid(`expected an object with a type, got ${describe(value)}`);
-  }
-  return value;
-}
-
-function field<T>(message: Fields, key: string, check: (v: unknown) => v is T, expected: string): T {
-  const value = message[key];
-  if (!check(value)) {
-    throw invalid(`${String(message.type)}.${key}: expected ${expected}, got ${describe(value)}`);
-  }
-  return value;
-}
-
-const isString = (v: unknown): v is string => typeof v === 'string';
-const isCount = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0;
-const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-const isStopMode = (v: unknown): v is StopMode => v === 'graceful' || v === 'fast';
-const isRecycleReason = (v: unknown): v is RecycleReason => recycleReasons.includes(v as RecycleReason);
-const isStringOrNull = (v: unknown): v is string | null => v === null || typeof v === 'string';
-const isBoolean = (v: unknown): v is boolean => typeof v === 'boolean';
+const isStopMode = oneOf<StopMode>(['graceful', 'fast']);
+const isRecycleReason = oneOf(recycleReasons);
 const isStringList = (v: unknown): v is string[] => Array.isArray(v) && v.every(isString);
 
-function load(m: Fields): Load {
-  return { free: field(m, 'free', isBoolean, 'a boolean'), waiting: field(m, 'waiting', isCount, 'a count') };
+function load(field: FieldReader): Load {
+  return { free: field('free', isBoolean, 'a boolean'), waiting: field('waiting', isCount, 'a count') };
 }
 
 export function parseMasterMessage(value: unknown): MasterMessage {
-  const m = objectWithType(value);
-  switch (m.type) {
-    case 'boot':
-      return {
-        type: 'boot',
-        workerId: field(m, 'workerId', isCount, 'a worker id'),
-        config: field(m, 'config', isRecord, 'an object'),
-      };
-    case 'connection':
-      return { type: 'connection', listener: field(m, 'listener', isCount, 'a listener index') };
-    case 'stop':
-      return {
-        type: 'stop',
-        mode: field(m, 'mode', isStopMode, '"graceful" or "fast"'),
-        timeoutMs: field(m, 'timeoutMs', isCount, 'milliseconds'),
-      };
-    case 'ping':
-      return { type: 'ping', seq: field(m, 'seq', isCount, 'a sequence number') };
-    case 'reopen-logs':
-      return { type: 'reopen-logs' };
-    default:
-      throw invalid(`unknown master message type ${describe(m.type)}`);
+  try {
+    return masterMessage(objectWith(value, 'type'));
+  } catch (error) {
+    throw error instanceof FieldError ? invalid(error.message) : error;
   }
 }
 
 export function parseWorkerMessage(value: unknown): WorkerMessage {
-  const m = objectWithType(value);
+  try {
+    return workerMessage(objectWith(value, 'type'));
+  } catch (error) {
+    throw error instanceof FieldError ? invalid(error.message) : error;
+  }
+}
+
+function masterMessage(m: Fields): MasterMessage {
+  const field = fieldsOf(m, String(m.type));
+  switch (m.type) {
+    case 'boot':
+      return {
+        type: 'boot',
+        workerId: field('workerId', isCount, 'a worker id'),
+        config: field('config', isRecord, 'an object'),
+      };
+    case 'connection':
+      return { type: 'connection', listener: field('listener', isCount, 'a listener index') };
+    case 'stop':
+      return {
+        type: 'stop',
+        mode: field('mode', isStopMode, '"graceful" or "fast"'),
+        timeoutMs: field('timeoutMs', isCount, 'milliseconds'),
+      };
+    case 'ping':
+      return { type: 'ping', seq: field('seq', isCount, 'a sequence number') };
+    case 'reopen-logs':
+      return { type: 'reopen-logs' };
+    default:
+      throw new FieldError(`unknown master message type ${describe(m.type)}`);
+  }
+}
+
+function workerMessage(m: Fields): WorkerMessage {
+  const field = fieldsOf(m, String(m.type));
   switch (m.type) {
     case 'hello':
       return { type: 'hello' };
     case 'ready':
       return {
         type: 'ready',
-        interface: field(m, 'interface', isString, 'an interface name'),
-        loadError: field(m, 'loadError', isStringOrNull, 'an error message or null'),
+        interface: field('interface', isString, 'an interface name'),
+        loadError: field('loadError', isStringOrNull, 'an error message or null'),
       };
     case 'boot-failed':
       return {
         type: 'boot-failed',
-        exitCode: field(m, 'exitCode', isExitCode, 'an exit code'),
-        message: field(m, 'message', isString, 'a message'),
+        exitCode: field('exitCode', isExitCode, 'an exit code'),
+        message: field('message', isString, 'a message'),
       };
     case 'draining':
-      return { type: 'draining', inFlight: field(m, 'inFlight', isCount, 'a count') };
+      return { type: 'draining', inFlight: field('inFlight', isCount, 'a count') };
     case 'pong':
-      return { type: 'pong', seq: field(m, 'seq', isCount, 'a sequence number') };
+      return { type: 'pong', seq: field('seq', isCount, 'a sequence number') };
     case 'recycle':
       return {
         type: 'recycle',
-        reason: field(m, 'reason', isRecycleReason, `one of ${recycleReasons.join(', ')}`),
-        detail: field(m, 'detail', isString, 'a detail'),
+        reason: field('reason', isRecycleReason, `one of ${recycleReasons.join(', ')}`),
+        detail: field('detail', isString, 'a detail'),
       };
+    case 'stats':
+      return parseStats(m);
     case 'accepted':
-      return { type: 'accepted', ...load(m) };
+      return { type: 'accepted', ...load(field) };
     case 'load':
-      return { type: 'load', ...load(m) };
+      return { type: 'load', ...load(field) };
     case 'app-died':
-      return { type: 'app-died', cause: field(m, 'cause', isString, 'a cause'), inFlight: field(m, 'inFlight', isStringList, 'a list of requests') };
+      return { type: 'app-died', cause: field('cause', isString, 'a cause'), inFlight: field('inFlight', isStringList, 'a list of requests') };
     default:
-      throw invalid(`unknown worker message type ${describe(m.type)}`);
+      throw new FieldError(`unknown worker message type ${describe(m.type)}`);
   }
 }
 
 function invalid(reason: string): BicornError<'IPC_INVALID'> {
   return new BicornError('IPC_INVALID', { reason });
-}
-
-function describe(value: unknown): string {
-  if (value === null) return 'null';
-  if (typeof value === 'string') return JSON.stringify(value);
-  return typeof value;
 }

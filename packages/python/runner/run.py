@@ -1,4 +1,5 @@
-# The runner's entry point, run by the worker as `python3 run.py --app SPEC`; the only exit.
+# The runner's entry point, run by the worker as `python3 run.py --app SPEC` (and by `bicorn check
+# --load-app` as `run.py --check --app SPEC`, which only loads the app); the only exit.
 import os
 import sys
 
@@ -6,6 +7,7 @@ _HERE = os.path.dirname(os.path.abspath(__file__))
 if not sys.path or os.path.abspath(sys.path[0] or os.curdir) != _HERE:
     sys.path.insert(0, _HERE)
 
+from bicorn_runner.check import check_app  # noqa: E402
 from bicorn_runner.main import run  # noqa: E402
 
 # The app is imported as gunicorn imports it: from the working directory (the worker's --chdir),
@@ -24,6 +26,9 @@ def _exit_now(code: int) -> None:
 
 
 if __name__ == "__main__":
+    if sys.argv[1:2] == ["--check"]:
+        # Threads the app may have started while loading are no reason to wait.
+        _exit_now(check_app(sys.argv[2:]))
     exit_code = run(sys.argv[1:], _exit_now)
     if exit_code != 0:
         # A runner that failed owes nothing to threads the app may have started while loading.

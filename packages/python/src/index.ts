@@ -1,3 +1,4 @@
+export { checkPythonApp, type PythonAppCheck, type PythonAppCheckOptions } from './app-check.js';
 export { appEnvironment, readEnvFile, type EnvironmentOptions } from './environment.js';
 export { findInterpreter, type Interpreter } from './interpreter.js';
 export type { HostLog } from './log.js';

@@ -16,7 +16,7 @@ function messageOf(run: () => unknown): string {
 }
 
 describe('findInterpreter', () => {
-  it.skipIf(!hasPython3)('takes python3 from PATH when nothing else is given', () => {
+  it.skipIf(!hasPython3)(`takes python3 from PATH when nothing else is given${hasPython3 ? '' : ' (skipped: no python3 3.9 or newer on PATH)'}`, () => {
     expect(findInterpreter(null, { PATH: process.env.PATH })).toMatchObject({ path: 'python3', version: expect.stringMatching(/^3\.\d+\.\d+$/) as unknown });
   });
 

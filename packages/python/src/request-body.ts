@@ -3,14 +3,18 @@
 // temporary file of the spool, within its budget. Runs in the worker, per request with a body.
 import type { FileHandle } from 'node:fs/promises';
 import type { IncomingMessage } from 'node:http';
+import type { BodySource } from './request-stream.js';
 import { SpoolFull, type Spool } from './spool.js';
 
 /** Bodies up to this size stay in memory. */
 export const MEMORY_LIMIT = 1024 * 1024;
+const EMPTY = Buffer.alloc(0);
 
-export class RequestBody {
+export class RequestBody implements BodySource {
   readonly #spool: Spool;
   #chunks: Buffer[] = [];
+  /** The body once received, when it stayed in memory. */
+  #whole: Buffer | undefined;
   #size = 0;
   #file: FileHandle | undefined;
   #written = 0;
@@ -34,9 +38,11 @@ export class RequestBody {
       // Not destroyed on a refusal: the client still gets its 503.
       for await (const chunk of req.iterator({ destroyOnReturn: false })) await body.#add(chunk as Buffer);
     } catch (error) {
-      await body.dispose();
+      await body.destroy();
       throw error;
     }
+    if (body.#file === undefined) body.#whole = body.#chunks.length === 1 ? body.#chunks[0] : Buffer.concat(body.#chunks);
+    body.#chunks = [];
     return body;
   }
 
@@ -71,23 +77,28 @@ export class RequestBody {
     this.#written += chunk.length;
   }
 
-  /** The next piece of at most `max` bytes, or null at the end. */
+  /**
+   * The next piece of at most `max` bytes, or null at the end. Reading does not consume: the
+   * bytes stay until the body is destroyed, for the request to be served again elsewhere.
+   */
   async read(max: number): Promise<Buffer | null> {
+    if (this.#readAt >= this.#size) return null;
+    const length = Math.min(max, this.#size - this.#readAt);
     if (this.#file === undefined) {
-      const chunk = this.#chunks.shift();
-      if (chunk === undefined) return null;
-      if (chunk.length > max) this.#chunks.unshift(chunk.subarray(max));
-      return chunk.length > max ? chunk.subarray(0, max) : chunk;
+      const piece = (this.#whole ?? EMPTY).subarray(this.#readAt, this.#readAt + length);
+      this.#readAt += piece.length;
+      return piece;
     }
-    if (this.#readAt >= this.#written) return null;
-    const piece = Buffer.allocUnsafe(Math.min(max, this.#written - this.#readAt));
-    const { bytesRead } = await this.#file.read(piece, 0, piece.length, this.#readAt);
+    const piece = Buffer.allocUnsafe(length);
+    const { bytesRead } = await this.#file.read(piece, 0, length, this.#readAt);
     this.#readAt += bytesRead;
     return piece.subarray(0, bytesRead);
   }
 
-  async dispose(): Promise<void> {
+  async destroy(): Promise<void> {
+    this.#whole = undefined;
     this.#chunks = [];
+    this.#size = 0;
     await this.#file?.close();
     this.#file = undefined;
     this.#spool.release(this.#reserved);

@@ -1,11 +1,12 @@
 // The request head the runner gets in HTTP_REQUEST: path and query from the request target,
-// the headers with lower-cased names, and what the app is told of the body. Pure; runs in the
-// worker, per request.
-import { splitTarget } from '@bicorn/gateway';
+// the headers with lower-cased names, where the request came from (the worker's front sets
+// the client, scheme, server, Host and root path a trusted proxy forwarded), and what the app
+// is told of the body. Pure; runs in the worker, per request.
+import { requestOrigin, splitTarget } from '@bicorn/gateway';
 import type { IncomingMessage } from 'node:http';
-import type { RunnerProcess } from './runner-process.js';
+import type { EncodableFrame } from '@bicorn/protocol';
 
-type RequestFrame = Parameters<RunnerProcess['send']>[0];
+export type RequestFrame = Extract<EncodableFrame, { type: 'http-request' }>;
 
 /**
  * How the body reaches the runner: `none`; `streamed` (ASGI: as it arrives, the headers as the
@@ -16,22 +17,22 @@ export type BodyPlan = 'none' | 'streamed' | number;
 
 export function requestFrame(stream: number, req: IncomingMessage, rootPath: string, body: BodyPlan): RequestFrame {
   const { path, query } = splitTarget(req.url ?? '/');
-  const socket = req.socket;
+  const origin = requestOrigin(req, rootPath);
   const whole = typeof body === 'number';
-  const headers = lowerCaseNames(req.rawHeaders, whole);
+  const headers = lowerCaseNames(origin.rawHeaders, whole);
   if (whole) headers.push('content-length', String(body));
   return {
     type: 'http-request',
     stream,
     more: body !== 'none',
     method: req.method ?? 'GET',
-    scheme: 'http',
+    scheme: origin.scheme,
     httpVersion: req.httpVersion,
     path,
     queryString: query,
-    rootPath,
-    client: socket.remoteAddress === undefined ? null : [socket.remoteAddress, socket.remotePort ?? 0],
-    server: socket.localAddress === undefined ? null : [socket.localAddress, socket.localPort ?? 0],
+    rootPath: origin.rootPath,
+    client: origin.client,
+    server: origin.server === null ? null : [origin.server[0], origin.server[1] ?? 0],
     headers,
   };
 }

@@ -8,7 +8,8 @@ import type { IncomingMessage } from 'node:http';
 export interface BodySource {
   /** The next piece of at most `max` bytes, or null at the end. */
   read(max: number): Promise<Buffer | null>;
-  dispose(): Promise<void>;
+  /** Releases what it holds (memory, a file, the rest of the client's body) now. */
+  destroy(): Promise<void>;
 }
 
 /** read() after the client left before sending its whole body. */
@@ -23,7 +24,7 @@ export class RequestStream implements BodySource {
   /** What a read took from the request beyond its `max`. */
   #held: Buffer | undefined;
   #wake: (() => void) | undefined;
-  /** Disposed: reads end. */
+  /** Destroyed: reads end. */
   #over = false;
   #closed = false;
 
@@ -52,7 +53,7 @@ export class RequestStream implements BodySource {
   }
 
   /** Stops reading; the unread rest of the body is discarded, so the connection can go on. */
-  dispose(): Promise<void> {
+  destroy(): Promise<void> {
     if (!this.#over) {
       this.#over = true;
       this.#held = undefined;

@@ -1,4 +1,6 @@
-// The response head the Python app gave, as node:http writes it. Runs in the worker, per response.
+// The response head the Python app gave, as node:http writes it, with the wire rules of
+// protocol's send/SPEC.md applied. Runs in the worker, per response.
+import { applyWireRules, type GatewayLog } from '@bicorn/gateway';
 import type { FrameOf } from '@bicorn/protocol';
 import type { ServerResponse } from 'node:http';
 
@@ -6,40 +8,32 @@ import type { ServerResponse } from 'node:http';
 export interface ResponseHead {
   readonly status: number;
   readonly headers: string[];
+  /** The app announced trailers: HTTP_TRAILERS ends the response. */
+  readonly trailers: boolean;
 }
 
-export function responseHead(frame: FrameOf<'http-response'>): ResponseHead {
-  return { status: frame.status, headers: latin1Headers(frame.headers) };
+/** What a response gets when a body frame comes without a head (the runner always sends one). */
+export const DEFAULT_HEAD: ResponseHead = { status: 200, headers: [], trailers: false };
+
+/** The head of HTTP_RESPONSE, its hop-by-hop headers dropped and Connection: close honoured on `res`. */
+export function responseHead(frame: FrameOf<'http-response'>, res: ServerResponse, log: GatewayLog): ResponseHead {
+  const headers = latin1Headers(frame.headers);
+  applyWireRules(res, headers, frame.trailers, log);
+  return { status: frame.status, headers, trailers: frame.trailers };
 }
 
 /**
- * Writes the head the app gave (editing its headers in place: a head is written once). When
- * the first body frame is also the last, its length is the whole body's: a Content-Length then
- * spares chunked encoding (and lets HTTP/1.0 keep alive). An app's `Transfer-Encoding: chunked`
- * (the runner lets no other value through) asks for no Content-Length: it is left to node,
- * which then chunks for HTTP/1.1 and ends an HTTP/1.0 body by closing the connection, as node
- * would send chunks even to a client that cannot read them.
+ * Writes the head (editing its headers in place: a head is written once). When the first body
+ * frame is also the last, its length is the whole body's: a Content-Length then spares chunked
+ * encoding (and lets HTTP/1.0 keep alive), except where a response carries no body (HEAD, 204,
+ * 304), whose Content-Length only the app can give.
  */
-export function writeHead(res: ServerResponse, head: ResponseHead | undefined, wholeBody: number | undefined): void {
-  const status = head?.status ?? 200;
-  const headers = head?.headers ?? [];
-  const chunked = dropName(headers, 'transfer-encoding');
-  if (wholeBody !== undefined && !chunked && status !== 204 && status !== 304 && !hasName(headers, 'content-length')) {
+export function writeHead(res: ServerResponse, head: ResponseHead, wholeBody: number | undefined): void {
+  const { status, headers } = head;
+  if (wholeBody !== undefined && res.req.method !== 'HEAD' && status !== 204 && status !== 304 && !hasName(headers, 'content-length')) {
     headers.push('content-length', String(wholeBody));
   }
   res.writeHead(status, headers);
-}
-
-/** Removes the pairs named `name` (lower-case, as the runner sends names); whether there were any. */
-function dropName(flat: string[], name: string): boolean {
-  let found = false;
-  for (let i = flat.length - 2; i >= 0; i -= 2) {
-    if (flat[i] === name) {
-      flat.splice(i, 2);
-      found = true;
-    }
-  }
-  return found;
 }
 
 function hasName(flat: readonly string[], name: string): boolean {

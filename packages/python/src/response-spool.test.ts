@@ -42,7 +42,7 @@ describe('ResponseSpool', () => {
     await ended;
     expect(res.received.join('')).toBe('abcde');
     expect(credited.reduce((sum, n) => sum + n, 0)).toBe(5);
-    await spool.dispose();
+    await spool.destroy();
   });
 
   it('keeps bytes past the spool budget in memory, crediting them only once the socket takes them, and gives the budget back', async () => {
@@ -65,7 +65,7 @@ describe('ResponseSpool', () => {
     await ended;
     expect(res.received.join('')).toBe('abcdef');
     expect(credited.reduce((sum, n) => sum + n, 0)).toBe(6);
-    await spool.dispose();
+    await spool.destroy();
     expect(budget.reserve(2)).toBe(true);
   });
 });

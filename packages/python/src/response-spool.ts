@@ -30,7 +30,7 @@ export class ResponseSpool {
   /** Bytes node holds for the blocked socket, not yet credited; credited on 'drain'. */
   #buffered = 0;
   #ended = false;
-  #disposed = false;
+  #destroyed = false;
   /** File writes and reads, one after the other. */
   #work: Promise<void> = Promise.resolve();
 
@@ -69,9 +69,9 @@ export class ResponseSpool {
     });
   }
 
-  /** Closes the file, and gives its bytes back to the budget, once pending work is done; call when the response has closed. */
-  async dispose(): Promise<void> {
-    this.#disposed = true;
+  /** Stops, closes the file once the step under way is done, and gives its bytes back to the budget; call when the response has closed. */
+  async destroy(): Promise<void> {
+    this.#destroyed = true;
     await this.#work;
     await this.#file?.close();
     this.#file = undefined;
@@ -112,7 +112,7 @@ export class ResponseSpool {
   }
 
   #enqueue(step: () => Promise<void>): void {
-    this.#work = this.#work.then(() => (this.#disposed ? undefined : step())).catch((error: unknown) => {
+    this.#work = this.#work.then(() => (this.#destroyed ? undefined : step())).catch((error: unknown) => {
       this.#res.destroy(error instanceof Error ? error : new Error(String(error)));
     });
   }

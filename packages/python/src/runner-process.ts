@@ -1,5 +1,5 @@
-// The Python app process: spawns the runner with the frame socket on fd 3 (stdout, stderr and
-// wsgi.errors on their own pipes, read into the log), waits for READY, then relays frames.
+// The Python app process: spawns the runner with the frame socket on fd 3 (the log pipe on fd 4,
+// stdout and stderr on their own pipes, all read into the log), waits for READY, then relays frames.
 // Runs in the worker; the process lives and dies with it.
 import { BicornError, ExitCode, FrameReader, PROTOCOL_VERSION, encodeFrame, type Frame } from '@bicorn/protocol';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -8,9 +8,9 @@ import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import type { Interpreter } from './interpreter.js';
 import type { HostLog } from './log.js';
-import { logOutput } from './output-log.js';
+import { logFrames, logLines } from './output-log.js';
 
-const RUNNER = fileURLToPath(new URL('../runner/run.py', import.meta.url));
+export const RUNNER = fileURLToPath(new URL('../runner/run.py', import.meta.url));
 
 export interface RunnerOptions {
   readonly interpreter: Interpreter;
@@ -23,10 +23,15 @@ export interface RunnerOptions {
   /** ASGI apps only: the event loop, and whether lifespan events are sent. */
   readonly loop: 'auto' | 'asyncio' | 'uvloop';
   readonly lifespan: 'auto' | 'on' | 'off';
+  /** The app names a factory to call without arguments (uvicorn's --factory); default false. */
+  readonly factory?: boolean;
   readonly cwd: string;
   readonly env: Readonly<Record<string, string>>;
   readonly log: HostLog;
 }
+
+/** Where frames for the runner go: the runner process, or a test's fake. */
+export type FrameSink = Pick<RunnerProcess, 'send'>;
 
 export interface RunnerExit {
   readonly code: number | null;
@@ -63,14 +68,15 @@ export class RunnerProcess {
   static async start(options: RunnerOptions): Promise<RunnerProcess> {
     const args = [RUNNER, '--app', options.app, '--interface', options.interface, '--threads', String(options.threads), '--window', String(options.window)];
     if (options.multiprocess) args.push('--multiprocess');
+    if (options.factory === true) args.push('--factory');
     // Defaults stay off the command line, which then reads as what was asked for.
     if (options.loop !== 'auto') args.push('--loop', options.loop);
     if (options.lifespan !== 'auto') args.push('--lifespan', options.lifespan);
     const child = spawn(options.interpreter.path, args, { cwd: options.cwd, env: options.env, stdio: ['ignore', 'pipe', 'pipe', 'pipe', 'pipe'] });
     const exited = new Promise<RunnerExit>((resolve) => child.once('exit', (code, signal) => { resolve({ code, signal }); }));
-    logOutput(child.stdio[1], 'stdout', options.log);
-    logOutput(child.stdio[2], 'stderr', options.log);
-    logOutput(child.stdio[4] as Readable, 'wsgi.errors', options.log);
+    logLines(child.stdio[1], 'stdout', options.log);
+    logLines(child.stdio[2], 'stderr', options.log);
+    logFrames(child.stdio[4] as Readable, options.log);
     const runner = new RunnerProcess(child, child.stdio[3] as Socket, exited);
     await runner.#handshake(options);
     return runner;

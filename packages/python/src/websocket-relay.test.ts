@@ -1,7 +1,8 @@
 import { ClientDisconnected, type WebSocketReceiveEvent, type WebSocketScope } from '@bicorn/gateway';
 import { MAX_PAYLOAD, type Frame } from '@bicorn/protocol';
 import { describe, expect, it } from 'vitest';
-import { WebSocketRelay, type FrameSink } from './websocket-relay.js';
+import type { FrameSink } from './runner-process.js';
+import { WebSocketRelay } from './websocket-relay.js';
 
 const silent = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
 
@@ -190,7 +191,7 @@ describe('WebSocketRelay', () => {
   it('relays a denial response and is over when its body is', async () => {
     const { sent, relay, done } = setup();
     await settle();
-    relay.onFrame({ type: 'http-response', stream: 7, status: 401, headers: [] });
+    relay.onFrame({ type: 'http-response', stream: 7, trailers: false, status: 401, headers: [] });
     relay.onFrame({ type: 'http-response-body', stream: 7, more: false, body: Buffer.from('no') });
     await done;
     expect(sent).toEqual([

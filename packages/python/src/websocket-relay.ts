@@ -7,11 +7,9 @@
 import { ClientDisconnected, type WebSocketReceiveEvent, type WebSocketScope } from '@bicorn/gateway';
 import { MAX_PAYLOAD, type Frame, type FrameOf } from '@bicorn/protocol';
 import type { HostLog } from './log.js';
-import type { RunnerProcess } from './runner-process.js';
+import type { FrameSink, RunnerProcess } from './runner-process.js';
 
 type GatewaySend = (event: unknown) => Promise<void>;
-/** Where frames for the runner go: the runner process, or a test's fake. */
-export type FrameSink = Pick<RunnerProcess, 'send'>;
 
 // Room for the flags byte in a WS_MESSAGE frame.
 const MAX_FRAGMENT = MAX_PAYLOAD - 1;
@@ -30,7 +28,10 @@ export class WebSocketRelay {
   #outgoing: Promise<void> = Promise.resolve();
   /** A message from the app whose last fragment has not come yet. */
   #fragments: Buffer[] = [];
-  #accepted = false;
+  /** How far the app has answered: what an error from it, or its process dying, must end. */
+  #app: 'handshake' | 'denying' | 'open' | 'done' = 'handshake';
+  /** The app failed mid-denial: run() throws it, for the gateway to cut the connection. */
+  #failure: Error | undefined;
   /** The client side is over: WS_CLOSE went to the runner (or it died). */
   #ended = false;
   /** A send failed because the client left; its disconnect may still wait behind messages. */
@@ -60,13 +61,14 @@ export class WebSocketRelay {
     this.#runner.send(connectFrame(this.#id, scope));
     await Promise.race([this.#pumpClient(receive), this.#refused]);
     await this.#outgoing;
+    if (this.#failure !== undefined) throw this.#failure;
   }
 
   /** A frame from the runner on this stream. */
   onFrame(frame: Frame): void {
     switch (frame.type) {
       case 'ws-accept':
-        this.#accepted = true;
+        this.#app = 'open';
         this.#queue({ type: 'websocket.accept', subprotocol: frame.subprotocol === '' ? null : frame.subprotocol, headers: frame.headers });
         return;
       case 'ws-message':
@@ -74,18 +76,22 @@ export class WebSocketRelay {
         return;
       case 'ws-close':
         this.#queue({ type: 'websocket.close', code: frame.code, reason: frame.reason });
-        if (!this.#accepted) this.#refuse();
+        if (this.#app !== 'open') this.#refuse();
+        this.#app = 'done';
         return;
       case 'http-response':
+        this.#app = 'denying';
         this.#queue({ type: 'websocket.http.response.start', status: frame.status, headers: frame.headers });
         return;
       case 'http-response-body':
         this.#queue({ type: 'websocket.http.response.body', body: frame.body, more_body: frame.more }, frame.body.length);
-        if (!frame.more) this.#refuse();
+        if (!frame.more) {
+          this.#app = 'done';
+          this.#refuse();
+        }
         return;
       case 'http-error':
-        this.#log.error({ method: 'GET', path: this.#path, websocket: true, traceback: frame.message }, 'exception in Python app');
-        this.fail(500);
+        this.#onError(frame.message);
         return;
       case 'credit':
         this.#window += frame.bytes;
@@ -96,13 +102,44 @@ export class WebSocketRelay {
     }
   }
 
+  /** HTTP_ERROR: the app failed; after its last frame (the connection over for it) that is only logged. */
+  #onError(traceback: string): void {
+    if (this.#app === 'done') {
+      this.#log.error({ path: this.#path, websocket: true, traceback }, 'exception in Python app after its connection was over');
+      return;
+    }
+    this.#log.error({ method: 'GET', path: this.#path, websocket: true, traceback }, 'exception in Python app');
+    this.#fail(500);
+  }
+
   /**
-   * Ends the connection for an app that cannot go on: a close with 1011 once accepted, else an
-   * HTTP response with `code` as the status (500 when the app failed, 502 when its process died).
+   * Ends the connection now, because its app can no longer answer (its process is gone): 502
+   * before the accept, close 1011 after; nothing more goes to the runner.
    */
-  fail(code: 500 | 502): void {
+  destroy(reason: Error): void {
+    this.#log.debug({ err: reason, path: this.#path, app: this.#app }, 'WebSocket relay destroyed');
+    this.#ended = true;
+    this.#wakePump?.();
+    this.#fail(502);
+  }
+
+  /**
+   * Ends the connection for an app that cannot go on: a close with 1011 once accepted, a cut
+   * mid-denial, else an HTTP response with `code` as the status (500 when the app failed, 502
+   * when its process died); nothing once the app had ended the connection itself.
+   */
+  #fail(code: 500 | 502): void {
+    const app = this.#app;
+    this.#app = 'done';
+    if (app === 'done') return;
+    if (app === 'denying') {
+      // Mid-denial the response is cut, which the gateway does for an app that fails.
+      this.#failure ??= new Error(code === 502 ? 'the Python process died mid-denial' : 'the Python app failed mid-denial');
+      this.#refuse();
+      return;
+    }
     // A close code, not an HTTP status, once the connection is open: 1011, the server failed.
-    if (this.#accepted) this.#queue({ type: 'websocket.close', code: 1011, reason: '' });
+    if (app === 'open') this.#queue({ type: 'websocket.close', code: 1011, reason: '' });
     else {
       const body = Buffer.from(code === 502 ? 'Bad Gateway\n' : 'Internal Server Error\n');
       const headers = [
@@ -113,12 +150,6 @@ export class WebSocketRelay {
       this.#queue({ type: 'websocket.http.response.body', body, more_body: false });
       this.#refuse();
     }
-  }
-
-  /** The runner is gone: nothing more goes to it. */
-  detach(): void {
-    this.#ended = true;
-    this.#wakePump?.();
   }
 
   // A method, not the field: the runner may die while the pump awaits the client.

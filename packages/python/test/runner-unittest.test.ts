@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 
 const runnerDir = fileURLToPath(new URL('../runner/', import.meta.url));
 const vectors = fileURLToPath(import.meta.resolve('@bicorn/protocol/frames/vectors.json'));
+const sendVectors = fileURLToPath(import.meta.resolve('@bicorn/protocol/send/send-vectors.json'));
 // The runner supports 3.9 to 3.13: its tests run on python3 and on every such version that
 // pyenv has installed (as on this project's machines).
 const pyenvVersions = join(process.env.PYENV_ROOT ?? join(homedir(), '.pyenv'), 'versions');
@@ -18,12 +19,12 @@ const interpreters = candidates.filter(
 const venvPython = fileURLToPath(new URL('../../../.venv/bin/python', import.meta.url));
 const hasUvloop = spawnSync(venvPython, ['-c', 'import uvloop']).status === 0;
 
-describe.skipIf(interpreters.length === 0)("the runner's Python tests", () => {
+describe.skipIf(interpreters.length === 0)(`the runner's Python tests${interpreters.length === 0 ? ' (skipped: no Python 3.9 to 3.13 on PATH or in pyenv)' : ''}`, () => {
   it.each(interpreters)('pass on %s (python -m unittest in packages/python/runner)', (python) => {
     const run = spawnSync(python, ['-m', 'unittest', 'discover', '-s', 'tests', '-t', '.'], {
       cwd: runnerDir,
       encoding: 'utf8',
-      env: { ...process.env, BICORN_FRAME_VECTORS: vectors },
+      env: { ...process.env, BICORN_FRAME_VECTORS: vectors, BICORN_SEND_VECTORS: sendVectors },
       timeout: 120_000,
     });
     expect(run.status, `${run.stdout}\n${run.stderr}`).toBe(0);

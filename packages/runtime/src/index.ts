@@ -4,3 +4,4 @@ export { createLogger, type Logger, type LoggerOptions, type LogLevel, type Proc
 export { formatLine } from './pretty.js';
 export { formatBytes, planSpool, SPOOL_SHARE_OF_FREE, type SpoolPlan } from './spool-budget.js';
 export { replacementDelay } from './restart-pacing.js';
+export { jsonStyles, type JsonStyle } from './json-style.js';

@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { jsonAccessLine, prettyAccessLine } from './access-log.js';
 import { formatLine } from './pretty.js';
+
+const at = Date.UTC(2026, 0, 1, 8, 5, 3, 250);
 
 describe('pretty log lines', () => {
   it('shows time, level, the process and the message, then the data', () => {
-    const json = JSON.stringify({ level: 30, time: Date.UTC(2026, 0, 1, 8, 5, 3, 250), role: 'master', pid: 1, msg: 'listening', addresses: ['127.0.0.1:8000'] });
+    const json = JSON.stringify({ level: 30, time: at, role: 'master', pid: 1, msg: 'listening', addresses: ['127.0.0.1:8000'] });
     expect(formatLine(json, false)).toBe('08:05:03.250 INFO  master    listening addresses=["127.0.0.1:8000"]\n');
   });
 
@@ -15,19 +16,5 @@ describe('pretty log lines', () => {
 
   it('passes through a line that is not JSON', () => {
     expect(formatLine('plain\n', false)).toBe('plain\n');
-  });
-});
-
-describe('access lines', () => {
-  it('has remote address, request line, status, bytes and duration', () => {
-    const line = prettyAccessLine({ remote: '127.0.0.1:50000', method: 'GET', path: '/x?y=1', httpVersion: '1.1', status: 200, bytes: 120, durationMs: 1.234 });
-    expect(line).toBe('127.0.0.1:50000 "GET /x?y=1 HTTP/1.1" 200 120 1.2ms\n');
-  });
-
-  it('marks a response from a static directory', () => {
-    const entry = { remote: '127.0.0.1:50000', method: 'GET', path: '/static/a.css', httpVersion: '1.1', status: 200, bytes: 120, durationMs: 0.25, static: true };
-    expect(prettyAccessLine(entry)).toBe('127.0.0.1:50000 "GET /static/a.css HTTP/1.1" 200 120 0.3ms static\n');
-    expect(JSON.parse(jsonAccessLine(entry, 1))).toMatchObject({ path: '/static/a.css', static: true });
-    expect(JSON.parse(jsonAccessLine({ ...entry, static: false }, 1))).not.toHaveProperty('static');
   });
 });

@@ -22,7 +22,7 @@ export function formatLine(json: string, colour: boolean): string {
     return json;
   }
   const level = typeof entry.level === 'number' ? entry.level : 30;
-  const time = typeof entry.time === 'number' ? new Date(entry.time).toISOString().slice(11, 23) : '';
+  const time = typeof entry.time === 'number' ? clockTime(entry.time) : '';
   const name = (levelNames[level] ?? String(level)).padEnd(5);
   const tag = typeof entry.worker === 'number' ? `worker ${String(entry.worker)}` : text(entry.role);
   const fields = Object.entries(entry)
@@ -32,6 +32,11 @@ export function formatLine(json: string, colour: boolean): string {
   const stack = typeof err?.stack === 'string' ? `\n${err.stack}` : '';
   const shown = colour ? `\u001b[${levelColours[level] ?? '0'}m${name}\u001b[0m` : name;
   return `${time} ${shown} ${tag.padEnd(9)} ${text(entry.msg)}${fields.length > 0 ? ` ${fields.join(' ')}` : ''}${stack}\n`;
+}
+
+/** HH:MM:SS.mmm, UTC: the time of a pretty line. */
+export function clockTime(ms: number): string {
+  return new Date(ms).toISOString().slice(11, 23);
 }
 
 function text(value: unknown): string {

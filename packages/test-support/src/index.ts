@@ -25,7 +25,7 @@ export async function startServer(listener: RequestListener): Promise<TestServer
 }
 
 export interface LogEntry {
-  readonly level: 'error' | 'warn' | 'debug';
+  readonly level: 'error' | 'warn' | 'info' | 'debug';
   readonly data: object;
   readonly msg: string;
 }
@@ -34,6 +34,7 @@ export interface LogEntry {
 export interface RecordingLog {
   error(data: object, msg: string): void;
   warn(data: object, msg: string): void;
+  info(data: object, msg: string): void;
   debug(data: object, msg: string): void;
 }
 
@@ -44,6 +45,7 @@ export function recordingLog(): { readonly log: RecordingLog; readonly entries: 
     log: {
       error: (data, msg) => entries.push({ level: 'error', data, msg }),
       warn: (data, msg) => entries.push({ level: 'warn', data, msg }),
+      info: (data, msg) => entries.push({ level: 'info', data, msg }),
       debug: (data, msg) => entries.push({ level: 'debug', data, msg }),
     },
   };

@@ -3,13 +3,13 @@
 import { servableApp, type Config } from '@bicorn/config';
 import type { AsgiWebSocketCallable } from '@bicorn/gateway';
 import { loadJsApp } from '@bicorn/js';
-import type { Load } from '@bicorn/protocol';
+import type { AppInterface, LimitKind, Load } from '@bicorn/protocol';
 import type { Logger } from '@bicorn/runtime';
 import type { RequestListener } from 'node:http';
 import { startPythonApp, type PythonAppHooks } from './python-app.js';
 
 export interface AppHost {
-  readonly interface: string;
+  readonly interface: AppInterface;
   readonly listener: RequestListener;
   /** Runs each WebSocket; without it, upgrade requests reach `listener` as plain HTTP requests. */
   readonly websocket: AsgiWebSocketCallable | undefined;
@@ -21,6 +21,8 @@ export interface AppHost {
   load(): Load;
   /** `listener` runs whenever the load may have changed. */
   watchLoad(listener: () => void): void;
+  /** The Python process, for a Python app. */
+  readonly pythonPid: number | undefined;
   /**
    * A request timed out. Returns whether the app's process is stuck and the worker should be
    * replaced; a Python process then logs its stacks first.
@@ -52,14 +54,18 @@ export function failedAppHost(message: string): AppHost {
     appPid: process.pid,
     load: () => IN_PROCESS_LOAD,
     watchLoad: () => undefined,
+    pythonPid: undefined,
     requestTimedOut: () => false,
     close: () => Promise.resolve(),
     destroy: () => undefined,
   };
 }
 
-/** `hooks` hear of a Python process that dies, and of one that cannot be started again. */
-export async function startAppHost(config: Config, log: Logger, hooks: PythonAppHooks): Promise<AppHost> {
+/**
+ * `hooks` hear of a Python process that dies, and of one that cannot be started again;
+ * `limitRejected` of a request the Python host refused for a limit.
+ */
+export async function startAppHost(config: Config, log: Logger, hooks: PythonAppHooks, limitRejected: (kind: LimitKind) => void): Promise<AppHost> {
   const servable = servableApp(config);
   const cwd = process.cwd();
   if (servable.kind === 'js') {
@@ -73,6 +79,7 @@ export async function startAppHost(config: Config, log: Logger, hooks: PythonApp
       appPid: process.pid,
       load: () => IN_PROCESS_LOAD,
       watchLoad: () => undefined,
+      pythonPid: undefined,
       // A JS app that hangs its event loop is caught by the heartbeat; one that only never
       // answers leaves nothing stuck once its request is ended.
       requestTimedOut: () => false,
@@ -81,5 +88,5 @@ export async function startAppHost(config: Config, log: Logger, hooks: PythonApp
       destroy: () => undefined,
     };
   }
-  return startPythonApp(config, servable, log, hooks);
+  return startPythonApp(config, servable, log, hooks, limitRejected);
 }

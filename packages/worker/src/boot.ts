@@ -1,13 +1,19 @@
 // Booting a worker from the master's boot message: config, logs, the app host, the HTTP
-// server and the recycler. Throws a BicornError when the worker cannot serve. Runs in a worker.
+// server, the recycler and the reports to the master. Throws a BicornError when the worker
+// cannot serve. Runs in a worker.
 import { reviveConfig, staticMounts, type Config } from '@bicorn/config';
-import { ExitCode, isBicornError, type Load, type MasterMessage, type RecycleReason } from '@bicorn/protocol';
+import { ExitCode, isBicornError, type Load, type MasterMessage, type RecycleReason, type WorkerStats } from '@bicorn/protocol';
 import { createAccessLog, createLogger, type Logger } from '@bicorn/runtime';
 import { StaticFiles } from '@bicorn/static';
 import { failedAppHost, startAppHost, type AppHost } from './app-host.js';
 import type { PythonAppHooks } from './python-app.js';
-import { WorkerServer } from './http-server.js';
+import type { ForwardedHeader } from './forwarded.js';
+import { WorkerServer, type FrontOptions } from './http-server.js';
+import { RequestMetrics } from './metrics.js';
+import { PeerTrust } from './peer-trust.js';
+import type { HeaderField } from './request-rules.js';
 import { Recycler } from './recycler.js';
+import { StatsReporter } from './stats-reporter.js';
 
 export interface RunningWorker {
   readonly config: Config;
@@ -31,6 +37,8 @@ export interface RunningWorker {
 export interface WorkerHooks extends PythonAppHooks {
   /** Asks the master to replace this worker. */
   readonly recycle: (reason: RecycleReason, detail: string) => void;
+  /** Sends the master the worker's report (every second). */
+  readonly report: (stats: WorkerStats) => void;
 }
 
 export async function bootWorker(boot: Extract<MasterMessage, { type: 'boot' }>, hooks: WorkerHooks): Promise<RunningWorker> {
@@ -41,12 +49,15 @@ export async function bootWorker(boot: Extract<MasterMessage, { type: 'boot' }>,
     workerId: boot.workerId,
     level: config.log_level,
     format: config.log_format,
+    jsonStyle: config.log_json_style,
     destination: config.error_log,
+    colours: config.use_colors,
   });
-  const accessLog = config.access_log === null ? undefined : createAccessLog(config.access_log, config.log_format, boot.workerId);
+  const accessLog = config.access_log === null ? undefined : createAccessLog(config.access_log, config.log_format, config.access_log_format, config.log_json_style, boot.workerId);
   // Before the app loads: a static directory that does not exist stops the start (exit 2).
   const statics = openStaticFiles(config, log);
-  const { app, loadError } = await loadApp(config, log, hooks);
+  const metrics = new RequestMetrics(config.metrics_bind !== null);
+  const { app, loadError } = await loadApp(config, log, hooks, metrics);
   const recycler = new Recycler({
     maxRequests: config.max_requests,
     maxRequestsJitter: config.max_requests_jitter,
@@ -64,7 +75,7 @@ export async function bootWorker(boot: Extract<MasterMessage, { type: 'boot' }>,
       : {
           app: app.websocket,
           options: {
-            maxMessageSize: config.ws_max_size,
+            maxMessageSize: Math.min(config.ws_max_size, config.limit_request_body ?? Number.POSITIVE_INFINITY),
             pingIntervalMs: config.ws_ping_interval * 1000,
             pingTimeoutMs: config.ws_ping_timeout * 1000,
             perMessageDeflate: config.ws_per_message_deflate,
@@ -90,8 +101,11 @@ export async function bootWorker(boot: Extract<MasterMessage, { type: 'boot' }>,
     log,
     accessLog,
     staticResponse: (req) => statics?.answered(req) === true,
+    metrics,
     websocket,
+    front: frontOptions(config),
   });
+  const reporter = new StatsReporter({ metrics, server, appInterface: app.interface, pythonPid: () => app.pythonPid, send: hooks.report });
   return {
     config,
     log,
@@ -104,6 +118,7 @@ export async function bootWorker(boot: Extract<MasterMessage, { type: 'boot' }>,
     loadError,
     closeApp: (timeoutMs) => {
       recycler.close();
+      reporter.close();
       return app.close(appStuck ? 0 : timeoutMs);
     },
     destroyApp: () => {
@@ -135,10 +150,40 @@ function openStaticFiles(config: Config, log: Logger): StaticFiles | undefined {
   });
 }
 
+/** The front's checks and headers, from the settings. */
+function frontOptions(config: Config): FrontOptions {
+  const forwarded: ForwardedHeader[] = config.proxy_headers ? ['x-forwarded-for', 'x-forwarded-proto', ...config.forwarder_headers] : [];
+  const responseHeaders: HeaderField[] = config.server_header ? [['server', 'bicorn']] : [];
+  for (const line of config.headers) {
+    const colon = line.indexOf(':');
+    responseHeaders.push([line.slice(0, colon), line.slice(colon + 1).trim()]);
+  }
+  return {
+    limits: {
+      line: config.limit_request_line,
+      fields: config.limit_request_fields,
+      fieldSize: config.limit_request_field_size,
+      body: config.limit_request_body,
+    },
+    headerTimeoutMs: config.header_timeout * 1000,
+    concurrency: config.limit_concurrency,
+    forwarding: { trust: new PeerTrust(config.forwarded_allow_ips), headers: new Set(forwarded) },
+    rootPath: config.root_path,
+    proxyProtocol: config.proxy_protocol === 'off' ? undefined : { mode: config.proxy_protocol, allowed: new PeerTrust(config.proxy_allow_ips) },
+    responseHeaders,
+    dateHeader: config.date_header,
+  };
+}
+
 /** The app host; under --reload, an app that fails to load becomes a page showing why. */
-async function loadApp(config: Config, log: Logger, hooks: PythonAppHooks): Promise<{ app: AppHost; loadError: string | null }> {
+async function loadApp(config: Config, log: Logger, hooks: PythonAppHooks, metrics: RequestMetrics): Promise<{ app: AppHost; loadError: string | null }> {
   try {
-    return { app: await startAppHost(config, log, hooks), loadError: null };
+    return {
+      app: await startAppHost(config, log, hooks, (kind) => {
+        metrics.limitRejected(kind);
+      }),
+      loadError: null,
+    };
   } catch (error) {
     const appFailed = isBicornError(error) && (error.exitCode === ExitCode.AppLoad || error.exitCode === ExitCode.WorkerBoot);
     if (!config.reload || !appFailed) throw error;

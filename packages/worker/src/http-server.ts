@@ -1,12 +1,44 @@
-// The worker's HTTP server: serves connections the master hands over, counts requests in
-// flight, writes access lines, and drains on stop. Runs in a worker.
+// The worker's HTTP server: serves connections the master hands over (after their PROXY
+// protocol header, when asked), admits or refuses each request before the app host sees it
+// (request-gate.ts), counts requests in flight, writes access lines and counts each request's
+// end for the metrics, and drains on stop. Runs in a worker.
+import { setRequestOrigin, type RequestOrigin } from '@bicorn/gateway';
 import type { StopMode } from '@bicorn/protocol';
 import type { AccessLog, Logger } from '@bicorn/runtime';
 import { createServer, type IncomingMessage, type RequestListener, type ServerResponse } from 'node:http';
-import type { Socket } from 'node:net';
+import { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { Duplex } from 'node:stream';
+import { accessEntry, socketOrigin } from './access-entry.js';
+import type { ForwardingPolicy } from './forwarded.js';
+import { FrontRequest, type BodyWatch } from './front-request.js';
+import { frontResponseClass } from './front-response.js';
+import { lingerOnClose, lingeringClose } from './lingering-close.js';
+import type { RequestMetrics } from './metrics.js';
+import { isDisconnect, parseErrorRefusal } from './parse-errors.js';
+import type { PeerTrust } from './peer-trust.js';
+import { presentAsClient, readProxyHeader } from './proxy-intake.js';
+import type { ProxyProtocolMode } from './proxy-protocol.js';
+import { answerRefusal, limitOf, unavailable, writeRefusal } from './refusal.js';
+import { admit, type GateOptions } from './request-gate.js';
+import { checkTrailers, headCap, type HeaderField, type Refusal, type RequestLimits } from './request-rules.js';
 import { WebSocketUpgrades, type WebSocketSetup } from './websocket-upgrades.js';
+
+/** What the front checks and adds, for every interface alike. */
+export interface FrontOptions {
+  readonly limits: RequestLimits;
+  /** header_timeout; 0: none. */
+  readonly headerTimeoutMs: number;
+  /** limit_concurrency; null: none. */
+  readonly concurrency: number | null;
+  readonly forwarding: ForwardingPolicy;
+  readonly rootPath: string;
+  /** Set when connections start with a PROXY protocol header. */
+  readonly proxyProtocol: { readonly mode: ProxyProtocolMode; readonly allowed: PeerTrust } | undefined;
+  /** Headers added to every response that does not set them (Server, --header). */
+  readonly responseHeaders: readonly HeaderField[];
+  readonly dateHeader: boolean;
+}
 
 export interface WorkerServerOptions {
   readonly keepAliveMs: number;
@@ -14,14 +46,17 @@ export interface WorkerServerOptions {
   readonly requestTimeoutMs: number;
   /** Called after a request timed out and its client got a 504 (or, once the response began, a cut). */
   readonly onRequestTimeout: (req: IncomingMessage, responseStarted: boolean) => void;
-  /** Called as each request arrives, before the app sees it. */
+  /** Called as each admitted request arrives, before the app sees it. */
   readonly onRequest: () => void;
   readonly log: Logger;
   readonly accessLog: AccessLog | undefined;
   /** Whether a request was answered from a static directory rather than by the app. */
   readonly staticResponse: (req: IncomingMessage) => boolean;
+  /** Told of every request's end (and, through the WebSocket setup, of messages over ws_max_size). */
+  readonly metrics: RequestMetrics;
   /** Without it, node serves upgrade requests as plain requests, and the app answers them. */
   readonly websocket: WebSocketSetup | undefined;
+  readonly front: FrontOptions;
 }
 
 interface Connection {
@@ -33,6 +68,12 @@ interface Connection {
   busy: number;
   /** Responses finished; a connection that has served none may still carry its first request. */
   served: number;
+  /** The front refused a request on it: it closes after that answer, and what follows is dropped. */
+  closing: boolean;
+  /** The response of the request node is parsing, while it is the only one under way. */
+  current: ServerResponse | undefined;
+  /** Bytes read from the socket that earlier requests accounted for. */
+  bytesCounted: number;
 }
 
 /**
@@ -48,74 +89,136 @@ const IDLE_DRAIN_GRACE_MS = 1_000;
  */
 const ACKNOWLEDGE_WAIT_MS = 10;
 const GATEWAY_TIMEOUT = 'HTTP/1.1 504 Gateway Timeout\r\ncontent-type: text/plain\r\ncontent-length: 16\r\nconnection: close\r\n\r\nGateway Timeout\n';
+const NOT_A_PROXY: Refusal = { status: 501, reason: 'CONNECT: this server is not a proxy' };
 
 export class WorkerServer {
   readonly #server;
   readonly #connections = new Map<Socket, Connection>();
   readonly #responses = new Set<ServerResponse>();
+  /** The status of responses the front refused on the socket itself, for their access line. */
+  readonly #refusedMidBody = new WeakMap<ServerResponse, number>();
+  readonly #listener: RequestListener;
   readonly #options: WorkerServerOptions;
+  readonly #gate: GateOptions;
   readonly #upgrades: WebSocketUpgrades | undefined;
   #drained: (() => void) | undefined;
 
   constructor(listener: RequestListener, options: WorkerServerOptions) {
+    this.#listener = listener;
     this.#options = options;
-    this.#server = createServer();
-    this.#server.keepAliveTimeout = options.keepAliveMs;
-    this.#server.on('connection', (socket: Socket) => {
-      this.#connections.set(socket, { upgraded: false, acknowledge: undefined, busy: 0, served: 0 });
-      socket.once('close', () => {
-        this.#acknowledge(socket);
-        this.#connections.delete(socket);
-        this.#checkDrained();
-      });
+    const front = options.front;
+    this.#gate = { limits: front.limits, forwarding: front.forwarding, rootPath: front.rootPath };
+    this.#server = createServer({
+      IncomingMessage: FrontRequest,
+      ServerResponse: frontResponseClass<FrontRequest>(front.responseHeaders, front.dateHeader),
+      maxHeaderSize: headCap(front.limits),
+      // The front's own Host rule answers instead, the same for every interface.
+      requireHostHeader: false,
+      // node's would cut an upload still moving at 300 s; the request timeout is about
+      // progress (#watchProgress), the head's is header_timeout.
+      requestTimeout: 0,
+      headersTimeout: front.headerTimeoutMs,
+      connectionsCheckingInterval: checkingInterval(front.headerTimeoutMs),
+      keepAliveTimeout: options.keepAliveMs,
     });
-    // Tracked before the app sees the request, so that draining can still mark the response.
+    // node drops the fields past maxHeadersCount without a word: one more than the limit
+    // shows the front that there are too many (0: none dropped).
+    this.#server.maxHeadersCount = front.limits.fields > 0 ? front.limits.fields + 1 : 0;
+    // A client that half-closes after its request still gets its answer (node would end the
+    // connection at its FIN); the connection then closes after that response.
+    Object.assign(this.#server, { httpAllowHalfOpen: true });
     this.#server.on('request', (req: IncomingMessage, res: ServerResponse) => {
-      options.onRequest();
-      this.#track(req, res);
-      listener(req, res);
+      this.#onRequest(req, res, false);
       this.#acknowledge(req.socket);
     });
+    this.#server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
+      this.#onRequest(req, res, true);
+      this.#acknowledge(req.socket);
+    });
+    this.#server.on('checkExpectation', (req: IncomingMessage, res: ServerResponse) => {
+      this.#track(req, res, admit(req, this.#gate).origin);
+      this.#refuse(req, res, { status: 417, reason: `Expect: ${req.headers.expect ?? ''}` });
+    });
+    this.#server.on('clientError', (error: Error, socket: Duplex) => {
+      this.#onClientError(error, socket);
+    });
+    this.#server.on('connect', (req: IncomingMessage, socket: Duplex) => {
+      this.#refuseUpgrade(req, socket, admit(req, this.#gate).origin, NOT_A_PROXY);
+    });
     if (options.websocket !== undefined) {
-      const upgrades = new WebSocketUpgrades(options.websocket, options.accessLog);
+      const upgrades = new WebSocketUpgrades(options.websocket, options.accessLog, options.metrics);
       this.#upgrades = upgrades;
       this.#server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-        if (this.#drained !== undefined) {
-          socket.end('HTTP/1.1 503 Service Unavailable\r\ncontent-length: 0\r\nconnection: close\r\n\r\n');
-          return;
-        }
-        const connection = this.#connections.get(req.socket);
-        if (upgrades.handle(req, socket, head) && connection !== undefined) connection.upgraded = true;
+        this.#onUpgrade(upgrades, req, socket, head);
         this.#acknowledge(req.socket);
       });
     }
     // The server never listens itself: connections arrive from the master. 'listening'
-    // starts node's own header and request timeout checks (slow-loris protection).
+    // starts node's header timeout checks (slow-loris protection).
     this.#server.emit('listening');
   }
 
   /** Requests under way and open WebSockets. */
   get inFlight(): number {
-    return this.#responses.size + (this.#upgrades?.open ?? 0);
+    return this.#responses.size + this.webSockets;
+  }
+
+  get webSockets(): number {
+    return this.#upgrades?.open ?? 0;
   }
 
   /** Serves a connection from the master; `acknowledge` runs once its first request was admitted, or soon. */
   accept(socket: Socket, acknowledge: () => void): void {
-    this.#server.emit('connection', socket);
-    const connection = this.#connections.get(socket);
-    if (connection === undefined) {
-      acknowledge();
-      return;
-    }
+    // Half-open: a client's FIN after its request must not end the socket under the response.
+    socket.allowHalfOpen = true;
+    lingerOnClose(socket);
     const timer = setTimeout(() => {
       this.#acknowledge(socket);
     }, ACKNOWLEDGE_WAIT_MS);
-    connection.acknowledge = () => {
-      clearTimeout(timer);
-      acknowledge();
+    const connection: Connection = {
+      upgraded: false,
+      acknowledge: () => {
+        clearTimeout(timer);
+        acknowledge();
+      },
+      busy: 0,
+      served: 0,
+      closing: false,
+      current: undefined,
+      bytesCounted: 0,
     };
+    this.#connections.set(socket, connection);
+    // A FIN before the response begins only half-closes: the client gets its answer, and node
+    // then ends the connection. Once the app is streaming a response it has not ended, a FIN
+    // means the client has gone (a FIN cannot say which), as it always did: an app waiting
+    // for the disconnect gets one.
+    socket.once('end', () => {
+      const res = connection.current;
+      if (res !== undefined && res.headersSent && !res.writableEnded) socket.destroy();
+    });
+    socket.once('close', () => {
+      this.#acknowledge(socket);
+      this.#connections.delete(socket);
+      this.#checkDrained();
+    });
+    const proxy = this.#options.front.proxyProtocol;
+    if (proxy === undefined) {
+      this.#server.emit('connection', socket);
+      return;
+    }
+    const allowed = proxy.allowed.trusts(socket.remoteAddress);
+    void readProxyHeader(socket, { mode: proxy.mode, allowed, timeoutMs: this.#options.front.headerTimeoutMs }).then((intake) => {
+      if (socket.destroyed) return;
+      if (intake.kind === 'refuse') {
+        this.#options.log.warn({ peer: socket.remoteAddress ?? 'unix socket', reason: intake.reason }, 'PROXY protocol: connection closed');
+        socket.destroy();
+        return;
+      }
+      if (intake.source !== undefined) presentAsClient(socket, intake.source);
+      this.#server.emit('connection', socket);
+      socket.resume();
+    });
   }
-
   #acknowledge(socket: Socket): void {
     const connection = this.#connections.get(socket);
     const acknowledge = connection?.acknowledge;
@@ -123,6 +226,7 @@ export class WorkerServer {
     connection.acknowledge = undefined;
     acknowledge();
   }
+
 
   /**
    * Graceful: idle keep-alive connections close after a grace of up to IDLE_DRAIN_GRACE_MS,
@@ -159,6 +263,142 @@ export class WorkerServer {
     clearTimeout(deadline);
   }
 
+  #onRequest(req: IncomingMessage, res: ServerResponse, expectsContinue: boolean): void {
+    // Behind a refused request, on a connection that closes after its answer: dropped.
+    if (this.#connections.get(req.socket)?.closing === true) {
+      req.resume();
+      return;
+    }
+    const admission = admit(req, this.#gate);
+    // Counted before this request joins those in flight.
+    const noCapacity = this.#noCapacity();
+    this.#track(req, res, admission.origin);
+    if (!admission.ok) {
+      this.#refuse(req, res, admission.refusal);
+      return;
+    }
+    if (noCapacity !== undefined) {
+      this.#refuse(req, res, noCapacity);
+      return;
+    }
+    setRequestOrigin(req, admission.origin);
+    this.#options.onRequest();
+    if (admission.chunked && req instanceof FrontRequest) req.watchBody(this.#bodyWatch(req, res));
+    // Only once the request passed: a body over the limit gets 413 instead of 100.
+    if (expectsContinue) res.writeContinue();
+    this.#listener(req, res);
+  }
+
+  #onUpgrade(upgrades: WebSocketUpgrades, req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    const admission = admit(req, this.#gate);
+    const refusal = !admission.ok ? admission.refusal : this.#drained !== undefined ? unavailable('the worker is draining') : this.#noCapacity();
+    if (refusal !== undefined) {
+      this.#refuseUpgrade(req, socket, admission.origin, refusal);
+      return;
+    }
+    setRequestOrigin(req, admission.origin);
+    const connection = this.#connections.get(req.socket);
+    if (upgrades.handle(req, socket, head) && connection !== undefined) connection.upgraded = true;
+  }
+
+  /** The 503 of limit_concurrency, when this request would pass it. */
+  #noCapacity(): Refusal | undefined {
+    const limit = this.#options.front.concurrency;
+    return limit !== null && this.inFlight >= limit ? unavailable(`limit_concurrency (${String(limit)}) requests in flight`, 'concurrency') : undefined;
+  }
+
+  #countLimit(refusal: Refusal): void {
+    const kind = limitOf(refusal);
+    if (kind !== undefined) this.#options.metrics.limitRejected(kind);
+  }
+
+  /** Answers through the response; node then closes the connection (lingering). */
+  #refuse(req: IncomingMessage, res: ServerResponse, refusal: Refusal): void {
+    this.#options.log.debug({ status: refusal.status, reason: refusal.reason, method: req.method, path: req.url }, 'request refused');
+    this.#countLimit(refusal);
+    const connection = this.#connections.get(req.socket);
+    if (connection !== undefined) connection.closing = true;
+    answerRefusal(res, refusal);
+  }
+
+  /** An upgrade (or CONNECT) request has no response object: the answer goes on its socket. */
+  #refuseUpgrade(req: IncomingMessage, socket: Duplex, origin: RequestOrigin, refusal: Refusal): void {
+    this.#options.log.debug({ status: refusal.status, reason: refusal.reason, method: req.method, path: req.url }, 'request refused');
+    this.#countLimit(refusal);
+    const connection = this.#connections.get(req.socket);
+    if (connection !== undefined) connection.closing = true;
+    const started = performance.now();
+    const before = req.socket.bytesWritten;
+    writeRefusal(socket, refusal, this.#options.front.responseHeaders);
+    lingeringClose(req.socket);
+    this.#options.accessLog?.write(accessEntry(req, origin, { status: refusal.status, bytes: req.socket.bytesWritten - before, durationMs: performance.now() - started }));
+  }
+
+  /** Watches a chunked body for limit_request_body and its trailers. */
+  #bodyWatch(req: IncomingMessage, res: ServerResponse): BodyWatch {
+    const limits = this.#options.front.limits;
+    let left = limits.body ?? Number.POSITIVE_INFINITY;
+    return {
+      body: (bytes) => {
+        left -= bytes;
+        return left < 0 ? { status: 413, reason: `a chunked body over limit_request_body (${String(limits.body)} bytes)` } : undefined;
+      },
+      end: (rawTrailers) => (rawTrailers.length === 0 ? undefined : checkTrailers(rawTrailers, limits)),
+      refuse: (refusal) => {
+        this.#refuseMidBody(req, res, refusal);
+      },
+    };
+  }
+
+  /**
+   * The app has the response, so the refusal goes on the socket itself while nothing of a
+   * response is on the wire (else the connection is cut); the app sees its client leave when
+   * the connection closes.
+   */
+  #refuseMidBody(req: IncomingMessage, res: ServerResponse, refusal: Refusal): void {
+    this.#options.log.debug({ status: refusal.status, reason: refusal.reason, method: req.method, path: req.url }, 'request refused mid-body');
+    this.#refuseOnSocket(req.socket, res, refusal);
+  }
+
+  /** Refuses the request whose response is `res` on the socket itself, or cuts the connection once that is too late. */
+  #refuseOnSocket(socket: Socket, res: ServerResponse, refusal: Refusal): void {
+    this.#countLimit(refusal);
+    const connection = this.#connections.get(socket);
+    if (connection === undefined || res.headersSent || connection.busy > 1) {
+      socket.destroy();
+      return;
+    }
+    connection.closing = true;
+    this.#refusedMidBody.set(res, refusal.status);
+    writeRefusal(socket, refusal, this.#options.front.responseHeaders);
+    lingeringClose(socket);
+  }
+
+  #onClientError(error: Error, socket: Duplex): void {
+    const connection = socket instanceof Socket ? this.#connections.get(socket) : undefined;
+    const parse = { code: 'code' in error && typeof error.code === 'string' ? error.code : undefined, rawPacket: bufferOf(Reflect.get(error, 'rawPacket')), bytesParsed: numberOf(Reflect.get(error, 'bytesParsed')) };
+    // Parse errors on what a lingering connection still receives are expected: it closes anyway.
+    if (connection?.closing === true && parse.code?.startsWith('HPE_') === true) return;
+    if (!(socket instanceof Socket) || connection === undefined || connection.closing || isDisconnect(parse) || !socket.writable) {
+      socket.destroy();
+      return;
+    }
+    const refusal = parseErrorRefusal(parse);
+    this.#options.log.debug({ status: refusal.status, reason: refusal.reason, code: parse.code }, 'request refused');
+    // A body that does not parse (a bad chunk, a bad trailer): the request's app may not have answered yet.
+    if (connection.busy > 0) {
+      if (connection.current === undefined) socket.destroy();
+      else this.#refuseOnSocket(socket, connection.current, refusal);
+      return;
+    }
+    connection.closing = true;
+    this.#countLimit(refusal);
+    const before = socket.bytesWritten;
+    writeRefusal(socket, refusal, this.#options.front.responseHeaders);
+    lingeringClose(socket);
+    this.#options.accessLog?.write(accessEntry(undefined, socketOrigin(socket, this.#gate.rootPath), { status: refusal.status, bytes: socket.bytesWritten - before, durationMs: 0 }));
+  }
+
   /** Closes the connections with no response under way: those that have served one, or all. */
   #closeIdle(onlyServed: boolean): void {
     for (const [socket, connection] of this.#connections) {
@@ -166,15 +406,19 @@ export class WorkerServer {
     }
   }
 
-  #track(req: IncomingMessage, res: ServerResponse): void {
+  #track(req: IncomingMessage, res: ServerResponse, origin: RequestOrigin): void {
     const socket = req.socket;
     const connection = this.#connections.get(socket);
-    if (connection !== undefined) connection.busy++;
+    if (connection !== undefined) {
+      connection.busy++;
+      connection.current = connection.busy === 1 ? res : undefined;
+    }
     this.#responses.add(res);
     if (this.#drained !== undefined) closeAfter(res);
-    const accessLog = this.#options.accessLog;
-    const started = accessLog === undefined ? 0 : performance.now();
-    const bytesBefore = accessLog === undefined ? 0 : socket.bytesWritten;
+    const { accessLog, metrics } = this.#options;
+    const timed = accessLog !== undefined || metrics.detailed;
+    const started = timed ? performance.now() : 0;
+    const bytesBefore = timed ? socket.bytesWritten : 0;
     const timeoutMs = this.#options.requestTimeoutMs;
     const progress = timeoutMs > 0 ? this.#watchProgress(req, res, timeoutMs) : undefined;
     res.on('close', () => {
@@ -183,17 +427,18 @@ export class WorkerServer {
       if (connection !== undefined) {
         connection.busy--;
         connection.served++;
+        if (connection.current === res) connection.current = undefined;
       }
-      accessLog?.write({
-        remote: `${socket.remoteAddress ?? '-'}:${String(socket.remotePort ?? '-')}`,
-        method: req.method ?? '-',
-        path: req.url ?? '-',
-        httpVersion: req.httpVersion,
-        status: res.statusCode,
-        bytes: socket.bytesWritten - bytesBefore,
-        durationMs: performance.now() - started,
-        static: this.#options.staticResponse(req),
-      });
+      // Socket byte counts are not free to read (bytesWritten gathers the write queue): only
+      // when an access line or the metrics want them.
+      const durationMs = timed ? performance.now() - started : 0;
+      const bytes = timed ? socket.bytesWritten - bytesBefore : 0;
+      // What the connection read since the last request ended: this one's head and body.
+      const read = timed && connection !== undefined ? socket.bytesRead - connection.bytesCounted : 0;
+      if (timed && connection !== undefined) connection.bytesCounted = socket.bytesRead;
+      const status = this.#refusedMidBody.get(res) ?? res.statusCode;
+      metrics.requestEnded(req.method, status, durationMs / 1000, read, bytes);
+      accessLog?.write(accessEntry(req, origin, { status, bytes, durationMs, res, static: this.#options.staticResponse(req) }));
     });
   }
 
@@ -219,6 +464,7 @@ export class WorkerServer {
       // app's stream) and nothing the app sends later reaches the wire.
       if (started || res.socket !== socket) socket.destroy();
       else socket.end(GATEWAY_TIMEOUT, () => socket.destroy());
+      this.#options.metrics.requestTimedOut();
       this.#options.onRequestTimeout(req, started);
     };
     const timer = setTimeout(check, timeoutMs);
@@ -239,4 +485,17 @@ export class WorkerServer {
 function closeAfter(res: ServerResponse): void {
   if (!res.headersSent) res.setHeader('connection', 'close');
   res.shouldKeepAlive = false;
+}
+
+/** How often node checks heads for header_timeout: its precision. */
+function checkingInterval(headerTimeoutMs: number): number {
+  return headerTimeoutMs > 0 ? Math.max(100, Math.min(1_000, headerTimeoutMs / 4)) : 30_000;
+}
+
+function bufferOf(value: unknown): Buffer | undefined {
+  return value instanceof Buffer ? value : undefined;
+}
+
+function numberOf(value: unknown): number | undefined {
+  return typeof value === 'number' ? value : undefined;
 }

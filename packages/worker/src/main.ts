@@ -14,7 +14,10 @@ import {
 import cluster from 'node:cluster';
 import { Socket } from 'node:net';
 import { bootWorker, type RunningWorker } from './boot.js';
+import { dropToUser } from './initgroups.js';
 import { LoadReporter } from './load-reporter.js';
+
+dropToUser(process.argv.slice(2));
 
 // Ctrl-C reaches the whole process group, and `systemctl kill` the whole cgroup: the master
 // decides how its workers stop, reload, scale and reopen logs.
@@ -48,6 +51,7 @@ try {
       });
     },
     recycle: (reason, detail) => void send({ type: 'recycle', reason, detail }),
+    report: (stats) => void send(stats),
   });
 } catch (error) {
   const failure = isBicornError(error) ? error : undefined;

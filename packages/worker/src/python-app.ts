@@ -5,7 +5,7 @@
 // app had not started is lost. The master hears of each death; a process that cannot be
 // started again ends the worker, as a boot failure. Runs in a worker.
 import type { Config, ServableApp } from '@bicorn/config';
-import { BicornError, ExitCode, isBicornError } from '@bicorn/protocol';
+import { BicornError, ExitCode, isBicornError, type LimitKind } from '@bicorn/protocol';
 import { PythonHost, RunnerProcess, Spool, appEnvironment, findInterpreter, type RunnerOptions } from '@bicorn/python';
 import { planSpool, replacementDelay, type Logger } from '@bicorn/runtime';
 import type { AppHost } from './app-host.js';
@@ -28,7 +28,14 @@ export interface PythonAppHooks {
 /** Makes the Python runner print every thread's stack to its stderr (faulthandler). */
 const DUMP_STACKS = 'SIGUSR2';
 
-export async function startPythonApp(config: Config, servable: Extract<ServableApp, { kind: 'python' }>, log: Logger, hooks: PythonAppHooks): Promise<AppHost> {
+/** `limitRejected`: a request got a 503 for queue_timeout or spool_budget, for the metrics. */
+export async function startPythonApp(
+  config: Config,
+  servable: Extract<ServableApp, { kind: 'python' }>,
+  log: Logger,
+  hooks: PythonAppHooks,
+  limitRejected: (kind: LimitKind) => void,
+): Promise<AppHost> {
   const cwd = process.cwd();
   const options: RunnerOptions = {
     interpreter: findInterpreter(config.python, process.env),
@@ -39,6 +46,7 @@ export async function startPythonApp(config: Config, servable: Extract<ServableA
     multiprocess: config.workers > 1,
     loop: config.loop,
     lifespan: config.lifespan,
+    factory: config.factory,
     cwd,
     env: appEnvironment(process.env, { env: config.env, envFile: config.env_file, pythonpath: config.pythonpath, cwd }),
     log,
@@ -47,7 +55,7 @@ export async function startPythonApp(config: Config, servable: Extract<ServableA
   /** The live process; undefined from its death until the next one is ready. */
   let runner: RunnerProcess | undefined = await RunnerProcess.start(options);
   let readyAt = Date.now();
-  const appInterface = runner.interface;
+  const appInterface = runner.interface === 'asgi' ? 'asgi' : 'wsgi';
   const spool = planSpool(config.spool_dir, config.spool_budget, config.workers);
   const host = new PythonHost(runner, {
     window: config.stream_window,
@@ -55,6 +63,7 @@ export async function startPythonApp(config: Config, servable: Extract<ServableA
     threads: config.threads,
     queueTimeoutMs: config.queue_timeout * 1000,
     spool: new Spool(spool.dir, spool.budgetBytes),
+    limitRejected,
     log,
   });
   let closing: Promise<void> | undefined;
@@ -89,7 +98,7 @@ export async function startPythonApp(config: Config, servable: Extract<ServableA
       if (over()) return;
       const now = Date.now();
       runner = undefined;
-      const inFlight = host.lostRunner();
+      const inFlight = host.lostRunner(new Error(`the Python process died (${signal ?? `exit code ${String(code)}`})`));
       const restartInMs = replacementDelay(readyAt - bootAt, now - readyAt);
       log.error(
         { pythonPid: current.pid, code, signal, inFlight, waiting: host.load().waiting, restartInMs },
@@ -109,6 +118,9 @@ export async function startPythonApp(config: Config, servable: Extract<ServableA
     // The Python app's lifespan state lives in its own process.
     state: undefined,
     get appPid() {
+      return runner?.pid;
+    },
+    get pythonPid() {
       return runner?.pid;
     },
     load: () => host.load(),

@@ -4,7 +4,7 @@
 import type { RecycleReason } from '@bicorn/protocol';
 import type { Logger } from '@bicorn/runtime';
 import { randomInt } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { residentBytes } from './proc-stats.js';
 
 export interface RecyclerOptions {
   readonly maxRequests: number;
@@ -61,12 +61,13 @@ export class Recycler {
   async #checkRss(): Promise<void> {
     const pid = this.#options.appPid();
     if (pid === undefined) return;
-    const rssMiB = await residentMiB(pid);
-    if (rssMiB === undefined) {
+    const rss = await residentBytes(pid);
+    if (rss === undefined) {
       this.#options.log.warn({ pid }, 'max_rss: cannot read the resident memory of the app process (Linux /proc only); not checking it');
       clearInterval(this.#rssTimer);
       return;
     }
+    const rssMiB = rss / (1024 * 1024);
     if (rssMiB > this.#options.maxRssMiB) this.#ask('max-rss', `the app process has ${rssMiB.toFixed(0)} MiB resident, more than max_rss ${String(this.#options.maxRssMiB)} MiB`);
   }
 
@@ -76,15 +77,5 @@ export class Recycler {
     this.close();
     this.#options.log.info({ reason, detail }, 'asking the master for a replacement');
     this.#options.recycle(reason, detail);
-  }
-}
-
-async function residentMiB(pid: number): Promise<number | undefined> {
-  try {
-    const status = await readFile(`/proc/${String(pid)}/status`, 'utf8');
-    const kib = /^VmRSS:\s+(\d+) kB$/m.exec(status)?.[1];
-    return kib === undefined ? undefined : Number(kib) / 1024;
-  } catch {
-    return undefined;
   }
 }

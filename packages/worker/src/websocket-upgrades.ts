@@ -1,15 +1,17 @@
 // The worker's upgrade requests: `Upgrade: websocket` goes to the app through the gateway, with
 // an access line when the connection ends; other protocols (h2c) are answered 501. Runs in a
 // worker, attached to its HTTP server only when the app host takes WebSockets.
-import { WebSocketGateway, type AsgiWebSocketCallable, type WebSocketGatewayOptions } from '@bicorn/gateway';
+import { WebSocketGateway, requestOrigin, type AsgiWebSocketCallable, type WebSocketGatewayOptions } from '@bicorn/gateway';
 import type { AccessLog } from '@bicorn/runtime';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { performance } from 'node:perf_hooks';
+import type { RequestMetrics } from './metrics.js';
+import { accessEntry } from './access-entry.js';
 
 export interface WebSocketSetup {
   readonly app: AsgiWebSocketCallable;
-  readonly options: Omit<WebSocketGatewayOptions, 'onClose'>;
+  readonly options: Omit<WebSocketGatewayOptions, 'onClose' | 'onMessageTooBig'>;
 }
 
 const NOT_IMPLEMENTED = 'HTTP/1.1 501 Not Implemented\r\ncontent-type: text/plain\r\ncontent-length: 29\r\nconnection: close\r\n\r\nonly WebSocket upgrades work\n';
@@ -18,11 +20,16 @@ export class WebSocketUpgrades {
   readonly #app: AsgiWebSocketCallable;
   readonly #gateway: WebSocketGateway;
   readonly #started = new WeakMap<IncomingMessage, { at: number; bytes: number }>();
+  readonly #rootPath: string;
 
-  constructor(setup: WebSocketSetup, accessLog: AccessLog | undefined) {
+  constructor(setup: WebSocketSetup, accessLog: AccessLog | undefined, metrics: RequestMetrics) {
     this.#app = setup.app;
+    this.#rootPath = setup.options.rootPath;
     this.#gateway = new WebSocketGateway({
       ...setup.options,
+      onMessageTooBig: () => {
+        metrics.limitRejected('ws-message-size');
+      },
       onClose: accessLog === undefined ? undefined : (req, status) => {
         this.#writeAccess(accessLog, req, status);
       },
@@ -50,16 +57,13 @@ export class WebSocketUpgrades {
 
   #writeAccess(accessLog: AccessLog, req: IncomingMessage, status: number): void {
     const started = this.#started.get(req);
-    const socket = req.socket;
-    accessLog.write({
-      remote: `${socket.remoteAddress ?? '-'}:${String(socket.remotePort ?? '-')}`,
-      method: req.method ?? '-',
-      path: req.url ?? '-',
-      httpVersion: req.httpVersion,
-      status,
-      bytes: bytesWritten(socket) - (started?.bytes ?? 0),
-      durationMs: started === undefined ? 0 : performance.now() - started.at,
-    });
+    accessLog.write(
+      accessEntry(req, requestOrigin(req, this.#rootPath), {
+        status,
+        bytes: bytesWritten(req.socket) - (started?.bytes ?? 0),
+        durationMs: started === undefined ? 0 : performance.now() - started.at,
+      }),
+    );
   }
 }
 

@@ -62,7 +62,7 @@ describe('FrameReader', () => {
   });
 
   it('encodes header strings as latin-1 bytes', () => {
-    const bytes = encodeFrame({ type: 'http-response', stream: 3, status: 200, headers: ['x-name', 'café'] });
+    const bytes = encodeFrame({ type: 'http-response', stream: 3, trailers: false, status: 200, headers: ['x-name', 'café'] });
     const frame = decodeFrame(bytes);
     expect(frame.type === 'http-response' && frame.headers[0]?.[1].toString('hex')).toBe('636166e9');
   });

@@ -1,8 +1,10 @@
 // Decoding frames from the byte stream of fd 3: an incremental reader that hands out whole
 // frames, bodies as views of the bytes received (no copy when a frame arrived in one chunk).
-import { FrameError, FrameType, HEADER_SIZE, MAX_PAYLOAD, type Address, type Frame, type HeaderPair } from './frame.js';
+import { FrameError, FrameType, HEADER_SIZE, MAX_PAYLOAD, logSources, type Address, type Frame, type HeaderPair, type LogSource } from './frame.js';
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
+// HTTP_RESPONSE's flags: trailers follow the body.
+const TRAILERS = 1;
 
 export class FrameReader {
   /** The start of a frame that has not wholly arrived: its bytes so far, in one buffer. */
@@ -83,6 +85,8 @@ function decodePayload(type: number, stream: number, c: Cursor): Frame {
       return { type: 'fatal', stream: control(stream), exitCode: c.u8(), message: c.text() };
     case FrameType.Shutdown:
       return { type: 'shutdown', stream: control(stream) };
+    case FrameType.Log:
+      return { type: 'log', stream: control(stream), source: logSource(c.u8()), level: c.u8(), logger: c.text(), text: c.text() };
     case FrameType.Ping:
       return { type: 'ping', stream: control(stream), seq: c.u32() };
     case FrameType.Pong:
@@ -111,7 +115,7 @@ function decodePayload(type: number, stream: number, c: Cursor): Frame {
     case FrameType.HttpClosed:
       return { type: 'http-closed', stream };
     case FrameType.HttpResponse:
-      return { type: 'http-response', stream, status: c.u16(), headers: c.headers() };
+      return { type: 'http-response', stream, trailers: (c.u8() & TRAILERS) !== 0, status: c.u16(), headers: c.headers() };
     case FrameType.HttpResponseBody:
       return { type: 'http-response-body', stream, more: c.more(), body: c.rest() };
     case FrameType.HttpError:
@@ -143,6 +147,12 @@ function decodePayload(type: number, stream: number, c: Cursor): Frame {
 function control(stream: number): 0 {
   if (stream !== 0) throw new FrameError(`a control frame on stream ${String(stream)}`);
   return 0;
+}
+
+function logSource(code: number): LogSource {
+  const source = logSources[code - 1];
+  if (source === undefined) throw new FrameError(`unknown log source ${String(code)}`);
+  return source;
 }
 
 class Cursor {

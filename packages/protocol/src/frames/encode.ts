@@ -1,6 +1,6 @@
 // Encoding frames for fd 3: one exact-size Buffer per frame, header names and values written
 // straight from node's strings (latin-1) without intermediate Buffers. Pure; used by workers.
-import { FrameError, FrameType, HEADER_SIZE, MAX_PAYLOAD, type Address, type Frame } from './frame.js';
+import { FrameError, FrameType, HEADER_SIZE, MAX_PAYLOAD, logSources, type Address, type Frame } from './frame.js';
 
 /** Bytes to send: a Buffer, or a string standing for its latin-1 bytes (as node gives headers). */
 export type ByteInput = Buffer | string;
@@ -19,6 +19,8 @@ export type EncodableFrame = Encodable<Frame>;
 
 const MORE = 1;
 const TEXT = 2;
+// HTTP_RESPONSE's flags: trailers follow the body.
+const TRAILERS = 1;
 
 export function encodeFrame(frame: EncodableFrame): Buffer {
   const writer = new Writer(payloadSize(frame));
@@ -43,6 +45,12 @@ export function encodeFrame(frame: EncodableFrame): Buffer {
     case 'pong':
       writer.u32(frame.seq);
       break;
+    case 'log':
+      writer.u8(logSources.indexOf(frame.source) + 1);
+      writer.u8(frame.level);
+      writer.text(frame.logger);
+      writer.text(frame.text);
+      break;
     case 'http-request':
     case 'ws-connect':
       writer.u8(frame.type === 'http-request' && frame.more ? MORE : 0);
@@ -62,6 +70,7 @@ export function encodeFrame(frame: EncodableFrame): Buffer {
       writer.raw(frame.body);
       break;
     case 'http-response':
+      writer.u8(frame.trailers ? TRAILERS : 0);
       writer.u16(frame.status);
       writer.headers(frame.headers);
       break;
@@ -102,6 +111,7 @@ const typeCodes: Readonly<Record<Frame['type'], number>> = {
   ready: FrameType.Ready,
   fatal: FrameType.Fatal,
   shutdown: FrameType.Shutdown,
+  log: FrameType.Log,
   ping: FrameType.Ping,
   pong: FrameType.Pong,
   'http-request': FrameType.HttpRequest,
@@ -133,6 +143,8 @@ function payloadSize(frame: EncodableFrame): number {
     case 'http-disconnect':
     case 'http-closed':
       return 0;
+    case 'log':
+      return 2 + textSize(frame.logger) + textSize(frame.text);
     case 'ping':
     case 'pong':
       return 4;
@@ -154,7 +166,7 @@ function payloadSize(frame: EncodableFrame): number {
     case 'http-response-body':
       return 1 + frame.body.length;
     case 'http-response':
-      return 2 + headersSize(frame.headers);
+      return 3 + headersSize(frame.headers);
     case 'http-error':
       return textSize(frame.message);
     case 'credit':

@@ -6,8 +6,9 @@ export const FrameType = {
   Ready: 0x02,
   Fatal: 0x03,
   Shutdown: 0x04,
-  Ping: 0x05,
-  Pong: 0x06,
+  Log: 0x05,
+  Ping: 0x06,
+  Pong: 0x07,
   HttpRequest: 0x10,
   HttpBody: 0x11,
   HttpDisconnect: 0x12,
@@ -25,7 +26,7 @@ export const FrameType = {
   WsClose: 0x23,
 } as const;
 
-export const PROTOCOL_VERSION = 3;
+export const PROTOCOL_VERSION = 5;
 /** Bytes before the payload: u32 length, u8 type, u32 stream. */
 export const HEADER_SIZE = 9;
 export const MAX_PAYLOAD = 1024 * 1024;
@@ -40,12 +41,15 @@ export type Frame =
   | { readonly type: 'ready'; readonly stream: 0; readonly interface: string }
   | { readonly type: 'fatal'; readonly stream: 0; readonly exitCode: number; readonly message: string }
   | { readonly type: 'shutdown'; readonly stream: 0 }
+  /** One write of the app to a stream, or one log record (level > 0); sent on the log pipe, fd 4. */
+  | { readonly type: 'log'; readonly stream: 0; readonly source: LogSource; readonly level: number; readonly logger: string; readonly text: string }
   | { readonly type: 'ping'; readonly stream: 0; readonly seq: number }
   | { readonly type: 'pong'; readonly stream: 0; readonly seq: number }
   | ({ readonly type: 'http-request'; readonly more: boolean } & RequestHead)
   | { readonly type: 'http-body'; readonly stream: number; readonly more: boolean; readonly body: Bytes }
   | { readonly type: 'http-disconnect'; readonly stream: number }
-  | { readonly type: 'http-response'; readonly stream: number; readonly status: number; readonly headers: readonly HeaderPair[] }
+  /** `trailers`: the app announced trailers, so HTTP_TRAILERS (not a body or pathsend frame) ends the response. */
+  | { readonly type: 'http-response'; readonly stream: number; readonly trailers: boolean; readonly status: number; readonly headers: readonly HeaderPair[] }
   | { readonly type: 'http-response-body'; readonly stream: number; readonly more: boolean; readonly body: Bytes }
   | { readonly type: 'http-error'; readonly stream: number; readonly message: string }
   | { readonly type: 'credit'; readonly stream: number; readonly bytes: number }
@@ -57,6 +61,10 @@ export type Frame =
   | { readonly type: 'ws-accept'; readonly stream: number; readonly subprotocol: string; readonly headers: readonly HeaderPair[] }
   | { readonly type: 'ws-message'; readonly stream: number; readonly more: boolean; readonly text: boolean; readonly body: Bytes }
   | { readonly type: 'ws-close'; readonly stream: number; readonly code: number; readonly reason: string };
+
+/** Where a LOG frame's text was written in the Python process; `runner` is bicorn's own runner. */
+export const logSources = ['stdout', 'stderr', 'wsgi.errors', 'runner'] as const;
+export type LogSource = (typeof logSources)[number];
 
 /** What HTTP_REQUEST and WS_CONNECT both carry: the request line and head. */
 export interface RequestHead {

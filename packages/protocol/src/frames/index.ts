@@ -6,8 +6,10 @@ export {
   HEADER_SIZE,
   MAX_PAYLOAD,
   PROTOCOL_VERSION,
+  logSources,
   type Address,
   type Frame,
   type FrameOf,
   type HeaderPair,
+  type LogSource,
 } from './frame.js';

@@ -5,9 +5,10 @@ import ast
 import importlib
 import inspect
 import os
+import platform
 import sys
 import types
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from .app_traceback import format_app_exception
 
@@ -24,7 +25,11 @@ class AppLoadError(Exception):
         self.exit_code = exit_code
 
 
-def load_app(spec: str) -> Any:
+def load_app(spec: str, factory: bool = False,
+             warn: Callable[[str], None] = lambda line: None) -> Any:
+    """`factory`: the spec names a factory to call without arguments (uvicorn's --factory).
+    Without it, a plain function that takes no arguments cannot be an app, so it is called as
+    one too, and `warn` is told (uvicorn does the same)."""
     module_name, _, expression = spec.partition(":")
     if not module_name or not _is_dotted_name(module_name) or (":" in spec and not expression):
         raise AppLoadError(f"{spec!r} is not an app spec: expected MODULE, MODULE:NAME or "
@@ -32,10 +37,21 @@ def load_app(spec: str) -> Any:
                            EXIT_USAGE)
     module = _import(module_name)
     if not expression:
-        return _default_app(module, module_name)
-    path, call = _parse_expression(spec, expression)
-    target = _resolve(module, module_name, path)
-    where = f"{module_name}:{'.'.join(path)}"
+        target, where = _default_app(module, module_name)
+        call: Optional[Call] = None
+    else:
+        path, call = _parse_expression(spec, expression)
+        target = _resolve(module, module_name, path)
+        where = f"{module_name}:{'.'.join(path)}"
+    if call is not None and factory:
+        raise AppLoadError(f"{spec!r} calls the factory already; drop --factory, or the call",
+                           EXIT_USAGE)
+    if call is None and not factory and _takes_no_arguments(target):
+        warn(f"{where} takes no arguments, so it cannot be the app: bicorn calls it as an app "
+             f"factory (as uvicorn does); pass --factory to say so")
+        call = ([], {})
+    elif call is None and factory:
+        call = ([], {})
     if call is not None:
         args, kwargs = call
         if not callable(target):
@@ -49,6 +65,12 @@ def load_app(spec: str) -> Any:
     if not callable(target):
         raise AppLoadError(f"{where} is {_describe(target)}, not a callable")
     return target
+
+
+def speaks_asgi(app: Any, requested: str) -> bool:
+    """Whether to serve the app as ASGI: asked for (which serves any other callable as an ASGI 2
+    double-callable, as uvicorn does), or detected."""
+    return requested == "asgi" or (requested == "auto" and (is_asgi(app) or is_asgi2(app)))
 
 
 def is_asgi(app: Any) -> bool:
@@ -78,10 +100,31 @@ def _import(module_name: str) -> types.ModuleType:
             raise AppLoadError(f"No module named {error.name!r}: bicorn looked in "
                                f"{_search_path()}; run it from the project's directory, or "
                                f"point --chdir or --pythonpath at it") from None
-        raise AppLoadError(format_app_exception(error)) from None
+        raise AppLoadError(format_app_exception(error) + _interpreter_hint(error)) from None
     except BaseException as error:
         # Whatever the app's import raised, SystemExit included, is the app failing to load.
         raise AppLoadError(format_app_exception(error)) from None
+
+
+def _interpreter_hint(error: ModuleNotFoundError) -> str:
+    """A package the app imports is missing: most often the interpreter is not the project's."""
+    return (f"{error.name!r} is not installed for {sys.executable} (Python "
+            f"{platform.python_version()}), the interpreter that ran the app: if the project's "
+            f"packages are in a virtualenv, activate it before starting bicorn, or name its "
+            f"Python with --python /path/to/venv/bin/python\n")
+
+
+def _takes_no_arguments(target: Any) -> bool:
+    """A plain function whose parameters all have defaults: a factory, not a WSGI or ASGI app. A
+    wrapper that takes *args or **kwargs (wsgiref.validate's, a decorator's) may be an app."""
+    if not inspect.isfunction(target) or inspect.iscoroutinefunction(target):
+        return False
+    try:
+        parameters = inspect.signature(target).parameters.values()
+    except (TypeError, ValueError):
+        return False
+    return all(p.default is not p.empty and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
+               for p in parameters)
 
 
 def _is_prefix(name: str, module_name: str) -> bool:
@@ -93,13 +136,13 @@ def _search_path() -> str:
         ", …" if len(sys.path) > 4 else "")
 
 
-def _default_app(module: types.ModuleType, module_name: str) -> Any:
+def _default_app(module: types.ModuleType, module_name: str) -> Tuple[Any, str]:
     for name in ("application", "app"):
         if hasattr(module, name):
             target = getattr(module, name)
             if not callable(target):
                 raise AppLoadError(f"{module_name}:{name} is {_describe(target)}, not a callable")
-            return target
+            return target, f"{module_name}:{name}"
     raise AppLoadError(f"{module_name} has neither 'application' nor 'app'; it has: "
                        f"{_names(module)}; name the app as {module_name}:NAME")
 

@@ -8,7 +8,7 @@ from typing import Any, Awaitable, Callable, Dict, List, Optional
 from .app_traceback import format_app_exception
 from .asgi_events import (AWAITING_START, AWAITING_TRAILERS, COMPLETE, FAILED, Body, EarlyHint,
                           EventOrderError, Pathsend, Start, Trailers, advance, parse_send_event)
-from .asgi_scope import EARLY_HINT, TRAILERS, build_scope
+from .asgi_scope import TRAILERS, build_scope
 from .asgi_waiter import StreamWaiter
 from .connection import ConnectionLost
 from .frames import (Frame, Headers, HttpEarlyHint, HttpError, HttpPathsend, HttpResponse,
@@ -61,11 +61,11 @@ class AsgiCall:
                 # The app caught the error send() raised, and returned.
                 self._report(format_app_exception(self._violation))
             elif self._phase == AWAITING_TRAILERS and not self._stream.gone:
-                self._report(f"RuntimeError: ASGI app returned without sending the {TRAILERS} "
+                self._report(f"RuntimeError: ASGI app returned before the final {TRAILERS} "
                              f"its http.response.start announced\n")
             elif self._phase != COMPLETE and not self._stream.gone:
-                self._report("RuntimeError: ASGI app returned without completing the response "
-                             "(its last http.response.body event must have more_body False)\n")
+                self._report("RuntimeError: ASGI app returned before the final "
+                             "http.response.body (one with more_body False)\n")
         finally:
             self._stream.finish()
 
@@ -105,10 +105,8 @@ class AsgiCall:
 
     async def _send_event(self, event: Any) -> None:
         if isinstance(event, EarlyHint):
-            # A client that cannot take a 103 (HTTP/1.0) just does without the hint, as for
-            # JavaScript apps.
-            if EARLY_HINT in self._scope["extensions"]:
-                self._stream.send_frames(HttpEarlyHint(self._stream.id, event.links))
+            # Whether the client can take a 103 is the worker's to judge (send/SPEC.md).
+            self._stream.send_frames(HttpEarlyHint(self._stream.id, event.links))
         elif isinstance(event, Body):
             await self._send_body(event)
         elif isinstance(event, Trailers):
@@ -118,7 +116,9 @@ class AsgiCall:
                 self._complete()
         elif isinstance(event, Pathsend):
             self._stream.send_frames(*self._head(), HttpPathsend(self._stream.id, event.path))
-            self._complete()
+            # The trailers the start announced end the response, after the file.
+            if not self._trailers_announced:
+                self._complete()
 
     async def _send_body(self, event: Body) -> None:
         head = self._head()
@@ -140,7 +140,8 @@ class AsgiCall:
         if self._head_sent:
             return []
         self._head_sent = True
-        return [HttpResponse(self._stream.id, self._status, self._headers)]
+        return [HttpResponse(self._stream.id, self._status, self._headers,
+                             self._trailers_announced)]
 
     def _complete(self) -> None:
         self._ended = True

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import sys
+import logging
 from typing import Any, Dict, Optional, Tuple
 
 from .app_traceback import format_app_exception
 from .asgi_call import AsgiApp
 from .asgi_events import describe
+from .log_pipe import runner_says
 
 # A worker that cannot boot: the app's lifespan startup failed.
 EXIT_LIFESPAN = 3
@@ -71,14 +72,13 @@ class Lifespan:
                                  "lifespan.startup.complete (--lifespan on)")
         self._task = None
         why = f"it raised {_one_line(value)}" if kind == "raised" else "it returned at once"
-        # "info:" makes the worker log this at info level: it is no warning.
-        sys.stderr.write(f"bicorn runner: info: ASGI lifespan unsupported by the app ({why}); "
-                         f"serving without it (--lifespan on would make this an error)\n")
-        sys.stderr.flush()
+        # Logged at info level: it is no warning.
+        runner_says(logging.INFO, f"ASGI lifespan unsupported by the app ({why}); serving "
+                                  f"without it (--lifespan on would make this an error)")
 
     async def shutdown(self) -> None:
-        """Sends lifespan.shutdown and waits for the app's answer; a failure is logged to
-        stderr, since the runner exits 0 either way."""
+        """Sends lifespan.shutdown and waits for the app's answer; a failure is logged, since
+        the runner exits 0 either way."""
         if self._task is None or self._inbox is None or self._outcomes is None:
             return
         if not self._task.done():
@@ -86,11 +86,11 @@ class Lifespan:
             self._inbox.put_nowait({"type": "lifespan.shutdown"})
         kind, value = await self._outcomes.get()
         if kind == "sent" and value["type"] == "lifespan.shutdown.failed":
-            _log(f"lifespan.shutdown.failed: {value.get('message') or '(no message)'}\n")
+            _log(f"lifespan.shutdown.failed: {value.get('message') or '(no message)'}")
         elif kind == "raised":
             _log("Exception in the app's ASGI lifespan:\n" + format_app_exception(value))
         elif kind == "returned" and self._shutdown_received:
-            _log("the app's lifespan returned without sending lifespan.shutdown.complete\n")
+            _log("the app's lifespan returned without sending lifespan.shutdown.complete")
 
     async def _run(self, scope: Dict[str, Any]) -> None:
         assert self._outcomes is not None
@@ -129,5 +129,4 @@ def _one_line(error: BaseException) -> str:
 
 
 def _log(message: str) -> None:
-    sys.stderr.write("bicorn runner: " + message)
-    sys.stderr.flush()
+    runner_says(logging.ERROR, message.rstrip("\n"))

@@ -79,11 +79,13 @@ class AsgiServer:
         task.add_done_callback(self._tasks.discard)
 
     def print_tasks(self) -> None:
-        """Prints every task's stack to stderr, from the loop; from any thread. A blocked loop
-        prints nothing: the threads' stacks show where it is stuck."""
+        """Prints every task's stack to fd 2, from the loop; from any thread. A blocked loop
+        prints nothing: the threads' stacks show where it is stuck. Written raw beside
+        faulthandler's dump of the threads, which the worker logs with it as one entry."""
         def print_all() -> None:
             for task in list(self._tasks):
-                sys.stderr.write(stack_dump.format_task(task))
+                sys.__stderr__.write(stack_dump.format_task(task))
+            sys.__stderr__.flush()
         if not self.loop.is_closed():
             self.loop.call_soon_threadsafe(print_all)
 

@@ -79,7 +79,7 @@ class WebSocketCall:
         return {"type": "websocket.disconnect", "code": code, "reason": reason}
 
     async def send(self, message: Any) -> None:
-        event = parse_websocket_event(message)
+        event = parse_websocket_event(message, self._scope["subprotocols"])
         async with self._sending:
             if self._stream.gone:
                 raise ClientDisconnected()
@@ -144,9 +144,8 @@ class WebSocketCall:
             self._report("RuntimeError: ASGI app returned without accepting, closing or "
                          "denying the WebSocket connection\n")
         elif self._phase == DENYING:
-            self._report("RuntimeError: ASGI app returned without completing its denial "
-                         "response (its last websocket.http.response.body event must have "
-                         "more_body False)\n")
+            self._report("RuntimeError: ASGI app returned before the final "
+                         "websocket.http.response.body (one with more_body False)\n")
 
     def _end(self, last: Frame) -> None:
         self._ended = True

@@ -1,9 +1,9 @@
 # The events an ASGI app passes to send() on a WebSocket, checked, and the order they must come
-# in; pure, runs in the runner.
+# in: the rules that raise in the app (protocol's send/SPEC.md), with the JavaScript gateway's
+# words; the accept's hop-by-hop headers are the worker's to drop. Pure; runs in the runner.
 from __future__ import annotations
 
-import re
-from typing import Any, NamedTuple, Optional, Union
+from typing import Any, NamedTuple, Optional, Sequence, Union
 
 from .asgi_events import EventOrderError, describe, parse_body, parse_headers, parse_start
 from .frames import Buffer, Headers
@@ -22,7 +22,6 @@ DENIED = "denied"
 CLOSED = "closed"
 FAILED = "failed"
 
-_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+\Z")
 # A close frame's payload is at most 125 bytes, 2 of them the code.
 MAX_REASON = 123
 
@@ -58,14 +57,16 @@ _NAMES = {Accept: ACCEPT, Send: SEND, Close: CLOSE, DenialStart: DENIAL_START,
           DenialBody: DENIAL_BODY}
 
 
-def parse_websocket_event(message: Any) -> WebSocketEvent:
+def parse_websocket_event(message: Any, offered: Sequence[str]) -> WebSocketEvent:
+    """The event, or TypeError/ValueError naming the bad field. offered: the subprotocols the
+    client offered (the scope's)."""
     if not isinstance(message, dict) or "type" not in message:
-        raise TypeError(f"send: an event must be a dict with a 'type', got {describe(message)}")
+        raise TypeError(f"send: an event must be a dict with a type, got {describe(message)}")
     kind = message["type"]
     if kind == SEND:
         return _send(message)
     if kind == ACCEPT:
-        return _accept(message)
+        return _accept(message, offered)
     if kind == CLOSE:
         return _close(message)
     if kind == DENIAL_START:
@@ -79,10 +80,8 @@ def parse_websocket_event(message: Any) -> WebSocketEvent:
 def advance(phase: str, event: WebSocketEvent) -> str:
     """The phase after event, or EventOrderError naming the rule it breaks."""
     name = _NAMES[type(event)]
-    if phase == CLOSED:
-        raise EventOrderError(f"{name} sent after {CLOSE}")
-    if phase == DENIED:
-        raise EventOrderError(f"{name} sent after the denial response was complete")
+    if phase in (CLOSED, DENIED):
+        raise EventOrderError(f"{name} sent after the WebSocket was closed or denied")
     if phase == FAILED:
         raise EventOrderError(f"{name} sent after the connection had already failed")
     if phase == DENYING:
@@ -90,7 +89,7 @@ def advance(phase: str, event: WebSocketEvent) -> str:
             return DENYING if event.more else DENIED
         if isinstance(event, DenialStart):
             raise EventOrderError(f"{DENIAL_START} sent twice")
-        raise EventOrderError(f"{name} sent during the denial response (after {DENIAL_START})")
+        raise EventOrderError(f"{name} sent during a websocket.http.response")
     if isinstance(event, Close):
         return CLOSED
     if phase == CONNECTING:
@@ -112,48 +111,61 @@ def advance(phase: str, event: WebSocketEvent) -> str:
 def _send(message: Any) -> Send:
     data, text = message.get("bytes"), message.get("text")
     if (data is None) == (text is None):
-        raise ValueError(f"{SEND}: exactly one of 'bytes' and 'text' must be given (not None), "
-                         f"got {'both' if data is not None else 'neither'}")
+        raise ValueError(f"{SEND}: exactly one of bytes and text must be set (not None), got "
+                         f"{'both' if data is not None else 'neither'}")
     if text is not None:
         if not isinstance(text, str):
-            raise TypeError(f"{SEND}: 'text' must be a str, got {describe(text)}")
+            raise TypeError(f"{SEND}: text must be a string, got {describe(text)}")
         try:
             return Send(text.encode("utf-8"), True)
         except UnicodeEncodeError as error:
-            raise ValueError(f"{SEND}: 'text' cannot be encoded as UTF-8: {error}") from None
+            raise ValueError(f"{SEND}: text cannot be encoded as UTF-8: {error}") from None
     if not isinstance(data, (bytes, bytearray, memoryview)):
-        raise TypeError(f"{SEND}: 'bytes' must be a byte string, got {describe(data)}")
+        raise TypeError(f"{SEND}: bytes must be a byte string, got {describe(data)}")
     return Send(data, False)
 
 
-def _accept(message: Any) -> Accept:
+def _accept(message: Any, offered: Sequence[str]) -> Accept:
     subprotocol = message.get("subprotocol")
-    if subprotocol is not None and not (isinstance(subprotocol, str)
-                                        and _TOKEN.match(subprotocol)):
-        raise ValueError(f"{ACCEPT}: 'subprotocol' must be None or a token (one of the "
-                         f"scope's subprotocols), got {describe(subprotocol)}")
+    if subprotocol is not None:
+        if not isinstance(subprotocol, str):
+            raise TypeError(f"{ACCEPT}: subprotocol must be a string or None, got "
+                            f"{describe(subprotocol)}")
+        if subprotocol not in offered:
+            listed = ", ".join(map(repr, offered)) or "none"
+            raise ValueError(f"{ACCEPT}: subprotocol {subprotocol!r} is not one the client "
+                             f"offered (it offered {listed})")
     headers = parse_headers(message.get("headers", ()), ACCEPT)
     for index, (name, _) in enumerate(headers):
+        where = f"{ACCEPT}: headers[{index}]"
         # The server writes the handshake's own headers; the subprotocol has its own key.
         if name.startswith(b"sec-websocket-"):
-            raise ValueError(f"{ACCEPT}: headers[{index}]: {name.decode()!r} is the server's "
-                             f"to set during the handshake; give the subprotocol as "
-                             f"'subprotocol'")
+            hint = ("; pass the subprotocol field instead"
+                    if name == b"sec-websocket-protocol" else "")
+            raise ValueError(f"{where} {name.decode()} is set by the server for the "
+                             f"handshake{hint}")
+        # RFC 9110 8.6: a server must not send one in a 1xx response.
+        if name == b"content-length":
+            raise ValueError(f"{where} content-length: a 101 response has no body")
     return Accept(subprotocol, headers)
 
 
 def _close(message: Any) -> Close:
-    code = message.get("code", 1000)
+    code = message.get("code")
+    if code is None:
+        code = 1000
     if not isinstance(code, int) or isinstance(code, bool) or not _sendable_code(code):
-        raise ValueError(f"{CLOSE}: 'code' must be an int a close frame may carry (1000 to 1003, "
-                         f"1007 to 1014, or 3000 to 4999), got {describe(code)}")
-    reason = message.get("reason") or ""
+        raise ValueError(f"{CLOSE}: code must be a close code an endpoint may send (1000 to "
+                         f"1003, 1007 to 1014, or 3000 to 4999), got {describe(code)}")
+    reason = message.get("reason")
+    if reason is None:
+        reason = ""
     if not isinstance(reason, str):
-        raise TypeError(f"{CLOSE}: 'reason' must be a str, got {describe(reason)}")
+        raise TypeError(f"{CLOSE}: reason must be a string, got {describe(reason)}")
     encoded = reason.encode("utf-8", "replace")
     if len(encoded) > MAX_REASON:
-        raise ValueError(f"{CLOSE}: 'reason' is {len(encoded)} bytes in UTF-8; a close frame "
-                         f"holds at most {MAX_REASON}")
+        raise ValueError(f"{CLOSE}: reason must be at most {MAX_REASON} bytes of UTF-8 (a close "
+                         f"frame holds 125), got {len(encoded)}")
     return Close(code, reason)
 
 

@@ -4,14 +4,15 @@ from __future__ import annotations
 import struct
 from typing import List, NamedTuple, Optional, Tuple, Union
 
-VERSION = 3
+VERSION = 5
 
 HELLO = 0x01
 READY = 0x02
 FATAL = 0x03
 SHUTDOWN = 0x04
-PING = 0x05
-PONG = 0x06
+LOG = 0x05
+PING = 0x06
+PONG = 0x07
 HTTP_REQUEST = 0x10
 HTTP_BODY = 0x11
 HTTP_DISCONNECT = 0x12
@@ -28,7 +29,12 @@ WS_ACCEPT = 0x21
 WS_MESSAGE = 0x22
 WS_CLOSE = 0x23
 
+# Where a LOG frame's text was written, as its u8 code (index + 1).
+LOG_SOURCES = ("stdout", "stderr", "wsgi.errors", "runner")
+
 MORE = 0x01
+# HTTP_RESPONSE: the app announced trailers, so HTTP_TRAILERS ends the response.
+TRAILERS = 0x01
 # WS_MESSAGE: the message is text (UTF-8), on each of its frames.
 TEXT = 0x02
 MAX_PAYLOAD = 1024 * 1024
@@ -62,6 +68,15 @@ class Fatal(NamedTuple):
 
 class Shutdown(NamedTuple):
     stream: int
+
+
+class Log(NamedTuple):
+    """One write to a stream, or one log record (level > 0); sent on the log pipe, fd 4."""
+    stream: int
+    source: str
+    level: int
+    logger: str
+    text: str
 
 
 class Ping(NamedTuple):
@@ -102,6 +117,7 @@ class HttpResponse(NamedTuple):
     stream: int
     status: int
     headers: Headers
+    trailers: bool = False
 
 
 class HttpResponseBody(NamedTuple):
@@ -172,7 +188,7 @@ class HttpClosed(NamedTuple):
     stream: int
 
 
-Frame = Union[Hello, Ready, Fatal, Shutdown, Ping, Pong, HttpRequest, HttpBody, HttpDisconnect,
+Frame = Union[Hello, Ready, Fatal, Shutdown, Log, Ping, Pong, HttpRequest, HttpBody, HttpDisconnect,
               HttpResponse, HttpResponseBody, HttpError, Credit, HttpTrailers, HttpPathsend,
               HttpEarlyHint, HttpClosed, WsConnect, WsAccept, WsMessage, WsClose]
 
@@ -180,9 +196,10 @@ _HEAD = struct.Struct(">IBI")
 _BODY_HEAD = struct.Struct(">IBIB")
 _U8 = struct.Struct(">B")
 _U16 = struct.Struct(">H")
+_FLAGS_STATUS = struct.Struct(">BH")
 _U32 = struct.Struct(">I")
 
-_CONTROL_TYPES = frozenset((HELLO, READY, FATAL, SHUTDOWN, PING, PONG))
+_CONTROL_TYPES = frozenset((HELLO, READY, FATAL, SHUTDOWN, LOG, PING, PONG))
 _STREAM_TYPES = frozenset((HTTP_REQUEST, HTTP_BODY, HTTP_DISCONNECT, HTTP_RESPONSE,
                            HTTP_RESPONSE_BODY, HTTP_ERROR, CREDIT, HTTP_TRAILERS, HTTP_PATHSEND,
                            HTTP_EARLY_HINT, HTTP_CLOSED, WS_CONNECT, WS_ACCEPT, WS_MESSAGE,
@@ -236,6 +253,11 @@ def _payload(frame: Frame) -> bytearray:
     elif isinstance(frame, Fatal):
         w.u8(frame.exit_code)
         w.text(frame.message)
+    elif isinstance(frame, Log):
+        w.u8(LOG_SOURCES.index(frame.source) + 1)
+        w.u8(frame.level)
+        w.text(frame.logger)
+        w.text(frame.text)
     elif isinstance(frame, (Ping, Pong)):
         w.u32(frame.seq)
     elif isinstance(frame, (HttpRequest, WsConnect)):
@@ -270,14 +292,15 @@ def _payload(frame: Frame) -> bytearray:
 
 def _response_head(frame: HttpResponse) -> bytes:
     pack = _U32.pack
-    parts = [_U16.pack(frame.status), pack(len(frame.headers))]
+    parts = [_FLAGS_STATUS.pack(TRAILERS if frame.trailers else 0, frame.status),
+             pack(len(frame.headers))]
     for name, value in frame.headers:
         parts += (pack(len(name)), name, pack(len(value)), value)
     return b"".join(parts)
 
 
 _TYPE_OF = {
-    Hello: HELLO, Ready: READY, Fatal: FATAL, Shutdown: SHUTDOWN, Ping: PING, Pong: PONG,
+    Hello: HELLO, Ready: READY, Fatal: FATAL, Shutdown: SHUTDOWN, Log: LOG, Ping: PING, Pong: PONG,
     HttpRequest: HTTP_REQUEST, HttpBody: HTTP_BODY, HttpDisconnect: HTTP_DISCONNECT,
     HttpResponse: HTTP_RESPONSE, HttpResponseBody: HTTP_RESPONSE_BODY, HttpError: HTTP_ERROR,
     Credit: CREDIT, HttpTrailers: HTTP_TRAILERS, HttpPathsend: HTTP_PATHSEND,
@@ -449,6 +472,11 @@ def _parse_payload(frame_type: int, stream: int, c: _Cursor) -> Frame:
         return Fatal(stream, c.u8(), c.text())
     if frame_type == SHUTDOWN:
         return Shutdown(stream)
+    if frame_type == LOG:
+        code = c.u8()
+        if not 1 <= code <= len(LOG_SOURCES):
+            raise ProtocolError(f"unknown log source {code}")
+        return Log(stream, LOG_SOURCES[code - 1], c.u8(), c.text(), c.text())
     if frame_type == PING:
         return Ping(stream, c.u32())
     if frame_type == PONG:
@@ -460,7 +488,8 @@ def _parse_payload(frame_type: int, stream: int, c: _Cursor) -> Frame:
     if frame_type == HTTP_DISCONNECT:
         return HttpDisconnect(stream)
     if frame_type == HTTP_RESPONSE:
-        return HttpResponse(stream, c.u16(), c.headers())
+        trailers = bool(c.u8() & TRAILERS)
+        return HttpResponse(stream, c.u16(), c.headers(), trailers)
     if frame_type == HTTP_RESPONSE_BODY:
         return HttpResponseBody(stream, c.flags(), c.rest())
     if frame_type == HTTP_ERROR:

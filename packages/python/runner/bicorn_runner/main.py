@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import logging
 import os
 import platform
 import signal
@@ -10,13 +11,14 @@ import sys
 import traceback
 from typing import Any, Callable, Dict, List, Optional
 
-from .app_loader import EXIT_USAGE, AppLoadError, is_asgi, is_asgi2, load_app
+from .app_loader import EXIT_USAGE, AppLoadError, is_asgi, load_app, speaks_asgi
 from .asgi_lifespan import EXIT_LIFESPAN, Lifespan, LifespanFailed
 from .asgi_server import AsgiServer, LoopUnavailable, as_asgi3
 from .connection import Connection, ConnectionLost
 from .dispatch import Dispatcher
 from . import stack_dump
 from .frames import VERSION, Fatal, Hello, ProtocolError, Ready
+from .log_pipe import LOG_FD, LogPipe, install, runner_says
 from .options import Options, UsageError, parse_options
 from .wsgi_environ import base_environ
 from .wsgi_file_wrapper import FileWrapper
@@ -24,7 +26,6 @@ from .wsgi_handler import handle
 from .wsgi_pool import ThreadPool
 
 FRAME_FD = 3
-ERRORS_FD = 4
 
 
 def run(argv: List[str], exit_now: Callable[[int], None]) -> int:
@@ -36,13 +37,15 @@ def run(argv: List[str], exit_now: Callable[[int], None]) -> int:
     for ignored in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGTTIN, signal.SIGTTOU,
                     signal.SIGUSR1):
         signal.signal(ignored, signal.SIG_IGN)
-    # A process the app forks must not hold the frame socket or wsgi.errors open.
-    for fd in (FRAME_FD, ERRORS_FD):
+    # A process the app forks must not hold the frame socket or the log pipe open.
+    for fd in (FRAME_FD, LOG_FD):
         try:
             os.set_inheritable(fd, False)
         except OSError:
             pass
-    errors = _open_errors()
+    # Before the app is imported, so that what it prints while loading is logged too.
+    pipe = LogPipe.open(LOG_FD)
+    errors = sys.stderr if pipe is None else install(pipe)
     try:
         connection = Connection.from_fd(FRAME_FD)
     except OSError as error:
@@ -68,13 +71,11 @@ def _serve(connection: Connection, argv: List[str], errors: Any,
     # Reading starts before the app loads, so that a worker gone meanwhile ends a slow import.
     connection.start_reader(dispatcher.on_frame, functools.partial(_on_lost, exit_now))
     try:
-        app = load_app(options.app)
+        app = load_app(options.app, options.factory, _warn)
     except AppLoadError as error:
         return _fatal(connection, error.exit_code, error.message)
-    asgi3 = is_asgi(app)
-    if options.interface == "asgi" or (options.interface == "auto" and (asgi3 or is_asgi2(app))):
-        # --interface asgi on another callable takes it as an ASGI 2 double-callable, as uvicorn.
-        return _serve_asgi(connection, dispatcher, app if asgi3 else as_asgi3(app), options)
+    if speaks_asgi(app, options.interface):
+        return _serve_asgi(connection, dispatcher, app if is_asgi(app) else as_asgi3(app), options)
     _serve_wsgi(connection, dispatcher, app, options, errors)
     return 0
 
@@ -124,6 +125,11 @@ def _serve_asgi(connection: Connection, dispatcher: Dispatcher, app: Any,
     return 0
 
 
+def _warn(line: str) -> None:
+    # stderr reaches the worker's log, one entry per line.
+    sys.stderr.write(f"bicorn runner: {line}\n")
+
+
 def _fatal(connection: Connection, exit_code: int, message: str) -> int:
     connection.send(Fatal(0, exit_code, message))
     return exit_code
@@ -133,20 +139,11 @@ def _on_lost(exit_now: Callable[[int], None], error: Optional[BaseException]) ->
     if error is None or isinstance(error, OSError):
         exit_now(0)
     elif isinstance(error, ProtocolError):
-        sys.stderr.write(f"bicorn runner: protocol error, closing: {error}\n")
+        runner_says(logging.ERROR, f"protocol error, closing: {error}")
         exit_now(1)
     else:
-        sys.stderr.write("bicorn runner: internal error, closing:\n"
-                         + "".join(traceback.format_exception(type(error), error,
-                                                              error.__traceback__)))
+        runner_says(logging.ERROR, "internal error, closing:\n"
+                    + "".join(traceback.format_exception(type(error), error,
+                                                         error.__traceback__)))
         exit_now(1)
 
-
-def _open_errors() -> Any:
-    """wsgi.errors: fd 4, which the worker reads line by line, else stderr."""
-    try:
-        os.fstat(ERRORS_FD)
-    except OSError:
-        return sys.stderr
-    return open(ERRORS_FD, "w", buffering=1, encoding="utf-8", errors="backslashreplace",
-                closefd=False)

@@ -17,6 +17,7 @@ class Options(NamedTuple):
     multiprocess: bool
     loop: str
     lifespan: str
+    factory: bool
 
 
 class _Parser(argparse.ArgumentParser):
@@ -45,6 +46,8 @@ def parse_options(argv: List[str]) -> Options:
     # Both concern ASGI apps only; a WSGI app ignores them.
     parser.add_argument("--loop", choices=("auto", "asyncio", "uvloop"), default="auto")
     parser.add_argument("--lifespan", choices=("auto", "on", "off"), default="auto")
+    # The app names a factory to call without arguments (uvicorn's --factory).
+    parser.add_argument("--factory", action="store_true")
     parsed = parser.parse_args(argv)
     return Options(parsed.app, parsed.interface, parsed.threads, parsed.window,
-                   parsed.multiprocess, parsed.loop, parsed.lifespan)
+                   parsed.multiprocess, parsed.loop, parsed.lifespan, parsed.factory)

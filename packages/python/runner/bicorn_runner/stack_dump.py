@@ -24,7 +24,8 @@ def install(print_tasks: Optional[Callable[[], None]] = None) -> None:
     starts."""
     if print_tasks is not None:
         signal.signal(DUMP_SIGNAL, lambda _signum, _frame: print_tasks())
-    faulthandler.register(DUMP_SIGNAL, file=sys.stderr, all_threads=True,
+    # faulthandler writes to the file's descriptor, fd 2, raw: the worker reads it line by line.
+    faulthandler.register(DUMP_SIGNAL, file=sys.__stderr__, all_threads=True,
                           chain=print_tasks is not None)
 
 

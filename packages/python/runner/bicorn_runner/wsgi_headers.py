@@ -1,5 +1,6 @@
-# Checks a WSGI app's status and response headers before they reach the worker; check_header
-# and FramingCheck serve ASGI too (runner process).
+# Checks a WSGI app's status and response headers before they reach the worker: the rules that
+# raise in the app (protocol's send/SPEC.md); check_header and LengthCheck serve ASGI too. The
+# rules about the wire (hop-by-hop headers among them) are the worker's (runner process).
 from __future__ import annotations
 
 import re
@@ -7,7 +8,8 @@ from typing import Any, Dict, List, Tuple
 
 from .frames import Headers
 
-_STATUS = re.compile(r"([0-9]{3})(?: [^\r\n\0]*)?\Z")
+# RFC 9112: the reason phrase is tabs, spaces, visible ASCII and obs-text.
+_STATUS = re.compile(r"([0-9]{3})(?: [\t\x20-\x7e\x80-\xff]*)?\Z")
 _TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+\Z")
 # Control characters other than tab (CR, LF and NUL the dangerous ones), as node:http refuses.
 _FORBIDDEN_IN_VALUE = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
@@ -18,13 +20,6 @@ _FORBIDDEN_IN_VALUE_BYTES = re.compile(rb"[\x00-\x08\x0a-\x1f\x7f]")
 _PLAIN_NAMES: Dict[bytes, bytes] = {}
 _PLAIN_NAMES_MAX = 512
 _PLAIN_STR_NAMES: Dict[str, bytes] = {}
-# These describe one connection, which the worker owns; an app that sets them would
-# contradict the framing the worker chose. Transfer-Encoding is the exception, as for
-# JavaScript apps: "chunked" (only) asks the worker to frame the body without a length.
-HOP_BY_HOP = frozenset((
-    "connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailers",
-    "upgrade",
-))
 
 
 # Status lines repeat across responses: each is parsed once, up to a bound.
@@ -51,9 +46,9 @@ def _parse_status(status: Any) -> int:
         raise ValueError(f"WSGI status must be three digits and a reason, like '200 OK', "
                          f"got {status!r}")
     code = int(match.group(1))
-    if code < 200:
-        raise ValueError(f"WSGI status {status!r}: a WSGI app cannot send an informational "
-                         f"(1xx) response")
+    if not 200 <= code <= 599:
+        raise ValueError(f"WSGI status {status!r}: the code must be from 200 to 599 (a final "
+                         f"response; informational ones are the server's)")
     return code
 
 
@@ -64,7 +59,7 @@ def encode_headers(headers: Any) -> Headers:
         raise TypeError(f"WSGI response headers must be a list of (name, value) tuples, got "
                         f"{type(headers).__name__}")
     encoded: List[Tuple[bytes, bytes]] = []
-    framing = FramingCheck()
+    lengths = LengthCheck()
     for item in headers:
         if not (isinstance(item, (tuple, list)) and len(item) == 2):
             raise TypeError(f"a WSGI response header must be a (name, value) tuple, got {item!r}")
@@ -73,7 +68,7 @@ def encode_headers(headers: Any) -> Headers:
             raise TypeError(f"response header {name!r}: name and value must be str, got "
                             f"{type(name).__name__} and {type(value).__name__}")
         header = check_header(name, value)
-        framing.check(*header)
+        lengths.check(*header)
         encoded.append(header)
     return encoded
 
@@ -88,9 +83,7 @@ def check_header(name: str, value: str) -> Tuple[bytes, bytes]:
         except UnicodeEncodeError:
             pass  # the full check below says what is wrong
     header = _check_header(name, value)
-    # Transfer-Encoding's value has a rule of its own, which the value check alone would skip.
-    if (lower_name is None and len(_PLAIN_STR_NAMES) < _PLAIN_NAMES_MAX
-            and header[0] != b"transfer-encoding"):
+    if lower_name is None and len(_PLAIN_STR_NAMES) < _PLAIN_NAMES_MAX:
         _PLAIN_STR_NAMES[name] = header[0]
     return header
 
@@ -101,16 +94,9 @@ def _check_header(name: str, value: str) -> Tuple[bytes, bytes]:
     if _FORBIDDEN_IN_VALUE.search(value) is not None:
         raise ValueError(f"response header {name!r}: a control character (CR, LF, NUL or "
                          f"another) in its value {value!r}")
-    lower = name.lower()
-    if lower in HOP_BY_HOP:
-        raise ValueError(f"response header {name!r} is hop-by-hop: the server manages the "
-                         f"connection and its framing, so an app may not set it")
-    if lower == "transfer-encoding" and value.strip(" \t").lower() != "chunked":
-        raise ValueError(f"response header {name!r} can only be \"chunked\" (the server "
-                         f"encodes the body), got {value!r}")
     try:
         # RFC 9110 5.5: a field value has no leading or trailing whitespace on the wire.
-        return lower.encode("ascii"), value.strip(" \t").encode("latin-1")
+        return name.lower().encode("ascii"), value.strip(" \t").encode("latin-1")
     except UnicodeEncodeError:
         raise ValueError(f"response header {name!r}: the value {value!r} is not latin-1; "
                          f"encode it (RFC 8187 or percent-encoding) first") from None
@@ -123,28 +109,25 @@ def check_header_bytes(name: bytes, value: bytes) -> Tuple[bytes, bytes]:
     if lower is not None and _FORBIDDEN_IN_VALUE_BYTES.search(value) is None:
         return lower, value.strip(b" \t")
     header = check_header(name.decode("latin-1"), value.decode("latin-1"))
-    if (lower is None and len(_PLAIN_NAMES) < _PLAIN_NAMES_MAX
-            and header[0] != b"transfer-encoding"):
+    if lower is None and len(_PLAIN_NAMES) < _PLAIN_NAMES_MAX:
         _PLAIN_NAMES[name] = header[0]
     return header
 
 
-class FramingCheck:
-    """The headers that frame a response body, which must never disagree with what is sent,
-    checked one after the other as the JavaScript gateway does: a content-length that is a
-    number of bytes, or transfer-encoding (chunked, by check_header), and one of them once."""
+class LengthCheck:
+    """Content-Length frames the body, so it must never disagree with what is sent: one number
+    of bytes, once (whether the body keeps to it is the worker's to check as it goes)."""
 
     def __init__(self) -> None:
-        self._seen = ""
+        self._seen = False
 
     def check(self, name: bytes, value: bytes) -> None:
-        if name == b"content-length":
-            if _LENGTH.match(value) is None:
-                raise ValueError(f"response header 'content-length' must be a number of bytes, "
-                                 f"got {value.decode('latin-1')!r}")
-        elif name != b"transfer-encoding":
+        if name != b"content-length":
             return
+        if _LENGTH.match(value) is None:
+            raise ValueError(f"response header content-length must be a number of bytes, got "
+                             f"{value.decode('latin-1')!r}")
         if self._seen:
-            raise ValueError(f"response header {name.decode()!r} after {self._seen!r}: a "
-                             f"response is framed by one of them, once")
-        self._seen = name.decode()
+            raise ValueError("response header content-length: a second content-length; a "
+                             "response has one")
+        self._seen = True

@@ -3,11 +3,13 @@
 # tenth of a hello-world request, for results nobody reads.
 from __future__ import annotations
 
+import logging
 import queue
-import sys
 import threading
 import traceback
 from typing import Any, Callable, List, Optional, Tuple
+
+from .log_pipe import runner_says
 
 Work = Optional[Tuple[Callable[[Any], None], Any]]
 
@@ -43,5 +45,5 @@ class ThreadPool:
             # The handler reports the app's errors itself; this is a bug of the runner's, and
             # the thread must live on for the next request.
             except BaseException:
-                sys.stderr.write("bicorn runner: internal error in a WSGI thread:\n"
-                                 + traceback.format_exc())
+                runner_says(logging.ERROR, "internal error in a WSGI thread:\n"
+                            + traceback.format_exc())

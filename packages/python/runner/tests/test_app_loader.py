@@ -1,14 +1,18 @@
 # Tests of app loading from gunicorn-style specs, and of the messages when it fails.
 from __future__ import annotations
 
+import contextlib
+import io
 import os
 import shutil
 import sys
 import tempfile
 import textwrap
 import unittest
+from typing import List
 
 from bicorn_runner.app_loader import AppLoadError, is_asgi, is_asgi2, load_app
+from bicorn_runner.check import check_app
 
 MODULES = {
     "ld_site/__init__.py": "",
@@ -48,6 +52,27 @@ MODULES = {
         explode()
     """,
     "ld_missing_dep.py": "import ld_no_such_dependency\n",
+    "ld_factory.py": """
+        def create_app(config=None):
+            def app(environ, start_response):
+                return []
+            app.config = config
+            return app
+
+        def create_asgi():
+            async def app(scope, receive, send):
+                pass
+            return app
+
+        def broken():
+            raise RuntimeError("no settings")
+
+        def application(environ, start_response):
+            return []
+
+        def wrapped(*args, **kwargs):
+            return application(*args, **kwargs)
+    """,
     "ld_async.py": """
         async def application(scope, receive, send):
             pass
@@ -154,6 +179,61 @@ class AppLoaderTest(unittest.TestCase):
                       self.failure("ld_site.wsgi:settings").message)
         self.assertIn("ld_site.wsgi:number is an int (42), not a callable",
                       self.failure("ld_site.wsgi:number").message)
+
+    def test_calls_a_factory_without_arguments_with_factory(self) -> None:
+        warnings: List[str] = []
+        app = load_app("ld_factory:create_app", factory=True, warn=warnings.append)
+        self.assertIsNone(app.config)
+        self.assertEqual(warnings, [])
+
+    def test_calls_a_function_that_takes_no_arguments_as_a_factory_and_says_so(self) -> None:
+        warnings: List[str] = []
+        app = load_app("ld_factory:create_app", warn=warnings.append)
+        self.assertEqual(app.__name__, "app")
+        self.assertEqual(len(warnings), 1)
+        self.assertIn("ld_factory:create_app takes no arguments", warnings[0])
+        self.assertIn("--factory", warnings[0])
+
+    def test_leaves_an_app_that_takes_arguments_alone_without_factory(self) -> None:
+        warnings: List[str] = []
+        self.assertEqual(load_app("ld_site.wsgi:application", warn=warnings.append).__name__,
+                         "application")
+        # A wrapper that passes its arguments on (wsgiref.validate's, a decorator's) is an app.
+        self.assertEqual(load_app("ld_factory:wrapped", warn=warnings.append).__name__, "wrapped")
+        self.assertEqual(warnings, [])
+
+    def test_a_failing_factory_shows_its_traceback(self) -> None:
+        with self.assertRaises(AppLoadError) as caught:
+            load_app("ld_factory:broken", factory=True)
+        self.assertIn("RuntimeError: no settings", caught.exception.message)
+
+    def test_refuses_factory_with_a_factory_call_as_a_usage_error(self) -> None:
+        with self.assertRaises(AppLoadError) as caught:
+            load_app("ld_factory:create_app()", factory=True)
+        self.assertEqual(caught.exception.exit_code, 2)
+
+    def test_a_missing_package_names_the_interpreter_and_how_to_choose_another(self) -> None:
+        error = self.failure("ld_missing_dep")
+        self.assertIn(f"'ld_no_such_dependency' is not installed for {sys.executable}",
+                      error.message)
+        self.assertIn("--python", error.message)
+        self.assertIn("virtualenv", error.message)
+
+    def check(self, *argv: str) -> "tuple[int, str, str]":
+        out, err = io.StringIO(), io.StringIO()
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            code = check_app(list(argv))
+        return code, out.getvalue(), err.getvalue()
+
+    def test_check_prints_the_interface_of_an_app_that_loads(self) -> None:
+        self.assertEqual(self.check("--app", "ld_site.wsgi:application")[:2], (0, "wsgi\n"))
+        self.assertEqual(self.check("--app", "ld_factory:create_asgi", "--factory")[:2],
+                         (0, "asgi\n"))
+
+    def test_check_exits_4_with_the_failure_when_the_app_does_not_load(self) -> None:
+        code, out, err = self.check("--app", "ld_broken:application")
+        self.assertEqual((code, out), (4, ""))
+        self.assertIn("RuntimeError: the database is not configured", err)
 
     def test_detects_asgi_apps(self) -> None:
         self.assertTrue(is_asgi(load_app("ld_async:application")))

@@ -119,6 +119,22 @@ APP = """
         return [mask]
 
 
+    def noisy(environ, start_response):
+        import logging
+        import threading
+        import traceback
+        try:
+            {}["missing"]
+        except KeyError:
+            traceback.print_exc()
+        logging.getLogger("shop").warning("stock low:\\n  %s", "sku 7")
+        thread = threading.Thread(target=lambda: 1 / 0, name="doomed")
+        thread.start()
+        thread.join()
+        start_response("200 OK", [])
+        return [b"logged"]
+
+
     def asgi2_app(scope):
         async def instance(receive, send):
             await send({"type": "http.response.start", "status": 200})
@@ -128,7 +144,7 @@ APP = """
 
 
 class RunnerProcess:
-    """run.py in a temp project dir, with fd 3 a socketpair end and fd 4 a pipe."""
+    """run.py in a temp project dir, with fd 3 a socketpair end and fd 4 the log pipe."""
 
     def __init__(self, test: unittest.TestCase, app_spec: str, *args: str) -> None:
         self.test = test
@@ -138,21 +154,25 @@ class RunnerProcess:
             file.write(textwrap.dedent(APP))
         with open(os.path.join(self.dir, "broken.py"), "w", encoding="utf-8") as file:
             file.write("raise RuntimeError('settings missing')\n")
+        with open(os.path.join(self.dir, "loud.py"), "w", encoding="utf-8") as file:
+            file.write("print('loading', 'loud')\nfrom app import noisy as application\n")
         self.sock, child_sock = socket.socketpair()
-        errors_read, errors_write = os.pipe()
-        self.errors = os.fdopen(errors_read, "rb")
+        log_read, log_write = os.pipe()
+        self.log = os.fdopen(log_read, "rb")
+        self.log_decoder = f.FrameDecoder()
+        self.log_pending: List[f.Frame] = []
         child_fd = child_sock.fileno()
 
         def arrange_fds() -> None:
             os.dup2(child_fd, 3)
-            os.dup2(errors_write, 4)
+            os.dup2(log_write, 4)
 
         self.process = subprocess.Popen(
             [sys.executable, RUN_PY, "--app", app_spec, *args], cwd=self.dir,
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
             close_fds=False, preexec_fn=arrange_fds)
         child_sock.close()
-        os.close(errors_write)
+        os.close(log_write)
         test.addCleanup(self.close)
         self.sock.settimeout(TIMEOUT)
         self.decoder = f.FrameDecoder()
@@ -190,6 +210,25 @@ class RunnerProcess:
     def wait_exit(self) -> int:
         return self.process.wait(TIMEOUT)
 
+    def next_log(self) -> f.Log:
+        """The next LOG frame on the log pipe."""
+        while not self.log_pending:
+            data = self.log.read1(65536)
+            if not data:
+                raise AssertionError("the runner closed the log pipe while a frame was awaited")
+            self.log_pending.extend(self.log_decoder.feed(data))
+        frame = self.log_pending.pop(0)
+        self.test.assertIsInstance(frame, f.Log)
+        return frame
+
+    def logged(self) -> List[f.Log]:
+        """Every LOG frame still to come, up to the runner's exit."""
+        frames = list(self.log_pending)
+        self.log_pending = []
+        data = self.log.read()
+        frames.extend(self.log_decoder.feed(data))
+        return frames
+
     def stderr_until(self, text: bytes) -> bytes:
         """What the runner wrote to stderr, up to and including the first chunk with text."""
         seen = b""
@@ -210,7 +249,7 @@ class RunnerProcess:
             self.process.kill()
             self.process.wait()
         self.process.stderr.close()
-        self.errors.close()
+        self.log.close()
         self.sock.close()
 
 
@@ -219,7 +258,7 @@ class RunnerProcessTest(unittest.TestCase):
         runner = RunnerProcess(self, "app:application", "--threads", "2", "--window", "65536")
         hello = runner.next_frame()
         self.assertIsInstance(hello, f.Hello)
-        self.assertEqual(hello.version, 3)
+        self.assertEqual(hello.version, f.VERSION)
         self.assertEqual(runner.next_frame(), f.Ready(0, "wsgi"))
 
         runner.send(f.HttpRequest(5, True, "POST", "http", "1.1", b"/echo%20me", b"", b"",
@@ -230,7 +269,7 @@ class RunnerProcessTest(unittest.TestCase):
         self.assertEqual(head, f.HttpResponse(5, 201, [(b"content-type", b"text/plain")]))
         body = runner.read_body()
         self.assertEqual(body, b"echo:hello world|/echo me")
-        self.assertEqual(runner.errors.readline(), b"got 11 bytes\n")
+        self.assertEqual(runner.next_log(), f.Log(0, "wsgi.errors", 0, "", "got 11 bytes\n"))
 
         runner.send(f.Shutdown(0))
         self.assertEqual(runner.wait_exit(), 0)
@@ -324,7 +363,7 @@ class RunnerProcessTest(unittest.TestCase):
         self.assertEqual(runner.next_frame(),
                          f.HttpResponseBody(1, False, b"hello from startup"))
         self.assertEqual(runner.wait_exit(), 0)
-        self.assertIn(b"lifespan shutdown ran", runner.process.stderr.read())
+        self.assertIn(f.Log(0, "stderr", 0, "", "lifespan shutdown ran\n"), runner.logged())
 
     def test_a_failed_lifespan_startup_is_fatal_with_exit_code_3(self) -> None:
         runner = RunnerProcess(self, "app:failing_startup")
@@ -337,15 +376,16 @@ class RunnerProcessTest(unittest.TestCase):
         self.assertIsInstance(runner.next_frame(), f.Hello)
         self.assertEqual(runner.next_frame(), f.Ready(0, "asgi"))
 
-    def test_an_app_without_lifespan_gets_one_info_line_on_stderr(self) -> None:
+    def test_an_app_without_lifespan_gets_one_info_notice_of_the_runner(self) -> None:
         runner = RunnerProcess(self, "app:asgi2_app", "--interface", "asgi")
         self.assertIsInstance(runner.next_frame(), f.Hello)
         self.assertEqual(runner.next_frame(), f.Ready(0, "asgi"))
         runner.sock.shutdown(socket.SHUT_WR)
         self.assertEqual(runner.wait_exit(), 0)
-        lines = runner.process.stderr.read().splitlines()
-        self.assertEqual(len(lines), 1, lines)
-        self.assertIn(b"ASGI lifespan unsupported", lines[0])
+        logged = runner.logged()
+        self.assertEqual([(log.source, log.level) for log in logged], [("runner", 20)], logged)
+        self.assertIn("ASGI lifespan unsupported", logged[0].text)
+        self.assertEqual(runner.process.stderr.read(), b"")
 
     def loop_module(self, *args: str) -> str:
         """The module of the class of the loop the app runs on, with these runner options."""
@@ -395,7 +435,7 @@ class RunnerProcessTest(unittest.TestCase):
         # SHUTDOWN waits for the connection; the worker closes it (1001 when it drains).
         runner.send(f.WsClose(3, 1001, ""))
         self.assertEqual(runner.wait_exit(), 0)
-        self.assertIn(b"disconnect 1001", runner.process.stderr.read())
+        self.assertIn(f.Log(0, "stderr", 0, "", "disconnect 1001\n"), runner.logged())
 
     def test_writes_a_large_response_whole_before_it_exits_after_shutdown(self) -> None:
         size = 256 * 32 * 1024
@@ -429,6 +469,20 @@ class RunnerProcessTest(unittest.TestCase):
         runner.send(f.HttpRequest(1, False, "GET", "http", "1.1", b"/", b"", b"", None, None, []))
         self.assertEqual(runner.next_frame(), f.HttpResponse(1, 200, []))
         self.assertEqual(runner.read_body(), b"[]\n")
+
+    def test_sends_each_print_traceback_and_log_record_of_the_app_as_one_log_frame(self) -> None:
+        runner = RunnerProcess(self, "loud:application")
+        self.assertIsInstance(runner.next_frame(), f.Hello)
+        self.assertEqual(runner.next_log(), f.Log(0, "stdout", 0, "", "loading loud\n"))
+        self.assertEqual(runner.next_frame(), f.Ready(0, "wsgi"))
+        runner.send(f.HttpRequest(1, False, "GET", "http", "1.1", b"/", b"", b"", None, None, []))
+        self.assertEqual(runner.next_frame(), f.HttpResponse(1, 200, []))
+        self.assertEqual(runner.read_body(), b"logged")
+        printed, record, crashed = runner.next_log(), runner.next_log(), runner.next_log()
+        self.assertEqual((printed.source, printed.level), ("stderr", 0))
+        self.assertRegex(printed.text, r"^Traceback \(most recent call last\):\n(.*\n)+KeyError: 'missing'\n$")
+        self.assertEqual(record, f.Log(0, "stderr", 30, "shop", "stock low:\n  sku 7\n"))
+        self.assertRegex(crashed.text, r"^Exception in thread doomed:\n(.*\n)+ZeroDivisionError: division by zero\n$")
 
     def test_a_bad_command_line_is_fatal_with_exit_code_2(self) -> None:
         runner = RunnerProcess(self, "app:application", "--threads", "zero")

@@ -1,0 +1,211 @@
+import type { EncodableFrame, Frame } from '@bicorn/protocol';
+import { once } from 'node:events';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { request as httpRequest, type IncomingMessage } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { deferred, recordingLog, send, startServer, type ClientResponse, type TestServer } from '@bicorn/test-support';
+import { HttpRelay } from './http-relay.js';
+import { Spool } from './spool.js';
+
+const servers: TestServer[] = [];
+afterEach(async () => {
+  await Promise.all(servers.splice(0).map((server) => server.close()));
+});
+
+const settle = () => new Promise((resolve) => setImmediate(resolve));
+
+/** A server whose one request is relayed to a fake runner: the test plays the runner through `relay.onFrame`. */
+async function setup(options: { interface?: 'wsgi' | 'asgi'; window?: number } = {}) {
+  const frames: EncodableFrame[] = [];
+  const { log, entries } = recordingLog();
+  const relayed = deferred<HttpRelay>();
+  let ended = 0;
+  const server = await startServer((req, res) => {
+    const relay = new HttpRelay(7, { send: (frame) => frames.push(frame) }, req, res, {
+      window: options.window ?? 1 << 20,
+      rootPath: '',
+      interface: options.interface ?? 'asgi',
+      spool: new Spool(tmpdir(), 1 << 30),
+      log,
+      admit: () => Promise.resolve(true),
+      refused: () => undefined,
+      onStreamEnd: () => ended++,
+    });
+    relayed.resolve(relay);
+    void relay.start();
+  });
+  servers.push(server);
+  return { server, frames, entries, relay: relayed.promise, ended: () => ended };
+}
+
+const response = (headers: string[] = [], trailers = false): Frame => ({
+  type: 'http-response',
+  stream: 7,
+  trailers,
+  status: 200,
+  headers: headers.map((_, i) => i).filter((i) => i % 2 === 0).map((i) => [Buffer.from(headers[i] ?? ''), Buffer.from(headers[i + 1] ?? '')] as const),
+});
+const body = (text: string, more = false): Frame => ({ type: 'http-response-body', stream: 7, more, body: Buffer.from(text) });
+
+describe('HttpRelay', () => {
+  it("sends an ASGI app's request at once and is 'sent', its head kept, until a frame comes back", async () => {
+    const { server, frames, relay, ended } = await setup();
+    const answer = send(server.port, { path: '/items?q=1' });
+    const r = await relay;
+    await settle();
+    expect(frames).toMatchObject([{ type: 'http-request', stream: 7, more: false, method: 'GET', path: '/items', queryString: 'q=1' }]);
+    expect(r.phase).toMatchObject({ kind: 'sent', request: { stream: 7, path: '/items' } });
+    r.onFrame(response(['content-type', 'text/plain']));
+    expect(r.phase).toMatchObject({ kind: 'started', head: { status: 200 } });
+    r.onFrame(body('hello'));
+    const res = await answer;
+    expect([res.status, res.headers['content-length'], res.body.toString()]).toEqual([200, '5', 'hello']);
+    expect(r.phase.kind).toBe('closed');
+    expect(ended()).toBe(1);
+    // The runner ended the stream itself: nothing to tell it.
+    expect(frames.map((frame) => frame.type)).toEqual(['http-request']);
+  });
+
+  it("receives a WSGI app's body whole first, tells it the length, and keeps it until the app has the request", async () => {
+    const { server, frames, relay } = await setup({ interface: 'wsgi' });
+    const answer = send(server.port, { method: 'POST', body: ['hel', 'lo'], headers: { 'transfer-encoding': 'chunked' } });
+    const r = await relay;
+    while (frames.length < 3) await settle();
+    const [head] = frames;
+    expect(head).toMatchObject({ type: 'http-request', more: true });
+    expect(head?.type === 'http-request' && head.headers.join(' ')).toContain('content-length 5');
+    expect(frames.slice(1)).toMatchObject([
+      { type: 'http-body', more: true, body: Buffer.from('hello') },
+      { type: 'http-body', more: false },
+    ]);
+    // All sent, and the app has not answered: the request is still the relay's to give elsewhere.
+    expect(r.phase).toMatchObject({ kind: 'sent', body: { size: 5 } });
+    r.onFrame(response());
+    expect(r.phase.kind).toBe('started');
+    r.onFrame(body('ok'));
+    expect((await answer).body.toString()).toBe('ok');
+  });
+
+  it('sends a body within the runner credit, and takes a credit as the sign the app has the request', async () => {
+    const { server, frames, relay } = await setup({ window: 4 });
+    const answer = send(server.port, { method: 'POST', body: 'hello' });
+    const r = await relay;
+    while (frames.length < 2) await settle();
+    expect(frames.slice(1)).toMatchObject([{ type: 'http-body', more: true, body: Buffer.from('hell') }]);
+    r.onFrame({ type: 'credit', stream: 7, bytes: 4 });
+    expect(r.phase.kind).toBe('started');
+    while (frames.length < 4) await settle();
+    expect(frames.slice(2)).toMatchObject([
+      { type: 'http-body', more: true, body: Buffer.from('o') },
+      { type: 'http-body', more: false },
+    ]);
+    r.onFrame(response());
+    r.onFrame(body('ok'));
+    expect((await answer).body.toString()).toBe('ok');
+  });
+
+  it('relays a streamed response with its trailers, crediting the runner as the client takes it', async () => {
+    const { server, frames, relay } = await setup();
+    const res = await rawRequest(server.port, { te: 'trailers' }, (r) => {
+      r.onFrame(response(['trailer', 'x-sum'], true));
+      r.onFrame(body('one ', true));
+      r.onFrame(body('two', true));
+      expect(r.phase.kind).toBe('responding');
+      r.onFrame({ type: 'http-trailers', stream: 7, headers: [[Buffer.from('x-sum'), Buffer.from('9')]] });
+      expect(r.phase.kind).toBe('ending');
+    }, relay);
+    expect([res.body, res.trailers['x-sum'], res.headers.trailer]).toEqual(['one two', '9', 'x-sum']);
+    expect(frames.flatMap((frame) => (frame.type === 'credit' ? [frame.bytes] : [])).reduce((sum, bytes) => sum + bytes, 0)).toBe(7);
+  });
+
+  it('sends the trailers a pathsend announced once the file is out', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bicorn-relay-'));
+    const file = join(dir, 'page.txt');
+    writeFileSync(file, 'from the file');
+    try {
+      const { server, relay } = await setup();
+      const res = await rawRequest(server.port, { te: 'trailers' }, (r) => {
+        r.onFrame(response([], true));
+        r.onFrame({ type: 'http-pathsend', stream: 7, path: Buffer.from(file) });
+        r.onFrame({ type: 'http-trailers', stream: 7, headers: [[Buffer.from('x-sum'), Buffer.from('1')]] });
+      }, relay);
+      expect([res.body, res.trailers['x-sum']]).toEqual(['from the file', '1']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('answers 500 for an app that fails before its head went out, with its traceback in the log', async () => {
+    const { server, entries, relay } = await setup();
+    const answer = send(server.port);
+    (await relay).onFrame({ type: 'http-error', stream: 7, message: 'Traceback…\nKeyError\n' });
+    expect((await answer).status).toBe(500);
+    expect(entries.map((entry) => [entry.msg, (entry.data as { traceback?: unknown }).traceback])).toContainEqual(['exception in Python app', 'Traceback…\nKeyError\n']);
+  });
+
+  it('tells the runner when the client leaves mid-response', async () => {
+    const { server, frames, relay } = await setup();
+    const req = httpRequest({ host: '127.0.0.1', port: server.port, path: '/' });
+    req.on('error', () => undefined);
+    req.end();
+    const r = await relay;
+    r.onFrame(response());
+    r.onFrame(body('part', true));
+    const [res] = (await once(req, 'response')) as [IncomingMessage];
+    res.destroy();
+    await r.close();
+    expect(frames.at(-1)).toEqual({ type: 'http-disconnect', stream: 7 });
+    expect(r.phase.kind).toBe('closed');
+  });
+
+  it('answers 502 when destroyed before the response started, and cuts the connection once it has', async () => {
+    const before = await setup();
+    const answer = send(before.server.port);
+    const r = await before.relay;
+    await settle();
+    await r.destroy(new Error('the Python process died'));
+    expect((await answer).status).toBe(502);
+    expect(r.phase.kind).toBe('closed');
+
+    const after = await setup();
+    const cut = send(after.server.port);
+    const started = await after.relay;
+    started.onFrame(response());
+    started.onFrame(body('part', true));
+    await settle();
+    await started.destroy(new Error('the Python process died'));
+    const res: ClientResponse = await cut;
+    expect([res.status, res.complete]).toEqual([200, false]);
+  });
+
+  it('closes gracefully: close() resolves once the response is out, the same promise every call', async () => {
+    const { server, relay } = await setup();
+    const answer = send(server.port);
+    const r = await relay;
+    const closed = r.close();
+    expect(r.close()).toBe(closed);
+    r.onFrame(response());
+    r.onFrame(body('done'));
+    await closed;
+    expect((await answer).body.toString()).toBe('done');
+  });
+});
+
+interface RawResponse {
+  readonly body: string;
+  readonly headers: IncomingMessage['headers'];
+  readonly trailers: IncomingMessage['trailers'];
+}
+
+/** A request with the given headers; `play` runs the runner's side once the relay has it. */
+async function rawRequest(port: number, headers: Record<string, string>, play: (relay: HttpRelay) => void, relay: Promise<HttpRelay>): Promise<RawResponse> {
+  const req = httpRequest({ host: '127.0.0.1', port, path: '/', headers });
+  req.end();
+  play(await relay);
+  const [res] = (await once(req, 'response')) as [IncomingMessage];
+  const chunks: Buffer[] = [];
+  for await (const chunk of res) chunks.push(chunk as Buffer);
+  return { body: Buffer.concat(chunks).toString(), headers: res.headers, trailers: res.trailers };
+}

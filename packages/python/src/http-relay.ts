@@ -1,0 +1,444 @@
+// One HTTP request relayed to the Python app process: the request head and body go to the
+// runner as frames within its credit, and the frames of the response come back to the client
+// with the wire rules of protocol's send/SPEC.md applied. One state union says how far the
+// exchange has gone, so that whoever ends it early (the client leaving, the Python process
+// dying) knows what the app has seen. Runs in the worker, per request.
+import { declaredLength, failResponse, lengthViolation, sendEarlyHints, serviceUnavailable } from '@bicorn/gateway';
+import { assertNever, type Frame, type FrameOf, type LimitKind } from '@bicorn/protocol';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { requestKey } from './crash-suspects.js';
+import type { HostLog } from './log.js';
+import { RequestBody } from './request-body.js';
+import { requestFrame, type RequestFrame } from './request-head.js';
+import { ClientLeft, RequestStream, type BodySource } from './request-stream.js';
+import { ResponseSpool } from './response-spool.js';
+import { DEFAULT_HEAD, responseHead, writeHead, type ResponseHead } from './response-head.js';
+import type { FrameSink } from './runner-process.js';
+import { sendPythonFile } from './send-file.js';
+import { SpoolFull, type Spool } from './spool.js';
+
+/** A response whose head is due on the wire, and what its body has come to. */
+interface Sending {
+  readonly head: ResponseHead;
+  /** The app's Content-Length when the body must keep to it, and the body bytes so far. */
+  readonly declared: number | undefined;
+  sent: number;
+  /** The body's way to the client, once more than one frame of it came. */
+  spool: ResponseSpool | undefined;
+  /** A pathsend whose trailers are to follow: resolves whether the file went out. */
+  file: Promise<boolean> | undefined;
+}
+
+export type RelayPhase =
+  /**
+   * A WSGI app's body is being received whole, then the request waits until the app can start
+   * it: nothing has gone to the runner yet.
+   */
+  | { readonly kind: 'receiving' }
+  /**
+   * The request went to the runner, and no frame has come back: the app may not have seen it.
+   * Its head and (for a WSGI app) its whole body are kept, for whoever must serve it elsewhere.
+   */
+  | { readonly kind: 'sent'; readonly request: RequestFrame; readonly body: BodySource | undefined }
+  /** The app has the request (a frame came back); nothing of the response is on the wire yet. */
+  | { readonly kind: 'started'; readonly head: ResponseHead | undefined }
+  /** The response head is on the wire, and the runner sends the rest. */
+  | { readonly kind: 'responding'; readonly response: Sending }
+  /** The runner is done with the stream; the worker finishes the response (a spool draining, a file). */
+  | { readonly kind: 'ending'; readonly spool: ResponseSpool | undefined }
+  /** Over for the client: the response is out or failed, or the client left. */
+  | { readonly kind: 'closed' };
+
+export interface HttpRelayOptions {
+  /** Request body bytes the runner takes before it credits more. */
+  readonly window: number;
+  readonly rootPath: string;
+  /** The runner's interface: a WSGI app gets a body received whole, an ASGI app one as it comes. */
+  readonly interface: string;
+  /** Where a WSGI body waits on disk, within the worker's budget. */
+  readonly spool: Spool;
+  readonly log: HostLog;
+  /** Resolves true once the app can start the request; false: the queue timeout passed, or the client left. */
+  readonly admit: () => Promise<boolean>;
+  /** The request got a 503 for a limit. */
+  readonly refused: (kind: LimitKind) => void;
+  /**
+   * Called once, when the stream ends for the worker: no frame for it is wanted after that.
+   * `runnerStillBusy`: the app may still be running it, until the runner lets go of the stream.
+   */
+  readonly onStreamEnd: (runnerStillBusy: boolean) => void;
+}
+
+/** Whether the runner has let go of the frame's stream after sending it. */
+export function isLast(frame: Frame): boolean {
+  switch (frame.type) {
+    case 'http-response-body':
+      return !frame.more;
+    case 'http-trailers':
+    case 'http-pathsend':
+    case 'http-error':
+    case 'http-closed':
+      return true;
+    default:
+      return false;
+  }
+}
+
+const BODY_CHUNK = 256 * 1024;
+const EMPTY = Buffer.alloc(0);
+const BAD_GATEWAY = Buffer.from('Bad Gateway\n');
+const BAD_GATEWAY_HEADERS = { 'content-type': 'text/plain', 'content-length': BAD_GATEWAY.length, connection: 'close' };
+const CLOSED: RelayPhase = { kind: 'closed' };
+
+export class HttpRelay {
+  readonly #id: number;
+  readonly #runner: FrameSink;
+  readonly #req: IncomingMessage;
+  readonly #res: ServerResponse;
+  readonly #options: HttpRelayOptions;
+  #phase: RelayPhase = { kind: 'receiving' };
+  /** What is left of the request body to send, and the bytes the runner will still take. */
+  #upload: { readonly body: BodySource; window: number } | undefined;
+  #wakeUpload: (() => void) | undefined;
+  readonly #closed: Promise<void>;
+
+  constructor(id: number, runner: FrameSink, req: IncomingMessage, res: ServerResponse, options: HttpRelayOptions) {
+    this.#id = id;
+    this.#runner = runner;
+    this.#req = req;
+    this.#res = res;
+    this.#options = options;
+    this.#closed = new Promise((resolve) => res.once('close', resolve));
+    res.once('close', this.#onClose);
+  }
+
+  /** What identifies the request among those in flight at a crash: `METHOD path`. */
+  get key(): string {
+    return requestKey(this.#req.method, this.#req.url);
+  }
+
+  /** How far the exchange has gone; in 'sent', the request (and a WSGI body) the app may not have seen. */
+  get phase(): RelayPhase {
+    return this.#phase;
+  }
+
+  /**
+   * Sends the request once the app can start it, and its body as the runner credits it; a WSGI
+   * body is received whole first.
+   */
+  async start(): Promise<void> {
+    const req = this.#req;
+    const hasBody = req.headers['transfer-encoding'] !== undefined || (req.headers['content-length'] ?? '0') !== '0';
+    let body: BodySource | undefined;
+    if (hasBody && this.#options.interface === 'asgi') {
+      // ASGI apps read the body as it comes (and hear of a client that leaves mid-upload); it
+      // still moves only under credit, so neither side holds more than the window.
+      body = new RequestStream(req);
+    } else if (hasBody) {
+      body = await RequestBody.receive(req, this.#options.spool).catch((error: unknown) => {
+        // Past the spool budget, uploads are refused until files close; else the client left.
+        if (error instanceof SpoolFull) this.#refuse('spool-budget', { spoolDir: this.#options.spool.dir }, 'upload refused with 503: the spool budget is spent (see spool_budget)');
+        return undefined;
+      });
+      if (body === undefined) return;
+      // The relay may have been closed (or destroyed) while the body came.
+      if (this.#phaseKind() !== 'receiving') {
+        await body.destroy();
+        return;
+      }
+    }
+    // What the app receives, it has started: a request that cannot start yet waits here.
+    if (!(await this.#options.admit())) {
+      await body?.destroy();
+      if (this.#phaseKind() === 'receiving') this.#refuse('queue-timeout', {}, undefined);
+      return;
+    }
+    if (this.#phaseKind() !== 'receiving') {
+      await body?.destroy();
+      this.#options.onStreamEnd(false);
+      return;
+    }
+    const plan = body === undefined ? 'none' : body instanceof RequestBody ? body.size : 'streamed';
+    const request = requestFrame(this.#id, req, this.#options.rootPath, plan);
+    this.#phase = { kind: 'sent', request, body };
+    this.#runner.send(request);
+    if (body === undefined) return;
+    this.#upload = { body, window: this.#options.window };
+    await this.#pump();
+  }
+
+  /** A frame from the runner on this stream. */
+  onFrame(frame: Frame): void {
+    const phase = this.#phase;
+    // Any frame back means the app has the request.
+    if (phase.kind === 'sent') this.#leaveSent(phase, { kind: 'started', head: undefined });
+    try {
+      this.#onStreamFrame(frame);
+    } catch (error) {
+      // Something the app sent that node refuses (a header value, a body longer than its
+      // Content-Length): this response fails, the others go on.
+      this.#options.log.error({ err: error, method: this.#req.method, path: this.#req.url }, 'the Python app sent a response node cannot send');
+      if (this.#streamLive()) this.#endStream(!isLast(frame), CLOSED);
+      failResponse(this.#res);
+    }
+  }
+
+  /** Resolves once the exchange is over for the client; the same promise every call. */
+  close(): Promise<void> {
+    return this.#closed;
+  }
+
+  /**
+   * Ends the exchange now, because its app can no longer answer (its process is gone): a 502
+   * while nothing of the response is on the wire, else the connection cut. Resolves once the
+   * client has its answer.
+   */
+  destroy(reason: Error): Promise<void> {
+    const phase = this.#phase;
+    this.#options.log.debug({ err: reason, method: this.#req.method, path: this.#req.url, phase: phase.kind }, 'HTTP relay destroyed');
+    switch (phase.kind) {
+      case 'closed':
+        break;
+      case 'receiving':
+      case 'sent':
+      case 'started':
+        this.#endStream(false, CLOSED);
+        if (!this.#res.headersSent && !this.#res.destroyed) {
+          this.#res.writeHead(502, BAD_GATEWAY_HEADERS);
+          this.#res.end(BAD_GATEWAY);
+          break;
+        }
+        this.#res.socket?.resetAndDestroy();
+        break;
+      case 'responding':
+        this.#endStream(false, CLOSED);
+        this.#res.socket?.resetAndDestroy();
+        break;
+      case 'ending':
+        this.#phase = CLOSED;
+        this.#res.destroy();
+        break;
+      default:
+        assertNever(phase, 'relay phase');
+    }
+    return this.#closed;
+  }
+
+  /** Answers 503 for a limit, before anything went to the runner; `message`: the warning to log, if any. */
+  #refuse(kind: LimitKind, fields: Record<string, unknown>, message: string | undefined): void {
+    this.#phase = CLOSED;
+    if (this.#res.destroyed) return;
+    if (message !== undefined) this.#options.log.warn({ method: this.#req.method, path: this.#req.url, ...fields }, message);
+    this.#options.refused(kind);
+    serviceUnavailable(this.#res);
+  }
+
+  // A method, not the field: the phase changes while start() awaits the body.
+  #phaseKind(): RelayPhase['kind'] {
+    return this.#phase.kind;
+  }
+
+  #onStreamFrame(frame: Frame): void {
+    switch (frame.type) {
+      case 'http-response':
+        this.#onResponse(frame);
+        return;
+      case 'http-response-body':
+        this.#onBody(frame);
+        return;
+      case 'http-trailers':
+        this.#onTrailers(frame);
+        return;
+      case 'http-pathsend':
+        this.#onPathsend(frame);
+        return;
+      case 'http-early-hint':
+        sendEarlyHints(this.#res, frame.links.map((link) => link.toString('latin1')));
+        return;
+      case 'http-error':
+        this.#endStream(false, CLOSED);
+        this.#options.log.error({ method: this.#req.method, path: this.#req.url, traceback: frame.message }, 'exception in Python app');
+        failResponse(this.#res);
+        return;
+      case 'credit':
+        if (this.#upload !== undefined) {
+          this.#upload.window += frame.bytes;
+          this.#wakeUpload?.();
+        }
+        return;
+      default:
+        this.#options.log.error({ frame: frame.type, stream: frame.stream }, 'unexpected frame from the Python process');
+    }
+  }
+
+  #onResponse(frame: FrameOf<'http-response'>): void {
+    if (this.#phase.kind !== 'started') throw new Error(`HTTP_RESPONSE after the response head went out (${this.#phase.kind})`);
+    this.#phase = { kind: 'started', head: responseHead(frame, this.#res, this.#options.log) };
+  }
+
+  #onBody(frame: FrameOf<'http-response-body'>): void {
+    const response = this.#responding(frame.more ? undefined : frame.body.length);
+    const res = this.#res;
+    // The app's Content-Length is a promise to the client: a body that breaks it is cut, so
+    // that a keep-alive connection never carries bytes of one response into the next.
+    response.sent += frame.body.length;
+    checkLength(response, !frame.more);
+    if (!res.headersSent) writeHead(res, response.head, frame.more ? undefined : frame.body.length);
+    if (response.spool === undefined && !frame.more) {
+      // The whole body in one frame, the common case: nothing to pace.
+      this.#endStream(false, { kind: 'ending', spool: undefined });
+      res.end(frame.body);
+      return;
+    }
+    const spool = (response.spool ??= new ResponseSpool(
+      res,
+      (bytes) => {
+        if (this.#phase.kind === 'responding') this.#runner.send({ type: 'credit', stream: this.#id, bytes });
+      },
+      this.#options.spool,
+    ));
+    if (!frame.more) this.#endStream(false, { kind: 'ending', spool });
+    spool.write(frame.body, !frame.more);
+  }
+
+  #onTrailers(frame: FrameOf<'http-trailers'>): void {
+    const response = this.#responding(undefined);
+    const res = this.#res;
+    const { spool, file } = response;
+    // A file being sent writes the head itself, once it is open.
+    if (file === undefined) {
+      if (!res.headersSent) writeHead(res, response.head, undefined);
+      checkLength(response, true);
+    }
+    this.#endStream(false, { kind: 'ending', spool });
+    // Trailers go out with the last chunk; node drops them from a response that is not chunked.
+    const trailers = frame.headers.map(([name, value]) => [name.toString('latin1'), value.toString('latin1')] as [string, string]);
+    if (file !== undefined) {
+      void file.then((sent) => {
+        if (!sent) return;
+        res.addTrailers(trailers);
+        res.end();
+      });
+    } else if (spool === undefined) {
+      res.addTrailers(trailers);
+      res.end();
+    } else {
+      res.addTrailers(trailers);
+      spool.write(EMPTY, true);
+    }
+  }
+
+  #onPathsend(frame: FrameOf<'http-pathsend'>): void {
+    const phase = this.#phase;
+    if (phase.kind !== 'started') throw new Error(`HTTP_PATHSEND after the response head went out (${phase.kind})`);
+    const head = phase.head ?? DEFAULT_HEAD;
+    const file = sendPythonFile(this.#res, head, frame.path, this.#options.log);
+    // With trailers to come the stream goes on; else the file is the rest of the response.
+    if (head.trailers) this.#phase = { kind: 'responding', response: { head, declared: undefined, sent: 0, spool: undefined, file } };
+    else this.#endStream(false, { kind: 'ending', spool: undefined });
+  }
+
+  /** The response under way, its head now due on the wire; `wholeBody`: this frame is all of the body. */
+  #responding(wholeBody: number | undefined): Sending {
+    const phase = this.#phase;
+    if (phase.kind === 'responding') return phase.response;
+    if (phase.kind !== 'started') throw new Error(`a response frame in phase ${phase.kind}`);
+    const head = phase.head ?? DEFAULT_HEAD;
+    const response: Sending = { head, declared: declaredLength(this.#req.method === 'HEAD', head.status, head.headers), sent: 0, spool: undefined, file: undefined };
+    // A body in one frame goes out at once: it never waits in the 'responding' phase.
+    if (wholeBody === undefined) this.#phase = { kind: 'responding', response };
+    return response;
+  }
+
+  #streamLive(): boolean {
+    const kind = this.#phase.kind;
+    return kind === 'sent' || kind === 'started' || kind === 'responding';
+  }
+
+  /**
+   * The stream is over for the worker: tells the runner when it may still be working on it (a
+   * body the app never read keeps it open there too), stops the upload, and moves to `next`.
+   */
+  #endStream(runnerStillBusy: boolean, next: RelayPhase): void {
+    const phase = this.#phase;
+    const live = this.#streamLive();
+    if (phase.kind === 'sent') this.#leaveSent(phase, next);
+    else this.#phase = next;
+    const upload = this.#upload;
+    this.#upload = undefined;
+    this.#wakeUpload?.();
+    if (!live) return;
+    if (runnerStillBusy || upload !== undefined) this.#runner.send({ type: 'http-disconnect', stream: this.#id });
+    if (upload !== undefined) void upload.body.destroy();
+    this.#options.onStreamEnd(runnerStillBusy);
+  }
+
+  /** Leaves 'sent': a body kept for another server goes, unless it is still being sent (the upload destroys it at its end). */
+  #leaveSent(phase: Extract<RelayPhase, { kind: 'sent' }>, next: RelayPhase): void {
+    this.#phase = next;
+    if (phase.body !== undefined && this.#upload?.body !== phase.body) void phase.body.destroy();
+  }
+
+  /** Sends the body in frames within the runner's credit, waiting for credit between them. */
+  async #pump(): Promise<void> {
+    for (;;) {
+      const upload = this.#upload;
+      if (upload === undefined) return;
+      if (upload.window <= 0) {
+        await new Promise<void>((resolve) => {
+          this.#wakeUpload = resolve;
+        });
+        continue;
+      }
+      let piece: Buffer | null;
+      try {
+        piece = await upload.body.read(Math.min(upload.window, BODY_CHUNK));
+      } catch (error) {
+        // The client left (the response's 'close' tells the runner, whose app then gets
+        // http.disconnect), or the stream ended while the piece was on its way.
+        if (error instanceof ClientLeft || this.#upload !== upload) return;
+        throw error;
+      }
+      if (this.#upload !== upload) return;
+      if (piece === null) {
+        this.#upload = undefined;
+        this.#runner.send({ type: 'http-body', stream: this.#id, more: false, body: EMPTY });
+        // A body kept for another server stays until the app has the request.
+        if (this.#phase.kind !== 'sent') await upload.body.destroy();
+        return;
+      }
+      upload.window -= piece.length;
+      this.#runner.send({ type: 'http-body', stream: this.#id, more: true, body: piece });
+    }
+  }
+
+  readonly #onClose = (): void => {
+    const phase = this.#phase;
+    switch (phase.kind) {
+      case 'receiving':
+        // The body being received fails, and start() gives up.
+        this.#phase = CLOSED;
+        return;
+      case 'sent':
+      case 'started':
+      case 'responding':
+        this.#endStream(!this.#res.writableFinished, CLOSED);
+        void (phase.kind === 'responding' ? phase.response.spool?.destroy() : undefined);
+        return;
+      case 'ending':
+        this.#phase = CLOSED;
+        void phase.spool?.destroy();
+        return;
+      case 'closed':
+        return;
+      default:
+        assertNever(phase, 'relay phase');
+    }
+  };
+}
+
+/** Throws when the body so far breaks the app's Content-Length; `final`: it is the whole body. */
+function checkLength(response: Sending, final: boolean): void {
+  const rule = response.declared === undefined ? undefined : lengthViolation(response.declared, response.sent, final);
+  if (rule !== undefined) throw new Error(`the response breaks its Content-Length: ${rule}`);
+}

@@ -1,0 +1,62 @@
+// The worker's ServerResponse (createServer's ServerResponse option): adds the server's default
+// headers (Server, --header) to a response whose app did not set them, as its head is written,
+// and drops Date with --no-date-header. Added there rather than with setHeader on every
+// response, which would send every head down node's slower path (writeHead copies each header
+// once any was set one by one). Runs in the worker, one per response.
+import { ServerResponse, type IncomingMessage, type OutgoingHttpHeader, type OutgoingHttpHeaders } from 'node:http';
+import type { HeaderField } from './request-rules.js';
+
+type Headers = OutgoingHttpHeaders | OutgoingHttpHeader[];
+
+export function frontResponseClass<Request extends IncomingMessage>(defaults: readonly HeaderField[], sendDate: boolean): typeof ServerResponse<Request> {
+  return class FrontResponse extends ServerResponse<Request> {
+    constructor(req: Request) {
+      super(req);
+      if (!sendDate) this.sendDate = false;
+    }
+
+    override writeHead(statusCode: number, reasonOrHeaders?: string | Headers, headers?: Headers): this {
+      if (typeof reasonOrHeaders === 'string') return super.writeHead(statusCode, reasonOrHeaders, this.#withDefaults(headers));
+      return super.writeHead(statusCode, this.#withDefaults(reasonOrHeaders));
+    }
+
+    #withDefaults(headers: Headers | undefined): Headers | undefined {
+      if (Array.isArray(headers)) {
+        let list: OutgoingHttpHeader[] | undefined;
+        for (const [name, value] of defaults) if (this.#lacks(name, headers)) (list ??= headers.slice()).push(name, value);
+        return list ?? headers;
+      }
+      if (headers !== undefined) {
+        let object: OutgoingHttpHeaders | undefined;
+        for (const [name, value] of defaults) if (this.#lacks(name, headers)) (object ??= { ...headers })[name] = value;
+        return object ?? headers;
+      }
+      // No headers given: the defaults join those set one by one, if any, else they are the head.
+      const oneByOne = this.getHeaderNames().length > 0;
+      const list: string[] = [];
+      for (const [name, value] of defaults) {
+        if (!this.#lacks(name, undefined)) continue;
+        if (oneByOne) this.setHeader(name, value);
+        else list.push(name, value);
+      }
+      return list.length === 0 ? undefined : list;
+    }
+
+    #lacks(name: string, headers: Headers | undefined): boolean {
+      return !this.hasHeader(name) && !has(headers, name);
+    }
+  };
+}
+
+/** Whether writeHead's headers (a flat list, or an object) name `name` (lower-case), in any case. */
+function has(headers: Headers | undefined, name: string): boolean {
+  if (headers === undefined) return false;
+  if (Array.isArray(headers)) {
+    for (let i = 0; i < headers.length; i += 2) {
+      const key = headers[i];
+      if (typeof key === 'string' && key.length === name.length && key.toLowerCase() === name) return true;
+    }
+    return false;
+  }
+  return Object.keys(headers).some((key) => key.length === name.length && key.toLowerCase() === name);
+}
