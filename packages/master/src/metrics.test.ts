@@ -81,4 +81,27 @@ describe('the master metrics', () => {
     expect(text).toContain('bicorn_workers{state="hung"} 0\n');
     expect(text).toMatch(/^bicorn_master_process_cpu_user_seconds_total \d/m);
   });
+
+  it("count the workers' Python processes that died by cause, apart from worker restarts", async () => {
+    const { metrics, scrape } = setup([worker(1)]);
+    metrics.onEvent({ type: 'app-died', workerId: 1, cause: 'SIGSEGV' });
+    metrics.onEvent({ type: 'app-died', workerId: 1, cause: 'SIGSEGV' });
+    metrics.onEvent({ type: 'app-died', workerId: 1, cause: 'exit 13' });
+    const text = await scrape();
+    expect(text).toContain('bicorn_app_deaths_total{cause="SIGSEGV"} 2\n');
+    expect(text).toContain('bicorn_app_deaths_total{cause="exit 13"} 1\n');
+    expect(text).not.toMatch(/^bicorn_worker_restarts_total\{[^}]*\} [1-9]/m);
+  });
+
+  it('count the refusals of the queue timeout and the spool budget among the limit rejections, by their own kind', async () => {
+    const { metrics, scrape } = setup([worker(1)]);
+    const rejections = new Array<number>(limitKinds.length).fill(0);
+    rejections[limitKinds.indexOf('queue-timeout')] = 3;
+    rejections[limitKinds.indexOf('concurrency')] = 1;
+    metrics.onStats(1, stats(4, { ...counts({}, []), rejections }));
+    const text = await scrape();
+    expect(text).toContain('bicorn_limit_rejections_total{kind="queue-timeout"} 3\n');
+    expect(text).toContain('bicorn_limit_rejections_total{kind="concurrency"} 1\n');
+    expect(text).toContain('bicorn_limit_rejections_total{kind="spool-budget"} 0\n');
+  });
 });
