@@ -13,4 +13,15 @@ describe('crash suspects', () => {
     expect(suspects.isSuspect('GET /c', 30_001)).toBe(false);
     expect(suspects.isSuspect('GET /crash', 60_000)).toBe(false);
   });
+
+  it('acquits a request that ran to its end, however often it was in flight beside the killer', () => {
+    const suspects = new CrashSuspects();
+    suspects.record(['GET /exit', 'GET /ok'], 0);
+    suspects.record(['GET /exit', 'GET /ok'], 100);
+    suspects.acquit('GET /ok');
+    expect(suspects.isSuspect('GET /ok', 200)).toBe(false);
+    expect(suspects.isSuspect('GET /exit', 200)).toBe(true);
+    suspects.record(['GET /exit', 'GET /ok'], 300);
+    expect(suspects.isSuspect('GET /ok', 400)).toBe(false);
+  });
 });

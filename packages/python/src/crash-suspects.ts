@@ -30,6 +30,11 @@ export class CrashSuspects {
     }
   }
 
+  /** A request of this key ran to its end, and the process lived: it is no suspect (one often in flight beside a killer is not one). */
+  acquit(key: string): void {
+    this.#seen.delete(key);
+  }
+
   isSuspect(key: string, now: number): boolean {
     const seen = this.#seen.get(key);
     return seen !== undefined && seen.deaths >= SUSPECT_AFTER && now - seen.lastAt < MEMORY_MS;

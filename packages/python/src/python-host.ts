@@ -96,7 +96,10 @@ export class PythonHost {
         if (!this.#relays.delete(id)) return;
         // Its slot is free once the app has let go: now, or when the runner says so.
         if (runnerStillBusy) this.#letGo.add(id);
-        else this.#gate.release();
+        else {
+          this.#suspects.acquit(relay.key);
+          this.#gate.release();
+        }
       },
     });
     relay.start().catch((error: unknown) => {
@@ -158,14 +161,17 @@ export class PythonHost {
    * queue timeout passed (the relay answers 503) or the client left.
    */
   async #admit(id: number, relay: HttpRelay, req: IncomingMessage, res: ServerResponse): Promise<boolean> {
-    if (!(await this.#gate.take(relay.key, () => !res.destroyed))) {
-      if (!res.destroyed) this.#log.warn({ method: req.method, path: req.url, waiting: this.#gate.waiting }, 'the app did not start the request within queue_timeout; answering 503');
-      return false;
-    }
-    // The gate lets nothing start while no Python process is there.
-    if (res.destroyed || this.#runner === undefined) {
-      this.#gate.release();
-      return false;
+    for (;;) {
+      if (!(await this.#gate.take(relay.key, () => !res.destroyed))) {
+        if (!res.destroyed) this.#log.warn({ method: req.method, path: req.url, waiting: this.#gate.waiting }, 'the app did not start the request within queue_timeout; answering 503');
+        return false;
+      }
+      if (res.destroyed) {
+        this.#gate.release();
+        return false;
+      }
+      if (this.#runner !== undefined) break;
+      // The process died between the gate's yes and now, and the slot with it: wait for the next.
     }
     this.#relays.set(id, relay);
     return true;

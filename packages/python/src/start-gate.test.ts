@@ -102,4 +102,22 @@ describe('the start gate', () => {
     await suspect;
     expect(order).toEqual(['innocent', 'suspect']);
   });
+
+  it('runs a suspect alone: not beside requests in flight, and none beside it, even for an app without a thread limit', async () => {
+    const { gate: g } = gate(Infinity, 0);
+    expect(await g.take('GET /', () => true)).toBe(true);
+    const order: string[] = [];
+    const suspect = g.take('GET /crash', () => true).then(() => order.push('suspect'));
+    await Promise.resolve();
+    expect(order).toEqual([]);
+    g.release();
+    await suspect;
+    expect(g.free).toBe(false);
+    const after = g.take('GET /', () => true).then(() => order.push('after'));
+    await Promise.resolve();
+    expect(order).toEqual(['suspect']);
+    g.release();
+    await after;
+    expect(order).toEqual(['suspect', 'after']);
+  });
 });

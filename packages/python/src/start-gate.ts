@@ -6,7 +6,10 @@
 // after a crash they wait too, for the new one. A suspect (crash-suspects.ts) waits behind all
 // the others, and a new process takes one only once it has served as long as its boot took:
 // a flood of requests that kill the app then leaves it serving at least half of the time, and
-// the other requests wait no longer than a boot. Runs in the worker.
+// the other requests wait no longer than a boot. A suspect runs alone: it starts only when the
+// app runs nothing else, and nothing else starts until it is done, so that the crash it may
+// cause costs no other request (an ASGI app runs every request in one process, and a WSGI app
+// with several threads too). Runs in the worker.
 
 export interface StartGateOptions {
   /** Requests the app runs at once: its threads (WSGI), or Infinity (ASGI). */
@@ -30,6 +33,8 @@ export class StartGate {
   readonly #options: StartGateOptions;
   readonly #waiting: Waiter[] = [];
   #busy = 0;
+  /** A suspect is running, alone. */
+  #suspectRunning = false;
   #responsive = true;
   /** The app's process is there: false from its death until its replacement is ready. */
   #up = true;
@@ -74,7 +79,10 @@ export class StartGate {
   }
 
   release(): void {
-    this.#busy--;
+    // Never below 0: a slot taken just before a death (suspend) may be given back after it.
+    this.#busy = Math.max(0, this.#busy - 1);
+    // A suspect runs alone: once nothing runs, it is done.
+    if (this.#busy <= 0) this.#suspectRunning = false;
     this.#admit();
     this.#options.onChange();
   }
@@ -83,6 +91,7 @@ export class StartGate {
   suspend(): void {
     this.#up = false;
     this.#busy = 0;
+    this.#suspectRunning = false;
     this.#options.onChange();
   }
 
@@ -114,7 +123,7 @@ export class StartGate {
   }
 
   #canStart(): boolean {
-    return this.#up && this.#responsive && this.#busy < this.#options.slots;
+    return this.#up && this.#responsive && !this.#suspectRunning && this.#busy < this.#options.slots;
   }
 
   #admit(): void {
@@ -129,14 +138,17 @@ export class StartGate {
         continue;
       }
       this.#busy++;
+      if (this.#options.isSuspect(waiter.key)) this.#suspectRunning = true;
       waiter.resolve(true);
     }
   }
 
-  /** The first waiter that is no suspect; else the first suspect, once suspects may start; else -1. */
+  /** The first waiter that is no suspect; else the first suspect, once suspects may start and nothing runs; else -1. */
   #nextWaiter(): number {
     const innocent = this.#waiting.findIndex((w) => !this.#options.isSuspect(w.key));
     if (innocent !== -1) return innocent;
+    // release() lets it in once the requests that run now are done.
+    if (this.#busy > 0) return -1;
     const wait = this.#suspectsFrom - Date.now();
     if (wait <= 0) return 0;
     clearTimeout(this.#suspectTimer);
