@@ -6,6 +6,7 @@ describe('crash suspects', () => {
     const suspects = new CrashSuspects();
     suspects.record([requestKey('GET', '/crash?n=1')], 0);
     expect(suspects.isSuspect('GET /crash', 1)).toBe(true);
+    for (const key of ['GET /a', 'GET /b', 'GET /c']) suspects.acquit(key);
     suspects.record(['GET /a', 'GET /b'], 0);
     expect(suspects.isSuspect('GET /a', 1)).toBe(false);
     suspects.record(['GET /a', 'GET /c'], 30_000);
@@ -23,5 +24,13 @@ describe('crash suspects', () => {
     expect(suspects.isSuspect('GET /exit', 200)).toBe(true);
     suspects.record(['GET /exit', 'GET /ok'], 300);
     expect(suspects.isSuspect('GET /ok', 400)).toBe(false);
+  });
+
+  it('suspects at its first death a request in flight that never ran to its end, and not one that did', () => {
+    const suspects = new CrashSuspects();
+    suspects.acquit('GET /ok');
+    suspects.record(['GET /exit', 'GET /ok'], 0);
+    expect(suspects.isSuspect('GET /exit', 1)).toBe(true);
+    expect(suspects.isSuspect('GET /ok', 1)).toBe(false);
   });
 });
