@@ -415,7 +415,7 @@ export class Arbiter<C extends ArbiterConfig> {
     switch (state.kind) {
       case 'booting':
       case 'boot-failed':
-        this.#onBootFailure(entry, state.kind === 'boot-failed' ? state : { exitCode: ExitCode.WorkerBoot, message: `worker ${String(workerId)} ${describeExit(code, signal)} before it was ready; see the log above` });
+        this.#onBootFailure(entry, state.kind === 'boot-failed' ? state : { exitCode: ExitCode.WorkerBoot, message: `worker ${String(workerId)} ${describeExit(code, signal)} before it was ready; see the log above` }, { code, signal });
         return;
       case 'ready':
       case 'retiring':
@@ -430,11 +430,12 @@ export class Arbiter<C extends ArbiterConfig> {
   #onSpawnFailed(workerId: number, reason: string): void {
     const entry = this.#workers.remove(workerId);
     if (entry === undefined || entry.state.kind === 'stopping' || this.#phase.kind === 'stopping') return;
-    this.#onBootFailure(entry, { exitCode: ExitCode.WorkerBoot, message: `cannot start worker process ${String(workerId)}: ${reason}; is the machine out of processes or memory? (see -w)` });
+    this.#onBootFailure(entry, { exitCode: ExitCode.WorkerBoot, message: `cannot start worker process ${String(workerId)}: ${reason}; is the machine out of processes or memory? (see -w)` }, { code: null, signal: null });
   }
 
   /** A worker that never became ready: a back-off for its slot, and past the limit a stop. */
-  #onBootFailure(entry: WorkerEntry, failure: { readonly exitCode: ExitCode; readonly message: string }): void {
+  /** `exit`: how its process ended (nothing when it could not be spawned). */
+  #onBootFailure(entry: WorkerEntry, failure: { readonly exitCode: ExitCode; readonly message: string }, exit: { readonly code: number | null; readonly signal: NodeJS.Signals | null }): void {
     const workerId = entry.handle.id;
     this.#countDeath('boot');
     const phase = this.#phase;
@@ -443,7 +444,7 @@ export class Arbiter<C extends ArbiterConfig> {
       return;
     }
     if (phase.kind === 'starting') {
-      this.#options.log.error({ workerId, reason: failure.message }, 'worker failed to boot');
+      this.#options.log.error({ workerId, ...exit, reason: failure.message }, 'worker failed to boot');
       this.#halt(new BicornError('WORKER_BOOT_FAILED', { workerId, ...failure }));
       return;
     }
