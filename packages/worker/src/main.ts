@@ -35,6 +35,13 @@ process.once('disconnect', () => {
   onMasterGone();
 });
 
+// Until it serves, the master stops this worker with SIGTERM (it reads no message while the app
+// loads): a stop it asked for, so a clean exit. The Python process follows as its pipe closes.
+const stopWhileBooting = (): void => {
+  process.exit(ExitCode.Ok);
+};
+process.once('SIGTERM', stopWhileBooting);
+
 const boot = await handshake();
 // A master that stops while this worker starts (another worker failed to boot) says stop first.
 if (boot.type === 'stop') process.exit(ExitCode.Ok);
@@ -61,6 +68,7 @@ try {
   await send({ type: 'boot-failed', exitCode, message });
   process.exit(exitCode);
 }
+process.off('SIGTERM', stopWhileBooting);
 const { config, log, server } = worker;
 const loads = new LoadReporter(() => worker.load(), (message) => void send(message));
 worker.watchLoad(() => {
