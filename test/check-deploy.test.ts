@@ -2,8 +2,8 @@
 // unusable config or file), the supervisor files it reads, and Django's own checks run by the
 // project's interpreter in the project's environment.
 import { spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { fixture, repoRoot, runBicorn } from './support/bicorn-process.js';
 import { tempDir } from './support/temp-dir.js';
@@ -112,6 +112,19 @@ describe.skipIf(!hasDjango)(djangoSuite, () => {
     const { code, stdout } = await runBicorn(['check', '--deploy', '--pythonpath', dir, '-e', 'DJANGO_SETTINGS_MODULE=deploysettings', ...project], { cwd: deployDir() });
     expect(stdout).not.toContain('[django');
     expect(code).toBe(0);
+  });
+
+  it("finds a collected STATIC_ROOT that no --static serves, and is satisfied once one does", async () => {
+    const dir = tempDir('bicorn-deploy-static-');
+    const staticRoot = join(dir, 'collected');
+    mkdirSync(staticRoot);
+    writeFileSync(join(dir, 'staticsettings.py'), `from mysite.settings import *  # noqa: F403\nSTATIC_ROOT = ${JSON.stringify(staticRoot)}\nSTATIC_URL = "/assets/"\n`);
+    const withSettings = ['--pythonpath', dir, '-e', 'DJANGO_SETTINGS_MODULE=staticsettings', ...project];
+    const unserved = await runBicorn(['check', '--deploy', ...withSettings], { cwd: deployDir() });
+    expect(unserved.stdout).toContain(`\nwarning [static-root] Django's STATIC_ROOT (${staticRoot}) has collected files, but no static mount serves it`);
+    expect(unserved.stdout).toContain(`add --static /assets/=${relative(fixture('django_project'), staticRoot)} `);
+    const served = await runBicorn(['check', '--deploy', '--static', `/assets/=${staticRoot}`, ...withSettings], { cwd: deployDir() });
+    expect(served.stdout).not.toContain('[static-root]');
   });
 
   it("reports a project whose checks cannot run as an error, with Django's last line", async () => {

@@ -1,11 +1,14 @@
 // --metrics-bind end to end: the master's /metrics over all workers, scraped while they serve,
 // die, reload and time out.
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BicornProcess, fixture } from './support/bicorn-process.js';
 import { get } from './support/http.js';
 import { pollUntil } from './support/poll.js';
 import { hasPython, servePython } from './support/python.js';
+import { tempDir } from './support/temp-dir.js';
 import { openWs, wsUrl } from './support/websocket.js';
 
 async function serveWithMetrics(args: readonly string[]): Promise<{ bicorn: BicornProcess; url: string; metrics: string }> {
@@ -60,6 +63,19 @@ describe('/metrics', () => {
     const series = text.split('\n').filter((l) => l !== '' && !l.startsWith('#'));
     expect(series.filter((l) => /\/|x=1|worker="[^12]"/.test(l))).toEqual([]);
     expect(series.every((l) => l.startsWith('bicorn_'))).toBe(true);
+    expect((await bicorn.stop()).code).toBe(0);
+  });
+
+  it('counts files served by --static apart, and among the requests', async () => {
+    const dir = tempDir('bicorn-metrics-static-');
+    mkdirSync(join(dir, 'assets'));
+    writeFileSync(join(dir, 'assets', 'site.css'), 'body { color: red }');
+    const { bicorn, url, metrics } = await serveWithMetrics(['--static', `/static/=${join(dir, 'assets')}`, fixture('apps/fetch.mjs')]);
+    for (let i = 0; i < 3; i++) expect(await send(`${url}/static/site.css`, 'GET')).toBe(200);
+    expect(await send(`${url}/app`, 'GET')).toBe(200);
+    const text = await scrapeUntil(metrics, 'bicorn_http_request_duration_seconds_count', 4);
+    expect(value(text, 'bicorn_static_responses_total')).toBe(3);
+    expect(value(text, 'bicorn_http_requests_total{method="GET",status="2xx",interface="fetch"}')).toBe(4);
     expect((await bicorn.stop()).code).toBe(0);
   });
 

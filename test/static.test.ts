@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
@@ -62,6 +63,28 @@ describe('static files served by the worker', () => {
       ['GET', '/', 200, false],
       ['GET', '/static/app.css%00.txt', 400, true],
     ]);
+    expect((await bicorn.stop()).code).toBe(0);
+  });
+
+  it('takes off the root path a trusted proxy forwards (X-Forwarded-Prefix) before matching, as root_path', async () => {
+    const dir = project();
+    const bicorn = new BicornProcess(['-b', '127.0.0.1:0', '--chdir', dir, '--static', '/static/=public', '--forwarder-headers', 'x-forwarded-prefix', fixture('apps/fetch.mjs')]);
+    const url = await bicorn.listening();
+    const fetchWith = (path: string, headers: Record<string, string>) =>
+      new Promise<{ status: number; body: string }>((resolve, reject) => {
+        request(`${url}${path}`, { headers, agent: false }, (res) => {
+          let body = '';
+          res.setEncoding('utf8');
+          res.on('data', (chunk: string) => (body += chunk));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+        })
+          .on('error', reject)
+          .end();
+      });
+    // The proxy kept its prefix on the path: the file is found under it, for this request only.
+    expect(await fetchWith('/shop/static/app.css', { 'X-Forwarded-Prefix': '/shop' })).toEqual({ status: 200, body: CSS });
+    expect(await fetchWith('/static/app.css', { 'X-Forwarded-Prefix': '/shop' })).toEqual({ status: 200, body: CSS });
+    expect((await fetchWith('/shop/static/app.css', {})).body).toMatch(/^fetch \d+$/);
     expect((await bicorn.stop()).code).toBe(0);
   });
 

@@ -140,12 +140,27 @@ describe('the deployment checklist', () => {
       { level: 'critical', id: 'security.E100', object: 'mysite', message: 'Bad.', hint: 'Fix it.' },
       { level: 'info', id: 'app.I001', object: '?', message: 'Note.', hint: undefined },
     ] as const;
-    const checked = check({ facts: { django: { kind: 'checked', issues } } });
+    const checked = check({ facts: { django: { kind: 'checked', issues, statics: undefined } } });
     expect(ids(checked)).toEqual(['warning django:security.W004', 'error django:security.E100', 'info django:app.I001']);
     expect(checked[1]).toMatchObject({ message: 'mysite: Bad.', fix: 'Fix it.' });
     expect(ids(check({ facts: { django: { kind: 'failed', reason: 'ModuleNotFoundError' } } }))).toEqual(['error django']);
     const absent = check({ facts: { django: { kind: 'absent', reason: 'no manage.py in /app' } } });
     expect(ids(absent)).toEqual(['info django']);
     expect(fails(absent)).toBe(false);
+  });
+
+  it("finds Django's collected static files that no static mount serves, unless a CDN's URL links to them", () => {
+    const statics = (root: string | null, url: string | null, exists = true) => ({ django: { kind: 'checked', issues: [], statics: { appDir: '/srv/mysite', root: root === null ? null : { path: root, exists }, url } } }) as const;
+    const [unserved] = check({ facts: statics('/srv/mysite/staticfiles', '/assets/') });
+    expect(unserved).toMatchObject({ severity: 'warning', id: 'static-root', fix: expect.stringContaining('--static /assets/=staticfiles') as unknown });
+    expect(check({ facts: statics('/srv/mysite/staticfiles', 'assets') })[0]?.fix).toContain('--static /assets/=staticfiles');
+    const mounted = { static: given(['/static/=staticfiles']), chdir: given('/srv/mysite') };
+    expect(check({ cli: mounted, facts: statics('/srv/mysite/staticfiles', '/static/') })).toEqual([]);
+    expect(check({ cli: { static: given(['/static/=/srv/mysite/staticfiles']) }, facts: statics('/srv/mysite/staticfiles', '/static/') })).toEqual([]);
+    expect(check({ facts: statics('/srv/mysite/staticfiles', 'https://cdn.example.com/static/') })).toEqual([]);
+    expect(check({ facts: statics('/srv/mysite/staticfiles', '//cdn.example.com/static/') })).toEqual([]);
+    // Not collected yet, or no STATIC_ROOT: nothing to serve.
+    expect(check({ facts: statics('/srv/mysite/staticfiles', '/static/', false) })).toEqual([]);
+    expect(check({ facts: statics(null, '/static/') })).toEqual([]);
   });
 });

@@ -1,7 +1,8 @@
 // The deployment checklist of `bicorn check --deploy`: one small pure rule per point, each reading
 // the frozen config (with where each value came from) and the facts gathered at the edge
 // (deploy-check.ts), each returning its findings. A new point is a new rule in `rules`.
-import { describeSource, parseBind, settings, type LoadedConfig, type SettingKey } from '@bicorn/config';
+import { describeSource, parseBind, settings, staticMounts, type LoadedConfig, type SettingKey } from '@bicorn/config';
+import { relative, resolve } from 'node:path';
 import type { DjangoFacts, DjangoLevel } from './django-check.js';
 import { STOP_SLACK_S } from './systemd-unit.js';
 import type { Cpus, RunAs, StopDeadline } from './supervisor-files.js';
@@ -169,8 +170,26 @@ const djangoChecks: Rule = (input) => {
   }
 };
 
+/**
+ * Django's collected static files exist but no --static mount serves them: with DEBUG off
+ * Django serves none, so every stylesheet and script 404s unless a proxy or a CDN has them.
+ */
+const djangoStaticRoot: Rule = (input) => {
+  const { django } = input.facts;
+  if (django.kind !== 'checked' || django.statics?.root?.exists !== true) return [];
+  const { appDir, root, url } = django.statics;
+  // An absolute STATIC_URL is a CDN's or another host's: not this server's to serve.
+  if (url !== null && /^([a-z][a-z0-9+.-]*:)?\/\//i.test(url)) return [];
+  if (staticMounts(input.loaded.config.static).some((mount) => resolve(appDir, mount.directory) === root.path)) return [];
+  const prefix = url === null || url === '' ? '/static/' : `/${url.replace(/^\/+|\/+$/g, '')}/`;
+  const directory = relative(appDir, root.path) || '.';
+  return [
+    finding('warning', 'static-root', `Django's STATIC_ROOT (${root.path}) has collected files, but no static mount serves it: with DEBUG off Django serves none of them`, `add --static ${prefix}=${directory} (static: ["${prefix}=${directory}"] in the config file), or serve that folder from your proxy or CDN`),
+  ];
+};
+
 /** The checklist, in the order it prints. */
-const rules: readonly Rule[] = [runsAsRoot, reloadOn, debugLogs, publicPlainHttp, forwardedFromAnyone, literalSecrets, workersForCpus, stopDeadlines, noAccessLog, noMetrics, djangoChecks];
+const rules: readonly Rule[] = [runsAsRoot, reloadOn, debugLogs, publicPlainHttp, forwardedFromAnyone, literalSecrets, workersForCpus, stopDeadlines, noAccessLog, noMetrics, djangoChecks, djangoStaticRoot];
 
 export function runChecklist(input: ChecklistInput): Finding[] {
   return rules.flatMap((rule) => rule(input));

@@ -1,6 +1,7 @@
 // Django's own deployment checklist for `bicorn check --deploy`: `manage.py check --deploy
 // --fail-level WARNING`, run by the app's interpreter in the app's environment, as a worker would
-// run the app (never in the master), and its report read back issue by issue.
+// run the app (never in the master), and its report read back issue by issue; then where the
+// project's collected static files are (STATIC_ROOT, STATIC_URL), for the static-files point.
 import { appKind, type Config, type Env } from '@bicorn/config';
 import { isBicornError } from '@bicorn/protocol';
 import { appEnvironment, findInterpreter } from '@bicorn/python';
@@ -25,9 +26,18 @@ export type DjangoFacts =
   | { readonly kind: 'not-django' }
   /** The app looks like a Django project's, but there is no manage.py in its directory here. */
   | { readonly kind: 'absent'; readonly reason: string }
-  | { readonly kind: 'checked'; readonly issues: readonly DjangoIssue[] }
+  | { readonly kind: 'checked'; readonly issues: readonly DjangoIssue[]; readonly statics: DjangoStatics | undefined }
   /** manage.py could not run its checks: the settings fail to import, no interpreter. */
   | { readonly kind: 'failed'; readonly reason: string };
+
+/** Where collectstatic writes and the URL the pages link to; undefined when the settings could not say. */
+export interface DjangoStatics {
+  /** The project's directory, which static mounts are relative to (chdir). */
+  readonly appDir: string;
+  /** STATIC_ROOT as an absolute path, and whether it exists here; null when unset. */
+  readonly root: { readonly path: string; readonly exists: boolean } | null;
+  readonly url: string | null;
+}
 
 /** Long enough for a large project's imports on a busy machine. */
 const CHECK_TIMEOUT_MS = 120_000;
@@ -53,7 +63,24 @@ export function runDjangoCheck(config: Config, env: Env, cwd: string): DjangoFac
     const lastLine = run.stderr.trim().split('\n').at(-1) ?? '';
     return { kind: 'failed', reason: `${manage} check exited with ${String(run.status ?? run.signal)}: ${lastLine}` };
   }
-  return { kind: 'checked', issues };
+  return { kind: 'checked', issues, statics: readStatics(python, manage, appDir, appEnv) };
+}
+
+const STATICS_SCRIPT = 'import json; from django.conf import settings as s; print(json.dumps([None if s.STATIC_ROOT is None else str(s.STATIC_ROOT), s.STATIC_URL]))';
+
+function readStatics(python: string, manage: string, appDir: string, appEnv: Record<string, string>): DjangoStatics | undefined {
+  const run = spawnSync(python, [manage, 'shell', '--no-startup', '-c', STATICS_SCRIPT], { cwd: appDir, env: appEnv, encoding: 'utf8', timeout: CHECK_TIMEOUT_MS });
+  if (run.status !== 0) return undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(run.stdout.trim().split('\n').at(-1) ?? '');
+  } catch {
+    return undefined;
+  }
+  if (!Array.isArray(parsed)) return undefined;
+  const [root, url] = parsed as unknown[];
+  const path = typeof root === 'string' && root !== '' ? resolve(appDir, root) : null;
+  return { appDir, root: path === null ? null : { path, exists: existsSync(path) }, url: typeof url === 'string' ? url : null };
 }
 
 /** A Django project's app (`mysite.wsgi:application`), or DJANGO_SETTINGS_MODULE in its environment. */

@@ -375,7 +375,7 @@ export const settings = {
     flags: ['--access-logformat'],
     type: optional(text('<format|json>')),
     default: null,
-    doc: 'The access line: gunicorn\'s atoms, such as `%(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s"` (also `%(m)s %(U)s %(q)s %(H)s %(B)s %(T)s %(D)s %(M)s %(L)s %(p)s`, `%({header}i)s`, `%({header}o)s` and `%({VAR}e)s` for the CGI variables of the request), or `json` for one JSON object per line. Default: JSON lines when the log format is JSON, else a short readable line. The client address (`h`) is the one a trusted proxy forwarded.',
+    doc: 'The access line: gunicorn\'s atoms, such as `%(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s"` (also `%(m)s %(U)s %(q)s %(H)s %(B)s %(T)s %(D)s %(M)s %(L)s %(p)s`, `%({header}i)s`, `%({header}o)s` and `%({VAR}e)s` for the CGI variables of the request; `%({bicorn.static}e)s` is `static` for a file served by --static, else `-`), or `json` for one JSON object per line. Default: JSON lines when the log format is JSON, else a short readable line. The client address (`h`) is the one a trusted proxy forwarded.',
   }),
   error_log: setting({
     section: 'Logging',

@@ -11,7 +11,7 @@ function counts(requests: Record<string, number>, durations: number[] = []): Req
   }
   const buckets = new Array<number>(durationBuckets.length + 1).fill(0);
   for (const [i, n] of durations.entries()) buckets[i] = n;
-  return { requests: byIndex, durations: buckets, durationSeconds: 0.5, requestBytes: 300, responseBytes: 4000, timeouts: 1, rejections: new Array<number>(limitKinds.length).fill(0) };
+  return { requests: byIndex, durations: buckets, durationSeconds: 0.5, requestBytes: 300, responseBytes: 4000, timeouts: 1, staticResponses: 2, rejections: new Array<number>(limitKinds.length).fill(0) };
 }
 
 function stats(served: number, requestCounts: RequestCounts | null): WorkerStats {
@@ -44,6 +44,7 @@ describe('the master metrics', () => {
     expect(text).toContain('bicorn_http_request_duration_seconds_count 5\n');
     expect(text).toContain('bicorn_http_response_bytes_total 12000\n');
     expect(text).toContain('bicorn_request_timeouts_total 3\n');
+    expect(text).toContain('bicorn_static_responses_total 6\n');
     expect(text).toContain('bicorn_python_cpu_seconds_total{worker="1"} 0.5\n');
     for (const line of text.split('\n').filter((l) => l.startsWith('bicorn_') && !l.startsWith('bicorn_master_'))) expect(line).not.toMatch(/path=|\/|id=/);
   });

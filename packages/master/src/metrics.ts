@@ -23,6 +23,7 @@ export class MasterMetrics {
   readonly #requestBytes: Counter;
   readonly #responseBytes: Counter;
   readonly #timeouts: Counter;
+  readonly #staticResponses: Counter;
   readonly #rejections: Counter<'kind'>;
   readonly #restarts: Counter<'cause'>;
   readonly #appDeaths: Counter<'cause'>;
@@ -45,6 +46,7 @@ export class MasterMetrics {
     this.#requestBytes = new Counter({ name: 'bicorn_http_request_bytes_total', help: 'Bytes read from clients for HTTP requests, heads included.', registers });
     this.#responseBytes = new Counter({ name: 'bicorn_http_response_bytes_total', help: 'Bytes written to clients for HTTP responses, heads included.', registers });
     this.#timeouts = new Counter({ name: 'bicorn_request_timeouts_total', help: 'Requests ended by request_timeout (504, or a cut connection).', registers });
+    this.#staticResponses = new Counter({ name: 'bicorn_static_responses_total', help: 'Responses served from --static directories (also counted in bicorn_http_requests_total).', registers });
     this.#rejections = new Counter({ name: 'bicorn_limit_rejections_total', help: 'Requests and messages refused for a limit, by kind.', labelNames: ['kind'], registers });
     this.#restarts = new Counter({ name: 'bicorn_worker_restarts_total', help: 'Workers replaced, by cause: how they died, or why they were recycled.', labelNames: ['cause'], registers });
     this.#appDeaths = new Counter({
@@ -104,6 +106,7 @@ export class MasterMetrics {
     this.#requestBytes.inc(counts.requestBytes);
     this.#responseBytes.inc(counts.responseBytes);
     this.#timeouts.inc(counts.timeouts);
+    this.#staticResponses.inc(counts.staticResponses);
     for (const [at, count] of counts.rejections.entries()) if (count > 0) this.#rejections.inc({ kind: limitKinds[at] ?? 'other' }, count);
   }
 

@@ -9,6 +9,7 @@ const counts = {
   requestBytes: 100,
   responseBytes: 2000,
   timeouts: 0,
+  staticResponses: 3,
   rejections: new Array<number>(limitKinds.length).fill(0),
 };
 const stats = { type: 'stats', interface: 'wsgi', served: 12, inFlight: 1, webSockets: 0, rss: 50_000_000, pythonPid: 42, pythonRss: 30_000_000, pythonCpuSeconds: 0.5, loopLagSeconds: 0.001, counts };

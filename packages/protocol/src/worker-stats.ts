@@ -29,6 +29,8 @@ export interface RequestCounts {
   readonly responseBytes: number;
   /** Requests ended by request_timeout. */
   readonly timeouts: number;
+  /** Responses served from a --static directory (counted in `requests` too). */
+  readonly staticResponses: number;
   /** At the index of each of limitKinds. */
   readonly rejections: readonly number[];
 }
@@ -83,6 +85,7 @@ function parseCounts(value: unknown): RequestCounts {
     requestBytes: f('requestBytes', isCount, 'bytes'),
     responseBytes: f('responseBytes', isCount, 'bytes'),
     timeouts: f('timeouts', isCount, 'a count'),
+    staticResponses: f('staticResponses', isCount, 'a count'),
     rejections: f('rejections', countsOf(limitKinds.length), `${String(limitKinds.length)} counts`),
   };
 }

@@ -73,6 +73,12 @@ describe('access lines', () => {
     expect(format(entry)).toBe('abc w1 203.0.113.7 https /app /x y 443 example.com\n');
   });
 
+  it('marks a file served by --static with %({bicorn.static}e)s, and an app response with -', () => {
+    const format = compileAccessFormat('%(s)s %({bicorn.static}e)s');
+    expect(format({ ...entry, static: true })).toBe('200 static\n');
+    expect(format(entry)).toBe('200 -\n');
+  });
+
   it('shows - for an unknown atom or a missing header, and keeps %% and plain text', () => {
     expect(compileAccessFormat('%(z)s %({x-missing}i)s %({x-missing}o)s %({NOPE}e)s 100%% %(m)s %(U)s %(q)s %(H)s')(entry)).toBe('- - - - 100% GET /x y y=1 HTTP/1.1\n');
     expect(compileAccessFormat('%(u)s')({ ...entry, requestHeaders: [] })).toBe('-\n');

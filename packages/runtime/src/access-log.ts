@@ -236,6 +236,9 @@ function cgiVariable(entry: AccessEntry, name: string): string | undefined {
       return headerValue(entry.requestHeaders, 'content-type');
     case 'content_length':
       return headerValue(entry.requestHeaders, 'content-length');
+    // Ours, named as servers name their environ keys (gunicorn.socket): a file of --static.
+    case 'bicorn.static':
+      return entry.static === true ? 'static' : undefined;
     default:
       return name.startsWith('http_') ? headerValue(entry.requestHeaders, name.slice(5).replaceAll('_', '-')) : undefined;
   }

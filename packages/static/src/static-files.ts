@@ -1,7 +1,7 @@
 // The static file server of a worker: a request listener in front of the app's that answers GET
 // and HEAD under each mount from its directory and passes everything else (other methods, other
 // paths, paths with no file) to the app. Runs in the worker.
-import { failResponse } from '@bicorn/gateway';
+import { failResponse, requestOrigin } from '@bicorn/gateway';
 import { BicornError } from '@bicorn/protocol';
 import { statSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
@@ -39,7 +39,8 @@ const REFUSALS = {
 export class StaticFiles {
   readonly #mounts: readonly Mount[];
   readonly #prefixes: readonly (readonly string[])[];
-  readonly #rootPath: readonly string[];
+  readonly #rootPath: string;
+  readonly #rootSegments: readonly string[];
   readonly #headers: StaticHeaders;
   readonly #log: StaticLog;
   /** Requests answered (or being answered) here rather than by the app. */
@@ -55,7 +56,8 @@ export class StaticFiles {
     // The longest prefix first, so that /static/admin/ wins over /static/ (and over /).
     this.#mounts = mounts.sort((a, b) => b.segments.length - a.segments.length);
     this.#prefixes = this.#mounts.map((m) => m.segments);
-    this.#rootPath = prefixSegments(options.rootPath);
+    this.#rootPath = options.rootPath;
+    this.#rootSegments = prefixSegments(options.rootPath);
     this.#headers = {
       hashedCacheControl: cacheControl(options.hashedMaxAgeS, true),
       cacheControl: cacheControl(options.maxAgeS, false),
@@ -76,9 +78,15 @@ export class StaticFiles {
     };
   }
 
+  /** root_path, or the X-Forwarded-Prefix a trusted proxy sent (the front's origin). */
+  #rootOf(req: IncomingMessage): readonly string[] {
+    const rootPath = requestOrigin(req, this.#rootPath).rootPath;
+    return rootPath === this.#rootPath ? this.#rootSegments : prefixSegments(rootPath);
+  }
+
   #handle(req: IncomingMessage, res: ServerResponse, app: RequestListener): void {
     const method = req.method;
-    const match = method === 'GET' || method === 'HEAD' ? matchPath(req.url ?? '', this.#rootPath, this.#prefixes) : undefined;
+    const match = method === 'GET' || method === 'HEAD' ? matchPath(req.url ?? '', this.#rootOf(req), this.#prefixes) : undefined;
     if (match === undefined || match.kind === 'none' || (match.kind === 'file' && match.directory)) {
       app(req, res);
       return;

@@ -437,8 +437,9 @@ export class WorkerServer {
       const read = timed && connection !== undefined ? socket.bytesRead - connection.bytesCounted : 0;
       if (timed && connection !== undefined) connection.bytesCounted = socket.bytesRead;
       const status = this.#refusedMidBody.get(res) ?? res.statusCode;
-      metrics.requestEnded(req.method, status, durationMs / 1000, read, bytes);
-      accessLog?.write(accessEntry(req, origin, { status, bytes, durationMs, res, static: this.#options.staticResponse(req) }));
+      const fromStatic = this.#options.staticResponse(req);
+      metrics.requestEnded(req.method, status, durationMs / 1000, read, bytes, fromStatic);
+      accessLog?.write(accessEntry(req, origin, { status, bytes, durationMs, res, static: fromStatic }));
     });
   }
 

@@ -1,6 +1,6 @@
 // Counting what the worker serves: requests served, always (for `bicorn status`); with
 // --metrics-bind also the counts by method and status class, durations, bytes, request timeouts
-// and limit rejections, which each report to the master takes and resets. The HTTP server calls
+// limit rejections and static responses, which each report to the master takes and resets. The HTTP server calls
 // requestEnded once per request, where it already writes the access line. Runs in a worker.
 import { durationBuckets, limitKinds, metricMethods, statusClasses, type LimitKind, type RequestCounts } from '@bicorn/protocol';
 
@@ -16,6 +16,7 @@ interface Counting {
   requestBytes: number;
   responseBytes: number;
   timeouts: number;
+  staticResponses: number;
   rejections: number[];
 }
 
@@ -34,7 +35,8 @@ export class RequestMetrics {
     return this.#served;
   }
 
-  requestEnded(method: string | undefined, status: number, seconds: number, requestBytes: number, responseBytes: number): void {
+  /** `fromStatic`: served from a --static directory rather than by the app. */
+  requestEnded(method: string | undefined, status: number, seconds: number, requestBytes: number, responseBytes: number, fromStatic: boolean): void {
     this.#served++;
     if (!this.detailed) return;
     const counts = this.#counts;
@@ -48,6 +50,7 @@ export class RequestMetrics {
     counts.durationSeconds += seconds;
     counts.requestBytes += requestBytes;
     counts.responseBytes += responseBytes;
+    if (fromStatic) counts.staticResponses++;
   }
 
   requestTimedOut(): void {
@@ -76,6 +79,7 @@ function emptyCounts(): Counting {
     requestBytes: 0,
     responseBytes: 0,
     timeouts: 0,
+    staticResponses: 0,
     rejections: new Array<number>(limitKinds.length).fill(0),
   };
 }
