@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { BicornProcess, fixture } from './support/bicorn-process.js';
 import { Agent, get } from './support/http.js';
+import { pollUntil } from './support/poll.js';
+import { hasPython, servePython } from './support/python.js';
 
 describe('stopping', () => {
   it.each(['SIGTERM', 'SIGINT'] as const)('on %s lets a 1-second request finish with 200, then exits 0', async (signal) => {
@@ -36,5 +38,22 @@ describe('stopping', () => {
     bicorn.signal('SIGINT');
     expect(await bicorn.exited).toEqual({ code: 0, signal: null });
     expect(await slow).toBeInstanceOf(Error);
+  });
+
+  it.skipIf(!hasPython)('on a second SIGINT kills each Python process once, saying it was a fast stop', async () => {
+    const bicorn = servePython('faults_wsgi:application', ['-w', '2']);
+    const url = await bicorn.listening();
+    const stuck = [get(`${url}/hang`).catch((error: unknown) => error), get(`${url}/hang`).catch((error: unknown) => error)];
+    await pollUntil('both apps to have their request', () => (bicorn.lines.filter((l) => l.msg.startsWith('started /hang')).length === 2 ? true : undefined));
+    bicorn.signal('SIGINT');
+    await bicorn.waitForLog('the stop to begin', (l) => l.msg === 'stopping');
+    bicorn.signal('SIGINT');
+    expect(await bicorn.exited).toEqual({ code: 0, signal: null });
+    await Promise.all(stuck);
+    const kills = bicorn.lines.filter((l) => typeof l.msg === 'string' && l.msg.startsWith('python process'));
+    expect(kills.map((l) => [l.msg, l.level])).toEqual([
+      ['python process killed: a fast stop', 30],
+      ['python process killed: a fast stop', 30],
+    ]);
   });
 });

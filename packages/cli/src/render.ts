@@ -1,6 +1,7 @@
 // What the CLI prints for people: errors, and the effective config of `bicorn check`.
 import { describeSource, formatValue, settingKeys, settings, type LoadedConfig, type Setting, type SettingKey } from '@bicorn/config';
 import { isBicornError } from '@bicorn/protocol';
+import { formatBytes, planSpool } from '@bicorn/runtime';
 import type { Note } from './options.js';
 
 export function renderError(error: unknown, verbose: boolean): string {
@@ -20,7 +21,14 @@ export function renderEffectiveConfig(loaded: LoadedConfig, notes: readonly Note
   const file = loaded.file === undefined ? 'no config file' : `config file ${loaded.file.label}`;
   const lines = rows.map(([key, value, source]) => `  ${key.padEnd(keyWidth)}  ${value.padEnd(valueWidth)}  ${source}`);
   const noted = notes.map((note) => `${note.level === 'warn' ? 'warning' : 'note'}: ${note.text}\n`).join('');
-  return `configuration is valid (${file})\n  ${'setting'.padEnd(keyWidth)}  ${'value'.padEnd(valueWidth)}  from\n${lines.join('\n')}\n${noted}`;
+  return `configuration is valid (${file})\n  ${'setting'.padEnd(keyWidth)}  ${'value'.padEnd(valueWidth)}  from\n${lines.join('\n')}\n${noted}${renderDerived(loaded)}`;
+}
+
+/** What the settings come to on this machine, where a default depends on it. */
+function renderDerived(loaded: LoadedConfig): string {
+  const { config } = loaded;
+  const spool = planSpool(config.spool_dir, config.spool_budget, config.workers);
+  return `on this machine:\n  spool: ${formatBytes(spool.budgetBytes)} per worker in ${spool.dir} (${spool.reason})\n`;
 }
 
 /** Values of --env stay secret: only their names are shown; the rest as help and SETTINGS.md show them. */

@@ -33,6 +33,7 @@ export type {
 export { ClientDisconnected } from './client-disconnected.js';
 export { declaredLength, isByteCount, lengthViolation } from './content-length.js';
 export { failResponse } from './fail-response.js';
+export { RETRY_AFTER, serviceUnavailable } from './service-unavailable.js';
 export { writePlainResponse } from './handshake-response.js';
 export { buildHttpScope, splitTarget, type HttpScopeInput } from './http-scope.js';
 export { LifespanFailed, runLifespan, type Lifespan, type LifespanLog, type LifespanMode } from './lifespan.js';

@@ -1,5 +1,5 @@
 import { ExitCode, type MasterMessage } from '@bicorn/protocol';
-import pino from 'pino';
+import pino, { type Logger } from 'pino';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { Arbiter, type ArbiterConfig, type ArbiterEvent, type Outcome } from './arbiter.js';
 import type { Command, MasterSignal } from './commands.js';
@@ -29,7 +29,7 @@ class FakeWorker implements WorkerHandle {
 
 const baseConfig: TestConfig = { label: 'first', workers: 2, timeout: 0, graceful_timeout: 30, shutdown_delay: 0, restart_delay: 0.1, max_restarts: 3, restart_window: 60 };
 
-function setup(config: Partial<TestConfig> = {}, log = pino({ level: 'silent' })) {
+function setup(config: Partial<TestConfig> = {}, log?: Logger) {
   const forked: FakeWorker[] = [];
   const host: WorkerHost<TestConfig> = {
     fork(workerId, workerConfig) {
@@ -44,11 +44,12 @@ function setup(config: Partial<TestConfig> = {}, log = pino({ level: 'silent' })
   // What the next reload reads: a config, or the error a reload then reports.
   let nextConfig: Promise<TestConfig> = Promise.resolve({ ...baseConfig, ...config, label: 'reloaded' });
   const reopenLogs = vi.fn();
+  const logged: Record<string, unknown>[] = [];
   const arbiter = new Arbiter<TestConfig>({
     config: { ...baseConfig, ...config },
     host,
     dispatcher,
-    log,
+    log: log ?? pino({ level: 'warn' }, { write: (line: string) => logged.push(JSON.parse(line) as Record<string, unknown>) }),
     loadConfig: () => nextConfig,
     stopAccepting,
     reopenLogs,
@@ -85,7 +86,7 @@ function setup(config: Partial<TestConfig> = {}, log = pino({ level: 'silent' })
     exited.add(id);
     exit(id, code, sig);
   };
-  return { arbiter, forked, dispatcher, stopAccepting, onReady, ready, exit: exitAndRecord, settle, events, willLoad, signal, message, flush, alive, reopenLogs };
+  return { arbiter, forked, dispatcher, stopAccepting, onReady, ready, exit: exitAndRecord, settle, events, willLoad, signal, message, flush, alive, reopenLogs, logged };
 }
 
 beforeEach(() => {
@@ -107,62 +108,95 @@ describe('arbiter', () => {
     expect(dispatcher.readyCount).toBe(2);
   });
 
-  it('replaces a worker that dies, after a delay that doubles with each failure', () => {
-    const { forked, ready, exit, dispatcher } = setup({ workers: 1 });
+  it('replaces a serving worker that dies at once, every time, and never stops for it', async () => {
+    const { forked, ready, exit, dispatcher, settle, arbiter } = setup({ workers: 2, max_restarts: 1 });
     ready(1);
-    exit(1, null, 'SIGKILL');
-    expect(dispatcher.readyCount).toBe(0);
-    vi.advanceTimersByTime(99);
-    expect(forked).toHaveLength(1);
-    vi.advanceTimersByTime(1);
-    expect(forked).toHaveLength(2);
     ready(2);
-    exit(2, 1);
-    vi.advanceTimersByTime(199);
-    expect(forked).toHaveLength(2);
-    vi.advanceTimersByTime(1);
-    expect(forked).toHaveLength(3);
+    for (let i = 0; i < 10; i++) {
+      const victim = forked.at(-1)!;
+      vi.advanceTimersByTime(1_000);
+      exit(victim.id, null, i % 2 === 0 ? 'SIGSEGV' : 'SIGKILL');
+      expect(forked).toHaveLength(3 + i);
+      ready(forked.at(-1)!.id);
+    }
+    expect(dispatcher.readyCount).toBe(2);
+    expect(await settle()).toBeUndefined();
+    expect(arbiter.snapshot().deaths).toEqual([
+      { process: 'worker', cause: 'SIGSEGV', count: 5 },
+      { process: 'worker', cause: 'SIGKILL', count: 5 },
+    ]);
   });
 
-  it('counts a worker that exits cleanly on its own as a failure, with the same back-off', () => {
-    const { forked, ready, exit } = setup({ workers: 1 });
+  it('replaces a worker that exits cleanly on its own at once, counting it by its exit code', () => {
+    const { forked, ready, exit, arbiter } = setup({ workers: 1 });
     ready(1);
     exit(1, 0);
-    expect(forked).toHaveLength(1);
+    expect(forked).toHaveLength(2);
+    expect(arbiter.snapshot().deaths).toEqual([{ process: 'worker', cause: 'exit 0', count: 1 }]);
+  });
+
+  it('makes the replacement of a worker that died sooner than it booted wait the difference', () => {
+    const { forked, ready, exit } = setup({ workers: 1 });
+    vi.advanceTimersByTime(400);
+    ready(1);
     vi.advanceTimersByTime(100);
+    exit(1, null, 'SIGSEGV');
+    vi.advanceTimersByTime(299);
+    expect(forked).toHaveLength(1);
+    vi.advanceTimersByTime(1);
     expect(forked).toHaveLength(2);
   });
 
-  it('stops with a crash-loop error after more than max_restarts failures in the window', async () => {
-    const { forked, ready, exit, settle } = setup({ workers: 1, max_restarts: 2 });
-    for (let i = 0; i < 3; i++) {
+  it('retries a replacement that cannot boot after a back-off that doubles, while the other workers serve', async () => {
+    const { forked, ready, exit, message, settle, dispatcher } = setup({ workers: 2, max_restarts: 2 });
+    ready(1);
+    ready(2);
+    exit(2, null, 'SIGKILL');
+    expect(forked).toHaveLength(3);
+    for (const [i, delayMs] of [100, 200, 400, 800, 1600].entries()) {
       const worker = forked.at(-1)!;
-      ready(worker.id);
-      exit(worker.id, 1);
-      vi.advanceTimersByTime(10_000);
+      message(worker.id, { type: 'boot-failed', exitCode: ExitCode.AppLoad, message: 'app x failed to load' });
+      exit(worker.id, ExitCode.AppLoad);
+      vi.advanceTimersByTime(delayMs - 1);
+      expect(forked).toHaveLength(3 + i);
+      vi.advanceTimersByTime(1);
+      expect(forked).toHaveLength(4 + i);
     }
-    const outcome = await settle();
-    expect(outcome).toMatchObject({ error: { code: 'CRASH_LOOP', exitCode: ExitCode.RuntimeFailure } });
+    expect(await settle()).toBeUndefined();
+    expect(dispatcher.readyCount).toBe(1);
   });
 
-  it('forgets failures older than the restart window', async () => {
-    const { forked, ready, exit, settle } = setup({ workers: 1, max_restarts: 1, restart_window: 5 });
+  it('stops with the boot exit code once replacements fail to boot more than max_restarts times while none serves', async () => {
+    const { forked, ready, exit, message, settle } = setup({ workers: 1, max_restarts: 2 });
+    ready(1);
+    exit(1, null, 'SIGKILL');
     for (let i = 0; i < 3; i++) {
       const worker = forked.at(-1)!;
-      ready(worker.id);
-      exit(worker.id, 1);
+      message(worker.id, { type: 'boot-failed', exitCode: ExitCode.AppLoad, message: 'app x failed to load' });
+      exit(worker.id, ExitCode.AppLoad);
+      vi.advanceTimersByTime(10_000);
+    }
+    expect(await settle()).toMatchObject({ error: { code: 'CRASH_LOOP', exitCode: ExitCode.AppLoad, message: expect.stringContaining('app x failed to load') as unknown } });
+  });
+
+  it('forgets boot failures older than the restart window', async () => {
+    const { forked, ready, exit, settle } = setup({ workers: 1, max_restarts: 1, restart_window: 5 });
+    ready(1);
+    exit(1, 1);
+    for (let i = 0; i < 3; i++) {
+      exit(forked.at(-1)!.id, null, 'SIGSEGV');
       vi.advanceTimersByTime(6_000);
     }
     expect(await settle()).toBeUndefined();
-    expect(forked).toHaveLength(4);
+    expect(forked).toHaveLength(5);
   });
 
   it('ends with the exit code a worker reported when it could not load the app', async () => {
     const { arbiter, forked, exit, settle } = setup();
     arbiter.enqueue({ type: 'worker-message', workerId: 1, message: { type: 'boot-failed', exitCode: ExitCode.AppLoad, message: 'app x failed' } });
     exit(1, ExitCode.AppLoad);
-    expect(forked[1]!.sent).toContainEqual({ type: 'stop', mode: 'fast', timeoutMs: 30_000 });
-    exit(2, 0);
+    expect(forked[1]!.signals).toEqual(['SIGTERM']);
+    exit(2, null, 'SIGTERM');
     expect(await settle()).toMatchObject({ error: { code: 'WORKER_BOOT_FAILED', exitCode: ExitCode.AppLoad, message: 'app x failed' } });
   });
 
@@ -241,8 +275,9 @@ describe('arbiter', () => {
     const { forked, ready, exit, settle, events } = setup({ workers: 1, max_restarts: 0 });
     ready(1);
     exit(1, 1);
-    expect(await settle()).toMatchObject({ error: { code: 'CRASH_LOOP' } });
-    expect(forked).toHaveLength(1);
+    exit(2, null, 'SIGSEGV');
+    expect(await settle()).toMatchObject({ error: { code: 'CRASH_LOOP', exitCode: ExitCode.WorkerBoot } });
+    expect(forked).toHaveLength(2);
     expect(events.filter((e) => e.type === 'stopping')).toHaveLength(1);
   });
 
@@ -255,11 +290,75 @@ describe('arbiter', () => {
     expect(events.filter((e) => e.type === 'stopping')).toHaveLength(1);
   });
 
-  it('tells a worker that becomes ready during a stop to stop too', () => {
+  it('ends a worker still booting at a stop with SIGTERM, and tells it to stop if it says ready anyway', () => {
     const { arbiter, forked, ready } = setup({ workers: 1 });
     arbiter.enqueue({ type: 'signal', signal: 'SIGTERM' });
+    expect(forked[0]!.signals).toEqual(['SIGTERM']);
     ready(1);
-    expect(forked[0]!.sent.filter((m) => m.type === 'stop')).toHaveLength(2);
+    expect(forked[0]!.sent).toEqual([{ type: 'stop', mode: 'graceful', timeoutMs: 30_000 }]);
+  });
+
+  it('stops within its stop timeout while it is still forking a large worker count, forking no more', async () => {
+    const { forked, signal, exit, settle } = setup({ workers: 1000 });
+    expect(forked).toHaveLength(8);
+    signal('SIGTERM');
+    vi.advanceTimersByTime(0);
+    expect(forked).toHaveLength(8);
+    expect(forked.map((w) => w.signals)).toEqual(Array(8).fill(['SIGTERM']));
+    for (const worker of forked.slice(0, 7)) exit(worker.id, null, 'SIGTERM');
+    vi.advanceTimersByTime(2_000);
+    expect(forked[7]!.signals).toEqual(['SIGTERM', 'SIGKILL']);
+    exit(8, null, 'SIGKILL');
+    expect(await settle()).toEqual({ exitCode: ExitCode.Ok });
+  });
+
+  it('forks a large worker count a few at a time, so that commands are heard in between', () => {
+    const { forked } = setup({ workers: 20 });
+    expect(forked).toHaveLength(8);
+    vi.advanceTimersToNextTimer();
+    expect(forked).toHaveLength(16);
+    vi.advanceTimersToNextTimer();
+    expect(forked).toHaveLength(20);
+  });
+
+  it("counts its workers' Python deaths by cause, and names a request that keeps being in flight at them", () => {
+    const { arbiter, ready, message, logged } = setup({ workers: 1 });
+    ready(1);
+    for (let i = 0; i < 4; i++) message(1, { type: 'app-died', cause: i === 0 ? 'exit 13' : 'SIGSEGV', inFlight: [`GET /crash?n=${String(i)}`] });
+    const named = logged.filter((l) => l.msg === 'this request was in flight when a Python process died, again');
+    expect(named.map((l) => [l.request, l.deaths])).toEqual([
+      ['GET /crash', 2],
+      ['GET /crash', 4],
+    ]);
+    expect(arbiter.snapshot().deaths).toEqual([
+      { process: 'python', cause: 'exit 13', count: 1 },
+      { process: 'python', cause: 'SIGSEGV', count: 3 },
+    ]);
+    expect(arbiter.snapshot().workers.map((w) => w.state)).toEqual(['ready']);
+  });
+
+  it('counts a worker process that could not be started as a boot failure', async () => {
+    const { arbiter, settle } = setup({ workers: 1 });
+    arbiter.enqueue({ type: 'worker-spawn-failed', workerId: 1, reason: 'EAGAIN' });
+    expect(await settle()).toMatchObject({ error: { code: 'WORKER_BOOT_FAILED', exitCode: ExitCode.WorkerBoot, message: expect.stringContaining('EAGAIN') as unknown } });
+  });
+
+  it('says in one status how each worker is doing and why workers died', () => {
+    const { arbiter, ready, exit } = setup({ workers: 2, timeout: 1 });
+    ready(1);
+    ready(2);
+    exit(2, null, 'SIGKILL');
+    vi.advanceTimersByTime(1_250);
+    const status = arbiter.snapshot();
+    expect(status).toMatchObject({ phase: 'running', generation: 1, target: 2 });
+    expect(arbiter.readiness).toBe('ready');
+    // The hung worker's replacement boots while SIGABRT and SIGKILL see it out.
+    expect(status.workers.map((w) => [w.id, w.state])).toEqual([
+      [1, 'hung'],
+      [3, 'booting'],
+      [4, 'booting'],
+    ]);
+    expect(status.deaths).toEqual([{ process: 'worker', cause: 'SIGKILL', count: 1 }]);
   });
 });
 
@@ -518,8 +617,9 @@ describe('arbiter commands from the control socket', () => {
     expect(forked).toHaveLength(4);
     ready(3);
     expect(scale(arbiter, { by: -2 })).toEqual({ ok: true, from: 4, to: 2 });
-    // Worker 4 is still booting and goes first, then the last to become ready.
-    expect(forked.filter((w) => w.sent.some((m) => m.type === 'stop')).map((w) => w.id)).toEqual([3, 4]);
+    // Worker 4 is still booting and goes first (SIGTERM: it has nothing to drain), then the last to become ready.
+    expect(forked.filter((w) => w.signals.includes('SIGTERM')).map((w) => w.id)).toEqual([4]);
+    expect(forked.filter((w) => w.sent.some((m) => m.type === 'stop')).map((w) => w.id)).toEqual([3]);
   });
 
   it('refuses to scale below one worker, and while stopping', () => {

@@ -1,18 +1,23 @@
 // The arbiter: one queue of commands and one loop that acts on them, so that no two
-// decisions about workers ever interleave (two reloads never overlap). Runs in the master;
-// knows processes only through a WorkerHost.
+// decisions about workers ever interleave (two reloads never overlap). Handlers only change
+// the desired state (how many workers, of which generation, or none once stopping); after
+// every command one #reconcile() forks what is missing and stops what is extra, from a pure
+// plan (reconcile-plan.ts). Runs in the master; knows processes only through a WorkerHost.
 import type { Config } from '@bicorn/config';
-import type { Logger } from '@bicorn/runtime';
+import { replacementDelay, type Logger } from '@bicorn/runtime';
 import { assertNever, BicornError, ExitCode, isBicornError, type RecycleReason, type StopMode } from '@bicorn/protocol';
 import type { Command, MasterSignal, ReloadResult, ScaleChange, ScaleResult } from './commands.js';
-import type { Dispatcher } from './dispatch.js';
-import { RestartPolicy } from './restart-policy.js';
+import type { Dispatcher, WorkerLoad } from './dispatch.js';
+import { heartbeatInterval, heartbeatVerdicts } from './heartbeat-policy.js';
+import { planReconcile, type DesiredState } from './reconcile-plan.js';
+import { reloadedTarget, reloadStep } from './reload-policy.js';
+import { BootFailures } from './restart-policy.js';
 import type { WorkerHost } from './worker-host.js';
-import { WorkerTable, type RestartCause, type StartReason, type WorkerEntry, type WorkerState } from './worker-table.js';
+import { isServing, WorkerTable, type RestartCause, type StartReason, type WorkerEntry, type WorkerState } from './worker-table.js';
 
 export type ArbiterConfig = Pick<Config, 'workers' | 'timeout' | 'graceful_timeout' | 'shutdown_delay' | 'restart_delay' | 'max_restarts' | 'restart_window'>;
 
-/** What the arbiter tells the rest of the master (logs aside): for sd_notify and the pid file. */
+/** What the arbiter tells the rest of the master (logs aside): for sd_notify, the pid file, the control socket and the metrics. */
 export type ArbiterEvent =
   | { readonly type: 'ready'; readonly workers: number }
   | { readonly type: 'reloading' }
@@ -22,7 +27,9 @@ export type ArbiterEvent =
   /** For the control socket and metrics: a worker became ready, exited, or is to be replaced. */
   | { readonly type: 'worker-ready'; readonly workerId: number }
   | { readonly type: 'worker-exited'; readonly workerId: number }
-  | { readonly type: 'restart'; readonly workerId: number; readonly cause: RestartCause };
+  | { readonly type: 'restart'; readonly workerId: number; readonly cause: RestartCause }
+  /** A worker's Python process died (`cause`: the signal, or `exit N`); the worker restarts it in place. */
+  | { readonly type: 'app-died'; readonly workerId: number; readonly cause: string };
 
 export interface ArbiterOptions<C extends ArbiterConfig> {
   readonly config: C;
@@ -67,6 +74,16 @@ export type Readiness = 'starting' | 'ready' | 'draining';
 
 export type Outcome = { readonly exitCode: typeof ExitCode.Ok } | { readonly error: BicornError };
 
+/**
+ * Deaths nobody asked for, by process and cause: a worker's (`SIGKILL`, `exit 1`, `heartbeat`,
+ * `boot`), or a Python process's, which its worker restarts in place (`SIGSEGV`, `exit 13`).
+ */
+export interface DeathCount {
+  readonly process: 'worker' | 'python';
+  readonly cause: string;
+  readonly count: number;
+}
+
 /** What the control socket and the metrics read of the arbiter: a copy, taken between commands. */
 export interface ArbiterSnapshot {
   readonly phase: Phase<unknown>['kind'];
@@ -74,6 +91,7 @@ export interface ArbiterSnapshot {
   /** The worker count the arbiter keeps. */
   readonly target: number;
   readonly workers: readonly WorkerSnapshot[];
+  readonly deaths: readonly DeathCount[];
 }
 
 export interface WorkerSnapshot {
@@ -83,6 +101,8 @@ export interface WorkerSnapshot {
   readonly state: WorkerState['kind'];
   readonly forkedAt: number;
   readonly startedFor: StartReason;
+  /** Set while the dispatcher gives it connections. */
+  readonly load: WorkerLoad | undefined;
 }
 
 /** Who asked for a stop (for the log), how, and whether shutdown_delay applies. */
@@ -97,41 +117,51 @@ interface StopRequest {
 type Phase<C> =
   | { readonly kind: 'starting' }
   | { readonly kind: 'running' }
-  /** Forking generation `#generation + 1`; `config` is set once its workers are forked. */
-  | { readonly kind: 'reloading'; readonly config: C | undefined }
+  /** A reload reads its config, then (`next` set) forks the next generation beside the serving one. */
+  | { readonly kind: 'reloading'; readonly next: { readonly generation: number; readonly config: C } | undefined }
   /** Serving on for shutdown_delay; the stop that follows ends with ExitCode.Ok. */
   | { readonly kind: 'delaying' }
   | { readonly kind: 'stopping'; readonly mode: StopMode; readonly outcome: Outcome };
 
-/** How long a fast stop waits for a worker before killing it. */
+/** How long a fast stop, or a worker stopped while it boots, gets before SIGKILL. */
 const FAST_STOP_MS = 2_000;
 /** Slack past graceful_timeout for a worker to finish its own deadline and exit. */
 const DEADLINE_SLACK_MS = 1_000;
 /** After SIGABRT, how long a hung worker gets to die before SIGKILL. */
 const ABORT_GRACE_MS = 2_000;
+/** Forks per turn of the loop, so that signals are heard while a large -w starts. */
+const FORKS_PER_TURN = 8;
+/** Requests remembered for naming the ones that keep killing Python processes. */
+const MAX_KILLERS = 256;
 
 export class Arbiter<C extends ArbiterConfig> {
   readonly done: Promise<Outcome>;
   readonly #options: ArbiterOptions<C>;
   readonly #workers = new WorkerTable();
   readonly #queue: Command<C>[] = [];
-  readonly #restarts = new RestartPolicy();
+  readonly #bootFailures = new BootFailures();
+  readonly #deaths = new Map<string, DeathCount>();
+  /** How often each request (`METHOD path`) was in flight when a Python process died. */
+  readonly #killers = new Map<string, number>();
+  /** The serving generation's config. */
   #config: C;
   /** The heartbeat timeout, fixed at start: the heartbeat timer is armed once (a restart applies a new one). */
   readonly #timeoutMs: number;
   #target: number;
   #generation = 1;
   #phase: Phase<C> = { kind: 'starting' };
+  /** Until when each held slot of the serving generation stays empty (ms since the epoch). */
+  #holds: number[] = [];
   #reloadPending: string | undefined;
   /** Who waits to hear how the running reload ends, and the queued one. */
   #reloadWaiters: ((result: ReloadResult) => void)[] = [];
   #pendingReloadWaiters: ((result: ReloadResult) => void)[] = [];
-  /** Why the next workers forked are: replacements for those that died or are recycled, in order. */
+  /** Why the next workers forked for the serving generation are: replacements, in order. */
   #replacing: StartReason[] = [];
   #nextWorkerId = 1;
   #pingSeq = 0;
   #draining = false;
-  #respawnTimer: NodeJS.Timeout | undefined;
+  #reconcileTimer: NodeJS.Timeout | undefined;
   #heartbeatTimer: NodeJS.Timeout | undefined;
   #delayTimer: NodeJS.Timeout | undefined;
   #finish: (outcome: Outcome) => void = () => undefined;
@@ -147,14 +177,12 @@ export class Arbiter<C extends ArbiterConfig> {
   }
 
   start(): void {
-    this.#spawnMissing('start');
     if (this.#timeoutMs > 0) {
-      // Several pings per timeout, so that one late pong is never mistaken for a hang.
-      const everyMs = Math.min(Math.max(this.#timeoutMs / 4, 50), 2_000);
       this.#heartbeatTimer = setInterval(() => {
         this.enqueue({ type: 'heartbeat-due' });
-      }, everyMs);
+      }, heartbeatInterval(this.#timeoutMs));
     }
+    this.enqueue({ type: 'reconcile-due' });
   }
 
   enqueue(command: Command<C>): void {
@@ -162,10 +190,48 @@ export class Arbiter<C extends ArbiterConfig> {
     if (this.#draining) return;
     this.#draining = true;
     try {
-      for (let next = this.#queue.shift(); next !== undefined; next = this.#queue.shift()) this.#handle(next);
+      for (let next = this.#queue.shift(); next !== undefined; next = this.#queue.shift()) {
+        this.#handle(next);
+        if (mayChangeWorkers(next)) this.#reconcile();
+      }
     } finally {
       this.#draining = false;
     }
+  }
+
+  /** The readiness a load balancer should see. */
+  get readiness(): Readiness {
+    switch (this.#phase.kind) {
+      case 'starting':
+        return 'starting';
+      case 'running':
+      case 'reloading':
+        return 'ready';
+      case 'delaying':
+      case 'stopping':
+        return 'draining';
+      default:
+        return assertNever(this.#phase, 'phase');
+    }
+  }
+
+  snapshot(): ArbiterSnapshot {
+    const loads = this.#options.dispatcher.loads();
+    return {
+      phase: this.#phase.kind,
+      generation: this.#generation,
+      target: this.#target,
+      workers: this.#workers.all().map((entry) => ({
+        id: entry.handle.id,
+        pid: entry.handle.pid,
+        generation: entry.generation,
+        state: entry.state.kind,
+        forkedAt: entry.forkedAt,
+        startedFor: entry.startedFor,
+        load: loads.get(entry.handle.id),
+      })),
+      deaths: [...this.#deaths.values()],
+    };
   }
 
   #handle(command: Command<C>): void {
@@ -195,15 +261,17 @@ export class Arbiter<C extends ArbiterConfig> {
       case 'worker-exit':
         this.#onWorkerExit(command.workerId, command.code, command.signal);
         return;
+      case 'worker-spawn-failed':
+        this.#onSpawnFailed(command.workerId, command.reason);
+        return;
       case 'config-loaded':
         this.#onConfigLoaded(command.config);
         return;
       case 'config-failed':
         this.#onConfigFailed(command.error);
         return;
-      case 'respawn-due':
-        this.#respawnTimer = undefined;
-        this.#spawnMissing('scale');
+      case 'reconcile-due':
+        this.#reconcileTimer = undefined;
         return;
       case 'heartbeat-due':
         this.#checkHeartbeats();
@@ -229,10 +297,8 @@ export class Arbiter<C extends ArbiterConfig> {
         this.#requestReload('SIGHUP', undefined);
         return;
       case 'SIGTTIN':
-        this.#scale({ by: 1 }, signal);
-        return;
       case 'SIGTTOU':
-        this.#scale({ by: -1 }, signal);
+        this.#scale({ by: signal === 'SIGTTIN' ? 1 : -1 }, signal);
         return;
       case 'SIGUSR1':
         this.#reopenLogs(signal);
@@ -298,38 +364,6 @@ export class Arbiter<C extends ArbiterConfig> {
     return { workers: [...this.#workers.all()].map(hookWorker), numWorkers: this.#target };
   }
 
-  /** The readiness a load balancer should see. */
-  get readiness(): Readiness {
-    switch (this.#phase.kind) {
-      case 'starting':
-        return 'starting';
-      case 'running':
-      case 'reloading':
-        return 'ready';
-      case 'delaying':
-      case 'stopping':
-        return 'draining';
-      default:
-        return assertNever(this.#phase, 'phase');
-    }
-  }
-
-  snapshot(): ArbiterSnapshot {
-    return {
-      phase: this.#phase.kind,
-      generation: this.#generation,
-      target: this.#target,
-      workers: [...this.#workers.all()].map((entry) => ({
-        id: entry.handle.id,
-        pid: entry.handle.pid,
-        generation: entry.generation,
-        state: entry.state.kind,
-        forkedAt: entry.forkedAt,
-        startedFor: entry.startedFor,
-      })),
-    };
-  }
-
   #onWorkerMessage(workerId: number, message: Extract<Command, { type: 'worker-message' }>['message']): void {
     const entry = this.#workers.get(workerId);
     if (entry === undefined) return;
@@ -354,6 +388,13 @@ export class Arbiter<C extends ArbiterConfig> {
       case 'recycle':
         this.#onRecycle(entry, message.reason, message.detail);
         return;
+      case 'accepted':
+      case 'load':
+        this.#options.dispatcher.update(workerId, message, message.type === 'accepted');
+        return;
+      case 'app-died':
+        this.#onAppDied(entry, message.cause, message.inFlight);
+        return;
       default:
         assertNever(message, 'worker message');
     }
@@ -364,29 +405,21 @@ export class Arbiter<C extends ArbiterConfig> {
     const workerId = entry.handle.id;
     const phase = this.#phase;
     if (phase.kind === 'stopping' || entry.state.kind === 'stopping') {
-      // Told to stop while it booted (or ended with an aborted reload, whose generation number
-      // the next reload takes again): it stays on its way out.
-      this.#stopWorker(entry, entry.state.kind === 'stopping' ? entry.state.reason : 'shutdown', phase.kind === 'stopping' ? phase.mode : 'graceful');
+      // Stopped while it booted (or it belongs to an aborted reload, whose generation number
+      // the next reload takes again): now that it listens, it is told so; it stays on its way out.
+      entry.handle.send({ type: 'stop', mode: phase.kind === 'stopping' ? phase.mode : 'graceful', timeoutMs: this.#gracefulMs() });
       return;
     }
+    const now = Date.now();
     entry.state = { kind: 'ready' };
-    entry.lastPong = Date.now();
+    entry.readyAt = now;
+    entry.lastPong = now;
     this.#options.notify({ type: 'worker-ready', workerId });
-    if (loadError === null) log.info({ workerId, workerPid: entry.handle.pid, interface: appInterface, generation: entry.generation }, 'worker ready');
+    if (loadError === null) log.info({ workerId, workerPid: entry.handle.pid, interface: appInterface, generation: entry.generation, bootMs: now - entry.forkedAt }, 'worker ready');
     else log.warn({ workerId, workerPid: entry.handle.pid, generation: entry.generation }, 'worker ready, but the app failed to load: it answers 500 with the error until a file changes');
-    if (phase.kind === 'reloading' && phase.config !== undefined && entry.generation === this.#generation + 1) {
-      if (this.#workers.allReady(entry.generation)) this.#switchGeneration(phase.config);
-      return;
-    }
-    if (entry.generation !== this.#generation) {
-      this.#stopWorker(entry, 'superseded by a reload');
-      return;
-    }
+    if (entry.generation !== this.#generation) return; // the next generation serves once all of it is ready
     dispatcher.addReady(entry.handle);
-    // A recycled worker leaves once a replacement is serving.
-    const retiring = this.#workers.firstRetiring(this.#generation);
-    if (retiring !== undefined) this.#stopWorker(retiring, `recycled (${retiring.state.reason})`);
-    if (phase.kind === 'starting' && this.#workers.allReady(this.#generation)) {
+    if (phase.kind === 'starting' && this.#workers.active(this.#generation).length >= this.#target && this.#workers.allReady(this.#generation)) {
       this.#phase = { kind: 'running' };
       this.#options.notify({ type: 'ready', workers: this.#target });
       this.#options.hooks?.whenReady();
@@ -401,7 +434,6 @@ export class Arbiter<C extends ArbiterConfig> {
     this.#replaceLater(entry.handle.id, reason);
     // A worker whose app hung on a request gets no new connections while its replacement boots.
     if (reason === 'request-timeout') this.#options.dispatcher.remove(entry.handle.id);
-    this.#spawnMissing('scale');
   }
 
   #onWorkerExit(workerId: number, code: number | null, signal: NodeJS.Signals | null): void {
@@ -410,105 +442,150 @@ export class Arbiter<C extends ArbiterConfig> {
     this.#options.dispatcher.remove(workerId);
     this.#options.hooks?.childExit(hookWorker(entry));
     this.#options.notify({ type: 'worker-exited', workerId });
-    const { log } = this.#options;
-    const phase = this.#phase;
-    const state = entry.state;
-    if (phase.kind === 'stopping' || state.kind === 'stopping') {
-      // A worker told to stop while it booted may still have failed to load the app: say so.
-      if (state.kind === 'boot-failed') log.error({ workerId, code, signal, reason: state.message }, 'worker failed to boot');
-      else log.info({ workerId, reason: state.kind === 'stopping' ? state.reason : 'shutdown', code, signal }, 'worker stopped');
-      if (phase.kind === 'stopping' && this.#workers.size === 0) this.#complete(phase.outcome);
+    const { state } = entry;
+    if (state.kind === 'stopping' || this.#phase.kind === 'stopping') {
+      // A worker that failed to load the app while a stop came (another's failure): say so.
+      if (state.kind === 'boot-failed') this.#options.log.error({ workerId, code, signal, reason: state.message }, 'worker failed to boot');
+      else this.#options.log.info({ workerId, reason: state.kind === 'stopping' ? state.reason : 'shutdown', code, signal }, 'worker stopped');
       return;
     }
     switch (state.kind) {
+      case 'booting':
       case 'boot-failed':
-      case 'booting': {
-        const message = state.kind === 'boot-failed' ? state.message : `worker ${String(workerId)} ${describeExit(code, signal)} before it was ready; see the log above`;
-        const exitCode = state.kind === 'boot-failed' ? state.exitCode : ExitCode.WorkerBoot;
-        if (phase.kind === 'reloading' && entry.generation === this.#generation + 1) this.#abortReload(message);
-        else if (phase.kind === 'starting') {
-          log.error({ workerId, code, signal, reason: message }, 'worker failed to boot');
-          this.#halt(new BicornError('WORKER_BOOT_FAILED', { workerId, exitCode, message }));
-        } else this.#onFailure(workerId, code, signal, 'boot-failed', `could not boot: ${message}`);
+        this.#onBootFailure(entry, state.kind === 'boot-failed' ? state : { exitCode: ExitCode.WorkerBoot, message: `worker ${String(workerId)} ${describeExit(code, signal)} before it was ready; see the log above` }, { code, signal });
         return;
-      }
       case 'ready':
       case 'retiring':
-        this.#onFailure(workerId, code, signal, signal === null ? 'exited' : signal === 'SIGKILL' ? 'killed' : 'signaled', describeExit(code, signal));
-        return;
       case 'hung':
-        this.#onFailure(workerId, code, signal, 'hung', `killed: it missed its heartbeats for ${String(this.#config.timeout)} s`);
+        this.#onServingDeath(entry, code, signal);
         return;
       default:
         assertNever(state, 'worker state');
     }
   }
 
-  #onFailure(workerId: number, code: number | null, signal: NodeJS.Signals | null, kind: RestartCause, cause: string): void {
-    // Any exit the master did not ask for counts, a clean one too: a worker that keeps
-    // exiting 0 on its own is as broken as one that crashes.
-    const { log } = this.#options;
-    const decision = this.#restarts.fail(Date.now(), this.#config);
-    const hint = signal === 'SIGKILL' ? 'killed: out of memory?' : undefined;
-    log.error({ workerId, code, signal, cause, hint, failures: decision.failures }, 'worker died');
-    this.#replaceLater(workerId, kind);
-    if (decision.kind === 'crash-loop') {
-      this.#halt(new BicornError('CRASH_LOOP', { failures: decision.failures, windowSeconds: this.#config.restart_window }));
+  #onSpawnFailed(workerId: number, reason: string): void {
+    const entry = this.#workers.remove(workerId);
+    if (entry === undefined || entry.state.kind === 'stopping' || this.#phase.kind === 'stopping') return;
+    this.#onBootFailure(entry, { exitCode: ExitCode.WorkerBoot, message: `cannot start worker process ${String(workerId)}: ${reason}; is the machine out of processes or memory? (see -w)` }, { code: null, signal: null });
+  }
+
+  /** A worker that never became ready: a back-off for its slot, and past the limit a stop. */
+  /** `exit`: how its process ended (nothing when it could not be spawned). */
+  #onBootFailure(entry: WorkerEntry, failure: { readonly exitCode: ExitCode; readonly message: string }, exit: { readonly code: number | null; readonly signal: NodeJS.Signals | null }): void {
+    const workerId = entry.handle.id;
+    this.#countDeath('boot');
+    const phase = this.#phase;
+    if (phase.kind === 'reloading' && phase.next?.generation === entry.generation) {
+      this.#abortReload(failure.message);
       return;
     }
-    log.info({ delayMs: decision.delayMs }, 'replacing worker');
-    this.#respawnTimer ??= setTimeout(() => {
-      this.enqueue({ type: 'respawn-due' });
-    }, decision.delayMs);
+    if (phase.kind === 'starting') {
+      this.#options.log.error({ workerId, ...exit, reason: failure.message }, 'worker failed to boot');
+      this.#halt(new BicornError('WORKER_BOOT_FAILED', { workerId, ...failure }));
+      return;
+    }
+    if (entry.generation !== this.#generation) return;
+    const now = Date.now();
+    const decision = this.#bootFailures.record(now, this.#config, this.#workers.anyServing());
+    if (decision.kind === 'give-up') {
+      this.#halt(new BicornError('CRASH_LOOP', { failures: decision.failures, windowSeconds: this.#config.restart_window, ...failure }));
+      return;
+    }
+    this.#replaceLater(workerId, 'boot-failed');
+    const serving = this.#workers.all().filter(isServing).length;
+    this.#options.log.error(
+      { workerId, failures: decision.failures, retryInMs: decision.delayMs, serving, reason: failure.message },
+      serving > 0 ? 'a replacement worker could not boot; retrying after a back-off while the other workers serve' : 'a replacement worker could not boot, and no worker serves; retrying after a back-off',
+    );
+    this.#holds.push(now + decision.delayMs);
+  }
+
+  /** A worker that served and died: replaced at once, unless it died sooner than it booted. */
+  #onServingDeath(entry: WorkerEntry, code: number | null, signal: NodeJS.Signals | null): void {
+    const now = Date.now();
+    const readyAt = entry.readyAt ?? now;
+    const hung = entry.state.kind === 'hung';
+    const cause = hung ? 'heartbeat' : (signal ?? `exit ${String(code)}`);
+    const deaths = this.#countDeath(cause);
+    const hint = signal === 'SIGKILL' && !hung ? 'killed: out of memory?' : undefined;
+    const delayMs = replacementDelay(readyAt - entry.forkedAt, now - readyAt);
+    this.#options.log.error(
+      { workerId: entry.handle.id, workerPid: entry.handle.pid, code, signal, cause: hung ? `killed: it missed its heartbeats for ${String(this.#config.timeout)} s` : describeExit(code, signal), hint, deaths, replaceInMs: delayMs },
+      'worker died',
+    );
+    // A retiring worker's replacement was owed from its recycle on.
+    if (entry.generation !== this.#generation || entry.state.kind === 'retiring') return;
+    this.#replaceLater(entry.handle.id, hung ? 'hung' : signal === null ? 'exited' : signal === 'SIGKILL' ? 'killed' : 'signaled');
+    if (delayMs > 0) this.#holds.push(now + delayMs);
+  }
+
+  /** A worker of the serving generation is to be replaced: the next one forked for it is its replacement. */
+  #replaceLater(workerId: number, cause: RestartCause): void {
+    this.#replacing.push({ kind: 'replacement', cause, replaces: workerId });
+    this.#options.notify({ type: 'restart', workerId, cause });
+  }
+
+  /** A worker's Python process died (the worker logged it, and restarts it): counted, and a request that keeps being in flight then is named. */
+  #onAppDied(entry: WorkerEntry, cause: string, inFlight: readonly string[]): void {
+    this.#countDeath(cause, 'python');
+    this.#options.notify({ type: 'app-died', workerId: entry.handle.id, cause });
+    for (const request of inFlight) {
+      const key = request.split('?')[0] ?? request;
+      const deaths = (this.#killers.get(key) ?? 0) + 1;
+      this.#killers.delete(key);
+      this.#killers.set(key, deaths);
+      if (this.#killers.size > MAX_KILLERS) this.#killers.delete(this.#killers.keys().next().value ?? key);
+      // At 2, 4, 8… deaths: a request that keeps killing the app is named, without a line per death.
+      if (deaths >= 2 && (deaths & (deaths - 1)) === 0) this.#options.log.warn({ workerId: entry.handle.id, request: key, deaths }, 'this request was in flight when a Python process died, again');
+    }
+  }
+
+  #countDeath(cause: string, process: DeathCount['process'] = 'worker'): number {
+    const key = `${process} ${cause}`;
+    const count = (this.#deaths.get(key)?.count ?? 0) + 1;
+    this.#deaths.set(key, { process, cause, count });
+    return count;
   }
 
   #checkHeartbeats(): void {
-    const now = Date.now();
-    const seq = ++this.#pingSeq;
-    for (const entry of this.#workers.all()) {
-      const { state } = entry;
-      if (state.kind !== 'ready' && state.kind !== 'retiring') continue;
-      const silentMs = now - entry.lastPong;
-      if (silentMs > this.#timeoutMs) {
-        this.#options.log.error({ workerId: entry.handle.id, workerPid: entry.handle.pid, silentMs }, 'worker stopped answering heartbeats (its event loop is blocked); killing it with SIGABRT');
-        this.#options.dispatcher.remove(entry.handle.id);
-        entry.state = { kind: 'hung' };
-        entry.handle.kill('SIGABRT');
-        // The stop timer escalates: SIGKILL if SIGABRT has not ended it within the grace.
-        this.#armStopTimer(entry, ABORT_GRACE_MS);
-        continue;
-      }
-      entry.handle.send({ type: 'ping', seq });
+    const { log, dispatcher } = this.#options;
+    const { ping, hung } = heartbeatVerdicts(this.#workers.all(), Date.now(), this.#timeoutMs);
+    for (const entry of hung) {
+      log.error({ workerId: entry.handle.id, workerPid: entry.handle.pid, silentMs: Date.now() - entry.lastPong }, 'worker stopped answering heartbeats (its event loop is blocked); killing it with SIGABRT');
+      dispatcher.remove(entry.handle.id);
+      entry.state = { kind: 'hung' };
+      entry.handle.kill('SIGABRT');
+      // The stop timer escalates: SIGKILL if SIGABRT has not ended it within the grace.
+      this.#armStopTimer(entry, ABORT_GRACE_MS);
     }
+    const seq = ++this.#pingSeq;
+    for (const entry of ping) entry.handle.send({ type: 'ping', seq });
   }
 
   #requestReload(reason: string, done: ((result: ReloadResult) => void) | undefined): void {
     const { log } = this.#options;
-    switch (this.#phase.kind) {
-      case 'running':
+    switch (reloadStep(this.#phase.kind)) {
+      case 'begin':
         this.#beginReload(reason);
         if (done !== undefined) this.#reloadWaiters.push(done);
         return;
-      case 'starting':
-      case 'reloading':
+      case 'queue':
         // Handled once the current step is over; HUPs meanwhile make one more reload, not many.
         log.info({ reason }, 'reload queued until the workers now starting are ready');
         this.#reloadPending = reason;
         if (done !== undefined) this.#pendingReloadWaiters.push(done);
         return;
-      case 'delaying':
-      case 'stopping':
+      case 'ignore':
         log.info({ reason }, 'reload ignored: stopping');
         done?.({ ok: false, reason: 'bicorn is stopping' });
         return;
-      default:
-        assertNever(this.#phase, 'phase');
     }
   }
 
   #beginReload(reason: string): void {
     this.#options.log.info({ reason }, 'reloading: reading the configuration');
-    this.#phase = { kind: 'reloading', config: undefined };
+    this.#phase = { kind: 'reloading', next: undefined };
     this.#options.notify({ type: 'reloading' });
     this.#options.loadConfig().then(
       (config) => {
@@ -522,16 +599,13 @@ export class Arbiter<C extends ArbiterConfig> {
 
   #onConfigLoaded(config: C): void {
     if (this.#phase.kind !== 'reloading') return; // stopped meanwhile
-    // A worker count changed in the config wins over TTIN/TTOU; else the scaled count stays.
-    if (config.workers !== this.#config.workers) {
-      this.#options.hooks?.nworkersChanged(config.workers, this.#target);
-      this.#target = config.workers;
-    }
+    const target = reloadedTarget(this.#target, this.#config.workers, config.workers);
+    if (target !== this.#target) this.#options.hooks?.nworkersChanged(target, this.#target);
+    this.#target = target;
     const generation = this.#generation + 1;
-    this.#phase = { kind: 'reloading', config };
+    this.#phase = { kind: 'reloading', next: { generation, config } };
     this.#options.hooks?.onReload(config);
     this.#options.log.info({ generation, workers: this.#target }, 'reloading: starting the new workers');
-    for (let i = 0; i < this.#target; i++) this.#fork(generation, config, { kind: 'reload' });
   }
 
   #onConfigFailed(error: unknown): void {
@@ -543,35 +617,27 @@ export class Arbiter<C extends ArbiterConfig> {
   }
 
   /** Every worker of the reload's generation is ready: it takes over with the reloaded config. */
-  #switchGeneration(config: C): void {
-    const generation = this.#generation + 1;
-    const { dispatcher, log } = this.#options;
-    for (const entry of this.#workers.all()) {
-      const serving = entry.state.kind === 'ready' || entry.state.kind === 'retiring';
-      if (entry.generation === generation && serving) dispatcher.addReady(entry.handle);
-    }
-    // The new workers take connections before the old ones stop taking them.
-    for (const entry of this.#workers.all()) {
-      if (entry.generation !== generation && entry.state.kind !== 'stopping') this.#stopWorker(entry, 'reload');
-    }
+  #switchGeneration(): void {
+    const phase = this.#phase;
+    if (phase.kind !== 'reloading' || phase.next === undefined) return;
+    const { generation, config } = phase.next;
+    // The new workers take connections before the old ones stop taking them (the next plan).
+    for (const entry of this.#workers.of(generation)) if (isServing(entry)) this.#options.dispatcher.addReady(entry.handle);
     this.#generation = generation;
     this.#config = config;
+    this.#holds = [];
     // Replacements still owed to the old generation are not owed any more.
     this.#replacing = [];
-    log.info({ generation, workers: this.#target }, 'reloaded');
+    this.#options.log.info({ generation, workers: this.#target }, 'reloaded');
     this.#endReload({ ok: true, generation, workers: this.#target });
   }
 
   #abortReload(message: string): void {
-    if (this.#phase.kind !== 'reloading') return;
+    const phase = this.#phase;
+    if (phase.kind !== 'reloading' || phase.next === undefined) return;
     this.#options.log.error({ reason: message }, 'reload failed: the new workers could not start; the old workers keep serving');
-    for (const entry of this.#workers.all()) {
-      if (entry.generation === this.#generation + 1 && entry.state.kind !== 'stopping') {
-        entry.state = { kind: 'stopping', reason: 'reload failed' };
-        // A booting worker has no stop handler yet; SIGTERM ends it either way.
-        entry.handle.kill('SIGTERM');
-        this.#armStopTimer(entry, FAST_STOP_MS);
-      }
+    for (const entry of this.#workers.of(phase.next.generation)) {
+      if (entry.state.kind !== 'stopping') this.#terminate(entry, 'reload failed');
     }
     this.#endReload({ ok: false, reason: `the new workers could not start: ${message}` });
   }
@@ -580,7 +646,6 @@ export class Arbiter<C extends ArbiterConfig> {
     this.#phase = { kind: 'running' };
     this.#options.notify({ type: 'reloaded', ok: result.ok, generation: this.#generation, workers: this.#target });
     for (const done of this.#reloadWaiters.splice(0)) done(result);
-    this.#spawnMissing('scale');
     this.#runPendingReload();
   }
 
@@ -592,6 +657,7 @@ export class Arbiter<C extends ArbiterConfig> {
     this.#beginReload(reason);
   }
 
+  /** Sets the worker count; the reconcile forks or stops the difference (the youngest go first). */
   #scale(change: ScaleChange, by: string): ScaleResult {
     if (this.#phase.kind === 'stopping' || this.#phase.kind === 'delaying') return { ok: false, reason: 'bicorn is stopping' };
     const { log } = this.#options;
@@ -602,52 +668,107 @@ export class Arbiter<C extends ArbiterConfig> {
       return { ok: false, reason: `one worker is the least (there are ${String(from)})` };
     }
     this.#target = to;
-    if (to === from) return { ok: true, from, to };
-    this.#options.hooks?.nworkersChanged(to, from);
-    log.info({ by, from, workers: to }, to > from ? 'adding workers' : 'removing workers');
-    if (to > from) {
-      this.#spawnMissing('scale');
-      return { ok: true, from, to };
+    if (to !== from) {
+      this.#options.hooks?.nworkersChanged(to, from);
+      log.info({ by, from, workers: to }, to > from ? 'adding workers' : 'removing workers');
     }
-    // The youngest go first: booting ones, else the last to become ready.
-    const current = this.#workers.active(this.#generation);
-    const leaving = [...current.filter((w) => w.state.kind === 'booting').reverse(), ...current.filter((w) => w.state.kind !== 'booting').reverse()];
-    for (const entry of leaving.slice(0, current.length - to)) this.#stopWorker(entry, 'scaled down');
     return { ok: true, from, to };
   }
 
-  /** A worker is to be replaced: the next one forked is its replacement. */
-  #replaceLater(workerId: number, cause: RestartCause): void {
-    this.#replacing.push({ kind: 'replacement', cause, replaces: workerId });
-    this.#options.notify({ type: 'restart', workerId, cause });
-  }
-
-  /** Forks what the target lacks: replacements first, then workers started for `otherwise`. */
-  #spawnMissing(otherwise: 'start' | 'scale'): void {
-    if (this.#phase.kind === 'stopping' || (this.#phase.kind === 'reloading' && this.#phase.config !== undefined)) return;
-    for (let active = this.#workers.active(this.#generation).length; active < this.#target; active++) {
-      this.#fork(this.#generation, this.#config, this.#replacing.shift() ?? { kind: otherwise });
+  /** Makes the workers what the desired state says: forks, stops, and the switch of a reload. */
+  #reconcile(): void {
+    const now = Date.now();
+    this.#holds = this.#holds.filter((until) => until > now);
+    let forks = 0;
+    let deferred = false;
+    for (let pass = 0; pass < 2; pass++) {
+      let switched = false;
+      for (const action of planReconcile(this.#desired(), this.#workers.all())) {
+        switch (action.kind) {
+          case 'fork':
+            if (forks < FORKS_PER_TURN) {
+              this.#fork(action.generation, now);
+              forks++;
+            } else deferred = true;
+            break;
+          case 'stop':
+            this.#stopWorker(action.entry, action.reason, action.mode);
+            break;
+          case 'terminate':
+            this.#terminate(action.entry, action.reason);
+            break;
+          case 'switch':
+            this.#switchGeneration();
+            switched = true;
+            break;
+          default:
+            assertNever(action, 'action');
+        }
+      }
+      // After a switch, the old generation is planned out against the new desired state.
+      if (!switched) break;
     }
+    const phase = this.#phase;
+    if (phase.kind === 'stopping') {
+      if (this.#workers.size === 0) this.#complete(phase.outcome);
+      return;
+    }
+    this.#armReconcile(deferred ? 0 : Math.min(...this.#holds) - now);
   }
 
-  #fork(generation: number, config: C, startedFor: StartReason): void {
+  #desired(): DesiredState {
+    const phase = this.#phase;
+    return {
+      generation: this.#generation,
+      target: this.#target,
+      next: phase.kind === 'reloading' ? phase.next?.generation : undefined,
+      held: this.#holds.length,
+      stop: phase.kind === 'stopping' ? phase.mode : undefined,
+    };
+  }
+
+  /** The next reconcile after `ms` (a held slot's due time); Infinity: none is due. */
+  #armReconcile(ms: number): void {
+    clearTimeout(this.#reconcileTimer);
+    this.#reconcileTimer = undefined;
+    if (!Number.isFinite(ms)) return;
+    this.#reconcileTimer = setTimeout(() => {
+      this.enqueue({ type: 'reconcile-due' });
+    }, Math.max(0, ms));
+  }
+
+  #fork(generation: number, now: number): void {
+    const next = this.#phase.kind === 'reloading' && this.#phase.next?.generation === generation ? this.#phase.next : undefined;
+    const startedFor: StartReason = next !== undefined ? { kind: 'reload' } : (this.#replacing.shift() ?? { kind: this.#phase.kind === 'starting' ? 'start' : 'scale' });
     const workerId = this.#nextWorkerId++;
     this.#options.hooks?.preFork({ age: workerId, pid: undefined });
-    this.#workers.add(this.#options.host.fork(workerId, config), generation, startedFor);
+    this.#workers.add(this.#options.host.fork(workerId, next?.config ?? this.#config), generation, startedFor, now);
   }
 
-  #stopWorker(entry: WorkerEntry, reason: string, mode: StopMode = 'graceful'): void {
+  #stopWorker(entry: WorkerEntry, reason: string, mode: StopMode): void {
     // A hung worker cannot read a stop message, and its SIGKILL is already due.
     if (entry.state.kind === 'hung') return;
     this.#options.dispatcher.remove(entry.handle.id);
+    entry.state = { kind: 'stopping', reason, mode };
+    entry.handle.send({ type: 'stop', mode, timeoutMs: this.#gracefulMs() });
+    this.#armStopTimer(entry, mode === 'fast' ? FAST_STOP_MS : this.#gracefulMs() + DEADLINE_SLACK_MS);
+  }
+
+  /** A worker that does not serve yet has nothing to drain; before its stop handler, SIGTERM ends it. */
+  #terminate(entry: WorkerEntry, reason: string): void {
+    this.#options.dispatcher.remove(entry.handle.id);
     // A worker that reported a failed boot is already exiting; its exit is logged as that failure.
     if (entry.state.kind === 'boot-failed') {
-      this.#armStopTimer(entry, FAST_STOP_MS);
+      if (entry.stopTimer === undefined) this.#armStopTimer(entry, FAST_STOP_MS);
       return;
     }
-    entry.state = { kind: 'stopping', reason };
-    entry.handle.send({ type: 'stop', mode, timeoutMs: Math.round(this.#config.graceful_timeout * 1000) });
-    this.#armStopTimer(entry, mode === 'fast' ? FAST_STOP_MS : this.#config.graceful_timeout * 1000 + DEADLINE_SLACK_MS);
+    entry.state = { kind: 'stopping', reason, mode: 'fast' };
+    entry.handle.kill('SIGTERM');
+    this.#armStopTimer(entry, FAST_STOP_MS);
+  }
+
+  #gracefulMs(): number {
+    return Math.round(this.#config.graceful_timeout * 1000);
   }
 
   #armStopTimer(entry: WorkerEntry, ms: number): void {
@@ -679,16 +800,9 @@ export class Arbiter<C extends ArbiterConfig> {
       this.#options.stopAccepting();
       this.#options.dispatcher.dropWaiting();
     }
-    clearTimeout(this.#respawnTimer);
+    this.#holds = [];
+    clearTimeout(this.#reconcileTimer);
     clearTimeout(this.#delayTimer);
-    if (this.#workers.size === 0) {
-      this.#complete(outcome);
-      return;
-    }
-    for (const entry of this.#workers.all()) {
-      const reason = entry.state.kind === 'stopping' ? entry.state.reason : 'shutdown';
-      this.#stopWorker(entry, reason, mode);
-    }
   }
 
   /** Enters delaying or stopping; the first step out of service tells systemd (STOPPING=1), once. */
@@ -700,11 +814,18 @@ export class Arbiter<C extends ArbiterConfig> {
 
   #complete(outcome: Outcome): void {
     for (const done of [...this.#reloadWaiters.splice(0), ...this.#pendingReloadWaiters.splice(0)]) done({ ok: false, reason: 'bicorn stopped' });
-    clearTimeout(this.#respawnTimer);
+    clearTimeout(this.#reconcileTimer);
     clearTimeout(this.#delayTimer);
     clearInterval(this.#heartbeatTimer);
     this.#finish(outcome);
   }
+}
+
+/** A worker's load and heartbeat, which come with every connection and ping, change no desired state. */
+function mayChangeWorkers(command: Command<unknown>): boolean {
+  if (command.type !== 'worker-message') return true;
+  const { type } = command.message;
+  return type !== 'accepted' && type !== 'load' && type !== 'pong' && type !== 'draining';
 }
 
 function describeExit(code: number | null, signal: NodeJS.Signals | null): string {

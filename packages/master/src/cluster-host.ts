@@ -60,8 +60,11 @@ export function clusterHost(workerEntry: string, sinks: WorkerMessageSinks, spaw
       worker.on('exit', (code: number | null, signal: NodeJS.Signals | null) => {
         enqueue({ type: 'worker-exit', workerId, code, signal });
       });
-      // A send to a worker that is exiting fails; its exit arrives as a command anyway.
-      worker.on('error', () => undefined);
+      // A send to a worker that is exiting fails; its exit arrives as a command anyway. A
+      // process that could not be started at all has no pid, and no exit follows.
+      worker.on('error', (error: NodeJS.ErrnoException) => {
+        if (worker.process.pid === undefined) enqueue({ type: 'worker-spawn-failed', workerId, reason: error.code ?? error.message });
+      });
       return handleFor(worker, workerId);
     },
   };

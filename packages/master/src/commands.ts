@@ -26,9 +26,12 @@ export type Command<C = never> =
   | { type: 'worker-message'; workerId: number; message: Exclude<WorkerMessage, { type: 'stats' }> }
   | { type: 'worker-invalid-message'; workerId: number; reason: string }
   | { type: 'worker-exit'; workerId: number; code: number | null; signal: NodeJS.Signals | null }
+  /** The worker process could not be started at all (EAGAIN: the process limit); no exit follows. */
+  | { type: 'worker-spawn-failed'; workerId: number; reason: string }
   | { type: 'config-loaded'; config: C }
   | { type: 'config-failed'; error: unknown }
-  | { type: 'respawn-due' }
+  /** A held slot is due, or forks were left for the next turn. */
+  | { type: 'reconcile-due' }
   | { type: 'heartbeat-due' }
   | { type: 'shutdown-delay-over' }
   | { type: 'stop-overdue'; workerId: number }

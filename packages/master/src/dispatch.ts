@@ -1,5 +1,13 @@
-// Hands accepted connections to ready workers, round robin. Runs in the master. A connection
-// that arrives while no worker is ready waits in a bounded queue rather than being refused.
+// Hands accepted connections to the ready workers of the serving generation. Runs in the master.
+// A worker gets a connection only once it has acknowledged the last one (as node's round-robin
+// handle keeps a free list), and it acknowledges after reading the connection's first request,
+// so that its load is known before the next one: by preference a worker whose app can start a
+// request now gets it, round robin. While a worker's acknowledgement is due, the connection
+// waits for it rather than go to a saturated app; when every app is saturated, the one that had
+// a free slot most recently gets it, since it is making progress where the others may be stuck.
+// A connection that arrives while no worker can take one waits in a bounded queue rather than
+// being refused.
+import type { Load } from '@bicorn/protocol';
 import type { Socket } from 'node:net';
 
 export interface ConnectionTarget {
@@ -8,39 +16,82 @@ export interface ConnectionTarget {
   sendConnection(listener: number, socket: Socket, done: (error: Error | null) => void): void;
 }
 
+/** What the dispatcher knows of a ready worker. */
+export interface WorkerLoad extends Load {
+  /** It acknowledged the last connection handed to it. */
+  readonly acknowledged: boolean;
+  /** When its app last had a free slot (ms since the epoch); now while it has one. */
+  readonly freeAt: number;
+}
+
+interface Entry {
+  readonly target: ConnectionTarget;
+  acknowledged: boolean;
+  /** When it was handed its last connection. */
+  sentAt: number;
+  free: boolean;
+  waiting: number;
+  freeAt: number;
+}
+
 const MAX_WAITING = 1024;
+/**
+ * How long an acknowledgement is awaited before a worker counts as too busy to give one (its
+ * event loop blocked): it comes within 10 ms of the hand-over, or at the first request.
+ */
+const ACKNOWLEDGE_DUE_MS = 200;
 
 export class Dispatcher {
-  readonly #ready: ConnectionTarget[] = [];
+  readonly #ready: Entry[] = [];
   readonly #waiting: { listener: number; socket: Socket }[] = [];
   #next = 0;
+  /** Runs the queue again when an awaited acknowledgement is overdue. */
+  #overdue: NodeJS.Timeout | undefined;
 
   addReady(target: ConnectionTarget): void {
-    this.#ready.push(target);
-    while (this.#waiting.length > 0 && this.#ready.length > 0) {
-      const waiting = this.#waiting.shift();
-      if (waiting !== undefined) this.dispatch(waiting.listener, waiting.socket);
-    }
+    if (this.#find(target.id) !== undefined) return;
+    this.#ready.push({ target, acknowledged: true, sentAt: 0, free: true, waiting: 0, freeAt: Date.now() });
+    this.#dispatchWaiting();
   }
 
   remove(id: number): void {
-    const index = this.#ready.findIndex((target) => target.id === id);
+    const index = this.#ready.findIndex((entry) => entry.target.id === id);
     if (index !== -1) this.#ready.splice(index, 1);
+  }
+
+  /** A worker's load changed; `accepted`: it also acknowledged its last connection. */
+  update(id: number, load: Load, accepted: boolean): void {
+    const entry = this.#find(id);
+    if (entry === undefined) return;
+    if (accepted) entry.acknowledged = true;
+    if (load.free || entry.free) entry.freeAt = Date.now();
+    entry.free = load.free;
+    entry.waiting = load.waiting;
+    this.#dispatchWaiting();
   }
 
   get readyCount(): number {
     return this.#ready.length;
   }
 
+  /** The load of every ready worker, by worker id. */
+  loads(): Map<number, WorkerLoad> {
+    return new Map(this.#ready.map(({ target, acknowledged, free, waiting, freeAt }) => [target.id, { acknowledged, free, waiting, freeAt: free ? Date.now() : freeAt }]));
+  }
+
   dispatch(listener: number, socket: Socket): void {
-    if (this.#ready.length === 0) {
-      if (this.#waiting.length >= MAX_WAITING) socket.destroy();
-      else this.#waiting.push({ listener, socket });
-      return;
-    }
-    this.#next = (this.#next + 1) % this.#ready.length;
-    const target = this.#ready[this.#next];
-    target?.sendConnection(listener, socket, (error) => {
+    // Behind connections already waiting, a new one waits too.
+    const entry = this.#waiting.length === 0 ? this.#choose() : undefined;
+    if (entry !== undefined) this.#send(entry, listener, socket);
+    else if (this.#waiting.length >= MAX_WAITING) socket.destroy();
+    else this.#waiting.push({ listener, socket });
+  }
+
+  #send(entry: Entry, listener: number, socket: Socket): void {
+    entry.acknowledged = false;
+    entry.sentAt = Date.now();
+    const { target } = entry;
+    target.sendConnection(listener, socket, (error) => {
       // The worker went away while the socket was in flight: give it to another one.
       if (error !== null && !socket.destroyed) {
         this.remove(target.id);
@@ -51,6 +102,57 @@ export class Dispatcher {
 
   /** Drops the connections still waiting for a worker; used when stopping. */
   dropWaiting(): void {
+    clearTimeout(this.#overdue);
     for (const { socket } of this.#waiting.splice(0)) socket.destroy();
+  }
+
+  /**
+   * The next acknowledged worker with a free app, round robin; else none while an
+   * acknowledgement is due; else the saturated one that was free most recently.
+   */
+  #choose(): Entry | undefined {
+    const count = this.#ready.length;
+    const now = Date.now();
+    let saturated: Entry | undefined;
+    let dueAt = Infinity;
+    for (let i = 1; i <= count; i++) {
+      const index = (this.#next + i) % count;
+      const entry = this.#ready[index];
+      if (entry === undefined) continue;
+      if (!entry.acknowledged) {
+        if (now - entry.sentAt < ACKNOWLEDGE_DUE_MS) dueAt = Math.min(dueAt, entry.sentAt + ACKNOWLEDGE_DUE_MS);
+        continue;
+      }
+      if (entry.free) {
+        this.#next = index;
+        return entry;
+      }
+      if (saturated === undefined || entry.freeAt > saturated.freeAt || (entry.freeAt === saturated.freeAt && entry.waiting < saturated.waiting)) saturated = entry;
+    }
+    if (dueAt === Infinity) return saturated;
+    this.#armOverdue(dueAt - now);
+    return undefined;
+  }
+
+  #armOverdue(ms: number): void {
+    if (this.#overdue !== undefined) return;
+    this.#overdue = setTimeout(() => {
+      this.#overdue = undefined;
+      this.#dispatchWaiting();
+    }, ms);
+    this.#overdue.unref();
+  }
+
+  #dispatchWaiting(): void {
+    while (this.#waiting.length > 0) {
+      const entry = this.#choose();
+      if (entry === undefined) return;
+      const waiting = this.#waiting.shift();
+      if (waiting !== undefined && !waiting.socket.destroyed) this.#send(entry, waiting.listener, waiting.socket);
+    }
+  }
+
+  #find(id: number): Entry | undefined {
+    return this.#ready.find((entry) => entry.target.id === id);
   }
 }

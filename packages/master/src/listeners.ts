@@ -22,7 +22,7 @@ export interface Listener {
 export interface ListenerEvents {
   readonly connection: (listener: number, socket: Socket) => void;
   /** An error on a bound listener, such as a failed accept; the listener keeps listening. */
-  readonly error: (address: string, error: Error) => void;
+  readonly error: (address: string, error: NodeJS.ErrnoException) => void;
 }
 
 export interface BindOptions {

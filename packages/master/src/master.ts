@@ -1,11 +1,11 @@
 // The master's entry: bind the listeners, start the arbiter and its workers, keep the pid file,
-// sd_notify, the control socket, the metrics and the --reload watcher, and resolve with the exit code once
-// everything has stopped. Library code: it throws, never exits.
-import { minimumVersion, type Config, type SettingKey } from '@bicorn/config';
-import { ExitCode } from '@bicorn/protocol';
+// sd_notify, the control socket, the metrics, StatsD and the --reload watcher, and resolve with
+// the exit code once everything has stopped. Library code: it throws, never exits.
+import { appKind, minimumVersion, type Config, type SettingKey } from '@bicorn/config';
+import { BicornError, ExitCode } from '@bicorn/protocol';
 import { resolve } from 'node:path';
 import { checkLogFile, type Logger, type StatsdClient } from '@bicorn/runtime';
-import { resolveOwner, type Identity } from './accounts.js';
+import { currentUid, resolveOwner, type Identity } from './accounts.js';
 import { Arbiter, type ArbiterEvent } from './arbiter.js';
 import { clusterHost } from './cluster-host.js';
 import { controlHandler } from './control-commands.js';
@@ -13,6 +13,8 @@ import { controlSocketPath } from './control-path.js';
 import { serveControl, type ControlServer } from './control-server.js';
 import { Dispatcher } from './dispatch.js';
 import { bindListeners, closeListeners, planListeners, type Listener } from './listeners.js';
+import { checkWorkerCount, readMachineLimits, workerCost } from './machine-limits.js';
+import { watchDescriptors } from './descriptor-watch.js';
 import { checkPidFile, removePidFile, writePidFile } from './pid-file.js';
 import { handOverLogFiles, workerIdentity } from './privileges.js';
 import type { EndpointServer } from './endpoints.js';
@@ -78,6 +80,7 @@ async function serve(options: MasterOptions, hooks: ServerHooks | undefined): Pr
   const activated = takeActivatedSockets();
   if (config.umask !== null) process.umask(config.umask);
   const identity = workerIdentity(config, log);
+  checkMachine(config, identity, log);
   // Workers open the access log; a path they cannot open is caught here, before any binds.
   const accessLogDir = checkLogFile(config.access_log, 'access_log');
   const logFiles = [config.error_log, config.access_log];
@@ -94,9 +97,7 @@ async function serve(options: MasterOptions, hooks: ServerHooks | undefined): Pr
     connection: (listener, socket) => {
       dispatcher.dispatch(listener, socket);
     },
-    error: (address, error) => {
-      log.error({ address, err: error }, 'listener error');
-    },
+    error: listenerErrorLog(log),
   });
   // unix: binds serve plain HTTP, for a proxy on the same machine; every TCP bind serves TLS.
   const tlsListeners = listeners.filter((l) => !l.address.startsWith('unix:')).map((l) => l.index);
@@ -112,6 +113,7 @@ async function serve(options: MasterOptions, hooks: ServerHooks | undefined): Pr
     return withTls(servedTls, fresh);
   };
   const notifier = await startServiceNotifier(log, config.workers);
+  const descriptors = watchDescriptors(log);
   let arbiter: Arbiter<Served> | undefined;
   let watcher: Watcher | undefined;
   let health: EndpointServer | undefined;
@@ -224,6 +226,7 @@ async function serve(options: MasterOptions, hooks: ServerHooks | undefined): Pr
     removeSignalHandlers();
     clearInterval(statsdTimer);
     notifier.close();
+    descriptors.close();
     closeListeners(listeners);
     health?.close();
     metricsServer?.close();
@@ -245,8 +248,38 @@ function onArbiterEvent(event: ArbiterEvent, config: Config, listeners: readonly
     case 'worker-ready':
     case 'worker-exited':
     case 'restart':
+    case 'app-died':
       return;
   }
+}
+
+/**
+ * A failed accept comes back with each connection attempt, and the listener keeps listening:
+ * logged at most once a second, with how many more. (EMFILE never comes here: see
+ * descriptor-watch.ts.)
+ */
+function listenerErrorLog(log: Logger): (address: string, error: NodeJS.ErrnoException) => void {
+  let lastAt = 0;
+  let more = 0;
+  return (address, error) => {
+    const now = Date.now();
+    if (now - lastAt < 1_000) {
+      more++;
+      return;
+    }
+    log.error({ address, code: error.code, reason: error.message, more }, 'listener error; it keeps listening');
+    lastAt = now;
+    more = 0;
+  };
+}
+
+/** Refuses a worker count the machine cannot run (too many tasks, too little memory); warns of a large one. */
+function checkMachine(config: Config, identity: Identity | undefined, log: Logger): void {
+  const python = config.app !== null && appKind(config.app) === 'python' ? { threads: config.threads } : undefined;
+  const limits = readMachineLimits('/', identity?.uid ?? currentUid());
+  const { refuse, warnings } = checkWorkerCount(config.workers, workerCost(python), limits);
+  if (refuse !== undefined) throw new BicornError('WORKERS_BEYOND_MACHINE', { workers: config.workers, reason: refuse });
+  for (const warning of warnings) log.warn({ workers: config.workers }, `many workers: ${warning}`);
 }
 
 /** The workers serve whether or not the file can be written: a failure is logged, not thrown. */

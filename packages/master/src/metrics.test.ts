@@ -18,10 +18,10 @@ function stats(served: number, requestCounts: RequestCounts | null): WorkerStats
   return { type: 'stats', interface: 'wsgi', served, inFlight: 2, webSockets: 0, rss: 1000, pythonPid: 9, pythonRss: 2000, pythonCpuSeconds: 0.25, loopLagSeconds: 0.001, counts: requestCounts };
 }
 
-const worker = (id: number, state: WorkerSnapshot['state'] = 'ready'): WorkerSnapshot => ({ id, pid: 100 + id, generation: 1, state, forkedAt: 0, startedFor: { kind: 'start' } });
+const worker = (id: number, state: WorkerSnapshot['state'] = 'ready'): WorkerSnapshot => ({ id, pid: 100 + id, generation: 1, state, forkedAt: 0, startedFor: { kind: 'start' }, load: undefined });
 
 function setup(workers: WorkerSnapshot[]) {
-  const snapshot: ArbiterSnapshot = { phase: 'running', generation: 1, target: workers.length, workers };
+  const snapshot: ArbiterSnapshot = { phase: 'running', generation: 1, target: workers.length, workers, deaths: [] };
   const metrics = new MasterMetrics(() => snapshot);
   const scrape = async () => metrics.registry.metrics();
   return { metrics, scrape, snapshot };
@@ -81,5 +81,28 @@ describe('the master metrics', () => {
     expect(text).toContain('bicorn_workers{state="booting"} 1\n');
     expect(text).toContain('bicorn_workers{state="hung"} 0\n');
     expect(text).toMatch(/^bicorn_master_process_cpu_user_seconds_total \d/m);
+  });
+
+  it("count the workers' Python processes that died by cause, apart from worker restarts", async () => {
+    const { metrics, scrape } = setup([worker(1)]);
+    metrics.onEvent({ type: 'app-died', workerId: 1, cause: 'SIGSEGV' });
+    metrics.onEvent({ type: 'app-died', workerId: 1, cause: 'SIGSEGV' });
+    metrics.onEvent({ type: 'app-died', workerId: 1, cause: 'exit 13' });
+    const text = await scrape();
+    expect(text).toContain('bicorn_app_deaths_total{cause="SIGSEGV"} 2\n');
+    expect(text).toContain('bicorn_app_deaths_total{cause="exit 13"} 1\n');
+    expect(text).not.toMatch(/^bicorn_worker_restarts_total\{[^}]*\} [1-9]/m);
+  });
+
+  it('count the refusals of the queue timeout and the spool budget among the limit rejections, by their own kind', async () => {
+    const { metrics, scrape } = setup([worker(1)]);
+    const rejections = new Array<number>(limitKinds.length).fill(0);
+    rejections[limitKinds.indexOf('queue-timeout')] = 3;
+    rejections[limitKinds.indexOf('concurrency')] = 1;
+    metrics.onStats(1, stats(4, { ...counts({}, []), rejections }));
+    const text = await scrape();
+    expect(text).toContain('bicorn_limit_rejections_total{kind="queue-timeout"} 3\n');
+    expect(text).toContain('bicorn_limit_rejections_total{kind="concurrency"} 1\n');
+    expect(text).toContain('bicorn_limit_rejections_total{kind="spool-budget"} 0\n');
   });
 });

@@ -26,6 +26,7 @@ export class MasterMetrics {
   readonly #staticResponses: Counter;
   readonly #rejections: Counter<'kind'>;
   readonly #restarts: Counter<'cause'>;
+  readonly #appDeaths: Counter<'cause'>;
   readonly #reloads: Counter<'outcome'>;
   readonly #inFlight: Gauge<'worker'>;
   readonly #webSockets: Gauge<'worker'>;
@@ -48,6 +49,12 @@ export class MasterMetrics {
     this.#staticResponses = new Counter({ name: 'bicorn_static_responses_total', help: 'Responses served from --static directories (also counted in bicorn_http_requests_total).', registers });
     this.#rejections = new Counter({ name: 'bicorn_limit_rejections_total', help: 'Requests and messages refused for a limit, by kind.', labelNames: ['kind'], registers });
     this.#restarts = new Counter({ name: 'bicorn_worker_restarts_total', help: 'Workers replaced, by cause: how they died, or why they were recycled.', labelNames: ['cause'], registers });
+    this.#appDeaths = new Counter({
+      name: 'bicorn_app_deaths_total',
+      help: 'Python app processes that died while their worker served (each restarted in place), by cause: the signal, or exit N.',
+      labelNames: ['cause'],
+      registers,
+    });
     this.#reloads = new Counter({ name: 'bicorn_reloads_total', help: 'Reloads, by outcome: ok (the new generation serves) or failed (the old one still does).', labelNames: ['outcome'], registers });
     this.#inFlight = new Gauge({ name: 'bicorn_http_requests_in_flight', help: 'HTTP requests under way, and WebSockets open, by worker slot.', labelNames: ['worker'], registers });
     this.#webSockets = new Gauge({ name: 'bicorn_websockets_open', help: 'WebSockets open, by worker slot.', labelNames: ['worker'], registers });
@@ -107,6 +114,9 @@ export class MasterMetrics {
     switch (event.type) {
       case 'restart':
         this.#restarts.inc({ cause: event.cause });
+        return;
+      case 'app-died':
+        this.#appDeaths.inc({ cause: event.cause });
         return;
       case 'reloaded':
         this.#reloads.inc({ outcome: event.ok ? 'ok' : 'failed' });

@@ -70,6 +70,7 @@ export function notifyMessage(event: ArbiterEvent, pid: number, nowUsec: bigint)
     case 'worker-ready':
     case 'worker-exited':
     case 'restart':
+    case 'app-died':
       return undefined;
   }
 }

@@ -1,6 +1,6 @@
 // The arbiter's worker table: every worker process with its generation and state, and the
 // questions the arbiter asks of them. Runs in the master.
-import type { ExitCode, RecycleReason } from '@bicorn/protocol';
+import type { ExitCode, RecycleReason, StopMode } from '@bicorn/protocol';
 import type { WorkerHandle } from './worker-host.js';
 
 export type WorkerState =
@@ -9,8 +9,8 @@ export type WorkerState =
   | { readonly kind: 'boot-failed'; readonly exitCode: ExitCode; readonly message: string }
   /** Asked to be replaced: it serves until its replacement is ready (unless it timed out). */
   | { readonly kind: 'retiring'; readonly reason: RecycleReason }
-  /** Told to stop: its exit is expected. */
-  | { readonly kind: 'stopping'; readonly reason: string }
+  /** Told to stop (a booting one with SIGTERM, which is `fast`): its exit is expected. */
+  | { readonly kind: 'stopping'; readonly reason: string; readonly mode: StopMode }
   /** Sent SIGABRT for missing its heartbeats (its stop timer sends SIGKILL): its exit is a failure. */
   | { readonly kind: 'hung' };
 
@@ -23,15 +23,27 @@ export type StartReason = { readonly kind: 'start' | 'reload' | 'scale' } | { re
 export interface WorkerEntry {
   readonly handle: WorkerHandle;
   readonly generation: number;
-  readonly forkedAt: number;
   readonly startedFor: StartReason;
   state: WorkerState;
+  /** When it was forked, and when it became ready (ms since the epoch). */
+  readonly forkedAt: number;
+  readyAt: number | undefined;
   /** When the worker last answered a heartbeat, or became ready. */
   lastPong: number;
   /** Kills the worker if a stop takes too long. */
   stopTimer: NodeJS.Timeout | undefined;
   /** Its Python process, once the worker said it started. */
   appPid: number | undefined;
+}
+
+/** It serves: ready, or serving on until its replacement is. */
+export function isServing(entry: WorkerEntry): boolean {
+  return entry.state.kind === 'ready' || entry.state.kind === 'retiring';
+}
+
+/** It counts towards its generation's worker count: not retiring, stopping or hung. */
+export function isActive(entry: WorkerEntry): boolean {
+  return entry.state.kind === 'booting' || entry.state.kind === 'ready' || entry.state.kind === 'boot-failed';
 }
 
 export class WorkerTable {
@@ -45,9 +57,10 @@ export class WorkerTable {
     return this.#entries.get(workerId);
   }
 
-  add(handle: WorkerHandle, generation: number, startedFor: StartReason): void {
-    const now = Date.now();
-    this.#entries.set(handle.id, { handle, generation, forkedAt: now, startedFor, state: { kind: 'booting' }, lastPong: now, stopTimer: undefined, appPid: undefined });
+  add(handle: WorkerHandle, generation: number, startedFor: StartReason, now: number): WorkerEntry {
+    const entry: WorkerEntry = { handle, generation, startedFor, state: { kind: 'booting' }, forkedAt: now, readyAt: undefined, lastPong: now, stopTimer: undefined, appPid: undefined };
+    this.#entries.set(handle.id, entry);
+    return entry;
   }
 
   /** Forgets a worker that exited; returns its entry. */
@@ -59,17 +72,17 @@ export class WorkerTable {
     return entry;
   }
 
-  all(): IterableIterator<WorkerEntry> {
-    return this.#entries.values();
+  /** Every worker, oldest first. */
+  all(): WorkerEntry[] {
+    return [...this.#entries.values()];
   }
 
   of(generation: number): WorkerEntry[] {
-    return [...this.#entries.values()].filter((entry) => entry.generation === generation);
+    return this.all().filter((entry) => entry.generation === generation);
   }
 
-  /** The workers of a generation that count towards the target: not retiring, stopping or hung. */
   active(generation: number): WorkerEntry[] {
-    return this.of(generation).filter(({ state }) => state.kind === 'booting' || state.kind === 'ready' || state.kind === 'boot-failed');
+    return this.of(generation).filter(isActive);
   }
 
   /** Every worker forked for the generation is ready (a TTIN meanwhile is filled in after). */
@@ -78,7 +91,8 @@ export class WorkerTable {
     return workers.some(({ state }) => state.kind === 'ready') && !workers.some(({ state }) => state.kind === 'booting' || state.kind === 'boot-failed');
   }
 
-  firstRetiring(generation: number): (WorkerEntry & { state: { kind: 'retiring' } }) | undefined {
-    return this.of(generation).find((entry): entry is WorkerEntry & { state: { kind: 'retiring' } } => entry.state.kind === 'retiring');
+  /** Some worker, of any generation, serves. */
+  anyServing(): boolean {
+    return this.all().some(isServing);
   }
 }

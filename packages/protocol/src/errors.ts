@@ -21,7 +21,8 @@ interface ErrorDetails {
   ENV_FILE_FAILED: { file: string; reason: string };
   STATIC_DIR_INVALID: { mount: string; path: string; reason: string };
   TLS_FILE_INVALID: { setting: string; file: string; reason: string };
-  CRASH_LOOP: { failures: number; windowSeconds: number };
+  CRASH_LOOP: { failures: number; windowSeconds: number; exitCode: ExitCode; message: string };
+  WORKERS_BEYOND_MACHINE: { workers: number; reason: string };
   PID_FILE_TAKEN: { path: string; pid: number };
   PID_FILE_FAILED: { path: string; reason: string };
   IPC_INVALID: { reason: string };
@@ -116,10 +117,14 @@ const registry: { [C in ErrorCode]: ErrorSpec<ErrorDetails[C]> } = {
     message: (d) => `${d.setting} ${d.file}: ${d.reason}; fix the file or point ${d.setting} at another`,
   },
   CRASH_LOOP: {
-    exitCode: ExitCode.RuntimeFailure,
+    exitCode: (d) => d.exitCode,
     message: (d) =>
-      `workers failed ${String(d.failures)} times within ${String(d.windowSeconds)} s, so bicorn stopped; ` +
-      'see the errors logged above (raise max_restarts or restart_window to tolerate more)',
+      `workers could not boot ${String(d.failures)} times within ${String(d.windowSeconds)} s while none served, so bicorn stopped; the last failure:\n${d.message.trimEnd()}\n` +
+      'fix it and start bicorn again (raise max_restarts or restart_window to retry longer)',
+  },
+  WORKERS_BEYOND_MACHINE: {
+    exitCode: ExitCode.Usage,
+    message: (d) => `workers: ${String(d.workers)} is more than this machine can run: ${d.reason}; choose fewer with -w (or raise the limit)`,
   },
   PID_FILE_TAKEN: {
     exitCode: ExitCode.Usage,

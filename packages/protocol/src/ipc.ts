@@ -2,7 +2,7 @@
 // direction. Anything that arrives over IPC goes through these before it is trusted.
 import { BicornError } from './errors.js';
 import { type ExitCode, isExitCode } from './exit-code.js';
-import { FieldError, describe, fieldsOf, isCount, isRecord, isString, isStringOrNull, objectWith, oneOf, type Fields } from './fields.js';
+import { FieldError, describe, fieldsOf, isBoolean, isCount, isRecord, isString, isStringOrNull, objectWith, oneOf, type FieldReader, type Fields } from './fields.js';
 import { parseStats, type WorkerStats } from './worker-stats.js';
 
 export type StopMode = 'graceful' | 'fast';
@@ -63,10 +63,35 @@ export type WorkerMessage =
   /** The worker should be replaced; it goes on serving until the master stops it. */
   | { type: 'recycle'; reason: RecycleReason; detail: string }
   /** Every second: what `bicorn status` shows of the worker, and the counts for the metrics. */
-  | WorkerStats;
+  | WorkerStats
+  /**
+   * The worker has taken the connection handed to it last, and read its first request if one
+   * came at once: the master hands it the next one only after this. With its load then.
+   */
+  | ({ type: 'accepted' } & Load)
+  /** The worker's load changed: its app can start a request now, or no longer can. */
+  | ({ type: 'load' } & Load)
+  /**
+   * The worker's Python process died (`cause`: the signal, or `exit N`) with these requests in
+   * flight (`METHOD path`); the worker starts another in its place.
+   */
+  | { type: 'app-died'; cause: string; inFlight: string[] };
+
+/** What a worker can take on, for the master's choice of who gets a new connection. */
+export interface Load {
+  /** Its app can start a request now: a free Python thread, an event loop that answers in time. */
+  readonly free: boolean;
+  /** Requests that wait for its app to start them. */
+  readonly waiting: number;
+}
 
 const isStopMode = oneOf<StopMode>(['graceful', 'fast']);
 const isRecycleReason = oneOf(recycleReasons);
+const isStringList = (v: unknown): v is string[] => Array.isArray(v) && v.every(isString);
+
+function load(field: FieldReader): Load {
+  return { free: field('free', isBoolean, 'a boolean'), waiting: field('waiting', isCount, 'a count') };
+}
 
 export function parseMasterMessage(value: unknown): MasterMessage {
   try {
@@ -142,6 +167,12 @@ function workerMessage(m: Fields): WorkerMessage {
       };
     case 'stats':
       return parseStats(m);
+    case 'accepted':
+      return { type: 'accepted', ...load(field) };
+    case 'load':
+      return { type: 'load', ...load(field) };
+    case 'app-died':
+      return { type: 'app-died', cause: field('cause', isString, 'a cause'), inFlight: field('inFlight', isStringList, 'a list of requests') };
     default:
       throw new FieldError(`unknown worker message type ${describe(m.type)}`);
   }

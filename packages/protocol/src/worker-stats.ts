@@ -8,8 +8,11 @@ export const metricMethods = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', '
 export const statusClasses = ['1xx', '2xx', '3xx', '4xx', '5xx'] as const;
 /** The request duration histogram's upper bounds, in seconds (prom-client's default buckets). */
 export const durationBuckets = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] as const;
-/** Why a request or a message was refused for a limit. */
-export const limitKinds = ['request-line', 'request-headers', 'request-body', 'header-timeout', 'concurrency', 'ws-message-size'] as const;
+/**
+ * Why a request or a message was refused for a limit: the front's, then the Python host's
+ * (queue_timeout: the app did not start it in time; spool_budget: an upload found no room).
+ */
+export const limitKinds = ['request-line', 'request-headers', 'request-body', 'header-timeout', 'concurrency', 'ws-message-size', 'queue-timeout', 'spool-budget'] as const;
 export type LimitKind = (typeof limitKinds)[number];
 export const appInterfaces = ['wsgi', 'asgi', 'fetch', 'node', 'none'] as const;
 export type AppInterface = (typeof appInterfaces)[number];

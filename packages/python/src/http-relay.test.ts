@@ -1,4 +1,4 @@
-import type { EncodableFrame, Frame } from '@bicorn/protocol';
+import type { EncodableFrame, Frame, LimitKind } from '@bicorn/protocol';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { deferred, recordingLog, send, startServer, type ClientResponse, type TestServer } from '@bicorn/test-support';
 import { HttpRelay } from './http-relay.js';
+import { Spool } from './spool.js';
 
 const servers: TestServer[] = [];
 afterEach(async () => {
@@ -16,24 +17,30 @@ afterEach(async () => {
 const settle = () => new Promise((resolve) => setImmediate(resolve));
 
 /** A server whose one request is relayed to a fake runner: the test plays the runner through `relay.onFrame`. */
-async function setup(options: { interface?: 'wsgi' | 'asgi'; window?: number } = {}) {
+async function setup(options: { interface?: 'wsgi' | 'asgi'; window?: number; admit?: () => Promise<boolean>; spoolBytes?: number } = {}) {
   const frames: EncodableFrame[] = [];
   const { log, entries } = recordingLog();
   const relayed = deferred<HttpRelay>();
-  let ended = 0;
+  /** Each end of the stream: whether the runner may still be running it then. */
+  const ends: boolean[] = [];
+  const refused: LimitKind[] = [];
   const server = await startServer((req, res) => {
     const relay = new HttpRelay(7, { send: (frame) => frames.push(frame) }, req, res, {
       window: options.window ?? 1 << 20,
       rootPath: '',
       interface: options.interface ?? 'asgi',
+      spool: new Spool(tmpdir(), options.spoolBytes ?? 1 << 30),
       log,
-      onStreamEnd: () => ended++,
+      admit: options.admit ?? (() => Promise.resolve(true)),
+      refused: (kind) => refused.push(kind),
+      onStreamEnd: (runnerStillBusy) => ends.push(runnerStillBusy),
     });
-    relayed.resolve(relay);
+    // Started first: its admission (at once here) comes before the test sees the relay.
     void relay.start();
+    relayed.resolve(relay);
   });
   servers.push(server);
-  return { server, frames, entries, relay: relayed.promise, ended: () => ended };
+  return { server, frames, entries, relay: relayed.promise, ended: () => ends.length, ends, refused };
 }
 
 const response = (headers: string[] = [], trailers = false): Frame => ({
@@ -142,7 +149,7 @@ describe('HttpRelay', () => {
   });
 
   it('tells the runner when the client leaves mid-response', async () => {
-    const { server, frames, relay } = await setup();
+    const { server, frames, relay, ends } = await setup();
     const req = httpRequest({ host: '127.0.0.1', port: server.port, path: '/' });
     req.on('error', () => undefined);
     req.end();
@@ -154,6 +161,8 @@ describe('HttpRelay', () => {
     await r.close();
     expect(frames.at(-1)).toEqual({ type: 'http-disconnect', stream: 7 });
     expect(r.phase.kind).toBe('closed');
+    // The app may still run it: its slot is held until the runner lets go (HTTP_CLOSED).
+    expect(ends).toEqual([true]);
   });
 
   it('answers 502 when destroyed before the response started, and cuts the connection once it has', async () => {
@@ -186,6 +195,37 @@ describe('HttpRelay', () => {
     r.onFrame(body('done'));
     await closed;
     expect((await answer).body.toString()).toBe('done');
+  });
+
+  it('sends nothing to the runner until the app can start the request, and answers 503 with Retry-After when it cannot in time', async () => {
+    const admission = deferred<boolean>();
+    const { server, frames, relay, refused } = await setup({ admit: () => admission.promise });
+    const answer = send(server.port, { path: '/waits' });
+    const r = await relay;
+    await settle();
+    expect([r.phase.kind, frames]).toEqual(['receiving', []]);
+    admission.resolve(false);
+    const res = await answer;
+    expect([res.status, res.headers['retry-after'], res.headers.connection]).toEqual([503, '1', 'close']);
+    expect([frames, refused]).toEqual([[], ['queue-timeout']]);
+  });
+
+  it("refuses a WSGI upload the spool budget cannot hold with 503, at once when its Content-Length says so, and counts it", async () => {
+    const { server, frames, refused } = await setup({ interface: 'wsgi', spoolBytes: 1024 });
+    const res = await send(server.port, { method: 'POST', headers: { 'content-length': String(2 << 20) }, body: Buffer.alloc(2 << 20) });
+    expect([res.status, res.headers['retry-after']]).toEqual([503, '1']);
+    expect([frames, refused]).toEqual([[], ['spool-budget']]);
+  });
+
+  it('frees the stream at once when the runner sent its last frame, also when that frame fails', async () => {
+    const { server, relay, ends } = await setup();
+    const answer = send(server.port, { path: '/' });
+    const r = await relay;
+    r.onFrame(response(['content-length', '2']));
+    r.onFrame(body('too long'));
+    // Nothing of it went out: a 500 instead.
+    expect((await answer).status).toBe(500);
+    expect(ends).toEqual([false]);
   });
 });
 

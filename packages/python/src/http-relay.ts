@@ -3,9 +3,10 @@
 // with the wire rules of protocol's send/SPEC.md applied. One state union says how far the
 // exchange has gone, so that whoever ends it early (the client leaving, the Python process
 // dying) knows what the app has seen. Runs in the worker, per request.
-import { declaredLength, failResponse, lengthViolation, sendEarlyHints } from '@bicorn/gateway';
-import { assertNever, type Frame, type FrameOf } from '@bicorn/protocol';
+import { declaredLength, failResponse, lengthViolation, sendEarlyHints, serviceUnavailable } from '@bicorn/gateway';
+import { assertNever, type Frame, type FrameOf, type LimitKind } from '@bicorn/protocol';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { requestKey } from './crash-suspects.js';
 import type { HostLog } from './log.js';
 import { RequestBody } from './request-body.js';
 import { requestFrame, type RequestFrame } from './request-head.js';
@@ -14,6 +15,7 @@ import { ResponseSpool } from './response-spool.js';
 import { DEFAULT_HEAD, responseHead, writeHead, type ResponseHead } from './response-head.js';
 import type { FrameSink } from './runner-process.js';
 import { sendPythonFile } from './send-file.js';
+import { SpoolFull, type Spool } from './spool.js';
 
 /** A response whose head is due on the wire, and what its body has come to. */
 interface Sending {
@@ -28,7 +30,10 @@ interface Sending {
 }
 
 export type RelayPhase =
-  /** A WSGI app's body is being received whole: nothing has gone to the runner yet. */
+  /**
+   * A WSGI app's body is being received whole, then the request waits until the app can start
+   * it: nothing has gone to the runner yet.
+   */
   | { readonly kind: 'receiving' }
   /**
    * The request went to the runner, and no frame has come back: the app may not have seen it.
@@ -50,9 +55,33 @@ export interface HttpRelayOptions {
   readonly rootPath: string;
   /** The runner's interface: a WSGI app gets a body received whole, an ASGI app one as it comes. */
   readonly interface: string;
+  /** Where a WSGI body waits on disk, within the worker's budget. */
+  readonly spool: Spool;
   readonly log: HostLog;
-  /** Called once, when the stream ends for the worker: no frame for it is wanted after that. */
-  readonly onStreamEnd: () => void;
+  /** Resolves true once the app can start the request; false: the queue timeout passed, or the client left. */
+  readonly admit: () => Promise<boolean>;
+  /** The request got a 503 for a limit. */
+  readonly refused: (kind: LimitKind) => void;
+  /**
+   * Called once, when the stream ends for the worker: no frame for it is wanted after that.
+   * `runnerStillBusy`: the app may still be running it, until the runner lets go of the stream.
+   */
+  readonly onStreamEnd: (runnerStillBusy: boolean) => void;
+}
+
+/** Whether the runner has let go of the frame's stream after sending it. */
+export function isLast(frame: Frame): boolean {
+  switch (frame.type) {
+    case 'http-response-body':
+      return !frame.more;
+    case 'http-trailers':
+    case 'http-pathsend':
+    case 'http-error':
+    case 'http-closed':
+      return true;
+    default:
+      return false;
+  }
 }
 
 const BODY_CHUNK = 256 * 1024;
@@ -83,12 +112,20 @@ export class HttpRelay {
     res.once('close', this.#onClose);
   }
 
+  /** What identifies the request among those in flight at a crash: `METHOD path`. */
+  get key(): string {
+    return requestKey(this.#req.method, this.#req.url);
+  }
+
   /** How far the exchange has gone; in 'sent', the request (and a WSGI body) the app may not have seen. */
   get phase(): RelayPhase {
     return this.#phase;
   }
 
-  /** Sends the request, and its body as the runner credits it; a WSGI body is received whole first. */
+  /**
+   * Sends the request once the app can start it, and its body as the runner credits it; a WSGI
+   * body is received whole first.
+   */
   async start(): Promise<void> {
     const req = this.#req;
     const hasBody = req.headers['transfer-encoding'] !== undefined || (req.headers['content-length'] ?? '0') !== '0';
@@ -98,13 +135,28 @@ export class HttpRelay {
       // still moves only under credit, so neither side holds more than the window.
       body = new RequestStream(req);
     } else if (hasBody) {
-      body = await RequestBody.receive(req).catch(() => undefined);
-      if (body === undefined) return; // the client left before sending its whole body
+      body = await RequestBody.receive(req, this.#options.spool).catch((error: unknown) => {
+        // Past the spool budget, uploads are refused until files close; else the client left.
+        if (error instanceof SpoolFull) this.#refuse('spool-budget', { spoolDir: this.#options.spool.dir }, 'upload refused with 503: the spool budget is spent (see spool_budget)');
+        return undefined;
+      });
+      if (body === undefined) return;
       // The relay may have been closed (or destroyed) while the body came.
       if (this.#phaseKind() !== 'receiving') {
         await body.destroy();
         return;
       }
+    }
+    // What the app receives, it has started: a request that cannot start yet waits here.
+    if (!(await this.#options.admit())) {
+      await body?.destroy();
+      if (this.#phaseKind() === 'receiving') this.#refuse('queue-timeout', {}, undefined);
+      return;
+    }
+    if (this.#phaseKind() !== 'receiving') {
+      await body?.destroy();
+      this.#options.onStreamEnd(false);
+      return;
     }
     const plan = body === undefined ? 'none' : body instanceof RequestBody ? body.size : 'streamed';
     const request = requestFrame(this.#id, req, this.#options.rootPath, plan);
@@ -126,7 +178,7 @@ export class HttpRelay {
       // Something the app sent that node refuses (a header value, a body longer than its
       // Content-Length): this response fails, the others go on.
       this.#options.log.error({ err: error, method: this.#req.method, path: this.#req.url }, 'the Python app sent a response node cannot send');
-      if (this.#streamLive()) this.#endStream(true, CLOSED);
+      if (this.#streamLive()) this.#endStream(!isLast(frame), CLOSED);
       failResponse(this.#res);
     }
   }
@@ -170,6 +222,15 @@ export class HttpRelay {
         assertNever(phase, 'relay phase');
     }
     return this.#closed;
+  }
+
+  /** Answers 503 for a limit, before anything went to the runner; `message`: the warning to log, if any. */
+  #refuse(kind: LimitKind, fields: Record<string, unknown>, message: string | undefined): void {
+    this.#phase = CLOSED;
+    if (this.#res.destroyed) return;
+    if (message !== undefined) this.#options.log.warn({ method: this.#req.method, path: this.#req.url, ...fields }, message);
+    this.#options.refused(kind);
+    serviceUnavailable(this.#res);
   }
 
   // A method, not the field: the phase changes while start() awaits the body.
@@ -229,9 +290,13 @@ export class HttpRelay {
       res.end(frame.body);
       return;
     }
-    const spool = (response.spool ??= new ResponseSpool(res, (bytes) => {
-      if (this.#phase.kind === 'responding') this.#runner.send({ type: 'credit', stream: this.#id, bytes });
-    }));
+    const spool = (response.spool ??= new ResponseSpool(
+      res,
+      (bytes) => {
+        if (this.#phase.kind === 'responding') this.#runner.send({ type: 'credit', stream: this.#id, bytes });
+      },
+      this.#options.spool,
+    ));
     if (!frame.more) this.#endStream(false, { kind: 'ending', spool });
     spool.write(frame.body, !frame.more);
   }
@@ -305,7 +370,7 @@ export class HttpRelay {
     if (!live) return;
     if (runnerStillBusy || upload !== undefined) this.#runner.send({ type: 'http-disconnect', stream: this.#id });
     if (upload !== undefined) void upload.body.destroy();
-    this.#options.onStreamEnd();
+    this.#options.onStreamEnd(runnerStillBusy);
   }
 
   /** Leaves 'sent': a body kept for another server goes, unless it is still being sent (the upload destroys it at its end). */

@@ -7,4 +7,4 @@ export { findInterpreter, type Interpreter } from './interpreter.js';
 export type { HostLog } from './log.js';
 export { PythonHost } from './python-host.js';
 export { RunnerProcess, type RunnerExit, type RunnerOptions } from './runner-process.js';
-export { spooledBytes, type SpoolKind } from './spool-file.js';
+export { Spool, type SpoolKind } from './spool.js';

@@ -1,16 +1,17 @@
 // A request body received whole before a WSGI app sees the request, so that a slow client
 // never holds a Python thread: kept in memory up to a threshold, then spilled to an unlinked
-// temporary file. Runs in the worker, per request with a body.
+// temporary file of the spool, within its budget. Runs in the worker, per request with a body.
 import type { FileHandle } from 'node:fs/promises';
 import type { IncomingMessage } from 'node:http';
 import type { BodySource } from './request-stream.js';
-import { openSpoolFile } from './spool-file.js';
+import { SpoolFull, type Spool } from './spool.js';
 
 /** Bodies up to this size stay in memory. */
 export const MEMORY_LIMIT = 1024 * 1024;
 const EMPTY = Buffer.alloc(0);
 
 export class RequestBody implements BodySource {
+  readonly #spool: Spool;
   #chunks: Buffer[] = [];
   /** The body once received, when it stayed in memory. */
   #whole: Buffer | undefined;
@@ -18,12 +19,24 @@ export class RequestBody implements BodySource {
   #file: FileHandle | undefined;
   #written = 0;
   #readAt = 0;
+  /** Bytes of the spool budget this body holds. */
+  #reserved = 0;
 
-  /** Receives the whole body; resolves when the client has sent it, rejects if it left. */
-  static async receive(req: IncomingMessage): Promise<RequestBody> {
-    const body = new RequestBody();
+  private constructor(spool: Spool) {
+    this.#spool = spool;
+  }
+
+  /**
+   * Receives the whole body; resolves when the client has sent it, rejects if it left, or with
+   * SpoolFull when it cannot wait on disk (at once for a declared length, else when it spills).
+   */
+  static async receive(req: IncomingMessage, spool: Spool): Promise<RequestBody> {
+    const body = new RequestBody(spool);
+    const declared = Number(req.headers['content-length']);
+    if (declared > MEMORY_LIMIT && !body.#reserve(declared)) throw new SpoolFull();
     try {
-      for await (const chunk of req) await body.#add(chunk as Buffer);
+      // Not destroyed on a refusal: the client still gets its 503.
+      for await (const chunk of req.iterator({ destroyOnReturn: false })) await body.#add(chunk as Buffer);
     } catch (error) {
       await body.destroy();
       throw error;
@@ -31,6 +44,12 @@ export class RequestBody implements BodySource {
     if (body.#file === undefined) body.#whole = body.#chunks.length === 1 ? body.#chunks[0] : Buffer.concat(body.#chunks);
     body.#chunks = [];
     return body;
+  }
+
+  #reserve(bytes: number): boolean {
+    if (!this.#spool.reserve(bytes)) return false;
+    this.#reserved += bytes;
+    return true;
   }
 
   get size(): number {
@@ -43,8 +62,9 @@ export class RequestBody implements BodySource {
       this.#chunks.push(chunk);
       return;
     }
+    if (this.#size > this.#reserved && !this.#reserve(this.#size - this.#reserved)) throw new SpoolFull();
     if (this.#file === undefined) {
-      this.#file = await openSpoolFile('request');
+      this.#file = await this.#spool.open('request');
       for (const held of this.#chunks) await this.#write(held);
       this.#chunks = [];
     }
@@ -81,5 +101,7 @@ export class RequestBody implements BodySource {
     this.#size = 0;
     await this.#file?.close();
     this.#file = undefined;
+    this.#spool.release(this.#reserved);
+    this.#reserved = 0;
   }
 }

@@ -52,6 +52,8 @@ export interface RunnerExit {
 export class RunnerProcess {
   /** Frames after READY go here; set by the host before any request. */
   onFrame: (frame: Frame) => void = () => undefined;
+  /** PONG frames go here instead. */
+  onPong: (seq: number) => void = () => undefined;
   readonly exited: Promise<RunnerExit>;
   readonly #child: ChildProcess;
   readonly #socket: Socket;
@@ -147,7 +149,10 @@ export class RunnerProcess {
       this.#socket.on('data', (chunk: Buffer) => {
         try {
           reader.push(chunk, (frame) => {
-            if (ready) this.onFrame(frame);
+            if (ready) {
+              if (frame.type === 'pong') this.onPong(frame.seq);
+              else this.onFrame(frame);
+            }
             else if (this.#onBootFrame(frame, options, reject)) {
               ready = true;
               resolve();

@@ -5,12 +5,13 @@ import { spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import { WebSocketGateway } from '@bicorn/gateway';
 import type { LogEntry } from '@bicorn/test-support';
 import { checkHttp, checkWebSocket, playHttp, playWebSocket, sendVectors } from '@bicorn/test-support/send-vectors';
-import { findInterpreter, PythonHost, RunnerProcess, type HostLog } from '../src/index.js';
+import { findInterpreter, PythonHost, RunnerProcess, Spool, type HostLog } from '../src/index.js';
 
 const runnerDir = fileURLToPath(new URL('../runner/', import.meta.url));
 const hasPython = spawnSync('python3', ['-c', 'import sys; assert sys.version_info >= (3, 9)']).status === 0;
@@ -56,7 +57,7 @@ async function serve(app: string, iface: 'wsgi' | 'asgi'): Promise<Served> {
     env: { PATH: process.env.PATH ?? '', PYTHONUNBUFFERED: '1' },
     log,
   });
-  const host = new PythonHost(runner, { window: 1 << 20, rootPath: '', log });
+  const host = new PythonHost(runner, { window: 1 << 20, rootPath: '', threads: 1, queueTimeoutMs: 0, spool: new Spool(tmpdir(), 1 << 30), limitRejected: () => undefined, log });
   const gateway = new WebSocketGateway({ maxMessageSize: 1 << 20, pingIntervalMs: 0, pingTimeoutMs: 0, perMessageDeflate: false, receiveWindow: 1 << 20, sendWindow: 1 << 20, rootPath: '', log });
   const server: Server = createServer(host.listener);
   server.on('upgrade', (req, socket, head) => {

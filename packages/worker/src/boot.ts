@@ -2,10 +2,11 @@
 // server, the recycler and the reports to the master. Throws a BicornError when the worker
 // cannot serve. Runs in a worker.
 import { reviveConfig, staticMounts, type Config } from '@bicorn/config';
-import { ExitCode, isBicornError, type MasterMessage, type RecycleReason, type TlsBoot, type WorkerStats } from '@bicorn/protocol';
+import { ExitCode, isBicornError, type Load, type MasterMessage, type RecycleReason, type TlsBoot, type WorkerStats } from '@bicorn/protocol';
 import { createAccessLog, openProcessLogs, type Logger } from '@bicorn/runtime';
 import { StaticFiles } from '@bicorn/static';
-import { failedAppHost, startAppHost, type AppHost, type AppHostWorker } from './app-host.js';
+import { failedAppHost, startAppHost, type AppHost } from './app-host.js';
+import type { PythonAppHooks } from './python-app.js';
 import type { ForwardedHeader } from './forwarded.js';
 import { WorkerServer, type FrontOptions } from './http-server.js';
 import { RequestMetrics } from './metrics.js';
@@ -20,20 +21,21 @@ export interface RunningWorker {
   readonly log: Logger;
   readonly server: WorkerServer;
   readonly appInterface: string;
+  /** What its app can take on; `watchLoad` hears of changes. */
+  load(): Load;
+  watchLoad(listener: () => void): void;
   /** Set under --reload when the app failed to load: the worker serves this error instead. */
   readonly loadError: string | null;
-  /** Stops the app host once requests have drained. */
+  /** Stops the app host once requests have drained; the same promise on every call. */
   closeApp(timeoutMs: number): Promise<void>;
+  /** Stops the app host now. */
+  destroyApp(): void;
   reopenLogs(): void;
   /** Writes every buffered log line; call before exiting. */
   flushLogs(): void;
 }
 
-export interface WorkerHooks {
-  /** The app's own process died; the worker cannot serve after that. */
-  readonly onAppDeath: () => void;
-  /** A Python process started for the app, with this pid. */
-  readonly onAppSpawn: (pid: number) => void;
+export interface WorkerHooks extends Omit<PythonAppHooks, 'workerId'> {
   /** Asks the master to replace this worker. */
   readonly recycle: (reason: RecycleReason, detail: string) => void;
   /** Sends the master the worker's report (every second). */
@@ -48,7 +50,8 @@ export async function bootWorker(boot: Extract<MasterMessage, { type: 'boot' }>,
   const accessLog = config.access_log === null ? undefined : createAccessLog(config.access_log, config.log_format, config.access_log_format, config.log_json_style, boot.workerId);
   // Before the app loads: a static directory that does not exist stops the start (exit 2).
   const statics = openStaticFiles(config, log);
-  const { app, loadError } = await loadApp(config, log, { id: boot.workerId, onAppDeath: hooks.onAppDeath, onAppSpawn: hooks.onAppSpawn });
+  const metrics = new RequestMetrics(config.metrics_bind !== null, statsd);
+  const { app, loadError } = await loadApp(config, log, { ...hooks, workerId: boot.workerId }, metrics);
   const recycler = new Recycler({
     maxRequests: config.max_requests,
     maxRequestsJitter: config.max_requests_jitter,
@@ -58,7 +61,6 @@ export async function bootWorker(boot: Extract<MasterMessage, { type: 'boot' }>,
     recycle: hooks.recycle,
     log,
   });
-  const metrics = new RequestMetrics(config.metrics_bind !== null, statsd);
   // Once a request found the app's process stuck, it gets no time to finish at the stop.
   let appStuck = false;
   const websocket =
@@ -97,18 +99,26 @@ export async function bootWorker(boot: Extract<MasterMessage, { type: 'boot' }>,
     websocket,
     front: frontOptions(config, boot.tls, log),
   });
-  const reporter = new StatsReporter({ metrics, server, appInterface: app.interface, pythonPid: app.pythonPid, send: hooks.report });
+  const reporter = new StatsReporter({ metrics, server, appInterface: app.interface, pythonPid: () => app.pythonPid, send: hooks.report });
   return {
     config,
     log,
     server,
     appInterface: app.interface,
+    load: () => app.load(),
+    watchLoad: (listener) => {
+      app.watchLoad(listener);
+    },
     loadError,
     closeApp: async (timeoutMs) => {
       recycler.close();
       reporter.close();
       await app.close(appStuck ? 0 : timeoutMs);
       await statsd?.close();
+    },
+    destroyApp: () => {
+      recycler.close();
+      app.destroy();
     },
     reopenLogs: () => {
       destination.reopen();
@@ -162,9 +172,14 @@ function frontOptions(config: Config, tls: TlsBoot | null, log: Logger): FrontOp
 }
 
 /** The app host; under --reload, an app that fails to load becomes a page showing why. */
-async function loadApp(config: Config, log: Logger, worker: AppHostWorker): Promise<{ app: AppHost; loadError: string | null }> {
+async function loadApp(config: Config, log: Logger, hooks: PythonAppHooks, metrics: RequestMetrics): Promise<{ app: AppHost; loadError: string | null }> {
   try {
-    return { app: await startAppHost(config, log, worker), loadError: null };
+    return {
+      app: await startAppHost(config, log, hooks, (kind) => {
+        metrics.limitRejected(kind);
+      }),
+      loadError: null,
+    };
   } catch (error) {
     const appFailed = isBicornError(error) && (error.exitCode === ExitCode.AppLoad || error.exitCode === ExitCode.WorkerBoot);
     if (!config.reload || !appFailed) throw error;

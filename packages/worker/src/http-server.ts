@@ -19,7 +19,7 @@ import { isDisconnect, parseErrorRefusal } from './parse-errors.js';
 import type { PeerTrust } from './peer-trust.js';
 import { presentAsClient, readProxyHeader } from './proxy-intake.js';
 import type { ProxyProtocolMode, ProxySource } from './proxy-protocol.js';
-import { answerRefusal, limitOf, serviceUnavailable, writeRefusal } from './refusal.js';
+import { answerRefusal, limitOf, unavailable, writeRefusal } from './refusal.js';
 import { admit, type GateOptions } from './request-gate.js';
 import { checkTrailers, headCap, type HeaderField, type Refusal, type RequestLimits } from './request-rules.js';
 import type { TlsFront } from './tls-front.js';
@@ -66,6 +66,8 @@ export interface WorkerServerOptions {
 interface Connection {
   /** Handed to the WebSocket gateway, which closes it on drain. */
   upgraded: boolean;
+  /** Tells the master the connection was taken, once: after its first request, or soon. */
+  acknowledge: (() => void) | undefined;
   /** Responses under way on this connection (more than one when requests are pipelined). */
   busy: number;
   /** Responses finished; a connection that has served none may still carry its first request. */
@@ -84,6 +86,12 @@ interface Connection {
  * reset. A request that comes gets its answer with `Connection: close`.
  */
 const IDLE_DRAIN_GRACE_MS = 1_000;
+/**
+ * How long the acknowledgement of a connection waits for its first request, whose admission
+ * the load it reports then includes. A client sends its request at once; the master has handed
+ * this worker nothing else meanwhile.
+ */
+const ACKNOWLEDGE_WAIT_MS = 10;
 const GATEWAY_TIMEOUT = 'HTTP/1.1 504 Gateway Timeout\r\ncontent-type: text/plain\r\ncontent-length: 16\r\nconnection: close\r\n\r\nGateway Timeout\n';
 const NOT_A_PROXY: Refusal = { status: 501, reason: 'CONNECT: this server is not a proxy' };
 
@@ -131,9 +139,11 @@ export class WorkerServer {
     Object.assign(this.#server, { httpAllowHalfOpen: true });
     this.#server.on('request', (req: IncomingMessage, res: ServerResponse) => {
       this.#onRequest(req, res, false);
+      this.#acknowledge(req.socket);
     });
     this.#server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
       this.#onRequest(req, res, true);
+      this.#acknowledge(req.socket);
     });
     this.#server.on('checkExpectation', (req: IncomingMessage, res: ServerResponse) => {
       this.#track(req, res, admit(req, this.#gate).origin);
@@ -150,6 +160,7 @@ export class WorkerServer {
       this.#upgrades = upgrades;
       this.#server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
         this.#onUpgrade(upgrades, req, socket, head);
+        this.#acknowledge(req.socket);
       });
     }
     // The server never listens itself: connections arrive from the master. 'listening'
@@ -166,39 +177,60 @@ export class WorkerServer {
     return this.#upgrades?.open ?? 0;
   }
 
-  /** Takes a connection of listener `listener`: its PROXY header first, then TLS, then HTTP. */
-  accept(socket: Socket, listener: number): void {
+  /**
+   * Takes a connection of listener `listener`: its PROXY header first, then TLS, then HTTP.
+   * `acknowledge` runs once its first request was admitted, or soon.
+   */
+  accept(socket: Socket, listener: number, acknowledge: () => void): void {
     const front = this.#options.front;
     const tls = front.tls?.listeners.has(listener) === true ? front.tls : undefined;
     const proxy = front.proxyProtocol;
     if (proxy === undefined) {
-      this.#secure(socket, tls, undefined);
+      this.#secure(socket, tls, undefined, acknowledge);
       return;
     }
     const allowed = proxy.allowed.trusts(socket.remoteAddress);
     void readProxyHeader(socket, { mode: proxy.mode, allowed, timeoutMs: front.headerTimeoutMs }).then((intake) => {
-      if (socket.destroyed) return;
+      if (socket.destroyed) {
+        acknowledge();
+        return;
+      }
       if (intake.kind === 'refuse') {
         this.#options.log.warn({ peer: socket.remoteAddress ?? 'unix socket', reason: intake.reason }, 'PROXY protocol: connection closed');
         socket.destroy();
+        acknowledge();
         return;
       }
-      this.#secure(socket, tls, intake.source);
+      this.#secure(socket, tls, intake.source, acknowledge);
       socket.resume();
     });
   }
 
-  #secure(raw: Socket, tls: TlsFront | undefined, source: ProxySource | undefined): void {
-    if (tls === undefined) this.#serve(raw, source);
-    else tls.handshake(raw, (socket) => { this.#serve(socket, source); });
+  #secure(raw: Socket, tls: TlsFront | undefined, source: ProxySource | undefined, acknowledge: () => void): void {
+    if (tls === undefined) this.#serve(raw, source, acknowledge);
+    else tls.handshake(raw, (socket) => { this.#serve(socket, source, acknowledge); });
   }
 
-  #serve(socket: Socket, source: ProxySource | undefined): void {
+  #serve(socket: Socket, source: ProxySource | undefined, acknowledge: () => void): void {
     if (source !== undefined) presentAsClient(socket, source);
     // Half-open: a client's FIN after its request must not end the socket under the response.
     socket.allowHalfOpen = true;
     lingerOnClose(socket);
-    const connection: Connection = { upgraded: false, busy: 0, served: 0, closing: false, current: undefined, bytesCounted: 0 };
+    const timer = setTimeout(() => {
+      this.#acknowledge(socket);
+    }, ACKNOWLEDGE_WAIT_MS);
+    const connection: Connection = {
+      upgraded: false,
+      acknowledge: () => {
+        clearTimeout(timer);
+        acknowledge();
+      },
+      busy: 0,
+      served: 0,
+      closing: false,
+      current: undefined,
+      bytesCounted: 0,
+    };
     this.#connections.set(socket, connection);
     // A FIN before the response begins only half-closes: the client gets its answer, and node
     // then ends the connection. Once the app is streaming a response it has not ended, a FIN
@@ -209,10 +241,19 @@ export class WorkerServer {
       if (res !== undefined && res.headersSent && !res.writableEnded) socket.destroy();
     });
     socket.once('close', () => {
+      this.#acknowledge(socket);
       this.#connections.delete(socket);
       this.#checkDrained();
     });
     this.#server.emit('connection', socket);
+  }
+
+  #acknowledge(socket: Socket): void {
+    const connection = this.#connections.get(socket);
+    const acknowledge = connection?.acknowledge;
+    if (connection === undefined || acknowledge === undefined) return;
+    connection.acknowledge = undefined;
+    acknowledge();
   }
 
   /**
@@ -278,7 +319,7 @@ export class WorkerServer {
 
   #onUpgrade(upgrades: WebSocketUpgrades, req: IncomingMessage, socket: Duplex, head: Buffer): void {
     const admission = admit(req, this.#gate);
-    const refusal = !admission.ok ? admission.refusal : this.#drained !== undefined ? serviceUnavailable('the worker is draining') : this.#noCapacity();
+    const refusal = !admission.ok ? admission.refusal : this.#drained !== undefined ? unavailable('the worker is draining') : this.#noCapacity();
     if (refusal !== undefined) {
       this.#refuseUpgrade(req, socket, admission.origin, refusal);
       return;
@@ -291,7 +332,7 @@ export class WorkerServer {
   /** The 503 of limit_concurrency, when this request would pass it. */
   #noCapacity(): Refusal | undefined {
     const limit = this.#options.front.concurrency;
-    return limit !== null && this.inFlight >= limit ? serviceUnavailable(`limit_concurrency (${String(limit)}) requests in flight`, 'concurrency') : undefined;
+    return limit !== null && this.inFlight >= limit ? unavailable(`limit_concurrency (${String(limit)}) requests in flight`, 'concurrency') : undefined;
   }
 
   #countLimit(refusal: Refusal): void {

@@ -11,15 +11,36 @@ import {
   type StopMode,
   type WorkerMessage,
 } from '@bicorn/protocol';
+import cluster from 'node:cluster';
 import { Socket } from 'node:net';
 import { bootWorker, type RunningWorker } from './boot.js';
 import { dropToUser } from './initgroups.js';
+import { LoadReporter } from './load-reporter.js';
 
 dropToUser(process.argv.slice(2));
 
 // Ctrl-C reaches the whole process group, and `systemctl kill` the whole cgroup: the master
 // decides how its workers stop, reload, scale and reopen logs.
 for (const signal of ['SIGINT', 'SIGHUP', 'SIGTTIN', 'SIGTTOU', 'SIGUSR1'] as const) process.on(signal, () => undefined);
+
+// A master that dies without a stop (SIGKILL, the OOM killer) closes the IPC channel, on which
+// node:cluster would end this worker at once, cutting what it serves. Marked as expected, the
+// disconnect is ours to handle: a booted worker drains (its requests in flight finish, no new
+// connection can come), then exits; one still booting exits now. Never an orphan that serves on.
+if (cluster.worker !== undefined) cluster.worker.exitedAfterDisconnect = true;
+let onMasterGone = (): void => {
+  process.exit(ExitCode.Ok);
+};
+process.once('disconnect', () => {
+  onMasterGone();
+});
+
+// Until it serves, the master stops this worker with SIGTERM (it reads no message while the app
+// loads): a stop it asked for, so a clean exit. The Python process follows as its pipe closes.
+const stopWhileBooting = (): void => {
+  process.exit(ExitCode.Ok);
+};
+process.once('SIGTERM', stopWhileBooting);
 
 const boot = await handshake();
 // A master that stops while this worker starts (another worker failed to boot) says stop first.
@@ -29,10 +50,14 @@ if (boot.type !== 'boot') throw new BicornError('IPC_INVALID', { reason: `expect
 let worker: RunningWorker;
 try {
   worker = await bootWorker(boot, {
-    onAppDeath: () => {
-      exit(ExitCode.RuntimeFailure);
+    appDied: (death) => void send({ type: 'app-died', cause: death.cause, inFlight: [...death.inFlight] }),
+    // The master counts it as a boot failure of this slot, and replaces the worker after a back-off.
+    appLost: (error) => {
+      void send({ type: 'boot-failed', exitCode: error.exitCode, message: error.message }).then(() => {
+        exit(error.exitCode);
+      });
     },
-    onAppSpawn: (pid) => void send({ type: 'app-process', pid }),
+    appSpawned: (pid) => void send({ type: 'app-process', pid }),
     recycle: (reason, detail) => void send({ type: 'recycle', reason, detail }),
     report: (stats) => void send(stats),
   });
@@ -44,7 +69,12 @@ try {
   await send({ type: 'boot-failed', exitCode, message });
   process.exit(exitCode);
 }
+process.off('SIGTERM', stopWhileBooting);
 const { config, log, server } = worker;
+const loads = new LoadReporter(() => worker.load(), (message) => void send(message));
+worker.watchLoad(() => {
+  loads.changed();
+});
 
 function exit(code: ExitCode): never {
   worker.flushLogs();
@@ -59,10 +89,18 @@ process.on('uncaughtException', (error) => {
 /** How long the app gets to finish once its requests have drained. */
 const APP_CLOSE_MS = 5_000;
 
-let stopping = false;
+let stopping: StopMode | undefined;
 async function stop(mode: StopMode, timeoutMs: number): Promise<void> {
-  if (stopping && mode === 'graceful') return;
-  stopping = true;
+  if (stopping !== undefined) {
+    // A fast stop during a graceful one hurries it: the connections close and the app stops now.
+    if (mode === 'fast' && stopping === 'graceful') {
+      stopping = 'fast';
+      await server.drain('fast', 0);
+      worker.destroyApp();
+    }
+    return;
+  }
+  stopping = mode;
   log.debug({ mode, inFlight: server.inFlight }, 'draining');
   void send({ type: 'draining', inFlight: server.inFlight });
   await server.drain(mode, timeoutMs);
@@ -72,6 +110,10 @@ async function stop(mode: StopMode, timeoutMs: number): Promise<void> {
 
 // A TERM sent to the worker alone (or to the whole group, as systemd does) drains it.
 process.on('SIGTERM', () => void stop('graceful', config.graceful_timeout * 1000));
+onMasterGone = () => {
+  log.error({ inFlight: server.inFlight }, 'the master is gone (killed?): finishing the requests in flight, then exiting');
+  void stop('graceful', config.graceful_timeout * 1000);
+};
 
 process.on('message', (raw: unknown, handle: unknown) => {
   let message: MasterMessage;
@@ -83,8 +125,14 @@ process.on('message', (raw: unknown, handle: unknown) => {
   }
   switch (message.type) {
     case 'connection':
-      if (handle instanceof Socket) server.accept(handle, message.listener);
-      else log.warn({ listener: message.listener }, 'connection message without a socket; ignored');
+      if (handle instanceof Socket) {
+        server.accept(handle, message.listener, () => {
+          loads.accepted();
+        });
+      } else {
+        log.warn({ listener: message.listener }, 'connection message without a socket; ignored');
+        loads.accepted();
+      }
       return;
     case 'stop':
       void stop(message.mode, message.timeoutMs);

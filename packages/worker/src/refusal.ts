@@ -1,18 +1,18 @@
 // The worker's own answers to requests it will not pass to the app (a broken rule, a limit,
 // a timeout, no capacity): a short text body and `Connection: close`, through node:http when
 // the request has a response object, else written on the socket. Runs in the worker.
-import { writePlainResponse } from '@bicorn/gateway';
+import { RETRY_AFTER, writePlainResponse } from '@bicorn/gateway';
 import type { LimitKind } from '@bicorn/protocol';
 import { STATUS_CODES, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { HeaderField, Refusal } from './request-rules.js';
 
-/** How long a client turned away for want of capacity is asked to wait, in seconds. */
-export const RETRY_AFTER_S = 1;
-
-/** The 503 of a worker with no room for the request (limit_concurrency, and a worker at capacity). */
-export function serviceUnavailable(reason: string, limit?: LimitKind): Refusal {
-  return { status: 503, reason, headers: [['retry-after', String(RETRY_AFTER_S)]], ...(limit === undefined ? {} : { limit }) };
+/**
+ * The 503 of a worker with no room for the request (limit_concurrency, a drain): the same
+ * answer as gateway's serviceUnavailable, which the app hosts give (queue_timeout, spool_budget).
+ */
+export function unavailable(reason: string, limit?: LimitKind): Refusal {
+  return { status: 503, reason, headers: [RETRY_AFTER], ...(limit === undefined ? {} : { limit }) };
 }
 
 /** The limit a refusal enforces, for the metrics; undefined for a broken rule or a drain. */

@@ -15,8 +15,8 @@ export interface ReporterOptions {
   readonly metrics: RequestMetrics;
   readonly server: { readonly inFlight: number; readonly webSockets: number };
   readonly appInterface: AppInterface;
-  /** The app's Python process; undefined for a JavaScript app. */
-  readonly pythonPid: number | undefined;
+  /** The app's Python process now (another after a crash); undefined for a JavaScript app. */
+  readonly pythonPid: () => number | undefined;
   readonly send: (stats: WorkerStats) => void;
 }
 
@@ -26,6 +26,8 @@ export class StatsReporter {
   readonly #loopDelay: IntervalHistogram | undefined;
   /** The Python process's CPU seconds at the last report: from 0, so that its loading counts. */
   #pythonCpu = 0;
+  /** The Python process #pythonCpu is of: a new one after a crash counts from 0 again. */
+  #cpuOf: number | undefined;
   #closed = false;
 
   constructor(options: ReporterOptions) {
@@ -46,9 +48,14 @@ export class StatsReporter {
   }
 
   async #report(): Promise<void> {
-    const { metrics, server, pythonPid } = this.#options;
+    const { metrics, server } = this.#options;
+    const pythonPid = this.#options.pythonPid();
     const [pythonRss, pythonCpu] = pythonPid === undefined ? [undefined, undefined] : await Promise.all([residentBytes(pythonPid), cpuSeconds(pythonPid)]);
     if (this.#closed) return;
+    if (pythonPid !== this.#cpuOf) {
+      this.#cpuOf = pythonPid;
+      this.#pythonCpu = 0;
+    }
     const cpuSinceLast = pythonCpu === undefined ? null : Math.max(0, pythonCpu - this.#pythonCpu);
     if (pythonCpu !== undefined) this.#pythonCpu = pythonCpu;
     const loopDelay = this.#loopDelay;

@@ -88,6 +88,10 @@ function decodePayload(type: number, stream: number, c: Cursor): Frame {
       return { type: 'shutdown', stream: control(stream) };
     case FrameType.Log:
       return { type: 'log', stream: control(stream), source: logSource(c.u8()), level: c.u8(), logger: c.text(), text: c.text() };
+    case FrameType.Ping:
+      return { type: 'ping', stream: control(stream), seq: c.u32() };
+    case FrameType.Pong:
+      return { type: 'pong', stream: control(stream), seq: c.u32() };
     case FrameType.HttpRequest:
     case FrameType.WsConnect: {
       const flags = c.u8();
@@ -111,6 +115,8 @@ function decodePayload(type: number, stream: number, c: Cursor): Frame {
       return { type: 'http-body', stream, more: c.more(), body: c.rest() };
     case FrameType.HttpDisconnect:
       return { type: 'http-disconnect', stream };
+    case FrameType.HttpClosed:
+      return { type: 'http-closed', stream };
     case FrameType.HttpResponse:
       return { type: 'http-response', stream, trailers: (c.u8() & TRAILERS) !== 0, status: c.u16(), headers: c.headers() };
     case FrameType.HttpResponseBody:

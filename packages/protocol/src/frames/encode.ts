@@ -41,6 +41,11 @@ export function encodeFrame(frame: EncodableFrame): Buffer {
       break;
     case 'shutdown':
     case 'http-disconnect':
+    case 'http-closed':
+      break;
+    case 'ping':
+    case 'pong':
+      writer.u32(frame.seq);
       break;
     case 'log':
       writer.u8(logSources.indexOf(frame.source) + 1);
@@ -117,6 +122,8 @@ const typeCodes: Readonly<Record<Frame['type'], number>> = {
   fatal: FrameType.Fatal,
   shutdown: FrameType.Shutdown,
   log: FrameType.Log,
+  ping: FrameType.Ping,
+  pong: FrameType.Pong,
   'http-request': FrameType.HttpRequest,
   'http-body': FrameType.HttpBody,
   'http-disconnect': FrameType.HttpDisconnect,
@@ -127,6 +134,7 @@ const typeCodes: Readonly<Record<Frame['type'], number>> = {
   'http-trailers': FrameType.HttpTrailers,
   'http-pathsend': FrameType.HttpPathsend,
   'http-early-hint': FrameType.HttpEarlyHint,
+  'http-closed': FrameType.HttpClosed,
   'ws-connect': FrameType.WsConnect,
   'ws-accept': FrameType.WsAccept,
   'ws-message': FrameType.WsMessage,
@@ -143,9 +151,13 @@ function payloadSize(frame: EncodableFrame): number {
       return 1 + textSize(frame.message);
     case 'shutdown':
     case 'http-disconnect':
+    case 'http-closed':
       return 0;
     case 'log':
       return 2 + textSize(frame.logger) + textSize(frame.text);
+    case 'ping':
+    case 'pong':
+      return 4;
     case 'http-request':
     case 'ws-connect':
       return (

@@ -7,6 +7,8 @@ export const FrameType = {
   Fatal: 0x03,
   Shutdown: 0x04,
   Log: 0x05,
+  Ping: 0x06,
+  Pong: 0x07,
   HttpRequest: 0x10,
   HttpBody: 0x11,
   HttpDisconnect: 0x12,
@@ -17,13 +19,14 @@ export const FrameType = {
   HttpTrailers: 0x17,
   HttpPathsend: 0x18,
   HttpEarlyHint: 0x19,
+  HttpClosed: 0x1a,
   WsConnect: 0x20,
   WsAccept: 0x21,
   WsMessage: 0x22,
   WsClose: 0x23,
 } as const;
 
-export const PROTOCOL_VERSION = 4;
+export const PROTOCOL_VERSION = 5;
 /** Bytes before the payload: u32 length, u8 type, u32 stream. */
 export const HEADER_SIZE = 9;
 export const MAX_PAYLOAD = 1024 * 1024;
@@ -40,6 +43,8 @@ export type Frame =
   | { readonly type: 'shutdown'; readonly stream: 0 }
   /** One write of the app to a stream, or one log record (level > 0); sent on the log pipe, fd 4. */
   | { readonly type: 'log'; readonly stream: 0; readonly source: LogSource; readonly level: number; readonly logger: string; readonly text: string }
+  | { readonly type: 'ping'; readonly stream: 0; readonly seq: number }
+  | { readonly type: 'pong'; readonly stream: 0; readonly seq: number }
   | ({ readonly type: 'http-request'; readonly more: boolean } & RequestHead)
   | { readonly type: 'http-body'; readonly stream: number; readonly more: boolean; readonly body: Bytes }
   | { readonly type: 'http-disconnect'; readonly stream: number }
@@ -51,6 +56,7 @@ export type Frame =
   | { readonly type: 'http-trailers'; readonly stream: number; readonly headers: readonly HeaderPair[] }
   | { readonly type: 'http-pathsend'; readonly stream: number; readonly path: Bytes }
   | { readonly type: 'http-early-hint'; readonly stream: number; readonly links: readonly Bytes[] }
+  | { readonly type: 'http-closed'; readonly stream: number }
   | ({ readonly type: 'ws-connect' } & RequestHead)
   | { readonly type: 'ws-accept'; readonly stream: number; readonly subprotocol: string; readonly headers: readonly HeaderPair[] }
   | { readonly type: 'ws-message'; readonly stream: number; readonly more: boolean; readonly text: boolean; readonly body: Bytes }

@@ -7,8 +7,9 @@ from typing import Any, Callable, Dict, Optional, Tuple, Type, TypeVar, Union
 
 from . import stack_dump
 from .connection import Connection
-from .frames import (Credit, Frame, HttpBody, HttpDisconnect, HttpError, HttpRequest,
-                     ProtocolError, Shutdown, WsClose, WsConnect, WsMessage)
+from .frames import (Credit, Frame, HttpBody, HttpClosed, HttpDisconnect, HttpError,
+                     HttpRequest, Ping, Pong, ProtocolError, Shutdown, WsClose, WsConnect,
+                     WsMessage)
 from .streams import Stream
 from .websocket_stream import WebSocketStream
 
@@ -68,6 +69,10 @@ class Dispatcher:
             any_stream = self._streams.get(frame.stream)
             if any_stream is not None:
                 any_stream.credit(frame.amount)
+        elif isinstance(frame, Ping):
+            # Answered where the frames are read: the event loop for an ASGI app, the reader
+            # thread (with the GIL) for a WSGI one; a late PONG tells the worker it is stuck.
+            self._conn.send(Pong(0, frame.seq))
         elif isinstance(frame, Shutdown):
             with self._cond:
                 self._shutting_down = True
@@ -125,3 +130,6 @@ class Dispatcher:
             # waking the main thread at every request's end would cost a thread switch each.
             if self._shutting_down and not self._streams:
                 self._cond.notify_all()
+        # The worker disconnected it while the app still had it: it learns the app let go.
+        if isinstance(stream, Stream) and stream.gone:
+            self._conn.send(HttpClosed(stream.id))

@@ -4,13 +4,15 @@ from __future__ import annotations
 import struct
 from typing import List, NamedTuple, Optional, Tuple, Union
 
-VERSION = 4
+VERSION = 5
 
 HELLO = 0x01
 READY = 0x02
 FATAL = 0x03
 SHUTDOWN = 0x04
 LOG = 0x05
+PING = 0x06
+PONG = 0x07
 HTTP_REQUEST = 0x10
 HTTP_BODY = 0x11
 HTTP_DISCONNECT = 0x12
@@ -21,6 +23,7 @@ CREDIT = 0x16
 HTTP_TRAILERS = 0x17
 HTTP_PATHSEND = 0x18
 HTTP_EARLY_HINT = 0x19
+HTTP_CLOSED = 0x1A
 WS_CONNECT = 0x20
 WS_ACCEPT = 0x21
 WS_MESSAGE = 0x22
@@ -85,6 +88,14 @@ class TlsHead(NamedTuple):
     server_cert: str  # PEM; empty when unknown
     client_cert_name: str  # RFC 4514; empty without a client certificate
     client_cert_chain: Tuple[str, ...]  # PEM, the client's certificate first
+class Ping(NamedTuple):
+    stream: int
+    seq: int
+
+
+class Pong(NamedTuple):
+    stream: int
+    seq: int
 
 
 class HttpRequest(NamedTuple):
@@ -184,9 +195,13 @@ class WsClose(NamedTuple):
     reason: str
 
 
-Frame = Union[Hello, Ready, Fatal, Shutdown, Log, HttpRequest, HttpBody, HttpDisconnect,
+class HttpClosed(NamedTuple):
+    stream: int
+
+
+Frame = Union[Hello, Ready, Fatal, Shutdown, Log, Ping, Pong, HttpRequest, HttpBody, HttpDisconnect,
               HttpResponse, HttpResponseBody, HttpError, Credit, HttpTrailers, HttpPathsend,
-              HttpEarlyHint, WsConnect, WsAccept, WsMessage, WsClose]
+              HttpEarlyHint, HttpClosed, WsConnect, WsAccept, WsMessage, WsClose]
 
 _HEAD = struct.Struct(">IBI")
 _BODY_HEAD = struct.Struct(">IBIB")
@@ -195,10 +210,11 @@ _U16 = struct.Struct(">H")
 _FLAGS_STATUS = struct.Struct(">BH")
 _U32 = struct.Struct(">I")
 
-_CONTROL_TYPES = frozenset((HELLO, READY, FATAL, SHUTDOWN, LOG))
+_CONTROL_TYPES = frozenset((HELLO, READY, FATAL, SHUTDOWN, LOG, PING, PONG))
 _STREAM_TYPES = frozenset((HTTP_REQUEST, HTTP_BODY, HTTP_DISCONNECT, HTTP_RESPONSE,
                            HTTP_RESPONSE_BODY, HTTP_ERROR, CREDIT, HTTP_TRAILERS, HTTP_PATHSEND,
-                           HTTP_EARLY_HINT, WS_CONNECT, WS_ACCEPT, WS_MESSAGE, WS_CLOSE))
+                           HTTP_EARLY_HINT, HTTP_CLOSED, WS_CONNECT, WS_ACCEPT, WS_MESSAGE,
+                           WS_CLOSE))
 
 
 class _Writer:
@@ -253,6 +269,8 @@ def _payload(frame: Frame) -> bytearray:
         w.u8(frame.level)
         w.text(frame.logger)
         w.text(frame.text)
+    elif isinstance(frame, (Ping, Pong)):
+        w.u32(frame.seq)
     elif isinstance(frame, (HttpRequest, WsConnect)):
         w.u8((MORE if isinstance(frame, HttpRequest) and frame.more else 0) | (0 if frame.tls is None else TLS))
         for text in (frame.method, frame.scheme, frame.http_version):
@@ -301,12 +319,12 @@ def _response_head(frame: HttpResponse) -> bytes:
 
 
 _TYPE_OF = {
-    Hello: HELLO, Ready: READY, Fatal: FATAL, Shutdown: SHUTDOWN, Log: LOG,
+    Hello: HELLO, Ready: READY, Fatal: FATAL, Shutdown: SHUTDOWN, Log: LOG, Ping: PING, Pong: PONG,
     HttpRequest: HTTP_REQUEST, HttpBody: HTTP_BODY, HttpDisconnect: HTTP_DISCONNECT,
     HttpResponse: HTTP_RESPONSE, HttpResponseBody: HTTP_RESPONSE_BODY, HttpError: HTTP_ERROR,
     Credit: CREDIT, HttpTrailers: HTTP_TRAILERS, HttpPathsend: HTTP_PATHSEND,
-    HttpEarlyHint: HTTP_EARLY_HINT, WsConnect: WS_CONNECT, WsAccept: WS_ACCEPT,
-    WsMessage: WS_MESSAGE, WsClose: WS_CLOSE,
+    HttpEarlyHint: HTTP_EARLY_HINT, HttpClosed: HTTP_CLOSED, WsConnect: WS_CONNECT,
+    WsAccept: WS_ACCEPT, WsMessage: WS_MESSAGE, WsClose: WS_CLOSE,
 }
 
 
@@ -486,6 +504,12 @@ def _parse_payload(frame_type: int, stream: int, c: _Cursor) -> Frame:
         if not 1 <= code <= len(LOG_SOURCES):
             raise ProtocolError(f"unknown log source {code}")
         return Log(stream, LOG_SOURCES[code - 1], c.u8(), c.text(), c.text())
+    if frame_type == PING:
+        return Ping(stream, c.u32())
+    if frame_type == PONG:
+        return Pong(stream, c.u32())
+    if frame_type == HTTP_CLOSED:
+        return HttpClosed(stream)
     if frame_type == HTTP_BODY:
         return HttpBody(stream, c.flags(), c.rest())
     if frame_type == HTTP_DISCONNECT:

@@ -6,7 +6,8 @@ import unittest
 from typing import Any, List
 
 from bicorn_runner.dispatch import Dispatcher
-from bicorn_runner.frames import (Credit, HttpBody, HttpError, ProtocolError, WsClose, WsMessage)
+from bicorn_runner.frames import (Credit, HttpBody, HttpClosed, HttpDisconnect, HttpError,
+                                  Ping, Pong, ProtocolError, WsClose, WsMessage)
 
 from .fakes import FakeConnection, request, ws_connect
 
@@ -43,6 +44,23 @@ class DispatchTest(unittest.TestCase):
         (error,) = harness.conn.of_type(HttpError)
         self.assertEqual(error.stream, 5)
         self.assertIn("a WSGI app cannot serve WebSocket connections", error.message)
+
+    def test_answers_a_ping_with_a_pong_of_the_same_number(self) -> None:
+        harness = DispatcherHarness()
+        harness.dispatcher.on_frame(Ping(0, 41))
+        self.assertEqual(harness.conn.frames, [Pong(0, 41)])
+
+    def test_says_when_the_app_lets_go_of_a_stream_the_worker_disconnected(self) -> None:
+        harness = DispatcherHarness()
+        harness.dispatcher.on_frame(request(stream=4))
+        harness.dispatcher.on_frame(request(stream=5))
+        first, second = harness.started
+        harness.dispatcher.on_frame(HttpDisconnect(4))
+        self.assertEqual(harness.conn.of_type(HttpClosed), [])
+        first.finish()
+        second.finish()
+        # Only the disconnected stream: the worker knows the other one ended from its response.
+        self.assertEqual(harness.conn.of_type(HttpClosed), [HttpClosed(4)])
 
     def test_refuses_frames_of_the_wrong_kind_for_a_stream(self) -> None:
         harness = DispatcherHarness()
