@@ -182,6 +182,21 @@ export class WorkerServer {
    * `acknowledge` runs once its first request was admitted, or soon.
    */
   accept(socket: Socket, listener: number, acknowledge: () => void): void {
+    // Soon, whatever becomes of the connection: a PROXY header or a TLS handshake that fails
+    // never reaches #serve, and the master waits for this before its next connection here.
+    let timer: NodeJS.Timeout | undefined;
+    const once = (): void => {
+      if (timer === undefined) return;
+      clearTimeout(timer);
+      timer = undefined;
+      acknowledge();
+    };
+    timer = setTimeout(once, ACKNOWLEDGE_WAIT_MS);
+    socket.once('close', once);
+    this.#admit(socket, listener, once);
+  }
+
+  #admit(socket: Socket, listener: number, acknowledge: () => void): void {
     const front = this.#options.front;
     const tls = front.tls?.listeners.has(listener) === true ? front.tls : undefined;
     const proxy = front.proxyProtocol;
@@ -191,14 +206,10 @@ export class WorkerServer {
     }
     const allowed = proxy.allowed.trusts(socket.remoteAddress);
     void readProxyHeader(socket, { mode: proxy.mode, allowed, timeoutMs: front.headerTimeoutMs }).then((intake) => {
-      if (socket.destroyed) {
-        acknowledge();
-        return;
-      }
+      if (socket.destroyed) return;
       if (intake.kind === 'refuse') {
         this.#options.log.warn({ peer: socket.remoteAddress ?? 'unix socket', reason: intake.reason }, 'PROXY protocol: connection closed');
         socket.destroy();
-        acknowledge();
         return;
       }
       this.#secure(socket, tls, intake.source, acknowledge);
@@ -216,15 +227,9 @@ export class WorkerServer {
     // Half-open: a client's FIN after its request must not end the socket under the response.
     socket.allowHalfOpen = true;
     lingerOnClose(socket);
-    const timer = setTimeout(() => {
-      this.#acknowledge(socket);
-    }, ACKNOWLEDGE_WAIT_MS);
     const connection: Connection = {
       upgraded: false,
-      acknowledge: () => {
-        clearTimeout(timer);
-        acknowledge();
-      },
+      acknowledge,
       busy: 0,
       served: 0,
       closing: false,
