@@ -72,7 +72,8 @@ export async function startPythonApp(
   const host = new PythonHost(runner, {
     window: config.stream_window,
     rootPath: config.root_path,
-    threads: config.threads,
+    // What the app can run at once: its threads, or under gevent its greenlets.
+    threads: config.wsgi_concurrency === 'gevent' ? config.worker_connections : config.threads,
     queueTimeoutMs: config.queue_timeout * 1000,
     spool,
     limitRejected,
