@@ -117,15 +117,7 @@ export class HttpExchange {
     try {
       await sendFile(this.#res, path, { status: this.#status, headers: this.#headers, keepOpen, head: this.#method === 'HEAD' });
     } catch (error) {
-      const res = this.#res;
-      if (res.headersSent) {
-        // A client that read the whole file may leave before the last write's callback: once
-        // the response has ended with nothing left to write, the file was sent.
-        if (!keepOpen && res.writableEnded && res.writableLength === 0) {
-          this.#phase = next;
-          this.#receiver.close();
-          return;
-        }
+      if (this.#res.headersSent) {
         if (this.#clientGone()) throw new ClientDisconnected();
         this.#fail();
       }

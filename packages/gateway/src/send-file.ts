@@ -36,7 +36,16 @@ export async function sendFile(res: ServerResponse, path: string | Buffer, respo
     }
     streaming = true;
     // The stream owns the handle from here and closes it when it ends or is destroyed.
-    await pipeline(file.createReadStream(), res, { end: !response.keepOpen });
+    const stream = file.createReadStream();
+    try {
+      await pipeline(stream, res, { end: !response.keepOpen });
+    } catch (error) {
+      // A client that read the whole file may leave before the pipeline ends (the last write's
+      // callback, or the stream's end a tick after its last chunk): every byte handed to the
+      // socket, nothing left in its queue, is a file sent.
+      if (stream.bytesRead === stats.size && res.writableLength === 0) return;
+      throw error;
+    }
   } finally {
     if (!streaming) await file.close();
   }
