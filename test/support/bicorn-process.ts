@@ -1,9 +1,11 @@
 // Starts the built bicorn binary as a real process for end-to-end tests, reads its JSON log
 // lines, and waits on them. Every process started here is killed (with its workers) after
-// each test, and a test that left one running fails.
+// each test, and a test that left one running, or whose bicorn left a process behind, fails.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterEach } from 'vitest';
+import { pollUntil } from './poll.js';
+import { groupMembers, type Member } from './proc.js';
 
 export const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 export const binary = fileURLToPath(new URL('../../packages/bicorn/bin/bicorn.js', import.meta.url));
@@ -39,12 +41,29 @@ const levelValues: Readonly<Record<string, number>> = { trace: 10, debug: 20, in
 
 const running = new Set<BicornProcess>();
 
-afterEach(() => {
-  const leaked = [...running].filter((p) => !p.hasExited);
-  for (const p of leaked) p.killGroup();
+/** How long a master's workers and Python processes get to follow it once it has exited. */
+const FOLLOW_MS = 15_000;
+
+afterEach(async () => {
+  const started = [...running];
   running.clear();
+  const leaked = started.filter((p) => !p.hasExited);
+  for (const p of leaked) p.killGroup();
   if (leaked.length > 0) throw new Error(`the test left bicorn running (pid ${leaked.map((p) => String(p.pid)).join(', ')}); stop it before the test ends`);
-});
+  // Nothing bicorn started may outlive it: a worker, or a Python process stuck in its app.
+  const left = await leftBehind(started.map((p) => p.pid));
+  for (const p of started) p.killGroup();
+  if (left.length > 0) throw new Error(`bicorn exited and left processes of its group running: ${left.map((m) => `${String(m.pid)} (${m.command})`).join(', ')}`);
+}, FOLLOW_MS + 5_000);
+
+async function leftBehind(groups: readonly number[]): Promise<Member[]> {
+  const members = () => groups.flatMap((pgid) => (pgid > 0 ? groupMembers(pgid) : []));
+  try {
+    return await pollUntil('its processes to exit', () => (members().length === 0 ? [] : undefined), FOLLOW_MS, 50);
+  } catch {
+    return members();
+  }
+}
 
 export class BicornProcess {
   readonly lines: LogLine[] = [];

@@ -1,5 +1,6 @@
-// What /proc tells end-to-end tests about a process bicorn started: its memory.
-import { readFileSync } from 'node:fs';
+// What /proc tells end-to-end tests about the processes bicorn started: their memory, and
+// which of them are still alive.
+import { readFileSync, readdirSync } from 'node:fs';
 
 function statusKb(pid: number, field: 'VmHWM' | 'VmRSS'): number {
   const match = new RegExp(`^${field}:\\s+(\\d+) kB$`, 'm').exec(readFileSync(`/proc/${String(pid)}/status`, 'utf8'));
@@ -12,3 +13,28 @@ export const peakRssKb = (pid: number): number => statusKb(pid, 'VmHWM');
 
 /** The resident memory of a process now, in bytes. */
 export const rssBytes = (pid: number): number => statusKb(pid, 'VmRSS') * 1024;
+
+export interface Member {
+  readonly pid: number;
+  readonly command: string;
+}
+
+/** The live processes of a process group (zombies, already dead, left out). */
+export function groupMembers(pgid: number): Member[] {
+  const members: Member[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    let stat: string;
+    let command: string;
+    try {
+      stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      command = readFileSync(`/proc/${entry}/cmdline`, 'utf8').replaceAll('\0', ' ').trim();
+    } catch {
+      continue; // Gone meanwhile.
+    }
+    // Fields after the command's closing parenthesis: state, ppid, pgrp.
+    const [state, , pgrp] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    if (Number(pgrp) === pgid && state !== 'Z') members.push({ pid: Number(entry), command });
+  }
+  return members;
+}

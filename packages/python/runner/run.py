@@ -20,6 +20,7 @@ if not sys.path or os.path.abspath(sys.path[0] or os.curdir) != _HERE:
     sys.path.insert(0, _HERE)
 
 from bicorn_runner.check import check_app  # noqa: E402
+from bicorn_runner.parent_death import die_with_parent  # noqa: E402
 from bicorn_runner.main import run  # noqa: E402
 from bicorn_runner.read_config import read_config  # noqa: E402
 from bicorn_runner.server_hooks import serve_hooks  # noqa: E402
@@ -40,6 +41,7 @@ def _exit_now(code: int) -> None:
 
 
 if __name__ == "__main__":
+    die_with_parent()
     if sys.argv[1:2] == ["--check"]:
         # Threads the app may have started while loading are no reason to wait.
         _exit_now(check_app(sys.argv[2:]))
