@@ -10,11 +10,13 @@ export interface Interpreter {
 }
 
 const MINIMUM: readonly [number, number] = [3, 9];
+/** A cold interpreter on a loaded host (a reload starting every worker at once) can take seconds. */
+const PROBE_TIMEOUT_MS = 30_000;
 
 export function findInterpreter(configured: string | null, env: Readonly<Record<string, string | undefined>>): Interpreter {
   const candidate = configured ?? (env.VIRTUAL_ENV === undefined ? 'python3' : join(env.VIRTUAL_ENV, 'bin', 'python'));
   const tried = configured !== null ? `--python ${configured}` : env.VIRTUAL_ENV === undefined ? 'python3 on PATH' : `$VIRTUAL_ENV/bin/python (${candidate})`;
-  const probe = spawnSync(candidate, ['-c', 'import sys; print("%d.%d.%d" % sys.version_info[:3])'], { encoding: 'utf8', env: { ...env }, timeout: 10_000 });
+  const probe = spawnSync(candidate, ['-c', 'import sys; print("%d.%d.%d" % sys.version_info[:3])'], { encoding: 'utf8', env: { ...env }, timeout: PROBE_TIMEOUT_MS });
   if (probe.error !== undefined || probe.status !== 0) {
     const reason = probe.error === undefined ? `it exited with code ${String(probe.status)}` : (probe.error as NodeJS.ErrnoException).code === 'ENOENT' ? 'not found' : probe.error.message;
     throw new BicornError('PYTHON_NOT_FOUND', { tried, reason });
