@@ -114,6 +114,12 @@ describe('problems', () => {
     ]);
   });
 
+  it("explains that gunicorn's environ keys are not forwarded headers, and what to name instead", () => {
+    const [problem = ''] = problemsOf(() => resolveConfig({ forwarder_headers: { value: ['SCRIPT_NAME,PATH_INFO'], flag: '--forwarder-headers' } }, {}, undefined));
+    expect(problem).toMatch(/^forwarder_headers \(from --forwarder-headers\): expected one of "x-forwarded-host", .*gunicorn's environ keys \(SCRIPT_NAME, PATH_INFO, REMOTE_USER\).* name x-forwarded-prefix/);
+    expect(resolveConfig({ forwarder_headers: { value: ['X-Forwarded-Prefix'], flag: '--forwarder-headers' } }, {}, undefined).config.forwarder_headers).toEqual(['x-forwarded-prefix']);
+  });
+
   it('explains a bad bind address', () => {
     expect(problemsOf(() => resolveConfig({ bind: { value: ['::1:80'], flag: '--bind' } }, {}, undefined))).toEqual([
       'bind (from --bind): expected host:port, [v6]:port, unix:/path, fd://N or systemd[:NAME] (an IPv6 address needs brackets: [::1]:8000), got ["::1:80"]',

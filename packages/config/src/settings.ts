@@ -84,6 +84,24 @@ const sslVersion: ValueType<'any' | 'TLSv1' | 'TLSv1.1' | 'TLSv1.2', number | st
   },
 };
 
+const forwardedHeaderNames = choiceIgnoringCase(['x-forwarded-host', 'x-forwarded-port', 'x-forwarded-prefix', 'forwarded', 'x-forwarded-for', 'x-forwarded-proto'], '<header>');
+
+/**
+ * forwarder_headers: the forwarded headers trusted. gunicorn's setting of that name lists
+ * environ keys instead (its default is SCRIPT_NAME,PATH_INFO): a header so named, from a trusted
+ * proxy, is copied into the WSGI environ. The error says how to get the same here.
+ */
+const forwarderHeader: typeof forwardedHeaderNames = {
+  ...forwardedHeaderNames,
+  parse: (raw) =>
+    typeof raw === 'string' && /^[a-z][a-z0-9]*(_[a-z0-9]+)+$/i.test(raw.trim())
+      ? {
+          ok: false,
+          expected: `${forwardedHeaderNames.expected}; gunicorn's environ keys (SCRIPT_NAME, PATH_INFO, REMOTE_USER), which copy a header of that name into the WSGI environ, are not taken: for SCRIPT_NAME have the proxy send X-Forwarded-Prefix and name x-forwarded-prefix; a proxy's user belongs in a header the app reads`,
+        }
+      : forwardedHeaderNames.parse(raw),
+};
+
 /** http2_cleartext: gunicorn's values but those that need h2c by Upgrade, which Node.js lacks. */
 const http2Cleartext: ValueType<'off' | 'prior-knowledge'> = {
   placeholder: '<off|prior-knowledge>',
@@ -465,9 +483,9 @@ export const settings = {
   forwarder_headers: setting({
     section: 'Proxy',
     flags: ['--forwarder-headers'],
-    type: list(choiceIgnoringCase(['x-forwarded-host', 'x-forwarded-port', 'x-forwarded-prefix', 'forwarded', 'x-forwarded-for', 'x-forwarded-proto'], '<header>'), { commasEverywhere: true }),
+    type: list(forwarderHeader, { commasEverywhere: true }),
     default: [],
-    doc: "More forwarded headers to take from trusted proxies, besides X-Forwarded-For and -Proto: X-Forwarded-Host (the Host the app sees), X-Forwarded-Port, X-Forwarded-Prefix (the root path) and RFC 7239 Forwarded (for, proto and host; it wins over the X-Forwarded ones). Only for a proxy that sets them itself: one that passes a client's own header through lets the client choose the Host your app builds URLs with.",
+    doc: "More forwarded headers to take from trusted proxies, besides X-Forwarded-For and -Proto: X-Forwarded-Host (the Host the app sees), X-Forwarded-Port, X-Forwarded-Prefix (the root path) and RFC 7239 Forwarded (for, proto and host; it wins over the X-Forwarded ones). Only for a proxy that sets them itself: one that passes a client's own header through lets the client choose the Host your app builds URLs with. gunicorn's values of the same setting (environ keys such as SCRIPT_NAME, copied from headers of that name) are refused: for a path prefix, have the proxy send X-Forwarded-Prefix.",
   }),
   proxy_protocol: setting({
     section: 'Proxy',
