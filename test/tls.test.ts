@@ -9,6 +9,7 @@ import { frontApp, runnableApps, serveFront } from './support/front.js';
 import { get } from './support/http.js';
 import { hasPython, noPython, pythonFixtures } from './support/python.js';
 import { tempDir } from './support/temp-dir.js';
+import { openWs, wsUrl } from './support/websocket.js';
 
 interface Answer {
   readonly status: number;
@@ -160,7 +161,7 @@ describe('client certificates', () => {
     expect((await bicorn.stop()).code).toBe(0);
   });
 
-  it.skipIf(!hasPython)(`tells a WSGI app the client's certificate in SSL_CLIENT_CERT, and a Python ASGI app in the tls extension${noPython}`, async () => {
+  it.skipIf(!hasPython)(`tells a WSGI app the client's certificate in SSL_CLIENT_CERT, and a Python ASGI app in the tls extension, on HTTP and WebSocket${noPython}`, async () => {
     const { ca, server, client } = mutualTls(tempDir('bicorn-mtls-'));
     const mtls = [...tlsFlags(server), '--cert-reqs', '1', '--ca-certs', ca.certFile, '--chdir', pythonFixtures];
     const wsgi = new BicornProcess(['-b', '127.0.0.1:0', ...mtls, 'tls_apps:wsgi']);
@@ -175,11 +176,13 @@ describe('client certificates', () => {
     expect(JSON.parse((await ask(`${wsgiUrl}/`, { ca: ca.cert })).body)).toMatchObject({ SSL_CLIENT_CERT: null, SSL_CLIENT_VERIFY: 'NONE' });
     expect((await wsgi.stop()).code).toBe(0);
     const asgi = new BicornProcess(['-b', '127.0.0.1:0', ...mtls, 'tls_apps:asgi']);
-    const seen = JSON.parse((await ask(`${await httpsUrl(asgi)}/`, { ca: ca.cert, cert: client.cert, key: client.key })).body) as { scheme: string; tls: Record<string, unknown> };
-    expect(seen).toEqual({
-      scheme: 'https',
-      tls: { server_cert: server.cert, client_cert_chain: [client.cert, ca.cert], client_cert_name: 'O=bicorn tests,CN=client', client_cert_error: null, tls_version: 0x0304, cipher_suite: 0x1302 },
-    });
+    const asgiUrl = await httpsUrl(asgi);
+    const tls = { server_cert: server.cert, client_cert_chain: [client.cert, ca.cert], client_cert_name: 'O=bicorn tests,CN=client', client_cert_error: null, tls_version: 0x0304, cipher_suite: 0x1302 };
+    expect(JSON.parse((await ask(`${asgiUrl}/`, { ca: ca.cert, cert: client.cert, key: client.key })).body)).toEqual({ scheme: 'https', tls });
+    // A WebSocket over TLS is told the same.
+    const ws = await openWs(wsUrl(asgiUrl, '/'), [], { ca: ca.cert, cert: client.cert, key: client.key });
+    expect(JSON.parse((await ws.next()).data)).toEqual({ scheme: 'wss', tls });
+    await ws.closed;
     expect((await asgi.stop()).code).toBe(0);
   });
 

@@ -38,9 +38,9 @@ export function wsUrl(url: string, path: string): string {
 }
 
 /** Opens a WebSocket, or fails with the HTTP answer that refused it. */
-export function openWs(url: string, protocols: string[] = []): Promise<Client> {
+export function openWs(url: string, protocols: string[] = [], options: WebSocket.ClientOptions = {}): Promise<Client> {
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url, protocols);
+    const ws = new WebSocket(url, protocols, options);
     let headers: Record<string, string | string[] | undefined> = {};
     ws.once('upgrade', (res) => (headers = res.headers));
     ws.once('open', () => {

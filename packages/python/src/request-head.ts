@@ -2,7 +2,7 @@
 // the headers with lower-cased names, where the request came from (the worker's front sets
 // the client, scheme, server, Host and root path a trusted proxy forwarded), and what the app
 // is told of the body. Pure; runs in the worker, per request.
-import { requestOrigin, splitTarget, tlsExtensionOf } from '@bicorn/gateway';
+import { requestOrigin, splitTarget, tlsExtensionOf, type AsgiTlsExtension } from '@bicorn/gateway';
 import type { IncomingMessage } from 'node:http';
 import type { EncodableFrame, TlsHead } from '@bicorn/protocol';
 
@@ -40,7 +40,11 @@ export function requestFrame(stream: number, req: IncomingMessage, rootPath: str
 
 /** What the runner tells the app of a TLS connection (ASGI's `tls` extension, WSGI's SSL_CLIENT_*). */
 export function tlsHeadOf(req: IncomingMessage): TlsHead | undefined {
-  const tls = tlsExtensionOf(req.socket)?.tls;
+  return tlsHeadFrom(tlsExtensionOf(req.socket)?.tls);
+}
+
+/** The same, from the `tls` extension the gateway put in a scope (WebSocket connections). */
+export function tlsHeadFrom(tls: AsgiTlsExtension | undefined): TlsHead | undefined {
   if (tls === undefined) return undefined;
   return {
     version: tls.tls_version ?? 0,

@@ -19,6 +19,7 @@ const scope = {
   client: ['127.0.0.1', 5000],
   server: ['127.0.0.1', 8000],
   subprotocols: [],
+  extensions: {},
 } as unknown as WebSocketScope;
 
 /** The client's side as the gateway would give it: events the test pushes, one per receive(). */

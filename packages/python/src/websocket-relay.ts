@@ -4,9 +4,10 @@
 // that what waits for a slow client or a slow app stays within the window plus the message on
 // its way. The gateway enforces the ASGI rules for JavaScript and Python apps alike. Runs in
 // the worker, per connection.
-import { ClientDisconnected, type WebSocketReceiveEvent, type WebSocketScope } from '@bicorn/gateway';
+import { ClientDisconnected, type AsgiTlsExtension, type WebSocketReceiveEvent, type WebSocketScope } from '@bicorn/gateway';
 import { MAX_PAYLOAD, type Frame, type FrameOf } from '@bicorn/protocol';
 import type { HostLog } from './log.js';
+import { tlsHeadFrom } from './request-head.js';
 import type { FrameSink, RunnerProcess } from './runner-process.js';
 
 type GatewaySend = (event: unknown) => Promise<void>;
@@ -269,6 +270,7 @@ function connectFrame(id: number, scope: WebSocketScope): Parameters<RunnerProce
     client: scope.client,
     server: scope.server === null ? null : [scope.server[0], scope.server[1] ?? 0],
     headers,
+    tls: tlsHeadFrom(scope.extensions.tls as AsgiTlsExtension | undefined),
   };
 }
 
