@@ -4,7 +4,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { BicornProcess } from './support/bicorn-process.js';
-import { frontApp, rawExchange, requestOf, runnableApps, serveFront } from './support/front.js';
+import { frontApp, rawExchange, requestOf, runnableApps, serveFront, transports } from './support/front.js';
 import { pollUntil } from './support/poll.js';
 import { tempDir } from './support/temp-dir.js';
 
@@ -14,8 +14,8 @@ const FORMAT = '%(h)s %(l)s %(u)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s" %({x-trace
 const accessLines = (bicorn: BicornProcess): string[] => bicorn.stdout.split('\n').filter((line) => line !== '' && !line.startsWith('{'));
 
 describe.each(runnableApps.filter((app) => app.name === 'wsgi' || app.name === 'js-asgi'))('a $name app', (app) => {
-  it("writes gunicorn's atoms, with the forwarded client", async () => {
-    const bicorn = serveFront(app, ['--access-logfile', '-', '--access-logformat', FORMAT]);
+  it.each(transports)("writes gunicorn's atoms, with the forwarded client, over %s", async (transport) => {
+    const bicorn = serveFront(app, ['--access-logfile', '-', '--access-logformat', FORMAT], transport);
     const url = await bicorn.listening();
     const request = requestOf('GET /page?x=1 HTTP/1.1', 'Host: a', 'X-Forwarded-For: 203.0.113.7', 'X-Forwarded-Proto: https', 'Referer: https://r.example/', 'User-Agent: tester/1', 'X-Trace: t-42', `Authorization: Basic ${Buffer.from('ada:pw').toString('base64')}`, 'Connection: close');
     expect((await rawExchange(url, request)).status).toBe(200);

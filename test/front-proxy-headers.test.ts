@@ -51,6 +51,20 @@ describe.each(runnableApps.filter((app) => app.name !== 'node'))('a $name app be
     expect((await bicorn.stop()).code).toBe(0);
   });
 
+  it("over TLS, has the https scheme when nothing is forwarded, and takes a trusted proxy's client and scheme", async () => {
+    const bicorn = serveFront(app, [], 'TLS');
+    const url = await bicorn.listening();
+    const port = Number(new URL(url).port);
+    const plain = origin(app, await ask(url, '/cart', {}));
+    if (app.name === 'fetch') expect(plain).toEqual({ scheme: 'https', host: `127.0.0.1:${String(port)}`, path: '/cart' });
+    else expect(plain).toEqual({ client: '127.0.0.1', scheme: 'https', host: `127.0.0.1:${String(port)}`, server: ['127.0.0.1', port], root_path: '' });
+    // A trusted proxy's X-Forwarded-Proto wins over the connection's own scheme, as on TCP.
+    const forwarded = origin(app, await ask(url, '/cart', { 'X-Forwarded-For': '203.0.113.7', 'X-Forwarded-Proto': 'http' }));
+    if (app.name === 'fetch') expect(forwarded).toMatchObject({ scheme: 'http' });
+    else expect(forwarded).toMatchObject({ client: '203.0.113.7', scheme: 'http' });
+    expect((await bicorn.stop()).code).toBe(0);
+  });
+
   it('takes only X-Forwarded-For and -Proto by default, and nothing from a peer not trusted (unix sockets are)', async () => {
     const socketPath = join(tempDir('bicorn-front-'), 'app.sock');
     const bicorn = serveFront(app, ['-b', '127.0.0.1:0', '-b', `unix:${socketPath}`, '--forwarded-allow-ips', '10.0.0.1']);

@@ -1,10 +1,10 @@
-// The PROXY protocol (v1 and v2) on every bind: the header's client becomes the connection's
+// The PROXY protocol (v1 and v2) on every bind, before TLS on an HTTPS one: the header's client becomes the connection's
 // peer for every interface (a Node listener's req.socket too); a missing or malformed header,
 // or one from a peer not allowed, closes the connection; the health bind never expects it.
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BicornProcess, fixture } from './support/bicorn-process.js';
-import { frontApp, rawExchange, requestOf, runnableApps, serveFront } from './support/front.js';
+import { frontApp, rawExchange, requestOf, runnableApps, serveFront, transports } from './support/front.js';
 import { get } from './support/http.js';
 import { tempDir } from './support/temp-dir.js';
 
@@ -30,14 +30,14 @@ function clientOf(body: string): unknown {
 }
 
 describe.each(runnableApps.filter((app) => app.name !== 'fetch'))('a $name app', (app) => {
-  it("sees the header's client as the peer, from a v1 or a v2 header", async () => {
-    // The flag alone means auto: v1 and v2 both.
-    const bicorn = serveFront(app, ['--proxy-protocol', '--workers', '1']);
+  it.each(transports)("sees the header's client as the peer, from a v1 or a v2 header, over %s", async (transport) => {
+    // The flag alone means auto: v1 and v2 both. On TLS the header comes before the handshake.
+    const bicorn = serveFront(app, ['--proxy-protocol', '--workers', '1'], transport);
     const url = await bicorn.listening();
-    const fromV1 = await rawExchange(url, v1('203.0.113.7', 56324) + GET);
+    const fromV1 = await rawExchange(url, GET, { proxyHeader: v1('203.0.113.7', 56324) });
     expect(fromV1.status, fromV1.raw).toBe(200);
     expect(clientOf(fromV1.body)).toEqual(['203.0.113.7', 56324]);
-    const fromV2 = await rawExchange(url, Buffer.concat([v2([198, 51, 100, 9], 4711), Buffer.from(GET)]));
+    const fromV2 = await rawExchange(url, GET, { proxyHeader: v2([198, 51, 100, 9], 4711) });
     expect(clientOf(fromV2.body)).toEqual(['198.51.100.9', 4711]);
     expect((await bicorn.stop()).code).toBe(0);
   });

@@ -58,13 +58,16 @@ function testCertificateFlags(): string[] {
   return ['--certfile', server.certFile, '--keyfile', server.keyFile];
 }
 
-/** A connection to the URL's address: TLS for https:// (the test's certificate is not checked). */
-function connectTo(url: string, options: { localAddress?: string | undefined; socketPath?: string | undefined }): Socket {
+/**
+ * A connection to the URL's address: TLS for https:// (the test's certificate is not checked),
+ * after a PROXY protocol header in the clear when one is given, as a proxy sends it.
+ */
+function connectTo(url: string, options: RawOptions): Socket {
   const { protocol, hostname, port } = new URL(url);
   const local = options.localAddress === undefined ? {} : { localAddress: options.localAddress };
-  if (options.socketPath !== undefined) return connect({ path: options.socketPath });
-  if (protocol === 'https:') return tlsConnect({ host: hostname, port: Number(port), rejectUnauthorized: false, ...local });
-  return connect({ host: hostname, port: Number(port), ...local });
+  const plain = options.socketPath !== undefined ? connect({ path: options.socketPath }) : connect({ host: hostname, port: Number(port), ...local });
+  if (options.proxyHeader !== undefined) plain.write(options.proxyHeader);
+  return protocol === 'https:' ? tlsConnect({ socket: plain, rejectUnauthorized: false }) : plain;
 }
 
 export interface RawAnswer {
@@ -90,6 +93,8 @@ export interface RawOptions {
   readonly localAddress?: string;
   /** A unix socket instead of the URL's address. */
   readonly socketPath?: string;
+  /** A PROXY protocol header, sent first (before the TLS handshake on https://). */
+  readonly proxyHeader?: string | Buffer;
 }
 
 /** Sends `request` on a new connection and reads until the server closes it (or the timeout). */
