@@ -1,11 +1,20 @@
-// `bicorn systemd` end to end, and the Django example of configs/systemd/, which must stay what
-// `bicorn systemd` makes from its config, with every key a setting of the settings table.
+// `bicorn systemd` end to end, and the examples of configs/systemd/ and configs/tls/, which must
+// stay what `bicorn systemd` makes from their configs, with every key a setting of the settings table.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { binary, repoRoot, runBicorn } from './support/bicorn-process.js';
 
 const EXAMPLE = join(repoRoot, 'configs/systemd');
+const TLS_EXAMPLE = join(repoRoot, 'configs/tls');
+
+/** `bicorn systemd`'s output as on the target: installed by npm, the config in the project. */
+function asInstalled(unit: string, example: string): string {
+  return unit
+    .replaceAll(join(example, 'bicorn.config.yaml'), '/srv/mysite/bicorn.config.yaml')
+    .replaceAll(binary, '/usr/lib/node_modules/bicorn/bin/bicorn.js')
+    .replaceAll(`${process.execPath} `, '/usr/bin/node ');
+}
 
 describe('bicorn systemd', () => {
   it('prints a service unit that starts this bicorn, by its real paths, with the flags it was given', async () => {
@@ -48,11 +57,7 @@ describe('the Django example in configs/systemd', () => {
   it('holds the units bicorn systemd makes from its config (regenerate with the command in its README)', async () => {
     const { code, stdout } = await runBicorn(['systemd', '-c', 'bicorn.config.yaml', '--socket', '--name', 'mysite', '--systemd-version', '253'], { cwd: EXAMPLE });
     expect(code).toBe(0);
-    // As installed by npm on the target, with the config in the project.
-    const installed = stdout
-      .replaceAll(join(EXAMPLE, 'bicorn.config.yaml'), '/srv/mysite/bicorn.config.yaml')
-      .replaceAll(binary, '/usr/lib/node_modules/bicorn/bin/bicorn.js')
-      .replaceAll(`${process.execPath} `, '/usr/bin/node ');
+    const installed = asInstalled(stdout, EXAMPLE);
     const committed = `${readFileSync(join(EXAMPLE, 'mysite.service'), 'utf8')}\n${readFileSync(join(EXAMPLE, 'mysite.socket'), 'utf8')}`;
     expect(installed).toBe(committed);
   });
@@ -63,5 +68,25 @@ describe('the Django example in configs/systemd', () => {
     const seconds = (key: string): number => Number(new RegExp(`^${key}: (\\d+)s?$`, 'm').exec(config)?.[1]);
     expect(service).toContain(`\nTimeoutStopSec=${String(seconds('graceful_timeout') + 10)}\n`);
     expect(service).toContain(`\nWatchdogSec=${String(seconds('timeout'))}\n`);
+  });
+});
+
+describe('the HTTPS example in configs/tls', () => {
+  it('passes bicorn check --deploy: every key a setting, no plain HTTP on a public address', async () => {
+    const { code, stdout } = await runBicorn(['check', '--deploy', '--cpus', '2', '-c', 'bicorn.config.yaml', '--systemd-unit', 'mysite.service'], { cwd: TLS_EXAMPLE });
+    expect(stdout).toContain('\n  stop  40 s: TimeoutStopSec= of mysite.service\n');
+    expect(stdout).toMatch(/\n0 errors, 0 warnings, \d info: no warnings or errors\n$/);
+    expect(code).toBe(0);
+  });
+
+  it('holds the unit bicorn systemd makes from its config, binding 443 with one capability and saying who reads the key', async () => {
+    const { code, stdout } = await runBicorn(['systemd', '-c', 'bicorn.config.yaml', '--name', 'mysite', '--systemd-version', '253'], { cwd: TLS_EXAMPLE });
+    expect(code).toBe(0);
+    const committed = readFileSync(join(TLS_EXAMPLE, 'mysite.service'), 'utf8');
+    expect(asInstalled(stdout, TLS_EXAMPLE)).toBe(committed);
+    for (const line of ['User=mysite', 'AmbientCapabilities=CAP_NET_BIND_SERVICE', 'Type=notify-reload']) expect(committed).toContain(`\n${line}\n`);
+    expect(committed).toContain('\n# TLS: the master reads certfile and keyfile as this user');
+    // The drop-in its README installs gives that user the group that may read certbot's keys.
+    expect(readFileSync(join(TLS_EXAMPLE, 'mysite.service.d/ssl-cert.conf'), 'utf8')).toMatch(/^\[Service\]\nSupplementaryGroups=ssl-cert\n$/m);
   });
 });
