@@ -139,7 +139,8 @@ describe('toFetchRequest', () => {
     expect(await aborted.promise).toBe('true true');
   });
 
-  it('refuses a Host that makes no URL', async () => {
+  /** A server that answers `made`, or the name of the error making the Request threw. */
+  async function startMakingServer() {
     const server = await startServer((req, res) => {
       try {
         toFetchRequest(req, res);
@@ -149,19 +150,16 @@ describe('toFetchRequest', () => {
       }
     });
     servers.push(server);
+    return server;
+  }
+
+  it('refuses a Host that makes no URL', async () => {
+    const server = await startMakingServer();
     expect((await send(server.port, { headers: { host: 'bad host' } })).body.toString()).toBe('TypeError');
   });
 
   it('makes a platform Request at once for TRACE, which undici refuses', async () => {
-    const server = await startServer((req, res) => {
-      try {
-        toFetchRequest(req, res);
-        res.end('made');
-      } catch (error) {
-        res.end((error as Error).name);
-      }
-    });
-    servers.push(server);
+    const server = await startMakingServer();
     expect((await send(server.port, { method: 'TRACE' })).body.toString()).toBe('TypeError');
   });
 });
