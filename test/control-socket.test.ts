@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { BicornProcess, binary, fixture, repoRoot, runBicorn } from './support/bicorn-process.js';
 import { get } from './support/http.js';
 import { pollUntil } from './support/poll.js';
+import { hasPython, noPython, servePython } from './support/python.js';
 import { tempDir } from './support/temp-dir.js';
 
 const APP = fixture('apps/fetch.mjs');
@@ -16,7 +17,7 @@ interface Status {
   readonly generation: number;
   readonly workers: number;
   readonly listeners: string[];
-  readonly rows: { id: number; pid: number; generation: number; state: string; served: number | null; rssBytes: number | null; restartCause: string | null }[];
+  readonly rows: { id: number; pid: number; pythonPid: number | null; generation: number; state: string; served: number | null; rssBytes: number | null; restartCause: string | null; appFree: boolean | null; waiting: number | null; pythonRestarts: number }[];
 }
 
 /** A server with its control socket in a fresh folder. */
@@ -53,7 +54,30 @@ describe('bicorn status', () => {
     const table = await runBicorn(['status', '-s', socket]);
     expect(table.code).toBe(0);
     expect(table.stdout).toMatch(/^bicorn \S+, pid \d+, running, up \d+s: .*fetch\.mjs\n/);
-    expect(table.stdout).toMatch(/\nWORKER +PID +PYTHON +GEN +STATE +AGE +SERVED +IN FLIGHT +RSS +RESTART CAUSE\n1 +\d+ +- +1 +ready +\d+s +\d+ +0 +[\d.]+ MiB +-\n2 /);
+    expect(table.stdout).toMatch(/\nWORKER +PID +PYTHON +GEN +STATE +AGE +SERVED +IN FLIGHT +APP +WAITING +RSS +PY RESTARTS +RESTART CAUSE\n1 +\d+ +- +1 +ready +\d+s +\d+ +0 +free +0 +[\d.]+ MiB +0 +-\n2 /);
+    expect((await bicorn.stop()).code).toBe(0);
+  });
+
+  it.skipIf(!hasPython)(`counts a worker's Python restarts, and shows whether its app can start a request now${noPython}`, async () => {
+    const dir = tempDir('bicorn-control-');
+    const socket = join(dir, 'bicorn.ctl');
+    const bicorn = servePython('faults_wsgi:application', ['-w', '1', '--threads', '1', '--graceful-timeout', '1', '--control-socket', socket]);
+    const url = await bicorn.listening();
+    expect((await get(`${url}/exit`)).status).toBe(502);
+    const restarted = await pollUntil('the restart in the report', async () => {
+      const [row] = (await status(socket)).rows;
+      return row?.pythonRestarts === 1 && row.appFree === true ? row : undefined;
+    });
+    expect(restarted).toMatchObject({ id: 1, state: 'ready', waiting: 0, restartCause: null });
+    // Its one thread taken by a request that never ends: the app can start nothing more.
+    void get(`${url}/hang`).catch(() => undefined);
+    await bicorn.waitForLog('the app to start /hang', (l) => l.msg.startsWith('started /hang '));
+    const saturated = await pollUntil('the saturated app in the report', async () => {
+      const [row] = (await status(socket)).rows;
+      return row?.appFree === false ? row : undefined;
+    });
+    expect(saturated).toMatchObject({ pythonRestarts: 1, inFlight: 1 });
+    expect((await runBicorn(['status', '-s', socket])).stdout).toMatch(/\n1 +\d+ +\d+ +1 +ready +\d+s +\d+ +1 +saturated +0 +[\d.]+ MiB +1 +-\n/);
     expect((await bicorn.stop()).code).toBe(0);
   });
 

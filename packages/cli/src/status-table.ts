@@ -11,7 +11,10 @@ const columns: readonly (readonly [title: string, value: (row: WorkerRow) => str
   ['AGE', (row) => duration(row.ageSeconds)],
   ['SERVED', (row) => show(row.served)],
   ['IN FLIGHT', (row) => show(row.inFlight)],
+  ['APP', (row) => (row.appFree === null ? '-' : row.appFree ? 'free' : 'saturated')],
+  ['WAITING', (row) => show(row.waiting)],
   ['RSS', (row) => (row.rssBytes === null ? '-' : mebibytes(row.rssBytes))],
+  ['PY RESTARTS', (row) => String(row.pythonRestarts)],
   ['RESTART CAUSE', (row) => row.restartCause ?? '-'],
 ];
 

@@ -103,6 +103,8 @@ export interface WorkerSnapshot {
   readonly startedFor: StartReason;
   /** Set while the dispatcher gives it connections. */
   readonly load: WorkerLoad | undefined;
+  /** Its Python process's deaths, each restarted in place. */
+  readonly appDeaths: number;
 }
 
 /** Who asked for a stop (for the log), how, and whether shutdown_delay applies. */
@@ -229,6 +231,7 @@ export class Arbiter<C extends ArbiterConfig> {
         forkedAt: entry.forkedAt,
         startedFor: entry.startedFor,
         load: loads.get(entry.handle.id),
+        appDeaths: entry.appDeaths,
       })),
       deaths: [...this.#deaths.values()],
     };
@@ -528,6 +531,7 @@ export class Arbiter<C extends ArbiterConfig> {
 
   /** A worker's Python process died (the worker logged it, and restarts it): counted, and a request that keeps being in flight then is named. */
   #onAppDied(entry: WorkerEntry, cause: string, inFlight: readonly string[]): void {
+    entry.appDeaths++;
     this.#countDeath(cause, 'python');
     this.#options.notify({ type: 'app-died', workerId: entry.handle.id, cause });
     for (const request of inFlight) {

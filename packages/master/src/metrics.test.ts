@@ -18,7 +18,7 @@ function stats(served: number, requestCounts: RequestCounts | null): WorkerStats
   return { type: 'stats', interface: 'wsgi', served, inFlight: 2, webSockets: 0, rss: 1000, pythonPid: 9, pythonRss: 2000, pythonCpuSeconds: 0.25, loopLagSeconds: 0.001, counts: requestCounts };
 }
 
-const worker = (id: number, state: WorkerSnapshot['state'] = 'ready'): WorkerSnapshot => ({ id, pid: 100 + id, generation: 1, state, forkedAt: 0, startedFor: { kind: 'start' }, load: undefined });
+const worker = (id: number, state: WorkerSnapshot['state'] = 'ready'): WorkerSnapshot => ({ id, pid: 100 + id, generation: 1, state, forkedAt: 0, startedFor: { kind: 'start' }, load: undefined, appDeaths: 0 });
 
 function setup(workers: WorkerSnapshot[]) {
   const snapshot: ArbiterSnapshot = { phase: 'running', generation: 1, target: workers.length, workers, deaths: [] };

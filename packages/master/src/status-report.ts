@@ -45,6 +45,9 @@ function row(worker: WorkerSnapshot, reports: WorkerReports, now: number): Worke
     inFlight: stats?.inFlight ?? null,
     rssBytes: stats === undefined ? null : stats.rss + (stats.pythonRss ?? 0),
     restartCause: restartCause(worker.startedFor),
+    appFree: worker.load?.free ?? null,
+    waiting: worker.load?.waiting ?? null,
+    pythonRestarts: worker.appDeaths,
   };
 }
 

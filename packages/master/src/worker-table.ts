@@ -34,6 +34,8 @@ export interface WorkerEntry {
   stopTimer: NodeJS.Timeout | undefined;
   /** Its Python process, once the worker said it started. */
   appPid: number | undefined;
+  /** Its Python process died and the worker started it again, this many times. */
+  appDeaths: number;
 }
 
 /** It serves: ready, or serving on until its replacement is. */
@@ -58,7 +60,7 @@ export class WorkerTable {
   }
 
   add(handle: WorkerHandle, generation: number, startedFor: StartReason, now: number): WorkerEntry {
-    const entry: WorkerEntry = { handle, generation, startedFor, state: { kind: 'booting' }, forkedAt: now, readyAt: undefined, lastPong: now, stopTimer: undefined, appPid: undefined };
+    const entry: WorkerEntry = { handle, generation, startedFor, state: { kind: 'booting' }, forkedAt: now, readyAt: undefined, lastPong: now, stopTimer: undefined, appPid: undefined, appDeaths: 0 };
     this.#entries.set(handle.id, entry);
     return entry;
   }

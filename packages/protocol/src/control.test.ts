@@ -25,9 +25,10 @@ describe('control socket answers', () => {
   it('reads a success, a failure, and a status report row by row', () => {
     expect(parseControlResponse({ ok: true, message: 'reloaded' })).toEqual({ ok: true, message: 'reloaded' });
     expect(parseControlResponse({ ok: false, error: 'bicorn is stopping' })).toEqual({ ok: false, error: 'bicorn is stopping' });
-    const row = { id: 3, pid: 10, pythonPid: null, generation: 2, state: 'ready', ageSeconds: 1.5, served: 7, inFlight: 0, rssBytes: 1024, restartCause: 'reload' };
+    const row = { id: 3, pid: 10, pythonPid: null, generation: 2, state: 'ready', ageSeconds: 1.5, served: 7, inFlight: 0, rssBytes: 1024, restartCause: 'reload', appFree: false, waiting: 3, pythonRestarts: 1 };
     const status = { protocol: 1, version: '0.1.0', pid: 9, app: 'app:app', phase: 'running', uptimeSeconds: 3, generation: 2, workers: 1, configFile: null, listeners: ['127.0.0.1:8000'], metrics: null, restarts: 0, rows: [row] };
     expect(parseControlResponse({ ok: true, message: '', status })).toEqual({ ok: true, message: '', status });
     expect(() => parseControlResponse({ ok: true, message: '', status: { ...status, rows: [{ ...row, served: -1 }] } })).toThrow('status.rows.served: expected a count or null, got number');
+    expect(() => parseControlResponse({ ok: true, message: '', status: { ...status, rows: [{ ...row, appFree: 'yes' }] } })).toThrow('status.rows.appFree: expected true, false or null, got "yes"');
   });
 });

@@ -68,6 +68,12 @@ export interface WorkerRow {
   readonly rssBytes: number | null;
   /** Why it was started: null for the first workers; "reload", "scale", or "<cause> (worker N)". */
   readonly restartCause: string | null;
+  /** Its app can start a request now (a free Python thread, a loop that answers); null while it takes no connections. */
+  readonly appFree: boolean | null;
+  /** Requests that wait for its app to start them; null while it takes no connections. */
+  readonly waiting: number | null;
+  /** Its Python process died and was started again in place, this many times. */
+  readonly pythonRestarts: number;
 }
 
 const stopModes = ['graceful', 'fast'] as const;
@@ -146,9 +152,13 @@ function parseRow(value: unknown): WorkerRow {
     inFlight: f('inFlight', isCountOrNull, 'a count or null'),
     rssBytes: f('rssBytes', isCountOrNull, 'bytes or null'),
     restartCause: f('restartCause', isStringOrNull, 'a cause or null'),
+    appFree: f('appFree', isBooleanOrNull, 'true, false or null'),
+    waiting: f('waiting', isCountOrNull, 'a count or null'),
+    pythonRestarts: f('pythonRestarts', isCount, 'a count'),
   };
 }
 
 const isPositive = (v: unknown): v is number => isInteger(v) && v >= 1;
 const isNonZero = (v: unknown): v is number => isInteger(v) && v !== 0;
 const isStrings = (v: unknown): v is string[] => Array.isArray(v) && v.every(isString);
+const isBooleanOrNull = (v: unknown): v is boolean | null => v === null || isBoolean(v);
