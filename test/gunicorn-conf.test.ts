@@ -68,6 +68,7 @@ loglevel = "warning"
 raw_env = ["DJANGO_SETTINGS_MODULE=mysite.settings"]
 umask = 0o027
 wsgi_app = "app:application"
+tmp_upload_dir = "/var/tmp/uploads"
 `);
     const { code, stdout, stderr } = await runBicorn(['check', '-c', 'gunicorn.conf.py'], { cwd: dir, env: { THREADS: '8' } });
     expect(stderr).toBe('');
@@ -83,6 +84,7 @@ wsgi_app = "app:application"
     expect(table.get('env')).toEqual(['["DJANGO_SETTINGS_MODULE=…"]', 'gunicorn.conf.py']);
     expect(table.get('umask')).toEqual(['027', 'gunicorn.conf.py']);
     expect(table.get('app')).toEqual(['"app:application"', 'gunicorn.conf.py']);
+    expect(table.get('spool_dir')).toEqual(['"/var/tmp/uploads"', 'gunicorn.conf.py']);
     expect(table.get('gunicorn_config')).toEqual([JSON.stringify(join(dir, 'gunicorn.conf.py')), 'gunicorn.conf.py']);
   });
 

@@ -28,7 +28,6 @@ export type FlagRule =
 const same: Outcome = { kind: 'same' };
 const ignored = (why: string): Outcome => ({ kind: 'ignored', why });
 const refused = (why: string, instead: string): Outcome => ({ kind: 'refused', why, instead });
-const pending = (issue: number, what: string): Outcome => ({ kind: 'pending', issue, what });
 const asgi: Outcome = { kind: 'sets', key: 'interface', value: 'asgi' };
 const gevent: Outcome = { kind: 'sets', key: 'wsgi_concurrency', value: 'gevent' };
 const wsgi: Outcome = { kind: 'sets', key: 'interface', value: 'wsgi' };
@@ -166,7 +165,9 @@ export type ConfOnlyRule =
   /** wsgi_app: the app, when the command line names none. */
   | { readonly kind: 'app' }
   /** A server hook bicorn calls, in the worker's Python process or in the master's hook process. */
-  | { readonly kind: 'hook'; readonly where: 'worker' | 'master' };
+  | { readonly kind: 'hook'; readonly where: 'worker' | 'master' }
+  /** The file's value is this setting's (tmp_upload_dir: spool_dir). */
+  | { readonly kind: 'setting'; readonly key: SettingKey };
 
 const workerHook: ConfOnlyRule = { kind: 'hook', where: 'worker' };
 const masterHook: ConfOnlyRule = { kind: 'hook', where: 'master' };
@@ -176,7 +177,7 @@ export const confOnlyRules: Readonly<Record<string, ConfOnlyRule>> = {
   wsgi_app: { kind: 'app' },
   logconfig_dict: same,
   default_proc_name: ignored("it is gunicorn's internal default for proc_name; give proc_name (-n) instead"),
-  tmp_upload_dir: pending(13, 'spool files'),
+  tmp_upload_dir: { kind: 'setting', key: 'spool_dir' },
   secure_scheme_headers: ignored('bicorn takes the scheme from X-Forwarded-Proto (or Forwarded\'s proto) sent by a proxy in forwarded_allow_ips, with proxy_headers on; other scheme headers are not read'),
   post_fork: workerHook,
   post_worker_init: workerHook,

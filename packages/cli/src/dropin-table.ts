@@ -147,6 +147,8 @@ function confOnly(name: string): string {
       return rule.where === 'worker' ? "implemented: called in each worker's Python process" : "implemented: called in the master's hook process (see `hook_timeout`)";
     case 'same':
       return "implemented: each worker's Python process configures logging with it (below `--log-config`)";
+    case 'setting':
+      return `implemented: \`${rule.key}\``;
     default:
       return outcomeVerdict(rule);
   }

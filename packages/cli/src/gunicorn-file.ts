@@ -135,6 +135,10 @@ function confOnly(name: string, value: unknown, rule: ConfOnlyRule | undefined, 
     case 'sets':
       target.values[rule.key] = rule.value;
       return;
+    case 'setting':
+      // None is gunicorn's unset: bicorn's default then.
+      if (value !== null && value !== undefined) target.values[rule.key] = value;
+      return;
     case 'ignored':
       target.notes.push({ level: 'info', text: `${label}: ${describeOutcome(name, undefined, rule)}` });
       return;
