@@ -1,10 +1,9 @@
 // A request body received whole before a WSGI app sees the request, so that a slow client
 // never holds a Python thread: kept in memory up to a threshold, then spilled to an unlinked
 // temporary file of the spool, within its budget. Runs in the worker, per request with a body.
-import type { FileHandle } from 'node:fs/promises';
 import type { IncomingMessage } from 'node:http';
 import type { BodySource } from './request-stream.js';
-import { SpoolFull, type Spool } from './spool.js';
+import { SpoolFull, type Spool, type SpoolFile } from './spool.js';
 
 /** Bodies up to this size stay in memory. */
 export const MEMORY_LIMIT = 1024 * 1024;
@@ -16,7 +15,7 @@ export class RequestBody implements BodySource {
   /** The body once received, when it stayed in memory. */
   #whole: Buffer | undefined;
   #size = 0;
-  #file: FileHandle | undefined;
+  #file: SpoolFile | undefined;
   #written = 0;
   #readAt = 0;
   /** Bytes of the spool budget this body holds. */

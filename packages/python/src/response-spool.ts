@@ -5,9 +5,8 @@
 // budget, bytes wait in memory instead and are credited only once they reach the socket: the
 // app waits for the client again, and holds no more than the stream window here. Runs in the
 // worker, per response.
-import type { FileHandle } from 'node:fs/promises';
 import type { ServerResponse } from 'node:http';
-import type { Spool } from './spool.js';
+import type { Spool, SpoolFile } from './spool.js';
 
 /** The most a response may put on disk before its app has to wait for the client (as nginx's default). */
 export const MAX_SPOOL = 1024 * 1024 * 1024;
@@ -17,7 +16,7 @@ export class ResponseSpool {
   readonly #res: ServerResponse;
   readonly #credit: (bytes: number) => void;
   readonly #spool: Spool;
-  #file: FileHandle | undefined;
+  #file: SpoolFile | undefined;
   /** Set for good once bytes first wait: later bytes queue behind them, never overtake them. */
   #spooling = false;
   /** Bytes written to the file, and sent from it. */

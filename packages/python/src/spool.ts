@@ -1,9 +1,9 @@
 // The worker's spool: unlinked temporary files in spool_dir for bodies on their way (uploads a
 // WSGI app gets whole, responses a client reads slower than the app writes), and the budget of
-// bytes they may hold there together, and the count of the bytes they held, which the worker
-// logs when its Python process stops. Unlinked as soon as they are open, so nobody else can open
+// bytes they may hold there together, and the count of the bytes written to them, which the
+// worker logs when its Python process stops. Unlinked as soon as they are open, so nobody else can open
 // them and a crash leaves nothing behind. Runs in the worker.
-import { open, unlink, type FileHandle } from 'node:fs/promises';
+import { open, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 
 /** The budget is spent: an upload cannot wait on disk now. */
@@ -14,6 +14,13 @@ export class SpoolFull extends Error {
 }
 
 export type SpoolKind = 'request' | 'response';
+
+/** A spool file: written and read at offsets, then closed. */
+export interface SpoolFile {
+  write(buffer: Buffer, offset: number, length: number, position: number): Promise<void>;
+  read(buffer: Buffer, offset: number, length: number, position: number): Promise<{ readonly bytesRead: number }>;
+  close(): Promise<void>;
+}
 
 let count = 0;
 
@@ -27,30 +34,24 @@ export class Spool {
     this.#left = budgetBytes;
   }
 
-  async open(kind: SpoolKind): Promise<FileHandle> {
+  async open(kind: SpoolKind): Promise<SpoolFile> {
     const path = join(this.dir, `bicorn-${kind}-${String(process.pid)}-${String(++count)}`);
     const handle = await open(path, 'wx+', 0o600);
     await unlink(path);
-    this.#countOnClose(handle, kind);
-    return handle;
+    return {
+      // Counted as written, so the count is whole whenever it is read, even while files close.
+      write: async (buffer, offset, length, position) => {
+        const { bytesWritten } = await handle.write(buffer, offset, length, position);
+        this.#spooled[kind] += bytesWritten;
+      },
+      read: (buffer, offset, length, position) => handle.read(buffer, offset, length, position),
+      close: () => handle.close(),
+    };
   }
 
-  /** The bytes written to this spool's files so far, by kind, counted as each file closes. */
+  /** The bytes written to this spool's files so far, by kind. */
   spooledBytes(): Record<SpoolKind, number> {
     return { ...this.#spooled };
-  }
-
-  // A spool file is written from offset 0 without gaps, so its size as it closes is what went
-  // to disk: one fstat per file, and the writes stay untouched.
-  #countOnClose(handle: FileHandle, kind: SpoolKind): void {
-    const close = handle.close.bind(handle);
-    handle.close = async () => {
-      this.#spooled[kind] += await handle.stat().then(
-        (stats) => stats.size,
-        () => 0,
-      );
-      await close();
-    };
   }
 
   /** Takes `bytes` of the budget; false when they are not left. */
