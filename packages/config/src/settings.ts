@@ -225,7 +225,7 @@ export const settings = {
     flags: ['--spool-dir'],
     type: optional(text('<dir>')),
     default: null,
-    doc: "Where request and response bodies wait on disk, as unlinked temporary files: uploads a WSGI app gets whole (past 1 MiB), and responses a client reads slower than the app writes. gunicorn's tmp_upload_dir. Default: the system's temporary directory (TMPDIR, else /tmp).",
+    doc: "Where request and response bodies wait on disk, as unlinked temporary files: uploads a WSGI app gets whole (past 1 MiB), and the part of a response that waits for a slow client (one that takes less than stream_window in 0.1 s). gunicorn's tmp_upload_dir. Default: the system's temporary directory (TMPDIR, else /tmp).",
   }),
   spool_budget: setting({
     section: 'Limits',

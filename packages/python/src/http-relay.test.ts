@@ -111,16 +111,18 @@ describe('HttpRelay', () => {
 
   it('relays a streamed response with its trailers, crediting the runner as the client takes it', async () => {
     const { server, frames, relay } = await setup();
-    const res = await rawRequest(server.port, { te: 'trailers' }, (r) => {
+    const credited = () => frames.flatMap((frame) => (frame.type === 'credit' ? [frame.bytes] : [])).reduce((sum, bytes) => sum + bytes, 0);
+    const res = await rawRequest(server.port, { te: 'trailers' }, async (r) => {
       r.onFrame(response(['trailer', 'x-sum'], true));
       r.onFrame(body('one ', true));
       r.onFrame(body('two', true));
       expect(r.phase.kind).toBe('responding');
+      while (credited() < 7) await settle();
       r.onFrame({ type: 'http-trailers', stream: 7, headers: [[Buffer.from('x-sum'), Buffer.from('9')]] });
       expect(r.phase.kind).toBe('ending');
     }, relay);
     expect([res.body, res.trailers['x-sum'], res.headers.trailer]).toEqual(['one two', '9', 'x-sum']);
-    expect(frames.flatMap((frame) => (frame.type === 'credit' ? [frame.bytes] : [])).reduce((sum, bytes) => sum + bytes, 0)).toBe(7);
+    expect(credited()).toBe(7);
   });
 
   it('sends the trailers a pathsend announced once the file is out', async () => {
@@ -236,11 +238,12 @@ interface RawResponse {
 }
 
 /** A request with the given headers; `play` runs the runner's side once the relay has it. */
-async function rawRequest(port: number, headers: Record<string, string>, play: (relay: HttpRelay) => void, relay: Promise<HttpRelay>): Promise<RawResponse> {
+async function rawRequest(port: number, headers: Record<string, string>, play: (relay: HttpRelay) => void | Promise<void>, relay: Promise<HttpRelay>): Promise<RawResponse> {
   const req = httpRequest({ host: '127.0.0.1', port, path: '/', headers });
   req.end();
-  play(await relay);
-  const [res] = (await once(req, 'response')) as [IncomingMessage];
+  const response = once(req, 'response');
+  await play(await relay);
+  const [res] = (await response) as [IncomingMessage];
   const chunks: Buffer[] = [];
   for await (const chunk of res) chunks.push(chunk as Buffer);
   return { body: Buffer.concat(chunks).toString(), headers: res.headers, trailers: res.trailers };

@@ -296,6 +296,7 @@ export class HttpRelay {
         if (this.#phase.kind === 'responding') this.#runner.send({ type: 'credit', stream: this.#id, bytes });
       },
       this.#options.spool,
+      this.#options.window,
     ));
     if (!frame.more) this.#endStream(false, { kind: 'ending', spool });
     spool.write(frame.body, !frame.more);

@@ -60,6 +60,11 @@ export class Spool {
     return true;
   }
 
+  /** Whether any of the budget is left. */
+  hasRoom(): boolean {
+    return this.#left > 0;
+  }
+
   /** Gives back bytes taken, once their file is closed. */
   release(bytes: number): void {
     this.#left += bytes;
