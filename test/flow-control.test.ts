@@ -146,4 +146,16 @@ describe.skipIf(!hasPython)(`flow control between client, worker and Python proc
     expect((await bicorn.stop()).code).toBe(0);
     expect(bicorn.lines.find((l) => l.msg === 'python process stopped')?.spooledBytes).toEqual({ request: 0, response: 0 });
   });
+
+  it.each([
+    { of: 'a WSGI app under --no-request-buffering', args: ['--no-request-buffering', 'big_wsgi:application'] },
+    { of: 'an ASGI app', args: ['big_asgi:app'] },
+  ])('puts nothing on disk for a 256 MiB upload to $of from a client that sends at full speed', { timeout: 60_000 }, async ({ args }) => {
+    const bicorn = new BicornProcess(['-b', '127.0.0.1:0', '--chdir', fixture('python'), ...args]);
+    const url = await bicorn.listening();
+    const answer = JSON.parse(await upload(`${url}/upload`, 256 * 1024 * 1024)) as { bytes: number };
+    expect(answer.bytes).toBe(256 * 1024 * 1024);
+    expect((await bicorn.stop()).code).toBe(0);
+    expect(bicorn.lines.find((l) => l.msg === 'python process stopped')?.spooledBytes).toEqual({ request: 0, response: 0 });
+  });
 });

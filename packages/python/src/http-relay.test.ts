@@ -2,11 +2,13 @@ import type { EncodableFrame, Frame, LimitKind } from '@bicorn/protocol';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { deferred, recordingLog, send, startServer, type ClientResponse, type TestServer } from '@bicorn/test-support';
 import { HttpRelay } from './http-relay.js';
+import { RequestStream } from './request-stream.js';
 import { Spool } from './spool.js';
 
 const servers: TestServer[] = [];
@@ -17,7 +19,7 @@ afterEach(async () => {
 const settle = () => new Promise((resolve) => setImmediate(resolve));
 
 /** A server whose one request is relayed to a fake runner: the test plays the runner through `relay.onFrame`. */
-async function setup(options: { interface?: 'wsgi' | 'asgi'; window?: number; admit?: () => Promise<boolean>; spoolBytes?: number } = {}) {
+async function setup(options: { interface?: 'wsgi' | 'asgi'; window?: number; admit?: () => Promise<boolean>; spoolBytes?: number; streamWsgiUploads?: boolean } = {}) {
   const frames: EncodableFrame[] = [];
   const { log, entries } = recordingLog();
   const relayed = deferred<HttpRelay>();
@@ -30,6 +32,7 @@ async function setup(options: { interface?: 'wsgi' | 'asgi'; window?: number; ad
       rootPath: '',
       interface: options.interface ?? 'asgi',
       spool: new Spool(tmpdir(), options.spoolBytes ?? 1 << 30),
+      streamWsgiUploads: options.streamWsgiUploads ?? false,
       log,
       admit: options.admit ?? (() => Promise.resolve(true)),
       refused: (kind) => refused.push(kind),
@@ -88,6 +91,31 @@ describe('HttpRelay', () => {
     r.onFrame(response());
     expect(r.phase.kind).toBe('started');
     r.onFrame(body('ok'));
+    expect((await answer).body.toString()).toBe('ok');
+  });
+
+  it("without request buffering, streams a WSGI app's body that declares its length, and still receives a chunked one whole", async () => {
+    const sized = await setup({ interface: 'wsgi', streamWsgiUploads: true });
+    const client = connect(sized.server.port, '127.0.0.1');
+    client.write('POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nhello');
+    const r = await sized.relay;
+    while (sized.frames.length < 2) await settle();
+    // Half the body came: the app has the request and that half already.
+    expect(sized.frames).toMatchObject([
+      { type: 'http-request', more: true },
+      { type: 'http-body', more: true, body: Buffer.from('hello') },
+    ]);
+    expect(r.phase).toMatchObject({ kind: 'sent', body: expect.any(RequestStream) as unknown });
+    client.destroy();
+
+    const chunked = await setup({ interface: 'wsgi', streamWsgiUploads: true });
+    const answer = send(chunked.server.port, { method: 'POST', body: ['hel', 'lo'], headers: { 'transfer-encoding': 'chunked' } });
+    const whole = await chunked.relay;
+    while (chunked.frames.length < 3) await settle();
+    const [head] = chunked.frames;
+    expect(head?.type === 'http-request' && head.headers.join(' ')).toContain('content-length 5');
+    whole.onFrame(response());
+    whole.onFrame(body('ok'));
     expect((await answer).body.toString()).toBe('ok');
   });
 
