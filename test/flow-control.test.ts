@@ -41,8 +41,8 @@ function upload(url: string, bytes: number): Promise<string> {
   });
 }
 
-/** Reads the response slowly at first (pausing after every 4 MiB), then as fast as it can. */
-function slowDownload(url: string): Promise<number> {
+/** Reads the response as fast as it can; `slowFirst`: slowly at first (pausing after every 4 MiB of the first 256 MiB). */
+function download(url: string, slowFirst: boolean): Promise<number> {
   return new Promise((resolve, reject) => {
     request(url, { agent: false }, (res) => {
       let received = 0;
@@ -50,7 +50,7 @@ function slowDownload(url: string): Promise<number> {
       res.on('data', (chunk: Buffer) => {
         received += chunk.length;
         sinceLastPause += chunk.length;
-        if (received < 256 * 1024 * 1024 && sinceLastPause >= 4 * 1024 * 1024) {
+        if (slowFirst && received < 256 * 1024 * 1024 && sinceLastPause >= 4 * 1024 * 1024) {
           sinceLastPause = 0;
           res.pause();
           setTimeout(() => res.resume(), 20);
@@ -129,10 +129,33 @@ describe.skipIf(!hasPython)(`flow control between client, worker and Python proc
     const bicorn = new BicornProcess(['-b', '127.0.0.1:0', '--chdir', fixture('python'), app]);
     const url = await bicorn.listening();
     const workerPid = bicorn.workerPid();
-    expect(await slowDownload(`${url}/download?mb=${String(bytes / (1024 * 1024))}`)).toBe(bytes);
+    expect(await download(`${url}/download?mb=${String(bytes / (1024 * 1024))}`, true)).toBe(bytes);
     const done = await bicorn.waitForLog('the app to finish', (l) => l.stream === 'stdout' && l.msg.startsWith('download done'));
     expect(Number(/peak_rss_kb=(\d+)/.exec(done.msg)?.[1])).toBeLessThan(RUNNER_PEAK_LIMIT_KB);
     expect(peakRssKb(workerPid)).toBeLessThan(WORKER_PEAK_LIMIT_KB);
     expect((await bicorn.stop()).code).toBe(0);
+  });
+
+  it.each([
+    { of: 'a WSGI app', app: 'big_wsgi:application' },
+    { of: 'an ASGI app', app: 'big_asgi:app' },
+  ])('puts nothing on disk for a 256 MiB response of $of to a client that reads at full speed', { timeout: 60_000 }, async ({ app }) => {
+    const bicorn = new BicornProcess(['-b', '127.0.0.1:0', '--chdir', fixture('python'), app]);
+    const url = await bicorn.listening();
+    expect(await download(`${url}/download?mb=256`, false)).toBe(256 * 1024 * 1024);
+    expect((await bicorn.stop()).code).toBe(0);
+    expect(bicorn.lines.find((l) => l.msg === 'python process stopped')?.spooledBytes).toEqual({ request: 0, response: 0 });
+  });
+
+  it.each([
+    { of: 'a WSGI app under --no-request-buffering', args: ['--no-request-buffering', 'big_wsgi:application'] },
+    { of: 'an ASGI app', args: ['big_asgi:app'] },
+  ])('puts nothing on disk for a 256 MiB upload to $of from a client that sends at full speed', { timeout: 60_000 }, async ({ args }) => {
+    const bicorn = new BicornProcess(['-b', '127.0.0.1:0', '--chdir', fixture('python'), ...args]);
+    const url = await bicorn.listening();
+    const answer = JSON.parse(await upload(`${url}/upload`, 256 * 1024 * 1024)) as { bytes: number };
+    expect(answer.bytes).toBe(256 * 1024 * 1024);
+    expect((await bicorn.stop()).code).toBe(0);
+    expect(bicorn.lines.find((l) => l.msg === 'python process stopped')?.spooledBytes).toEqual({ request: 0, response: 0 });
   });
 });

@@ -225,7 +225,14 @@ export const settings = {
     flags: ['--spool-dir'],
     type: optional(text('<dir>')),
     default: null,
-    doc: "Where request and response bodies wait on disk, as unlinked temporary files: uploads a WSGI app gets whole (past 1 MiB), and responses a client reads slower than the app writes. gunicorn's tmp_upload_dir. Default: the system's temporary directory (TMPDIR, else /tmp).",
+    doc: "Where request and response bodies wait on disk, as unlinked temporary files: uploads a WSGI app gets whole (past 1 MiB), and the part of a response that waits for a slow client (one that takes less than stream_window in 0.1 s). gunicorn's tmp_upload_dir. Default: the system's temporary directory (TMPDIR, else /tmp).",
+  }),
+  no_request_buffering: setting({
+    section: 'Python',
+    flags: ['--no-request-buffering'],
+    type: flag,
+    default: false,
+    doc: "A WSGI app reads an upload that declares its Content-Length as it arrives, within stream_window, instead of getting it received whole first (in memory up to 1 MiB, then in spool_dir): a large upload never touches the disk, but a slow client then holds a Python thread, as under gunicorn. For a server behind a proxy that buffers request bodies itself (nginx's proxy_request_buffering, on by default). ASGI apps always get their bodies as they arrive.",
   }),
   spool_budget: setting({
     section: 'Limits',

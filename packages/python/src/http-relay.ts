@@ -53,8 +53,10 @@ export interface HttpRelayOptions {
   /** Request body bytes the runner takes before it credits more. */
   readonly window: number;
   readonly rootPath: string;
-  /** The runner's interface: a WSGI app gets a body received whole, an ASGI app one as it comes. */
+  /** The runner's interface: a WSGI app gets a body received whole (unless `streamWsgiUploads`), an ASGI app one as it comes. */
   readonly interface: string;
+  /** A WSGI app gets a body with a Content-Length as it comes too (no_request_buffering). */
+  readonly streamWsgiUploads: boolean;
   /** Where a WSGI body waits on disk, within the worker's budget. */
   readonly spool: Spool;
   readonly log: HostLog;
@@ -130,9 +132,10 @@ export class HttpRelay {
     const req = this.#req;
     const hasBody = req.headers['transfer-encoding'] !== undefined || (req.headers['content-length'] ?? '0') !== '0';
     let body: BodySource | undefined;
-    if (hasBody && this.#options.interface === 'asgi') {
-      // ASGI apps read the body as it comes (and hear of a client that leaves mid-upload); it
-      // still moves only under credit, so neither side holds more than the window.
+    if (hasBody && (this.#options.interface === 'asgi' || (this.#options.streamWsgiUploads && req.headers['content-length'] !== undefined))) {
+      // ASGI apps read the body as it comes (and hear of a client that leaves mid-upload), and
+      // so do WSGI apps without request buffering when they know the length; it still moves
+      // only under credit, so neither side holds more than the window.
       body = new RequestStream(req);
     } else if (hasBody) {
       body = await RequestBody.receive(req, this.#options.spool).catch((error: unknown) => {
@@ -296,6 +299,7 @@ export class HttpRelay {
         if (this.#phase.kind === 'responding') this.#runner.send({ type: 'credit', stream: this.#id, bytes });
       },
       this.#options.spool,
+      this.#options.window,
     ));
     if (!frame.more) this.#endStream(false, { kind: 'ending', spool });
     spool.write(frame.body, !frame.more);

@@ -25,6 +25,8 @@ export interface PythonHostOptions {
   readonly queueTimeoutMs: number;
   /** Where bodies wait on disk, and the worker's budget for them. */
   readonly spool: Spool;
+  /** A WSGI app reads an upload with a Content-Length as it arrives (no_request_buffering). */
+  readonly streamWsgiUploads: boolean;
   /** A request was refused with 503 for a limit: the queue timeout, or the spool budget. */
   readonly limitRejected: (kind: LimitKind) => void;
   readonly log: HostLog;
@@ -86,6 +88,7 @@ export class PythonHost {
       rootPath: this.#options.rootPath,
       interface: this.#interface,
       spool: this.#options.spool,
+      streamWsgiUploads: this.#options.streamWsgiUploads,
       log: this.#log,
       admit: () => this.#admit(id, relay, req, res),
       refused: (kind) => {

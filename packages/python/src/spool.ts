@@ -61,6 +61,16 @@ export class Spool {
     return true;
   }
 
+  /** Whether any of the budget is left. */
+  hasRoom(): boolean {
+    return this.#left > 0;
+  }
+
+  /** The bytes of the budget no file holds now. */
+  get left(): number {
+    return this.#left;
+  }
+
   /** Gives back bytes taken, once their file is closed. */
   release(bytes: number): void {
     this.#left += bytes;

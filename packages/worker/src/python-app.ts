@@ -76,6 +76,7 @@ export async function startPythonApp(
     threads: config.wsgi_concurrency === 'gevent' ? config.worker_connections : config.threads,
     queueTimeoutMs: config.queue_timeout * 1000,
     spool,
+    streamWsgiUploads: config.no_request_buffering,
     limitRejected,
     log,
   });
