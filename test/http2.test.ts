@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { BicornProcess, fixture, runBicorn } from './support/bicorn-process.js';
 import { askJson, frontApp, runnableApps, serveFront, type FrontApp } from './support/front.js';
 import { get } from './support/http.js';
-import { noPython, servePython } from './support/python.js';
+import { hasPython, noPython, servePython } from './support/python.js';
 
 const H2C = ['--http-protocols', 'h2,h1', '--http2-cleartext', 'prior-knowledge'];
 
@@ -133,7 +133,7 @@ describe('h2c with prior knowledge', () => {
 });
 
 describe('HTTP/2 streams', () => {
-  it.skipIf(noPython)('streams a large upload and its echo both ways under flow control, and a large download', async () => {
+  it.skipIf(!hasPython)(`streams a large upload and its echo both ways under flow control, and a large download${noPython}`, async () => {
     const bicorn = servePython('stream_asgi:app', [...H2C, '-b', '127.0.0.1:0']);
     const url = await bicorn.listening();
     const client = await session(url);
