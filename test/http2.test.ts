@@ -207,6 +207,20 @@ describe('HTTP/2 streams', () => {
     expect(await bicorn.exited).toEqual({ code: 0, signal: null });
   });
 
+  it('closes a connection idle for keep_alive with GOAWAY', async () => {
+    const bicorn = serveFront(frontApp('js-asgi'), [...H2C, '--keep-alive', '1']);
+    const url = await bicorn.listening();
+    const client = await session(url);
+    const closed = new Promise<boolean>((resolve) => {
+      let goaway = false;
+      client.once('goaway', () => (goaway = true));
+      client.once('close', () => resolve(goaway));
+    });
+    expect((await ask(client, '/')).status).toBe(200);
+    expect(await closed).toBe(true);
+    expect((await bicorn.stop()).code).toBe(0);
+  });
+
   it('sends no connection-specific field, even when the app sets one', async () => {
     const bicorn = new BicornProcess(['-b', '127.0.0.1:0', ...H2C, '--http-protocols', 'h2', `${fixture('apps/node.mjs')}:app`]);
     const url = await bicorn.listening();

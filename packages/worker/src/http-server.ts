@@ -254,7 +254,9 @@ export class WorkerServer {
     }
     const http2 = this.#options.front.http2;
     if (http2?.cleartext !== true) {
-      this.#serve(raw, source, acknowledge);
+      // http_protocols h2 alone: no HTTP/1.1, and no h2c without prior-knowledge.
+      if (http2?.http1 === false) raw.destroy();
+      else this.#serve(raw, source, acknowledge);
       return;
     }
     void sniffPreface(raw, this.#options.front.headerTimeoutMs).then((version) => {
