@@ -106,10 +106,10 @@ describe('user errors', () => {
     expect(expectOneLine(stderr)).toMatch(/^bicorn: error: no usable Python interpreter: tried --python .*, it is Python 3\.8\.\d+; bicorn needs 3\.9 or newer/);
   });
 
-  it('a setting that is not implemented yet gives exit 2', async () => {
-    const { code, stderr } = await runBicorn(['--http-protocols', 'h2,h1', fixture('apps/fetch.mjs')]);
+  it('a setting that needs another gives exit 2 naming both', async () => {
+    const { code, stderr } = await runBicorn(['--http-protocols', 'h2', fixture('apps/fetch.mjs')]);
     expect(code).toBe(2);
-    expect(expectOneLine(stderr)).toMatch(/http_protocols \(from --http-protocols\): not supported yet/);
+    expect(expectOneLine(stderr)).toMatch(/http_protocols \(from --http-protocols\): HTTP\/2 alone needs TLS \(certfile and keyfile\) or http2_cleartext prior-knowledge/);
   });
 
   it('no app at all gives exit 2', async () => {

@@ -1,6 +1,7 @@
-// The HTTP load generators: wrk (Debian's package) when installed, else autocannon; each run is
-// a child process bounded in time, and its output is parsed into one result shape:
-// { requestsPerSecond, p50ms, p99ms, requests, errors, non2xx }. Runs in the harness process.
+// The HTTP load generators: wrk (Debian's package) when installed, else autocannon, and h2load
+// (Debian's nghttp2-client) for HTTP/2; each run is a child process bounded in time, and its
+// output is parsed into one result shape: { requestsPerSecond, p50ms, p99ms, requests, errors,
+// non2xx }. Runs in the harness process.
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -63,6 +64,44 @@ export function parseWrk(output) {
     errors,
     non2xx: number(/Non-2xx or 3xx responses: (\d+)/) || 0,
   };
+}
+
+/** h2load's path, or undefined when it is not installed. */
+export function findH2load() {
+  return onPath('h2load');
+}
+
+/**
+ * Parses h2load's output. It gives no percentiles of its own: p50 and p99 stay NaN (the report
+ * shows none), its mean time per request is kept as `meanMs`. Exported for the report's self-check.
+ */
+export function parseH2load(output) {
+  const requests = /^requests: (\d+) total, \d+ started, \d+ done, (\d+) succeeded, (\d+) failed, (\d+) errored, (\d+) timeout/m.exec(output);
+  const statuses = /^status codes: (\d+) 2xx, (\d+) 3xx, (\d+) 4xx, (\d+) 5xx/m.exec(output);
+  const mean = /^time for request:\s+\S+\s+\S+\s+(\S+)/m.exec(output);
+  return {
+    requestsPerSecond: Number(/^finished in [\d.]+\w+, ([\d.]+) req\/s/m.exec(output)?.[1] ?? Number.NaN),
+    p50ms: Number.NaN,
+    p99ms: Number.NaN,
+    meanMs: mean === null ? Number.NaN : durationMs(mean[1]),
+    requests: Number(requests?.[2] ?? Number.NaN),
+    errors: requests === null ? 0 : Number(requests[3]) + Number(requests[4]) + Number(requests[5]),
+    non2xx: statuses === null ? 0 : Number(statuses[3]) + Number(statuses[4]),
+  };
+}
+
+/**
+ * One bounded HTTP/2 run with h2load: `spec` is { url, seconds, connections, streams, threads,
+ * timeoutSeconds }; an http:// URL is h2c with prior knowledge.
+ */
+export async function runH2Load(path, spec) {
+  const args = ['-D', String(spec.seconds), '-c', String(spec.connections), '-m', String(spec.streams), '-t', String(Math.min(spec.threads, spec.connections)), '-T', String(spec.timeoutSeconds), spec.url];
+  const proc = startProcess('h2load', path, args, {});
+  const { code } = await exitWithinTime(proc, spec);
+  const output = proc.output();
+  const result = parseH2load(output);
+  if (code !== 0 || !Number.isFinite(result.requestsPerSecond)) throw new Error(`h2load failed (exit ${code}) on ${spec.url}:\n${output.slice(-2000)}`);
+  return result;
 }
 
 /** Parses `autocannon -j` output (the last JSON line). */

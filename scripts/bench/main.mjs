@@ -11,7 +11,8 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { renderSvg } from './chart.mjs';
 import { checkReport } from './check-report.mjs';
-import { findLoadTool } from './load.mjs';
+import { execFileSync } from 'node:child_process';
+import { findH2load, findLoadTool } from './load.mjs';
 import { machineFacts } from './machine.mjs';
 import { nginxPath } from './nginx.mjs';
 import { appsDir, bicornDist, resultsDir, venvBin } from './paths.mjs';
@@ -76,14 +77,38 @@ function preflight(prefer) {
   if (tool === undefined) fail('neither wrk nor autocannon is installed; run `bash scripts/bench/setup.sh` (apt-get install wrk)');
   const skip = new Map();
   const binaries = { gunicorn: 'gunicorn', uvicorn: 'uvicorn', hypercorn: 'hypercorn', granian: 'granian' };
+  const h2load = findH2load();
   for (const group of groups) {
+    if (h2load === undefined && group.scenarios.some((s) => s.load === 'h2')) {
+      for (const entry of group.servers) skip.set(`${group.id}/${entry.id}`, 'h2load is not installed (bash scripts/bench/setup.sh: apt-get install nghttp2-client)');
+    }
+    if (group.needsTls && !hasOpenssl()) {
+      for (const entry of group.servers) skip.set(`${group.id}/${entry.id}`, 'openssl is not installed (it makes the certificate)');
+    }
     for (const entry of group.servers) {
       const binary = binaries[entry.server];
       if (binary !== undefined && !existsSync(join(venvBin, binary))) skip.set(`${group.id}/${entry.id}`, `${binary} is not in the venv (bash scripts/python-env.sh)`);
       if ((entry.nginx || entry.server === 'nginx-static') && nginxPath() === undefined) skip.set(`${group.id}/${entry.id}`, 'nginx is not installed (bash scripts/bench/setup.sh)');
     }
   }
-  return { tool, skip };
+  return { tool: { ...tool, h2load }, skip };
+}
+
+function hasOpenssl() {
+  try {
+    execFileSync('openssl', ['version'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** A self-signed certificate for 127.0.0.1, for the HTTPS scenarios (every server gets the same). */
+function makeCertificate(dir) {
+  const cert = join(dir, 'cert.pem');
+  const key = join(dir, 'key.pem');
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', key, '-out', cert, '-days', '2', '-subj', '/CN=127.0.0.1'], { stdio: 'ignore' });
+  return { BENCH_TLS_CERT: cert, BENCH_TLS_KEY: key };
 }
 
 // Measured: a start takes 0.2-2 s, a stop under 1 s, a run's checks and /proc reads a fraction of one.
@@ -123,6 +148,7 @@ function methodNotes(settings, tool, facts) {
     'The 10 MiB transfers use 8 connections; throughput is in MiB/s of request or response bodies. WebSocket echo: 64 clients, each sending 32 bytes and waiting for the echo before the next.',
     'Slow clients: 200 connections send a request head and then 16 bytes a second of a 1 MB body, for the whole run, while the load generator measures requests/s on `/`. gunicorn\'s sync worker needs a buffering proxy in front for this (its docs say so): it is measured behind nginx (1 worker process, counted in its memory and CPU and sharing the cores) and alone, to show why.',
     'Static files: one folder (a 2 KiB stylesheet, a 1 MiB image that bicorn keeps in memory, an 8 MiB video that it streams from disk, on 8 connections) served under /static/ by bicorn `--static`, by nginx (`alias`, sendfile, `expires 60s`, as many workers as the others) and by WhiteNoise 6 (production settings) in front of the hello app under gunicorn `-k sync` (which closes each connection) and `-k gthread --threads 4` (keep-alive).',
+    'HTTP/2: h2load (nghttp2) with 16 connections of 4 streams each (64 requests at once, as wrk\'s 64 connections), h2c with prior knowledge against bicorn `--http-protocols h2,h1 --http2-cleartext prior-knowledge` and hypercorn `-k uvloop` (which serves h2c on its plain bind); h2load gives no latency percentiles. HTTPS: HTTP/1.1 over TLS (a P-256 self-signed certificate, TLS 1.3), wrk against bicorn `--certfile`, gunicorn `--certfile` and uvicorn `--ssl-certfile`.',
     'Latency percentiles come from the load generator (wrk\'s `--latency` distribution, or autocannon\'s; for WebSockets, each round trip). The answer to a GET is checked to be a 200 before each run; wrk counts only 4xx and 5xx as non-2xx.',
   ];
 }
@@ -182,11 +208,13 @@ async function main() {
   try {
     let djangoDb;
     let staticRoot;
+    let certificate;
     for (const { group, workers: w } of plan) {
       console.log(`bench: ${group.title}, -w ${w} (${Math.round(elapsed())} s in)`);
       if (group.needsDjangoDb && djangoDb === undefined) djangoDb = await createDjangoDb(work);
       if (group.needsStaticFiles && staticRoot === undefined) staticRoot = writeStaticFiles(work);
-      const env = { ...(group.needsDjangoDb ? { BENCH_DJANGO_DB: djangoDb } : {}), ...(group.needsStaticFiles ? { BENCH_STATIC_ROOT: staticRoot } : {}) };
+      if (group.needsTls && certificate === undefined && hasOpenssl()) certificate = makeCertificate(work);
+      const env = { ...(group.needsDjangoDb ? { BENCH_DJANGO_DB: djangoDb } : {}), ...(group.needsStaticFiles ? { BENCH_STATIC_ROOT: staticRoot } : {}), ...(group.needsTls ? certificate : {}) };
       const app = { ...group.app, env };
       const groupSkip = new Map(group.servers.filter((e) => skip.has(`${group.id}/${e.id}`)).map((e) => [e.id, skip.get(`${group.id}/${e.id}`)]));
       const result = await runGroup({

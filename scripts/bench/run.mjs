@@ -3,7 +3,7 @@
 // server's rounds back to back), then stop them all. Returns one record per (round, scenario,
 // server), skipped and failed runs included, and one per server with its start and memory.
 // Runs in the harness process.
-import { runHttpLoad, runWsEcho } from './load.mjs';
+import { runH2Load, runHttpLoad, runWsEcho } from './load.mjs';
 import { harnessCpuSeconds, machineBusySeconds, memoryKiB } from './processes.mjs';
 import { get, startServer } from './servers.mjs';
 import { formatMs } from './report.mjs';
@@ -62,7 +62,8 @@ async function measure(handle, scenario, settings, tool) {
     connections: scenario.connections ?? settings.load.connections,
     bodyBytes: scenario.bodyBytes,
   };
-  if (scenario.load === 'http' && scenario.bodyBytes === undefined) {
+  // An HTTP/2 scenario's servers answer HTTP/1.1 on the same address too.
+  if (scenario.load !== 'ws' && scenario.bodyBytes === undefined) {
     const answer = await get(spec.url, 10_000).catch((error) => ({ status: String(error) }));
     if (answer.status !== 200) return { failed: `GET ${scenario.path} answered ${answer.status} before the run` };
   }
@@ -73,7 +74,11 @@ async function measure(handle, scenario, settings, tool) {
     await waitForSlowClients(slow, scenario.slowClients.count);
   }
   try {
-    const runLoad = (seconds) => (scenario.load === 'ws' ? runWsEcho({ ...spec, seconds }) : runHttpLoad(tool, { ...spec, seconds }));
+    const runLoad = (seconds) => {
+      if (scenario.load === 'ws') return runWsEcho({ ...spec, seconds });
+      if (scenario.load === 'h2') return runH2Load(tool.h2load, { ...spec, streams: scenario.streams, seconds });
+      return runHttpLoad(tool, { ...spec, seconds });
+    };
     const warmup = await runLoad(settings.warmupSeconds);
     const memory = treeMemory(handle.processes());
     const before = handle.processes();

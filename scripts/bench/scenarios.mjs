@@ -31,6 +31,20 @@ function transfer(kind, target, peerServer) {
   };
 }
 
+/** HTTPS (HTTP/1.1) hello world through one interface, bicorn against `peerServer` (given `tls: true`): what TLS costs each. */
+function https(kind, target, peerServer) {
+  const name = kind.toUpperCase();
+  return {
+    id: `tls-${kind}`,
+    title: `HTTPS ${name} hello world`,
+    workers: both,
+    needsTls: true,
+    app: pyApp(target, '/', 'Hello'),
+    servers: [bicorn('bicorn', 'bicorn', { interface: kind, tls: true }), peerServer],
+    scenarios: [{ ...hello, id: `tls-${kind}`, title: `HTTPS ${name} hello` }],
+  };
+}
+
 // Worker counts of full runs and of --quick. The machine has 2 cores, shared with the load
 // generator; the throughput scenarios run at -w 2 only, to keep a full run bounded.
 const both = { full: [1, 2], quick: [1] };
@@ -91,6 +105,17 @@ export const groups = [
     servers: [bicorn('bicorn', 'bicorn', { interface: 'asgi' }), peer('uvicorn', 'uvicorn', 'uvicorn', ['bicorn'])],
     scenarios: [{ id: 'starlette', title: 'Starlette JSON', load: 'http', path: '/json', unit: 'req/s' }],
   },
+  {
+    id: 'http2',
+    title: 'HTTP/2 ASGI hello world (h2c, prior knowledge)',
+    workers: both,
+    app: pyApp('asgi_hello:app', '/', 'Hello'),
+    servers: [bicorn('bicorn', 'bicorn', { interface: 'asgi', h2c: true }), peer('hypercorn', 'hypercorn', 'hypercorn', ['bicorn'])],
+    // 16 connections of 4 streams: the 64 requests at once of the HTTP/1.1 scenarios.
+    scenarios: [{ ...hello, id: 'h2-hello', title: 'HTTP/2 hello (h2c)', load: 'h2', connections: 16, streams: 4 }],
+  },
+  https('wsgi', 'wsgi_hello:application', peer('gunicorn-sync', 'gunicorn sync', 'gunicorn', ['bicorn'], { workerClass: 'sync', tls: true })),
+  https('asgi', 'asgi_hello:app', peer('uvicorn', 'uvicorn', 'uvicorn', ['bicorn'], { tls: true })),
   transfer('wsgi', 'wsgi_hello:application', peer('gunicorn-sync', 'gunicorn sync', 'gunicorn', ['bicorn'], { workerClass: 'sync' })),
   transfer('asgi', 'asgi_hello:app', peer('uvicorn', 'uvicorn', 'uvicorn', ['bicorn'])),
   {

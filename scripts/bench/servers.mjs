@@ -2,6 +2,7 @@
 // it: bicorn, gunicorn (sync, gthread, and sync behind nginx), uvicorn, hypercorn, granian, a
 // raw node:http cluster, and nginx serving static files. Runs in the harness process; every process goes through processes.mjs.
 import { request } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { startProcess, stopProcess, treeProcesses } from './processes.mjs';
@@ -26,10 +27,11 @@ async function pickPort() {
   }
 }
 
-/** One GET; resolves { status, body } or rejects (refused, reset, timed out). */
+/** One GET (https:// with the bench's own certificate, unchecked); resolves { status, body } or rejects (refused, reset, timed out). */
 export function get(url, timeoutMs = 2000) {
   return new Promise((resolve, reject) => {
-    const req = request(url, { agent: false, timeout: timeoutMs, headers: { connection: 'close' } }, (res) => {
+    const send = url.startsWith('https:') ? httpsRequest : request;
+    const req = send(url, { agent: false, timeout: timeoutMs, rejectUnauthorized: false, headers: { connection: 'close' } }, (res) => {
       const chunks = [];
       res.on('data', (chunk) => chunks.push(chunk));
       res.on('end', () => resolve({ status: res.statusCode, body: Buffer.concat(chunks).toString('utf8') }));
@@ -81,17 +83,19 @@ const commands = {
     if (entry.threads !== undefined) args.push('--threads', String(entry.threads));
     if (entry.static) args.push('--static', `/static/=${app.env.BENCH_STATIC_ROOT}`);
     if (entry.metrics) args.push('--metrics-bind', '127.0.0.1:0');
+    if (entry.h2c) args.push('--http-protocols', 'h2,h1', '--http2-cleartext', 'prior-knowledge');
+    if (entry.tls) args.push('--certfile', app.env.BENCH_TLS_CERT, '--keyfile', app.env.BENCH_TLS_KEY);
     args.push(entry.target ?? app.target);
     return { command: process.execPath, args, env: pythonEnv(app) };
   },
   gunicorn: (entry, app, workers, port) => ({
     command: join(venvBin, 'gunicorn'),
-    args: ['-w', String(workers), '-k', entry.workerClass, ...(entry.threads === undefined ? [] : ['--threads', String(entry.threads)]), '-b', `127.0.0.1:${port}`, '--log-level', 'warning', '--chdir', app.cwd, app.target],
+    args: ['-w', String(workers), '-k', entry.workerClass, ...(entry.threads === undefined ? [] : ['--threads', String(entry.threads)]), ...(entry.tls ? ['--certfile', app.env.BENCH_TLS_CERT, '--keyfile', app.env.BENCH_TLS_KEY] : []), '-b', `127.0.0.1:${port}`, '--log-level', 'warning', '--chdir', app.cwd, app.target],
     env: pythonEnv(app),
   }),
   uvicorn: (entry, app, workers, port) => ({
     command: join(venvBin, 'uvicorn'),
-    args: ['--workers', String(workers), '--http', 'httptools', '--loop', 'uvloop', '--no-access-log', '--log-level', 'warning', '--host', '127.0.0.1', '--port', String(port), '--app-dir', app.cwd, app.target],
+    args: ['--workers', String(workers), '--http', 'httptools', '--loop', 'uvloop', '--no-access-log', '--log-level', 'warning', ...(entry.tls ? ['--ssl-certfile', app.env.BENCH_TLS_CERT, '--ssl-keyfile', app.env.BENCH_TLS_KEY] : []), '--host', '127.0.0.1', '--port', String(port), '--app-dir', app.cwd, app.target],
     env: pythonEnv(app),
   }),
   hypercorn: (entry, app, workers, port) => ({
@@ -147,7 +151,7 @@ async function startOne(kind, entry, app, workers) {
       await stopProcess(proc);
       throw error;
     }) : picked;
-    const base = `http://127.0.0.1:${port}`;
+    const base = `${entry.tls ? 'https' : 'http'}://127.0.0.1:${port}`;
     const state = await waitReady(entry.label, [proc], base + app.probe, app.expect).catch(async (error) => {
       await stopProcess(proc);
       throw error;
@@ -207,7 +211,7 @@ export async function startServer(entry, app, workers) {
   if (!entry.nginx) {
     return {
       ...common,
-      base: `http://127.0.0.1:${backend.port}`,
+      base: `${entry.tls ? 'https' : 'http'}://127.0.0.1:${backend.port}`,
       startMs: Date.now() - spawned,
       processes: () => treeProcesses(backend.proc.pid),
       stop: () => stopProcess(backend.proc),

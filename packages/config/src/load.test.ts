@@ -139,9 +139,19 @@ describe('problems', () => {
     ]);
   });
 
-  it('refuses a setting that is declared but not implemented yet', () => {
-    expect(problemsOf(() => resolveConfig({ http_protocols: { value: 'h2,h1', flag: '--http-protocols' } }, {}, undefined))).toEqual([
-      'http_protocols (from --http-protocols): not supported yet (it comes with issue 20); leave it unset for now',
+  it('refuses h2c without h2 in http_protocols, and HTTP/2 alone with neither TLS nor h2c', () => {
+    expect(problemsOf(() => resolveConfig({ http2_cleartext: { value: 'prior-knowledge', flag: '--http2-cleartext' } }, {}, undefined))).toEqual([
+      'http2_cleartext (from --http2-cleartext): serves HTTP/2, which http_protocols (from default) leaves out; set http_protocols to h2,h1',
+    ]);
+    expect(problemsOf(() => resolveConfig({ http_protocols: { value: 'h2', flag: '--http-protocols' } }, {}, undefined))).toEqual([
+      'http_protocols (from --http-protocols): HTTP/2 alone needs TLS (certfile and keyfile) or http2_cleartext prior-knowledge; add h1, or set one of them',
+    ]);
+    expect(resolveConfig({ http_protocols: { value: 'h2,h1', flag: '--http-protocols' } }, {}, undefined).config.http_protocols).toBe('h2,h1');
+  });
+
+  it('keeps the HTTP/2 settings within what the protocol allows', () => {
+    expect(problemsOf(() => resolveConfig({ http2_max_frame_size: { value: '16777216', flag: '--http2-max-frame-size' } }, {}, undefined))).toEqual([
+      'http2_max_frame_size (from --http2-max-frame-size): expected a whole number from 16384 to 16777215, got "16777216"',
     ]);
   });
 

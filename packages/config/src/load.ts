@@ -104,7 +104,7 @@ export function reviveConfig(data: Readonly<Record<string, unknown>>): Config {
   return freeze(values) as Config;
 }
 
-/** The TLS settings that only work together. */
+/** The TLS and HTTP/2 settings that only work together. */
 function tlsProblems(values: Record<string, unknown>, sources: Record<SettingKey, Source>): string[] {
   const given = (key: SettingKey): boolean => values[key] !== null;
   const from = (key: SettingKey): string => `${key} (from ${describeSource(sources[key])})`;
@@ -115,6 +115,12 @@ function tlsProblems(values: Record<string, unknown>, sources: Record<SettingKey
     if (given(key) && !given('certfile')) problems.push(`${from(key)}: has no effect without certfile and keyfile; set them, or leave ${key} out`);
   }
   if (values.cert_reqs !== 0 && !given('ca_certs')) problems.push(`${from('cert_reqs')}: client certificates are checked against ca_certs; set it to the CA file that signs them`);
+  const protocols = String(values.http_protocols).split(',');
+  const cleartext = values.http2_cleartext === 'prior-knowledge';
+  if (cleartext && !protocols.includes('h2')) problems.push(`${from('http2_cleartext')}: serves HTTP/2, which ${from('http_protocols')} leaves out; set http_protocols to h2,h1`);
+  if (!protocols.includes('h1') && !given('certfile') && !cleartext) {
+    problems.push(`${from('http_protocols')}: HTTP/2 alone needs TLS (certfile and keyfile) or http2_cleartext prior-knowledge; add h1, or set one of them`);
+  }
   return problems;
 }
 

@@ -27,14 +27,14 @@ export function formatValue<T>(type: ValueType<T, unknown>, value: T): string {
 const ok = <T>(value: T): Parsed<T> => ({ ok: true, value });
 const fail = <T>(expected: string): Parsed<T> => ({ ok: false, expected });
 
-export function integer(min: number, placeholder = '<n>'): ValueType<number> {
-  const expected = min === 0 ? 'a whole number >= 0' : `a whole number >= ${String(min)}`;
+export function integer(min: number, placeholder = '<n>', max = Number.MAX_SAFE_INTEGER): ValueType<number> {
+  const expected = max !== Number.MAX_SAFE_INTEGER ? `a whole number from ${String(min)} to ${String(max)}` : `a whole number >= ${String(min)}`;
   return {
     placeholder,
     expected,
     parse: (raw) => {
       const n = typeof raw === 'string' && /^\s*-?\d+\s*$/.test(raw) ? Number(raw) : raw;
-      return typeof n === 'number' && Number.isSafeInteger(n) && n >= min ? ok(n) : fail(expected);
+      return typeof n === 'number' && Number.isSafeInteger(n) && n >= min && n <= max ? ok(n) : fail(expected);
     },
   };
 }

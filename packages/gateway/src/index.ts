@@ -32,7 +32,8 @@ export type {
 } from './websocket-types.js';
 export { ClientDisconnected } from './client-disconnected.js';
 export { declaredLength, isByteCount, lengthViolation } from './content-length.js';
-export { failResponse } from './fail-response.js';
+export { cutResponse, failResponse } from './fail-response.js';
+export { bodyFollows } from './request-framing.js';
 export { RETRY_AFTER, serviceUnavailable } from './service-unavailable.js';
 export { writePlainResponse } from './handshake-response.js';
 export { buildHttpScope, splitTarget, type HttpScopeInput } from './http-scope.js';

@@ -28,6 +28,8 @@ export class RequestReceiver {
       // the backpressure for an app that calls receive() slowly.
       this.#listening = true;
       this.#req.on('readable', this.#pump);
+      // node:http2's request is complete only once it has ended, after its last 'readable'.
+      this.#req.once('end', this.#pump);
     }
     if (this.#waiters.length === 0) {
       const event = this.#next();
@@ -43,7 +45,10 @@ export class RequestReceiver {
     this.#closed = true;
     if (!this.#bodyDone) {
       // Discard the unread rest of the body so the connection can serve its next request.
-      if (this.#listening) this.#req.removeListener('readable', this.#pump);
+      if (this.#listening) {
+        this.#req.removeListener('readable', this.#pump);
+        this.#req.removeListener('end', this.#pump);
+      }
       this.#req.resume();
     }
     this.#pump();

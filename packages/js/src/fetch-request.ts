@@ -10,7 +10,7 @@
 // `new Request(request)`, `fetch(request)`, `request.clone()` and every member not defined
 // here behave as the platform's. Where that does not hold (a Node whose undici keeps them
 // elsewhere: checked once at load), every request is an undici Request made at once.
-import { requestOrigin, splitTarget, type RequestOrigin } from '@bicorn/gateway';
+import { bodyFollows, requestOrigin, splitTarget, type RequestOrigin } from '@bicorn/gateway';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
 import { requestHref } from './request-url.js';
@@ -112,7 +112,7 @@ class IncomingRequest {
   }
 
   get body(): ReadableStream<Uint8Array> | null {
-    if (this.#native === undefined && !bodyFollows(this.#req)) return null;
+    if (this.#native === undefined && !hasBody(this.#req)) return null;
     return this.#platform().body;
   }
 
@@ -134,7 +134,7 @@ class IncomingRequest {
   #init(): RequestInit {
     const method = this.method;
     const headers = this.#requestHeaders();
-    if (!bodyFollows(this.#req)) return { method, headers };
+    if (!hasBody(this.#req)) return { method, headers };
     return { method, headers, body: Readable.toWeb(this.#req), duplex: 'half' };
   }
 
@@ -169,14 +169,9 @@ class IncomingRequest {
   }
 }
 
-/**
- * Whether the Request gets a body: fetch allows none for GET and HEAD, and a request without
- * Content-Length or Transfer-Encoding has none (RFC 9112, 6.3).
- */
-function bodyFollows(req: IncomingMessage): boolean {
-  if (req.method === 'GET' || req.method === 'HEAD') return false;
-  const length = req.headers['content-length'];
-  return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
+/** Whether the Request gets a body: fetch allows none for GET and HEAD. */
+function hasBody(req: IncomingMessage): boolean {
+  return req.method !== 'GET' && req.method !== 'HEAD' && bodyFollows(req);
 }
 
 /**

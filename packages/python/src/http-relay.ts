@@ -3,7 +3,7 @@
 // with the wire rules of protocol's send/SPEC.md applied. One state union says how far the
 // exchange has gone, so that whoever ends it early (the client leaving, the Python process
 // dying) knows what the app has seen. Runs in the worker, per request.
-import { declaredLength, failResponse, lengthViolation, sendEarlyHints, serviceUnavailable } from '@bicorn/gateway';
+import { bodyFollows, cutResponse, declaredLength, failResponse, lengthViolation, sendEarlyHints, serviceUnavailable } from '@bicorn/gateway';
 import { assertNever, type Frame, type FrameOf, type LimitKind } from '@bicorn/protocol';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { requestKey } from './crash-suspects.js';
@@ -130,7 +130,7 @@ export class HttpRelay {
    */
   async start(): Promise<void> {
     const req = this.#req;
-    const hasBody = req.headers['transfer-encoding'] !== undefined || (req.headers['content-length'] ?? '0') !== '0';
+    const hasBody = bodyFollows(req);
     let body: BodySource | undefined;
     if (hasBody && (this.#options.interface === 'asgi' || (this.#options.streamWsgiUploads && req.headers['content-length'] !== undefined))) {
       // ASGI apps read the body as it comes (and hear of a client that leaves mid-upload), and
@@ -211,11 +211,11 @@ export class HttpRelay {
           this.#res.end(BAD_GATEWAY);
           break;
         }
-        this.#res.socket?.resetAndDestroy();
+        cutResponse(this.#res);
         break;
       case 'responding':
         this.#endStream(false, CLOSED);
-        this.#res.socket?.resetAndDestroy();
+        cutResponse(this.#res);
         break;
       case 'ending':
         this.#phase = CLOSED;

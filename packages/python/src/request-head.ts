@@ -27,7 +27,8 @@ export function requestFrame(stream: number, req: IncomingMessage, rootPath: str
     more: body !== 'none',
     method: req.method ?? 'GET',
     scheme: origin.scheme,
-    httpVersion: req.httpVersion,
+    // ASGI's http_version and WSGI's SERVER_PROTOCOL say `2` for HTTP/2 (node says 2.0).
+    httpVersion: req.httpVersionMajor === 2 ? '2' : req.httpVersion,
     path,
     queryString: query,
     rootPath: origin.rootPath,

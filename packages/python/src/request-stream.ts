@@ -32,6 +32,8 @@ export class RequestStream implements BodySource {
     this.#req = req;
     // A 'readable' listener keeps the request paused: bytes are read only when asked for.
     req.on('readable', this.#onChange);
+    // node:http2's request is complete only once it has ended, after its last 'readable'.
+    req.once('end', this.#onChange);
     req.on('close', this.#onClose);
   }
 
@@ -58,6 +60,7 @@ export class RequestStream implements BodySource {
       this.#over = true;
       this.#held = undefined;
       this.#req.off('readable', this.#onChange);
+      this.#req.off('end', this.#onChange);
       this.#req.off('close', this.#onClose);
       this.#req.resume();
       this.#onChange();

@@ -2,13 +2,14 @@
 // server, the recycler and the reports to the master. Throws a BicornError when the worker
 // cannot serve. Runs in a worker.
 import { reviveConfig, staticMounts, type Config } from '@bicorn/config';
-import { ExitCode, isBicornError, type Load, type MasterMessage, type RecycleReason, type TlsBoot, type WorkerStats } from '@bicorn/protocol';
+import { ExitCode, isBicornError, type AppInterface, type Load, type MasterMessage, type RecycleReason, type TlsBoot, type WorkerStats } from '@bicorn/protocol';
 import { createAccessLog, openProcessLogs, type Logger } from '@bicorn/runtime';
 import { StaticFiles } from '@bicorn/static';
 import { failedAppHost, startAppHost, type AppHost } from './app-host.js';
 import type { PythonAppHooks } from './python-app.js';
 import type { ForwardedHeader } from './forwarded.js';
 import { WorkerServer, type FrontOptions } from './http-server.js';
+import type { Http2Options } from './http2-sessions.js';
 import { RequestMetrics } from './metrics.js';
 import { PeerTrust } from './peer-trust.js';
 import type { HeaderField } from './request-rules.js';
@@ -97,7 +98,7 @@ export async function bootWorker(boot: Extract<MasterMessage, { type: 'boot' }>,
     staticResponse: (req) => statics?.answered(req) === true,
     metrics,
     websocket,
-    front: frontOptions(config, boot.tls, log),
+    front: frontOptions(config, boot.tls, app.interface, log),
   });
   const reporter = new StatsReporter({ metrics, server, appInterface: app.interface, pythonPid: () => app.pythonPid, send: hooks.report });
   return {
@@ -146,7 +147,7 @@ function openStaticFiles(config: Config, log: Logger): StaticFiles | undefined {
 }
 
 /** The front's checks and headers, from the settings. */
-function frontOptions(config: Config, tls: TlsBoot | null, log: Logger): FrontOptions {
+function frontOptions(config: Config, tls: TlsBoot | null, appInterface: AppInterface, log: Logger): FrontOptions {
   const forwarded: ForwardedHeader[] = config.proxy_headers ? ['x-forwarded-for', 'x-forwarded-proto', ...config.forwarder_headers] : [];
   const responseHeaders: HeaderField[] = config.server_header ? [['server', 'bicorn']] : [];
   for (const line of config.headers) {
@@ -167,7 +168,41 @@ function frontOptions(config: Config, tls: TlsBoot | null, log: Logger): FrontOp
     proxyProtocol: config.proxy_protocol === 'off' ? undefined : { mode: config.proxy_protocol, allowed: new PeerTrust(config.proxy_allow_ips) },
     responseHeaders,
     dateHeader: config.date_header,
-    tls: tls === null ? undefined : new TlsFront(config, tls, log),
+    tls: tls === null ? undefined : new TlsFront(config, tls, alpnProtocols(config, appInterface), log),
+    http2: http2Options(config, appInterface),
+  };
+}
+
+/**
+ * Whether TLS clients may get HTTP/2 by ALPN. Node 20's HTTP/2 compatibility objects break
+ * Express and its kind, so a Node request listener gets it only when HTTP/1.1 is not served
+ * (http_protocols h2): then it was asked for.
+ */
+function http2ByAlpn(config: Config, appInterface: AppInterface): boolean {
+  const protocols = config.http_protocols.split(',');
+  return protocols.includes('h2') && (appInterface !== 'node' || !protocols.includes('h1'));
+}
+
+/** What TLS offers by ALPN, in http_protocols' order. */
+function alpnProtocols(config: Config, appInterface: AppInterface): string[] {
+  if (!http2ByAlpn(config, appInterface)) return ['http/1.1'];
+  return config.http_protocols.split(',').map((version) => (version === 'h2' ? 'h2' : 'http/1.1'));
+}
+
+function http2Options(config: Config, appInterface: AppInterface): Http2Options | undefined {
+  const alpn = config.certfile !== null && http2ByAlpn(config, appInterface);
+  const cleartext = config.http2_cleartext === 'prior-knowledge';
+  if (!alpn && !cleartext) return undefined;
+  return {
+    settings: {
+      maxConcurrentStreams: config.http2_max_concurrent_streams,
+      initialWindowSize: config.http2_initial_window_size,
+      maxFrameSize: config.http2_max_frame_size,
+      maxHeaderListSize: config.http2_max_header_list_size,
+    },
+    alpn,
+    cleartext,
+    http1: config.http_protocols.split(',').includes('h1'),
   };
 }
 

@@ -1,15 +1,19 @@
 // The worker's HTTP server: serves connections the master hands over (after their PROXY
 // protocol header, when asked), admits or refuses each request before the app host sees it
 // (request-gate.ts), counts requests in flight, writes access lines and counts each request's
-// end for the metrics, and drains on stop. Runs in a worker.
+// end for the metrics, and drains on stop; HTTP/2 streams (http2-sessions.ts) take the same
+// path per stream. Runs in a worker.
 import { setRequestOrigin, type RequestOrigin } from '@bicorn/gateway';
 import type { StopMode } from '@bicorn/protocol';
 import type { AccessLog, Logger } from '@bicorn/runtime';
-import { createServer, type IncomingMessage, type RequestListener, type ServerResponse } from 'node:http';
+import { createServer, STATUS_CODES, type IncomingMessage, type RequestListener, type ServerResponse } from 'node:http';
+import { constants as http2Constants } from 'node:http2';
 import { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { Duplex } from 'node:stream';
 import { accessEntry, socketOrigin } from './access-entry.js';
+import { sniffPreface } from './h2c-preface.js';
+import { Http2Sessions, type Http2Options } from './http2-sessions.js';
 import type { ForwardingPolicy } from './forwarded.js';
 import { FrontRequest, type BodyWatch } from './front-request.js';
 import { frontResponseClass } from './front-response.js';
@@ -20,10 +24,11 @@ import type { PeerTrust } from './peer-trust.js';
 import { presentAsClient, readProxyHeader } from './proxy-intake.js';
 import type { ProxyProtocolMode, ProxySource } from './proxy-protocol.js';
 import { answerRefusal, limitOf, unavailable, writeRefusal } from './refusal.js';
-import { admit, type GateOptions } from './request-gate.js';
+import { admit, admitStream, type GateOptions } from './request-gate.js';
 import { checkTrailers, headCap, type HeaderField, type Refusal, type RequestLimits } from './request-rules.js';
 import type { TlsFront } from './tls-front.js';
 import { RequestTimeouts } from './request-timeouts.js';
+import { http1View, type StreamRequest, type StreamResponse } from './stream-exchange.js';
 import { WebSocketUpgrades, type WebSocketSetup } from './websocket-upgrades.js';
 
 /** What the front checks and adds, for every interface alike. */
@@ -42,6 +47,8 @@ export interface FrontOptions {
   readonly dateHeader: boolean;
   /** Set with certfile: the listeners that serve TLS, and how. */
   readonly tls: TlsFront | undefined;
+  /** Set when HTTP/2 is served (by ALPN, or in cleartext to clients that start with its preface). */
+  readonly http2: Http2Options | undefined;
 }
 
 export interface WorkerServerOptions {
@@ -105,18 +112,39 @@ export class WorkerServer {
   readonly #options: WorkerServerOptions;
   readonly #gate: GateOptions;
   readonly #upgrades: WebSocketUpgrades | undefined;
-  readonly #timeouts: RequestTimeouts | undefined;
+  readonly #timeouts: RequestTimeouts<IncomingMessage, ServerResponse> | undefined;
+  readonly #sessions: Http2Sessions | undefined;
+  readonly #streamTimeouts: RequestTimeouts<StreamRequest, StreamResponse> | undefined;
   #drained: (() => void) | undefined;
 
   constructor(listener: RequestListener, options: WorkerServerOptions) {
     this.#listener = listener;
     this.#options = options;
+    const front = options.front;
     if (options.requestTimeoutMs > 0) {
-      this.#timeouts = new RequestTimeouts(options.requestTimeoutMs, (req, res) => {
+      this.#timeouts = new RequestTimeouts(options.requestTimeoutMs, movedOnConnection, (req, res) => {
         this.#timedOut(req, res);
       });
+      if (front.http2 !== undefined) {
+        this.#streamTimeouts = new RequestTimeouts(options.requestTimeoutMs, movedOnStream, (req, res) => {
+          this.#streamTimedOut(req, res);
+        });
+      }
     }
-    const front = options.front;
+    if (front.http2 !== undefined) {
+      this.#sessions = new Http2Sessions({
+        http2: front.http2,
+        keepAliveMs: options.keepAliveMs,
+        responseHeaders: front.responseHeaders,
+        dateHeader: front.dateHeader,
+        onStream: (req, res, socket, expectsContinue) => {
+          this.#onStream(req, res, socket, expectsContinue);
+        },
+        onClosed: () => {
+          this.#checkDrained();
+        },
+      });
+    }
     this.#gate = { limits: front.limits, forwarding: front.forwarding, rootPath: front.rootPath };
     this.#server = createServer({
       IncomingMessage: FrontRequest,
@@ -168,7 +196,7 @@ export class WorkerServer {
     this.#server.emit('listening');
   }
 
-  /** Requests under way and open WebSockets. */
+  /** Requests (and HTTP/2 streams) under way and open WebSockets. */
   get inFlight(): number {
     return this.#responses.size + this.webSockets;
   }
@@ -218,8 +246,40 @@ export class WorkerServer {
   }
 
   #secure(raw: Socket, tls: TlsFront | undefined, source: ProxySource | undefined, acknowledge: () => void): void {
-    if (tls === undefined) this.#serve(raw, source, acknowledge);
-    else tls.handshake(raw, (socket) => { this.#serve(socket, source, acknowledge); });
+    if (tls !== undefined) {
+      tls.handshake(raw, (socket) => {
+        this.#choose(socket, socket.alpnProtocol === 'h2', source, acknowledge);
+      });
+      return;
+    }
+    const http2 = this.#options.front.http2;
+    if (http2?.cleartext !== true) {
+      // http_protocols h2 alone: no HTTP/1.1, and no h2c without prior-knowledge.
+      if (http2?.http1 === false) raw.destroy();
+      else this.#serve(raw, source, acknowledge);
+      return;
+    }
+    void sniffPreface(raw, this.#options.front.headerTimeoutMs).then((version) => {
+      if (version === 'closed') raw.destroy();
+      else this.#choose(raw, version === 'h2', source, acknowledge);
+    });
+  }
+
+  /** HTTP/2 or HTTP/1.1 on a connection whose version is known; one that http_protocols leaves out is closed. */
+  #choose(socket: Socket, h2: boolean, source: ProxySource | undefined, acknowledge: () => void): void {
+    const sessions = this.#sessions;
+    if (!h2) {
+      if (this.#options.front.http2?.http1 === false) socket.destroy();
+      else this.#serve(socket, source, acknowledge);
+      socket.resume();
+      return;
+    }
+    if (sessions === undefined) {
+      socket.destroy();
+      return;
+    }
+    if (source !== undefined) presentAsClient(socket, source);
+    sessions.serve(socket, acknowledge);
   }
 
   #serve(socket: Socket, source: ProxySource | undefined, acknowledge: () => void): void {
@@ -276,6 +336,8 @@ export class WorkerServer {
       this.#drained = resolve;
     });
     for (const res of this.#responses) closeAfter(res);
+    // GOAWAY: the streams under way finish, then each session closes.
+    this.#sessions?.close();
     // Connections that get a request meanwhile close after its response. A new connection
     // gets keep_alive to send its first request, an idle one a moment.
     const idleConnections = setTimeout(() => {
@@ -320,6 +382,79 @@ export class WorkerServer {
     // Only once the request passed: a body over the limit gets 413 instead of 100.
     if (expectsContinue) res.writeContinue();
     this.#listener(req, res);
+  }
+
+  /** An HTTP/2 stream's request: the same rules, limits and origin as HTTP/1.1's, per stream. */
+  #onStream(req: StreamRequest, res: StreamResponse, socket: Socket, expectsContinue: boolean): void {
+    const admission = admitStream(req, socket, this.#gate);
+    const noCapacity = this.#noCapacity();
+    this.#trackStream(req, res, admission.origin);
+    const refusal = !admission.ok ? admission.refusal : noCapacity;
+    if (refusal !== undefined) {
+      this.#refuseStream(req, res, refusal);
+      return;
+    }
+    const view = http1View(req, res);
+    setRequestOrigin(view.req, admission.origin);
+    this.#options.onRequest();
+    const limit = this.#options.front.limits.body;
+    if (limit !== null) {
+      req.onBody = (received) => {
+        if (received > limit) this.#refuseStream(req, res, { status: 413, reason: `a body over limit_request_body (${String(limit)} bytes)` });
+      };
+    }
+    if (expectsContinue) res.writeContinue();
+    this.#listener(view.req, view.res);
+  }
+
+  /**
+   * The front's answer on a stream while nothing of its response was sent (the app's later
+   * writes go nowhere), then RST_STREAM NO_ERROR so that a client still sending stops (RFC 9113
+   * 8.1); a cut stream once the response has begun. An app that has the request sees its
+   * client leave.
+   */
+  #refuseStream(req: StreamRequest, res: StreamResponse, refusal: Refusal): void {
+    req.onBody = undefined;
+    this.#options.log.debug({ status: refusal.status, reason: refusal.reason, method: req.method, path: req.url }, 'request refused');
+    this.#countLimit(refusal);
+    if (res.headersSent) {
+      req.stream.close(http2Constants.NGHTTP2_INTERNAL_ERROR);
+      return;
+    }
+    this.#refusedMidBody.set(http1View(req, res).res, refusal.status);
+    const body = `${STATUS_CODES[refusal.status] ?? 'Error'}\n`;
+    const head = ['content-type', 'text/plain; charset=utf-8', 'content-length', String(Buffer.byteLength(body))];
+    for (const [name, value] of refusal.headers ?? []) head.push(name, value);
+    res.answerInstead(refusal.status, head, body);
+    res.once('finish', () => {
+      if (!req.stream.closed) req.stream.close(http2Constants.NGHTTP2_NO_ERROR);
+    });
+  }
+
+  #trackStream(req: StreamRequest, res: StreamResponse, origin: RequestOrigin): void {
+    const view = http1View(req, res);
+    this.#responses.add(view.res);
+    const { accessLog, metrics } = this.#options;
+    const started = accessLog !== undefined || metrics.timed ? performance.now() : 0;
+    this.#streamTimeouts?.watch(req, res);
+    res.once('close', () => {
+      this.#streamTimeouts?.unwatch(res);
+      this.#responses.delete(view.res);
+      const durationMs = started === 0 ? 0 : performance.now() - started;
+      const status = this.#refusedMidBody.get(view.res) ?? res.statusCode;
+      const fromStatic = this.#options.staticResponse(view.req);
+      metrics.requestEnded(req.method, status, durationMs / 1000, req.bodyBytes, res.written, fromStatic);
+      accessLog?.write(accessEntry(view.req, origin, { status, bytes: res.written, durationMs, static: fromStatic }));
+    });
+  }
+
+  /** A stream on which nothing moved for request_timeout: 504 while its response has not begun, else a cut stream. */
+  #streamTimedOut(req: StreamRequest, res: StreamResponse): void {
+    const started = res.headersSent;
+    this.#options.log.error({ method: req.method, path: req.url, timeoutS: this.#options.requestTimeoutMs / 1000, responseStarted: started }, started ? 'request timed out mid-response; cutting the stream' : 'request timed out; answering 504');
+    this.#refuseStream(req, res, { status: 504, reason: 'request_timeout' });
+    this.#options.metrics.requestTimedOut();
+    this.#options.onRequestTimeout(http1View(req, res).req, started);
   }
 
   #onUpgrade(upgrades: WebSocketUpgrades, req: IncomingMessage, socket: Duplex, head: Buffer): void {
@@ -493,19 +628,30 @@ export class WorkerServer {
   }
 
   #checkDrained(): void {
-    if (this.#drained !== undefined && this.#connections.size === 0) this.#drained();
+    if (this.#drained !== undefined && this.#connections.size === 0 && (this.#sessions?.size ?? 0) === 0) this.#drained();
   }
 
   #destroyAll(): void {
     for (const socket of this.#connections.keys()) socket.destroy();
+    this.#sessions?.destroy();
     this.#drained?.();
   }
 }
 
-/** Makes the connection close once this response is done. */
+/** Makes the connection close once this response is done (an HTTP/2 session closes by GOAWAY instead). */
 function closeAfter(res: ServerResponse): void {
+  if (res.req.httpVersionMajor !== 1) return;
   if (!res.headersSent) res.setHeader('connection', 'close');
   res.shouldKeepAlive = false;
+}
+
+function movedOnConnection(req: IncomingMessage): number {
+  return req.socket.bytesRead + req.socket.bytesWritten;
+}
+
+/** A stream's own bytes either way, and its head once sent. */
+function movedOnStream(req: StreamRequest, res: StreamResponse): number {
+  return req.bodyBytes + res.written + (res.headersSent ? 1 : 0);
 }
 
 /** How often node checks heads for header_timeout: its precision. */

@@ -1,10 +1,12 @@
 // The front's decision on each request, before any app host sees it: the request rules and
-// limits (request-rules.ts), and where the request came from (the socket, what trusted
+// limits (request-rules.ts), on HTTP/1.1 and HTTP/2 alike, and where the request came from (the socket, what trusted
 // proxies forwarded, the absolute form's authority). Runs in the worker, once per request.
 import type { RequestOrigin } from '@bicorn/gateway';
 import type { IncomingMessage } from 'node:http';
+import type { Http2ServerRequest } from 'node:http2';
+import type { Socket } from 'node:net';
 import { readForwarding, type Forwarding, type ForwardingPolicy } from './forwarded.js';
-import { checkRequestHead, lowerCaseName, type HeadFields, type Refusal, type RequestLimits } from './request-rules.js';
+import { checkRequestHead, lowerCaseName, type HeadFields, type Refusal, type RequestHead, type RequestLimits } from './request-rules.js';
 
 export interface GateOptions {
   readonly limits: RequestLimits;
@@ -18,27 +20,61 @@ export type Admission =
   | { readonly ok: false; readonly refusal: Refusal; readonly origin: RequestOrigin };
 
 export function admit(req: IncomingMessage, options: GateOptions): Admission {
-  const verdict = checkRequestHead(
+  return admitHead(
     { method: req.method ?? '', target: req.url ?? '', versionMajor: req.httpVersionMajor, versionMinor: req.httpVersionMinor, rawHeaders: req.rawHeaders },
-    options.limits,
+    req.socket,
+    options,
   );
-  if (!verdict.ok) return { ok: false, refusal: verdict.refusal, origin: originOf(req, undefined, options) };
-  return { ok: true, origin: originOf(req, verdict.fields, options), chunked: verdict.fields.chunked };
 }
 
-function originOf(req: IncomingMessage, fields: HeadFields | undefined, options: GateOptions): RequestOrigin {
-  const socket = req.socket;
+/**
+ * An HTTP/2 stream's request, held to the same rules: its fields without the pseudo-header
+ * ones, and its :authority as the Host (RFC 9113 8.3.1), which the app sees as a Host field.
+ * `socket`: the connection's own (the request's is a proxy of node:http2's).
+ */
+export function admitStream(req: Http2ServerRequest, socket: Socket, options: GateOptions): Admission {
+  const rawHeaders: string[] = [];
+  let authority: string | undefined;
+  let host: string | undefined;
+  const raw = req.rawHeaders;
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name = raw[i] ?? '';
+    const value = raw[i + 1] ?? '';
+    if (name.startsWith(':')) {
+      if (name === ':authority') authority = value;
+      continue;
+    }
+    if (name === 'host') host = value;
+    rawHeaders.push(name, value);
+  }
+  const head = { method: req.method, target: req.url, versionMajor: 2, versionMinor: 0, rawHeaders: authority === undefined || host !== undefined ? rawHeaders : [...rawHeaders, 'host', authority], stream: true };
+  const admission = admitHead(head, socket, options);
+  if (!admission.ok) return admission;
+  if (req.method === 'CONNECT') return { ok: false, refusal: { status: 501, reason: 'CONNECT: this server is not a proxy' }, origin: admission.origin };
+  if (authority !== undefined && host !== undefined && authority !== host) {
+    return { ok: false, refusal: { status: 400, reason: 'a Host field that differs from :authority' }, origin: admission.origin };
+  }
+  return admission;
+}
+
+function admitHead(head: RequestHead, socket: Socket, options: GateOptions): Admission {
+  const verdict = checkRequestHead(head, options.limits);
+  if (!verdict.ok) return { ok: false, refusal: verdict.refusal, origin: originOf(head, socket, undefined, options) };
+  return { ok: true, origin: originOf(head, socket, verdict.fields, options), chunked: verdict.fields.chunked };
+}
+
+function originOf(head: RequestHead, socket: Socket, fields: HeadFields | undefined, options: GateOptions): RequestOrigin {
   const forwarded = fields !== undefined && hasForwarded(fields) ? readForwarding(fields, socket.remoteAddress, options.forwarding) : undefined;
   const scheme = forwarded?.scheme ?? ('encrypted' in socket && socket.encrypted === true ? 'https' : 'http');
   const ownHost = fields?.host;
   // RFC 9112 3.2.2: with the absolute form, the target's authority is the host, not Host.
-  const host = forwardedHost(forwarded, ownHost) ?? authorityOf(req.url ?? '') ?? ownHost;
+  const host = forwardedHost(forwarded, ownHost) ?? authorityOf(head.target) ?? ownHost;
   const client = forwarded?.client ?? (socket.remoteAddress === undefined ? null : [socket.remoteAddress, socket.remotePort ?? 0]);
   return {
     client,
     server: forwarded?.host !== undefined || forwarded?.port !== undefined ? serverOf(host, scheme) : socket.localAddress === undefined ? null : [socket.localAddress, socket.localPort ?? null],
     scheme,
-    rawHeaders: host === ownHost || host === undefined ? req.rawHeaders : withHost(req.rawHeaders, host),
+    rawHeaders: host === ownHost || host === undefined ? head.rawHeaders : withHost(head.rawHeaders, host),
     host,
     rootPath: forwarded?.prefix ?? options.rootPath,
   };

@@ -18,8 +18,9 @@ describe('request heads', () => {
     expect(status(head({ versionMinor: 0, rawHeaders: [] }))).toBe(200);
   });
 
-  it('answers 505 to a major version other than 1', () => {
+  it('answers 505 to a major version other than 1, HTTP/2.0 on a request line included, and takes 2 on an HTTP/2 stream', () => {
     expect(status(head({ versionMajor: 2, versionMinor: 0 }))).toBe(505);
+    expect(status(head({ versionMajor: 2, versionMinor: 0, stream: true, rawHeaders: [] }))).toBe(200);
     expect(status(head({ versionMajor: 0, versionMinor: 9 }))).toBe(505);
   });
 

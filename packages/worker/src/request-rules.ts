@@ -23,6 +23,8 @@ export interface RequestHead {
   readonly versionMinor: number;
   /** Alternating names and values as they came, as in `IncomingMessage.rawHeaders`. */
   readonly rawHeaders: readonly string[];
+  /** It came on an HTTP/2 stream (version 2.0), not on an HTTP/1 request line. */
+  readonly stream?: boolean;
 }
 
 export type HeaderField = readonly [name: string, value: string];
@@ -94,8 +96,10 @@ export function lowerCaseName(name: string): string {
 }
 
 export function checkRequestHead(head: RequestHead, limits: RequestLimits): HeadVerdict {
-  // RFC 9110 6.2: a server answers 505 to a major version it does not serve.
-  if (head.versionMajor !== 1) return refuse(505, `HTTP/${String(head.versionMajor)}.${String(head.versionMinor)} on an HTTP/1 connection`);
+  // RFC 9110 6.2: a server answers 505 to a major version it does not serve; HTTP/2 comes on
+  // its own connections, never on an HTTP/1 request line.
+  if (head.versionMajor !== (head.stream === true ? 2 : 1)) return refuse(505, `HTTP/${String(head.versionMajor)}.${String(head.versionMinor)} on an HTTP/1 connection`);
+  const http10 = head.versionMajor === 1 && head.versionMinor === 0;
   if (limits.line > 0 && head.method.length + head.target.length + LINE_OVERHEAD > limits.line) {
     return refuse(414, `request line longer than limit_request_line (${String(limits.line)} bytes)`);
   }
@@ -157,15 +161,16 @@ export function checkRequestHead(head: RequestHead, limits: RequestLimits): Head
         break;
     }
   }
-  // RFC 9112 3.2: exactly one Host in HTTP/1.1, at most one in HTTP/1.0, and a valid one.
+  // RFC 9112 3.2: exactly one Host in HTTP/1.1, at most one in HTTP/1.0, and a valid one
+  // (HTTP/2's :authority, RFC 9113 8.3.1, comes as Host, and may be absent).
   if (hosts > 1) return refuse(400, 'more than one Host field');
-  if (hosts === 0 && head.versionMinor >= 1) return refuse(400, 'no Host field in an HTTP/1.1 request');
+  if (hosts === 0 && head.versionMajor === 1 && head.versionMinor >= 1) return refuse(400, 'no Host field in an HTTP/1.1 request');
   if (fields.host !== undefined && !isHost(fields.host)) return refuse(400, 'a Host field that is not host[:port]');
   // RFC 9110 5.3: a field that admits a single value cannot be repeated.
   if (contentTypes > 1) return refuse(400, 'more than one Content-Type field');
   if (transferEncoding !== undefined) {
     // RFC 9112 6.1: Transfer-Encoding in HTTP/1.0 means faulty framing.
-    if (head.versionMinor === 0) return refuse(400, 'Transfer-Encoding in an HTTP/1.0 request');
+    if (http10) return refuse(400, 'Transfer-Encoding in an HTTP/1.0 request');
     // node:http refuses chunked anywhere but last; any other coding is one we do not implement.
     if (transferEncoding.trim().toLowerCase() !== 'chunked') return refuse(501, `Transfer-Encoding "${transferEncoding}": only chunked is implemented`);
     fields.chunked = true;

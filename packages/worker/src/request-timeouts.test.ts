@@ -8,6 +8,8 @@ function exchange(): { req: IncomingMessage; res: ServerResponse; socket: { byte
   return { req: { socket } as unknown as IncomingMessage, res: {} as unknown as ServerResponse, socket };
 }
 
+const moved = (req: IncomingMessage): number => req.socket.bytesRead + req.socket.bytesWritten;
+
 beforeEach(() => {
   vi.useFakeTimers();
 });
@@ -18,7 +20,7 @@ afterEach(() => {
 describe('RequestTimeouts', () => {
   it('hands over a request on whose connection nothing moved for the timeout, within a quarter more', () => {
     const stalled: ServerResponse[] = [];
-    const timeouts = new RequestTimeouts(1000, (_req, res) => stalled.push(res));
+    const timeouts = new RequestTimeouts<IncomingMessage, ServerResponse>(1000, moved, (_req, res) => stalled.push(res));
     const { req, res } = exchange();
     timeouts.watch(req, res);
     vi.advanceTimersByTime(999);
@@ -31,7 +33,7 @@ describe('RequestTimeouts', () => {
 
   it('leaves alone a request whose bytes keep moving, and one that completed', () => {
     const stalled: ServerResponse[] = [];
-    const timeouts = new RequestTimeouts(1000, (_req, res) => stalled.push(res));
+    const timeouts = new RequestTimeouts<IncomingMessage, ServerResponse>(1000, moved, (_req, res) => stalled.push(res));
     const moving = exchange();
     const done = exchange();
     timeouts.watch(moving.req, moving.res);
@@ -47,7 +49,7 @@ describe('RequestTimeouts', () => {
   });
 
   it('keeps no timer while no request is under way', () => {
-    const timeouts = new RequestTimeouts(1000, () => undefined);
+    const timeouts = new RequestTimeouts(1000, moved, () => undefined);
     const { req, res } = exchange();
     timeouts.watch(req, res);
     timeouts.unwatch(res);

@@ -2,14 +2,12 @@
 // quarter of request_timeout instead of a timer per request. A request on whose connection no
 // byte has moved either way, from one sweep to another at least request_timeout later, is
 // handed to `onStall` (so it is ended after between one and one and a quarter timeouts of
-// stillness). Runs in a worker.
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Socket } from 'node:net';
+// stillness). What counts as moving is the caller's: an HTTP/1.1 connection's bytes, an HTTP/2
+// stream's own. Runs in a worker.
 
-interface Watched {
-  readonly req: IncomingMessage;
-  readonly socket: Socket;
-  /** Bytes read and written on the connection when a sweep last saw them change. */
+interface Watched<Req> {
+  readonly req: Req;
+  /** What had moved when a sweep last saw it change. */
   moved: number;
   /** When that sweep ran; UNSEEN until the first sweep after the request came. */
   since: number;
@@ -17,20 +15,22 @@ interface Watched {
 
 const UNSEEN = -1;
 
-export class RequestTimeouts {
+export class RequestTimeouts<Req, Res> {
   readonly #timeoutMs: number;
-  readonly #onStall: (req: IncomingMessage, res: ServerResponse) => void;
-  readonly #watched = new Map<ServerResponse, Watched>();
+  /** Bytes moved either way so far, as the caller counts them. */
+  readonly #moved: (req: Req, res: Res) => number;
+  readonly #onStall: (req: Req, res: Res) => void;
+  readonly #watched = new Map<Res, Watched<Req>>();
   #sweeper: NodeJS.Timeout | undefined;
 
-  constructor(timeoutMs: number, onStall: (req: IncomingMessage, res: ServerResponse) => void) {
+  constructor(timeoutMs: number, moved: (req: Req, res: Res) => number, onStall: (req: Req, res: Res) => void) {
     this.#timeoutMs = timeoutMs;
+    this.#moved = moved;
     this.#onStall = onStall;
   }
 
-  watch(req: IncomingMessage, res: ServerResponse): void {
-    const socket = req.socket;
-    this.#watched.set(res, { req, socket, moved: socket.bytesRead + socket.bytesWritten, since: UNSEEN });
+  watch(req: Req, res: Res): void {
+    this.#watched.set(res, { req, moved: this.#moved(req, res), since: UNSEEN });
     if (this.#sweeper === undefined) {
       // Sweeps only while requests are under way; never what keeps the worker alive.
       this.#sweeper = setInterval(this.#sweep, this.#timeoutMs / 4);
@@ -39,14 +39,14 @@ export class RequestTimeouts {
   }
 
   /** The response is complete, or its connection closed. */
-  unwatch(res: ServerResponse): void {
+  unwatch(res: Res): void {
     this.#watched.delete(res);
   }
 
   readonly #sweep = (): void => {
     const now = Date.now();
     for (const [res, watched] of this.#watched) {
-      const moved = watched.socket.bytesRead + watched.socket.bytesWritten;
+      const moved = this.#moved(watched.req, res);
       if (watched.since === UNSEEN || moved !== watched.moved) {
         watched.moved = moved;
         watched.since = now;

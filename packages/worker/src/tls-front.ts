@@ -17,7 +17,8 @@ export class TlsFront {
   /** Where each connection under handshake goes once secure, by the peer's address and port. */
   readonly #pending = new Map<string, (socket: TLSSocket) => void>();
 
-  constructor(config: Config, boot: TlsBoot, log: Logger) {
+  /** `alpn`: the protocols offered, in order of preference (`h2`, `http/1.1`). */
+  constructor(config: Config, boot: TlsBoot, alpn: readonly string[], log: Logger) {
     this.listeners = new Set(boot.listeners);
     this.#certReqs = config.cert_reqs;
     this.#server = createServer({
@@ -27,7 +28,7 @@ export class TlsFront {
       // cert_reqs 1 lets a client send none; one that sends a certificate that does not verify is refused below.
       rejectUnauthorized: config.cert_reqs === 2,
       handshakeTimeout: config.header_timeout > 0 ? config.header_timeout * 1000 : DEFAULT_HANDSHAKE_MS,
-      ALPNProtocols: ['http/1.1'],
+      ALPNProtocols: [...alpn],
       allowHalfOpen: true,
     });
     this.#server.on('secureConnection', (socket: TLSSocket) => {

@@ -1,0 +1,134 @@
+// The request and response of one HTTP/2 stream (node:http2's compatibility objects, through
+// the classes below), as the front and every app host use them in place of node:http's: the
+// response keeps connection-specific fields off the wire (RFC 9113 8.2.2 makes a message with
+// them malformed), adds the server's default headers as HTTP/1.1's does, and can be taken over
+// by the front (a refusal mid-body, a request timeout) so that nothing the app writes later
+// reaches the stream; both count the bytes they move, for the request timeout and the access
+// log. Runs in the worker, one pair per stream.
+import { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
+import type { IncomingMessage, OutgoingHttpHeader, OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import type { HeaderField } from './request-rules.js';
+
+type Headers = OutgoingHttpHeaders | OutgoingHttpHeader[];
+
+/** The fields of one connection, which HTTP/2 has none of (TE is allowed only as `trailers`, in requests). */
+const CONNECTION_SPECIFIC = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te']);
+
+export class StreamRequest extends Http2ServerRequest {
+  /** Body bytes received so far. */
+  bodyBytes = 0;
+  /** Told of each body chunk, with the bytes received so far. */
+  onBody: ((received: number) => void) | undefined;
+
+  override push(chunk: unknown, encoding?: BufferEncoding): boolean {
+    if (chunk instanceof Buffer) {
+      this.bodyBytes += chunk.length;
+      this.onBody?.(this.bodyBytes);
+    }
+    return super.push(chunk, encoding);
+  }
+}
+
+export class StreamResponse extends Http2ServerResponse<StreamRequest> {
+  /** Body bytes the app (or the front) wrote. */
+  written = 0;
+  #defaults: readonly HeaderField[] = [];
+  #takenOver = false;
+
+  /** The server's default headers (Server, --header) for a response that does not set them; Date unless `sendDate` is false. */
+  useDefaults(defaults: readonly HeaderField[], sendDate: boolean): void {
+    this.#defaults = defaults;
+    if (!sendDate) this.sendDate = false;
+  }
+
+  override writeHead(statusCode: number, reasonOrHeaders?: string | Headers, headers?: Headers): this {
+    if (this.#takenOver) return this;
+    // HTTP/2 has no reason phrase (node would warn about each one).
+    const given = typeof reasonOrHeaders === 'string' ? headers : reasonOrHeaders;
+    return super.writeHead(statusCode, headerObject(this.#withDefaults(given)));
+  }
+
+  override setHeader(name: string, value: number | string | readonly string[]): this {
+    if (!CONNECTION_SPECIFIC.has(name.toLowerCase())) super.setHeader(name, value);
+    return this;
+  }
+
+  override appendHeader(name: string, value: string | string[]): this {
+    if (!CONNECTION_SPECIFIC.has(name.toLowerCase())) super.appendHeader(name, value);
+    return this;
+  }
+
+  // node's end() writes its chunk through write().
+  override write(chunk: string | Uint8Array, encodingOrCallback?: BufferEncoding | ((error: Error) => void), callback?: (error: Error) => void): boolean {
+    if (this.#takenOver) return true;
+    this.written += typeof chunk === 'string' ? Buffer.byteLength(chunk, typeof encodingOrCallback === 'string' ? encodingOrCallback : 'utf8') : chunk.length;
+    if (typeof encodingOrCallback === 'string') return super.write(chunk, encodingOrCallback, callback);
+    return super.write(chunk, encodingOrCallback ?? callback);
+  }
+
+  override end(chunkOrCallback?: string | Uint8Array | (() => void), encodingOrCallback?: BufferEncoding | (() => void), callback?: () => void): this {
+    if (this.#takenOver) return this;
+    if (chunkOrCallback === undefined || typeof chunkOrCallback === 'function') return super.end(chunkOrCallback);
+    if (typeof encodingOrCallback === 'string') return super.end(chunkOrCallback, encodingOrCallback, callback);
+    return super.end(chunkOrCallback, encodingOrCallback ?? callback);
+  }
+
+  /** The front answers on its own, while nothing of a response was sent; the app's later writes go nowhere. */
+  answerInstead(status: number, headers: readonly string[], body: string): void {
+    if (this.headersSent) return;
+    this.writeHead(status, [...headers]);
+    this.end(body);
+    this.#takenOver = true;
+  }
+
+  #withDefaults(headers: Headers | undefined): Headers | undefined {
+    const list: string[] = [];
+    for (const [name, value] of this.#defaults) if (!this.hasHeader(name) && !names(headers, name)) list.push(name, value);
+    if (list.length === 0) return headers;
+    if (headers === undefined) return list;
+    if (Array.isArray(headers)) return [...headers, ...list];
+    const object: OutgoingHttpHeaders = { ...headers };
+    for (let i = 0; i + 1 < list.length; i += 2) object[list[i] ?? ''] = list[i + 1];
+    return object;
+  }
+}
+
+/** writeHead's headers as node:http2 takes them, an object (a repeated name gets a list), without the connection-specific ones. */
+function headerObject(headers: Headers | undefined): OutgoingHttpHeaders | undefined {
+  if (headers === undefined) return undefined;
+  const object: OutgoingHttpHeaders = {};
+  const add = (name: string, value: OutgoingHttpHeader | undefined): void => {
+    const lower = name.toLowerCase();
+    if (value === undefined || CONNECTION_SPECIFIC.has(lower)) return;
+    const before = object[lower];
+    object[lower] = before === undefined ? value : [...listOf(before), ...listOf(value)];
+  };
+  if (Array.isArray(headers)) {
+    for (let i = 0; i + 1 < headers.length; i += 2) add(String(headers[i]), headers[i + 1]);
+  } else {
+    for (const [name, value] of Object.entries(headers)) add(name, value);
+  }
+  return object;
+}
+
+function listOf(value: OutgoingHttpHeader): string[] {
+  return Array.isArray(value) ? value.map(String) : [String(value)];
+}
+
+/** Whether writeHead's headers name `name` (lower-case), in any case. */
+function names(headers: Headers | undefined, name: string): boolean {
+  if (headers === undefined) return false;
+  const keys = Array.isArray(headers) ? headers.filter((_, i) => i % 2 === 0) : Object.keys(headers);
+  return keys.some((key) => typeof key === 'string' && key.toLowerCase() === name);
+}
+
+/**
+ * The stream's request and response as node:http's, which every app host takes. node:http2's
+ * compatibility objects have the members the hosts use (the gateway tells the versions apart by
+ * httpVersionMajor where they differ: no `Connection`, no socket of their own to reset), and a
+ * Node request listener gets HTTP/2 only when asked for (http_protocols h2).
+ */
+export function http1View(req: StreamRequest, res: StreamResponse): { req: IncomingMessage; res: ServerResponse } {
+  return { req: req as unknown as IncomingMessage, res: res as unknown as ServerResponse };
+}
+
