@@ -1,11 +1,14 @@
 // End-to-end flow control between client, worker and Python process, for WSGI (big_wsgi.py)
 // and ASGI (big_asgi.py) apps: large bodies either way, the peak memory of worker and runner
-// read from /proc, and a stalled client that does not hold the app.
+// read from /proc (over TLS too), and a stalled client that does not hold the app.
 import { request } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import { describe, expect, it } from 'vitest';
 import { hasPython, noPython } from './support/python.js';
 import { BicornProcess, fixture } from './support/bicorn-process.js';
+import { makeCa, makeCert } from './support/certificates.js';
 import { peakRssKb } from './support/proc.js';
+import { tempDir } from './support/temp-dir.js';
 
 const GiB = 1024 * 1024 * 1024;
 /** The ASGI bodies: well past what a worker or runner may hold, and done in a few seconds. */
@@ -43,8 +46,9 @@ function upload(url: string, bytes: number): Promise<string> {
 
 /** Reads the response as fast as it can; `slowFirst`: slowly at first (pausing after every 4 MiB of the first 256 MiB). */
 function download(url: string, slowFirst: boolean): Promise<number> {
+  const send = url.startsWith('https:') ? httpsRequest : request;
   return new Promise((resolve, reject) => {
-    request(url, { agent: false }, (res) => {
+    send(url, { agent: false, rejectUnauthorized: false }, (res) => {
       let received = 0;
       let sinceLastPause = 0;
       res.on('data', (chunk: Buffer) => {
@@ -64,6 +68,13 @@ function download(url: string, slowFirst: boolean): Promise<number> {
       .on('error', reject)
       .end();
   });
+}
+
+/** --certfile and --keyfile of a certificate made for the test. */
+function certificateFlags(): string[] {
+  const dir = tempDir('bicorn-flow-tls-');
+  const server = makeCert(dir, 'server', makeCa(dir, 'ca'), 'server');
+  return ['--certfile', server.certFile, '--keyfile', server.keyFile];
 }
 
 describe.skipIf(!hasPython)(`flow control between client, worker and Python process${noPython}`, () => {
@@ -123,10 +134,11 @@ describe.skipIf(!hasPython)(`flow control between client, worker and Python proc
   });
 
   it.each([
-    { size: '1 GiB', of: 'a WSGI app', app: 'big_wsgi:application', bytes: GiB },
-    { size: '512 MiB', of: 'an ASGI app', app: 'big_asgi:app', bytes: ASGI_BYTES },
-  ])('streams a $size response of $of to a slow client without the worker or runner holding it', { timeout: 120_000 }, async ({ app, bytes }) => {
-    const bicorn = new BicornProcess(['-b', '127.0.0.1:0', '--chdir', fixture('python'), app]);
+    { size: '1 GiB', of: 'a WSGI app', app: 'big_wsgi:application', bytes: GiB, tls: false },
+    { size: '512 MiB', of: 'an ASGI app', app: 'big_asgi:app', bytes: ASGI_BYTES, tls: false },
+    { size: '512 MiB', of: 'a WSGI app over TLS', app: 'big_wsgi:application', bytes: ASGI_BYTES, tls: true },
+  ])('streams a $size response of $of to a slow client without the worker or runner holding it', { timeout: 120_000 }, async ({ app, bytes, tls }) => {
+    const bicorn = new BicornProcess(['-b', '127.0.0.1:0', '--chdir', fixture('python'), ...(tls ? certificateFlags() : []), app], { https: tls });
     const url = await bicorn.listening();
     const workerPid = bicorn.workerPid();
     expect(await download(`${url}/download?mb=${String(bytes / (1024 * 1024))}`, true)).toBe(bytes);
