@@ -2,7 +2,9 @@
 // and ASGI (big_asgi.py) apps: large bodies either way, the peak memory of worker and runner
 // read from /proc (over TLS too), and a stalled client that does not hold the app.
 import { request } from 'node:http';
+import { connect as h2connect } from 'node:http2';
 import { request as httpsRequest } from 'node:https';
+import type { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { hasPython, noPython } from './support/python.js';
 import { BicornProcess, fixture } from './support/bicorn-process.js';
@@ -44,30 +46,54 @@ function upload(url: string, bytes: number): Promise<string> {
   });
 }
 
-/** Reads the response as fast as it can; `slowFirst`: slowly at first (pausing after every 4 MiB of the first 256 MiB). */
+/**
+ * Counts what a response body brings, reading as fast as it can; `slowFirst`: slowly at first
+ * (pausing after every 4 MiB of the first 256 MiB). Resolves with the count at its end.
+ */
+function readBody(body: Readable, slowFirst: boolean): Promise<number> {
+  return new Promise((resolve, reject) => {
+    let received = 0;
+    let sinceLastPause = 0;
+    body.on('data', (chunk: Buffer) => {
+      received += chunk.length;
+      sinceLastPause += chunk.length;
+      if (slowFirst && received < 256 * 1024 * 1024 && sinceLastPause >= 4 * 1024 * 1024) {
+        sinceLastPause = 0;
+        body.pause();
+        setTimeout(() => body.resume(), 20);
+      }
+    });
+    body.on('end', () => {
+      resolve(received);
+    });
+    body.on('error', reject);
+  });
+}
+
+/** GETs `url` over HTTP/1.1 (TLS for https://) and reads its body as readBody does. */
 function download(url: string, slowFirst: boolean): Promise<number> {
   const send = url.startsWith('https:') ? httpsRequest : request;
   return new Promise((resolve, reject) => {
     send(url, { agent: false, rejectUnauthorized: false }, (res) => {
-      let received = 0;
-      let sinceLastPause = 0;
-      res.on('data', (chunk: Buffer) => {
-        received += chunk.length;
-        sinceLastPause += chunk.length;
-        if (slowFirst && received < 256 * 1024 * 1024 && sinceLastPause >= 4 * 1024 * 1024) {
-          sinceLastPause = 0;
-          res.pause();
-          setTimeout(() => res.resume(), 20);
-        }
-      });
-      res.on('end', () => {
-        resolve(received);
-      });
-      res.on('error', reject);
+      readBody(res, slowFirst).then(resolve, reject);
     })
       .on('error', reject)
       .end();
   });
+}
+
+/** The same over HTTP/2 (h2c with prior knowledge), on a connection of its own, slowly at first. */
+async function downloadH2(url: string): Promise<number> {
+  const { pathname, search } = new URL(url);
+  const client = h2connect(url);
+  try {
+    return await new Promise<number>((resolve, reject) => {
+      client.once('error', reject);
+      readBody(client.request({ ':path': pathname + search }), true).then(resolve, reject);
+    });
+  } finally {
+    client.close();
+  }
 }
 
 /** --certfile and --keyfile of a certificate made for the test. */
@@ -142,6 +168,17 @@ describe.skipIf(!hasPython)(`flow control between client, worker and Python proc
     const url = await bicorn.listening();
     const workerPid = bicorn.workerPid();
     expect(await download(`${url}/download?mb=${String(bytes / (1024 * 1024))}`, true)).toBe(bytes);
+    const done = await bicorn.waitForLog('the app to finish', (l) => l.stream === 'stdout' && l.msg.startsWith('download done'));
+    expect(Number(/peak_rss_kb=(\d+)/.exec(done.msg)?.[1])).toBeLessThan(RUNNER_PEAK_LIMIT_KB);
+    expect(peakRssKb(workerPid)).toBeLessThan(WORKER_PEAK_LIMIT_KB);
+    expect((await bicorn.stop()).code).toBe(0);
+  });
+
+  it('streams a 512 MiB response over HTTP/2 to a slow client without the worker or runner holding it', { timeout: 120_000 }, async () => {
+    const bicorn = new BicornProcess(['-b', '127.0.0.1:0', '--http-protocols', 'h2,h1', '--http2-cleartext', 'prior-knowledge', '--chdir', fixture('python'), 'big_asgi:app']);
+    const url = await bicorn.listening();
+    const workerPid = bicorn.workerPid();
+    expect(await downloadH2(`${url}/download?mb=${String(ASGI_BYTES / (1024 * 1024))}`)).toBe(ASGI_BYTES);
     const done = await bicorn.waitForLog('the app to finish', (l) => l.stream === 'stdout' && l.msg.startsWith('download done'));
     expect(Number(/peak_rss_kb=(\d+)/.exec(done.msg)?.[1])).toBeLessThan(RUNNER_PEAK_LIMIT_KB);
     expect(peakRssKb(workerPid)).toBeLessThan(WORKER_PEAK_LIMIT_KB);
