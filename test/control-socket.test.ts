@@ -72,11 +72,12 @@ describe('bicorn status', () => {
     // Its one thread taken by a request that never ends: the app can start nothing more.
     void get(`${url}/hang`).catch(() => undefined);
     await bicorn.waitForLog('the app to start /hang', (l) => l.msg.startsWith('started /hang '));
+    // The load is told at once, the requests in flight with the next report (every second).
     const saturated = await pollUntil('the saturated app in the report', async () => {
       const [row] = (await status(socket)).rows;
-      return row?.appFree === false ? row : undefined;
+      return row?.appFree === false && row.inFlight === 1 ? row : undefined;
     });
-    expect(saturated).toMatchObject({ pythonRestarts: 1, inFlight: 1 });
+    expect(saturated).toMatchObject({ pythonRestarts: 1, waiting: 0 });
     expect((await runBicorn(['status', '-s', socket])).stdout).toMatch(/\n1 +\d+ +\d+ +1 +ready +\d+s +\d+ +1 +saturated +0 +[\d.]+ MiB +1 +-\n/);
     expect((await bicorn.stop()).code).toBe(0);
   });
