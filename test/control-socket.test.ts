@@ -17,7 +17,7 @@ interface Status {
   readonly generation: number;
   readonly workers: number;
   readonly listeners: string[];
-  readonly rows: { id: number; pid: number; pythonPid: number | null; generation: number; state: string; served: number | null; rssBytes: number | null; restartCause: string | null; appFree: boolean | null; waiting: number | null; pythonRestarts: number }[];
+  readonly rows: { id: number; pid: number; pythonPid: number | null; generation: number; state: string; served: number | null; inFlight: number | null; rssBytes: number | null; restartCause: string | null; appFree: boolean | null; waiting: number | null; pythonRestarts: number }[];
 }
 
 /** A server with its control socket in a fresh folder. */
