@@ -39,8 +39,12 @@ export class AppPulse {
     if (this.#pendingSince !== undefined) {
       const silentMs = Date.now() - this.#pendingSince;
       if (silentMs > LATE_MS && this.#responsive) {
-        this.#log.warn({ pythonPid: this.#runner.pid, silentMs }, 'the Python app does not read its frames (its event loop is blocked, or C code holds the GIL): no request starts there until it does');
         this.#set(false);
+        // Logged once the master has been told (the load report leaves at the next turn): a
+        // reader of the log then never sees a connection still going to this app.
+        setImmediate(() => {
+          this.#log.warn({ pythonPid: this.#runner.pid, silentMs }, 'the Python app does not read its frames (its event loop is blocked, or C code holds the GIL): no request starts there until it does');
+        });
       }
       return;
     }
