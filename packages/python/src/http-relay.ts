@@ -60,8 +60,11 @@ export interface HttpRelayOptions {
   /** Where a WSGI body waits on disk, within the worker's budget. */
   readonly spool: Spool;
   readonly log: HostLog;
-  /** Resolves true once the app can start the request; false: the queue timeout passed, or the client left. */
-  readonly admit: () => Promise<boolean>;
+  /**
+   * Resolves true once the request may go to the app; false: the queue timeout passed, or the
+   * client left. `bodiless`: it has no body; `again`: a process that died never started it.
+   */
+  readonly admit: (bodiless: boolean, again: boolean) => Promise<boolean>;
   /** The request got a 503 for a limit. */
   readonly refused: (kind: LimitKind) => void;
   /**
@@ -125,7 +128,7 @@ export class HttpRelay {
   }
 
   /**
-   * Sends the request once the app can start it, and its body as the runner credits it; a WSGI
+   * Sends the request once it may go to the app, and its body as the runner credits it; a WSGI
    * body is received whole first.
    */
   async start(): Promise<void> {
@@ -150,8 +153,48 @@ export class HttpRelay {
         return;
       }
     }
-    // What the app receives, it has started: a request that cannot start yet waits here.
-    if (!(await this.#options.admit())) {
+    await this.#sendWhenAdmitted(body, false);
+  }
+
+  /** start(), with a failure of the relay itself logged and answered with a 500 (or a cut connection). */
+  run(): void {
+    this.#settle(this.start());
+  }
+
+  /**
+   * The process it was sent to died without starting it: it is sent again, first in line, to
+   * the next one. Only a request without a body, that nothing came back for, is sent again; any
+   * other gets what destroy() gives.
+   */
+  requeue(): void {
+    const phase = this.#phase;
+    if (phase.kind !== 'sent' || phase.body !== undefined) {
+      void this.destroy(new Error('the Python process died'));
+      return;
+    }
+    this.#phase = { kind: 'receiving' };
+    this.#settle(this.#sendWhenAdmitted(undefined, true));
+  }
+
+  #settle(work: Promise<void>): void {
+    work.catch((error: unknown) => {
+      this.#options.log.error({ err: error, method: this.#req.method, path: this.#req.url }, 'failed to relay a request to the Python process');
+      failResponse(this.#res);
+    });
+  }
+
+  /** The runner withdrew the request at the queue timeout, before the app started it: a 503. */
+  withdrawn(): void {
+    const phase = this.#phase;
+    if (phase.kind !== 'sent') return;
+    this.#leaveSent(phase, CLOSED);
+    this.#refuse('queue-timeout', {}, undefined);
+  }
+
+  /** Sends the request once it may go to the app, then its body as the runner credits it. */
+  async #sendWhenAdmitted(body: BodySource | undefined, again: boolean): Promise<void> {
+    const req = this.#req;
+    if (!(await this.#options.admit(body === undefined, again))) {
       await body?.destroy();
       if (this.#phaseKind() === 'receiving') this.#refuse('queue-timeout', {}, undefined);
       return;

@@ -1,9 +1,10 @@
 // Serves HTTP requests and WebSockets with the Python app process: each request is an
 // HttpRelay and each WebSocket a WebSocketRelay, on a stream of frames on fd 3 with
 // credit-based flow control both ways. This host hands out stream ids, routes the runner's
-// frames to their relay, lets a request reach the app only when the app can start it (the
-// start gate), and when the process dies answers for what it had started while the rest waits
-// for the next process. Runs in the worker.
+// frames to their relay, lets a request reach the app only when the start gate says so,
+// withdraws one sent ahead that the app has not started by the queue timeout, and when the
+// process dies answers for what it may have started while the rest waits for the next process.
+// Runs in the worker.
 import { failResponse, type AsgiWebSocketCallable } from '@bicorn/gateway';
 import type { Frame, LimitKind, Load } from '@bicorn/protocol';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -21,6 +22,8 @@ export interface PythonHostOptions {
   readonly rootPath: string;
   /** The WSGI app's threads. */
   readonly threads: number;
+  /** Requests without a body a WSGI app is sent beyond its threads, to wait in its process. */
+  readonly sendAhead: number;
   /** How long a request may wait for the app to start it; 0: no limit. */
   readonly queueTimeoutMs: number;
   /** Where bodies wait on disk, and the worker's budget for them. */
@@ -38,13 +41,17 @@ export class PythonHost {
   readonly #interface: string;
   readonly #options: PythonHostOptions;
   readonly #log: HostLog;
-  /** Requests the app has been sent and not let go of, by stream. */
+  /** Requests the app has been sent and not let go of, by stream, in the order sent: each holds its place at the gate. */
+  readonly #inApp = new Map<number, HttpRelay>();
+  /** Of those, the ones whose relay still takes the runner's frames. */
   readonly #relays = new Map<number, HttpRelay>();
+  /** Requests sent ahead of a free thread, withdrawn when the app has not started them by the queue timeout. */
+  readonly #withdrawTimers = new Map<number, NodeJS.Timeout>();
+  /** Requests the app runs at once: its threads (WSGI), or Infinity (ASGI). */
+  readonly #slots: number;
   readonly #sockets = new Map<number, WebSocketRelay>();
   readonly #gate: StartGate;
   #pulse: AppPulse;
-  /** Streams ended here that the app may still be running: each holds its slot until it lets go. */
-  readonly #letGo = new Set<number>();
   readonly #suspects = new CrashSuspects();
   #onLoad: () => void = () => undefined;
   #nextStream = 1;
@@ -60,8 +67,10 @@ export class PythonHost {
     this.#interface = runner.interface;
     this.#options = options;
     this.#log = options.log;
+    this.#slots = runner.interface === 'wsgi' ? options.threads : Infinity;
     this.#gate = new StartGate({
-      slots: runner.interface === 'wsgi' ? options.threads : Infinity,
+      slots: this.#slots,
+      ahead: runner.interface === 'wsgi' ? options.sendAhead : 0,
       timeoutMs: options.queueTimeoutMs,
       onChange: () => {
         this.#onLoad();
@@ -90,25 +99,20 @@ export class PythonHost {
       spool: this.#options.spool,
       streamWsgiUploads: this.#options.streamWsgiUploads,
       log: this.#log,
-      admit: () => this.#admit(id, relay, req, res),
+      admit: (bodiless, again) => this.#admit(id, relay, res, bodiless, again),
       refused: (kind) => {
         this.#options.limitRejected(kind);
       },
       onStreamEnd: (runnerStillBusy) => {
         // A relay of a process that died holds no slot any more (lostRunner).
         if (!this.#relays.delete(id)) return;
-        // Its slot is free once the app has let go: now, or when the runner says so.
-        if (runnerStillBusy) this.#letGo.add(id);
-        else {
-          this.#suspects.acquit(relay.key);
-          this.#gate.release();
-        }
+        // Its place is free once the app has let go: now, or when the runner says so.
+        if (runnerStillBusy) return;
+        this.#suspects.acquit(relay.key);
+        this.#letGo(id);
       },
     });
-    relay.start().catch((error: unknown) => {
-      this.#log.error({ err: error, method: req.method, path: req.url }, 'failed to relay a request to the Python process');
-      failResponse(res);
-    });
+    relay.run();
   };
 
   /** The gateway runs this for each WebSocket: it relays the connection to the Python app. */
@@ -127,22 +131,41 @@ export class PythonHost {
     }
   };
 
+  /** The Python process has exited: nothing more goes to it while its last frames are read. */
+  runnerExited(): void {
+    this.#gate.suspend();
+  }
+
   /**
-   * The Python process has died. What it had started gets a 502 (a cut connection once its
-   * response had begun), and WebSockets close; what it had not started waits for the next
-   * process (useRunner), and one that keeps being in flight at deaths waits behind the others.
-   * Returns the requests that were in flight, as `METHOD path`.
+   * The Python process has died, and every frame it wrote has been read. What it may have
+   * started (of what it was sent and had not finished, in the order sent, as many as it runs at
+   * once: frames/SPEC.md) gets a 502 (a cut connection once its response had begun), and
+   * WebSockets close; what it had not started waits for the next process (useRunner), first in
+   * line, and one that keeps being in flight at deaths waits behind the others. Returns the
+   * requests that were in flight, as `METHOD path`.
    */
   lostRunner(reason: Error): string[] {
     this.#runner = undefined;
     this.#pulse.close();
     this.#gate.suspend();
-    this.#letGo.clear();
-    const started = [...this.#relays.values()];
+    for (const timer of this.#withdrawTimers.values()) clearTimeout(timer);
+    this.#withdrawTimers.clear();
+    const sent = [...this.#inApp.keys()];
+    const started: HttpRelay[] = [];
+    const again: HttpRelay[] = [];
+    sent.forEach((id, order) => {
+      const relay = this.#relays.get(id);
+      if (relay === undefined) return;
+      if (order >= this.#slots && relay.phase.kind === 'sent') again.push(relay);
+      else started.push(relay);
+    });
+    this.#inApp.clear();
     this.#relays.clear();
     const inFlight = started.map((relay) => relay.key);
     for (const relay of started) void relay.destroy(reason);
     for (const relay of this.#sockets.values()) relay.destroy(reason);
+    // Each goes first in line: the last one first, so that they keep their order.
+    for (const relay of again.reverse()) relay.requeue();
     this.#suspects.record(inFlight, Date.now());
     return inFlight;
   }
@@ -160,13 +183,13 @@ export class PythonHost {
   }
 
   /**
-   * Waits until the app can start the request (what it receives, it has started). False: the
-   * queue timeout passed (the relay answers 503) or the client left.
+   * Waits until the request may go to the app (start-gate.ts). False: the queue timeout passed
+   * (the relay answers 503) or the client left.
    */
-  async #admit(id: number, relay: HttpRelay, req: IncomingMessage, res: ServerResponse): Promise<boolean> {
+  async #admit(id: number, relay: HttpRelay, res: ServerResponse, bodiless: boolean, again: boolean): Promise<boolean> {
     for (;;) {
-      if (!(await this.#gate.take(relay.key, () => !res.destroyed))) {
-        if (!res.destroyed) this.#log.warn({ method: req.method, path: req.url, waiting: this.#gate.waiting }, 'the app did not start the request within queue_timeout; answering 503');
+      if (!(await this.#gate.take(relay.key, () => !res.destroyed, { bodiless, again }))) {
+        if (!res.destroyed) this.#queueTimedOut(relay);
         return false;
       }
       if (res.destroyed) {
@@ -176,8 +199,36 @@ export class PythonHost {
       if (this.#runner !== undefined) break;
       // The process died between the gate's yes and now, and the slot with it: wait for the next.
     }
+    // All its threads are taken: it waits in the app's process, until the queue timeout.
+    const queued = this.#inApp.size >= this.#slots;
+    this.#inApp.set(id, relay);
     this.#relays.set(id, relay);
+    if (queued && this.#options.queueTimeoutMs > 0) {
+      this.#withdrawTimers.set(id, setTimeout(() => {
+        this.#withdrawTimers.delete(id);
+        this.#runner?.send({ type: 'http-withdraw', stream: id });
+      }, this.#options.queueTimeoutMs));
+    }
     return true;
+  }
+
+  #queueTimedOut(relay: HttpRelay): void {
+    this.#log.warn({ request: relay.key, waiting: this.#gate.waiting }, 'the app did not start the request within queue_timeout; answering 503');
+  }
+
+  /** The app is done with a request: its place at the gate is free. */
+  #letGo(id: number): void {
+    if (!this.#inApp.delete(id)) return;
+    this.#keep(id);
+    this.#gate.release();
+  }
+
+  /** The request is not to be withdrawn: the app has it, or is done with it. */
+  #keep(id: number): void {
+    const timer = this.#withdrawTimers.get(id);
+    if (timer === undefined) return;
+    clearTimeout(timer);
+    this.#withdrawTimers.delete(id);
   }
 
   #attach(runner: RunnerProcess): AppPulse {
@@ -197,11 +248,21 @@ export class PythonHost {
 
   #onFrame(frame: Frame): void {
     const relay = this.#relays.get(frame.stream);
+    // Any frame back: the app has the request.
+    this.#keep(frame.stream);
+    if (frame.type === 'http-withdrawn') {
+      this.#relays.delete(frame.stream);
+      this.#letGo(frame.stream);
+      if (relay === undefined) return;
+      this.#queueTimedOut(relay);
+      relay.withdrawn();
+      return;
+    }
     if (relay !== undefined) {
       relay.onFrame(frame);
       return;
     }
-    if (isLast(frame) && this.#letGo.delete(frame.stream)) this.#gate.release();
+    if (isLast(frame)) this.#letGo(frame.stream);
     const socket = this.#sockets.get(frame.stream);
     if (socket !== undefined) socket.onFrame(frame);
     else if (frame.type === 'http-error') {

@@ -12,6 +12,8 @@ import type { HostLog } from './log.js';
 import { logFrames, logLines } from './output-log.js';
 
 export const RUNNER = fileURLToPath(new URL('../runner/run.py', import.meta.url));
+/** How long after the process's exit its socket may stay open before its frames are taken as all read. */
+const FRAMES_AFTER_EXIT_MS = 1_000;
 
 export interface RunnerOptions {
   readonly interpreter: Interpreter;
@@ -140,6 +142,22 @@ export class RunnerProcess {
 
   kill(): void {
     this.#child.kill('SIGKILL');
+  }
+
+  /**
+   * Resolves once every frame the process wrote has been read (its end of the socket closed), or
+   * at most FRAMES_AFTER_EXIT_MS after its exit, for a child the app forked that holds the socket.
+   */
+  async framesRead(): Promise<void> {
+    await this.exited;
+    if (this.#socket.closed) return;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, FRAMES_AFTER_EXIT_MS);
+      this.#socket.once('close', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
   }
 
   async #handshake(options: RunnerOptions): Promise<void> {

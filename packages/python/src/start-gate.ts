@@ -1,19 +1,24 @@
-// Which requests the Python app may start now. A WSGI app has `threads` threads: a request sent
-// beyond them would wait inside the Python process, where a crash loses it and no timeout sees
-// it. An ASGI app starts every request it is sent, but only while its event loop answers in
-// time. Requests that cannot start wait here, in order, each up to the queue timeout, so that
-// what the app has received is always what it has started; while its process is restarted
-// after a crash they wait too, for the new one. A suspect (crash-suspects.ts) waits behind all
-// the others, and a new process takes one only once it has served as long as its boot took:
-// a flood of requests that kill the app then leaves it serving at least half of the time, and
-// the other requests wait no longer than a boot. A suspect runs alone: it starts only when the
-// app runs nothing else, and nothing else starts until it is done, so that the crash it may
-// cause costs no other request (an ASGI app runs every request in one process, and a WSGI app
-// with several threads too). Runs in the worker.
+// Which requests the Python app may be sent now. A WSGI app has `threads` threads: a request
+// sent while they are all busy waits inside the Python process, in order, until one is free.
+// Only requests without a body wait there, at most `ahead` of them: the worker then knows, from
+// the order it sent them, which ones a process that died never started (frames/SPEC.md), and
+// withdraws one the app has not started by the queue timeout; the app's process takes them
+// without waiting for the worker between two requests. Any other request waits here, in order,
+// up to the queue timeout, until a thread is free. An ASGI app starts every request it is sent,
+// but only while its event loop answers in time; while its process is restarted after a crash
+// they all wait here, for the new one. A suspect (crash-suspects.ts) waits behind all the
+// others, and a new process takes one only once it has served as long as its boot took: a flood
+// of requests that kill the app then leaves it serving at least half of the time, and the other
+// requests wait no longer than a boot. A suspect runs alone: it starts only when the app runs
+// nothing else, and nothing else starts until it is done, so that the crash it may cause costs
+// no other request (an ASGI app runs every request in one process, and a WSGI app with several
+// threads too). Runs in the worker.
 
 export interface StartGateOptions {
   /** Requests the app runs at once: its threads (WSGI), or Infinity (ASGI). */
   readonly slots: number;
+  /** Requests without a body the app may be sent beyond its slots, to wait in its process for one. */
+  readonly ahead: number;
   /** How long a request may wait to start; 0: no limit. */
   readonly timeoutMs: number;
   /** Runs whenever what the app can take on may have changed. */
@@ -23,15 +28,25 @@ export interface StartGateOptions {
 }
 
 interface Waiter {
-  readonly resolve: (started: boolean) => void;
+  readonly resolve: (sent: boolean) => void;
   readonly wanted: () => boolean;
   readonly key: string;
+  /** It has no body: it may wait in the app's process. */
+  readonly bodiless: boolean;
   timer: NodeJS.Timeout | undefined;
+}
+
+export interface TakeOptions {
+  /** The request has no body, so it may be sent ahead of a free slot. */
+  readonly bodiless: boolean;
+  /** It had been sent to a process that died without starting it: first in line. */
+  readonly again?: boolean;
 }
 
 export class StartGate {
   readonly #options: StartGateOptions;
   readonly #waiting: Waiter[] = [];
+  /** Requests sent to the app and not let go of: those it runs, then those waiting in its process. */
   #busy = 0;
   /** A suspect is running, alone. */
   #suspectRunning = false;
@@ -48,24 +63,25 @@ export class StartGate {
 
   /** The app can start a request now, and none waits before it but suspects held back. */
   get free(): boolean {
-    return this.#canStart() && !this.#waiting.some((w) => !this.#options.isSuspect(w.key));
+    return this.#open() && this.#busy < this.#options.slots && !this.#waiting.some((w) => !this.#options.isSuspect(w.key));
   }
 
-  /** Requests that wait for the app to start them. */
+  /** Requests that wait for the app to start them: here, and in its process. */
   get waiting(): number {
-    return this.#waiting.length;
+    return this.#waiting.length + Math.max(0, this.#busy - this.#options.slots);
   }
 
   /**
-   * Resolves true once the request may start: it holds a slot, given back with release() when
+   * Resolves true once the request may be sent: it holds a place, given back with release() when
    * the app is done with it. Resolves false at the queue timeout, or once it is its turn and
    * `wanted()` says its client has gone. A suspect is let in only when no other waits.
    */
-  take(key: string, wanted: () => boolean): Promise<boolean> {
+  take(key: string, wanted: () => boolean, options: TakeOptions): Promise<boolean> {
     return new Promise((resolve) => {
-      const waiter: Waiter = { resolve, wanted, key, timer: undefined };
-      // In line behind the others, and let in at once when it may start now.
-      this.#waiting.push(waiter);
+      const waiter: Waiter = { resolve, wanted, key, bodiless: options.bodiless, timer: undefined };
+      // In line behind the others, and let in at once when it may go now.
+      if (options.again === true) this.#waiting.unshift(waiter);
+      else this.#waiting.push(waiter);
       this.#admit();
       if (this.#waiting.includes(waiter) && this.#options.timeoutMs > 0) {
         waiter.timer = setTimeout(() => {
@@ -122,16 +138,23 @@ export class StartGate {
     this.#options.onChange();
   }
 
-  #canStart(): boolean {
-    return this.#up && this.#responsive && !this.#suspectRunning && this.#busy < this.#options.slots;
+  #open(): boolean {
+    return this.#up && this.#responsive && !this.#suspectRunning;
+  }
+
+  #maySend(waiter: Waiter): boolean {
+    const { slots, ahead } = this.#options;
+    return this.#open() && (this.#busy < slots || (waiter.bodiless && this.#busy < slots + ahead));
   }
 
   #admit(): void {
-    while (this.#waiting.length > 0 && this.#canStart()) {
+    while (this.#waiting.length > 0) {
       const next = this.#nextWaiter();
       if (next === -1) return;
-      const [waiter] = this.#waiting.splice(next, 1);
-      if (waiter === undefined) return;
+      const waiter = this.#waiting[next];
+      // In order: a request that must wait for a slot holds back those behind it.
+      if (waiter === undefined || !this.#maySend(waiter)) return;
+      this.#waiting.splice(next, 1);
       clearTimeout(waiter.timer);
       if (!waiter.wanted()) {
         waiter.resolve(false);

@@ -33,6 +33,13 @@ export interface PythonAppHooks {
 const DUMP_STACKS = 'SIGUSR2';
 /** How long worker_int or worker_abort of a gunicorn config may run before the Python process is killed. */
 const STOP_HOOK_GRACE_MS = 1_000;
+/**
+ * Requests without a body a WSGI app's process is sent beyond its threads, where each waits for
+ * one: it then goes from one request to the next without waiting for the worker between them,
+ * which with one thread more than triples what it serves (frames/SPEC.md says why the worker
+ * still knows which ones it never started).
+ */
+const SEND_AHEAD = 64;
 
 /** `limitRejected`: a request got a 503 for queue_timeout or spool_budget, for the metrics. */
 export async function startPythonApp(
@@ -74,6 +81,8 @@ export async function startPythonApp(
     rootPath: config.root_path,
     // What the app can run at once: its threads, or under gevent its greenlets.
     threads: config.wsgi_concurrency === 'gevent' ? config.worker_connections : config.threads,
+    // Greenlets start whatever they are sent, so under gevent nothing waits in the process.
+    sendAhead: config.wsgi_concurrency === 'gevent' ? 0 : SEND_AHEAD,
     queueTimeoutMs: config.queue_timeout * 1000,
     spool,
     streamWsgiUploads: config.no_request_buffering,
@@ -110,7 +119,11 @@ export async function startPythonApp(
   };
 
   const supervise = (current: RunnerProcess): void => {
-    void current.exited.then(({ code, signal }) => {
+    void current.exited.then(async ({ code, signal }) => {
+      if (over()) return;
+      host.runnerExited();
+      // Its last frames tell which requests it ended, and so which it never started.
+      await current.framesRead();
       if (over()) return;
       const now = Date.now();
       runner = undefined;

@@ -117,6 +117,10 @@ function decodePayload(type: number, stream: number, c: Cursor): Frame {
       return { type: 'http-disconnect', stream };
     case FrameType.HttpClosed:
       return { type: 'http-closed', stream };
+    case FrameType.HttpWithdraw:
+      return { type: 'http-withdraw', stream };
+    case FrameType.HttpWithdrawn:
+      return { type: 'http-withdrawn', stream };
     case FrameType.HttpResponse:
       return { type: 'http-response', stream, trailers: (c.u8() & TRAILERS) !== 0, status: c.u16(), headers: c.headers() };
     case FrameType.HttpResponseBody:

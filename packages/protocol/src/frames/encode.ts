@@ -42,6 +42,8 @@ export function encodeFrame(frame: EncodableFrame): Buffer {
     case 'shutdown':
     case 'http-disconnect':
     case 'http-closed':
+    case 'http-withdraw':
+    case 'http-withdrawn':
       break;
     case 'ping':
     case 'pong':
@@ -135,6 +137,8 @@ const typeCodes: Readonly<Record<Frame['type'], number>> = {
   'http-pathsend': FrameType.HttpPathsend,
   'http-early-hint': FrameType.HttpEarlyHint,
   'http-closed': FrameType.HttpClosed,
+  'http-withdraw': FrameType.HttpWithdraw,
+  'http-withdrawn': FrameType.HttpWithdrawn,
   'ws-connect': FrameType.WsConnect,
   'ws-accept': FrameType.WsAccept,
   'ws-message': FrameType.WsMessage,
@@ -152,6 +156,8 @@ function payloadSize(frame: EncodableFrame): number {
     case 'shutdown':
     case 'http-disconnect':
     case 'http-closed':
+    case 'http-withdraw':
+    case 'http-withdrawn':
       return 0;
     case 'log':
       return 2 + textSize(frame.logger) + textSize(frame.text);

@@ -20,13 +20,15 @@ export const FrameType = {
   HttpPathsend: 0x18,
   HttpEarlyHint: 0x19,
   HttpClosed: 0x1a,
+  HttpWithdraw: 0x1b,
+  HttpWithdrawn: 0x1c,
   WsConnect: 0x20,
   WsAccept: 0x21,
   WsMessage: 0x22,
   WsClose: 0x23,
 } as const;
 
-export const PROTOCOL_VERSION = 5;
+export const PROTOCOL_VERSION = 6;
 /** Bytes before the payload: u32 length, u8 type, u32 stream. */
 export const HEADER_SIZE = 9;
 export const MAX_PAYLOAD = 1024 * 1024;
@@ -57,6 +59,8 @@ export type Frame =
   | { readonly type: 'http-pathsend'; readonly stream: number; readonly path: Bytes }
   | { readonly type: 'http-early-hint'; readonly stream: number; readonly links: readonly Bytes[] }
   | { readonly type: 'http-closed'; readonly stream: number }
+  | { readonly type: 'http-withdraw'; readonly stream: number }
+  | { readonly type: 'http-withdrawn'; readonly stream: number }
   | ({ readonly type: 'ws-connect' } & RequestHead)
   | { readonly type: 'ws-accept'; readonly stream: number; readonly subprotocol: string; readonly headers: readonly HeaderPair[] }
   | { readonly type: 'ws-message'; readonly stream: number; readonly more: boolean; readonly text: boolean; readonly body: Bytes }

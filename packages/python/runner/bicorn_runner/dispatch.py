@@ -8,8 +8,8 @@ from typing import Any, Callable, Dict, Optional, Tuple, Type, TypeVar, Union
 from . import stack_dump
 from .connection import Connection
 from .frames import (Credit, Frame, HttpBody, HttpClosed, HttpDisconnect, HttpError,
-                     HttpRequest, Ping, Pong, ProtocolError, Shutdown, WsClose, WsConnect,
-                     WsMessage)
+                     HttpRequest, HttpWithdraw, HttpWithdrawn, Ping, Pong, ProtocolError,
+                     Shutdown, WsClose, WsConnect, WsMessage)
 from .streams import Stream
 from .websocket_stream import WebSocketStream
 
@@ -36,6 +36,10 @@ class Dispatcher:
         self._window = window
         self._handlers: Optional[Tuple[RequestHandler, Optional[WebSocketHandler], Submit]] = None
         self._streams: Dict[int, AnyStream] = {}
+        # Requests submitted and not yet taken by the app: the thread that takes one and
+        # HTTP_WITHDRAW each pop it, and only the one that finds it there goes on (dict.pop is
+        # atomic under the GIL, and on an event loop nothing runs between).
+        self._unstarted: Dict[int, Stream] = {}
         self._cond = threading.Condition()
         self._shutting_down = False
 
@@ -65,6 +69,8 @@ class Dispatcher:
             websocket = self._find(frame, WebSocketStream)
             if websocket is not None:
                 websocket.close(frame.code, frame.reason)
+        elif isinstance(frame, HttpWithdraw):
+            self._withdraw(frame.stream)
         elif isinstance(frame, Credit):
             any_stream = self._streams.get(frame.stream)
             if any_stream is not None:
@@ -92,7 +98,27 @@ class Dispatcher:
         handler, _, submit = self._ready(request)
         stream = Stream(request, self._window, self._conn, self._on_end)
         self._add(stream)
-        submit(handler, stream)
+        self._unstarted[stream.id] = stream
+        submit(self._take, (handler, stream))
+
+    def _take(self, work: Tuple[RequestHandler, Stream]) -> None:
+        handler, stream = work
+        if self._unstarted.pop(stream.id, None) is None:
+            return
+        # Its client left while it waited: the app would only answer no one.
+        if stream.gone:
+            stream.finish()
+            return
+        handler(stream)
+
+    def _withdraw(self, stream_id: int) -> None:
+        """HTTP_WITHDRAW: a request no thread has taken ends unseen by the app, and the worker
+        hears so; one already taken goes on."""
+        stream = self._unstarted.pop(stream_id, None)
+        if stream is None:
+            return
+        self._forget(stream)
+        self._conn.send(HttpWithdrawn(stream_id))
 
     def _start_websocket(self, connect: WsConnect) -> None:
         _, handler, submit = self._ready(connect)
@@ -124,12 +150,15 @@ class Dispatcher:
         return stream
 
     def _on_end(self, stream: AnyStream) -> None:
+        self._forget(stream)
+        # The worker disconnected it while the app still had it: it learns the app let go.
+        if isinstance(stream, Stream) and stream.gone:
+            self._conn.send(HttpClosed(stream.id))
+
+    def _forget(self, stream: AnyStream) -> None:
         with self._cond:
             del self._streams[stream.id]
             # Only wait_for_shutdown waits on the condition, for the last stream after SHUTDOWN:
             # waking the main thread at every request's end would cost a thread switch each.
             if self._shutting_down and not self._streams:
                 self._cond.notify_all()
-        # The worker disconnected it while the app still had it: it learns the app let go.
-        if isinstance(stream, Stream) and stream.gone:
-            self._conn.send(HttpClosed(stream.id))

@@ -4,7 +4,7 @@ from __future__ import annotations
 import struct
 from typing import List, NamedTuple, Optional, Tuple, Union
 
-VERSION = 5
+VERSION = 6
 
 HELLO = 0x01
 READY = 0x02
@@ -24,6 +24,8 @@ HTTP_TRAILERS = 0x17
 HTTP_PATHSEND = 0x18
 HTTP_EARLY_HINT = 0x19
 HTTP_CLOSED = 0x1A
+HTTP_WITHDRAW = 0x1B
+HTTP_WITHDRAWN = 0x1C
 WS_CONNECT = 0x20
 WS_ACCEPT = 0x21
 WS_MESSAGE = 0x22
@@ -199,9 +201,18 @@ class HttpClosed(NamedTuple):
     stream: int
 
 
+class HttpWithdraw(NamedTuple):
+    stream: int
+
+
+class HttpWithdrawn(NamedTuple):
+    stream: int
+
+
 Frame = Union[Hello, Ready, Fatal, Shutdown, Log, Ping, Pong, HttpRequest, HttpBody, HttpDisconnect,
               HttpResponse, HttpResponseBody, HttpError, Credit, HttpTrailers, HttpPathsend,
-              HttpEarlyHint, HttpClosed, WsConnect, WsAccept, WsMessage, WsClose]
+              HttpEarlyHint, HttpClosed, HttpWithdraw, HttpWithdrawn, WsConnect, WsAccept, WsMessage,
+              WsClose]
 
 _HEAD = struct.Struct(">IBI")
 _BODY_HEAD = struct.Struct(">IBIB")
@@ -213,8 +224,8 @@ _U32 = struct.Struct(">I")
 _CONTROL_TYPES = frozenset((HELLO, READY, FATAL, SHUTDOWN, LOG, PING, PONG))
 _STREAM_TYPES = frozenset((HTTP_REQUEST, HTTP_BODY, HTTP_DISCONNECT, HTTP_RESPONSE,
                            HTTP_RESPONSE_BODY, HTTP_ERROR, CREDIT, HTTP_TRAILERS, HTTP_PATHSEND,
-                           HTTP_EARLY_HINT, HTTP_CLOSED, WS_CONNECT, WS_ACCEPT, WS_MESSAGE,
-                           WS_CLOSE))
+                           HTTP_EARLY_HINT, HTTP_CLOSED, HTTP_WITHDRAW, HTTP_WITHDRAWN, WS_CONNECT,
+                           WS_ACCEPT, WS_MESSAGE, WS_CLOSE))
 
 
 class _Writer:
@@ -323,7 +334,8 @@ _TYPE_OF = {
     HttpRequest: HTTP_REQUEST, HttpBody: HTTP_BODY, HttpDisconnect: HTTP_DISCONNECT,
     HttpResponse: HTTP_RESPONSE, HttpResponseBody: HTTP_RESPONSE_BODY, HttpError: HTTP_ERROR,
     Credit: CREDIT, HttpTrailers: HTTP_TRAILERS, HttpPathsend: HTTP_PATHSEND,
-    HttpEarlyHint: HTTP_EARLY_HINT, HttpClosed: HTTP_CLOSED, WsConnect: WS_CONNECT,
+    HttpEarlyHint: HTTP_EARLY_HINT, HttpClosed: HTTP_CLOSED, HttpWithdraw: HTTP_WITHDRAW,
+    HttpWithdrawn: HTTP_WITHDRAWN, WsConnect: WS_CONNECT,
     WsAccept: WS_ACCEPT, WsMessage: WS_MESSAGE, WsClose: WS_CLOSE,
 }
 
@@ -510,6 +522,10 @@ def _parse_payload(frame_type: int, stream: int, c: _Cursor) -> Frame:
         return Pong(stream, c.u32())
     if frame_type == HTTP_CLOSED:
         return HttpClosed(stream)
+    if frame_type == HTTP_WITHDRAW:
+        return HttpWithdraw(stream)
+    if frame_type == HTTP_WITHDRAWN:
+        return HttpWithdrawn(stream)
     if frame_type == HTTP_BODY:
         return HttpBody(stream, c.flags(), c.rest())
     if frame_type == HTTP_DISCONNECT:

@@ -7,7 +7,8 @@ from typing import Any, List
 
 from bicorn_runner.dispatch import Dispatcher
 from bicorn_runner.frames import (Credit, HttpBody, HttpClosed, HttpDisconnect, HttpError,
-                                  Ping, Pong, ProtocolError, WsClose, WsMessage)
+                                  HttpWithdraw, HttpWithdrawn, Ping, Pong, ProtocolError, WsClose,
+                                  WsMessage)
 
 from .fakes import FakeConnection, request, ws_connect
 
@@ -22,7 +23,52 @@ class DispatcherHarness:
                               self.started.append if websockets else None)
 
 
+class QueuedHarness:
+    """A pool with no free thread: submitted work waits until run_next()."""
+
+    def __init__(self) -> None:
+        self.conn = FakeConnection()
+        connection: Any = self.conn
+        self.dispatcher = Dispatcher(connection, 1000)
+        self.started: List[Any] = []
+        self.queue: List[Any] = []
+        self.dispatcher.serve(self.started.append,
+                              lambda handler, stream: self.queue.append((handler, stream)))
+
+    def run_next(self) -> None:
+        handler, item = self.queue.pop(0)
+        handler(item)
+
+
 class DispatchTest(unittest.TestCase):
+    def test_withdraws_a_request_no_thread_has_taken(self) -> None:
+        harness = QueuedHarness()
+        harness.dispatcher.on_frame(request(stream=4))
+        harness.dispatcher.on_frame(HttpWithdraw(4))
+        self.assertEqual(harness.conn.of_type(HttpWithdrawn), [HttpWithdrawn(4)])
+        # The thread that comes to it later finds nothing to run, and the id may be used again.
+        harness.run_next()
+        self.assertEqual(harness.started, [])
+        harness.dispatcher.on_frame(request(stream=4))
+        harness.run_next()
+        self.assertEqual(len(harness.started), 1)
+
+    def test_a_request_the_app_has_taken_is_not_withdrawn(self) -> None:
+        harness = QueuedHarness()
+        harness.dispatcher.on_frame(request(stream=4))
+        harness.run_next()
+        harness.dispatcher.on_frame(HttpWithdraw(4))
+        self.assertEqual(harness.conn.of_type(HttpWithdrawn), [])
+        self.assertEqual(len(harness.started), 1)
+
+    def test_a_request_whose_client_left_before_it_started_never_reaches_the_app(self) -> None:
+        harness = QueuedHarness()
+        harness.dispatcher.on_frame(request(stream=4))
+        harness.dispatcher.on_frame(HttpDisconnect(4))
+        harness.run_next()
+        self.assertEqual(harness.started, [])
+        self.assertEqual(harness.conn.of_type(HttpClosed), [HttpClosed(4)])
+
     def test_routes_websocket_frames_to_their_stream(self) -> None:
         harness = DispatcherHarness()
         harness.dispatcher.on_frame(ws_connect(stream=3))
