@@ -5,7 +5,7 @@
 // withdraws one sent ahead that the app has not started by the queue timeout, and when the
 // process dies answers for what it may have started while the rest waits for the next process.
 // Runs in the worker.
-import { failResponse, type AsgiWebSocketCallable } from '@bicorn/gateway';
+import type { AsgiWebSocketCallable } from '@bicorn/gateway';
 import type { Frame, LimitKind, Load } from '@bicorn/protocol';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { AppPulse } from './app-pulse.js';
