@@ -1,4 +1,5 @@
 import { renameSync, writeFileSync } from 'node:fs';
+import { connect as h2connect, type ClientHttp2Session } from 'node:http2';
 import { request, type RequestOptions } from 'node:https';
 import { join } from 'node:path';
 import { TLSSocket, connect, type ConnectionOptions } from 'node:tls';
@@ -43,6 +44,20 @@ function ask(url: string, options: RequestOptions & { body?: string } = {}): Pro
     });
     req.on('error', reject);
     req.end(options.body);
+  });
+}
+
+/** A GET on an HTTP/2 session, whose answer is JSON. */
+function askH2(session: ClientHttp2Session, path: string): Promise<Record<string, unknown>> {
+  return new Promise((resolve, reject) => {
+    const stream = session.request({ ':path': path });
+    let body = '';
+    stream.setEncoding('utf8');
+    stream.on('data', (chunk: string) => (body += chunk));
+    stream.on('end', () => {
+      resolve(JSON.parse(body) as Record<string, unknown>);
+    });
+    stream.on('error', reject);
   });
 }
 
@@ -158,6 +173,21 @@ describe('client certificates', () => {
     expect(seen.tls).toMatchObject({ server_cert: server.cert, client_cert_name: 'O=bicorn tests,CN=client', client_cert_error: null, tls_version: 0x0304, cipher_suite: 0x1302 });
     // The chain as verified: the client's certificate, then the CA that signed it.
     expect(seen.tls.client_cert_chain).toEqual([client.cert, ca.cert]);
+    expect((await bicorn.stop()).code).toBe(0);
+  });
+
+  it('gives an ASGI app the tls extension on HTTP/2 too, computed once for all the streams of a connection', async () => {
+    const { ca, server, client } = mutualTls(tempDir('bicorn-mtls-'));
+    const bicorn = new BicornProcess(['-b', '127.0.0.1:0', ...tlsFlags(server), '--cert-reqs', '2', '--ca-certs', ca.certFile, '--http-protocols', 'h2,h1', '--interface', 'asgi', fixture('apps/asgi-tls.mjs')]);
+    const session = h2connect(await httpsUrl(bicorn), { ca: ca.cert, cert: client.cert, key: client.key });
+    try {
+      const first = await askH2(session, '/one');
+      const second = await askH2(session, '/two');
+      expect(first).toMatchObject({ scheme: 'https', tls: { client_cert_name: 'O=bicorn tests,CN=client', tls_version: 0x0304 }, again: false });
+      expect(second).toEqual({ ...first, again: true });
+    } finally {
+      session.close();
+    }
     expect((await bicorn.stop()).code).toBe(0);
   });
 

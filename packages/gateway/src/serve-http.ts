@@ -57,7 +57,7 @@ export async function serveAsgiHttp(
 
 /** The scope's extensions, with ASGI's `tls` on a TLS connection. */
 function withTls<E extends Readonly<Record<string, unknown>>>(extensions: E, req: IncomingMessage): E {
-  const tls = tlsExtensionOf(req.socket);
+  const tls = tlsExtensionOf(req);
   return tls === undefined ? extensions : { ...extensions, ...tls };
 }
 

@@ -1,6 +1,8 @@
 // ASGI's `tls` extension (asgiref's specs/tls.rst, version 0.2): what a TLS connection says of
 // itself and of the client's certificate, computed once per connection. Runs in the worker.
 import { X509Certificate } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import { Http2ServerRequest } from 'node:http2';
 import type { Socket } from 'node:net';
 import { TLSSocket, type DetailedPeerCertificate } from 'node:tls';
 
@@ -35,7 +37,8 @@ const suites: Readonly<Record<string, number>> = {
 const byConnection = new WeakMap<TLSSocket, Readonly<{ tls: AsgiTlsExtension }>>();
 
 /** `{ tls: ... }` for a request on a TLS connection, else undefined. */
-export function tlsExtensionOf(socket: Socket): Readonly<{ tls: AsgiTlsExtension }> | undefined {
+export function tlsExtensionOf(req: IncomingMessage): Readonly<{ tls: AsgiTlsExtension }> | undefined {
+  const socket = connectionOf(req);
   if (!(socket instanceof TLSSocket)) return undefined;
   let found = byConnection.get(socket);
   if (found === undefined) {
@@ -43,6 +46,11 @@ export function tlsExtensionOf(socket: Socket): Readonly<{ tls: AsgiTlsExtension
     byConnection.set(socket, found);
   }
   return found;
+}
+
+/** The request's connection: an HTTP/2 request's own `socket` is a new view for each stream, its session's one per connection. */
+function connectionOf(req: IncomingMessage): Socket {
+  return req instanceof Http2ServerRequest ? (req.stream.session?.socket ?? req.socket) : req.socket;
 }
 
 function describe(socket: TLSSocket): AsgiTlsExtension {

@@ -95,7 +95,7 @@ export class WebSocketGateway {
       server: origin.server,
       rootPath: origin.rootPath,
       state: this.#options.state,
-      tls: tlsExtensionOf(req.socket),
+      tls: tlsExtensionOf(req),
     });
     const session = new WebSocketSession(req, socket, head, scope, this.#context);
     this.#sessions.add(session);

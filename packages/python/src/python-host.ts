@@ -248,7 +248,7 @@ export class PythonHost {
 
   #onFrame(frame: Frame): void {
     const relay = this.#relays.get(frame.stream);
-    // Any frame back: the app has the request.
+    // Any frame back settles the request's withdrawal: the app has it, let go of it, or never will.
     this.#keep(frame.stream);
     if (frame.type === 'http-withdrawn') {
       this.#relays.delete(frame.stream);

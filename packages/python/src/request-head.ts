@@ -41,7 +41,7 @@ export function requestFrame(stream: number, req: IncomingMessage, rootPath: str
 
 /** What the runner tells the app of a TLS connection (ASGI's `tls` extension, WSGI's SSL_CLIENT_*). */
 export function tlsHeadOf(req: IncomingMessage): TlsHead | undefined {
-  return tlsHeadFrom(tlsExtensionOf(req.socket)?.tls);
+  return tlsHeadFrom(tlsExtensionOf(req)?.tls);
 }
 
 /** The same, from the `tls` extension the gateway put in a scope (WebSocket connections). */
