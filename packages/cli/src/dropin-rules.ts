@@ -1,7 +1,6 @@
-// What bicorn does with each flag of gunicorn and uvicorn that no setting declares: the three
+// What bicorn does with each flag of gunicorn and uvicorn that no setting declares: the two
 // lists (accepted with no effect and one info line; refused with the reason and what to do
-// instead; implemented by another issue, refused until it lands), and the flags the CLI itself
-// handles. Flags that a setting declares are in @bicorn/config's table. A test checks this,
+// instead), and the flags the CLI itself handles. Flags that a setting declares are in @bicorn/config's table. A test checks this,
 // the settings and the snapshot of both tools (peer-flags.json) agree. Runs in the CLI.
 import type { SettingKey } from '@bicorn/config';
 
@@ -13,8 +12,6 @@ export type Outcome =
   | { readonly kind: 'ignored'; readonly why: string }
   /** Exit 2, with the reason and the alternative. */
   | { readonly kind: 'refused'; readonly why: string; readonly instead: string }
-  /** Another issue implements it; exit 2 until then. */
-  | { readonly kind: 'pending'; readonly issue: number; readonly what: string }
   /** Sets a setting (`-k sync` sets interface to wsgi). */
   | { readonly kind: 'sets'; readonly key: SettingKey; readonly value: string };
 
@@ -220,7 +217,5 @@ export function describeOutcome(flag: string, value: unknown, outcome: Exclude<O
       return `${given} has no effect: ${outcome.why}`;
     case 'refused':
       return `${given} is not supported: ${outcome.why}; instead, ${outcome.instead}`;
-    case 'pending':
-      return `${given} is not supported yet: issue ${String(outcome.issue)} brings ${outcome.what}; leave it out for now`;
   }
 }

@@ -132,8 +132,6 @@ function outcomeVerdict(outcome: Outcome): string {
       return `no effect: ${outcome.why}`;
     case 'refused':
       return `refused: ${outcome.why}; instead, ${outcome.instead}`;
-    case 'pending':
-      return `issue ${String(outcome.issue)} (${outcome.what})`;
   }
 }
 

@@ -143,7 +143,6 @@ function confOnly(name: string, value: unknown, rule: ConfOnlyRule | undefined, 
       target.notes.push({ level: 'info', text: `${label}: ${describeOutcome(name, undefined, rule)}` });
       return;
     case 'refused':
-    case 'pending':
       target.problems.push(`${label}: ${describeOutcome(name, undefined, rule)}`);
       return;
   }

@@ -175,7 +175,6 @@ export function readCommandLine(command: Command, options: CommandOptions, app: 
         notes.push({ level: 'info', text: `${origin(flag)}${describeOutcome(flag, shown, outcome)}` });
         break;
       case 'refused':
-      case 'pending':
         problems.push(`${origin(flag)}${describeOutcome(flag, shown, outcome)}`);
         break;
     }

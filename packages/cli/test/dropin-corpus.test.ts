@@ -151,9 +151,6 @@ function expectations(given: readonly Given[]): Expected {
       case 'ignored':
         expected.notes.push(long);
         break;
-      case 'pending':
-        expected.issues.add(`issue ${String(outcome.issue)}`);
-        break;
       case 'refused':
         expected.refusals.push(long);
         break;
