@@ -1,7 +1,7 @@
 // The deployment checklist of `bicorn check --deploy`: one small pure rule per point, each reading
 // the frozen config (with where each value came from) and the facts gathered at the edge
 // (deploy-check.ts), each returning its findings. A new point is a new rule in `rules`.
-import { describeSource, parseBind, settings, staticMounts, type LoadedConfig, type SettingKey } from '@bicorn/config';
+import { describeSource, parseBind, staticMounts, type LoadedConfig, type SettingKey } from '@bicorn/config';
 import { relative, resolve } from 'node:path';
 import type { DjangoFacts, DjangoLevel } from './django-check.js';
 import { STOP_SLACK_S } from './systemd-unit.js';
@@ -38,7 +38,6 @@ const MOST_WORKERS_PER_CPU = 4;
 const FEWEST_WORKERS_PER_CPU = 0.5;
 
 const from = ({ loaded }: ChecklistInput, key: SettingKey): string => `from ${describeSource(loaded.sources[key])}`;
-const implemented = (key: SettingKey): boolean => settings[key].comesWith === undefined;
 const finding = (severity: Severity, id: string, message: string, fix: string): Finding => ({ severity, id, message, fix });
 
 const runsAsRoot: Rule = (input) => {
@@ -67,11 +66,11 @@ const publicPlainHttp: Rule = (input) => {
   const { config } = input.loaded;
   if (config.certfile !== null || config.tls_upstream || namesProxies(config.forwarded_allow_ips)) return [];
   const ways = [
-    implemented('certfile') ? 'serve HTTPS (certfile and keyfile)' : undefined,
+    'serve HTTPS (certfile and keyfile)',
     'set tls_upstream when a load balancer, ingress or proxy in front ends TLS',
-    implemented('forwarded_allow_ips') ? "name that proxy's addresses (or the pod network) in forwarded_allow_ips" : undefined,
+    "name that proxy's addresses (or the pod network) in forwarded_allow_ips",
     'or bind a loopback address or a unix socket behind a local proxy',
-  ].filter((way) => way !== undefined);
+  ];
   return publicBinds(input).map((bind) =>
     finding('warning', 'plain-http', `bind ${bind} (${from(input, 'bind')}) is a public address and serves plain HTTP, and nothing says TLS ends in front of it`, ways.join('; ')),
   );

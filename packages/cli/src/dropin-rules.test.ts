@@ -40,11 +40,6 @@ describe('the drop-in table', () => {
     expect(wrong).toEqual([]);
   });
 
-  it('names the issue of every setting that is not implemented yet', () => {
-    const unnamed = settingKeys.filter((key) => declared(key).comesWith !== undefined && !/^issue \d+$/.test(declared(key).comesWith ?? ''));
-    expect(unnamed).toEqual([]);
-  });
-
   it('compares defaults only of settings that exist', () => {
     for (const { key } of defaultDifferences) expect(settingKeys).toContain(key);
   });

@@ -97,10 +97,7 @@ function row(flags: readonly string[], summary: string): string {
 /** What bicorn does with a flag, by the setting that declares it or its drop-in rule. */
 function verdict(flags: readonly string[]): string {
   const key = settingKeys.find((k) => flags.some((f) => settings[k].flags.includes(f)));
-  if (key !== undefined) {
-    const declared: Setting<unknown, unknown> = settings[key];
-    return declared.comesWith === undefined ? `implemented: \`${key}\`` : `${declared.comesWith}: \`${key}\``;
-  }
+  if (key !== undefined) return `implemented: \`${key}\``;
   const rule = flags.map(ruleFor).find((r) => r !== undefined);
   if (rule === undefined) return 'unknown';
   return ruleVerdict(rule);

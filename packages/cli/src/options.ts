@@ -52,8 +52,8 @@ export function addSettingOptions(command: Command): CommandOptions {
       const value = declared.type.placeholder === '' ? '' : ` ${declared.type.placeholder}`;
       const option = new Option(`${names}${value}`, describe(key, declared)).helpGroup(`${declared.section}:`);
       if (Array.isArray(declared.default)) option.argParser(collect);
-      // Aliases and settings that are not implemented yet are accepted but not advertised.
-      if (index > 0 || declared.comesWith !== undefined) option.hideHelp();
+      // Aliases are accepted but not advertised.
+      if (index > 0) option.hideHelp();
       command.addOption(option);
       added.push({ key, flag: long, option });
     }

@@ -72,11 +72,6 @@ export function resolveConfig(cli: CliValues, env: Env, file: ConfigFile | undef
       continue;
     }
     values[key] = parsed.value;
-    if (declared.comesWith !== undefined && !sameValue(parsed.value, declared.default)) {
-      problems.push(
-        `${key} (from ${describeSource(found.source)}): not supported yet (it comes with ${declared.comesWith}); leave it unset for now`,
-      );
-    }
   }
   if (problems.length === 0) problems.push(...tlsProblems(values, sources));
   if (problems.length > 0) throw new BicornError('CONFIG_INVALID', { problems });
@@ -169,10 +164,6 @@ function show(raw: unknown): string {
   // `-w "$WORKERS"` with WORKERS unset.
   if (raw === '' || (Array.isArray(raw) && raw.includes(''))) return `${JSON.stringify(raw)} (empty: is a variable unset?)`;
   return JSON.stringify(raw);
-}
-
-function sameValue(a: unknown, b: unknown): boolean {
-  return JSON.stringify(a) === JSON.stringify(b);
 }
 
 function freeze(values: Record<string, unknown>): Readonly<Record<string, unknown>> {

@@ -15,7 +15,6 @@ export function renderSettingsReference(): string {
     '`PORT`, `WEB_CONCURRENCY`, `FORWARDED_ALLOW_IPS`: see [docs/dropin.md](../../docs/dropin.md)), which',
     'wins over the file, which wins over the default. In the environment, list values are separated by',
     'commas. Durations are seconds, or a number with a unit: `500ms`, `30s`, `2m`.',
-    'Settings marked *not yet* are declared but not implemented: setting one is an error.',
     '',
   ];
   for (const [section, keys] of bySection()) {
@@ -24,8 +23,7 @@ export function renderSettingsReference(): string {
       const declared: Setting<unknown, unknown> = settings[key];
       const flags = declared.flags.map((f) => `\`${f}\``).join(' ');
       const env = envNames(key).map((n) => `\`${n}\``).join(' ');
-      const note = declared.comesWith === undefined ? '' : ' *not yet*';
-      lines.push(`| \`${key}\` | ${flags} | ${env} | ${formatDefault(key)} | ${escapeCell(declared.doc)}${note} |`);
+      lines.push(`| \`${key}\` | ${flags} | ${env} | ${formatDefault(key)} | ${escapeCell(declared.doc)} |`);
     }
     lines.push('');
   }

@@ -35,8 +35,6 @@ export interface Setting<T, Input> {
   readonly type: ValueType<T, Input>;
   readonly default: NoInfer<T>;
   readonly doc: string;
-  /** Set while the setting is declared but not implemented: which work brings it. */
-  readonly comesWith?: string;
 }
 
 /** A user or group: a name as useradd accepts it, or a numeric id. */

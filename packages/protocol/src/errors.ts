@@ -7,7 +7,6 @@ interface ErrorDetails {
   CONFIG_INVALID: { problems: readonly string[] };
   CONFIG_FILE_FAILED: { file: string; reason: string };
   LOG_OPEN_FAILED: { setting: string; path: string; reason: string };
-  NOT_IMPLEMENTED: { what: string; comesWith: string };
   BIND_FAILED: { address: string; errno: string; reason: string };
   APP_NOT_FOUND: { app: string; path: string };
   APP_IMPORT_FAILED: { app: string; error: string };
@@ -59,10 +58,6 @@ const registry: { [C in ErrorCode]: ErrorSpec<ErrorDetails[C]> } = {
   LOG_OPEN_FAILED: {
     exitCode: ExitCode.Usage,
     message: (d) => `cannot open ${d.path} for ${d.setting}: ${d.reason}; choose a writable file, or - for stdout`,
-  },
-  NOT_IMPLEMENTED: {
-    exitCode: ExitCode.Usage,
-    message: (d) => `${d.what} is not supported yet (it comes with ${d.comesWith}); leave it unset for now`,
   },
   BIND_FAILED: {
     exitCode: ExitCode.Usage,
