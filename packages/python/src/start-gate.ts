@@ -144,11 +144,11 @@ export class StartGate {
 
   #maySend(waiter: Waiter): boolean {
     const { slots, ahead } = this.#options;
-    return this.#open() && (this.#busy < slots || (waiter.bodiless && this.#busy < slots + ahead));
+    return this.#busy < slots || (waiter.bodiless && this.#busy < slots + ahead);
   }
 
   #admit(): void {
-    while (this.#waiting.length > 0) {
+    while (this.#waiting.length > 0 && this.#open()) {
       const next = this.#nextWaiter();
       if (next === -1) return;
       const waiter = this.#waiting[next];
