@@ -1,4 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { connect as h2connect, constants, type ClientHttp2Session, type IncomingHttpHeaders, type OutgoingHttpHeaders } from 'node:http2';
 import { connect as tlsConnect } from 'node:tls';
 import { describe, expect, it } from 'vitest';
@@ -6,6 +8,7 @@ import { BicornProcess, fixture, runBicorn } from './support/bicorn-process.js';
 import { askJson, frontApp, runnableApps, serveFront, type FrontApp } from './support/front.js';
 import { get } from './support/http.js';
 import { hasPython, noPython, servePython } from './support/python.js';
+import { tempDir } from './support/temp-dir.js';
 
 const H2C = ['--http-protocols', 'h2,h1', '--http2-cleartext', 'prior-knowledge'];
 
@@ -229,6 +232,110 @@ describe('HTTP/2 streams', () => {
     for (const name of ['connection', 'keep-alive', 'transfer-encoding']) expect(answer.headers[name]).toBeUndefined();
     // HTTP/1.1 is not served with h2 alone.
     await expect(get(`${url}/`)).rejects.toThrow();
+    expect((await bicorn.stop()).code).toBe(0);
+  });
+});
+
+/** An answer with what HTTP/2 carries besides the body: informational heads (103) and trailers. */
+interface H2Full extends H2Answer {
+  readonly informational: readonly IncomingHttpHeaders[];
+  readonly trailers: IncomingHttpHeaders;
+}
+
+function askFull(client: ClientHttp2Session, path: string, headers: OutgoingHttpHeaders = {}): Promise<H2Full> {
+  return new Promise((resolve) => {
+    const stream = client.request({ ':path': path, ...headers });
+    const informational: IncomingHttpHeaders[] = [];
+    let head: IncomingHttpHeaders = {};
+    let trailers: IncomingHttpHeaders = {};
+    const chunks: Buffer[] = [];
+    stream.on('headers', (info: IncomingHttpHeaders) => {
+      informational.push(info);
+    });
+    stream.on('response', (response: IncomingHttpHeaders) => {
+      head = response;
+    });
+    stream.on('trailers', (received: IncomingHttpHeaders) => {
+      trailers = received;
+    });
+    stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+    stream.on('error', () => undefined);
+    stream.on('close', () => {
+      resolve({ status: Number(head[':status']), headers: head, body: Buffer.concat(chunks), reset: stream.rstCode === constants.NGHTTP2_NO_ERROR ? undefined : stream.rstCode, informational, trailers });
+    });
+  });
+}
+
+describe('the ASGI response extensions over HTTP/2', () => {
+  const app = fixture('apps/asgi-full.mjs');
+
+  it('sends trailers, a pathsend file and an early hint on HTTP/2 streams as on HTTP/1.1', async () => {
+    const bicorn = new BicornProcess(['-b', '127.0.0.1:0', ...H2C, app]);
+    const client = await session(await bicorn.listening());
+    try {
+      const trailed = await askFull(client, '/trailers', { te: 'trailers' });
+      expect(trailed).toMatchObject({ status: 200, trailers: { 'x-checksum': 'abc123' } });
+      expect(trailed.body.toString()).toBe('with trailers');
+      const file = await askFull(client, '/file');
+      const expected = readFileSync(app);
+      expect(file.status).toBe(200);
+      expect(file.headers['content-length']).toBe(String(expected.length));
+      expect(file.body.equals(expected)).toBe(true);
+      const hinted = await askFull(client, '/hints');
+      expect(hinted.informational).toEqual([expect.objectContaining({ ':status': 103, link: '</style.css>; rel=preload; as=style' })]);
+      expect(hinted.body.toString()).toBe('hinted');
+    } finally {
+      client.close();
+    }
+    expect((await bicorn.stop()).code).toBe(0);
+  });
+});
+
+describe.skipIf(!hasPython)(`the ASGI response extensions of a Python app over HTTP/2${noPython}`, () => {
+  it('sends its trailers, pathsend file and early hints on HTTP/2 streams', async () => {
+    const bicorn = servePython('raw_asgi:app', H2C);
+    const client = await session(await bicorn.listening());
+    try {
+      const trailed = await askFull(client, '/trailers', { te: 'trailers' });
+      expect(trailed.body.toString()).toBe('one\ntwo\nthree\n');
+      expect(trailed.trailers['x-checksum']).toBe(createHash('sha256').update('one\ntwo\nthree\n').digest('hex'));
+      const file = await askFull(client, '/pathsend');
+      expect(file.status).toBe(200);
+      expect(file.body.equals(readFileSync(new URL('fixtures/python/raw_asgi.py', import.meta.url)))).toBe(true);
+      const hinted = await askFull(client, '/early-hint');
+      expect(hinted.informational).toEqual([expect.objectContaining({ ':status': 103, link: '</style.css>; rel=preload; as=style, </app.js>; rel=preload; as=script' })]);
+      expect(hinted.body.toString()).toBe('hinted');
+    } finally {
+      client.close();
+    }
+    expect((await bicorn.stop()).code).toBe(0);
+  });
+});
+
+describe('static files over HTTP/2', () => {
+  it('serves a file, a 304 for its ETag and a range, on streams of one connection', async () => {
+    const dir = tempDir('bicorn-h2-static-');
+    mkdirSync(join(dir, 'public'));
+    const content = randomBytes(300_000);
+    writeFileSync(join(dir, 'public', 'app.0123abcd4567.js'), content);
+    const bicorn = new BicornProcess(['-b', '127.0.0.1:0', ...H2C, '--chdir', dir, '--static', '/static/=public', fixture('apps/fetch.mjs')]);
+    const client = await session(await bicorn.listening());
+    try {
+      const whole = await askFull(client, '/static/app.0123abcd4567.js');
+      expect(whole.status).toBe(200);
+      expect(whole.body.equals(content)).toBe(true);
+      expect(whole.headers['cache-control']).toContain('immutable');
+      const etag = String(whole.headers.etag);
+      const unchanged = await askFull(client, '/static/app.0123abcd4567.js', { 'if-none-match': etag });
+      expect(unchanged.status).toBe(304);
+      expect(unchanged.body.length).toBe(0);
+      const part = await askFull(client, '/static/app.0123abcd4567.js', { range: 'bytes=1000-1999' });
+      expect(part.status).toBe(206);
+      expect(part.headers['content-range']).toBe(`bytes 1000-1999/${String(content.length)}`);
+      expect(part.body.equals(content.subarray(1000, 2000))).toBe(true);
+    } finally {
+      client.close();
+    }
     expect((await bicorn.stop()).code).toBe(0);
   });
 });

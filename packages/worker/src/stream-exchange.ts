@@ -58,6 +58,13 @@ export class StreamResponse extends Http2ServerResponse<StreamRequest> {
     return this;
   }
 
+  /** Takes node:http's forms of trailers too: [name, value] pairs, which node:http2 would read as an object keyed by index. */
+  override addTrailers(trailers: OutgoingHttpHeaders | readonly (readonly [string, string])[]): void {
+    const flat: string[] = [];
+    if (isPairs(trailers)) for (const [name, value] of trailers) flat.push(name, value);
+    super.addTrailers(headerObject(isPairs(trailers) ? flat : trailers) ?? {});
+  }
+
   // node's end() writes its chunk through write().
   override write(chunk: string | Uint8Array, encodingOrCallback?: BufferEncoding | ((error: Error) => void), callback?: (error: Error) => void): boolean {
     if (this.#takenOver) return true;
@@ -109,6 +116,10 @@ function headerObject(headers: Headers | undefined): OutgoingHttpHeaders | undef
     for (const [name, value] of Object.entries(headers)) add(name, value);
   }
   return object;
+}
+
+function isPairs(trailers: OutgoingHttpHeaders | readonly (readonly [string, string])[]): trailers is readonly (readonly [string, string])[] {
+  return Array.isArray(trailers);
 }
 
 function listOf(value: OutgoingHttpHeader): string[] {
