@@ -18,6 +18,9 @@ interface H2Answer {
   readonly body: Buffer;
   /** The RST_STREAM code when the server reset the stream, else undefined. */
   readonly reset: number | undefined;
+  /** Informational heads (a 103) before the response, and the trailers after it. */
+  readonly informational: readonly IncomingHttpHeaders[];
+  readonly trailers: IncomingHttpHeaders;
 }
 
 /** An HTTP/2 connection to `url` (h2 by ALPN for https://, h2c with prior knowledge for http://). */
@@ -41,15 +44,23 @@ function ask(client: ClientHttp2Session, path: string, options: H2Request = {}):
     const stream = client.request({ ':path': path, ':method': options.method ?? (options.body === undefined ? 'GET' : 'POST'), ...options.headers }, { endStream: options.body === undefined });
     let status = 0;
     let headers: IncomingHttpHeaders = {};
+    const informational: IncomingHttpHeaders[] = [];
+    let trailers: IncomingHttpHeaders = {};
     const chunks: Buffer[] = [];
+    stream.on('headers', (info: IncomingHttpHeaders) => {
+      informational.push(info);
+    });
     stream.on('response', (head) => {
       headers = head;
       status = Number(head[':status']);
     });
+    stream.on('trailers', (received: IncomingHttpHeaders) => {
+      trailers = received;
+    });
     stream.on('data', (chunk: Buffer) => chunks.push(chunk));
     stream.on('error', () => undefined);
     stream.on('close', () => {
-      resolve({ status, headers, body: Buffer.concat(chunks), reset: stream.rstCode === constants.NGHTTP2_NO_ERROR ? undefined : stream.rstCode });
+      resolve({ status, headers, body: Buffer.concat(chunks), reset: stream.rstCode === constants.NGHTTP2_NO_ERROR ? undefined : stream.rstCode, informational, trailers });
     });
     if (options.body !== undefined) stream.end(options.body);
   });
@@ -236,36 +247,6 @@ describe('HTTP/2 streams', () => {
   });
 });
 
-/** An answer with what HTTP/2 carries besides the body: informational heads (103) and trailers. */
-interface H2Full extends H2Answer {
-  readonly informational: readonly IncomingHttpHeaders[];
-  readonly trailers: IncomingHttpHeaders;
-}
-
-function askFull(client: ClientHttp2Session, path: string, headers: OutgoingHttpHeaders = {}): Promise<H2Full> {
-  return new Promise((resolve) => {
-    const stream = client.request({ ':path': path, ...headers });
-    const informational: IncomingHttpHeaders[] = [];
-    let head: IncomingHttpHeaders = {};
-    let trailers: IncomingHttpHeaders = {};
-    const chunks: Buffer[] = [];
-    stream.on('headers', (info: IncomingHttpHeaders) => {
-      informational.push(info);
-    });
-    stream.on('response', (response: IncomingHttpHeaders) => {
-      head = response;
-    });
-    stream.on('trailers', (received: IncomingHttpHeaders) => {
-      trailers = received;
-    });
-    stream.on('data', (chunk: Buffer) => chunks.push(chunk));
-    stream.on('error', () => undefined);
-    stream.on('close', () => {
-      resolve({ status: Number(head[':status']), headers: head, body: Buffer.concat(chunks), reset: stream.rstCode === constants.NGHTTP2_NO_ERROR ? undefined : stream.rstCode, informational, trailers });
-    });
-  });
-}
-
 describe('the ASGI response extensions over HTTP/2', () => {
   const app = fixture('apps/asgi-full.mjs');
 
@@ -273,15 +254,15 @@ describe('the ASGI response extensions over HTTP/2', () => {
     const bicorn = new BicornProcess(['-b', '127.0.0.1:0', ...H2C, app]);
     const client = await session(await bicorn.listening());
     try {
-      const trailed = await askFull(client, '/trailers', { te: 'trailers' });
+      const trailed = await ask(client, '/trailers', { headers: { te: 'trailers' } });
       expect(trailed).toMatchObject({ status: 200, trailers: { 'x-checksum': 'abc123' } });
       expect(trailed.body.toString()).toBe('with trailers');
-      const file = await askFull(client, '/file');
+      const file = await ask(client, '/file');
       const expected = readFileSync(app);
       expect(file.status).toBe(200);
       expect(file.headers['content-length']).toBe(String(expected.length));
       expect(file.body.equals(expected)).toBe(true);
-      const hinted = await askFull(client, '/hints');
+      const hinted = await ask(client, '/hints');
       expect(hinted.informational).toEqual([expect.objectContaining({ ':status': 103, link: '</style.css>; rel=preload; as=style' })]);
       expect(hinted.body.toString()).toBe('hinted');
     } finally {
@@ -296,13 +277,13 @@ describe.skipIf(!hasPython)(`the ASGI response extensions of a Python app over H
     const bicorn = servePython('raw_asgi:app', H2C);
     const client = await session(await bicorn.listening());
     try {
-      const trailed = await askFull(client, '/trailers', { te: 'trailers' });
+      const trailed = await ask(client, '/trailers', { headers: { te: 'trailers' } });
       expect(trailed.body.toString()).toBe('one\ntwo\nthree\n');
       expect(trailed.trailers['x-checksum']).toBe(createHash('sha256').update('one\ntwo\nthree\n').digest('hex'));
-      const file = await askFull(client, '/pathsend');
+      const file = await ask(client, '/pathsend');
       expect(file.status).toBe(200);
       expect(file.body.equals(readFileSync(new URL('fixtures/python/raw_asgi.py', import.meta.url)))).toBe(true);
-      const hinted = await askFull(client, '/early-hint');
+      const hinted = await ask(client, '/early-hint');
       expect(hinted.informational).toEqual([expect.objectContaining({ ':status': 103, link: '</style.css>; rel=preload; as=style, </app.js>; rel=preload; as=script' })]);
       expect(hinted.body.toString()).toBe('hinted');
     } finally {
@@ -321,15 +302,15 @@ describe('static files over HTTP/2', () => {
     const bicorn = new BicornProcess(['-b', '127.0.0.1:0', ...H2C, '--chdir', dir, '--static', '/static/=public', fixture('apps/fetch.mjs')]);
     const client = await session(await bicorn.listening());
     try {
-      const whole = await askFull(client, '/static/app.0123abcd4567.js');
+      const whole = await ask(client, '/static/app.0123abcd4567.js');
       expect(whole.status).toBe(200);
       expect(whole.body.equals(content)).toBe(true);
       expect(whole.headers['cache-control']).toContain('immutable');
       const etag = String(whole.headers.etag);
-      const unchanged = await askFull(client, '/static/app.0123abcd4567.js', { 'if-none-match': etag });
+      const unchanged = await ask(client, '/static/app.0123abcd4567.js', { headers: { 'if-none-match': etag } });
       expect(unchanged.status).toBe(304);
       expect(unchanged.body.length).toBe(0);
-      const part = await askFull(client, '/static/app.0123abcd4567.js', { range: 'bytes=1000-1999' });
+      const part = await ask(client, '/static/app.0123abcd4567.js', { headers: { range: 'bytes=1000-1999' } });
       expect(part.status).toBe(206);
       expect(part.headers['content-range']).toBe(`bytes 1000-1999/${String(content.length)}`);
       expect(part.body.equals(content.subarray(1000, 2000))).toBe(true);

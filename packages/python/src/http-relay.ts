@@ -161,17 +161,13 @@ export class HttpRelay {
     this.#settle(this.start());
   }
 
-  /**
-   * The process it was sent to died without starting it: it is sent again, first in line, to
-   * the next one. Only a request without a body, that nothing came back for, is sent again; any
-   * other gets what destroy() gives.
-   */
+  /** Whether requeue() can send it again: it has no body, and nothing came back for it. */
+  get resendable(): boolean {
+    return this.#phase.kind === 'sent' && this.#phase.body === undefined;
+  }
+
+  /** The process it was sent to died without starting it (and it is resendable): it is sent again, first in line, to the next one. */
   requeue(): void {
-    const phase = this.#phase;
-    if (phase.kind !== 'sent' || phase.body !== undefined) {
-      void this.destroy(new Error('the Python process died'));
-      return;
-    }
     this.#phase = { kind: 'receiving' };
     this.#settle(this.#sendWhenAdmitted(undefined, true));
   }

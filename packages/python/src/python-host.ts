@@ -156,7 +156,7 @@ export class PythonHost {
     sent.forEach((id, order) => {
       const relay = this.#relays.get(id);
       if (relay === undefined) return;
-      if (order >= this.#slots && relay.phase.kind === 'sent') again.push(relay);
+      if (order >= this.#slots && relay.resendable) again.push(relay);
       else started.push(relay);
     });
     this.#inApp.clear();

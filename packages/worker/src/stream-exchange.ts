@@ -60,9 +60,7 @@ export class StreamResponse extends Http2ServerResponse<StreamRequest> {
 
   /** Takes node:http's forms of trailers too: [name, value] pairs, which node:http2 would read as an object keyed by index. */
   override addTrailers(trailers: OutgoingHttpHeaders | readonly (readonly [string, string])[]): void {
-    const flat: string[] = [];
-    if (isPairs(trailers)) for (const [name, value] of trailers) flat.push(name, value);
-    super.addTrailers(headerObject(isPairs(trailers) ? flat : trailers) ?? {});
+    super.addTrailers(headerObject(isPairs(trailers) ? trailers.flat() : trailers) ?? {});
   }
 
   // node's end() writes its chunk through write().
