@@ -28,12 +28,23 @@ export interface WorkerMessageSinks {
   readonly onStats: (workerId: number, stats: WorkerStats) => void;
 }
 
+/**
+ * Before the master's own flags, which win. A worker's live heap is about 10 MB, so V8 sizes
+ * the old generation's first limit from that; the body buffers a worker relays at transfer
+ * speed outlive a scavenge or two while the socket takes them, and their bytes count toward that
+ * limit: a full mark-compact every 2 MB or so, twenty a second and a third of the worker's CPU
+ * on a 500 MB/s download. From 64 MB the young generation frees them, and a worker's memory
+ * grows by what it holds in flight, not by the limit.
+ */
+const WORKER_V8_FLAGS = ['--initial-old-space-size=64'];
+
 export function clusterHost(workerEntry: string, sinks: WorkerMessageSinks, spawn: SpawnOptions): WorkerHost<Served> {
   const { enqueue } = sinks;
   // stdout and stderr are inherited: workers write their own log lines.
   const { identity, initgroups } = spawn;
   cluster.setupPrimary({
     exec: workerEntry,
+    execArgv: [...WORKER_V8_FLAGS, ...process.execArgv],
     args: identity !== undefined && initgroups ? [`--initgroups=${String(identity.uid)}:${String(identity.gid)}`] : [],
     silent: false,
     stdio: workerStdio(spawn.hiddenFds),
