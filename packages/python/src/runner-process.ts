@@ -1,7 +1,7 @@
 // The Python app process: spawns the runner with the frame socket on fd 3 (the log pipe on fd 4,
 // stdout and stderr on their own pipes, all read into the log), waits for READY, then relays frames.
 // Runs in the worker; the process lives and dies with it.
-import { BicornError, ExitCode, FrameReader, PROTOCOL_VERSION, encodeFrame, type Frame } from '@bicorn/protocol';
+import { BicornError, ExitCode, FrameReader, PROTOCOL_VERSION, encodeFrameParts, type EncodableFrame, type Frame } from '@bicorn/protocol';
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
@@ -104,7 +104,7 @@ export class RunnerProcess {
     return runner;
   }
 
-  send(frame: Parameters<typeof encodeFrame>[0]): void {
+  send(frame: EncodableFrame): void {
     if (this.#socket.destroyed) return;
     // Frames sent in one tick (a request head and its body, several credits) leave in one write.
     if (!this.#corked) {
@@ -115,7 +115,7 @@ export class RunnerProcess {
         this.#socket.uncork();
       });
     }
-    this.#socket.write(encodeFrame(frame));
+    for (const part of encodeFrameParts(frame)) this.#socket.write(part);
   }
 
   /** Asks the runner to finish what is in flight and exit; kills it if it has not within `timeoutMs`. */

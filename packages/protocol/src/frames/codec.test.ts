@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { FrameReader, decodeFrame } from './decode.js';
-import { encodeFrame, type EncodableFrame } from './encode.js';
+import { encodeFrame, encodeFrameParts, type EncodableFrame } from './encode.js';
 import { FrameError, type Frame } from './frame.js';
 
 interface Vectors {
@@ -69,5 +69,25 @@ describe('FrameReader', () => {
 
   it('refuses a payload over the limit when encoding', () => {
     expect(() => encodeFrame({ type: 'http-body', stream: 1, more: true, body: Buffer.alloc(1024 * 1024) })).toThrow(FrameError);
+    expect(() => encodeFrameParts({ type: 'http-body', stream: 1, more: true, body: Buffer.alloc(1024 * 1024) })).toThrow(FrameError);
+  });
+});
+
+describe('encodeFrameParts', () => {
+  const large = Buffer.alloc(64 * 1024, 'x');
+  const frames: EncodableFrame[] = [
+    { type: 'http-body', stream: 5, more: true, body: large },
+    { type: 'http-body', stream: 5, more: false, body: Buffer.from('small') },
+    { type: 'ws-message', stream: 9, more: false, text: true, body: large },
+    { type: 'credit', stream: 5, bytes: 1024 },
+  ];
+
+  it("gives encodeFrame's bytes, a large body as its own buffer, not copied", () => {
+    for (const frame of frames) {
+      const parts = encodeFrameParts(frame);
+      expect(Buffer.concat(parts).equals(encodeFrame(frame))).toBe(true);
+      const body = 'body' in frame ? frame.body : undefined;
+      expect(parts.at(-1) === body).toBe(body === large);
+    }
   });
 });

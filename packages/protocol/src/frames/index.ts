@@ -1,5 +1,5 @@
 export { FrameReader, decodeFrame } from './decode.js';
-export { encodeFrame, type ByteInput, type EncodableFrame } from './encode.js';
+export { encodeFrame, encodeFrameParts, type ByteInput, type EncodableFrame } from './encode.js';
 export {
   FrameError,
   FrameType,
