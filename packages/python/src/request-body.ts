@@ -7,10 +7,13 @@ import { SpoolFull, type Spool, type SpoolFile } from './spool.js';
 
 /** Bodies up to this size stay in memory. */
 export const MEMORY_LIMIT = 1024 * 1024;
+/** Past MEMORY_LIMIT, received bytes go to the file in writes of about this size: a round trip to the thread pool each, not one per chunk the socket gave. */
+const WRITE_BATCH = 1024 * 1024;
 const EMPTY = Buffer.alloc(0);
 
 export class RequestBody implements BodySource {
   readonly #spool: Spool;
+  /** Received bytes not in the file: the whole body while it stays in memory, else those still to write. */
   #chunks: Buffer[] = [];
   /** The body once received, when it stayed in memory. */
   #whole: Buffer | undefined;
@@ -36,6 +39,7 @@ export class RequestBody implements BodySource {
     try {
       // Not destroyed on a refusal: the client still gets its 503.
       for await (const chunk of req.iterator({ destroyOnReturn: false })) await body.#add(chunk as Buffer);
+      await body.#write();
     } catch (error) {
       await body.destroy();
       throw error;
@@ -57,23 +61,20 @@ export class RequestBody implements BodySource {
 
   async #add(chunk: Buffer): Promise<void> {
     this.#size += chunk.length;
-    if (this.#file === undefined && this.#size <= MEMORY_LIMIT) {
-      this.#chunks.push(chunk);
-      return;
-    }
+    this.#chunks.push(chunk);
+    if (this.#file === undefined && this.#size <= MEMORY_LIMIT) return;
     if (this.#size > this.#reserved && !this.#reserve(this.#size - this.#reserved)) throw new SpoolFull();
-    if (this.#file === undefined) {
-      this.#file = await this.#spool.open('request');
-      for (const held of this.#chunks) await this.#write(held);
-      this.#chunks = [];
-    }
-    await this.#write(chunk);
+    this.#file ??= await this.#spool.open('request');
+    if (this.#size - this.#written >= WRITE_BATCH) await this.#write();
   }
 
-  async #write(chunk: Buffer): Promise<void> {
-    if (this.#file === undefined) return;
-    await this.#file.write(chunk, 0, chunk.length, this.#written);
-    this.#written += chunk.length;
+  /** Writes what waits in memory to the file, once the body has spilled there. */
+  async #write(): Promise<void> {
+    if (this.#file === undefined || this.#chunks.length === 0) return;
+    const chunks = this.#chunks;
+    this.#chunks = [];
+    await this.#file.writev(chunks, this.#written);
+    this.#written += chunks.reduce((sum, chunk) => sum + chunk.length, 0);
   }
 
   /**

@@ -18,6 +18,8 @@ export type SpoolKind = 'request' | 'response';
 /** A spool file: written and read at offsets, then closed. */
 export interface SpoolFile {
   write(buffer: Buffer, offset: number, length: number, position: number): Promise<void>;
+  /** Writes the buffers back to back from `position`, in one call to the thread pool. */
+  writev(buffers: readonly Buffer[], position: number): Promise<void>;
   read(buffer: Buffer, offset: number, length: number, position: number): Promise<{ readonly bytesRead: number }>;
   close(): Promise<void>;
 }
@@ -43,6 +45,12 @@ export class Spool {
       write: async (buffer, offset, length, position) => {
         const { bytesWritten } = await handle.write(buffer, offset, length, position);
         this.#spooled[kind] += bytesWritten;
+      },
+      writev: async (buffers, position) => {
+        const { bytesWritten } = await handle.writev(buffers, position);
+        this.#spooled[kind] += bytesWritten;
+        const wanted = buffers.reduce((sum, buffer) => sum + buffer.length, 0);
+        if (bytesWritten < wanted) throw new Error(`the spool file took ${String(bytesWritten)} of ${String(wanted)} bytes`);
       },
       read: (buffer, offset, length, position) => handle.read(buffer, offset, length, position),
       close: () => handle.close(),
