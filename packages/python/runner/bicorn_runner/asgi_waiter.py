@@ -21,10 +21,10 @@ class StreamWaiter:
     def __init__(self, stream: Any, loop: asyncio.AbstractEventLoop) -> None:
         self._stream = stream
         self._loop = loop
-        self._loop_thread = threading.get_ident()
-        # Made at the first wait: most requests never wait (no body, room in the window).
+        self._loop_thread = 0
+        # Made at the first wait, when the stream gets its waker: most requests never wait (no
+        # body, room in the window), and until a wait nothing needs waking.
         self._changed: Optional[asyncio.Event] = None
-        stream.set_waker(self._wake_from_frames)
 
     def _wake_from_frames(self) -> None:
         changed = self._changed
@@ -54,7 +54,9 @@ class StreamWaiter:
 
     def _event(self) -> asyncio.Event:
         if self._changed is None:
+            self._loop_thread = threading.get_ident()
             self._changed = asyncio.Event()
+            self._stream.set_waker(self._wake_from_frames)
         return self._changed
 
     async def send_in_frames(self, data: Buffer, more: bool, frame_of: FrameOf,

@@ -59,11 +59,10 @@ class Connection:
         parts: List[Buffer] = []
         for frame in frames:
             parts.extend(encode_parts(frame))
-        size = sum(len(part) for part in parts)
         if self._loop is not None:
             self._send_from_loop(parts)
             return
-        self._write(parts, size)
+        self._write(parts, sum(len(part) for part in parts))
 
     def start_reader(self, on_frame: OnFrame, on_lost: OnLost) -> None:
         """Reads frames on a daemon thread and hands each to on_frame, in order. on_lost gets

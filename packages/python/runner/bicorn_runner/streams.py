@@ -146,8 +146,11 @@ class Stream:
             self._conn.send(HttpError(self.id, message))
 
     def finish(self) -> None:
-        """The app's part is over, whatever happened: credit what it left unread."""
+        """The app's part is over, whatever happened: credit what it left unread. Called again
+        when the app returns after its last frame: nothing is left to do then."""
         with self._cond:
+            if self._responded:
+                return
             self._responded = True
             credit = self._body.discard()
             ended = self._check_end()
