@@ -21,8 +21,9 @@ frames.on('data', (chunk) => {
   const data = rest.length === 0 ? chunk : Buffer.concat([rest, chunk]);
   let at = 0;
   for (; at + 17 <= data.length; at += 17) {
-    const res = waiting.get(data.readUInt32LE(at));
-    waiting.delete(data.readUInt32LE(at));
+    const id = data.readUInt32LE(at);
+    const res = waiting.get(id);
+    waiting.delete(id);
     res.writeHead(200, HEADERS);
     res.end(data.subarray(at + 4, at + 17));
   }

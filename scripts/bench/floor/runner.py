@@ -37,8 +37,6 @@ class Relay(asyncio.Protocol):
                 self.answer(ident, HELLO)
 
     async def call(self, ident):
-        body = []
-
         async def receive():
             return {"type": "http.request", "body": b"", "more_body": False}
 
@@ -50,7 +48,6 @@ class Relay(asyncio.Protocol):
                  "scheme": "http", "path": "/", "raw_path": b"/", "query_string": b"", "root_path": "",
                  "headers": [(b"host", b"localhost")], "client": None, "server": None}
         await app(scope, receive, send)
-        del body
 
     def answer(self, ident, body):
         if not self.out:
