@@ -99,16 +99,18 @@ class AsgiCall:
             self._trailers_announced = event.trailers
             return
         try:
-            await self._send_event(event)
+            if type(event) is Body:
+                await self._send_body(event)
+            else:
+                await self._send_event(event)
         except (StreamGone, ConnectionLost):
             raise ClientDisconnected() from None
 
     async def _send_event(self, event: Any) -> None:
+        """Every event after the start but a body, which send() takes straight to _send_body."""
         if isinstance(event, EarlyHint):
             # Whether the client can take a 103 is the worker's to judge (send/SPEC.md).
             self._stream.send_frames(HttpEarlyHint(self._stream.id, event.links))
-        elif isinstance(event, Body):
-            await self._send_body(event)
         elif isinstance(event, Trailers):
             self._trailers.extend(event.headers)
             if not event.more:

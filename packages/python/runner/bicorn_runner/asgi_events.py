@@ -7,7 +7,7 @@ import os
 from typing import Any, List, NamedTuple, Tuple, Union
 
 from .frames import Buffer, Headers
-from .wsgi_headers import LengthCheck, check_header, check_header_bytes
+from .wsgi_headers import LengthCheck, check_header, check_header_bytes, seen_plain_headers
 
 START = "http.response.start"
 BODY = "http.response.body"
@@ -160,6 +160,9 @@ def parse_body(message: Any, kind: str) -> Tuple[Buffer, bool]:
 
 
 def parse_headers(headers: Any, kind: str) -> Headers:
+    plain = seen_plain_headers(headers)
+    if plain is not None:
+        return plain
     try:
         items = iter(headers)
     except TypeError:

@@ -52,7 +52,8 @@ def _common(head: Union[HttpRequest, WsConnect], state: Dict[str, Any], asgi: Di
         "raw_path": head.root_path + head.path,
         "query_string": head.query_string,
         "root_path": root,
-        "headers": list(head.headers),
+        # The decoder made this list for this request alone: the app may keep or change it.
+        "headers": head.headers,
         "client": head.client,
         "server": head.server,
         # A shallow copy, so that what a request adds stays with it (ASGI lifespan state).
@@ -83,9 +84,11 @@ def decode_path(raw: bytes) -> str:
 
 def accepts_trailers(headers: Headers) -> bool:
     """Whether a TE header lists "trailers" (RFC 9110 10.1.4), whatever its other codings."""
-    return any(name == b"te" and any(item.split(b";")[0].strip().lower() == b"trailers"
-                                     for item in value.split(b","))
-               for name, value in headers)
+    for name, value in headers:
+        if name == b"te" and any(item.split(b";")[0].strip().lower() == b"trailers"
+                                 for item in value.split(b",")):
+            return True
+    return False
 
 
 def subprotocols(headers: Headers) -> List[str]:

@@ -10,7 +10,7 @@ from .frames import Buffer, Frame
 from .streams import MAX_BODY_FRAME
 
 # Makes the frame for one piece of a message or body; more: whether another piece follows.
-FrameOf = Callable[[memoryview, bool], Frame]
+FrameOf = Callable[[Buffer, bool], Frame]
 
 
 class StreamWaiter:
@@ -65,14 +65,19 @@ class StreamWaiter:
         allows; every frame but the last says more follows, the last says `more`. The frames
         in first go out with the first piece, or alone when data is empty. Raises what the
         stream's try_acquire raises once the peer is gone."""
-        view = memoryview(data).cast("B")
-        frames = list(first)
-        if not view:
-            frames.append(frame_of(view, more))
-            self._stream.send_frames(*frames)
+        # bytes are sent as they are: nothing to copy, and len() counts their bytes.
+        whole = data if type(data) is bytes else memoryview(data).cast("B")
+        size = len(whole)
+        if not size:
+            self._stream.send_frames(*first, frame_of(whole, more))
             return
         # The common case, the whole body in one frame with room in the window, takes no wait.
-        granted = self._stream.try_acquire(min(len(view), MAX_BODY_FRAME))
+        granted = self._stream.try_acquire(min(size, MAX_BODY_FRAME))
+        if granted == size:
+            self._stream.send_frames(*first, frame_of(whole, more))
+            return
+        view = memoryview(whole)
+        frames = list(first)
         while view:
             n = granted or await self._acquire(min(len(view), MAX_BODY_FRAME))
             granted = 0

@@ -98,6 +98,11 @@ class Dispatcher:
         handler, _, submit = self._ready(request)
         stream = Stream(request, self._window, self._conn, self._on_end)
         self._add(stream)
+        if self._conn.on_loop:
+            # Read on the loop that runs the app (ASGI): the request starts now, so no
+            # HTTP_WITHDRAW can come before it is taken.
+            handler(stream)
+            return
         self._unstarted[stream.id] = stream
         submit(self._take, (handler, stream))
 
@@ -135,10 +140,11 @@ class Dispatcher:
         return self._handlers
 
     def _add(self, stream: AnyStream) -> None:
-        with self._cond:
-            if stream.id in self._streams:
-                raise ProtocolError(f"a new stream {stream.id}, which is open")
-            self._streams[stream.id] = stream
+        # Without the condition: dict operations are atomic under the GIL, and only the frames'
+        # reader adds (_forget says when the condition is needed).
+        if stream.id in self._streams:
+            raise ProtocolError(f"a new stream {stream.id}, which is open")
+        self._streams[stream.id] = stream
 
     def _find(self, frame: Any, kind: Type[_S]) -> Optional[_S]:
         stream = self._streams.get(frame.stream)
@@ -156,9 +162,11 @@ class Dispatcher:
             self._conn.send(HttpClosed(stream.id))
 
     def _forget(self, stream: AnyStream) -> None:
-        with self._cond:
-            del self._streams[stream.id]
-            # Only wait_for_shutdown waits on the condition, for the last stream after SHUTDOWN:
-            # waking the main thread at every request's end would cost a thread switch each.
-            if self._shutting_down and not self._streams:
+        del self._streams[stream.id]
+        # Only wait_for_shutdown waits on the condition, for the last stream after SHUTDOWN, and
+        # it checks under the condition before it waits: the notify, which takes the condition,
+        # cannot fall between its check and its wait. Waking the main thread at every request's
+        # end would cost a thread switch each.
+        if self._shutting_down and not self._streams:
+            with self._cond:
                 self._cond.notify_all()

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import struct
-from typing import List, NamedTuple, Optional, Tuple, Union
+from typing import Dict, List, NamedTuple, Optional, Tuple, Union
 
 VERSION = 6
 
@@ -220,6 +220,8 @@ _U8 = struct.Struct(">B")
 _U16 = struct.Struct(">H")
 _FLAGS_STATUS = struct.Struct(">BH")
 _U32 = struct.Struct(">I")
+# The server port and the header count, which follow each other in a request head.
+_PORT_COUNT = struct.Struct(">HI")
 
 _CONTROL_TYPES = frozenset((HELLO, READY, FATAL, SHUTDOWN, LOG, PING, PONG))
 _STREAM_TYPES = frozenset((HTTP_REQUEST, HTTP_BODY, HTTP_DISCONNECT, HTTP_RESPONSE,
@@ -427,75 +429,94 @@ class _Cursor:
             raise ProtocolError(f"{len(self.view) - self.pos} bytes after the payload")
 
 
-def _request_fields(view: memoryview) -> Tuple[int, List[bytes], List[int], Headers, Optional[TlsHead]]:
-    """The payload of HTTP_REQUEST and WS_CONNECT, read in one pass: the one frame every
-    request has, so it is read from one bytes copy with local offsets, not through a _Cursor.
-    Returns the flags, the six strings, the two ports and the headers. No bound is checked per
-    field: a short payload makes an unpack fail, or leaves the offset past the end, which the
-    last check sees (a slice past the end is only shorter)."""
+RequestFields = Tuple[int, List[bytes], int, int, Headers, Optional[TlsHead]]
+
+
+def _request_fields(view: memoryview) -> RequestFields:
+    """The payload of HTTP_REQUEST and WS_CONNECT: the flags, the seven strings (method, scheme,
+    http_version, path, query_string, root_path, client host, server host, in that order), the
+    two ports, the headers and the TLS fields. The one frame every request has is read from
+    one bytes copy, field after field with no bound checked: a payload that ends early makes an
+    unpack fail or leaves the offset past the end. Then, and for TLS, _cursor_request_fields
+    reads it again, field by field, and says where it ends."""
     data = view.tobytes()
-    end = len(data)
     unpack = _U32.unpack_from
-    strings: List[bytes] = []
-    ports: List[int] = []
-    headers: Headers = []
-    pos = 0
-    width = 1  # of the field being read, for the message when the payload ends inside it
     try:
         flags = data[0]
-        pos = 1
-        # method, scheme, http_version, path, query_string, root_path, then the two addresses.
-        for index in range(10):
-            width = 2 if index == 7 or index == 9 else 4
-            if width == 2:
-                (port,) = _U16.unpack_from(data, pos)
-                ports.append(port)
-                pos += 2
-                continue
-            (n,) = unpack(data, pos)
-            pos += 4
-            strings.append(data[pos:pos + n])
-            pos += n
-        width = 4
-        (count,) = unpack(data, pos)
-        pos += 4
-        # Each pair takes at least 8 bytes, so a lying count fails here, not after a huge loop.
-        if pos + 8 * count > end:
-            raise ProtocolError(f"payload ends {pos + 8 * count - end} bytes early")
-        for _ in range(count):
-            (n,) = unpack(data, pos)
-            pos += 4
-            name = data[pos:pos + n]
-            pos += n
-            (n,) = unpack(data, pos)
-            pos += 4
-            headers.append((name, data[pos:pos + n]))
-            pos += n
-        tls = None
         if flags & TLS:
-            cursor = _Cursor(memoryview(data)[pos:])
-            version, cipher_suite = cursor.u16(), cursor.u16()
-            server_cert, name_text = cursor.text(), cursor.text()
-            chain = tuple(cursor.text() for _ in range(cursor.u32()))
-            tls = TlsHead(version, cipher_suite, server_cert, name_text, chain)
-            pos += cursor.pos
+            return _cursor_request_fields(view)
+        (n,) = unpack(data, 1)
+        p = 5 + n
+        strings = [data[5:p]]
+        for _ in range(6):
+            (n,) = unpack(data, p)
+            p += 4
+            strings.append(data[p:p + n])
+            p += n
+        (client_port,) = _U16.unpack_from(data, p)
+        (n,) = unpack(data, p + 2)
+        p += 6
+        strings.append(data[p:p + n])
+        p += n
+        (server_port, count) = _PORT_COUNT.unpack_from(data, p)
+        p += 6
+        headers: Headers = []
+        for _ in range(count):
+            (n,) = unpack(data, p)
+            p += 4
+            name = data[p:p + n]
+            p += n
+            (n,) = unpack(data, p)
+            p += 4
+            headers.append((name, data[p:p + n]))
+            p += n
     except (IndexError, struct.error):
-        raise ProtocolError(f"payload ends {pos + width - end} bytes early") from None
-    if pos != end:
-        raise ProtocolError(f"payload ends {pos - end} bytes early" if pos > end else
-                            f"{end - pos} bytes after the payload")
-    return flags, strings, ports, headers, tls
+        return _cursor_request_fields(view)
+    if p != len(data):
+        return _cursor_request_fields(view)
+    return flags, strings, client_port, server_port, headers, None
+
+
+def _cursor_request_fields(view: memoryview) -> RequestFields:
+    c = _Cursor(view)
+    flags = c.u8()
+    strings = [c.bytes_() for _ in range(7)]
+    client_port = c.u16()
+    strings.append(c.bytes_())
+    server_port = c.u16()
+    headers = c.headers()
+    tls = None
+    if flags & TLS:
+        version, cipher_suite = c.u16(), c.u16()
+        server_cert, name_text = c.text(), c.text()
+        chain = tuple(c.text() for _ in range(c.u32()))
+        tls = TlsHead(version, cipher_suite, server_cert, name_text, chain)
+    c.end()
+    return flags, strings, client_port, server_port, headers, tls
+
+
+# Methods, schemes and versions are a few short strings, each decoded once (up to a bound).
+_DECODED: Dict[bytes, str] = {}
+
+
+def _decoded(raw: bytes) -> str:
+    text = _DECODED.get(raw)
+    if text is None:
+        text = raw.decode("utf-8")
+        if len(_DECODED) < 256:
+            _DECODED[raw] = text
+    return text
 
 
 def _request_head(frame_type: int, stream: int, view: memoryview) -> Frame:
-    flags, s, ports, headers, tls = _request_fields(view)
+    flags, s, client_port, server_port, headers, tls = _request_fields(view)
     try:
-        method, scheme, version = s[0].decode("utf-8"), s[1].decode("utf-8"), s[2].decode("utf-8")
+        method, scheme, version = _decoded(s[0]), _decoded(s[1]), _decoded(s[2])
         client_host, server_host = s[6].decode("utf-8"), s[7].decode("utf-8")
     except UnicodeDecodeError as error:
         raise ProtocolError(f"a string is not UTF-8: {error}") from None
-    client = (client_host, ports[0]) if client_host else None
-    server = (server_host, ports[1]) if server_host else None
+    client = (client_host, client_port) if client_host else None
+    server = (server_host, server_port) if server_host else None
     if frame_type == HTTP_REQUEST:
         return HttpRequest(stream, bool(flags & MORE), method, scheme, version, s[3], s[4], s[5],
                            client, server, headers, tls)

@@ -16,6 +16,9 @@ class RequestBody:
     sent and not credited; bytes the app has read are credited back in batches, so that the
     worker can send more without a frame per read."""
 
+    __slots__ = ("_cond", "_window", "_batch", "_chunks", "_offset", "_buffered", "_uncredited",
+                 "complete", "_closed", "_discarding")
+
     def __init__(self, cond: threading.Condition, window: int, complete: bool) -> None:
         self._cond = cond
         self._window = window

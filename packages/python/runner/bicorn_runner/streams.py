@@ -36,7 +36,7 @@ LOOP_ONLY = LoopOnly()
 def condition_for(connection: Any, make: Callable[[], Any] = threading.Condition) -> Any:
     """make() (a Condition, or a Lock for a stream that never waits) for a stream shared by
     threads, or LOOP_ONLY."""
-    return LOOP_ONLY if getattr(connection, "on_loop", False) else make()
+    return LOOP_ONLY if connection.on_loop else make()
 
 
 class StreamGone(Exception):
@@ -49,6 +49,9 @@ class Stream:
     loop for ASGI, which must not block: it polls (body_ready, take_body, try_acquire) and
     waits for the waker it set. The stream ends when the response has ended and the request
     body has been received whole or the client has gone; on_end is then called once."""
+
+    __slots__ = ("id", "request", "_conn", "_on_end", "_cond", "_body", "_send_window", "_gone",
+                 "_responded", "_ended", "_wake")
 
     def __init__(self, request: HttpRequest, window: int, connection: Connection,
                  on_end: Callable[["Stream"], None]) -> None:

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import re
-from typing import Any, Dict, List, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 from .frames import Headers
 
@@ -112,6 +112,33 @@ def check_header_bytes(name: bytes, value: bytes) -> Tuple[bytes, bytes]:
     if lower is None and len(_PLAIN_NAMES) < _PLAIN_NAMES_MAX:
         _PLAIN_NAMES[name] = header[0]
     return header
+
+
+def seen_plain_headers(headers: Any) -> Optional[Headers]:
+    """An ASGI app's headers checked as check_header_bytes and LengthCheck would, in one loop,
+    when they are a list or tuple of byte-string pairs with names seen before and clean values:
+    what nearly every response sends. None when anything needs the full check, which then says
+    what is wrong."""
+    if type(headers) is not list and type(headers) is not tuple:
+        return None
+    encoded: Headers = []
+    length_seen = False
+    for pair in headers:
+        if (type(pair) is not tuple and type(pair) is not list) or len(pair) != 2:
+            return None
+        name, value = pair
+        if type(name) is not bytes or type(value) is not bytes:
+            return None
+        lower = _PLAIN_NAMES.get(name)
+        if lower is None or _FORBIDDEN_IN_VALUE_BYTES.search(value) is not None:
+            return None
+        value = value.strip(b" \t")
+        if lower == b"content-length":
+            if length_seen or _LENGTH.match(value) is None:
+                return None
+            length_seen = True
+        encoded.append((lower, value))
+    return encoded
 
 
 class LengthCheck:

@@ -23,6 +23,9 @@ TIMEOUT = 10
 class FakeConnection:
     """Records what the runner sends; a body is copied as it is sent, as a socket would."""
 
+    # Frames are read on a thread, as for a WSGI app: requests go through submit.
+    on_loop = False
+
     def __init__(self) -> None:
         self.frames: List[Frame] = []
         self._cond = threading.Condition()

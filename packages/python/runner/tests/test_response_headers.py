@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import unittest
 
+from bicorn_runner.asgi_events import parse_headers
 from bicorn_runner.wsgi_headers import check_header, check_header_bytes
 
 
@@ -36,6 +37,34 @@ class HeaderBytesTest(unittest.TestCase):
         self.assertEqual(check_header_bytes(b"Trailer", b"grpc-status"),
                          (b"trailer", b"grpc-status"))
         self.assertEqual(check_header("Trailer", "grpc-status"), (b"trailer", b"grpc-status"))
+
+
+class SeenHeadersTest(unittest.TestCase):
+    """parse_headers checks a list of names it has seen before in one loop: the same result,
+    and the same errors, as the full check of each header."""
+
+    def setUp(self) -> None:
+        # The names are seen once, as a first response would show them.
+        parse_headers([(b"Content-Type", b"text/plain"), (b"Content-Length", b"5")], "start")
+
+    def test_gives_what_the_full_check_gives(self) -> None:
+        headers = [(b"Content-Type", b" text/plain "), [b"content-length", b"13"]]
+        self.assertEqual(parse_headers(headers, "start"),
+                         [(b"content-type", b"text/plain"), (b"content-length", b"13")])
+        self.assertEqual(parse_headers((), "start"), [])
+
+    def test_still_refuses_what_the_full_check_refuses(self) -> None:
+        cases = {
+            "a second content-length": [(b"content-length", b"1"), (b"Content-Length", b"1")],
+            "must be a number of bytes": [(b"content-length", b"1e3")],
+            "a control character": [(b"content-type", b"a\r\nb")],
+            "must be a byte string": [(b"content-type", "text/plain")],
+            "must be a [name, value] pair": [(b"content-type",)],
+        }
+        for words, headers in cases.items():
+            with self.subTest(words), self.assertRaisesRegex((TypeError, ValueError),
+                                                             words.replace("[", "\\[")):
+                parse_headers(headers, "start")
 
 
 if __name__ == "__main__":
