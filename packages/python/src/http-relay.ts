@@ -61,10 +61,11 @@ export interface HttpRelayOptions {
   readonly spool: Spool;
   readonly log: HostLog;
   /**
-   * Resolves true once the request may go to the app; false: the queue timeout passed, or the
-   * client left. `bodiless`: it has no body; `again`: a process that died never started it.
+   * True (at once, or resolved) once the request may go to the app; false: the queue timeout
+   * passed, or the client left. `bodiless`: it has no body; `again`: a process that died never
+   * started it.
    */
-  readonly admit: (bodiless: boolean, again: boolean) => Promise<boolean>;
+  readonly admit: (bodiless: boolean, again: boolean) => boolean | Promise<boolean>;
   /** The request got a 503 for a limit. */
   readonly refused: (kind: LimitKind) => void;
   /**
@@ -105,7 +106,11 @@ export class HttpRelay {
   /** What is left of the request body to send, and the bytes the runner will still take. */
   #upload: { readonly body: BodySource; window: number } | undefined;
   #wakeUpload: (() => void) | undefined;
-  readonly #closed: Promise<void>;
+  /** close()'s promise, made at its first call; and whether the exchange is over for the client (the response's 'close'). */
+  #closed: Promise<void> | undefined;
+  #resolveClosed: (() => void) | undefined;
+  #clientClosed = false;
+  #key: string | undefined;
 
   constructor(id: number, runner: FrameSink, req: IncomingMessage, res: ServerResponse, options: HttpRelayOptions) {
     this.#id = id;
@@ -113,13 +118,12 @@ export class HttpRelay {
     this.#req = req;
     this.#res = res;
     this.#options = options;
-    this.#closed = new Promise((resolve) => res.once('close', resolve));
     res.once('close', this.#onClose);
   }
 
   /** What identifies the request among those in flight at a crash: `METHOD path`. */
   get key(): string {
-    return requestKey(this.#req.method, this.#req.url);
+    return (this.#key ??= requestKey(this.#req.method, this.#req.url));
   }
 
   /** How far the exchange has gone; in 'sent', the request (and a WSGI body) the app may not have seen. */
@@ -190,7 +194,9 @@ export class HttpRelay {
   /** Sends the request once it may go to the app, then its body as the runner credits it. */
   async #sendWhenAdmitted(body: BodySource | undefined, again: boolean): Promise<void> {
     const req = this.#req;
-    if (!(await this.#options.admit(body === undefined, again))) {
+    const admitted = this.#options.admit(body === undefined, again);
+    // Not awaited when it is known now: the request goes out in this turn of the event loop.
+    if (!(typeof admitted === 'boolean' ? admitted : await admitted)) {
       await body?.destroy();
       if (this.#phaseKind() === 'receiving') this.#refuse('queue-timeout', {}, undefined);
       return;
@@ -227,6 +233,11 @@ export class HttpRelay {
 
   /** Resolves once the exchange is over for the client; the same promise every call. */
   close(): Promise<void> {
+    this.#closed ??= this.#clientClosed
+      ? Promise.resolve()
+      : new Promise((resolve) => {
+          this.#resolveClosed = resolve;
+        });
     return this.#closed;
   }
 
@@ -263,7 +274,7 @@ export class HttpRelay {
       default:
         assertNever(phase, 'relay phase');
     }
-    return this.#closed;
+    return this.close();
   }
 
   /** Answers 503 for a limit, before anything went to the runner; `message`: the warning to log, if any. */
@@ -456,6 +467,8 @@ export class HttpRelay {
   }
 
   readonly #onClose = (): void => {
+    this.#clientClosed = true;
+    this.#resolveClosed?.();
     const phase = this.#phase;
     switch (phase.kind) {
       case 'receiving':

@@ -183,10 +183,17 @@ export class PythonHost {
   }
 
   /**
-   * Waits until the request may go to the app (start-gate.ts). False: the queue timeout passed
-   * (the relay answers 503) or the client left.
+   * Whether the request may go to the app (start-gate.ts): at once when it may start now (most
+   * do), else once it may. False: the queue timeout passed (the relay answers 503) or the client
+   * left.
    */
-  async #admit(id: number, relay: HttpRelay, res: ServerResponse, bodiless: boolean, again: boolean): Promise<boolean> {
+  #admit(id: number, relay: HttpRelay, res: ServerResponse, bodiless: boolean, again: boolean): boolean | Promise<boolean> {
+    if (this.#runner === undefined || res.destroyed || !this.#gate.tryTake(relay.key, { bodiless, again })) return this.#admitLater(id, relay, res, bodiless, again);
+    this.#enter(id, relay);
+    return true;
+  }
+
+  async #admitLater(id: number, relay: HttpRelay, res: ServerResponse, bodiless: boolean, again: boolean): Promise<boolean> {
     for (;;) {
       if (!(await this.#gate.take(relay.key, () => !res.destroyed, { bodiless, again }))) {
         if (!res.destroyed) this.#queueTimedOut(relay);
@@ -199,6 +206,12 @@ export class PythonHost {
       if (this.#runner !== undefined) break;
       // The process died between the gate's yes and now, and the slot with it: wait for the next.
     }
+    this.#enter(id, relay);
+    return true;
+  }
+
+  /** The request holds a place at the gate and goes to the app now. */
+  #enter(id: number, relay: HttpRelay): void {
     // All its threads are taken: it waits in the app's process, until the queue timeout.
     const queued = this.#inApp.size >= this.#slots;
     this.#inApp.set(id, relay);
@@ -209,7 +222,6 @@ export class PythonHost {
         this.#runner?.send({ type: 'http-withdraw', stream: id });
       }, this.#options.queueTimeoutMs));
     }
-    return true;
   }
 
   #queueTimedOut(relay: HttpRelay): void {

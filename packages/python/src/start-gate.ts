@@ -94,6 +94,18 @@ export class StartGate {
     });
   }
 
+  /**
+   * take() for a request that may start at once, without a promise or a turn of the event loop:
+   * true when it took a place (nothing waits, the app is open, a slot is free for it, and it is
+   * no suspect); false when take() must decide.
+   */
+  tryTake(key: string, options: TakeOptions): boolean {
+    if (this.#waiting.length > 0 || !this.#open() || !this.#maySend(options.bodiless) || this.#options.isSuspect(key)) return false;
+    this.#busy++;
+    this.#options.onChange();
+    return true;
+  }
+
   release(): void {
     // Never below 0: a slot taken just before a death (suspend) may be given back after it.
     this.#busy = Math.max(0, this.#busy - 1);
@@ -142,9 +154,9 @@ export class StartGate {
     return this.#up && this.#responsive && !this.#suspectRunning;
   }
 
-  #maySend(waiter: Waiter): boolean {
+  #maySend(bodiless: boolean): boolean {
     const { slots, ahead } = this.#options;
-    return this.#busy < slots || (waiter.bodiless && this.#busy < slots + ahead);
+    return this.#busy < slots || (bodiless && this.#busy < slots + ahead);
   }
 
   #admit(): void {
@@ -153,7 +165,7 @@ export class StartGate {
       if (next === -1) return;
       const waiter = this.#waiting[next];
       // In order: a request that must wait for a slot holds back those behind it.
-      if (waiter === undefined || !this.#maySend(waiter)) return;
+      if (waiter === undefined || !this.#maySend(waiter.bodiless)) return;
       this.#waiting.splice(next, 1);
       clearTimeout(waiter.timer);
       if (!waiter.wanted()) {
