@@ -49,32 +49,33 @@ class Dispatcher:
         self._handlers = (handler, websocket_handler, submit)
 
     def on_frame(self, frame: Frame) -> None:
+        # The frames that come most often first.
         if isinstance(frame, HttpRequest):
             self._start_request(frame)
-        elif isinstance(frame, WsConnect):
-            self._start_websocket(frame)
         elif isinstance(frame, HttpBody):
             stream = self._find(frame, Stream)
             if stream is not None:
                 stream.feed(frame.body, frame.more)
-        elif isinstance(frame, HttpDisconnect):
-            stream = self._find(frame, Stream)
-            if stream is not None:
-                stream.disconnect()
         elif isinstance(frame, WsMessage):
             websocket = self._find(frame, WebSocketStream)
             if websocket is not None:
                 websocket.feed(frame.body, frame.more, frame.text)
+        elif isinstance(frame, Credit):
+            any_stream = self._streams.get(frame.stream)
+            if any_stream is not None:
+                any_stream.credit(frame.amount)
+        elif isinstance(frame, WsConnect):
+            self._start_websocket(frame)
+        elif isinstance(frame, HttpDisconnect):
+            stream = self._find(frame, Stream)
+            if stream is not None:
+                stream.disconnect()
         elif isinstance(frame, WsClose):
             websocket = self._find(frame, WebSocketStream)
             if websocket is not None:
                 websocket.close(frame.code, frame.reason)
         elif isinstance(frame, HttpWithdraw):
             self._withdraw(frame.stream)
-        elif isinstance(frame, Credit):
-            any_stream = self._streams.get(frame.stream)
-            if any_stream is not None:
-                any_stream.credit(frame.amount)
         elif isinstance(frame, Ping):
             # Answered where the frames are read: the event loop for an ASGI app, the reader
             # thread (with the GIL) for a WSGI one; a late PONG tells the worker it is stuck.

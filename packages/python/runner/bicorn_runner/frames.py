@@ -524,6 +524,14 @@ def _request_head(frame_type: int, stream: int, view: memoryview) -> Frame:
 
 
 def _parse_payload(frame_type: int, stream: int, c: _Cursor) -> Frame:
+    # The frames of every body and message first: they come most often.
+    if frame_type == WS_MESSAGE:
+        flags = c.u8()
+        return WsMessage(stream, bool(flags & MORE), bool(flags & TEXT), c.rest())
+    if frame_type == HTTP_BODY:
+        return HttpBody(stream, c.flags(), c.rest())
+    if frame_type == CREDIT:
+        return Credit(stream, c.u32())
     if frame_type == HELLO:
         return Hello(stream, c.u8(), c.text())
     if frame_type == READY:
@@ -547,8 +555,6 @@ def _parse_payload(frame_type: int, stream: int, c: _Cursor) -> Frame:
         return HttpWithdraw(stream)
     if frame_type == HTTP_WITHDRAWN:
         return HttpWithdrawn(stream)
-    if frame_type == HTTP_BODY:
-        return HttpBody(stream, c.flags(), c.rest())
     if frame_type == HTTP_DISCONNECT:
         return HttpDisconnect(stream)
     if frame_type == HTTP_RESPONSE:
@@ -558,8 +564,6 @@ def _parse_payload(frame_type: int, stream: int, c: _Cursor) -> Frame:
         return HttpResponseBody(stream, c.flags(), c.rest())
     if frame_type == HTTP_ERROR:
         return HttpError(stream, c.text())
-    if frame_type == CREDIT:
-        return Credit(stream, c.u32())
     if frame_type == HTTP_TRAILERS:
         return HttpTrailers(stream, c.headers())
     if frame_type == HTTP_PATHSEND:
@@ -568,9 +572,6 @@ def _parse_payload(frame_type: int, stream: int, c: _Cursor) -> Frame:
         return HttpEarlyHint(stream, c.byte_strings())
     if frame_type == WS_ACCEPT:
         return WsAccept(stream, c.text(), c.headers())
-    if frame_type == WS_MESSAGE:
-        flags = c.u8()
-        return WsMessage(stream, bool(flags & MORE), bool(flags & TEXT), c.rest())
     if frame_type == WS_CLOSE:
         return WsClose(stream, c.u16(), c.text())
     raise ProtocolError(f"unknown frame type 0x{frame_type:02x}")
