@@ -81,8 +81,10 @@ describe('WebSocketRelay', () => {
       { type: 'websocket.send', text: 'héllo' },
       { type: 'websocket.close', code: 4000, reason: 'bye' },
     ]);
+    // The first piece is credited as it comes; the rest of the message, whole, is held back
+    // until a quarter of the window is owed.
     const credits = frames.flatMap((f) => (f.type === 'credit' ? [f.bytes] : []));
-    expect(credits).toEqual([3, 3]);
+    expect(credits).toEqual([3]);
     client.push({ type: 'websocket.disconnect', code: 4000, reason: 'bye' });
     await done;
     expect(frames.at(-1)).toEqual({ type: 'ws-close', stream: 7, code: 4000, reason: 'bye' });
@@ -119,7 +121,7 @@ describe('WebSocketRelay', () => {
     await done;
   });
 
-  it("credits an app message's first pieces only once the messages before it have gone to the client", async () => {
+  it("credits an app message's first pieces only once the messages before it have gone to the client, and whole messages a quarter of the window at a time", async () => {
     const frames: Frame[] = [];
     const client = new Client();
     const releases: (() => void)[] = [];
@@ -137,12 +139,22 @@ describe('WebSocketRelay', () => {
     expect(credits()).toEqual([]);
     releases.shift()?.();
     await settle();
-    expect(credits()).toEqual([5, 3]);
+    // The pieces go with the first message's credit, which was held back.
+    expect(credits()).toEqual([8]);
     relay.onFrame({ type: 'ws-message', stream: 7, more: false, text: false, body: Buffer.from('ond') });
     await settle();
     releases.shift()?.();
     await settle();
-    expect(credits()).toEqual([5, 3, 3]);
+    expect(credits()).toEqual([8]);
+    // Whole messages are credited once a quarter of the window (25 bytes) is owed.
+    for (const body of ['x'.repeat(10), 'y'.repeat(12)]) relay.onFrame({ type: 'ws-message', stream: 7, more: false, text: false, body: Buffer.from(body) });
+    await settle();
+    releases.shift()?.();
+    await settle();
+    expect(credits()).toEqual([8]);
+    releases.shift()?.();
+    await settle();
+    expect(credits()).toEqual([8, 25]);
     client.push({ type: 'websocket.disconnect', code: 1000 });
     await done;
   });

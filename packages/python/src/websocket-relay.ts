@@ -24,6 +24,9 @@ export class WebSocketRelay {
   readonly #path: string;
   /** Message bytes the runner will still take from the client. */
   #window: number;
+  /** Credit for the app's whole messages, held back until a quarter of the window is owed (SPEC.md). */
+  #heldBack = 0;
+  readonly #creditBatch: number;
   #wakePump: (() => void) | undefined;
   /** The app's events, handed to the gateway one after the other. */
   #outgoing: Promise<void> = Promise.resolve();
@@ -47,6 +50,7 @@ export class WebSocketRelay {
     this.#id = id;
     this.#runner = runner;
     this.#window = options.window;
+    this.#creditBatch = Math.max(1, Math.floor(options.window / 4));
     this.#log = options.log;
     this.#send = options.send;
     this.#path = options.path;
@@ -166,7 +170,7 @@ export class WebSocketRelay {
       this.#fragments.push(frame.body);
       const bytes = frame.body.length;
       this.#outgoing = this.#outgoing.then(() => {
-        this.#credit(bytes);
+        this.#credit(bytes, true);
       });
       return;
     }
@@ -190,12 +194,19 @@ export class WebSocketRelay {
         }
         return;
       }
-      this.#credit(bytes);
+      this.#credit(bytes, false);
     });
   }
 
-  #credit(bytes: number): void {
-    if (bytes > 0 && !this.#ended) this.#runner.send({ type: 'credit', stream: this.#id, bytes });
+  /**
+   * Credits `bytes` the client has taken: a piece of a message at once, with what was held back;
+   * else once a quarter of the window is owed, which spares a frame back for every small message.
+   */
+  #credit(bytes: number, piece: boolean): void {
+    if (this.#ended) return;
+    const owed = this.#heldBack + bytes;
+    this.#heldBack = piece || owed >= this.#creditBatch ? 0 : owed;
+    if (this.#heldBack === 0 && owed > 0) this.#runner.send({ type: 'credit', stream: this.#id, bytes: owed });
   }
 
   /** Client messages to the runner while it has credit; ends with WS_CLOSE when the connection closes. */

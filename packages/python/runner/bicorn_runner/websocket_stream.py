@@ -33,6 +33,10 @@ class WebSocketStream:
         # Nothing waits on it (the app's task polls): a plain Lock, not a Condition.
         self._lock = condition_for(connection, threading.Lock)
         self._window = window
+        # A message's credit waits until a quarter of the window is owed: a frame back for
+        # every small message would double the frames of a chat.
+        self._batch = max(1, window // 4)
+        self._held_back = 0
         self._send_window = window
         self._pieces: List[bytes] = []
         self._piece_text = False
@@ -57,15 +61,17 @@ class WebSocketStream:
         slow app stay within the window (SPEC.md)."""
         size = len(data)
         with self._lock:
-            if self._owed + size > self._window:
-                raise ProtocolError(f"{self._owed + size} WebSocket bytes sent and not credited, "
+            owed = self._owed + self._held_back + size
+            if owed > self._window:
+                raise ProtocolError(f"{owed} WebSocket bytes sent and not credited, "
                                     f"beyond the window of {self._window}")
             if not self._pieces:
                 self._piece_text = text
             self._pieces.append(bytes(data))
             credit = 0
             if more and not self._messages:
-                credit = size
+                credit = size + self._held_back
+                self._held_back = 0
             elif more:
                 self._pieces_owed += size
                 self._owed += size
@@ -107,12 +113,17 @@ class WebSocketStream:
             if not self._messages:
                 return None
             message = self._messages.popleft()
-            credit = message.owed
-            if not self._messages:
-                # Nothing waits before the message under way any more.
+            self._owed -= message.owed
+            credit = self._held_back + message.owed
+            self._held_back = 0
+            if not self._messages and self._pieces_owed:
+                # Nothing waits before the message under way any more: its pieces are credited
+                # now, as they would have been as they came, and what was held back with them.
                 credit += self._pieces_owed
+                self._owed -= self._pieces_owed
                 self._pieces_owed = 0
-            self._owed -= credit
+            elif credit < self._batch:
+                self._held_back, credit = credit, 0
         if credit:
             self._send_credit(credit)
         return message.text, message.data

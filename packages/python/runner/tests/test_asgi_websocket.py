@@ -10,8 +10,8 @@ import queue
 import threading
 import unittest
 
-from bicorn_runner.frames import (Credit, HttpError, HttpResponse, HttpResponseBody, WsAccept,
-                                  WsClose, WsMessage)
+from bicorn_runner.frames import (Credit, HttpError, HttpResponse, HttpResponseBody,
+                                  ProtocolError, WsAccept, WsClose, WsMessage)
 from bicorn_runner.streams import MAX_BODY_FRAME
 
 from .fakes import TIMEOUT, WebSocketExchange, ws_connect
@@ -112,15 +112,38 @@ class ConversationTest(unittest.TestCase):
         exchange.stream.feed(b"ij", more=False, text=False)
         self.assertEqual(received.get(timeout=TIMEOUT), {"type": "websocket.receive",
                                                          "bytes": b"ghij"})
-        exchange.conn.wait_for("the last credit", lambda frames: len(
-            [f for f in frames if isinstance(f, Credit)]) == 4)
-        self.assertEqual(exchange.conn.of_type(Credit)[-1], Credit(9, 2))
+        # A whole message's credit waits until a quarter of the window is owed.
+        self.assertEqual(exchange.conn.of_type(Credit), [Credit(9, 2), Credit(9, 2), Credit(9, 4)])
         exchange.stream.close(1001, "going away")
         self.assertEqual(received.get(timeout=TIMEOUT),
                          {"type": "websocket.disconnect", "code": 1001, "reason": "going away"})
         exchange.join()
         # The worker closed first: the app's return sends nothing more.
         self.assertNotIn(WsClose(9, 1000, ""), exchange.conn.frames)
+
+    def test_credits_whole_messages_once_a_quarter_of_the_window_is_owed(self) -> None:
+        received: "queue.Queue[dict]" = queue.Queue()
+
+        async def app(scope, receive, send):
+            await receive()
+            await send(ACCEPT)
+            for _ in range(5):
+                received.put(await receive())
+
+        exchange = WebSocketExchange(self, app, window=100)
+        for message in (b"a" * 10, b"b" * 10, b"c" * 5, b"d" * 20):
+            exchange.stream.feed(message, more=False, text=False)
+            received.get(timeout=TIMEOUT)
+        # 10, then 20 owed (under 25): held back; 25: sent; then 20 held back again.
+        self.assertEqual(exchange.conn.of_type(Credit), [Credit(9, 25)])
+        # Held-back credit still counts against the window: 20 + 81 is beyond it.
+        with self.assertRaisesRegex(ProtocolError, "101 WebSocket bytes sent and not credited"):
+            exchange.stream.feed(b"e" * 81, more=False, text=False)
+        # A piece goes with what was held back.
+        exchange.stream.feed(b"e" * 30, more=True, text=False)
+        self.assertEqual(exchange.conn.of_type(Credit), [Credit(9, 25), Credit(9, 50)])
+        exchange.stream.close(1000, "")
+        exchange.join()
 
     def test_delivers_messages_that_arrived_before_the_close_then_the_disconnect(self) -> None:
         events = []
