@@ -17,8 +17,9 @@ class FakeTarget implements ConnectionTarget {
 }
 
 const socket = (): Socket => ({ destroyed: false, destroy: vi.fn() }) as unknown as Socket;
-const free = { free: true, waiting: 0 };
-const saturated = (waiting = 0) => ({ free: false, waiting });
+const free = { free: true, waiting: 0, progressing: true };
+/** A saturated app; `progressing`: it has finished a request since it became so. */
+const saturated = (waiting = 0, progressing = false) => ({ free: false, waiting, progressing });
 
 function setup(count: number) {
   const dispatcher = new Dispatcher();
@@ -75,6 +76,24 @@ describe('dispatcher', () => {
     dispatcher.update(3, saturated(8), false);
     dispatcher.dispatch(0, socket());
     expect(counts()).toEqual([0, 0, 1]);
+  });
+
+  it('when every app is saturated, gives the connection to one working through its queue before a stalled one, the fewest waiting first', () => {
+    const { dispatcher, counts } = setup(3);
+    dispatcher.update(2, saturated(5, true), false);
+    dispatcher.update(3, saturated(2, true), false);
+    vi.advanceTimersByTime(10);
+    // Worker 1 had a free slot most recently and nothing waits there, but it is stalled.
+    dispatcher.update(1, saturated(0), false);
+    dispatcher.dispatch(0, socket());
+    expect(counts()).toEqual([0, 0, 1]);
+    // A steady load spreads over the ones that progress, as their acknowledgements say.
+    dispatcher.update(3, saturated(6, true), true);
+    dispatcher.dispatch(0, socket());
+    expect(counts()).toEqual([0, 1, 1]);
+    dispatcher.update(2, saturated(7, true), true);
+    dispatcher.dispatch(0, socket());
+    expect(counts()).toEqual([0, 1, 2]);
   });
 
   it('waits for a due acknowledgement rather than give the connection to a saturated app, but not for long', () => {

@@ -3,8 +3,12 @@
 // handle keeps a free list), and it acknowledges after reading the connection's first request,
 // so that its load is known before the next one: by preference a worker whose app can start a
 // request now gets it, round robin. While a worker's acknowledgement is due, the connection
-// waits for it rather than go to a saturated app; when every app is saturated, the one that had
-// a free slot most recently gets it, since it is making progress where the others may be stuck.
+// waits for it rather than go to a saturated app. When every app is saturated, one that has
+// finished a request since it became so (it works through a queue) gets it before one stalled
+// on what it runs, the one with the fewest requests waiting among those, so that a steady load
+// spreads; among stalled ones, the one that had a free slot most recently, since it is making
+// progress where the others may be stuck. (Connections that come at once, before any app has
+// finished a request, still go to the one free last: it may be the only one not stuck.)
 // A connection that arrives while no worker can take one waits in a bounded queue rather than
 // being refused.
 import type { Load } from '@bicorn/protocol';
@@ -31,6 +35,7 @@ interface Entry {
   sentAt: number;
   free: boolean;
   waiting: number;
+  progressing: boolean;
   freeAt: number;
 }
 
@@ -50,7 +55,7 @@ export class Dispatcher {
 
   addReady(target: ConnectionTarget): void {
     if (this.#find(target.id) !== undefined) return;
-    this.#ready.push({ target, acknowledged: true, sentAt: 0, free: true, waiting: 0, freeAt: Date.now() });
+    this.#ready.push({ target, acknowledged: true, sentAt: 0, free: true, waiting: 0, progressing: true, freeAt: Date.now() });
     this.#dispatchWaiting();
   }
 
@@ -67,6 +72,7 @@ export class Dispatcher {
     if (load.free || entry.free) entry.freeAt = Date.now();
     entry.free = load.free;
     entry.waiting = load.waiting;
+    entry.progressing = load.progressing;
     this.#dispatchWaiting();
   }
 
@@ -76,7 +82,7 @@ export class Dispatcher {
 
   /** The load of every ready worker, by worker id. */
   loads(): Map<number, WorkerLoad> {
-    return new Map(this.#ready.map(({ target, acknowledged, free, waiting, freeAt }) => [target.id, { acknowledged, free, waiting, freeAt: free ? Date.now() : freeAt }]));
+    return new Map(this.#ready.map(({ target, acknowledged, free, waiting, progressing, freeAt }) => [target.id, { acknowledged, free, waiting, progressing, freeAt: free ? Date.now() : freeAt }]));
   }
 
   dispatch(listener: number, socket: Socket): void {
@@ -108,7 +114,7 @@ export class Dispatcher {
 
   /**
    * The next acknowledged worker with a free app, round robin; else none while an
-   * acknowledgement is due; else the saturated one that was free most recently.
+   * acknowledgement is due; else the best of the saturated ones (betterSaturated).
    */
   #choose(): Entry | undefined {
     const count = this.#ready.length;
@@ -127,7 +133,7 @@ export class Dispatcher {
         this.#next = index;
         return entry;
       }
-      if (saturated === undefined || entry.freeAt > saturated.freeAt || (entry.freeAt === saturated.freeAt && entry.waiting < saturated.waiting)) saturated = entry;
+      if (saturated === undefined || betterSaturated(entry, saturated)) saturated = entry;
     }
     if (dueAt === Infinity) return saturated;
     this.#armOverdue(dueAt - now);
@@ -155,4 +161,11 @@ export class Dispatcher {
   #find(id: number): Entry | undefined {
     return this.#ready.find((entry) => entry.target.id === id);
   }
+}
+
+/** Whether saturated worker `a` should get a connection before `b`: see the top of this file. */
+function betterSaturated(a: Entry, b: Entry): boolean {
+  if (a.progressing !== b.progressing) return a.progressing;
+  if (a.progressing && a.waiting !== b.waiting) return a.waiting < b.waiting;
+  return a.freeAt > b.freeAt || (a.freeAt === b.freeAt && a.waiting < b.waiting);
 }

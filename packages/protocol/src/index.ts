@@ -13,6 +13,7 @@ export { ExitCode, isExitCode } from './exit-code.js';
 export {
   parseMasterMessage,
   parseWorkerMessage,
+  type AppLoad,
   type Load,
   type MasterMessage,
   type RecycleReason,

@@ -83,6 +83,19 @@ export interface Load {
   readonly free: boolean;
   /** Requests that wait for its app to start them. */
   readonly waiting: number;
+  /**
+   * Its app finished a request since it last had a free slot (always true while it has one): a
+   * saturated app that is working through a queue, not one stalled on what it runs.
+   */
+  readonly progressing: boolean;
+}
+
+/** What an app host knows of its load; the worker's load reporter tells the master a Load from it. */
+export interface AppLoad {
+  readonly free: boolean;
+  readonly waiting: number;
+  /** Requests its app has let go of since it started: what shows it progressing. */
+  readonly served: number;
 }
 
 const isStopMode = oneOf<StopMode>(['graceful', 'fast']);
@@ -90,7 +103,7 @@ const isRecycleReason = oneOf(recycleReasons);
 const isStringList = (v: unknown): v is string[] => Array.isArray(v) && v.every(isString);
 
 function load(field: FieldReader): Load {
-  return { free: field('free', isBoolean, 'a boolean'), waiting: field('waiting', isCount, 'a count') };
+  return { free: field('free', isBoolean, 'a boolean'), waiting: field('waiting', isCount, 'a count'), progressing: field('progressing', isBoolean, 'a boolean') };
 }
 
 export function parseMasterMessage(value: unknown): MasterMessage {

@@ -6,7 +6,7 @@
 // process dies answers for what it may have started while the rest waits for the next process.
 // Runs in the worker.
 import type { AsgiWebSocketCallable } from '@bicorn/gateway';
-import type { Frame, LimitKind, Load } from '@bicorn/protocol';
+import type { AppLoad, Frame, LimitKind } from '@bicorn/protocol';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { AppPulse } from './app-pulse.js';
 import { CrashSuspects } from './crash-suspects.js';
@@ -81,8 +81,8 @@ export class PythonHost {
   }
 
   /** What the app can take on now. */
-  load(): Load {
-    return { free: this.#gate.free, waiting: this.#gate.waiting };
+  load(): AppLoad {
+    return { free: this.#gate.free, waiting: this.#gate.waiting, served: this.#gate.served };
   }
 
   /** `listener` runs whenever load() may have changed. */

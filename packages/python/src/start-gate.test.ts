@@ -178,5 +178,7 @@ describe('the start gate', () => {
     expect(g.tryTake('GET /', BODILESS)).toBe(false);
     g.release();
     expect(await next).toBe(true);
+    // Every request let go of counts as served: what tells the master the app progresses.
+    expect(g.served).toBe(3);
   });
 });

@@ -53,6 +53,8 @@ export class StartGate {
   #responsive = true;
   /** The app's process is there: false from its death until its replacement is ready. */
   #up = true;
+  /** Requests let go of so far (release()): what shows the app working through its queue. */
+  #served = 0;
   /** When a suspect may start (ms since the epoch), and the timer that lets it in then. */
   #suspectsFrom = 0;
   #suspectTimer: NodeJS.Timeout | undefined;
@@ -64,6 +66,11 @@ export class StartGate {
   /** The app can start a request now, and none waits before it but suspects held back. */
   get free(): boolean {
     return this.#open() && this.#busy < this.#options.slots && !this.#waiting.some((w) => !this.#options.isSuspect(w.key));
+  }
+
+  /** Requests let go of so far. */
+  get served(): number {
+    return this.#served;
   }
 
   /** Requests that wait for the app to start them: here, and in its process. */
@@ -107,6 +114,7 @@ export class StartGate {
   }
 
   release(): void {
+    this.#served++;
     // Never below 0: a slot taken just before a death (suspend) may be given back after it.
     this.#busy = Math.max(0, this.#busy - 1);
     // A suspect runs alone: once nothing runs, it is done.

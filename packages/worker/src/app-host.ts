@@ -2,7 +2,7 @@
 // Python app process. Runs in a worker.
 import { servableApp, type Config } from '@bicorn/config';
 import type { AsgiWebSocketCallable } from '@bicorn/gateway';
-import type { AppInterface, LimitKind, Load } from '@bicorn/protocol';
+import type { AppInterface, AppLoad, LimitKind } from '@bicorn/protocol';
 import type { Logger } from '@bicorn/runtime';
 import type { RequestListener } from 'node:http';
 import type { PythonAppHooks } from './python-app.js';
@@ -17,7 +17,7 @@ export interface AppHost {
   /** The process that runs the app: the Python process, or this worker. */
   readonly appPid: number | undefined;
   /** What the app can take on now. */
-  load(): Load;
+  load(): AppLoad;
   /** `listener` runs whenever the load may have changed. */
   watchLoad(listener: () => void): void;
   /** The Python process, for a Python app. */
@@ -37,7 +37,7 @@ export interface AppHost {
  * An app in this process can always start a request: if its event loop is blocked, nothing in
  * the worker runs, and the master's heartbeat finds it.
  */
-const IN_PROCESS_LOAD: Load = { free: true, waiting: 0 };
+const IN_PROCESS_LOAD: AppLoad = { free: true, waiting: 0, served: 0 };
 
 /** Under --reload, an app that failed to load: every request gets the error, until the next change. */
 export function failedAppHost(message: string): AppHost {

@@ -2,7 +2,7 @@
 // server, the recycler and the reports to the master. Throws a BicornError when the worker
 // cannot serve. Runs in a worker.
 import { reviveConfig, staticMounts, type Config } from '@bicorn/config';
-import { ExitCode, isBicornError, type AppInterface, type Load, type MasterMessage, type RecycleReason, type TlsBoot, type WorkerStats } from '@bicorn/protocol';
+import { ExitCode, isBicornError, type AppInterface, type AppLoad, type MasterMessage, type RecycleReason, type TlsBoot, type WorkerStats } from '@bicorn/protocol';
 import { createAccessLog, openProcessLogs, type Logger } from '@bicorn/runtime';
 import { StaticFiles } from '@bicorn/static';
 import { failedAppHost, startAppHost, type AppHost } from './app-host.js';
@@ -23,7 +23,7 @@ export interface RunningWorker {
   readonly server: WorkerServer;
   readonly appInterface: string;
   /** What its app can take on; `watchLoad` hears of changes. */
-  load(): Load;
+  load(): AppLoad;
   watchLoad(listener: () => void): void;
   /** Set under --reload when the app failed to load: the worker serves this error instead. */
   readonly loadError: string | null;
