@@ -188,7 +188,7 @@ export class PythonHost {
    * left.
    */
   #admit(id: number, relay: HttpRelay, res: ServerResponse, bodiless: boolean, again: boolean): boolean | Promise<boolean> {
-    if (this.#runner === undefined || res.destroyed || !this.#gate.tryTake(relay.key, { bodiless, again })) return this.#admitLater(id, relay, res, bodiless, again);
+    if (this.#runner === undefined || res.destroyed || !this.#gate.tryTake(relay.key, bodiless)) return this.#admitLater(id, relay, res, bodiless, again);
     this.#enter(id, relay);
     return true;
   }

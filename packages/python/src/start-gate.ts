@@ -106,8 +106,8 @@ export class StartGate {
    * true when it took a place (nothing waits, the app is open, a slot is free for it, and it is
    * no suspect); false when take() must decide.
    */
-  tryTake(key: string, options: TakeOptions): boolean {
-    if (this.#waiting.length > 0 || !this.#open() || !this.#maySend(options.bodiless) || this.#options.isSuspect(key)) return false;
+  tryTake(key: string, bodiless: boolean): boolean {
+    if (this.#waiting.length > 0 || !this.#open() || !this.#maySend(bodiless) || this.#options.isSuspect(key)) return false;
     this.#busy++;
     this.#options.onChange();
     return true;

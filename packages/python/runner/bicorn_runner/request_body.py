@@ -11,6 +11,11 @@ from .frames import Buffer, ProtocolError
 _NEWLINE = re.compile(b"\n")
 
 
+def credit_batch(window: int) -> int:
+    """How much credit a receiver gathers before it sends it: a quarter of the window."""
+    return max(1, window // 4)
+
+
 class RequestBody:
     """Body bytes as they arrive, read by the app's thread. The worker may have `window` bytes
     sent and not credited; bytes the app has read are credited back in batches, so that the
@@ -22,7 +27,7 @@ class RequestBody:
     def __init__(self, cond: threading.Condition, window: int, complete: bool) -> None:
         self._cond = cond
         self._window = window
-        self._batch = max(1, window // 4)
+        self._batch = credit_batch(window)
         self._chunks: Deque[memoryview] = deque()
         self._offset = 0
         self._buffered = 0

@@ -8,6 +8,7 @@ from typing import Callable, Deque, List, NamedTuple, Optional, Tuple
 
 from .connection import Connection
 from .frames import Buffer, Credit, Frame, HttpError, ProtocolError, WsConnect
+from .request_body import credit_batch
 from .streams import StreamGone, condition_for
 
 
@@ -35,7 +36,7 @@ class WebSocketStream:
         self._window = window
         # A message's credit waits until a quarter of the window is owed: a frame back for
         # every small message would double the frames of a chat.
-        self._batch = max(1, window // 4)
+        self._batch = credit_batch(window)
         self._held_back = 0
         self._send_window = window
         self._pieces: List[bytes] = []
