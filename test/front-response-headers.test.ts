@@ -40,6 +40,13 @@ describe('default response headers', () => {
     expect((await bicorn.stop()).code).toBe(0);
   });
 
+  it("give way to the app's own in writeHead, whatever the case of either name", async () => {
+    const bicorn = serveFront(frontApp('node'), ['--header', 'X-Frame-Options:DENY']);
+    const own = headersOf((await rawExchange(await bicorn.listening(), GET('/own-head'))).head);
+    expect([own.get('server'), own.get('x-frame-options')]).toEqual([['own'], ['SAMEORIGIN']]);
+    expect((await bicorn.stop()).code).toBe(0);
+  });
+
   it('go with the refusals the front answers itself', async () => {
     const bicorn = serveFront(frontApp('js-asgi'), ['--header', 'X-Frame-Options:DENY']);
     const url = await bicorn.listening();

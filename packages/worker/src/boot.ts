@@ -152,7 +152,8 @@ function frontOptions(config: Config, tls: TlsBoot | null, appInterface: AppInte
   const responseHeaders: HeaderField[] = config.server_header ? [['server', 'bicorn']] : [];
   for (const line of config.headers) {
     const colon = line.indexOf(':');
-    responseHeaders.push([line.slice(0, colon), line.slice(colon + 1).trim()]);
+    // Lower-case, as the front compares it with the app's names (front-response.ts).
+    responseHeaders.push([line.slice(0, colon).toLowerCase(), line.slice(colon + 1).trim()]);
   }
   return {
     limits: {

@@ -26,11 +26,7 @@ export function frontResponseClass<Request extends IncomingMessage>(defaults: re
         for (const [name, value] of defaults) if (this.#lacks(name, headers)) (list ??= headers.slice()).push(name, value);
         return list ?? headers;
       }
-      if (headers !== undefined) {
-        let object: OutgoingHttpHeaders | undefined;
-        for (const [name, value] of defaults) if (this.#lacks(name, headers)) (object ??= { ...headers })[name] = value;
-        return object ?? headers;
-      }
+      if (headers !== undefined) return this.#objectWithDefaults(headers);
       // No headers given: the defaults join those set one by one, if any, else they are the head.
       const oneByOne = this.getHeaderNames().length > 0;
       const list: string[] = [];
@@ -40,6 +36,28 @@ export function frontResponseClass<Request extends IncomingMessage>(defaults: re
         else list.push(name, value);
       }
       return list.length === 0 ? undefined : list;
+    }
+
+    /**
+     * An object's fields as a flat list, the missing defaults after them: node walks either form
+     * alike, and adding a key to a copy of the app's object cost a slow store per response.
+     */
+    #objectWithDefaults(headers: OutgoingHttpHeaders): Headers {
+      const list: OutgoingHttpHeader[] = [];
+      for (const key in headers) {
+        if (!Object.hasOwn(headers, key)) continue;
+        const value = headers[key];
+        // node refuses the head: the same error as ever, from the object itself.
+        if (value === undefined) return headers;
+        list.push(key, value);
+      }
+      let added = false;
+      for (const [name, value] of defaults) {
+        if (!this.#lacks(name, list)) continue;
+        list.push(name, value);
+        added = true;
+      }
+      return added ? list : headers;
     }
 
     #lacks(name: string, headers: Headers | undefined): boolean {

@@ -7,7 +7,7 @@
 
 interface Watched<Req> {
   readonly req: Req;
-  /** What had moved when a sweep last saw it change. */
+  /** What had moved when a sweep last saw it change (nothing read before the first). */
   moved: number;
   /** When that sweep ran; UNSEEN until the first sweep after the request came. */
   since: number;
@@ -30,7 +30,9 @@ export class RequestTimeouts<Req, Res> {
   }
 
   watch(req: Req, res: Res): void {
-    this.#watched.set(res, { req, moved: this.#moved(req, res), since: UNSEEN });
+    // What moved is read at the first sweep that sees the request (UNSEEN), not here: reading
+    // a socket's byte counts costs, and most requests end before any sweep.
+    this.#watched.set(res, { req, moved: 0, since: UNSEEN });
     if (this.#sweeper === undefined) {
       // Sweeps only while requests are under way; never what keeps the worker alive.
       this.#sweeper = setInterval(this.#sweep, this.#timeoutMs / 4);
