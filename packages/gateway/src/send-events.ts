@@ -95,7 +95,7 @@ function parseLinks(links: unknown): string[] {
   let index = 0;
   for (const link of links) {
     if (!(link instanceof Uint8Array)) throw new TypeError(`${EARLY_HINT}: links[${String(index)}] must be a byte string (Uint8Array), got ${describe(link)}`);
-    parsed.push(headerValue(link, `${EARLY_HINT}: links[${String(index)}]`));
+    parsed.push(headerValue(link, `${EARLY_HINT}: links`, index, ''));
     index++;
   }
   return parsed;
@@ -108,20 +108,21 @@ export function parseHeaders(headers: unknown, type: string): string[] {
     throw new TypeError(`${type}: headers must be an iterable of [name, value] byte-string pairs, got ${describe(headers)}`);
   }
   const flat: string[] = [];
+  // Where a header is, for the errors: put together only when one is thrown.
+  const list = `${type}: headers`;
   let index = 0;
   let lengths = 0;
   for (const pair of headers) {
     if (!isPair(pair)) {
-      throw new TypeError(`${type}: headers[${String(index)}] must be a [name, value] pair, got ${describe(pair)}`);
+      throw new TypeError(`${list}[${String(index)}] must be a [name, value] pair, got ${describe(pair)}`);
     }
-    const where = `${type}: headers[${String(index)}]`;
-    const name = headerName(pair[0], where);
-    const value = headerValue(pair[1], `${where} value`);
+    const name = headerName(pair[0], list, index);
+    const value = headerValue(pair[1], list, index, ' value');
     // Content-Length frames the body, so it must never disagree with what is sent; whether the
     // body keeps to it is the worker's to check as it goes (content-length.ts).
     if (name.length === 14 && name.toLowerCase() === 'content-length') {
-      if (!isByteCount(value)) throw new TypeError(`${where} content-length must be a number of bytes, got "${value}"`);
-      if (++lengths > 1) throw new TypeError(`${where}: a second content-length; a response has one`);
+      if (!isByteCount(value)) throw new TypeError(`${list}[${String(index)}] content-length must be a number of bytes, got "${value}"`);
+      if (++lengths > 1) throw new TypeError(`${list}[${String(index)}]: a second content-length; a response has one`);
     }
     flat.push(name, value);
     index++;
@@ -129,29 +130,33 @@ export function parseHeaders(headers: unknown, type: string): string[] {
   return flat;
 }
 
-function headerName(name: unknown, where: string): string {
+/** The name of `list`[`index`] as latin-1 text, once checked. */
+function headerName(name: unknown, list: string, index: number): string {
   if (!(name instanceof Uint8Array)) {
-    throw new TypeError(`${where} name must be a byte string (Uint8Array), got ${describe(name)}`);
+    throw new TypeError(`${list}[${String(index)}] name must be a byte string (Uint8Array), got ${describe(name)}`);
   }
   const text = asBuffer(name).toString('latin1');
-  if (name.length === 0) throw new TypeError(`${where} name "" is not an HTTP token`);
+  if (name.length === 0) throw new TypeError(`${list}[${String(index)}] name "" is not an HTTP token`);
   for (const byte of name) {
     if (byte >= 128 || TOKEN[byte] !== 1) {
-      throw new TypeError(`${where} name ${JSON.stringify(text)} is not an HTTP token (byte ${hex(byte)})`);
+      throw new TypeError(`${list}[${String(index)}] name ${JSON.stringify(text)} is not an HTTP token (byte ${hex(byte)})`);
     }
   }
   return text;
 }
 
-/** The value as latin-1 text without the spaces and tabs around it (RFC 9110 5.5), once checked. */
-function headerValue(value: unknown, where: string): string {
+/**
+ * The value (`list`[`index`], then `part` in the errors) as latin-1 text without the spaces and
+ * tabs around it (RFC 9110 5.5), once checked.
+ */
+function headerValue(value: unknown, list: string, index: number, part: string): string {
   if (!(value instanceof Uint8Array)) {
-    throw new TypeError(`${where} must be a byte string (Uint8Array), got ${describe(value)}`);
+    throw new TypeError(`${list}[${String(index)}]${part} must be a byte string (Uint8Array), got ${describe(value)}`);
   }
   for (const byte of value) {
     // The same set node:http refuses: controls other than tab, and DEL. CR, LF and NUL are the dangerous ones.
     if ((byte < 0x20 && byte !== 0x09) || byte === 0x7f) {
-      throw new TypeError(`${where} contains a control character (byte ${hex(byte)}): CR, LF, NUL and the other controls but tab are refused`);
+      throw new TypeError(`${list}[${String(index)}]${part} contains a control character (byte ${hex(byte)}): CR, LF, NUL and the other controls but tab are refused`);
     }
   }
   let start = 0;
