@@ -6,12 +6,13 @@ import asyncio
 from typing import Any, Awaitable, Callable, Dict, List, Optional
 
 from .app_traceback import format_app_exception
-from .asgi_events import (AWAITING_START, AWAITING_TRAILERS, COMPLETE, FAILED, Body, EarlyHint,
-                          EventOrderError, Pathsend, Start, Trailers, advance, parse_send_event)
+from .asgi_events import (AWAITING_BODY, AWAITING_START, AWAITING_TRAILERS, BODY, COMPLETE,
+                          FAILED, START, STREAMING, Body, EarlyHint, EventOrderError, Pathsend,
+                          Start, Trailers, advance, parse_headers, parse_send_event)
 from .asgi_scope import TRAILERS, build_scope
 from .asgi_waiter import StreamWaiter
 from .connection import ConnectionLost
-from .frames import (Frame, Headers, HttpEarlyHint, HttpError, HttpPathsend, HttpResponse,
+from .frames import (Buffer, Frame, Headers, HttpEarlyHint, HttpError, HttpPathsend, HttpResponse,
                      HttpResponseBody, HttpTrailers)
 from .streams import Stream, StreamGone
 
@@ -81,6 +82,30 @@ class AsgiCall:
         return {"type": "http.disconnect"}
 
     async def send(self, message: Any) -> None:
+        # The two events of nearly every response, a start without trailers and then its body,
+        # when they are plainly right: the rules of parse_send_event and advance, checked
+        # without making an event. Anything else takes the general way, which names the error.
+        if type(message) is dict and not self._stream.gone:
+            kind = message.get("type")
+            if kind == BODY and (self._phase == AWAITING_BODY or self._phase == STREAMING) \
+                    and not self._trailers_announced:
+                body = message.get("body", b"")
+                more = message.get("more_body", False)
+                if type(body) is bytes and (more is False or more is True):
+                    self._phase = STREAMING if more else COMPLETE
+                    try:
+                        await self._send_body(body, more)
+                    except (StreamGone, ConnectionLost):
+                        raise ClientDisconnected() from None
+                    return
+            elif kind == START and self._phase == AWAITING_START:
+                status = message.get("status")
+                if type(status) is int and 200 <= status <= 599 \
+                        and message.get("trailers", False) is False:
+                    self._headers = parse_headers(message.get("headers", ()), START)
+                    self._status = status
+                    self._phase = AWAITING_BODY
+                    return
         event = parse_send_event(message, TRAILERS in self._scope["extensions"])
         if self._stream.gone:
             raise ClientDisconnected()
@@ -100,7 +125,7 @@ class AsgiCall:
             return
         try:
             if type(event) is Body:
-                await self._send_body(event)
+                await self._send_body(event.body, event.more)
             else:
                 await self._send_event(event)
         except (StreamGone, ConnectionLost):
@@ -122,17 +147,17 @@ class AsgiCall:
             if not self._trailers_announced:
                 self._complete()
 
-    async def _send_body(self, event: Body) -> None:
+    async def _send_body(self, body: Buffer, more: bool) -> None:
         head = self._head()
-        if not len(event.body) and event.more:
+        if not len(body) and more:
             # A streamed response's head goes out at once, for apps that send it early.
             if head:
                 self._stream.send_frames(*head)
             return
         # With trailers to come, the body's last frame still says more follows.
-        await self._waiter.send_in_frames(event.body, event.more or self._trailers_announced,
+        await self._waiter.send_in_frames(body, more or self._trailers_announced,
                                           self._body_frame, head)
-        if not event.more and not self._trailers_announced:
+        if not more and not self._trailers_announced:
             self._complete()
 
     def _body_frame(self, piece: memoryview, more: bool) -> Frame:

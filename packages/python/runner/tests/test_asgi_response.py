@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import unittest
+from http import HTTPStatus
 
 from bicorn_runner.asgi_server import as_asgi3
 from bicorn_runner.frames import HttpResponse, HttpResponseBody
@@ -38,6 +39,19 @@ class ResponseTest(unittest.TestCase):
             HttpResponseBody(1, False, b"hello"),
         ])
         self.assertTrue(exchange.ended.is_set())
+
+    def test_events_off_the_common_shape_give_the_same_frames(self) -> None:
+        # A status that is an int subclass, and bodies that are not bytes: send()'s general way,
+        # beside the plain start and bytes body of its quick one.
+        exchange = serve_asgi(self, app_sending(
+            dict(START, status=HTTPStatus.CREATED), body(bytearray(b"one "), more=True),
+            body(memoryview(b"two"), more=True), body(b"!")))
+        self.assertEqual(exchange.conn.frames, [
+            HttpResponse(1, 201, [(b"content-type", b"text/plain")]),
+            HttpResponseBody(1, True, b"one "),
+            HttpResponseBody(1, True, b"two"),
+            HttpResponseBody(1, False, b"!"),
+        ])
 
     def test_streams_a_response_sent_with_more_body(self) -> None:
         exchange = serve_asgi(self, app_sending(
