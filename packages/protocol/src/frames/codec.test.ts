@@ -67,6 +67,17 @@ describe('FrameReader', () => {
     expect(frame.type === 'http-response' && frame.headers[0]?.[1].toString('hex')).toBe('636166e9');
   });
 
+  it('writes short and long strings alike: headers as latin-1, text as UTF-8', () => {
+    const long = (text: string) => text.repeat(40);
+    const values = ['café', 'Ł', 'plain', long('café'), long('Ł'), long('plain')];
+    const response = decodeFrame(encodeFrame({ type: 'http-response', stream: 3, trailers: false, status: 200, headers: values.flatMap((value) => ['x-name', value]) }));
+    expect(response.type === 'http-response' && response.headers.map(([, value]) => value.toString('hex'))).toEqual(values.map((value) => Buffer.from(value, 'latin1').toString('hex')));
+    for (const text of ['GET', 'ünï', '日本', long('ünï'), long('x')]) {
+      const log = decodeFrame(encodeFrame({ type: 'log', stream: 0, source: 'runner', level: 20, logger: text, text }));
+      expect(log.type === 'log' && [log.logger, log.text]).toEqual([text, text]);
+    }
+  });
+
   it('refuses a payload over the limit when encoding', () => {
     expect(() => encodeFrame({ type: 'http-body', stream: 1, more: true, body: Buffer.alloc(1024 * 1024) })).toThrow(FrameError);
     expect(() => encodeFrameParts({ type: 'http-body', stream: 1, more: true, body: Buffer.alloc(1024 * 1024) })).toThrow(FrameError);

@@ -225,7 +225,20 @@ function payloadSize(frame: EncodableFrame): number {
   }
 }
 
-const textSize = (text: string): number => 4 + Buffer.byteLength(text, 'utf8');
+const textSize = (text: string): number => 4 + utf8Length(text);
+
+/**
+ * Strings up to this length are measured and written here, a character at a time: for the
+ * short fields of a request (method, version, addresses, most header names and values) a call
+ * into node's buffer code costs more than the copy.
+ */
+const BY_HAND = 32;
+
+function utf8Length(text: string): number {
+  if (text.length > BY_HAND) return Buffer.byteLength(text, 'utf8');
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) >= 0x80) return Buffer.byteLength(text, 'utf8');
+  return text.length;
+}
 
 function tlsSize(tls: TlsHead | undefined): number {
   if (tls === undefined) return 0;
@@ -272,8 +285,11 @@ class Writer {
   }
 
   text(value: string): void {
-    this.u32(Buffer.byteLength(value, 'utf8'));
-    this.#at += this.#buffer.write(value, this.#at, 'utf8');
+    const length = utf8Length(value);
+    this.u32(length);
+    // Only ASCII has as many bytes as characters: it is latin-1 too.
+    if (length === value.length) this.raw(value);
+    else this.#at += this.#buffer.write(value, this.#at, 'utf8');
   }
 
   bytes(value: ByteInput): void {
@@ -282,7 +298,15 @@ class Writer {
   }
 
   raw(value: ByteInput): void {
-    this.#at += typeof value === 'string' ? this.#buffer.write(value, this.#at, 'latin1') : value.copy(this.#buffer, this.#at);
+    if (typeof value !== 'string') this.#at += value.copy(this.#buffer, this.#at);
+    else if (value.length > BY_HAND) this.#at += this.#buffer.write(value, this.#at, 'latin1');
+    else {
+      // A character's low byte, as node's latin-1 writes it.
+      const buffer = this.#buffer;
+      let at = this.#at;
+      for (let i = 0; i < value.length; i++) buffer[at++] = value.charCodeAt(i);
+      this.#at = at;
+    }
   }
 
   address(value: Address | null): void {
