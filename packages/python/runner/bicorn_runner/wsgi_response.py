@@ -61,9 +61,15 @@ class Response:
         self.send(b"", more=False)
 
 
+# Iterators over a list or a tuple: their __length_hint__ is the number of items left.
+_SEQUENCE_ITERATORS = (type(iter([])), type(iter(())))
+
+
 def send_result(result: Any, response: Response) -> None:
     """Sends the app's iterable to its end. A list's last item goes out as the final frame, so
-    the common one-item response costs two frames in one write."""
+    the common one-item response costs two frames in one write; so does the last item of an
+    iterable that hands out a list's or tuple's items (Django's HttpResponse), whose iterator
+    says how many are left. Any other iterable's end is known only once it has ended."""
     if isinstance(result, FileWrapper) and hasattr(result.filelike, "readinto"):
         _send_file(result.filelike, response)
     elif isinstance(result, (list, tuple)) and result:
@@ -71,7 +77,12 @@ def send_result(result: Any, response: Response) -> None:
         for index, chunk in enumerate(result):
             response.send(chunk, more=index < last)
     else:
-        for chunk in result:
+        chunks = iter(result)
+        counted = type(chunks) in _SEQUENCE_ITERATORS
+        for chunk in chunks:
+            if counted and not chunks.__length_hint__():
+                response.send(chunk, more=False)
+                return
             response.send(chunk, more=True)
         response.finish()
 

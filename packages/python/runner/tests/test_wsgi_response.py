@@ -72,6 +72,27 @@ class StartResponseTest(unittest.TestCase):
                          [HttpResponse, HttpResponseBody])
         self.assertFalse(exchange.conn.frames[1].more)
 
+    def test_an_iterable_over_a_list_ends_with_its_last_item_as_a_list_does(self) -> None:
+        class ListBacked:
+            # As Django's HttpResponse: its iterator is the list's own.
+            def __init__(self, chunks):
+                self.chunks = chunks
+
+            def __iter__(self):
+                return iter(self.chunks)
+
+        for chunks in ([b"x"], (b"a", b"b")):
+            exchange = serve(lambda env, sr, chunks=chunks: (sr("200 OK", []), ListBacked(chunks))[1])
+            frames = exchange.conn.frames
+            self.assertEqual([type(frame) for frame in frames],
+                             [HttpResponse] + [HttpResponseBody] * len(chunks))
+            self.assertEqual([frame.more for frame in frames[1:]], [True] * (len(chunks) - 1) + [False])
+            self.assertEqual(b"".join(frame.body for frame in frames[1:]), b"".join(chunks))
+        # A generator's end is known only once it has ended: an empty final frame then.
+        generated = serve(lambda env, sr: (sr("200 OK", []), (c for c in [b"x"]))[1]).conn.frames
+        self.assertEqual([(type(f), f.more) for f in generated[1:]],
+                         [(HttpResponseBody, True), (HttpResponseBody, False)])
+
     def test_empty_chunks_are_not_sent_and_headers_wait_for_the_end(self) -> None:
         def app(environ, start_response):
             start_response("204 No Content", [])
