@@ -60,21 +60,18 @@ export function frontResponseClass<Request extends IncomingMessage>(defaults: re
       return added ? list : headers;
     }
 
-    #lacks(name: string, headers: Headers | undefined): boolean {
+    #lacks(name: string, headers: readonly OutgoingHttpHeader[] | undefined): boolean {
       return !this.hasHeader(name) && !has(headers, name);
     }
   };
 }
 
-/** Whether writeHead's headers (a flat list, or an object) name `name` (lower-case), in any case. */
-function has(headers: Headers | undefined, name: string): boolean {
+/** Whether a flat list of writeHead's headers names `name` (lower-case), in any case. */
+function has(headers: readonly OutgoingHttpHeader[] | undefined, name: string): boolean {
   if (headers === undefined) return false;
-  if (Array.isArray(headers)) {
-    for (let i = 0; i < headers.length; i += 2) {
-      const key = headers[i];
-      if (typeof key === 'string' && key.length === name.length && key.toLowerCase() === name) return true;
-    }
-    return false;
+  for (let i = 0; i < headers.length; i += 2) {
+    const key = headers[i];
+    if (typeof key === 'string' && key.length === name.length && key.toLowerCase() === name) return true;
   }
-  return Object.keys(headers).some((key) => key.length === name.length && key.toLowerCase() === name);
+  return false;
 }
