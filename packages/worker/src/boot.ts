@@ -4,7 +4,7 @@
 import { reviveConfig, staticMounts, type Config } from '@bicorn/config';
 import { ExitCode, isBicornError, type AppInterface, type AppLoad, type MasterMessage, type RecycleReason, type TlsBoot, type WorkerStats } from '@bicorn/protocol';
 import { createAccessLog, openProcessLogs, type Logger } from '@bicorn/runtime';
-import { StaticFiles } from '@bicorn/static';
+import type { StaticFiles } from '@bicorn/static';
 import { failedAppHost, startAppHost, type AppHost } from './app-host.js';
 import type { PythonAppHooks } from './python-app.js';
 import type { ForwardedHeader } from './forwarded.js';
@@ -50,7 +50,7 @@ export async function bootWorker(boot: Extract<MasterMessage, { type: 'boot' }>,
   const { log, destination, statsd } = openProcessLogs(config, 'worker', boot.workerId);
   const accessLog = config.access_log === null ? undefined : createAccessLog(config.access_log, config.log_format, config.access_log_format, config.log_json_style, boot.workerId);
   // Before the app loads: a static directory that does not exist stops the start (exit 2).
-  const statics = openStaticFiles(config, log);
+  const statics = await openStaticFiles(config, log);
   const metrics = new RequestMetrics(config.metrics_bind !== null, statsd);
   const { app, loadError } = await loadApp(config, log, { ...hooks, workerId: boot.workerId }, metrics);
   const recycler = new Recycler({
@@ -132,8 +132,10 @@ export async function bootWorker(boot: Extract<MasterMessage, { type: 'boot' }>,
   };
 }
 
-function openStaticFiles(config: Config, log: Logger): StaticFiles | undefined {
+async function openStaticFiles(config: Config, log: Logger): Promise<StaticFiles | undefined> {
   if (config.static.length === 0) return undefined;
+  // Loaded only when asked for: its table of media types alone is a tenth of a worker's heap.
+  const { StaticFiles } = await import('@bicorn/static');
   return new StaticFiles({
     mounts: staticMounts(config.static),
     cwd: process.cwd(),
