@@ -2,7 +2,7 @@
 // would, without serving it; the error of an app that fails to load exits 4. Runs in the CLI.
 import { servableApp, type Config, type Env } from '@bicorn/config';
 import { checkJsApp } from '@bicorn/js';
-import { appEnvironment, checkPythonApp, findInterpreter } from '@bicorn/python';
+import { appEnvironment, checkPythonApp, findInterpreter } from '@bicorn/python/setup';
 import { resolve } from 'node:path';
 
 /** Lines for a person: which interface the app speaks, and what the loading said. */

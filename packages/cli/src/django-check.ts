@@ -4,7 +4,7 @@
 // project's collected static files are (STATIC_ROOT, STATIC_URL), for the static-files point.
 import { appKind, type Config, type Env } from '@bicorn/config';
 import { isBicornError } from '@bicorn/protocol';
-import { appEnvironment, findInterpreter } from '@bicorn/python';
+import { appEnvironment, findInterpreter } from '@bicorn/python/setup';
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';

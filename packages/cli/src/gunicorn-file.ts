@@ -6,7 +6,7 @@
 // it, follows confOnlyRules; unknown names get a warning with the closest gunicorn name (gunicorn
 // ignores them silently). Runs in the CLI.
 import { closest, settingKeys, settings, type ConfigFile, type Env } from '@bicorn/config';
-import { findInterpreter, readGunicornConfig } from '@bicorn/python';
+import { findInterpreter, readGunicornConfig } from '@bicorn/python/setup';
 import { relative, resolve } from 'node:path';
 import { confOnlyRules, describeOutcome, ruleFor, type ConfOnlyRule } from './dropin-rules.js';
 import type { Note } from './options.js';

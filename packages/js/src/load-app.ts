@@ -3,10 +3,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AsgiWebSocketCallable, LifespanLog, LifespanMode } from '@bicorn/gateway';
 import { assertNever, BicornError } from '@bicorn/protocol';
-import { startAsgiHost } from './asgi-host.js';
 import { describeExport, detectInterface, hasFetchMethod, isPlainFunction, type Callable, type JsInterface, type JsInterfaceOption } from './interface.js';
 import { importAppExport, type AppExport } from './load-module.js';
-import { createNodeListener } from './node-host.js';
 
 export interface LoadJsAppOptions {
   /** `path/to/app.mjs` or `path/to/app.mjs:exportName`, relative to `cwd` or absolute. */
@@ -63,15 +61,21 @@ async function importApp(app: string, wanted: JsInterfaceOption, cwd: string): P
 
 async function hostFor(servable: Servable, options: LoadJsAppOptions): Promise<JsAppHost> {
   switch (servable.kind) {
-    case 'asgi':
+    // Each host loads for its own apps only: the master checks every JS app with this module
+    // and serves none, and the gateway's mappings that the hosts bring weigh on its heap.
+    case 'asgi': {
+      const { startAsgiHost } = await import('./asgi-host.js');
       return startAsgiHost(servable.fn, options);
+    }
     case 'fetch': {
       // Loaded for fetch apps only: it loads undici's Request and Response (about 6 MiB).
       const { createFetchListener } = await import('./fetch-host.js');
       return plainHost('fetch', createFetchListener({ handler: servable.handler, self: servable.self }, options.log));
     }
-    case 'node':
+    case 'node': {
+      const { createNodeListener } = await import('./node-host.js');
       return plainHost('node', createNodeListener(servable.fn, options.log));
+    }
     default:
       return assertNever(servable, 'interface');
   }

@@ -12,7 +12,7 @@
 // runs past hook_timeout is killed (the process starts again for the next). Runs in the master.
 import { gunicornView, type Config } from '@bicorn/config';
 import { BicornError, ExitCode } from '@bicorn/protocol';
-import { findInterpreter, HookProcess, type HookCall, type HookContext, type HookOutcome, type MasterHook, type ServerView } from '@bicorn/python';
+import { findInterpreter, HookProcess, type HookCall, type HookContext, type HookOutcome, type MasterHook, type ServerView } from '@bicorn/python/setup';
 import type { Logger } from '@bicorn/runtime';
 import type { ArbiterHooks, HookWorker } from './arbiter.js';
 
