@@ -99,15 +99,7 @@ const TICKS_PER_SECOND = (() => {
   }
 })();
 
-const BOOT_TIME_S = (() => {
-  try {
-    return Number(/^btime (\d+)$/m.exec(readFileSync('/proc/stat', 'utf8'))?.[1] ?? Number.NaN);
-  } catch {
-    return Number.NaN;
-  }
-})();
-
-/** Fields of /proc/<pid>/stat: { ppid, comm, cpuSeconds, startedMs } (user + system time of every thread), or undefined once gone. */
+/** Fields of /proc/<pid>/stat: { ppid, comm, cpuSeconds } (user + system time of every thread), or undefined once gone. */
 function stat(pid) {
   let text;
   try {
@@ -118,14 +110,13 @@ function stat(pid) {
   // The command name may hold spaces and parentheses: fields follow its last ')'.
   const close = text.lastIndexOf(')');
   const comm = text.slice(text.indexOf('(') + 1, close);
-  // After the name: state(3) ppid(4) ... utime(14) stime(15) ... starttime(22), numbered from 1.
+  // After the name: state(3) ppid(4) ... utime(14) stime(15), numbered from 1.
   const fields = text.slice(close + 2).split(' ');
   const field = (n) => Number(fields[n - 3]);
   return {
     ppid: field(4),
     comm,
     cpuSeconds: (field(14) + field(15)) / TICKS_PER_SECOND,
-    startedMs: (BOOT_TIME_S + field(22) / TICKS_PER_SECOND) * 1000,
   };
 }
 
@@ -137,8 +128,8 @@ function roleOf(depth, comm, hasChildren) {
 }
 
 /**
- * Every live process of the tree under `rootPid`: [{ pid, role, comm, depth, cpuSeconds,
- * startedMs }]. A process that exits between two reads is left out.
+ * Every live process of the tree under `rootPid`: [{ pid, role, comm, depth, cpuSeconds }]. A
+ * process that exits between two reads is left out.
  */
 export function treeProcesses(rootPid) {
   const all = new Map();
@@ -156,9 +147,9 @@ export function treeProcesses(rootPid) {
   const queue = all.has(rootPid) ? [[rootPid, 0]] : [];
   while (queue.length > 0) {
     const [pid, depth] = queue.shift();
-    const { comm, cpuSeconds, startedMs } = all.get(pid);
+    const { comm, cpuSeconds } = all.get(pid);
     const kids = children.get(pid) ?? [];
-    found.push({ pid, role: roleOf(depth, comm, kids.length > 0), comm, depth, cpuSeconds, startedMs });
+    found.push({ pid, role: roleOf(depth, comm, kids.length > 0), comm, depth, cpuSeconds });
     for (const kid of kids) queue.push([kid, depth + 1]);
   }
   return found;

@@ -163,19 +163,18 @@ async function startOne(kind, entry, app, workers) {
 }
 
 /**
- * How long each bicorn worker took to boot, in ms: from its fork (its start time in /proc) to
- * the master's "worker ready" line. Empty for other servers, which do not say.
+ * How long each bicorn worker took to boot, in ms: from its fork to its readiness, as the
+ * master measured it (the bootMs of its "worker ready" line). Not from /proc: a process's start
+ * time there counts from the boot time in whole seconds, which put up to a second on each
+ * figure. Empty for other servers, which do not say.
  */
 function workerBootMs(output) {
   const boots = [];
   for (const line of output.split('\n')) {
     if (!line.includes('"worker ready"')) continue;
     try {
-      const entry = JSON.parse(line);
-      const started = treeProcesses(entry.workerPid)[0]?.startedMs;
-      // JSON log lines carry ISO 8601 times (epoch milliseconds in older logs).
-      const ready = typeof entry.time === 'string' ? Date.parse(entry.time) : entry.time;
-      if (started !== undefined) boots.push(ready - started);
+      const { bootMs } = JSON.parse(line);
+      if (typeof bootMs === 'number') boots.push(bootMs);
     } catch {
       // Not a JSON line.
     }
