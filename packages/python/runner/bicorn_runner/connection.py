@@ -117,6 +117,11 @@ class Connection:
         self._sock.close()
 
     def _read_loop(self, on_frame: OnFrame) -> None:
+        # Read into one buffer, and each chunk copied out at its size: recv(RECV_SIZE) makes a
+        # bytes object of RECV_SIZE each time, over malloc's mmap threshold, so every chunk, a
+        # small request too, cost an mmap, an mremap and a munmap (and a page fault).
+        buffer = bytearray(RECV_SIZE)
+        view = memoryview(buffer)
         try:
             while True:
                 if not self._reads_to_the_end:
@@ -126,11 +131,12 @@ class Connection:
                     readable, _, _ = select.select([self._sock], [], [], _HANDOFF_CHECK_S)
                     if not readable:
                         continue
-                data = self._sock.recv(RECV_SIZE)
-                if not data:
+                n = self._sock.recv_into(buffer)
+                if not n:
                     self._lost(None)
                     return
-                for frame in self._decoder.feed(data):
+                # A copy: frames keep views of what they were parsed from.
+                for frame in self._decoder.feed(bytes(view[:n])):
                     on_frame(frame)
         # Whatever ends reading ends the runner: on_lost decides how loudly.
         except BaseException as error:

@@ -68,6 +68,25 @@ class ReaderThreadTest(unittest.TestCase):
             self.assertTrue(arrived.wait(TIMEOUT))
         self.assertEqual(got, [f.Shutdown(0)])
 
+    def test_frames_keep_their_bytes_after_the_reads_that_follow(self) -> None:
+        # The reader reads into one buffer again and again: a body frame held on to (a WSGI
+        # body waiting for its app) must not see the next read's bytes.
+        peer = Peer(self)
+        got: List[f.Frame] = []
+        bodies = [bytes([index]) * 1000 for index in range(1, 6)]
+        arrived = threading.Semaphore(0)
+
+        def on_frame(frame: f.Frame) -> None:
+            got.append(frame)
+            arrived.release()
+
+        peer.connection.keep_reading()
+        peer.connection.start_reader(on_frame, lambda error: None)
+        for body in bodies:
+            peer.sock.sendall(f.encode(f.HttpBody(1, True, body)))
+            self.assertTrue(arrived.acquire(timeout=TIMEOUT))
+        self.assertEqual([bytes(frame.body) for frame in got if isinstance(frame, f.HttpBody)], bodies)
+
     def test_reports_the_end_of_the_socket_once(self) -> None:
         peer = Peer(self)
         lost: List[Optional[BaseException]] = []
