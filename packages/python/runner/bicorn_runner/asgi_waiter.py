@@ -13,8 +13,43 @@ from .streams import MAX_BODY_FRAME
 FrameOf = Callable[[Buffer, bool], Frame]
 
 
+class _Changed:
+    """asyncio.Event's set, clear and wait, for the loop's own thread: Event.wait() looks up the
+    running loop, which on Python 3.11 makes a getpid() system call per wait (one per WebSocket
+    message); this one was made knowing its loop."""
+
+    __slots__ = ("_loop", "_is_set", "_waiters")
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._loop = loop
+        self._is_set = False
+        self._waiters: List["asyncio.Future[None]"] = []
+
+    def set(self) -> None:
+        self._is_set = True
+        waiters, self._waiters = self._waiters, []
+        for waiter in waiters:
+            if not waiter.done():
+                waiter.set_result(None)
+
+    def clear(self) -> None:
+        self._is_set = False
+
+    async def wait(self) -> None:
+        if self._is_set:
+            return
+        waiter = self._loop.create_future()
+        self._waiters.append(waiter)
+        try:
+            await waiter
+        finally:
+            # A wait cancelled (an app's timeout on receive) leaves nothing behind.
+            if waiter in self._waiters:
+                self._waiters.remove(waiter)
+
+
 class StreamWaiter:
-    """One asyncio.Event, set through the stream's waker when body bytes, messages, credit or a
+    """One event, set through the stream's waker when body bytes, messages, credit or a
     disconnect arrive, serves every wait; each re-checks its own condition, so that receive()
     and send() may wait at once from two of the app's tasks. Created on the loop's thread."""
 
@@ -24,7 +59,7 @@ class StreamWaiter:
         self._loop_thread = 0
         # Made at the first wait, when the stream gets its waker: most requests never wait (no
         # body, room in the window), and until a wait nothing needs waking.
-        self._changed: Optional[asyncio.Event] = None
+        self._changed: Optional[_Changed] = None
 
     def _wake_from_frames(self) -> None:
         changed = self._changed
@@ -52,10 +87,10 @@ class StreamWaiter:
                 return
             await changed.wait()
 
-    def _event(self) -> asyncio.Event:
+    def _event(self) -> _Changed:
         if self._changed is None:
             self._loop_thread = threading.get_ident()
-            self._changed = asyncio.Event()
+            self._changed = _Changed(self._loop)
             self._stream.set_waker(self._wake_from_frames)
         return self._changed
 
