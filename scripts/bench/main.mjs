@@ -118,7 +118,7 @@ const RUN_OVERHEAD_SECONDS = 0.5;
 function estimateSeconds(plan, settings) {
   let total = 10;
   for (const { group } of plan) {
-    total += group.servers.length * (START_SECONDS + 1) + settings.settleSeconds;
+    total += group.servers.length * (START_SECONDS + 1);
     for (const scenario of group.scenarios) {
       const servers = group.servers.filter((entry) => scenario.servers === undefined || scenario.servers.includes(entry.id)).length;
       total += settings.rounds * servers * (settings.warmupSeconds + settings.seconds + RUN_OVERHEAD_SECONDS + (scenario.slowClients ? 1 : 0));

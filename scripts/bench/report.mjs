@@ -135,7 +135,7 @@ ${table(['scenario', '-w', 'server', 'throughput', 'p50 ms', 'p99 ms', 'CPU µs/
 
 ## Start, boot and memory
 
-Start: from the spawn of the server to its first 200 answer. Worker boot (bicorn only): from each worker's fork to its readiness, as the master logs it (\`bootMs\` of its \`worker ready\` line). Idle memory: before any load, once every server of the group answers and the last one started has been up for ${settings.settleSeconds} s (a Node process gives back the garbage of its start about 10 s in); after load: once the group's last round is over. By process: PSS and, in parentheses, private memory (what the process alone holds), per process. Spooled: the bytes bicorn's workers wrote to temporary files for responses and request bodies over all the group's runs, warm-ups included (logged by each worker as its Python process stops), and per request served.
+Start: from the spawn of the server to its first 200 answer. Worker boot (bicorn only): from each worker's fork to its readiness, as the master logs it (\`bootMs\` of its \`worker ready\` line). Idle memory: once every server of the group answers, before any load; after load: once the group's last round is over. By process: PSS and, in parentheses, private memory (what the process alone holds), per process. Spooled: the bytes bicorn's workers wrote to temporary files for responses and request bodies over all the group's runs, warm-ups included (logged by each worker as its Python process stops), and per request served.
 
 ${table(['group', '-w', 'server', 'start s', 'worker boot ms', 'idle PSS MiB', 'idle memory by process, PSS (private) MiB', 'after load', 'spooled to disk'], serverRows)}
 

@@ -1,5 +1,5 @@
-// Measuring one group at one worker count: start every server of the group, let them settle and
-// take their idle memory, then for each round run each scenario against each server in turn (A B A B: never one
+// Measuring one group at one worker count: start every server of the group, take their idle
+// memory, then for each round run each scenario against each server in turn (A B A B: never one
 // server's rounds back to back), then stop them all. Returns one record per (round, scenario,
 // server), skipped and failed runs included, and one per server with its start and memory.
 // Runs in the harness process.
@@ -118,8 +118,8 @@ async function measure(handle, scenario, settings, tool) {
  * Runs `group` at `workers`: `skip` maps server ids of this group to a reason they cannot run
  * here (a tool not installed); `shouldStop()` is the time budget; `log` prints progress lines.
  * Resolves { records, servers, startFailures }: `servers` one record per server started, with
- * its start time, its workers' boot times, its idle memory (all servers started and settled,
- * before any load) and its memory after the last round, and the bytes bicorn spooled to disk over the group's runs.
+ * its start time, its workers' boot times, its idle memory (all servers started, before any
+ * load) and its memory after the last round, and the bytes bicorn spooled to disk over the group's runs.
  */
 export async function runGroup({ group, workers, settings, tool, skip, shouldStop, log }) {
   const records = [];
@@ -127,7 +127,6 @@ export async function runGroup({ group, workers, settings, tool, skip, shouldSto
   const handles = new Map();
   const failures = new Map();
   let idle;
-  let lastStart = 0;
   const loaded = new Map();
   try {
     for (const entry of group.servers) {
@@ -136,7 +135,6 @@ export async function runGroup({ group, workers, settings, tool, skip, shouldSto
       const started = Date.now();
       try {
         handles.set(entry.id, await startServer(entry, group.app, workers));
-        lastStart = Date.now();
         log(`  started ${entry.label} -w ${workers} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
       } catch (error) {
         failures.set(entry.id, `did not start: ${String(error.message ?? error).split('\n')[0]}`);
@@ -144,11 +142,6 @@ export async function runGroup({ group, workers, settings, tool, skip, shouldSto
         log(String(error.message ?? error).split('\n').slice(1, 30).map((line) => `    ${line}`).join('\n'));
       }
     }
-    // Idle is a server at rest, not one just started: V8 gives back the garbage of a process's
-    // start about 8 s after its last full collection (its memory reducer), so a Node process
-    // read at once holds 8-9 MiB more than a minute later. Python servers do not change.
-    const settled = lastStart + settings.settleSeconds * 1000;
-    if (handles.size > 0 && !shouldStop()) await sleep(Math.max(0, settled - Date.now()));
     idle = new Map([...handles].map(([id, handle]) => [id, treeMemory(handle.processes())]));
     for (let round = 1; round <= settings.rounds; round += 1) {
       for (const scenario of group.scenarios) {

@@ -180,16 +180,12 @@ export const groups = [
   })),
 ];
 
-/**
- * Run settings: full runs, and the --quick smoke pass that CI runs. settleSeconds: how long the
- * last server of a group has been up when the idle memory is read (run.mjs says why); the
- * quick pass reads it at once, its figures being meaningless anyway.
- */
+/** Run settings: full runs, and the --quick smoke pass that CI runs. */
 export const modes = {
-  full: { name: 'full', rounds: 3, warmupSeconds: 2, seconds: 5, settleSeconds: 12 },
+  full: { name: 'full', rounds: 3, warmupSeconds: 2, seconds: 6 },
   // Two measured seconds, not one: CI judges the hello pairs' CPU per request from this pass
   // (check-budget.mjs), and one-second passes gave the JS asgi pair 1.54x and 2.34x.
-  quick: { name: 'quick', rounds: 1, warmupSeconds: 1, seconds: 2, settleSeconds: 0 },
+  quick: { name: 'quick', rounds: 1, warmupSeconds: 1, seconds: 2 },
 };
 
 /** The default load: DESIGN.md's `wrk -t2 -c64`; bounded per request by `timeoutSeconds`. */
