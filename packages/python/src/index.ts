@@ -1,9 +1,6 @@
-export { checkPythonApp, type PythonAppCheck, type PythonAppCheckOptions } from './app-check.js';
-export { appEnvironment, readEnvFile, type EnvironmentOptions } from './environment.js';
-export { HOOK_CONTEXT_VARIABLE, type HookContext } from './hook-context.js';
-export { HookProcess, type HookCall, type HookOutcome, type HookProcessOptions, type MasterHook, type ServerView } from './hook-process.js';
-export { readGunicornConfig, type GunicornConfig, type GunicornConfigOptions } from './gunicorn-config.js';
-export { findInterpreter, type Interpreter } from './interpreter.js';
+// The whole package: what the master needs (./setup.js, also its own entry) and the relay a worker runs.
+export * from './setup.js';
+export { HOOK_CONTEXT_VARIABLE } from './hook-context.js';
 export type { HostLog } from './log.js';
 export { PythonHost } from './python-host.js';
 export { RunnerProcess, type RunnerExit, type RunnerOptions } from './runner-process.js';
