@@ -1,7 +1,11 @@
 // The bicorn binary's entry: runs the CLI and exits with its code. The only place in the
 // master that exits the process.
-import { main, takeReadiness } from '@bicorn/cli';
+import { holdYoungGeneration } from '@bicorn/runtime/boot-heap';
 import { packageVersion, workerEntry } from './paths.js';
+
+// Before the CLI and the master load: the master gives it back once it serves.
+holdYoungGeneration();
+const { main, takeReadiness } = await import('@bicorn/cli');
 
 const code = await main(process.argv.slice(2), {
   version: packageVersion(),

@@ -5,6 +5,7 @@ import { appKind, minimumVersion, type Config, type SettingKey } from '@bicorn/c
 import { BicornError, ExitCode } from '@bicorn/protocol';
 import { resolve } from 'node:path';
 import { checkLogFile, type Logger, type StatsdClient } from '@bicorn/runtime';
+import { releaseYoungGeneration } from '@bicorn/runtime/boot-heap';
 import { currentUid, resolveOwner, type Identity } from './accounts.js';
 import { Arbiter, type ArbiterEvent } from './arbiter.js';
 import { clusterHost } from './cluster-host.js';
@@ -165,7 +166,10 @@ async function serve(options: MasterOptions, hooks: ServerHooks | undefined): Pr
       notify: (event) => {
         onArbiterEvent(event, config, listeners, log);
         notifier.onEvent(event);
-        if (event.type === 'ready') options.onReady?.();
+        if (event.type === 'ready') {
+          releaseYoungGeneration();
+          options.onReady?.();
+        }
         reports.onEvent(event);
         metrics?.onEvent(event);
         for (const listener of eventListeners) listener(event);

@@ -11,11 +11,16 @@ import {
   type StopMode,
   type WorkerMessage,
 } from '@bicorn/protocol';
+import { holdYoungGeneration, releaseYoungGeneration } from '@bicorn/runtime/boot-heap';
 import cluster from 'node:cluster';
 import { Socket } from 'node:net';
-import { bootWorker, type RunningWorker } from './boot.js';
+import type { RunningWorker } from './boot.js';
 import { dropToUser } from './initgroups.js';
 import { LoadReporter } from './load-reporter.js';
+
+// Before the front, the gateway and the app load; given back once the worker serves.
+holdYoungGeneration();
+const { bootWorker } = await import('./boot.js');
 
 dropToUser(process.argv.slice(2));
 
@@ -152,6 +157,7 @@ process.on('message', (raw: unknown, handle: unknown) => {
 });
 
 await send({ type: 'ready', interface: worker.appInterface, loadError: worker.loadError });
+releaseYoungGeneration();
 
 function send(message: WorkerMessage): Promise<void> {
   return new Promise((resolve) => process.send?.(message, undefined, {}, () => { resolve(); }));
