@@ -1,22 +1,19 @@
 // The bicorn command: `serve` (the default), `check`, `systemd`, and the commands that talk to a
 // running server (`status`, `reload`, `stop`, `scale`, `reopen-logs`). Returns the exit code;
-// only the binary's entry exits the process.
+// only the binary's entry exits the process. What one command alone needs (the checklist and
+// js-yaml, the unit writer, the control client) is loaded when it runs: not by a serving master.
 import { servableApp, type Env, type LoadedConfig } from '@bicorn/config';
 import { runMaster } from '@bicorn/master';
 import { BicornError, ExitCode, isBicornError } from '@bicorn/protocol';
 import { openProcessLogs } from '@bicorn/runtime';
 import { Command, CommanderError, Option } from 'commander';
-import { checkApp } from './app-check.js';
 import { daemonize, type Readiness } from './daemon.js';
 import { checkCommandTypo, checkMissingValues, normaliseArgv } from './argv.js';
-import { callControl } from './control-client.js';
 import { addControlCommands, type ControlAction } from './control-command.js';
-import { addDeployOptions, deployCheck, deployOptions } from './deploy-check.js';
+import { addDeployOptions, deployOptions } from './deploy-options.js';
 import { addSettingOptions, readCommandLine, type CommandOptions } from './options.js';
 import { readConfig, type ReadConfig } from './read-config.js';
 import { renderEffectiveConfig, renderError } from './render.js';
-import { renderStatus } from './status-table.js';
-import { renderUnits } from './systemd-command.js';
 
 export interface MainOptions {
   readonly version: string;
@@ -70,7 +67,10 @@ export async function main(argv: readonly string[], options: MainOptions): Promi
     }
     if (action.kind === 'check') {
       options.stdout(renderEffectiveConfig(action.read.loaded, action.read.notes));
-      if (action.loadApp) options.stdout(await checkApp(action.read.loaded.config, options.env, options.cwd));
+      if (action.loadApp) {
+        const { checkApp } = await import('./app-check.js');
+        options.stdout(await checkApp(action.read.loaded.config, options.env, options.cwd));
+      }
       return ExitCode.Ok;
     }
     if (action.kind === 'control') return await control(action, options);
@@ -126,11 +126,12 @@ function buildProgram(options: MainOptions, choose: (action: Action) => void): C
   check.action(async (app: string | undefined) => {
     const read = await readFor(check, checkSettings, app, options);
     const deploy = deployOptions(check);
-    choose(
-      deploy === undefined
-        ? { kind: 'check', read, loadApp: check.opts<{ loadApp?: boolean }>().loadApp === true }
-        : { kind: 'report', ...deployCheck({ loaded: read.loaded, env: options.env, cwd: options.cwd, ...deploy }) },
-    );
+    if (deploy === undefined) {
+      choose({ kind: 'check', read, loadApp: check.opts<{ loadApp?: boolean }>().loadApp === true });
+      return;
+    }
+    const { deployCheck } = await import('./deploy-check.js');
+    choose({ kind: 'report', ...deployCheck({ loaded: read.loaded, env: options.env, cwd: options.cwd, ...deploy }) });
   });
 
   const systemd = configure(program.command('systemd'), options)
@@ -146,6 +147,7 @@ function buildProgram(options: MainOptions, choose: (action: Action) => void): C
     const { loaded } = await readConfig(line, { env: options.env, cwd: options.cwd, configFile: opts.config });
     if (opts.systemdVersion !== undefined && !Number.isInteger(opts.systemdVersion)) throw new BicornError('USAGE', { message: '--systemd-version: expected a whole number such as 252' });
     const binary = options.binary ?? process.argv[1] ?? 'bicorn';
+    const { renderUnits } = await import('./systemd-command.js');
     choose({ kind: 'print', text: renderUnits({ loaded, cli, env: options.env, cwd: options.cwd, binary, socket: opts.socket === true, name: opts.name, systemdVersion: opts.systemdVersion }) });
   });
   addControlCommands(program, {
@@ -230,6 +232,7 @@ async function serve(action: Extract<Action, { kind: 'serve' }>, argv: readonly 
 
 async function control(action: ControlAction, options: MainOptions): Promise<ExitCode> {
   const { call } = action;
+  const [{ callControl }, { renderStatus }] = await Promise.all([import('./control-client.js'), import('./status-table.js')]);
   const answer = await callControl(call);
   if (!answer.ok) throw new BicornError('CONTROL_FAILED', { command: call.request.command, error: answer.error });
   if (answer.status !== undefined) options.stdout(action.json ? `${JSON.stringify(answer.status, null, 2)}\n` : renderStatus(answer.status));

@@ -1,8 +1,9 @@
 // Finding and reading the config file with cosmiconfig: bicorn.config.*, .bicornrc*, or the
 // "bicorn" key of package.json in the working directory, or the file given with -c.
 import { BicornError } from '@bicorn/protocol';
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { relative } from 'node:path';
+import { join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
 export interface ConfigFile {
@@ -27,6 +28,9 @@ const searchPlaces = [
 ];
 
 export async function readConfigFile(cwd: string, explicitPath: string | undefined): Promise<ConfigFile | undefined> {
+  // Nothing to search: cosmiconfig, and the node:crypto it loads, would hold about 1 MiB of a
+  // master that reads its settings elsewhere.
+  if (explicitPath === undefined && !searchPlaces.some((name) => existsSync(join(cwd, name)))) return undefined;
   // Loaded here, not with this package: workers use the config without reading a file.
   const { cosmiconfig } = await import('cosmiconfig');
   const explorer = cosmiconfig('bicorn', { searchPlaces, searchStrategy: 'none', cache: false, loaders: { '.js': loadFreshJs, '.mjs': loadFreshJs, '.cjs': loadFreshJs } });

@@ -9,10 +9,14 @@ export type TlsFiles = Omit<TlsBoot, 'listeners'>;
 
 /** The config a generation of workers serves with: the settings, and the TLS files as read for it. */
 export type Served = Config & { readonly tls: TlsBoot | null };
-import { X509Certificate, createPrivateKey, randomBytes } from 'node:crypto';
+import type { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
-import { createSecureContext } from 'node:tls';
+
+// node:crypto and node:tls are loaded only with certfile: together about 0.9 MiB that a master
+// serving plain HTTP would hold for nothing.
+const require = createRequire(import.meta.url);
 
 /**
  * Reads and checks certfile, keyfile and ca_certs; null without certfile. New session ticket
@@ -20,6 +24,8 @@ import { createSecureContext } from 'node:tls';
  */
 export function readTlsFiles(config: TlsSettings, cwd: string): TlsFiles | null {
   if (config.certfile === null || config.keyfile === null) return null;
+  const { X509Certificate, createPrivateKey, randomBytes } = require('node:crypto') as typeof import('node:crypto');
+  const { createSecureContext } = require('node:tls') as typeof import('node:tls');
   const cert = readPem('certfile', config.certfile, cwd);
   const key = readPem('keyfile', config.keyfile, cwd);
   const ca = config.ca_certs === null ? null : readPem('ca_certs', config.ca_certs, cwd);
