@@ -1,10 +1,15 @@
 // ASGI's `tls` extension (asgiref's specs/tls.rst, version 0.2): what a TLS connection says of
 // itself and of the client's certificate, computed once per connection. Runs in the worker.
-import { X509Certificate } from 'node:crypto';
+import type { X509Certificate } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import { Http2ServerRequest } from 'node:http2';
+import type { Http2ServerRequest } from 'node:http2';
+import { createRequire } from 'node:module';
 import type { Socket } from 'node:net';
-import { TLSSocket, type DetailedPeerCertificate } from 'node:tls';
+import type { DetailedPeerCertificate, TLSSocket } from 'node:tls';
+
+// Known without node:tls, node:http2 and node:crypto, which a worker serving plain HTTP/1.1
+// does not load (about 1.2 MiB): crypto is loaded at the first TLS connection's description.
+const require = createRequire(import.meta.url);
 
 export interface AsgiTlsExtension {
   readonly server_cert: string | null;
@@ -39,7 +44,7 @@ const byConnection = new WeakMap<TLSSocket, Readonly<{ tls: AsgiTlsExtension }>>
 /** `{ tls: ... }` for a request on a TLS connection, else undefined. */
 export function tlsExtensionOf(req: IncomingMessage): Readonly<{ tls: AsgiTlsExtension }> | undefined {
   const socket = connectionOf(req);
-  if (!(socket instanceof TLSSocket)) return undefined;
+  if (!isTls(socket)) return undefined;
   let found = byConnection.get(socket);
   if (found === undefined) {
     found = Object.freeze({ tls: Object.freeze(describe(socket)) });
@@ -50,7 +55,13 @@ export function tlsExtensionOf(req: IncomingMessage): Readonly<{ tls: AsgiTlsExt
 
 /** The request's connection: an HTTP/2 request's own `socket` is a new view for each stream, its session's one per connection. */
 function connectionOf(req: IncomingMessage): Socket {
-  return req instanceof Http2ServerRequest ? (req.stream.session?.socket ?? req.socket) : req.socket;
+  if (req.httpVersionMajor !== 2) return req.socket;
+  const stream = (req as unknown as Http2ServerRequest).stream;
+  return stream.session?.socket ?? req.socket;
+}
+
+function isTls(socket: Socket): socket is TLSSocket {
+  return (socket as Partial<TLSSocket>).encrypted === true;
 }
 
 function describe(socket: TLSSocket): AsgiTlsExtension {
@@ -71,10 +82,11 @@ function describe(socket: TLSSocket): AsgiTlsExtension {
 
 /** The client's certificate, then each issuer of the chain it was verified with, up to the CA. */
 function clientChain(peer: DetailedPeerCertificate): X509Certificate[] {
+  const { X509Certificate: Certificate } = require('node:crypto') as typeof import('node:crypto');
   const chain: X509Certificate[] = [];
   let cert: DetailedPeerCertificate | undefined = Object.keys(peer).length === 0 ? undefined : peer;
   while (cert !== undefined && chain.length < 10) {
-    chain.push(new X509Certificate(cert.raw));
+    chain.push(new Certificate(cert.raw));
     const issuer = cert.issuerCertificate as DetailedPeerCertificate | undefined;
     cert = issuer === undefined || issuer === cert || issuer.fingerprint256 === cert.fingerprint256 ? undefined : issuer;
   }

@@ -15,7 +15,6 @@ import { PeerTrust } from './peer-trust.js';
 import type { HeaderField } from './request-rules.js';
 import { Recycler } from './recycler.js';
 import { StatsReporter } from './stats-reporter.js';
-import { TlsFront } from './tls-front.js';
 
 export interface RunningWorker {
   readonly config: Config;
@@ -98,7 +97,7 @@ export async function bootWorker(boot: Extract<MasterMessage, { type: 'boot' }>,
     staticResponse: (req) => statics?.answered(req) === true,
     metrics,
     websocket,
-    front: frontOptions(config, boot.tls, app.interface, log),
+    front: await frontOptions(config, boot.tls, app.interface, log),
   });
   const reporter = new StatsReporter({ metrics, server, appInterface: app.interface, pythonPid: () => app.pythonPid, send: hooks.report });
   return {
@@ -148,8 +147,9 @@ async function openStaticFiles(config: Config, log: Logger): Promise<StaticFiles
   });
 }
 
-/** The front's checks and headers, from the settings. */
-function frontOptions(config: Config, tls: TlsBoot | null, appInterface: AppInterface, log: Logger): FrontOptions {
+/** The front's checks and headers, from the settings; TLS and HTTP/2 loaded only when served. */
+async function frontOptions(config: Config, tls: TlsBoot | null, appInterface: AppInterface, log: Logger): Promise<FrontOptions> {
+  const http2 = http2Options(config, appInterface);
   const forwarded: ForwardedHeader[] = config.proxy_headers ? ['x-forwarded-for', 'x-forwarded-proto', ...config.forwarder_headers] : [];
   const responseHeaders: HeaderField[] = config.server_header ? [['server', 'bicorn']] : [];
   for (const line of config.headers) {
@@ -171,8 +171,8 @@ function frontOptions(config: Config, tls: TlsBoot | null, appInterface: AppInte
     proxyProtocol: config.proxy_protocol === 'off' ? undefined : { mode: config.proxy_protocol, allowed: new PeerTrust(config.proxy_allow_ips) },
     responseHeaders,
     dateHeader: config.date_header,
-    tls: tls === null ? undefined : new TlsFront(config, tls, alpnProtocols(config, appInterface), log),
-    http2: http2Options(config, appInterface),
+    tls: tls === null ? undefined : new (await import('./tls-front.js')).TlsFront(config, tls, alpnProtocols(config, appInterface), log),
+    http2: http2 === undefined ? undefined : { options: http2, Sessions: (await import('./http2-sessions.js')).Http2Sessions },
   };
 }
 

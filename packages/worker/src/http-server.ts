@@ -7,13 +7,12 @@ import { setRequestOrigin, type RequestOrigin } from '@bicorn/gateway';
 import type { StopMode } from '@bicorn/protocol';
 import type { AccessLog, Logger } from '@bicorn/runtime';
 import { createServer, STATUS_CODES, type IncomingMessage, type RequestListener, type ServerResponse } from 'node:http';
-import { constants as http2Constants } from 'node:http2';
 import { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { Duplex } from 'node:stream';
 import { accessEntry, socketOrigin } from './access-entry.js';
 import { sniffPreface } from './h2c-preface.js';
-import { Http2Sessions, type Http2Options } from './http2-sessions.js';
+import type { Http2Options, Http2Sessions } from './http2-sessions.js';
 import type { ForwardingPolicy } from './forwarded.js';
 import { FrontRequest, type BodyWatch } from './front-request.js';
 import { frontResponseClass } from './front-response.js';
@@ -28,7 +27,7 @@ import { admit, admitStream, type GateOptions } from './request-gate.js';
 import { checkTrailers, headCap, type HeaderField, type Refusal, type RequestLimits } from './request-rules.js';
 import type { TlsFront } from './tls-front.js';
 import { RequestTimeouts } from './request-timeouts.js';
-import { http1View, type StreamRequest, type StreamResponse } from './stream-exchange.js';
+import type { StreamRequest, StreamResponse } from './stream-exchange.js';
 import { WebSocketUpgrades, type WebSocketSetup } from './websocket-upgrades.js';
 
 /** What the front checks and adds, for every interface alike. */
@@ -48,7 +47,13 @@ export interface FrontOptions {
   /** Set with certfile: the listeners that serve TLS, and how. */
   readonly tls: TlsFront | undefined;
   /** Set when HTTP/2 is served (by ALPN, or in cleartext to clients that start with its preface). */
-  readonly http2: Http2Options | undefined;
+  readonly http2: Http2Front | undefined;
+}
+
+/** HTTP/2's settings, and its sessions' class: loaded by the boot only when HTTP/2 is served, as node:http2 and node:tls hold about 1.2 MiB. */
+export interface Http2Front {
+  readonly options: Http2Options;
+  readonly Sessions: typeof Http2Sessions;
 }
 
 export interface WorkerServerOptions {
@@ -132,8 +137,8 @@ export class WorkerServer {
       }
     }
     if (front.http2 !== undefined) {
-      this.#sessions = new Http2Sessions({
-        http2: front.http2,
+      this.#sessions = new front.http2.Sessions({
+        http2: front.http2.options,
         keepAliveMs: options.keepAliveMs,
         responseHeaders: front.responseHeaders,
         dateHeader: front.dateHeader,
@@ -252,7 +257,7 @@ export class WorkerServer {
       });
       return;
     }
-    const http2 = this.#options.front.http2;
+    const http2 = this.#options.front.http2?.options;
     if (http2?.cleartext !== true) {
       // http_protocols h2 alone: no HTTP/1.1, and no h2c without prior-knowledge.
       if (http2?.http1 === false) raw.destroy();
@@ -269,7 +274,7 @@ export class WorkerServer {
   #choose(socket: Socket, h2: boolean, source: ProxySource | undefined, acknowledge: () => void): void {
     const sessions = this.#sessions;
     if (!h2) {
-      if (this.#options.front.http2?.http1 === false) socket.destroy();
+      if (this.#options.front.http2?.options.http1 === false) socket.destroy();
       else this.#serve(socket, source, acknowledge);
       socket.resume();
       return;
@@ -418,7 +423,7 @@ export class WorkerServer {
     this.#options.log.debug({ status: refusal.status, reason: refusal.reason, method: req.method, path: req.url }, 'request refused');
     this.#countLimit(refusal);
     if (res.headersSent) {
-      req.stream.close(http2Constants.NGHTTP2_INTERNAL_ERROR);
+      req.cut();
       return;
     }
     this.#refusedMidBody.set(http1View(req, res).res, refusal.status);
@@ -427,7 +432,7 @@ export class WorkerServer {
     for (const [name, value] of refusal.headers ?? []) head.push(name, value);
     res.answerInstead(refusal.status, head, body);
     res.once('finish', () => {
-      if (!req.stream.closed) req.stream.close(http2Constants.NGHTTP2_NO_ERROR);
+      req.closeAfterAnswer();
     });
   }
 
@@ -665,4 +670,14 @@ function bufferOf(value: unknown): Buffer | undefined {
 
 function numberOf(value: unknown): number | undefined {
   return typeof value === 'number' ? value : undefined;
+}
+
+/**
+ * The stream's request and response as node:http's, which every app host takes. node:http2's
+ * compatibility objects have the members the hosts use (the gateway tells the versions apart by
+ * httpVersionMajor where they differ: no `Connection`, no socket of their own to reset), and a
+ * Node request listener gets HTTP/2 only when asked for (http_protocols h2).
+ */
+function http1View(req: StreamRequest, res: StreamResponse): { req: IncomingMessage; res: ServerResponse } {
+  return { req: req as unknown as IncomingMessage, res: res as unknown as ServerResponse };
 }

@@ -3,7 +3,6 @@
 // and serves on until the master stops it. Runs in a worker.
 import type { RecycleReason } from '@bicorn/protocol';
 import type { Logger } from '@bicorn/runtime';
-import { randomInt } from 'node:crypto';
 import { residentBytes } from './proc-stats.js';
 
 export interface RecyclerOptions {
@@ -29,8 +28,9 @@ export class Recycler {
 
   constructor(options: RecyclerOptions) {
     this.#options = options;
-    // Jitter spreads the restarts of workers that started together.
-    this.#requestLimit = options.maxRequests > 0 ? options.maxRequests + randomInt(options.maxRequestsJitter + 1) : 0;
+    // Jitter spreads the restarts of workers that started together (no need for node:crypto's
+    // randomness, which would load it in every worker).
+    this.#requestLimit = options.maxRequests > 0 ? options.maxRequests + Math.floor(Math.random() * (options.maxRequestsJitter + 1)) : 0;
     if (options.maxLifetimeS > 0) {
       this.#lifetimeTimer = setTimeout(() => {
         this.#ask('max-lifetime', `ran ${String(options.maxLifetimeS)} s`);

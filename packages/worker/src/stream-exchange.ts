@@ -5,8 +5,8 @@
 // by the front (a refusal mid-body, a request timeout) so that nothing the app writes later
 // reaches the stream; both count the bytes they move, for the request timeout and the access
 // log. Runs in the worker, one pair per stream.
-import { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
-import type { IncomingMessage, OutgoingHttpHeader, OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import { constants, Http2ServerRequest, Http2ServerResponse } from 'node:http2';
+import type { OutgoingHttpHeader, OutgoingHttpHeaders } from 'node:http';
 import type { HeaderField } from './request-rules.js';
 
 type Headers = OutgoingHttpHeaders | OutgoingHttpHeader[];
@@ -26,6 +26,16 @@ export class StreamRequest extends Http2ServerRequest {
       this.onBody?.(this.bodyBytes);
     }
     return super.push(chunk, encoding);
+  }
+
+  /** Resets the stream (INTERNAL_ERROR): a response that had begun is cut. */
+  cut(): void {
+    this.stream.close(constants.NGHTTP2_INTERNAL_ERROR);
+  }
+
+  /** Closes the stream with NO_ERROR once the front's own answer is sent, so that a client still sending stops (RFC 9113 8.1). */
+  closeAfterAnswer(): void {
+    if (!this.stream.closed) this.stream.close(constants.NGHTTP2_NO_ERROR);
   }
 }
 
@@ -130,14 +140,3 @@ function names(headers: Headers | undefined, name: string): boolean {
   const keys = Array.isArray(headers) ? headers.filter((_, i) => i % 2 === 0) : Object.keys(headers);
   return keys.some((key) => typeof key === 'string' && key.toLowerCase() === name);
 }
-
-/**
- * The stream's request and response as node:http's, which every app host takes. node:http2's
- * compatibility objects have the members the hosts use (the gateway tells the versions apart by
- * httpVersionMajor where they differ: no `Connection`, no socket of their own to reset), and a
- * Node request listener gets HTTP/2 only when asked for (http_protocols h2).
- */
-export function http1View(req: StreamRequest, res: StreamResponse): { req: IncomingMessage; res: ServerResponse } {
-  return { req: req as unknown as IncomingMessage, res: res as unknown as ServerResponse };
-}
-
