@@ -1,6 +1,7 @@
 # The runner's end of the frame socket (fd 3). Frames come in on a reader thread; for an ASGI app
 # the event loop takes over reading once the app is loaded, and frames written on the loop wait
-# for the end of its turn, so that one write carries them all (runner process).
+# for the end of its turn, so that one write carries them all. A WSGI app with one thread may run
+# on the reader thread itself, between chunks, while another thread reads (runner process).
 from __future__ import annotations
 
 import asyncio
@@ -35,6 +36,13 @@ class Connection:
         self._handoff = threading.Event()
         # Set by keep_reading (WSGI): no loop will take over, so recv blocks without select.
         self._reads_to_the_end = False
+        self._on_frame: Optional[OnFrame] = None
+        # Set by run_between_chunks: the reader thread calls it after each chunk's frames, and
+        # read_meanwhile reads into the buffer, one thread at a time.
+        self._between_chunks: Optional[Callable[[], None]] = None
+        self._relief_buffer = bytearray()
+        # Set by run_between_chunks: a stream's side that is about to wait for frames calls it.
+        self.before_wait: Optional[Callable[[], None]] = None
         # Set once the event loop reads and writes, through its transport: frames written on
         # the loop are gathered in _pending until the end of its turn.
         self._loop: Optional[asyncio.AbstractEventLoop] = None
@@ -69,6 +77,7 @@ class Connection:
         None at end of file, or the error (a ProtocolError, an OSError or one from on_frame)
         that ended reading; it is called once, as the reader's last act."""
         self._on_lost = on_lost
+        self._on_frame = on_frame
         self._reader = threading.Thread(target=self._read_loop, args=(on_frame,),
                                         name="bicorn-frame-reader", daemon=True)
         self._reader.start()
@@ -78,6 +87,33 @@ class Connection:
         plain blocking recv, without looking up for a hand-off between chunks."""
         assert self._loop is None, "the event loop reads the frames already"
         self._reads_to_the_end = True
+
+    def run_between_chunks(self, run: Callable[[], None], before_wait: Callable[[], None]) -> None:
+        """After keep_reading: the reader thread calls run() after handing on each chunk's
+        frames, and streams made from now on call before_wait() before they wait for frames
+        (request body, send window), which the reader thread cannot read while inside run():
+        read_meanwhile, on another thread, does."""
+        assert self._reads_to_the_end, "keep_reading first: a loop would take over the frames"
+        self.before_wait = before_wait
+        self._relief_buffer = bytearray(RECV_SIZE)
+        self._between_chunks = run
+
+    def read_meanwhile(self, stop: socket.socket) -> None:
+        """Reads frames on the calling thread, while the reader thread is inside the run() of
+        run_between_chunks, until stop is readable (its one byte is taken here)."""
+        on_frame = self._on_frame
+        assert on_frame is not None and self._between_chunks is not None
+        buffer = self._relief_buffer
+        try:
+            while True:
+                readable, _, _ = select.select([self._sock, stop], [], [])
+                if stop in readable:
+                    stop.recv(1)
+                    return
+                if not self._read_chunk(buffer, on_frame):
+                    return
+        except BaseException as error:
+            self._lost(error)
 
     def read_on_loop(self, loop: asyncio.AbstractEventLoop, on_frame: OnFrame) -> None:
         """From now on the loop reads the frames, and gathers the frames written on it into
@@ -121,7 +157,6 @@ class Connection:
         # bytes object of RECV_SIZE each time, over malloc's mmap threshold, so every chunk, a
         # small request too, cost an mmap, an mremap and a munmap (and a page fault).
         buffer = bytearray(RECV_SIZE)
-        view = memoryview(buffer)
         try:
             while True:
                 if not self._reads_to_the_end:
@@ -131,16 +166,25 @@ class Connection:
                     readable, _, _ = select.select([self._sock], [], [], _HANDOFF_CHECK_S)
                     if not readable:
                         continue
-                n = self._sock.recv_into(buffer)
-                if not n:
-                    self._lost(None)
+                if not self._read_chunk(buffer, on_frame):
                     return
-                # A copy: frames keep views of what they were parsed from.
-                for frame in self._decoder.feed(bytes(view[:n])):
-                    on_frame(frame)
+                between_chunks = self._between_chunks
+                if between_chunks is not None:
+                    between_chunks()
         # Whatever ends reading ends the runner: on_lost decides how loudly.
         except BaseException as error:
             self._lost(error)
+
+    def _read_chunk(self, buffer: bytearray, on_frame: OnFrame) -> bool:
+        """One recv, its frames handed to on_frame in order; False at end of file."""
+        n = self._sock.recv_into(buffer)
+        if not n:
+            self._lost(None)
+            return False
+        # A copy: frames keep views of what they were parsed from.
+        for frame in self._decoder.feed(bytes(memoryview(buffer)[:n])):
+            on_frame(frame)
+        return True
 
     def _send_from_loop(self, parts: List[Buffer]) -> None:
         loop = self._loop

@@ -27,6 +27,7 @@ from .wsgi_environ import base_environ
 from .wsgi_file_wrapper import FileWrapper
 from .wsgi_handler import handle
 from .worker_hooks import EXIT_BOOT, BootHookFailed, WorkerHooks
+from .wsgi_on_reader import OnReader
 from .wsgi_pool import ThreadPool
 
 FRAME_FD = 3
@@ -135,7 +136,9 @@ def _serve_wsgi(connection: Connection, dispatcher: Dispatcher, app: Any, option
     connection.keep_reading()
     # Under gevent the pool's threads are greenlets: --worker-connections requests at once.
     size = options.worker_connections if options.gevent else options.threads
-    pool = ThreadPool(size, "bicorn-wsgi")
+    # One thread: the one that reads the frames, with no hand-off per request.
+    pool = (OnReader(connection) if size == 1 and not options.gevent
+            else ThreadPool(size, "bicorn-wsgi"))
     base = base_environ(errors, FileWrapper, multithread=size > 1,
                         multiprocess=options.multiprocess)
     dispatcher.serve(functools.partial(handle, app, base), pool.submit)

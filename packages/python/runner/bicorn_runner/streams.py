@@ -33,10 +33,28 @@ class LoopOnly:
 LOOP_ONLY = LoopOnly()
 
 
+class CallsBeforeWait(threading.Condition):
+    """A stream's Condition when the app runs on the thread that reads the frames: before the
+    app's side waits for frames, before_wait has another thread read them meanwhile."""
+
+    def __init__(self, before_wait: Callable[[], None]) -> None:
+        super().__init__()
+        self._before_wait = before_wait
+
+    def wait(self, timeout: Optional[float] = None) -> bool:
+        self._before_wait()
+        return super().wait(timeout)
+
+
 def condition_for(connection: Any, make: Callable[[], Any] = threading.Condition) -> Any:
     """make() (a Condition, or a Lock for a stream that never waits) for a stream shared by
     threads, or LOOP_ONLY."""
-    return LOOP_ONLY if connection.on_loop else make()
+    if connection.on_loop:
+        return LOOP_ONLY
+    before_wait = connection.before_wait
+    if before_wait is not None and make is threading.Condition:
+        return CallsBeforeWait(before_wait)
+    return make()
 
 
 class StreamGone(Exception):
@@ -45,9 +63,9 @@ class StreamGone(Exception):
 
 class Stream:
     """Shared by the reader thread, or the loop once it reads the frames (frames in), and the
-    app's side: a pool thread for WSGI, which blocks in read_some and send_body, or the event
-    loop for ASGI, which must not block: it polls (body_ready, take_body, try_acquire) and
-    waits for the waker it set. The stream ends when the response has ended and the request
+    app's side: a pool thread (or the reader thread itself, between chunks) for WSGI, which
+    blocks in read_some and send_body, or the event loop for ASGI, which must not block: it
+    polls (body_ready, take_body, try_acquire) and waits for the waker it set. The stream ends when the response has ended and the request
     body has been received whole or the client has gone; on_end is then called once."""
 
     __slots__ = ("id", "request", "_conn", "_on_end", "_cond", "_body", "_send_window", "_gone",

@@ -1,4 +1,5 @@
-# One WSGI call, on a thread of the runner's pool: environ in, response out, close() always called.
+# One WSGI call, on a thread of the runner's pool or on its frame reader: environ in, response
+# out, close() always called.
 from __future__ import annotations
 
 import sys
@@ -23,8 +24,8 @@ def handle(app: WsgiApp, base: Environ, stream: Stream) -> None:
         send_result(result, response)
     except (StreamGone, ConnectionLost):
         pass
-    # SystemExit or KeyboardInterrupt raised by the app fail its request too: the pool thread
-    # must not die with the stream open.
+    # SystemExit or KeyboardInterrupt raised by the app fail its request too: the thread must
+    # not die with the stream open.
     except BaseException as error:
         _report(stream, error)
     finally:

@@ -25,6 +25,7 @@ class FakeConnection:
 
     # Frames are read on a thread, as for a WSGI app: requests go through submit.
     on_loop = False
+    before_wait = None
 
     def __init__(self) -> None:
         self.frames: List[Frame] = []

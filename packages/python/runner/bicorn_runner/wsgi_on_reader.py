@@ -1,0 +1,135 @@
+# A WSGI app with one thread runs on the thread that reads the frames, between two chunks: no
+# request is handed to another thread, which cost a thread switch each. A relief thread reads
+# the frames while a call waits for frames (its body, its send window) or runs past
+# RELIEF_AFTER_S, so that PINGs, withdrawals and disconnects are still heard then; requests that
+# come meanwhile wait for the call, as with one pool thread (runner process).
+from __future__ import annotations
+
+import collections
+import logging
+import socket
+import threading
+import time
+import traceback
+from typing import Any, Callable, Deque, Optional, Tuple
+
+from .connection import Connection
+from .log_pipe import runner_says
+
+RELIEF_AFTER_S = 0.05
+# Without a call for this many checks in a row, the relief thread sleeps until the next call.
+IDLE_CHECKS = 20
+
+Work = Tuple[Callable[[Any], None], Any]
+
+
+class OnReader:
+    """The WSGI pool of one thread, on the reader thread: submit from whichever thread reads the
+    frames, each call made on the reader thread in order, one at a time."""
+
+    def __init__(self, connection: Connection) -> None:
+        self._conn = connection
+        self._waiting: Deque[Work] = collections.deque()
+        self._lock = threading.Lock()
+        self._changed = threading.Condition(self._lock)
+        # Under _lock: when the call under way began, or None between calls.
+        self._call_since: Optional[float] = None
+        self._calls = 0
+        # The relief thread checks every RELIEF_AFTER_S; false once calls stop, till the next.
+        self._watching = False
+        # A call waits for frames: the relief thread reads them at once.
+        self._reader_wanted = False
+        self._relieving = False
+        self._stopping = False
+        # A byte on _stop_signal ends read_meanwhile when the call it relieved is over.
+        self._stop_reading, self._stop_signal = socket.socketpair()
+        self._relief = threading.Thread(target=self._relieve, name="bicorn-frame-relief",
+                                        daemon=True)
+        self._relief.start()
+        connection.run_between_chunks(self._run_waiting, self._need_reader)
+
+    def submit(self, handler: Callable[[Any], None], item: Any) -> None:
+        """handler(item) runs on the reader thread after the frames of the chunk at hand, or
+        after the call under way when the relief thread reads. Never blocks."""
+        self._waiting.append((handler, item))
+
+    def shutdown(self) -> None:
+        """Stops the relief thread; the calls are over by then (every stream has ended)."""
+        with self._lock:
+            self._stopping = True
+            self._changed.notify_all()
+        self._relief.join()
+        self._stop_reading.close()
+        self._stop_signal.close()
+
+    def _run_waiting(self) -> None:
+        while self._waiting:
+            handler, item = self._waiting.popleft()
+            self._begin()
+            try:
+                handler(item)
+            # The handler reports the app's errors itself; this is a bug of the runner's, and
+            # reading must go on for the next request.
+            except BaseException:
+                runner_says(logging.ERROR, "internal error in a WSGI call:\n"
+                            + traceback.format_exc())
+            finally:
+                self._end()
+
+    def _begin(self) -> None:
+        with self._lock:
+            self._call_since = time.monotonic()
+            if not self._watching:
+                self._watching = True
+                self._changed.notify_all()
+
+    def _end(self) -> None:
+        with self._lock:
+            self._call_since = None
+            self._calls += 1
+            if not self._relieving:
+                return
+            # The relief thread reads until told: the reader thread reads again once it stops.
+            self._stop_signal.send(b"x")
+            while self._relieving:
+                self._changed.wait()
+
+    def _need_reader(self) -> None:
+        with self._lock:
+            if self._call_since is not None and not self._relieving:
+                self._reader_wanted = True
+                self._changed.notify_all()
+
+    def _relieve(self) -> None:
+        seen_calls, idle_checks = -1, 0
+        with self._lock:
+            while not self._stopping:
+                if not self._watching:
+                    self._changed.wait()
+                    continue
+                since = self._call_since
+                if since is not None and (self._reader_wanted
+                                          or time.monotonic() - since >= RELIEF_AFTER_S):
+                    self._read_during_call()
+                    continue
+                self._reader_wanted = False
+                if since is None and self._calls == seen_calls:
+                    idle_checks += 1
+                    if idle_checks >= IDLE_CHECKS:
+                        self._watching = False
+                        continue
+                else:
+                    seen_calls, idle_checks = self._calls, 0
+                self._changed.wait(RELIEF_AFTER_S)
+
+    def _read_during_call(self) -> None:
+        """Under _lock, released while reading: reads until _end says the call is over."""
+        self._reader_wanted = False
+        self._relieving = True
+        self._lock.release()
+        try:
+            self._conn.read_meanwhile(self._stop_reading)
+        finally:
+            self._lock.acquire()
+            self._relieving = False
+            self._changed.notify_all()
