@@ -38,3 +38,13 @@ describe("README's set-up lines", () => {
     expect(without.stderr).toMatch(/^python-env: \/no\/such\/python3 not found; .*; the tests that need \.venv \(Django, Flask, FastAPI, Starlette, websockets\) will skip\n$/);
   });
 });
+
+describe("README's Performance tables", () => {
+  it('are those of the committed bench report, as scripts/bench/readme-tables.mjs makes them', () => {
+    const made = spawnSync(process.execPath, ['scripts/bench/readme-tables.mjs'], { cwd: repoRoot, encoding: 'utf8' });
+    expect(made.stderr).toBe('');
+    const tables = made.stdout.trim().split('\n\n');
+    expect(tables).toHaveLength(2);
+    for (const table of tables) expect(readme).toContain(`\n${table}\n`);
+  });
+});
