@@ -95,7 +95,6 @@ class Connection:
         read_meanwhile, on another thread, does."""
         assert self._reads_to_the_end, "keep_reading first: a loop would take over the frames"
         self.before_wait = before_wait
-        self._relief_buffer = bytearray(RECV_SIZE)
         self._between_chunks = run
 
     def read_meanwhile(self, stop: socket.socket) -> None:
@@ -103,6 +102,9 @@ class Connection:
         run_between_chunks, until stop is readable (its one byte is taken here)."""
         on_frame = self._on_frame
         assert on_frame is not None and self._between_chunks is not None
+        # Made at the first relief: calls that are short and wait for no frame never need it.
+        if not self._relief_buffer:
+            self._relief_buffer = bytearray(RECV_SIZE)
         buffer = self._relief_buffer
         try:
             while True:
