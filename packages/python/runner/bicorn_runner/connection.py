@@ -97,9 +97,10 @@ class Connection:
         self.before_wait = before_wait
         self._between_chunks = run
 
-    def read_meanwhile(self, stop: socket.socket) -> None:
+    def read_meanwhile(self, stop: socket.socket) -> bool:
         """Reads frames on the calling thread, while the reader thread is inside the run() of
-        run_between_chunks, until stop is readable (its one byte is taken here)."""
+        run_between_chunks, until stop is readable (its one byte is taken here): True then;
+        False once reading has ended (on_lost was called)."""
         on_frame = self._on_frame
         assert on_frame is not None and self._between_chunks is not None
         # Made at the first relief: calls that are short and wait for no frame never need it.
@@ -111,11 +112,12 @@ class Connection:
                 readable, _, _ = select.select([self._sock, stop], [], [])
                 if stop in readable:
                     stop.recv(1)
-                    return
+                    return True
                 if not self._read_chunk(buffer, on_frame):
-                    return
+                    return False
         except BaseException as error:
             self._lost(error)
+            return False
 
     def read_on_loop(self, loop: asyncio.AbstractEventLoop, on_frame: OnFrame) -> None:
         """From now on the loop reads the frames, and gathers the frames written on it into

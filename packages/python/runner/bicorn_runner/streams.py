@@ -65,8 +65,9 @@ class Stream:
     """Shared by the reader thread, or the loop once it reads the frames (frames in), and the
     app's side: a pool thread (or the reader thread itself, between chunks) for WSGI, which
     blocks in read_some and send_body, or the event loop for ASGI, which must not block: it
-    polls (body_ready, take_body, try_acquire) and waits for the waker it set. The stream ends when the response has ended and the request
-    body has been received whole or the client has gone; on_end is then called once."""
+    polls (body_ready, take_body, try_acquire) and waits for the waker it set. The stream ends
+    when the response has ended and the request body has been received whole or the client has
+    gone; on_end is then called once."""
 
     __slots__ = ("id", "request", "_conn", "_on_end", "_cond", "_body", "_send_window", "_gone",
                  "_responded", "_ended", "_wake")

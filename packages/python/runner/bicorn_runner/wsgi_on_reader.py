@@ -127,9 +127,13 @@ class OnReader:
         self._reader_wanted = False
         self._relieving = True
         self._lock.release()
+        stopped = False
         try:
-            self._conn.read_meanwhile(self._stop_reading)
+            stopped = self._conn.read_meanwhile(self._stop_reading)
         finally:
             self._lock.acquire()
+            # Reading has ended (the worker is gone, and the runner exits): nothing to relieve.
+            if not stopped:
+                self._stopping = True
             self._relieving = False
             self._changed.notify_all()

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import os
+import socket
 import unittest
 
 from bicorn_runner import frames as f
@@ -87,6 +88,13 @@ class OnReaderTest(unittest.TestCase):
         self.release(runner)
         self.assertEqual(self.answer(runner, 1), b"bicorn-frame-reader|")
         self.assertEqual(self.answer(runner, 3), b"bicorn-frame-reader|")
+
+    def test_exits_when_the_worker_closes_fd_3_while_a_call_runs(self) -> None:
+        runner = self.start()
+        runner.send(get(1, b"/hold"))
+        runner.log_until("holding")
+        runner.sock.shutdown(socket.SHUT_WR)
+        self.assertEqual(runner.wait_exit(), 0)
 
     def test_more_than_one_thread_keeps_the_pool(self) -> None:
         runner = RunnerProcess(self, "app:application", "--threads", "2", files={"app.py": APP})
