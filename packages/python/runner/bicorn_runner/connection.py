@@ -40,7 +40,7 @@ class Connection:
         # Set by run_between_chunks: the reader thread calls it after each chunk's frames, and
         # read_meanwhile reads into the buffer, one thread at a time.
         self._between_chunks: Optional[Callable[[], None]] = None
-        self._relief_buffer = bytearray()
+        self._relief_buffer: Optional[memoryview] = None
         # Set by run_between_chunks: a stream's side that is about to wait for frames calls it.
         self.before_wait: Optional[Callable[[], None]] = None
         # Set once the event loop reads and writes, through its transport: frames written on
@@ -104,8 +104,8 @@ class Connection:
         on_frame = self._on_frame
         assert on_frame is not None and self._between_chunks is not None
         # Made at the first relief: calls that are short and wait for no frame never need it.
-        if not self._relief_buffer:
-            self._relief_buffer = bytearray(RECV_SIZE)
+        if self._relief_buffer is None:
+            self._relief_buffer = memoryview(bytearray(RECV_SIZE))
         buffer = self._relief_buffer
         try:
             while True:
@@ -160,7 +160,7 @@ class Connection:
         # Read into one buffer, and each chunk copied out at its size: recv(RECV_SIZE) makes a
         # bytes object of RECV_SIZE each time, over malloc's mmap threshold, so every chunk, a
         # small request too, cost an mmap, an mremap and a munmap (and a page fault).
-        buffer = bytearray(RECV_SIZE)
+        buffer = memoryview(bytearray(RECV_SIZE))
         try:
             while True:
                 if not self._reads_to_the_end:
@@ -179,14 +179,14 @@ class Connection:
         except BaseException as error:
             self._lost(error)
 
-    def _read_chunk(self, buffer: bytearray, on_frame: OnFrame) -> bool:
+    def _read_chunk(self, buffer: memoryview, on_frame: OnFrame) -> bool:
         """One recv, its frames handed to on_frame in order; False at end of file."""
         n = self._sock.recv_into(buffer)
         if not n:
             self._lost(None)
             return False
         # A copy: frames keep views of what they were parsed from.
-        for frame in self._decoder.feed(bytes(memoryview(buffer)[:n])):
+        for frame in self._decoder.feed(bytes(buffer[:n])):
             on_frame(frame)
         return True
 

@@ -6,15 +6,13 @@
 from __future__ import annotations
 
 import collections
-import logging
 import socket
 import threading
 import time
-import traceback
 from typing import Any, Callable, Deque, Optional, Tuple
 
 from .connection import Connection
-from .log_pipe import runner_says
+from .wsgi_pool import call
 
 RELIEF_AFTER_S = 0.05
 # Without a call for this many checks in a row, the relief thread sleeps until the next call.
@@ -67,12 +65,7 @@ class OnReader:
             handler, item = self._waiting.popleft()
             self._begin()
             try:
-                handler(item)
-            # The handler reports the app's errors itself; this is a bug of the runner's, and
-            # reading must go on for the next request.
-            except BaseException:
-                runner_says(logging.ERROR, "internal error in a WSGI call:\n"
-                            + traceback.format_exc())
+                call(handler, item)
             finally:
                 self._end()
 

@@ -39,11 +39,13 @@ class ThreadPool:
             work = self._queue.get()
             if work is None:
                 return
-            handler, item = work
-            try:
-                handler(item)
-            # The handler reports the app's errors itself; this is a bug of the runner's, and
-            # the thread must live on for the next request.
-            except BaseException:
-                runner_says(logging.ERROR, "internal error in a WSGI thread:\n"
-                            + traceback.format_exc())
+            call(*work)
+
+
+def call(handler: Callable[[Any], None], item: Any) -> None:
+    """handler(item), a bug of the runner's in it reported: the handler reports the app's errors
+    itself, and the thread must live on for the next request."""
+    try:
+        handler(item)
+    except BaseException:
+        runner_says(logging.ERROR, "internal error in a WSGI call:\n" + traceback.format_exc())
