@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { resultsDir } from './paths.mjs';
 
-function tables(markdown) {
+/** Every table of a markdown text: its header, separator and rows, cells trimmed. */
+export function tables(markdown) {
   const found = [];
   let current;
   for (const line of markdown.split('\n')) {

@@ -7,14 +7,15 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { tables } from './check-report.mjs';
 import { resultsDir } from './paths.mjs';
 
-/** The rows of the first table under the section titled `title` (cells trimmed, no header). */
+/** The rows of the first table under the section titled `title`. */
 function sectionRows(report, title) {
   const section = report.split('\n## ').find((text) => text.startsWith(title));
-  if (section === undefined) throw new Error(`the report has no "${title}" section`);
-  const lines = section.split('\n').filter((line) => line.startsWith('| '));
-  return lines.slice(2).map((line) => line.slice(2, -2).split(' | '));
+  const [first] = section === undefined ? [] : tables(section);
+  if (first === undefined) throw new Error(`the report has no table under "${title}"`);
+  return first.rows;
 }
 
 const row = (cells) => `| ${cells.join(' | ')} |`;
