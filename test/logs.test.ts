@@ -51,7 +51,9 @@ describe.skipIf(!hasPython)("the Python app's output", () => {
   it('is one entry per write, traceback or log record, whatever newlines it holds', async () => {
     const bicorn = servePython('noisy_wsgi:application');
     const url = await bicorn.listening();
-    expect(bicorn.lines.find((l) => l.msg === 'noisy_wsgi: loading')).toMatchObject({ level: 30, stream: 'stdout' });
+    // The print comes on the Python process's stdout, READY on its frame socket: the worker may
+    // read READY first, so the line can follow 'listening'.
+    expect(await bicorn.waitForLog('the print at import', (l) => l.msg === 'noisy_wsgi: loading')).toMatchObject({ level: 30, stream: 'stdout' });
     expect((await get(`${url}/`)).body).toBe('noisy');
     const printed = await bicorn.waitForLog('the two-line print', (l) => l.msg.startsWith('line one'));
     expect(printed).toMatchObject({ level: 30, stream: 'stdout', msg: 'line one\nline two' });
