@@ -35,12 +35,12 @@ function neverReads(url: string, path: string): Socket {
 }
 
 describe.skipIf(!hasPython)('clients that never read', () => {
-  it('fill no more of the disk than the spool budget; past it uploads get 503, and the budget comes back', async () => {
+  it('fill no more of the disk than the spool budget; past it uploads that do not fit upload_memory get 503, and the budget comes back', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'bicorn-spool-'));
     onTestFinished(() => {
       rmSync(dir, { recursive: true });
     });
-    const bicorn = servePython('faults_wsgi:application', ['-w', '1', '--threads', '8', '--spool-dir', dir, '--spool-budget', String(BUDGET), '--graceful-timeout', '1']);
+    const bicorn = servePython('faults_wsgi:application', ['-w', '1', '--threads', '8', '--spool-dir', dir, '--spool-budget', String(BUDGET), '--upload-memory', String(MiB), '--graceful-timeout', '1']);
     const url = await bicorn.listening();
     const worker = bicorn.workerPid();
     const clients = Array.from({ length: 3 }, () => neverReads(url, '/big?mb=64'));

@@ -223,14 +223,14 @@ export const settings = {
     flags: ['--spool-dir'],
     type: optional(text('<dir>')),
     default: null,
-    doc: "Where request and response bodies wait on disk, as unlinked temporary files: uploads a WSGI app gets whole (past 1 MiB), and the part of a response that waits for a slow client (one that takes less than stream_window in 0.1 s). gunicorn's tmp_upload_dir. Default: the system's temporary directory (TMPDIR, else /tmp).",
+    doc: "Where request and response bodies wait on disk, as unlinked temporary files: uploads a WSGI app gets whole (those past upload_memory), and the part of a response that waits for a slow client (one that takes less than stream_window in 0.1 s). gunicorn's tmp_upload_dir. Default: the system's temporary directory (TMPDIR, else /tmp).",
   }),
   no_request_buffering: setting({
     section: 'Python',
     flags: ['--no-request-buffering'],
     type: flag,
     default: false,
-    doc: "A WSGI app reads an upload that declares its Content-Length as it arrives, within stream_window, instead of getting it received whole first (in memory up to 1 MiB, then in spool_dir): a large upload never touches the disk, but a slow client then holds a Python thread, as under gunicorn. For a server behind a proxy that buffers request bodies itself (nginx's proxy_request_buffering, on by default). ASGI apps always get their bodies as they arrive.",
+    doc: "A WSGI app reads an upload that declares its Content-Length as it arrives, within stream_window, instead of getting it received whole first (in memory within upload_memory, else in spool_dir): a large upload never touches the disk, but a slow client then holds a Python thread, as under gunicorn. For a server behind a proxy that buffers request bodies itself (nginx's proxy_request_buffering, on by default). ASGI apps always get their bodies as they arrive.",
   }),
   spool_budget: setting({
     section: 'Limits',
@@ -238,6 +238,13 @@ export const settings = {
     type: optional(integer(0, '<bytes>')),
     default: null,
     doc: "The most bytes a worker keeps in spool_dir at once. Past it, new uploads that would need the disk get 503 with Retry-After (413 stays for bodies over their limit), and responses wait for their client in memory, within stream_window: a client that reads slowly then holds a Python thread, as under gunicorn. Default: a quarter of the free space of spool_dir's file system at start, shared by the workers (bicorn check shows it); 0: nothing on disk.",
+  }),
+  upload_memory: setting({
+    section: 'Limits',
+    flags: ['--upload-memory'],
+    type: integer(0, '<bytes>'),
+    default: 32 * 1024 * 1024,
+    doc: "The most bytes of uploads a worker holds in memory at once while a WSGI app waits for them whole, all requests together. An upload that does not fit (its Content-Length, or its bytes so far when chunked) waits in spool_dir instead, within spool_budget. 0: every upload with a body goes to disk.",
   }),
   lifespan: setting({
     section: 'Application',

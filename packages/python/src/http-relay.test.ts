@@ -19,7 +19,7 @@ afterEach(async () => {
 const settle = () => new Promise((resolve) => setImmediate(resolve));
 
 /** A server whose one request is relayed to a fake runner: the test plays the runner through `relay.onFrame`. */
-async function setup(options: { interface?: 'wsgi' | 'asgi'; window?: number; admit?: () => Promise<boolean>; spoolBytes?: number; streamWsgiUploads?: boolean } = {}) {
+async function setup(options: { interface?: 'wsgi' | 'asgi'; window?: number; admit?: () => Promise<boolean>; spoolBytes?: number; memoryBytes?: number; streamWsgiUploads?: boolean } = {}) {
   const frames: EncodableFrame[] = [];
   const { log, entries } = recordingLog();
   const relayed = deferred<HttpRelay>();
@@ -31,7 +31,7 @@ async function setup(options: { interface?: 'wsgi' | 'asgi'; window?: number; ad
       window: options.window ?? 1 << 20,
       rootPath: '',
       interface: options.interface ?? 'asgi',
-      spool: new Spool(tmpdir(), options.spoolBytes ?? 1 << 30),
+      spool: new Spool(tmpdir(), options.spoolBytes ?? 1 << 30, options.memoryBytes ?? 1 << 20),
       streamWsgiUploads: options.streamWsgiUploads ?? false,
       log,
       admit: options.admit ?? (() => Promise.resolve(true)),
@@ -240,8 +240,8 @@ describe('HttpRelay', () => {
     expect([frames, refused]).toEqual([[], ['queue-timeout']]);
   });
 
-  it("refuses a WSGI upload the spool budget cannot hold with 503, at once when its Content-Length says so, and counts it", async () => {
-    const { server, frames, refused } = await setup({ interface: 'wsgi', spoolBytes: 1024 });
+  it("refuses a WSGI upload that fits neither upload_memory nor the spool budget with 503, at once when its Content-Length says so, and counts it", async () => {
+    const { server, frames, refused } = await setup({ interface: 'wsgi', spoolBytes: 1024, memoryBytes: 1024 });
     const res = await send(server.port, { method: 'POST', headers: { 'content-length': String(2 << 20) }, body: Buffer.alloc(2 << 20) });
     expect([res.status, res.headers['retry-after']]).toEqual([503, '1']);
     expect([frames, refused]).toEqual([[], ['spool-budget']]);

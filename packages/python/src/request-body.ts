@@ -1,28 +1,31 @@
 // A request body received whole before a WSGI app sees the request, so that a slow client
-// never holds a Python thread: kept in memory up to a threshold, then spilled to an unlinked
-// temporary file of the spool, within its budget. Runs in the worker, per request with a body.
+// never holds a Python thread: kept in memory while the worker's uploads in memory fit in
+// upload_memory, else spilled to an unlinked temporary file of the spool, within its budget.
+// Runs in the worker, per request with a body.
 import type { IncomingMessage } from 'node:http';
+import { SEPARATE_BODY } from '@bicorn/protocol';
 import type { BodySource } from './request-stream.js';
 import { SpoolFull, type Spool, type SpoolFile } from './spool.js';
 
-/** Bodies up to this size stay in memory. */
-export const MEMORY_LIMIT = 1024 * 1024;
-/** Past MEMORY_LIMIT, received bytes go to the file in writes of about this size: a round trip to the thread pool each, not one per chunk the socket gave. */
+/** Once on disk, received bytes go to the file in writes of about this size: a round trip to the thread pool each, not one per chunk the socket gave. */
 const WRITE_BATCH = 1024 * 1024;
-const EMPTY = Buffer.alloc(0);
 
 export class RequestBody implements BodySource {
   readonly #spool: Spool;
-  /** Received bytes not in the file: the whole body while it stays in memory, else those still to write. */
+  /**
+   * Received bytes not in the file: the whole body while it stays in memory, as node's socket
+   * gave it (read back as views, never copied), else those still to write.
+   */
   #chunks: Buffer[] = [];
-  /** The body once received, when it stayed in memory. */
-  #whole: Buffer | undefined;
   #size = 0;
   #file: SpoolFile | undefined;
   #written = 0;
+  /** Where reading is: a chunk and an offset in it while in memory, else the file offset. */
+  #readChunk = 0;
   #readAt = 0;
-  /** Bytes of the spool budget this body holds. */
-  #reserved = 0;
+  /** Bytes of the memory budget, and of the disk budget, this body holds. */
+  #inMemory = 0;
+  #onDisk = 0;
 
   private constructor(spool: Spool) {
     this.#spool = spool;
@@ -30,13 +33,13 @@ export class RequestBody implements BodySource {
 
   /**
    * Receives the whole body; resolves when the client has sent it, rejects if it left, or with
-   * SpoolFull when it cannot wait on disk (at once for a declared length, else when it spills).
+   * SpoolFull when it fits neither in memory nor on disk (at once for a declared length).
    */
   static async receive(req: IncomingMessage, spool: Spool): Promise<RequestBody> {
     const body = new RequestBody(spool);
     const declared = Number(req.headers['content-length']);
-    if (declared > MEMORY_LIMIT && !body.#reserve(declared)) throw new SpoolFull();
     try {
+      if (declared > 0 && !body.#hold(declared)) await body.#spill(declared);
       // Not destroyed on a refusal: the client still gets its 503.
       for await (const chunk of req.iterator({ destroyOnReturn: false })) await body.#add(chunk as Buffer);
       await body.#write();
@@ -44,27 +47,41 @@ export class RequestBody implements BodySource {
       await body.destroy();
       throw error;
     }
-    if (body.#file === undefined) body.#whole = body.#chunks.length === 1 ? body.#chunks[0] : Buffer.concat(body.#chunks);
-    body.#chunks = [];
     return body;
-  }
-
-  #reserve(bytes: number): boolean {
-    if (!this.#spool.reserve(bytes)) return false;
-    this.#reserved += bytes;
-    return true;
   }
 
   get size(): number {
     return this.#size;
   }
 
+  /** Takes memory for the body up to `size` bytes; false when upload_memory has not that much left. */
+  #hold(size: number): boolean {
+    if (size <= this.#inMemory) return true;
+    if (!this.#spool.memory.reserve(size - this.#inMemory)) return false;
+    this.#inMemory = size;
+    return true;
+  }
+
+  /** Moves the body to a spool file, with room on disk for `size` bytes; throws SpoolFull when the budget has not that much left. */
+  async #spill(size: number): Promise<void> {
+    if (!this.#spool.reserve(size)) throw new SpoolFull();
+    this.#onDisk = size;
+    this.#spool.memory.release(this.#inMemory);
+    this.#inMemory = 0;
+    this.#file = await this.#spool.open('request');
+  }
+
   async #add(chunk: Buffer): Promise<void> {
     this.#size += chunk.length;
     this.#chunks.push(chunk);
-    if (this.#file === undefined && this.#size <= MEMORY_LIMIT) return;
-    if (this.#size > this.#reserved && !this.#reserve(this.#size - this.#reserved)) throw new SpoolFull();
-    this.#file ??= await this.#spool.open('request');
+    if (this.#file === undefined) {
+      if (this.#hold(this.#size)) return;
+      await this.#spill(this.#size);
+    }
+    if (this.#size > this.#onDisk) {
+      if (!this.#spool.reserve(this.#size - this.#onDisk)) throw new SpoolFull();
+      this.#onDisk = this.#size;
+    }
     if (this.#size - this.#written >= WRITE_BATCH) await this.#write();
   }
 
@@ -79,29 +96,52 @@ export class RequestBody implements BodySource {
 
   /**
    * The next piece of at most `max` bytes, or null at the end. Reading does not consume: the
-   * bytes stay until the body is destroyed, for the request to be served again elsewhere.
+   * bytes stay until the body is destroyed.
    */
   async read(max: number): Promise<Buffer | null> {
+    if (this.#file === undefined) return this.#readMemory(max);
     if (this.#readAt >= this.#size) return null;
     const length = Math.min(max, this.#size - this.#readAt);
-    if (this.#file === undefined) {
-      const piece = (this.#whole ?? EMPTY).subarray(this.#readAt, this.#readAt + length);
-      this.#readAt += piece.length;
-      return piece;
-    }
     const piece = Buffer.allocUnsafe(length);
     const { bytesRead } = await this.#file.read(piece, 0, length, this.#readAt);
     this.#readAt += bytesRead;
     return piece.subarray(0, bytesRead);
   }
 
+  /**
+   * From memory: a piece of SEPARATE_BODY or more of one chunk node gave goes as a view of it,
+   * never copied; smaller ones (a client that sends in dribs) are gathered into one copy, up to
+   * `max`, as the frame encoder would copy them anyway.
+   */
+  #readMemory(max: number): Buffer | null {
+    const pieces: Buffer[] = [];
+    let length = 0;
+    for (let chunk = this.#chunks[this.#readChunk]; chunk !== undefined && length < max; chunk = this.#chunks[this.#readChunk]) {
+      const piece = chunk.subarray(this.#readAt, this.#readAt + max - length);
+      const large = piece.length >= SEPARATE_BODY;
+      if (large && pieces.length > 0) break;
+      pieces.push(piece);
+      length += piece.length;
+      this.#readAt += piece.length;
+      if (this.#readAt === chunk.length) {
+        this.#readChunk += 1;
+        this.#readAt = 0;
+      }
+      if (large) break;
+    }
+    const [first] = pieces;
+    if (length === 0 || first === undefined) return null;
+    return pieces.length === 1 ? first : Buffer.concat(pieces, length);
+  }
+
   async destroy(): Promise<void> {
-    this.#whole = undefined;
     this.#chunks = [];
     this.#size = 0;
+    this.#spool.memory.release(this.#inMemory);
+    this.#inMemory = 0;
     await this.#file?.close();
     this.#file = undefined;
-    this.#spool.release(this.#reserved);
-    this.#reserved = 0;
+    this.#spool.release(this.#onDisk);
+    this.#onDisk = 0;
   }
 }

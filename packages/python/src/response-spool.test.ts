@@ -44,7 +44,7 @@ class FakeResponse extends EventEmitter {
 function setup(window: number, budgetBytes = 1 << 20) {
   const res = new FakeResponse();
   const credited: number[] = [];
-  const budget = new Spool(tmpdir(), budgetBytes);
+  const budget = new Spool(tmpdir(), budgetBytes, 0);
   const spool = new ResponseSpool(res as unknown as ServerResponse, (bytes) => credited.push(bytes), budget, window);
   const ended = new Promise((resolve) => res.once('ended', resolve));
   const creditedBytes = () => credited.reduce((total, n) => total + n, 0);

@@ -4,7 +4,7 @@ import { Spool } from './spool.js';
 
 describe('the spool', () => {
   it('counts the bytes written to its files as they are written, by kind, and reads them back', async () => {
-    const spool = new Spool(tmpdir(), 1 << 20);
+    const spool = new Spool(tmpdir(), 1 << 20, 0);
     const response = await spool.open('response');
     await response.write(Buffer.alloc(3000, 1), 0, 3000, 0);
     await response.write(Buffer.alloc(500, 2), 0, 500, 3000);

@@ -1,7 +1,8 @@
 // The worker's spool: unlinked temporary files in spool_dir for bodies on their way (uploads a
 // WSGI app gets whole, responses a client reads slower than the app writes), and the budget of
 // bytes they may hold there together, and the count of the bytes written to them, which the
-// worker logs when its Python process stops. Unlinked as soon as they are open, so nobody else can open
+// worker logs when its Python process stops; beside it, the budget of the uploads it holds in
+// memory instead, so that one that fits never touches the disk. Unlinked as soon as they are open, so nobody else can open
 // them and a crash leaves nothing behind. Runs in the worker.
 import { open, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -26,14 +27,43 @@ export interface SpoolFile {
 
 let count = 0;
 
+/** Bytes that may be held at once, taken and given back. */
+export class Budget {
+  #left: number;
+
+  constructor(bytes: number) {
+    this.#left = bytes;
+  }
+
+  /** Takes `bytes`; false when they are not left. */
+  reserve(bytes: number): boolean {
+    if (bytes > this.#left) return false;
+    this.#left -= bytes;
+    return true;
+  }
+
+  /** Gives back bytes taken, once they are no longer held. */
+  release(bytes: number): void {
+    this.#left += bytes;
+  }
+
+  /** The bytes not taken now. */
+  get left(): number {
+    return this.#left;
+  }
+}
+
 export class Spool {
   readonly dir: string;
-  #left: number;
+  readonly #disk: Budget;
+  /** Uploads received whole that wait in memory, all together (upload_memory). */
+  readonly memory: Budget;
   readonly #spooled: Record<SpoolKind, number> = { request: 0, response: 0 };
 
-  constructor(dir: string, budgetBytes: number) {
+  constructor(dir: string, budgetBytes: number, memoryBytes: number) {
     this.dir = dir;
-    this.#left = budgetBytes;
+    this.#disk = new Budget(budgetBytes);
+    this.memory = new Budget(memoryBytes);
   }
 
   async open(kind: SpoolKind): Promise<SpoolFile> {
@@ -62,25 +92,23 @@ export class Spool {
     return { ...this.#spooled };
   }
 
-  /** Takes `bytes` of the budget; false when they are not left. */
+  /** Takes `bytes` of the disk budget; false when they are not left. */
   reserve(bytes: number): boolean {
-    if (bytes > this.#left) return false;
-    this.#left -= bytes;
-    return true;
+    return this.#disk.reserve(bytes);
   }
 
-  /** Whether any of the budget is left. */
+  /** Whether any of the disk budget is left. */
   hasRoom(): boolean {
-    return this.#left > 0;
+    return this.#disk.left > 0;
   }
 
-  /** The bytes of the budget no file holds now. */
+  /** The bytes of the disk budget no file holds now. */
   get left(): number {
-    return this.#left;
+    return this.#disk.left;
   }
 
-  /** Gives back bytes taken, once their file is closed. */
+  /** Gives back bytes of the disk budget, once their file is closed. */
   release(bytes: number): void {
-    this.#left += bytes;
+    this.#disk.release(bytes);
   }
 }

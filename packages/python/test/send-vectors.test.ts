@@ -57,7 +57,7 @@ async function serve(app: string, iface: 'wsgi' | 'asgi'): Promise<Served> {
     env: { PATH: process.env.PATH ?? '', PYTHONUNBUFFERED: '1' },
     log,
   });
-  const host = new PythonHost(runner, { window: 1 << 20, rootPath: '', threads: 1, sendAhead: 0, queueTimeoutMs: 0, spool: new Spool(tmpdir(), 1 << 30), streamWsgiUploads: false, limitRejected: () => undefined, log });
+  const host = new PythonHost(runner, { window: 1 << 20, rootPath: '', threads: 1, sendAhead: 0, queueTimeoutMs: 0, spool: new Spool(tmpdir(), 1 << 30, 1 << 20), streamWsgiUploads: false, limitRejected: () => undefined, log });
   const gateway = new WebSocketGateway({ maxMessageSize: 1 << 20, pingIntervalMs: 0, pingTimeoutMs: 0, perMessageDeflate: false, receiveWindow: 1 << 20, sendWindow: 1 << 20, rootPath: '', log });
   const server: Server = createServer(host.listener);
   server.on('upgrade', (req, socket, head) => {

@@ -75,7 +75,7 @@ export async function startPythonApp(
   let readyAt = Date.now();
   const appInterface = runner.interface === 'asgi' ? 'asgi' : 'wsgi';
   const plan = planSpool(config.spool_dir, config.spool_budget, config.workers);
-  const spool = new Spool(plan.dir, plan.budgetBytes);
+  const spool = new Spool(plan.dir, plan.budgetBytes, config.upload_memory);
   const host = new PythonHost(runner, {
     window: config.stream_window,
     rootPath: config.root_path,

@@ -25,7 +25,7 @@ const TEXT = 2;
 const TRAILERS = 1;
 
 /** Bodies from this size on are not copied into their frame by encodeFrameParts. */
-const SEPARATE_BODY = 16 * 1024;
+export const SEPARATE_BODY = 16 * 1024;
 const NO_BYTES = Buffer.alloc(0);
 
 /**

@@ -1,5 +1,5 @@
 export { FrameReader, decodeFrame } from './decode.js';
-export { encodeFrame, encodeFrameParts, type ByteInput, type EncodableFrame } from './encode.js';
+export { SEPARATE_BODY, encodeFrame, encodeFrameParts, type ByteInput, type EncodableFrame } from './encode.js';
 export {
   FrameError,
   FrameType,
