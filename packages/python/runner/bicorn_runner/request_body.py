@@ -67,9 +67,10 @@ class RequestBody:
         self._drop_buffered()
         return self._take_credit(drained=True)
 
-    def read_some(self, limit: int, line: bool) -> Tuple[bytes, int]:
+    def read_some(self, limit: int, line: bool) -> Tuple[Buffer, int]:
         """Up to limit bytes (to the first newline if line), waiting for at least one unless the
-        body has ended; b"" at the end. Returns them with the credit to send now (under the
+        body has ended; empty at the end. Returns them, as a view of the frame they came in (the
+        reader copies them once, into what it returns), with the credit to send now (under the
         stream's lock)."""
         while not self._chunks and not self.complete and not self._closed:
             self._cond.wait()
@@ -82,7 +83,7 @@ class RequestBody:
             match = _NEWLINE.search(chunk, start, end)
             if match is not None:
                 end = match.end()
-        piece = chunk[start:end].tobytes()
+        piece = chunk[start:end]
         if end == len(chunk):
             self._chunks.popleft()
             self._offset = 0

@@ -141,7 +141,7 @@ class Stream:
     def send_frames(self, *frames: Frame) -> None:
         self._conn.send(*frames)
 
-    def read_some(self, limit: int, line: bool = False) -> bytes:
+    def read_some(self, limit: int, line: bool = False) -> Buffer:
         with self._cond:
             piece, credit = self._body.read_some(limit, line)
         self._after(credit, False)

@@ -4,9 +4,11 @@ from __future__ import annotations
 import sys
 from typing import Iterator, List, Optional, Protocol
 
+from .frames import Buffer
+
 
 class BodySource(Protocol):
-    def read_some(self, limit: int, line: bool = False) -> bytes: ...
+    def read_some(self, limit: int, line: bool = False) -> Buffer: ...
 
 
 class WsgiInput:
@@ -51,4 +53,5 @@ class WsgiInput:
             limit -= len(piece)
             if line and piece[-1:] == b"\n":
                 break
-        return pieces[0] if len(pieces) == 1 else b"".join(pieces)
+        # Pieces are views of the frames they came in: copied here once, into what is returned.
+        return bytes(pieces[0]) if len(pieces) == 1 else b"".join(pieces)

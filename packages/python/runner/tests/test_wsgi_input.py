@@ -34,6 +34,15 @@ class WsgiInputTest(unittest.TestCase):
         self.assertEqual(body.read(5), b"")
         self.assertEqual(body.read(), b"")
 
+    def test_every_read_returns_bytes_not_a_view_of_a_frame(self) -> None:
+        # The body arrives as views of frames; a view equals its bytes, so the type is checked.
+        body = fed_input([memoryview(b"ab\ncd"), memoryview(b"ef")])
+        self.assertIs(type(body.readline()), bytes)
+        self.assertIs(type(body.read(1)), bytes)
+        self.assertIs(type(body.read(3)), bytes)
+        self.assertIs(type(body.read()), bytes)
+        self.assertIs(type(fed_input([memoryview(b"whole")]).read()), bytes)
+
     def test_readline_splits_at_newlines_across_pieces(self) -> None:
         body = fed_input()
         self.assertEqual(body.readline(), b"first line\n")
