@@ -2,9 +2,8 @@
 from __future__ import annotations
 
 import re
-import threading
 from collections import deque
-from typing import Deque, Tuple
+from typing import Deque, Optional, Protocol, Tuple
 
 from .frames import Buffer, ProtocolError
 
@@ -16,6 +15,14 @@ def credit_batch(window: int) -> int:
     return max(1, window // 4)
 
 
+class Waitable(Protocol):
+    """The stream's lock, as a Condition: waited on and notified under it."""
+
+    def wait(self, timeout: Optional[float] = None) -> bool: ...
+
+    def notify_all(self) -> None: ...
+
+
 class RequestBody:
     """Body bytes as they arrive, read by the app's thread. The worker may have `window` bytes
     sent and not credited; bytes the app has read are credited back in batches, so that the
@@ -24,7 +31,7 @@ class RequestBody:
     __slots__ = ("_cond", "_window", "_batch", "_chunks", "_offset", "_buffered", "_uncredited",
                  "complete", "_closed", "_discarding")
 
-    def __init__(self, cond: threading.Condition, window: int, complete: bool) -> None:
+    def __init__(self, cond: Waitable, window: int, complete: bool) -> None:
         self._cond = cond
         self._window = window
         self._batch = credit_batch(window)

@@ -33,28 +33,47 @@ class LoopOnly:
 LOOP_ONLY = LoopOnly()
 
 
-class CallsBeforeWait(threading.Condition):
-    """A stream's Condition when the app runs on the thread that reads the frames: before the
-    app's side waits for frames, before_wait has another thread read them meanwhile."""
+class StreamLock:
+    """A stream's lock, with the Condition to wait on it made only when a side first waits: most
+    requests never wait (their body came with them, their response fits the window), and a
+    Condition per request was a tenth of what starting a stream cost. When the app runs on the
+    thread that reads the frames, before_wait has another thread read them meanwhile, before
+    the app's side waits for them. Used as a Condition: waits and notifies under the lock."""
 
-    def __init__(self, before_wait: Callable[[], None]) -> None:
-        super().__init__()
+    __slots__ = ("_lock", "_condition", "_before_wait")
+
+    def __init__(self, before_wait: Optional[Callable[[], None]] = None) -> None:
+        self._lock = threading.Lock()
+        self._condition: Optional[threading.Condition] = None
         self._before_wait = before_wait
 
+    def __enter__(self) -> bool:
+        return self._lock.acquire()
+
+    def __exit__(self, *exc: object) -> None:
+        self._lock.release()
+
+    def notify_all(self) -> None:
+        # Made under the lock, so with none made nobody is waiting.
+        if self._condition is not None:
+            self._condition.notify_all()
+
     def wait(self, timeout: Optional[float] = None) -> bool:
-        self._before_wait()
-        return super().wait(timeout)
+        if self._before_wait is not None:
+            self._before_wait()
+        if self._condition is None:
+            self._condition = threading.Condition(self._lock)
+        return self._condition.wait(timeout)
 
 
-def condition_for(connection: Any, make: Callable[[], Any] = threading.Condition) -> Any:
-    """make() (a Condition, or a Lock for a stream that never waits) for a stream shared by
-    threads, or LOOP_ONLY."""
+def condition_for(connection: Any, make: Optional[Callable[[], Any]] = None) -> Any:
+    """A StreamLock (or make(), a plain Lock for a stream that never waits) for a stream shared
+    by threads, or LOOP_ONLY."""
     if connection.on_loop:
         return LOOP_ONLY
-    before_wait = connection.before_wait
-    if before_wait is not None and make is threading.Condition:
-        return CallsBeforeWait(before_wait)
-    return make()
+    if make is not None:
+        return make()
+    return StreamLock(connection.before_wait)
 
 
 class StreamGone(Exception):
