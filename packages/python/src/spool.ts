@@ -1,9 +1,10 @@
 // The worker's spool: unlinked temporary files in spool_dir for bodies on their way (uploads a
-// WSGI app gets whole, responses a client reads slower than the app writes), and the budget of
-// bytes they may hold there together, and the count of the bytes written to them, which the
-// worker logs when its Python process stops; beside it, the budget of the uploads it holds in
-// memory instead, so that one that fits never touches the disk. Unlinked as soon as they are open, so nobody else can open
-// them and a crash leaves nothing behind. Runs in the worker.
+// WSGI app gets whole, responses a client reads slower than the app writes), the budget of bytes
+// they may hold there together, and the count of the bytes written to them, which the worker
+// logs when its Python process stops. Files are unlinked as soon as they are open, so nobody
+// else can open them and a crash leaves nothing behind. Beside the disk's budget, the spool
+// keeps upload_memory's: the bytes of uploads held in memory instead, so that an upload that
+// fits never touches the disk. Runs in the worker.
 import { open, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 
