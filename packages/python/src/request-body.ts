@@ -66,6 +66,7 @@ export class RequestBody implements BodySource {
   async #spill(size: number): Promise<void> {
     if (!this.#spool.reserve(size)) throw new SpoolFull();
     this.#onDisk = size;
+    // Given back before the held chunks are written: they leave memory with #add's next write.
     this.#spool.memory.release(this.#inMemory);
     this.#inMemory = 0;
     this.#file = await this.#spool.open('request');
