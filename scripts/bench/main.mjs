@@ -19,7 +19,7 @@ import { appsDir, bicornDist, resultsDir, venvBin } from './paths.mjs';
 import { killAllNow, startProcess, stopAll, stopProcess } from './processes.mjs';
 import { renderMarkdown } from './report.mjs';
 import { runGroup } from './run.mjs';
-import { groups, loadDefaults, modes } from './scenarios.mjs';
+import { groups, loadDefaults, modes, warmupSeconds } from './scenarios.mjs';
 import { writeStaticFiles } from './static.mjs';
 import { ratios, summarize } from './summary.mjs';
 
@@ -121,7 +121,9 @@ function estimateSeconds(plan, settings) {
     total += group.servers.length * (START_SECONDS + 1);
     for (const scenario of group.scenarios) {
       const servers = group.servers.filter((entry) => scenario.servers === undefined || scenario.servers.includes(entry.id)).length;
-      total += settings.rounds * servers * (settings.warmupSeconds + settings.seconds + RUN_OVERHEAD_SECONDS + (scenario.slowClients ? 1 : 0));
+      for (let round = 1; round <= settings.rounds; round += 1) {
+        total += servers * (warmupSeconds(settings, round) + settings.seconds + RUN_OVERHEAD_SECONDS + (scenario.slowClients ? 1 : 0));
+      }
     }
   }
   return Math.round(total);
@@ -174,7 +176,7 @@ async function main() {
   const budget = estimateSeconds(plan, settings);
   const softLimit = budget * 1.5 + 60;
   const hardLimit = budget * 2 + 120;
-  console.log(`bench: time budget about ${Math.ceil(budget / 60)} min (${budget} s) for ${plan.length} group runs, ${settings.rounds} round(s) of ${settings.seconds} s after ${settings.warmupSeconds} s of warm-up; no new run after ${Math.ceil(softLimit / 60)} min, everything stopped at ${Math.ceil(hardLimit / 60)} min`);
+  console.log(`bench: time budget about ${Math.ceil(budget / 60)} min (${budget} s) for ${plan.length} group runs, ${settings.rounds} round(s) of ${settings.seconds} s after ${settings.warmupSeconds} s of warm-up (${warmupSeconds(settings, 2)} s after the first round); no new run after ${Math.ceil(softLimit / 60)} min, everything stopped at ${Math.ceil(hardLimit / 60)} min`);
   console.log(`bench: load from ${tool.name} ${tool.version}; results go to scripts/bench/results/${name}.md and ${name}.svg`);
 
   const started = Date.now();

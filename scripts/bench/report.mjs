@@ -1,6 +1,7 @@
 // The markdown report (results/latest.md): how and where it ran, every server's version, the
 // bicorn/peer ratios, the medians behind them with the CPU time of each process per request,
 // and each server's start, boot and memory. Pure: returns the text; main writes it.
+import { warmupSeconds } from './scenarios.mjs';
 
 const fixed = (value, digits) => (Number.isFinite(value) ? value.toFixed(digits) : 'n/a');
 
@@ -61,7 +62,7 @@ function formatSpooled(server) {
 function settingsLine(settings) {
   return settings.name === 'quick'
     ? `a \`--quick\` smoke pass (${settings.rounds} round of ${settings.seconds} s after ${settings.warmupSeconds} s of warm-up): it checks the harness, its numbers mean nothing`
-    : `${settings.rounds} rounds of ${settings.seconds} s, each after ${settings.warmupSeconds} s of warm-up, servers interleaved (A B A B, never one server's rounds back to back)`;
+    : `${settings.rounds} rounds of ${settings.seconds} s, each after a warm-up (${settings.warmupSeconds} s in the first round, ${warmupSeconds(settings, 2)} s later), servers interleaved (A B A B, never one server's rounds back to back)`;
 }
 
 /** The whole report. `facts` from machine.mjs, `settings` the mode, cells and rows from summary.mjs. */

@@ -5,6 +5,7 @@
 // Runs in the harness process.
 import { runH2Load, runHttpLoad, runWsEcho } from './load.mjs';
 import { harnessCpuSeconds, machineBusySeconds, memoryKiB } from './processes.mjs';
+import { warmupSeconds } from './scenarios.mjs';
 import { get, startServer } from './servers.mjs';
 import { formatMs } from './report.mjs';
 import { startSlowClients } from './slow-clients.mjs';
@@ -55,7 +56,7 @@ export function cpuBetween(before, after) {
 }
 
 /** One measured run: an answer check, the slow clients if any, warm-up, memory, the measurement with the CPU time of the server's processes. */
-async function measure(handle, scenario, settings, tool) {
+async function measure(handle, scenario, settings, tool, round) {
   const spec = {
     ...settings.load,
     url: handle.base + scenario.path,
@@ -79,7 +80,7 @@ async function measure(handle, scenario, settings, tool) {
       if (scenario.load === 'h2') return runH2Load(tool.h2load, { ...spec, streams: scenario.streams, seconds });
       return runHttpLoad(tool, { ...spec, seconds });
     };
-    const warmup = await runLoad(settings.warmupSeconds);
+    const warmup = await runLoad(warmupSeconds(settings, round));
     const memory = treeMemory(handle.processes());
     const before = handle.processes();
     const busyBefore = machineBusySeconds();
@@ -156,7 +157,7 @@ export async function runGroup({ group, workers, settings, tool, skip, shouldSto
             record(round, scenario, entry, { skipped: 'time budget spent' });
             continue;
           }
-          const run = await measure(handle, scenario, settings, tool);
+          const run = await measure(handle, scenario, settings, tool, round);
           record(round, scenario, entry, run);
           log(`  round ${round} ${scenario.title} -w ${workers} ${entry.label}: ${describe(run, scenario)}`);
         }
