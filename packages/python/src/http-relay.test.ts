@@ -138,7 +138,8 @@ describe('HttpRelay', () => {
   });
 
   it('relays a streamed response with its trailers, crediting the runner as the client takes it', async () => {
-    const { server, frames, relay } = await setup();
+    // A quarter of the window is 1 byte: every byte taken is credited at once.
+    const { server, frames, relay } = await setup({ window: 4 });
     const credited = () => frames.flatMap((frame) => (frame.type === 'credit' ? [frame.bytes] : [])).reduce((sum, bytes) => sum + bytes, 0);
     const res = await rawRequest(server.port, { te: 'trailers' }, async (r) => {
       r.onFrame(response(['trailer', 'x-sum'], true));

@@ -70,6 +70,21 @@ describe('ResponseSpool', () => {
     expect(budget.spooledBytes()).toEqual({ request: 0, response: 0 });
   });
 
+  it('credits a quarter window at a time, holding back less than that', () => {
+    const { credited, spool } = setup(16);
+    for (const letter of 'abcdefghij') spool.write(Buffer.from(letter), false);
+    expect(credited).toEqual([4, 4]);
+  });
+
+  it('counts taken bytes whose credit it holds back as out: a client that then stops reading still frees the app', async () => {
+    const { res, credited, spool } = setup(16);
+    spool.write(Buffer.from('abc'), false); // taken, its credit held back
+    res.accepting = false;
+    spool.write(Buffer.alloc(13, 'x'), false); // with those, the app's whole window is out
+    expect(credited).toEqual([]);
+    await vi.waitFor(() => expect(credited).toEqual([16]));
+  });
+
   it('lends the app its window once all of it waited for the client, keeps what comes next on disk, and goes straight to the socket again once the client took it', async () => {
     const { res, credited, creditedBytes, budget, spool, ended, text } = setup(2);
     res.accepting = false;

@@ -1,5 +1,5 @@
 // The way of a response body to its client: bytes go to the socket as they come, and the app
-// gets its credit back as the socket takes them. Only when the whole stream window has waited
+// gets its credit back as the socket takes them, a quarter window at a time. Only when the whole stream window has waited
 // for a client that took less than a window in STALL_MS (slower than 10 MiB/s with the default
 // window), the worker gives the app that credit back, and what the app sends next waits in an
 // unlinked temporary file of the spool until the client takes it: a slow client holds a Python
@@ -30,6 +30,8 @@ export class ResponseSpool {
   readonly #window: number;
   /** Bytes written to the socket that it has not taken yet, not credited. */
   #held = 0;
+  /** Bytes the socket took that are not credited yet. */
+  #owed = 0;
   /** Bumped when held bytes are lent to the app: the socket taking them later credits nothing. */
   #lent = 0;
   /** Runs out STALL_MS after the whole window came to wait for the client. */
@@ -82,7 +84,10 @@ export class ResponseSpool {
     else if (!this.#writeHeld(body)) this.#blocked = true;
   }
 
-  /** Writes bytes not credited yet: credited once the socket takes them; the stall timer starts once they fill the window. */
+  /**
+   * Writes bytes not credited yet: credited once the socket takes them; the stall timer starts
+   * once the app has its whole window out (these, and taken bytes whose credit is held back).
+   */
   #writeHeld(body: Buffer): boolean {
     const lent = this.#lent;
     this.#held += body.length;
@@ -90,9 +95,15 @@ export class ResponseSpool {
       this.#taken += body.length;
       if (lent !== this.#lent) return;
       this.#held -= body.length;
-      this.#credit(body.length);
+      this.#owed += body.length;
+      // One CREDIT per quarter window, not one per write: each wakes the runner. What is held
+      // back is under a quarter window, so it never stalls the app (frames/SPEC.md).
+      if (this.#owed >= this.#window / 4) {
+        this.#credit(this.#owed);
+        this.#owed = 0;
+      }
     });
-    if (this.#held >= this.#window) this.#watchStall();
+    if (this.#held + this.#owed >= this.#window) this.#watchStall();
     return below;
   }
 
@@ -113,12 +124,13 @@ export class ResponseSpool {
     this.#stall = undefined;
     if (this.#destroyed || this.#waiting || this.#res.writableEnded) return;
     if (this.#taken - this.#takenAtStall >= this.#window) {
-      if (this.#held >= this.#window) this.#watchStall();
+      if (this.#held + this.#owed >= this.#window) this.#watchStall();
       return;
     }
     if (this.#held === 0 || !this.#spool.hasRoom()) return;
-    this.#credit(this.#held);
+    this.#credit(this.#held + this.#owed);
     this.#held = 0;
+    this.#owed = 0;
     this.#lent += 1;
     this.#waiting = true;
   };

@@ -61,6 +61,38 @@ describe('FrameReader', () => {
     }
   });
 
+  it('hands out a response body frame with MORE as it arrives, in parts that are views of the chunks', () => {
+    const body = Buffer.from(Array.from({ length: 200_000 }, (_, i) => i % 251));
+    const credit = { type: 'credit', stream: 3, bytes: 10 } as const;
+    const all = Buffer.concat([
+      encodeFrame({ type: 'http-response-body', stream: 3, more: true, body }),
+      encodeFrame({ type: 'http-response-body', stream: 3, more: false, body: Buffer.from('end') }),
+      encodeFrame(credit),
+    ]);
+    for (const step of [10, 11, 4096, 65_536, 199_999]) {
+      const reader = new FrameReader();
+      const seen: Frame[] = [];
+      for (let at = 0; at < all.length; at += step) reader.push(all.subarray(at, at + step), (frame) => seen.push(frame));
+      const parts = seen.filter((frame) => frame.type === 'http-response-body');
+      expect(parts.length).toBeGreaterThan(2);
+      expect(Buffer.concat(parts.map((part) => part.body)).equals(Buffer.concat([body, Buffer.from('end')]))).toBe(true);
+      expect(parts.map((part) => part.more)).toEqual([...Array<boolean>(parts.length - 1).fill(true), false]);
+      expect(parts.every((part) => part.stream === 3 && part.body.length > 0)).toBe(true);
+      expect(parts.slice(0, -1).every((part) => part.body.buffer === all.buffer)).toBe(true);
+      expect(seen.at(-1)).toEqual(credit);
+    }
+  });
+
+  it('keeps a response body frame without MORE whole, however it arrives', () => {
+    const body = Buffer.alloc(100_000, 'y');
+    const all = encodeFrame({ type: 'http-response-body', stream: 1, more: false, body });
+    const reader = new FrameReader();
+    const seen: Frame[] = [];
+    for (let at = 0; at < all.length; at += 4096) reader.push(all.subarray(at, at + 4096), (frame) => seen.push(frame));
+    expect(seen).toHaveLength(1);
+    expect(seen[0]?.type === 'http-response-body' && seen[0].body.equals(body)).toBe(true);
+  });
+
   it('encodes header strings as latin-1 bytes', () => {
     const bytes = encodeFrame({ type: 'http-response', stream: 3, trailers: false, status: 200, headers: ['x-name', 'café'] });
     const frame = decodeFrame(bytes);

@@ -1,21 +1,33 @@
 // Decoding frames from the byte stream of fd 3: an incremental reader that hands out whole
-// frames, bodies as views of the bytes received (no copy when a frame arrived in one chunk).
+// frames, bodies as views of the bytes received (no copy when a frame arrived in one chunk, nor
+// for a response body frame with MORE that did not).
 import { FrameError, FrameType, HEADER_SIZE, MAX_PAYLOAD, logSources, type Address, type Frame, type HeaderPair, type LogSource, type TlsHead } from './frame.js';
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 // HTTP_RESPONSE's flags: trailers follow the body.
 const TRAILERS = 1;
 const TLS = 2;
+/** A body frame's header and its flags byte: what comes before the body bytes. */
+const BODY_START = HEADER_SIZE + 1;
 
 export class FrameReader {
   /** The start of a frame that has not wholly arrived: its bytes so far, in one buffer. */
   #partial: Buffer | undefined;
   #filled = 0;
+  /** An HTTP_RESPONSE_BODY frame with MORE being handed out as it arrives: its stream and the body bytes still to come. */
+  #body: { readonly stream: number; left: number } | undefined;
 
-  /** Calls `onFrame` for every whole frame in what has arrived; throws FrameError on bad input. */
+  /**
+   * Calls `onFrame` for every whole frame in what has arrived; throws FrameError on bad input.
+   * An HTTP_RESPONSE_BODY frame with MORE that arrives in several chunks comes out as one such
+   * frame per chunk, each with MORE and its part of the body: the same body, in the same order,
+   * without gathering its parts into one buffer (the runner sends 256 KiB frames; a socket read
+   * gives 64 KiB).
+   */
   push(chunk: Buffer, onFrame: (frame: Frame) => void): void {
     let data: Buffer | undefined = chunk;
-    if (this.#partial !== undefined) data = this.#fill(chunk, onFrame);
+    if (this.#body !== undefined) data = this.#continueBody(data, onFrame);
+    else if (this.#partial !== undefined) data = this.#fill(data, onFrame);
     if (data === undefined) return;
     while (data.length >= 4) {
       const size = 4 + frameLength(data);
@@ -23,7 +35,29 @@ export class FrameReader {
       onFrame(decodeFrame(data.subarray(0, size)));
       data = data.subarray(size);
     }
-    if (data.length > 0) this.#startPartial(data);
+    if (data.length === 0) return;
+    if (isResponseBodyWithMore(data)) this.#startBody(data, onFrame);
+    else this.#startPartial(data);
+  }
+
+  /** The first part of a response body frame with MORE, whose header has arrived but not all of its body. */
+  #startBody(data: Buffer, onFrame: (frame: Frame) => void): void {
+    const stream = data.readUInt32BE(5);
+    this.#body = { stream, left: 4 + frameLength(data) - data.length };
+    if (data.length > BODY_START) onFrame({ type: 'http-response-body', stream, more: true, body: data.subarray(BODY_START) });
+  }
+
+  /** Hands out the next part of the body under way; returns what is left of `data` once it is all out, else undefined. */
+  #continueBody(data: Buffer, onFrame: (frame: Frame) => void): Buffer | undefined {
+    const body = this.#body;
+    if (body === undefined) return data;
+    const taken = Math.min(body.left, data.length);
+    if (taken === 0) return undefined;
+    body.left -= taken;
+    onFrame({ type: 'http-response-body', stream: body.stream, more: true, body: data.subarray(0, taken) });
+    if (body.left > 0) return undefined;
+    this.#body = undefined;
+    return data.subarray(taken);
   }
 
   /**
@@ -56,6 +90,11 @@ export class FrameReader {
     onFrame(decodeFrame(partial));
     return data.subarray(taken);
   }
+}
+
+/** `data` starts with an HTTP_RESPONSE_BODY frame with MORE whose header and flags have arrived. */
+function isResponseBodyWithMore(data: Buffer): boolean {
+  return data.length >= BODY_START && data[4] === FrameType.HttpResponseBody && ((data[HEADER_SIZE] ?? 0) & 1) === 1;
 }
 
 function frameLength(data: Buffer): number {
