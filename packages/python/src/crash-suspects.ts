@@ -17,8 +17,13 @@ export function requestKey(method: string | undefined, url: string | undefined):
 
 export class CrashSuspects {
   readonly #seen = new Map<string, { deaths: number; lastAt: number }>();
-  /** Keys of requests that ran to their end, the most recent last. */
-  readonly #acquitted = new Set<string>();
+  /**
+   * Keys of requests that ran to their end, each with when it last did (a count). Updated in
+   * place, not deleted and re-added: that churn, once per request, makes a Map's garbage
+   * survive the young generation's collections (@bicorn/runtime/id-table).
+   */
+  readonly #acquitted = new Map<string, number>();
+  #acquittals = 0;
 
   /** The process died with these requests in flight. */
   record(keys: readonly string[], now: number): void {
@@ -35,10 +40,15 @@ export class CrashSuspects {
 
   /** A request of this key ran to its end, and the process lived: it is no suspect (one often in flight beside a killer is not one). */
   acquit(key: string): void {
-    this.#seen.delete(key);
-    this.#acquitted.delete(key);
-    this.#acquitted.add(key);
-    if (this.#acquitted.size > MAX_REMEMBERED) this.#acquitted.delete(this.#acquitted.keys().next().value ?? key);
+    if (this.#seen.size > 0) this.#seen.delete(key);
+    this.#acquitted.set(key, ++this.#acquittals);
+    if (this.#acquitted.size > MAX_REMEMBERED + MAX_REMEMBERED / 4) this.#forgetOldestAcquittals();
+  }
+
+  /** Keeps the MAX_REMEMBERED most recent: a quarter of them at once, so that an app of many paths does not pay a scan per request. */
+  #forgetOldestAcquittals(): void {
+    const byAge = [...this.#acquitted].sort((a, b) => a[1] - b[1]);
+    for (const [key] of byAge.slice(0, byAge.length - MAX_REMEMBERED)) this.#acquitted.delete(key);
   }
 
   isSuspect(key: string, now: number): boolean {

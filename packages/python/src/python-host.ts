@@ -7,6 +7,7 @@
 // Runs in the worker.
 import type { AsgiWebSocketCallable } from '@bicorn/gateway';
 import type { AppLoad, Frame, LimitKind } from '@bicorn/protocol';
+import { IdTable } from '@bicorn/runtime/id-table';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { AppPulse } from './app-pulse.js';
 import { CrashSuspects } from './crash-suspects.js';
@@ -41,12 +42,15 @@ export class PythonHost {
   readonly #interface: string;
   readonly #options: PythonHostOptions;
   readonly #log: HostLog;
-  /** Requests the app has been sent and not let go of, by stream, in the order sent: each holds its place at the gate. */
-  readonly #inApp = new Map<number, HttpRelay>();
+  // Tables by stream id, not Maps: an entry per request churns a Map into garbage that
+  // survives the young generation's collections (@bicorn/runtime/id-table).
+  /** Requests the app has been sent and not let go of, by stream, with the order they were sent in: each holds its place at the gate. */
+  readonly #inApp = new IdTable<number>();
+  #sentCount = 0;
   /** Of those, the ones whose relay still takes the runner's frames. */
-  readonly #relays = new Map<number, HttpRelay>();
+  readonly #relays = new IdTable<HttpRelay>();
   /** Requests sent ahead of a free thread, withdrawn when the app has not started them by the queue timeout. */
-  readonly #withdrawTimers = new Map<number, NodeJS.Timeout>();
+  readonly #withdrawTimers = new IdTable<NodeJS.Timeout>();
   /** Requests the app runs at once: its threads (WSGI), or Infinity (ASGI). */
   readonly #slots: number;
   readonly #sockets = new Map<number, WebSocketRelay>();
@@ -150,7 +154,9 @@ export class PythonHost {
     this.#gate.suspend();
     for (const timer of this.#withdrawTimers.values()) clearTimeout(timer);
     this.#withdrawTimers.clear();
-    const sent = [...this.#inApp.keys()];
+    // In the order sent (stream ids wrap around).
+    const inApp = this.#inApp;
+    const sent = inApp.ids().sort((a, b) => (inApp.get(a) ?? 0) - (inApp.get(b) ?? 0));
     const started: HttpRelay[] = [];
     const again: HttpRelay[] = [];
     sent.forEach((id, order) => {
@@ -214,7 +220,7 @@ export class PythonHost {
   #enter(id: number, relay: HttpRelay): void {
     // All its threads are taken: it waits in the app's process, until the queue timeout.
     const queued = this.#inApp.size >= this.#slots;
-    this.#inApp.set(id, relay);
+    this.#inApp.set(id, this.#sentCount++);
     this.#relays.set(id, relay);
     if (queued && this.#options.queueTimeoutMs > 0) {
       this.#withdrawTimers.set(id, setTimeout(() => {

@@ -6,6 +6,7 @@
 import { setRequestOrigin, type RequestOrigin } from '@bicorn/gateway';
 import type { StopMode } from '@bicorn/protocol';
 import type { AccessLog, Logger } from '@bicorn/runtime';
+import { IdTable } from '@bicorn/runtime/id-table';
 import { createServer, STATUS_CODES, type IncomingMessage, type RequestListener, type ServerResponse } from 'node:http';
 import { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
@@ -110,7 +111,10 @@ const NOT_A_PROXY: Refusal = { status: 501, reason: 'CONNECT: this server is not
 export class WorkerServer {
   readonly #server;
   readonly #connections = new Map<Socket, Connection>();
-  readonly #responses = new Set<ServerResponse>();
+  // By a number of ours, not in a Set: an entry per request churns a Set into garbage that
+  // survives the young generation's collections (@bicorn/runtime/id-table).
+  readonly #responses = new IdTable<ServerResponse>();
+  #nextResponse = 0;
   /** The status of responses the front refused on the socket itself, for their access line. */
   readonly #refusedMidBody = new WeakMap<ServerResponse, number>();
   readonly #listener: RequestListener;
@@ -340,7 +344,7 @@ export class WorkerServer {
     const drained = new Promise<void>((resolve) => {
       this.#drained = resolve;
     });
-    for (const res of this.#responses) closeAfter(res);
+    for (const res of this.#responses.values()) closeAfter(res);
     // GOAWAY: the streams under way finish, then each session closes.
     this.#sessions?.close();
     // Connections that get a request meanwhile close after its response. A new connection
@@ -438,13 +442,14 @@ export class WorkerServer {
 
   #trackStream(req: StreamRequest, res: StreamResponse, origin: RequestOrigin): void {
     const view = http1View(req, res);
-    this.#responses.add(view.res);
+    const id = this.#nextResponse++;
+    this.#responses.set(id, view.res);
     const { accessLog, metrics } = this.#options;
     const started = accessLog !== undefined || metrics.timed ? performance.now() : 0;
-    this.#streamTimeouts?.watch(req, res);
+    this.#streamTimeouts?.watch(id, req, res);
     res.once('close', () => {
-      this.#streamTimeouts?.unwatch(res);
-      this.#responses.delete(view.res);
+      this.#streamTimeouts?.unwatch(id);
+      this.#responses.delete(id);
       const durationMs = started === 0 ? 0 : performance.now() - started;
       const status = this.#refusedMidBody.get(view.res) ?? res.statusCode;
       const fromStatic = this.#options.staticResponse(view.req);
@@ -586,16 +591,17 @@ export class WorkerServer {
       connection.busy++;
       connection.current = connection.busy === 1 ? res : undefined;
     }
-    this.#responses.add(res);
+    const id = this.#nextResponse++;
+    this.#responses.set(id, res);
     if (this.#drained !== undefined) closeAfter(res);
     const { accessLog, metrics } = this.#options;
     const timed = accessLog !== undefined || metrics.timed;
     const started = timed ? performance.now() : 0;
     const bytesBefore = timed ? socket.bytesWritten : 0;
-    this.#timeouts?.watch(req, res);
+    this.#timeouts?.watch(id, req, res);
     res.on('close', () => {
-      this.#timeouts?.unwatch(res);
-      this.#responses.delete(res);
+      this.#timeouts?.unwatch(id);
+      this.#responses.delete(id);
       if (connection !== undefined) {
         connection.busy--;
         connection.served++;

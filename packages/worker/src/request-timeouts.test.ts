@@ -22,7 +22,7 @@ describe('RequestTimeouts', () => {
     const stalled: ServerResponse[] = [];
     const timeouts = new RequestTimeouts<IncomingMessage, ServerResponse>(1000, moved, (_req, res) => stalled.push(res));
     const { req, res } = exchange();
-    timeouts.watch(req, res);
+    timeouts.watch(1, req, res);
     vi.advanceTimersByTime(999);
     expect(stalled).toEqual([]);
     vi.advanceTimersByTime(251);
@@ -36,9 +36,9 @@ describe('RequestTimeouts', () => {
     const timeouts = new RequestTimeouts<IncomingMessage, ServerResponse>(1000, moved, (_req, res) => stalled.push(res));
     const moving = exchange();
     const done = exchange();
-    timeouts.watch(moving.req, moving.res);
-    timeouts.watch(done.req, done.res);
-    timeouts.unwatch(done.res);
+    timeouts.watch(1, moving.req, moving.res);
+    timeouts.watch(2, done.req, done.res);
+    timeouts.unwatch(2);
     for (let i = 0; i < 20; i++) {
       moving.socket.bytesRead += 10;
       vi.advanceTimersByTime(300);
@@ -51,8 +51,8 @@ describe('RequestTimeouts', () => {
   it('keeps no timer while no request is under way', () => {
     const timeouts = new RequestTimeouts(1000, moved, () => undefined);
     const { req, res } = exchange();
-    timeouts.watch(req, res);
-    timeouts.unwatch(res);
+    timeouts.watch(1, req, res);
+    timeouts.unwatch(1);
     vi.advanceTimersByTime(250);
     expect(vi.getTimerCount()).toBe(0);
   });
