@@ -33,4 +33,18 @@ describe('crash suspects', () => {
     expect(suspects.isSuspect('GET /exit', 1)).toBe(true);
     expect(suspects.isSuspect('GET /ok', 1)).toBe(false);
   });
+
+  it('remembers the 256 most recent acquittals, a request acquitted again counting as recent', () => {
+    const suspects = new CrashSuspects();
+    suspects.acquit('GET /often');
+    for (let i = 0; i < 400; i += 1) {
+      suspects.acquit(`GET /page/${String(i)}`);
+      if (i % 100 === 0) suspects.acquit('GET /often');
+    }
+    // Never seen to end: a suspect at its first death; seen to end: not.
+    suspects.record(['GET /page/0', 'GET /page/399', 'GET /often'], 0);
+    expect(suspects.isSuspect('GET /page/0', 1)).toBe(true);
+    expect(suspects.isSuspect('GET /page/399', 1)).toBe(false);
+    expect(suspects.isSuspect('GET /often', 1)).toBe(false);
+  });
 });
