@@ -245,6 +245,19 @@ describe('HTTP/2 streams', () => {
     await expect(get(`${url}/`)).rejects.toThrow();
     expect((await bicorn.stop()).code).toBe(0);
   });
+
+  it("adds the server's default headers to a response that lacks them, and leaves the app's own, set one by one or in writeHead, in any case", async () => {
+    const bicorn = serveFront(frontApp('node'), [...H2C, '--http-protocols', 'h2', '--header', 'X-Frame-Options:DENY']);
+    const url = await bicorn.listening();
+    const fields = async (path: string) => {
+      const answer = await askOnce(url, path);
+      return [answer.status, answer.headers.server, answer.headers['x-frame-options']];
+    };
+    expect(await fields('/')).toEqual([200, 'bicorn', 'DENY']);
+    expect(await fields('/own-server')).toEqual([200, 'own', 'DENY']);
+    expect(await fields('/own-head')).toEqual([200, 'own', 'SAMEORIGIN']);
+    expect((await bicorn.stop()).code).toBe(0);
+  });
 });
 
 describe('the ASGI response extensions over HTTP/2', () => {

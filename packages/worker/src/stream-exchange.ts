@@ -55,7 +55,9 @@ export class StreamResponse extends Http2ServerResponse<StreamRequest> {
     if (this.#takenOver) return this;
     // HTTP/2 has no reason phrase (node would warn about each one).
     const given = typeof reasonOrHeaders === 'string' ? headers : reasonOrHeaders;
-    return super.writeHead(statusCode, headerObject(this.#withDefaults(given)));
+    const object = headerObject(given);
+    for (const [name, value] of this.#defaults) if (object[name] === undefined && !this.hasHeader(name)) object[name] = value;
+    return super.writeHead(statusCode, object);
   }
 
   override setHeader(name: string, value: number | string | readonly string[]): this {
@@ -70,7 +72,7 @@ export class StreamResponse extends Http2ServerResponse<StreamRequest> {
 
   /** Takes node:http's forms of trailers too: [name, value] pairs, which node:http2 would read as an object keyed by index. */
   override addTrailers(trailers: OutgoingHttpHeaders | readonly (readonly [string, string])[]): void {
-    super.addTrailers(headerObject(isPairs(trailers) ? trailers.flat() : trailers) ?? {});
+    super.addTrailers(headerObject(isPairs(trailers) ? trailers.flat() : trailers));
   }
 
   // node's end() writes its chunk through write().
@@ -95,35 +97,24 @@ export class StreamResponse extends Http2ServerResponse<StreamRequest> {
     this.end(body);
     this.#takenOver = true;
   }
-
-  #withDefaults(headers: Headers | undefined): Headers | undefined {
-    const list: string[] = [];
-    for (const [name, value] of this.#defaults) if (!this.hasHeader(name) && !names(headers, name)) list.push(name, value);
-    if (list.length === 0) return headers;
-    if (headers === undefined) return list;
-    if (Array.isArray(headers)) return [...headers, ...list];
-    const object: OutgoingHttpHeaders = { ...headers };
-    for (let i = 0; i + 1 < list.length; i += 2) object[list[i] ?? ''] = list[i + 1];
-    return object;
-  }
 }
 
-/** writeHead's headers as node:http2 takes them, an object (a repeated name gets a list), without the connection-specific ones. */
-function headerObject(headers: Headers | undefined): OutgoingHttpHeaders | undefined {
-  if (headers === undefined) return undefined;
+/** writeHead's headers as node:http2 takes them, an object of lower-case names (a repeated name gets a list), without the connection-specific ones. */
+function headerObject(headers: Headers | undefined): OutgoingHttpHeaders {
   const object: OutgoingHttpHeaders = {};
-  const add = (name: string, value: OutgoingHttpHeader | undefined): void => {
-    const lower = name.toLowerCase();
-    if (value === undefined || CONNECTION_SPECIFIC.has(lower)) return;
-    const before = object[lower];
-    object[lower] = before === undefined ? value : [...listOf(before), ...listOf(value)];
-  };
   if (Array.isArray(headers)) {
-    for (let i = 0; i + 1 < headers.length; i += 2) add(String(headers[i]), headers[i + 1]);
-  } else {
-    for (const [name, value] of Object.entries(headers)) add(name, value);
+    for (let i = 0; i + 1 < headers.length; i += 2) addField(object, String(headers[i]), headers[i + 1]);
+  } else if (headers !== undefined) {
+    for (const name in headers) if (Object.hasOwn(headers, name)) addField(object, name, headers[name]);
   }
   return object;
+}
+
+function addField(object: OutgoingHttpHeaders, name: string, value: OutgoingHttpHeader | undefined): void {
+  const lower = name.toLowerCase();
+  if (value === undefined || CONNECTION_SPECIFIC.has(lower)) return;
+  const before = object[lower];
+  object[lower] = before === undefined ? value : [...listOf(before), ...listOf(value)];
 }
 
 function isPairs(trailers: OutgoingHttpHeaders | readonly (readonly [string, string])[]): trailers is readonly (readonly [string, string])[] {
@@ -132,11 +123,4 @@ function isPairs(trailers: OutgoingHttpHeaders | readonly (readonly [string, str
 
 function listOf(value: OutgoingHttpHeader): string[] {
   return Array.isArray(value) ? value.map(String) : [String(value)];
-}
-
-/** Whether writeHead's headers name `name` (lower-case), in any case. */
-function names(headers: Headers | undefined, name: string): boolean {
-  if (headers === undefined) return false;
-  const keys = Array.isArray(headers) ? headers.filter((_, i) => i % 2 === 0) : Object.keys(headers);
-  return keys.some((key) => typeof key === 'string' && key.toLowerCase() === name);
 }
