@@ -17,6 +17,24 @@ describe('parseSendEvent', () => {
     expect(parsed).toEqual({ kind: 'start', status: 201, headers: ['Set-Cookie', 'a=1', 'set-cookie', 'b=2', 'x-latin', 'é'], trailers: false });
   });
 
+  it('turns every byte of a header into the one character of that code, short or long, whole or a view', () => {
+    const everyByte = Buffer.from(Array.from({ length: 256 - 0x80 }, (_, i) => 0x80 + i));
+    const long = Buffer.alloc(4096, 'v');
+    const inLarger = new Uint8Array(Buffer.from('..x-view..'));
+    const parsed = parseSendEvent({
+      type: 'http.response.start',
+      status: 200,
+      headers: [
+        [b('x-high'), everyByte],
+        [b('x-long'), long],
+        [inLarger.subarray(2, 8), inLarger.subarray(3, 7)],
+      ],
+    });
+    // Latin-1 as node writes header strings; not windows-1252, which would make 0x80 a euro sign.
+    expect(parsed).toMatchObject({ headers: ['x-high', everyByte.toString('latin1'), 'x-long', long.toString('latin1'), 'x-view', '-vie'] });
+    expect(everyByte.toString('latin1').charCodeAt(0)).toBe(0x80);
+  });
+
   it('leaves hop-by-hop headers to the wire rules, and trims the spaces and tabs around values', () => {
     const parsed = parseSendEvent({ type: 'http.response.start', status: 200, headers: [[b('Transfer-Encoding'), b('gzip')], [b('x-a'), b(' \t1 2\t ')]] });
     expect(parsed).toMatchObject({ headers: ['Transfer-Encoding', 'gzip', 'x-a', '1 2'] });
