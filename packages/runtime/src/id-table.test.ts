@@ -47,6 +47,17 @@ describe('IdTable', () => {
     expect([table.size, table.ids()]).toEqual([0, []]);
   });
 
+  it('adds under ids of its own, the next free one, wrapping around past the ones still in use', () => {
+    const table = new IdTable<string>(4);
+    expect(['a', 'b', 'c'].map((value) => table.add(value))).toEqual([0, 1, 2]);
+    table.delete(1);
+    // 3, then around: 0 and 2 are in use, 1 is free again.
+    expect([table.add('d'), table.add('e'), table.get(0)]).toEqual([3, 1, 'a']);
+    expect(table.size).toBe(4);
+    table.delete(0);
+    expect(table.add('f')).toBe(0);
+  });
+
   it('leaves nothing to survive the young generation after a full collection, where a Map with the same churn does', () => {
     // The Map is the control: the harness sees the fault where it is.
     expect(promotedAfterFullGc('Map')).toBeGreaterThan(20 * MiB);

@@ -111,10 +111,9 @@ const NOT_A_PROXY: Refusal = { status: 501, reason: 'CONNECT: this server is not
 export class WorkerServer {
   readonly #server;
   readonly #connections = new Map<Socket, Connection>();
-  // By a number of ours, not in a Set: an entry per request churns a Set into garbage that
-  // survives the young generation's collections (@bicorn/runtime/id-table).
+  // By a number of the table's, not in a Set: an entry per request churns a Set into garbage
+  // that survives the young generation's collections (@bicorn/runtime/id-table).
   readonly #responses = new IdTable<ServerResponse>();
-  #nextResponse = 0;
   /** The status of responses the front refused on the socket itself, for their access line. */
   readonly #refusedMidBody = new WeakMap<ServerResponse, number>();
   readonly #listener: RequestListener;
@@ -442,8 +441,7 @@ export class WorkerServer {
 
   #trackStream(req: StreamRequest, res: StreamResponse, origin: RequestOrigin): void {
     const view = http1View(req, res);
-    const id = this.#nextResponse++;
-    this.#responses.set(id, view.res);
+    const id = this.#responses.add(view.res);
     const { accessLog, metrics } = this.#options;
     const started = accessLog !== undefined || metrics.timed ? performance.now() : 0;
     this.#streamTimeouts?.watch(id, req, res);
@@ -591,8 +589,7 @@ export class WorkerServer {
       connection.busy++;
       connection.current = connection.busy === 1 ? res : undefined;
     }
-    const id = this.#nextResponse++;
-    this.#responses.set(id, res);
+    const id = this.#responses.add(res);
     if (this.#drained !== undefined) closeAfter(res);
     const { accessLog, metrics } = this.#options;
     const timed = accessLog !== undefined || metrics.timed;
