@@ -1,7 +1,8 @@
 # The runner's end of the frame socket (fd 3). Frames come in on a reader thread; for an ASGI app
 # the event loop takes over reading once the app is loaded, and frames written on the loop wait
 # for the end of its turn, so that one write carries them all. A WSGI app with one thread may run
-# on the reader thread itself, between chunks, while another thread reads (runner process).
+# on the reader thread itself, between chunks, while another thread reads; the frames of such
+# calls made in a row may be held to leave in one write too (runner process).
 from __future__ import annotations
 
 import asyncio
@@ -41,6 +42,11 @@ class Connection:
         # read_meanwhile reads into the buffer, one thread at a time.
         self._between_chunks: Optional[Callable[[], None]] = None
         self._relief_buffer: Optional[memoryview] = None
+        # While holding (set by the thread that makes the calls), small writes wait in _held,
+        # under _write_lock, for the next write that is not held: the responses of calls made
+        # one after another leave in one.
+        self._holding = False
+        self._held = bytearray()
         # Set by run_between_chunks: a stream's side that is about to wait for frames calls it.
         self.before_wait: Optional[Callable[[], None]] = None
         # Set once the event loop reads and writes, through its transport: frames written on
@@ -99,9 +105,9 @@ class Connection:
         self._between_chunks = run
 
     def read_meanwhile(self, stop: socket.socket) -> bool:
-        """Reads frames on the calling thread, while the reader thread is inside the run() of
-        run_between_chunks, until stop is readable (its one byte is taken here): True then;
-        False once reading has ended (on_lost was called)."""
+        """Sends what is held, then reads frames on the calling thread, while the reader thread
+        is inside the run() of run_between_chunks, until stop is readable (its one byte is taken
+        here): True then; False once reading has ended (on_lost was called)."""
         on_frame = self._on_frame
         assert on_frame is not None and self._between_chunks is not None
         # Made at the first relief: calls that are short and wait for no frame never need it.
@@ -109,6 +115,8 @@ class Connection:
             self._relief_buffer = memoryview(bytearray(RECV_SIZE))
         buffer = self._relief_buffer
         try:
+            # The call may run long: what it held back for the calls after it leaves now.
+            self.release_writes()
             while True:
                 readable, _, _ = select.select([self._sock, stop], [], [])
                 if stop in readable:
@@ -119,6 +127,20 @@ class Connection:
         except BaseException as error:
             self._lost(error)
             return False
+
+    def hold_writes(self, hold: bool) -> None:
+        """With hold True, frame groups under _JOIN_BELOW wait, up to that many bytes in all,
+        for a write that is not held or for release_writes(); with hold False, the next write
+        takes what waits along. Not on the loop, whose writes wait for the end of its turn."""
+        self._holding = hold
+
+    def release_writes(self) -> None:
+        """Writes what waits, and holds no more."""
+        with self._write_lock:
+            self._holding = False
+            if not self._held:
+                return
+        self._write([], 0)
 
     def read_on_loop(self, loop: asyncio.AbstractEventLoop, on_frame: OnFrame) -> None:
         """From now on the loop reads the frames, and gathers the frames written on it into
@@ -224,6 +246,19 @@ class Connection:
     def _write(self, parts: List[Buffer], size: int) -> None:
         try:
             with self._write_lock:
+                held = self._held
+                if size < _JOIN_BELOW and (self._holding or held):
+                    for part in parts:
+                        held += part
+                    if self._holding and len(held) < _JOIN_BELOW:
+                        return
+                    self._sock.sendall(held)
+                    del held[:]
+                    return
+                # A large write: what waits goes first.
+                if held:
+                    self._sock.sendall(held)
+                    del held[:]
                 if size < _JOIN_BELOW:
                     self._sock.sendall(b"".join(parts))
                 else:

@@ -190,7 +190,7 @@ def _fatal(connection: Connection, exit_code: int, message: str) -> int:
 
 
 def _on_lost(exit_now: Callable[[int], None], error: Optional[BaseException]) -> None:
-    if error is None or isinstance(error, OSError):
+    if error is None or isinstance(error, (OSError, ConnectionLost)):
         exit_now(0)
     elif isinstance(error, ProtocolError):
         runner_says(logging.ERROR, f"protocol error, closing: {error}")

@@ -15,6 +15,10 @@ from .connection import Connection
 from .wsgi_pool import call
 
 RELIEF_AFTER_S = 0.05
+# A call's frames wait for those of the calls that follow it in the same chunk, to leave in one
+# write, until they have waited this long (checked before each call; the relief reader sends
+# them when it starts).
+HOLD_FOR_S = 0.0005
 # Without a call for this many checks in a row, the relief thread sleeps until the next call.
 IDLE_CHECKS = 20
 
@@ -61,20 +65,35 @@ class OnReader:
         self._stop_signal.close()
 
     def _run_waiting(self) -> None:
-        while self._waiting:
-            handler, item = self._waiting.popleft()
-            self._begin()
-            try:
-                call(handler, item)
-            finally:
-                self._end()
+        conn = self._conn
+        held_since: Optional[float] = None
+        try:
+            while self._waiting:
+                handler, item = self._waiting.popleft()
+                now = self._begin()
+                if held_since is not None and now - held_since >= HOLD_FOR_S:
+                    conn.release_writes()
+                    held_since = None
+                # One write per chunk's worth of responses, not one each: the worker then wakes
+                # and reads once for them all.
+                follows = bool(self._waiting)
+                if follows and held_since is None:
+                    held_since = now
+                conn.hold_writes(follows)
+                try:
+                    call(handler, item)
+                finally:
+                    self._end()
+        finally:
+            conn.release_writes()
 
-    def _begin(self) -> None:
+    def _begin(self) -> float:
         with self._lock:
-            self._call_since = time.monotonic()
+            self._call_since = now = time.monotonic()
             if not self._watching:
                 self._watching = True
                 self._changed.notify_all()
+        return now
 
     def _end(self) -> None:
         with self._lock:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import importlib.util
+import select
 import socket
 import threading
 import unittest
@@ -11,7 +12,7 @@ from unittest import mock
 from bicorn_runner import connection as connection_module
 from bicorn_runner import frames as f
 from bicorn_runner.asgi_server import AsgiServer
-from bicorn_runner.connection import Connection
+from bicorn_runner.connection import Connection, ConnectionLost
 
 TIMEOUT = 10
 # uvloop's transport is C, asyncio's Python: both must flush and close alike.
@@ -101,6 +102,74 @@ class ReaderThreadTest(unittest.TestCase):
         self.assertTrue(ended.wait(TIMEOUT))
         peer.connection._lost(None)
         self.assertEqual(lost, [None])
+
+
+class HeldWritesTest(unittest.TestCase):
+    """hold_writes: the responses of calls made one after another leave in one write."""
+
+    def pending(self, sock: socket.socket) -> bytes:
+        """What one read takes at once, without waiting."""
+        readable, _, _ = select.select([sock], [], [], 0)
+        return sock.recv(1 << 20) if readable else b""
+
+    def test_held_frames_leave_in_order_with_the_next_write_that_is_not_held(self) -> None:
+        peer = Peer(self)
+        conn = peer.connection
+        reused = bytearray(b"one")
+        conn.hold_writes(True)
+        conn.send(f.HttpResponse(1, 200, []), f.HttpResponseBody(1, False, reused))
+        # The app may reuse its buffer once send() has returned: what is held is a copy.
+        reused[:] = b"XXX"
+        conn.send(f.HttpResponseBody(2, False, b"two"))
+        self.assertEqual(self.pending(peer.sock), b"")
+        conn.hold_writes(False)
+        conn.send(f.HttpResponseBody(3, False, b"three"))
+        expected = [f.HttpResponse(1, 200, []), f.HttpResponseBody(1, False, b"one"),
+                    f.HttpResponseBody(2, False, b"two"), f.HttpResponseBody(3, False, b"three")]
+        # One write: one read takes all of it.
+        self.assertEqual(f.FrameDecoder().feed(self.pending(peer.sock)), expected)
+
+    def test_release_writes_what_is_held_and_holds_no_more(self) -> None:
+        peer = Peer(self)
+        conn = peer.connection
+        conn.hold_writes(True)
+        conn.send(f.Pong(0, 1))
+        conn.release_writes()
+        self.assertEqual(f.FrameDecoder().feed(self.pending(peer.sock)), [f.Pong(0, 1)])
+        conn.send(f.Pong(0, 2))
+        self.assertEqual(f.FrameDecoder().feed(self.pending(peer.sock)), [f.Pong(0, 2)])
+        conn.release_writes()
+        self.assertEqual(self.pending(peer.sock), b"")
+
+    def test_a_large_write_or_a_full_hold_is_not_held(self) -> None:
+        peer = Peer(self)
+        conn = peer.connection
+        peer.read_to_eof()
+        large = b"L" * connection_module._JOIN_BELOW
+        conn.hold_writes(True)
+        conn.send(f.HttpResponseBody(1, False, b"small"))
+        conn.send(f.HttpResponseBody(2, False, large))
+        # Under the bound each, but not together: the second leaves with the first.
+        half = b"H" * (connection_module._JOIN_BELOW // 2)
+        conn.send(f.HttpResponseBody(3, False, half))
+        conn.send(f.HttpResponseBody(4, False, half))
+        conn.send(f.Pong(0, 1))
+        conn.close()
+        self.assertTrue(peer.eof.wait(TIMEOUT))
+        # Sent without release_writes: only the Pong was still held when the socket closed.
+        self.assertEqual(peer.frames(), [f.HttpResponseBody(1, False, b"small"),
+                                         f.HttpResponseBody(2, False, large),
+                                         f.HttpResponseBody(3, False, half),
+                                         f.HttpResponseBody(4, False, half)])
+
+    def test_held_frames_the_worker_can_no_longer_take_are_a_lost_connection(self) -> None:
+        peer = Peer(self)
+        conn = peer.connection
+        conn.hold_writes(True)
+        conn.send(f.Pong(0, 1))
+        peer.sock.close()
+        with self.assertRaises(ConnectionLost):
+            conn.release_writes()
 
 
 class LoopConnectionTest(unittest.TestCase):

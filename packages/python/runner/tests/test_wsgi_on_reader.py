@@ -66,6 +66,28 @@ class OnReaderTest(unittest.TestCase):
         runner.send(f.Shutdown(0))
         self.assertEqual(runner.wait_exit(), 0)
 
+    def test_the_answers_to_requests_read_together_leave_together(self) -> None:
+        runner = self.start()
+        # A first call, so that the next ones are as short as they are once the app is warm.
+        runner.send(get(1))
+        self.assertEqual(self.answer(runner, 1), b"bicorn-frame-reader|")
+        runner.send(*(get(stream) for stream in range(2, 10)))
+        # The first read takes the first answers together (every one, unless the calls were
+        # slower than HOLD_FOR_S in all): the worker wakes once for them.
+        frames = f.FrameDecoder().feed(runner.sock.recv(65536))
+        answered = [frame.stream for frame in frames
+                    if isinstance(frame, f.HttpResponseBody) and not frame.more]
+        self.assertGreater(len(answered), 1)
+        self.assertEqual(answered, list(range(2, 2 + len(answered))))
+
+    def test_an_answer_held_for_the_next_call_leaves_when_that_call_runs_long(self) -> None:
+        runner = self.start()
+        runner.send(get(1), get(2, b"/hold"))
+        runner.log_until("holding")
+        self.assertEqual(self.answer(runner, 1), b"bicorn-frame-reader|")
+        self.release(runner)
+        self.assertEqual(self.answer(runner, 2), b"bicorn-frame-reader|")
+
     def test_a_ping_is_answered_while_a_call_runs(self) -> None:
         runner = self.start()
         runner.send(get(1, b"/hold"))
