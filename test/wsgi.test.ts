@@ -240,6 +240,16 @@ describe.skipIf(!hasPython)(`misbehaving apps and clients${noPython}`, () => {
     expect((await bicorn.stop()).code).toBe(0);
   });
 
+  it('answers 500 for a list body longer than its Content-Length, sent whole, and serves the next request', async () => {
+    const bicorn = servePython('validated_wsgi:edge_cases');
+    const url = await bicorn.listening();
+    const text = await rawUntilCut(url, 'GET /too-long-list HTTP/1.1\r\nHost: x\r\n\r\nGET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+    expect(text).toMatch(/^HTTP\/1\.1 500 Internal Server Error\r\n/);
+    expect(text).not.toContain('SPLIT');
+    expect(text).toMatch(/HTTP\/1\.1 200 OK\r\n(.|\r\n)*hello from \d+/);
+    expect((await bicorn.stop()).code).toBe(0);
+  });
+
   it('tells the app a chunked upload’s length, as WSGI apps read CONTENT_LENGTH', async () => {
     const bicorn = servePython('validated_wsgi:edge_cases');
     const url = await bicorn.listening();

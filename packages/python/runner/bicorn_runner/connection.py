@@ -42,9 +42,9 @@ class Connection:
         # read_meanwhile reads into the buffer, one thread at a time.
         self._between_chunks: Optional[Callable[[], None]] = None
         self._relief_buffer: Optional[memoryview] = None
-        # While holding (set by the thread that makes the calls), small writes wait in _held,
-        # under _write_lock, for the next write that is not held: the responses of calls made
-        # one after another leave in one.
+        # While holding (set by the thread that makes the calls), the small last frames of a
+        # response wait in _held, under _write_lock, for the next write that is not held: the
+        # responses of calls made one after another leave in one.
         self._holding = False
         self._held = bytearray()
         # Set by run_between_chunks: a stream's side that is about to wait for frames calls it.
@@ -68,15 +68,16 @@ class Connection:
     def from_fd(cls, fd: int) -> "Connection":
         return cls(socket.socket(fileno=fd))
 
-    def send(self, *frames: Frame) -> None:
-        """Writes the frames back to back, so that no other thread's frame lands between them."""
+    def send(self, *frames: Frame, may_wait: bool = False) -> None:
+        """Writes the frames back to back, so that no other thread's frame lands between them.
+        may_wait: they end a response, which may be held (hold_writes) for the next call's."""
         parts: List[Buffer] = []
         for frame in frames:
             parts.extend(encode_parts(frame))
         if self._loop is not None:
             self._send_from_loop(parts)
             return
-        self._write(parts, sum(len(part) for part in parts))
+        self._write(parts, sum(len(part) for part in parts), may_wait)
 
     def start_reader(self, on_frame: OnFrame, on_lost: OnLost) -> None:
         """Reads frames on a daemon thread and hands each to on_frame, in order. on_lost gets
@@ -129,9 +130,10 @@ class Connection:
             return False
 
     def hold_writes(self, hold: bool) -> None:
-        """With hold True, frame groups under _JOIN_BELOW wait, up to that many bytes in all,
-        for a write that is not held or for release_writes(); with hold False, the next write
-        takes what waits along. Not on the loop, whose writes wait for the end of its turn."""
+        """With hold True, frame groups sent with may_wait under _JOIN_BELOW wait, up to that
+        many bytes in all, for a write that is not held or for release_writes(); any other
+        write, or any write once hold is False, takes what waits along. Not on the loop, whose
+        writes wait for the end of its turn."""
         self._holding = hold
 
     def release_writes(self) -> None:
@@ -140,7 +142,7 @@ class Connection:
             self._holding = False
             if not self._held:
                 return
-        self._write([], 0)
+        self._write([], 0, False)
 
     def read_on_loop(self, loop: asyncio.AbstractEventLoop, on_frame: OnFrame) -> None:
         """From now on the loop reads the frames, and gathers the frames written on it into
@@ -243,14 +245,15 @@ class Connection:
             # that, asyncio joins the parts once).
             transport.writelines(pending)
 
-    def _write(self, parts: List[Buffer], size: int) -> None:
+    def _write(self, parts: List[Buffer], size: int, may_wait: bool) -> None:
         try:
             with self._write_lock:
                 held = self._held
-                if size < _JOIN_BELOW and (self._holding or held):
+                hold = may_wait and self._holding
+                if size < _JOIN_BELOW and (hold or held):
                     for part in parts:
                         held += part
-                    if self._holding and len(held) < _JOIN_BELOW:
+                    if hold and len(held) < _JOIN_BELOW:
                         return
                     self._sock.sendall(held)
                     del held[:]

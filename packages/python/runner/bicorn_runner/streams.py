@@ -173,13 +173,16 @@ class Stream:
         frames: List[Frame] = [head] if head is not None else []
         if not view:
             self._check_gone()
-            self._conn.send(*frames, HttpResponseBody(self.id, more, b""))
+            self._conn.send(*frames, HttpResponseBody(self.id, more, b""), may_wait=not more)
             return
         while view:
             n = self._acquire(min(len(view), MAX_BODY_FRAME))
-            frames.append(HttpResponseBody(self.id, more or n < len(view), view[:n]))
+            last = not more and n == len(view)
+            frames.append(HttpResponseBody(self.id, not last, view[:n]))
             view = view[n:]
-            self._conn.send(*frames)
+            # A response's end may wait for the next call's (Connection.hold_writes); the
+            # parts of one still streaming leave at once.
+            self._conn.send(*frames, may_wait=last)
             frames = []
 
     def send_error(self, message: str) -> None:

@@ -15,9 +15,9 @@ from .connection import Connection
 from .wsgi_pool import call
 
 RELIEF_AFTER_S = 0.05
-# A call's frames wait for those of the calls that follow it in the same chunk, to leave in one
-# write, until they have waited this long (checked before each call; the relief reader sends
-# them when it starts).
+# A call's complete answer waits for those of the calls that follow it in the same chunk, to
+# leave in one write, until it has waited this long (checked before each call; the relief reader
+# sends it when it starts). An answer still streaming is never held (Connection.hold_writes).
 HOLD_FOR_S = 0.0005
 # Without a call for this many checks in a row, the relief thread sleeps until the next call.
 IDLE_CHECKS = 20

@@ -9,6 +9,8 @@ from .wsgi_file_wrapper import FileWrapper
 from .wsgi_headers import encode_headers, parse_status
 
 BLOCK_SIZE = 256 * 1024
+# A list response of bytes up to this size is sent as one body.
+JOIN_LIST_UP_TO = 64 * 1024
 
 
 class Response:
@@ -67,12 +69,18 @@ _SEQUENCE_ITERATORS = (type(iter([])), type(iter(())))
 
 def send_result(result: Any, response: Response) -> None:
     """Sends the app's iterable to its end. A list's last item goes out as the final frame, so
-    the common one-item response costs two frames in one write; so does the last item of an
-    iterable that hands out a list's or tuple's items (Django's HttpResponse), whose iterator
-    says how many are left. Any other iterable's end is known only once it has ended."""
+    the common one-item response costs two frames in one write (a small list of bytes is
+    joined into one item first); so does the last item of an iterable that hands out a list's
+    or tuple's items (Django's HttpResponse), whose iterator says how many are left. Any other
+    iterable's end is known only once it has ended."""
     if isinstance(result, FileWrapper) and hasattr(result.filelike, "readinto"):
         _send_file(result.filelike, response)
     elif isinstance(result, (list, tuple)) and result:
+        if len(result) > 1 and _small_bytes(result):
+            # One body, so that the response ends in the send that starts it: an end may wait
+            # for the next call's answer (Connection.hold_writes), a part does not.
+            response.send(b"".join(result), more=False)
+            return
         last = len(result) - 1
         for index, chunk in enumerate(result):
             response.send(chunk, more=index < last)
@@ -85,6 +93,16 @@ def send_result(result: Any, response: Response) -> None:
                 return
             response.send(chunk, more=True)
         response.finish()
+
+
+def _small_bytes(items: Any) -> bool:
+    """Every item is bytes, and all together are small enough to copy into one."""
+    size = 0
+    for item in items:
+        if type(item) is not bytes:
+            return False
+        size += len(item)
+    return size <= JOIN_LIST_UP_TO
 
 
 def _send_file(filelike: Any, response: Response) -> None:

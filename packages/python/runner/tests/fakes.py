@@ -29,10 +29,13 @@ class FakeConnection:
 
     def __init__(self) -> None:
         self.frames: List[Frame] = []
+        # Per send: whether its frames could be held for the next call's (Connection.send).
+        self.may_wait: List[bool] = []
         self._cond = threading.Condition()
 
-    def send(self, *frames: Frame) -> None:
+    def send(self, *frames: Frame, may_wait: bool = False) -> None:
         with self._cond:
+            self.may_wait.append(may_wait)
             for frame in frames:
                 if isinstance(frame, (HttpResponseBody, WsMessage)):
                     frame = frame._replace(body=bytes(frame.body))

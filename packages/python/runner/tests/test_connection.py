@@ -117,13 +117,13 @@ class HeldWritesTest(unittest.TestCase):
         conn = peer.connection
         reused = bytearray(b"one")
         conn.hold_writes(True)
-        conn.send(f.HttpResponse(1, 200, []), f.HttpResponseBody(1, False, reused))
+        conn.send(f.HttpResponse(1, 200, []), f.HttpResponseBody(1, False, reused), may_wait=True)
         # The app may reuse its buffer once send() has returned: what is held is a copy.
         reused[:] = b"XXX"
-        conn.send(f.HttpResponseBody(2, False, b"two"))
+        conn.send(f.HttpResponseBody(2, False, b"two"), may_wait=True)
         self.assertEqual(self.pending(peer.sock), b"")
         conn.hold_writes(False)
-        conn.send(f.HttpResponseBody(3, False, b"three"))
+        conn.send(f.HttpResponseBody(3, False, b"three"), may_wait=True)
         expected = [f.HttpResponse(1, 200, []), f.HttpResponseBody(1, False, b"one"),
                     f.HttpResponseBody(2, False, b"two"), f.HttpResponseBody(3, False, b"three")]
         # One write: one read takes all of it.
@@ -133,13 +133,26 @@ class HeldWritesTest(unittest.TestCase):
         peer = Peer(self)
         conn = peer.connection
         conn.hold_writes(True)
-        conn.send(f.Pong(0, 1))
+        conn.send(f.HttpResponseBody(1, False, b"one"), may_wait=True)
         conn.release_writes()
-        self.assertEqual(f.FrameDecoder().feed(self.pending(peer.sock)), [f.Pong(0, 1)])
-        conn.send(f.Pong(0, 2))
-        self.assertEqual(f.FrameDecoder().feed(self.pending(peer.sock)), [f.Pong(0, 2)])
+        self.assertEqual(f.FrameDecoder().feed(self.pending(peer.sock)),
+                         [f.HttpResponseBody(1, False, b"one")])
+        conn.send(f.HttpResponseBody(2, False, b"two"), may_wait=True)
+        self.assertEqual(f.FrameDecoder().feed(self.pending(peer.sock)),
+                         [f.HttpResponseBody(2, False, b"two")])
         conn.release_writes()
         self.assertEqual(self.pending(peer.sock), b"")
+
+    def test_frames_that_may_not_wait_take_what_is_held_along(self) -> None:
+        peer = Peer(self)
+        conn = peer.connection
+        conn.hold_writes(True)
+        conn.send(f.HttpResponseBody(1, False, b"one"), may_wait=True)
+        # A body still streaming, a credit, a PONG: none waits while a response ends.
+        conn.send(f.HttpResponseBody(2, True, b"part"))
+        self.assertEqual(f.FrameDecoder().feed(self.pending(peer.sock)),
+                         [f.HttpResponseBody(1, False, b"one"),
+                          f.HttpResponseBody(2, True, b"part")])
 
     def test_a_large_write_or_a_full_hold_is_not_held(self) -> None:
         peer = Peer(self)
@@ -147,16 +160,16 @@ class HeldWritesTest(unittest.TestCase):
         peer.read_to_eof()
         large = b"L" * connection_module._JOIN_BELOW
         conn.hold_writes(True)
-        conn.send(f.HttpResponseBody(1, False, b"small"))
-        conn.send(f.HttpResponseBody(2, False, large))
+        conn.send(f.HttpResponseBody(1, False, b"small"), may_wait=True)
+        conn.send(f.HttpResponseBody(2, False, large), may_wait=True)
         # Under the bound each, but not together: the second leaves with the first.
         half = b"H" * (connection_module._JOIN_BELOW // 2)
-        conn.send(f.HttpResponseBody(3, False, half))
-        conn.send(f.HttpResponseBody(4, False, half))
-        conn.send(f.Pong(0, 1))
+        conn.send(f.HttpResponseBody(3, False, half), may_wait=True)
+        conn.send(f.HttpResponseBody(4, False, half), may_wait=True)
+        conn.send(f.HttpResponseBody(5, False, b"end"), may_wait=True)
         conn.close()
         self.assertTrue(peer.eof.wait(TIMEOUT))
-        # Sent without release_writes: only the Pong was still held when the socket closed.
+        # Sent without release_writes: stream 5's frame was still held when the socket closed.
         self.assertEqual(peer.frames(), [f.HttpResponseBody(1, False, b"small"),
                                          f.HttpResponseBody(2, False, large),
                                          f.HttpResponseBody(3, False, half),
@@ -166,7 +179,7 @@ class HeldWritesTest(unittest.TestCase):
         peer = Peer(self)
         conn = peer.connection
         conn.hold_writes(True)
-        conn.send(f.Pong(0, 1))
+        conn.send(f.HttpResponseBody(1, False, b"one"), may_wait=True)
         peer.sock.close()
         with self.assertRaises(ConnectionLost):
             conn.release_writes()

@@ -72,6 +72,20 @@ class StartResponseTest(unittest.TestCase):
                          [HttpResponse, HttpResponseBody])
         self.assertFalse(exchange.conn.frames[1].more)
 
+    def test_a_small_list_of_bytes_is_one_body_and_other_lists_go_item_by_item(self) -> None:
+        exchange = serve(hello_app)
+        self.assertEqual([(type(frame), getattr(frame, "more", None))
+                          for frame in exchange.conn.frames],
+                         [(HttpResponse, None), (HttpResponseBody, False)])
+        self.assertEqual(exchange.body(), b"hello world")
+        exchange = serve(lambda env, sr: (sr("200 OK", []), [b"a", bytearray(b"b")])[1])
+        self.assertEqual([bytes(b.body) for b in exchange.conn.of_type(HttpResponseBody)],
+                         [b"a", b"b"])
+        big = [b"x" * 40_000, b"y" * 40_000]
+        exchange = serve(lambda env, sr: (sr("200 OK", []), big)[1], window=1 << 20)
+        self.assertEqual(len(exchange.conn.of_type(HttpResponseBody)), 2)
+        self.assertEqual(exchange.body(), b"".join(big))
+
     def test_an_iterable_over_a_list_ends_with_its_last_item_as_a_list_does(self) -> None:
         class ListBacked:
             # As Django's HttpResponse: its iterator is the list's own.
@@ -180,6 +194,19 @@ class WriteAndIterationTest(unittest.TestCase):
         self.assertEqual(sizes, [256 * 1024, 256 * 1024, 88 * 1024])
         self.assertEqual(exchange.body(), big)
         self.assertTrue(exchange.completed())
+
+    def test_only_the_frames_that_end_a_response_may_wait_for_the_next_calls(self) -> None:
+        def app(environ, start_response):
+            write = start_response("200 OK", [])
+            write(b"written ")
+            return iter([b"streamed ", b"last"])
+        exchange = serve(app)
+        self.assertEqual(exchange.body(), b"written streamed last")
+        # write(), a part, and the end: a list iterator says "last" is its last item.
+        self.assertEqual(exchange.conn.may_wait, [False, False, True])
+        big = os.urandom(600 * 1024)
+        exchange = serve(lambda e, s: (s("200 OK", []), [big])[1], window=1 << 21)
+        self.assertEqual(exchange.conn.may_wait, [False, False, True])
 
     def test_the_file_wrapper_streams_a_file_in_blocks(self) -> None:
         content = os.urandom(700 * 1024)
