@@ -1,8 +1,8 @@
 # The runner's end of the frame socket (fd 3). Frames come in on a reader thread; for an ASGI app
 # the event loop takes over reading once the app is loaded, and frames written on the loop wait
 # for the end of its turn, so that one write carries them all. A WSGI app with one thread may run
-# on the reader thread itself, between chunks, while another thread reads; the frames of such
-# calls made in a row may be held to leave in one write too (runner process).
+# on the reader thread itself, between chunks, while another thread reads; the complete answers
+# of such calls made in a row may be held to leave in one write too (runner process).
 from __future__ import annotations
 
 import asyncio

@@ -41,6 +41,12 @@ class ClosingIterable:
         self.closed.set()
 
 
+def written_and_iterated(environ, start_response):
+    write = start_response("200 OK", [])
+    write(b"written ")
+    return iter([b"and ", b"iterated"])
+
+
 def failing_start(status, headers):
     """An app that starts the response with the given status and headers."""
     def app(environ, start_response):
@@ -179,11 +185,7 @@ class ExcInfoTest(unittest.TestCase):
 
 class WriteAndIterationTest(unittest.TestCase):
     def test_write_and_the_iterable_both_reach_the_body(self) -> None:
-        def app(environ, start_response):
-            write = start_response("200 OK", [])
-            write(b"written ")
-            return iter([b"and ", b"iterated"])
-        exchange = serve(app)
+        exchange = serve(written_and_iterated)
         self.assertEqual(exchange.body(), b"written and iterated")
         self.assertTrue(exchange.completed())
 
@@ -196,13 +198,8 @@ class WriteAndIterationTest(unittest.TestCase):
         self.assertTrue(exchange.completed())
 
     def test_only_the_frames_that_end_a_response_may_wait_for_the_next_calls(self) -> None:
-        def app(environ, start_response):
-            write = start_response("200 OK", [])
-            write(b"written ")
-            return iter([b"streamed ", b"last"])
-        exchange = serve(app)
-        self.assertEqual(exchange.body(), b"written streamed last")
-        # write(), a part, and the end: a list iterator says "last" is its last item.
+        exchange = serve(written_and_iterated)
+        # write(), a part, and the end: a list iterator says "iterated" is its last item.
         self.assertEqual(exchange.conn.may_wait, [False, False, True])
         big = os.urandom(600 * 1024)
         exchange = serve(lambda e, s: (s("200 OK", []), [big])[1], window=1 << 21)
