@@ -218,14 +218,14 @@ describe.skipIf(!hasPython)(`misbehaving apps and clients${noPython}`, () => {
     expect((await bicorn.stop()).code).toBe(0);
   });
 
-  it('cuts a response that runs past its Content-Length instead of corrupting the next one', async () => {
+  it('drops what an iterator sends past its Content-Length, never letting it into the next response', async () => {
     const bicorn = servePython('validated_wsgi:edge_cases');
     const url = await bicorn.listening();
     const text = await rawUntilCut(url, 'GET /too-long HTTP/1.1\r\nHost: x\r\n\r\nGET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
-    // Cut at once, possibly before anything went out; never a second response in the stream.
-    expect((text.match(/HTTP\/1\.1 200 OK/g) ?? []).length).toBeLessThanOrEqual(1);
+    // Its first item is the whole body its Content-Length declared, and the client has it; the
+    // second item is dropped and logged (as gunicorn drops it), and the next request is served.
     expect(text).not.toContain('SPLIT');
-    expect(text).not.toContain('hello from');
+    expect(text).toMatch(/^HTTP\/1\.1 200 OK\r\n(.|\r\n)*?\r\n\r\nhelloHTTP\/1\.1 200 OK\r\n(.|\r\n)*hello from \d+/);
     await bicorn.waitForLog('the error', (l) => l.msg === 'the Python app sent a response node cannot send');
     expect((await get(`${url}/`)).status).toBe(200);
     expect((await bicorn.stop()).code).toBe(0);

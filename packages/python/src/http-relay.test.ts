@@ -154,6 +154,36 @@ describe('HttpRelay', () => {
     expect(credited()).toBe(7);
   });
 
+  it('ends a response whose first part reaches its Content-Length at once, the stream kept until the runner ends it', async () => {
+    const { server, frames, relay, ends } = await setup();
+    const answer = send(server.port);
+    const r = await relay;
+    r.onFrame(response(['content-length', '5']));
+    // A WSGI iterator's part: the runner learns the body is over only at the iterator's end.
+    r.onFrame(body('hello', true));
+    const res = await answer;
+    expect([res.status, res.body.toString(), res.headers['content-length']]).toEqual([200, 'hello', '5']);
+    expect(r.phase.kind).toBe('finishing');
+    expect(ends).toEqual([]);
+    r.onFrame(body(''));
+    expect(r.phase.kind).toBe('closed');
+    expect(ends).toEqual([false]);
+    expect(frames.map((frame) => frame.type)).toEqual(['http-request']);
+  });
+
+  it('drops and logs bytes past a Content-Length already reached, and stops the app', async () => {
+    const { server, frames, entries, relay, ends } = await setup();
+    const answer = send(server.port);
+    const r = await relay;
+    r.onFrame(response(['content-length', '5']));
+    r.onFrame(body('hello', true));
+    expect((await answer).body.toString()).toBe('hello');
+    r.onFrame(body(' and more', true));
+    expect(entries.map((entry) => entry.msg)).toContain('the Python app sent a response node cannot send');
+    expect(frames.at(-1)).toEqual({ type: 'http-disconnect', stream: 7 });
+    expect(ends).toEqual([true]);
+  });
+
   it('sends the trailers a pathsend announced once the file is out', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'bicorn-relay-'));
     const file = join(dir, 'page.txt');

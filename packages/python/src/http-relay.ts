@@ -44,6 +44,12 @@ export type RelayPhase =
   | { readonly kind: 'started'; readonly head: ResponseHead | undefined }
   /** The response head is on the wire, and the runner sends the rest. */
   | { readonly kind: 'responding'; readonly response: Sending }
+  /**
+   * The client has the whole response, its Content-Length reached by a part the runner sent
+   * before it knew the body was over (a WSGI iterator's end is known only once it has ended):
+   * the runner still has the stream, and owes it a final frame with no bytes.
+   */
+  | { readonly kind: 'finishing'; readonly response: Sending }
   /** The runner is done with the stream; the worker finishes the response (a spool draining, a file). */
   | { readonly kind: 'ending'; readonly spool: ResponseSpool | undefined }
   /** Over for the client: the response is out or failed, or the client left. */
@@ -267,6 +273,10 @@ export class HttpRelay {
         this.#endStream(false, CLOSED);
         cutResponse(this.#res);
         break;
+      case 'finishing':
+        // The client has its whole response already.
+        this.#endStream(false, CLOSED);
+        break;
       case 'ending':
         this.#phase = CLOSED;
         this.#res.destroy();
@@ -330,16 +340,27 @@ export class HttpRelay {
   }
 
   #onBody(frame: FrameOf<'http-response-body'>): void {
+    const phase = this.#phase;
+    if (phase.kind === 'finishing') {
+      phase.response.sent += frame.body.length;
+      checkLength(phase.response, !frame.more);
+      if (!frame.more) this.#endStream(false, CLOSED);
+      return;
+    }
     const response = this.#responding(frame.more ? undefined : frame.body.length);
     const res = this.#res;
     // The app's Content-Length is a promise to the client: a body that breaks it is cut, so
     // that a keep-alive connection never carries bytes of one response into the next.
     response.sent += frame.body.length;
     checkLength(response, !frame.more);
-    if (!res.headersSent) writeHead(res, response.head, frame.more ? undefined : frame.body.length);
-    if (response.spool === undefined && !frame.more) {
+    // A first frame that is all the Content-Length allows is the whole body, though the runner
+    // has yet to say so: it goes out now, not with the runner's final frame.
+    const whole = !frame.more || (phase.kind === 'started' && !response.head.trailers && response.sent === response.declared);
+    if (!res.headersSent) writeHead(res, response.head, whole ? frame.body.length : undefined);
+    if (response.spool === undefined && whole) {
       // The whole body in one frame, the common case: nothing to pace.
-      this.#endStream(false, { kind: 'ending', spool: undefined });
+      if (frame.more) this.#phase = { kind: 'finishing', response };
+      else this.#endStream(false, { kind: 'ending', spool: undefined });
       res.end(frame.body);
       return;
     }
@@ -406,7 +427,7 @@ export class HttpRelay {
 
   #streamLive(): boolean {
     const kind = this.#phase.kind;
-    return kind === 'sent' || kind === 'started' || kind === 'responding';
+    return kind === 'sent' || kind === 'started' || kind === 'responding' || kind === 'finishing';
   }
 
   /**
@@ -480,6 +501,11 @@ export class HttpRelay {
       case 'responding':
         this.#endStream(!this.#res.writableFinished, CLOSED);
         void (phase.kind === 'responding' ? phase.response.spool?.destroy() : undefined);
+        return;
+      case 'finishing':
+        // The stream ends with the runner's final frame, unless the app still waits for a
+        // request body that the client, gone, will never send.
+        if (this.#upload !== undefined) this.#endStream(true, CLOSED);
         return;
       case 'ending':
         this.#phase = CLOSED;

@@ -166,23 +166,25 @@ class Stream:
         self._after(credit, False)
         return piece
 
-    def send_body(self, data: Buffer, more: bool, head: Optional[HttpResponse] = None) -> None:
+    def send_body(self, data: Buffer, more: bool, ends: bool,
+                  head: Optional[HttpResponse] = None) -> None:
         """Sends body bytes in frames of at most MAX_BODY_FRAME, each once the send window
-        allows, after head if given; raises StreamGone when the client has gone."""
+        allows, after head if given; raises StreamGone when the client has gone. ends: the
+        data completes the body for the client (it is the last, or reaches the Content-Length)."""
         view = memoryview(data).cast("B")
         frames: List[Frame] = [head] if head is not None else []
         if not view:
             self._check_gone()
-            self._conn.send(*frames, HttpResponseBody(self.id, more, b""), may_wait=not more)
+            self._conn.send(*frames, HttpResponseBody(self.id, more, b""), may_wait=ends)
             return
         while view:
             n = self._acquire(min(len(view), MAX_BODY_FRAME))
-            last = not more and n == len(view)
-            frames.append(HttpResponseBody(self.id, not last, view[:n]))
+            last_piece = n == len(view)
+            frames.append(HttpResponseBody(self.id, more or not last_piece, view[:n]))
             view = view[n:]
-            # A response's end may wait for the next call's (Connection.hold_writes); the
-            # parts of one still streaming leave at once.
-            self._conn.send(*frames, may_wait=last)
+            # What completes a response may wait for the next call's answer
+            # (Connection.hold_writes); the parts of one still streaming leave at once.
+            self._conn.send(*frames, may_wait=ends and last_piece)
             frames = []
 
     def send_error(self, message: str) -> None:

@@ -141,6 +141,14 @@ def seen_plain_headers(headers: Any) -> Optional[Headers]:
     return encoded
 
 
+def declared_length(headers: Headers) -> int:
+    """The Content-Length of headers encode_headers has checked, or -1 without one."""
+    for name, value in headers:
+        if name == b"content-length":
+            return int(value)
+    return -1
+
+
 class LengthCheck:
     """Content-Length frames the body, so it must never disagree with what is sent: one number
     of bytes, once (whether the body keeps to it is the worker's to check as it goes)."""

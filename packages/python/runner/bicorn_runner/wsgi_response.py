@@ -6,7 +6,7 @@ from typing import Any, Callable, Optional
 from .frames import Headers, HttpResponse
 from .streams import Stream, StreamGone
 from .wsgi_file_wrapper import FileWrapper
-from .wsgi_headers import encode_headers, parse_status
+from .wsgi_headers import declared_length, encode_headers, parse_status
 
 BLOCK_SIZE = 256 * 1024
 # A list response of bytes up to this size is sent as one body.
@@ -22,6 +22,8 @@ class Response:
         self._status: Optional[int] = None
         self._headers: Headers = []
         self.head_sent = False
+        # Body bytes the Content-Length still allows (-1: none declared), once a part went out.
+        self._left: Optional[int] = None
 
     def start_response(self, status: Any, headers: Any,
                        exc_info: Any = None) -> Callable[[Any], None]:
@@ -55,7 +57,17 @@ class Response:
         if not self.head_sent:
             head = HttpResponse(self._stream.id, self._status, self._headers)
             self.head_sent = True
-        self._stream.send_body(data, more, head)
+        self._stream.send_body(data, more, not more or self._reaches_length(len(data)), head)
+
+    def _reaches_length(self, size: int) -> bool:
+        """Whether a part of size bytes brings the body to its Content-Length: the worker then
+        ends the response for the client, before the iterator's end is known."""
+        if self._left is None:
+            self._left = declared_length(self._headers)
+        if self._left < 0:
+            return False
+        self._left -= size
+        return self._left == 0
 
     def finish(self) -> None:
         if self._status is None:

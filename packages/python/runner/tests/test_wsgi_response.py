@@ -205,6 +205,17 @@ class WriteAndIterationTest(unittest.TestCase):
         exchange = serve(lambda e, s: (s("200 OK", []), [big])[1], window=1 << 21)
         self.assertEqual(exchange.conn.may_wait, [False, False, True])
 
+    def test_a_part_that_reaches_the_content_length_may_wait_like_the_end(self) -> None:
+        def generated(environ, start_response):
+            start_response("200 OK", [("Content-Length", "8")])
+            # A generator, as a framework's wrapped iterator is: its end is known only after.
+            yield b"all "
+            yield b"here"
+
+        exchange = serve(generated)
+        self.assertEqual(exchange.body(), b"all here")
+        self.assertEqual(exchange.conn.may_wait, [False, True, True])
+
     def test_the_file_wrapper_streams_a_file_in_blocks(self) -> None:
         content = os.urandom(700 * 1024)
         with tempfile.TemporaryFile() as file:
