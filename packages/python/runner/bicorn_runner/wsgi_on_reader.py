@@ -17,7 +17,8 @@ from .wsgi_pool import call
 RELIEF_AFTER_S = 0.05
 # A call's complete answer waits for those of the calls that follow it in the same chunk, to
 # leave in one write, until it has waited this long (checked before each call; the relief reader
-# sends it when it starts). An answer still streaming is never held (Connection.hold_writes).
+# sends it when it starts), and only while the calls take less each. An answer still streaming
+# is never held (Connection.hold_writes).
 HOLD_FOR_S = 0.0005
 # Without a call for this many checks in a row, the relief thread sleeps until the next call.
 IDLE_CHECKS = 20
@@ -37,6 +38,8 @@ class OnReader:
         # Under _lock: when the call under way began, or None between calls.
         self._call_since: Optional[float] = None
         self._calls = 0
+        # The last call measured took less than HOLD_FOR_S (reader thread only).
+        self._quick = True
         # The relief thread checks every RELIEF_AFTER_S; false once calls stop, till the next.
         self._watching = False
         # A call waits for frames: the relief thread reads them at once.
@@ -67,16 +70,22 @@ class OnReader:
     def _run_waiting(self) -> None:
         conn = self._conn
         held_since: Optional[float] = None
+        began: Optional[float] = None
         try:
             while self._waiting:
                 handler, item = self._waiting.popleft()
                 now = self._begin()
+                if began is not None:
+                    # A slow app's answers (Django's, about 2 ms a call) would each wait a whole
+                    # call and still leave one per write: only a quick app's wait.
+                    self._quick = now - began < HOLD_FOR_S
+                began = now
                 if held_since is not None and now - held_since >= HOLD_FOR_S:
                     conn.release_writes()
                     held_since = None
                 # One write per chunk's worth of responses, not one each: the worker then wakes
                 # and reads once for them all.
-                follows = bool(self._waiting)
+                follows = self._quick and bool(self._waiting)
                 if follows and held_since is None:
                     held_since = now
                 conn.hold_writes(follows)

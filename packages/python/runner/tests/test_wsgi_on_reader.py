@@ -6,8 +6,12 @@ from __future__ import annotations
 import os
 import socket
 import unittest
+from typing import Any, Callable, List
+from unittest import mock
 
 from bicorn_runner import frames as f
+from bicorn_runner import wsgi_on_reader
+from bicorn_runner.wsgi_on_reader import OnReader
 
 from .test_runner_process import RunnerProcess
 
@@ -118,12 +122,58 @@ class OnReaderTest(unittest.TestCase):
         runner.sock.shutdown(socket.SHUT_WR)
         self.assertEqual(runner.wait_exit(), 0)
 
+    def test_only_a_quick_apps_answers_wait_for_the_next_calls(self) -> None:
+        clock = [0.0]
+        conn = HoldRecorder()
+        reader = OnReader(conn)  # type: ignore[arg-type]
+        self.addCleanup(reader.shutdown)
+
+        def takes(seconds: float) -> Callable[[Any], None]:
+            def handler(_: Any) -> None:
+                clock[0] += seconds
+            return handler
+
+        quick, slow = wsgi_on_reader.HOLD_FOR_S / 10, wsgi_on_reader.HOLD_FOR_S * 4
+        with mock.patch.object(wsgi_on_reader.time, "monotonic", lambda: clock[0]):
+            for seconds in (quick, quick, quick):
+                reader.submit(takes(seconds), None)
+            conn.run()
+            # Held but the last, which no call follows.
+            self.assertEqual(conn.holds, [True, True, False])
+            conn.holds.clear()
+            for seconds in (slow, slow, quick, quick):
+                reader.submit(takes(seconds), None)
+            conn.run()
+            # The first is held, the calls having been quick till then; once one took
+            # HOLD_FOR_S, none is until one is quick again.
+            self.assertEqual(conn.holds, [True, False, False, False])
+
     def test_more_than_one_thread_keeps_the_pool(self) -> None:
         runner = RunnerProcess(self, "app:application", "--threads", "2", files={"app.py": APP})
         self.assertIsInstance(runner.next_frame(), f.Hello)
         self.assertIsInstance(runner.next_frame(), f.Ready)
         runner.send(get(1))
         self.assertTrue(self.answer(runner, 1).startswith(b"bicorn-wsgi-"))
+
+
+class HoldRecorder:
+    """The part of a Connection OnReader uses: records each call's hold_writes."""
+
+    def __init__(self) -> None:
+        self.holds: List[bool] = []
+        self._run: Callable[[], None] = lambda: None
+
+    def run_between_chunks(self, run: Callable[[], None], need_reader: Callable[[], None]) -> None:
+        self._run = run
+
+    def run(self) -> None:
+        self._run()
+
+    def hold_writes(self, hold: bool) -> None:
+        self.holds.append(hold)
+
+    def release_writes(self) -> None:
+        pass
 
 
 if __name__ == "__main__":
