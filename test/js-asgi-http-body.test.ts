@@ -111,6 +111,18 @@ describe("the Content-Length of a JavaScript ASGI app's response", () => {
     expect((await bicorn.stop()).code).toBe(0);
   });
 
+  it('ends a response at once when its first part is the whole declared body, and drops what the app sends past it', async () => {
+    const { bicorn, url } = await serve();
+    const { raw, responses } = await pipelined(url, [['GET', '/whole-then-more'], ['GET', '/after']]);
+    expect(responses).toMatchObject([
+      { status: 200, body: 'hello', complete: true },
+      { status: 200, body: 'next /after', complete: true },
+    ]);
+    expect(raw).not.toContain('SPLIT');
+    expect((await bicorn.waitForLog('the Content-Length error', violation)).path).toBe('/whole-then-more');
+    expect((await bicorn.stop()).code).toBe(0);
+  });
+
   it('cuts the connection when a streamed body ends short of its Content-Length', async () => {
     const { bicorn, url } = await serve();
     const { responses } = await pipelined(url, [['GET', '/short-streamed'], ['GET', '/after']]);

@@ -96,7 +96,9 @@ export class HttpExchange {
       case 'body': {
         const first = !res.headersSent;
         if (first) res.writeHead(this.#status, this.#headers);
-        if (next.kind === 'complete') {
+        // A first part that is all the Content-Length allows is the whole response, though the
+        // app has its final event still to send (send/SPEC.md): it goes out ended at once.
+        if (next.kind === 'complete' || (first && this.#bodyBytes === this.#declared)) {
           res.end(event.body);
           this.#closeRequest();
           return undefined;
