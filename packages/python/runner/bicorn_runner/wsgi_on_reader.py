@@ -20,6 +20,11 @@ RELIEF_AFTER_S = 0.05
 # sends it when it starts), and only while the calls take less each. An answer still streaming
 # is never held (Connection.hold_writes).
 HOLD_FOR_S = 0.0005
+# ... and only in a chunk of at least this many calls, where requests pile up and the wait is
+# small beside each one's queueing. With a few clients at once, every exchange would wait a
+# chunk longer and its client send the next request that much later (measured at 8
+# connections: 11% fewer requests a second).
+HOLD_FROM_CALLS = 16
 # Without a call for this many checks in a row, the relief thread sleeps until the next call.
 IDLE_CHECKS = 20
 
@@ -71,6 +76,7 @@ class OnReader:
         conn = self._conn
         held_since: Optional[float] = None
         began: Optional[float] = None
+        deep = len(self._waiting) >= HOLD_FROM_CALLS
         try:
             while self._waiting:
                 handler, item = self._waiting.popleft()
@@ -85,7 +91,7 @@ class OnReader:
                     held_since = None
                 # One write per chunk's worth of responses, not one each: the worker then wakes
                 # and reads once for them all.
-                follows = self._quick and bool(self._waiting)
+                follows = deep and self._quick and bool(self._waiting)
                 if follows and held_since is None:
                     held_since = now
                 conn.hold_writes(follows)

@@ -60,8 +60,9 @@ class Response:
         self._stream.send_body(data, more, not more or self._reaches_length(len(data)), head)
 
     def _reaches_length(self, size: int) -> bool:
-        """Whether a part of size bytes brings the body to its Content-Length: the worker then
-        ends the response for the client, before the iterator's end is known."""
+        """Whether a part of size bytes brings the body to its Content-Length: the response is
+        whole for the client then (the worker ends it there when it is the first part), before
+        the iterator's end is known."""
         if self._left is None:
             self._left = declared_length(self._headers)
         if self._left < 0:

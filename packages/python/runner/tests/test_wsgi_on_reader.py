@@ -75,7 +75,7 @@ class OnReaderTest(unittest.TestCase):
         # A first call, so that the next ones are as short as they are once the app is warm.
         runner.send(get(1))
         self.assertEqual(self.answer(runner, 1), b"bicorn-frame-reader|")
-        runner.send(*(get(stream) for stream in range(2, 10)))
+        runner.send(*(get(stream) for stream in range(2, 2 + wsgi_on_reader.HOLD_FROM_CALLS)))
         # The first read takes the first answers together (every one, unless the calls were
         # slower than HOLD_FOR_S in all): the worker wakes once for them.
         frames = f.FrameDecoder().feed(runner.sock.recv(65536))
@@ -122,7 +122,7 @@ class OnReaderTest(unittest.TestCase):
         runner.sock.shutdown(socket.SHUT_WR)
         self.assertEqual(runner.wait_exit(), 0)
 
-    def test_only_a_quick_apps_answers_wait_for_the_next_calls(self) -> None:
+    def test_only_a_quick_apps_answers_wait_for_the_next_calls_in_a_deep_chunk(self) -> None:
         clock = [0.0]
         conn = HoldRecorder()
         reader = OnReader(conn)  # type: ignore[arg-type]
@@ -133,20 +133,24 @@ class OnReaderTest(unittest.TestCase):
                 clock[0] += seconds
             return handler
 
+        def chunk(*durations: float) -> List[bool]:
+            for seconds in durations:
+                reader.submit(takes(seconds), None)
+            conn.holds.clear()
+            conn.run()
+            return conn.holds
+
+        deep = wsgi_on_reader.HOLD_FROM_CALLS
         quick, slow = wsgi_on_reader.HOLD_FOR_S / 10, wsgi_on_reader.HOLD_FOR_S * 4
         with mock.patch.object(wsgi_on_reader.time, "monotonic", lambda: clock[0]):
-            for seconds in (quick, quick, quick):
-                reader.submit(takes(seconds), None)
-            conn.run()
             # Held but the last, which no call follows.
-            self.assertEqual(conn.holds, [True, True, False])
-            conn.holds.clear()
-            for seconds in (slow, slow, quick, quick):
-                reader.submit(takes(seconds), None)
-            conn.run()
+            self.assertEqual(chunk(*[quick] * deep), [True] * (deep - 1) + [False])
+            # Fewer calls than that: none waits.
+            self.assertEqual(chunk(*[quick] * (deep - 1)), [False] * (deep - 1))
             # The first is held, the calls having been quick till then; once one took
             # HOLD_FOR_S, none is until one is quick again.
-            self.assertEqual(conn.holds, [True, False, False, False])
+            holds = chunk(slow, slow, *[quick] * (deep - 2))
+            self.assertEqual(holds, [True, False, False] + [True] * (deep - 4) + [False])
 
     def test_more_than_one_thread_keeps_the_pool(self) -> None:
         runner = RunnerProcess(self, "app:application", "--threads", "2", files={"app.py": APP})
