@@ -114,7 +114,7 @@ export function renderMarkdown({ facts, settings, cells, rows, servers, notes, e
 - CPU: ${facts.cpu}, ${facts.cores} cores; ${fixed(facts.memoryGiB, 1)} GiB of memory
 - Kernel: ${facts.kernel}
 - Node.js ${facts.node}; Python ${facts.python}
-- Load: ${facts.loadTool}, ${facts.loadTool.startsWith('wrk') ? '`-t2 -c64`' : '`-w 2 -c 64`'} (8 connections for the 10 MiB transfers, 64 for WebSockets), on loopback and on the same cores as the servers: the load generator takes CPU from every server alike
+- Load: ${facts.loadTool}, ${facts.loadTool.startsWith('wrk') ? '`-t2 -c64`' : '`-w 2 -c 64`'} (8 connections for the 10 MiB transfers and the row that says so, 64 for WebSockets), on loopback and on the same cores as the servers: the load generator takes CPU from every server alike
 
 ## Versions
 

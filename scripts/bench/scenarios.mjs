@@ -67,7 +67,12 @@ export const groups = [
       peer('gunicorn-gthread', 'gunicorn gthread --threads 4', 'gunicorn', ['bicorn-t4'], { workerClass: 'gthread', threads: 4 }),
       peer('granian-wsgi', 'granian wsgi', 'granian', ['bicorn'], { interface: 'wsgi' }),
     ],
-    scenarios: [{ ...hello, title: 'WSGI hello' }],
+    scenarios: [
+      { ...hello, title: 'WSGI hello' },
+      // A few clients at once, where a wait that saves a write lengthens every exchange: a change
+      // can win at 64 connections and lose here.
+      { ...hello, id: 'hello-c8', title: 'WSGI hello, 8 connections', connections: 8, servers: ['bicorn', 'gunicorn-sync'] },
+    ],
   },
   {
     id: 'django',
