@@ -240,6 +240,19 @@ describe.skipIf(!hasPython)(`misbehaving apps and clients${noPython}`, () => {
     expect((await bicorn.stop()).code).toBe(0);
   });
 
+  it('cuts a streamed response that runs past its Content-Length instead of corrupting the next one', async () => {
+    const bicorn = servePython('validated_wsgi:edge_cases');
+    const url = await bicorn.listening();
+    const text = await rawUntilCut(url, 'GET /too-long-parts HTTP/1.1\r\nHost: x\r\n\r\nGET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+    // Cut once the second part breaks the length; never a second response in the stream.
+    expect((text.match(/HTTP\/1\.1 200 OK/g) ?? []).length).toBeLessThanOrEqual(1);
+    expect(text).not.toContain('SPLIT');
+    expect(text).not.toContain('hello from');
+    await bicorn.waitForLog('the error', (l) => l.msg === 'the Python app sent a response node cannot send');
+    expect((await get(`${url}/`)).status).toBe(200);
+    expect((await bicorn.stop()).code).toBe(0);
+  });
+
   it('answers 500 for a list body longer than its Content-Length, sent whole, and serves the next request', async () => {
     const bicorn = servePython('validated_wsgi:edge_cases');
     const url = await bicorn.listening();

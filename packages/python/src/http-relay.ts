@@ -341,18 +341,17 @@ export class HttpRelay {
 
   #onBody(frame: FrameOf<'http-response-body'>): void {
     const phase = this.#phase;
-    if (phase.kind === 'finishing') {
-      phase.response.sent += frame.body.length;
-      checkLength(phase.response, !frame.more);
-      if (!frame.more) this.#endStream(false, CLOSED);
-      return;
-    }
-    const response = this.#responding(frame.more ? undefined : frame.body.length);
+    const response = phase.kind === 'finishing' ? phase.response : this.#responding(frame.more ? undefined : frame.body.length);
     const res = this.#res;
     // The app's Content-Length is a promise to the client: a body that breaks it is cut, so
     // that a keep-alive connection never carries bytes of one response into the next.
     response.sent += frame.body.length;
     checkLength(response, !frame.more);
+    if (phase.kind === 'finishing') {
+      // The client has the whole body: only the runner's final frame was still due.
+      if (!frame.more) this.#endStream(false, CLOSED);
+      return;
+    }
     // A first frame that is all the Content-Length allows is the whole body, though the runner
     // has yet to say so: it goes out now, not with the runner's final frame.
     const whole = !frame.more || (phase.kind === 'started' && !response.head.trailers && response.sent === response.declared);
