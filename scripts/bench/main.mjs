@@ -11,12 +11,13 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { renderSvg } from './chart.mjs';
 import { checkReport } from './check-report.mjs';
+import { createDjangoDb } from './django-db.mjs';
 import { execFileSync } from 'node:child_process';
 import { findH2load, findLoadTool } from './load.mjs';
 import { machineFacts } from './machine.mjs';
 import { nginxPath } from './nginx.mjs';
-import { appsDir, bicornDist, resultsDir, venvBin } from './paths.mjs';
-import { killAllNow, startProcess, stopAll, stopProcess } from './processes.mjs';
+import { bicornDist, resultsDir, venvBin } from './paths.mjs';
+import { killAllNow, stopAll } from './processes.mjs';
 import { renderMarkdown } from './report.mjs';
 import { runGroup } from './run.mjs';
 import { groups, loadDefaults, modes, warmupSeconds } from './scenarios.mjs';
@@ -127,19 +128,6 @@ function estimateSeconds(plan, settings) {
     }
   }
   return Math.round(total);
-}
-
-async function createDjangoDb(dir) {
-  const file = join(dir, 'bench.sqlite3');
-  const proc = startProcess('create_db', join(venvBin, 'python'), ['create_db.py'], {
-    cwd: join(appsDir, 'django_site'),
-    env: { ...process.env, BENCH_DJANGO_DB: file, PYTHONDONTWRITEBYTECODE: '1' },
-  });
-  const timer = setTimeout(() => void stopProcess(proc, 1000), 60_000);
-  const { code } = await proc.exited;
-  clearTimeout(timer);
-  if (code !== 0) throw new Error(`create_db.py failed (exit ${code}):\n${proc.output()}`);
-  return file;
 }
 
 function methodNotes(settings, tool, facts) {
