@@ -72,7 +72,8 @@ describe('bicorn status', () => {
     // Its one thread taken by a request that never ends: the app can start nothing more.
     void get(`${url}/hang`).catch(() => undefined);
     await bicorn.waitForLog('the app to start /hang', (l) => l.msg.startsWith('started /hang '));
-    // The load is told at once, the requests in flight with the next report (every second).
+    // The saturation is told once it has lasted a few milliseconds, the requests in flight with
+    // the next report (every second).
     const saturated = await pollUntil('the saturated app in the report', async () => {
       const [row] = (await status(socket)).rows;
       return row?.appFree === false && row.inFlight === 1 ? row : undefined;

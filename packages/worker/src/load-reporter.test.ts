@@ -1,6 +1,6 @@
 import type { AppLoad, WorkerMessage } from '@bicorn/protocol';
-import { describe, expect, it } from 'vitest';
-import { LoadReporter } from './load-reporter.js';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { LoadReporter, SATURATION_GRACE_MS } from './load-reporter.js';
 
 const turn = () => new Promise((resolve) => setImmediate(resolve));
 
@@ -20,11 +20,20 @@ function setup() {
 }
 
 describe('the load reporter', () => {
-  it('tells the master when the app becomes saturated, when it then finishes a request, and when it is free again', async () => {
+  beforeEach(() => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('tells the master when the app has been saturated for the grace, when it then finishes a request, and when it is free again', async () => {
     const { sent, set } = setup();
     await set({ waiting: 0 });
     expect(sent).toEqual([]);
     await set({ free: false, waiting: 3 });
+    expect(sent).toEqual([]);
+    vi.advanceTimersByTime(SATURATION_GRACE_MS);
     expect(sent).toEqual([{ type: 'load', free: false, waiting: 3, progressing: false }]);
     // Still saturated, nothing finished: nothing new to say.
     await set({ waiting: 4 });
@@ -35,18 +44,37 @@ describe('the load reporter', () => {
     expect(sent).toHaveLength(2);
     await set({ free: true, waiting: 0, served: 5 });
     expect(sent.at(-1)).toEqual({ type: 'load', free: true, waiting: 0, progressing: true });
-    // Saturated again: progress counts from here.
+    // Saturated again: told after the grace, and progress counts from there.
     await set({ free: false, waiting: 1 });
+    expect(sent).toHaveLength(3);
+    vi.advanceTimersByTime(SATURATION_GRACE_MS);
     expect(sent.at(-1)).toEqual({ type: 'load', free: false, waiting: 1, progressing: false });
   });
 
-  it('acknowledges a connection with the load of the moment, at most one report per turn otherwise', async () => {
+  it('never tells a saturation that ends within the grace, however often it comes', async () => {
+    const { sent, set } = setup();
+    for (let served = 1; served <= 50; served++) {
+      await set({ free: false, waiting: 0 });
+      vi.advanceTimersByTime(SATURATION_GRACE_MS - 1);
+      await set({ free: true, served });
+    }
+    vi.advanceTimersByTime(SATURATION_GRACE_MS * 2);
+    expect(sent).toEqual([]);
+  });
+
+  it('acknowledges a connection with the load of the moment, saturated or not, at most one report per turn otherwise', async () => {
     const { reporter, sent, set } = setup();
     reporter.accepted();
     expect(sent).toEqual([{ type: 'accepted', free: true, waiting: 0, progressing: true }]);
+    await set({ free: false, waiting: 2 });
+    reporter.accepted();
+    expect(sent.at(-1)).toEqual({ type: 'accepted', free: false, waiting: 2, progressing: false });
     reporter.changed();
     reporter.changed();
-    await set({ free: false });
-    expect(sent.filter((m) => m.type === 'load')).toHaveLength(1);
+    await set({ free: true, waiting: 0 });
+    expect(sent.filter((m) => m.type === 'load')).toEqual([{ type: 'load', free: true, waiting: 0, progressing: true }]);
+    // The grace timer of the saturation before the acknowledgement tells nothing more.
+    vi.advanceTimersByTime(SATURATION_GRACE_MS);
+    expect(sent).toHaveLength(3);
   });
 });

@@ -2,8 +2,19 @@
 // connection: with the acknowledgement of each connection it took (the dispatcher hands a
 // worker no other one before it), and whenever its app becomes free or saturated, or, once
 // saturated, finishes its first request (it is working through a queue, not stalled), at most
-// once per turn of the event loop. Runs in a worker.
+// once per turn of the event loop. A saturation is told only once it has lasted
+// SATURATION_GRACE_MS. Runs in a worker.
 import type { AppLoad, Load, WorkerMessage } from '@bicorn/protocol';
+
+/**
+ * How long the app must stay saturated before the master hears of it. A WSGI app of one thread
+ * is saturated by each request it runs: told at once, every quick request cost two messages
+ * and a wake-up of the master each, which at a thousand requests a second took the master more
+ * CPU than the request took the Python process. A connection the master hands over meanwhile
+ * waits at most that long for the request under way, which a saturation worth telling lasts
+ * longer than anyway.
+ */
+export const SATURATION_GRACE_MS = 5;
 
 export class LoadReporter {
   readonly #load: () => AppLoad;
@@ -15,6 +26,8 @@ export class LoadReporter {
   #seenFree = true;
   #servedWhenFull = 0;
   #scheduled = false;
+  /** Set while a saturation the master has not heard of waits out its grace. */
+  #grace: NodeJS.Timeout | undefined;
 
   constructor(load: () => AppLoad, send: (message: WorkerMessage) => void) {
     this.#load = load;
@@ -31,16 +44,37 @@ export class LoadReporter {
 
   /** The app's load may have changed; the master hears of it if it became free or saturated, or started progressing. */
   changed(): void {
+    if (this.#free) {
+      // The master counts the app free: a saturation waits out its grace, one that ends first is never told.
+      if (this.#load().free) this.#endGrace();
+      else this.#grace ??= setTimeout(this.#graceOver, SATURATION_GRACE_MS).unref();
+      return;
+    }
     if (this.#scheduled) return;
     this.#scheduled = true;
     setImmediate(() => {
       this.#scheduled = false;
-      const load = this.#now();
-      if (load.free === this.#free && load.progressing === this.#progressing) return;
-      this.#free = load.free;
-      this.#progressing = load.progressing;
-      this.#send({ type: 'load', ...load });
+      this.#report();
     });
+  }
+
+  readonly #graceOver = (): void => {
+    this.#grace = undefined;
+    this.#report();
+  };
+
+  #endGrace(): void {
+    clearTimeout(this.#grace);
+    this.#grace = undefined;
+  }
+
+  #report(): void {
+    const load = this.#now();
+    if (load.free) this.#endGrace();
+    if (load.free === this.#free && load.progressing === this.#progressing) return;
+    this.#free = load.free;
+    this.#progressing = load.progressing;
+    this.#send({ type: 'load', ...load });
   }
 
   #now(): Load {
