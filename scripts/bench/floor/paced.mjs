@@ -87,7 +87,9 @@ try {
   console.log(`CPU µs per request at ${rate} req/s, ${kind.toUpperCase()} hello, -w 1, ${CONNECTIONS} keep-alive connections, ${seconds} s runs`);
   for (let round = 1; round <= Number(rounds); round += 1) {
     for (const handle of handles) {
-      await pacedLoad(handle.base, Number(rate), 1);
+      // The first round warms longer: at these rates V8 is still optimizing bicorn's worker
+      // for its first few seconds.
+      await pacedLoad(handle.base, Number(rate), round === 1 ? 5 : 1);
       const before = handle.processes();
       const counts = await pacedLoad(handle.base, Number(rate), Number(seconds));
       const after = handle.processes();
