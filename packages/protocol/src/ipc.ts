@@ -96,6 +96,8 @@ export interface AppLoad {
   readonly waiting: number;
   /** Requests its app has let go of since it started: what shows it progressing. */
   readonly served: number;
+  /** It can start no request for another reason than busy threads: its process is down, or its frame reader does not answer. */
+  readonly blocked: boolean;
 }
 
 const isStopMode = oneOf<StopMode>(['graceful', 'fast']);

@@ -86,7 +86,7 @@ export class PythonHost {
 
   /** What the app can take on now. */
   load(): AppLoad {
-    return { free: this.#gate.free, waiting: this.#gate.waiting, served: this.#gate.served };
+    return { free: this.#gate.free, waiting: this.#gate.waiting, served: this.#gate.served, blocked: this.#gate.blocked };
   }
 
   /** `listener` runs whenever load() may have changed. */

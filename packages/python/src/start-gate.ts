@@ -68,6 +68,11 @@ export class StartGate {
     return this.#open() && this.#busy < this.#options.slots && !this.#waiting.some((w) => !this.#options.isSuspect(w.key));
   }
 
+  /** It lets no request in for another reason than its slots: the app's process is down or unresponsive, or a suspect runs alone. */
+  get blocked(): boolean {
+    return !this.#open();
+  }
+
   /** Requests let go of so far. */
   get served(): number {
     return this.#served;

@@ -37,7 +37,7 @@ export interface AppHost {
  * An app in this process can always start a request: if its event loop is blocked, nothing in
  * the worker runs, and the master's heartbeat finds it.
  */
-const IN_PROCESS_LOAD: AppLoad = { free: true, waiting: 0, served: 0 };
+const IN_PROCESS_LOAD: AppLoad = { free: true, waiting: 0, served: 0, blocked: false };
 
 /** Under --reload, an app that failed to load: every request gets the error, until the next change. */
 export function failedAppHost(message: string): AppHost {

@@ -5,7 +5,7 @@ import { LoadReporter, SATURATION_GRACE_MS } from './load-reporter.js';
 const turn = () => new Promise((resolve) => setImmediate(resolve));
 
 function setup() {
-  let load: AppLoad = { free: true, waiting: 0, served: 0 };
+  let load: AppLoad = { free: true, waiting: 0, served: 0, blocked: false };
   const sent: WorkerMessage[] = [];
   const reporter = new LoadReporter(
     () => load,
@@ -60,6 +60,18 @@ describe('the load reporter', () => {
     }
     vi.advanceTimersByTime(SATURATION_GRACE_MS * 2);
     expect(sent).toEqual([]);
+  });
+
+  it('tells at once of an app that can start nothing at all (its process down, its reader not answering), during a grace too', async () => {
+    const { sent, set } = setup();
+    await set({ free: false, blocked: true, waiting: 1 });
+    expect(sent).toEqual([{ type: 'load', free: false, waiting: 1, progressing: false }]);
+    await set({ free: true, blocked: false, waiting: 0, served: 1 });
+    // Busy threads first, then the reader stops answering: told without waiting out the grace.
+    await set({ free: false, waiting: 0 });
+    expect(sent).toHaveLength(2);
+    await set({ blocked: true, waiting: 3 });
+    expect(sent.at(-1)).toEqual({ type: 'load', free: false, waiting: 3, progressing: false });
   });
 
   it('acknowledges a connection with the load of the moment, saturated or not, at most one report per turn otherwise', async () => {

@@ -2,18 +2,20 @@
 // connection: with the acknowledgement of each connection it took (the dispatcher hands a
 // worker no other one before it), and whenever its app becomes free or saturated, or, once
 // saturated, finishes its first request (it is working through a queue, not stalled), at most
-// once per turn of the event loop. A saturation is told only once it has lasted
-// SATURATION_GRACE_MS. Runs in a worker.
+// once per turn of the event loop. A saturation of busy threads is told only once it has
+// lasted SATURATION_GRACE_MS. Runs in a worker.
 import type { AppLoad, Load, WorkerMessage } from '@bicorn/protocol';
 
 /**
- * How long the app must stay saturated before the master hears of it. A WSGI app of one thread
- * is saturated by each request it runs: told at once, every quick request cost two messages
- * and a wake-up of the master each, at a thousand requests a second 50-80 µs of the master's
- * CPU per request, half what the Python process spent on it. A connection the master hands
- * over meanwhile waits at most that long for the request under way.
+ * How long busy threads must keep the app saturated before the master hears of it. A WSGI app
+ * of one thread is saturated by each request it runs: told at once, every quick request cost
+ * two messages and a wake-up of the master each, at a thousand requests a second 50-80 µs of
+ * the master's CPU per request, half what the Python process spent on it. A connection the
+ * master hands over meanwhile may wait for the request under way: the grace is short, so that
+ * a request stuck from its start takes only those that come in its first milliseconds. 2 ms
+ * left the master 2-7 µs a request at that rate, 1 ms 20-33.
  */
-export const SATURATION_GRACE_MS = 5;
+export const SATURATION_GRACE_MS = 2;
 
 export class LoadReporter {
   readonly #load: () => AppLoad;
@@ -44,10 +46,17 @@ export class LoadReporter {
   /** The app's load may have changed; the master hears of it if it became free or saturated, or started progressing. */
   changed(): void {
     if (this.#free) {
-      // The master counts the app free: a saturation waits out its grace, one that ends first is never told.
-      if (this.#load().free) this.#endGrace();
-      else this.#grace ??= setTimeout(this.#graceOver, SATURATION_GRACE_MS).unref();
-      return;
+      // The master counts the app free. Busy threads wait out the grace, so that a saturation
+      // that ends first is never told; an app that can start nothing at all is told at once.
+      const load = this.#load();
+      if (load.free) {
+        this.#endGrace();
+        return;
+      }
+      if (!load.blocked) {
+        this.#grace ??= setTimeout(this.#graceOver, SATURATION_GRACE_MS).unref();
+        return;
+      }
     }
     if (this.#scheduled) return;
     this.#scheduled = true;
