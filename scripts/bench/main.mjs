@@ -17,7 +17,7 @@ import { findH2load, findLoadTool } from './load.mjs';
 import { machineFacts } from './machine.mjs';
 import { nginxPath } from './nginx.mjs';
 import { bicornDist, resultsDir, venvBin } from './paths.mjs';
-import { killAllNow, stopAll } from './processes.mjs';
+import { stopAll, stopAllOnSignals } from './processes.mjs';
 import { renderMarkdown } from './report.mjs';
 import { runGroup } from './run.mjs';
 import { groups, loadDefaults, modes, warmupSeconds } from './scenarios.mjs';
@@ -171,17 +171,13 @@ async function main() {
   const elapsed = () => (Date.now() - started) / 1000;
   const work = mkdtempSync(join(tmpdir(), 'bicorn-bench-'));
   let interrupted = false;
-  const onSignal = (signal) => {
-    interrupted = true;
-    console.error(`bench: ${signal}: stopping every process it started`);
-    void stopAll().finally(() => {
-      rmSync(work, { recursive: true, force: true });
-      process.exit(130);
-    });
-  };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
-  process.on('exit', killAllNow);
+  stopAllOnSignals(
+    () => rmSync(work, { recursive: true, force: true }),
+    (signal) => {
+      interrupted = true;
+      console.error(`bench: ${signal}: stopping every process it started`);
+    },
+  );
   const hardTimer = setTimeout(() => {
     console.error(`bench: past the hard limit of ${Math.ceil(hardLimit / 60)} min; stopping`);
     void stopAll().finally(() => {

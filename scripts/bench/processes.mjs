@@ -90,6 +90,24 @@ export function killAllNow() {
   for (const proc of running) signalGroup(proc.pid, 'SIGKILL');
 }
 
+/**
+ * For a harness run from a shell: on SIGINT or SIGTERM, `onSignal(signal)` runs, every process
+ * started here stops, then `cleanup`, and the harness exits 130; at any exit, what is left is
+ * killed.
+ */
+export function stopAllOnSignals(cleanup, onSignal = () => undefined) {
+  const stop = (signal) => {
+    onSignal(signal);
+    void stopAll().finally(() => {
+      cleanup();
+      process.exit(130);
+    });
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  process.on('exit', killAllNow);
+}
+
 // /proc/<pid>/stat times are in clock ticks (USER_HZ, 100 on Linux everywhere in practice).
 const TICKS_PER_SECOND = (() => {
   try {

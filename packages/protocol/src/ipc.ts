@@ -96,7 +96,7 @@ export interface AppLoad {
   readonly waiting: number;
   /** Requests its app has let go of since it started: what shows it progressing. */
   readonly served: number;
-  /** It can start no request for another reason than busy threads: its process is down, or its frame reader does not answer. */
+  /** It can start no request for another reason than busy threads: its process is down, its frame reader does not answer, or a crash suspect runs alone. */
   readonly blocked: boolean;
 }
 

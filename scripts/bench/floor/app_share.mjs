@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { createDjangoDb } from '../django-db.mjs';
 import { findLoadTool, runHttpLoad } from '../load.mjs';
 import { appsDir } from '../paths.mjs';
-import { killAllNow, stopAll } from '../processes.mjs';
+import { stopAll, stopAllOnSignals } from '../processes.mjs';
 import { cpuBetween } from '../run.mjs';
 import { loadDefaults } from '../scenarios.mjs';
 import { get, startServer } from '../servers.mjs';
@@ -59,15 +59,7 @@ const tool = findLoadTool('wrk');
 if (tool === undefined) throw new Error('neither wrk nor autocannon found (scripts/bench/setup.sh installs wrk)');
 const work = mkdtempSync(join(tmpdir(), 'bicorn-app-share-'));
 // Interrupted or failing, it leaves none of the servers it started running.
-const onSignal = () => {
-  void stopAll().finally(() => {
-    rmSync(work, { recursive: true, force: true });
-    process.exit(130);
-  });
-};
-process.once('SIGINT', onSignal);
-process.once('SIGTERM', onSignal);
-process.on('exit', killAllNow);
+stopAllOnSignals(() => rmSync(work, { recursive: true, force: true }));
 const handles = [];
 try {
   const app = {

@@ -5,7 +5,7 @@
 // of each process from /proc. Not part of `pnpm bench`.
 //   node scripts/bench/floor/paced.mjs [asgi|wsgi] [rate=1000] [seconds=8] [rounds=3]
 import { Agent, request } from 'node:http';
-import { killAllNow, stopAll } from '../processes.mjs';
+import { stopAll, stopAllOnSignals } from '../processes.mjs';
 import { cpuBetween } from '../run.mjs';
 import { startServer } from '../servers.mjs';
 import { appsDir } from '../paths.mjs';
@@ -72,12 +72,8 @@ function pacedLoad(base, perSecond, forSeconds) {
   });
 }
 
-const onSignal = () => {
-  void stopAll().finally(() => process.exit(130));
-};
-process.once('SIGINT', onSignal);
-process.once('SIGTERM', onSignal);
-process.on('exit', killAllNow);
+// Interrupted or failing, it leaves none of the servers it started running.
+stopAllOnSignals(() => undefined);
 
 const app = { kind: 'python', cwd: appsDir, target: chosen.target, probe: '/', expect: 'Hello', env: {} };
 const entries = [{ id: 'bicorn', label: 'bicorn', server: 'bicorn', interface: kind }, chosen.peer];
