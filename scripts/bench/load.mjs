@@ -1,5 +1,5 @@
-// The HTTP load generators: wrk (Debian's package) when installed, else autocannon, and h2load
-// (Debian's nghttp2-client) for HTTP/2; each run is a child process bounded in time, and its
+// The HTTP load generators: wrk (Debian's package) when installed, else autocannon, h2load
+// (Debian's nghttp2-client) for HTTP/2, and our own for a steady rate and WebSockets; each run is a child process bounded in time, and its
 // output is parsed into one result shape: { requestsPerSecond, p50ms, p99ms, requests, errors,
 // non2xx }. Runs in the harness process.
 import { execFileSync } from 'node:child_process';
@@ -194,5 +194,27 @@ export async function runWsEcho(spec) {
     requests: result.roundTrips,
     errors: result.errors,
     non2xx: 0,
+  };
+}
+
+/** A bounded run at a steady rate (paced-load.mjs in a child process), in the same result shape. */
+export async function runPacedLoad(spec) {
+  const script = join(repoRoot, 'scripts', 'bench', 'paced-load.mjs');
+  const proc = startProcess('paced-load', process.execPath, [script, spec.url, String(spec.rate), String(spec.connections), String(spec.seconds)], { cwd: repoRoot });
+  const { code } = await exitWithinTime(proc, spec);
+  const output = proc.output();
+  const line = output.trim().split('\n').reverse().find((l) => l.startsWith('{'));
+  const result = line === undefined ? {} : JSON.parse(line);
+  if (code !== 0 || typeof result.requestsPerSecond !== 'number') {
+    throw new Error(`paced-load failed (exit ${code}) on ${spec.url}:\n${output.slice(-2000)}`);
+  }
+  return {
+    requestsPerSecond: result.requestsPerSecond,
+    p50ms: result.p50ms ?? Number.NaN,
+    p99ms: result.p99ms ?? Number.NaN,
+    requests: result.requests,
+    // A request missed for want of a free connection is a rate the server did not keep: the run is invalid, as with an error.
+    errors: result.failed + result.missed,
+    non2xx: result.non2xx,
   };
 }

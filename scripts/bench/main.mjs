@@ -20,7 +20,7 @@ import { bicornDist, resultsDir, venvBin } from './paths.mjs';
 import { stopAll, stopAllOnSignals } from './processes.mjs';
 import { renderMarkdown } from './report.mjs';
 import { runGroup } from './run.mjs';
-import { groups, loadDefaults, modes, warmupSeconds } from './scenarios.mjs';
+import { groups, loadDefaults, modes, runsAt, warmupSeconds } from './scenarios.mjs';
 import { writeStaticFiles } from './static.mjs';
 import { ratios, summarize } from './summary.mjs';
 
@@ -118,9 +118,9 @@ const RUN_OVERHEAD_SECONDS = 0.5;
 
 function estimateSeconds(plan, settings) {
   let total = 10;
-  for (const { group } of plan) {
+  for (const { group, workers } of plan) {
     total += group.servers.length * (START_SECONDS + 1);
-    for (const scenario of group.scenarios) {
+    for (const scenario of group.scenarios.filter((s) => runsAt(s, settings, workers))) {
       const servers = group.servers.filter((entry) => scenario.servers === undefined || scenario.servers.includes(entry.id)).length;
       for (let round = 1; round <= settings.rounds; round += 1) {
         total += servers * (warmupSeconds(settings, round) + settings.seconds + RUN_OVERHEAD_SECONDS + (scenario.slowClients ? 1 : 0));
@@ -135,6 +135,7 @@ function methodNotes(settings, tool, facts) {
     `Each group of servers starts once per worker count; then every round runs each scenario against each server in turn, so drift on the machine spreads over all servers. Medians of ${settings.rounds} round(s).`,
     `${tool.name} runs with ${tool.name === 'wrk' ? '`-t2`' : '`-w 2`'} on the same ${facts.cores} cores as the servers: it competes with them for CPU, as it does on any single-box benchmark; the ratios are fairer than the absolute numbers.`,
     'Peers as they are deployed: gunicorn `-k sync`, and `-k gthread --threads 4` (against `bicorn --threads 4`); uvicorn `--http httptools --loop uvloop --no-access-log`; hypercorn `-k uvloop` (bicorn and uvicorn use uvloop too); granian `--interface wsgi|asgi`; a raw node:http cluster running the same listener as bicorn\'s node-interface app. Every server logs at warning level or less, with no access log.',
+    'The rows "at 1,000 req/s" send hello requests at that rate in all, each when it is due, on a free one of 64 keep-alive connections (our own `paced-load.mjs`: wrk pauses only on an open connection, where gunicorn\'s sync worker, which reads one connection at a time, would wait out every pause), below what any server here can serve, as most deployed apps run: every process is woken for each request, which costs more CPU per request than full load does. Both servers keep the rate, so the throughput ratio is about 1× and says nothing; CPU per request and latency are what to read. The chart leaves them out.',
     'The 10 MiB transfers use 8 connections; throughput is in MiB/s of request or response bodies. WebSocket echo: 64 clients, each sending 32 bytes and waiting for the echo before the next.',
     'Slow clients: 200 connections send a request head and then 16 bytes a second of a 1 MB body, for the whole run, while the load generator measures requests/s on `/`. gunicorn\'s sync worker needs a buffering proxy in front for this (its docs say so): it is measured behind nginx (1 worker process, counted in its memory and CPU and sharing the cores) and alone, to show why.',
     'Static files: one folder (a 2 KiB stylesheet, a 1 MiB image that bicorn keeps in memory, an 8 MiB video that it streams from disk, on 8 connections) served under /static/ by bicorn `--static`, by nginx (`alias`, sendfile, `expires 60s`, as many workers as the others) and by WhiteNoise 6 (production settings) in front of the hello app under gunicorn `-k sync` (which closes each connection) and `-k gthread --threads 4` (keep-alive).',
@@ -229,11 +230,12 @@ async function main() {
   const markdown = renderMarkdown({ facts, settings, cells, rows, servers, notes, elapsedSeconds: Math.round(elapsed()), command, chartFile: `${name}.svg` });
   mkdirSync(resultsDir, { recursive: true });
   writeFileSync(join(resultsDir, `${name}.md`), markdown);
-  writeFileSync(join(resultsDir, `${name}.svg`), renderSvg({ facts, rows, title: `bicorn / peer throughput (${settings.name === 'quick' ? 'smoke pass: meaningless numbers' : `medians of ${settings.rounds} rounds`})` }));
+  // Paced rows are left out: both servers keep the rate, so their throughput ratio says nothing.
+  writeFileSync(join(resultsDir, `${name}.svg`), renderSvg({ facts, rows: rows.filter((row) => row.scenario.load !== 'paced'), title: `bicorn / peer throughput (${settings.name === 'quick' ? 'smoke pass: meaningless numbers' : `medians of ${settings.rounds} rounds`})` }));
   writeFileSync(join(resultsDir, `${name}.json`), `${JSON.stringify({ facts, settings, runs: records.map(rawRun), servers: servers.map(rawServer) }, null, 1)}\n`);
   console.log(`\n${markdown}`);
 
-  const expected = [...new Set(plan.flatMap(({ group }) => group.scenarios.map((s) => s.title)))];
+  const expected = [...new Set(plan.flatMap(({ group, workers }) => group.scenarios.filter((s) => runsAt(s, settings, workers)).map((s) => s.title)))];
   const problems = checkReport(markdown, expected);
   for (const problem of problems) console.error(`bench: report check: ${problem}`);
   console.log(`bench: done in ${Math.round(elapsed())} s; ${records.filter((r) => r.valid).length} valid runs of ${records.length}; report ${problems.length === 0 ? 'valid' : 'INVALID'}`);

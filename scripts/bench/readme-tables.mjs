@@ -23,6 +23,8 @@ const table = (header, rows) => [row(header), row(header.map(() => '---')), ...r
 
 /** "master 0.5 + worker 33.2 + python 29.7" without the master, which idles during a run. */
 const withoutMaster = (byProcess) => byProcess.split(' + ').filter((part) => !part.startsWith('master')).join(' + ');
+/** The rows at a steady rate, where bicorn's master is not idle: a cost per request there is what they are for. */
+const PACED = / at [\d,]+ req\/s$/;
 
 const CPU_ROWS = [
   ['WSGI hello', 'gunicorn sync'],
@@ -30,19 +32,22 @@ const CPU_ROWS = [
   ['Starlette JSON', 'uvicorn'],
   ['Django view', 'gunicorn sync'],
   ['WebSocket echo', 'uvicorn', 'WebSocket echo (per round trip)'],
+  ['WSGI hello at 1,000 req/s', 'gunicorn sync'],
+  ['ASGI hello at 1,000 req/s', 'uvicorn'],
 ];
 const JS_SERVERS = ['bicorn js asgi', 'bicorn js fetch', 'bicorn js node'];
 
 export function readmeTables(report) {
   // Medians: scenario, -w, server, throughput, p50, p99, CPU, CPU by process, ...
   const medians = sectionRows(report, 'Medians');
-  const byProcess = (scenario, server) => {
+  const byProcess = (scenario, server, keepMaster = false) => {
     const found = medians.find((cells) => cells[0] === scenario && cells[1] === '1' && cells[2] === server);
-    return found === undefined ? 'n/a' : withoutMaster(found[7]);
+    if (found === undefined) return 'n/a';
+    return keepMaster ? found[7] : withoutMaster(found[7]);
   };
   // A peer of one process reports it as its worker (gunicorn) or its main process (uvicorn).
   const peerCpu = (scenario, server) => `${server} ${byProcess(scenario, server).replace(/^(worker|main)(?: ×\d+)? /, '')}`;
-  const cpuRows = CPU_ROWS.map(([scenario, peer, label = scenario]) => [label, byProcess(scenario, 'bicorn'), peerCpu(scenario, peer)]);
+  const cpuRows = CPU_ROWS.map(([scenario, peer, label = scenario]) => [label, byProcess(scenario, 'bicorn', PACED.test(scenario)), peerCpu(scenario, peer)]);
   const jsWorkers = JS_SERVERS.map((server) => byProcess('JS hello', server).replace(/^worker /, '')).join(', ');
   cpuRows.push(['JS hello (asgi, fetch, node interfaces)', `worker ${jsWorkers}`, peerCpu('JS hello', 'node:http cluster')]);
 

@@ -3,9 +3,9 @@
 // server's rounds back to back), then stop them all. Returns one record per (round, scenario,
 // server), skipped and failed runs included, and one per server with its start and memory.
 // Runs in the harness process.
-import { runH2Load, runHttpLoad, runWsEcho } from './load.mjs';
+import { runH2Load, runHttpLoad, runPacedLoad, runWsEcho } from './load.mjs';
 import { harnessCpuSeconds, machineBusySeconds, memoryKiB } from './processes.mjs';
-import { warmupSeconds } from './scenarios.mjs';
+import { runsAt, warmupSeconds } from './scenarios.mjs';
 import { get, startServer } from './servers.mjs';
 import { formatMs } from './report.mjs';
 import { startSlowClients } from './slow-clients.mjs';
@@ -77,6 +77,7 @@ async function measure(handle, scenario, settings, tool, round) {
   try {
     const runLoad = (seconds) => {
       if (scenario.load === 'ws') return runWsEcho({ ...spec, seconds });
+      if (scenario.load === 'paced') return runPacedLoad({ ...spec, rate: scenario.rate, seconds });
       if (scenario.load === 'h2') return runH2Load(tool.h2load, { ...spec, streams: scenario.streams, seconds });
       return runHttpLoad(tool, { ...spec, seconds });
     };
@@ -145,7 +146,7 @@ export async function runGroup({ group, workers, settings, tool, skip, shouldSto
     }
     idle = new Map([...handles].map(([id, handle]) => [id, treeMemory(handle.processes())]));
     for (let round = 1; round <= settings.rounds; round += 1) {
-      for (const scenario of group.scenarios) {
+      for (const scenario of group.scenarios.filter((s) => runsAt(s, settings, workers))) {
         for (const entry of serversOf(group, scenario)) {
           const handle = handles.get(entry.id);
           if (handle === undefined) {

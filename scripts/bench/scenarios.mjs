@@ -14,6 +14,15 @@ const pyApp = (target, probe, expect, options = {}) => ({ kind: 'python', cwd: a
 
 const hello = { id: 'hello', load: 'http', path: '/', unit: 'req/s' };
 
+/**
+ * Hello world at a steady 1,000 requests a second (paced-load.mjs), below what any server here
+ * can serve, as most deployed apps run: every process is woken for each request, so its CPU per
+ * request is dearer than under full load, and a cost that full load hides (a message per request
+ * to the master, say) shows. Both servers keep the rate: the throughput ratio is about 1×; CPU
+ * per request and latency are what to read.
+ */
+const paced = { ...hello, id: 'hello-paced', load: 'paced', rate: 1000, workers: { full: [1], quick: [1] } };
+
 /** A 10 MiB upload and download through one interface (`wsgi` or `asgi`), bicorn against `peerServer`. */
 function transfer(kind, target, peerServer) {
   const name = kind.toUpperCase();
@@ -52,7 +61,8 @@ const twoOnly = { full: [2], quick: [1] };
 
 /**
  * Each group: `workers` its worker counts, `app` how the servers find the app, `servers` the
- * entries, `scenarios` what runs against them (all servers unless a scenario lists `servers`).
+ * entries, `scenarios` what runs against them (all servers unless a scenario lists `servers`,
+ * at all the group's worker counts unless it lists its own `workers`).
  */
 export const groups = [
   {
@@ -72,6 +82,7 @@ export const groups = [
       // A few clients at once, where a wait that saves a write lengthens every exchange: a change
       // can win at 64 connections and lose here.
       { ...hello, id: 'hello-c8', title: 'WSGI hello, 8 connections', connections: 8, servers: ['bicorn', 'gunicorn-sync'] },
+      { ...paced, title: 'WSGI hello at 1,000 req/s', servers: ['bicorn', 'gunicorn-sync'] },
     ],
   },
   {
@@ -99,6 +110,7 @@ export const groups = [
     ],
     scenarios: [
       { ...hello, title: 'ASGI hello' },
+      { ...paced, title: 'ASGI hello at 1,000 req/s', servers: ['bicorn', 'uvicorn'] },
       { id: 'ws-echo', title: 'WebSocket echo', load: 'ws', path: '/ws', unit: 'round trips/s', connections: 64, servers: ['bicorn', 'uvicorn'] },
     ],
   },
@@ -204,6 +216,11 @@ export const modes = {
  */
 export function warmupSeconds(settings, round) {
   return round === 1 ? settings.warmupSeconds : Math.max(1, Math.ceil(settings.warmupSeconds / 2));
+}
+
+/** Whether `scenario` runs at `workers` in a run of `settings` (its own worker counts, if it has any). */
+export function runsAt(scenario, settings, workers) {
+  return scenario.workers === undefined || scenario.workers[settings.name].includes(workers);
 }
 
 /** The default load: DESIGN.md's `wrk -t2 -c64`; bounded per request by `timeoutSeconds`. */

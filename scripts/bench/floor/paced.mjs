@@ -1,10 +1,10 @@
 // What a request costs each server's processes at a steady rate below what they can serve, as
-// most deployed apps run, rather than at full load as `pnpm bench` measures: bicorn against
-// uvicorn (ASGI hello) or gunicorn sync (WSGI hello) at one worker, each sent `rate` requests a
-// second on 64 keep-alive connections for `seconds`, in interleaved rounds; CPU µs per request
-// of each process from /proc. Not part of `pnpm bench`.
+// most deployed apps run, at any rate and length (`pnpm bench` has such rows at 1,000 a second):
+// bicorn against uvicorn (ASGI hello) or gunicorn sync (WSGI hello) at one worker, each sent
+// `rate` requests a second on 64 keep-alive connections for `seconds` (paced-load.mjs), in
+// interleaved rounds; CPU µs per request of each process from /proc.
 //   node scripts/bench/floor/paced.mjs [asgi|wsgi] [rate=1000] [seconds=8] [rounds=3]
-import { Agent, request } from 'node:http';
+import { runPacedLoad } from '../load.mjs';
 import { stopAll, stopAllOnSignals } from '../processes.mjs';
 import { cpuBetween } from '../run.mjs';
 import { startServer } from '../servers.mjs';
@@ -22,56 +22,6 @@ if (chosen === undefined || !(Number(rate) > 0) || !(Number(seconds) > 0) || !(N
   process.exit(2);
 }
 
-/**
- * Sends `perSecond` GETs a second to `base` for `forSeconds`, each on a free connection of 64;
- * a request due while all 64 are busy is counted as missed, not sent later. Resolves the counts.
- */
-function pacedLoad(base, perSecond, forSeconds) {
-  const agent = new Agent({ keepAlive: true, maxSockets: CONNECTIONS });
-  const counts = { sent: 0, answered: 0, missed: 0, failed: 0 };
-  let busy = 0;
-  const started = performance.now();
-  return new Promise((resolve) => {
-    const send = () => {
-      busy += 1;
-      counts.sent += 1;
-      const req = request(`${base}/`, { agent }, (res) => {
-        res.resume();
-        res.on('end', () => {
-          busy -= 1;
-          if (res.statusCode === 200) counts.answered += 1;
-          else counts.failed += 1;
-        });
-      });
-      req.on('error', () => {
-        busy -= 1;
-        counts.failed += 1;
-      });
-      req.end();
-    };
-    const tick = () => {
-      const elapsed = (performance.now() - started) / 1000;
-      if (elapsed >= forSeconds) {
-        clearInterval(timer);
-        // The last answers, then the connections go.
-        const settle = setInterval(() => {
-          if (busy > 0 && performance.now() - started < (forSeconds + 5) * 1000) return;
-          clearInterval(settle);
-          agent.destroy();
-          resolve(counts);
-        }, 10);
-        return;
-      }
-      const due = Math.floor(elapsed * perSecond) - counts.sent - counts.missed;
-      for (let i = 0; i < due; i += 1) {
-        if (busy < CONNECTIONS) send();
-        else counts.missed += 1;
-      }
-    };
-    const timer = setInterval(tick, 1);
-  });
-}
-
 // Interrupted or failing, it leaves none of the servers it started running.
 stopAllOnSignals(() => undefined);
 
@@ -85,14 +35,15 @@ try {
     for (const handle of handles) {
       // The first round warms longer: at these rates V8 is still optimizing bicorn's worker
       // for its first few seconds.
-      await pacedLoad(handle.base, Number(rate), round === 1 ? 5 : 1);
+      const load = (forSeconds) => runPacedLoad({ url: `${handle.base}/`, rate: Number(rate), connections: CONNECTIONS, seconds: forSeconds, timeoutSeconds: 5 });
+      await load(round === 1 ? 5 : 1);
       const before = handle.processes();
-      const counts = await pacedLoad(handle.base, Number(rate), Number(seconds));
+      const result = await load(Number(seconds));
       const after = handle.processes();
-      const roles = Object.entries(cpuBetween(before, after).byRole).map(([role, { seconds: s }]) => [role, (s * 1e6) / counts.answered]);
+      const roles = Object.entries(cpuBetween(before, after).byRole).map(([role, { seconds: s }]) => [role, (s * 1e6) / result.requests]);
       const tree = roles.reduce((sum, [, us]) => sum + us, 0);
       const byRole = roles.map(([role, us]) => `${role} ${us.toFixed(0)}`).join(', ');
-      console.log(`round ${round} ${handle.label.padEnd(13)} answered ${counts.answered} (missed ${counts.missed}, failed ${counts.failed}): tree ${tree.toFixed(0)} µs (${byRole})`);
+      console.log(`round ${round} ${handle.label.padEnd(13)} answered ${result.requests} (missed or failed ${result.errors}): tree ${tree.toFixed(0)} µs (${byRole})`);
     }
   }
 } finally {
