@@ -1,7 +1,7 @@
 // The ASGI lifespan protocol for an app run in-process: startup before the worker takes
 // traffic, shutdown after it has drained, and the state dict that every scope gets a copy of.
 // Transport-agnostic; runs in the worker.
-import { describe, field, isEvent } from './send-events.js';
+import { describe, isEvent, type AppEvent } from './send-events.js';
 import type { GatewayLog } from './log.js';
 import type { AsgiLifespanCallable, LifespanReceiveEvent, LifespanScope } from './websocket-types.js';
 
@@ -146,8 +146,8 @@ export async function runLifespan(app: AsgiLifespanCallable, mode: LifespanMode,
   }
 }
 
-function parseMessage(event: object, type: string): string {
-  const message = field(event, 'message');
+function parseMessage(event: AppEvent, type: string): string {
+  const message = event.message;
   if (message === undefined || message === null) return '';
   if (typeof message !== 'string') throw new TypeError(`${type}: message must be a string, got ${describe(message)}`);
   return message;

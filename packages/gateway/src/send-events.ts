@@ -25,7 +25,12 @@ for (const char of "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHI
 /** The longest header name or value latin1() turns into text without a Buffer. */
 const SHORT_TEXT = 256;
 
-type Event = object & { readonly type: unknown };
+/**
+ * An app's event, as read here: any field may be there, of any type, and an absent one reads as
+ * undefined, which ASGI takes for the same. Each field is read where it is checked, so that
+ * every read site learns its own few shapes: one shared read of any name went megamorphic.
+ */
+export type AppEvent = Readonly<Record<string, unknown>> & { readonly type: unknown };
 
 export function parseSendEvent(event: unknown): ResponseEvent {
   if (!isEvent(event)) throw new TypeError(`send: event must be an object with a type, got ${describe(event)}`);
@@ -35,58 +40,53 @@ export function parseSendEvent(event: unknown): ResponseEvent {
     case BODY:
       return parseResponseBody(event, BODY);
     case TRAILERS: {
-      const more = field(event, 'more_trailers');
+      const more = event.more_trailers;
       if (more !== undefined && typeof more !== 'boolean') throw new TypeError(`${TRAILERS}: more_trailers must be a boolean, got ${describe(more)}`);
-      return { kind: 'trailers', headers: parseHeaders(field(event, 'headers'), TRAILERS), more: more === true };
+      return { kind: 'trailers', headers: parseHeaders(event.headers, TRAILERS), more: more === true };
     }
     case PATHSEND: {
-      const path = field(event, 'path');
+      const path = event.path;
       if (typeof path !== 'string' || !path.startsWith('/') || path.includes('\0')) {
         throw new TypeError(`${PATHSEND}: path must be an absolute file path string, got ${describe(path)}`);
       }
       return { kind: 'pathsend', path };
     }
     case EARLY_HINT:
-      return { kind: 'early_hint', links: parseLinks(field(event, 'links')) };
+      return { kind: 'early_hint', links: parseLinks(event.links) };
     default:
       throw new TypeError(`send: unknown event type ${describe(event.type)}; expected one of the http.response.* events`);
   }
 }
 
 /** `http.response.start`, or the same event under another name (`websocket.http.response.start`). */
-export function parseResponseStart(event: Event, type: string): Extract<ResponseEvent, { kind: 'start' }> {
-  const status = field(event, 'status');
+export function parseResponseStart(event: AppEvent, type: string): Extract<ResponseEvent, { kind: 'start' }> {
+  const status = event.status;
   // Informational (1xx) responses are not final; 103 Early Hints comes as its own extension.
   if (typeof status !== 'number' || !Number.isInteger(status) || status < 200 || status > 599) {
     throw new TypeError(`${type}: status must be an integer from 200 to 599, got ${describe(status)}`);
   }
-  const trailers = field(event, 'trailers');
+  const trailers = event.trailers;
   if (trailers !== undefined && typeof trailers !== 'boolean') {
     throw new TypeError(`${type}: trailers must be a boolean, got ${describe(trailers)}`);
   }
-  return { kind: 'start', status, headers: parseHeaders(field(event, 'headers'), type), trailers: trailers === true };
+  return { kind: 'start', status, headers: parseHeaders(event.headers, type), trailers: trailers === true };
 }
 
 /** `http.response.body`, or the same event under another name (`websocket.http.response.body`). */
-export function parseResponseBody(event: Event, type: string): Extract<ResponseEvent, { kind: 'body' }> {
-  const body = field(event, 'body');
+export function parseResponseBody(event: AppEvent, type: string): Extract<ResponseEvent, { kind: 'body' }> {
+  const body = event.body;
   if (body !== undefined && !(body instanceof Uint8Array)) {
     throw new TypeError(`${type}: body must be a byte string (Uint8Array), got ${describe(body)}`);
   }
-  const more = field(event, 'more_body');
+  const more = event.more_body;
   if (more !== undefined && typeof more !== 'boolean') {
     throw new TypeError(`${type}: more_body must be a boolean, got ${describe(more)}`);
   }
   return { kind: 'body', body: body === undefined ? EMPTY : asBuffer(body), more: more === true };
 }
 
-export function isEvent(event: unknown): event is Event {
+export function isEvent(event: unknown): event is AppEvent {
   return typeof event === 'object' && event !== null && 'type' in event;
-}
-
-/** A field of an app's event; absent and undefined are the same to ASGI. */
-export function field(event: object, name: string): unknown {
-  return (event as Record<string, unknown>)[name];
 }
 
 function parseLinks(links: unknown): string[] {

@@ -1,7 +1,7 @@
 // Validates the events an ASGI app passes to a WebSocket's send() (protocol's send/SPEC.md).
 // Untrusted app output stops here: header bytes, close codes and reasons that the wire cannot
 // carry throw a TypeError that names the field. Pure; runs in the worker.
-import { describe, field, isEvent, parseHeaders, parseResponseBody, parseResponseStart, type ResponseEvent } from './send-events.js';
+import { describe, isEvent, parseHeaders, parseResponseBody, parseResponseStart, type AppEvent, type ResponseEvent } from './send-events.js';
 
 export type WebSocketSendAction =
   | { readonly kind: 'accept'; readonly subprotocol: string | null; readonly headers: string[] }
@@ -22,11 +22,11 @@ export function parseWebSocketEvent(event: unknown): WebSocketSendAction {
   if (!isEvent(event)) throw new TypeError(`send: event must be an object with a type, got ${describe(event)}`);
   switch (event.type) {
     case ACCEPT:
-      return { kind: 'accept', subprotocol: parseSubprotocol(field(event, 'subprotocol')), headers: parseAcceptHeaders(field(event, 'headers')) };
+      return { kind: 'accept', subprotocol: parseSubprotocol(event.subprotocol), headers: parseAcceptHeaders(event.headers) };
     case SEND:
       return parseMessage(event);
     case CLOSE:
-      return { kind: 'close', code: parseCode(field(event, 'code')), reason: parseReason(field(event, 'reason')) };
+      return { kind: 'close', code: parseCode(event.code), reason: parseReason(event.reason) };
     case DENY_START:
       return { kind: 'deny-start', start: parseResponseStart(event, DENY_START) };
     case DENY_BODY:
@@ -59,9 +59,9 @@ function parseAcceptHeaders(value: unknown): string[] {
   return headers;
 }
 
-function parseMessage(event: object): WebSocketSendAction {
-  const bytes = field(event, 'bytes');
-  const text = field(event, 'text');
+function parseMessage(event: AppEvent): WebSocketSendAction {
+  const bytes = event.bytes;
+  const text = event.text;
   const hasBytes = bytes !== undefined && bytes !== null;
   const hasText = text !== undefined && text !== null;
   if (hasBytes === hasText) {
