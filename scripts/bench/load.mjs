@@ -1,7 +1,7 @@
-// The HTTP load generators: wrk (Debian's package) when installed, else autocannon, h2load
-// (Debian's nghttp2-client) for HTTP/2, and our own for a steady rate and WebSockets; each run is a child process bounded in time, and its
-// output is parsed into one result shape: { requestsPerSecond, p50ms, p99ms, requests, errors,
-// non2xx }. Runs in the harness process.
+// The load generators: wrk (Debian's package) when installed, else autocannon; h2load (Debian's
+// nghttp2-client) for HTTP/2; our own for a steady rate and for WebSockets. Each run is a child
+// process bounded in time, and its output is parsed into one result shape: { requestsPerSecond,
+// p50ms, p99ms, requests, errors, non2xx }. Runs in the harness process.
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -175,18 +175,22 @@ export async function runHttpLoad(tool, spec) {
   }
 }
 
-/** A bounded WebSocket echo run (ws-echo.mjs in a child process), in the same result shape. */
-export async function runWsEcho(spec) {
-  const script = join(repoRoot, 'scripts', 'bench', 'ws-echo.mjs');
-  const url = spec.url.replace(/^http:/, 'ws:');
-  const proc = startProcess('ws-echo', process.execPath, [script, url, String(spec.connections), String(spec.seconds), '32'], { cwd: repoRoot });
+/** Runs one of our load scripts (`name`.mjs here) in a child process, bounded in time; resolves the JSON line it printed last, which must hold the number `counted`. */
+async function runOwnLoad(name, args, spec, counted) {
+  const script = join(repoRoot, 'scripts', 'bench', `${name}.mjs`);
+  const proc = startProcess(name, process.execPath, [script, ...args], { cwd: repoRoot });
   const { code } = await exitWithinTime(proc, spec);
   const output = proc.output();
   const line = output.trim().split('\n').reverse().find((l) => l.startsWith('{'));
   const result = line === undefined ? {} : JSON.parse(line);
-  if (code !== 0 || typeof result.roundTripsPerSecond !== 'number') {
-    throw new Error(`ws-echo failed (exit ${code}) on ${url}:\n${output.slice(-2000)}`);
-  }
+  if (code !== 0 || typeof result[counted] !== 'number') throw new Error(`${name} failed (exit ${code}) on ${args[0]}:\n${output.slice(-2000)}`);
+  return result;
+}
+
+/** A bounded WebSocket echo run (ws-echo.mjs), in the same result shape. */
+export async function runWsEcho(spec) {
+  const url = spec.url.replace(/^http:/, 'ws:');
+  const result = await runOwnLoad('ws-echo', [url, String(spec.connections), String(spec.seconds), '32'], spec, 'roundTripsPerSecond');
   return {
     requestsPerSecond: result.roundTripsPerSecond,
     p50ms: result.p50ms ?? Number.NaN,
@@ -197,23 +201,16 @@ export async function runWsEcho(spec) {
   };
 }
 
-/** A bounded run at a steady rate (paced-load.mjs in a child process), in the same result shape. */
+/** A bounded run at a steady rate, `spec.rate` requests a second in all (paced-load.mjs), in the same result shape. */
 export async function runPacedLoad(spec) {
-  const script = join(repoRoot, 'scripts', 'bench', 'paced-load.mjs');
-  const proc = startProcess('paced-load', process.execPath, [script, spec.url, String(spec.rate), String(spec.connections), String(spec.seconds)], { cwd: repoRoot });
-  const { code } = await exitWithinTime(proc, spec);
-  const output = proc.output();
-  const line = output.trim().split('\n').reverse().find((l) => l.startsWith('{'));
-  const result = line === undefined ? {} : JSON.parse(line);
-  if (code !== 0 || typeof result.requestsPerSecond !== 'number') {
-    throw new Error(`paced-load failed (exit ${code}) on ${spec.url}:\n${output.slice(-2000)}`);
-  }
+  const result = await runOwnLoad('paced-load', [spec.url, String(spec.rate), String(spec.connections), String(spec.seconds)], spec, 'requestsPerSecond');
   return {
     requestsPerSecond: result.requestsPerSecond,
     p50ms: result.p50ms ?? Number.NaN,
     p99ms: result.p99ms ?? Number.NaN,
     requests: result.requests,
-    // A request missed for want of a free connection is a rate the server did not keep: the run is invalid, as with an error.
+    // A request missed for want of a free connection is a rate the server did not keep: the
+    // run is invalid, as with an error.
     errors: result.failed + result.missed,
     non2xx: result.non2xx,
   };
