@@ -95,7 +95,7 @@ export function killAllNow() {
  * started here stops, then `cleanup`, and the harness exits 130; at any exit, what is left is
  * killed.
  */
-export function stopAllOnSignals(cleanup, onSignal = () => undefined) {
+export function stopAllOnSignals(cleanup = () => undefined, onSignal = () => undefined) {
   const stop = (signal) => {
     onSignal(signal);
     void stopAll().finally(() => {

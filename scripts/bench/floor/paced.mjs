@@ -23,7 +23,7 @@ if (chosen === undefined || !(Number(rate) > 0) || !(Number(seconds) > 0) || !(N
 }
 
 // Interrupted or failing, it leaves none of the servers it started running.
-stopAllOnSignals(() => undefined);
+stopAllOnSignals();
 
 const app = { kind: 'python', cwd: appsDir, target: chosen.target, probe: '/', expect: 'Hello', env: {} };
 const entries = [{ id: 'bicorn', label: 'bicorn', server: 'bicorn', interface: kind }, chosen.peer];
