@@ -1,12 +1,25 @@
 import { EventEmitter } from 'node:events';
 import type { ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { describe, expect, it, onTestFinished, vi } from 'vitest';
 import { ResponseSpool, STALL_MS } from './response-spool.js';
 import { Spool } from './spool.js';
 
+/** A socket that counts its corks. */
+class FakeSocket {
+  corked = 0;
+  cork(): void {
+    this.corked += 1;
+  }
+  uncork(): void {
+    this.corked -= 1;
+  }
+}
+
 /** A response whose socket takes bytes only when the test says so. */
 class FakeResponse extends EventEmitter {
+  socket: FakeSocket | null = new FakeSocket();
   readonly received: string[] = [];
   accepting = true;
   destroyed = false;
@@ -52,6 +65,22 @@ function setup(window: number, budgetBytes = 1 << 20) {
 }
 
 describe('ResponseSpool', () => {
+  it('corks the socket for the rest of the turn, so that the pieces written in it leave in one write', async () => {
+    const { res, spool } = setup(1 << 20);
+    const socket = res.socket!;
+    spool.write(Buffer.from('a'), false);
+    spool.write(Buffer.from('b'), false);
+    expect(socket.corked).toBe(1);
+    await nextTurn();
+    expect(socket.corked).toBe(0);
+    spool.write(Buffer.from('c'), false);
+    // The response lets go of its socket (it ended) before the turn is over: the same socket is uncorked.
+    res.socket = null;
+    await nextTurn();
+    expect(socket.corked).toBe(0);
+    expect(res.received).toEqual(['a', 'b', 'c']);
+  });
+
   it('sends straight to the socket and credits what it takes, touching no file, while the client keeps up', async () => {
     const { res, credited, budget, spool, ended, text } = setup(4);
     spool.write(Buffer.from('a'), false);
