@@ -78,6 +78,7 @@ def _serve(connection: Connection, argv: List[str], errors: Any,
     if options.gevent and not gevent_mode.active():
         return _fatal(connection, EXIT_USAGE, gevent_mode.MISSING)
 
+    connection.fit_send_buffer(options.window)
     dispatcher = Dispatcher(connection, options.window)
     # Reading starts before the app loads, so that a worker gone meanwhile ends a slow import.
     connection.start_reader(dispatcher.on_frame, functools.partial(_on_lost, exit_now))

@@ -185,6 +185,29 @@ class HeldWritesTest(unittest.TestCase):
             conn.release_writes()
 
 
+class SendBufferTest(unittest.TestCase):
+    def send_buffer(self, peer: Peer) -> int:
+        return peer.connection._sock.getsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF)
+
+    def test_grows_to_a_window_as_far_as_the_system_allows(self) -> None:
+        peer = Peer(self)
+        window = 1024 * 1024
+        try:
+            with open("/proc/sys/net/core/wmem_max") as limit:
+                allowed = min(window, int(limit.read()))
+        except OSError:
+            self.skipTest("no /proc/sys/net/core/wmem_max to know the system's limit by")
+        peer.connection.fit_send_buffer(window)
+        # Linux keeps twice what was asked, for its own bookkeeping.
+        self.assertGreaterEqual(self.send_buffer(peer), allowed)
+
+    def test_never_shrinks_below_what_the_system_gave(self) -> None:
+        peer = Peer(self)
+        before = self.send_buffer(peer)
+        peer.connection.fit_send_buffer(4096)
+        self.assertEqual(self.send_buffer(peer), before)
+
+
 class LoopConnectionTest(unittest.TestCase):
     def serve_on_loop(self, kind: str,
                       on_lost: Any = lambda error: None) -> Tuple[Peer, AsgiServer]:
