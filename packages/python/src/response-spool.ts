@@ -1,14 +1,14 @@
-// The way of a response body to its client: bytes go to the socket as they come, and the app
-// gets its credit back as the socket takes them, a quarter window at a time. Only when the whole stream window has waited
-// for a client that took less than a window in STALL_MS (slower than 10 MiB/s with the default
-// window), the worker gives the app that credit back, and what the app sends next waits in an
-// unlinked temporary file of the spool until the client takes it: a slow client holds a Python
-// thread for about STALL_MS (as nginx's proxy buffering frees its upstream), and a client that
-// keeps up never makes a byte touch the disk. Once the client has taken what waited, bytes go
-// straight to the socket again and the file closes. Past MAX_SPOOL, or past the worker's spool
-// budget, bytes wait in memory instead, credited only once the socket takes them: the app waits
-// for the client again, and no more than two windows wait here. Runs in the worker, per
-// response.
+// The way of a response body to its client: bytes go to the socket as they come (those of one turn
+// of the event loop in one write), and the app gets its credit back as the socket takes them, a
+// quarter window at a time. Only when the whole stream window has waited for a client that took
+// less than a window in STALL_MS (slower than 10 MiB/s with the default window), the worker gives
+// the app that credit back, and what the app sends next waits in an unlinked temporary file of the
+// spool until the client takes it: a slow client holds a Python thread for about STALL_MS (as
+// nginx's proxy buffering frees its upstream), and a client that keeps up never makes a byte touch
+// the disk. Once the client has taken what waited, bytes go straight to the socket again and the
+// file closes. Past MAX_SPOOL, or past the worker's spool budget, bytes wait in memory instead,
+// credited only once the socket takes them: the app waits for the client again, and no more than
+// two windows wait here. Runs in the worker, per response.
 import type { ServerResponse } from 'node:http';
 import type { Spool, SpoolFile } from './spool.js';
 
