@@ -47,12 +47,27 @@ describe('dispatcher', () => {
   });
 
   it('gives a worker no second connection before it acknowledged the first: it waits for one that did', () => {
+    const { dispatcher, counts } = setup(2);
+    for (let i = 0; i < 3; i++) dispatcher.dispatch(0, socket());
+    expect(counts()).toEqual([1, 1]);
+    dispatcher.update(1, free, true);
+    expect(counts()).toEqual([2, 1]);
+  });
+
+  it('hands a sole worker each connection at once, acknowledged or not, until an acknowledgement is overdue', () => {
     const { dispatcher, counts } = setup(1);
     dispatcher.dispatch(0, socket());
+    dispatcher.update(1, saturated(3), false);
+    vi.advanceTimersByTime(150);
     dispatcher.dispatch(0, socket());
-    expect(counts()).toEqual([1]);
-    dispatcher.update(1, free, true);
-    expect(counts()).toEqual([2]);
+    dispatcher.dispatch(0, socket());
+    expect(counts()).toEqual([3]);
+    // 200 ms after the first connection it has not acknowledged, its event loop may be blocked.
+    vi.advanceTimersByTime(50);
+    dispatcher.dispatch(0, socket());
+    expect(counts()).toEqual([3]);
+    dispatcher.update(1, saturated(3), true);
+    expect(counts()).toEqual([4]);
   });
 
   it('passes over a worker whose app is saturated while another can start a request now', () => {

@@ -1,7 +1,7 @@
 // Hands accepted connections to the ready workers of the serving generation. Runs in the master.
 // A worker gets a connection only once it has acknowledged the last one (as node's round-robin
-// handle keeps a free list), and it acknowledges after reading the connection's first request,
-// so that its load is known before the next one: by preference a worker whose app can start a
+// handle keeps a free list), unless it is the only ready worker, and it acknowledges after
+// reading the connection's first request, so that its load is known before the next one: by preference a worker whose app can start a
 // request now gets it, round robin. While a worker's acknowledgement is due, the connection
 // waits for it rather than go to a saturated app. When every app is saturated, one that has
 // finished a request since it became so (it works through a queue) gets it before one stalled
@@ -31,7 +31,7 @@ export interface WorkerLoad extends Load {
 interface Entry {
   readonly target: ConnectionTarget;
   acknowledged: boolean;
-  /** When it was handed its last connection. */
+  /** When it was handed the first connection it has not acknowledged since. */
   sentAt: number;
   free: boolean;
   waiting: number;
@@ -94,8 +94,8 @@ export class Dispatcher {
   }
 
   #send(entry: Entry, listener: number, socket: Socket): void {
+    if (entry.acknowledged) entry.sentAt = Date.now();
     entry.acknowledged = false;
-    entry.sentAt = Date.now();
     const { target } = entry;
     target.sendConnection(listener, socket, (error) => {
       // The worker went away while the socket was in flight: give it to another one.
@@ -114,7 +114,8 @@ export class Dispatcher {
 
   /**
    * The next acknowledged worker with a free app, round robin; else none while an
-   * acknowledgement is due; else the best of the saturated ones (betterSaturated).
+   * acknowledgement is due (but a sole worker's); else the best of the saturated ones
+   * (betterSaturated).
    */
   #choose(): Entry | undefined {
     const count = this.#ready.length;
@@ -126,7 +127,13 @@ export class Dispatcher {
       const entry = this.#ready[index];
       if (entry === undefined) continue;
       if (!entry.acknowledged) {
-        if (now - entry.sentAt < ACKNOWLEDGE_DUE_MS) dueAt = Math.min(dueAt, entry.sentAt + ACKNOWLEDGE_DUE_MS);
+        const due = now - entry.sentAt < ACKNOWLEDGE_DUE_MS;
+        // A sole worker has no other to be chosen over: waiting for its acknowledgement would
+        // only hand over a burst of new connections one at a time, each a round trip behind.
+        // Once it is overdue (its event loop may be blocked), connections wait here, within
+        // MAX_WAITING, as they would for several workers.
+        if (count === 1 && due) return entry;
+        if (due) dueAt = Math.min(dueAt, entry.sentAt + ACKNOWLEDGE_DUE_MS);
         continue;
       }
       if (entry.free) {
