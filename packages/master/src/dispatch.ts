@@ -1,16 +1,16 @@
 // Hands accepted connections to the ready workers of the serving generation. Runs in the master.
 // A worker gets a connection only once it has acknowledged the last one (as node's round-robin
-// handle keeps a free list), unless it is the only ready worker, and it acknowledges after
-// reading the connection's first request, so that its load is known before the next one: by preference a worker whose app can start a
-// request now gets it, round robin. While a worker's acknowledgement is due, the connection
-// waits for it rather than go to a saturated app. When every app is saturated, one that has
-// finished a request since it became so (it works through a queue) gets it before one stalled
-// on what it runs, the one with the fewest requests waiting among those, so that a steady load
-// spreads; among stalled ones, the one that had a free slot most recently, since it is making
-// progress where the others may be stuck. (Connections that come at once, before any app has
-// finished a request, still go to the one free last: it may be the only one not stuck.)
-// A connection that arrives while no worker can take one waits in a bounded queue rather than
-// being refused.
+// handle keeps a free list), unless it is the only ready worker, and it acknowledges after reading
+// the connection's first request, so that its load is known before the next one: by preference a
+// worker whose app can start a request now gets it, round robin. While a worker's acknowledgement
+// is due, the connection waits for it rather than go to a saturated app. When every app is
+// saturated, one that has finished a request since it became so (it works through a queue) gets it
+// before one stalled on what it runs, the one with the fewest requests waiting among those, so that
+// a steady load spreads; among stalled ones, the one that had a free slot most recently, since it
+// is making progress where the others may be stuck. (Connections that come at once, before any app
+// has finished a request, still go to the one free last: it may be the only one not stuck.) A
+// connection that arrives while no worker can take one waits in a bounded queue rather than being
+// refused.
 import type { Load } from '@bicorn/protocol';
 import type { Socket } from 'node:net';
 
@@ -127,13 +127,13 @@ export class Dispatcher {
       const entry = this.#ready[index];
       if (entry === undefined) continue;
       if (!entry.acknowledged) {
-        const due = now - entry.sentAt < ACKNOWLEDGE_DUE_MS;
+        const awaited = now - entry.sentAt < ACKNOWLEDGE_DUE_MS;
         // A sole worker has no other to be chosen over: waiting for its acknowledgement would
         // only hand over a burst of new connections one at a time, each a round trip behind.
         // Once it is overdue (its event loop may be blocked), connections wait here, within
         // MAX_WAITING, as they would for several workers.
-        if (count === 1 && due) return entry;
-        if (due) dueAt = Math.min(dueAt, entry.sentAt + ACKNOWLEDGE_DUE_MS);
+        if (count === 1 && awaited) return entry;
+        if (awaited) dueAt = Math.min(dueAt, entry.sentAt + ACKNOWLEDGE_DUE_MS);
         continue;
       }
       if (entry.free) {
