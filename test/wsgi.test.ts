@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readdirSync, readlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { connect } from 'node:net';
@@ -268,6 +269,22 @@ describe.skipIf(!hasPython)(`misbehaving apps and clients${noPython}`, () => {
     const url = await bicorn.listening();
     expect(await post(`${url}/content-length`, ['four', 'five!'])).toEqual({ status: 200, body: '9 -' });
     expect((await bicorn.stop()).code).toBe(0);
+  });
+
+  it('lets the Python process read an upload past upload_memory from the spool file itself, and one within it in frames', async () => {
+    // Every byte differs from its neighbours, so that a piece out of place changes the digest.
+    const large = Array.from({ length: 3 * 1024 * 1024 + 17 }, (_, i) => String.fromCharCode(97 + ((i * 7919) % 26)) + (i % 4099 === 0 ? '\n' : '')).join('');
+    const small = 'first line\nsecond line\n'.repeat(100);
+    const sha = (text: string): string => createHash('sha256').update(text).digest('hex');
+    const onDisk = servePython('validated_wsgi:edge_cases', ['--upload-memory', '0']);
+    const inMemory = servePython('validated_wsgi:edge_cases');
+    const [diskUrl, memoryUrl] = await Promise.all([onDisk.listening(), inMemory.listening()]);
+    expect(await post(`${diskUrl}/body-source`, large)).toEqual({ status: 200, body: `${sha(large)} file` });
+    expect(await post(`${diskUrl}/body-source`, [small.slice(0, 7), small.slice(7)])).toEqual({ status: 200, body: `${sha(small)} file` });
+    expect(await post(`${memoryUrl}/body-source`, large)).toEqual({ status: 200, body: `${sha(large)} frames` });
+    expect(await post(`${memoryUrl}/body-source`, small)).toEqual({ status: 200, body: `${sha(small)} frames` });
+    expect((await onDisk.stop()).code).toBe(0);
+    expect((await inMemory.stop()).code).toBe(0);
   });
 
   it('ends the stream of a body the app never read, so the Python process stops cleanly', async () => {

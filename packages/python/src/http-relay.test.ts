@@ -1,6 +1,6 @@
 import type { EncodableFrame, Frame, LimitKind } from '@bicorn/protocol';
 import { once } from 'node:events';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { deferred, recordingLog, send, startServer, type ClientResponse, type TestServer } from '@bicorn/test-support';
 import { HttpRelay } from './http-relay.js';
+import { RequestBody } from './request-body.js';
 import { RequestStream } from './request-stream.js';
 import { Spool } from './spool.js';
 
@@ -23,8 +24,9 @@ async function setup(options: { interface?: 'wsgi' | 'asgi'; window?: number; ad
   const frames: EncodableFrame[] = [];
   const { log, entries } = recordingLog();
   const relayed = deferred<HttpRelay>();
-  /** Each end of the stream: whether the runner may still be running it then. */
+  /** Each end of the stream: whether the runner may still be running it then, and a body file then left to the host. */
   const ends: boolean[] = [];
+  const heldFiles: (RequestBody | undefined)[] = [];
   const refused: LimitKind[] = [];
   const server = await startServer((req, res) => {
     const relay = new HttpRelay(7, { send: (frame) => frames.push(frame) }, req, res, {
@@ -36,14 +38,17 @@ async function setup(options: { interface?: 'wsgi' | 'asgi'; window?: number; ad
       log,
       admit: options.admit ?? (() => Promise.resolve(true)),
       refused: (kind) => refused.push(kind),
-      onStreamEnd: (runnerStillBusy) => ends.push(runnerStillBusy),
+      onStreamEnd: (runnerStillBusy, bodyFile) => {
+        ends.push(runnerStillBusy);
+        heldFiles.push(bodyFile);
+      },
     });
     // Started first: its admission (at once here) comes before the test sees the relay.
     void relay.start();
     relayed.resolve(relay);
   });
   servers.push(server);
-  return { server, frames, entries, relay: relayed.promise, ended: () => ends.length, ends, refused };
+  return { server, frames, entries, relay: relayed.promise, ended: () => ends.length, ends, heldFiles, refused };
 }
 
 const response = (headers: string[] = [], trailers = false): Frame => ({
@@ -276,6 +281,45 @@ describe('HttpRelay', () => {
     const res = await send(server.port, { method: 'POST', headers: { 'content-length': String(2 << 20) }, body: Buffer.alloc(2 << 20) });
     expect([res.status, res.headers['retry-after']]).toEqual([503, '1']);
     expect([frames, refused]).toEqual([[], ['spool-budget']]);
+  });
+
+  it('hands a WSGI upload on disk to the runner as its file, which stays until the runner lets go of the stream', async () => {
+    // upload_memory 0: every body goes to disk.
+    const done = await setup({ interface: 'wsgi', memoryBytes: 0 });
+    const answer = send(done.server.port, { method: 'POST', body: ['hello ', 'world'], headers: { 'transfer-encoding': 'chunked' } });
+    const r = await done.relay;
+    while (done.frames.length < 1) await settle();
+    const [head] = done.frames;
+    // One frame, without MORE: the runner opens the file by its path and reads the body from it.
+    expect(done.frames).toHaveLength(1);
+    expect(head).toMatchObject({ type: 'http-request', more: false });
+    const path = head?.type === 'http-request' ? head.bodyFile?.toString() : undefined;
+    expect(path).toMatch(/^\/proc\/\d+\/fd\/\d+$/);
+    expect(readFileSync(path ?? '', 'utf8')).toBe('hello world');
+    const kept = r.phase.kind === 'sent' ? r.phase.body : undefined;
+    expect(kept).toBeInstanceOf(RequestBody);
+    // A frame back: the runner has opened it, but may still read it.
+    r.onFrame(response());
+    expect(kept).toMatchObject({ size: 11 });
+    r.onFrame(body('ok'));
+    expect((await answer).body.toString()).toBe('ok');
+    await settle();
+    // The runner let go of the stream: the worker's file goes.
+    expect([done.ends, done.heldFiles, kept]).toMatchObject([[false], [undefined], { size: 0 }]);
+
+    // The client leaves before the runner answered: the runner may not have opened the file yet,
+    // so it is the host's to destroy once the runner lets go (HTTP_CLOSED).
+    const left = await setup({ interface: 'wsgi', memoryBytes: 0 });
+    const client = connect(left.server.port, '127.0.0.1');
+    client.write('POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello');
+    const leaving = await left.relay;
+    while (left.frames.length < 1) await settle();
+    client.destroy();
+    await leaving.close();
+    expect(left.frames.map((frame) => frame.type)).toEqual(['http-request', 'http-disconnect']);
+    expect(left.ends).toEqual([true]);
+    expect(left.heldFiles[0]).toMatchObject({ size: 5 });
+    await left.heldFiles[0]?.destroy();
   });
 
   it('frees the stream at once when the runner sent its last frame, also when that frame fails', async () => {

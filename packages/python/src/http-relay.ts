@@ -77,8 +77,10 @@ export interface HttpRelayOptions {
   /**
    * Called once, when the stream ends for the worker: no frame for it is wanted after that.
    * `runnerStillBusy`: the app may still be running it, until the runner lets go of the stream.
+   * `bodyFile`: then a body whose file the runner may not have opened yet, to destroy once it
+   * lets go of the stream.
    */
-  readonly onStreamEnd: (runnerStillBusy: boolean) => void;
+  readonly onStreamEnd: (runnerStillBusy: boolean, bodyFile?: RequestBody) => void;
 }
 
 /** Whether the runner has let go of the frame's stream after sending it. */
@@ -111,6 +113,8 @@ export class HttpRelay {
   #phase: RelayPhase = { kind: 'receiving' };
   /** What is left of the request body to send, and the bytes the runner will still take. */
   #upload: { readonly body: BodySource; window: number } | undefined;
+  /** A body the runner reads from its file: kept until the runner has let go of the stream. */
+  #bodyFile: RequestBody | undefined;
   #wakeUpload: (() => void) | undefined;
   /** close()'s promise, made at its first call; and whether the exchange is over for the client (the response's 'close'). */
   #closed: Promise<void> | undefined;
@@ -194,6 +198,9 @@ export class HttpRelay {
     const phase = this.#phase;
     if (phase.kind !== 'sent') return;
     this.#leaveSent(phase, CLOSED);
+    // The runner has let go of the stream, and of the body's file with it.
+    void this.#bodyFile?.destroy();
+    this.#bodyFile = undefined;
     this.#refuse('queue-timeout', {}, undefined);
   }
 
@@ -212,11 +219,18 @@ export class HttpRelay {
       this.#options.onStreamEnd(false);
       return;
     }
-    const plan = body === undefined ? 'none' : body instanceof RequestBody ? body.size : 'streamed';
-    const request = requestFrame(this.#id, req, this.#options.rootPath, plan);
+    const whole = body instanceof RequestBody ? body : undefined;
+    const plan = body === undefined ? 'none' : whole !== undefined ? whole.size : 'streamed';
+    // A body on disk the runner may open goes as its file, read by the app straight from it.
+    const file = whole?.sharedPath;
+    const request = requestFrame(this.#id, req, this.#options.rootPath, plan, file);
     this.#phase = { kind: 'sent', request, body };
     this.#runner.send(request);
     if (body === undefined) return;
+    if (file !== undefined) {
+      this.#bodyFile = whole;
+      return;
+    }
     this.#upload = { body, window: this.#options.window };
     await this.#pump();
   }
@@ -444,13 +458,19 @@ export class HttpRelay {
     if (!live) return;
     if (runnerStillBusy || upload !== undefined) this.#runner.send({ type: 'http-disconnect', stream: this.#id });
     if (upload !== undefined) void upload.body.destroy();
-    this.#options.onStreamEnd(runnerStillBusy);
+    const bodyFile = this.#bodyFile;
+    this.#bodyFile = undefined;
+    if (!runnerStillBusy) void bodyFile?.destroy();
+    this.#options.onStreamEnd(runnerStillBusy, runnerStillBusy ? bodyFile : undefined);
   }
 
-  /** Leaves 'sent': a body kept for another server goes, unless it is still being sent (the upload destroys it at its end). */
+  /**
+   * Leaves 'sent': a body kept for another server goes, unless it is still being sent (the
+   * upload destroys it at its end) or the runner reads it from its file (#endStream lets it go).
+   */
   #leaveSent(phase: Extract<RelayPhase, { kind: 'sent' }>, next: RelayPhase): void {
     this.#phase = next;
-    if (phase.body !== undefined && this.#upload?.body !== phase.body) void phase.body.destroy();
+    if (phase.body !== undefined && this.#upload?.body !== phase.body && this.#bodyFile !== phase.body) void phase.body.destroy();
   }
 
   /** Sends the body in frames within the runner's credit, waiting for credit between them. */

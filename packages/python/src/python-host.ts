@@ -13,6 +13,7 @@ import { AppPulse } from './app-pulse.js';
 import { CrashSuspects } from './crash-suspects.js';
 import { HttpRelay, isLast } from './http-relay.js';
 import type { HostLog } from './log.js';
+import type { RequestBody } from './request-body.js';
 import type { FrameSink, RunnerProcess } from './runner-process.js';
 import type { Spool } from './spool.js';
 import { StartGate } from './start-gate.js';
@@ -54,6 +55,8 @@ export class PythonHost {
   /** Requests the app runs at once: its threads (WSGI), or Infinity (ASGI). */
   readonly #slots: number;
   readonly #sockets = new Map<number, WebSocketRelay>();
+  /** Bodies the runner reads from their files, of requests ended here that it has not let go of yet. */
+  readonly #bodyFiles = new Map<number, RequestBody>();
   readonly #gate: StartGate;
   #pulse: AppPulse;
   readonly #suspects = new CrashSuspects();
@@ -107,11 +110,17 @@ export class PythonHost {
       refused: (kind) => {
         this.#options.limitRejected(kind);
       },
-      onStreamEnd: (runnerStillBusy) => {
-        // A relay of a process that died holds no slot any more (lostRunner).
-        if (!this.#relays.delete(id)) return;
+      onStreamEnd: (runnerStillBusy, bodyFile) => {
+        // A relay of a process that died holds no slot any more (lostRunner), nor a file for it.
+        if (!this.#relays.delete(id)) {
+          void bodyFile?.destroy();
+          return;
+        }
         // Its place is free once the app has let go: now, or when the runner says so.
-        if (runnerStillBusy) return;
+        if (runnerStillBusy) {
+          if (bodyFile !== undefined) this.#bodyFiles.set(id, bodyFile);
+          return;
+        }
         this.#suspects.acquit(relay.key);
         this.#letGo(id);
       },
@@ -154,6 +163,8 @@ export class PythonHost {
     this.#gate.suspend();
     for (const timer of this.#withdrawTimers.values()) clearTimeout(timer);
     this.#withdrawTimers.clear();
+    for (const body of this.#bodyFiles.values()) void body.destroy();
+    this.#bodyFiles.clear();
     // In the order sent (stream ids wrap around).
     const inApp = this.#inApp;
     const sent = inApp.ids().sort((a, b) => (inApp.get(a) ?? 0) - (inApp.get(b) ?? 0));
@@ -236,9 +247,18 @@ export class PythonHost {
 
   /** The app is done with a request: its place at the gate is free. */
   #letGo(id: number): void {
+    this.#dropBodyFile(id);
     if (!this.#inApp.delete(id)) return;
     this.#keep(id);
     this.#gate.release();
+  }
+
+  /** The runner has let go of the stream: the file of its body, if it read one, goes. */
+  #dropBodyFile(id: number): void {
+    const body = this.#bodyFiles.get(id);
+    if (body === undefined) return;
+    this.#bodyFiles.delete(id);
+    void body.destroy();
   }
 
   /** The request is not to be withdrawn: the app has it, or is done with it. */

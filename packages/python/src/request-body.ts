@@ -1,7 +1,8 @@
 // A request body received whole before a WSGI app sees the request, so that a slow client
 // never holds a Python thread: kept in memory while the worker's uploads in memory fit in
-// upload_memory, else spilled to an unlinked temporary file of the spool, within its budget.
-// Runs in the worker, per request with a body.
+// upload_memory, else spilled to an unlinked temporary file of the spool, within its budget,
+// which the Python process then reads itself where it may open it. Runs in the worker, per
+// request with a body.
 import type { IncomingMessage } from 'node:http';
 import { SEPARATE_BODY } from '@bicorn/protocol';
 import type { BodySource } from './request-stream.js';
@@ -52,6 +53,15 @@ export class RequestBody implements BodySource {
 
   get size(): number {
     return this.#size;
+  }
+
+  /**
+   * The path a child process opens the body by, when it is on disk and may be opened so (the
+   * Python process then reads it itself, instead of taking it in frames): its file, written
+   * whole once receive() has resolved.
+   */
+  get sharedPath(): string | undefined {
+    return this.#file !== undefined && this.#spool.shareable ? this.#file.sharedPath : undefined;
   }
 
   /** Takes memory for the body up to `size` bytes; false when upload_memory has not that much left. */

@@ -15,7 +15,8 @@ export type RequestFrame = Extract<EncodableFrame, { type: 'http-request' }>;
  */
 export type BodyPlan = 'none' | 'streamed' | number;
 
-export function requestFrame(stream: number, req: IncomingMessage, rootPath: string, body: BodyPlan): RequestFrame {
+/** `bodyFile`: the path the runner reads a body received whole from, instead of frames. */
+export function requestFrame(stream: number, req: IncomingMessage, rootPath: string, body: BodyPlan, bodyFile?: string): RequestFrame {
   const { path, query } = splitTarget(req.url ?? '/');
   const origin = requestOrigin(req, rootPath);
   const whole = typeof body === 'number';
@@ -24,7 +25,7 @@ export function requestFrame(stream: number, req: IncomingMessage, rootPath: str
   return {
     type: 'http-request',
     stream,
-    more: body !== 'none',
+    more: body !== 'none' && bodyFile === undefined,
     method: req.method ?? 'GET',
     scheme: origin.scheme,
     // ASGI's http_version and WSGI's SERVER_PROTOCOL say `2` for HTTP/2 (node says 2.0).
@@ -36,6 +37,7 @@ export function requestFrame(stream: number, req: IncomingMessage, rootPath: str
     server: origin.server === null ? null : [origin.server[0], origin.server[1] ?? 0],
     headers,
     tls: tlsHeadOf(req),
+    bodyFile: bodyFile === undefined ? undefined : Buffer.from(bodyFile),
   };
 }
 

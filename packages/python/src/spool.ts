@@ -2,9 +2,11 @@
 // WSGI app gets whole, responses a client reads slower than the app writes), the budget of bytes
 // they may hold there together, and the count of the bytes written to them, which the worker
 // logs when its Python process stops. Files are unlinked as soon as they are open, so nobody
-// else can open them and a crash leaves nothing behind. Beside the disk's budget, the spool
+// else can open them (but the worker's Python process, by /proc/<pid>/fd, for an upload it
+// reads itself) and a crash leaves nothing behind. Beside the disk's budget, the spool
 // keeps upload_memory's: the bytes of uploads held in memory instead, so that an upload that
 // fits never touches the disk. Runs in the worker.
+import { statSync } from 'node:fs';
 import { open, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 
@@ -24,6 +26,8 @@ export interface SpoolFile {
   writev(buffers: readonly Buffer[], position: number): Promise<void>;
   read(buffer: Buffer, offset: number, length: number, position: number): Promise<{ readonly bytesRead: number }>;
   close(): Promise<void>;
+  /** Its path for a child process to open, while it is open (see Spool.shareable). */
+  readonly sharedPath: string;
 }
 
 let count = 0;
@@ -60,6 +64,7 @@ export class Spool {
   /** Uploads received whole that wait in memory, all together (upload_memory). */
   readonly memory: Budget;
   readonly #spooled: Record<SpoolKind, number> = { request: 0, response: 0 };
+  #shareable: boolean | undefined;
 
   constructor(dir: string, budgetBytes: number, memoryBytes: number) {
     this.dir = dir;
@@ -85,7 +90,24 @@ export class Spool {
       },
       read: (buffer, offset, length, position) => handle.read(buffer, offset, length, position),
       close: () => handle.close(),
+      sharedPath: `/proc/${String(process.pid)}/fd/${String(handle.fd)}`,
     };
+  }
+
+  /**
+   * Whether a child process may open this process's files by their sharedPath: on Linux, where
+   * /proc/<pid>/fd belongs to our user. A process that changed its user after it started is not
+   * dumpable, and its /proc entries then belong to root.
+   */
+  get shareable(): boolean {
+    if (this.#shareable === undefined) {
+      try {
+        this.#shareable = statSync(`/proc/${String(process.pid)}/fd`).uid === process.geteuid?.();
+      } catch {
+        this.#shareable = false;
+      }
+    }
+    return this.#shareable;
   }
 
   /** The bytes written to this spool's files so far, by kind. */

@@ -10,7 +10,7 @@ interface Vectors {
 }
 
 const vectors = JSON.parse(readFileSync(new URL('../../frames/vectors.json', import.meta.url), 'utf8')) as Vectors;
-const byteFields = new Set(['path', 'queryString', 'rootPath', 'body']);
+const byteFields = new Set(['path', 'queryString', 'rootPath', 'body', 'bodyFile']);
 
 /** The vectors' JSON form of a frame: byte fields as hex, headers as pairs of hex. */
 function toJson(frame: Frame): Record<string, unknown> {

@@ -7,6 +7,7 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
 // HTTP_RESPONSE's flags: trailers follow the body.
 const TRAILERS = 1;
 const TLS = 2;
+const BODY_FILE = 4;
 /** A body frame's header and its flags byte: what comes before the body bytes. */
 const BODY_START = HEADER_SIZE + 1;
 
@@ -148,7 +149,8 @@ function decodePayload(type: number, stream: number, c: Cursor): Frame {
         headers: c.headers(),
         ...((flags & TLS) === 0 ? {} : { tls: c.tlsHead() }),
       };
-      return type === FrameType.HttpRequest ? { type: 'http-request', more, ...head } : { type: 'ws-connect', ...head };
+      if (type === FrameType.WsConnect) return { type: 'ws-connect', ...head };
+      return { type: 'http-request', more, ...head, ...((flags & BODY_FILE) === 0 ? {} : { bodyFile: c.bytes() }) };
     }
     case FrameType.HttpBody:
       return { type: 'http-body', stream, more: c.more(), body: c.rest() };

@@ -20,6 +20,8 @@ export type EncodableFrame = Encodable<Frame>;
 const MORE = 1;
 /** HTTP_REQUEST and WS_CONNECT: the TLS fields follow the headers. */
 const TLS = 2;
+/** HTTP_REQUEST: the path of the body's file follows (after the TLS fields). */
+const BODY_FILE = 4;
 const TEXT = 2;
 // HTTP_RESPONSE's flags: trailers follow the body.
 const TRAILERS = 1;
@@ -78,8 +80,9 @@ export function encodeFrame(frame: EncodableFrame): Buffer {
       writer.text(frame.text);
       break;
     case 'http-request':
-    case 'ws-connect':
-      writer.u8((frame.type === 'http-request' && frame.more ? MORE : 0) | (frame.tls === undefined ? 0 : TLS));
+    case 'ws-connect': {
+      const bodyFile = bodyFileOf(frame);
+      writer.u8((frame.type === 'http-request' && frame.more ? MORE : 0) | (frame.tls === undefined ? 0 : TLS) | (bodyFile === undefined ? 0 : BODY_FILE));
       writer.text(frame.method);
       writer.text(frame.scheme);
       writer.text(frame.httpVersion);
@@ -97,7 +100,9 @@ export function encodeFrame(frame: EncodableFrame): Buffer {
         writer.u32(frame.tls.clientCertChain.length);
         for (const cert of frame.tls.clientCertChain) writer.text(cert);
       }
+      if (bodyFile !== undefined) writer.bytes(bodyFile);
       break;
+    }
     case 'http-body':
     case 'http-response-body':
       writer.u8(frame.more ? MORE : 0);
@@ -199,7 +204,8 @@ function payloadSize(frame: EncodableFrame): number {
         addressSize(frame.client) +
         addressSize(frame.server) +
         headersSize(frame.headers) +
-        tlsSize(frame.tls)
+        tlsSize(frame.tls) +
+        bodyFileSize(bodyFileOf(frame))
       );
     case 'http-body':
     case 'http-response-body':
@@ -246,6 +252,12 @@ function tlsSize(tls: TlsHead | undefined): number {
   for (const cert of tls.clientCertChain) size += textSize(cert);
   return size;
 }
+/** An HTTP_REQUEST's body file, if it has one (WS_CONNECT never does). */
+function bodyFileOf(frame: EncodableFrame & { type: 'http-request' | 'ws-connect' }): Buffer | undefined {
+  return frame.type === 'http-request' ? frame.bodyFile : undefined;
+}
+
+const bodyFileSize = (path: Buffer | undefined): number => (path === undefined ? 0 : bytesSize(path));
 // A latin-1 string has one byte per character.
 const bytesSize = (bytes: ByteInput): number => 4 + bytes.length;
 const addressSize = (address: Address | null): number => textSize(address?.[0] ?? '') + 2;

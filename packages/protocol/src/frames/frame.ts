@@ -28,7 +28,7 @@ export const FrameType = {
   WsClose: 0x23,
 } as const;
 
-export const PROTOCOL_VERSION = 6;
+export const PROTOCOL_VERSION = 7;
 /** Bytes before the payload: u32 length, u8 type, u32 stream. */
 export const HEADER_SIZE = 9;
 export const MAX_PAYLOAD = 1024 * 1024;
@@ -47,7 +47,11 @@ export type Frame =
   | { readonly type: 'log'; readonly stream: 0; readonly source: LogSource; readonly level: number; readonly logger: string; readonly text: string }
   | { readonly type: 'ping'; readonly stream: 0; readonly seq: number }
   | { readonly type: 'pong'; readonly stream: 0; readonly seq: number }
-  | ({ readonly type: 'http-request'; readonly more: boolean } & RequestHead)
+  /**
+   * `bodyFile`: the whole body is in that file (a path the runner opens, such as
+   * `/proc/<worker pid>/fd/<n>`), not in HTTP_BODY frames; `more` is then false.
+   */
+  | ({ readonly type: 'http-request'; readonly more: boolean; readonly bodyFile?: Bytes | undefined } & RequestHead)
   | { readonly type: 'http-body'; readonly stream: number; readonly more: boolean; readonly body: Bytes }
   | { readonly type: 'http-disconnect'; readonly stream: number }
   /** `trailers`: the app announced trailers, so HTTP_TRAILERS (not a body or pathsend frame) ends the response. */

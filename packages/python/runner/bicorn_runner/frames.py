@@ -4,7 +4,7 @@ from __future__ import annotations
 import struct
 from typing import Dict, List, NamedTuple, Optional, Tuple, Union
 
-VERSION = 6
+VERSION = 7
 
 HELLO = 0x01
 READY = 0x02
@@ -37,6 +37,8 @@ LOG_SOURCES = ("stdout", "stderr", "wsgi.errors", "runner")
 MORE = 0x01
 # HTTP_REQUEST and WS_CONNECT: the TLS fields follow the headers.
 TLS = 0x02
+# HTTP_REQUEST: the path of the file that holds the whole body follows (after the TLS fields).
+BODY_FILE = 0x04
 # HTTP_RESPONSE: the app announced trailers, so HTTP_TRAILERS ends the response.
 TRAILERS = 0x01
 # WS_MESSAGE: the message is text (UTF-8), on each of its frames.
@@ -113,6 +115,8 @@ class HttpRequest(NamedTuple):
     server: Address
     headers: Headers
     tls: Optional[TlsHead] = None
+    # The whole body is in this file (the worker's, by a /proc path), not in HTTP_BODY frames.
+    body_file: Optional[bytes] = None
 
 
 class HttpBody(NamedTuple):
@@ -285,7 +289,9 @@ def _payload(frame: Frame) -> bytearray:
     elif isinstance(frame, (Ping, Pong)):
         w.u32(frame.seq)
     elif isinstance(frame, (HttpRequest, WsConnect)):
-        w.u8((MORE if isinstance(frame, HttpRequest) and frame.more else 0) | (0 if frame.tls is None else TLS))
+        body_file = frame.body_file if isinstance(frame, HttpRequest) else None
+        w.u8((MORE if isinstance(frame, HttpRequest) and frame.more else 0) | (0 if frame.tls is None else TLS)
+             | (0 if body_file is None else BODY_FILE))
         for text in (frame.method, frame.scheme, frame.http_version):
             w.text(text)
         for raw in (frame.path, frame.query_string, frame.root_path):
@@ -301,6 +307,8 @@ def _payload(frame: Frame) -> bytearray:
             w.u32(len(frame.tls.client_cert_chain))
             for cert in frame.tls.client_cert_chain:
                 w.text(cert)
+        if body_file is not None:
+            w.bytes_(body_file)
     elif isinstance(frame, HttpError):
         w.text(frame.message)
     elif isinstance(frame, Credit):
@@ -429,21 +437,21 @@ class _Cursor:
             raise ProtocolError(f"{len(self.view) - self.pos} bytes after the payload")
 
 
-RequestFields = Tuple[int, List[bytes], int, int, Headers, Optional[TlsHead]]
+RequestFields = Tuple[int, List[bytes], int, int, Headers, Optional[TlsHead], Optional[bytes]]
 
 
 def _request_fields(view: memoryview) -> RequestFields:
     """The payload of HTTP_REQUEST and WS_CONNECT: the flags, the seven strings (method, scheme,
     http_version, path, query_string, root_path, client host, server host, in that order), the
-    two ports, the headers and the TLS fields. The one frame every request has is read from
-    one bytes copy, field after field with no bound checked: a payload that ends early makes an
-    unpack fail or leaves the offset past the end. Then, and for TLS, _cursor_request_fields
-    reads it again, field by field, and says where it ends."""
+    two ports, the headers, the TLS fields and the body's file. The one frame every request has
+    is read from one bytes copy, field after field with no bound checked: a payload that ends
+    early makes an unpack fail or leaves the offset past the end. Then, and for TLS or a body
+    file, _cursor_request_fields reads it again, field by field, and says where it ends."""
     data = view.tobytes()
     unpack = _U32.unpack_from
     try:
         flags = data[0]
-        if flags & TLS:
+        if flags & (TLS | BODY_FILE):
             return _cursor_request_fields(view)
         (n,) = unpack(data, 1)
         p = 5 + n
@@ -474,7 +482,7 @@ def _request_fields(view: memoryview) -> RequestFields:
         return _cursor_request_fields(view)
     if p != len(data):
         return _cursor_request_fields(view)
-    return flags, strings, client_port, server_port, headers, None
+    return flags, strings, client_port, server_port, headers, None, None
 
 
 def _cursor_request_fields(view: memoryview) -> RequestFields:
@@ -491,8 +499,9 @@ def _cursor_request_fields(view: memoryview) -> RequestFields:
         server_cert, name_text = c.text(), c.text()
         chain = tuple(c.text() for _ in range(c.u32()))
         tls = TlsHead(version, cipher_suite, server_cert, name_text, chain)
+    body_file = c.bytes_() if flags & BODY_FILE else None
     c.end()
-    return flags, strings, client_port, server_port, headers, tls
+    return flags, strings, client_port, server_port, headers, tls, body_file
 
 
 # Methods, schemes and versions are a few short strings, each decoded once (up to a bound).
@@ -509,7 +518,7 @@ def _decoded(raw: bytes) -> str:
 
 
 def _request_head(frame_type: int, stream: int, view: memoryview) -> Frame:
-    flags, s, client_port, server_port, headers, tls = _request_fields(view)
+    flags, s, client_port, server_port, headers, tls, body_file = _request_fields(view)
     try:
         method, scheme, version = _decoded(s[0]), _decoded(s[1]), _decoded(s[2])
         client_host, server_host = s[6].decode("utf-8"), s[7].decode("utf-8")
@@ -519,7 +528,7 @@ def _request_head(frame_type: int, stream: int, view: memoryview) -> Frame:
     server = (server_host, server_port) if server_host else None
     if frame_type == HTTP_REQUEST:
         return HttpRequest(stream, bool(flags & MORE), method, scheme, version, s[3], s[4], s[5],
-                           client, server, headers, tls)
+                           client, server, headers, tls, body_file)
     return WsConnect(stream, method, scheme, version, s[3], s[4], s[5], client, server, headers, tls)
 
 

@@ -1,9 +1,12 @@
-# One stream's request body in the runner: bytes from HTTP_BODY frames, and the credit owed.
+# One stream's request body in the runner: bytes from HTTP_BODY frames, and the credit owed;
+# or the file the worker left the whole body in.
 from __future__ import annotations
 
+import io
+import os
 import re
 from collections import deque
-from typing import Deque, Optional, Protocol, Tuple
+from typing import Deque, Optional, Protocol, Tuple, Union
 
 from .frames import Buffer, ProtocolError
 
@@ -130,3 +133,58 @@ class RequestBody:
         credit = self._uncredited
         self._uncredited = 0
         return credit
+
+
+class FileBody:
+    """A body the worker received whole and left in a file (HTTP_REQUEST's body_file), read by
+    the app's thread straight from it: nothing to wait for, no credit to send. Opened when the
+    request arrives, before it can start: the worker keeps its own descriptor only until the
+    stream ends here. Same methods as RequestBody, called under the stream's lock."""
+
+    __slots__ = ("_file", "_left", "_error", "complete")
+
+    def __init__(self, path: bytes) -> None:
+        self.complete = True
+        self._file: Optional[io.BufferedReader] = None
+        self._left = 0
+        self._error: Optional[OSError] = None
+        try:
+            self._file = open(os.open(path, os.O_RDONLY | os.O_CLOEXEC), "rb")
+            self._left = os.fstat(self._file.fileno()).st_size
+        except OSError as error:
+            # Told to the app when it reads the body, the one request that needs it.
+            self._error = error
+
+    def feed(self, data: Buffer, more: bool) -> int:
+        raise ProtocolError("HTTP_BODY for a request whose body is in a file")
+
+    def close(self) -> None:
+        self.discard()
+
+    def discard(self) -> int:
+        self._error = None
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+        return 0
+
+    def read_some(self, limit: int, line: bool) -> Tuple[Buffer, int]:
+        if self._error is not None:
+            raise OSError(f"the request body could not be read from the worker's file: {self._error}")
+        if self._file is None:
+            return b"", 0
+        # Never more than is left: a read allocates what it is asked for before it reads.
+        limit = self._left if limit < 0 else min(limit, self._left)
+        piece = self._file.readline(limit) if line else self._file.read(limit)
+        self._left -= len(piece)
+        return piece, 0
+
+    def ready(self) -> bool:
+        return True
+
+    def take_buffered(self) -> Tuple[bytes, int]:
+        data, _ = self.read_some(-1, False)
+        return bytes(data), 0
+
+
+AnyBody = Union[RequestBody, FileBody]

@@ -7,7 +7,7 @@ from typing import Any, Callable, List, Optional, Tuple
 from .connection import Connection
 from .frames import (Buffer, Credit, Frame, HttpError, HttpRequest, HttpResponse,
                      HttpResponseBody)
-from .request_body import RequestBody
+from .request_body import AnyBody, FileBody, RequestBody
 
 MAX_BODY_FRAME = 256 * 1024
 
@@ -98,7 +98,8 @@ class Stream:
         self._conn = connection
         self._on_end = on_end
         self._cond = condition_for(connection)
-        self._body = RequestBody(self._cond, window, complete=not request.more)
+        self._body: AnyBody = (RequestBody(self._cond, window, complete=not request.more)
+                               if request.body_file is None else FileBody(request.body_file))
         self._send_window = window
         self._gone = False
         self._responded = False

@@ -25,8 +25,8 @@ _CLASSES = {
 }
 _FIELD_NAMES = {"pythonVersion": "python_version", "exitCode": "exit_code",
                 "httpVersion": "http_version", "queryString": "query_string",
-                "rootPath": "root_path", "bytes": "amount"}
-_HEX_FIELDS = {"path", "queryString", "rootPath", "body"}
+                "rootPath": "root_path", "bytes": "amount", "bodyFile": "body_file"}
+_HEX_FIELDS = {"path", "queryString", "rootPath", "body", "bodyFile"}
 
 
 def expected_frame(decoded: dict) -> f.Frame:

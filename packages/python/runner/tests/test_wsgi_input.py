@@ -1,6 +1,8 @@
 # Tests of wsgi.input: every way of reading, with the body arriving in pieces.
 from __future__ import annotations
 
+import os
+import tempfile
 import threading
 import unittest
 
@@ -89,6 +91,53 @@ class WsgiInputTest(unittest.TestCase):
         stream.disconnect()
         reader.join(10)
         self.assertEqual(result, [b""])
+
+
+class FileBodyTest(unittest.TestCase):
+    """A body the worker left in a file (HTTP_REQUEST's body_file), read straight from it."""
+
+    def setUp(self) -> None:
+        fd, path = tempfile.mkstemp()
+        os.write(fd, BODY)
+        os.close(fd)
+        self.path = path.encode()
+        self.addCleanup(lambda: os.path.exists(path) and os.unlink(path))
+        self.conn = FakeConnection()
+
+    def stream(self, path: bytes) -> Stream:
+        return Stream(request(more=False)._replace(body_file=path), 1 << 20, self.conn, lambda s: None)
+
+    def test_reads_every_way_as_from_frames(self) -> None:
+        body = WsgiInput(self.stream(self.path))
+        self.assertEqual(body.readline(), b"first line\n")
+        self.assertEqual(body.read(3), b"sec")
+        self.assertEqual(body.readline(4), b"ond ")
+        self.assertEqual(body.readlines(), [b"line\n", b"third line\n", b"last"])
+        self.assertEqual(body.read(), b"")
+        self.assertEqual(WsgiInput(self.stream(self.path)).read(), BODY)
+        self.assertIs(type(WsgiInput(self.stream(self.path)).read(5)), bytes)
+        # Nothing to credit: the worker sends no body frames.
+        self.assertEqual(self.conn.frames, [])
+
+    def test_the_file_is_open_once_the_stream_is_made(self) -> None:
+        # The worker may close its descriptor (the file goes) once the stream has ended here.
+        stream = self.stream(self.path)
+        os.unlink(self.path)
+        self.assertEqual(WsgiInput(stream).read(), BODY)
+
+    def test_the_end_of_the_app_closes_the_file(self) -> None:
+        stream = self.stream(self.path)
+        before = len(os.listdir("/proc/self/fd"))
+        stream.finish()
+        self.assertEqual(len(os.listdir("/proc/self/fd")), before - 1)
+        self.assertEqual(WsgiInput(stream).read(), b"")
+
+    def test_a_file_that_cannot_be_opened_fails_the_reads_with_the_reason(self) -> None:
+        stream = self.stream(b"/nonexistent/bicorn-body")
+        with self.assertRaisesRegex(OSError, "could not be read from the worker's file: .*No such file"):
+            WsgiInput(stream).read()
+        stream.finish()
+        self.assertEqual(WsgiInput(stream).read(), b"")
 
 
 if __name__ == "__main__":
