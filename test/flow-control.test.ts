@@ -196,9 +196,10 @@ describe.skipIf(!hasPython)(`flow control between client, worker and Python proc
     expect(bicorn.lines.find((l) => l.msg === 'python process stopped')?.spooledBytes).toEqual({ request: 0, response: 0 });
   });
 
-  it('keeps a WSGI upload that fits upload_memory off the disk, and spools one that does not', { timeout: 60_000 }, async () => {
+  it('keeps a WSGI upload that fits upload_memory and the stream window off the disk, and spools one that does not', { timeout: 60_000 }, async () => {
     const MiB = 1024 * 1024;
-    const bicorn = new BicornProcess(['-b', '127.0.0.1:0', '--chdir', fixture('python'), '--upload-memory', String(8 * MiB), 'big_wsgi:application']);
+    // Past the stream window, an upload would go to disk for the Python process to read it there.
+    const bicorn = new BicornProcess(['-b', '127.0.0.1:0', '--chdir', fixture('python'), '--upload-memory', String(8 * MiB), '--stream-window', String(8 * MiB), 'big_wsgi:application']);
     const url = await bicorn.listening();
     for (const size of [4 * MiB, 16 * MiB]) expect((JSON.parse(await upload(`${url}/upload`, size)) as { bytes: number }).bytes).toBe(size);
     expect((await bicorn.stop()).code).toBe(0);

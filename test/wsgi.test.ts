@@ -271,20 +271,23 @@ describe.skipIf(!hasPython)(`misbehaving apps and clients${noPython}`, () => {
     expect((await bicorn.stop()).code).toBe(0);
   });
 
-  it('lets the Python process read an upload past upload_memory from the spool file itself, and one within it in frames', async () => {
+  it('lets the Python process read an upload past upload_memory or the stream window from the spool file itself, and others in frames', async () => {
     // Every byte differs from its neighbours, so that a piece out of place changes the digest.
     const large = Array.from({ length: 3 * 1024 * 1024 + 17 }, (_, i) => String.fromCharCode(97 + ((i * 7919) % 26)) + (i % 4099 === 0 ? '\n' : '')).join('');
     const small = 'first line\nsecond line\n'.repeat(100);
     const sha = (text: string): string => createHash('sha256').update(text).digest('hex');
-    const onDisk = servePython('validated_wsgi:edge_cases', ['--upload-memory', '0']);
-    const inMemory = servePython('validated_wsgi:edge_cases');
-    const [diskUrl, memoryUrl] = await Promise.all([onDisk.listening(), inMemory.listening()]);
-    expect(await post(`${diskUrl}/body-source`, large)).toEqual({ status: 200, body: `${sha(large)} file` });
-    expect(await post(`${diskUrl}/body-source`, [small.slice(0, 7), small.slice(7)])).toEqual({ status: 200, body: `${sha(small)} file` });
-    expect(await post(`${memoryUrl}/body-source`, large)).toEqual({ status: 200, body: `${sha(large)} frames` });
-    expect(await post(`${memoryUrl}/body-source`, small)).toEqual({ status: 200, body: `${sha(small)} frames` });
-    expect((await onDisk.stop()).code).toBe(0);
-    expect((await inMemory.stop()).code).toBe(0);
+    const byDefault = servePython('validated_wsgi:edge_cases');
+    const noMemory = servePython('validated_wsgi:edge_cases', ['--upload-memory', '0']);
+    const wideWindow = servePython('validated_wsgi:edge_cases', ['--stream-window', String(4 * 1024 * 1024)]);
+    const [defaultUrl, noMemoryUrl, wideUrl] = await Promise.all([byDefault.listening(), noMemory.listening(), wideWindow.listening()]);
+    // Past the stream window (1 MiB by default): from the file.
+    expect(await post(`${defaultUrl}/body-source`, large)).toEqual({ status: 200, body: `${sha(large)} file` });
+    expect(await post(`${defaultUrl}/body-source`, small)).toEqual({ status: 200, body: `${sha(small)} frames` });
+    // Past upload_memory, chunked: from the file.
+    expect(await post(`${noMemoryUrl}/body-source`, [small.slice(0, 7), small.slice(7)])).toEqual({ status: 200, body: `${sha(small)} file` });
+    // Within a window that holds it: in frames.
+    expect(await post(`${wideUrl}/body-source`, large)).toEqual({ status: 200, body: `${sha(large)} frames` });
+    for (const bicorn of [byDefault, noMemory, wideWindow]) expect((await bicorn.stop()).code).toBe(0);
   });
 
   it('ends the stream of a body the app never read, so the Python process stops cleanly', async () => {

@@ -223,7 +223,7 @@ export const settings = {
     flags: ['--spool-dir'],
     type: optional(text('<dir>')),
     default: null,
-    doc: "Where request and response bodies wait on disk, as unlinked temporary files: uploads a WSGI app gets whole (those past upload_memory), and the part of a response that waits for a slow client (one that takes less than stream_window in 0.1 s). gunicorn's tmp_upload_dir. Default: the system's temporary directory (TMPDIR, else /tmp).",
+    doc: "Where request and response bodies wait on disk, as unlinked temporary files: uploads a WSGI app gets whole (those past upload_memory, and on Linux those larger than stream_window), and the part of a response that waits for a slow client (one that takes less than stream_window in 0.1 s). gunicorn's tmp_upload_dir. Default: the system's temporary directory (TMPDIR, else /tmp).",
   }),
   no_request_buffering: setting({
     section: 'Python',
@@ -244,7 +244,7 @@ export const settings = {
     flags: ['--upload-memory'],
     type: integer(0, '<bytes>'),
     default: 32 * 1024 * 1024,
-    doc: "The most bytes of uploads a worker holds in memory at once while a WSGI app waits for them whole, all requests together. An upload that does not fit (its Content-Length, or its bytes so far when chunked) waits in spool_dir instead, within spool_budget. 0: every upload with a body goes to disk.",
+    doc: "The most bytes of uploads a worker holds in memory at once while a WSGI app waits for them whole, all requests together. An upload that does not fit (its Content-Length, or its bytes so far when chunked) waits in spool_dir instead, within spool_budget. On Linux, where the Python process opens that file and the app reads the body straight from it, an upload larger than stream_window goes there too while spool_budget has room: that costs less than sending it to the Python process window after window. 0: every upload with a body goes to disk.",
   }),
   lifespan: setting({
     section: 'Application',

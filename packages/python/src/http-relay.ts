@@ -155,7 +155,10 @@ export class HttpRelay {
       // only under credit, so neither side holds more than the window.
       body = new RequestStream(req);
     } else if (hasBody) {
-      body = await RequestBody.receive(req, this.#options.spool).catch((error: unknown) => {
+      // A body past a window would cross to the runner window after window: where the runner
+      // can read the spool file itself, it goes there.
+      const spool = this.#options.spool;
+      body = await RequestBody.receive(req, spool, spool.shareable ? this.#options.window : Infinity).catch((error: unknown) => {
         // Past the spool budget, uploads are refused until files close; else the client left.
         if (error instanceof SpoolFull) this.#refuse('spool-budget', { spoolDir: this.#options.spool.dir }, 'upload refused with 503: the spool budget is spent (see spool_budget)');
         return undefined;

@@ -68,6 +68,21 @@ describe('a request body received whole', () => {
     expect(spool.left).toBe(1 << 30);
   });
 
+  it('puts a body larger than onDiskPast in the file at once while the disk budget has room, though upload_memory has room too', async () => {
+    const spool = new Spool(tmpdir(), 5 * MiB, 8 * MiB);
+    const declared = await RequestBody.receive(requestOf(chunked(2 * MiB), 2 * MiB), spool, MiB);
+    const sized = await RequestBody.receive(requestOf(chunked(2 * MiB)), spool, MiB);
+    const small = await RequestBody.receive(requestOf(chunked(MiB), MiB), spool, MiB);
+    expect([spool.spooledBytes().request, spool.memory.left, spool.left]).toEqual([4 * MiB, 7 * MiB, MiB]);
+    expect([declared.sharedPath, sized.sharedPath, small.sharedPath].map((path) => path !== undefined)).toEqual([true, true, false]);
+    // No room left on disk for another: it waits in memory instead of being refused.
+    const inMemory = await RequestBody.receive(requestOf(chunked(2 * MiB), 2 * MiB), spool, MiB);
+    expect([spool.spooledBytes().request, spool.memory.left]).toEqual([4 * MiB, 5 * MiB]);
+    expect((await readAll(sized, 256 * 1024)).equals(patterned(2 * MiB, 0))).toBe(true);
+    await Promise.all([declared, sized, small, inMemory].map((body) => body.destroy()));
+    expect([spool.memory.left, spool.left]).toEqual([8 * MiB, 5 * MiB]);
+  });
+
   it('is refused with SpoolFull when it fits neither in memory nor on disk', async () => {
     const spool = new Spool(tmpdir(), MiB, MiB);
     await expect(RequestBody.receive(requestOf(chunked(2 * MiB), 2 * MiB), spool)).rejects.toBeInstanceOf(SpoolFull);

@@ -1,8 +1,9 @@
 // A request body received whole before a WSGI app sees the request, so that a slow client
 // never holds a Python thread: kept in memory while the worker's uploads in memory fit in
-// upload_memory, else spilled to an unlinked temporary file of the spool, within its budget,
-// which the Python process then reads itself where it may open it. Runs in the worker, per
-// request with a body.
+// upload_memory, else spilled to an unlinked temporary file of the spool, within its budget.
+// Where the Python process may open that file itself, a body larger than a stream window goes
+// there at once: the app reads it straight from the file, which costs less than taking it in
+// frames, window after window. Runs in the worker, per request with a body.
 import type { IncomingMessage } from 'node:http';
 import { SEPARATE_BODY } from '@bicorn/protocol';
 import type { BodySource } from './request-stream.js';
@@ -27,20 +28,23 @@ export class RequestBody implements BodySource {
   /** Bytes of the memory budget, and of the disk budget, this body holds. */
   #inMemory = 0;
   #onDisk = 0;
+  readonly #onDiskPast: number;
 
-  private constructor(spool: Spool) {
+  private constructor(spool: Spool, onDiskPast: number) {
     this.#spool = spool;
+    this.#onDiskPast = onDiskPast;
   }
 
   /**
    * Receives the whole body; resolves when the client has sent it, rejects if it left, or with
-   * SpoolFull when it fits neither in memory nor on disk (at once for a declared length).
+   * SpoolFull when it fits neither in memory nor on disk (at once for a declared length). A
+   * body of more than `onDiskPast` bytes goes to the spool file while its budget has room.
    */
-  static async receive(req: IncomingMessage, spool: Spool): Promise<RequestBody> {
-    const body = new RequestBody(spool);
+  static async receive(req: IncomingMessage, spool: Spool, onDiskPast = Infinity): Promise<RequestBody> {
+    const body = new RequestBody(spool, onDiskPast);
     const declared = Number(req.headers['content-length']);
     try {
-      if (declared > 0 && !body.#hold(declared)) await body.#spill(declared);
+      if (declared > 0 && !body.#keepInMemory(declared)) await body.#spill(declared);
       // Not destroyed on a refusal: the client still gets its 503.
       for await (const chunk of req.iterator({ destroyOnReturn: false })) await body.#add(chunk as Buffer);
       await body.#write();
@@ -62,6 +66,12 @@ export class RequestBody implements BodySource {
    */
   get sharedPath(): string | undefined {
     return this.#file !== undefined && this.#spool.shareable ? this.#file.sharedPath : undefined;
+  }
+
+  /** Whether the body, at `size` bytes, stays in memory (taking it from upload_memory), rather than go to the file. */
+  #keepInMemory(size: number): boolean {
+    if (size > this.#onDiskPast && this.#spool.left >= size) return false;
+    return this.#hold(size);
   }
 
   /** Takes memory for the body up to `size` bytes; false when upload_memory has not that much left. */
@@ -86,7 +96,7 @@ export class RequestBody implements BodySource {
     this.#size += chunk.length;
     this.#chunks.push(chunk);
     if (this.#file === undefined) {
-      if (this.#hold(this.#size)) return;
+      if (this.#keepInMemory(this.#size)) return;
       await this.#spill(this.#size);
     }
     if (this.#size > this.#onDisk) {

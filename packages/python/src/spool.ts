@@ -5,7 +5,8 @@
 // else can open them (but the worker's Python process, by /proc/<pid>/fd, for an upload it
 // reads itself) and a crash leaves nothing behind. Beside the disk's budget, the spool
 // keeps upload_memory's: the bytes of uploads held in memory instead, so that an upload that
-// fits never touches the disk. Runs in the worker.
+// fits never touches the disk (unless the Python process reads it from there: request-body.ts).
+// Runs in the worker.
 import { statSync } from 'node:fs';
 import { open, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
