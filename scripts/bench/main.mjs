@@ -123,7 +123,7 @@ function estimateSeconds(plan, settings) {
     for (const scenario of group.scenarios.filter((s) => runsAt(s, settings, workers))) {
       const servers = group.servers.filter((entry) => scenario.servers === undefined || scenario.servers.includes(entry.id)).length;
       for (let round = 1; round <= settings.rounds; round += 1) {
-        total += servers * (warmupSeconds(settings, round) + settings.seconds + RUN_OVERHEAD_SECONDS + (scenario.slowClients ? 1 : 0));
+        total += servers * (warmupSeconds(settings, round, scenario) + settings.seconds + RUN_OVERHEAD_SECONDS + (scenario.slowClients ? 1 : 0));
       }
     }
   }

@@ -81,7 +81,7 @@ async function measure(handle, scenario, settings, tool, round) {
       if (scenario.load === 'h2') return runH2Load(tool.h2load, { ...spec, streams: scenario.streams, seconds });
       return runHttpLoad(tool, { ...spec, seconds });
     };
-    const warmup = await runLoad(warmupSeconds(settings, round));
+    const warmup = await runLoad(warmupSeconds(settings, round, scenario));
     const memory = treeMemory(handle.processes());
     const before = handle.processes();
     const busyBefore = machineBusySeconds();
