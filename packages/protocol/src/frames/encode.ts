@@ -252,6 +252,7 @@ function tlsSize(tls: TlsHead | undefined): number {
   for (const cert of tls.clientCertChain) size += textSize(cert);
   return size;
 }
+
 /** An HTTP_REQUEST's body file, if it has one (WS_CONNECT never does). */
 function bodyFileOf(frame: EncodableFrame & { type: 'http-request' | 'ws-connect' }): Buffer | undefined {
   return frame.type === 'http-request' ? frame.bodyFile : undefined;
