@@ -2,11 +2,12 @@
 // Python processes run as the user, and the files they write are theirs. Needs root (it is, in
 // CI and on the developers' machines), and the nobody user and nogroup group of Debian.
 import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, statSync, chmodSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BicornProcess, fixture, repoRoot, runBicorn } from './support/bicorn-process.js';
-import { get, getUnix } from './support/http.js';
+import { get, getUnix, post } from './support/http.js';
 import { pollUntil } from './support/poll.js';
 import { pythonFixtures } from './support/python.js';
 import { skipped } from './support/skip.js';
@@ -102,6 +103,21 @@ describe.skipIf(!canDrop)(`dropping root${skipped(!canDrop, 'they need root, the
     expect(python).toBeDefined();
     expect(status(python ?? 0)).toMatchObject({ uid: NOBODY, gid: NOBODY, groups: '' });
     expect((await bicorn.stop()).code).toBe(0);
+  });
+
+  it.skipIf(!canDropPython)(`hands a large upload to the Python process as its spool file only where it can open it${skipped(canDrop && !canDropPython, `nobody cannot run ${SYSTEM_PYTHON} on the fixtures`)}`, async () => {
+    // Past the stream window a WSGI body goes to the spool, and the Python process opens the
+    // worker's file through /proc/<worker>/fd. A worker started as the user owns its /proc
+    // entries; one that drops root itself (--initgroups) is no longer dumpable, its entries
+    // stay root's, and the body goes in frames instead.
+    const body = 'u'.repeat(3 * 1024 * 1024);
+    const digest = createHash('sha256').update(body).digest('hex');
+    for (const [flags, source] of [[[], 'file'], [['--initgroups'], 'frames']] as const) {
+      const bicorn = new BicornProcess(['--user', 'nobody', ...flags, '-b', '127.0.0.1:0', '--python', SYSTEM_PYTHON, '--chdir', pythonFixtures, 'validated_wsgi:edge_cases']);
+      const url = await bicorn.listening();
+      expect(await post(`${url}/body-source`, body)).toEqual({ status: 200, body: `${digest} ${source}` });
+      expect((await bicorn.stop()).code).toBe(0);
+    }
   });
 
   it('warns when it runs as root without --user, naming the risk', async () => {
