@@ -94,7 +94,6 @@ class Connection:
         plain blocking recv, without looking up for a hand-off between chunks."""
         assert self._loop is None, "the event loop reads the frames already"
         self._reads_to_the_end = True
-        self._decoder.split_bodies = True
 
     def run_between_chunks(self, run: Callable[[], None], before_wait: Callable[[], None]) -> None:
         """After keep_reading: the reader thread calls run() after handing on each chunk's

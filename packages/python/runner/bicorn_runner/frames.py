@@ -616,14 +616,14 @@ class FrameDecoder:
     parsed in place, its body a view of that chunk; a frame split across chunks is gathered
     into one buffer of its exact size, which its body then views.
 
-    With split_bodies, an HTTP_BODY frame with MORE split across chunks comes out instead as
-    one such frame per chunk, each with MORE and its part of the body, a view of the chunk: the
-    same body in the same order, not gathered (the worker sends 256 KiB frames, a read brings up
-    to 256 KiB). For a WSGI app, whose wsgi.input joins pieces anyway; an ASGI app would get
-    one more receive() event per part, which costs it more than the copy saved."""
+    But an HTTP_BODY frame with MORE split across chunks comes out as one such frame per chunk,
+    each with MORE and its part of the body, a view of the chunk: the same body in the same
+    order, not gathered. The worker sends frames of up to 256 KiB and a read brings up to 256
+    KiB, so most body frames are split; the request body joins the parts anyway when the app
+    takes them (wsgi.input's reads, an ASGI receive()), and gathering them first cost a copy,
+    and the zeroed buffer to copy into, of every uploaded byte."""
 
     def __init__(self) -> None:
-        self.split_bodies = False
         self._length_bytes = bytearray()
         self._partial: Optional[bytearray] = None
         self._filled = 0
@@ -662,8 +662,7 @@ class FrameDecoder:
                 if len(view) >= 4 + length:
                     frames.append(_parse(view[4:4 + length]))
                     view = view[4 + length:]
-                elif (self.split_bodies and len(view) >= _BODY_START and view[4] == HTTP_BODY
-                      and view[9] & MORE):
+                elif len(view) >= _BODY_START and view[4] == HTTP_BODY and view[9] & MORE:
                     (stream,) = _U32.unpack_from(view, 5)
                     if stream == 0:
                         raise ProtocolError("frame type 0x11 on stream 0")

@@ -110,7 +110,6 @@ class FrameDecoderTest(unittest.TestCase):
     def test_decodes_a_stream_fed_in_uneven_chunks(self) -> None:
         data = self.all_vector_bytes() * 3
         decoder = f.FrameDecoder()
-        decoder.split_bodies = True
         frames = []
         for start in range(0, len(data), 37):
             frames.extend(decoder.feed(data[start:start + 37]))
@@ -125,7 +124,7 @@ class FrameDecoderTest(unittest.TestCase):
         self.assertIsInstance(frame.body, memoryview)
         self.assertIs(frame.body.obj, data)
 
-    def test_a_split_body_is_gathered_into_one_buffer(self) -> None:
+    def test_a_split_last_body_frame_is_gathered_into_one_buffer(self) -> None:
         body = bytes(range(256)) * 1024
         data = f.encode(f.HttpBody(3, False, body))
         decoder = f.FrameDecoder()
@@ -139,7 +138,6 @@ class FrameDecoderTest(unittest.TestCase):
                 + f.encode(f.Credit(3, 10)))
         for step in (10, 11, 4096, 65536, len(body) - 1):
             decoder = f.FrameDecoder()
-            decoder.split_bodies = True
             frames = []
             for start in range(0, len(data), step):
                 frames.extend(decoder.feed(data[start:start + step]))
@@ -156,17 +154,8 @@ class FrameDecoderTest(unittest.TestCase):
         data = f.encode(f.HttpBody(3, True, b"x" * 100))
         data = data[:5] + bytes(4) + data[9:]
         decoder = f.FrameDecoder()
-        decoder.split_bodies = True
         with self.assertRaises(f.ProtocolError):
             decoder.feed(data[:50])
-
-    def test_without_split_bodies_a_split_body_with_more_is_gathered(self) -> None:
-        body = bytes(range(256)) * 1024
-        data = f.encode(f.HttpBody(3, True, body))
-        decoder = f.FrameDecoder()
-        self.assertEqual(decoder.feed(data[:1000]), [])
-        (frame,) = decoder.feed(data[1000:])
-        self.assertEqual((frame.more, bytes(frame.body)), (True, body))
 
     def test_refuses_a_frame_longer_than_the_maximum(self) -> None:
         with self.assertRaises(f.ProtocolError):
