@@ -12,6 +12,7 @@ import {
   type WorkerMessage,
 } from '@bicorn/protocol';
 import { holdYoungGeneration, releaseYoungGeneration } from '@bicorn/runtime/boot-heap';
+import { keepTickShape } from '@bicorn/runtime/tick-shape';
 import cluster from 'node:cluster';
 import { Socket } from 'node:net';
 import type { RunningWorker } from './boot.js';
@@ -20,6 +21,8 @@ import { LoadReporter } from './load-reporter.js';
 
 // Before the front, the gateway and the app load; given back once the worker serves.
 holdYoungGeneration();
+// A worker goes quiet between bursts of requests; nextTick must stay fast after it does.
+keepTickShape();
 const { bootWorker } = await import('./boot.js');
 
 dropToUser(process.argv.slice(2));
