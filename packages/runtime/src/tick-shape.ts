@@ -4,9 +4,10 @@
 // seconds or so after its last work) drops them, and from then on the optimized code of nextTick
 // and of what inlines it (node:http's response end, stream writes and ends) builds each record in
 // the runtime, migrating it from the dropped shape, for the rest of the process's life. Measured
-// on Node 20: 90-100 ns a nextTick before such a spell, 310-520 after; a worker relaying ASGI
-// hello requests spent 4-8 µs more on each. One record held for good keeps the shape alive, and
-// nextTick at its speed (70-140 ns after the same spell). Runs in the master and each worker.
+// on Node 20 (scripts/bench/floor/tick_idle.mjs): 61-108 ns a nextTick before such a spell,
+// 324-633 after; a worker relaying ASGI hello requests spent 4-8 µs more on each. One record
+// held for good keeps the shape alive, and nextTick at its speed (71-157 ns after the same
+// spell). Runs in the master and each worker.
 import { createHook } from 'node:async_hooks';
 
 let held: object | undefined;
