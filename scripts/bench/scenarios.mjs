@@ -217,7 +217,7 @@ export const modes = {
  * scenario's `firstWarmupSeconds`, if longer), half of it (a whole second at least) later, when
  * the server has served that load already and only its connections and caches are new.
  */
-export function warmupSeconds(settings, round, scenario = {}) {
+export function warmupSeconds(settings, round, scenario) {
   if (round === 1) return Math.max(settings.warmupSeconds, scenario.firstWarmupSeconds ?? 0);
   return Math.max(1, Math.ceil(settings.warmupSeconds / 2));
 }
