@@ -58,6 +58,46 @@ describe('IdTable', () => {
     expect(table.add('f')).toBe(0);
   });
 
+  it('agrees with a Map through a churn of sets, gets and deletes, growing past its first size', () => {
+    // A seeded generator: a failure replays the same way.
+    let seed = 12_345;
+    const random = (below: number) => {
+      seed = (Math.imul(seed, 1_103_515_245) + 12_345) >>> 0;
+      return seed % below;
+    };
+    // Ids from a few ranges: small ones, a run far apart, the largest a stream id takes.
+    const pick = () => [random(300), 2 ** 31 + random(300), 0xffff_ffff - random(300)][random(3)]!;
+    const table = new IdTable<number>();
+    const model = new Map<number, number>();
+    for (let step = 0; step < 20_000; step += 1) {
+      const id = pick();
+      const action = random(3);
+      if (action === 0) {
+        table.set(id, step);
+        model.set(id, step);
+      } else if (action === 1) {
+        expect(table.delete(id)).toBe(model.delete(id));
+      } else {
+        expect(table.get(id)).toBe(model.get(id));
+      }
+      expect(table.size).toBe(model.size);
+    }
+    expect(model.size).toBeGreaterThan(64);
+    const sorted = [...model.keys()].sort((a, b) => a - b);
+    expect(table.ids()).toEqual(sorted);
+    expect(table.values()).toEqual(sorted.map((id) => model.get(id)));
+  });
+
+  it('finds every id left after deleting ones that others were placed past', () => {
+    // More ids than the first capacity's worth, deleted from the middle out, so that ids placed
+    // after a full slot move back into the one each delete frees.
+    const table = new IdTable<number>();
+    for (let id = 0; id < 1000; id += 1) table.set(id * 64, id);
+    for (let id = 250; id < 750; id += 1) expect(table.delete(id * 64)).toBe(true);
+    for (let id = 0; id < 1000; id += 1) expect(table.get(id * 64)).toBe(id < 250 || id >= 750 ? id : undefined);
+    expect(table.size).toBe(500);
+  });
+
   it('leaves nothing to survive the young generation after a full collection, where a Map with the same churn does', () => {
     // The Map is the control: the harness sees the fault where it is.
     expect(promotedAfterFullGc('Map')).toBeGreaterThan(20 * MiB);
