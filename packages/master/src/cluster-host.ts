@@ -1,6 +1,7 @@
 // The real WorkerHost: node:cluster workers running the worker entry given by path, so the
 // master never imports worker code. Runs in the master.
 import { parseWorkerMessage, type WorkerMessage, type WorkerStats } from '@bicorn/protocol';
+import { IdTable } from '@bicorn/runtime/id-table';
 import cluster, { type Worker } from 'node:cluster';
 import { openSync } from 'node:fs';
 import type { Socket } from 'node:net';
@@ -96,19 +97,20 @@ function workerStdio(hiddenFds: readonly number[]): (number | 'inherit' | 'ipc' 
   return stdio;
 }
 
-function handleFor(worker: Worker, workerId: number): WorkerHandle {
+/** A forked worker as the arbiter and the dispatcher use it. */
+export function handleFor(worker: Worker, workerId: number): WorkerHandle {
   // Node passes one handle at a time and queues the rest until the worker acknowledges. If
   // the worker dies meanwhile, node neither calls back for the queued sockets nor closes the
   // one awaiting acknowledgement, and their clients would hang. So: queued sockets are kept
   // here and go to another worker when this one exits, and the master's copy of a socket is
   // closed as soon as it is written to the channel (the kernel holds the descriptor in flight;
   // if the worker never reads it, the connection is closed instead of hanging).
-  const unsent = new Map<Socket, (error: Error | null) => void>();
+  // Not a Map: one churned by a connection each would keep its garbage alive past the young
+  // generation (@bicorn/runtime/id-table). Each send's callback keeps the id of its entry.
+  const unsent = new IdTable<(error: Error | null) => void>();
   const redispatchUnsent = (): void => {
-    for (const [socket, done] of unsent) {
-      unsent.delete(socket);
-      done(new Error('worker went away before taking the connection'));
-    }
+    for (const done of unsent.values()) done(new Error('worker went away before taking the connection'));
+    unsent.clear();
   };
   worker.once('disconnect', redispatchUnsent);
   worker.once('exit', redispatchUnsent);
@@ -126,9 +128,9 @@ function handleFor(worker: Worker, workerId: number): WorkerHandle {
         done(new Error('worker disconnected'));
         return;
       }
-      unsent.set(socket, done);
+      const id = unsent.add(done);
       worker.send({ type: 'connection', listener }, socket, { keepOpen: true }, (error) => {
-        if (!unsent.delete(socket)) return;
+        if (!unsent.delete(id)) return;
         if (error === null) socket.destroy();
         done(error);
       });

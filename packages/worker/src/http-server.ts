@@ -110,7 +110,11 @@ const NOT_A_PROXY: Refusal = { status: 501, reason: 'CONNECT: this server is not
 
 export class WorkerServer {
   readonly #server;
-  readonly #connections = new Map<Socket, Connection>();
+  // The open connections by a number of the table's, each one's state by its socket: not a
+  // Map, which a connection each churns into garbage that survives the young generation's
+  // collections (@bicorn/runtime/id-table), as clients that close after each request do.
+  readonly #connections = new IdTable<Socket>();
+  readonly #connectionOf = new WeakMap<Socket, Connection>();
   // By a number of the table's, not in a Set: an entry per request churns a Set into garbage
   // that survives the young generation's collections (@bicorn/runtime/id-table).
   readonly #responses = new IdTable<ServerResponse>();
@@ -304,7 +308,8 @@ export class WorkerServer {
       current: undefined,
       bytesCounted: 0,
     };
-    this.#connections.set(socket, connection);
+    const id = this.#connections.add(socket);
+    this.#connectionOf.set(socket, connection);
     // A FIN before the response begins only half-closes: the client gets its answer, and node
     // then ends the connection. Once the app is streaming a response it has not ended, a FIN
     // means the client has gone (a FIN cannot say which), as it always did: an app waiting
@@ -315,14 +320,15 @@ export class WorkerServer {
     });
     socket.once('close', () => {
       this.#acknowledge(socket);
-      this.#connections.delete(socket);
+      this.#connections.delete(id);
+      this.#connectionOf.delete(socket);
       this.#checkDrained();
     });
     this.#server.emit('connection', socket);
   }
 
   #acknowledge(socket: Socket): void {
-    const connection = this.#connections.get(socket);
+    const connection = this.#connectionOf.get(socket);
     const acknowledge = connection?.acknowledge;
     if (connection === undefined || acknowledge === undefined) return;
     connection.acknowledge = undefined;
@@ -368,7 +374,7 @@ export class WorkerServer {
 
   #onRequest(req: IncomingMessage, res: ServerResponse, expectsContinue: boolean): void {
     // Behind a refused request, on a connection that closes after its answer: dropped.
-    if (this.#connections.get(req.socket)?.closing === true) {
+    if (this.#connectionOf.get(req.socket)?.closing === true) {
       req.resume();
       return;
     }
@@ -473,7 +479,7 @@ export class WorkerServer {
       return;
     }
     setRequestOrigin(req, admission.origin);
-    const connection = this.#connections.get(req.socket);
+    const connection = this.#connectionOf.get(req.socket);
     if (upgrades.handle(req, socket, head) && connection !== undefined) connection.upgraded = true;
   }
 
@@ -492,7 +498,7 @@ export class WorkerServer {
   #refuse(req: IncomingMessage, res: ServerResponse, refusal: Refusal): void {
     this.#options.log.debug({ status: refusal.status, reason: refusal.reason, method: req.method, path: req.url }, 'request refused');
     this.#countLimit(refusal);
-    const connection = this.#connections.get(req.socket);
+    const connection = this.#connectionOf.get(req.socket);
     if (connection !== undefined) connection.closing = true;
     answerRefusal(res, refusal);
   }
@@ -501,7 +507,7 @@ export class WorkerServer {
   #refuseUpgrade(req: IncomingMessage, socket: Duplex, origin: RequestOrigin, refusal: Refusal): void {
     this.#options.log.debug({ status: refusal.status, reason: refusal.reason, method: req.method, path: req.url }, 'request refused');
     this.#countLimit(refusal);
-    const connection = this.#connections.get(req.socket);
+    const connection = this.#connectionOf.get(req.socket);
     if (connection !== undefined) connection.closing = true;
     const started = performance.now();
     const before = req.socket.bytesWritten;
@@ -539,7 +545,7 @@ export class WorkerServer {
   /** Refuses the request whose response is `res` on the socket itself, or cuts the connection once that is too late. */
   #refuseOnSocket(socket: Socket, res: ServerResponse, refusal: Refusal): void {
     this.#countLimit(refusal);
-    const connection = this.#connections.get(socket);
+    const connection = this.#connectionOf.get(socket);
     if (connection === undefined || res.headersSent || connection.busy > 1) {
       socket.destroy();
       return;
@@ -551,7 +557,7 @@ export class WorkerServer {
   }
 
   #onClientError(error: Error, socket: Duplex): void {
-    const connection = socket instanceof Socket ? this.#connections.get(socket) : undefined;
+    const connection = socket instanceof Socket ? this.#connectionOf.get(socket) : undefined;
     const parse = { code: 'code' in error && typeof error.code === 'string' ? error.code : undefined, rawPacket: bufferOf(Reflect.get(error, 'rawPacket')), bytesParsed: numberOf(Reflect.get(error, 'bytesParsed')) };
     // Parse errors on what a lingering connection still receives are expected: it closes anyway.
     if (connection?.closing === true && parse.code?.startsWith('HPE_') === true) return;
@@ -577,14 +583,15 @@ export class WorkerServer {
 
   /** Closes the connections with no response under way: those that have served one, or all. */
   #closeIdle(onlyServed: boolean): void {
-    for (const [socket, connection] of this.#connections) {
-      if (connection.busy === 0 && !connection.upgraded && (!onlyServed || connection.served > 0)) socket.destroy();
+    for (const socket of this.#connections.values()) {
+      const connection = this.#connectionOf.get(socket);
+      if (connection?.busy === 0 && !connection.upgraded && (!onlyServed || connection.served > 0)) socket.destroy();
     }
   }
 
   #track(req: IncomingMessage, res: ServerResponse, origin: RequestOrigin): void {
     const socket = req.socket;
-    const connection = this.#connections.get(socket);
+    const connection = this.#connectionOf.get(socket);
     if (connection !== undefined) {
       connection.busy++;
       connection.current = connection.busy === 1 ? res : undefined;
@@ -640,7 +647,7 @@ export class WorkerServer {
   }
 
   #destroyAll(): void {
-    for (const socket of this.#connections.keys()) socket.destroy();
+    for (const socket of this.#connections.values()) socket.destroy();
     this.#sessions?.destroy();
     this.#drained?.();
   }
