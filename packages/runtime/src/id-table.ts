@@ -8,7 +8,7 @@
 // as garbage kept alive by garbage (measured in a worker: 1.8 MB promoted per scavenge instead
 // of none, a third more CPU per request). Not an object used as a dictionary either, which has
 // no such link but sends every set and delete through V8's runtime: 330-520 ns a request for
-// each table, against 20-30 here (scripts/bench/floor/id_table.mjs). Here a table grows into
+// each table, against 22-41 here (scripts/bench/floor/id_table.mjs). Here a table grows into
 // new arrays and drops the old ones, which point at nothing. Runs in a worker.
 
 /**
