@@ -88,6 +88,18 @@ describe('IdTable', () => {
     expect(table.values()).toEqual(sorted.map((id) => model.get(id)));
   });
 
+  it('keeps every entry through growing to a burst and shrinking back', () => {
+    const table = new IdTable<number>();
+    for (let id = 0; id < 20_000; id += 1) table.set(id * 7, id);
+    // Down to a few, the table shrinking on the way, then up again.
+    for (let id = 0; id < 19_990; id += 1) expect(table.delete(id * 7)).toBe(true);
+    expect(table.ids()).toEqual(Array.from({ length: 10 }, (_, i) => (19_990 + i) * 7));
+    for (let id = 0; id < 100; id += 1) table.set(id, -id);
+    expect(table.size).toBe(110);
+    for (let id = 19_990; id < 20_000; id += 1) expect(table.get(id * 7)).toBe(id);
+    for (let id = 0; id < 100; id += 1) expect(table.get(id)).toBe(-id);
+  });
+
   it('finds every id left after deleting ones that others were placed past', () => {
     // More ids than the first capacity's worth, deleted from the middle out, so that ids placed
     // after a full slot move back into the one each delete frees.

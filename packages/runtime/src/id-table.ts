@@ -105,6 +105,10 @@ export class IdTable<T> {
     }
     ids[hole] = EMPTY;
     values[hole] = undefined;
+    // An eighth full: half the arrays go, so that a burst (thousands of slow clients at once)
+    // does not hold its high-water mark for the worker's life. Growing at a half and shrinking
+    // at an eighth, a table never resizes back and forth.
+    if (8 * this.#size < mask && mask >= 2 * FIRST_CAPACITY) this.#resize((mask + 1) / 2);
     return true;
   }
 
