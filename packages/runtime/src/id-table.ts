@@ -21,12 +21,12 @@ const FIRST_CAPACITY = 64;
 
 export class IdTable<T> {
   /** The id in each slot, or EMPTY. */
-  #ids = new Float64Array(FIRST_CAPACITY).fill(EMPTY);
-  #values: (T | undefined)[] = new Array<T | undefined>(FIRST_CAPACITY).fill(undefined);
+  #ids!: Float64Array;
+  #values!: (T | undefined)[];
   /** Capacity - 1: the capacity is a power of two, at least twice the size. */
-  #mask = FIRST_CAPACITY - 1;
+  #mask!: number;
   /** 32 - log2(capacity): how far homeOf shifts the hash right. */
-  #shift = 32 - Math.log2(FIRST_CAPACITY);
+  #shift!: number;
   #size = 0;
   readonly #idLimit: number;
   /** Where add() looks for a free id next. */
@@ -35,6 +35,7 @@ export class IdTable<T> {
   /** `idLimit`: add()'s ids are below it (a test's small table wraps sooner); the table never holds that many. */
   constructor(idLimit = ADDED_ID_LIMIT) {
     this.#idLimit = idLimit;
+    this.#allocate(FIRST_CAPACITY);
   }
 
   get size(): number {
@@ -42,29 +43,19 @@ export class IdTable<T> {
   }
 
   get(id: number): T | undefined {
-    const slot = this.#slotOf(id);
-    return slot === EMPTY ? undefined : this.#values[slot];
+    const slot = this.#probe(id);
+    return this.#ids[slot] === id ? this.#values[slot] : undefined;
   }
 
   /** `value` must not be undefined: undefined means "no entry". */
   set(id: number, value: T): void {
-    const mask = this.#mask;
-    const ids = this.#ids;
-    let slot = this.#homeOf(id);
-    for (;;) {
-      const held = ids[slot];
-      if (held === id) {
-        this.#values[slot] = value;
-        return;
-      }
-      if (held === EMPTY) break;
-      slot = (slot + 1) & mask;
-    }
-    ids[slot] = id;
+    const slot = this.#probe(id);
     this.#values[slot] = value;
+    if (this.#ids[slot] === id) return;
+    this.#ids[slot] = id;
     this.#size += 1;
     // At most half full, so that an id is found within a few slots of its own.
-    if (2 * this.#size > mask) this.#resize(2 * (mask + 1));
+    if (2 * this.#size > this.#mask) this.#resize(2 * (this.#mask + 1));
   }
 
   /**
@@ -73,7 +64,7 @@ export class IdTable<T> {
    */
   add(value: T): number {
     let id = this.#nextId;
-    while (this.#slotOf(id) !== EMPTY) id = (id + 1) % this.#idLimit;
+    while (this.#ids[this.#probe(id)] === id) id = (id + 1) % this.#idLimit;
     this.#nextId = (id + 1) % this.#idLimit;
     this.set(id, value);
     return id;
@@ -81,8 +72,8 @@ export class IdTable<T> {
 
   /** Returns whether there was an entry. */
   delete(id: number): boolean {
-    let hole = this.#slotOf(id);
-    if (hole === EMPTY) return false;
+    let hole = this.#probe(id);
+    if (this.#ids[hole] !== id) return false;
     this.#size -= 1;
     // Each id after the hole, up to the first free slot, that the hole lies on its way to (from
     // its own slot on) moves back into it: every id stays reachable without markers of deleted
@@ -125,22 +116,17 @@ export class IdTable<T> {
   }
 
   clear(): void {
-    this.#ids = new Float64Array(FIRST_CAPACITY).fill(EMPTY);
-    this.#values = new Array<T | undefined>(FIRST_CAPACITY).fill(undefined);
-    this.#mask = FIRST_CAPACITY - 1;
-    this.#shift = 32 - Math.log2(FIRST_CAPACITY);
-    this.#size = 0;
+    this.#allocate(FIRST_CAPACITY);
   }
 
-  /** The slot that holds id, or EMPTY. */
-  #slotOf(id: number): number {
+  /** The slot that holds id, or else the free slot where it would go. */
+  #probe(id: number): number {
     const mask = this.#mask;
     const ids = this.#ids;
     let slot = this.#homeOf(id);
     for (;;) {
       const held = ids[slot];
-      if (held === id) return slot;
-      if (held === EMPTY) return EMPTY;
+      if (held === id || held === EMPTY) return slot;
       slot = (slot + 1) & mask;
     }
   }
@@ -154,14 +140,19 @@ export class IdTable<T> {
     return Math.imul(id, 0x9e37_79b1) >>> this.#shift;
   }
 
-  #resize(capacity: number): void {
-    const ids = this.#ids;
-    const values = this.#values;
+  /** Empty arrays of `capacity` slots, a power of two. */
+  #allocate(capacity: number): void {
     this.#ids = new Float64Array(capacity).fill(EMPTY);
     this.#values = new Array<T | undefined>(capacity).fill(undefined);
     this.#mask = capacity - 1;
     this.#shift = 32 - Math.log2(capacity);
     this.#size = 0;
+  }
+
+  #resize(capacity: number): void {
+    const ids = this.#ids;
+    const values = this.#values;
+    this.#allocate(capacity);
     for (let slot = 0; slot < ids.length; slot += 1) {
       const id = ids[slot] ?? EMPTY;
       if (id !== EMPTY) this.set(id, values[slot] as T);
