@@ -94,7 +94,13 @@ class AsgiCall:
                 if type(body) is bytes and (more is False or more is True):
                     self._phase = STREAMING if more else COMPLETE
                     try:
-                        await self._send_body(body, more)
+                        # A whole response in one event after its start: both frames at once.
+                        if not more and not self._head_sent and self._stream.try_send_response(
+                                self._status, self._headers, body):
+                            self._head_sent = True
+                            self._complete()
+                        else:
+                            await self._send_body(body, more)
                     except (StreamGone, ConnectionLost):
                         raise ClientDisconnected() from None
                     return

@@ -11,7 +11,7 @@ import socket
 import threading
 from typing import Callable, List, Optional
 
-from .frames import Buffer, Frame, FrameDecoder, encode_parts
+from .frames import Buffer, Frame, FrameDecoder, Headers, encode_parts, encode_response
 
 RECV_SIZE = 256 * 1024
 # Below this, parts are joined into one buffer so that a frame group costs one syscall; above
@@ -78,6 +78,15 @@ class Connection:
             self._send_from_loop(parts)
             return
         self._write(parts, sum(len(part) for part in parts), may_wait)
+
+    def send_response(self, stream: int, status: int, headers: Headers, body: bytes) -> None:
+        """send() of an HTTP_RESPONSE without trailers and its one HTTP_RESPONSE_BODY, the last,
+        encoded without making either frame (frames.encode_response)."""
+        parts = encode_response(stream, status, headers, body)
+        if self._loop is not None:
+            self._queue_on_loop(parts)
+            return
+        self._write(parts, sum(len(part) for part in parts), True)
 
     def start_reader(self, on_frame: OnFrame, on_lost: OnLost) -> None:
         """Reads frames on a daemon thread and hands each to on_frame, in order. on_lost gets
@@ -225,16 +234,19 @@ class Connection:
         return True
 
     def _send_from_loop(self, parts: List[Buffer]) -> None:
-        loop = self._loop
-        assert loop is not None
         # Kept until the end of the turn: the app may reuse a bytearray it sent once send() has
         # returned, so what can change is copied now; bytes, and views of bytes, are not.
-        parts = [part if type(part) is bytes or (type(part) is memoryview
-                                                 and type(part.obj) is bytes)
-                 else bytes(part) for part in parts]
+        self._queue_on_loop([part if type(part) is bytes or (type(part) is memoryview
+                                                             and type(part.obj) is bytes)
+                             else bytes(part) for part in parts])
+
+    def _queue_on_loop(self, parts: List[Buffer]) -> None:
+        """Queues parts that cannot change for the loop's write at the end of its turn."""
+        loop = self._loop
+        assert loop is not None
         if threading.get_ident() != self._loop_thread:
             # Another thread (the main one, at start or stop): in order, behind the loop's.
-            loop.call_soon_threadsafe(self._send_from_loop, parts)
+            loop.call_soon_threadsafe(self._queue_on_loop, parts)
             return
         transport = self._transport
         if transport is None or transport.is_closing():

@@ -330,13 +330,16 @@ def _payload(frame: Frame) -> bytearray:
     return w.out
 
 
-def _response_head(frame: HttpResponse) -> bytes:
+def _response_head(status: int, headers: Headers, trailers: bool) -> bytes:
+    """HTTP_RESPONSE's payload, packed without a call per field."""
     pack = _U32.pack
-    parts = [_FLAGS_STATUS.pack(TRAILERS if frame.trailers else 0, frame.status),
-             pack(len(frame.headers))]
-    for name, value in frame.headers:
+    parts = [_FLAGS_STATUS.pack(TRAILERS if trailers else 0, status), pack(len(headers))]
+    for name, value in headers:
         parts += (pack(len(name)), name, pack(len(value)), value)
-    return b"".join(parts)
+    payload = b"".join(parts)
+    if len(payload) > MAX_PAYLOAD:
+        raise ProtocolError(f"a payload is at most {MAX_PAYLOAD} bytes, got {len(payload)}")
+    return payload
 
 
 _TYPE_OF = {
@@ -362,11 +365,26 @@ def encode_parts(frame: Frame) -> List[Buffer]:
             flags |= TEXT
         head = _BODY_HEAD.pack(6 + size, frame_type, frame.stream, flags)
         return [head, frame.body] if size else [head]
-    # The head of every response, packed without a call per field.
-    payload = _response_head(frame) if type(frame) is HttpResponse else _payload(frame)
-    if len(payload) > MAX_PAYLOAD:
-        raise ProtocolError(f"a payload is at most {MAX_PAYLOAD} bytes, got {len(payload)}")
+    if type(frame) is HttpResponse:
+        payload = _response_head(frame.status, frame.headers, frame.trailers)
+    else:
+        payload = _payload(frame)
+        if len(payload) > MAX_PAYLOAD:
+            raise ProtocolError(f"a payload is at most {MAX_PAYLOAD} bytes, got {len(payload)}")
     return [_HEAD.pack(5 + len(payload), frame_type, frame.stream) + payload]
+
+
+def encode_response(stream: int, status: int, headers: Headers, body: bytes) -> List[bytes]:
+    """What encode_parts gives for an HTTP_RESPONSE without trailers followed by its one
+    HTTP_RESPONSE_BODY (without MORE), made without either frame: a response sent whole, as
+    nearly every one is. Both heads come in one buffer, the body after it as it is."""
+    payload = _response_head(status, headers, False)
+    size = len(body)
+    if size > MAX_PAYLOAD - 1:
+        raise ProtocolError(f"a body frame carries at most {MAX_PAYLOAD - 1} bytes, got {size}")
+    heads = b"".join((_HEAD.pack(5 + len(payload), HTTP_RESPONSE, stream), payload,
+                      _BODY_HEAD.pack(6 + size, HTTP_RESPONSE_BODY, stream, 0)))
+    return [heads, body] if size else [heads]
 
 
 def encode(frame: Frame) -> bytes:

@@ -5,7 +5,7 @@ import threading
 from typing import Any, Callable, List, Optional, Tuple
 
 from .connection import Connection
-from .frames import (Buffer, Credit, Frame, HttpError, HttpRequest, HttpResponse,
+from .frames import (Buffer, Credit, Frame, Headers, HttpError, HttpRequest, HttpResponse,
                      HttpResponseBody)
 from .request_body import AnyBody, FileBody, RequestBody
 
@@ -160,6 +160,19 @@ class Stream:
 
     def send_frames(self, *frames: Frame) -> None:
         self._conn.send(*frames)
+
+    def try_send_response(self, status: int, headers: Headers, body: bytes) -> bool:
+        """Sends a whole response at once, its head and its body as the last frame, when the
+        send window has room for the body and it fits in one frame; else sends nothing and
+        returns False. Raises StreamGone when the client has gone."""
+        size = len(body)
+        with self._cond:
+            self._check_gone()
+            if size > self._send_window or size > MAX_BODY_FRAME:
+                return False
+            self._send_window -= size
+        self._conn.send_response(self.id, status, headers, body)
+        return True
 
     def read_some(self, limit: int, line: bool = False) -> Buffer:
         with self._cond:

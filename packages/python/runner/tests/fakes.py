@@ -9,8 +9,9 @@ import unittest
 from typing import Any, Callable, List, Optional
 
 from bicorn_runner.asgi_server import AsgiServer
-from bicorn_runner.frames import (Frame, HttpError, HttpRequest, HttpResponse, HttpResponseBody,
-                                  WsConnect, WsMessage)
+from bicorn_runner.frames import (Frame, FrameDecoder, Headers, HttpError, HttpRequest,
+                                  HttpResponse, HttpResponseBody, WsConnect, WsMessage,
+                                  encode_response)
 from bicorn_runner.streams import Stream
 from bicorn_runner.websocket_stream import WebSocketStream
 from bicorn_runner.wsgi_environ import base_environ
@@ -41,6 +42,11 @@ class FakeConnection:
                     frame = frame._replace(body=bytes(frame.body))
                 self.frames.append(frame)
             self._cond.notify_all()
+
+    def send_response(self, stream: int, status: int, headers: Headers, body: bytes) -> None:
+        # The frames as the worker would read them from what Connection.send_response writes.
+        self.send(*FrameDecoder().feed(b"".join(encode_response(stream, status, headers, body))),
+                  may_wait=True)
 
     def wait_for(self, what: str, predicate: Callable[[List[Frame]], bool]) -> None:
         with self._cond:

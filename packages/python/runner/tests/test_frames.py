@@ -176,6 +176,21 @@ class FrameDecoderTest(unittest.TestCase):
         self.assertIs(parts[1], body)
         self.assertEqual(f.decode(b"".join(parts)), f.WsMessage(9, True, True, body))
 
+    def test_encodes_a_whole_response_as_its_two_frames_would_be(self) -> None:
+        headers = [(b"content-type", b"text/plain"), (b"x-empty", b"")]
+        for body in (b"Hello, world!", b""):
+            frames = (f.HttpResponse(7, 404, headers), f.HttpResponseBody(7, False, body))
+            parts = f.encode_response(7, 404, headers, body)
+            self.assertEqual(b"".join(parts), b"".join(f.encode(frame) for frame in frames))
+            if body:
+                self.assertIs(parts[-1], body)
+
+    def test_refuses_a_whole_response_whose_head_or_body_exceeds_a_frame(self) -> None:
+        with self.assertRaisesRegex(f.ProtocolError, "a payload is at most"):
+            f.encode_response(1, 200, [(b"x-big", bytes(f.MAX_PAYLOAD))], b"")
+        with self.assertRaisesRegex(f.ProtocolError, "a body frame carries at most"):
+            f.encode_response(1, 200, [], bytes(f.MAX_PAYLOAD))
+
     def test_refuses_early_hint_links_more_than_the_payload_holds(self) -> None:
         with self.assertRaises(f.ProtocolError):
             f.decode(bytes.fromhex("0000000d19000000070000ffff00000000"))
