@@ -53,6 +53,11 @@ class Response:
             raise StreamGone()
         if not data and more:
             return
+        # A whole response in one part, as most are: both frames at once, when the window has room.
+        if not more and not self.head_sent and type(data) is bytes and \
+                self._stream.try_send_response(self._status, self._headers, data):
+            self.head_sent = True
+            return
         head = None
         if not self.head_sent:
             head = HttpResponse(self._stream.id, self._status, self._headers)
