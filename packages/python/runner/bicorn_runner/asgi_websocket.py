@@ -80,6 +80,15 @@ class WebSocketCall:
 
     async def send(self, message: Any) -> None:
         event = parse_websocket_event(message, self._scope["subprotocols"])
+        # A message while open, with no other send under way and room in the window, as nearly
+        # every one is: it goes at once, with nothing to wait for and nothing to interleave with.
+        if type(event) is Send and self._phase == OPEN and not self._sending.locked() \
+                and type(event.data) is bytes:
+            try:
+                if self._stream.try_send_message(event.data, event.text):
+                    return
+            except (StreamGone, ConnectionLost):
+                raise ClientDisconnected() from None
         async with self._sending:
             if self._stream.gone:
                 raise ClientDisconnected()

@@ -7,9 +7,9 @@ from collections import deque
 from typing import Callable, Deque, List, NamedTuple, Optional, Tuple
 
 from .connection import Connection
-from .frames import Buffer, Credit, Frame, HttpError, ProtocolError, WsConnect
+from .frames import Buffer, Credit, Frame, HttpError, ProtocolError, WsConnect, WsMessage
 from .request_body import credit_batch
-from .streams import StreamGone, condition_for
+from .streams import MAX_BODY_FRAME, StreamGone, condition_for
 
 
 class Message(NamedTuple):
@@ -143,6 +143,19 @@ class WebSocketStream:
             granted = min(wanted, self._send_window)
             self._send_window -= granted
             return granted
+
+    def try_send_message(self, data: bytes, text: bool) -> bool:
+        """Sends a whole message in one frame when the send window has room for it; else sends
+        nothing and returns False. Raises StreamGone once the worker closed the connection."""
+        size = len(data)
+        with self._lock:
+            if self._closed is not None:
+                raise StreamGone()
+            if size > self._send_window or size > MAX_BODY_FRAME:
+                return False
+            self._send_window -= size
+        self._conn.send(WsMessage(self.id, False, text, data))
+        return True
 
     def send_frames(self, *frames: Frame) -> None:
         self._conn.send(*frames)
