@@ -221,6 +221,36 @@ class FlowControlTest(unittest.TestCase):
         self.assertEqual(bodies, [(True, b"a" * 100), (True, b"a" * 100), (False, b"a" * 100),
                                   (True, b"b" * 100), (True, b"b" * 100), (False, b"b" * 100)])
 
+    def test_a_message_sent_while_another_waits_for_credit_goes_after_it_even_with_room(
+            self) -> None:
+        sends = []
+        done = []
+
+        async def app(scope, receive, send):
+            # Made on the loop: before 3.10 an Event takes the loop it is made on.
+            done.append(asyncio.Event())
+            sends.append(send)
+            await send(ACCEPT)
+            await send({"type": "websocket.send", "bytes": b"a" * 150})
+            await done[0].wait()
+
+        exchange = WebSocketExchange(self, app, window=100)
+        exchange.conn.wait_for("the first window", lambda frames: len(message_frames(frames)) == 1)
+
+        async def second() -> None:
+            await sends[0]({"type": "websocket.send", "bytes": b"b" * 10})
+            done[0].set()
+
+        def credit_behind_a_new_send() -> None:
+            # The second send's first step runs before the first one wakes to the credit: the
+            # window has room then, but the first message is not over.
+            exchange.server.loop.create_task(second())
+            exchange.stream.credit(1000)
+        exchange.server.loop.call_soon_threadsafe(credit_behind_a_new_send)
+        exchange.join()
+        self.assertEqual([(f.more, f.body) for f in message_frames(exchange.conn.frames)],
+                         [(True, b"a" * 100), (False, b"a" * 50), (False, b"b" * 10)])
+
     def test_a_client_that_leaves_releases_a_send_waiting_for_credit(self) -> None:
         raised = []
 
