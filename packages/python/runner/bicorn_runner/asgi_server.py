@@ -44,6 +44,9 @@ def as_asgi3(app: Any) -> AsgiApp:
     return asgi3
 
 
+_EAGER_TASKS = sys.version_info >= (3, 12)
+
+
 def _start_task(loop: asyncio.AbstractEventLoop,
                 call: Coroutine[Any, Any, None]) -> "asyncio.Task[None]":
     """A task for one request or connection, run at once up to its first wait where Python has
@@ -52,7 +55,7 @@ def _start_task(loop: asyncio.AbstractEventLoop,
     a coroutine stepped by hand, an eager task is the current task from its first step, as
     anyio's cancel scopes need. Only the runner's own tasks start so: the app's create_task
     keeps its usual order."""
-    if sys.version_info >= (3, 12):
+    if _EAGER_TASKS:
         return asyncio.Task(call, loop=loop, eager_start=True)
     return loop.create_task(call)
 
