@@ -136,19 +136,7 @@ function decodePayload(type: number, stream: number, c: Cursor): Frame {
     case FrameType.WsConnect: {
       const flags = c.u8();
       const more = (flags & 1) === 1;
-      const head = {
-        stream,
-        method: c.text(),
-        scheme: c.text(),
-        httpVersion: c.text(),
-        path: c.bytes(),
-        queryString: c.bytes(),
-        rootPath: c.bytes(),
-        client: c.address(),
-        server: c.address(),
-        headers: c.headers(),
-        ...((flags & TLS) === 0 ? {} : { tls: c.tlsHead() }),
-      };
+      const head = { stream, ...c.requestHead(), ...((flags & TLS) === 0 ? {} : { tls: c.tlsHead() }) };
       if (type === FrameType.WsConnect) return { type: 'ws-connect', ...head };
       return { type: 'http-request', more, ...head, ...((flags & BODY_FILE) === 0 ? {} : { bodyFile: c.bytes() }) };
     }
@@ -203,6 +191,34 @@ function logSource(code: number): LogSource {
   return source;
 }
 
+/** The fields of a request head before its headers: method, scheme, version, path, query, root path, client and server hosts. */
+const REQUEST_HEAD_FIELDS = 8;
+
+interface RequestHead {
+  readonly method: string;
+  readonly scheme: string;
+  readonly httpVersion: string;
+  readonly path: Buffer;
+  readonly queryString: Buffer;
+  readonly rootPath: Buffer;
+  readonly client: Address | null;
+  readonly server: Address | null;
+  readonly headers: HeaderPair[];
+}
+
+function textOf(bytes: Buffer): string {
+  try {
+    return utf8.decode(bytes);
+  } catch {
+    throw new FrameError('text field is not UTF-8');
+  }
+}
+
+/** An empty host is an unknown address. */
+function addressOf(host: string, port: number): Address | null {
+  return host === '' ? null : [host, port];
+}
+
 class Cursor {
   #at: number;
   constructor(
@@ -246,17 +262,32 @@ class Cursor {
   }
 
   text(): string {
-    try {
-      return utf8.decode(this.bytes());
-    } catch {
-      throw new FrameError('text field is not UTF-8');
-    }
+    return textOf(this.bytes());
   }
 
-  address(): Address | null {
-    const host = this.text();
-    const port = this.u16();
-    return host === '' ? null : [host, port];
+  /** HTTP_REQUEST's and WS_CONNECT's head after the flags: ports, header count, every length, then the fields' bytes. */
+  requestHead(): RequestHead {
+    const clientPort = this.u16();
+    const serverPort = this.u16();
+    const count = this.u32();
+    const lengths = this.#take(4 * (REQUEST_HEAD_FIELDS + 2 * count));
+    let field = 0;
+    const next = (): Buffer => {
+      const length = this.buffer.readUInt32BE(lengths + 4 * field++);
+      const at = this.#take(length);
+      return this.buffer.subarray(at, at + length);
+    };
+    const method = textOf(next());
+    const scheme = textOf(next());
+    const httpVersion = textOf(next());
+    const path = next();
+    const queryString = next();
+    const rootPath = next();
+    const client = addressOf(textOf(next()), clientPort);
+    const server = addressOf(textOf(next()), serverPort);
+    const headers: HeaderPair[] = [];
+    for (let i = 0; i < count; i++) headers.push([next(), next()]);
+    return { method, scheme, httpVersion, path, queryString, rootPath, client, server, headers };
   }
 
   tlsHead(): TlsHead {

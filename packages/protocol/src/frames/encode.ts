@@ -83,15 +83,7 @@ export function encodeFrame(frame: EncodableFrame): Buffer {
     case 'ws-connect': {
       const bodyFile = bodyFileOf(frame);
       writer.u8((frame.type === 'http-request' && frame.more ? MORE : 0) | (frame.tls === undefined ? 0 : TLS) | (bodyFile === undefined ? 0 : BODY_FILE));
-      writer.text(frame.method);
-      writer.text(frame.scheme);
-      writer.text(frame.httpVersion);
-      writer.bytes(frame.path);
-      writer.bytes(frame.queryString);
-      writer.bytes(frame.rootPath);
-      writer.address(frame.client);
-      writer.address(frame.server);
-      writer.headers(frame.headers);
+      writer.requestHead(frame);
       if (frame.tls !== undefined) {
         writer.u16(frame.tls.version);
         writer.u16(frame.tls.cipherSuite);
@@ -270,6 +262,10 @@ function headersSize(headers: readonly ByteInput[]): number {
   return size;
 }
 
+type RequestHeadFields = Extract<EncodableFrame, { type: 'http-request' | 'ws-connect' }>;
+/** The fields of a request head before its headers: method, scheme, version, path, query, root path, client and server hosts. */
+const REQUEST_HEAD_FIELDS = 8;
+
 class Writer {
   readonly #buffer: Buffer;
   #at = 0;
@@ -300,9 +296,7 @@ class Writer {
   text(value: string): void {
     const length = utf8Length(value);
     this.u32(length);
-    // Only ASCII has as many bytes as characters: it is latin-1 too.
-    if (length === value.length) this.raw(value);
-    else this.#at += this.#buffer.write(value, this.#at, 'utf8');
+    this.#utf8(value, length);
   }
 
   bytes(value: ByteInput): void {
@@ -322,9 +316,47 @@ class Writer {
     }
   }
 
-  address(value: Address | null): void {
-    this.text(value?.[0] ?? '');
-    this.u16(value?.[1] ?? 0);
+  /**
+   * HTTP_REQUEST's and WS_CONNECT's head after the flags: the ports, the header count, every
+   * field's length, then every field's bytes (frames/SPEC.md). Each length is written once its
+   * field is, so text is measured once.
+   */
+  requestHead(frame: RequestHeadFields): void {
+    // payloadSize has checked that the headers come in pairs.
+    const { client, server, headers } = frame;
+    this.u16(client?.[1] ?? 0);
+    this.u16(server?.[1] ?? 0);
+    this.u32(headers.length / 2);
+    let lengthAt = this.#at;
+    this.#at += 4 * (REQUEST_HEAD_FIELDS + headers.length);
+    lengthAt = this.#textField(frame.method, lengthAt);
+    lengthAt = this.#textField(frame.scheme, lengthAt);
+    lengthAt = this.#textField(frame.httpVersion, lengthAt);
+    lengthAt = this.#rawField(frame.path, lengthAt);
+    lengthAt = this.#rawField(frame.queryString, lengthAt);
+    lengthAt = this.#rawField(frame.rootPath, lengthAt);
+    lengthAt = this.#textField(client?.[0] ?? '', lengthAt);
+    lengthAt = this.#textField(server?.[0] ?? '', lengthAt);
+    for (const value of headers) lengthAt = this.#rawField(value, lengthAt);
+  }
+
+  /** A field's bytes here and its length at `lengthAt`; returns where the next length goes. */
+  #textField(value: string, lengthAt: number): number {
+    const length = utf8Length(value);
+    this.#utf8(value, length);
+    return this.#buffer.writeUInt32BE(length, lengthAt);
+  }
+
+  #rawField(value: ByteInput, lengthAt: number): number {
+    this.raw(value);
+    return this.#buffer.writeUInt32BE(value.length, lengthAt);
+  }
+
+  /** `length`: the text's UTF-8 bytes, as utf8Length measured them. */
+  #utf8(value: string, length: number): void {
+    // Only ASCII has as many bytes as characters: it is latin-1 too.
+    if (length === value.length) this.raw(value);
+    else this.#at += this.#buffer.write(value, this.#at, 'utf8');
   }
 
   headers(flat: readonly ByteInput[]): void {

@@ -4,7 +4,7 @@ from __future__ import annotations
 import struct
 from typing import Dict, List, NamedTuple, Optional, Tuple, Union
 
-VERSION = 7
+VERSION = 8
 
 HELLO = 0x01
 READY = 0x02
@@ -224,8 +224,6 @@ _U8 = struct.Struct(">B")
 _U16 = struct.Struct(">H")
 _FLAGS_STATUS = struct.Struct(">BH")
 _U32 = struct.Struct(">I")
-# The server port and the header count, which follow each other in a request head.
-_PORT_COUNT = struct.Struct(">HI")
 
 _CONTROL_TYPES = frozenset((HELLO, READY, FATAL, SHUTDOWN, LOG, PING, PONG))
 _STREAM_TYPES = frozenset((HTTP_REQUEST, HTTP_BODY, HTTP_DISCONNECT, HTTP_RESPONSE,
@@ -256,13 +254,22 @@ class _Writer:
     def text(self, value: str) -> None:
         self.bytes_(value.encode("utf-8", "replace"))
 
-    def address(self, value: Address) -> None:
-        if value is None:
-            self.bytes_(b"")
-            self.u16(0)
-        else:
-            self.text(value[0])
-            self.u16(value[1])
+    def request_head(self, frame: Union[HttpRequest, WsConnect]) -> None:
+        """The ports, the header count, every field's length, then every field's bytes."""
+        fields = [frame.method.encode("utf-8"), frame.scheme.encode("utf-8"),
+                  frame.http_version.encode("utf-8"), frame.path, frame.query_string,
+                  frame.root_path]
+        for address in (frame.client, frame.server):
+            fields.append(b"" if address is None else address[0].encode("utf-8"))
+        for name, value in frame.headers:
+            fields += (name, value)
+        self.u16(0 if frame.client is None else frame.client[1])
+        self.u16(0 if frame.server is None else frame.server[1])
+        self.u32(len(frame.headers))
+        for field in fields:
+            self.u32(len(field))
+        for field in fields:
+            self.out += field
 
     def headers(self, value: Headers) -> None:
         self.u32(len(value))
@@ -292,13 +299,7 @@ def _payload(frame: Frame) -> bytearray:
         body_file = frame.body_file if isinstance(frame, HttpRequest) else None
         w.u8((MORE if isinstance(frame, HttpRequest) and frame.more else 0) | (0 if frame.tls is None else TLS)
              | (0 if body_file is None else BODY_FILE))
-        for text in (frame.method, frame.scheme, frame.http_version):
-            w.text(text)
-        for raw in (frame.path, frame.query_string, frame.root_path):
-            w.bytes_(raw)
-        w.address(frame.client)
-        w.address(frame.server)
-        w.headers(frame.headers)
+        w.request_head(frame)
         if frame.tls is not None:
             w.u16(frame.tls.version)
             w.u16(frame.tls.cipher_suite)
@@ -458,68 +459,80 @@ class _Cursor:
 RequestFields = Tuple[int, List[bytes], int, int, Headers, Optional[TlsHead], Optional[bytes]]
 
 
+# The start of HTTP_REQUEST's and WS_CONNECT's payload: the flags, the two ports, the header
+# count and the lengths of the eight fields before the headers.
+_REQUEST_HEAD = struct.Struct(">BHHI8I")
+# The lengths of a head's header names and values, by header count (up to a bound).
+_HEADER_LENGTHS: Dict[int, struct.Struct] = {}
+
+
+def _new_header_lengths(count: int) -> struct.Struct:
+    lengths = struct.Struct(f">{2 * count}I")
+    if len(_HEADER_LENGTHS) < 128:
+        _HEADER_LENGTHS[count] = lengths
+    return lengths
+
+
 def _request_fields(view: memoryview) -> RequestFields:
-    """The payload of HTTP_REQUEST and WS_CONNECT: the flags, the seven strings (method, scheme,
-    http_version, path, query_string, root_path, client host, server host, in that order), the
-    two ports, the headers, the TLS fields and the body's file. The one frame every request has
-    is read from one bytes copy, field after field with no bound checked: a payload that ends
-    early makes an unpack fail or leaves the offset past the end. Then, and for TLS or a body
-    file, _cursor_request_fields reads it again, field by field, and says where it ends."""
+    """The payload of HTTP_REQUEST and WS_CONNECT: the flags, the ports, then every length
+    (method, scheme, http_version, path, query_string, root_path, client host, server host, each
+    header's name and value) before the bytes they measure, then the TLS fields and the body's
+    file. The lengths are read at once and checked against the payload before any field is cut
+    from its one bytes copy; the fields after the headers are read one by one."""
     data = view.tobytes()
-    unpack = _U32.unpack_from
-    try:
-        flags = data[0]
-        if flags & (TLS | BODY_FILE):
-            return _cursor_request_fields(view)
-        (n,) = unpack(data, 1)
-        p = 5 + n
-        strings = [data[5:p]]
-        for _ in range(6):
-            (n,) = unpack(data, p)
-            p += 4
-            strings.append(data[p:p + n])
-            p += n
-        (client_port,) = _U16.unpack_from(data, p)
-        (n,) = unpack(data, p + 2)
-        p += 6
-        strings.append(data[p:p + n])
-        p += n
-        (server_port, count) = _PORT_COUNT.unpack_from(data, p)
-        p += 6
-        headers: Headers = []
-        for _ in range(count):
-            (n,) = unpack(data, p)
-            p += 4
-            name = data[p:p + n]
-            p += n
-            (n,) = unpack(data, p)
-            p += 4
-            headers.append((name, data[p:p + n]))
-            p += n
-    except (IndexError, struct.error):
-        return _cursor_request_fields(view)
-    if p != len(data):
-        return _cursor_request_fields(view)
-    return flags, strings, client_port, server_port, headers, None, None
-
-
-def _cursor_request_fields(view: memoryview) -> RequestFields:
-    c = _Cursor(view)
-    flags = c.u8()
-    strings = [c.bytes_() for _ in range(7)]
-    client_port = c.u16()
-    strings.append(c.bytes_())
-    server_port = c.u16()
-    headers = c.headers()
+    size = len(data)
+    start = _REQUEST_HEAD.size
+    if size < start:
+        raise ProtocolError(f"payload ends {start - size} bytes early")
+    (flags, client_port, server_port, count, method_n, scheme_n, version_n, path_n, query_n,
+     root_n, client_n, server_n) = _REQUEST_HEAD.unpack_from(data)
+    p = start + 8 * count
+    if p > size:
+        raise ProtocolError(f"payload ends {p - size} bytes early")
+    lengths = (_HEADER_LENGTHS.get(count) or _new_header_lengths(count)).unpack_from(data, start)
+    end = (p + method_n + scheme_n + version_n + path_n + query_n + root_n + client_n + server_n
+           + sum(lengths))
+    if end != size and (end > size or not flags & (TLS | BODY_FILE)):
+        raise ProtocolError(f"payload ends {end - size} bytes early" if end > size
+                            else f"{size - end} bytes after the payload")
+    # One field after another, unrolled: a loop over the lengths costs a tenth more.
+    e = p + method_n
+    method, p = data[p:e], e
+    e = p + scheme_n
+    scheme, p = data[p:e], e
+    e = p + version_n
+    version, p = data[p:e], e
+    e = p + path_n
+    path, p = data[p:e], e
+    e = p + query_n
+    query, p = data[p:e], e
+    e = p + root_n
+    root, p = data[p:e], e
+    e = p + client_n
+    client, p = data[p:e], e
+    e = p + server_n
+    server, p = data[p:e], e
+    headers: Headers = []
+    pairs = iter(lengths)
+    for name_n, value_n in zip(pairs, pairs):
+        e = p + name_n
+        q = e + value_n
+        headers.append((data[p:e], data[e:q]))
+        p = q
     tls = None
-    if flags & TLS:
-        version, cipher_suite = c.u16(), c.u16()
-        server_cert, name_text = c.text(), c.text()
-        chain = tuple(c.text() for _ in range(c.u32()))
-        tls = TlsHead(version, cipher_suite, server_cert, name_text, chain)
-    body_file = c.bytes_() if flags & BODY_FILE else None
-    c.end()
-    return flags, strings, client_port, server_port, headers, tls, body_file
+    body_file = None
+    if flags & (TLS | BODY_FILE):
+        c = _Cursor(view[end:])
+        if flags & TLS:
+            tls_version, cipher_suite = c.u16(), c.u16()
+            server_cert, name_text = c.text(), c.text()
+            chain = tuple(c.text() for _ in range(c.u32()))
+            tls = TlsHead(tls_version, cipher_suite, server_cert, name_text, chain)
+        if flags & BODY_FILE:
+            body_file = c.bytes_()
+        c.end()
+    return (flags, [method, scheme, version, path, query, root, client, server], client_port,
+            server_port, headers, tls, body_file)
 
 
 # Methods, schemes and versions are a few short strings, each decoded once (up to a bound).

@@ -195,15 +195,26 @@ class FrameDecoderTest(unittest.TestCase):
         with self.assertRaises(f.ProtocolError):
             f.decode(bytes.fromhex("0000000d19000000070000ffff00000000"))
 
-    def test_refuses_a_request_whose_headers_stop_before_their_count_says(self) -> None:
-        # Two headers counted, one sent: an empty name and an 8-byte value fill the 16 bytes
-        # the count asks for, so the second header's length would lie past the end.
-        head = f.encode(f.HttpRequest(1, False, "GET", "http", "1.1", b"/", b"", b"", None,
-                                      None, []))[9:-4]
-        payload = head + struct.pack(">IIIQ", 2, 0, 8, 0)
-        frame = struct.pack(">IBI", 5 + len(payload), f.HTTP_REQUEST, 1) + payload
-        with self.assertRaisesRegex(f.ProtocolError, "payload ends 4 bytes early"):
-            f.decode(frame)
+    def test_refuses_a_request_whose_lengths_do_not_add_up_to_its_payload(self) -> None:
+        request = f.HttpRequest(1, False, "GET", "http", "1.1", b"/", b"", b"", None, None,
+                                [(b"a", b"b")])
+        frame = f.encode(request)
+        # Frame header 9, flags 1, ports 4, count 4, then the eight fields' lengths and the
+        # header's two: its value's length is the last one.
+        value_length = 9 + 1 + 4 + 4 + 4 * 8 + 4
+        longer = bytearray(frame)
+        longer[value_length:value_length + 4] = struct.pack(">I", 3)
+        with self.assertRaisesRegex(f.ProtocolError, "payload ends 2 bytes early"):
+            f.decode(longer)
+        # A count whose lengths alone would run past the payload.
+        counted = bytearray(frame)
+        counted[14:18] = struct.pack(">I", 1000)
+        with self.assertRaisesRegex(f.ProtocolError, "bytes early"):
+            f.decode(counted)
+        trailing = frame + b"xy"
+        trailing = struct.pack(">I", len(trailing) - 4) + trailing[4:]
+        with self.assertRaisesRegex(f.ProtocolError, "2 bytes after the payload"):
+            f.decode(trailing)
 
     def test_refuses_websocket_frames_on_the_control_stream(self) -> None:
         data = bytearray(f.encode(f.WsClose(1, 1000, "")))
