@@ -20,7 +20,19 @@ afterEach(async () => {
 const settle = () => new Promise((resolve) => setImmediate(resolve));
 
 /** A server whose one request is relayed to a fake runner: the test plays the runner through `relay.onFrame`. */
-async function setup(options: { interface?: 'wsgi' | 'asgi'; window?: number; admit?: () => Promise<boolean>; spoolBytes?: number; memoryBytes?: number; streamWsgiUploads?: boolean } = {}) {
+async function setup(
+  options: {
+    interface?: 'wsgi' | 'asgi';
+    window?: number;
+    admit?: () => boolean | Promise<boolean>;
+    spoolBytes?: number;
+    memoryBytes?: number;
+    streamWsgiUploads?: boolean;
+    /** Started by run(), as the host does, instead of start(); `send`: the runner's, instead of recording frames. */
+    run?: boolean;
+    send?: (frame: EncodableFrame) => void;
+  } = {},
+) {
   const frames: EncodableFrame[] = [];
   const { log, entries } = recordingLog();
   const relayed = deferred<HttpRelay>();
@@ -28,8 +40,10 @@ async function setup(options: { interface?: 'wsgi' | 'asgi'; window?: number; ad
   const ends: boolean[] = [];
   const heldFiles: (RequestBody | undefined)[] = [];
   const refused: LimitKind[] = [];
+  /** The frames sent by the time run() or start() returned. */
+  let sentAtReturn = -1;
   const server = await startServer((req, res) => {
-    const relay = new HttpRelay(7, { send: (frame) => frames.push(frame) }, req, res, {
+    const relay = new HttpRelay(7, { send: options.send ?? ((frame) => frames.push(frame)) }, req, res, {
       window: options.window ?? 1 << 20,
       rootPath: '',
       interface: options.interface ?? 'asgi',
@@ -44,11 +58,13 @@ async function setup(options: { interface?: 'wsgi' | 'asgi'; window?: number; ad
       },
     });
     // Started first: its admission (at once here) comes before the test sees the relay.
-    void relay.start();
+    if (options.run === true) relay.run();
+    else void relay.start();
+    sentAtReturn = frames.length;
     relayed.resolve(relay);
   });
   servers.push(server);
-  return { server, frames, entries, relay: relayed.promise, ended: () => ends.length, ends, heldFiles, refused };
+  return { server, frames, entries, relay: relayed.promise, ended: () => ends.length, ends, heldFiles, refused, sentAtReturn: () => sentAtReturn };
 }
 
 const response = (headers: string[] = [], trailers = false): Frame => ({
@@ -261,6 +277,27 @@ describe('HttpRelay', () => {
     r.onFrame(body('done'));
     await closed;
     expect((await answer).body.toString()).toBe('done');
+  });
+
+  it('run() sends a request without a body within the call when the gate admits it at once, and answers 500 when relaying it fails', async () => {
+    const sent = await setup({ run: true, admit: () => true });
+    const answer = send(sent.server.port, { path: '/now' });
+    const r = await sent.relay;
+    expect([sent.sentAtReturn(), r.phase.kind]).toEqual([1, 'sent']);
+    r.onFrame(response());
+    r.onFrame(body('ok'));
+    expect((await answer).body.toString()).toBe('ok');
+
+    const failing = await setup({
+      run: true,
+      admit: () => true,
+      send: () => {
+        throw new Error('the runner socket is gone');
+      },
+    });
+    const failed = await send(failing.server.port, { path: '/fails' });
+    expect(failed.status).toBe(500);
+    expect(failing.entries.some((entry) => entry.msg === 'failed to relay a request to the Python process')).toBe(true);
   });
 
   it('sends nothing to the runner until the app can start the request, and answers 503 with Retry-After when it cannot in time', async () => {

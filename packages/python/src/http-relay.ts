@@ -103,6 +103,8 @@ const EMPTY = Buffer.alloc(0);
 const BAD_GATEWAY = Buffer.from('Bad Gateway\n');
 const BAD_GATEWAY_HEADERS = { 'content-type': 'text/plain', 'content-length': BAD_GATEWAY.length, connection: 'close' };
 const CLOSED: RelayPhase = { kind: 'closed' };
+/** The runner is done, and the worker has nothing of its own left to send but what node holds. */
+const ENDING: RelayPhase = { kind: 'ending', spool: undefined };
 
 export class HttpRelay {
   readonly #id: number;
@@ -128,7 +130,8 @@ export class HttpRelay {
     this.#req = req;
     this.#res = res;
     this.#options = options;
-    res.once('close', this.#onClose);
+    // 'close' comes once: once() would wrap the listener for every request.
+    res.on('close', this.#onClose);
   }
 
   /** What identifies the request among those in flight at a crash: `METHOD path`. */
@@ -173,9 +176,17 @@ export class HttpRelay {
     await this.#sendWhenAdmitted(body, false);
   }
 
-  /** start(), with a failure of the relay itself logged and answered with a 500 (or a cut connection). */
+  /**
+   * start(), with a failure of the relay itself logged and answered with a 500 (or a cut
+   * connection). A request without a body that may start now (most) goes out in this call,
+   * without the promises of start().
+   */
   run(): void {
-    this.#settle(this.start());
+    try {
+      this.#settle(bodyFollows(this.#req) ? this.start() : this.#sendWhenAdmitted(undefined, false));
+    } catch (error) {
+      this.#failed(error);
+    }
   }
 
   /** Whether requeue() can send it again: it has no body, and nothing came back for it. */
@@ -186,14 +197,22 @@ export class HttpRelay {
   /** The process it was sent to died without starting it (and it is resendable): it is sent again, first in line, to the next one. */
   requeue(): void {
     this.#phase = { kind: 'receiving' };
-    this.#settle(this.#sendWhenAdmitted(undefined, true));
+    try {
+      this.#settle(this.#sendWhenAdmitted(undefined, true));
+    } catch (error) {
+      this.#failed(error);
+    }
   }
 
-  #settle(work: Promise<void>): void {
-    work.catch((error: unknown) => {
-      this.#options.log.error({ err: error, method: this.#req.method, path: this.#req.url }, 'failed to relay a request to the Python process');
-      failResponse(this.#res);
+  #settle(work: Promise<void> | undefined): void {
+    work?.catch((error: unknown) => {
+      this.#failed(error);
     });
+  }
+
+  #failed(error: unknown): void {
+    this.#options.log.error({ err: error, method: this.#req.method, path: this.#req.url }, 'failed to relay a request to the Python process');
+    failResponse(this.#res);
   }
 
   /** The runner withdrew the request at the queue timeout, before the app started it: a 503. */
@@ -207,21 +226,19 @@ export class HttpRelay {
     this.#refuse('queue-timeout', {}, undefined);
   }
 
-  /** Sends the request once it may go to the app, then its body as the runner credits it. */
-  async #sendWhenAdmitted(body: BodySource | undefined, again: boolean): Promise<void> {
-    const req = this.#req;
+  /**
+   * Sends the request once it may go to the app, then its body as the runner credits it.
+   * Returns nothing when all of it went out in this call: no body, and admitted at once.
+   */
+  #sendWhenAdmitted(body: BodySource | undefined, again: boolean): Promise<void> | undefined {
     const admitted = this.#options.admit(body === undefined, again);
-    // Not awaited when it is known now: the request goes out in this turn of the event loop.
-    if (!(typeof admitted === 'boolean' ? admitted : await admitted)) {
-      await body?.destroy();
-      if (this.#phaseKind() === 'receiving') this.#refuse('queue-timeout', {}, undefined);
-      return;
-    }
-    if (this.#phaseKind() !== 'receiving') {
-      await body?.destroy();
-      this.#options.onStreamEnd(false);
-      return;
-    }
+    if (typeof admitted !== 'boolean') return admitted.then((yes) => this.#sendAdmitted(body, yes));
+    return this.#sendAdmitted(body, admitted);
+  }
+
+  #sendAdmitted(body: BodySource | undefined, admitted: boolean): Promise<void> | undefined {
+    if (!admitted || this.#phaseKind() !== 'receiving') return this.#notSent(body, admitted);
+    const req = this.#req;
     const whole = body instanceof RequestBody ? body : undefined;
     const plan = body === undefined ? 'none' : whole !== undefined ? whole.size : 'streamed';
     // A body on disk the runner may open goes as its file, read by the app straight from it.
@@ -229,13 +246,20 @@ export class HttpRelay {
     const request = requestFrame(this.#id, req, this.#options.rootPath, plan, file);
     this.#phase = { kind: 'sent', request, body };
     this.#runner.send(request);
-    if (body === undefined) return;
+    if (body === undefined) return undefined;
     if (file !== undefined) {
       this.#bodyFile = whole;
-      return;
+      return undefined;
     }
     this.#upload = { body, window: this.#options.window };
-    await this.#pump();
+    return this.#pump();
+  }
+
+  /** The request does not go to the app: the gate said no (the queue timeout passed, or the client left), or the relay closed meanwhile. */
+  async #notSent(body: BodySource | undefined, admitted: boolean): Promise<void> {
+    await body?.destroy();
+    if (admitted) this.#options.onStreamEnd(false);
+    else if (this.#phaseKind() === 'receiving') this.#refuse('queue-timeout', {}, undefined);
   }
 
   /** A frame from the runner on this stream. */
@@ -376,7 +400,7 @@ export class HttpRelay {
     if (response.spool === undefined && whole) {
       // The whole body in one frame, the common case: nothing to pace.
       if (frame.more) this.#phase = { kind: 'finishing', response };
-      else this.#endStream(false, { kind: 'ending', spool: undefined });
+      else this.#endStream(false, ENDING);
       res.end(frame.body);
       return;
     }
@@ -426,7 +450,7 @@ export class HttpRelay {
     const file = sendPythonFile(this.#res, head, frame.path, this.#options.log);
     // With trailers to come the stream goes on; else the file is the rest of the response.
     if (head.trailers) this.#phase = { kind: 'responding', response: { head, declared: undefined, sent: 0, spool: undefined, file } };
-    else this.#endStream(false, { kind: 'ending', spool: undefined });
+    else this.#endStream(false, ENDING);
   }
 
   /** The response under way, its head now due on the wire; `wholeBody`: this frame is all of the body. */
