@@ -16,7 +16,8 @@ export function isByteCount(value: string): boolean {
 export function contentLengthOf(headers: readonly string[]): number | undefined {
   for (let i = 0; i + 1 < headers.length; i += 2) {
     const name = headers[i] ?? '';
-    if (name.length === 14 && name.toLowerCase() === 'content-length') return Number(headers[i + 1]);
+    // Python apps' names come lower-cased already.
+    if (name.length === 14 && (name === 'content-length' || name.toLowerCase() === 'content-length')) return Number(headers[i + 1]);
   }
   return undefined;
 }

@@ -12,7 +12,9 @@ const MAX_REMEMBERED = 256;
 
 /** What identifies a request for this: its method and path, without the query. */
 export function requestKey(method: string | undefined, url: string | undefined): string {
-  return `${method ?? '?'} ${(url ?? '?').split('?')[0] ?? ''}`;
+  const target = url ?? '?';
+  const query = target.indexOf('?');
+  return `${method ?? '?'} ${query === -1 ? target : target.slice(0, query)}`;
 }
 
 export class CrashSuspects {

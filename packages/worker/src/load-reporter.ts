@@ -72,6 +72,7 @@ export class LoadReporter {
   };
 
   #endGrace(): void {
+    if (this.#grace === undefined) return;
     clearTimeout(this.#grace);
     this.#grace = undefined;
   }
