@@ -18,6 +18,12 @@
 const ADDED_ID_LIMIT = 2 ** 30;
 const EMPTY = -1;
 const FIRST_CAPACITY = 64;
+/**
+ * A table never shrinks below this many slots (16 KiB): a worker's requests in flight swing
+ * between none and a few hundred from one turn of the event loop to the next, as the Python
+ * process answers them in batches, and resizing with every swing cost more than the slots.
+ */
+const KEPT_CAPACITY = 1024;
 
 export class IdTable<T> {
   /** The id in each slot, or EMPTY. */
@@ -98,8 +104,8 @@ export class IdTable<T> {
     values[hole] = undefined;
     // An eighth full: half the arrays go, so that a burst (thousands of slow clients at once)
     // does not hold its high-water mark for the worker's life. Growing at a half and shrinking
-    // at an eighth, a table never resizes back and forth.
-    if (8 * this.#size < mask && mask >= 2 * FIRST_CAPACITY) this.#resize((mask + 1) / 2);
+    // at an eighth, a table never resizes back and forth with a steady load.
+    if (8 * this.#size < mask && mask + 1 > KEPT_CAPACITY) this.#resize((mask + 1) / 2);
     return true;
   }
 

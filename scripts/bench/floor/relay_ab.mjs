@@ -1,10 +1,11 @@
 // The worker's side of a Python request, in one process and without the kernel, for two builds
-// of bicorn at once: node:http fed through an in-memory duplex (64 pipelined keep-alive GETs a
-// batch), PythonHost's listener, and a stand-in runner that answers each HTTP_REQUEST with an
-// ASGI hello's two frames, encoded and read back through a FrameReader one chunk a turn, as the
-// real socket brings them. The two builds' batches alternate, so that the machine's speed, which
-// moves by half within minutes on a shared virtual machine, weighs on both alike. Prints each
-// build's CPU µs per request (median of rounds of 20 batches) and B's over A's.
+// of bicorn at once: node:http fed through in-memory duplexes (64 keep-alive connections, each
+// sending its next GET once it has its answer, as wrk does), PythonHost's listener, and a
+// stand-in runner that answers each HTTP_REQUEST with an ASGI hello's two frames, encoded and
+// read back through a FrameReader one chunk a turn, as the real socket brings them. The two
+// builds' rounds alternate, so that the machine's speed, which moves by half within minutes on
+// a shared virtual machine, weighs on both alike. Prints each build's CPU µs per request
+// (median of rounds of 1,280 requests) and B's over A's.
 //   pnpm build && node scripts/bench/floor/relay_ab.mjs TREE_A TREE_B [rounds]
 // TREE_A and TREE_B are checkouts with their packages built (git worktree add, pnpm install,
 // pnpm build); the same tree twice shows the harness's own spread (about 1%).
@@ -19,15 +20,15 @@ if (treeA === undefined || treeB === undefined) {
   process.exit(2);
 }
 const rounds = Number(roundsArg);
-const BATCH = 64;
-const BATCHES_PER_ROUND = 20;
-const REQUESTS = Buffer.from('GET / HTTP/1.1\r\nHost: 127.0.0.1:8000\r\n\r\n'.repeat(BATCH));
+const CONNECTIONS = 64;
+const REQUESTS_PER_ROUND = 1280;
+const REQUEST = Buffer.from('GET / HTTP/1.1\r\nHost: 127.0.0.1:8000\r\n\r\n');
 const BODY = Buffer.from('Hello, world!');
 const HEADERS = ['content-type', 'text/plain', 'content-length', String(BODY.length)].map((field) => Buffer.from(field));
 const noop = () => undefined;
 const log = { debug: noop, info: noop, warn: noop, error: noop, child: () => log };
 
-/** A function that serves `count` batches through the tree's PythonHost, resolving once every answer is out. */
+/** A function that serves `requests` through the tree's PythonHost, resolving once every answer is out. */
 async function harness(tree) {
   const root = resolve(tree);
   const { PythonHost, Spool } = await import(`${root}/packages/python/dist/index.js`);
@@ -57,8 +58,9 @@ async function harness(tree) {
   }
   const host = new PythonHost(runner, { window: 1 << 20, rootPath: '', threads: 1, sendAhead: 0, queueTimeoutMs: 0, spool: new Spool(tmpdir(), 1 << 30, 1 << 20), streamWsgiUploads: false, limitRejected: noop, log });
 
-  let answered = 0;
-  let batchDone = noop;
+  // As wrk: CONNECTIONS keep-alive connections, each sending its next request once it has its answer.
+  let left = 0;
+  let roundDone = noop;
   class Wire extends Duplex {
     remoteAddress = '127.0.0.1';
     remotePort = 40000;
@@ -66,14 +68,18 @@ async function harness(tree) {
     localPort = 8000;
     _read() {}
     _write(chunk, _encoding, callback) {
-      // Answers counted by their status lines.
-      for (let at = chunk.indexOf('HTTP/1.1 200'); at !== -1; at = chunk.indexOf('HTTP/1.1 200', at + 1)) answered += 1;
-      if (answered % BATCH === 0) batchDone();
+      // An answer is one write of its head and body (node:http's writev of the two).
+      if (chunk.indexOf('HTTP/1.1 200') !== -1) this.#answered();
       callback();
     }
     _writev(chunks, callback) {
-      for (const { chunk } of chunks) this._write(Buffer.from(chunk), 'buffer', noop);
+      if (chunks.some(({ chunk }) => Buffer.from(chunk).indexOf('HTTP/1.1 200') !== -1)) this.#answered();
       callback();
+    }
+    #answered() {
+      left -= 1;
+      if (left >= CONNECTIONS) setImmediate(() => this.push(REQUEST));
+      else if (left === 0) roundDone();
     }
     setTimeout() {
       return this;
@@ -85,30 +91,33 @@ async function harness(tree) {
       return this;
     }
   }
-  const wire = new Wire();
-  createServer(host.listener).emit('connection', wire);
-  return async (count) => {
-    for (let i = 0; i < count; i += 1) {
-      const done = new Promise((resolveBatch) => (batchDone = resolveBatch));
-      wire.push(REQUESTS);
-      await done;
-    }
+  const server = createServer(host.listener);
+  const wires = Array.from({ length: CONNECTIONS }, () => {
+    const wire = new Wire();
+    server.emit('connection', wire);
+    return wire;
+  });
+  return async (requests) => {
+    const done = new Promise((resolveRound) => (roundDone = resolveRound));
+    left = requests;
+    for (const wire of wires) wire.push(REQUEST);
+    await done;
   };
 }
 
 /** CPU µs per request of one round. */
 async function round(serve) {
   const before = process.cpuUsage();
-  await serve(BATCHES_PER_ROUND);
+  await serve(REQUESTS_PER_ROUND);
   const spent = process.cpuUsage(before);
-  return (spent.user + spent.system) / (BATCHES_PER_ROUND * BATCH);
+  return (spent.user + spent.system) / REQUESTS_PER_ROUND;
 }
 
 const a = await harness(treeA);
 const b = await harness(treeB);
 // Warm-up, for V8 to optimize both.
-await a(300);
-await b(300);
+await a(20_000);
+await b(20_000);
 const costs = { a: [], b: [] };
 for (let i = 0; i < rounds; i += 1) {
   const order = i % 2 === 0 ? ['a', 'b'] : ['b', 'a'];
