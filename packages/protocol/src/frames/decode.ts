@@ -30,15 +30,18 @@ export class FrameReader {
     if (this.#body !== undefined) data = this.#continueBody(data, onFrame);
     else if (this.#partial !== undefined) data = this.#fill(data, onFrame);
     if (data === undefined) return;
-    while (data.length >= 4) {
-      const size = 4 + frameLength(data);
-      if (data.length < size) break;
-      onFrame(decodeFrame(data.subarray(0, size)));
-      data = data.subarray(size);
+    // Each whole frame read where it lies in the chunk: no view of it is made but its body's.
+    let at = 0;
+    while (data.length - at >= 4) {
+      const end = at + 4 + frameLength(data, at);
+      if (data.length < end) break;
+      onFrame(decodeFrameAt(data, at, end));
+      at = end;
     }
-    if (data.length === 0) return;
-    if (isResponseBodyWithMore(data)) this.#startBody(data, onFrame);
-    else this.#startPartial(data);
+    if (at === data.length) return;
+    const rest = at === 0 ? data : data.subarray(at);
+    if (isResponseBodyWithMore(rest)) this.#startBody(rest, onFrame);
+    else this.#startPartial(rest);
   }
 
   /** The first part of a response body frame with MORE, whose header has arrived but not all of its body. */
@@ -98,8 +101,9 @@ function isResponseBodyWithMore(data: Buffer): boolean {
   return data.length >= BODY_START && data[4] === FrameType.HttpResponseBody && ((data[HEADER_SIZE] ?? 0) & 1) === 1;
 }
 
-function frameLength(data: Buffer): number {
-  const length = data.readUInt32BE(0);
+/** The length field of the frame at `at`, checked. */
+function frameLength(data: Buffer, at = 0): number {
+  const length = data.readUInt32BE(at);
   if (length < HEADER_SIZE - 4 || length > HEADER_SIZE - 4 + MAX_PAYLOAD) {
     throw new FrameError(`frame length ${String(length)} out of bounds`);
   }
@@ -108,10 +112,15 @@ function frameLength(data: Buffer): number {
 
 /** Decodes exactly one frame, the whole of `bytes`. */
 export function decodeFrame(bytes: Buffer): Frame {
-  if (bytes.length < HEADER_SIZE || bytes.readUInt32BE(0) !== bytes.length - 4) throw new FrameError('truncated frame');
-  const cursor = new Cursor(bytes, HEADER_SIZE);
-  const stream = bytes.readUInt32BE(5);
-  const frame = decodePayload(bytes[4] ?? 0, stream, cursor);
+  return decodeFrameAt(bytes, 0, bytes.length);
+}
+
+/** Decodes exactly one frame, `bytes` from `start` to `end`. */
+function decodeFrameAt(bytes: Buffer, start: number, end: number): Frame {
+  if (end - start < HEADER_SIZE || bytes.readUInt32BE(start) !== end - start - 4) throw new FrameError('truncated frame');
+  const cursor = new Cursor(bytes, start + HEADER_SIZE, end);
+  const stream = bytes.readUInt32BE(start + 5);
+  const frame = decodePayload(bytes[start + 4] ?? 0, stream, cursor);
   if (!cursor.atEnd()) throw new FrameError(`trailing bytes after a ${frame.type} frame`);
   return frame;
 }
@@ -219,22 +228,24 @@ function addressOf(host: string, port: number): Address | null {
   return host === '' ? null : [host, port];
 }
 
+/** Reads the fields of a payload, `buffer` from `start` to `end`. */
 class Cursor {
   #at: number;
   constructor(
     private readonly buffer: Buffer,
     start: number,
+    private readonly end: number,
   ) {
     this.#at = start;
   }
 
   atEnd(): boolean {
-    return this.#at === this.buffer.length;
+    return this.#at === this.end;
   }
 
   #take(n: number): number {
     const at = this.#at;
-    if (at + n > this.buffer.length) throw new FrameError('payload shorter than its fields');
+    if (at + n > this.end) throw new FrameError('payload shorter than its fields');
     this.#at += n;
     return at;
   }
@@ -308,7 +319,7 @@ class Cursor {
   }
 
   rest(): Buffer {
-    const at = this.#take(this.buffer.length - this.#at);
-    return this.buffer.subarray(at);
+    const at = this.#take(this.end - this.#at);
+    return this.buffer.subarray(at, this.end);
   }
 }
