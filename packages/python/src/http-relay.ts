@@ -427,7 +427,7 @@ export class HttpRelay {
     }
     this.#endStream(false, { kind: 'ending', spool });
     // Trailers go out with the last chunk; node drops them from a response that is not chunked.
-    const trailers = frame.headers.map(([name, value]) => [name.toString('latin1'), value.toString('latin1')] as [string, string]);
+    const trailers = headerPairs(frame.headers);
     if (file !== undefined) {
       void file.then((sent) => {
         if (!sent) return;
@@ -569,4 +569,11 @@ export class HttpRelay {
 function checkLength(response: Sending, final: boolean): void {
   const rule = response.declared === undefined ? undefined : lengthViolation(response.declared, response.sent, final);
   if (rule !== undefined) throw new Error(`the response breaks its Content-Length: ${rule}`);
+}
+
+/** Flat headers as [name, value] pairs, as addTrailers takes them. */
+function headerPairs(flat: readonly string[]): [string, string][] {
+  const pairs: [string, string][] = [];
+  for (let i = 0; i + 1 < flat.length; i += 2) pairs.push([flat[i] ?? '', flat[i + 1] ?? '']);
+  return pairs;
 }

@@ -4,7 +4,7 @@ import { applyWireRules, type GatewayLog } from '@bicorn/gateway';
 import type { FrameOf } from '@bicorn/protocol';
 import type { ServerResponse } from 'node:http';
 
-/** The app's response head, its headers flat and decoded as node:http takes them. */
+/** The app's response head, its headers flat as node:http takes them. */
 export interface ResponseHead {
   readonly status: number;
   readonly headers: string[];
@@ -17,7 +17,8 @@ export const DEFAULT_HEAD: ResponseHead = { status: 200, headers: [], trailers: 
 
 /** The head of HTTP_RESPONSE, its hop-by-hop headers dropped and Connection: close honoured on `res`. */
 export function responseHead(frame: FrameOf<'http-response'>, res: ServerResponse, log: GatewayLog): ResponseHead {
-  const headers = latin1Headers(frame.headers);
+  // A copy: the wire rules and writeHead edit it.
+  const headers = frame.headers.slice();
   applyWireRules(res, headers, frame.trailers, log);
   return { status: frame.status, headers, trailers: frame.trailers };
 }
@@ -39,10 +40,4 @@ export function writeHead(res: ServerResponse, head: ResponseHead, wholeBody: nu
 function hasName(flat: readonly string[], name: string): boolean {
   for (let i = 0; i < flat.length; i += 2) if (flat[i] === name) return true;
   return false;
-}
-
-function latin1Headers(headers: FrameOf<'http-response'>['headers']): string[] {
-  const flat: string[] = [];
-  for (const [name, value] of headers) flat.push(name.toString('latin1'), value.toString('latin1'));
-  return flat;
 }

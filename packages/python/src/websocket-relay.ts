@@ -74,7 +74,7 @@ export class WebSocketRelay {
     switch (frame.type) {
       case 'ws-accept':
         this.#app = 'open';
-        this.#queue({ type: 'websocket.accept', subprotocol: frame.subprotocol === '' ? null : frame.subprotocol, headers: frame.headers });
+        this.#queue({ type: 'websocket.accept', subprotocol: frame.subprotocol === '' ? null : frame.subprotocol, headers: asgiHeaders(frame.headers) });
         return;
       case 'ws-message':
         this.#onMessage(frame);
@@ -86,7 +86,7 @@ export class WebSocketRelay {
         return;
       case 'http-response':
         this.#app = 'denying';
-        this.#queue({ type: 'websocket.http.response.start', status: frame.status, headers: frame.headers });
+        this.#queue({ type: 'websocket.http.response.start', status: frame.status, headers: asgiHeaders(frame.headers) });
         return;
       case 'http-response-body':
         this.#queue({ type: 'websocket.http.response.body', body: frame.body, more_body: frame.more }, frame.body.length);
@@ -288,4 +288,11 @@ function connectFrame(id: number, scope: WebSocketScope): Parameters<RunnerProce
 /** Views the bytes as a Buffer without copying them. */
 function asBuffer(bytes: Uint8Array): Buffer {
   return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+/** The runner's headers as the gateway's events carry them: [name, value] byte strings. */
+function asgiHeaders(flat: readonly string[]): [Buffer, Buffer][] {
+  const pairs: [Buffer, Buffer][] = [];
+  for (let i = 0; i + 1 < flat.length; i += 2) pairs.push([Buffer.from(flat[i] ?? '', 'latin1'), Buffer.from(flat[i + 1] ?? '', 'latin1')]);
+  return pairs;
 }

@@ -1,7 +1,7 @@
 // Decoding frames from the byte stream of fd 3: an incremental reader that hands out whole
 // frames, bodies as views of the bytes received (no copy when a frame arrived in one chunk, nor
 // for a response body frame with MORE that did not).
-import { FrameError, FrameType, HEADER_SIZE, MAX_PAYLOAD, logSources, type Address, type Frame, type HeaderPair, type LogSource, type TlsHead } from './frame.js';
+import { FrameError, FrameType, HEADER_SIZE, MAX_PAYLOAD, logSources, type Address, type FlatHeaders, type Frame, type LogSource, type TlsHead } from './frame.js';
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 // HTTP_RESPONSE's flags: trailers follow the body.
@@ -212,7 +212,7 @@ interface RequestHead {
   readonly rootPath: Buffer;
   readonly client: Address | null;
   readonly server: Address | null;
-  readonly headers: HeaderPair[];
+  readonly headers: FlatHeaders;
 }
 
 function textOf(bytes: Buffer): string {
@@ -296,8 +296,8 @@ class Cursor {
     const rootPath = next();
     const client = addressOf(textOf(next()), clientPort);
     const server = addressOf(textOf(next()), serverPort);
-    const headers: HeaderPair[] = [];
-    for (let i = 0; i < count; i++) headers.push([next(), next()]);
+    const headers: string[] = [];
+    for (let i = 0; i < 2 * count; i++) headers.push(next().toString('latin1'));
     return { method, scheme, httpVersion, path, queryString, rootPath, client, server, headers };
   }
 
@@ -311,11 +311,16 @@ class Cursor {
     return { version, cipherSuite, serverCert, clientCertName, clientCertChain: chain };
   }
 
-  headers(): HeaderPair[] {
+  /** Names and values, flat, as latin-1 text: what node:http writes them from. */
+  headers(): string[] {
     const count = this.u32();
-    const pairs: HeaderPair[] = [];
-    for (let i = 0; i < count; i++) pairs.push([this.bytes(), this.bytes()]);
-    return pairs;
+    const flat: string[] = [];
+    for (let i = 0; i < 2 * count; i++) {
+      const length = this.u32();
+      const at = this.#take(length);
+      flat.push(this.buffer.toString('latin1', at, at + length));
+    }
+    return flat;
   }
 
   rest(): Buffer {

@@ -35,7 +35,11 @@ export const MAX_PAYLOAD = 1024 * 1024;
 
 /** Raw bytes on the wire. When encoding, a string stands for its latin-1 bytes. */
 export type Bytes = Buffer;
-export type HeaderPair = readonly [name: Buffer, value: Buffer];
+/**
+ * Header names and values, flat (name, value, name, value…) as node:http's rawHeaders, each
+ * byte one latin-1 character: the form node:http writes them from.
+ */
+export type FlatHeaders = readonly string[];
 export type Address = readonly [host: string, port: number];
 
 export type Frame =
@@ -55,18 +59,18 @@ export type Frame =
   | { readonly type: 'http-body'; readonly stream: number; readonly more: boolean; readonly body: Bytes }
   | { readonly type: 'http-disconnect'; readonly stream: number }
   /** `trailers`: the app announced trailers, so HTTP_TRAILERS (not a body or pathsend frame) ends the response. */
-  | { readonly type: 'http-response'; readonly stream: number; readonly trailers: boolean; readonly status: number; readonly headers: readonly HeaderPair[] }
+  | { readonly type: 'http-response'; readonly stream: number; readonly trailers: boolean; readonly status: number; readonly headers: FlatHeaders }
   | { readonly type: 'http-response-body'; readonly stream: number; readonly more: boolean; readonly body: Bytes }
   | { readonly type: 'http-error'; readonly stream: number; readonly message: string }
   | { readonly type: 'credit'; readonly stream: number; readonly bytes: number }
-  | { readonly type: 'http-trailers'; readonly stream: number; readonly headers: readonly HeaderPair[] }
+  | { readonly type: 'http-trailers'; readonly stream: number; readonly headers: FlatHeaders }
   | { readonly type: 'http-pathsend'; readonly stream: number; readonly path: Bytes }
   | { readonly type: 'http-early-hint'; readonly stream: number; readonly links: readonly Bytes[] }
   | { readonly type: 'http-closed'; readonly stream: number }
   | { readonly type: 'http-withdraw'; readonly stream: number }
   | { readonly type: 'http-withdrawn'; readonly stream: number }
   | ({ readonly type: 'ws-connect' } & RequestHead)
-  | { readonly type: 'ws-accept'; readonly stream: number; readonly subprotocol: string; readonly headers: readonly HeaderPair[] }
+  | { readonly type: 'ws-accept'; readonly stream: number; readonly subprotocol: string; readonly headers: FlatHeaders }
   | { readonly type: 'ws-message'; readonly stream: number; readonly more: boolean; readonly text: boolean; readonly body: Bytes }
   | { readonly type: 'ws-close'; readonly stream: number; readonly code: number; readonly reason: string };
 
@@ -85,7 +89,7 @@ export interface RequestHead {
   readonly rootPath: Bytes;
   readonly client: Address | null;
   readonly server: Address | null;
-  readonly headers: readonly HeaderPair[];
+  readonly headers: FlatHeaders;
   /** Set on a TLS connection: what ASGI's `tls` extension and WSGI's SSL_CLIENT_* say. */
   readonly tls?: TlsHead | undefined;
 }

@@ -10,7 +10,7 @@ export {
   type Address,
   type Frame,
   type FrameOf,
-  type HeaderPair,
+  type FlatHeaders,
   type LogSource,
   type TlsHead,
 } from './frame.js';
