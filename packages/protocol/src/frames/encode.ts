@@ -1,6 +1,6 @@
 // Encoding frames for fd 3: one exact-size Buffer per frame, header names and values written
 // straight from node's strings (latin-1) without intermediate Buffers. Pure; used by workers.
-import { FrameError, FrameType, HEADER_SIZE, MAX_PAYLOAD, logSources, type Address, type Frame, type TlsHead } from './frame.js';
+import { FrameError, FrameType, HEADER_SIZE, MAX_PAYLOAD, logSources, type Frame, type TlsHead } from './frame.js';
 
 /** Bytes to send: a Buffer, or a string standing for its latin-1 bytes (as node gives headers). */
 export type ByteInput = Buffer | string;
@@ -49,6 +49,7 @@ export function encodeFrameParts(frame: EncodableFrame): Buffer[] {
 }
 
 export function encodeFrame(frame: EncodableFrame): Buffer {
+  if (frame.type === 'http-request' || frame.type === 'ws-connect') return encodeRequest(frame);
   const writer = new Writer(payloadSize(frame));
   writer.header(typeCodes[frame.type], frame.stream);
   switch (frame.type) {
@@ -79,22 +80,6 @@ export function encodeFrame(frame: EncodableFrame): Buffer {
       writer.text(frame.logger);
       writer.text(frame.text);
       break;
-    case 'http-request':
-    case 'ws-connect': {
-      const bodyFile = bodyFileOf(frame);
-      writer.u8((frame.type === 'http-request' && frame.more ? MORE : 0) | (frame.tls === undefined ? 0 : TLS) | (bodyFile === undefined ? 0 : BODY_FILE));
-      writer.requestHead(frame);
-      if (frame.tls !== undefined) {
-        writer.u16(frame.tls.version);
-        writer.u16(frame.tls.cipherSuite);
-        writer.text(frame.tls.serverCert);
-        writer.text(frame.tls.clientCertName);
-        writer.u32(frame.tls.clientCertChain.length);
-        for (const cert of frame.tls.clientCertChain) writer.text(cert);
-      }
-      if (bodyFile !== undefined) writer.bytes(bodyFile);
-      break;
-    }
     case 'http-body':
     case 'http-response-body':
       writer.u8(frame.more ? MORE : 0);
@@ -164,7 +149,65 @@ const typeCodes: Readonly<Record<Frame['type'], number>> = {
   'ws-close': FrameType.WsClose,
 };
 
-function payloadSize(frame: EncodableFrame): number {
+type RequestFrame = Extract<EncodableFrame, { type: 'http-request' | 'ws-connect' }>;
+/** The fields of a request head before its headers: method, scheme, version, path, query, root path, client and server hosts. */
+const REQUEST_HEAD_FIELDS = 8;
+
+/**
+ * HTTP_REQUEST or WS_CONNECT: the flags, the ports, the header count, every field's length, then
+ * every field's bytes (frames/SPEC.md), each text measured once, for the size and its length.
+ */
+function encodeRequest(frame: RequestFrame): Buffer {
+  const { method, scheme, httpVersion, path, queryString, rootPath, client, server, headers, tls } = frame;
+  const bodyFile = bodyFileOf(frame);
+  if (headers.length % 2 !== 0) throw new FrameError('headers must come in name, value pairs');
+  const clientHost = client?.[0] ?? '';
+  const serverHost = server?.[0] ?? '';
+  const methodLength = utf8Length(method);
+  const schemeLength = utf8Length(scheme);
+  const versionLength = utf8Length(httpVersion);
+  const clientLength = utf8Length(clientHost);
+  const serverLength = utf8Length(serverHost);
+  // A latin-1 string has one byte per character.
+  let fieldBytes = methodLength + schemeLength + versionLength + path.length + queryString.length + rootPath.length + clientLength + serverLength;
+  for (const field of headers) fieldBytes += field.length;
+  const writer = new Writer(1 + 2 + 2 + 4 + 4 * (REQUEST_HEAD_FIELDS + headers.length) + fieldBytes + tlsSize(tls) + bodyFileSize(bodyFile));
+  writer.header(typeCodes[frame.type], frame.stream);
+  writer.u8((frame.type === 'http-request' && frame.more ? MORE : 0) | (tls === undefined ? 0 : TLS) | (bodyFile === undefined ? 0 : BODY_FILE));
+  writer.u16(client?.[1] ?? 0);
+  writer.u16(server?.[1] ?? 0);
+  writer.u32(headers.length / 2);
+  writer.u32(methodLength);
+  writer.u32(schemeLength);
+  writer.u32(versionLength);
+  writer.u32(path.length);
+  writer.u32(queryString.length);
+  writer.u32(rootPath.length);
+  writer.u32(clientLength);
+  writer.u32(serverLength);
+  for (const field of headers) writer.u32(field.length);
+  writer.utf8(method, methodLength);
+  writer.utf8(scheme, schemeLength);
+  writer.utf8(httpVersion, versionLength);
+  writer.raw(path);
+  writer.raw(queryString);
+  writer.raw(rootPath);
+  writer.utf8(clientHost, clientLength);
+  writer.utf8(serverHost, serverLength);
+  for (const field of headers) writer.raw(field);
+  if (tls !== undefined) {
+    writer.u16(tls.version);
+    writer.u16(tls.cipherSuite);
+    writer.text(tls.serverCert);
+    writer.text(tls.clientCertName);
+    writer.u32(tls.clientCertChain.length);
+    for (const cert of tls.clientCertChain) writer.text(cert);
+  }
+  if (bodyFile !== undefined) writer.bytes(bodyFile);
+  return writer.done();
+}
+
+function payloadSize(frame: Exclude<EncodableFrame, RequestFrame>): number {
   switch (frame.type) {
     case 'hello':
       return 1 + textSize(frame.pythonVersion);
@@ -183,22 +226,6 @@ function payloadSize(frame: EncodableFrame): number {
     case 'ping':
     case 'pong':
       return 4;
-    case 'http-request':
-    case 'ws-connect':
-      return (
-        1 +
-        textSize(frame.method) +
-        textSize(frame.scheme) +
-        textSize(frame.httpVersion) +
-        bytesSize(frame.path) +
-        bytesSize(frame.queryString) +
-        bytesSize(frame.rootPath) +
-        addressSize(frame.client) +
-        addressSize(frame.server) +
-        headersSize(frame.headers) +
-        tlsSize(frame.tls) +
-        bodyFileSize(bodyFileOf(frame))
-      );
     case 'http-body':
     case 'http-response-body':
       return 1 + frame.body.length;
@@ -246,14 +273,13 @@ function tlsSize(tls: TlsHead | undefined): number {
 }
 
 /** An HTTP_REQUEST's body file, if it has one (WS_CONNECT never does). */
-function bodyFileOf(frame: EncodableFrame & { type: 'http-request' | 'ws-connect' }): Buffer | undefined {
+function bodyFileOf(frame: RequestFrame): Buffer | undefined {
   return frame.type === 'http-request' ? frame.bodyFile : undefined;
 }
 
 const bodyFileSize = (path: Buffer | undefined): number => (path === undefined ? 0 : bytesSize(path));
 // A latin-1 string has one byte per character.
 const bytesSize = (bytes: ByteInput): number => 4 + bytes.length;
-const addressSize = (address: Address | null): number => textSize(address?.[0] ?? '') + 2;
 
 function headersSize(headers: readonly ByteInput[]): number {
   if (headers.length % 2 !== 0) throw new FrameError('headers must come in name, value pairs');
@@ -261,10 +287,6 @@ function headersSize(headers: readonly ByteInput[]): number {
   for (const field of headers) size += 4 + field.length;
   return size;
 }
-
-type RequestHeadFields = Extract<EncodableFrame, { type: 'http-request' | 'ws-connect' }>;
-/** The fields of a request head before its headers: method, scheme, version, path, query, root path, client and server hosts. */
-const REQUEST_HEAD_FIELDS = 8;
 
 class Writer {
   readonly #buffer: Buffer;
@@ -296,7 +318,7 @@ class Writer {
   text(value: string): void {
     const length = utf8Length(value);
     this.u32(length);
-    this.#utf8(value, length);
+    this.utf8(value, length);
   }
 
   bytes(value: ByteInput): void {
@@ -316,44 +338,8 @@ class Writer {
     }
   }
 
-  /**
-   * HTTP_REQUEST's and WS_CONNECT's head after the flags: the ports, the header count, every
-   * field's length, then every field's bytes (frames/SPEC.md). Each length is written once its
-   * field is, so text is measured once.
-   */
-  requestHead(frame: RequestHeadFields): void {
-    // payloadSize has checked that the headers come in pairs.
-    const { client, server, headers } = frame;
-    this.u16(client?.[1] ?? 0);
-    this.u16(server?.[1] ?? 0);
-    this.u32(headers.length / 2);
-    let lengthAt = this.#at;
-    this.#at += 4 * (REQUEST_HEAD_FIELDS + headers.length);
-    lengthAt = this.#textField(frame.method, lengthAt);
-    lengthAt = this.#textField(frame.scheme, lengthAt);
-    lengthAt = this.#textField(frame.httpVersion, lengthAt);
-    lengthAt = this.#rawField(frame.path, lengthAt);
-    lengthAt = this.#rawField(frame.queryString, lengthAt);
-    lengthAt = this.#rawField(frame.rootPath, lengthAt);
-    lengthAt = this.#textField(client?.[0] ?? '', lengthAt);
-    lengthAt = this.#textField(server?.[0] ?? '', lengthAt);
-    for (const value of headers) lengthAt = this.#rawField(value, lengthAt);
-  }
-
-  /** A field's bytes here and its length at `lengthAt`; returns where the next length goes. */
-  #textField(value: string, lengthAt: number): number {
-    const length = utf8Length(value);
-    this.#utf8(value, length);
-    return this.#buffer.writeUInt32BE(length, lengthAt);
-  }
-
-  #rawField(value: ByteInput, lengthAt: number): number {
-    this.raw(value);
-    return this.#buffer.writeUInt32BE(value.length, lengthAt);
-  }
-
   /** `length`: the text's UTF-8 bytes, as utf8Length measured them. */
-  #utf8(value: string, length: number): void {
+  utf8(value: string, length: number): void {
     // Only ASCII has as many bytes as characters: it is latin-1 too.
     if (length === value.length) this.raw(value);
     else this.#at += this.#buffer.write(value, this.#at, 'utf8');
