@@ -52,7 +52,7 @@ async function setup(
       log,
       admit: options.admit ?? (() => Promise.resolve(true)),
       refused: (kind) => refused.push(kind),
-      onStreamEnd: (runnerStillBusy, bodyFile) => {
+      onStreamEnd: (_relay, runnerStillBusy, bodyFile) => {
         ends.push(runnerStillBusy);
         heldFiles.push(bodyFile);
       },

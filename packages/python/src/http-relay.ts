@@ -55,6 +55,7 @@ export type RelayPhase =
   /** Over for the client: the response is out or failed, or the client left. */
   | { readonly kind: 'closed' };
 
+/** What every relay of a host shares: one object for all its requests, so a request makes no closures of its own. */
 export interface HttpRelayOptions {
   /** Request body bytes the runner takes before it credits more. */
   readonly window: number;
@@ -71,7 +72,7 @@ export interface HttpRelayOptions {
    * passed, or the client left. `bodiless`: it has no body; `again`: a process that died never
    * started it.
    */
-  readonly admit: (bodiless: boolean, again: boolean) => boolean | Promise<boolean>;
+  readonly admit: (relay: HttpRelay, bodiless: boolean, again: boolean) => boolean | Promise<boolean>;
   /** The request got a 503 for a limit. */
   readonly refused: (kind: LimitKind) => void;
   /**
@@ -80,7 +81,7 @@ export interface HttpRelayOptions {
    * `bodyFile`: then a body whose file the runner may not have opened yet, to destroy once it
    * lets go of the stream.
    */
-  readonly onStreamEnd: (runnerStillBusy: boolean, bodyFile?: RequestBody) => void;
+  readonly onStreamEnd: (relay: HttpRelay, runnerStillBusy: boolean, bodyFile?: RequestBody) => void;
 }
 
 /** Whether the runner has let go of the frame's stream after sending it. */
@@ -132,6 +133,16 @@ export class HttpRelay {
     this.#options = options;
     // 'close' comes once: once() would wrap the listener for every request.
     res.on('close', this.#onClose);
+  }
+
+  /** Its stream's id. */
+  get id(): number {
+    return this.#id;
+  }
+
+  /** Whether the client's side of the exchange is gone (its response destroyed). */
+  get clientGone(): boolean {
+    return this.#res.destroyed;
   }
 
   /** What identifies the request among those in flight at a crash: `METHOD path`. */
@@ -231,7 +242,7 @@ export class HttpRelay {
    * Returns nothing when all of it went out in this call: no body, and admitted at once.
    */
   #sendWhenAdmitted(body: BodySource | undefined, again: boolean): Promise<void> | undefined {
-    const admitted = this.#options.admit(body === undefined, again);
+    const admitted = this.#options.admit(this, body === undefined, again);
     if (typeof admitted !== 'boolean') return admitted.then((yes) => this.#sendAdmitted(body, yes));
     return this.#sendAdmitted(body, admitted);
   }
@@ -258,7 +269,7 @@ export class HttpRelay {
   /** The request does not go to the app: the gate said no (the queue timeout passed, or the client left), or the relay closed meanwhile. */
   async #notSent(body: BodySource | undefined, admitted: boolean): Promise<void> {
     await body?.destroy();
-    if (admitted) this.#options.onStreamEnd(false);
+    if (admitted) this.#options.onStreamEnd(this, false);
     else if (this.#phaseKind() === 'receiving') this.#refuse('queue-timeout', {}, undefined);
   }
 
@@ -488,7 +499,7 @@ export class HttpRelay {
     const bodyFile = this.#bodyFile;
     this.#bodyFile = undefined;
     if (!runnerStillBusy) void bodyFile?.destroy();
-    this.#options.onStreamEnd(runnerStillBusy, runnerStillBusy ? bodyFile : undefined);
+    this.#options.onStreamEnd(this, runnerStillBusy, runnerStillBusy ? bodyFile : undefined);
   }
 
   /**

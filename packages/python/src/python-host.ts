@@ -11,7 +11,7 @@ import { IdTable } from '@bicorn/runtime/id-table';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { AppPulse } from './app-pulse.js';
 import { CrashSuspects } from './crash-suspects.js';
-import { HttpRelay, isLast } from './http-relay.js';
+import { HttpRelay, isLast, type HttpRelayOptions } from './http-relay.js';
 import type { HostLog } from './log.js';
 import type { RequestBody } from './request-body.js';
 import type { FrameSink, RunnerProcess } from './runner-process.js';
@@ -69,6 +69,9 @@ export class PythonHost {
     },
   };
 
+  /** Every relay's, made once. */
+  readonly #relayOptions: HttpRelayOptions;
+
   constructor(runner: RunnerProcess, options: PythonHostOptions) {
     this.#runner = runner;
     this.#interface = runner.interface;
@@ -85,6 +88,21 @@ export class PythonHost {
       isSuspect: (key) => this.#suspects.isSuspect(key, Date.now()),
     });
     this.#pulse = this.#attach(runner);
+    this.#relayOptions = {
+      window: options.window,
+      rootPath: options.rootPath,
+      interface: this.#interface,
+      spool: options.spool,
+      streamWsgiUploads: options.streamWsgiUploads,
+      log: this.#log,
+      admit: (relay, bodiless, again) => this.#admit(relay, bodiless, again),
+      refused: (kind) => {
+        options.limitRejected(kind);
+      },
+      onStreamEnd: (relay, runnerStillBusy, bodyFile) => {
+        this.#onStreamEnd(relay, runnerStillBusy, bodyFile);
+      },
+    };
   }
 
   /** What the app can take on now. */
@@ -98,34 +116,7 @@ export class PythonHost {
   }
 
   readonly listener = (req: IncomingMessage, res: ServerResponse): void => {
-    const id = this.#newStreamId();
-    const relay: HttpRelay = new HttpRelay(id, this.#sink, req, res, {
-      window: this.#options.window,
-      rootPath: this.#options.rootPath,
-      interface: this.#interface,
-      spool: this.#options.spool,
-      streamWsgiUploads: this.#options.streamWsgiUploads,
-      log: this.#log,
-      admit: (bodiless, again) => this.#admit(id, relay, res, bodiless, again),
-      refused: (kind) => {
-        this.#options.limitRejected(kind);
-      },
-      onStreamEnd: (runnerStillBusy, bodyFile) => {
-        // A relay of a process that died holds no slot any more (lostRunner), nor a file for it.
-        if (!this.#relays.delete(id)) {
-          void bodyFile?.destroy();
-          return;
-        }
-        // Its place is free once the app has let go: now, or when the runner says so.
-        if (runnerStillBusy) {
-          if (bodyFile !== undefined) this.#bodyFiles.set(id, bodyFile);
-          return;
-        }
-        this.#suspects.acquit(relay.key);
-        this.#letGo(id);
-      },
-    });
-    relay.run();
+    new HttpRelay(this.#newStreamId(), this.#sink, req, res, this.#relayOptions).run();
   };
 
   /** The gateway runs this for each WebSocket: it relays the connection to the Python app. */
@@ -204,31 +195,49 @@ export class PythonHost {
    * do), else once it may. False: the queue timeout passed (the relay answers 503) or the client
    * left.
    */
-  #admit(id: number, relay: HttpRelay, res: ServerResponse, bodiless: boolean, again: boolean): boolean | Promise<boolean> {
-    if (this.#runner === undefined || res.destroyed || !this.#gate.tryTake(relay.key, bodiless)) return this.#admitLater(id, relay, res, bodiless, again);
-    this.#enter(id, relay);
+  #admit(relay: HttpRelay, bodiless: boolean, again: boolean): boolean | Promise<boolean> {
+    if (this.#runner === undefined || relay.clientGone || !this.#gate.tryTake(relay.key, bodiless)) return this.#admitLater(relay, bodiless, again);
+    this.#enter(relay);
     return true;
   }
 
-  async #admitLater(id: number, relay: HttpRelay, res: ServerResponse, bodiless: boolean, again: boolean): Promise<boolean> {
+  async #admitLater(relay: HttpRelay, bodiless: boolean, again: boolean): Promise<boolean> {
     for (;;) {
-      if (!(await this.#gate.take(relay.key, () => !res.destroyed, { bodiless, again }))) {
-        if (!res.destroyed) this.#queueTimedOut(relay);
+      if (!(await this.#gate.take(relay.key, () => !relay.clientGone, { bodiless, again }))) {
+        if (!relay.clientGone) this.#queueTimedOut(relay);
         return false;
       }
-      if (res.destroyed) {
+      if (relay.clientGone) {
         this.#gate.release();
         return false;
       }
       if (this.#runner !== undefined) break;
       // The process died between the gate's yes and now, and the slot with it: wait for the next.
     }
-    this.#enter(id, relay);
+    this.#enter(relay);
     return true;
   }
 
+  /** The relay's stream has ended for the worker (HttpRelayOptions.onStreamEnd). */
+  #onStreamEnd(relay: HttpRelay, runnerStillBusy: boolean, bodyFile: RequestBody | undefined): void {
+    const id = relay.id;
+    // A relay of a process that died holds no slot any more (lostRunner), nor a file for it.
+    if (!this.#relays.delete(id)) {
+      void bodyFile?.destroy();
+      return;
+    }
+    // Its place is free once the app has let go: now, or when the runner says so.
+    if (runnerStillBusy) {
+      if (bodyFile !== undefined) this.#bodyFiles.set(id, bodyFile);
+      return;
+    }
+    this.#suspects.acquit(relay.key);
+    this.#letGo(id);
+  }
+
   /** The request holds a place at the gate and goes to the app now. */
-  #enter(id: number, relay: HttpRelay): void {
+  #enter(relay: HttpRelay): void {
+    const id = relay.id;
     // All its threads are taken: it waits in the app's process, until the queue timeout.
     const queued = this.#inApp.size >= this.#slots;
     this.#inApp.set(id, this.#sentCount++);
