@@ -55,7 +55,7 @@ export type RelayPhase =
   /** Over for the client: the response is out or failed, or the client left. */
   | { readonly kind: 'closed' };
 
-/** What every relay of a host shares: one object for all its requests, so a request makes no closures of its own. */
+/** What every relay of a host shares: one object for all its requests, made once by the host. */
 export interface HttpRelayOptions {
   /** Request body bytes the runner takes before it credits more. */
   readonly window: number;
