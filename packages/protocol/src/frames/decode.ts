@@ -1,7 +1,7 @@
 // Decoding frames from the byte stream of fd 3: an incremental reader that hands out whole
 // frames, bodies as views of the bytes received (no copy when a frame arrived in one chunk, nor
 // for a response body frame with MORE that did not).
-import { FrameError, FrameType, HEADER_SIZE, MAX_PAYLOAD, logSources, type Address, type FlatHeaders, type Frame, type LogSource, type TlsHead } from './frame.js';
+import { FrameError, FrameType, HEADER_SIZE, MAX_PAYLOAD, REQUEST_HEAD_FIELDS, logSources, type Address, type Frame, type LogSource, type RequestHead, type TlsHead } from './frame.js';
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 // HTTP_RESPONSE's flags: trailers follow the body.
@@ -200,21 +200,6 @@ function logSource(code: number): LogSource {
   return source;
 }
 
-/** The fields of a request head before its headers: method, scheme, version, path, query, root path, client and server hosts. */
-const REQUEST_HEAD_FIELDS = 8;
-
-interface RequestHead {
-  readonly method: string;
-  readonly scheme: string;
-  readonly httpVersion: string;
-  readonly path: Buffer;
-  readonly queryString: Buffer;
-  readonly rootPath: Buffer;
-  readonly client: Address | null;
-  readonly server: Address | null;
-  readonly headers: FlatHeaders;
-}
-
 function textOf(bytes: Buffer): string {
   try {
     return utf8.decode(bytes);
@@ -277,7 +262,7 @@ class Cursor {
   }
 
   /** HTTP_REQUEST's and WS_CONNECT's head after the flags: ports, header count, every length, then the fields' bytes. */
-  requestHead(): RequestHead {
+  requestHead(): Omit<RequestHead, 'stream' | 'tls'> {
     const clientPort = this.u16();
     const serverPort = this.u16();
     const count = this.u32();

@@ -1,6 +1,6 @@
 // Encoding frames for fd 3: one exact-size Buffer per frame, header names and values written
 // straight from node's strings (latin-1) without intermediate Buffers. Pure; used by workers.
-import { FrameError, FrameType, HEADER_SIZE, MAX_PAYLOAD, logSources, type Frame, type TlsHead } from './frame.js';
+import { FrameError, FrameType, HEADER_SIZE, MAX_PAYLOAD, REQUEST_HEAD_FIELDS, logSources, type Frame, type TlsHead } from './frame.js';
 
 /** Bytes to send: a Buffer, or a string standing for its latin-1 bytes (as node gives headers). */
 export type ByteInput = Buffer | string;
@@ -150,8 +150,6 @@ const typeCodes: Readonly<Record<Frame['type'], number>> = {
 };
 
 type RequestFrame = Extract<EncodableFrame, { type: 'http-request' | 'ws-connect' }>;
-/** The fields of a request head before its headers: method, scheme, version, path, query, root path, client and server hosts. */
-const REQUEST_HEAD_FIELDS = 8;
 
 /**
  * HTTP_REQUEST or WS_CONNECT: the flags, the ports, the header count, every field's length, then

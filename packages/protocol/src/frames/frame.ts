@@ -78,6 +78,9 @@ export type Frame =
 export const logSources = ['stdout', 'stderr', 'wsgi.errors', 'runner'] as const;
 export type LogSource = (typeof logSources)[number];
 
+/** The fields of a request head before its headers, each with its length first (SPEC.md): method, scheme, version, path, query, root path, client and server hosts. */
+export const REQUEST_HEAD_FIELDS = 8;
+
 /** What HTTP_REQUEST and WS_CONNECT both carry: the request line and head. */
 export interface RequestHead {
   readonly stream: number;
