@@ -20,6 +20,9 @@ export interface ExchangeExtensions {
   readonly earlyHints: boolean;
 }
 
+/** What send() returns for an event written at once. */
+const SENT: Promise<void> = Promise.resolve();
+
 export class HttpExchange {
   readonly #req: IncomingMessage;
   readonly #res: ServerResponse;
@@ -59,7 +62,18 @@ export class HttpExchange {
     return this.#receiver.receive();
   };
 
-  readonly send = async (event: unknown): Promise<void> => {
+  // Not an async function: most events are written at once, and the app's await of one shared
+  // settled promise costs less than a promise made and resolved per event.
+  readonly send = (event: unknown): Promise<void> => {
+    try {
+      return this.#send(event) ?? SENT;
+    } catch (error) {
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+    }
+  };
+
+  /** Checks and writes the event; a promise when it has to wait (a full socket, a file), else undefined. */
+  #send(event: unknown): Promise<void> | undefined {
     const parsed = parseSendEvent(event);
     // The order first: an event after a complete response breaks it whether or not the client
     // has gone since (which a client that read the whole response may well have).
@@ -74,10 +88,8 @@ export class HttpExchange {
     }
     // A pathsend moves on only once the file is open, so that a missing file is still a clean 500.
     if (parsed.kind !== 'pathsend') this.#phase = verdict.phase;
-    // Most events are written at once; only a full socket or a file makes send() wait.
-    const writing = this.#write(parsed, verdict.phase);
-    if (writing !== undefined) await writing;
-  };
+    return this.#write(parsed, verdict.phase);
+  }
 
   /** Writes the event; a promise when it has to wait (a full socket, a file), else undefined. */
   #write(event: ResponseEvent, next: ResponsePhase): Promise<void> | undefined {
