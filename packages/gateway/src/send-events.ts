@@ -97,7 +97,7 @@ function parseLinks(links: unknown): string[] {
   let index = 0;
   for (const link of links) {
     if (!(link instanceof Uint8Array)) throw new TypeError(`${EARLY_HINT}: links[${String(index)}] must be a byte string (Uint8Array), got ${describe(link)}`);
-    parsed.push(headerValue(link, `${EARLY_HINT}: links`, index, ''));
+    parsed.push(headerValue(link, EARLY_HINT, 'links', index, ''));
     index++;
   }
   return parsed;
@@ -110,21 +110,19 @@ export function parseHeaders(headers: unknown, type: string): string[] {
     throw new TypeError(`${type}: headers must be an iterable of [name, value] byte-string pairs, got ${describe(headers)}`);
   }
   const flat: string[] = [];
-  // Where a header is, for the errors: put together only when one is thrown.
-  const list = `${type}: headers`;
   let index = 0;
   let lengths = 0;
   for (const pair of headers) {
     if (!isPair(pair)) {
-      throw new TypeError(`${list}[${String(index)}] must be a [name, value] pair, got ${describe(pair)}`);
+      throw new TypeError(`${type}: headers[${String(index)}] must be a [name, value] pair, got ${describe(pair)}`);
     }
-    const name = headerName(pair[0], list, index);
-    const value = headerValue(pair[1], list, index, ' value');
+    const name = headerName(pair[0], type, 'headers', index);
+    const value = headerValue(pair[1], type, 'headers', index, ' value');
     // Content-Length frames the body, so it must never disagree with what is sent; whether the
     // body keeps to it is the worker's to check as it goes (content-length.ts).
     if (name.length === 14 && name.toLowerCase() === 'content-length') {
-      if (!isByteCount(value)) throw new TypeError(`${list}[${String(index)}] content-length must be a number of bytes, got "${value}"`);
-      if (++lengths > 1) throw new TypeError(`${list}[${String(index)}]: a second content-length; a response has one`);
+      if (!isByteCount(value)) throw new TypeError(`${type}: headers[${String(index)}] content-length must be a number of bytes, got "${value}"`);
+      if (++lengths > 1) throw new TypeError(`${type}: headers[${String(index)}]: a second content-length; a response has one`);
     }
     flat.push(name, value);
     index++;
@@ -132,33 +130,40 @@ export function parseHeaders(headers: unknown, type: string): string[] {
   return flat;
 }
 
-/** The name of `list`[`index`] as latin-1 text, once checked. */
-function headerName(name: unknown, list: string, index: number): string {
+/**
+ * The name of `type`'s `list`[`index`] as latin-1 text, once checked. The place is put together
+ * only for an error: a string built per header costs more than its checks.
+ */
+function headerName(name: unknown, type: string, list: string, index: number): string {
   if (!(name instanceof Uint8Array)) {
-    throw new TypeError(`${list}[${String(index)}] name must be a byte string (Uint8Array), got ${describe(name)}`);
+    throw new TypeError(`${type}: ${list}[${String(index)}] name must be a byte string (Uint8Array), got ${describe(name)}`);
   }
   const text = latin1(name, 0, name.length);
-  if (name.length === 0) throw new TypeError(`${list}[${String(index)}] name "" is not an HTTP token`);
-  for (const byte of name) {
+  if (name.length === 0) throw new TypeError(`${type}: ${list}[${String(index)}] name "" is not an HTTP token`);
+  // eslint-disable-next-line @typescript-eslint/prefer-for-of -- a Uint8Array's iterator costs more than the check
+  for (let i = 0; i < name.length; i++) {
+    const byte = name[i] ?? 0;
     if (byte >= 128 || TOKEN[byte] !== 1) {
-      throw new TypeError(`${list}[${String(index)}] name ${JSON.stringify(text)} is not an HTTP token (byte ${hex(byte)})`);
+      throw new TypeError(`${type}: ${list}[${String(index)}] name ${JSON.stringify(text)} is not an HTTP token (byte ${hex(byte)})`);
     }
   }
   return text;
 }
 
 /**
- * The value (`list`[`index`], then `part` in the errors) as latin-1 text without the spaces and
- * tabs around it (RFC 9110 5.5), once checked.
+ * The value (`type`'s `list`[`index`], then `part` in the errors) as latin-1 text without the
+ * spaces and tabs around it (RFC 9110 5.5), once checked.
  */
-function headerValue(value: unknown, list: string, index: number, part: string): string {
+function headerValue(value: unknown, type: string, list: string, index: number, part: string): string {
   if (!(value instanceof Uint8Array)) {
-    throw new TypeError(`${list}[${String(index)}]${part} must be a byte string (Uint8Array), got ${describe(value)}`);
+    throw new TypeError(`${type}: ${list}[${String(index)}]${part} must be a byte string (Uint8Array), got ${describe(value)}`);
   }
-  for (const byte of value) {
+  // eslint-disable-next-line @typescript-eslint/prefer-for-of -- as in headerName
+  for (let i = 0; i < value.length; i++) {
+    const byte = value[i] ?? 0;
     // The same set node:http refuses: controls other than tab, and DEL. CR, LF and NUL are the dangerous ones.
     if ((byte < 0x20 && byte !== 0x09) || byte === 0x7f) {
-      throw new TypeError(`${list}[${String(index)}]${part} contains a control character (byte ${hex(byte)}): CR, LF, NUL and the other controls but tab are refused`);
+      throw new TypeError(`${type}: ${list}[${String(index)}]${part} contains a control character (byte ${hex(byte)}): CR, LF, NUL and the other controls but tab are refused`);
     }
   }
   let start = 0;
