@@ -1,22 +1,31 @@
-// The worker's side of a Python request, in one process and without the kernel, for two builds
-// of bicorn at once: node:http fed through in-memory duplexes (64 keep-alive connections, each
-// sending its next GET once it has its answer, as wrk does), PythonHost's listener, and a
-// stand-in runner that answers each HTTP_REQUEST with an ASGI hello's two frames, encoded and
-// read back through a FrameReader one chunk a turn, as the real socket brings them. The two
-// builds' rounds alternate, so that the machine's speed, which moves by half within minutes on
-// a shared virtual machine, weighs on both alike. Prints each build's CPU µs per request
-// (median of rounds of 1,280 requests) and B's over A's.
-//   pnpm build && node scripts/bench/floor/relay_ab.mjs TREE_A TREE_B [rounds]
+// The worker's side of a request, in one process and without the kernel, for two builds of
+// bicorn (or two hosts of one build) at once: node:http fed through in-memory duplexes (64
+// keep-alive connections, each sending its next GET once it has its answer, as wrk does) and a
+// host's listener. The `python` host is PythonHost with a stand-in runner that answers each
+// HTTP_REQUEST with an ASGI hello's two frames, encoded and read back through a FrameReader one
+// chunk a turn, as the real socket brings them; `asgi`, `fetch` and `node` are the bench's JS
+// hello apps (apps/js_<host>.mjs) as the worker loads them. The two sides' rounds alternate, so
+// that the machine's speed, which moves by half within minutes on a shared virtual machine,
+// weighs on both alike. Prints each side's CPU µs per request (median of rounds of 1,280
+// requests) and B's over A's.
+//   pnpm build && node scripts/bench/floor/host_ab.mjs TREE_A[:HOST] TREE_B[:HOST] [rounds]
 // TREE_A and TREE_B are checkouts with their packages built (git worktree add, pnpm install,
-// pnpm build); the same tree twice shows the harness's own spread (about 1%).
+// pnpm build); HOST is python (the default), asgi, fetch or node. The same side twice shows the
+// harness's own spread (about 1%); one tree with two hosts prices one interface against another.
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { resolve } from 'node:path';
 import { Duplex } from 'node:stream';
+import { fileURLToPath } from 'node:url';
 
-const [treeA, treeB, roundsArg = '200'] = process.argv.slice(2);
-if (treeA === undefined || treeB === undefined) {
-  console.error('usage: node relay_ab.mjs TREE_A TREE_B [rounds]');
+const HOSTS = ['python', 'asgi', 'fetch', 'node'];
+const [specA, specB, roundsArg = '200'] = process.argv.slice(2);
+const sides = [specA, specB].map((spec) => {
+  const [tree, host = 'python'] = (spec ?? '').split(':');
+  return { tree, host };
+});
+if (specA === undefined || specB === undefined || sides.some(({ host }) => !HOSTS.includes(host))) {
+  console.error(`usage: node host_ab.mjs TREE_A[:HOST] TREE_B[:HOST] [rounds], HOST one of ${HOSTS.join(', ')}`);
   process.exit(2);
 }
 const rounds = Number(roundsArg);
@@ -28,9 +37,8 @@ const HEADERS = ['content-type', 'text/plain', 'content-length', String(BODY.len
 const noop = () => undefined;
 const log = { debug: noop, info: noop, warn: noop, error: noop, child: () => log };
 
-/** A function that serves `requests` through the tree's PythonHost, resolving once every answer is out. */
-async function harness(tree) {
-  const root = resolve(tree);
+/** The node:http listener of the tree's PythonHost, which a stand-in runner answers. */
+async function pythonListener(root) {
   const { PythonHost, Spool } = await import(`${root}/packages/python/dist/index.js`);
   const { encodeFrame, FrameReader } = await import(`${root}/packages/protocol/dist/index.js`);
   const reader = new FrameReader();
@@ -57,7 +65,20 @@ async function harness(tree) {
     reader.push(Buffer.concat(frames), (frame) => runner.onFrame(frame));
   }
   const host = new PythonHost(runner, { window: 1 << 20, rootPath: '', threads: 1, sendAhead: 0, queueTimeoutMs: 0, spool: new Spool(tmpdir(), 1 << 30, 1 << 20), streamWsgiUploads: false, limitRejected: noop, log });
+  return host.listener;
+}
 
+/** The node:http listener of the bench's JS hello app for `host`, loaded by the tree as the worker loads it. */
+async function jsListener(root, host) {
+  const { loadJsApp } = await import(`${root}/packages/js/dist/index.js`);
+  const app = fileURLToPath(new URL(`../apps/js_${host}.mjs`, import.meta.url));
+  return (await loadJsApp({ app, interface: host, cwd: root, rootPath: '', lifespan: 'off', log })).listener;
+}
+
+/** A function that serves `requests` through the side's listener, resolving once every answer is out. */
+async function harness({ tree, host }) {
+  const root = resolve(tree);
+  const listener = host === 'python' ? await pythonListener(root) : await jsListener(root, host);
   // As wrk: CONNECTIONS keep-alive connections, each sending its next request once it has its answer.
   let left = 0;
   let roundDone = noop;
@@ -91,7 +112,7 @@ async function harness(tree) {
       return this;
     }
   }
-  const server = createServer(host.listener);
+  const server = createServer(listener);
   const wires = Array.from({ length: CONNECTIONS }, () => {
     const wire = new Wire();
     server.emit('connection', wire);
@@ -113,8 +134,8 @@ async function round(serve) {
   return (spent.user + spent.system) / REQUESTS_PER_ROUND;
 }
 
-const a = await harness(treeA);
-const b = await harness(treeB);
+const a = await harness(sides[0]);
+const b = await harness(sides[1]);
 // Warm-up, for V8 to optimize both.
 await a(20_000);
 await b(20_000);
