@@ -46,9 +46,26 @@ describe('dispatcher', () => {
     expect(counts()).toEqual([2, 2]);
   });
 
-  it('gives a worker no second connection before it acknowledged the first: it waits for one that did', () => {
+  it('spreads a burst over workers whose apps are free, each taking up to 8 before it acknowledges', () => {
     const { dispatcher, counts } = setup(2);
-    for (let i = 0; i < 3; i++) dispatcher.dispatch(0, socket());
+    for (let i = 0; i < 20; i++) dispatcher.dispatch(0, socket());
+    expect(counts()).toEqual([8, 8]);
+    // Each acknowledgement makes room for one more.
+    dispatcher.update(1, free, true);
+    expect(counts()).toEqual([9, 8]);
+    dispatcher.update(2, free, true);
+    dispatcher.update(2, free, true);
+    expect(counts()).toEqual([9, 10]);
+  });
+
+  it('gives a worker whose app is saturated no second connection before it acknowledged the first: it waits for one that did', () => {
+    const { dispatcher, counts } = setup(2);
+    dispatcher.dispatch(0, socket());
+    dispatcher.dispatch(0, socket());
+    expect(counts()).toEqual([1, 1]);
+    dispatcher.update(1, saturated(), false);
+    dispatcher.update(2, saturated(), false);
+    dispatcher.dispatch(0, socket());
     expect(counts()).toEqual([1, 1]);
     dispatcher.update(1, free, true);
     expect(counts()).toEqual([2, 1]);
@@ -116,15 +133,33 @@ describe('dispatcher', () => {
     dispatcher.update(1, saturated(0), false);
     dispatcher.dispatch(0, socket());
     expect(counts()).toEqual([0, 1]);
+    dispatcher.update(2, saturated(0), false);
     dispatcher.dispatch(0, socket());
     expect(counts()).toEqual([0, 1]);
     dispatcher.update(2, free, true);
     expect(counts()).toEqual([0, 2]);
+    dispatcher.update(2, saturated(0), false);
     dispatcher.dispatch(0, socket());
     vi.advanceTimersByTime(199);
     expect(counts()).toEqual([0, 2]);
     vi.advanceTimersByTime(1);
     expect(counts()).toEqual([1, 2]);
+  });
+
+  it('hands a worker nothing once an acknowledgement is overdue, free as its app last was, until it acknowledges', () => {
+    const { dispatcher, counts } = setup(2);
+    dispatcher.update(1, saturated(0), false);
+    dispatcher.dispatch(0, socket());
+    vi.advanceTimersByTime(200);
+    dispatcher.dispatch(0, socket());
+    // Worker 2's event loop may be blocked; worker 1, saturated, gets it rather than wait.
+    expect(counts()).toEqual([1, 1]);
+    dispatcher.update(1, saturated(0), true);
+    dispatcher.dispatch(0, socket());
+    expect(counts()).toEqual([2, 1]);
+    dispatcher.update(2, free, true);
+    dispatcher.dispatch(0, socket());
+    expect(counts()).toEqual([2, 2]);
   });
 
   it('gives a connection whose worker went away to another one', () => {

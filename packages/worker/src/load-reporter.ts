@@ -1,6 +1,6 @@
 // Tells the master what this worker's app can take on, for the choice of who gets the next
 // connection: with the acknowledgement of each connection it took (the dispatcher hands a
-// worker no other one before it), and whenever its app becomes free or saturated, or, once
+// worker few or no others before it), and whenever its app becomes free or saturated, or, once
 // saturated, finishes its first request (it is working through a queue, not stalled), at most
 // once per turn of the event loop. A saturation of busy threads is told only once it has
 // lasted SATURATION_GRACE_MS. Runs in a worker.
