@@ -130,10 +130,7 @@ export function parseHeaders(headers: unknown, type: string): string[] {
   return flat;
 }
 
-/**
- * The name of `type`'s `list`[`index`] as latin-1 text, once checked. The place is put together
- * only for an error: a string built per header costs more than its checks.
- */
+/** The name of `type`'s `list`[`index`] as latin-1 text, once checked; the place is put together only for an error. */
 function headerName(name: unknown, type: string, list: string, index: number): string {
   if (!(name instanceof Uint8Array)) {
     throw new TypeError(`${type}: ${list}[${String(index)}] name must be a byte string (Uint8Array), got ${describe(name)}`);
