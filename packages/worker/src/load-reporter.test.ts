@@ -51,6 +51,22 @@ describe('the load reporter', () => {
     expect(sent.at(-1)).toEqual({ type: 'load', free: false, waiting: 1, progressing: false });
   });
 
+  it('counts the requests an app finishes during the grace: one working through a queue is told as progressing at once', async () => {
+    const { sent, set } = setup();
+    await set({ free: false, waiting: 3 });
+    await set({ served: 1, waiting: 2 });
+    vi.advanceTimersByTime(SATURATION_GRACE_MS);
+    expect(sent).toEqual([{ type: 'load', free: false, waiting: 2, progressing: true }]);
+    await set({ served: 2, waiting: 1 });
+    expect(sent).toHaveLength(1);
+    await set({ free: true, waiting: 0, served: 4 });
+    expect(sent.at(-1)).toEqual({ type: 'load', free: true, waiting: 0, progressing: true });
+    // What it finished while free does not count for the next saturation.
+    await set({ free: false, waiting: 1 });
+    vi.advanceTimersByTime(SATURATION_GRACE_MS);
+    expect(sent.at(-1)).toEqual({ type: 'load', free: false, waiting: 1, progressing: false });
+  });
+
   it('never tells a saturation that ends within the grace, however often it comes', async () => {
     const { sent, set } = setup();
     for (let served = 1; served <= 50; served++) {

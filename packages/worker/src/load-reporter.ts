@@ -48,7 +48,7 @@ export class LoadReporter {
     if (this.#free) {
       // The master counts the app free. Busy threads wait out the grace, so that a saturation
       // that ends first is never told; an app that can start nothing at all is told at once.
-      const load = this.#load();
+      const load = this.#look();
       if (load.free) {
         this.#endGrace();
         return;
@@ -87,10 +87,19 @@ export class LoadReporter {
   }
 
   #now(): Load {
-    const { free, waiting, served } = this.#load();
-    // Saturated since the last look: progress counts from the requests served until now.
-    if (free || this.#seenFree) this.#servedWhenFull = served;
-    this.#seenFree = free;
+    const { free, waiting, served } = this.#look();
     return { free, waiting, progressing: free || served > this.#servedWhenFull };
+  }
+
+  /**
+   * The app's load; progress counts from the first look that found it saturated, the start of
+   * its grace included, so that an app working through a queue in those milliseconds is told as
+   * progressing at once rather than in a message of its own at its next finished request.
+   */
+  #look(): AppLoad {
+    const load = this.#load();
+    if (load.free || this.#seenFree) this.#servedWhenFull = load.served;
+    this.#seenFree = load.free;
+    return load;
   }
 }
