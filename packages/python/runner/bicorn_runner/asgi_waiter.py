@@ -79,13 +79,19 @@ class StreamWaiter:
     async def until(self, ready: Callable[[], bool]) -> None:
         if ready():
             return
-        changed = self._event()
-        while True:
-            # Cleared before the check: a wake that lands after it sets the event again.
-            changed.clear()
+        changed = self._changed
+        if changed is None:
+            changed = self._event()
+            # What the reader thread passed on before the stream had a waker woke nothing.
             if ready():
                 return
+        while True:
+            # Every set() runs on the loop's thread, so none can come between the check above
+            # and this clear: a change after the check wakes the wait.
+            changed.clear()
             await changed.wait()
+            if ready():
+                return
 
     def _event(self) -> _Changed:
         if self._changed is None:
