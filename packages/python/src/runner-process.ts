@@ -23,6 +23,12 @@ export interface RunnerOptions {
   /** Body bytes in flight per stream and direction (flow control). */
   readonly window: number;
   readonly multiprocess: boolean;
+  /**
+   * Frames leave in one write per turn of the event loop, rather than one per callback that
+   * sends some: for a worker whose Python process must share a core with other processes (see
+   * python-app.ts). Default false.
+   */
+  readonly writeOncePerTurn?: boolean;
   /** ASGI apps only: the event loop, and whether lifespan events are sent. */
   readonly loop: 'auto' | 'asyncio' | 'uvloop';
   readonly lifespan: 'auto' | 'on' | 'off';
@@ -59,13 +65,15 @@ export class RunnerProcess {
   readonly exited: Promise<RunnerExit>;
   readonly #child: ChildProcess;
   readonly #socket: Socket;
+  readonly #oncePerTurn: boolean;
   #corked = false;
   #interface = '';
 
-  private constructor(child: ChildProcess, socket: Socket, exited: Promise<RunnerExit>) {
+  private constructor(child: ChildProcess, socket: Socket, exited: Promise<RunnerExit>, oncePerTurn: boolean) {
     this.#child = child;
     this.#socket = socket;
     this.exited = exited;
+    this.#oncePerTurn = oncePerTurn;
   }
 
   get pid(): number | undefined {
@@ -99,24 +107,28 @@ export class RunnerProcess {
     logLines(child.stdio[1], 'stdout', options.log);
     logLines(child.stdio[2], 'stderr', options.log);
     logFrames(child.stdio[4] as Readable, options.log);
-    const runner = new RunnerProcess(child, child.stdio[3] as Socket, exited);
+    const runner = new RunnerProcess(child, child.stdio[3] as Socket, exited, options.writeOncePerTurn === true);
     await runner.#handshake(options);
     return runner;
   }
 
   send(frame: EncodableFrame): void {
     if (this.#socket.destroyed) return;
-    // Frames sent in one tick (a request head and its body, several credits) leave in one write.
+    // Frames sent in one tick (a request head and its body, several credits) leave in one write,
+    // or those of a whole turn of the event loop (every request and message its poll phase read).
     if (!this.#corked) {
       this.#corked = true;
       this.#socket.cork();
-      process.nextTick(() => {
-        this.#corked = false;
-        this.#socket.uncork();
-      });
+      if (this.#oncePerTurn) setImmediate(this.#uncork);
+      else process.nextTick(this.#uncork);
     }
     for (const part of encodeFrameParts(frame)) this.#socket.write(part);
   }
+
+  readonly #uncork = (): void => {
+    this.#corked = false;
+    this.#socket.uncork();
+  };
 
   /** Asks the runner to finish what is in flight and exit; kills it if it has not within `timeoutMs`. */
   async shutdown(timeoutMs: number): Promise<RunnerExit> {
