@@ -11,7 +11,8 @@ import socket
 import threading
 from typing import Callable, List, Optional
 
-from .frames import Buffer, Frame, FrameDecoder, Headers, encode_parts, encode_response
+from .frames import (Buffer, Frame, FrameDecoder, Headers, encode_message, encode_parts,
+                     encode_response)
 
 RECV_SIZE = 256 * 1024
 # Below this, parts are joined into one buffer so that a frame group costs one syscall; above
@@ -87,6 +88,14 @@ class Connection:
             self._queue_on_loop(parts)
             return
         self._write(parts, sum(len(part) for part in parts), True)
+
+    def send_message(self, stream: int, text: bool, data: bytes) -> None:
+        """send() of a WS_MESSAGE without MORE, encoded without making the frame."""
+        parts = encode_message(stream, text, data)
+        if self._loop is not None:
+            self._queue_on_loop(parts)
+            return
+        self._write(parts, sum(len(part) for part in parts), False)
 
     def start_reader(self, on_frame: OnFrame, on_lost: OnLost) -> None:
         """Reads frames on a daemon thread and hands each to on_frame, in order. on_lost gets

@@ -388,6 +388,16 @@ def encode_response(stream: int, status: int, headers: Headers, body: bytes) -> 
     return [heads, body] if size else [heads]
 
 
+def encode_message(stream: int, text: bool, data: bytes) -> List[bytes]:
+    """What encode_parts gives for a WS_MESSAGE without MORE, a whole message in one frame, made
+    without the frame."""
+    size = len(data)
+    if size > MAX_PAYLOAD - 1:
+        raise ProtocolError(f"a body frame carries at most {MAX_PAYLOAD - 1} bytes, got {size}")
+    head = _BODY_HEAD.pack(6 + size, WS_MESSAGE, stream, TEXT if text else 0)
+    return [head, data] if size else [head]
+
+
 def encode(frame: Frame) -> bytes:
     return b"".join(encode_parts(frame))
 

@@ -7,7 +7,7 @@ from collections import deque
 from typing import Callable, Deque, List, NamedTuple, Optional, Tuple
 
 from .connection import Connection
-from .frames import Buffer, Credit, Frame, HttpError, ProtocolError, WsConnect, WsMessage
+from .frames import Buffer, Credit, Frame, HttpError, ProtocolError, WsConnect
 from .request_body import credit_batch
 from .streams import MAX_BODY_FRAME, StreamGone, condition_for
 
@@ -66,22 +66,28 @@ class WebSocketStream:
             if owed > self._window:
                 raise ProtocolError(f"{owed} WebSocket bytes sent and not credited, "
                                     f"beyond the window of {self._window}")
-            if not self._pieces:
-                self._piece_text = text
-            self._pieces.append(bytes(data))
             credit = 0
-            if more and not self._messages:
-                credit = size + self._held_back
-                self._held_back = 0
-            elif more:
-                self._pieces_owed += size
+            if not more and not self._pieces:
+                # A whole message in one frame, as nearly every one is.
+                self._messages.append(Message(text, bytes(data), size))
                 self._owed += size
             else:
-                owed = self._pieces_owed + size
-                self._messages.append(Message(self._piece_text, b"".join(self._pieces), owed))
-                self._owed += size
-                self._pieces = []
-                self._pieces_owed = 0
+                if not self._pieces:
+                    self._piece_text = text
+                self._pieces.append(bytes(data))
+                if more and not self._messages:
+                    credit = size + self._held_back
+                    self._held_back = 0
+                elif more:
+                    self._pieces_owed += size
+                    self._owed += size
+                else:
+                    owed = self._pieces_owed + size
+                    self._messages.append(Message(self._piece_text, b"".join(self._pieces),
+                                                  owed))
+                    self._owed += size
+                    self._pieces = []
+                    self._pieces_owed = 0
         if credit:
             self._send_credit(credit)
         self._notify()
@@ -154,7 +160,7 @@ class WebSocketStream:
             if size > self._send_window or size > MAX_BODY_FRAME:
                 return False
             self._send_window -= size
-        self._conn.send(WsMessage(self.id, False, text, data))
+        self._conn.send_message(self.id, text, data)
         return True
 
     def send_frames(self, *frames: Frame) -> None:

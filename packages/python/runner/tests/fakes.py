@@ -11,7 +11,7 @@ from typing import Any, Callable, List, Optional
 from bicorn_runner.asgi_server import AsgiServer
 from bicorn_runner.frames import (Frame, FrameDecoder, Headers, HttpError, HttpRequest,
                                   HttpResponse, HttpResponseBody, WsConnect, WsMessage,
-                                  encode_response)
+                                  encode_message, encode_response)
 from bicorn_runner.streams import Stream
 from bicorn_runner.websocket_stream import WebSocketStream
 from bicorn_runner.wsgi_environ import base_environ
@@ -47,6 +47,10 @@ class FakeConnection:
         # The frames as the worker would read them from what Connection.send_response writes.
         self.send(*FrameDecoder().feed(b"".join(encode_response(stream, status, headers, body))),
                   may_wait=True)
+
+    def send_message(self, stream: int, text: bool, data: bytes) -> None:
+        # The frame as the worker would read it from what Connection.send_message writes.
+        self.send(*FrameDecoder().feed(b"".join(encode_message(stream, text, data))))
 
     def wait_for(self, what: str, predicate: Callable[[List[Frame]], bool]) -> None:
         with self._cond:

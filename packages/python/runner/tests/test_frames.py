@@ -185,6 +185,15 @@ class FrameDecoderTest(unittest.TestCase):
             if body:
                 self.assertIs(parts[-1], body)
 
+    def test_encodes_a_whole_message_as_its_frame_would_be(self) -> None:
+        for text, data in ((True, b"Hello, world!"), (False, b"\x00\x01"), (True, b"")):
+            parts = f.encode_message(9, text, data)
+            self.assertEqual(b"".join(parts), f.encode(f.WsMessage(9, False, text, data)))
+            if data:
+                self.assertIs(parts[-1], data)
+        with self.assertRaisesRegex(f.ProtocolError, "a body frame carries at most"):
+            f.encode_message(1, False, bytes(f.MAX_PAYLOAD))
+
     def test_refuses_a_whole_response_whose_head_or_body_exceeds_a_frame(self) -> None:
         with self.assertRaisesRegex(f.ProtocolError, "a payload is at most"):
             f.encode_response(1, 200, [(b"x-big", bytes(f.MAX_PAYLOAD))], b"")
