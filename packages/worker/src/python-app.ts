@@ -49,7 +49,8 @@ const SEND_AHEAD = 64;
  * end of the event loop's turn, they leave in one write. On 2 cores at -w 2 that took the ASGI
  * hello 28.6k -> 33.2k requests/s, WSGI hello 25.7k -> 28.8k, WebSocket echo 26.6k -> 32.2k
  * round trips/s. With a core to spare, writing at once lets the two run side by side: gathered
- * at -w 1, the ASGI hello fell from 25.5k to 17.1k requests/s.
+ * at -w 1, the ASGI hello fell from 25.5k to 17.1k requests/s. (A WSGI app's frames always leave
+ * once per turn: see RunnerProcess.)
  */
 function sharesCores(workers: number): boolean {
   return 2 * workers > availableParallelism();
