@@ -65,15 +65,15 @@ export class RunnerProcess {
   readonly exited: Promise<RunnerExit>;
   readonly #child: ChildProcess;
   readonly #socket: Socket;
-  #oncePerTurn: boolean;
+  /** Set at READY, from writeOncePerTurn and the app's interface. */
+  #oncePerTurn = false;
   #corked = false;
   #interface = '';
 
-  private constructor(child: ChildProcess, socket: Socket, exited: Promise<RunnerExit>, oncePerTurn: boolean) {
+  private constructor(child: ChildProcess, socket: Socket, exited: Promise<RunnerExit>) {
     this.#child = child;
     this.#socket = socket;
     this.exited = exited;
-    this.#oncePerTurn = oncePerTurn;
   }
 
   get pid(): number | undefined {
@@ -107,7 +107,7 @@ export class RunnerProcess {
     logLines(child.stdio[1], 'stdout', options.log);
     logLines(child.stdio[2], 'stderr', options.log);
     logFrames(child.stdio[4] as Readable, options.log);
-    const runner = new RunnerProcess(child, child.stdio[3] as Socket, exited, options.writeOncePerTurn === true);
+    const runner = new RunnerProcess(child, child.stdio[3] as Socket, exited);
     await runner.#handshake(options);
     return runner;
   }
@@ -215,7 +215,7 @@ export class RunnerProcess {
         // another, so frames written at once only cost both processes more: at -w 1 on 2 cores,
         // gathered, the same 31k hello requests/s for a worker at 21.9 us a request instead of
         // 24.4 and Python at 17.8 instead of 19.8 (with 4 threads, 22.2k -> 23.6k requests/s).
-        if (frame.interface === 'wsgi') this.#oncePerTurn = true;
+        this.#oncePerTurn = options.writeOncePerTurn === true || frame.interface === 'wsgi';
         return true;
       case 'fatal':
         reject(fatalError(frame.exitCode, frame.message, options.app));

@@ -52,10 +52,13 @@ def websocket_messages() -> bytes:
 def read_frames(worker: socket.socket, pending: bytearray, frame_type: int, count: int) -> None:
     """Reads frames until count of frame_type have come (the runner's credits among them)."""
     while count > 0:
-        while len(pending) >= 4 and len(pending) >= 4 + FRAME_LENGTH.unpack_from(pending)[0]:
+        while len(pending) >= 4:
+            size = 4 + FRAME_LENGTH.unpack_from(pending)[0]
+            if len(pending) < size:
+                break
             if pending[4] == frame_type:
                 count -= 1
-            del pending[:4 + FRAME_LENGTH.unpack_from(pending)[0]]
+            del pending[:size]
         if count > 0:
             pending += worker.recv(1 << 20)
 

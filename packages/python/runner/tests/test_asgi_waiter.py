@@ -90,18 +90,24 @@ class UntilTest(unittest.TestCase):
             waiting = asyncio.ensure_future(waiter.until(ready))
             await asyncio.sleep(0)
             self.assertFalse(waiting.done())
-            threading.Thread(target=feed).start()
+            reader = threading.Thread(target=feed)
+            reader.start()
             await asyncio.wait_for(waiting, 5)
+            reader.join()
             # Woken once more for nothing new (a credit): the next wait still waits.
             stream.ready = False
             stream.waker()
             await asyncio.sleep(0)
             later = asyncio.ensure_future(waiter.until(ready))
-            await asyncio.sleep(0.01)
+            # Turns of the loop, for the wait to begin and for a wrong wake to end it.
+            for _ in range(3):
+                await asyncio.sleep(0)
             self.assertFalse(later.done())
             before = checks
-            threading.Thread(target=feed).start()
+            reader = threading.Thread(target=feed)
+            reader.start()
             await asyncio.wait_for(later, 5)
+            reader.join()
             self.assertEqual(checks, before + 1)
 
         asyncio.run(scenario())
