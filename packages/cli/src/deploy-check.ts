@@ -3,13 +3,13 @@
 // runs the checklist (deploy-checklist.ts) and renders it. Runs in the CLI process.
 import { servableApp, type LoadedConfig } from '@bicorn/config';
 import { BicornError, ExitCode } from '@bicorn/protocol';
+import { usableCpus } from '@bicorn/runtime';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { cgroupCpus } from './cgroup-cpus.js';
 import type { DeployCheckRequest } from './deploy-options.js';
 import { fails, runChecklist, type DeployFacts, type Finding } from './deploy-checklist.js';
 import { runDjangoCheck } from './django-check.js';
-import { kubernetesFacts, SupervisorFileError, systemdUnitFacts, type SupervisorFacts } from './supervisor-files.js';
+import { kubernetesFacts, SupervisorFileError, systemdUnitFacts, type Cpus, type SupervisorFacts } from './supervisor-files.js';
 
 interface DeployCheckResult {
   readonly text: string;
@@ -29,10 +29,16 @@ function gatherFacts(request: DeployCheckRequest): DeployFacts {
   const uid = process.getuid?.();
   return {
     runAs: pod?.runAs ?? unit?.runAs ?? { root: uid === 0, from: `this process runs as uid ${String(uid)}` },
-    cpus: request.cpus === undefined ? (pod?.cpus ?? unit?.cpus ?? cgroupCpus()) : { count: request.cpus, from: '--cpus' },
+    cpus: request.cpus === undefined ? (pod?.cpus ?? unit?.cpus ?? machineCpus()) : { count: request.cpus, from: '--cpus' },
     stopDeadlines: [unit, pod].flatMap((facts) => (facts === undefined ? [] : [facts.stopDeadline])),
     django: runDjangoCheck(request.loaded.config, request.env, request.cwd),
   };
+}
+
+/** The CPUs this process may use here: the cores, or fewer under the cgroup's CPU quota. */
+function machineCpus(): Cpus {
+  const { value, from } = usableCpus();
+  return { count: value, from };
 }
 
 function supervisor(request: DeployCheckRequest, option: string, file: string | undefined, parse: (text: string, label: string) => SupervisorFacts): SupervisorFacts | undefined {

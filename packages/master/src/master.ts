@@ -4,7 +4,7 @@
 import { appKind, minimumVersion, type Config, type SettingKey } from '@bicorn/config';
 import { BicornError, ExitCode } from '@bicorn/protocol';
 import { resolve } from 'node:path';
-import { checkLogFile, type Logger, type StatsdClient } from '@bicorn/runtime';
+import { checkLogFile, readMachineLimits, type Logger, type StatsdClient } from '@bicorn/runtime';
 import { releaseYoungGeneration } from '@bicorn/runtime/boot-heap';
 import { currentUid, resolveOwner, type Identity } from './accounts.js';
 import { Arbiter, type ArbiterEvent } from './arbiter.js';
@@ -14,7 +14,7 @@ import { controlSocketPath } from './control-path.js';
 import { serveControl, type ControlServer } from './control-server.js';
 import { Dispatcher } from './dispatch.js';
 import { bindListeners, closeListeners, planListeners, type Listener } from './listeners.js';
-import { checkWorkerCount, readMachineLimits, workerCost } from './machine-limits.js';
+import { checkWorkerCount, workerCost } from './worker-count.js';
 import { watchDescriptors } from './descriptor-watch.js';
 import { checkPidFile, removePidFile, writePidFile } from './pid-file.js';
 import { handOverLogFiles, workerIdentity } from './privileges.js';

@@ -1,8 +1,8 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { checkWorkerCount, readMachineLimits, workerCost, type MachineLimits } from './machine-limits.js';
+import { readMachineLimits, usableCpus } from './machine-limits.js';
 
 const roots: string[] = [];
 afterEach(() => {
@@ -50,26 +50,14 @@ describe('machine limits', () => {
     const read = readMachineLimits(root, 1000);
     expect(read.tasks?.value).toBe(60);
     expect(read.tasks?.from).toMatch(/^RLIMIT_NPROC/);
-    expect(read.cpus.from).toBe('the cores');
+    expect(read.cpus.from).toBe("this machine's cores, with no CPU quota");
     expect(read.memoryBytes.from).toBe("the machine's memory");
   });
-});
 
-describe('the worker count check', () => {
-  const machine: MachineLimits = { tasks: { value: 48, from: 'pids.max of cgroup /a' }, cpus: { value: 2, from: 'the cores' }, memoryBytes: { value: 4096 * 1024 * 1024, from: "the machine's memory" } };
-
-  it('refuses more workers than the task limit can hold, saying which limit', () => {
-    expect(checkWorkerCount(4, workerCost({ threads: 1 }), machine).refuse).toBe('4 workers need about 56 processes and threads, and pids.max of cgroup /a leaves 48');
-    expect(checkWorkerCount(3, workerCost({ threads: 1 }), machine).refuse).toBeUndefined();
-  });
-
-  it('refuses more workers than the memory can hold, and warns beyond half of it or 4 per CPU', () => {
-    const roomy = { ...machine, tasks: undefined };
-    expect(checkWorkerCount(100, workerCost(undefined), roomy).refuse).toBe("100 workers need at least 6000 MiB of memory, and the machine's memory is 4096 MiB");
-    expect(checkWorkerCount(40, workerCost(undefined), roomy).warnings).toEqual([
-      "40 workers need at least 2400 MiB of memory, more than half of the machine's memory (4096 MiB); the app's own memory comes on top",
-      '40 workers for 2 CPUs (the cores): beyond 4 per CPU they mostly wait for each other',
-    ]);
-    expect(checkWorkerCount(8, workerCost(undefined), roomy)).toEqual({ refuse: undefined, warnings: [] });
+  it('gives the CPUs a process may use: a quota fewer than the cores, else the cores', () => {
+    const quota = fakeRoot({ 'proc/self/cgroup': '0::/a\n', 'sys/fs/cgroup/a/cpu.max': '50000 100000\n' });
+    expect(usableCpus(quota)).toEqual({ value: 0.5, from: 'the CPU quota of cgroup /a' });
+    const none = fakeRoot({ 'proc/self/cgroup': '0::/a\n', 'sys/fs/cgroup/a/cpu.max': 'max 100000\n' });
+    expect(usableCpus(none)).toEqual({ value: availableParallelism(), from: "this machine's cores, with no CPU quota" });
   });
 });

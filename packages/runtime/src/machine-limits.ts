@@ -2,7 +2,8 @@
 // task limit (RLIMIT_NPROC in /proc/self/limits; the cgroup's pids.max, which counts threads
 // too), the CPUs (the cgroup's cpu.max quota, else the cores) and the memory (the cgroup's
 // memory.max, else the machine's), from cgroup v2 or v1, the tightest along the cgroup's path.
-// And the check of a worker count against them at start. Runs in the master.
+// The master checks its worker count against them at start; a worker reads the CPUs to choose
+// how it writes to its Python process.
 import { readFileSync } from 'node:fs';
 import { availableParallelism, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -20,46 +21,6 @@ export interface MachineLimits {
   readonly memoryBytes: Limit;
 }
 
-/** What one worker costs at least: its node process, and the Python process of a Python app. */
-export interface WorkerCost {
-  readonly tasks: number;
-  readonly bytes: number;
-}
-
-const MiB = 1024 * 1024;
-/** Measured (Linux, Node 20, Python 3.11): a worker has 11 threads and 60 MiB resident, a runner threads + 2 and 25 MiB. */
-export function workerCost(python: { readonly threads: number } | undefined): WorkerCost {
-  return python === undefined ? { tasks: 11, bytes: 60 * MiB } : { tasks: 11 + python.threads + 2, bytes: 85 * MiB };
-}
-
-/** Beyond this many workers per CPU, they mostly wait for each other. */
-const WORKERS_PER_CPU = 4;
-
-export interface WorkerCheck {
-  /** The count cannot run here: why. */
-  readonly refuse: string | undefined;
-  readonly warnings: readonly string[];
-}
-
-export function checkWorkerCount(workers: number, cost: WorkerCost, limits: MachineLimits): WorkerCheck {
-  const warnings: string[] = [];
-  const { tasks, cpus, memoryBytes } = limits;
-  if (tasks !== undefined && workers * cost.tasks > tasks.value) {
-    return { refuse: `${String(workers)} workers need about ${String(workers * cost.tasks)} processes and threads, and ${tasks.from} leaves ${String(tasks.value)}`, warnings };
-  }
-  const bytes = workers * cost.bytes;
-  if (bytes > memoryBytes.value) {
-    return { refuse: `${String(workers)} workers need at least ${mib(bytes)} of memory, and ${memoryBytes.from} is ${mib(memoryBytes.value)}`, warnings };
-  }
-  if (bytes > memoryBytes.value / 2) warnings.push(`${String(workers)} workers need at least ${mib(bytes)} of memory, more than half of ${memoryBytes.from} (${mib(memoryBytes.value)}); the app's own memory comes on top`);
-  if (workers > WORKERS_PER_CPU * cpus.value) warnings.push(`${String(workers)} workers for ${String(cpus.value)} CPUs (${cpus.from}): beyond ${String(WORKERS_PER_CPU)} per CPU they mostly wait for each other`);
-  return { refuse: undefined, warnings };
-}
-
-function mib(bytes: number): string {
-  return `${String(Math.round(bytes / MiB))} MiB`;
-}
-
 /** `root` is `/` but for tests; `uid` is who the workers run as: root is exempt from RLIMIT_NPROC. */
 export function readMachineLimits(root: string, uid: number): MachineLimits {
   const cgroups = parseCgroups(read(join(root, 'proc/self/cgroup')) ?? '');
@@ -69,15 +30,24 @@ export function readMachineLimits(root: string, uid: number): MachineLimits {
     const current = numberIn(read(join(dir, 'pids.current'))) ?? 0;
     return max === undefined ? undefined : Math.max(0, max - current);
   }, 'pids.max');
-  const quota = tightest(cgroupDirs(root, cgroups, 'cpu'), (dir) => cpuQuota(dir), 'the CPU quota');
   const memory = tightest(cgroupDirs(root, cgroups, 'memory'), (dir) => numberIn(read(join(dir, 'memory.max'))) ?? numberIn(read(join(dir, 'memory.limit_in_bytes'))), 'the memory limit');
-  const cores = availableParallelism();
   const total = totalmem();
   return {
     tasks: [nproc, pids].filter((l): l is Limit => l !== undefined).sort((a, b) => a.value - b.value)[0],
-    cpus: quota !== undefined && quota.value < cores ? quota : { value: cores, from: 'the cores' },
+    cpus: cpusIn(root, cgroups),
     memoryBytes: memory !== undefined && memory.value < total ? memory : { value: total, from: "the machine's memory" },
   };
+}
+
+/** The CPUs this process may use: its cgroup's CPU quota where that is fewer than the cores it may run on (a container's CPU limit). `root` is `/` but for tests. */
+export function usableCpus(root = '/'): Limit {
+  return cpusIn(root, parseCgroups(read(join(root, 'proc/self/cgroup')) ?? ''));
+}
+
+function cpusIn(root: string, cgroups: readonly { controllers: string[]; path: string }[]): Limit {
+  const quota = tightest(cgroupDirs(root, cgroups, 'cpu'), (dir) => cpuQuota(dir), 'the CPU quota');
+  const cores = availableParallelism();
+  return quota !== undefined && quota.value < cores ? quota : { value: cores, from: "this machine's cores, with no CPU quota" };
 }
 
 /** (controllers, path) per line of /proc/self/cgroup; v2 has no controllers (`0::/path`). */
