@@ -7,8 +7,7 @@
 import { gunicornView, type Config, type ServableApp } from '@bicorn/config';
 import { BicornError, ExitCode, isBicornError, type LimitKind } from '@bicorn/protocol';
 import { PythonHost, RunnerProcess, Spool, appEnvironment, findInterpreter, type HookContext, type RunnerOptions } from '@bicorn/python';
-import { planSpool, replacementDelay, type Logger } from '@bicorn/runtime';
-import { availableParallelism } from 'node:os';
+import { planSpool, replacementDelay, usableCpus, type Logger } from '@bicorn/runtime';
 import type { AppHost } from './app-host.js';
 
 /** A death of the app's process, for the master's tally. */
@@ -43,17 +42,20 @@ const STOP_HOOK_GRACE_MS = 1_000;
 const SEND_AHEAD = 64;
 
 /**
- * Whether the workers and their Python processes outnumber the cores, so that a worker's Python
- * process shares one with the others. Each frame written at once then mostly wakes the Python
- * process for a request or two and costs every process CPU the others need; gathered until the
- * end of the event loop's turn, they leave in one write. On 2 cores at -w 2 that took the ASGI
- * hello 28.6k -> 33.2k requests/s, WSGI hello 25.7k -> 28.8k, WebSocket echo 26.6k -> 32.2k
- * round trips/s. With a core to spare, writing at once lets the two run side by side: gathered
- * at -w 1, the ASGI hello fell from 25.5k to 17.1k requests/s. (A WSGI app's frames always leave
- * once per turn: see RunnerProcess.)
+ * Whether each worker and its Python process have at most one CPU between them: the workers are
+ * as many as the CPUs bicorn may use (the cores, or a container's CPU limit, its cgroup's quota).
+ * The two then take turns on a core more than they run side by side, and each frame written at
+ * once mostly wakes the Python process for a request or two, costing CPU the others need;
+ * gathered until the end of the event loop's turn, the frames leave in one write. On 2 cores at
+ * -w 2 that took the ASGI hello 28.6k -> 33.2k requests/s, WSGI hello 25.7k -> 28.8k, WebSocket
+ * echo 26.6k -> 32.2k round trips/s; at -w 1 under a quota of 1 CPU, ASGI hello 19.1k -> 20.1k
+ * and WebSocket echo 25.7k -> 27.4k. With more for the pair, writing at once lets the two run side
+ * by side: gathered, the ASGI hello fell from 25.5k to 17.1k requests/s at -w 1 on 2 cores, and
+ * from 26.2k to 19.6k under a quota of 1.5 CPUs. (A WSGI app's frames always leave once per
+ * turn: see RunnerProcess.)
  */
 function sharesCores(workers: number): boolean {
-  return 2 * workers > availableParallelism();
+  return workers >= usableCpus().value;
 }
 
 /** `limitRejected`: a request got a 503 for queue_timeout or spool_budget, for the metrics. */
