@@ -66,7 +66,7 @@ describe('help and version', () => {
     const { code, stdout } = await runBicorn(['serve', '--help']);
     expect(code).toBe(0);
     for (const section of ['Server:', 'Workers:', 'Timeouts:', 'Logging:', 'Config:']) expect(stdout).toContain(section);
-    expect(stdout).toMatch(/-w, --workers <n\|auto>\s+How many worker processes to run; `auto` means one per CPU\.\s+\(default: 1; env\s+BICORN_WORKERS, WEB_CONCURRENCY\)/);
+    expect(stdout).toMatch(/-w, --workers <n\|auto>\s+How\s+many\s+worker\s+processes\s+to\s+run;\s+`auto`\s+means\s+one\s+per\s+CPU\s+bicorn\s+may\s+use:[^)]+\)\s+the\s+whole\s+CPUs\s+of\s+that\s+limit,\s+at\s+least\s+1\.\s+\(default:\s+1;\s+env\s+BICORN_WORKERS,\s+WEB_CONCURRENCY\)/);
   });
 
   it('prints the version', async () => {

@@ -1,9 +1,8 @@
 // `bicorn check --deploy`: gathers the facts the checklist needs at the edge (the CPUs the cgroup
 // allows, who bicorn runs as, the supervisors' files, Django's own checks in a Python process),
 // runs the checklist (deploy-checklist.ts) and renders it. Runs in the CLI process.
-import { servableApp, type LoadedConfig } from '@bicorn/config';
+import { servableApp, usableCpus, type LoadedConfig } from '@bicorn/config';
 import { BicornError, ExitCode } from '@bicorn/protocol';
-import { usableCpus } from '@bicorn/runtime';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { DeployCheckRequest } from './deploy-options.js';

@@ -3,6 +3,7 @@ export { formatBind, parseBind, parsePeerPattern, parseTcpBind, type BindTarget,
 export { defineConfig } from './define.js';
 export { readConfigFile, type ConfigFile } from './file.js';
 export { gunicornView } from './gunicorn-view.js';
+export { readMachineLimits, usableCpus, type Limit, type MachineLimits } from './machine-limits.js';
 export { loadConfig, resolveConfig, reviveConfig, type CliValues, type Env, type KeyHint, type LoadedConfig, type LoadOptions, type PeerValues } from './load.js';
 export { renderSettingsReference } from './reference.js';
 export {

@@ -167,7 +167,7 @@ export const settings = {
     env: ['WEB_CONCURRENCY'],
     type: workerCount,
     default: 1,
-    doc: 'How many worker processes to run; `auto` means one per CPU.',
+    doc: "How many worker processes to run; `auto` means one per CPU bicorn may use: the cores, or under a container's CPU limit (its cgroup's quota) the whole CPUs of that limit, at least 1.",
   }),
   threads: setting({
     section: 'Python',

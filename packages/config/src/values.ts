@@ -1,6 +1,6 @@
 // Value parsers for settings: each turns a raw value (CLI or env text, or a config-file value)
 // into a typed one, or says what it expected. Runs in the master and in workers.
-import { availableParallelism } from 'node:os';
+import { usableCpus } from './machine-limits.js';
 
 export type Parsed<T> = { ok: true; value: T } | { ok: false; expected: string };
 
@@ -49,8 +49,9 @@ export const workerCount: ValueType<number, number | 'auto'> = {
   },
 };
 
+/** One worker per CPU bicorn may use: under a container's CPU limit (a cgroup quota), its whole CPUs, at least one. */
 function availableCpus(): number {
-  return Math.max(1, availableParallelism());
+  return Math.max(1, Math.floor(usableCpus().value));
 }
 
 const durationUnits: Record<string, number> = { ms: 0.001, s: 1, m: 60, h: 3600 };

@@ -1,10 +1,10 @@
 // The master's entry: bind the listeners, start the arbiter and its workers, keep the pid file,
 // sd_notify, the control socket, the metrics, StatsD and the --reload watcher, and resolve with
 // the exit code once everything has stopped. Library code: it throws, never exits.
-import { appKind, minimumVersion, type Config, type SettingKey } from '@bicorn/config';
+import { appKind, minimumVersion, readMachineLimits, type Config, type SettingKey } from '@bicorn/config';
 import { BicornError, ExitCode } from '@bicorn/protocol';
 import { resolve } from 'node:path';
-import { checkLogFile, readMachineLimits, type Logger, type StatsdClient } from '@bicorn/runtime';
+import { checkLogFile, type Logger, type StatsdClient } from '@bicorn/runtime';
 import { releaseYoungGeneration } from '@bicorn/runtime/boot-heap';
 import { currentUid, resolveOwner, type Identity } from './accounts.js';
 import { Arbiter, type ArbiterEvent } from './arbiter.js';

@@ -1,4 +1,4 @@
-import type { MachineLimits } from '@bicorn/runtime';
+import type { MachineLimits } from '@bicorn/config';
 import { describe, expect, it } from 'vitest';
 import { checkWorkerCount, workerCost } from './worker-count.js';
 

@@ -1,8 +1,8 @@
 // The check of a worker count against what the machine lets bicorn run (machine-limits in
-// @bicorn/runtime reads that): refused when the workers' processes and threads or their least
+// @bicorn/config reads that): refused when the workers' processes and threads or their least
 // memory cannot fit, warned of when they take more than half the memory or 4 per CPU. Runs in
 // the master, at start.
-import type { MachineLimits } from '@bicorn/runtime';
+import type { MachineLimits } from '@bicorn/config';
 
 /** What one worker costs at least: its node process, and the Python process of a Python app. */
 export interface WorkerCost {

@@ -4,10 +4,10 @@
 // than its boot took (replacementDelay): the worker keeps its connections, and no request the
 // app had not started is lost. The master hears of each death; a process that cannot be
 // started again ends the worker, as a boot failure. Runs in a worker.
-import { gunicornView, type Config, type ServableApp } from '@bicorn/config';
+import { gunicornView, usableCpus, type Config, type ServableApp } from '@bicorn/config';
 import { BicornError, ExitCode, isBicornError, type LimitKind } from '@bicorn/protocol';
 import { PythonHost, RunnerProcess, Spool, appEnvironment, findInterpreter, type HookContext, type RunnerOptions } from '@bicorn/python';
-import { planSpool, replacementDelay, usableCpus, type Logger } from '@bicorn/runtime';
+import { planSpool, replacementDelay, type Logger } from '@bicorn/runtime';
 import type { AppHost } from './app-host.js';
 
 /** A death of the app's process, for the master's tally. */

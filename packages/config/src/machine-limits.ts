@@ -2,8 +2,8 @@
 // task limit (RLIMIT_NPROC in /proc/self/limits; the cgroup's pids.max, which counts threads
 // too), the CPUs (the cgroup's cpu.max quota, else the cores) and the memory (the cgroup's
 // memory.max, else the machine's), from cgroup v2 or v1, the tightest along the cgroup's path.
-// The master checks its worker count against them at start; a worker reads the CPUs to choose
-// how it writes to its Python process.
+// `-w auto` is one worker per whole CPU; the master checks its worker count against them at
+// start; a worker reads the CPUs to choose how it writes to its Python process.
 import { readFileSync } from 'node:fs';
 import { availableParallelism, totalmem } from 'node:os';
 import { join } from 'node:path';
