@@ -50,9 +50,9 @@ const SEND_AHEAD = 64;
  * -w 2 that took the ASGI hello 28.6k -> 33.2k requests/s, WSGI hello 25.7k -> 28.8k, WebSocket
  * echo 26.6k -> 32.2k round trips/s; at -w 1 under a quota of 1 CPU, ASGI hello 19.1k -> 20.1k
  * and WebSocket echo 25.7k -> 27.4k. With more for the pair, writing at once lets the two run side
- * by side: gathered, the ASGI hello fell from 25.5k to 17.1k requests/s at -w 1 on 2 cores, and
- * from 26.2k to 19.6k under a quota of 1.5 CPUs. (A WSGI app's frames always leave once per
- * turn: see RunnerProcess.)
+ * by side: gathered, the ASGI hello fell from 25.5k to 17.1k requests/s at -w 1 on 2 cores, from
+ * 26.2k to 19.6k under a quota of 1.5 CPUs, and from 23.0k to 21.2k under 1.25. (A WSGI app's
+ * frames always leave once per turn: see RunnerProcess.)
  */
 function sharesCores(workers: number): boolean {
   return workers >= usableCpus().value;
