@@ -550,6 +550,15 @@ describe('arbiter recycling, heartbeats and scaling', () => {
     expect(forked[0]!.sent).toEqual([]);
   });
 
+  it('boots each worker with the count it runs among: the target after scaling, not the configured count', () => {
+    const { forked, ready, signal } = setup({ workers: 1 });
+    ready(1);
+    signal('SIGTTIN');
+    signal('SIGTTIN');
+    expect(forked.map((w) => w.config.workers)).toEqual([1, 2, 3]);
+    expect(forked.map((w) => w.config.label)).toEqual(['first', 'first', 'first']);
+  });
+
   it('reopens its own logs and tells every worker to, on SIGUSR1', () => {
     const { forked, ready, signal, reopenLogs } = setup();
     ready(1);

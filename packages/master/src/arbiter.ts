@@ -746,7 +746,11 @@ export class Arbiter<C extends ArbiterConfig> {
     const startedFor: StartReason = next !== undefined ? { kind: 'reload' } : (this.#replacing.shift() ?? { kind: this.#phase.kind === 'starting' ? 'start' : 'scale' });
     const workerId = this.#nextWorkerId++;
     this.#options.hooks?.preFork({ age: workerId, pid: undefined });
-    this.#workers.add(this.#options.host.fork(workerId, next?.config ?? this.#config), generation, startedFor, now);
+    // A worker sizes itself by the workers it runs among (its share of the spool budget, whether
+    // it gathers its frames to its Python process): the target, which scaling moves, not the
+    // configured count.
+    const config = next?.config ?? this.#config;
+    this.#workers.add(this.#options.host.fork(workerId, { ...config, workers: this.#target }), generation, startedFor, now);
   }
 
   #stopWorker(entry: WorkerEntry, reason: string, mode: StopMode): void {
