@@ -27,6 +27,7 @@ export type {
   WebSocketConnectEvent,
   WebSocketDisconnectEvent,
   WebSocketMessageEvent,
+  WebSocketMessagePort,
   WebSocketReceiveEvent,
   WebSocketScope,
 } from './websocket-types.js';

@@ -13,7 +13,7 @@ import { parseWebSocketEvent, type WebSocketSendAction } from './websocket-event
 import { WebSocketInbox } from './websocket-inbox.js';
 import { startPings } from './websocket-pings.js';
 import { advanceWebSocket, type WebSocketPhase } from './websocket-order.js';
-import { OPEN, type AsgiWebSocketCallable, type WebSocketScope } from './websocket-types.js';
+import { OPEN, type AsgiWebSocketCallable, type WebSocketMessagePort, type WebSocketScope } from './websocket-types.js';
 import { applyWireRules, dropHopByHop } from './wire-rules.js';
 
 export interface HandshakeAnswer {
@@ -36,6 +36,8 @@ export interface SessionContext {
 // Why ws failed a connection, as the close code it sent; the app sees that code.
 const ERROR_CLOSE_CODES: Readonly<Record<string, number>> = { WS_ERR_UNSUPPORTED_MESSAGE_LENGTH: 1009, WS_ERR_INVALID_UTF8: 1007 };
 const GONE = 'the WebSocket connection is closed';
+/** What send() returns for an event done at once. */
+const SENT: Promise<void> = Promise.resolve();
 
 export class WebSocketSession {
   readonly closed: Promise<void>;
@@ -86,7 +88,7 @@ export class WebSocketSession {
 
   async run(app: AsgiWebSocketCallable): Promise<void> {
     try {
-      await app(this.#scope, this.#inbox.receive, this.send);
+      await app(this.#scope, this.#inbox.receive, this.send, this.#port);
     } catch (error) {
       this.#appFailed(error);
       return;
@@ -94,8 +96,22 @@ export class WebSocketSession {
     this.#appReturned();
   }
 
-  readonly send = async (event: unknown): Promise<void> => {
-    const action = parseWebSocketEvent(event);
+  // Not an async function: a message within the send window is written at once, and the
+  // app's await of one shared settled promise costs less than a promise made per message.
+  readonly send = (event: unknown): Promise<void> => {
+    try {
+      return this.#perform(parseWebSocketEvent(event)) ?? SENT;
+    } catch (error) {
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+    }
+  };
+
+  readonly #port: WebSocketMessagePort = {
+    sendMessage: (data, text) => this.#perform({ kind: 'send', data, binary: !text }),
+  };
+
+  /** Checks the order and acts; a promise when it has to wait (a full socket, a denial's body), else undefined. */
+  #perform(action: WebSocketSendAction): Promise<void> | undefined {
     if (this.#phase !== 'closed' && this.#connectionOver()) throw new ClientDisconnected(GONE);
     if (action.kind === 'accept') this.#checkSubprotocol(action.subprotocol);
     const verdict = advanceWebSocket(this.#phase, action);
@@ -107,8 +123,8 @@ export class WebSocketSession {
       throw error;
     }
     this.#phase = verdict.phase;
-    await this.#act(action);
-  };
+    return this.#act(action);
+  }
 
   /** Drain: an open WebSocket gets close 1001, a pending handshake a 503; a denial finishes. */
   goAway(): void {
@@ -127,14 +143,13 @@ export class WebSocketSession {
     else this.#ws.terminate();
   }
 
-  async #act(action: WebSocketSendAction): Promise<void> {
+  #act(action: WebSocketSendAction): Promise<void> | undefined {
     switch (action.kind) {
       case 'accept':
         this.#accept(action.subprotocol, action.headers);
-        return;
+        return undefined;
       case 'send':
-        await this.#sendMessage(action.data, action.binary);
-        return;
+        return this.#sendMessage(action.data, action.binary);
       case 'close':
         if (this.#ws === undefined) {
           this.#respond(403);
@@ -142,13 +157,12 @@ export class WebSocketSession {
         } else {
           this.#ws.close(action.code, action.reason);
         }
-        return;
+        return undefined;
       case 'deny-start':
         this.#denialStart = { status: action.start.status, headers: action.start.headers };
-        return;
+        return undefined;
       case 'deny-body':
-        await this.#denialBody(action.body.body, action.body.more);
-        return;
+        return this.#denialBody(action.body.body, action.body.more);
     }
   }
 
@@ -188,23 +202,29 @@ export class WebSocketSession {
     this.#stopPings = startPings(ws, { intervalMs: pingIntervalMs, timeoutMs: pingTimeoutMs, log, path: this.#scope.path });
   }
 
-  async #sendMessage(data: Buffer | string, binary: boolean): Promise<void> {
+  /**
+   * Within the window a send() resolves at once; past it, only once its message (and so every
+   * one before it) is written, so a client that does not read holds the app to the window. The
+   * promise is made only then: most messages never need one.
+   */
+  #sendMessage(data: Buffer | string, binary: boolean): Promise<void> | undefined {
     const ws = this.#ws;
     if (ws?.readyState !== OPEN) throw new ClientDisconnected(GONE);
-    const written = new Promise<void>((resolve, reject) => {
-      // node passes null for a write that succeeded (ws's types say undefined).
-      ws.send(data, { binary }, (error) => {
+    // node passes null for a write that succeeded (ws's types say undefined).
+    let outcome: Error | null | undefined;
+    let settle: ((error: Error | null | undefined) => void) | undefined;
+    ws.send(data, { binary }, (error) => {
+      outcome = error instanceof Error ? error : null;
+      settle?.(outcome);
+    });
+    if (ws.bufferedAmount <= this.#context.sendWindow || outcome === null) return undefined;
+    if (outcome !== undefined) throw new ClientDisconnected(GONE);
+    return new Promise<void>((resolve, reject) => {
+      settle = (error) => {
         if (error instanceof Error) reject(new ClientDisconnected(GONE));
         else resolve();
-      });
+      };
     });
-    // Within the window a send() resolves at once; past it, only once its message (and so every
-    // one before it) is written, so a client that does not read holds the app to the window.
-    if (ws.bufferedAmount <= this.#context.sendWindow) {
-      written.catch(() => undefined);
-      return;
-    }
-    await written;
   }
 
   async #denialBody(body: Buffer, more: boolean): Promise<void> {

@@ -41,12 +41,26 @@ export interface WebSocketDisconnectEvent {
 
 export type WebSocketReceiveEvent = WebSocketConnectEvent | WebSocketMessageEvent | WebSocketDisconnectEvent;
 
-/** What the gateway runs for each WebSocket: an ASGI app, or a relay to one elsewhere. */
+/**
+ * What the gateway runs for each WebSocket: an ASGI app, or a relay to one elsewhere, which may
+ * send its messages through `port` instead of send() (ASGI apps take the first three).
+ */
 export type AsgiWebSocketCallable = (
   scope: WebSocketScope,
   receive: () => Promise<WebSocketReceiveEvent>,
   send: (event: unknown) => Promise<void>,
+  port: WebSocketMessagePort,
 ) => unknown;
+
+/** A message to the client as bytes, for a relay that has it so: no event to build, and text not decoded only to be encoded again. */
+export interface WebSocketMessagePort {
+  /**
+   * websocket.send of `data`, UTF-8 when `text` (the relay's to guarantee), under send()'s rules:
+   * undefined when written within the send window, else a promise that settles once it is;
+   * throws what send() would reject with.
+   */
+  sendMessage(data: Buffer, text: boolean): Promise<void> | undefined;
+}
 
 export interface LifespanScope {
   readonly type: 'lifespan';

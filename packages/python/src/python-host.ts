@@ -120,13 +120,13 @@ export class PythonHost {
   };
 
   /** The gateway runs this for each WebSocket: it relays the connection to the Python app. */
-  readonly websocket: AsgiWebSocketCallable = async (scope, receive, send) => {
+  readonly websocket: AsgiWebSocketCallable = async (scope, receive, send, port) => {
     const runner = this.#runner;
     if (runner === undefined) {
       throw new Error('the Python process has died, and its replacement is not ready yet');
     }
     const id = this.#newStreamId();
-    const relay = new WebSocketRelay(id, runner, { window: this.#options.window, log: this.#log, send, path: scope.path });
+    const relay = new WebSocketRelay(id, runner, { window: this.#options.window, log: this.#log, send, port, path: scope.path });
     this.#sockets.set(id, relay);
     try {
       await relay.run(scope, receive);

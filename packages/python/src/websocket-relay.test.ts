@@ -1,4 +1,4 @@
-import { ClientDisconnected, type WebSocketReceiveEvent, type WebSocketScope } from '@bicorn/gateway';
+import { ClientDisconnected, type WebSocketMessagePort, type WebSocketReceiveEvent, type WebSocketScope } from '@bicorn/gateway';
 import { MAX_PAYLOAD, type Frame } from '@bicorn/protocol';
 import { describe, expect, it } from 'vitest';
 import type { FrameSink } from './runner-process.js';
@@ -42,6 +42,11 @@ class Client {
   };
 }
 
+/** The gateway's message port over a stand-in send(): each message as the event send() would take, waiting as send() does. */
+function portOver(send: (event: unknown) => Promise<void>): WebSocketMessagePort {
+  return { sendMessage: (data, text) => send(text ? { type: 'websocket.send', text: data.toString('utf8') } : { type: 'websocket.send', bytes: data }) };
+}
+
 function setup(window = 1024) {
   const frames: Frame[] = [];
   const runner: FrameSink = { send: (frame) => frames.push(frame as Frame) };
@@ -50,11 +55,20 @@ function setup(window = 1024) {
     sent.push(event as Record<string, unknown>);
     return Promise.resolve();
   };
-  const relay = new WebSocketRelay(7, runner, { window, log: silent, send, path: '/app/chat' });
+  // Messages written at once, as the gateway's port writes those within the send window.
+  const messages: [Buffer, boolean][] = [];
+  const port: WebSocketMessagePort = {
+    sendMessage: (data, text) => {
+      messages.push([data, text]);
+      void send(text ? { type: 'websocket.send', text: data.toString('utf8') } : { type: 'websocket.send', bytes: data });
+      return undefined;
+    },
+  };
+  const relay = new WebSocketRelay(7, runner, { window, log: silent, send, port, path: '/app/chat' });
   const client = new Client();
   client.push({ type: 'websocket.connect' });
   const done = relay.run(scope, client.receive);
-  return { frames, sent, relay, client, done };
+  return { frames, sent, messages, relay, client, done };
 }
 
 const settle = () => new Promise((resolve) => setImmediate(resolve));
@@ -88,6 +102,22 @@ describe('WebSocketRelay', () => {
     client.push({ type: 'websocket.disconnect', code: 4000, reason: 'bye' });
     await done;
     expect(frames.at(-1)).toEqual({ type: 'ws-close', stream: 7, code: 4000, reason: 'bye' });
+  });
+
+  it('sends text from the runner that is not UTF-8 with U+FFFD in its place, and bytes as they are', async () => {
+    const { messages, relay, client, done } = setup();
+    relay.onFrame({ type: 'ws-accept', stream: 7, subprotocol: '', headers: [] });
+    relay.onFrame({ type: 'ws-message', stream: 7, more: false, text: true, body: Buffer.from([0x61, 0xff, 0x62]) });
+    relay.onFrame({ type: 'ws-message', stream: 7, more: false, text: true, body: Buffer.from('é') });
+    relay.onFrame({ type: 'ws-message', stream: 7, more: false, text: false, body: Buffer.from([0xff]) });
+    await settle();
+    expect(messages).toEqual([
+      [Buffer.from('a\ufffdb'), true],
+      [Buffer.from('é'), true],
+      [Buffer.from([0xff]), false],
+    ]);
+    client.push({ type: 'websocket.disconnect', code: 1000 });
+    await done;
   });
 
   it('forwards client messages in fragments of at most a frame', async () => {
@@ -127,7 +157,7 @@ describe('WebSocketRelay', () => {
     const releases: (() => void)[] = [];
     const send = (event: unknown): Promise<void> =>
       (event as { type: string }).type === 'websocket.send' ? new Promise((resolve) => releases.push(resolve)) : Promise.resolve();
-    const relay = new WebSocketRelay(7, { send: (frame) => frames.push(frame as Frame) }, { window: 100, log: silent, send, path: '/' });
+    const relay = new WebSocketRelay(7, { send: (frame) => frames.push(frame as Frame) }, { window: 100, log: silent, send, port: portOver(send), path: '/' });
     client.push({ type: 'websocket.connect' });
     const done = relay.run(scope, client.receive);
     const credits = () => frames.flatMap((f) => (f.type === 'credit' ? [f.bytes] : []));
@@ -166,7 +196,13 @@ describe('WebSocketRelay', () => {
       window: 1,
       log: silent,
       path: '/',
-      send: (event) => ((event as { type: string }).type === 'websocket.send' ? Promise.reject(new ClientDisconnected()) : Promise.resolve()),
+      send: () => Promise.resolve(),
+      // As the gateway's port throws for a client that has left.
+      port: {
+        sendMessage: () => {
+          throw new ClientDisconnected();
+        },
+      },
     });
     client.push({ type: 'websocket.connect' });
     client.push({ type: 'websocket.receive', text: 'uses up the window' });

@@ -4,7 +4,8 @@
 // that what waits for a slow client or a slow app stays within the window plus the message on
 // its way. The gateway enforces the ASGI rules for JavaScript and Python apps alike. Runs in
 // the worker, per connection.
-import { ClientDisconnected, type AsgiTlsExtension, type WebSocketReceiveEvent, type WebSocketScope } from '@bicorn/gateway';
+import { isUtf8 } from 'node:buffer';
+import { ClientDisconnected, type AsgiTlsExtension, type WebSocketMessagePort, type WebSocketReceiveEvent, type WebSocketScope } from '@bicorn/gateway';
 import { MAX_PAYLOAD, type Frame, type FrameOf } from '@bicorn/protocol';
 import type { HostLog } from './log.js';
 import { tlsHeadFrom } from './request-head.js';
@@ -14,13 +15,13 @@ type GatewaySend = (event: unknown) => Promise<void>;
 
 // Room for the flags byte in a WS_MESSAGE frame.
 const MAX_FRAGMENT = MAX_PAYLOAD - 1;
-const utf8 = new TextDecoder('utf-8');
 
 export class WebSocketRelay {
   readonly #id: number;
   readonly #runner: FrameSink;
   readonly #log: HostLog;
   readonly #send: GatewaySend;
+  readonly #port: WebSocketMessagePort;
   readonly #path: string;
   /** Message bytes the runner will still take from the client. */
   #window: number;
@@ -30,6 +31,8 @@ export class WebSocketRelay {
   #wakePump: (() => void) | undefined;
   /** The app's events, handed to the gateway one after the other. */
   #outgoing: Promise<void> = Promise.resolve();
+  /** Steps of #outgoing not yet done: with none, the next event goes to the gateway at once. */
+  #pending = 0;
   /** A message from the app whose last fragment has not come yet. */
   #fragments: Buffer[] = [];
   /** How far the app has answered: what an error from it, or its process dying, must end. */
@@ -46,13 +49,14 @@ export class WebSocketRelay {
   readonly #refused: Promise<void>;
   #refuse: () => void = () => undefined;
 
-  constructor(id: number, runner: FrameSink, options: { window: number; log: HostLog; send: GatewaySend; path: string }) {
+  constructor(id: number, runner: FrameSink, options: { window: number; log: HostLog; send: GatewaySend; port: WebSocketMessagePort; path: string }) {
     this.#id = id;
     this.#runner = runner;
     this.#window = options.window;
     this.#creditBatch = Math.max(1, Math.floor(options.window / 4));
     this.#log = options.log;
     this.#send = options.send;
+    this.#port = options.port;
     this.#path = options.path;
     this.#refused = new Promise((resolve) => {
       this.#refuse = resolve;
@@ -169,33 +173,88 @@ export class WebSocketRelay {
       // before it have gone to the client: what waits for a slow client stays within the window.
       this.#fragments.push(frame.body);
       const bytes = frame.body.length;
-      this.#outgoing = this.#outgoing.then(() => {
+      this.#after(() => {
+        this.#pending -= 1;
         this.#credit(bytes, true);
+        return undefined;
       });
       return;
     }
     const body = this.#fragments.length === 0 ? frame.body : Buffer.concat([...this.#fragments, frame.body]);
     this.#fragments = [];
-    this.#queue(frame.text ? { type: 'websocket.send', text: utf8.decode(body) } : { type: 'websocket.send', bytes: body }, frame.body.length);
+    this.#deliver(body, frame.text, frame.body.length);
+  }
+
+  /**
+   * A whole message of the app's to the client, as its bytes (the runner encoded its text as
+   * UTF-8, and a text frame that is not goes out with U+FFFD in its place, as decoding would).
+   */
+  #deliver(body: Buffer, text: boolean, bytes: number): void {
+    const data = text && !isUtf8(body) ? Buffer.from(body.toString('utf8')) : body;
+    this.#after(() => {
+      let waiting: Promise<void> | undefined;
+      try {
+        waiting = this.#port.sendMessage(data, text);
+      } catch (error) {
+        this.#failed(error, 'websocket.send');
+        return undefined;
+      }
+      if (waiting === undefined) {
+        this.#sent(bytes);
+        return undefined;
+      }
+      return waiting.then(
+        () => {
+          this.#sent(bytes);
+        },
+        (error: unknown) => {
+          this.#failed(error, 'websocket.send');
+        },
+      );
+    });
   }
 
   /** Hands an event to the gateway after the ones before it; credits `bytes` once it is out. */
   #queue(event: Record<string, unknown>, bytes = 0): void {
-    this.#outgoing = this.#outgoing.then(async () => {
-      try {
-        await this.#send(event);
-      } catch (error) {
-        if (error instanceof ClientDisconnected) {
-          // The runner hears it from the pump, as a WS_CLOSE, even while it has no credit.
-          this.#clientGone = true;
-          this.#wakePump?.();
-        } else {
-          this.#log.error({ err: error, path: this.#path, event: event.type }, 'the gateway refused an event of the Python app');
-        }
-        return;
-      }
-      this.#credit(bytes, false);
-    });
+    this.#after(() =>
+      this.#send(event).then(
+        () => {
+          this.#sent(bytes);
+        },
+        (error: unknown) => {
+          this.#failed(error, event.type);
+        },
+      ),
+    );
+  }
+
+  /** The step of #after that handed an event on is done: `bytes` of the app's messages are out. */
+  #sent(bytes: number): void {
+    this.#pending -= 1;
+    this.#credit(bytes, false);
+  }
+
+  /** The step of #after that handed an event on is done, and the gateway refused it. */
+  #failed(error: unknown, type: unknown): void {
+    this.#pending -= 1;
+    if (error instanceof ClientDisconnected) {
+      // The runner hears it from the pump, as a WS_CLOSE, even while it has no credit.
+      this.#clientGone = true;
+      this.#wakePump?.();
+    } else {
+      this.#log.error({ err: error, path: this.#path, event: type }, 'the gateway refused an event of the Python app');
+    }
+  }
+
+  /**
+   * Runs `step` once the steps before it are done, and the step says when it is done by taking
+   * one from #pending. With none waiting, as most messages find, it runs at once, with no
+   * promise made for it.
+   */
+  #after(step: () => Promise<void> | undefined): void {
+    this.#pending += 1;
+    if (this.#pending === 1) this.#outgoing = step() ?? this.#outgoing;
+    else this.#outgoing = this.#outgoing.then(step);
   }
 
   /**
