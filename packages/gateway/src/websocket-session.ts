@@ -54,6 +54,8 @@ export class WebSocketSession {
   #goingAway = false;
   #errorCode: number | undefined;
   #violation: Error | undefined;
+  /** A relay's taker of client messages (WebSocketMessagePort.takeMessages), offered each before the inbox. */
+  #take: ((data: Buffer, text: boolean) => boolean) | undefined;
   #stopPings: () => void = () => undefined;
   #markClosed: () => void = () => undefined;
   /** The handshake's HTTP status for the access log: 101 once accepted; 499 if the client left first. */
@@ -108,6 +110,9 @@ export class WebSocketSession {
 
   readonly #port: WebSocketMessagePort = {
     sendMessage: (data, text) => this.#perform({ kind: 'send', data, binary: !text }),
+    takeMessages: (take) => {
+      this.#take = take;
+    },
   };
 
   /** Checks the order and acts; a promise when it has to wait (a full socket, a denial's body), else undefined. */
@@ -186,6 +191,7 @@ export class WebSocketSession {
     this.status = 101;
     ws.on('message', (data: RawData, isBinary: boolean) => {
       const bytes = asBuffer(data);
+      if (this.#take?.(bytes, !isBinary) === true) return;
       this.#inbox.push(isBinary ? { type: 'websocket.receive', bytes } : { type: 'websocket.receive', text: bytes.toString('utf8') }, bytes.length);
     });
     ws.on('error', (error: Error & { code?: string }) => {

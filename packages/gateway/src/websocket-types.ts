@@ -52,7 +52,7 @@ export type AsgiWebSocketCallable = (
   port: WebSocketMessagePort,
 ) => unknown;
 
-/** A message to the client as bytes, for a relay that has it so: no event to build, and text not decoded only to be encoded again. */
+/** Messages as bytes, for a relay that moves them so: no event to build, and text not decoded only to be encoded again. */
 export interface WebSocketMessagePort {
   /**
    * websocket.send of `data`, UTF-8 when `text` (the relay's to guarantee), under send()'s rules:
@@ -60,6 +60,13 @@ export interface WebSocketMessagePort {
    * throws what send() would reject with.
    */
   sendMessage(data: Buffer, text: boolean): Promise<void> | undefined;
+  /**
+   * Offers each message of the client's to `take` as it comes, as its bytes (text as the UTF-8
+   * ws has checked), before receive() would see it: one `take` returns false for waits for
+   * receive() as it would have, and the relay keeps the order by refusing the messages after
+   * it until it has taken that one through receive().
+   */
+  takeMessages(take: (data: Buffer, text: boolean) => boolean): void;
 }
 
 export interface LifespanScope {

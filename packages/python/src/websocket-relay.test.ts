@@ -22,11 +22,27 @@ const scope = {
   extensions: {},
 } as unknown as WebSocketScope;
 
-/** The client's side as the gateway would give it: events the test pushes, one per receive(). */
+/**
+ * The client's side as the gateway would give it: events the test pushes, one per receive(),
+ * each message offered first to the relay's take, as bytes.
+ */
 class Client {
   readonly #queue: WebSocketReceiveEvent[] = [];
   #waiting: ((event: WebSocketReceiveEvent) => void) | undefined;
+  #take: ((data: Buffer, text: boolean) => boolean) | undefined;
+  /** Messages the relay took as they came. */
+  taken = 0;
+  readonly takeMessages = (take: (data: Buffer, text: boolean) => boolean): void => {
+    this.#take = take;
+  };
   push(event: WebSocketReceiveEvent): void {
+    if (event.type === 'websocket.receive' && this.#take !== undefined) {
+      const text = typeof event.text === 'string';
+      if (this.#take(text ? Buffer.from(event.text ?? '') : Buffer.from(event.bytes ?? []), text)) {
+        this.taken += 1;
+        return;
+      }
+    }
     if (this.#waiting === undefined) this.#queue.push(event);
     else {
       this.#waiting(event);
@@ -43,8 +59,11 @@ class Client {
 }
 
 /** The gateway's message port over a stand-in send(): each message as the event send() would take, waiting as send() does. */
-function portOver(send: (event: unknown) => Promise<void>): WebSocketMessagePort {
-  return { sendMessage: (data, text) => send(text ? { type: 'websocket.send', text: data.toString('utf8') } : { type: 'websocket.send', bytes: data }) };
+function portOver(send: (event: unknown) => Promise<void>, client: Client): WebSocketMessagePort {
+  return {
+    sendMessage: (data, text) => send(text ? { type: 'websocket.send', text: data.toString('utf8') } : { type: 'websocket.send', bytes: data }),
+    takeMessages: client.takeMessages,
+  };
 }
 
 function setup(window = 1024) {
@@ -57,7 +76,9 @@ function setup(window = 1024) {
   };
   // Messages written at once, as the gateway's port writes those within the send window.
   const messages: [Buffer, boolean][] = [];
+  const client = new Client();
   const port: WebSocketMessagePort = {
+    takeMessages: client.takeMessages,
     sendMessage: (data, text) => {
       messages.push([data, text]);
       void send(text ? { type: 'websocket.send', text: data.toString('utf8') } : { type: 'websocket.send', bytes: data });
@@ -65,7 +86,6 @@ function setup(window = 1024) {
     },
   };
   const relay = new WebSocketRelay(7, runner, { window, log: silent, send, port, path: '/app/chat' });
-  const client = new Client();
   client.push({ type: 'websocket.connect' });
   const done = relay.run(scope, client.receive);
   return { frames, sent, messages, relay, client, done };
@@ -151,13 +171,44 @@ describe('WebSocketRelay', () => {
     await done;
   });
 
+  it('takes client messages to the runner as they come while they fit the window, and keeps their order behind one that waits for credit', async () => {
+    const { frames, relay, client, done } = setup(10);
+    await settle();
+    relay.onFrame({ type: 'ws-accept', stream: 7, subprotocol: '', headers: [] });
+    const messages = () => frames.flatMap((f) => (f.type === 'ws-message' ? [[f.more, f.text, f.body.toString()]] : []));
+    client.push({ type: 'websocket.receive', text: 'hé' });
+    expect(messages()).toEqual([[false, true, 'hé']]);
+    expect(client.taken).toBe(1);
+    // 7 bytes of window left: the next message waits for credit, and the small one after it too.
+    client.push({ type: 'websocket.receive', bytes: Buffer.from('abcdefghij') });
+    client.push({ type: 'websocket.receive', bytes: Buffer.from('k') });
+    await settle();
+    expect(client.taken).toBe(1);
+    expect(messages()).toEqual([
+      [false, true, 'hé'],
+      [true, false, 'abcdefg'],
+    ]);
+    relay.onFrame({ type: 'credit', stream: 7, bytes: 10 });
+    await settle();
+    expect(messages().slice(2)).toEqual([
+      [false, false, 'hij'],
+      [false, false, 'k'],
+    ]);
+    // Nothing waits any more: the next message is taken as it comes.
+    client.push({ type: 'websocket.receive', text: 'l' });
+    expect(client.taken).toBe(2);
+    expect(messages().at(-1)).toEqual([false, true, 'l']);
+    client.push({ type: 'websocket.disconnect', code: 1000 });
+    await done;
+  });
+
   it("credits an app message's first pieces only once the messages before it have gone to the client, and whole messages a quarter of the window at a time", async () => {
     const frames: Frame[] = [];
     const client = new Client();
     const releases: (() => void)[] = [];
     const send = (event: unknown): Promise<void> =>
       (event as { type: string }).type === 'websocket.send' ? new Promise((resolve) => releases.push(resolve)) : Promise.resolve();
-    const relay = new WebSocketRelay(7, { send: (frame) => frames.push(frame as Frame) }, { window: 100, log: silent, send, port: portOver(send), path: '/' });
+    const relay = new WebSocketRelay(7, { send: (frame) => frames.push(frame as Frame) }, { window: 100, log: silent, send, port: portOver(send, client), path: '/' });
     client.push({ type: 'websocket.connect' });
     const done = relay.run(scope, client.receive);
     const credits = () => frames.flatMap((f) => (f.type === 'credit' ? [f.bytes] : []));
@@ -202,6 +253,7 @@ describe('WebSocketRelay', () => {
         sendMessage: () => {
           throw new ClientDisconnected();
         },
+        takeMessages: client.takeMessages,
       },
     });
     client.push({ type: 'websocket.connect' });

@@ -45,6 +45,8 @@ export class WebSocketRelay {
   #clientGone = false;
   /** A client message was cut off for a client that left: no later one may follow its pieces. */
   #truncated = false;
+  /** Client messages #take refused that the pump has still to take through receive(): until then, #take refuses the ones after them. */
+  #leftToReceive = 0;
   /** Resolves when the app ended the connection before accepting it (denied, closed or failed). */
   readonly #refused: Promise<void>;
   #refuse: () => void = () => undefined;
@@ -68,6 +70,7 @@ export class WebSocketRelay {
     const first = await receive();
     if (first.type !== 'websocket.connect') return; // the client left during the handshake
     this.#runner.send(connectFrame(this.#id, scope));
+    this.#port.takeMessages(this.#take);
     await Promise.race([this.#pumpClient(receive), this.#refused]);
     await this.#outgoing;
     if (this.#failure !== undefined) throw this.#failure;
@@ -268,7 +271,25 @@ export class WebSocketRelay {
     if (this.#heldBack === 0 && owed > 0) this.#runner.send({ type: 'credit', stream: this.#id, bytes: owed });
   }
 
-  /** Client messages to the runner while it has credit; ends with WS_CLOSE when the connection closes. */
+  /**
+   * A client message, as it comes: to the runner in one frame when the window has room for it
+   * and none waits before it, as nearly every one; else refused, for the pump to take through
+   * receive() in order, waiting for credit.
+   */
+  readonly #take = (data: Buffer, text: boolean): boolean => {
+    if (this.#leftToReceive > 0 || this.#ended || this.#clientGone || this.#truncated || this.#window <= 0 || data.length > this.#window || data.length > MAX_FRAGMENT) {
+      this.#leftToReceive += 1;
+      return false;
+    }
+    this.#window -= data.length;
+    this.#runner.send({ type: 'ws-message', stream: this.#id, more: false, text, body: data });
+    return true;
+  };
+
+  /**
+   * The client messages #take refused, to the runner while it has credit; ends with WS_CLOSE
+   * when the connection closes.
+   */
   async #pumpClient(receive: () => Promise<WebSocketReceiveEvent>): Promise<void> {
     for (;;) {
       while (this.#window <= 0 && !this.#ended && !this.#clientGone) await this.#creditOrEnd();
@@ -282,6 +303,7 @@ export class WebSocketRelay {
       }
       // Messages of a client that has left, for an app out of credit, could never be answered.
       if (event.type === 'websocket.receive' && !this.#truncated && (this.#window > 0 || !this.#clientGone)) await this.#forward(event);
+      if (this.#leftToReceive > 0) this.#leftToReceive -= 1;
     }
   }
 
