@@ -1,6 +1,7 @@
-// One WebSocket from upgrade request to close: runs the app with receive/send, completes or
-// refuses the handshake as the app says, relays messages with backpressure both ways, pings,
-// and settles the connection however the app ends. Runs in the worker, per connection.
+// One WebSocket from upgrade request to close: runs the app with receive/send (and a relay's
+// message port), completes or refuses the handshake as the app says, relays messages with
+// backpressure both ways, pings, and settles the connection however the app ends. Runs in the
+// worker, per connection.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { RawData, WebSocket } from 'ws';

@@ -1,9 +1,10 @@
 // One WebSocket between the gateway, which owns the client's connection, and the Python app
 // process: the gateway's events become frames on the app's stream, and the app's frames become
-// the gateway's send() calls, in order, with credit both ways (SPEC.md, "WebSocket frames"), so
-// that what waits for a slow client or a slow app stays within the window plus the message on
-// its way. The gateway enforces the ASGI rules for JavaScript and Python apps alike. Runs in
-// the worker, per connection.
+// the gateway's send() calls (messages go both ways as bytes, through the gateway's message
+// port), in order, with credit both ways (SPEC.md, "WebSocket frames"), so that what waits for
+// a slow client or a slow app stays within the window plus the message on its way. The gateway
+// enforces the ASGI rules for JavaScript and Python apps alike. Runs in the worker, per
+// connection.
 import { isUtf8 } from 'node:buffer';
 import { ClientDisconnected, type AsgiTlsExtension, type WebSocketMessagePort, type WebSocketReceiveEvent, type WebSocketScope } from '@bicorn/gateway';
 import { MAX_PAYLOAD, type Frame, type FrameOf } from '@bicorn/protocol';
