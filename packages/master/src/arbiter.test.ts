@@ -544,10 +544,14 @@ describe('arbiter recycling, heartbeats and scaling', () => {
     ready(2);
     expect(dispatcher.readyCount).toBe(2);
     signal('SIGTTOU');
-    expect(forked[1]!.sent).toEqual([{ type: 'stop', mode: 'graceful', timeoutMs: 30_000 }]);
+    // Told the new count with the others, then stopped: the youngest goes first.
+    expect(forked[1]!.sent).toEqual([
+      { type: 'workers', count: 1 },
+      { type: 'stop', mode: 'graceful', timeoutMs: 30_000 },
+    ]);
     expect(dispatcher.readyCount).toBe(1);
     signal('SIGTTOU');
-    expect(forked[0]!.sent).toEqual([]);
+    expect(forked[0]!.sent.filter((m) => m.type !== 'workers')).toEqual([]);
   });
 
   it('boots each worker with the count it runs among: the target after scaling, not the configured count', () => {
@@ -557,6 +561,24 @@ describe('arbiter recycling, heartbeats and scaling', () => {
     signal('SIGTTIN');
     expect(forked.map((w) => w.config.workers)).toEqual([1, 2, 3]);
     expect(forked.map((w) => w.config.label)).toEqual(['first', 'first', 'first']);
+  });
+
+  it('tells each serving worker the count when scaling moves it, and a worker that booted meanwhile once it is ready', () => {
+    const { forked, ready, signal } = setup({ workers: 1 });
+    const told = (i: number) => forked[i]!.sent.filter((m) => m.type === 'workers');
+    ready(1);
+    signal('SIGTTIN');
+    expect(told(0)).toEqual([{ type: 'workers', count: 2 }]);
+    // Worker 2 boots with 2 and cannot take a message yet; worker 3 boots with 3.
+    signal('SIGTTIN');
+    expect(told(0)).toEqual([{ type: 'workers', count: 2 }, { type: 'workers', count: 3 }]);
+    expect(told(1)).toEqual([]);
+    ready(2);
+    ready(3);
+    expect(told(1)).toEqual([{ type: 'workers', count: 3 }]);
+    expect(told(2)).toEqual([]);
+    signal('SIGTTOU');
+    for (const i of [0, 1, 2]) expect(told(i).at(-1)).toEqual({ type: 'workers', count: 2 });
   });
 
   it('reopens its own logs and tells every worker to, on SIGUSR1', () => {

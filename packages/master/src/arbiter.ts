@@ -422,6 +422,7 @@ export class Arbiter<C extends ArbiterConfig> {
     else log.warn({ workerId, workerPid: entry.handle.pid, generation: entry.generation }, 'worker ready, but the app failed to load: it answers 500 with the error until a file changes');
     if (entry.generation !== this.#generation) return; // the next generation serves once all of it is ready
     dispatcher.addReady(entry.handle);
+    this.#tellCount(entry);
     if (phase.kind === 'starting' && this.#workers.active(this.#generation).length >= this.#target && this.#workers.allReady(this.#generation)) {
       this.#phase = { kind: 'running' };
       this.#options.notify({ type: 'ready', workers: this.#target });
@@ -675,6 +676,7 @@ export class Arbiter<C extends ArbiterConfig> {
     if (to !== from) {
       this.#options.hooks?.nworkersChanged(to, from);
       log.info({ by, from, workers: to }, to > from ? 'adding workers' : 'removing workers');
+      for (const entry of this.#workers.all()) this.#tellCount(entry);
     }
     return { ok: true, from, to };
   }
@@ -750,7 +752,15 @@ export class Arbiter<C extends ArbiterConfig> {
     // it gathers its frames to its Python process): the target, which scaling moves, not the
     // configured count.
     const config = next?.config ?? this.#config;
-    this.#workers.add(this.#options.host.fork(workerId, { ...config, workers: this.#target }), generation, startedFor, now);
+    this.#workers.add(this.#options.host.fork(workerId, { ...config, workers: this.#target }), generation, startedFor, now, this.#target);
+  }
+
+  /** Tells a serving worker of its generation the target, when scaling moved it since the worker was forked or last told. */
+  #tellCount(entry: WorkerEntry): void {
+    // A worker that boots cannot take the message yet: it is told once ready.
+    if (entry.state.kind !== 'ready' || entry.generation !== this.#generation || entry.workers === this.#target) return;
+    entry.workers = this.#target;
+    entry.handle.send({ type: 'workers', count: this.#target });
   }
 
   #stopWorker(entry: WorkerEntry, reason: string, mode: StopMode): void {

@@ -36,6 +36,8 @@ export interface WorkerEntry {
   appPid: number | undefined;
   /** Its Python process died and the worker started it again, this many times. */
   appDeaths: number;
+  /** The count of workers it sizes itself by: the target when it was forked, then each scale's it was told. */
+  workers: number;
 }
 
 /** It serves: ready, or serving on until its replacement is. */
@@ -59,8 +61,8 @@ export class WorkerTable {
     return this.#entries.get(workerId);
   }
 
-  add(handle: WorkerHandle, generation: number, startedFor: StartReason, now: number): WorkerEntry {
-    const entry: WorkerEntry = { handle, generation, startedFor, state: { kind: 'booting' }, forkedAt: now, readyAt: undefined, lastPong: now, stopTimer: undefined, appPid: undefined, appDeaths: 0 };
+  add(handle: WorkerHandle, generation: number, startedFor: StartReason, now: number, workers: number): WorkerEntry {
+    const entry: WorkerEntry = { handle, generation, startedFor, state: { kind: 'booting' }, forkedAt: now, readyAt: undefined, lastPong: now, stopTimer: undefined, appPid: undefined, appDeaths: 0, workers };
     this.#entries.set(handle.id, entry);
     return entry;
   }

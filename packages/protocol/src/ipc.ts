@@ -36,7 +36,12 @@ export type MasterMessage =
   /** A heartbeat: the worker answers `pong` with the same number from its event loop. */
   | { type: 'ping'; seq: number }
   /** Reopen log files (after logrotate moved them). */
-  | { type: 'reopen-logs' };
+  | { type: 'reopen-logs' }
+  /**
+   * Scaling moved the count of serving workers to `count`: a worker sizes what it shares by it
+   * (its part of the spool budget, whether its frames leave once per turn), as one booted now would.
+   */
+  | { type: 'workers'; count: number };
 
 /** What a worker sends to the master. */
 export type WorkerMessage =
@@ -146,6 +151,8 @@ function masterMessage(m: Fields): MasterMessage {
       return { type: 'ping', seq: field('seq', isCount, 'a sequence number') };
     case 'reopen-logs':
       return { type: 'reopen-logs' };
+    case 'workers':
+      return { type: 'workers', count: field('count', isCount, 'a worker count') };
     default:
       throw new FieldError(`unknown master message type ${describe(m.type)}`);
   }

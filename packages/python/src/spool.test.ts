@@ -19,4 +19,17 @@ describe('the spool', () => {
     await request.close();
     expect(spool.spooledBytes()).toEqual({ request: 42, response: 3500 });
   });
+
+  it('resizes its disk budget with what is held still counted, below nothing until it is given back', () => {
+    const spool = new Spool(tmpdir(), 1000, 0);
+    expect(spool.reserve(600)).toBe(true);
+    spool.resizeDisk(500);
+    expect(spool.left).toBe(-100);
+    expect(spool.hasRoom()).toBe(false);
+    spool.release(600);
+    expect(spool.left).toBe(500);
+    spool.resizeDisk(2000);
+    expect(spool.reserve(2000)).toBe(true);
+    expect(spool.reserve(1)).toBe(false);
+  });
 });

@@ -35,10 +35,18 @@ let count = 0;
 
 /** Bytes that may be held at once, taken and given back. */
 export class Budget {
+  #total: number;
   #left: number;
 
   constructor(bytes: number) {
+    this.#total = bytes;
     this.#left = bytes;
+  }
+
+  /** Makes the budget `bytes`: what is held stays held, and counts against the new one. */
+  resize(bytes: number): void {
+    this.#left += bytes - this.#total;
+    this.#total = bytes;
   }
 
   /** Takes `bytes`; false when they are not left. */
@@ -134,5 +142,10 @@ export class Spool {
   /** Gives back bytes of the disk budget, once their file is closed. */
   release(bytes: number): void {
     this.#disk.release(bytes);
+  }
+
+  /** Makes the disk budget `bytes` (the worker's share changed): files open now keep what they hold. */
+  resizeDisk(bytes: number): void {
+    this.#disk.resize(bytes);
   }
 }

@@ -31,6 +31,8 @@ export interface AppHost {
   close(timeoutMs: number): Promise<void>;
   /** Stops the app now: a fast stop during a graceful one. */
   destroy(): void;
+  /** Scaling moved the count of serving workers: a host that shares by it (the Python app's) sizes itself again. */
+  workersChanged?(count: number): void;
 }
 
 /**

@@ -31,6 +31,8 @@ export interface RunningWorker {
   /** Stops the app host now. */
   destroyApp(): void;
   reopenLogs(): void;
+  /** Scaling moved the count of serving workers to `count`. */
+  workersChanged(count: number): void;
   /** Writes every buffered log line; call before exiting. */
   flushLogs(): void;
 }
@@ -123,6 +125,9 @@ export async function bootWorker(boot: Extract<MasterMessage, { type: 'boot' }>,
     reopenLogs: () => {
       destination.reopen();
       accessLog?.reopen();
+    },
+    workersChanged: (count) => {
+      app.workersChanged?.(count);
     },
     flushLogs: () => {
       accessLog?.flush();

@@ -151,6 +151,9 @@ process.on('message', (raw: unknown, handle: unknown) => {
     case 'reopen-logs':
       worker.reopenLogs();
       return;
+    case 'workers':
+      worker.workersChanged(message.count);
+      return;
     case 'boot':
       log.warn('unexpected second boot message');
       return;

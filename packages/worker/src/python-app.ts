@@ -67,7 +67,7 @@ export async function startPythonApp(
   limitRejected: (kind: LimitKind) => void,
 ): Promise<AppHost> {
   const cwd = process.cwd();
-  const options: RunnerOptions = {
+  let options: RunnerOptions = {
     interpreter: findInterpreter(config.python, process.env),
     app: servable.app,
     interface: servable.interface,
@@ -205,6 +205,13 @@ export async function startPythonApp(
       clearTimeout(restartTimer);
       host.refuseWaiting();
       runner?.kill();
+    },
+    // As a worker booted at this count would be: its part of the spool budget, the once-per-turn
+    // rule, and the multiprocess flag of the Python processes started from now on.
+    workersChanged: (count) => {
+      options = { ...options, multiprocess: count > 1, writeOncePerTurn: sharesCores(count) };
+      runner?.writeOncePerTurn(options.writeOncePerTurn === true);
+      spool.resizeDisk(planSpool(config.spool_dir, config.spool_budget, count).budgetBytes);
     },
   };
 }
