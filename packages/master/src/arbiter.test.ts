@@ -381,6 +381,22 @@ describe('arbiter reloads', () => {
     expect(events).toContainEqual({ type: 'reloaded', ok: true, generation: 2, workers: 2 });
   });
 
+  it('tells the workers of a reload the count a scale set while they booted, once they take over', async () => {
+    const { forked, ready, signal, flush } = setup({ workers: 1 });
+    ready(1);
+    signal('SIGHUP');
+    await flush();
+    const next = forked[1]!;
+    expect(next.config.workers).toBe(1);
+    signal('SIGTTIN');
+    // The old worker is told; the new one, not serving yet, is not.
+    expect(forked[0]!.sent).toContainEqual({ type: 'workers', count: 2 });
+    expect(next.sent).toEqual([]);
+    for (const worker of forked.slice(1)) ready(worker.id);
+    expect(next.sent).toEqual([{ type: 'workers', count: 2 }]);
+    expect(forked.slice(2).every((w) => w.sent.every((m) => m.type !== 'workers'))).toBe(true);
+  });
+
   it('keeps the old workers serving when the reloaded config is invalid', async () => {
     const { forked, ready, signal, flush, willLoad, events, dispatcher } = setup();
     ready(1);

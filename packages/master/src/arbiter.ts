@@ -630,6 +630,8 @@ export class Arbiter<C extends ArbiterConfig> {
     for (const entry of this.#workers.of(generation)) if (isServing(entry)) this.#options.dispatcher.addReady(entry.handle);
     this.#generation = generation;
     this.#config = config;
+    // A scale during the reload moved the target after these workers were forked.
+    for (const entry of this.#workers.of(generation)) this.#tellCount(entry);
     this.#holds = [];
     // Replacements still owed to the old generation are not owed any more.
     this.#replacing = [];
