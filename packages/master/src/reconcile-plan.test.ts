@@ -5,7 +5,7 @@ import type { WorkerEntry, WorkerState } from './worker-table.js';
 let nextId = 1;
 function worker(generation: number, state: WorkerState): WorkerEntry {
   const id = nextId++;
-  return { handle: { id, pid: 1000 + id, send: () => undefined, kill: () => undefined, sendConnection: () => undefined }, generation, startedFor: { kind: 'start' }, state, forkedAt: 0, readyAt: undefined, lastPong: 0, stopTimer: undefined, appPid: undefined, appDeaths: 0 };
+  return { handle: { id, pid: 1000 + id, send: () => undefined, kill: () => undefined, sendConnection: () => undefined }, generation, startedFor: { kind: 'start' }, state, forkedAt: 0, readyAt: undefined, lastPong: 0, stopTimer: undefined, appPid: undefined, appDeaths: 0, workers: 2 };
 }
 const ready: WorkerState = { kind: 'ready' };
 const booting: WorkerState = { kind: 'booting' };
