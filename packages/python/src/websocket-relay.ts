@@ -203,32 +203,26 @@ export class WebSocketRelay {
         this.#failed(error, 'websocket.send');
         return undefined;
       }
-      if (waiting === undefined) {
-        this.#sent(bytes);
-        return undefined;
-      }
-      return waiting.then(
-        () => {
-          this.#sent(bytes);
-        },
-        (error: unknown) => {
-          this.#failed(error, 'websocket.send');
-        },
-      );
+      if (waiting !== undefined) return this.#settled(waiting, bytes, 'websocket.send');
+      this.#sent(bytes);
+      return undefined;
     });
   }
 
   /** Hands an event to the gateway after the ones before it; credits `bytes` once it is out. */
   #queue(event: Record<string, unknown>, bytes = 0): void {
-    this.#after(() =>
-      this.#send(event).then(
-        () => {
-          this.#sent(bytes);
-        },
-        (error: unknown) => {
-          this.#failed(error, event.type);
-        },
-      ),
+    this.#after(() => this.#settled(this.#send(event), bytes, event.type));
+  }
+
+  /** The step of #after that waits for `written`: then as #sent, or as #failed when the gateway refused it. */
+  #settled(written: Promise<void>, bytes: number, type: unknown): Promise<void> {
+    return written.then(
+      () => {
+        this.#sent(bytes);
+      },
+      (error: unknown) => {
+        this.#failed(error, type);
+      },
     );
   }
 
@@ -282,8 +276,7 @@ export class WebSocketRelay {
       this.#leftToReceive += 1;
       return false;
     }
-    this.#window -= data.length;
-    this.#runner.send({ type: 'ws-message', stream: this.#id, more: false, text, body: data });
+    this.#toRunner(data, false, text);
     return true;
   };
 
@@ -320,8 +313,7 @@ export class WebSocketRelay {
     for (;;) {
       const end = Math.min(body.length, at + Math.min(MAX_FRAGMENT, Math.max(this.#window, 0)));
       if (end > at || body.length === 0) {
-        this.#window -= end - at;
-        this.#runner.send({ type: 'ws-message', stream: this.#id, more: end < body.length, text, body: body.subarray(at, end) });
+        this.#toRunner(body.subarray(at, end), end < body.length, text);
         at = end;
         if (at >= body.length) return;
       } else {
@@ -334,6 +326,12 @@ export class WebSocketRelay {
         }
       }
     }
+  }
+
+  /** A client message, or a piece of one, to the runner, out of the window. */
+  #toRunner(piece: Buffer, more: boolean, text: boolean): void {
+    this.#window -= piece.length;
+    this.#runner.send({ type: 'ws-message', stream: this.#id, more, text, body: piece });
   }
 
   /** Resolves on credit, on the runner's end, or when a send finds the client gone. */
