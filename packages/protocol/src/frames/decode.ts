@@ -8,6 +8,7 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
 const TRAILERS = 1;
 const TLS = 2;
 const BODY_FILE = 4;
+const LENDABLE = 8;
 /** A body frame's header and its flags byte: what comes before the body bytes. */
 const BODY_START = HEADER_SIZE + 1;
 
@@ -147,7 +148,7 @@ function decodePayload(type: number, stream: number, c: Cursor): Frame {
       const more = (flags & 1) === 1;
       const head = { stream, ...c.requestHead(), ...((flags & TLS) === 0 ? {} : { tls: c.tlsHead() }) };
       if (type === FrameType.WsConnect) return { type: 'ws-connect', ...head };
-      return { type: 'http-request', more, ...head, ...((flags & BODY_FILE) === 0 ? {} : { bodyFile: c.bytes() }) };
+      return { type: 'http-request', more, ...head, ...((flags & BODY_FILE) === 0 ? {} : { bodyFile: c.bytes() }), ...((flags & LENDABLE) === 0 ? {} : { lendable: true }) };
     }
     case FrameType.HttpBody:
       return { type: 'http-body', stream, more: c.more(), body: c.rest() };
@@ -159,6 +160,12 @@ function decodePayload(type: number, stream: number, c: Cursor): Frame {
       return { type: 'http-withdraw', stream };
     case FrameType.HttpWithdrawn:
       return { type: 'http-withdrawn', stream };
+    case FrameType.HttpBorrow:
+      return { type: 'http-borrow', stream };
+    case FrameType.HttpNotLent:
+      return { type: 'http-not-lent', stream };
+    case FrameType.HttpReturned:
+      return { type: 'http-returned', stream, bytes: c.u32() };
     case FrameType.HttpResponse:
       return { type: 'http-response', stream, trailers: (c.u8() & TRAILERS) !== 0, status: c.u16(), headers: c.headers() };
     case FrameType.HttpResponseBody:

@@ -22,6 +22,8 @@ const MORE = 1;
 const TLS = 2;
 /** HTTP_REQUEST: the path of the body's file follows (after the TLS fields). */
 const BODY_FILE = 4;
+/** HTTP_REQUEST: the runner may borrow the client's socket (HTTP_BORROW). */
+const LENDABLE = 8;
 const TEXT = 2;
 // HTTP_RESPONSE's flags: trailers follow the body.
 const TRAILERS = 1;
@@ -69,6 +71,8 @@ export function encodeFrame(frame: EncodableFrame): Buffer {
     case 'http-closed':
     case 'http-withdraw':
     case 'http-withdrawn':
+    case 'http-borrow':
+    case 'http-not-lent':
       break;
     case 'ping':
     case 'pong':
@@ -94,6 +98,7 @@ export function encodeFrame(frame: EncodableFrame): Buffer {
       writer.text(frame.message);
       break;
     case 'credit':
+    case 'http-returned':
       writer.u32(frame.bytes);
       break;
     case 'http-trailers':
@@ -143,6 +148,9 @@ const typeCodes: Readonly<Record<Frame['type'], number>> = {
   'http-closed': FrameType.HttpClosed,
   'http-withdraw': FrameType.HttpWithdraw,
   'http-withdrawn': FrameType.HttpWithdrawn,
+  'http-borrow': FrameType.HttpBorrow,
+  'http-not-lent': FrameType.HttpNotLent,
+  'http-returned': FrameType.HttpReturned,
   'ws-connect': FrameType.WsConnect,
   'ws-accept': FrameType.WsAccept,
   'ws-message': FrameType.WsMessage,
@@ -171,7 +179,8 @@ function encodeRequest(frame: RequestFrame): Buffer {
   for (const field of headers) fieldBytes += field.length;
   const writer = new Writer(1 + 2 + 2 + 4 + 4 * (REQUEST_HEAD_FIELDS + headers.length) + fieldBytes + tlsSize(tls) + bodyFileSize(bodyFile));
   writer.header(typeCodes[frame.type], frame.stream);
-  writer.u8((frame.type === 'http-request' && frame.more ? MORE : 0) | (tls === undefined ? 0 : TLS) | (bodyFile === undefined ? 0 : BODY_FILE));
+  const request = frame.type === 'http-request';
+  writer.u8((request && frame.more ? MORE : 0) | (tls === undefined ? 0 : TLS) | (bodyFile === undefined ? 0 : BODY_FILE) | (request && frame.lendable === true ? LENDABLE : 0));
   writer.u16(client?.[1] ?? 0);
   writer.u16(server?.[1] ?? 0);
   writer.u32(headers.length / 2);
@@ -218,6 +227,8 @@ function payloadSize(frame: Exclude<EncodableFrame, RequestFrame>): number {
     case 'http-closed':
     case 'http-withdraw':
     case 'http-withdrawn':
+    case 'http-borrow':
+    case 'http-not-lent':
       return 0;
     case 'log':
       return 2 + textSize(frame.logger) + textSize(frame.text);
@@ -232,6 +243,7 @@ function payloadSize(frame: Exclude<EncodableFrame, RequestFrame>): number {
     case 'http-error':
       return textSize(frame.message);
     case 'credit':
+    case 'http-returned':
       return 4;
     case 'http-trailers':
       return headersSize(frame.headers);

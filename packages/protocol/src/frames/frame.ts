@@ -22,13 +22,16 @@ export const FrameType = {
   HttpClosed: 0x1a,
   HttpWithdraw: 0x1b,
   HttpWithdrawn: 0x1c,
+  HttpBorrow: 0x1d,
+  HttpNotLent: 0x1e,
+  HttpReturned: 0x1f,
   WsConnect: 0x20,
   WsAccept: 0x21,
   WsMessage: 0x22,
   WsClose: 0x23,
 } as const;
 
-export const PROTOCOL_VERSION = 8;
+export const PROTOCOL_VERSION = 9;
 /** Bytes before the payload: u32 length, u8 type, u32 stream. */
 export const HEADER_SIZE = 9;
 export const MAX_PAYLOAD = 1024 * 1024;
@@ -53,9 +56,10 @@ export type Frame =
   | { readonly type: 'pong'; readonly stream: 0; readonly seq: number }
   /**
    * `bodyFile`: the whole body is in that file (a path the runner opens, such as
-   * `/proc/<worker pid>/fd/<n>`), not in HTTP_BODY frames; `more` is then false.
+   * `/proc/<worker pid>/fd/<n>`), not in HTTP_BODY frames; `more` is then false. `lendable`:
+   * the runner may borrow the client's socket to write body bytes itself (HTTP_BORROW).
    */
-  | ({ readonly type: 'http-request'; readonly more: boolean; readonly bodyFile?: Bytes | undefined } & RequestHead)
+  | ({ readonly type: 'http-request'; readonly more: boolean; readonly bodyFile?: Bytes | undefined; readonly lendable?: boolean | undefined } & RequestHead)
   | { readonly type: 'http-body'; readonly stream: number; readonly more: boolean; readonly body: Bytes }
   | { readonly type: 'http-disconnect'; readonly stream: number }
   /** `trailers`: the app announced trailers, so HTTP_TRAILERS (not a body or pathsend frame) ends the response. */
@@ -69,6 +73,12 @@ export type Frame =
   | { readonly type: 'http-closed'; readonly stream: number }
   | { readonly type: 'http-withdraw'; readonly stream: number }
   | { readonly type: 'http-withdrawn'; readonly stream: number }
+  /** The runner asks for the client's socket, to write the next body bytes to it itself. */
+  | { readonly type: 'http-borrow'; readonly stream: number }
+  /** The worker's answer to HTTP_BORROW when it keeps the socket: the body goes on in frames. */
+  | { readonly type: 'http-not-lent'; readonly stream: number }
+  /** The runner has closed the socket it borrowed, after writing `bytes` of the body to it. */
+  | { readonly type: 'http-returned'; readonly stream: number; readonly bytes: number }
   | ({ readonly type: 'ws-connect' } & RequestHead)
   | { readonly type: 'ws-accept'; readonly stream: number; readonly subprotocol: string; readonly headers: FlatHeaders }
   | { readonly type: 'ws-message'; readonly stream: number; readonly more: boolean; readonly text: boolean; readonly body: Bytes }

@@ -4,7 +4,7 @@ from __future__ import annotations
 import struct
 from typing import Dict, List, NamedTuple, Optional, Tuple, Union
 
-VERSION = 8
+VERSION = 9
 
 HELLO = 0x01
 READY = 0x02
@@ -26,6 +26,9 @@ HTTP_EARLY_HINT = 0x19
 HTTP_CLOSED = 0x1A
 HTTP_WITHDRAW = 0x1B
 HTTP_WITHDRAWN = 0x1C
+HTTP_BORROW = 0x1D
+HTTP_NOT_LENT = 0x1E
+HTTP_RETURNED = 0x1F
 WS_CONNECT = 0x20
 WS_ACCEPT = 0x21
 WS_MESSAGE = 0x22
@@ -39,6 +42,8 @@ MORE = 0x01
 TLS = 0x02
 # HTTP_REQUEST: the path of the file that holds the whole body follows (after the TLS fields).
 BODY_FILE = 0x04
+# HTTP_REQUEST: the runner may borrow the client's socket to write body bytes (HTTP_BORROW).
+LENDABLE = 0x08
 # HTTP_RESPONSE: the app announced trailers, so HTTP_TRAILERS ends the response.
 TRAILERS = 0x01
 # WS_MESSAGE: the message is text (UTF-8), on each of its frames.
@@ -117,6 +122,8 @@ class HttpRequest(NamedTuple):
     tls: Optional[TlsHead] = None
     # The whole body is in this file (the worker's, by a /proc path), not in HTTP_BODY frames.
     body_file: Optional[bytes] = None
+    # The runner may borrow the client's socket to write body bytes to it (HTTP_BORROW).
+    lendable: bool = False
 
 
 class HttpBody(NamedTuple):
@@ -213,10 +220,26 @@ class HttpWithdrawn(NamedTuple):
     stream: int
 
 
+class HttpBorrow(NamedTuple):
+    """Asks for the client's socket, to write the next body bytes to it."""
+    stream: int
+
+
+class HttpNotLent(NamedTuple):
+    """The worker keeps the socket: the body goes on in frames."""
+    stream: int
+
+
+class HttpReturned(NamedTuple):
+    """The borrowed socket is closed here, after `amount` body bytes went to it."""
+    stream: int
+    amount: int
+
+
 Frame = Union[Hello, Ready, Fatal, Shutdown, Log, Ping, Pong, HttpRequest, HttpBody, HttpDisconnect,
               HttpResponse, HttpResponseBody, HttpError, Credit, HttpTrailers, HttpPathsend,
-              HttpEarlyHint, HttpClosed, HttpWithdraw, HttpWithdrawn, WsConnect, WsAccept, WsMessage,
-              WsClose]
+              HttpEarlyHint, HttpClosed, HttpWithdraw, HttpWithdrawn, HttpBorrow, HttpNotLent,
+              HttpReturned, WsConnect, WsAccept, WsMessage, WsClose]
 
 _HEAD = struct.Struct(">IBI")
 _BODY_HEAD = struct.Struct(">IBIB")
@@ -228,8 +251,8 @@ _U32 = struct.Struct(">I")
 _CONTROL_TYPES = frozenset((HELLO, READY, FATAL, SHUTDOWN, LOG, PING, PONG))
 _STREAM_TYPES = frozenset((HTTP_REQUEST, HTTP_BODY, HTTP_DISCONNECT, HTTP_RESPONSE,
                            HTTP_RESPONSE_BODY, HTTP_ERROR, CREDIT, HTTP_TRAILERS, HTTP_PATHSEND,
-                           HTTP_EARLY_HINT, HTTP_CLOSED, HTTP_WITHDRAW, HTTP_WITHDRAWN, WS_CONNECT,
-                           WS_ACCEPT, WS_MESSAGE, WS_CLOSE))
+                           HTTP_EARLY_HINT, HTTP_CLOSED, HTTP_WITHDRAW, HTTP_WITHDRAWN, HTTP_BORROW,
+                           HTTP_NOT_LENT, HTTP_RETURNED, WS_CONNECT, WS_ACCEPT, WS_MESSAGE, WS_CLOSE))
 
 
 class _Writer:
@@ -297,8 +320,9 @@ def _payload(frame: Frame) -> bytearray:
         w.u32(frame.seq)
     elif isinstance(frame, (HttpRequest, WsConnect)):
         body_file = frame.body_file if isinstance(frame, HttpRequest) else None
-        w.u8((MORE if isinstance(frame, HttpRequest) and frame.more else 0) | (0 if frame.tls is None else TLS)
-             | (0 if body_file is None else BODY_FILE))
+        request = isinstance(frame, HttpRequest)
+        w.u8((MORE if request and frame.more else 0) | (0 if frame.tls is None else TLS)
+             | (0 if body_file is None else BODY_FILE) | (LENDABLE if request and frame.lendable else 0))
         w.request_head(frame)
         if frame.tls is not None:
             w.u16(frame.tls.version)
@@ -313,6 +337,8 @@ def _payload(frame: Frame) -> bytearray:
     elif isinstance(frame, HttpError):
         w.text(frame.message)
     elif isinstance(frame, Credit):
+        w.u32(frame.amount)
+    elif isinstance(frame, HttpReturned):
         w.u32(frame.amount)
     elif isinstance(frame, HttpTrailers):
         w.headers(frame.headers)
@@ -349,7 +375,8 @@ _TYPE_OF = {
     HttpResponse: HTTP_RESPONSE, HttpResponseBody: HTTP_RESPONSE_BODY, HttpError: HTTP_ERROR,
     Credit: CREDIT, HttpTrailers: HTTP_TRAILERS, HttpPathsend: HTTP_PATHSEND,
     HttpEarlyHint: HTTP_EARLY_HINT, HttpClosed: HTTP_CLOSED, HttpWithdraw: HTTP_WITHDRAW,
-    HttpWithdrawn: HTTP_WITHDRAWN, WsConnect: WS_CONNECT,
+    HttpWithdrawn: HTTP_WITHDRAWN, HttpBorrow: HTTP_BORROW, HttpNotLent: HTTP_NOT_LENT,
+    HttpReturned: HTTP_RETURNED, WsConnect: WS_CONNECT,
     WsAccept: WS_ACCEPT, WsMessage: WS_MESSAGE, WsClose: WS_CLOSE,
 }
 
@@ -569,7 +596,7 @@ def _request_head(frame_type: int, stream: int, view: memoryview) -> Frame:
     server = (server_host, server_port) if server_host else None
     if frame_type == HTTP_REQUEST:
         return HttpRequest(stream, bool(flags & MORE), method, scheme, version, s[3], s[4], s[5],
-                           client, server, headers, tls, body_file)
+                           client, server, headers, tls, body_file, bool(flags & LENDABLE))
     return WsConnect(stream, method, scheme, version, s[3], s[4], s[5], client, server, headers, tls)
 
 
@@ -603,6 +630,12 @@ def _parse_payload(frame_type: int, stream: int, c: _Cursor) -> Frame:
         return HttpClosed(stream)
     if frame_type == HTTP_WITHDRAW:
         return HttpWithdraw(stream)
+    if frame_type == HTTP_BORROW:
+        return HttpBorrow(stream)
+    if frame_type == HTTP_NOT_LENT:
+        return HttpNotLent(stream)
+    if frame_type == HTTP_RETURNED:
+        return HttpReturned(stream, c.u32())
     if frame_type == HTTP_WITHDRAWN:
         return HttpWithdrawn(stream)
     if frame_type == HTTP_DISCONNECT:

@@ -16,6 +16,7 @@ _CLASSES = {
     "hello": f.Hello, "ready": f.Ready, "fatal": f.Fatal, "shutdown": f.Shutdown, "log": f.Log,
     "ping": f.Ping, "pong": f.Pong, "http-closed": f.HttpClosed,
     "http-withdraw": f.HttpWithdraw, "http-withdrawn": f.HttpWithdrawn,
+    "http-borrow": f.HttpBorrow, "http-not-lent": f.HttpNotLent, "http-returned": f.HttpReturned,
     "http-request": f.HttpRequest, "http-body": f.HttpBody, "http-disconnect": f.HttpDisconnect,
     "http-response": f.HttpResponse, "http-response-body": f.HttpResponseBody,
     "http-error": f.HttpError, "credit": f.Credit, "http-trailers": f.HttpTrailers,
