@@ -104,8 +104,12 @@ function certificateFlags(): string[] {
 }
 
 describe.skipIf(!hasPython)(`flow control between client, worker and Python process${noPython}`, () => {
-  it('lets the app finish a response its client does not read yet, so the thread serves others', async () => {
-    const bicorn = new BicornProcess(['-b', '127.0.0.1:0', '--threads', '1', '--chdir', fixture('python'), 'big_wsgi:application']);
+  it.each([
+    { of: 'a WSGI app, so its thread serves others', app: 'big_wsgi:application' },
+    // Its Python process writes to the client's socket itself until the client falls behind.
+    { of: 'an ASGI app, which gives the lent socket back', app: 'big_asgi:app' },
+  ])('lets the app finish a response its client does not read yet: $of', async ({ app }) => {
+    const bicorn = new BicornProcess(['-b', '127.0.0.1:0', '--threads', '1', '--chdir', fixture('python'), app]);
     const url = await bicorn.listening();
     let received = 0;
     const stalled = request(`${url}/download?mb=64`, { agent: false }, (res) => {

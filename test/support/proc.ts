@@ -14,6 +14,13 @@ export const peakRssKb = (pid: number): number => statusKb(pid, 'VmHWM');
 /** The resident memory of a process now, in bytes. */
 export const rssBytes = (pid: number): number => statusKb(pid, 'VmRSS') * 1024;
 
+/** The bytes a process has read so far, from files, pipes and sockets alike (rchar of /proc/<pid>/io). */
+export function bytesRead(pid: number): number {
+  const match = /^rchar: (\d+)$/m.exec(readFileSync(`/proc/${String(pid)}/io`, 'utf8'));
+  if (match === null) throw new Error(`no rchar in /proc/${String(pid)}/io`);
+  return Number(match[1]);
+}
+
 export interface Member {
   readonly pid: number;
   readonly command: string;

@@ -2,7 +2,7 @@ import type { EncodableFrame, Frame, LimitKind } from '@bicorn/protocol';
 import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
-import { connect } from 'node:net';
+import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -10,6 +10,7 @@ import { deferred, recordingLog, send, startServer, type ClientResponse, type Te
 import { HttpRelay } from './http-relay.js';
 import { RequestBody } from './request-body.js';
 import { RequestStream } from './request-stream.js';
+import type { SocketLender } from './socket-lender.js';
 import { Spool } from './spool.js';
 
 const servers: TestServer[] = [];
@@ -31,6 +32,7 @@ async function setup(
     /** Started by run(), as the host does, instead of start(); `send`: the runner's, instead of recording frames. */
     run?: boolean;
     send?: (frame: EncodableFrame) => void;
+    lender?: SocketLender;
   } = {},
 ) {
   const frames: EncodableFrame[] = [];
@@ -49,6 +51,7 @@ async function setup(
       interface: options.interface ?? 'asgi',
       spool: new Spool(tmpdir(), options.spoolBytes ?? 1 << 30, options.memoryBytes ?? 1 << 20),
       streamWsgiUploads: options.streamWsgiUploads ?? false,
+      lender: options.lender,
       log,
       admit: options.admit ?? (() => Promise.resolve(true)),
       refused: (kind) => refused.push(kind),
@@ -190,6 +193,52 @@ describe('HttpRelay', () => {
     expect(r.phase.kind).toBe('closed');
     expect(ends).toEqual([false]);
     expect(frames.map((frame) => frame.type)).toEqual(['http-request']);
+  });
+
+  it('lends the client socket once the head is out, counts what the runner wrote to it, and ends the response with its last frame', async () => {
+    const lent: Socket[] = [];
+    const { server, frames, relay, ends } = await setup({ lender: { lend: (socket) => lent.push(socket) > 0 } });
+    const answer = send(server.port);
+    const r = await relay;
+    await settle();
+    expect(frames).toMatchObject([{ type: 'http-request', lendable: true }]);
+    r.onFrame(response(['content-length', '11']));
+    r.onFrame({ type: 'http-borrow', stream: 7 });
+    await settle();
+    expect(lent).toHaveLength(1);
+    // The runner's part: bytes straight to the socket, then the socket back, then the end.
+    lent[0]?.write('hello world');
+    r.onFrame({ type: 'http-returned', stream: 7, bytes: 11 });
+    r.onFrame(body(''));
+    const res = await answer;
+    expect([res.status, res.body.toString(), res.complete]).toEqual([200, 'hello world', true]);
+    expect(ends).toEqual([false]);
+    expect(frames.map((frame) => frame.type)).toEqual(['http-request']);
+  });
+
+  it('keeps the socket when the response has no Content-Length, or the lender cannot send it', async () => {
+    for (const [headers, lends] of [[[], true], [['content-length', '5'], false]] as const) {
+      const { server, frames, relay } = await setup({ lender: { lend: () => lends } });
+      const answer = send(server.port);
+      const r = await relay;
+      r.onFrame(response([...headers]));
+      r.onFrame({ type: 'http-borrow', stream: 7 });
+      await settle();
+      expect(frames.map((frame) => frame.type)).toEqual(['http-request', 'http-not-lent']);
+      r.onFrame(body('hello'));
+      expect((await answer).body.toString()).toBe('hello');
+    }
+  });
+
+  it('cuts a response whose lent bytes break its Content-Length', async () => {
+    const { server, relay } = await setup({ lender: { lend: () => true } });
+    const answer = send(server.port);
+    const r = await relay;
+    r.onFrame(response(['content-length', '4']));
+    r.onFrame({ type: 'http-borrow', stream: 7 });
+    await settle();
+    r.onFrame({ type: 'http-returned', stream: 7, bytes: 5 });
+    expect((await answer).complete).toBe(false);
   });
 
   it('drops and logs bytes past a Content-Length already reached, and stops the app', async () => {

@@ -3,7 +3,7 @@
 // with the wire rules of protocol's send/SPEC.md applied. One state union says how far the
 // exchange has gone, so that whoever ends it early (the client leaving, the Python process
 // dying) knows what the app has seen. Runs in the worker, per request.
-import { bodyFollows, cutResponse, declaredLength, failResponse, lengthViolation, sendEarlyHints, serviceUnavailable } from '@bicorn/gateway';
+import { addLentBytes, bodyFollows, cutResponse, declaredLength, failResponse, lengthViolation, sendEarlyHints, serviceUnavailable } from '@bicorn/gateway';
 import { assertNever, type Frame, type FrameOf, type LimitKind } from '@bicorn/protocol';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { requestKey } from './crash-suspects.js';
@@ -15,6 +15,7 @@ import { ResponseSpool } from './response-spool.js';
 import { DEFAULT_HEAD, responseHead, writeHead, type ResponseHead } from './response-head.js';
 import type { FrameSink } from './runner-process.js';
 import { sendPythonFile } from './send-file.js';
+import { lendableConnection, type SocketLender } from './socket-lender.js';
 import { SpoolFull, type Spool } from './spool.js';
 
 /** A response whose head is due on the wire, and what its body has come to. */
@@ -27,6 +28,8 @@ interface Sending {
   spool: ResponseSpool | undefined;
   /** A pathsend whose trailers are to follow: resolves whether the file went out. */
   file: Promise<boolean> | undefined;
+  /** The runner has the client's socket (HTTP_BORROW), or is being lent it: nothing else writes to it. */
+  lent: boolean;
 }
 
 export type RelayPhase =
@@ -66,6 +69,8 @@ export interface HttpRelayOptions {
   readonly streamWsgiUploads: boolean;
   /** Where a WSGI body waits on disk, within the worker's budget. */
   readonly spool: Spool;
+  /** Lends client sockets to the runner, which then writes large bodies itself; undefined: it never borrows. */
+  readonly lender?: SocketLender | undefined;
   readonly log: HostLog;
   /**
    * True (at once, or resolved) once the request may go to the app; false: the queue timeout
@@ -254,7 +259,8 @@ export class HttpRelay {
     const plan = body === undefined ? 'none' : whole !== undefined ? whole.size : 'streamed';
     // A body on disk the runner may open goes as its file, read by the app straight from it.
     const file = whole?.sharedPath;
-    const request = requestFrame(this.#id, req, this.#options.rootPath, plan, file);
+    const lendable = this.#options.lender !== undefined && lendableConnection(req);
+    const request = requestFrame(this.#id, req, this.#options.rootPath, plan, file, lendable);
     this.#phase = { kind: 'sent', request, body };
     this.#runner.send(request);
     if (body === undefined) return undefined;
@@ -375,6 +381,12 @@ export class HttpRelay {
         this.#options.log.error({ method: this.#req.method, path: this.#req.url, traceback: frame.message }, 'exception in Python app');
         failResponse(this.#res);
         return;
+      case 'http-borrow':
+        this.#onBorrow();
+        return;
+      case 'http-returned':
+        this.#onReturned(frame);
+        return;
       case 'credit':
         if (this.#upload !== undefined) {
           this.#upload.window += frame.bytes;
@@ -460,8 +472,58 @@ export class HttpRelay {
     const head = phase.head ?? DEFAULT_HEAD;
     const file = sendPythonFile(this.#res, head, frame.path, this.#options.log);
     // With trailers to come the stream goes on; else the file is the rest of the response.
-    if (head.trailers) this.#phase = { kind: 'responding', response: { head, declared: undefined, sent: 0, spool: undefined, file } };
+    if (head.trailers) this.#phase = { kind: 'responding', response: { head, declared: undefined, sent: 0, spool: undefined, file, lent: false } };
     else this.#endStream(false, ENDING);
+  }
+
+  /**
+   * HTTP_BORROW: the runner asks for the client's socket, to write the body bytes it has now.
+   * It gets it once the head and every byte before are out, if the response is one it can
+   * write (a Content-Length to keep to, no trailers, nothing waiting for a slow client in the
+   * spool); else HTTP_NOT_LENT, and the body goes on in frames.
+   */
+  #onBorrow(): void {
+    const lender = this.#options.lender;
+    const phase = this.#phase;
+    if (lender === undefined || (phase.kind !== 'started' && phase.kind !== 'responding')) {
+      this.#notLent();
+      return;
+    }
+    const response = this.#responding(undefined);
+    const res = this.#res;
+    const socket = res.socket;
+    if (response.declared === undefined || response.head.trailers || response.file !== undefined || response.lent || !(response.spool?.idle ?? true) || socket === null || res.destroyed) {
+      this.#notLent();
+      return;
+    }
+    response.lent = true;
+    if (!res.headersSent) {
+      writeHead(res, response.head, undefined);
+      res.flushHeaders();
+    }
+    // Called once what node holds for the socket, head included, has gone to the kernel: the
+    // runner's bytes must follow them on the wire.
+    socket.write(EMPTY, () => {
+      if (this.#phase.kind !== 'responding' || res.destroyed || !lender.lend(socket, this.#id)) {
+        response.lent = false;
+        if (this.#streamLive()) this.#notLent();
+      }
+    });
+  }
+
+  #notLent(): void {
+    this.#runner.send({ type: 'http-not-lent', stream: this.#id });
+  }
+
+  /** HTTP_RETURNED: the runner has closed the socket it borrowed, after writing `bytes` of the body to it. */
+  #onReturned(frame: FrameOf<'http-returned'>): void {
+    const phase = this.#phase;
+    if (phase.kind !== 'responding' || !phase.response.lent) throw new Error(`HTTP_RETURNED for a socket not lent (${phase.kind})`);
+    const response = phase.response;
+    response.lent = false;
+    response.sent += frame.bytes;
+    if (this.#res.socket !== null) addLentBytes(this.#res.socket, frame.bytes);
+    checkLength(response, false);
   }
 
   /** The response under way, its head now due on the wire; `wholeBody`: this frame is all of the body. */
@@ -470,7 +532,7 @@ export class HttpRelay {
     if (phase.kind === 'responding') return phase.response;
     if (phase.kind !== 'started') throw new Error(`a response frame in phase ${phase.kind}`);
     const head = phase.head ?? DEFAULT_HEAD;
-    const response: Sending = { head, declared: declaredLength(this.#req.method === 'HEAD', head.status, head.headers), sent: 0, spool: undefined, file: undefined };
+    const response: Sending = { head, declared: declaredLength(this.#req.method === 'HEAD', head.status, head.headers), sent: 0, spool: undefined, file: undefined, lent: false };
     // A body in one frame goes out at once: it never waits in the 'responding' phase.
     if (wholeBody === undefined) this.#phase = { kind: 'responding', response };
     return response;

@@ -15,8 +15,11 @@ export type RequestFrame = Extract<EncodableFrame, { type: 'http-request' }>;
  */
 export type BodyPlan = 'none' | 'streamed' | number;
 
-/** `bodyFile`: the path the runner reads a body received whole from, instead of frames. */
-export function requestFrame(stream: number, req: IncomingMessage, rootPath: string, body: BodyPlan, bodyFile?: string): RequestFrame {
+/**
+ * `bodyFile`: the path the runner reads a body received whole from, instead of frames;
+ * `lendable`: the runner may borrow the client's socket for the response body (HTTP_BORROW).
+ */
+export function requestFrame(stream: number, req: IncomingMessage, rootPath: string, body: BodyPlan, bodyFile?: string, lendable = false): RequestFrame {
   const { path, query } = splitTarget(req.url ?? '/');
   const origin = requestOrigin(req, rootPath);
   const whole = typeof body === 'number';
@@ -38,6 +41,7 @@ export function requestFrame(stream: number, req: IncomingMessage, rootPath: str
     headers,
     tls: tlsHeadOf(req),
     bodyFile: bodyFile === undefined ? undefined : Buffer.from(bodyFile),
+    lendable,
   };
 }
 

@@ -73,6 +73,11 @@ export class ResponseSpool {
     else this.#enqueue(() => this.#take(body, last));
   }
 
+  /** Nothing waits here for the socket (in the file, in memory, or in a queued step): the next byte would go straight to it. */
+  get idle(): boolean {
+    return !this.#waiting && this.#queued === 0;
+  }
+
   /** Stops, closes the file once the step under way is done, and gives its bytes back to the budget; call when the response has closed. */
   async destroy(): Promise<void> {
     this.#destroyed = true;

@@ -1,5 +1,6 @@
 // The Python app process: spawns the runner with the frame socket on fd 3 (the log pipe on fd 4,
-// stdout and stderr on their own pipes, all read into the log), waits for READY, then relays frames.
+// stdout and stderr on their own pipes, all read into the log, and the socket pair that lends it
+// client sockets on fd 5), waits for READY, then relays frames.
 // Runs in the worker; the process lives and dies with it.
 import { BicornError, ExitCode, FrameReader, PROTOCOL_VERSION, encodeFrameParts, type EncodableFrame, type Frame } from '@bicorn/protocol';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -10,6 +11,7 @@ import { HOOK_CONTEXT_VARIABLE, type HookContext } from './hook-context.js';
 import type { Interpreter } from './interpreter.js';
 import type { HostLog } from './log.js';
 import { logFrames, logLines } from './output-log.js';
+import { socketLender, type SocketLender } from './socket-lender.js';
 
 export const RUNNER = fileURLToPath(new URL('../runner/run.py', import.meta.url));
 /** How long after the process's exit its socket may stay open before its frames are taken as all read. */
@@ -62,6 +64,8 @@ export class RunnerProcess {
   onFrame: (frame: Frame) => void = () => undefined;
   /** PONG frames go here instead. */
   onPong: (seq: number) => void = () => undefined;
+  /** Lends client sockets to an ASGI app's runner (HTTP_BORROW); undefined for a WSGI app, or where descriptors cannot be sent. */
+  lender: SocketLender | undefined;
   readonly exited: Promise<RunnerExit>;
   readonly #child: ChildProcess;
   readonly #socket: Socket;
@@ -101,14 +105,19 @@ export class RunnerProcess {
       args.push('--config', options.hooks.config);
       env = { ...env, [HOOK_CONTEXT_VARIABLE]: JSON.stringify(options.hooks.context) };
     }
-    const child = spawn(options.interpreter.path, args, { cwd: options.cwd, env, stdio: ['ignore', 'pipe', 'pipe', 'pipe', 'pipe'] });
+    const child = spawn(options.interpreter.path, args, { cwd: options.cwd, env, stdio: ['ignore', 'pipe', 'pipe', 'pipe', 'pipe', 'pipe'] });
     if (child.pid !== undefined) options.onSpawn?.(child.pid);
     const exited = new Promise<RunnerExit>((resolve) => child.once('exit', (code, signal) => { resolve({ code, signal }); }));
     logLines(child.stdio[1], 'stdout', options.log);
     logLines(child.stdio[2], 'stderr', options.log);
     logFrames(child.stdio[4] as Readable, options.log);
     const runner = new RunnerProcess(child, child.stdio[3] as Socket, exited);
+    const lendChannel = child.stdio.at(5) as Socket;
+    void exited.then(() => lendChannel.destroy());
     await runner.#handshake(options);
+    // A WSGI app's thread would wait on a slow client while writing to its socket: only an event loop borrows one.
+    if (runner.#interface === 'asgi') runner.lender = await socketLender(lendChannel);
+    else lendChannel.destroy();
     return runner;
   }
 

@@ -1,3 +1,4 @@
+export { openDescriptorSender, type DescriptorSender } from './descriptor-sender.js';
 export { createAccessLog, jsonAccessLine, prettyAccessLine, type AccessEntry, type AccessLog } from './access-log.js';
 export { checkLogFile, type Destination, type LogFormatSetting } from './destination.js';
 export { createLogger, type Logger, type LoggerOptions, type LogLevel, type ProcessLogger } from './logger.js';

@@ -3,7 +3,7 @@
 // (request-gate.ts), counts requests in flight, writes access lines and counts each request's
 // end for the metrics, and drains on stop; HTTP/2 streams (http2-sessions.ts) take the same
 // path per stream. Runs in a worker.
-import { setRequestOrigin, type RequestOrigin } from '@bicorn/gateway';
+import { lentBytes, setRequestOrigin, type RequestOrigin } from '@bicorn/gateway';
 import type { StopMode } from '@bicorn/protocol';
 import type { AccessLog, Logger } from '@bicorn/runtime';
 import { IdTable } from '@bicorn/runtime/id-table';
@@ -601,7 +601,7 @@ export class WorkerServer {
     const { accessLog, metrics } = this.#options;
     const timed = accessLog !== undefined || metrics.timed;
     const started = timed ? performance.now() : 0;
-    const bytesBefore = timed ? socket.bytesWritten : 0;
+    const bytesBefore = timed ? socket.bytesWritten + lentBytes(socket) : 0;
     this.#timeouts?.watch(id, req, res);
     res.on('close', () => {
       this.#timeouts?.unwatch(id);
@@ -614,7 +614,7 @@ export class WorkerServer {
       // Socket byte counts are not free to read (bytesWritten gathers the write queue): only
       // when an access line or the metrics want them.
       const durationMs = timed ? performance.now() - started : 0;
-      const bytes = timed ? socket.bytesWritten - bytesBefore : 0;
+      const bytes = timed ? socket.bytesWritten + lentBytes(socket) - bytesBefore : 0;
       // What the connection read since the last request ended: this one's head and body.
       const read = timed && connection !== undefined ? socket.bytesRead - connection.bytesCounted : 0;
       if (timed && connection !== undefined) connection.bytesCounted = socket.bytesRead;
@@ -661,7 +661,7 @@ function closeAfter(res: ServerResponse): void {
 }
 
 function movedOnConnection(req: IncomingMessage): number {
-  return req.socket.bytesRead + req.socket.bytesWritten;
+  return req.socket.bytesRead + req.socket.bytesWritten + lentBytes(req.socket);
 }
 
 /** A stream's own bytes either way, and its head once sent. */

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import socket
 from typing import Any, Awaitable, Callable, Dict, List, Optional
 
 from .app_traceback import format_app_exception
@@ -12,11 +13,21 @@ from .asgi_events import (AWAITING_BODY, AWAITING_START, AWAITING_TRAILERS, BODY
 from .asgi_scope import TRAILERS, build_scope
 from .asgi_waiter import StreamWaiter
 from .connection import ConnectionLost
-from .frames import (Buffer, Frame, Headers, HttpEarlyHint, HttpError, HttpPathsend, HttpResponse,
-                     HttpResponseBody, HttpTrailers)
+from .frames import (Buffer, Frame, Headers, HttpBorrow, HttpEarlyHint, HttpError, HttpPathsend,
+                     HttpResponse, HttpResponseBody, HttpReturned, HttpTrailers)
 from .streams import Stream, StreamGone
 
 AsgiApp = Callable[[Dict[str, Any], Any, Any], Awaitable[None]]
+
+# A body event from this size on is written to the client's socket here, borrowed from the worker
+# (HTTP_BORROW), rather than sent through it in frames: past the borrowing's round trip, a byte
+# written here costs one copy instead of three (scripts/bench/README.md, floor/direct.mjs).
+BORROW_FROM = 256 * 1024
+# A borrowed socket goes back once its client has taken less than STALL_BYTES in STALL_S (slower
+# than 10 MiB/s), the rest of the event in frames: the worker's spool then holds it for the
+# client, as it does for one that falls behind the window (response-spool.ts).
+STALL_S = 0.1
+STALL_BYTES = 1024 * 1024
 
 
 class ClientDisconnected(OSError):
@@ -32,8 +43,12 @@ class AsgiCall:
     them) wake it through its StreamWaiter."""
 
     def __init__(self, stream: Stream, loop: asyncio.AbstractEventLoop,
-                 state: Dict[str, Any]) -> None:
+                 state: Dict[str, Any], borrows: bool = False) -> None:
         self._stream = stream
+        self._loop = loop
+        # Whether large body events borrow the client's socket: the worker may lend it, and
+        # nothing showed since that it would not (a refusal, a slow client).
+        self._borrows = borrows and stream.request.lendable
         self._scope = build_scope(stream.request, state)
         self._waiter = StreamWaiter(stream, loop)
         self._phase = AWAITING_START
@@ -154,6 +169,8 @@ class AsgiCall:
                 self._complete()
 
     async def _send_body(self, body: Buffer, more: bool) -> None:
+        if self._borrows and len(body) >= BORROW_FROM and not self._trailers_announced:
+            body = await self._write_borrowed(body)
         head = self._head()
         if not len(body) and more:
             # A streamed response's head goes out at once, for apps that send it early.
@@ -165,6 +182,56 @@ class AsgiCall:
                                           self._body_frame, head)
         if not more and not self._trailers_announced:
             self._complete()
+
+    async def _write_borrowed(self, body: Buffer) -> Buffer:
+        """Writes what it can of body to the client's socket, borrowed from the worker, and
+        returns the rest, for frames: all of it when the worker keeps the socket, what a slow
+        client did not take in time. Only a body the head frames with a Content-Length is
+        written here: the worker checks the bytes against it, and nothing else frames them."""
+        stream = self._stream
+        if not any(name.lower() == b"content-length" for name, _ in self._headers):
+            self._borrows = False
+            return body
+        stream.ask_loan()
+        stream.send_frames(*self._head(), HttpBorrow(stream.id))
+        await self._waiter.until(lambda: stream.gone or stream.loan_answered)
+        client = stream.take_loan()
+        if client is None:
+            # The worker keeps the socket while bytes wait in its spool for a slow client.
+            self._borrows = False
+            if stream.gone:
+                raise StreamGone()
+            return body
+        with client:
+            written = await self._write_to(client, memoryview(body).cast("B"))
+        if stream.gone:
+            raise StreamGone()
+        stream.send_frames(HttpReturned(stream.id, written))
+        if written < len(body):
+            self._borrows = False
+        return memoryview(body)[written:]
+
+    async def _write_to(self, client: socket.socket, view: memoryview) -> int:
+        """Writes view to the client as it takes it, until it is out, the client falls behind
+        (STALL_BYTES in STALL_S) or leaves; returns the bytes written."""
+        loop = self._loop
+        written = 0
+        paced_from = 0
+        deadline = loop.time() + STALL_S
+        while written < len(view) and not self._stream.gone:
+            try:
+                written += client.send(view[written:])
+            except (BlockingIOError, InterruptedError):
+                pass
+            except OSError:
+                # The client left: the worker hears of it on its side of the socket.
+                break
+            if written - paced_from >= STALL_BYTES:
+                paced_from = written
+                deadline = loop.time() + STALL_S
+            if written < len(view) and not await _writable(loop, client, deadline - loop.time()):
+                break
+        return written
 
     def _body_frame(self, piece: memoryview, more: bool) -> Frame:
         return HttpResponseBody(self._stream.id, more, piece)
@@ -197,6 +264,26 @@ class AsgiCall:
             self._stream.send_error(message)
         except ConnectionLost:
             pass
+
+
+async def _writable(loop: asyncio.AbstractEventLoop, client: socket.socket, timeout: float) -> bool:
+    """Whether the socket can take more bytes within timeout seconds."""
+    if timeout <= 0:
+        return False
+    ready: "asyncio.Future[bool]" = loop.create_future()
+    fd = client.fileno()
+    loop.add_writer(fd, _settle, ready, True)
+    timer = loop.call_later(timeout, _settle, ready, False)
+    try:
+        return await ready
+    finally:
+        loop.remove_writer(fd)
+        timer.cancel()
+
+
+def _settle(future: "asyncio.Future[bool]", value: bool) -> None:
+    if not future.done():
+        future.set_result(value)
 
 
 def send_late_error(stream: Any, message: str) -> None:

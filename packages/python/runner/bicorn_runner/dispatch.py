@@ -2,14 +2,15 @@
 # the loop, tracks shutdown (runner).
 from __future__ import annotations
 
+import socket
 import threading
 from typing import Any, Callable, Dict, Optional, Tuple, Type, TypeVar, Union
 
 from . import stack_dump
 from .connection import Connection
 from .frames import (Credit, Frame, HttpBody, HttpClosed, HttpDisconnect, HttpError,
-                     HttpRequest, HttpWithdraw, HttpWithdrawn, Ping, Pong, ProtocolError,
-                     Shutdown, WsClose, WsConnect, WsMessage)
+                     HttpNotLent, HttpRequest, HttpWithdraw, HttpWithdrawn, Ping, Pong,
+                     ProtocolError, Shutdown, WsClose, WsConnect, WsMessage)
 from .streams import Stream
 from .websocket_stream import WebSocketStream
 
@@ -76,6 +77,10 @@ class Dispatcher:
                 websocket.close(frame.code, frame.reason)
         elif isinstance(frame, HttpWithdraw):
             self._withdraw(frame.stream)
+        elif isinstance(frame, HttpNotLent):
+            stream = self._find(frame, Stream)
+            if stream is not None:
+                stream.not_lent()
         elif isinstance(frame, Ping):
             # Answered where the frames are read: the event loop for an ASGI app, the reader
             # thread (with the GIL) for a WSGI one; a late PONG tells the worker it is stuck.
@@ -94,6 +99,13 @@ class Dispatcher:
         with self._cond:
             while not (self._shutting_down and not self._streams):
                 self._cond.wait(stack_dump.MAIN_WAIT_S)
+
+    def on_loan(self, stream_id: int, client: socket.socket) -> None:
+        """The worker lent a stream's client socket (fd 5); one no stream asked for, or whose
+        stream ended meanwhile, is closed at once."""
+        stream = self._streams.get(stream_id)
+        if not isinstance(stream, Stream) or not stream.lend(client):
+            client.close()
 
     def _start_request(self, request: HttpRequest) -> None:
         handler, _, submit = self._ready(request)

@@ -23,6 +23,7 @@ from .gunicorn_config import ConfigFileError, load, sort_names
 from .hook_objects import HookContext
 from .log_pipe import LOG_FD, LogPipe, install, runner_says
 from .options import Options, UsageError, parse_options
+from .socket_loans import LOAN_FD, SocketLoans
 from .wsgi_environ import base_environ
 from .wsgi_file_wrapper import FileWrapper
 from .wsgi_handler import handle
@@ -42,8 +43,8 @@ def run(argv: List[str], exit_now: Callable[[int], None]) -> int:
     for ignored in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGTTIN, signal.SIGTTOU,
                     signal.SIGUSR1):
         signal.signal(ignored, signal.SIG_IGN)
-    # A process the app forks must not hold the frame socket or the log pipe open.
-    for fd in (FRAME_FD, LOG_FD):
+    # A process the app forks must not hold the frame socket, the log pipe or the loans open.
+    for fd in (FRAME_FD, LOG_FD, LOAN_FD):
         try:
             os.set_inheritable(fd, False)
         except OSError:
@@ -165,6 +166,10 @@ def _serve_asgi(connection: Connection, dispatcher: Dispatcher, app: Any,
             server.destroy()
             return _fatal(connection, EXIT_LIFESPAN, error.message)
     stack_dump.install(server.print_tasks)
+    loans = SocketLoans.open(dispatcher.on_loan)
+    if loans is not None:
+        server.borrows = True
+        server.loop.call_soon_threadsafe(loans.read_on, server.loop)
     dispatcher.serve(server.handle, server.submit, server.handle_websocket)
     # The loop reads and writes the frames itself from here: no thread hand-off per request.
     connection.read_on_loop(server.loop, dispatcher.on_frame)

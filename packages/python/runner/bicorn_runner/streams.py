@@ -1,6 +1,7 @@
 # One HTTP stream in the runner: its request body, its response send window, disconnect, its end.
 from __future__ import annotations
 
+import socket
 import threading
 from typing import Any, Callable, List, Optional, Tuple
 
@@ -80,6 +81,12 @@ class StreamGone(Exception):
     """The worker disconnected the stream: the response is not wanted any more."""
 
 
+# A stream's loan of its client's socket (HTTP_BORROW): asked for, and not answered yet; or
+# answered with HTTP_NOT_LENT.
+_ASKED = object()
+_REFUSED = object()
+
+
 class Stream:
     """Shared by the reader thread, or the loop once it reads the frames (frames in), and the
     app's side: a pool thread (or the reader thread itself, between chunks) for WSGI, which
@@ -89,7 +96,7 @@ class Stream:
     gone; on_end is then called once."""
 
     __slots__ = ("id", "request", "_conn", "_on_end", "_cond", "_body", "_send_window", "_gone",
-                 "_responded", "_ended", "_wake")
+                 "_responded", "_ended", "_wake", "_loan")
 
     def __init__(self, request: HttpRequest, window: int, connection: Connection,
                  on_end: Callable[["Stream"], None]) -> None:
@@ -105,10 +112,44 @@ class Stream:
         self._responded = False
         self._ended = False
         self._wake: Optional[Callable[[], None]] = None
+        self._loan: Any = None
 
     @property
     def gone(self) -> bool:
         return self._gone
+
+    def ask_loan(self) -> None:
+        """HTTP_BORROW is going out: its answer, the socket or HTTP_NOT_LENT, is awaited."""
+        self._loan = _ASKED
+
+    @property
+    def loan_answered(self) -> bool:
+        return self._loan is not _ASKED
+
+    def lend(self, client: socket.socket) -> bool:
+        """The worker lent the client's socket; False when it was not asked for (any more), and
+        the caller closes it."""
+        with self._cond:
+            if self._loan is not _ASKED or self._gone:
+                return False
+            self._loan = client
+        self._notify()
+        return True
+
+    def not_lent(self) -> None:
+        """HTTP_NOT_LENT: the worker keeps the socket."""
+        with self._cond:
+            if self._loan is not _ASKED:
+                return
+            self._loan = _REFUSED
+        self._notify()
+
+    def take_loan(self) -> Optional[socket.socket]:
+        """The socket lent, once loan_answered; None when it was not (refused, or the stream is
+        gone)."""
+        with self._cond:
+            loan, self._loan = self._loan, None
+        return loan if isinstance(loan, socket.socket) else None
 
     def feed(self, data: Buffer, more: bool) -> None:
         with self._cond:
