@@ -64,7 +64,7 @@ export class RunnerProcess {
   onFrame: (frame: Frame) => void = () => undefined;
   /** PONG frames go here instead. */
   onPong: (seq: number) => void = () => undefined;
-  /** Lends client sockets to an ASGI app's runner (HTTP_BORROW); undefined for a WSGI app, or where descriptors cannot be sent. */
+  /** Lends client sockets to the runner (HTTP_BORROW); undefined where descriptors cannot be sent. */
   lender: SocketLender | undefined;
   readonly exited: Promise<RunnerExit>;
   readonly #child: ChildProcess;
@@ -91,7 +91,8 @@ export class RunnerProcess {
 
   /** Starts the runner and resolves once the app is loaded; throws the app's own failure. */
   static async start(options: RunnerOptions): Promise<RunnerProcess> {
-    const args = [RUNNER, '--app', options.app, '--interface', options.interface, '--threads', String(options.threads), '--window', String(options.window)];
+    // fd 5 carries the client sockets the worker lends (socket-lender.ts).
+    const args = [RUNNER, '--app', options.app, '--interface', options.interface, '--threads', String(options.threads), '--window', String(options.window), '--socket-loans'];
     if (options.multiprocess) args.push('--multiprocess');
     if (options.factory === true) args.push('--factory');
     // Defaults stay off the command line, which then reads as what was asked for.
@@ -115,9 +116,7 @@ export class RunnerProcess {
     const lendChannel = child.stdio.at(5) as Socket;
     void exited.then(() => lendChannel.destroy());
     await runner.#handshake(options);
-    // A WSGI app's thread would wait on a slow client while writing to its socket: only an event loop borrows one.
-    if (runner.#interface === 'asgi') runner.lender = await socketLender(lendChannel);
-    else lendChannel.destroy();
+    runner.lender = await socketLender(lendChannel);
     return runner;
   }
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import socket
 from typing import Any, Awaitable, Callable, Dict, List, Optional
 
 from .app_traceback import format_app_exception
@@ -13,21 +12,12 @@ from .asgi_events import (AWAITING_BODY, AWAITING_START, AWAITING_TRAILERS, BODY
 from .asgi_scope import TRAILERS, build_scope
 from .asgi_waiter import StreamWaiter
 from .connection import ConnectionLost
-from .frames import (Buffer, Frame, Headers, HttpBorrow, HttpEarlyHint, HttpError, HttpPathsend,
-                     HttpResponse, HttpResponseBody, HttpReturned, HttpTrailers)
+from .frames import (Buffer, Frame, Headers, HttpEarlyHint, HttpError, HttpPathsend, HttpResponse,
+                     HttpResponseBody, HttpTrailers)
+from .socket_loans import BORROW_FROM, write_lent_on
 from .streams import Stream, StreamGone
 
 AsgiApp = Callable[[Dict[str, Any], Any, Any], Awaitable[None]]
-
-# A body event from this size on is written to the client's socket here, borrowed from the worker
-# (HTTP_BORROW), rather than sent through it in frames: past the borrowing's round trip, a byte
-# written here costs one copy instead of three (scripts/bench/README.md, floor/direct.mjs).
-BORROW_FROM = 256 * 1024
-# A borrowed socket goes back once its client has taken less than STALL_BYTES in STALL_S (slower
-# than 10 MiB/s), the rest of the event in frames: the worker's spool then holds it for the
-# client, as it does for one that falls behind the window (response-spool.ts).
-STALL_S = 0.1
-STALL_BYTES = 1024 * 1024
 
 
 class ClientDisconnected(OSError):
@@ -43,12 +33,12 @@ class AsgiCall:
     them) wake it through its StreamWaiter."""
 
     def __init__(self, stream: Stream, loop: asyncio.AbstractEventLoop,
-                 state: Dict[str, Any], borrows: bool = False) -> None:
+                 state: Dict[str, Any]) -> None:
         self._stream = stream
         self._loop = loop
         # Whether large body events borrow the client's socket: the worker may lend it, and
         # nothing showed since that it would not (a refusal, a slow client).
-        self._borrows = borrows and stream.request.lendable
+        self._borrows = stream.may_borrow
         self._scope = build_scope(stream.request, state)
         self._waiter = StreamWaiter(stream, loop)
         self._phase = AWAITING_START
@@ -192,8 +182,7 @@ class AsgiCall:
         if not any(name.lower() == b"content-length" for name, _ in self._headers):
             self._borrows = False
             return body
-        stream.ask_loan()
-        stream.send_frames(*self._head(), HttpBorrow(stream.id))
+        stream.ask_loan(*self._head())
         await self._waiter.until(lambda: stream.gone or stream.loan_answered)
         client = stream.take_loan()
         if client is None:
@@ -203,35 +192,12 @@ class AsgiCall:
                 raise StreamGone()
             return body
         with client:
-            written = await self._write_to(client, memoryview(body).cast("B"))
-        if stream.gone:
-            raise StreamGone()
-        stream.send_frames(HttpReturned(stream.id, written))
+            written = await write_lent_on(self._loop, client, memoryview(body).cast("B"),
+                                          lambda: stream.gone)
+        stream.return_loan(written)
         if written < len(body):
             self._borrows = False
         return memoryview(body)[written:]
-
-    async def _write_to(self, client: socket.socket, view: memoryview) -> int:
-        """Writes view to the client as it takes it, until it is out, the client falls behind
-        (STALL_BYTES in STALL_S) or leaves; returns the bytes written."""
-        loop = self._loop
-        written = 0
-        paced_from = 0
-        deadline = loop.time() + STALL_S
-        while written < len(view) and not self._stream.gone:
-            try:
-                written += client.send(view[written:])
-            except (BlockingIOError, InterruptedError):
-                pass
-            except OSError:
-                # The client left: the worker hears of it on its side of the socket.
-                break
-            if written - paced_from >= STALL_BYTES:
-                paced_from = written
-                deadline = loop.time() + STALL_S
-            if written < len(view) and not await _writable(loop, client, deadline - loop.time()):
-                break
-        return written
 
     def _body_frame(self, piece: memoryview, more: bool) -> Frame:
         return HttpResponseBody(self._stream.id, more, piece)
@@ -264,26 +230,6 @@ class AsgiCall:
             self._stream.send_error(message)
         except ConnectionLost:
             pass
-
-
-async def _writable(loop: asyncio.AbstractEventLoop, client: socket.socket, timeout: float) -> bool:
-    """Whether the socket can take more bytes within timeout seconds."""
-    if timeout <= 0:
-        return False
-    ready: "asyncio.Future[bool]" = loop.create_future()
-    fd = client.fileno()
-    loop.add_writer(fd, _settle, ready, True)
-    timer = loop.call_later(timeout, _settle, ready, False)
-    try:
-        return await ready
-    finally:
-        loop.remove_writer(fd)
-        timer.cancel()
-
-
-def _settle(future: "asyncio.Future[bool]", value: bool) -> None:
-    if not future.done():
-        future.set_result(value)
 
 
 def send_late_error(stream: Any, message: str) -> None:

@@ -68,8 +68,6 @@ class AsgiServer:
         self._state = state if state is not None else {}
         self.loop = new_event_loop(loop)
         self._tasks: Set["asyncio.Task[None]"] = set()
-        # Whether large response bodies borrow their client's socket (socket_loans.py).
-        self.borrows = False
         self._thread = threading.Thread(target=self._run, name="bicorn-asgi-loop", daemon=True)
 
     def start(self) -> None:
@@ -84,7 +82,7 @@ class AsgiServer:
 
     def handle(self, stream: Stream) -> None:
         """Starts the app's task for one HTTP stream; runs on the loop."""
-        self._start(AsgiCall(stream, self.loop, self._state, self.borrows).run(self._app))
+        self._start(AsgiCall(stream, self.loop, self._state).run(self._app))
 
     def handle_websocket(self, stream: WebSocketStream) -> None:
         """Starts the app's task for one WebSocket stream; runs on the loop."""

@@ -43,6 +43,8 @@ class Dispatcher:
         self._unstarted: Dict[int, Stream] = {}
         self._cond = threading.Condition()
         self._shutting_down = False
+        # The worker lends client sockets (socket_loans.py): streams may borrow them.
+        self.lends = False
 
     def serve(self, handler: RequestHandler, submit: Submit,
               websocket_handler: Optional[WebSocketHandler] = None) -> None:
@@ -109,7 +111,7 @@ class Dispatcher:
 
     def _start_request(self, request: HttpRequest) -> None:
         handler, _, submit = self._ready(request)
-        stream = Stream(request, self._window, self._conn, self._on_end)
+        stream = Stream(request, self._window, self._conn, self._on_end, self.lends)
         self._add(stream)
         if self._conn.on_loop:
             # Read on the loop that runs the app (ASGI): the request starts now, so no

@@ -252,7 +252,8 @@ _CONTROL_TYPES = frozenset((HELLO, READY, FATAL, SHUTDOWN, LOG, PING, PONG))
 _STREAM_TYPES = frozenset((HTTP_REQUEST, HTTP_BODY, HTTP_DISCONNECT, HTTP_RESPONSE,
                            HTTP_RESPONSE_BODY, HTTP_ERROR, CREDIT, HTTP_TRAILERS, HTTP_PATHSEND,
                            HTTP_EARLY_HINT, HTTP_CLOSED, HTTP_WITHDRAW, HTTP_WITHDRAWN, HTTP_BORROW,
-                           HTTP_NOT_LENT, HTTP_RETURNED, WS_CONNECT, WS_ACCEPT, WS_MESSAGE, WS_CLOSE))
+                           HTTP_NOT_LENT, HTTP_RETURNED, WS_CONNECT, WS_ACCEPT, WS_MESSAGE,
+                           WS_CLOSE))
 
 
 class _Writer:
@@ -322,7 +323,8 @@ def _payload(frame: Frame) -> bytearray:
         body_file = frame.body_file if isinstance(frame, HttpRequest) else None
         request = isinstance(frame, HttpRequest)
         w.u8((MORE if request and frame.more else 0) | (0 if frame.tls is None else TLS)
-             | (0 if body_file is None else BODY_FILE) | (LENDABLE if request and frame.lendable else 0))
+             | (0 if body_file is None else BODY_FILE)
+             | (LENDABLE if request and frame.lendable else 0))
         w.request_head(frame)
         if frame.tls is not None:
             w.u16(frame.tls.version)

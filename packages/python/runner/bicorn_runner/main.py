@@ -43,8 +43,8 @@ def run(argv: List[str], exit_now: Callable[[int], None]) -> int:
     for ignored in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGTTIN, signal.SIGTTOU,
                     signal.SIGUSR1):
         signal.signal(ignored, signal.SIG_IGN)
-    # A process the app forks must not hold the frame socket, the log pipe or the loans open.
-    for fd in (FRAME_FD, LOG_FD, LOAN_FD):
+    # A process the app forks must not hold the frame socket or the log pipe open.
+    for fd in (FRAME_FD, LOG_FD):
         try:
             os.set_inheritable(fd, False)
         except OSError:
@@ -76,6 +76,9 @@ def _serve(connection: Connection, argv: List[str], errors: Any,
         return _fatal(connection, EXIT_USAGE, f"bicorn runner: {error}")
     if options.proc_name is not None:
         proctitle.set_title(f"bicorn: python [{options.proc_name}]")
+    if options.socket_loans:
+        # Nor the channel of lent sockets, before the app (which may fork as it loads) runs.
+        os.set_inheritable(LOAN_FD, False)
     if options.gevent and not gevent_mode.active():
         return _fatal(connection, EXIT_USAGE, gevent_mode.MISSING)
 
@@ -143,6 +146,13 @@ def _serve_wsgi(connection: Connection, dispatcher: Dispatcher, app: Any, option
             else ThreadPool(size, "bicorn-wsgi"))
     base = base_environ(errors, FileWrapper, multithread=size > 1,
                         multiprocess=options.multiprocess)
+    # The app's thread writes to a lent socket (while its client keeps up); not a greenlet,
+    # whose writes would wait on the hub.
+    lends = options.socket_loans and not options.gevent
+    loans = SocketLoans.open(dispatcher.on_loan) if lends else None
+    if loans is not None:
+        dispatcher.lends = True
+        loans.read_on_thread()
     dispatcher.serve(functools.partial(handle, app, base), pool.submit)
     stack_dump.install(gevent_mode.print_greenlets if options.gevent else None)
     connection.send(Ready(0, "wsgi"))
@@ -166,9 +176,9 @@ def _serve_asgi(connection: Connection, dispatcher: Dispatcher, app: Any,
             server.destroy()
             return _fatal(connection, EXIT_LIFESPAN, error.message)
     stack_dump.install(server.print_tasks)
-    loans = SocketLoans.open(dispatcher.on_loan)
+    loans = SocketLoans.open(dispatcher.on_loan) if options.socket_loans else None
     if loans is not None:
-        server.borrows = True
+        dispatcher.lends = True
         server.loop.call_soon_threadsafe(loans.read_on, server.loop)
     dispatcher.serve(server.handle, server.submit, server.handle_websocket)
     # The loop reads and writes the frames itself from here: no thread hand-off per request.

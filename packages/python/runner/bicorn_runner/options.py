@@ -23,6 +23,7 @@ class Options(NamedTuple):
     worker_connections: int
     log_config: Optional[str]
     proc_name: Optional[str]
+    socket_loans: bool
 
 
 class _Parser(argparse.ArgumentParser):
@@ -62,8 +63,10 @@ def parse_options(argv: List[str]) -> Options:
     parser.add_argument("--log-config")
     # Sets the process title to "bicorn: python [NAME]".
     parser.add_argument("--proc-name")
+    # fd 5 is the socket pair on which the worker lends client sockets (socket_loans.py).
+    parser.add_argument("--socket-loans", action="store_true")
     parsed = parser.parse_args(argv)
     return Options(parsed.app, parsed.interface, parsed.threads, parsed.window,
                    parsed.multiprocess, parsed.loop, parsed.lifespan, parsed.factory,
                    parsed.config, parsed.gevent, parsed.worker_connections, parsed.log_config,
-                   parsed.proc_name)
+                   parsed.proc_name, parsed.socket_loans)

@@ -6,9 +6,10 @@ import threading
 from typing import Any, Callable, List, Optional, Tuple
 
 from .connection import Connection
-from .frames import (Buffer, Credit, Frame, Headers, HttpError, HttpRequest, HttpResponse,
-                     HttpResponseBody)
+from .frames import (Buffer, Credit, Frame, Headers, HttpBorrow, HttpError, HttpRequest,
+                     HttpResponse, HttpResponseBody, HttpReturned)
 from .request_body import AnyBody, FileBody, RequestBody
+from .socket_loans import write_lent
 
 MAX_BODY_FRAME = 256 * 1024
 
@@ -95,13 +96,15 @@ class Stream:
     when the response has ended and the request body has been received whole or the client has
     gone; on_end is then called once."""
 
-    __slots__ = ("id", "request", "_conn", "_on_end", "_cond", "_body", "_send_window", "_gone",
-                 "_responded", "_ended", "_wake", "_loan")
+    __slots__ = ("id", "request", "may_borrow", "_conn", "_on_end", "_cond", "_body",
+                 "_send_window", "_gone", "_responded", "_ended", "_wake", "_loan")
 
     def __init__(self, request: HttpRequest, window: int, connection: Connection,
-                 on_end: Callable[["Stream"], None]) -> None:
+                 on_end: Callable[["Stream"], None], lends: bool = False) -> None:
         self.id = request.stream
         self.request = request
+        # The worker may lend the client's socket for large body parts (socket_loans.py).
+        self.may_borrow = lends and request.lendable
         self._conn = connection
         self._on_end = on_end
         self._cond = condition_for(connection)
@@ -118,9 +121,12 @@ class Stream:
     def gone(self) -> bool:
         return self._gone
 
-    def ask_loan(self) -> None:
-        """HTTP_BORROW is going out: its answer, the socket or HTTP_NOT_LENT, is awaited."""
-        self._loan = _ASKED
+    def ask_loan(self, *head: Frame) -> None:
+        """Sends HTTP_BORROW (after head, the response's, if it has not gone yet); its answer,
+        the socket or HTTP_NOT_LENT, is then awaited."""
+        with self._cond:
+            self._loan = _ASKED
+        self._conn.send(*head, HttpBorrow(self.id))
 
     @property
     def loan_answered(self) -> bool:
@@ -133,6 +139,7 @@ class Stream:
             if self._loan is not _ASKED or self._gone:
                 return False
             self._loan = client
+            self._cond.notify_all()
         self._notify()
         return True
 
@@ -142,6 +149,7 @@ class Stream:
             if self._loan is not _ASKED:
                 return
             self._loan = _REFUSED
+            self._cond.notify_all()
         self._notify()
 
     def take_loan(self) -> Optional[socket.socket]:
@@ -150,6 +158,31 @@ class Stream:
         with self._cond:
             loan, self._loan = self._loan, None
         return loan if isinstance(loan, socket.socket) else None
+
+    def return_loan(self, written: int) -> None:
+        """HTTP_RETURNED, once the lent socket is closed here; raises StreamGone instead when the
+        client left meanwhile (the worker has ended the stream)."""
+        if self._gone:
+            raise StreamGone()
+        self._conn.send(HttpReturned(self.id, written))
+
+    def write_borrowed(self, data: memoryview, head: Optional[HttpResponse]) -> int:
+        """From an app's thread: borrows the client's socket and writes what the client takes
+        in time of data to it (write_lent), after head if the response's has not gone yet;
+        returns the bytes written, 0 when the worker keeps the socket."""
+        self.ask_loan(*([] if head is None else [head]))
+        with self._cond:
+            while self._loan is _ASKED and not self._gone:
+                self._cond.wait()
+        client = self.take_loan()
+        if client is None:
+            if self._gone:
+                raise StreamGone()
+            return 0
+        with client:
+            written = write_lent(client, data, lambda: self._gone)
+        self.return_loan(written)
+        return written
 
     def feed(self, data: Buffer, more: bool) -> None:
         with self._cond:

@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Any, Callable, Optional
 
 from .frames import Headers, HttpResponse
+from .socket_loans import BORROW_FROM
 from .streams import Stream, StreamGone
 from .wsgi_file_wrapper import FileWrapper
 from .wsgi_headers import declared_length, encode_headers, parse_status
@@ -24,6 +25,9 @@ class Response:
         self.head_sent = False
         # Body bytes the Content-Length still allows (-1: none declared), once a part went out.
         self._left: Optional[int] = None
+        # Whether large parts borrow the client's socket: the worker may lend it, and nothing
+        # showed since that it would not (no Content-Length, a refusal, a slow client).
+        self._borrows = stream.may_borrow
 
     def start_response(self, status: Any, headers: Any,
                        exc_info: Any = None) -> Callable[[Any], None]:
@@ -62,7 +66,17 @@ class Response:
         if not self.head_sent:
             head = HttpResponse(self._stream.id, self._status, self._headers)
             self.head_sent = True
-        self._stream.send_body(data, more, not more or self._reaches_length(len(data)), head)
+        ends = not more or self._reaches_length(len(data))
+        if self._borrows and len(data) >= BORROW_FROM and declared_length(self._headers) >= 0:
+            view = memoryview(data).cast("B")
+            written = self._stream.write_borrowed(view, head)
+            head = None
+            if written < len(view):
+                self._borrows = False
+            data = view[written:]
+            if not data and more:
+                return
+        self._stream.send_body(data, more, ends, head)
 
     def _reaches_length(self, size: int) -> bool:
         """Whether a part of size bytes brings the body to its Content-Length: the response is

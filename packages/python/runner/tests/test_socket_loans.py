@@ -5,11 +5,13 @@ from __future__ import annotations
 import asyncio
 import socket
 import struct
+import threading
+import time
 import unittest
 from typing import List, Tuple
 
 from bicorn_runner.dispatch import Dispatcher
-from bicorn_runner.socket_loans import SocketLoans
+from bicorn_runner.socket_loans import STALL_S, SocketLoans, write_lent, write_lent_on
 from bicorn_runner.streams import Stream
 
 from .fakes import TIMEOUT, FakeConnection, request
@@ -59,6 +61,53 @@ class LoanChannelTest(unittest.TestCase):
         fd = spare.detach()
         socket.socket(fileno=fd).close()
         self.assertIsNone(SocketLoans.open(lambda stream, lent: None, fd))
+
+
+class LentWriteTest(unittest.TestCase):
+    BODY = memoryview(b"x" * (8 * 1024 * 1024))
+
+    def setUp(self) -> None:
+        self.client, self.peer = socket.socketpair()
+        self.client.setblocking(False)
+
+    def tearDown(self) -> None:
+        self.client.close()
+        self.peer.close()
+
+    def read_all(self) -> threading.Thread:
+        def read() -> None:
+            taken = 0
+            while taken < len(self.BODY):
+                taken += len(self.peer.recv(1 << 20))
+        reader = threading.Thread(target=read)
+        reader.start()
+        return reader
+
+    def test_writes_everything_to_a_client_that_keeps_up(self) -> None:
+        reader = self.read_all()
+        self.assertEqual(write_lent(self.client, self.BODY, lambda: False), len(self.BODY))
+        reader.join(TIMEOUT)
+
+    def test_gives_up_on_a_client_that_stops_reading(self) -> None:
+        started = time.monotonic()
+        written = write_lent(self.client, self.BODY, lambda: False)
+        self.assertLess(written, len(self.BODY))
+        self.assertGreaterEqual(time.monotonic() - started, STALL_S)
+
+    def test_stops_once_the_stream_is_gone(self) -> None:
+        self.assertEqual(write_lent(self.client, self.BODY, lambda: True), 0)
+
+    def test_writes_from_the_loop_alike(self) -> None:
+        loop = asyncio.new_event_loop()
+        try:
+            self.assertLess(loop.run_until_complete(
+                write_lent_on(loop, self.client, self.BODY, lambda: False)), len(self.BODY))
+            reader = self.read_all()
+            self.assertEqual(loop.run_until_complete(
+                write_lent_on(loop, self.client, self.BODY, lambda: False)), len(self.BODY))
+        finally:
+            loop.close()
+        reader.join(TIMEOUT)
 
 
 class StreamLoanTest(unittest.TestCase):

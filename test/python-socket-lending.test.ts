@@ -1,5 +1,5 @@
-// The client's socket lent to an ASGI app's Python process for large response bodies
-// (frames/SPEC.md, "Lending the client's socket"), end to end with big_asgi.py: the bytes and
+// The client's socket lent to a Python app's process for large response bodies (frames/SPEC.md,
+// "Lending the client's socket"), end to end with big_asgi.py and big_wsgi.py: the bytes and
 // the keep-alive connection after them, the request timeout and the access log counting what the
 // Python process wrote, a client that leaves, and bodies that are not lent (a client that stops
 // reading is flow-control.test.ts's).
@@ -44,9 +44,14 @@ function download(url: string, path: string, agent: Agent | false = false, pause
   });
 }
 
-describe.skipIf(!hasPython)(`an ASGI app writing large bodies to the client's socket itself${noPython}`, () => {
-  it('sends every byte, counts them in the access log, and serves the next request on the same connection', async () => {
-    const bicorn = new BicornProcess(['-b', '127.0.0.1:0', '--access-logfile', '-', '--chdir', fixture('python'), 'big_asgi:app']);
+const apps = [
+  { of: 'an ASGI app', app: 'big_asgi:app' },
+  { of: 'a WSGI app', app: 'big_wsgi:application' },
+];
+
+describe.skipIf(!hasPython)(`a Python app writing large bodies to the client's socket itself${noPython}`, () => {
+  it.each(apps)('sends every byte, counts them in the access log, and serves the next request on the same connection: $of', async ({ app }) => {
+    const bicorn = new BicornProcess(['-b', '127.0.0.1:0', '--access-logfile', '-', '--chdir', fixture('python'), app]);
     const url = await bicorn.listening();
     const agent = new Agent({ keepAlive: true, maxSockets: 1 });
     const workerPid = bicorn.workerPid();
@@ -82,8 +87,8 @@ describe.skipIf(!hasPython)(`an ASGI app writing large bodies to the client's so
     expect((await bicorn.stop()).code).toBe(0);
   });
 
-  it('goes on serving after a client that leaves mid-body', { timeout: 30_000 }, async () => {
-    const bicorn = new BicornProcess(['-b', '127.0.0.1:0', '--chdir', fixture('python'), 'big_asgi:app']);
+  it.each(apps)('goes on serving after a client that leaves mid-body: $of', { timeout: 30_000 }, async ({ app }) => {
+    const bicorn = new BicornProcess(['-b', '127.0.0.1:0', '--chdir', fixture('python'), app]);
     const url = await bicorn.listening();
     for (let i = 0; i < 3; i++) {
       await new Promise<void>((resolve) => {
