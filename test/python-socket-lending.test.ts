@@ -4,6 +4,7 @@
 // Python process wrote, a client that leaves, and bodies that are not lent (a client that stops
 // reading is flow-control.test.ts's).
 import { Agent, request, type IncomingMessage } from 'node:http';
+import { connect } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { hasPython, noPython } from './support/python.js';
 import { BicornProcess, fixture } from './support/bicorn-process.js';
@@ -106,6 +107,25 @@ describe.skipIf(!hasPython)(`a Python app writing large bodies to the client's s
     expect(await download(url, '/download?mb=4')).toMatchObject({ status: 200, bytes: 4 * MiB, intact: true });
     expect((await bicorn.stop()).code).toBe(0);
     expect(bicorn.lines.filter((l) => l.level >= 50)).toEqual([]);
+  });
+
+  it.each(apps)('never writes a byte past the Content-Length to the lent socket, the response cut there: $of', async ({ app }) => {
+    const bicorn = new BicornProcess(['-b', '127.0.0.1:0', '--chdir', fixture('python'), app]);
+    const url = new URL(await bicorn.listening());
+    // The app's first part is 1 MiB and 300 KiB of 'y' where the head says 1 MiB in all.
+    const raw = await new Promise<Buffer>((resolve, reject) => {
+      const chunks: Buffer[] = [];
+      const socket = connect(Number(url.port), url.hostname, () => {
+        socket.end('GET /download?mb=1&over_kb=300 HTTP/1.1\r\nHost: x\r\n\r\n');
+      });
+      socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+      socket.on('close', () => { resolve(Buffer.concat(chunks)); });
+      socket.on('error', reject);
+    });
+    const body = raw.subarray(raw.indexOf('\r\n\r\n') + 4);
+    expect(body.length).toBe(MiB);
+    expect(body.includes('y')).toBe(false);
+    expect((await bicorn.stop()).code).toBe(0);
   });
 
   it('sends a large body without a Content-Length in frames, chunked, and a HEAD response without one', async () => {

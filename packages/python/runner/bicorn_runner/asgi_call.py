@@ -16,6 +16,7 @@ from .frames import (Buffer, Frame, Headers, HttpEarlyHint, HttpError, HttpPaths
                      HttpResponseBody, HttpTrailers)
 from .socket_loans import BORROW_FROM, write_lent_on
 from .streams import Stream, StreamGone
+from .wsgi_headers import declared_length
 
 AsgiApp = Callable[[Dict[str, Any], Any, Any], Awaitable[None]]
 
@@ -39,6 +40,8 @@ class AsgiCall:
         # Whether large body events borrow the client's socket: the worker may lend it, and
         # nothing showed since that it would not (a refusal, a slow client).
         self._borrows = stream.may_borrow
+        # Body bytes sent so far, which a lent socket's writes keep within the Content-Length.
+        self._body_sent = 0
         self._scope = build_scope(stream.request, state)
         self._waiter = StreamWaiter(stream, loop)
         self._phase = AWAITING_START
@@ -159,8 +162,10 @@ class AsgiCall:
                 self._complete()
 
     async def _send_body(self, body: Buffer, more: bool) -> None:
-        if self._borrows and len(body) >= BORROW_FROM and not self._trailers_announced:
+        size = len(body)
+        if self._borrows and size >= BORROW_FROM and not self._trailers_announced:
             body = await self._write_borrowed(body)
+        self._body_sent += size
         head = self._head()
         if not len(body) and more:
             # A streamed response's head goes out at once, for apps that send it early.
@@ -176,10 +181,13 @@ class AsgiCall:
     async def _write_borrowed(self, body: Buffer) -> Buffer:
         """Writes what it can of body to the client's socket, borrowed from the worker, and
         returns the rest, for frames: all of it when the worker keeps the socket, what a slow
-        client did not take in time. Only a body the head frames with a Content-Length is
-        written here: the worker checks the bytes against it, and nothing else frames them."""
+        client did not take in time, and what goes past the Content-Length (the worker cuts the
+        response for it, and no byte past the length may reach the client's next response).
+        Only a body the head frames with a Content-Length is written here, so that its end on
+        the wire is known."""
         stream = self._stream
-        if not any(name.lower() == b"content-length" for name, _ in self._headers):
+        room = declared_length(self._headers) - self._body_sent
+        if room < BORROW_FROM:
             self._borrows = False
             return body
         stream.ask_loan(*self._head())
@@ -191,13 +199,13 @@ class AsgiCall:
             if stream.gone:
                 raise StreamGone()
             return body
+        view = memoryview(body).cast("B")
         with client:
-            written = await write_lent_on(self._loop, client, memoryview(body).cast("B"),
-                                          lambda: stream.gone)
+            written = await write_lent_on(self._loop, client, view[:room], lambda: stream.gone)
         stream.return_loan(written)
-        if written < len(body):
+        if written < len(view):
             self._borrows = False
-        return memoryview(body)[written:]
+        return view[written:]
 
     def _body_frame(self, piece: memoryview, more: bool) -> Frame:
         return HttpResponseBody(self._stream.id, more, piece)

@@ -28,6 +28,8 @@ class Response:
         # Whether large parts borrow the client's socket: the worker may lend it, and nothing
         # showed since that it would not (no Content-Length, a refusal, a slow client).
         self._borrows = stream.may_borrow
+        # Body bytes sent so far, which a lent socket's writes keep within the Content-Length.
+        self._sent = 0
 
     def start_response(self, status: Any, headers: Any,
                        exc_info: Any = None) -> Callable[[Any], None]:
@@ -67,16 +69,29 @@ class Response:
             head = HttpResponse(self._stream.id, self._status, self._headers)
             self.head_sent = True
         ends = not more or self._reaches_length(len(data))
-        if self._borrows and len(data) >= BORROW_FROM and declared_length(self._headers) >= 0:
-            view = memoryview(data).cast("B")
-            written = self._stream.write_borrowed(view, head)
-            head = None
-            if written < len(view):
+        size = len(data)
+        if self._borrows and size >= BORROW_FROM:
+            room = declared_length(self._headers) - self._sent
+            if room >= BORROW_FROM:
+                data = self._write_borrowed(data, head, room)
+                head = None
+            else:
                 self._borrows = False
-            data = view[written:]
-            if not data and more:
-                return
+        self._sent += size
+        if not data and more:
+            return
         self._stream.send_body(data, more, ends, head)
+
+    def _write_borrowed(self, data: Any, head: Optional[HttpResponse], room: int) -> Any:
+        """Writes what it can of data, up to room (what the Content-Length still allows: the
+        worker cuts a response for more, and no byte past it may reach the client's next
+        response), to the client's socket borrowed from the worker, after head; returns the
+        rest, for frames (Stream.write_borrowed)."""
+        view = memoryview(data).cast("B")
+        written = self._stream.write_borrowed(view[:room], head)
+        if written < len(view):
+            self._borrows = False
+        return view[written:]
 
     def _reaches_length(self, size: int) -> bool:
         """Whether a part of size bytes brings the body to its Content-Length: the response is
