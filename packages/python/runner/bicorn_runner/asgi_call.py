@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import socket
 from typing import Any, Awaitable, Callable, Dict, List, Optional
 
 from .app_traceback import format_app_exception
@@ -14,7 +15,7 @@ from .asgi_waiter import StreamWaiter
 from .connection import ConnectionLost
 from .frames import (Buffer, Frame, Headers, HttpEarlyHint, HttpError, HttpPathsend, HttpResponse,
                      HttpResponseBody, HttpTrailers)
-from .socket_loans import BORROW_FROM, write_lent_on
+from .socket_loans import BORROW_FROM, STALL_S, write_lent_on
 from .streams import Stream, StreamGone
 from .wsgi_headers import declared_length
 
@@ -42,6 +43,13 @@ class AsgiCall:
         self._borrows = stream.may_borrow
         # Body bytes sent so far, which a lent socket's writes keep within the Content-Length.
         self._body_sent = 0
+        # The client's socket while it is lent here, kept from one body event to the next when
+        # the app sends them back to back; what was written to it, since when it is here, and
+        # whether a write to it is under way.
+        self._loan: Optional[socket.socket] = None
+        self._loan_written = 0
+        self._loan_since = 0.0
+        self._writing = False
         self._scope = build_scope(stream.request, state)
         self._waiter = StreamWaiter(stream, loop)
         self._phase = AWAITING_START
@@ -76,6 +84,7 @@ class AsgiCall:
                 self._report("RuntimeError: ASGI app returned before the final "
                              "http.response.body (one with more_body False)\n")
         finally:
+            self._give_back_quietly()
             self._stream.finish()
 
     async def receive(self) -> Dict[str, Any]:
@@ -166,6 +175,9 @@ class AsgiCall:
         if self._borrows and size >= BORROW_FROM and not self._trailers_announced:
             body = await self._write_borrowed(body)
         self._body_sent += size
+        if self._loan is not None and (len(body) or not more):
+            # Frames follow: the worker must have its socket back before them.
+            self._give_back()
         head = self._head()
         if not len(body) and more:
             # A streamed response's head goes out at once, for apps that send it early.
@@ -190,22 +202,57 @@ class AsgiCall:
         if room < BORROW_FROM:
             self._borrows = False
             return body
-        stream.ask_loan(*self._head())
-        await self._waiter.until(lambda: stream.gone or stream.loan_answered)
-        client = stream.take_loan()
-        if client is None:
-            # The worker keeps the socket while bytes wait in its spool for a slow client.
-            self._borrows = False
-            if stream.gone:
-                raise StreamGone()
-            return body
+        loan = self._loan
+        if loan is None:
+            stream.ask_loan(*self._head())
+            await self._waiter.until(lambda: stream.gone or stream.loan_answered)
+            loan = stream.take_loan()
+            if loan is None:
+                # The worker keeps the socket while bytes wait in its spool for a slow client.
+                self._borrows = False
+                if stream.gone:
+                    raise StreamGone()
+                return body
+            self._loan, self._loan_written, self._loan_since = loan, 0, self._loop.time()
         view = memoryview(body).cast("B")
-        with client:
-            written = await write_lent_on(self._loop, client, view[:room], lambda: stream.gone)
-        stream.return_loan(written)
+        self._writing = True
+        try:
+            written = await write_lent_on(self._loop, loan, view[:room], lambda: stream.gone)
+        finally:
+            self._writing = False
+        self._loan_written += written
         if written < len(view):
             self._borrows = False
+            self._give_back()
+        elif self._loop.time() - self._loan_since >= STALL_S:
+            # The worker counts the bytes only once the socket is back: its request timeout
+            # hears of them at least this often.
+            self._give_back()
+        else:
+            # Kept for the app's next event, if it comes within this turn of the loop.
+            self._loop.call_soon(self._give_back_if_idle, loan)
         return view[written:]
+
+    def _give_back(self) -> None:
+        """Closes the lent socket here and tells the worker how many bytes went to it
+        (HTTP_RETURNED); raises StreamGone when the client has left meanwhile."""
+        loan, self._loan = self._loan, None
+        if loan is not None:
+            loan.close()
+            self._stream.return_loan(self._loan_written)
+
+    def _give_back_quietly(self) -> None:
+        """_give_back where nobody hears of a client gone: the socket is closed here all the same."""
+        try:
+            self._give_back()
+        except (StreamGone, ConnectionLost):
+            pass
+
+    def _give_back_if_idle(self, loan: socket.socket) -> None:
+        """The turn of the loop after an event is over: the app did not send the next one at
+        once, so the socket goes back, unless it has done so meanwhile."""
+        if self._loan is loan and not self._writing:
+            self._give_back_quietly()
 
     def _body_frame(self, piece: memoryview, more: bool) -> Frame:
         return HttpResponseBody(self._stream.id, more, piece)
@@ -228,6 +275,7 @@ class AsgiCall:
     def _report(self, message: str) -> None:
         """HTTP_ERROR: while the stream is open the worker answers 500, or aborts once the head
         went out; after the response ended or the client left, it only logs the error."""
+        self._give_back_quietly()
         self._phase = FAILED
         self._waiter.wake()
         if self._ended or self._stream.gone:
