@@ -31,6 +31,9 @@ OnLoan = Callable[[int, socket.socket], None]
 
 
 class SocketLoans:
+    """The channel the worker lends client sockets on: hands each to on_loan with its stream's
+    id, which either takes it or closes it."""
+
     def __init__(self, channel: socket.socket, on_loan: OnLoan) -> None:
         self._channel = channel
         self._on_loan = on_loan
@@ -45,7 +48,7 @@ class SocketLoans:
         return cls(channel, on_loan)
 
     def read_on(self, loop: asyncio.AbstractEventLoop) -> None:
-        """Reads the loans on the loop from now on; call on the loop's thread."""
+        """Reads the loans on the loop from now on; runs on the loop's thread."""
         def take() -> None:
             while True:
                 try:
