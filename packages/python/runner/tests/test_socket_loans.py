@@ -48,11 +48,13 @@ class LoanChannelTest(unittest.TestCase):
         channel = SocketLoans.open(lambda stream, lent: None, runner_end.detach())
         assert channel is not None
         loop = asyncio.new_event_loop()
+        fd = channel._channel.fileno()
         try:
             channel.read_on(loop)
+            self.assertIn(fd, loop._selector.get_map())
             worker_end.close()
-            loop.run_until_complete(asyncio.sleep(0.05))
-            self.assertFalse(loop.remove_reader(channel._channel.fileno()))
+            # The channel's end is read on the loop: its reader goes once it has been.
+            loop.run_until_complete(_until(lambda: fd not in loop._selector.get_map()))
         finally:
             loop.close()
 
