@@ -114,6 +114,9 @@ export class RunnerProcess {
     logFrames(child.stdio[4] as Readable, options.log);
     const runner = new RunnerProcess(child, child.stdio[3] as Socket, exited);
     const lendChannel = child.stdio.at(5) as Socket;
+    // A process that dies with sockets lent and not yet taken resets the channel: its death is
+    // the exit's to handle, as for the frame socket.
+    lendChannel.on('error', () => undefined);
     void exited.then(() => lendChannel.destroy());
     await runner.#handshake(options);
     runner.lender = await socketLender(lendChannel);
