@@ -9,6 +9,7 @@ const TRAILERS = 1;
 const TLS = 2;
 const BODY_FILE = 4;
 const LENDABLE = 8;
+const HELD = 16;
 /** A body frame's header and its flags byte: what comes before the body bytes. */
 const BODY_START = HEADER_SIZE + 1;
 
@@ -148,7 +149,7 @@ function decodePayload(type: number, stream: number, c: Cursor): Frame {
       const more = (flags & 1) === 1;
       const head = { stream, ...c.requestHead(), ...((flags & TLS) === 0 ? {} : { tls: c.tlsHead() }) };
       if (type === FrameType.WsConnect) return { type: 'ws-connect', ...head };
-      return { type: 'http-request', more, ...head, ...((flags & BODY_FILE) === 0 ? {} : { bodyFile: c.bytes() }), ...((flags & LENDABLE) === 0 ? {} : { lendable: true }) };
+      return { type: 'http-request', more, ...head, ...((flags & BODY_FILE) === 0 ? {} : { bodyFile: c.bytes() }), ...((flags & LENDABLE) === 0 ? {} : { lendable: true }), ...((flags & HELD) === 0 ? {} : { held: true }) };
     }
     case FrameType.HttpBody:
       return { type: 'http-body', stream, more: c.more(), body: c.rest() };
@@ -166,6 +167,10 @@ function decodePayload(type: number, stream: number, c: Cursor): Frame {
       return { type: 'http-not-lent', stream };
     case FrameType.HttpReturned:
       return { type: 'http-returned', stream, bytes: c.u32() };
+    case FrameType.HttpReceive:
+      return { type: 'http-receive', stream, length: c.u32(), body: c.rest() };
+    case FrameType.HttpReceived:
+      return { type: 'http-received', stream, more: c.more(), bytes: c.u32() };
     case FrameType.HttpResponse:
       return { type: 'http-response', stream, trailers: (c.u8() & TRAILERS) !== 0, status: c.u16(), headers: c.headers() };
     case FrameType.HttpResponseBody:

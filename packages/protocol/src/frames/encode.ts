@@ -24,6 +24,8 @@ const TLS = 2;
 const BODY_FILE = 4;
 /** HTTP_REQUEST: the runner may borrow the client's socket (HTTP_BORROW). */
 const LENDABLE = 8;
+/** HTTP_REQUEST: the runner holds the body, received from the client's socket (HTTP_RECEIVE). */
+const HELD = 16;
 const TEXT = 2;
 // HTTP_RESPONSE's flags: trailers follow the body.
 const TRAILERS = 1;
@@ -101,6 +103,14 @@ export function encodeFrame(frame: EncodableFrame): Buffer {
     case 'http-returned':
       writer.u32(frame.bytes);
       break;
+    case 'http-receive':
+      writer.u32(frame.length);
+      writer.raw(frame.body);
+      break;
+    case 'http-received':
+      writer.u8(frame.more ? MORE : 0);
+      writer.u32(frame.bytes);
+      break;
     case 'http-trailers':
       writer.headers(frame.headers);
       break;
@@ -151,6 +161,8 @@ const typeCodes: Readonly<Record<Frame['type'], number>> = {
   'http-borrow': FrameType.HttpBorrow,
   'http-not-lent': FrameType.HttpNotLent,
   'http-returned': FrameType.HttpReturned,
+  'http-receive': FrameType.HttpReceive,
+  'http-received': FrameType.HttpReceived,
   'ws-connect': FrameType.WsConnect,
   'ws-accept': FrameType.WsAccept,
   'ws-message': FrameType.WsMessage,
@@ -180,7 +192,7 @@ function encodeRequest(frame: RequestFrame): Buffer {
   const writer = new Writer(1 + 2 + 2 + 4 + 4 * (REQUEST_HEAD_FIELDS + headers.length) + fieldBytes + tlsSize(tls) + bodyFileSize(bodyFile));
   writer.header(typeCodes[frame.type], frame.stream);
   const request = frame.type === 'http-request';
-  writer.u8((request && frame.more ? MORE : 0) | (tls === undefined ? 0 : TLS) | (bodyFile === undefined ? 0 : BODY_FILE) | (request && frame.lendable === true ? LENDABLE : 0));
+  writer.u8((request && frame.more ? MORE : 0) | (tls === undefined ? 0 : TLS) | (bodyFile === undefined ? 0 : BODY_FILE) | (request && frame.lendable === true ? LENDABLE : 0) | (request && frame.held === true ? HELD : 0));
   writer.u16(client?.[1] ?? 0);
   writer.u16(server?.[1] ?? 0);
   writer.u32(headers.length / 2);
@@ -245,6 +257,10 @@ function payloadSize(frame: Exclude<EncodableFrame, RequestFrame>): number {
     case 'credit':
     case 'http-returned':
       return 4;
+    case 'http-receive':
+      return 4 + frame.body.length;
+    case 'http-received':
+      return 5;
     case 'http-trailers':
       return headersSize(frame.headers);
     case 'http-pathsend':

@@ -29,9 +29,11 @@ export const FrameType = {
   WsAccept: 0x21,
   WsMessage: 0x22,
   WsClose: 0x23,
+  HttpReceive: 0x24,
+  HttpReceived: 0x25,
 } as const;
 
-export const PROTOCOL_VERSION = 9;
+export const PROTOCOL_VERSION = 10;
 /** Bytes before the payload: u32 length, u8 type, u32 stream. */
 export const HEADER_SIZE = 9;
 export const MAX_PAYLOAD = 1024 * 1024;
@@ -57,9 +59,10 @@ export type Frame =
   /**
    * `bodyFile`: the whole body is in that file (a path the runner opens, such as
    * `/proc/<worker pid>/fd/<n>`), not in HTTP_BODY frames; `more` is then false. `lendable`:
-   * the runner may borrow the client's socket to write body bytes itself (HTTP_BORROW).
+   * the runner may borrow the client's socket to write body bytes itself (HTTP_BORROW). `held`:
+   * the body is the one the runner received for this stream (HTTP_RECEIVE); `more` is then false.
    */
-  | ({ readonly type: 'http-request'; readonly more: boolean; readonly bodyFile?: Bytes | undefined; readonly lendable?: boolean | undefined } & RequestHead)
+  | ({ readonly type: 'http-request'; readonly more: boolean; readonly bodyFile?: Bytes | undefined; readonly lendable?: boolean | undefined; readonly held?: boolean | undefined } & RequestHead)
   | { readonly type: 'http-body'; readonly stream: number; readonly more: boolean; readonly body: Bytes }
   | { readonly type: 'http-disconnect'; readonly stream: number }
   /** `trailers`: the app announced trailers, so HTTP_TRAILERS (not a body or pathsend frame) ends the response. */
@@ -79,6 +82,16 @@ export type Frame =
   | { readonly type: 'http-not-lent'; readonly stream: number }
   /** The runner has closed the socket it borrowed, after writing `bytes` of the body to it. */
   | { readonly type: 'http-returned'; readonly stream: number; readonly bytes: number }
+  /**
+   * A request body of `length` bytes, of which the worker has `body`: the runner takes the rest
+   * from the client's socket itself (HTTP_BORROW), before the request goes to the app.
+   */
+  | { readonly type: 'http-receive'; readonly stream: number; readonly length: number; readonly body: Bytes }
+  /**
+   * `bytes` more of that body came from the socket; without `more`, the runner has closed it,
+   * and holds the body when it came whole (else drops it).
+   */
+  | { readonly type: 'http-received'; readonly stream: number; readonly more: boolean; readonly bytes: number }
   | ({ readonly type: 'ws-connect' } & RequestHead)
   | { readonly type: 'ws-accept'; readonly stream: number; readonly subprotocol: string; readonly headers: FlatHeaders }
   | { readonly type: 'ws-message'; readonly stream: number; readonly more: boolean; readonly text: boolean; readonly body: Bytes }

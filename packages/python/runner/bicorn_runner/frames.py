@@ -4,7 +4,7 @@ from __future__ import annotations
 import struct
 from typing import Dict, List, NamedTuple, Optional, Tuple, Union
 
-VERSION = 9
+VERSION = 10
 
 HELLO = 0x01
 READY = 0x02
@@ -33,6 +33,8 @@ WS_CONNECT = 0x20
 WS_ACCEPT = 0x21
 WS_MESSAGE = 0x22
 WS_CLOSE = 0x23
+HTTP_RECEIVE = 0x24
+HTTP_RECEIVED = 0x25
 
 # Where a LOG frame's text was written, as its u8 code (index + 1).
 LOG_SOURCES = ("stdout", "stderr", "wsgi.errors", "runner")
@@ -44,6 +46,8 @@ TLS = 0x02
 BODY_FILE = 0x04
 # HTTP_REQUEST: the runner may borrow the client's socket to write body bytes (HTTP_BORROW).
 LENDABLE = 0x08
+# HTTP_REQUEST: the body is the one the runner received for the stream (HTTP_RECEIVE).
+HELD = 0x10
 # HTTP_RESPONSE: the app announced trailers, so HTTP_TRAILERS ends the response.
 TRAILERS = 0x01
 # WS_MESSAGE: the message is text (UTF-8), on each of its frames.
@@ -124,6 +128,8 @@ class HttpRequest(NamedTuple):
     body_file: Optional[bytes] = None
     # The runner may borrow the client's socket to write body bytes to it (HTTP_BORROW).
     lendable: bool = False
+    # The body is the one the runner received from the client's socket (HTTP_RECEIVE).
+    held: bool = False
 
 
 class HttpBody(NamedTuple):
@@ -236,10 +242,25 @@ class HttpReturned(NamedTuple):
     amount: int
 
 
+class HttpReceive(NamedTuple):
+    """A request body of `length` bytes, of which the worker had `body`: the runner takes the
+    rest from the client's socket (HTTP_BORROW), before the request comes."""
+    stream: int
+    length: int
+    body: Buffer
+
+
+class HttpReceived(NamedTuple):
+    """`amount` more bytes of that body came; without `more`, the socket is closed here."""
+    stream: int
+    more: bool
+    amount: int
+
+
 Frame = Union[Hello, Ready, Fatal, Shutdown, Log, Ping, Pong, HttpRequest, HttpBody, HttpDisconnect,
               HttpResponse, HttpResponseBody, HttpError, Credit, HttpTrailers, HttpPathsend,
               HttpEarlyHint, HttpClosed, HttpWithdraw, HttpWithdrawn, HttpBorrow, HttpNotLent,
-              HttpReturned, WsConnect, WsAccept, WsMessage, WsClose]
+              HttpReturned, HttpReceive, HttpReceived, WsConnect, WsAccept, WsMessage, WsClose]
 
 _HEAD = struct.Struct(">IBI")
 _BODY_HEAD = struct.Struct(">IBIB")
@@ -252,8 +273,8 @@ _CONTROL_TYPES = frozenset((HELLO, READY, FATAL, SHUTDOWN, LOG, PING, PONG))
 _STREAM_TYPES = frozenset((HTTP_REQUEST, HTTP_BODY, HTTP_DISCONNECT, HTTP_RESPONSE,
                            HTTP_RESPONSE_BODY, HTTP_ERROR, CREDIT, HTTP_TRAILERS, HTTP_PATHSEND,
                            HTTP_EARLY_HINT, HTTP_CLOSED, HTTP_WITHDRAW, HTTP_WITHDRAWN, HTTP_BORROW,
-                           HTTP_NOT_LENT, HTTP_RETURNED, WS_CONNECT, WS_ACCEPT, WS_MESSAGE,
-                           WS_CLOSE))
+                           HTTP_NOT_LENT, HTTP_RETURNED, HTTP_RECEIVE, HTTP_RECEIVED, WS_CONNECT,
+                           WS_ACCEPT, WS_MESSAGE, WS_CLOSE))
 
 
 class _Writer:
@@ -324,7 +345,8 @@ def _payload(frame: Frame) -> bytearray:
         request = isinstance(frame, HttpRequest)
         w.u8((MORE if request and frame.more else 0) | (0 if frame.tls is None else TLS)
              | (0 if body_file is None else BODY_FILE)
-             | (LENDABLE if request and frame.lendable else 0))
+             | (LENDABLE if request and frame.lendable else 0)
+             | (HELD if request and frame.held else 0))
         w.request_head(frame)
         if frame.tls is not None:
             w.u16(frame.tls.version)
@@ -341,6 +363,12 @@ def _payload(frame: Frame) -> bytearray:
     elif isinstance(frame, Credit):
         w.u32(frame.amount)
     elif isinstance(frame, HttpReturned):
+        w.u32(frame.amount)
+    elif isinstance(frame, HttpReceive):
+        w.u32(frame.length)
+        w.out += frame.body
+    elif isinstance(frame, HttpReceived):
+        w.u8(MORE if frame.more else 0)
         w.u32(frame.amount)
     elif isinstance(frame, HttpTrailers):
         w.headers(frame.headers)
@@ -378,7 +406,8 @@ _TYPE_OF = {
     Credit: CREDIT, HttpTrailers: HTTP_TRAILERS, HttpPathsend: HTTP_PATHSEND,
     HttpEarlyHint: HTTP_EARLY_HINT, HttpClosed: HTTP_CLOSED, HttpWithdraw: HTTP_WITHDRAW,
     HttpWithdrawn: HTTP_WITHDRAWN, HttpBorrow: HTTP_BORROW, HttpNotLent: HTTP_NOT_LENT,
-    HttpReturned: HTTP_RETURNED, WsConnect: WS_CONNECT,
+    HttpReturned: HTTP_RETURNED, HttpReceive: HTTP_RECEIVE, HttpReceived: HTTP_RECEIVED,
+    WsConnect: WS_CONNECT,
     WsAccept: WS_ACCEPT, WsMessage: WS_MESSAGE, WsClose: WS_CLOSE,
 }
 
@@ -598,7 +627,8 @@ def _request_head(frame_type: int, stream: int, view: memoryview) -> Frame:
     server = (server_host, server_port) if server_host else None
     if frame_type == HTTP_REQUEST:
         return HttpRequest(stream, bool(flags & MORE), method, scheme, version, s[3], s[4], s[5],
-                           client, server, headers, tls, body_file, bool(flags & LENDABLE))
+                           client, server, headers, tls, body_file, bool(flags & LENDABLE),
+                           bool(flags & HELD))
     return WsConnect(stream, method, scheme, version, s[3], s[4], s[5], client, server, headers, tls)
 
 
@@ -638,6 +668,10 @@ def _parse_payload(frame_type: int, stream: int, c: _Cursor) -> Frame:
         return HttpNotLent(stream)
     if frame_type == HTTP_RETURNED:
         return HttpReturned(stream, c.u32())
+    if frame_type == HTTP_RECEIVE:
+        return HttpReceive(stream, c.u32(), c.rest())
+    if frame_type == HTTP_RECEIVED:
+        return HttpReceived(stream, c.flags(), c.u32())
     if frame_type == HTTP_WITHDRAWN:
         return HttpWithdrawn(stream)
     if frame_type == HTTP_DISCONNECT:

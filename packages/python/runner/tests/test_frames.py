@@ -17,6 +17,7 @@ _CLASSES = {
     "ping": f.Ping, "pong": f.Pong, "http-closed": f.HttpClosed,
     "http-withdraw": f.HttpWithdraw, "http-withdrawn": f.HttpWithdrawn,
     "http-borrow": f.HttpBorrow, "http-not-lent": f.HttpNotLent, "http-returned": f.HttpReturned,
+    "http-receive": f.HttpReceive, "http-received": f.HttpReceived,
     "http-request": f.HttpRequest, "http-body": f.HttpBody, "http-disconnect": f.HttpDisconnect,
     "http-response": f.HttpResponse, "http-response-body": f.HttpResponseBody,
     "http-error": f.HttpError, "credit": f.Credit, "http-trailers": f.HttpTrailers,
@@ -52,7 +53,7 @@ def expected_frame(decoded: dict) -> f.Frame:
 
 
 def comparable(frame: f.Frame) -> f.Frame:
-    if isinstance(frame, (f.HttpBody, f.HttpResponseBody, f.WsMessage)):
+    if isinstance(frame, (f.HttpBody, f.HttpResponseBody, f.WsMessage, f.HttpReceive)):
         return frame._replace(body=bytes(frame.body))
     return frame
 
