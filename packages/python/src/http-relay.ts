@@ -145,6 +145,19 @@ export class HttpRelay {
     return this.#id;
   }
 
+  /** Whether it relays `req`. */
+  isFor(req: IncomingMessage): boolean {
+    return this.#req === req;
+  }
+
+  /**
+   * Whether the exchange waits on the client rather than the app: its body is still coming
+   * (being received whole, or streamed to an app that has credited more than has come).
+   */
+  get awaitsClient(): boolean {
+    return this.#phase.kind === 'receiving' || (this.#upload !== undefined && this.#upload.window > 0);
+  }
+
   /** Whether the client's side of the exchange is gone (its response destroyed). */
   get clientGone(): boolean {
     return this.#res.destroyed;

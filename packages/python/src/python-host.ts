@@ -111,6 +111,17 @@ export class PythonHost {
     return { free: this.#gate.free, waiting: this.#gate.waiting, served: this.#gate.served, blocked: this.#gate.blocked };
   }
 
+  /**
+   * Whether the request waits on the app: it went to the process, which has not let go of it,
+   * and no body the app waits for is still to come from the client. One that waits to go is
+   * not the app's to answer yet either. Asked only when a request times out, so it looks
+   * through the requests in flight.
+   */
+  waitsOnApp(req: IncomingMessage): boolean {
+    for (const relay of this.#relays.values()) if (relay.isFor(req)) return !relay.awaitsClient;
+    return false;
+  }
+
   /** `listener` runs whenever load() may have changed. */
   watchLoad(listener: () => void): void {
     this.#onLoad = listener;

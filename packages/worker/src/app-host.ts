@@ -4,7 +4,7 @@ import { servableApp, type Config } from '@bicorn/config';
 import type { AsgiWebSocketCallable } from '@bicorn/gateway';
 import type { AppInterface, AppLoad, LimitKind } from '@bicorn/protocol';
 import type { Logger } from '@bicorn/runtime';
-import type { RequestListener } from 'node:http';
+import type { IncomingMessage, RequestListener } from 'node:http';
 import type { PythonAppHooks } from './python-app.js';
 
 export interface AppHost {
@@ -26,7 +26,7 @@ export interface AppHost {
    * A request timed out. Returns whether the app's process is stuck and the worker should be
    * replaced; a Python process then logs its stacks first.
    */
-  requestTimedOut(responseStarted: boolean): boolean;
+  requestTimedOut(req: IncomingMessage, responseStarted: boolean): boolean;
   /** Stops the app (the Python process finishes what is in flight); resolves when it has. The same promise on every call. */
   close(timeoutMs: number): Promise<void>;
   /** Stops the app now: a fast stop during a graceful one. */

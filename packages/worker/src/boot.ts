@@ -87,7 +87,7 @@ export async function bootWorker(boot: Extract<MasterMessage, { type: 'boot' }>,
     requestTimeoutMs: (config.request_timeout ?? config.timeout) * 1000,
     onRequestTimeout: (req, responseStarted) => {
       // A static file that stalled says nothing about the app's process.
-      if (statics?.answered(req) === true || !app.requestTimedOut(responseStarted)) return;
+      if (statics?.answered(req) === true || !app.requestTimedOut(req, responseStarted)) return;
       appStuck = true;
       recycler.onAppStuck(`${req.method ?? '?'} ${req.url ?? '?'} timed out`);
     },

@@ -174,10 +174,11 @@ export async function startPythonApp(
     watchLoad: (listener) => {
       host.watchLoad(listener);
     },
-    requestTimedOut: (responseStarted) => {
-      // Once a response has begun, the client may be what stalled; before, it is the app.
+    requestTimedOut: (req, responseStarted) => {
+      // Once a response has begun, the client may be what stalled; before, it is the app, once
+      // it has the request (not while it waits to go, or while its body comes).
       const pid = runner?.pid;
-      if (responseStarted || pid === undefined) return false;
+      if (responseStarted || pid === undefined || !host.waitsOnApp(req)) return false;
       log.error({ pythonPid: pid }, "the Python app did not answer in time; its threads' stacks follow, then this worker is replaced");
       process.kill(pid, DUMP_STACKS);
       stuck = true;
