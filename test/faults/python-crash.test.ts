@@ -3,7 +3,10 @@ import { describe, expect, it } from 'vitest';
 import type { BicornProcess } from '../support/bicorn-process.js';
 import { Agent, get } from '../support/http.js';
 import { pollUntil } from '../support/poll.js';
+import { bytesRead, pythonPidOf } from '../support/proc.js';
 import { hasPython, servePython } from '../support/python.js';
+
+const MiB = 1024 * 1024;
 
 /** The pids of the Python processes that started a path so far, from the app's own lines. */
 const startedBy = (bicorn: BicornProcess, path: string): number[] => bicorn.lines.filter((l) => l.msg.startsWith(`started ${path} `)).map((l) => Number(l.msg.split(' ')[2]));
@@ -81,6 +84,19 @@ describe.skipIf(!hasPython)('a Python process that dies', () => {
     expect(await notBegun).toBe('502 Bad Gateway\n');
     readOn();
     expect(['cut', 'ECONNRESET']).toContain(await begun);
+    expect((await bicorn.stop()).code).toBe(0);
+  });
+
+  it('lends the next process client sockets too', async () => {
+    const bicorn = servePython('big_wsgi:application', ['-w', '1']);
+    const url = await bicorn.listening();
+    const worker = bicorn.workerPid();
+    process.kill(pythonPidOf(bicorn.pid), 'SIGKILL');
+    await bicorn.waitForLog('the next Python process', (l) => l.msg.startsWith('a new Python process is ready'));
+    const readBefore = bytesRead(worker);
+    expect((await get(`${url}/download?mb=4`)).body.length).toBe(4 * MiB);
+    // The body did not pass through the worker, which would have read it from the socket pair.
+    expect(bytesRead(worker) - readBefore).toBeLessThan(MiB);
     expect((await bicorn.stop()).code).toBe(0);
   });
 

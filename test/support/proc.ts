@@ -45,3 +45,10 @@ export function groupMembers(pgid: number): Member[] {
   }
   return members;
 }
+
+/** The pid of the app's Python process among a bicorn's processes (its runner has --app). */
+export function pythonPidOf(pgid: number): number {
+  const python = groupMembers(pgid).find((member) => member.command.includes(' --app '));
+  if (python === undefined) throw new Error('no Python process in the group');
+  return python.pid;
+}

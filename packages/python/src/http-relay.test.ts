@@ -51,7 +51,7 @@ async function setup(
       interface: options.interface ?? 'asgi',
       spool: new Spool(tmpdir(), options.spoolBytes ?? 1 << 30, options.memoryBytes ?? 1 << 20),
       streamWsgiUploads: options.streamWsgiUploads ?? false,
-      lender: options.lender,
+      lender: () => options.lender,
       log,
       admit: options.admit ?? (() => Promise.resolve(true)),
       refused: (kind) => refused.push(kind),

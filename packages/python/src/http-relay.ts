@@ -69,8 +69,8 @@ export interface HttpRelayOptions {
   readonly streamWsgiUploads: boolean;
   /** Where a WSGI body waits on disk, within the worker's budget. */
   readonly spool: Spool;
-  /** Lends client sockets to the runner, which then writes large bodies itself; undefined: it never borrows. */
-  readonly lender?: SocketLender | undefined;
+  /** Lends client sockets to the runner of the moment, which then writes large bodies itself; undefined: none can be lent to it now. */
+  readonly lender: () => SocketLender | undefined;
   readonly log: HostLog;
   /**
    * True (at once, or resolved) once the request may go to the app; false: the queue timeout
@@ -272,7 +272,7 @@ export class HttpRelay {
     const plan = body === undefined ? 'none' : whole !== undefined ? whole.size : 'streamed';
     // A body on disk the runner may open goes as its file, read by the app straight from it.
     const file = whole?.sharedPath;
-    const lendable = this.#options.lender !== undefined && lendableConnection(req);
+    const lendable = this.#options.lender() !== undefined && lendableConnection(req);
     const request = requestFrame(this.#id, req, this.#options.rootPath, plan, file, lendable);
     this.#phase = { kind: 'sent', request, body };
     this.#runner.send(request);
@@ -496,7 +496,7 @@ export class HttpRelay {
    * spool); else HTTP_NOT_LENT, and the body goes on in frames.
    */
   #onBorrow(): void {
-    const lender = this.#options.lender;
+    const lender = this.#options.lender();
     const phase = this.#phase;
     if (lender === undefined || (phase.kind !== 'started' && phase.kind !== 'responding')) {
       this.#notLent();

@@ -94,7 +94,7 @@ export class PythonHost {
       interface: this.#interface,
       spool: options.spool,
       streamWsgiUploads: options.streamWsgiUploads,
-      lender: runner.lender,
+      lender: () => this.#runner?.lender,
       log: this.#log,
       admit: (relay, bodiless, again) => this.#admit(relay, bodiless, again),
       refused: (kind) => {
