@@ -106,16 +106,18 @@ describe.skipIf(!canDrop)(`dropping root${skipped(!canDrop, 'they need root, the
   });
 
   it.skipIf(!canDropPython)(`hands a large upload to the Python process as its spool file only where it can open it${skipped(canDrop && !canDropPython, `nobody cannot run ${SYSTEM_PYTHON} on the fixtures`)}`, async () => {
-    // Past the stream window a WSGI body goes to the spool, and the Python process opens the
+    // Past the stream window a chunked WSGI body goes to the spool (one with a Content-Length
+    // the Python process would receive from the socket itself), and the Python process opens the
     // worker's file through /proc/<worker>/fd. A worker started as the user owns its /proc
     // entries; one that drops root itself (--initgroups) is no longer dumpable, its entries
     // stay root's, and the body goes in frames instead.
     const body = 'u'.repeat(3 * 1024 * 1024);
+    const chunked = [body.slice(0, 7), body.slice(7)];
     const digest = createHash('sha256').update(body).digest('hex');
     for (const [flags, source] of [[[], 'file'], [['--initgroups'], 'frames']] as const) {
       const bicorn = new BicornProcess(['--user', 'nobody', ...flags, '-b', '127.0.0.1:0', '--python', SYSTEM_PYTHON, '--chdir', pythonFixtures, 'validated_wsgi:edge_cases']);
       const url = await bicorn.listening();
-      expect(await post(`${url}/body-source`, body)).toEqual({ status: 200, body: `${digest} ${source}` });
+      expect(await post(`${url}/body-source`, chunked)).toEqual({ status: 200, body: `${digest} ${source}` });
       expect((await bicorn.stop()).code).toBe(0);
     }
   });

@@ -1,14 +1,17 @@
-// The client's socket lent to a Python app's process for large response bodies (frames/SPEC.md,
-// "Lending the client's socket"), end to end with big_asgi.py and big_wsgi.py: the bytes and
-// the keep-alive connection after them, the request timeout and the access log counting what the
-// Python process wrote, a client that leaves, and bodies that are not lent (a client that stops
-// reading is flow-control.test.ts's).
+// The client's socket lent to a Python app's process (frames/SPEC.md, "Lending the client's
+// socket" and "Receiving a body from the client's socket"), end to end with big_asgi.py and
+// big_wsgi.py. Large response bodies: the bytes and the keep-alive connection after them, the
+// request timeout and the access log counting what the Python process wrote, a client that
+// leaves, and bodies that are not lent (a client that stops reading is flow-control.test.ts's).
+// Large WSGI uploads: received by the Python process, the connection going on after them
+// (pipelined requests too), a client that leaves or stalls midway, the request timeout.
 import { Agent, request, type IncomingMessage } from 'node:http';
-import { connect } from 'node:net';
+import { connect, type Socket } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { hasPython, noPython } from './support/python.js';
 import { BicornProcess, fixture } from './support/bicorn-process.js';
-import { bytesRead } from './support/proc.js';
+import { pollUntil } from './support/poll.js';
+import { bytesRead, pythonPidOf, socketDescriptors } from './support/proc.js';
 
 const MiB = 1024 * 1024;
 
@@ -138,6 +141,143 @@ describe.skipIf(!hasPython)(`a Python app writing large bodies to the client's s
       request(`${url}/download?mb=4`, { method: 'HEAD', agent: false }, resolve).on('error', reject).end();
     });
     expect(head.headers['content-length']).toBe(String(4 * MiB));
+    expect((await bicorn.stop()).code).toBe(0);
+  });
+});
+
+interface Answered {
+  readonly status: number;
+  readonly headers: string;
+  readonly body: string;
+}
+
+/**
+ * Writes `bytes` to a new connection to `url`, then reads `count` responses off it (each with a
+ * Content-Length; a 100 Continue skipped), writing `then`, if given, after the first. Rejects if
+ * the connection closes first.
+ */
+function exchange(url: string, bytes: Buffer, count: number, then?: Buffer): Promise<Answered[]> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    const answers: Answered[] = [];
+    let received = Buffer.alloc(0);
+    const socket = connect(Number(port), hostname, () => socket.write(bytes));
+    socket.on('data', (chunk: Buffer) => {
+      received = Buffer.concat([received, chunk]);
+      for (;;) {
+        const end = received.indexOf('\r\n\r\n');
+        if (end < 0) return;
+        const head = received.subarray(0, end).toString('latin1');
+        const length = Number(/^content-length: *(\d+)$/im.exec(head)?.[1] ?? 0);
+        if (received.length < end + 4 + length) return;
+        const body = received.subarray(end + 4, end + 4 + length).toString('latin1');
+        received = received.subarray(end + 4 + length);
+        const status = Number(head.split(' ')[1]);
+        if (status === 100) continue;
+        answers.push({ status, headers: head.toLowerCase(), body });
+        if (answers.length === 1 && then !== undefined) socket.write(then);
+        if (answers.length === count) {
+          socket.destroy();
+          resolve(answers);
+          return;
+        }
+      }
+    });
+    socket.on('close', () => { reject(new Error(`the connection closed after ${String(answers.length)} of ${String(count)} responses`)); });
+    socket.on('error', reject);
+  });
+}
+
+function upload(bytes: number, path = '/upload'): Buffer {
+  return Buffer.concat([Buffer.from(`POST ${path} HTTP/1.1\r\nHost: x\r\nContent-Length: ${String(bytes)}\r\n\r\n`), Buffer.alloc(bytes, 0x78)]);
+}
+
+/** The socket descriptors the app's Python process holds now. */
+const pythonSockets = (bicorn: BicornProcess): number => socketDescriptors(pythonPidOf(bicorn.pid));
+
+describe.skipIf(!hasPython)(`a WSGI app's Python process receiving large uploads from the client's socket itself${noPython}`, () => {
+  it('gets every byte, never read by the worker, and the connection goes on with the requests after it, pipelined or not', async () => {
+    const bicorn = new BicornProcess(['-b', '127.0.0.1:0', '--chdir', fixture('python'), 'big_wsgi:application']);
+    const url = await bicorn.listening();
+    const workerPid = bicorn.workerPid();
+    const download = Buffer.from('GET /download?mb=1 HTTP/1.1\r\nHost: x\r\n\r\n');
+    const counted = (answers: Answered[]): (number | string)[] => answers.map((a) => (a.body.startsWith('{') ? (JSON.parse(a.body) as { bytes: number }).bytes : `${String(a.body.length)} bytes`));
+    const readBefore = bytesRead(workerPid);
+    const oneByOne = await exchange(url, upload(8 * MiB), 3, Buffer.concat([upload(2 * MiB), download]));
+    expect(oneByOne.map((a) => a.status)).toEqual([200, 200, 200]);
+    expect(counted(oneByOne)).toEqual([8 * MiB, 2 * MiB, `${String(MiB)} bytes`]);
+    expect(oneByOne.every((a) => a.headers.includes('connection: keep-alive'))).toBe(true);
+    // Neither the uploads nor the download passed through the worker.
+    expect(bytesRead(workerPid) - readBefore).toBeLessThan(MiB);
+    // An upload behind another's response waits for it in the worker, as node reads on for it.
+    const pipelined = await exchange(url, Buffer.concat([upload(3 * MiB), upload(2 * MiB), download]), 3);
+    expect(pipelined.map((a) => a.status)).toEqual([200, 200, 200]);
+    expect(counted(pipelined)).toEqual([3 * MiB, 2 * MiB, `${String(MiB)} bytes`]);
+    expect((await bicorn.stop()).code).toBe(0);
+    expect(bicorn.lines.filter((l) => l.level >= 50)).toEqual([]);
+  });
+
+  it('drops the upload of a client that leaves midway, and of one that stalls past the request timeout, blaming neither on the app', { timeout: 30_000 }, async () => {
+    const bicorn = new BicornProcess(['-b', '127.0.0.1:0', '--request-timeout', '1', '--chdir', fixture('python'), 'big_wsgi:application']);
+    const url = new URL(await bicorn.listening());
+    const worker = bicorn.workerPid();
+    expect(JSON.parse((await exchange(url.href, upload(2 * MiB), 1))[0]?.body ?? '')).toMatchObject({ bytes: 2 * MiB });
+    const idle = pythonSockets(bicorn);
+    /** Sends the start of an upload; resolves with what came back once the connection closed. */
+    const partial = (bytes: Buffer): { readonly socket: Socket; readonly answer: Promise<string> } => {
+      const socket = connect(Number(url.port), url.hostname, () => socket.write(bytes));
+      const answer = new Promise<string>((resolve) => {
+        let text = '';
+        socket.on('data', (chunk: Buffer) => (text += chunk.toString('latin1')));
+        socket.on('close', () => { resolve(text); });
+        socket.on('error', () => undefined);
+      });
+      return { socket, answer };
+    };
+    for (const leaves of [true, true, false]) {
+      const { socket, answer } = partial(upload(8 * MiB).subarray(0, 3 * MiB));
+      await pollUntil('the Python process to take the socket', () => (pythonSockets(bicorn) > idle ? true : undefined));
+      if (leaves) socket.destroy();
+      // A stalled client gets its 504 at the request timeout, with the connection closed.
+      else expect(await answer).toMatch(/^HTTP\/1\.1 504 /);
+      await pollUntil('the Python process to close the socket', () => (pythonSockets(bicorn) === idle ? true : undefined));
+    }
+    // So does one whose smaller body the worker receives itself.
+    expect(await partial(upload(512 * 1024).subarray(0, 100 * 1024)).answer).toMatch(/^HTTP\/1\.1 504 /);
+    expect(JSON.parse((await exchange(url.href, upload(4 * MiB), 1))[0]?.body ?? '')).toMatchObject({ bytes: 4 * MiB });
+    expect((await bicorn.stop()).code).toBe(0);
+    // A client that stalls says nothing of the app: its worker served on.
+    expect(bicorn.workerPids()).toEqual([worker]);
+    expect(bicorn.lines.filter((l) => l.level >= 50 && l.msg !== 'request timed out; answering 504')).toEqual([]);
+  });
+
+  it('counts the bytes the Python process receives as the progress the request timeout looks for', { timeout: 30_000 }, async () => {
+    const bicorn = new BicornProcess(['-b', '127.0.0.1:0', '--request-timeout', '1', '--chdir', fixture('python'), 'big_wsgi:application']);
+    const url = new URL(await bicorn.listening());
+    const bytes = upload(16 * MiB);
+    const answered = new Promise<string>((resolve, reject) => {
+      let text = '';
+      const socket = connect(Number(url.port), url.hostname);
+      socket.on('data', (chunk: Buffer) => {
+        text += chunk.toString('latin1');
+        if (text.includes('}')) {
+          socket.destroy();
+          resolve(text);
+        }
+      });
+      socket.on('error', reject);
+      // 32 pieces 60 ms apart: about 2 s of an upload that only the Python process reads.
+      let sent = 0;
+      const piece = bytes.length / 32;
+      const next = (): void => {
+        socket.write(bytes.subarray(sent, sent + piece));
+        sent += piece;
+        if (sent < bytes.length) setTimeout(next, 60);
+      };
+      next();
+    });
+    expect(await answered).toMatch(/^HTTP\/1\.1 200 [^]*"bytes": 16777216/);
+    expect(bicorn.lines.some((l) => l.msg.includes('timed out'))).toBe(false);
     expect((await bicorn.stop()).code).toBe(0);
   });
 });

@@ -7,6 +7,7 @@ import { hasPython, noPython, pythonFixtures, servePython } from './support/pyth
 import { BicornProcess, type LogLine } from './support/bicorn-process.js';
 import { Agent, get, post } from './support/http.js';
 import { pollUntil } from './support/poll.js';
+import { bytesRead } from './support/proc.js';
 import { tempDir } from './support/temp-dir.js';
 
 
@@ -271,22 +272,30 @@ describe.skipIf(!hasPython)(`misbehaving apps and clients${noPython}`, () => {
     expect((await bicorn.stop()).code).toBe(0);
   });
 
-  it('lets the Python process read an upload past upload_memory or the stream window from the spool file itself, and others in frames', async () => {
+  it('lets the Python process receive a large upload from the socket itself, read one past upload_memory from the spool file, and others in frames', async () => {
     // Every byte differs from its neighbours, so that a piece out of place changes the digest.
     const large = Array.from({ length: 3 * 1024 * 1024 + 17 }, (_, i) => String.fromCharCode(97 + ((i * 7919) % 26)) + (i % 4099 === 0 ? '\n' : '')).join('');
     const small = 'first line\nsecond line\n'.repeat(100);
+    const chunked = (text: string): string[] => [text.slice(0, 7), text.slice(7)];
     const sha = (text: string): string => createHash('sha256').update(text).digest('hex');
     const byDefault = servePython('validated_wsgi:edge_cases');
     const noMemory = servePython('validated_wsgi:edge_cases', ['--upload-memory', '0']);
     const wideWindow = servePython('validated_wsgi:edge_cases', ['--stream-window', String(4 * 1024 * 1024)]);
     const [defaultUrl, noMemoryUrl, wideUrl] = await Promise.all([byDefault.listening(), noMemory.listening(), wideWindow.listening()]);
-    // Past the stream window (1 MiB by default): from the file.
-    expect(await post(`${defaultUrl}/body-source`, large)).toEqual({ status: 200, body: `${sha(large)} file` });
+    // 1 MiB or more with a Content-Length, within upload_memory: the Python process receives it
+    // from the client's socket, and the worker never reads it.
+    const workerPid = byDefault.workerPid();
+    const readBefore = bytesRead(workerPid);
+    expect(await post(`${defaultUrl}/body-source`, large)).toEqual({ status: 200, body: `${sha(large)} frames` });
+    expect(bytesRead(workerPid) - readBefore).toBeLessThan(512 * 1024);
+    // Past the stream window (1 MiB by default) without a Content-Length: from the file.
+    expect(await post(`${defaultUrl}/body-source`, chunked(large))).toEqual({ status: 200, body: `${sha(large)} file` });
     expect(await post(`${defaultUrl}/body-source`, small)).toEqual({ status: 200, body: `${sha(small)} frames` });
-    // Past upload_memory, chunked: from the file.
-    expect(await post(`${noMemoryUrl}/body-source`, [small.slice(0, 7), small.slice(7)])).toEqual({ status: 200, body: `${sha(small)} file` });
+    // Past upload_memory, with a Content-Length or chunked: from the file.
+    expect(await post(`${noMemoryUrl}/body-source`, large)).toEqual({ status: 200, body: `${sha(large)} file` });
+    expect(await post(`${noMemoryUrl}/body-source`, chunked(small))).toEqual({ status: 200, body: `${sha(small)} file` });
     // Within a window that holds it: in frames.
-    expect(await post(`${wideUrl}/body-source`, large)).toEqual({ status: 200, body: `${sha(large)} frames` });
+    expect(await post(`${wideUrl}/body-source`, chunked(large))).toEqual({ status: 200, body: `${sha(large)} frames` });
     for (const bicorn of [byDefault, noMemory, wideWindow]) expect((await bicorn.stop()).code).toBe(0);
   });
 

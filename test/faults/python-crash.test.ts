@@ -1,9 +1,10 @@
 import { request } from 'node:http';
+import { connect } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import type { BicornProcess } from '../support/bicorn-process.js';
-import { Agent, get } from '../support/http.js';
+import { Agent, get, post } from '../support/http.js';
 import { pollUntil } from '../support/poll.js';
-import { bytesRead, pythonPidOf } from '../support/proc.js';
+import { bytesRead, pythonPidOf, socketDescriptors } from '../support/proc.js';
 import { hasPython, servePython } from '../support/python.js';
 
 const MiB = 1024 * 1024;
@@ -97,6 +98,34 @@ describe.skipIf(!hasPython)('a Python process that dies', () => {
     expect((await get(`${url}/download?mb=4`)).body.length).toBe(4 * MiB);
     // The body did not pass through the worker, which would have read it from the socket pair.
     expect(bytesRead(worker) - readBefore).toBeLessThan(MiB);
+    expect((await bicorn.stop()).code).toBe(0);
+  });
+
+  it('under kill -9 while it receives a large upload answers that upload 502, and the next process receives the next one', async () => {
+    const bicorn = servePython('big_wsgi:application', ['-w', '1']);
+    const url = new URL(await bicorn.listening());
+    const worker = bicorn.workerPid();
+    const python = pythonPidOf(bicorn.pid);
+    const idle = socketDescriptors(python);
+    const answer = new Promise<string>((resolve) => {
+      let text = '';
+      const socket = connect(Number(url.port), url.hostname, () => {
+        socket.write(`POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: ${String(8 * MiB)}\r\n\r\n`);
+        socket.write(Buffer.alloc(3 * MiB, 0x78));
+      });
+      socket.on('data', (chunk: Buffer) => (text += chunk.toString('latin1')));
+      socket.on('close', () => { resolve(text); });
+      socket.on('error', () => undefined);
+    });
+    await pollUntil('the Python process to take the socket', () => (socketDescriptors(python) > idle ? true : undefined));
+    process.kill(python, 'SIGKILL');
+    expect(await answer).toMatch(/^HTTP\/1\.1 502 /);
+    await bicorn.waitForLog('the next Python process', (l) => l.msg.startsWith('a new Python process is ready'));
+    const readBefore = bytesRead(worker);
+    const next = await post(`${url.href}upload`, 'x'.repeat(4 * MiB));
+    expect([next.status, JSON.parse(next.body)]).toMatchObject([200, { bytes: 4 * MiB }]);
+    expect(bytesRead(worker) - readBefore).toBeLessThan(MiB);
+    expect(bicorn.workerPids()).toEqual([worker]);
     expect((await bicorn.stop()).code).toBe(0);
   });
 

@@ -1,6 +1,6 @@
-// What /proc tells end-to-end tests about the processes bicorn started: their memory, and
-// which of them are still alive.
-import { readFileSync, readdirSync } from 'node:fs';
+// What /proc tells end-to-end tests about the processes bicorn started: their memory, what
+// they read, their sockets, and which of them are still alive.
+import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
 
 function statusKb(pid: number, field: 'VmHWM' | 'VmRSS'): number {
   const match = new RegExp(`^${field}:\\s+(\\d+) kB$`, 'm').exec(readFileSync(`/proc/${String(pid)}/status`, 'utf8'));
@@ -44,6 +44,17 @@ export function groupMembers(pgid: number): Member[] {
     if (Number(pgrp) === pgid && state !== 'Z') members.push({ pid: Number(entry), command });
   }
   return members;
+}
+
+/** The socket descriptors a process holds now. */
+export function socketDescriptors(pid: number): number {
+  return readdirSync(`/proc/${String(pid)}/fd`).filter((fd) => {
+    try {
+      return readlinkSync(`/proc/${String(pid)}/fd/${fd}`).startsWith('socket:');
+    } catch {
+      return false; // Closed meanwhile.
+    }
+  }).length;
 }
 
 /** The pid of the app's Python process among a bicorn's processes (its runner has --app). */

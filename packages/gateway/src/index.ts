@@ -38,7 +38,7 @@ export { bodyFollows } from './request-framing.js';
 export { RETRY_AFTER, serviceUnavailable } from './service-unavailable.js';
 export { writePlainResponse } from './handshake-response.js';
 export { buildHttpScope, splitTarget, type HttpScopeInput } from './http-scope.js';
-export { addLentBytes, lentBytes } from './lent-bytes.js';
+export { addLentBytes, addLentReadBytes, lentBytes, lentReadBytes } from './lent-bytes.js';
 export { LifespanFailed, runLifespan, type Lifespan, type LifespanLog, type LifespanMode } from './lifespan.js';
 export type { GatewayLog } from './log.js';
 export { parseSendEvent, type ResponseEvent } from './send-events.js';

@@ -1,6 +1,6 @@
 import type { EncodableFrame, Frame, LimitKind } from '@bicorn/protocol';
 import { once } from 'node:events';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readSync, rmSync, writeFileSync } from 'node:fs';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -19,6 +19,24 @@ afterEach(async () => {
 });
 
 const settle = () => new Promise((resolve) => setImmediate(resolve));
+const MiB = 1024 * 1024;
+
+/** Reads `bytes` from a socket's descriptor directly, as the runner does with one lent to it (node has stopped reading it). */
+async function readDescriptor(socket: Socket | undefined, bytes: number): Promise<Buffer> {
+  const fd = (socket as (Socket & { _handle?: { fd?: number } }) | undefined)?._handle?.fd;
+  if (fd === undefined) throw new Error('no descriptor to read');
+  const into = Buffer.alloc(bytes);
+  let got = 0;
+  while (got < bytes) {
+    try {
+      got += readSync(fd, into, got, bytes - got, null);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EAGAIN') throw error;
+      await settle();
+    }
+  }
+  return into;
+}
 
 /** A server whose one request is relayed to a fake runner: the test plays the runner through `relay.onFrame`. */
 async function setup(
@@ -52,6 +70,7 @@ async function setup(
       spool: new Spool(tmpdir(), options.spoolBytes ?? 1 << 30, options.memoryBytes ?? 1 << 20),
       streamWsgiUploads: options.streamWsgiUploads ?? false,
       lender: () => options.lender,
+      holding: () => true,
       log,
       admit: options.admit ?? (() => Promise.resolve(true)),
       refused: (kind) => refused.push(kind),
@@ -214,6 +233,55 @@ describe('HttpRelay', () => {
     expect([res.status, res.body.toString(), res.complete]).toEqual([200, 'hello world', true]);
     expect(ends).toEqual([false]);
     expect(frames.map((frame) => frame.type)).toEqual(['http-request']);
+  });
+
+  it("lets the runner receive a large WSGI body from the client's socket, and sends the request with HELD once it holds it whole", async () => {
+    const lent: Socket[] = [];
+    const { server, frames, relay } = await setup({ interface: 'wsgi', memoryBytes: 8 * MiB, lender: { lend: (socket) => lent.push(socket) > 0 } });
+    const upload = Buffer.alloc(2 * MiB, 0x61);
+    const answer = send(server.port, { method: 'POST', body: upload });
+    const r = await relay;
+    while (frames.length < 1) await settle();
+    const [receive] = frames;
+    if (receive?.type !== 'http-receive') throw new Error(`expected HTTP_RECEIVE, got ${String(receive?.type)}`);
+    expect(receive.length).toBe(2 * MiB);
+    r.onFrame({ type: 'http-borrow', stream: 7 });
+    await settle();
+    expect(lent).toHaveLength(1);
+    // The runner's part: the rest of the body, read from the socket node no longer reads.
+    const start = Buffer.from(receive.body);
+    const rest = await readDescriptor(lent[0], 2 * MiB - start.length);
+    expect(Buffer.concat([start, rest]).equals(upload)).toBe(true);
+    r.onFrame({ type: 'http-received', stream: 7, more: true, bytes: 1000 });
+    expect(r.phase.kind).toBe('receiving');
+    r.onFrame({ type: 'http-received', stream: 7, more: false, bytes: rest.length - 1000 });
+    while (frames.length < 2) await settle();
+    const [, head] = frames;
+    expect(head).toMatchObject({ type: 'http-request', held: true, more: false });
+    expect(head?.type === 'http-request' && head.headers.join(' ')).toContain(`content-length ${String(2 * MiB)}`);
+    r.onFrame(response(['content-length', '2']));
+    r.onFrame(body('ok'));
+    const res = await answer;
+    expect([res.status, res.body.toString()]).toEqual([200, 'ok']);
+  });
+
+  it('receives the body itself, with the bytes it had, when the runner cannot', async () => {
+    const { server, frames, relay } = await setup({ interface: 'wsgi', memoryBytes: 8 * MiB, lender: { lend: () => true } });
+    const upload = Buffer.from(Array.from({ length: 2 * MiB }, (_, i) => i % 251));
+    const answer = send(server.port, { method: 'POST', body: upload });
+    const r = await relay;
+    while (frames.length < 1) await settle();
+    expect(frames).toMatchObject([{ type: 'http-receive' }]);
+    r.onFrame({ type: 'http-received', stream: 7, more: false, bytes: 0 });
+    while (frames.length < 2) await settle();
+    // Past the window: in the spool file, every byte in its place.
+    const [, head] = frames;
+    expect(head).toMatchObject({ type: 'http-request', held: false });
+    const path = head?.type === 'http-request' ? head.bodyFile?.toString() : undefined;
+    expect(readFileSync(path ?? '').equals(upload)).toBe(true);
+    r.onFrame(response(['content-length', '2']));
+    r.onFrame(body('ok'));
+    expect((await answer).body.toString()).toBe('ok');
   });
 
   it('keeps the socket when the response has no Content-Length, or the lender cannot send it', async () => {

@@ -3,10 +3,11 @@
 // with the wire rules of protocol's send/SPEC.md applied. One state union says how far the
 // exchange has gone, so that whoever ends it early (the client leaving, the Python process
 // dying) knows what the app has seen. Runs in the worker, per request.
-import { addLentBytes, bodyFollows, cutResponse, declaredLength, failResponse, lengthViolation, sendEarlyHints, serviceUnavailable } from '@bicorn/gateway';
-import { assertNever, type Frame, type FrameOf, type LimitKind } from '@bicorn/protocol';
+import { addLentBytes, addLentReadBytes, bodyFollows, cutResponse, declaredLength, failResponse, lengthViolation, sendEarlyHints, serviceUnavailable } from '@bicorn/gateway';
+import { MAX_PAYLOAD, assertNever, type Frame, type FrameOf, type LimitKind } from '@bicorn/protocol';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { requestKey } from './crash-suspects.js';
+import { HeldBody } from './held-body.js';
 import type { HostLog } from './log.js';
 import { RequestBody } from './request-body.js';
 import { requestFrame, type RequestFrame } from './request-head.js';
@@ -15,7 +16,7 @@ import { ResponseSpool } from './response-spool.js';
 import { DEFAULT_HEAD, responseHead, writeHead, type ResponseHead } from './response-head.js';
 import type { FrameSink } from './runner-process.js';
 import { sendPythonFile } from './send-file.js';
-import { lendableConnection, type SocketLender } from './socket-lender.js';
+import { holdReading, lendableConnection, restartParser, resumeReading, type SocketLender } from './socket-lender.js';
 import { SpoolFull, type Spool } from './spool.js';
 
 /** A response whose head is due on the wire, and what its body has come to. */
@@ -30,6 +31,27 @@ interface Sending {
   file: Promise<boolean> | undefined;
   /** The runner has the client's socket (HTTP_BORROW), or is being lent it: nothing else writes to it. */
   lent: boolean;
+}
+
+/** How a body the runner was to receive from the client's socket (HTTP_RECEIVE) came out. */
+type ReceiptOutcome =
+  /** The runner holds it whole. */
+  | 'whole'
+  /** The runner did not take the socket: the worker receives the body itself. */
+  | 'refused'
+  /** The client left, or the exchange ended, before it came whole. */
+  | 'failed';
+
+/** A body the runner receives from the client's socket, as the worker hears of it. */
+interface Receipt {
+  readonly length: number;
+  /** The socket has been lent (after HTTP_BORROW). */
+  lent: boolean;
+  /** Whether the connection was to stay open after the response, before it was lent. */
+  readonly keepAlive: boolean;
+  /** Bytes the runner has, those node had read included. */
+  received: number;
+  readonly settle: (outcome: ReceiptOutcome) => void;
 }
 
 export type RelayPhase =
@@ -69,8 +91,13 @@ export interface HttpRelayOptions {
   readonly streamWsgiUploads: boolean;
   /** Where a WSGI body waits on disk, within the worker's budget. */
   readonly spool: Spool;
-  /** Lends client sockets to the runner of the moment, which then writes large bodies itself; undefined: none can be lent to it now. */
+  /** Lends client sockets to the runner of the moment, which then writes large bodies or receives large uploads itself; undefined: none can be lent to it now. */
   readonly lender: () => SocketLender | undefined;
+  /**
+   * The runner of the moment is to receive the relay's body, or holds it (on), or no longer
+   * (off): the relay dies with that process. False when there is no process to receive it.
+   */
+  readonly holding: (relay: HttpRelay, on: boolean) => boolean;
   readonly log: HostLog;
   /**
    * True (at once, or resolved) once the request may go to the app; false: the queue timeout
@@ -105,6 +132,12 @@ export function isLast(frame: Frame): boolean {
 }
 
 const BODY_CHUNK = 256 * 1024;
+/**
+ * A WSGI app's body of this size or more, with a Content-Length, is received by its runner from
+ * the client's socket (frames/SPEC.md, "Receiving a body from the client's socket"): each byte
+ * then crosses one process instead of going through the worker and its spool file too.
+ */
+const RECEIVE_FROM = 1024 * 1024;
 const EMPTY = Buffer.alloc(0);
 const BAD_GATEWAY = Buffer.from('Bad Gateway\n');
 const BAD_GATEWAY_HEADERS = { 'content-type': 'text/plain', 'content-length': BAD_GATEWAY.length, connection: 'close' };
@@ -124,6 +157,8 @@ export class HttpRelay {
   /** A body the runner reads from its file: kept until the runner has let go of the stream. */
   #bodyFile: RequestBody | undefined;
   #wakeUpload: (() => void) | undefined;
+  /** A body the runner is receiving from the client's socket. */
+  #receipt: Receipt | undefined;
   /** close()'s promise, made at its first call; and whether the exchange is over for the client (the response's 'close'). */
   #closed: Promise<void> | undefined;
   #resolveClosed: (() => void) | undefined;
@@ -187,10 +222,12 @@ export class HttpRelay {
       // only under credit, so neither side holds more than the window.
       body = new RequestStream(req);
     } else if (hasBody) {
+      const received = await this.#receiveInRunner();
+      if (received === undefined) return;
       // A body past a window would cross to the runner window after window: where the runner
       // can read the spool file itself, it goes there.
       const spool = this.#options.spool;
-      body = await RequestBody.receive(req, spool, spool.shareable ? this.#options.window : Infinity).catch((error: unknown) => {
+      body = received instanceof HeldBody ? received : await RequestBody.receive(req, spool, spool.shareable ? this.#options.window : Infinity, received).catch((error: unknown) => {
         // Past the spool budget, uploads are refused until files close; else the client left.
         if (error instanceof SpoolFull) this.#refuse('spool-budget', { spoolDir: this.#options.spool.dir }, 'upload refused with 503: the spool budget is spent (see spool_budget)');
         return undefined;
@@ -203,6 +240,94 @@ export class HttpRelay {
       }
     }
     await this.#sendWhenAdmitted(body, false);
+  }
+
+  /**
+   * Has the runner receive a large body from the client's socket itself, when it can. Resolves
+   * with the body it then holds; with the body bytes node had read when it cannot (none when it
+   * was not asked), for the worker to receive the rest; or undefined when the exchange is over.
+   */
+  async #receiveInRunner(): Promise<HeldBody | Buffer[] | undefined> {
+    const req = this.#req;
+    const length = Number(req.headers['content-length']);
+    const memory = this.#options.spool.memory;
+    if (!(length >= RECEIVE_FROM && length <= 0xffff_ffff) || this.#options.lender() === undefined || !lendableConnection(req) || !memory.reserve(length)) return [];
+    const start = await holdReading(req, this.#res);
+    const body = start === undefined ? EMPTY : Buffer.concat(start);
+    if (start === undefined || body.length > MAX_PAYLOAD - 4 || this.#phaseKind() !== 'receiving' || !this.#options.holding(this, true)) {
+      memory.release(length);
+      if (start !== undefined) resumeReading(req);
+      return start ?? [];
+    }
+    const outcome = await new Promise<ReceiptOutcome>((settle) => {
+      this.#receipt = { length, lent: false, keepAlive: this.#res.shouldKeepAlive, received: body.length, settle };
+      this.#runner.send({ type: 'http-receive', stream: this.#id, length, body });
+    });
+    this.#receipt = undefined;
+    if (outcome === 'whole') {
+      return new HeldBody(length, (sent) => {
+        memory.release(length);
+        this.#options.holding(this, false);
+        if (!sent) this.#runner.send({ type: 'http-disconnect', stream: this.#id });
+      });
+    }
+    memory.release(length);
+    this.#options.holding(this, false);
+    if (outcome === 'refused') {
+      resumeReading(req);
+      return start;
+    }
+    // The client left with part of its body read by the runner (else the exchange ended
+    // already): nothing more can be made of this connection.
+    if (this.#phaseKind() === 'receiving') {
+      this.#phase = CLOSED;
+      this.#res.destroy();
+    }
+    return undefined;
+  }
+
+  /** HTTP_BORROW after HTTP_RECEIVE: the runner asks for the socket to receive the body from. */
+  #lendToReceive(receipt: Receipt): void {
+    const lender = this.#options.lender();
+    if (receipt.lent || lender === undefined || this.#res.destroyed || !lender.lend(this.#req.socket, this.#id)) {
+      this.#notLent();
+      receipt.settle('refused');
+      return;
+    }
+    receipt.lent = true;
+    // Until node's parser can start over past the body, the connection cannot carry another request.
+    this.#res.shouldKeepAlive = false;
+  }
+
+  /** HTTP_RECEIVED: more of the body came to the runner; without `more`, it is done receiving. */
+  #onReceived(frame: FrameOf<'http-received'>): void {
+    const receipt = this.#receipt;
+    // The exchange ended meanwhile (the runner was told, and drops the body).
+    if (receipt === undefined) return;
+    receipt.received += frame.bytes;
+    addLentReadBytes(this.#req.socket, frame.bytes);
+    if (frame.more) return;
+    if (!receipt.lent) {
+      receipt.settle('refused');
+    } else if (receipt.received === receipt.length) {
+      // The connection goes on with the bytes after the body, the next request's.
+      if (receipt.keepAlive && !this.#res.destroyed && restartParser(this.#req)) {
+        this.#res.shouldKeepAlive = true;
+        resumeReading(this.#req);
+      }
+      receipt.settle('whole');
+    } else {
+      receipt.settle('failed');
+    }
+  }
+
+  /** The exchange ends while the runner receives its body: the runner stops, and drops it. */
+  #abandonReceipt(): void {
+    const receipt = this.#receipt;
+    if (receipt === undefined) return;
+    this.#receipt = undefined;
+    this.#runner.send({ type: 'http-disconnect', stream: this.#id });
+    receipt.settle('failed');
   }
 
   /**
@@ -269,14 +394,20 @@ export class HttpRelay {
     if (!admitted || this.#phaseKind() !== 'receiving') return this.#notSent(body, admitted);
     const req = this.#req;
     const whole = body instanceof RequestBody ? body : undefined;
-    const plan = body === undefined ? 'none' : whole !== undefined ? whole.size : 'streamed';
+    const held = body instanceof HeldBody ? body : undefined;
+    const plan = body === undefined ? 'none' : (whole ?? held)?.size ?? 'streamed';
     // A body on disk the runner may open goes as its file, read by the app straight from it.
     const file = whole?.sharedPath;
     const lendable = this.#options.lender() !== undefined && lendableConnection(req);
-    const request = requestFrame(this.#id, req, this.#options.rootPath, plan, file, lendable);
+    const request = requestFrame(this.#id, req, this.#options.rootPath, plan, file, lendable, held !== undefined);
     this.#phase = { kind: 'sent', request, body };
     this.#runner.send(request);
     if (body === undefined) return undefined;
+    if (held !== undefined) {
+      held.markSent();
+      this.#options.holding(this, false);
+      return undefined;
+    }
     if (file !== undefined) {
       this.#bodyFile = whole;
       return undefined;
@@ -332,6 +463,7 @@ export class HttpRelay {
       case 'receiving':
       case 'sent':
       case 'started':
+        this.#abandonReceipt();
         this.#endStream(false, CLOSED);
         if (!this.#res.headersSent && !this.#res.destroyed) {
           this.#res.writeHead(502, BAD_GATEWAY_HEADERS);
@@ -395,7 +527,11 @@ export class HttpRelay {
         failResponse(this.#res);
         return;
       case 'http-borrow':
-        this.#onBorrow();
+        if (this.#receipt !== undefined) this.#lendToReceive(this.#receipt);
+        else this.#onBorrow();
+        return;
+      case 'http-received':
+        this.#onReceived(frame);
         return;
       case 'http-returned':
         this.#onReturned(frame);
@@ -627,6 +763,7 @@ export class HttpRelay {
       case 'receiving':
         // The body being received fails, and start() gives up.
         this.#phase = CLOSED;
+        this.#abandonReceipt();
         return;
       case 'sent':
       case 'started':

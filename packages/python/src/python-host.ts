@@ -50,6 +50,8 @@ export class PythonHost {
   #sentCount = 0;
   /** Of those, the ones whose relay still takes the runner's frames. */
   readonly #relays = new IdTable<HttpRelay>();
+  /** Requests not yet sent whose body the runner receives or holds (HTTP_RECEIVE): they take its frames, and die with it. */
+  readonly #holding = new IdTable<HttpRelay>();
   /** Requests sent ahead of a free thread, withdrawn when the app has not started them by the queue timeout. */
   readonly #withdrawTimers = new IdTable<NodeJS.Timeout>();
   /** Requests the app runs at once: its threads (WSGI), or Infinity (ASGI). */
@@ -95,6 +97,12 @@ export class PythonHost {
       spool: options.spool,
       streamWsgiUploads: options.streamWsgiUploads,
       lender: () => this.#runner?.lender,
+      holding: (relay, on) => {
+        if (!on) return this.#holding.delete(relay.id);
+        if (this.#runner === undefined) return false;
+        this.#holding.set(relay.id, relay);
+        return true;
+      },
       log: this.#log,
       admit: (relay, bodiless, again) => this.#admit(relay, bodiless, again),
       refused: (kind) => {
@@ -181,8 +189,11 @@ export class PythonHost {
     });
     this.#inApp.clear();
     this.#relays.clear();
+    // Their bodies died with the process.
+    const holding = [...this.#holding.values()];
+    this.#holding.clear();
     const inFlight = started.map((relay) => relay.key);
-    for (const relay of started) void relay.destroy(reason);
+    for (const relay of [...started, ...holding]) void relay.destroy(reason);
     for (const relay of this.#sockets.values()) relay.destroy(reason);
     // Each goes first in line: the last one first, so that they keep their order.
     for (const relay of again.reverse()) relay.requeue();
@@ -306,7 +317,7 @@ export class PythonHost {
   }
 
   #onFrame(frame: Frame): void {
-    const relay = this.#relays.get(frame.stream);
+    const relay = this.#relays.get(frame.stream) ?? this.#holding.get(frame.stream);
     // Any frame back settles the request's withdrawal: the app has it, let go of it, or never will.
     this.#keep(frame.stream);
     if (frame.type === 'http-withdrawn') {

@@ -39,12 +39,14 @@ export class RequestBody implements BodySource {
    * Receives the whole body; resolves when the client has sent it, rejects if it left, or with
    * SpoolFull when it fits neither in memory nor on disk (at once for a declared length). A
    * body of more than `onDiskPast` bytes goes to the spool file while its budget has room.
+   * `start`: bytes of the body already taken from the request (holdReading()).
    */
-  static async receive(req: IncomingMessage, spool: Spool, onDiskPast = Infinity): Promise<RequestBody> {
+  static async receive(req: IncomingMessage, spool: Spool, onDiskPast = Infinity, start: readonly Buffer[] = []): Promise<RequestBody> {
     const body = new RequestBody(spool, onDiskPast);
     const declared = Number(req.headers['content-length']);
     try {
       if (declared > 0 && !body.#keepInMemory(declared)) await body.#spill(declared);
+      for (const chunk of start) await body.#add(chunk);
       // Not destroyed on a refusal: the client still gets its 503.
       for await (const chunk of req.iterator({ destroyOnReturn: false })) await body.#add(chunk as Buffer);
       await body.#write();

@@ -17,9 +17,10 @@ export type BodyPlan = 'none' | 'streamed' | number;
 
 /**
  * `bodyFile`: the path the runner reads a body received whole from, instead of frames;
- * `lendable`: the runner may borrow the client's socket for the response body (HTTP_BORROW).
+ * `lendable`: the runner may borrow the client's socket for the response body (HTTP_BORROW);
+ * `held`: the runner holds the whole body (`body` its size), received from the client's socket.
  */
-export function requestFrame(stream: number, req: IncomingMessage, rootPath: string, body: BodyPlan, bodyFile?: string, lendable = false): RequestFrame {
+export function requestFrame(stream: number, req: IncomingMessage, rootPath: string, body: BodyPlan, bodyFile?: string, lendable = false, held = false): RequestFrame {
   const { path, query } = splitTarget(req.url ?? '/');
   const origin = requestOrigin(req, rootPath);
   const whole = typeof body === 'number';
@@ -28,7 +29,7 @@ export function requestFrame(stream: number, req: IncomingMessage, rootPath: str
   return {
     type: 'http-request',
     stream,
-    more: body !== 'none' && bodyFile === undefined,
+    more: body !== 'none' && bodyFile === undefined && !held,
     method: req.method ?? 'GET',
     scheme: origin.scheme,
     // ASGI's http_version and WSGI's SERVER_PROTOCOL say `2` for HTTP/2 (node says 2.0).
@@ -42,6 +43,7 @@ export function requestFrame(stream: number, req: IncomingMessage, rootPath: str
     tls: tlsHeadOf(req),
     bodyFile: bodyFile === undefined ? undefined : Buffer.from(bodyFile),
     lendable,
+    held,
   };
 }
 

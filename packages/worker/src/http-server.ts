@@ -3,7 +3,7 @@
 // (request-gate.ts), counts requests in flight, writes access lines and counts each request's
 // end for the metrics, and drains on stop; HTTP/2 streams (http2-sessions.ts) take the same
 // path per stream. Runs in a worker.
-import { lentBytes, setRequestOrigin, type RequestOrigin } from '@bicorn/gateway';
+import { lentBytes, lentReadBytes, setRequestOrigin, type RequestOrigin } from '@bicorn/gateway';
 import type { StopMode } from '@bicorn/protocol';
 import type { AccessLog, Logger } from '@bicorn/runtime';
 import { IdTable } from '@bicorn/runtime/id-table';
@@ -661,7 +661,7 @@ function closeAfter(res: ServerResponse): void {
 }
 
 function movedOnConnection(req: IncomingMessage): number {
-  return req.socket.bytesRead + req.socket.bytesWritten + lentBytes(req.socket);
+  return req.socket.bytesRead + req.socket.bytesWritten + lentBytes(req.socket) + lentReadBytes(req.socket);
 }
 
 /** A stream's own bytes either way, and its head once sent. */

@@ -8,9 +8,11 @@ from typing import Any, Callable, Dict, Optional, Tuple, Type, TypeVar, Union
 
 from . import stack_dump
 from .connection import Connection
-from .frames import (Credit, Frame, HttpBody, HttpClosed, HttpDisconnect, HttpError,
-                     HttpNotLent, HttpRequest, HttpWithdraw, HttpWithdrawn, Ping, Pong,
-                     ProtocolError, Shutdown, WsClose, WsConnect, WsMessage)
+from .frames import (Credit, Frame, HttpBody, HttpBorrow, HttpClosed, HttpDisconnect, HttpError,
+                     HttpNotLent, HttpReceive, HttpReceived, HttpRequest, HttpWithdraw,
+                     HttpWithdrawn, Ping, Pong, ProtocolError, Shutdown, WsClose, WsConnect,
+                     WsMessage)
+from .lent_uploads import LentUploads
 from .streams import Stream
 from .websocket_stream import WebSocketStream
 
@@ -45,6 +47,9 @@ class Dispatcher:
         self._shutting_down = False
         # The worker lends client sockets (socket_loans.py): streams may borrow them.
         self.lends = False
+        # Request bodies received from lent sockets (a WSGI app's); None: every HTTP_RECEIVE
+        # is answered at once, and the worker receives the body itself.
+        self.uploads: Optional[LentUploads] = None
 
     def serve(self, handler: RequestHandler, submit: Submit,
               websocket_handler: Optional[WebSocketHandler] = None) -> None:
@@ -73,6 +78,8 @@ class Dispatcher:
             stream = self._find(frame, Stream)
             if stream is not None:
                 stream.disconnect()
+            elif self.uploads is not None:
+                self.uploads.cancel(frame.stream)
         elif isinstance(frame, WsClose):
             websocket = self._find(frame, WebSocketStream)
             if websocket is not None:
@@ -83,6 +90,10 @@ class Dispatcher:
             stream = self._find(frame, Stream)
             if stream is not None:
                 stream.not_lent()
+            elif self.uploads is not None:
+                self.uploads.cancel(frame.stream)
+        elif isinstance(frame, HttpReceive):
+            self._receive(frame)
         elif isinstance(frame, Ping):
             # Answered where the frames are read: the event loop for an ASGI app, the reader
             # thread (with the GIL) for a WSGI one; a late PONG tells the worker it is stuck.
@@ -106,12 +117,32 @@ class Dispatcher:
         """The worker lent a stream's client socket (fd 5); one no stream asked for, or whose
         stream ended meanwhile, is closed at once."""
         stream = self._streams.get(stream_id)
-        if not isinstance(stream, Stream) or not stream.lend(client):
+        if isinstance(stream, Stream):
+            lent = stream.lend(client)
+        else:
+            lent = self.uploads is not None and self.uploads.lend(stream_id, client)
+        if not lent:
             client.close()
+
+    def _receive(self, frame: HttpReceive) -> None:
+        """HTTP_RECEIVE: the rest of the body comes from the client's socket, asked for now."""
+        if frame.stream in self._streams:
+            raise ProtocolError(f"HTTP_RECEIVE on stream {frame.stream}, which is open")
+        if self.uploads is None:
+            self._conn.send(HttpReceived(frame.stream, False, 0))
+            return
+        self.uploads.begin(frame.stream, frame.length, frame.body)
+        self._conn.send(HttpBorrow(frame.stream))
 
     def _start_request(self, request: HttpRequest) -> None:
         handler, _, submit = self._ready(request)
-        stream = Stream(request, self._window, self._conn, self._on_end, self.lends)
+        held = None
+        if request.held:
+            held = None if self.uploads is None else self.uploads.take(request.stream)
+            if held is None:
+                raise ProtocolError(f"HTTP_REQUEST with HELD on stream {request.stream}, "
+                                    f"whose body the runner does not hold")
+        stream = Stream(request, self._window, self._conn, self._on_end, self.lends, held)
         self._add(stream)
         if self._conn.on_loop:
             # Read on the loop that runs the app (ASGI): the request starts now, so no

@@ -21,6 +21,7 @@ from . import stack_dump
 from .frames import VERSION, Fatal, Hello, ProtocolError, Ready
 from .gunicorn_config import ConfigFileError, load, sort_names
 from .hook_objects import HookContext
+from .lent_uploads import LentUploads
 from .log_pipe import LOG_FD, LogPipe, install, runner_says
 from .options import Options, UsageError, parse_options
 from .socket_loans import LOAN_FD, SocketLoans
@@ -152,6 +153,7 @@ def _serve_wsgi(connection: Connection, dispatcher: Dispatcher, app: Any, option
     loans = SocketLoans.open(dispatcher.on_loan) if lends else None
     if loans is not None:
         dispatcher.lends = True
+        dispatcher.uploads = LentUploads(connection.send)
         loans.read_on_thread()
     dispatcher.serve(functools.partial(handle, app, base), pool.submit)
     stack_dump.install(gevent_mode.print_greenlets if options.gevent else None)

@@ -100,7 +100,8 @@ class Stream:
                  "_send_window", "_gone", "_responded", "_ended", "_wake", "_loan")
 
     def __init__(self, request: HttpRequest, window: int, connection: Connection,
-                 on_end: Callable[["Stream"], None], lends: bool = False) -> None:
+                 on_end: Callable[["Stream"], None], lends: bool = False,
+                 held: Optional[List[Buffer]] = None) -> None:
         self.id = request.stream
         self.request = request
         # The worker may lend the client's socket for large body parts (socket_loans.py).
@@ -108,8 +109,17 @@ class Stream:
         self._conn = connection
         self._on_end = on_end
         self._cond = condition_for(connection)
-        self._body: AnyBody = (RequestBody(self._cond, window, complete=not request.more)
-                               if request.body_file is None else FileBody(request.body_file))
+        self._body: AnyBody
+        if request.body_file is not None:
+            self._body = FileBody(request.body_file)
+        elif held is not None:
+            # A body received whole from the client's socket (lent_uploads.py).
+            body = RequestBody(self._cond, sum(len(piece) for piece in held), complete=False)
+            for index, piece in enumerate(held):
+                body.feed(piece, more=index + 1 < len(held))
+            self._body = body
+        else:
+            self._body = RequestBody(self._cond, window, complete=not request.more)
         self._send_window = window
         self._gone = False
         self._responded = False
