@@ -138,6 +138,12 @@ const BODY_CHUNK = 256 * 1024;
  * then crosses one process instead of going through the worker and its spool file too.
  */
 const RECEIVE_FROM = 1024 * 1024;
+/**
+ * How long such a body may wait for upload_memory that other bodies hold before it goes the
+ * worker's way (to the spool file): under many large uploads at once, memory comes back as each
+ * reaches the app, within a few milliseconds; under slow clients that hold it, not soon.
+ */
+const MEMORY_WAIT_MS = 100;
 const EMPTY = Buffer.alloc(0);
 const BAD_GATEWAY = Buffer.from('Bad Gateway\n');
 const BAD_GATEWAY_HEADERS = { 'content-type': 'text/plain', 'content-length': BAD_GATEWAY.length, connection: 'close' };
@@ -251,7 +257,8 @@ export class HttpRelay {
     const req = this.#req;
     const length = Number(req.headers['content-length']);
     const memory = this.#options.spool.memory;
-    if (!(length >= RECEIVE_FROM && length <= 0xffff_ffff) || this.#options.lender() === undefined || !lendableConnection(req) || !memory.reserve(length)) return [];
+    if (!(length >= RECEIVE_FROM && length <= 0xffff_ffff) || this.#options.lender() === undefined || !lendableConnection(req)) return [];
+    if (!(await memory.reserveWithin(length, MEMORY_WAIT_MS))) return [];
     const start = await holdReading(req, this.#res);
     const body = start === undefined ? EMPTY : Buffer.concat(start);
     if (start === undefined || body.length > MAX_PAYLOAD - 4 || this.#phaseKind() !== 'receiving' || !this.#options.holding(this, true)) {

@@ -1,6 +1,6 @@
 import { tmpdir } from 'node:os';
 import { describe, expect, it } from 'vitest';
-import { Spool } from './spool.js';
+import { Budget, Spool } from './spool.js';
 
 describe('the spool', () => {
   it('counts the bytes written to its files as they are written, by kind, and reads them back', async () => {
@@ -31,5 +31,23 @@ describe('the spool', () => {
     spool.resizeDisk(2000);
     expect(spool.reserve(2000)).toBe(true);
     expect(spool.reserve(1)).toBe(false);
+  });
+
+  it('gives bytes given back to those that wait for them, in order, and says no to one whose wait ran out', async () => {
+    const budget = new Budget(100);
+    expect(budget.reserve(80)).toBe(true);
+    const first = budget.reserveWithin(50, 10_000);
+    const second = budget.reserveWithin(40, 10_000);
+    // More than the whole budget can never be taken: no wait.
+    expect(await budget.reserveWithin(101, 10_000)).toBe(false);
+    budget.release(30);
+    expect(await first).toBe(true);
+    expect(budget.left).toBe(0);
+    budget.release(80);
+    expect(await second).toBe(true);
+    expect(budget.left).toBe(40);
+    // Nothing comes back in time: the wait ends with no, and takes nothing.
+    expect(await budget.reserveWithin(60, 20)).toBe(false);
+    expect(budget.left).toBe(40);
   });
 });

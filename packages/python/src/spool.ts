@@ -33,10 +33,19 @@ export interface SpoolFile {
 
 let count = 0;
 
+/** A reserveWithin() waiting for its bytes, until its timer says no. */
+interface BudgetWaiter {
+  readonly bytes: number;
+  readonly resolve: (taken: boolean) => void;
+  readonly timer: NodeJS.Timeout;
+}
+
 /** Bytes that may be held at once, taken and given back. */
 export class Budget {
   #total: number;
   #left: number;
+  /** In the order they asked: the first takes its bytes before any other. */
+  readonly #waiting: BudgetWaiter[] = [];
 
   constructor(bytes: number) {
     this.#total = bytes;
@@ -47,18 +56,51 @@ export class Budget {
   resize(bytes: number): void {
     this.#left += bytes - this.#total;
     this.#total = bytes;
+    this.#serveWaiting();
   }
 
-  /** Takes `bytes`; false when they are not left. */
+  /** Takes `bytes`; false when they are not left. It does not wait behind reserveWithin()'s waiting: those wait briefly. */
   reserve(bytes: number): boolean {
     if (bytes > this.#left) return false;
     this.#left -= bytes;
     return true;
   }
 
+  /**
+   * Takes `bytes`, waiting at most `waitMs` for others to give them back; resolves false when
+   * they were not left by then (at once when they could never be: more than the whole budget).
+   */
+  reserveWithin(bytes: number, waitMs: number): Promise<boolean> {
+    if (this.reserve(bytes)) return Promise.resolve(true);
+    if (bytes > this.#total || waitMs <= 0) return Promise.resolve(false);
+    return new Promise((resolve) => {
+      const waiter: BudgetWaiter = {
+        bytes,
+        resolve,
+        timer: setTimeout(() => {
+          this.#waiting.splice(this.#waiting.indexOf(waiter), 1);
+          resolve(false);
+          // Those behind it may fit now.
+          this.#serveWaiting();
+        }, waitMs),
+      };
+      this.#waiting.push(waiter);
+    });
+  }
+
   /** Gives back bytes taken, once they are no longer held. */
   release(bytes: number): void {
     this.#left += bytes;
+    this.#serveWaiting();
+  }
+
+  #serveWaiting(): void {
+    for (let first = this.#waiting[0]; first !== undefined && first.bytes <= this.#left; first = this.#waiting[0]) {
+      this.#waiting.shift();
+      clearTimeout(first.timer);
+      this.#left -= first.bytes;
+      first.resolve(true);
+    }
   }
 
   /** The bytes not taken now. */
