@@ -203,13 +203,14 @@ describe.skipIf(!hasPython)(`a WSGI app's Python process receiving large uploads
     const download = Buffer.from('GET /download?mb=1 HTTP/1.1\r\nHost: x\r\n\r\n');
     const counted = (answers: Answered[]): (number | string)[] => answers.map((a) => (a.body.startsWith('{') ? (JSON.parse(a.body) as { bytes: number }).bytes : `${String(a.body.length)} bytes`));
     const readBefore = bytesRead(workerPid);
-    const oneByOne = await exchange(url, upload(8 * MiB), 3, Buffer.concat([upload(2 * MiB), download]));
-    expect(oneByOne.map((a) => a.status)).toEqual([200, 200, 200]);
-    expect(counted(oneByOne)).toEqual([8 * MiB, 2 * MiB, `${String(MiB)} bytes`]);
+    const oneByOne = await exchange(url, upload(8 * MiB), 2, upload(2 * MiB));
+    expect(oneByOne.map((a) => a.status)).toEqual([200, 200]);
+    expect(counted(oneByOne)).toEqual([8 * MiB, 2 * MiB]);
     expect(oneByOne.every((a) => a.headers.includes('connection: keep-alive'))).toBe(true);
-    // Neither the uploads nor the download passed through the worker.
+    // Neither upload passed through the worker (which reads the first 64 KiB or so of each).
     expect(bytesRead(workerPid) - readBefore).toBeLessThan(MiB);
-    // An upload behind another's response waits for it in the worker, as node reads on for it.
+    // An upload behind another's response waits for it in the worker, as node reads on for it;
+    // so may the download behind them (a response queued behind another has no socket to lend).
     const pipelined = await exchange(url, Buffer.concat([upload(3 * MiB), upload(2 * MiB), download]), 3);
     expect(pipelined.map((a) => a.status)).toEqual([200, 200, 200]);
     expect(counted(pipelined)).toEqual([3 * MiB, 2 * MiB, `${String(MiB)} bytes`]);
