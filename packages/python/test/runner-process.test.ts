@@ -1,32 +1,15 @@
 // RunnerProcess with a real runner: what its death leaves on the worker's side of the channels
 // it was given.
-import { spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer, connect, type Socket } from 'node:net';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { recordingLog } from '@bicorn/test-support';
-import { findInterpreter, RunnerProcess } from '../src/index.js';
-
-const runnerDir = fileURLToPath(new URL('../runner/', import.meta.url));
-const hasPython = spawnSync('python3', ['-c', 'import sys; assert sys.version_info >= (3, 9)']).status === 0;
+import { hasPython, startRunner } from './runner-start.js';
 
 describe.skipIf(!hasPython)('RunnerProcess', () => {
   it('survives a Python process that dies with client sockets lent and not yet taken', async () => {
     const { log } = recordingLog();
-    const runner = await RunnerProcess.start({
-      interpreter: findInterpreter(null, {}),
-      app: 'tests.send_vectors:wsgi_app',
-      interface: 'wsgi',
-      threads: 1,
-      window: 1 << 20,
-      multiprocess: false,
-      loop: 'asyncio',
-      lifespan: 'off',
-      cwd: runnerDir,
-      env: { PATH: process.env.PATH ?? '', PYTHONUNBUFFERED: '1' },
-      log,
-    });
+    const runner = await startRunner('tests.send_vectors:wsgi_app', 'wsgi', log);
     const lender = runner.lender;
     const pid = runner.pid;
     if (lender === undefined || pid === undefined) throw new Error('a runner that cannot be lent sockets');

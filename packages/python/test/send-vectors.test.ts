@@ -1,20 +1,16 @@
 // The vectors of protocol's send/SPEC.md through a real runner and the Python host, as the
 // client sees them: each vector's app (the runner's tests/send_vectors.py) served by a WSGI and
 // an ASGI runner process behind the host, over a real socket.
-import { spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import { WebSocketGateway } from '@bicorn/gateway';
 import type { LogEntry } from '@bicorn/test-support';
 import { checkHttp, checkWebSocket, playHttp, playWebSocket, sendVectors } from '@bicorn/test-support/send-vectors';
-import { findInterpreter, PythonHost, RunnerProcess, Spool, type HostLog } from '../src/index.js';
-
-const runnerDir = fileURLToPath(new URL('../runner/', import.meta.url));
-const hasPython = spawnSync('python3', ['-c', 'import sys; assert sys.version_info >= (3, 9)']).status === 0;
+import { PythonHost, Spool, type HostLog } from '../src/index.js';
+import { hasPython, startRunner } from './runner-start.js';
 
 /**
  * A log that files each entry under the request path it names, so each vector checks its own;
@@ -44,19 +40,7 @@ interface Served {
 
 async function serve(app: string, iface: 'wsgi' | 'asgi'): Promise<Served> {
   const { log, entries } = logByPath();
-  const runner = await RunnerProcess.start({
-    interpreter: findInterpreter(null, {}),
-    app,
-    interface: iface,
-    threads: 1,
-    window: 1 << 20,
-    multiprocess: false,
-    loop: 'asyncio',
-    lifespan: 'off',
-    cwd: runnerDir,
-    env: { PATH: process.env.PATH ?? '', PYTHONUNBUFFERED: '1' },
-    log,
-  });
+  const runner = await startRunner(app, iface, log);
   const host = new PythonHost(runner, { window: 1 << 20, rootPath: '', threads: 1, sendAhead: 0, queueTimeoutMs: 0, spool: new Spool(tmpdir(), 1 << 30, 1 << 20), streamWsgiUploads: false, limitRejected: () => undefined, log });
   const gateway = new WebSocketGateway({ maxMessageSize: 1 << 20, pingIntervalMs: 0, pingTimeoutMs: 0, perMessageDeflate: false, receiveWindow: 1 << 20, sendWindow: 1 << 20, rootPath: '', log });
   const server: Server = createServer(host.listener);
