@@ -1,7 +1,7 @@
 import { request } from 'node:http';
-import { connect } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { BicornProcess, fixture } from './support/bicorn-process.js';
+import { rawExchange } from './support/front.js';
 import { get } from './support/http.js';
 import { hasPython, noPython, servePython } from './support/python.js';
 
@@ -69,20 +69,12 @@ describe('the request timeout', () => {
     { of: 'an ASGI app reading its body as it comes', app: 'big_asgi:app' },
   ])(`answers 504 to a client that stalls mid-upload, blaming not the app: $of${noPython}`, async ({ app }) => {
     const bicorn = servePython(app, ['-w', '1', '--request-timeout', '1']);
-    const { hostname, port } = new URL(await bicorn.listening());
+    const url = await bicorn.listening();
     const worker = bicorn.workerPid();
-    const answer = await new Promise<string>((resolve) => {
-      let text = '';
-      const socket = connect(Number(port), hostname, () => {
-        socket.write('POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 524288\r\n\r\n');
-        socket.write(Buffer.alloc(100_000, 0x78));
-      });
-      socket.on('data', (chunk: Buffer) => (text += chunk.toString('latin1')));
-      socket.on('close', () => { resolve(text); });
-      socket.on('error', () => undefined);
-    });
-    expect(answer).toMatch(/^HTTP\/1\.1 504 /);
-    expect((await get(`http://${hostname}:${port}/upload`)).status).toBe(200);
+    const head = Buffer.from('POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 524288\r\n\r\n');
+    const answer = await rawExchange(url, Buffer.concat([head, Buffer.alloc(100_000, 0x78)]), { timeoutMs: 10_000 });
+    expect([answer.status, answer.closed]).toEqual([504, true]);
+    expect((await get(`${url}/upload`)).status).toBe(200);
     expect((await bicorn.stop()).code).toBe(0);
     expect(bicorn.workerPids()).toEqual([worker]);
     expect(bicorn.lines.filter((l) => l.level >= 50 && l.msg !== 'request timed out; answering 504')).toEqual([]);

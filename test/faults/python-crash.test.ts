@@ -1,7 +1,7 @@
 import { request } from 'node:http';
-import { connect } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import type { BicornProcess } from '../support/bicorn-process.js';
+import { rawExchange } from '../support/front.js';
 import { Agent, get, post } from '../support/http.js';
 import { pollUntil } from '../support/poll.js';
 import { bytesRead, pythonPidOf, socketDescriptors } from '../support/proc.js';
@@ -107,19 +107,11 @@ describe.skipIf(!hasPython)('a Python process that dies', () => {
     const worker = bicorn.workerPid();
     const python = pythonPidOf(bicorn.pid);
     const idle = socketDescriptors(python);
-    const answer = new Promise<string>((resolve) => {
-      let text = '';
-      const socket = connect(Number(url.port), url.hostname, () => {
-        socket.write(`POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: ${String(8 * MiB)}\r\n\r\n`);
-        socket.write(Buffer.alloc(3 * MiB, 0x78));
-      });
-      socket.on('data', (chunk: Buffer) => (text += chunk.toString('latin1')));
-      socket.on('close', () => { resolve(text); });
-      socket.on('error', () => undefined);
-    });
+    const head = Buffer.from(`POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: ${String(8 * MiB)}\r\n\r\n`);
+    const answer = rawExchange(url.href, Buffer.concat([head, Buffer.alloc(3 * MiB, 0x78)]), { timeoutMs: 10_000 });
     await pollUntil('the Python process to take the socket', () => (socketDescriptors(python) > idle ? true : undefined));
     process.kill(python, 'SIGKILL');
-    expect(await answer).toMatch(/^HTTP\/1\.1 502 /);
+    expect((await answer).status).toBe(502);
     await bicorn.waitForLog('the next Python process', (l) => l.msg.startsWith('a new Python process is ready'));
     const readBefore = bytesRead(worker);
     const next = await post(`${url.href}upload`, 'x'.repeat(4 * MiB));

@@ -105,7 +105,7 @@ class LentUploadsTest(unittest.TestCase):
         self.assertTrue(self.uploads.cancel(STREAM))
         self.assertIsNone(self.uploads.take(STREAM))
 
-    def test_receives_many_bodies_at_once_on_one_thread(self) -> None:
+    def test_receives_many_bodies_at_once_each_in_its_own_time(self) -> None:
         pairs = [socket.socketpair() for _ in range(8)]
         for stream, (_, lent) in enumerate(pairs, start=10):
             lent.setblocking(False)
