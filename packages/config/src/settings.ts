@@ -244,7 +244,7 @@ export const settings = {
     flags: ['--upload-memory'],
     type: integer(0, '<bytes>'),
     default: 32 * 1024 * 1024,
-    doc: "The most bytes of uploads a worker holds in memory at once while a WSGI app waits for them whole, all requests together. An upload that does not fit (its Content-Length, or its bytes so far when chunked) waits in spool_dir instead, within spool_budget. On Linux, where the Python process opens that file and the app reads the body straight from it, an upload larger than stream_window goes there too while spool_budget has room: that costs less than sending it to the Python process window after window. An upload of 1 MiB or more with a Content-Length, on a plain HTTP/1.x connection, is received by the Python process itself from the client's socket, into its memory counted here: the worker never reads it. 0: every upload with a body goes to disk.",
+    doc: "The most bytes of uploads a worker holds in memory at once while a WSGI app waits for them whole, all requests together. An upload that does not fit (its Content-Length, or its bytes so far when chunked) waits in spool_dir instead, within spool_budget. On Linux, where the Python process opens that file and the app reads the body straight from it, an upload larger than stream_window goes there too while spool_budget has room: that costs less than sending it to the Python process window after window. An upload of 1 MiB or more with a Content-Length, on a plain HTTP/1.x connection, is received by the Python process itself from the client's socket, into its memory counted here (waiting up to 0.1 s for it, else the spool takes the upload): the worker never reads it. 0: every upload with a body goes to disk.",
   }),
   lifespan: setting({
     section: 'Application',
