@@ -148,7 +148,7 @@ function decodePayload(type: number, stream: number, c: Cursor): Frame {
       const flags = c.u8();
       const more = (flags & 1) === 1;
       const head = { stream, ...c.requestHead(), ...((flags & TLS) === 0 ? {} : { tls: c.tlsHead() }) };
-      if (type === FrameType.WsConnect) return { type: 'ws-connect', ...head };
+      if (type === FrameType.WsConnect) return { type: 'ws-connect', ...head, ...((flags & LENDABLE) === 0 ? {} : { lendable: true }) };
       return { type: 'http-request', more, ...head, ...((flags & BODY_FILE) === 0 ? {} : { bodyFile: c.bytes() }), ...((flags & LENDABLE) === 0 ? {} : { lendable: true }), ...((flags & HELD) === 0 ? {} : { held: true }) };
     }
     case FrameType.HttpBody:

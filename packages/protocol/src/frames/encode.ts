@@ -22,7 +22,7 @@ const MORE = 1;
 const TLS = 2;
 /** HTTP_REQUEST: the path of the body's file follows (after the TLS fields). */
 const BODY_FILE = 4;
-/** HTTP_REQUEST: the runner may borrow the client's socket (HTTP_BORROW). */
+/** HTTP_REQUEST and WS_CONNECT: the runner may borrow the client's socket (HTTP_BORROW). */
 const LENDABLE = 8;
 /** HTTP_REQUEST: the runner holds the body, received from the client's socket (HTTP_RECEIVE). */
 const HELD = 16;
@@ -192,7 +192,7 @@ function encodeRequest(frame: RequestFrame): Buffer {
   const writer = new Writer(1 + 2 + 2 + 4 + 4 * (REQUEST_HEAD_FIELDS + headers.length) + fieldBytes + tlsSize(tls) + bodyFileSize(bodyFile));
   writer.header(typeCodes[frame.type], frame.stream);
   const request = frame.type === 'http-request';
-  writer.u8((request && frame.more ? MORE : 0) | (tls === undefined ? 0 : TLS) | (bodyFile === undefined ? 0 : BODY_FILE) | (request && frame.lendable === true ? LENDABLE : 0) | (request && frame.held === true ? HELD : 0));
+  writer.u8((request && frame.more ? MORE : 0) | (tls === undefined ? 0 : TLS) | (bodyFile === undefined ? 0 : BODY_FILE) | (frame.lendable === true ? LENDABLE : 0) | (request && frame.held === true ? HELD : 0));
   writer.u16(client?.[1] ?? 0);
   writer.u16(server?.[1] ?? 0);
   writer.u32(headers.length / 2);

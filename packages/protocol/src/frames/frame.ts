@@ -33,7 +33,7 @@ export const FrameType = {
   HttpReceived: 0x25,
 } as const;
 
-export const PROTOCOL_VERSION = 10;
+export const PROTOCOL_VERSION = 11;
 /** Bytes before the payload: u32 length, u8 type, u32 stream. */
 export const HEADER_SIZE = 9;
 export const MAX_PAYLOAD = 1024 * 1024;
@@ -92,7 +92,11 @@ export type Frame =
    * and holds the body when it came whole (else drops it).
    */
   | { readonly type: 'http-received'; readonly stream: number; readonly more: boolean; readonly bytes: number }
-  | ({ readonly type: 'ws-connect' } & RequestHead)
+  /**
+   * `lendable`: the runner may frame the connection itself on the client's socket, asking for
+   * it with HTTP_BORROW before WS_ACCEPT.
+   */
+  | ({ readonly type: 'ws-connect'; readonly lendable?: boolean | undefined } & RequestHead)
   | { readonly type: 'ws-accept'; readonly stream: number; readonly subprotocol: string; readonly headers: FlatHeaders }
   | { readonly type: 'ws-message'; readonly stream: number; readonly more: boolean; readonly text: boolean; readonly body: Bytes }
   | { readonly type: 'ws-close'; readonly stream: number; readonly code: number; readonly reason: string };

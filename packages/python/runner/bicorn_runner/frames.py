@@ -4,7 +4,7 @@ from __future__ import annotations
 import struct
 from typing import Dict, List, NamedTuple, Optional, Tuple, Union
 
-VERSION = 10
+VERSION = 11
 
 HELLO = 0x01
 READY = 0x02
@@ -181,7 +181,7 @@ class HttpEarlyHint(NamedTuple):
 
 
 class WsConnect(NamedTuple):
-    """The head of an HTTP_REQUEST; its flags byte is always 0."""
+    """The head of an HTTP_REQUEST; of its flags only TLS and LENDABLE."""
     stream: int
     method: str
     scheme: str
@@ -193,6 +193,9 @@ class WsConnect(NamedTuple):
     server: Address
     headers: Headers
     tls: Optional[TlsHead] = None
+    # The runner may frame the connection itself on the client's socket, asking for it with
+    # HTTP_BORROW before WS_ACCEPT ("A WebSocket on the client's socket").
+    lendable: bool = False
 
 
 class WsAccept(NamedTuple):
@@ -345,7 +348,7 @@ def _payload(frame: Frame) -> bytearray:
         request = isinstance(frame, HttpRequest)
         w.u8((MORE if request and frame.more else 0) | (0 if frame.tls is None else TLS)
              | (0 if body_file is None else BODY_FILE)
-             | (LENDABLE if request and frame.lendable else 0)
+             | (LENDABLE if frame.lendable else 0)
              | (HELD if request and frame.held else 0))
         w.request_head(frame)
         if frame.tls is not None:
@@ -629,7 +632,8 @@ def _request_head(frame_type: int, stream: int, view: memoryview) -> Frame:
         return HttpRequest(stream, bool(flags & MORE), method, scheme, version, s[3], s[4], s[5],
                            client, server, headers, tls, body_file, bool(flags & LENDABLE),
                            bool(flags & HELD))
-    return WsConnect(stream, method, scheme, version, s[3], s[4], s[5], client, server, headers, tls)
+    return WsConnect(stream, method, scheme, version, s[3], s[4], s[5], client, server, headers, tls,
+                     bool(flags & LENDABLE))
 
 
 def _parse_payload(frame_type: int, stream: int, c: _Cursor) -> Frame:
