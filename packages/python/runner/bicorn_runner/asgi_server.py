@@ -11,6 +11,7 @@ from typing import Any, Callable, Coroutine, Dict, Optional, Set
 from . import stack_dump
 from .asgi_call import AsgiApp, AsgiCall
 from .asgi_websocket import WebSocketCall
+from .lent_websocket import WebSocketSettings
 from .streams import Stream
 from .websocket_stream import WebSocketStream
 
@@ -68,6 +69,8 @@ class AsgiServer:
         self._state = state if state is not None else {}
         self.loop = new_event_loop(loop)
         self._tasks: Set["asyncio.Task[None]"] = set()
+        # Set when the worker lends client sockets: a WebSocket may then run on its own.
+        self.websocket_lending: Optional[WebSocketSettings] = None
         self._thread = threading.Thread(target=self._run, name="bicorn-asgi-loop", daemon=True)
 
     def start(self) -> None:
@@ -86,7 +89,8 @@ class AsgiServer:
 
     def handle_websocket(self, stream: WebSocketStream) -> None:
         """Starts the app's task for one WebSocket stream; runs on the loop."""
-        self._start(WebSocketCall(stream, self.loop, self._state).run(self._app))
+        self._start(WebSocketCall(stream, self.loop, self._state,
+                                  self.websocket_lending).run(self._app))
 
     def _start(self, call: Coroutine[Any, Any, None]) -> None:
         task = _start_task(self.loop, call)

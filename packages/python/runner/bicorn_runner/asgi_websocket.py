@@ -15,6 +15,7 @@ from .asgi_websocket_events import (CONNECTING, DENYING, FAILED, OPEN, Accept, C
                                     parse_websocket_event)
 from .connection import ConnectionLost
 from .frames import Buffer, Frame, HttpResponse, HttpResponseBody, WsAccept, WsClose, WsMessage
+from .lent_websocket import LentWebSocket, WebSocketSettings
 from .streams import StreamGone
 from .websocket_stream import WebSocketStream
 
@@ -28,8 +29,12 @@ class WebSocketCall:
     them) wake it through its StreamWaiter."""
 
     def __init__(self, stream: WebSocketStream, loop: asyncio.AbstractEventLoop,
-                 state: Dict[str, Any]) -> None:
+                 state: Dict[str, Any], lending: Optional[WebSocketSettings] = None) -> None:
         self._stream = stream
+        self._loop = loop
+        # How to run the connection on the client's socket, when the worker offers it.
+        self._lending = lending if stream.connect.lendable else None
+        self._lent: Optional[LentWebSocket] = None
         self._scope = build_websocket_scope(stream.connect, state)
         self._waiter = StreamWaiter(stream, loop)
         # One event goes out at a time: the frames of a message waiting for window must not
@@ -62,14 +67,21 @@ class WebSocketCall:
         if not self._connect_received:
             self._connect_received = True
             return {"type": "websocket.connect"}
+        if self._lent is not None:
+            return await self._lent.receive()
         message = None
 
         def ready() -> bool:
             nonlocal message
+            if self._lent is not None:
+                return True
             message = self._stream.take_message()
             return message is not None or self._disconnected()
 
         await self._waiter.until(ready)
+        if self._lent is not None and message is None:
+            # The socket was lent while this receive() waited for the relay.
+            return await self._lent.receive()
         if message is not None:
             text, data = message
             if text:
@@ -80,6 +92,12 @@ class WebSocketCall:
 
     async def send(self, message: Any) -> None:
         event = parse_websocket_event(message, self._scope["subprotocols"])
+        lent = self._lent
+        if lent is not None and type(event) is Send and self._phase == OPEN \
+                and not self._sending.locked():
+            # Each message is one write to the socket: nothing interleaves with it.
+            await self._send_lent(lent, event)
+            return
         # A message while open, with no other send under way and room in the window, as nearly
         # every one is: it goes at once, with nothing to wait for and nothing to interleave with.
         if type(event) is Send and self._phase == OPEN and not self._sending.locked() \
@@ -107,21 +125,57 @@ class WebSocketCall:
 
     async def _send_event(self, event: WebSocketEvent) -> None:
         stream_id = self._stream.id
+        if self._lent is not None:
+            # Once open on the lent socket, only messages and the close are left to send.
+            if isinstance(event, Send):
+                await self._send_lent(self._lent, event)
+            elif isinstance(event, Close):
+                self._close(event.code, event.reason)
+            return
         if isinstance(event, Send):
             await self._waiter.send_in_frames(
                 event.data, False, lambda piece, more: WsMessage(stream_id, more, event.text,
                                                                  piece), [])
         elif isinstance(event, Accept):
             self._accepted = True
-            self._stream.send_frames(WsAccept(stream_id, event.subprotocol or "", event.headers))
+            accept = WsAccept(stream_id, event.subprotocol or "", event.headers)
+            if self._lending is None:
+                self._stream.send_frames(accept)
+            else:
+                await self._take_socket(accept, self._lending)
         elif isinstance(event, Close):
-            self._end(WsClose(stream_id, event.code, event.reason))
+            self._close(event.code, event.reason)
         elif isinstance(event, DenialStart):
             # As for HTTP, the head waits for the first body bytes, so that a failure before
             # them is still a clean 500.
             self._denial_head = HttpResponse(stream_id, event.status, event.headers)
         elif isinstance(event, DenialBody):
             await self._send_denial_body(event.body, event.more)
+
+    async def _take_socket(self, accept: WsAccept, settings: WebSocketSettings) -> None:
+        """Asks for the client's socket with the accept, and runs the connection on it when the
+        worker lends it; else the worker relays it, as for an accept without the asking."""
+        stream = self._stream
+        stream.accept_on_loan(accept)
+        await self._waiter.until(lambda: stream.loan_answered)
+        client = stream.take_loan()
+        if client is None:
+            return
+        try:
+            lent = await LentWebSocket.start(self._loop, client, settings, stream.lent_over)
+        except OSError:
+            client.close()
+            stream.lent_over(NO_CLOSE_FRAME, "")
+            raise ClientDisconnected() from None
+        self._lent = lent
+        stream.run_lent(lent)
+
+    async def _send_lent(self, lent: LentWebSocket, event: Send) -> None:
+        if not lent.open:
+            raise ClientDisconnected()
+        waiting = lent.send(event.data, event.text)
+        if waiting is not None:
+            await waiting
 
     async def _send_denial_body(self, body: Buffer, more: bool) -> None:
         head: List[Frame] = []
@@ -148,13 +202,21 @@ class WebSocketCall:
             # Returning is the end of the conversation: close it normally.
             async with self._sending:
                 if not self._stream.gone:
-                    self._end(WsClose(self._stream.id, 1000, ""))
+                    self._close(1000, "")
         elif self._phase == CONNECTING:
             self._report("RuntimeError: ASGI app returned without accepting, closing or "
                          "denying the WebSocket connection\n")
         elif self._phase == DENYING:
             self._report("RuntimeError: ASGI app returned before the final "
                          "websocket.http.response.body (one with more_body False)\n")
+
+    def _close(self, code: int, reason: str) -> None:
+        """The app's close: the lent connection's closing handshake, or WS_CLOSE to the worker."""
+        if self._lent is None:
+            self._end(WsClose(self._stream.id, code, reason))
+            return
+        self._ended = True
+        self._lent.close(code, reason)
 
     def _end(self, last: Frame) -> None:
         self._ended = True
@@ -180,4 +242,7 @@ class WebSocketCall:
             self._stream.send_error(message)
         except ConnectionLost:
             pass
+        if self._lent is not None:
+            # The worker only logs the error: the server failed, says the close (RFC 6455 7.4.1).
+            self._lent.close(1011, "")
 

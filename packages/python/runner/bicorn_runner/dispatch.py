@@ -87,9 +87,9 @@ class Dispatcher:
         elif isinstance(frame, HttpWithdraw):
             self._withdraw(frame.stream)
         elif isinstance(frame, HttpNotLent):
-            stream = self._find(frame, Stream)
-            if stream is not None:
-                stream.not_lent()
+            any_stream = self._streams.get(frame.stream)
+            if any_stream is not None:
+                any_stream.not_lent()
             elif self.uploads is not None:
                 self.uploads.cancel(frame.stream)
         elif isinstance(frame, HttpReceive):
@@ -117,7 +117,7 @@ class Dispatcher:
         """The worker lent a stream's client socket (fd 5); one no stream asked for, or whose
         stream ended meanwhile, is closed at once."""
         stream = self._streams.get(stream_id)
-        if isinstance(stream, Stream):
+        if isinstance(stream, (Stream, WebSocketStream)):
             lent = stream.lend(client)
         else:
             lent = self.uploads is not None and self.uploads.lend(stream_id, client)

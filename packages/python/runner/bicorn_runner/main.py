@@ -24,6 +24,7 @@ from .hook_objects import HookContext
 from .lent_uploads import LentUploads
 from .log_pipe import LOG_FD, LogPipe, install, runner_says
 from .options import Options, UsageError, parse_options
+from .lent_websocket import WebSocketSettings
 from .socket_loans import LOAN_FD, SocketLoans
 from .wsgi_environ import base_environ
 from .wsgi_file_wrapper import FileWrapper
@@ -181,6 +182,9 @@ def _serve_asgi(connection: Connection, dispatcher: Dispatcher, app: Any,
     loans = SocketLoans.open(dispatcher.on_loan) if options.socket_loans else None
     if loans is not None:
         dispatcher.lends = True
+        server.websocket_lending = WebSocketSettings(options.ws_max_size,
+                                                     options.ws_ping_interval,
+                                                     options.ws_ping_timeout, options.window)
         server.loop.call_soon_threadsafe(loans.read_on, server.loop)
     dispatcher.serve(server.handle, server.submit, server.handle_websocket)
     # The loop reads and writes the frames itself from here: no thread hand-off per request.

@@ -24,6 +24,10 @@ class Options(NamedTuple):
     log_config: Optional[str]
     proc_name: Optional[str]
     socket_loans: bool
+    # A WebSocket the runner runs on a lent socket (lent_websocket.py): the worker's settings.
+    ws_max_size: int
+    ws_ping_interval: float
+    ws_ping_timeout: float
 
 
 class _Parser(argparse.ArgumentParser):
@@ -39,6 +43,16 @@ def _positive(text: str) -> int:
         raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected seconds, got {text!r}") from None
+    if not value >= 0:
+        raise argparse.ArgumentTypeError(f"expected seconds, 0 or more, got {text!r}")
     return value
 
 
@@ -65,8 +79,12 @@ def parse_options(argv: List[str]) -> Options:
     parser.add_argument("--proc-name")
     # fd 5 is the socket pair on which the worker lends client sockets (socket_loans.py).
     parser.add_argument("--socket-loans", action="store_true")
+    parser.add_argument("--ws-max-size", type=_positive, default=16 * 1024 * 1024)
+    parser.add_argument("--ws-ping-interval", type=_seconds, default=20.0)
+    parser.add_argument("--ws-ping-timeout", type=_seconds, default=20.0)
     parsed = parser.parse_args(argv)
     return Options(parsed.app, parsed.interface, parsed.threads, parsed.window,
                    parsed.multiprocess, parsed.loop, parsed.lifespan, parsed.factory,
                    parsed.config, parsed.gevent, parsed.worker_connections, parsed.log_config,
-                   parsed.proc_name, parsed.socket_loans)
+                   parsed.proc_name, parsed.socket_loans, parsed.ws_max_size,
+                   parsed.ws_ping_interval, parsed.ws_ping_timeout)

@@ -2,14 +2,21 @@
 # the worker reports, its end.
 from __future__ import annotations
 
+import socket
 import threading
 from collections import deque
-from typing import Callable, Deque, List, NamedTuple, Optional, Tuple
+from typing import Any, Callable, Deque, List, NamedTuple, Optional, Tuple
 
-from .connection import Connection
-from .frames import Buffer, Credit, Frame, HttpError, ProtocolError, WsConnect
+from .connection import Connection, ConnectionLost
+from .frames import (Buffer, Credit, Frame, HttpBorrow, HttpError, ProtocolError, WsAccept,
+                     WsClose, WsConnect)
+from .lent_websocket import LentWebSocket
 from .request_body import credit_batch
 from .streams import MAX_BODY_FRAME, StreamGone, condition_for
+
+# The loan asked for (HTTP_BORROW) and not answered yet; refused (HTTP_NOT_LENT).
+_ASKED = object()
+_REFUSED = object()
 
 
 class Message(NamedTuple):
@@ -48,6 +55,14 @@ class WebSocketStream:
         self._closed: Optional[Tuple[int, str]] = None
         self._ended = False
         self._wake: Optional[Callable[[], None]] = None
+        # The client's socket, asked for with the accept: None, _ASKED, the socket, _REFUSED.
+        self._loan: Any = None
+        # A WS_CLOSE that came while the loan was asked: whether it closes the relay or asks
+        # the lent connection to close depends on the answer, which it may have overtaken.
+        self._close_held: Optional[Tuple[int, str]] = None
+        # The connection the runner runs on the lent socket (SPEC.md, "A WebSocket on the
+        # client's socket"): the worker's WS_CLOSE then asks it to close.
+        self._lent: Optional[LentWebSocket] = None
 
     @property
     def gone(self) -> bool:
@@ -94,7 +109,14 @@ class WebSocketStream:
 
     def close(self, code: int, reason: str) -> None:
         """WS_CLOSE from the worker: the connection is closed; a message left unfinished is
-        dropped, the ones complete are still the app's to receive."""
+        dropped, the ones complete are still the app's to receive. On a lent connection it asks
+        for the close instead."""
+        if self._lent is not None:
+            self._lent.close(code, reason)
+            return
+        if self._loan is _ASKED:
+            self._close_held = (code, reason)
+            return
         with self._lock:
             self._closed = (code, reason)
             self._pieces = []
@@ -163,6 +185,62 @@ class WebSocketStream:
         self._conn.send_message(self.id, text, data)
         return True
 
+    def accept_on_loan(self, accept: WsAccept) -> None:
+        """Sends HTTP_BORROW with the accept: the worker answers with the socket, once the
+        handshake is done, or HTTP_NOT_LENT (loan_answered then)."""
+        self._loan = _ASKED
+        self._conn.send(HttpBorrow(self.id), accept)
+
+    @property
+    def loan_answered(self) -> bool:
+        return self._loan is not _ASKED
+
+    def lend(self, client: socket.socket) -> bool:
+        """The worker lent the client's socket; False when it was not asked for."""
+        if self._loan is not _ASKED:
+            return False
+        self._loan = client
+        self._notify()
+        return True
+
+    def not_lent(self) -> None:
+        """HTTP_NOT_LENT: the worker relays the connection; a WS_CLOSE held meanwhile is the
+        relay's."""
+        if self._loan is not _ASKED:
+            return
+        self._loan = _REFUSED
+        held, self._close_held = self._close_held, None
+        if held is not None:
+            self.close(*held)
+        self._notify()
+
+    def take_loan(self) -> Optional[socket.socket]:
+        """The socket lent, once loan_answered; None when it was refused."""
+        loan, self._loan = self._loan, None
+        return loan if isinstance(loan, socket.socket) else None
+
+    def run_lent(self, lent: LentWebSocket) -> None:
+        """The connection runs on the lent socket from now on; a WS_CLOSE held asks it to close."""
+        self._lent = lent
+        held, self._close_held = self._close_held, None
+        if held is not None:
+            lent.close(*held)
+        self._notify()
+
+    def lent_over(self, code: int, reason: str) -> None:
+        """The lent connection is closed here: WS_CLOSE tells the worker, which closes its
+        descriptor; the stream takes no more frames."""
+        with self._lock:
+            self._closed = (code, reason)
+            app_done = self._ended
+        try:
+            self._conn.send(WsClose(self.id, code, reason))
+        except ConnectionLost:
+            pass  # The worker is gone, and the runner goes with it.
+        self._notify()
+        if app_done:
+            self._on_end(self)
+
     def send_frames(self, *frames: Frame) -> None:
         self._conn.send(*frames)
 
@@ -171,11 +249,14 @@ class WebSocketStream:
             self._conn.send(HttpError(self.id, message))
 
     def finish(self) -> None:
-        """The app's task is over: the stream ends for the runner."""
+        """The app's task is over: the stream ends for the runner, or once its lent connection
+        is closed (lent_over), which may outlast the app's task by its closing handshake."""
         with self._lock:
             if self._ended:
                 return
             self._ended = True
+            if self._lent is not None and self._closed is None:
+                return
         self._on_end(self)
 
     def _send_credit(self, amount: int) -> None:
