@@ -79,7 +79,7 @@ describe.skipIf(!hasPython)(`WebSocket flow control with a Python ASGI app${noPy
       // each before the worker must stop reading the client, with the app reading nothing.
       for (let i = 0; i < SLOW_READER_MESSAGES; i++) client.ws.send(Buffer.alloc(600 * 1024, i));
       client.ws.send('done');
-      await bicorn.waitForLog('the worker to pause reading', (l) => l.msg.startsWith('WebSocket receive window full'));
+      await bicorn.waitForLog('reading to pause', (l) => l.msg.startsWith('WebSocket receive window full'));
       expect((await get(`${url}/release`)).body).toBe('released');
       for (let i = 0; i < SLOW_READER_MESSAGES; i++) expect((await client.next()).data).toBe(`got ${String(600 * 1024)}`);
       expect((await client.next()).data).toBe('done');

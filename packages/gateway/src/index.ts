@@ -22,6 +22,8 @@ export type {
 export type {
   AsgiLifespanCallable,
   AsgiWebSocketCallable,
+  HandedOver,
+  HandOverTaker,
   LifespanReceiveEvent,
   LifespanScope,
   WebSocketConnectEvent,

@@ -67,6 +67,7 @@ export class WebSocketGateway {
       sendWindow: options.sendWindow,
       pingIntervalMs: options.pingIntervalMs,
       pingTimeoutMs: options.pingTimeoutMs,
+      perMessageDeflate: options.perMessageDeflate,
       onMessageTooBig: options.onMessageTooBig,
       upgrade: (req, socket, head, answer) => this.#upgrade(req, socket, head, answer),
     };

@@ -1,7 +1,8 @@
 // One WebSocket from upgrade request to close: runs the app with receive/send (and a relay's
 // message port), completes or refuses the handshake as the app says, relays messages with
-// backpressure both ways, pings, and settles the connection however the app ends. Runs in the
-// worker, per connection.
+// backpressure both ways, pings, and settles the connection however the app ends; or, for a
+// relay that asks, hands the accepted connection over to the app's process, which runs it on
+// the socket itself. Runs in the worker, per connection.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { RawData, WebSocket } from 'ws';
@@ -11,10 +12,11 @@ import { denialResponse, writePlainResponse } from './handshake-response.js';
 import type { GatewayLog } from './log.js';
 import { waitForDrain } from './wait-for-drain.js';
 import { parseWebSocketEvent, type WebSocketSendAction } from './websocket-events.js';
+import { acceptHead, CLOSE_1011, handOverSocket, stopReading } from './websocket-handover.js';
 import { WebSocketInbox } from './websocket-inbox.js';
 import { startPings } from './websocket-pings.js';
 import { advanceWebSocket, type WebSocketPhase } from './websocket-order.js';
-import { OPEN, type AsgiWebSocketCallable, type WebSocketMessagePort, type WebSocketScope } from './websocket-types.js';
+import { OPEN, type AsgiWebSocketCallable, type HandOverTaker, type WebSocketMessagePort, type WebSocketScope } from './websocket-types.js';
 import { applyWireRules, dropHopByHop } from './wire-rules.js';
 
 export interface HandshakeAnswer {
@@ -28,6 +30,8 @@ export interface SessionContext {
   readonly sendWindow: number;
   readonly pingIntervalMs: number;
   readonly pingTimeoutMs: number;
+  /** Whether ws offers per-message compression (a connection that may agree on it is not handed over). */
+  readonly perMessageDeflate: boolean;
   /** A client sent a message over maxMessageSize (closed with 1009). */
   readonly onMessageTooBig: (() => void) | undefined;
   /** Completes the handshake; undefined when ws refused the request (it has answered the client). */
@@ -57,6 +61,10 @@ export class WebSocketSession {
   #violation: Error | undefined;
   /** A relay's taker of client messages (WebSocketMessagePort.takeMessages), offered each before the inbox. */
   #take: ((data: Buffer, text: boolean) => boolean) | undefined;
+  /** Who the app's accept hands the connection over to (WebSocketMessagePort.handOver), until it does. */
+  #taker: HandOverTaker | undefined;
+  /** Who runs the connection, once handed over: the gateway neither reads nor writes its socket then. */
+  #handedTo: HandOverTaker | undefined;
   #stopPings: () => void = () => undefined;
   #markClosed: () => void = () => undefined;
   /** The handshake's HTTP status for the access log: 101 once accepted; 499 if the client left first. */
@@ -114,6 +122,18 @@ export class WebSocketSession {
     takeMessages: (take) => {
       this.#take = take;
     },
+    socketToHandOver: () => handOverSocket(this.#req, this.#socket, this.#context.perMessageDeflate),
+    handOver: (taker) => {
+      this.#taker = taker;
+      return {
+        over: (code) => {
+          this.#handedOverClosed(code);
+        },
+        fail: () => {
+          this.#handedOverFailed();
+        },
+      };
+    },
   };
 
   /** Checks the order and acts; a promise when it has to wait (a full socket, a denial's body), else undefined. */
@@ -141,6 +161,8 @@ export class WebSocketSession {
       this.#inbox.end(1001, '');
     } else if (this.#ws?.readyState === OPEN) {
       this.#ws.close(1001, 'server shutting down');
+    } else {
+      this.#handedTo?.goAway();
     }
   }
 
@@ -183,6 +205,12 @@ export class WebSocketSession {
     const dropped = dropHopByHop(headers, false);
     // The 101 belongs to the handshake, which ends the HTTP connection: close closes nothing.
     if (dropped !== undefined) this.#context.log.debug({ dropped: dropped.dropped, path: this.#scope.path }, 'hop-by-hop headers from the app dropped');
+    const taker = this.#taker;
+    this.#taker = undefined;
+    if (taker !== undefined) {
+      if (this.#handOver(taker, subprotocol, headers)) return;
+      taker.taken(undefined);
+    }
     const ws = this.#context.upgrade(this.#req, this.#socket, this.#head, { subprotocol, headers });
     if (ws === undefined) {
       this.#inbox.end(1006, '');
@@ -207,6 +235,42 @@ export class WebSocketSession {
     });
     const { pingIntervalMs, pingTimeoutMs, log } = this.#context;
     this.#stopPings = startPings(ws, { intervalMs: pingIntervalMs, timeoutMs: pingTimeoutMs, log, path: this.#scope.path });
+  }
+
+  /**
+   * Accepts the connection for `taker`, which runs it from now on: reading stops, the 101 goes
+   * out, and the taker gets the socket once it is in the kernel. False when it cannot be handed
+   * over (see stopReading); nothing is changed then.
+   */
+  #handOver(taker: HandOverTaker, subprotocol: string | null, headers: readonly string[]): boolean {
+    const socket = this.#port.socketToHandOver();
+    if (socket === undefined || !stopReading(socket, this.#head)) return false;
+    this.#handedTo = taker;
+    this.status = 101;
+    // Header values are the app's bytes as latin1 strings: written back as those bytes.
+    socket.write(acceptHead(this.#req, subprotocol, headers), 'latin1', (error) => {
+      // A socket that failed closes, which ends the connection (see the constructor).
+      taker.taken(error == null ? socket : undefined);
+    });
+    return true;
+  }
+
+  /** The taker closed the connection it ran, with `code`: the gateway's descriptor closes too. */
+  #handedOverClosed(code: number): void {
+    if (code === 1009) this.#context.onMessageTooBig?.();
+    this.#phase = 'closed';
+    this.#inbox.end(code, '');
+    this.#socket.destroy();
+  }
+
+  /** The taker can no longer run the connection: the client gets 1011, and it ends. */
+  #handedOverFailed(): void {
+    this.#phase = 'closed';
+    // The taker's descriptor is closed (its process is gone): closing this one ends the
+    // connection, after what the kernel took of the close frame.
+    if (this.#socket.destroyed) return;
+    this.#socket.write(CLOSE_1011);
+    this.#socket.destroy();
   }
 
   /**

@@ -1,5 +1,6 @@
 // The ASGI 3.0 WebSocket and lifespan types as apps and the Python relay see them. Shared by
 // the worker's hosts and apps.
+import type { Socket } from 'node:net';
 import type { AsgiExtensions, AsgiVersion, ByteString, HeaderPair } from './asgi-types.js';
 
 /** The readyState of an open WebSocket: the WHATWG value, which ws keeps (ws itself loads lazily). */
@@ -67,6 +68,37 @@ export interface WebSocketMessagePort {
    * it until it has taken that one through receive().
    */
   takeMessages(take: (data: Buffer, text: boolean) => boolean): void;
+  /**
+   * The connection's socket when its app's process could run the connection itself once it is
+   * accepted: plain TCP, an HTTP/1.1 handshake, no compression to negotiate; else undefined.
+   */
+  socketToHandOver(): Socket | undefined;
+  /**
+   * Asks that the app's accept hand the connection over instead of opening it here: `taker`
+   * learns which happened, and the handle returned serves once it has the socket. Call before
+   * the accept goes through send().
+   */
+  handOver(taker: HandOverTaker): HandedOver;
+}
+
+/** The relay's side of a connection handed over at its accept. */
+export interface HandOverTaker {
+  /**
+   * Once the 101 has gone to the kernel, with reading stopped: the socket, which the gateway
+   * neither reads nor writes from then on; undefined when the accept opened the connection
+   * here after all (the client sent bytes past its handshake, or left).
+   */
+  taken(socket: Socket | undefined): void;
+  /** Drain: the taker is to close the connection with 1001. */
+  goAway(): void;
+}
+
+/** What the gateway does for a connection handed over, told by the taker. */
+export interface HandedOver {
+  /** The connection was closed with `code` (the app was told it): the gateway's descriptor closes. */
+  over(code: number): void;
+  /** The taker can no longer run it (its process died): the client gets close 1011. */
+  fail(): void;
 }
 
 export interface LifespanScope {

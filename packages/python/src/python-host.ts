@@ -146,7 +146,7 @@ export class PythonHost {
       throw new Error('the Python process has died, and its replacement is not ready yet');
     }
     const id = this.#newStreamId();
-    const relay = new WebSocketRelay(id, runner, { window: this.#options.window, log: this.#log, send, port, path: scope.path });
+    const relay = new WebSocketRelay(id, runner, { window: this.#options.window, log: this.#log, send, port, path: scope.path, lender: () => this.#runner?.lender });
     this.#sockets.set(id, relay);
     try {
       await relay.run(scope, receive);

@@ -33,6 +33,8 @@ export interface RunnerOptions {
   readonly writeOncePerTurn?: boolean;
   /** ASGI apps only: the event loop, and whether lifespan events are sent. */
   readonly loop: 'auto' | 'asyncio' | 'uvloop';
+  /** ASGI apps only: the WebSocket settings, for a connection the runner runs on a lent socket. */
+  readonly websocket?: { readonly maxSize: number; readonly pingIntervalS: number; readonly pingTimeoutS: number } | undefined;
   readonly lifespan: 'auto' | 'on' | 'off';
   /** The app names a factory to call without arguments (uvicorn's --factory); default false. */
   readonly factory?: boolean;
@@ -97,6 +99,8 @@ export class RunnerProcess {
     if (options.factory === true) args.push('--factory');
     // Defaults stay off the command line, which then reads as what was asked for.
     if (options.loop !== 'auto') args.push('--loop', options.loop);
+    const ws = options.websocket;
+    if (ws !== undefined) args.push('--ws-max-size', String(ws.maxSize), '--ws-ping-interval', String(ws.pingIntervalS), '--ws-ping-timeout', String(ws.pingTimeoutS));
     if (options.lifespan !== 'auto') args.push('--lifespan', options.lifespan);
     if (options.gevent !== undefined) args.push('--gevent', '--worker-connections', String(options.gevent.workerConnections));
     if (options.logConfig != null) args.push('--log-config', options.logConfig);

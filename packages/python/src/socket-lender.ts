@@ -31,6 +31,11 @@ export async function socketLender(channel: Socket): Promise<SocketLender | unde
   };
 }
 
+/** Whether a socket's descriptor can be lent: one node reads itself (not a TLS or HTTP/2 stream's). */
+export function lendableSocket(socket: Socket): boolean {
+  return descriptorOf(socket) !== undefined;
+}
+
 /** Whether the request's connection may be lent: plain HTTP/1.x (no TLS), with a body to send (not HEAD). */
 export function lendableConnection(req: IncomingMessage): boolean {
   const socket = req.socket as Socket & { encrypted?: boolean };

@@ -1,4 +1,5 @@
-import { ClientDisconnected, type WebSocketMessagePort, type WebSocketReceiveEvent, type WebSocketScope } from '@bicorn/gateway';
+import { ClientDisconnected, type HandOverTaker, type WebSocketMessagePort, type WebSocketReceiveEvent, type WebSocketScope } from '@bicorn/gateway';
+import type { Socket } from 'node:net';
 import { MAX_PAYLOAD, type Frame } from '@bicorn/protocol';
 import { describe, expect, it } from 'vitest';
 import type { FrameSink } from './runner-process.js';
@@ -58,11 +59,20 @@ class Client {
   };
 }
 
+/** A port's hand-over for a connection that cannot be handed over (these relays are never offered the socket). */
+const NO_HAND_OVER: Pick<WebSocketMessagePort, 'socketToHandOver' | 'handOver'> = {
+  socketToHandOver: () => undefined,
+  handOver: () => {
+    throw new Error('a connection without a socket to hand over was handed over');
+  },
+};
+
 /** The gateway's message port over a stand-in send(): each message as the event send() would take, waiting as send() does. */
 function portOver(send: (event: unknown) => Promise<void>, client: Client): WebSocketMessagePort {
   return {
     sendMessage: (data, text) => send(text ? { type: 'websocket.send', text: data.toString('utf8') } : { type: 'websocket.send', bytes: data }),
     takeMessages: client.takeMessages,
+    ...NO_HAND_OVER,
   };
 }
 
@@ -78,6 +88,7 @@ function setup(window = 1024) {
   const messages: [Buffer, boolean][] = [];
   const client = new Client();
   const port: WebSocketMessagePort = {
+    ...NO_HAND_OVER,
     takeMessages: client.takeMessages,
     sendMessage: (data, text) => {
       messages.push([data, text]);
@@ -85,7 +96,7 @@ function setup(window = 1024) {
       return undefined;
     },
   };
-  const relay = new WebSocketRelay(7, runner, { window, log: silent, send, port, path: '/app/chat' });
+  const relay = new WebSocketRelay(7, runner, { window, log: silent, send, port, path: '/app/chat', lender: () => undefined });
   client.push({ type: 'websocket.connect' });
   const done = relay.run(scope, client.receive);
   return { frames, sent, messages, relay, client, done };
@@ -93,7 +104,91 @@ function setup(window = 1024) {
 
 const settle = () => new Promise((resolve) => setImmediate(resolve));
 
+/**
+ * A relay whose runner asks for the socket, over a port that hands the connection over at the
+ * accept (`takes`: whether it does, or opens it in the gateway after all), and a lender that
+ * lends it; what the port and the lender were told goes to `calls`.
+ */
+function lendingSetup(takes: boolean) {
+  const frames: Frame[] = [];
+  const calls: string[] = [];
+  const client = new Client();
+  const socket = { _handle: { fd: 42 } } as unknown as Socket;
+  let taker: HandOverTaker | undefined;
+  const port: WebSocketMessagePort = {
+    takeMessages: client.takeMessages,
+    sendMessage: () => undefined,
+    socketToHandOver: () => socket,
+    handOver: (given) => {
+      taker = given;
+      return {
+        over: (code) => {
+          calls.push(`over ${String(code)}`);
+          client.push({ type: 'websocket.disconnect', code });
+        },
+        fail: () => {
+          calls.push('fail');
+          client.push({ type: 'websocket.disconnect', code: 1006 });
+        },
+      };
+    },
+  };
+  const send = (event: unknown): Promise<void> => {
+    if ((event as { type: string }).type === 'websocket.accept') taker?.taken(takes ? socket : undefined);
+    return Promise.resolve();
+  };
+  const lender = {
+    lend: (_socket: Socket, stream: number) => {
+      calls.push(`lend ${String(stream)}`);
+      return true;
+    },
+  };
+  const relay = new WebSocketRelay(7, { send: (frame) => frames.push(frame as Frame) }, { window: 100, log: silent, send, port, path: '/', lender: () => lender });
+  client.push({ type: 'websocket.connect' });
+  const done = relay.run(scope, client.receive);
+  return { frames, calls, relay, client, done };
+}
+
 describe('WebSocketRelay', () => {
+  it('hands the connection over when the runner asks with its accept, lends the socket, and is over when the runner says so', async () => {
+    const { frames, calls, relay, done } = lendingSetup(true);
+    await settle();
+    expect(frames[0]).toMatchObject({ type: 'ws-connect', lendable: true });
+    relay.onFrame({ type: 'http-borrow', stream: 7 });
+    relay.onFrame({ type: 'ws-accept', stream: 7, subprotocol: '', headers: [] });
+    await settle();
+    expect(calls).toEqual(['lend 7']);
+    relay.onFrame({ type: 'ws-close', stream: 7, code: 4000, reason: 'bye' });
+    await done;
+    expect(calls).toEqual(['lend 7', 'over 4000']);
+    // Nothing went to the runner after the connect: the connection was the runner's.
+    expect(frames.slice(1)).toEqual([]);
+  });
+
+  it('answers HTTP_NOT_LENT when the accept opened the connection in the gateway, and relays it', async () => {
+    const { frames, calls, relay, client, done } = lendingSetup(false);
+    await settle();
+    relay.onFrame({ type: 'http-borrow', stream: 7 });
+    relay.onFrame({ type: 'ws-accept', stream: 7, subprotocol: '', headers: [] });
+    await settle();
+    expect(frames.slice(1)).toEqual([{ type: 'http-not-lent', stream: 7 }]);
+    client.push({ type: 'websocket.disconnect', code: 1000 });
+    await done;
+    expect(calls).toEqual([]);
+    expect(frames.at(-1)).toEqual({ type: 'ws-close', stream: 7, code: 1000, reason: '' });
+  });
+
+  it('closes a lent connection with 1011 through the gateway when the runner dies', async () => {
+    const { calls, relay, done } = lendingSetup(true);
+    await settle();
+    relay.onFrame({ type: 'http-borrow', stream: 7 });
+    relay.onFrame({ type: 'ws-accept', stream: 7, subprotocol: '', headers: [] });
+    await settle();
+    relay.destroy(new Error('the Python process died'));
+    await done;
+    expect(calls).toEqual(['lend 7', 'fail']);
+  });
+
   it('opens the stream with the request head, the root path apart from the path', async () => {
     const { frames, client, done } = setup();
     await settle();
@@ -208,7 +303,7 @@ describe('WebSocketRelay', () => {
     const releases: (() => void)[] = [];
     const send = (event: unknown): Promise<void> =>
       (event as { type: string }).type === 'websocket.send' ? new Promise((resolve) => releases.push(resolve)) : Promise.resolve();
-    const relay = new WebSocketRelay(7, { send: (frame) => frames.push(frame as Frame) }, { window: 100, log: silent, send, port: portOver(send, client), path: '/' });
+    const relay = new WebSocketRelay(7, { send: (frame) => frames.push(frame as Frame) }, { window: 100, log: silent, send, port: portOver(send, client), path: '/', lender: () => undefined });
     client.push({ type: 'websocket.connect' });
     const done = relay.run(scope, client.receive);
     const credits = () => frames.flatMap((f) => (f.type === 'credit' ? [f.bytes] : []));
@@ -254,7 +349,9 @@ describe('WebSocketRelay', () => {
           throw new ClientDisconnected();
         },
         takeMessages: client.takeMessages,
+        ...NO_HAND_OVER,
       },
+      lender: () => undefined,
     });
     client.push({ type: 'websocket.connect' });
     client.push({ type: 'websocket.receive', text: 'uses up the window' });

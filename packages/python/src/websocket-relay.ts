@@ -3,14 +3,18 @@
 // the gateway's send() calls (messages go both ways as bytes, through the gateway's message
 // port), in order, with credit both ways (SPEC.md, "WebSocket frames"), so that what waits for
 // a slow client or a slow app stays within the window plus the message on its way. The gateway
-// enforces the ASGI rules for JavaScript and Python apps alike. Runs in the worker, per
-// connection.
+// enforces the ASGI rules for JavaScript and Python apps alike. Or, when the runner asks for it
+// with the accept, the connection is handed over and its socket lent to the runner, which runs
+// it itself ("A WebSocket on the client's socket"): the relay then only waits for its end. Runs
+// in the worker, per connection.
 import { isUtf8 } from 'node:buffer';
-import { ClientDisconnected, type AsgiTlsExtension, type WebSocketMessagePort, type WebSocketReceiveEvent, type WebSocketScope } from '@bicorn/gateway';
+import type { Socket } from 'node:net';
+import { ClientDisconnected, type AsgiTlsExtension, type HandedOver, type WebSocketMessagePort, type WebSocketReceiveEvent, type WebSocketScope } from '@bicorn/gateway';
 import { MAX_PAYLOAD, type Frame, type FrameOf } from '@bicorn/protocol';
 import type { HostLog } from './log.js';
 import { tlsHeadFrom } from './request-head.js';
 import type { FrameSink, RunnerProcess } from './runner-process.js';
+import { lendableSocket, type SocketLender } from './socket-lender.js';
 
 type GatewaySend = (event: unknown) => Promise<void>;
 
@@ -51,8 +55,15 @@ export class WebSocketRelay {
   /** Resolves when the app ended the connection before accepting it (denied, closed or failed). */
   readonly #refused: Promise<void>;
   #refuse: () => void = () => undefined;
+  readonly #lender: () => SocketLender | undefined;
+  /** WS_CONNECT said LENDABLE: the runner may run the connection on the client's socket. */
+  #lendable = false;
+  /** The runner asked for the socket (HTTP_BORROW) and has no answer yet. */
+  #loanAsked = false;
+  /** The connection runs in the runner, on the lent socket: only its end comes back (SPEC.md). */
+  #lent: HandedOver | undefined;
 
-  constructor(id: number, runner: FrameSink, options: { window: number; log: HostLog; send: GatewaySend; port: WebSocketMessagePort; path: string }) {
+  constructor(id: number, runner: FrameSink, options: { window: number; log: HostLog; send: GatewaySend; port: WebSocketMessagePort; path: string; lender: () => SocketLender | undefined }) {
     this.#id = id;
     this.#runner = runner;
     this.#window = options.window;
@@ -61,6 +72,7 @@ export class WebSocketRelay {
     this.#send = options.send;
     this.#port = options.port;
     this.#path = options.path;
+    this.#lender = options.lender;
     this.#refused = new Promise((resolve) => {
       this.#refuse = resolve;
     });
@@ -70,7 +82,9 @@ export class WebSocketRelay {
   async run(scope: WebSocketScope, receive: () => Promise<WebSocketReceiveEvent>): Promise<void> {
     const first = await receive();
     if (first.type !== 'websocket.connect') return; // the client left during the handshake
-    this.#runner.send(connectFrame(this.#id, scope));
+    const socket = this.#port.socketToHandOver();
+    this.#lendable = socket !== undefined && lendableSocket(socket) && this.#lender() !== undefined;
+    this.#runner.send(connectFrame(this.#id, scope, this.#lendable));
     this.#port.takeMessages(this.#take);
     await Promise.race([this.#pumpClient(receive), this.#refused]);
     await this.#outgoing;
@@ -87,7 +101,17 @@ export class WebSocketRelay {
       case 'ws-message':
         this.#onMessage(frame);
         return;
+      case 'http-borrow':
+        this.#onBorrow();
+        return;
       case 'ws-close':
+        if (this.#lent !== undefined) {
+          // The runner closed the connection it ran: the stream is over.
+          this.#app = 'done';
+          this.#ended = true;
+          this.#lent.over(frame.code);
+          return;
+        }
         this.#queue({ type: 'websocket.close', code: frame.code, reason: frame.reason });
         if (this.#app !== 'open') this.#refuse();
         this.#app = 'done';
@@ -115,8 +139,50 @@ export class WebSocketRelay {
     }
   }
 
+  /**
+   * HTTP_BORROW before WS_ACCEPT: the accept hands the connection over, and the socket goes to
+   * the runner once the 101 is out; HTTP_NOT_LENT when it cannot (SPEC.md).
+   */
+  #onBorrow(): void {
+    if (!this.#lendable || this.#app !== 'handshake' || this.#loanAsked) {
+      this.#runner.send({ type: 'http-not-lent', stream: this.#id });
+      return;
+    }
+    this.#loanAsked = true;
+    const handedOver = this.#port.handOver({
+      taken: (socket) => {
+        this.#onTaken(socket, handedOver);
+      },
+      goAway: () => {
+        this.#runner.send({ type: 'ws-close', stream: this.#id, code: 1001, reason: 'server shutting down' });
+      },
+    });
+  }
+
+  /** The accept handed the connection over (`socket`), or opened it in the gateway after all. */
+  #onTaken(socket: Socket | undefined, handedOver: HandedOver): void {
+    this.#loanAsked = false;
+    if (this.#ended) {
+      // The runner died meanwhile.
+      if (socket !== undefined) handedOver.fail();
+      return;
+    }
+    if (socket !== undefined && this.#lender()?.lend(socket, this.#id) === true) {
+      this.#lent = handedOver;
+      return;
+    }
+    this.#runner.send({ type: 'http-not-lent', stream: this.#id });
+    // Past the 101 the connection can only end: the runner's app is told by the pump.
+    if (socket !== undefined) handedOver.fail();
+  }
+
   /** HTTP_ERROR: the app failed; after its last frame (the connection over for it) that is only logged. */
   #onError(traceback: string): void {
+    if (this.#lent !== undefined) {
+      // The runner closes the connection it runs itself, with 1011.
+      this.#log.error({ method: 'GET', path: this.#path, websocket: true, traceback }, 'exception in Python app');
+      return;
+    }
     if (this.#app === 'done') {
       this.#log.error({ path: this.#path, websocket: true, traceback }, 'exception in Python app after its connection was over');
       return;
@@ -133,6 +199,11 @@ export class WebSocketRelay {
     this.#log.debug({ err: reason, path: this.#path, app: this.#app }, 'WebSocket relay destroyed');
     this.#ended = true;
     this.#wakePump?.();
+    if (this.#lent !== undefined) {
+      this.#app = 'done';
+      this.#lent.fail();
+      return;
+    }
     this.#fail(502);
   }
 
@@ -235,6 +306,11 @@ export class WebSocketRelay {
   /** The step of #after that handed an event on is done, and the gateway refused it. */
   #failed(error: unknown, type: unknown): void {
     this.#pending -= 1;
+    if (this.#loanAsked && type === 'websocket.accept') {
+      // The accept never reached the handshake: the runner, waiting for the socket, relays on.
+      this.#loanAsked = false;
+      this.#runner.send({ type: 'http-not-lent', stream: this.#id });
+    }
     if (error instanceof ClientDisconnected) {
       // The runner hears it from the pump, as a WS_CLOSE, even while it has no credit.
       this.#clientGone = true;
@@ -292,7 +368,8 @@ export class WebSocketRelay {
       if (this.#detached()) return;
       if (event.type === 'websocket.disconnect') {
         this.#ended = true;
-        this.#runner.send({ type: 'ws-close', stream: this.#id, code: event.code, reason: event.reason ?? '' });
+        // A connection the runner runs ends there, and the runner has said so.
+        if (this.#lent === undefined) this.#runner.send({ type: 'ws-close', stream: this.#id, code: event.code, reason: event.reason ?? '' });
         return;
       }
       // Messages of a client that has left, for an app out of credit, could never be answered.
@@ -342,7 +419,7 @@ export class WebSocketRelay {
   }
 }
 
-function connectFrame(id: number, scope: WebSocketScope): Parameters<RunnerProcess['send']>[0] {
+function connectFrame(id: number, scope: WebSocketScope, lendable: boolean): Parameters<RunnerProcess['send']>[0] {
   const root = Buffer.from(scope.root_path, 'utf8');
   const rawPath = asBuffer(scope.raw_path);
   // The gateway puts the root path in front of raw_path; the runner puts it back itself.
@@ -362,6 +439,7 @@ function connectFrame(id: number, scope: WebSocketScope): Parameters<RunnerProce
     server: scope.server === null ? null : [scope.server[0], scope.server[1] ?? 0],
     headers,
     tls: tlsHeadFrom(scope.extensions.tls as AsgiTlsExtension | undefined),
+    lendable,
   };
 }
 

@@ -76,6 +76,12 @@ export async function startPythonApp(
     multiprocess: config.workers > 1,
     writeOncePerTurn: sharesCores(config.workers),
     loop: config.loop,
+    websocket: {
+      // As the gateway's limit (boot.ts): the lower of the two.
+      maxSize: Math.min(config.ws_max_size, config.limit_request_body ?? Number.POSITIVE_INFINITY),
+      pingIntervalS: config.ws_ping_interval,
+      pingTimeoutS: config.ws_ping_timeout,
+    },
     lifespan: config.lifespan,
     factory: config.factory,
     hooks: config.gunicorn_config === null ? undefined : { config: config.gunicorn_config, context: hookContext(config, config.gunicorn_config, hooks.workerId) },
