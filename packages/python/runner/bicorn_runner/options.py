@@ -46,6 +46,16 @@ def _positive(text: str) -> int:
     return value
 
 
+def _count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer, 0 or more, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected an integer, 0 or more, got {text!r}")
+    return value
+
+
 def _seconds(text: str) -> float:
     try:
         value = float(text)
@@ -79,7 +89,8 @@ def parse_options(argv: List[str]) -> Options:
     parser.add_argument("--proc-name")
     # fd 5 is the socket pair on which the worker lends client sockets (socket_loans.py).
     parser.add_argument("--socket-loans", action="store_true")
-    parser.add_argument("--ws-max-size", type=_positive, default=16 * 1024 * 1024)
+    # 0: only empty messages (the worker's limit_request_body may be 0).
+    parser.add_argument("--ws-max-size", type=_count, default=16 * 1024 * 1024)
     parser.add_argument("--ws-ping-interval", type=_seconds, default=20.0)
     parser.add_argument("--ws-ping-timeout", type=_seconds, default=20.0)
     parsed = parser.parse_args(argv)

@@ -26,6 +26,16 @@ class OptionsTest(unittest.TestCase):
         with self.assertRaisesRegex(UsageError, "--lifespan"):
             parse_options(["--app", "m:app", "--lifespan", "yes"])
 
+    def test_takes_the_websocket_settings_the_worker_passes(self) -> None:
+        options = parse_options(["--app", "m:app", "--ws-max-size", "0", "--ws-ping-interval",
+                                 "2.5", "--ws-ping-timeout", "0"])
+        self.assertEqual((options.ws_max_size, options.ws_ping_interval, options.ws_ping_timeout),
+                         (0, 2.5, 0.0))
+        for flag, value in (("--ws-max-size", "-1"), ("--ws-ping-interval", "nan"),
+                            ("--ws-ping-timeout", "soon")):
+            with self.assertRaisesRegex(UsageError, flag):
+                parse_options(["--app", "m:app", flag, value])
+
 
 class EventLoopTest(unittest.TestCase):
     def test_asyncio_never_tries_uvloop(self) -> None:
