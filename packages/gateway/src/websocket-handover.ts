@@ -2,13 +2,16 @@
 // connection on the client's socket itself (the Python host's: protocol's frames/SPEC.md, "A
 // WebSocket on the client's socket"): which connections can be, node stopped reading one, and
 // the 101 written without ws. Runs in the worker.
-import { createHash } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
+import { createRequire } from 'node:module';
 import { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 
 // RFC 6455 1.3: what the client's key is hashed with to accept it.
 const KEY_GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
+// node:crypto costs memory in every worker (test/loaded-modules.test.ts): loaded at the first
+// 101 written here, as ws is by the first gateway.
+const require = createRequire(import.meta.url);
 /** A close frame with 1011 (the server failed), for a connection whose process died. */
 export const CLOSE_1011 = Buffer.from([0x88, 0x02, 0x03, 0xf3]);
 
@@ -40,6 +43,7 @@ export function stopReading(socket: Socket, head: Buffer): boolean {
 
 /** The 101 accepting `req` with the app's subprotocol and extra headers (flat name, value pairs). */
 export function acceptHead(req: IncomingMessage, subprotocol: string | null, headers: readonly string[]): string {
+  const { createHash } = require('node:crypto') as typeof import('node:crypto');
   const accept = createHash('sha1').update(`${req.headers['sec-websocket-key'] ?? ''}${KEY_GUID}`).digest('base64');
   let head = `HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n`;
   if (subprotocol !== null) head += `Sec-WebSocket-Protocol: ${subprotocol}\r\n`;
