@@ -57,8 +57,9 @@ class WebSocketStream:
         self._wake: Optional[Callable[[], None]] = None
         # The client's socket, asked for with the accept: None, _ASKED, the socket, _REFUSED.
         self._loan: Any = None
-        # A WS_CLOSE that came while the loan was asked: whether it closes the relay or asks
-        # the lent connection to close depends on the answer, which it may have overtaken.
+        # A WS_CLOSE that came while the loan was asked, or lent and the connection not yet
+        # running: whether it closes the relay or asks the lent connection to close depends on
+        # the answer, which it may have overtaken.
         self._close_held: Optional[Tuple[int, str]] = None
         # The connection the runner runs on the lent socket (SPEC.md, "A WebSocket on the
         # client's socket"): the worker's WS_CLOSE then asks it to close.
@@ -114,7 +115,7 @@ class WebSocketStream:
         if self._lent is not None:
             self._lent.close(code, reason)
             return
-        if self._loan is _ASKED:
+        if self._loan is _ASKED or isinstance(self._loan, socket.socket):
             self._close_held = (code, reason)
             return
         with self._lock:
@@ -215,12 +216,17 @@ class WebSocketStream:
         self._notify()
 
     def take_loan(self) -> Optional[socket.socket]:
-        """The socket lent, once loan_answered; None when it was refused."""
-        loan, self._loan = self._loan, None
-        return loan if isinstance(loan, socket.socket) else None
+        """The socket lent, once loan_answered (a WS_CLOSE is still held until run_lent); None
+        when it was refused."""
+        loan = self._loan
+        if isinstance(loan, socket.socket):
+            return loan
+        self._loan = None
+        return None
 
     def run_lent(self, lent: LentWebSocket) -> None:
         """The connection runs on the lent socket from now on; a WS_CLOSE held asks it to close."""
+        self._loan = None
         self._lent = lent
         held, self._close_held = self._close_held, None
         if held is not None:
@@ -230,6 +236,7 @@ class WebSocketStream:
     def lent_over(self, code: int, reason: str) -> None:
         """The lent connection is closed here: WS_CLOSE tells the worker, which closes its
         descriptor; the stream takes no more frames."""
+        self._loan = self._close_held = None
         with self._lock:
             self._closed = (code, reason)
             app_done = self._ended

@@ -172,13 +172,15 @@ class WebSocketExchange:
     FakeConnection; the test plays the worker through self.stream."""
 
     def __init__(self, test: unittest.TestCase, app: Any, connect: Optional[WsConnect] = None,
-                 window: int = 1 << 20) -> None:
+                 window: int = 1 << 20, lending: Any = None) -> None:
         self.conn = FakeConnection()
         self.ended = threading.Event()
         connection: Any = self.conn
         self.stream = WebSocketStream(connect or ws_connect(), window, connection,
                                       lambda _: self.ended.set())
         self.server = AsgiServer(app)
+        # The WebSocketSettings of a runner the worker lends sockets to.
+        self.server.websocket_lending = lending
         self.server.start()
         test.addCleanup(self.server.destroy)
         self.server.submit(self.server.handle_websocket, self.stream)

@@ -10,9 +10,11 @@ import struct
 import unittest
 from typing import Any, Awaitable, Callable, List, Tuple
 
+from bicorn_runner.frames import HttpBorrow, WsAccept, WsClose
 from bicorn_runner.lent_websocket import LentWebSocket, WebSocketSettings
 from bicorn_runner.websocket_wire import BINARY, CLOSE, PING, PONG, TEXT
 
+from .fakes import WebSocketExchange, ws_connect
 from .test_websocket_wire import client_frame
 
 SETTINGS = WebSocketSettings(max_size=1 << 20, ping_interval=0, ping_timeout=0, window=1 << 16)
@@ -165,6 +167,40 @@ class LentWebSocketTest(unittest.TestCase):
                     break
             await asyncio.wait_for(waiting, 5)
         run(test, SETTINGS._replace(window=8192))
+
+
+class LoanTest(unittest.TestCase):
+    """WebSocketCall asking for the socket with its accept, against a stand-in worker."""
+
+    def test_runs_on_the_socket_lent_and_takes_a_close_that_overtook_the_loan(self) -> None:
+        seen = []
+
+        async def app(scope, receive, send):
+            await receive()
+            await send({"type": "websocket.accept"})
+            seen.append(await receive())
+
+        exchange = WebSocketExchange(self, app, ws_connect()._replace(lendable=True),
+                                     lending=SETTINGS)
+        exchange.conn.wait_for("the accept", lambda frames: any(
+            isinstance(f, WsAccept) for f in frames))
+        frames = exchange.conn.frames
+        self.assertEqual([type(f) for f in frames], [HttpBorrow, WsAccept])
+        server, client = socket.socketpair()
+        with client:
+            loop = exchange.server.loop
+            # The worker drains before the runner has read the loan: the close waits for it.
+            loop.call_soon_threadsafe(exchange.stream.close, 1001, "server shutting down")
+            loop.call_soon_threadsafe(exchange.stream.lend, server)
+            client.settimeout(5)
+            close = client.recv(64)
+            self.assertEqual(close[:4], bytes((0x88, 22)) + struct.pack(">H", 1001))
+            client.sendall(client_frame(CLOSE, struct.pack(">H", 1001)))
+            exchange.join()
+        self.assertEqual(seen, [{"type": "websocket.disconnect", "code": 1001, "reason": ""}])
+        exchange.conn.wait_for("the end", lambda frames: any(
+            isinstance(f, WsClose) for f in frames))
+        self.assertEqual(exchange.conn.of_type(WsClose), [WsClose(9, 1001, "")])
 
 
 if __name__ == "__main__":
