@@ -10,8 +10,8 @@
 // python3 on PATH must have uvloop (.venv/bin first on PATH, once `pnpm bench:setup` made it).
 import { spawn } from 'node:child_process';
 import { createServer } from 'node:http';
-import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
+import { socketLender } from './socket-lender.mjs';
 
 const [port = '8000'] = process.argv.slice(2);
 const HEADERS = { 'content-type': 'application/octet-stream', 'content-length': String(10 * 1024 * 1024) };
@@ -53,27 +53,6 @@ function handOver(res, id) {
   const socket = res.socket;
   if (socket.writableLength === 0) lend(socket, id);
   else socket.once('drain', () => lend(socket, id));
-}
-
-/** Sends a socket's descriptor, with `payload`, over the socket pair `channel` (sendmsg through koffi). */
-function socketLender(channel) {
-  const koffi = createRequire(new URL('../../../packages/runtime/package.json', import.meta.url))('koffi');
-  const libc = koffi.load(null);
-  const iovec = koffi.struct('iovec', { iov_base: 'void *', iov_len: 'size_t' });
-  const msghdr = koffi.struct('msghdr', { msg_name: 'void *', msg_namelen: 'uint32_t', msg_iov: koffi.pointer(iovec), msg_iovlen: 'size_t', msg_control: 'void *', msg_controllen: 'size_t', msg_flags: 'int' });
-  const sendmsg = libc.func('intptr_t sendmsg(int fd, const msghdr *msg, int flags)');
-  const channelFd = channel._handle.fd;
-  // One SCM_RIGHTS message of one descriptor: CMSG_LEN(4) = 20, padded to CMSG_SPACE(4) = 24.
-  const control = Buffer.alloc(24);
-  control.writeBigUInt64LE(20n, 0);
-  control.writeInt32LE(1, 8); // SOL_SOCKET
-  control.writeInt32LE(1, 12); // SCM_RIGHTS
-  return (socket, payload) => {
-    control.writeInt32LE(socket._handle.fd, 16);
-    const message = { msg_name: null, msg_namelen: 0, msg_iov: [{ iov_base: payload, iov_len: payload.length }], msg_iovlen: 1, msg_control: control, msg_controllen: control.length, msg_flags: 0 };
-    // MSG_NOSIGNAL. A few bytes on a socket pair the Python process keeps reading find room.
-    if (sendmsg(channelFd, message, 0x4000) !== payload.length) throw new Error(`sendmsg failed with errno ${String(koffi.errno())}`);
-  };
 }
 
 process.on('SIGTERM', () => {

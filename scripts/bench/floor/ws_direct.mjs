@@ -9,8 +9,8 @@
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createServer } from 'node:http';
-import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
+import { socketLender } from './socket-lender.mjs';
 
 const [port = '8000'] = process.argv.slice(2);
 const GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
@@ -34,25 +34,6 @@ http.on('upgrade', (req, socket, head) => {
   });
 });
 http.listen(Number(port), '127.0.0.1');
-
-/** Sends a socket's descriptor, with `payload`, over the socket pair `channel` (sendmsg through koffi). */
-function socketLender(channel) {
-  const koffi = createRequire(new URL('../../../packages/runtime/package.json', import.meta.url))('koffi');
-  const libc = koffi.load(null);
-  const iovec = koffi.struct('iovec', { iov_base: 'void *', iov_len: 'size_t' });
-  const msghdr = koffi.struct('msghdr', { msg_name: 'void *', msg_namelen: 'uint32_t', msg_iov: koffi.pointer(iovec), msg_iovlen: 'size_t', msg_control: 'void *', msg_controllen: 'size_t', msg_flags: 'int' });
-  const sendmsg = libc.func('intptr_t sendmsg(int fd, const msghdr *msg, int flags)');
-  const channelFd = channel._handle.fd;
-  const control = Buffer.alloc(24);
-  control.writeBigUInt64LE(20n, 0);
-  control.writeInt32LE(1, 8); // SOL_SOCKET
-  control.writeInt32LE(1, 12); // SCM_RIGHTS
-  return (socket, payload) => {
-    control.writeInt32LE(socket._handle.fd, 16);
-    const message = { msg_name: null, msg_namelen: 0, msg_iov: [{ iov_base: payload, iov_len: payload.length }], msg_iovlen: 1, msg_control: control, msg_controllen: control.length, msg_flags: 0 };
-    if (sendmsg(channelFd, message, 0x4000) !== payload.length) throw new Error(`sendmsg failed with errno ${String(koffi.errno())}`);
-  };
-}
 
 process.on('SIGTERM', () => {
   runner.kill();

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import argparse
-from typing import List, NamedTuple, NoReturn, Optional
+from typing import Any, Callable, List, NamedTuple, NoReturn, Optional
 
 
 class UsageError(Exception):
@@ -36,34 +36,22 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(message)
 
 
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
-    return value
+def _number(kind: Callable[[str], Any], least: int, what: str) -> Callable[[str], Any]:
+    """An argparse type: the text as `kind`, at least `least` (NaN is refused)."""
+    def parse(text: str) -> Any:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}") from None
+        if not value >= least:
+            raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}")
+        return value
+    return parse
 
 
-def _count(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer, 0 or more, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected an integer, 0 or more, got {text!r}")
-    return value
-
-
-def _seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected seconds, got {text!r}") from None
-    if not value >= 0:
-        raise argparse.ArgumentTypeError(f"expected seconds, 0 or more, got {text!r}")
-    return value
+_positive = _number(int, 1, "a positive integer")
+_count = _number(int, 0, "an integer, 0 or more")
+_seconds = _number(float, 0, "seconds, 0 or more")
 
 
 def parse_options(argv: List[str]) -> Options:
