@@ -1,7 +1,8 @@
-// End-to-end checks of WebSocket flow control between a client, the worker and a Python ASGI
-// app (test/fixtures/python/raw_asgi.py): an app that sends faster than its client reads waits,
-// with the worker holding no more than the window and a message, and a client that sends
-// faster than the app reads is held back within the window instead of overrunning it.
+// End-to-end checks of WebSocket flow control between a client and a Python ASGI app
+// (test/fixtures/python/raw_asgi.py), whose process runs the connection on the lent socket: an
+// app that sends faster than its client reads waits, with the worker holding no more than the
+// window and a message, and a client that sends faster than the app reads is held back within
+// the window instead of overrunning it.
 import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { isRootWarning } from './support/bicorn-process.js';
@@ -75,8 +76,8 @@ describe.skipIf(!hasPython)(`WebSocket flow control with a Python ASGI app${noPy
     const url = await bicorn.listening();
     const client = await openWs(wsUrl(url, '/ws/slow-reader'));
     try {
-      // Each message is most of the window: the app's process and the worker hold about two
-      // each before the worker must stop reading the client, with the app reading nothing.
+      // Each message is most of the window: the app's process holds about two before it must
+      // stop reading the client, with the app reading nothing.
       for (let i = 0; i < SLOW_READER_MESSAGES; i++) client.ws.send(Buffer.alloc(600 * 1024, i));
       client.ws.send('done');
       await bicorn.waitForLog('reading to pause', (l) => l.msg.startsWith('WebSocket receive window full'));
