@@ -38,11 +38,14 @@ async function until(what: string, condition: () => boolean): Promise<void> {
   await pollUntil(what, () => (condition() ? true : undefined), 30_000);
 }
 
-/** What the hooks wrote to notes.jsonl, one JSON array per call. */
+/**
+ * What the hooks wrote to notes.jsonl, one JSON array per call: the lines written whole (a hook
+ * in another process may be amid one, or have just created the file).
+ */
 function notes(dir: string): unknown[][] {
   const file = join(dir, 'notes.jsonl');
   if (!existsSync(file)) return [];
-  return readFileSync(file, 'utf8').trim().split('\n').map((line) => JSON.parse(line) as unknown[]);
+  return readFileSync(file, 'utf8').split('\n').slice(0, -1).map((line) => JSON.parse(line) as unknown[]);
 }
 
 const NOTE = `
