@@ -29,8 +29,8 @@ async function echoRandom(client: Client): Promise<number> {
 }
 
 describe.skipIf(!hasPython)(`a Python app's WebSocket on the client's socket${noPython}`, () => {
-  it('runs in the Python process: the worker reads none of its messages', async () => {
-    const bicorn = serveRaw();
+  it('runs in the Python process: the worker reads none of its messages, and its access line counts what the Python process wrote', async () => {
+    const bicorn = serveRaw(['--access-logfile', '-']);
     const url = await bicorn.listening();
     const client = await openWs(wsUrl(url, '/ws/echo'));
     expect(client.upgradeHeaders['x-accepted-by']).toBe('raw_asgi');
@@ -41,6 +41,10 @@ describe.skipIf(!hasPython)(`a Python app's WebSocket on the client's socket${no
     client.ws.close(4000, 'bye');
     expect(await client.closed).toEqual({ code: 4000, reason: 'bye' });
     expect((await bicorn.stop()).code).toBe(0);
+    const access = bicorn.lines.find((l) => l.msg === 'access' && l.path === '/ws/echo');
+    expect(access).toMatchObject({ status: 101 });
+    // The 101, then each echo ("echo:" and the message, with its frame's head) and the close.
+    expect(Number(access?.bytes)).toBeGreaterThan(sent + MESSAGES * 'echo:'.length);
   });
 
   it('relays a connection that agrees on per-message compression, which the Python process does not do', async () => {

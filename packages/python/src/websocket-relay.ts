@@ -9,7 +9,7 @@
 // in the worker, per connection.
 import { isUtf8 } from 'node:buffer';
 import type { Socket } from 'node:net';
-import { ClientDisconnected, type AsgiTlsExtension, type HandedOver, type WebSocketMessagePort, type WebSocketReceiveEvent, type WebSocketScope } from '@bicorn/gateway';
+import { addLentBytes, ClientDisconnected, type AsgiTlsExtension, type HandedOver, type WebSocketMessagePort, type WebSocketReceiveEvent, type WebSocketScope } from '@bicorn/gateway';
 import { MAX_PAYLOAD, type Frame, type FrameOf } from '@bicorn/protocol';
 import type { HostLog } from './log.js';
 import { tlsHeadFrom } from './request-head.js';
@@ -61,7 +61,7 @@ export class WebSocketRelay {
   /** The runner asked for the socket (HTTP_BORROW) and has no answer yet. */
   #loanAsked = false;
   /** The connection runs in the runner, on the lent socket: only its end comes back (SPEC.md). */
-  #lent: HandedOver | undefined;
+  #lent: { readonly socket: Socket; readonly handedOver: HandedOver } | undefined;
 
   constructor(id: number, runner: FrameSink, options: { window: number; log: HostLog; send: GatewaySend; port: WebSocketMessagePort; path: string; lender: () => SocketLender | undefined }) {
     this.#id = id;
@@ -104,12 +104,16 @@ export class WebSocketRelay {
       case 'http-borrow':
         this.#onBorrow();
         return;
+      case 'http-returned':
+        // The bytes the runner wrote to the lent socket, for the access line.
+        if (this.#lent !== undefined) addLentBytes(this.#lent.socket, frame.bytes);
+        return;
       case 'ws-close':
         if (this.#lent !== undefined) {
           // The runner closed the connection it ran: the stream is over.
           this.#app = 'done';
           this.#ended = true;
-          this.#lent.over(frame.code);
+          this.#lent.handedOver.over(frame.code);
           return;
         }
         this.#queue({ type: 'websocket.close', code: frame.code, reason: frame.reason });
@@ -168,7 +172,7 @@ export class WebSocketRelay {
       return;
     }
     if (socket !== undefined && this.#lender()?.lend(socket, this.#id) === true) {
-      this.#lent = handedOver;
+      this.#lent = { socket, handedOver };
       return;
     }
     this.#runner.send({ type: 'http-not-lent', stream: this.#id });
@@ -201,7 +205,7 @@ export class WebSocketRelay {
     this.#wakePump?.();
     if (this.#lent !== undefined) {
       this.#app = 'done';
-      this.#lent.fail();
+      this.#lent.handedOver.fail();
       return;
     }
     this.#fail(502);

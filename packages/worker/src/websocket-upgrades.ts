@@ -1,9 +1,10 @@
 // The worker's upgrade requests: `Upgrade: websocket` goes to the app through the gateway, with
 // an access line when the connection ends; other protocols (h2c) are answered 501. Runs in a
 // worker, attached to its HTTP server only when the app host takes WebSockets.
-import { WebSocketGateway, requestOrigin, type AsgiWebSocketCallable, type WebSocketGatewayOptions } from '@bicorn/gateway';
+import { WebSocketGateway, lentBytes, requestOrigin, type AsgiWebSocketCallable, type WebSocketGatewayOptions } from '@bicorn/gateway';
 import type { AccessLog } from '@bicorn/runtime';
 import type { IncomingMessage } from 'node:http';
+import { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { performance } from 'node:perf_hooks';
 import type { RequestMetrics } from './metrics.js';
@@ -67,6 +68,8 @@ export class WebSocketUpgrades {
   }
 }
 
+/** The bytes written to the client, by node or by the Python process the socket was lent to. */
 function bytesWritten(socket: Duplex): number {
-  return 'bytesWritten' in socket && typeof socket.bytesWritten === 'number' ? socket.bytesWritten : 0;
+  if (!(socket instanceof Socket)) return 0;
+  return socket.bytesWritten + lentBytes(socket);
 }

@@ -165,7 +165,7 @@ class WebSocketCall:
             lent = await LentWebSocket.start(self._loop, client, settings, stream.lent_over)
         except OSError:
             client.close()
-            stream.lent_over(NO_CLOSE_FRAME, "")
+            stream.lent_over(NO_CLOSE_FRAME, "", 0)
             raise ClientDisconnected() from None
         self._lent = lent
         stream.run_lent(lent)

@@ -32,11 +32,11 @@ class WebSocketSettings(NamedTuple):
 
 
 class LentWebSocket(asyncio.Protocol):
-    """Made by start(); on_over(code, reason) is called once, when the connection is closed,
-    with what the app is (or would be) told."""
+    """Made by start(); on_over(code, reason, written) is called once, when the connection is
+    closed, with what the app is (or would be) told and the bytes written to the client."""
 
     def __init__(self, loop: asyncio.AbstractEventLoop, settings: WebSocketSettings,
-                 on_over: Callable[[int, str], None]) -> None:
+                 on_over: Callable[[int, str, int], None]) -> None:
         self._loop = loop
         self._settings = settings
         self._on_over = on_over
@@ -53,6 +53,8 @@ class LentWebSocket(asyncio.Protocol):
         # The close code and reason the app is told, once known; then no message comes.
         self._told: Optional[Tuple[int, str]] = None
         self._over = False
+        # The bytes written to the socket, for the worker's access line.
+        self.written = 0
         self._ping_timer: Optional[asyncio.TimerHandle] = None
         self._pong_timer: Optional[asyncio.TimerHandle] = None
         self._close_timer: Optional[asyncio.TimerHandle] = None
@@ -60,7 +62,7 @@ class LentWebSocket(asyncio.Protocol):
     @classmethod
     async def start(cls, loop: asyncio.AbstractEventLoop, client: socket.socket,
                     settings: WebSocketSettings,
-                    on_over: Callable[[int, str], None]) -> "LentWebSocket":
+                    on_over: Callable[[int, str, int], None]) -> "LentWebSocket":
         connection = cls(loop, settings, on_over)
         await loop.connect_accepted_socket(lambda: connection, sock=client)
         return connection
@@ -93,7 +95,9 @@ class LentWebSocket(asyncio.Protocol):
         """Writes a message; a future to await while more than the window waits for the client.
         Call only while open."""
         assert self._transport is not None
-        self._transport.write(frame(TEXT if text else BINARY, data))
+        wire = frame(TEXT if text else BINARY, data)
+        self.written += len(wire)
+        self._transport.write(wire)
         if not self._writing_paused:
             return None
         if self._drain is None:
@@ -158,7 +162,7 @@ class LentWebSocket(asyncio.Protocol):
                 timer.cancel()
         self._wake_receiver()
         self._settle_drain()
-        self._on_over(*self._told)
+        self._on_over(*self._told, self.written)
 
     # Frames.
 
@@ -204,6 +208,7 @@ class LentWebSocket(asyncio.Protocol):
 
     def _write(self, data: bytes) -> None:
         if self._transport is not None and not self._over:
+            self.written += len(data)
             self._transport.write(data)
 
     # Pings: one at a time, a pong due within ping_timeout (ws's rule, as the worker's gateway).

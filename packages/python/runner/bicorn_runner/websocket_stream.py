@@ -8,8 +8,8 @@ from collections import deque
 from typing import Any, Callable, Deque, List, NamedTuple, Optional, Tuple
 
 from .connection import Connection, ConnectionLost
-from .frames import (Buffer, Credit, Frame, HttpBorrow, HttpError, ProtocolError, WsAccept,
-                     WsClose, WsConnect)
+from .frames import (Buffer, Credit, Frame, HttpBorrow, HttpError, HttpReturned, ProtocolError,
+                     WsAccept, WsClose, WsConnect)
 from .lent_websocket import LentWebSocket
 from .request_body import credit_batch
 from .streams import MAX_BODY_FRAME, StreamGone, condition_for
@@ -17,6 +17,7 @@ from .streams import MAX_BODY_FRAME, StreamGone, condition_for
 # The loan asked for (HTTP_BORROW) and not answered yet; refused (HTTP_NOT_LENT).
 _ASKED = object()
 _REFUSED = object()
+_MAX_U32 = 0xFFFF_FFFF
 
 
 class Message(NamedTuple):
@@ -233,15 +234,21 @@ class WebSocketStream:
             lent.close(*held)
         self._notify()
 
-    def lent_over(self, code: int, reason: str) -> None:
-        """The lent connection is closed here: WS_CLOSE tells the worker, which closes its
-        descriptor; the stream takes no more frames."""
+    def lent_over(self, code: int, reason: str, written: int) -> None:
+        """The lent connection is closed here: HTTP_RETURNED tells the worker the bytes written
+        to the client (its access line's), and WS_CLOSE that it is over, for the worker to close
+        its descriptor; the stream takes no more frames."""
         self._loan = self._close_held = None
         with self._lock:
             self._closed = (code, reason)
             app_done = self._ended
+        # HTTP_RETURNED counts in u32: a long connection's bytes go in several.
+        returned = []
+        while written > 0:
+            returned.append(HttpReturned(self.id, min(written, _MAX_U32)))
+            written -= returned[-1].amount
         try:
-            self._conn.send(WsClose(self.id, code, reason))
+            self._conn.send(*returned, WsClose(self.id, code, reason))
         except ConnectionLost:
             pass  # The worker is gone, and the runner goes with it.
         self._notify()

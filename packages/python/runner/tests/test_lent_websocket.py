@@ -10,7 +10,7 @@ import struct
 import unittest
 from typing import Any, Awaitable, Callable, List, Tuple
 
-from bicorn_runner.frames import HttpBorrow, WsAccept, WsClose
+from bicorn_runner.frames import HttpBorrow, HttpReturned, WsAccept, WsClose
 from bicorn_runner.lent_websocket import LentWebSocket, WebSocketSettings
 from bicorn_runner.websocket_wire import BINARY, CLOSE, PING, PONG, TEXT
 
@@ -63,7 +63,7 @@ def run(test: Callable[[LentWebSocket, Client, List[Tuple[int, str]]], Awaitable
         client.setblocking(False)
         try:
             lent = await LentWebSocket.start(loop, server, settings,
-                                             lambda code, reason: overs.append((code, reason)))
+                                             lambda code, reason, _: overs.append((code, reason)))
             await asyncio.wait_for(test(lent, Client(client, loop), overs), 10)
         finally:
             client.close()
@@ -90,6 +90,8 @@ class LentWebSocketTest(unittest.TestCase):
             await client.send(client_frame(PING, b"are you there"))
             self.assertEqual(await client.frame(), (PONG, b"are you there"))
             self.assertEqual(overs, [])
+            # Every byte written counts, frame heads included: 2 + 6, 2 + 1, 2 + 13.
+            self.assertEqual(lent.written, 26)
         run(test)
 
     def test_answers_the_clients_close_and_tells_the_app_its_code_after_the_messages_before_it(self) -> None:
@@ -201,6 +203,9 @@ class LoanTest(unittest.TestCase):
         exchange.conn.wait_for("the end", lambda frames: any(
             isinstance(f, WsClose) for f in frames))
         self.assertEqual(exchange.conn.of_type(WsClose), [WsClose(9, 1001, "")])
+        # The close frame written (its head, the code and the reason) goes before, for the
+        # worker's access line.
+        self.assertEqual(exchange.conn.of_type(HttpReturned), [HttpReturned(9, 24)])
 
 
 if __name__ == "__main__":
