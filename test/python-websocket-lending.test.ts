@@ -76,8 +76,7 @@ describe.skipIf(!hasPython)(`a Python app's WebSocket on the client's socket${no
       });
       socket.on('error', reject);
       socket.on('close', () => reject(new Error(`closed after ${JSON.stringify(data.toString('latin1'))}`)));
-    });
-    socket.destroy();
+    }).finally(() => socket.destroy());
     expect(answer.toString('latin1')).toMatch(/^HTTP\/1\.1 101 /);
     expect(answer.subarray(answer.indexOf('\r\n\r\n') + 4, answer.indexOf('\r\n\r\n') + 6)).toEqual(Buffer.from([0x81, 11]));
     expect((await bicorn.stop()).code).toBe(0);

@@ -15,6 +15,7 @@ import { PeerTrust } from './peer-trust.js';
 import type { HeaderField } from './request-rules.js';
 import { Recycler } from './recycler.js';
 import { StatsReporter } from './stats-reporter.js';
+import { websocketMessageLimit } from './websocket-upgrades.js';
 
 export interface RunningWorker {
   readonly config: Config;
@@ -71,7 +72,7 @@ export async function bootWorker(boot: Extract<MasterMessage, { type: 'boot' }>,
       : {
           app: app.websocket,
           options: {
-            maxMessageSize: Math.min(config.ws_max_size, config.limit_request_body ?? Number.POSITIVE_INFINITY),
+            maxMessageSize: websocketMessageLimit(config),
             pingIntervalMs: config.ws_ping_interval * 1000,
             pingTimeoutMs: config.ws_ping_timeout * 1000,
             perMessageDeflate: config.ws_per_message_deflate,

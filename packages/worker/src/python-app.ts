@@ -9,6 +9,7 @@ import { BicornError, ExitCode, isBicornError, type LimitKind } from '@bicorn/pr
 import { PythonHost, RunnerProcess, Spool, appEnvironment, findInterpreter, type HookContext, type RunnerOptions } from '@bicorn/python';
 import { planSpool, replacementDelay, type Logger } from '@bicorn/runtime';
 import type { AppHost } from './app-host.js';
+import { websocketMessageLimit } from './websocket-upgrades.js';
 
 /** A death of the app's process, for the master's tally. */
 export interface AppDeath {
@@ -77,8 +78,7 @@ export async function startPythonApp(
     writeOncePerTurn: sharesCores(config.workers),
     loop: config.loop,
     websocket: {
-      // As the gateway's limit (boot.ts): the lower of the two.
-      maxSize: Math.min(config.ws_max_size, config.limit_request_body ?? Number.POSITIVE_INFINITY),
+      maxSize: websocketMessageLimit(config),
       pingIntervalS: config.ws_ping_interval,
       pingTimeoutS: config.ws_ping_timeout,
     },

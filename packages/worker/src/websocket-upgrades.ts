@@ -2,6 +2,7 @@
 // an access line when the connection ends; other protocols (h2c) are answered 501. Runs in a
 // worker, attached to its HTTP server only when the app host takes WebSockets.
 import { WebSocketGateway, lentBytes, requestOrigin, type AsgiWebSocketCallable, type WebSocketGatewayOptions } from '@bicorn/gateway';
+import type { Config } from '@bicorn/config';
 import type { AccessLog } from '@bicorn/runtime';
 import type { IncomingMessage } from 'node:http';
 import { Socket } from 'node:net';
@@ -66,6 +67,11 @@ export class WebSocketUpgrades {
       }),
     );
   }
+}
+
+/** The largest WebSocket message a client may send: ws_max_size, or limit_request_body if lower. */
+export function websocketMessageLimit(config: Pick<Config, 'ws_max_size' | 'limit_request_body'>): number {
+  return Math.min(config.ws_max_size, config.limit_request_body ?? Number.POSITIVE_INFINITY);
 }
 
 /** The bytes written to the client, by node or by the Python process the socket was lent to. */

@@ -143,9 +143,6 @@ class LentWebSocket(asyncio.Protocol):
             runner_says(logging.DEBUG, f"WebSocket receive window full ({self._settings.window} "
                                        f"bytes): reading paused until the app takes its messages")
 
-    def eof_received(self) -> Optional[bool]:
-        return None  # The transport closes; connection_lost tells the app.
-
     def pause_writing(self) -> None:
         self._writing_paused = True
 

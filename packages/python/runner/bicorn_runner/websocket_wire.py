@@ -8,6 +8,8 @@ import codecs
 import struct
 from typing import List, NamedTuple, Optional, Tuple, Union
 
+from .asgi_websocket_events import MAX_REASON
+
 CONTINUATION, TEXT, BINARY, CLOSE, PING, PONG = 0x0, 0x1, 0x2, 0x8, 0x9, 0xA
 
 # The close codes of RFC 6455 7.4.
@@ -18,7 +20,6 @@ TOO_BIG = 1009
 
 _U16 = struct.Struct(">H")
 _U64 = struct.Struct(">Q")
-_LONGEST_HEAD = 14
 
 
 class WireError(Exception):
@@ -197,7 +198,7 @@ def close_frame(code: int, reason: str = "") -> bytes:
     """A close frame with code (none for 1005) and reason, cut to fit a control frame."""
     if code == NO_STATUS:
         return frame(CLOSE, b"")
-    return frame(CLOSE, _U16.pack(code) + _cut(reason.encode("utf-8"), 123))
+    return frame(CLOSE, _U16.pack(code) + _cut(reason.encode("utf-8"), MAX_REASON))
 
 
 def _cut(data: bytes, size: int) -> bytes:
